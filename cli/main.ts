@@ -1,0 +1,56 @@
+import { destroyAwsClients } from '../lib/aws/clients.ts';
+import { TributaryError } from '../lib/errors.ts';
+import { UsageError, stdio, type Io } from './common.ts';
+import { devCommand, devHelp } from './dev.ts';
+import { produceCommand, produceHelp } from './produce.ts';
+import { statusCommand, statusHelp } from './status.ts';
+
+const HELP = `tributary — streaming data pipeline for AWS, fully runnable offline
+
+Usage: tributary <command> [options]
+
+Commands:
+  dev        start the local pipeline (emulators, ingest API, lake writer, console)
+  produce    send events from a CSV/JSON/NDJSON file or a synthetic generator
+  status     counts per stage: stream, lake, quarantine, on-failure
+
+Run \`tributary <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.
+`;
+
+const commands: Record<string, { run: (argv: string[], io: Io) => Promise<number>; help: string }> = {
+  dev: { run: devCommand, help: devHelp },
+  produce: { run: produceCommand, help: produceHelp },
+  status: { run: statusCommand, help: statusHelp },
+};
+
+/** Runs the CLI and returns its exit code (0 ok, 1 failure, 2 usage error). */
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out(HELP);
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.err(`Unknown command ${JSON.stringify(name)}.\n\n${HELP}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(cmd.help);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    io.err(`error: ${(err as Error).message}`);
+    if (usage) {
+      io.err(`\n${cmd.help}`);
+      return 2;
+    }
+    if (!(err instanceof TributaryError)) io.err((err as Error).stack ?? '');
+    return 1;
+  } finally {
+    if (name !== 'dev') destroyAwsClients();
+  }
+}

@@ -1,0 +1,65 @@
+import { Agent as HttpAgent } from 'node:http';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { TributaryConfig } from '../config.ts';
+
+// The emulators accept any signature; s3rver documents these keys, kinesalite ignores them.
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface AwsClients {
+  kinesis: KinesisClient;
+  s3: S3Client;
+}
+
+const cache = new Map<string, AwsClients>();
+
+/**
+ * Builds new SDK clients (the one place they are built). Local mode points them at the emulators; Kinesis gets an HTTP/1.1 handler
+ * because its client defaults to HTTP/2, which kinesalite does not speak.
+ */
+export function createAwsClients(config: TributaryConfig): AwsClients {
+  let clients: AwsClients;
+  if (config.mode === 'local' && config.endpoints) {
+    const requestHandler = () =>
+      new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 });
+    clients = {
+      kinesis: new KinesisClient({
+        region: config.region,
+        endpoint: config.endpoints.kinesis,
+        credentials: LOCAL_CREDENTIALS,
+        requestHandler: requestHandler(),
+      }),
+      s3: new S3Client({
+        region: config.region,
+        endpoint: config.endpoints.s3,
+        forcePathStyle: true,
+        credentials: LOCAL_CREDENTIALS,
+        requestHandler: requestHandler(),
+      }),
+    };
+  } else {
+    clients = {
+      kinesis: new KinesisClient({ region: config.region, requestHandler: new NodeHttpHandler() }),
+      s3: new S3Client({ region: config.region }),
+    };
+  }
+  return clients;
+}
+
+/** Clients for a configuration, shared by everything in the process that uses the same configuration. */
+export function awsClients(config: TributaryConfig): AwsClients {
+  const cacheKey = `${config.mode}|${config.region}|${config.endpoints?.kinesis ?? ''}|${config.endpoints?.s3 ?? ''}`;
+  let clients = cache.get(cacheKey);
+  if (!clients) cache.set(cacheKey, (clients = createAwsClients(config)));
+  return clients;
+}
+
+/** Closes sockets of every cached client (tests and the CLI call it so the process can exit). */
+export function destroyAwsClients(): void {
+  for (const c of cache.values()) {
+    c.kinesis.destroy();
+    c.s3.destroy();
+  }
+  cache.clear();
+}

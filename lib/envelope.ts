@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { TributaryError } from './errors.ts';
+import { newId } from './ids.ts';
+import type { EventTimeFormat, EventType, FieldError } from './registry/registry.ts';
+
+/** Where an envelope came from (design.md §3). */
+export type EnvelopeSource = 'api' | 'redrive' | 'import' | 'producer';
+
+export interface RedriveInfo {
+  job: string;
+  at: string;
+  by: string;
+  attempt: number;
+}
+
+/** One record on the stream. */
+export interface Envelope {
+  id: string;
+  type: string;
+  v: number;
+  received_at: string;
+  event_time: string;
+  source: string;
+  data: unknown;
+  redrive?: RedriveInfo;
+}
+
+/** Errors reading an envelope off the stream. */
+export class EnvelopeError extends TributaryError {}
+
+const ISO_MS = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+const DATETIME_SPACE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,3})?$/;
+/** Kinesis partition keys are at most 256 Unicode characters. */
+const MAX_PARTITION_KEY = 256;
+/** Event times outside this range are almost always unit mistakes (ms sent as s, or s as ms). */
+const MIN_EVENT_MS = Date.UTC(1970, 0, 1);
+const MAX_EVENT_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/**
+ * Converts an event-time value in the type's declared format to ISO-8601 UTC with milliseconds, or returns an error
+ * message when the value cannot be a point in time (e.g. 2024-02-30 passes a pattern but is not a date).
+ */
+export function toIsoTime(value: unknown, format: EventTimeFormat): string | { error: string } {
+  let ms: number;
+  switch (format) {
+    case 'datetime-space': {
+      const m = typeof value === 'string' ? DATETIME_SPACE.exec(value) : null;
+      if (!m) return { error: 'must be a date-time "YYYY-MM-DD HH:MM:SS"' };
+      const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+      ms = Date.UTC(y, mo - 1, d, h, mi, s, m[7] ? Math.round(Number(m[7]) * 1000) : 0);
+      const check = new Date(ms);
+      if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+        return { error: `${JSON.stringify(value)} is not a real calendar date-time` };
+      }
+      break;
+    }
+    case 'unix-seconds':
+    case 'unix-millis': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      if (!Number.isFinite(n)) return { error: `must be a unix timestamp in ${format === 'unix-seconds' ? 'seconds' : 'milliseconds'}` };
+      ms = format === 'unix-seconds' ? Math.round(n * 1000) : Math.round(n);
+      break;
+    }
+    case 'iso8601': {
+      ms = typeof value === 'string' ? Date.parse(value) : NaN;
+      if (Number.isNaN(ms)) return { error: 'must be an ISO-8601 date-time' };
+      break;
+    }
+  }
+  if (!(ms >= MIN_EVENT_MS && ms <= MAX_EVENT_MS)) return { error: `${JSON.stringify(value)} is outside 1970-01-01..9999-12-31` };
+  return new Date(ms).toISOString();
+}
+
+/** Text form of an id or partition-key value; `undefined` when the value cannot serve as one. */
+function keyText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.length > 0 ? value : undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** The event's own id (from the type's id field) when it has a usable one, else `undefined`. */
+export function eventIdOf(type: EventType, data: unknown): string | undefined {
+  if (!type.getId) return undefined;
+  const id = keyText(type.getId(data));
+  return id !== undefined && id.length <= 1024 ? id : undefined;
+}
+
+/** The Kinesis partition key: the type's key field, else the event id; hashed when longer than Kinesis allows. */
+export function partitionKeyOf(type: EventType, data: unknown, id: string): string {
+  const raw = (type.getPartitionKey && keyText(type.getPartitionKey(data))) || id;
+  return raw.length <= MAX_PARTITION_KEY ? raw : createHash('sha256').update(raw).digest('hex');
+}
+
+export interface EnvelopeInput {
+  type: EventType;
+  v: number;
+  data: unknown;
+  receivedAt: string;
+  source: EnvelopeSource | string;
+  /** Keeps the original id on re-drive. */
+  id?: string;
+  redrive?: RedriveInfo;
+}
+
+export type EnvelopeResult = { ok: true; envelope: Envelope; partitionKey: string } | { ok: false; errors: FieldError[] };
+
+/**
+ * Wraps a validated event in the stream envelope: resolves its id (own id field, else a new UUIDv7), its event time
+ * (the type's event-time field in its declared format, else the received time) and its partition key.
+ */
+export function buildEnvelope(input: EnvelopeInput): EnvelopeResult {
+  const { type, data } = input;
+  let eventTime = input.receivedAt;
+  if (type.manifest.eventTime && type.getEventTime) {
+    const raw = type.getEventTime(data);
+    if (raw !== undefined && raw !== null) {
+      const iso = toIsoTime(raw, type.manifest.eventTime.format);
+      if (typeof iso !== 'string') {
+        return { ok: false, errors: [{ path: type.manifest.eventTime.pointer, keyword: 'format', message: iso.error }] };
+      }
+      eventTime = iso;
+    }
+  }
+  const id = input.id ?? eventIdOf(type, data) ?? newId();
+  const envelope: Envelope = {
+    id,
+    type: type.name,
+    v: input.v,
+    received_at: input.receivedAt,
+    event_time: eventTime,
+    source: input.source,
+    data,
+  };
+  if (input.redrive) envelope.redrive = input.redrive;
+  return { ok: true, envelope, partitionKey: partitionKeyOf(type, data, id) };
+}
+
+/**
+ * Reads an envelope from stream bytes, checking the fields every consumer relies on. Throws {@link EnvelopeError}
+ * (code `malformed_json` or `invalid_envelope`) with a message saying what is wrong.
+ */
+export function parseEnvelope(text: string): Envelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new EnvelopeError('malformed_json', `Record is not JSON: ${(err as Error).message}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new EnvelopeError('invalid_envelope', 'Record is not a JSON object envelope.');
+  }
+  const e = value as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof e.id !== 'string' || e.id === '') problems.push('"id" must be a non-empty string');
+  if (typeof e.type !== 'string' || e.type === '') problems.push('"type" must be a non-empty string');
+  if (typeof e.v !== 'number' || !Number.isInteger(e.v)) problems.push('"v" must be an integer');
+  if (typeof e.received_at !== 'string') problems.push('"received_at" must be an ISO-8601 string');
+  if (typeof e.event_time !== 'string' || Number.isNaN(Date.parse(e.event_time))) problems.push('"event_time" must be an ISO-8601 string');
+  if (typeof e.source !== 'string') problems.push('"source" must be a string');
+  if (!('data' in e)) problems.push('"data" is missing');
+  if (problems.length) throw new EnvelopeError('invalid_envelope', `Record is not a Tributary envelope: ${problems.join('; ')}.`);
+  if (!ISO_MS.test(e.event_time as string)) e.event_time = new Date(Date.parse(e.event_time as string)).toISOString();
+  return e as unknown as Envelope;
+}

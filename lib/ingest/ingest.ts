@@ -1,0 +1,221 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { buildEnvelope, eventIdOf, type EnvelopeSource } from '../envelope.ts';
+import { errorMessage } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { quarantineObjects, quarantineRecord, type QuarantineReason, type QuarantineRecord } from '../quarantine/record.ts';
+import { toFieldErrors, type EventType, type FieldError, type Registry, type SchemaVersion } from '../registry/registry.ts';
+import { putRecordsReliably, RECORD_MAX_BYTES, type PutEntry, type PutOptions } from '../stream/put-records.ts';
+import { parseBody, type BodyItem, type ParsedBody } from './body.ts';
+
+export interface IngestDeps {
+  registry: Registry;
+  kinesis: KinesisClient;
+  s3: S3Client;
+  streamName: string;
+  quarantineBucket: string;
+  putOptions?: PutOptions;
+  now?: () => Date;
+}
+
+export interface IngestRequest {
+  type: string;
+  body: string;
+  contentType?: string;
+  /** Schema version to validate against; the type's latest when absent. */
+  version?: number;
+  source?: EnvelopeSource;
+}
+
+export type EventStatus = 'accepted' | 'rejected' | 'failed';
+
+export interface EventResult {
+  index: number;
+  id: string;
+  status: EventStatus;
+  /** Why it was rejected (quarantined) or failed (not stored; safe to retry). */
+  reason?: QuarantineReason | string;
+  errors?: FieldError[];
+  retryable?: boolean;
+}
+
+export interface IngestResult {
+  accepted: number;
+  rejected: number;
+  failed: number;
+  results: EventResult[];
+}
+
+interface Rejection {
+  index: number;
+  id: string;
+  reason: QuarantineReason;
+  errors: FieldError[];
+  raw: string;
+}
+
+/** Id to report for an event that never became an envelope: its own id when readable, else a fresh one. */
+function rejectionId(type: EventType | undefined, value: unknown): string {
+  return (type && value !== undefined && eventIdOf(type, value)) || newId();
+}
+
+/** Writes quarantine records for one request (one object per reason) and returns how many were written. */
+export async function writeQuarantine(
+  s3: S3Client,
+  bucket: string,
+  records: QuarantineRecord[],
+  stage: QuarantineRecord['stage'],
+  unique: string,
+): Promise<void> {
+  await Promise.all(
+    quarantineObjects(records, stage, unique).map((o) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' })),
+    ),
+  );
+}
+
+/**
+ * Quarantines a whole request body that could not be split into events (malformed JSON, unknown type) so the operator
+ * can see what a producer sent. Best effort: the client is told 400 either way and still holds the data.
+ */
+export async function quarantineWholeBody(
+  deps: IngestDeps,
+  reason: QuarantineReason,
+  errors: FieldError[],
+  body: string | Uint8Array,
+  type?: string,
+): Promise<void> {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const rec = quarantineRecord({
+    id: newId(),
+    stage: 'ingest',
+    reason,
+    errors,
+    ...(type !== undefined ? { type } : {}),
+    receivedAt: now,
+    quarantinedAt: now,
+    payload: body,
+    source: 'api',
+  });
+  await writeQuarantine(deps.s3, deps.quarantineBucket, [rec], 'ingest', newId());
+}
+
+function validateItem(sv: SchemaVersion, item: BodyItem): { ok: true; value: unknown } | { ok: false; reason: QuarantineReason; errors: FieldError[] } {
+  if (item.parseError !== undefined) {
+    return { ok: false, reason: 'malformed_json', errors: [{ path: '/', keyword: 'json', message: item.parseError }] };
+  }
+  const value = sv.coerceJson(item.value);
+  if (!sv.validate(value)) return { ok: false, reason: 'schema_violation', errors: toFieldErrors(sv.validate.errors) };
+  return { ok: true, value };
+}
+
+/**
+ * The ingest hot path, independent of HTTP: parses a body into events, validates each against the type's schema,
+ * wraps valid ones in envelopes and puts them on the stream, and quarantines invalid ones. Every event gets exactly one
+ * result: `accepted` (on the stream), `rejected` (in quarantine) or `failed` (neither; the caller still owns it).
+ */
+export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promise<IngestResult> {
+  const type = deps.registry.get(req.type);
+  const sv = deps.registry.version(req.type, req.version);
+  const parsed: ParsedBody = parseBody(req.body, req.contentType);
+  const receivedAt = (deps.now ?? (() => new Date()))().toISOString();
+  const source = req.source ?? 'api';
+
+  const results: EventResult[] = new Array(parsed.items.length);
+  const rejections: Rejection[] = [];
+  const entries: PutEntry[] = [];
+  const entryIndex: number[] = [];
+  const entryIds: string[] = [];
+
+  for (const item of parsed.items) {
+    const checked = validateItem(sv, item);
+    if (!checked.ok) {
+      rejections.push({ index: item.index, id: rejectionId(type, item.value), reason: checked.reason, errors: checked.errors, raw: '' });
+      continue;
+    }
+    const built = buildEnvelope({ type, v: sv.v, data: checked.value, receivedAt, source });
+    if (!built.ok) {
+      rejections.push({ index: item.index, id: rejectionId(type, checked.value), reason: 'schema_violation', errors: built.errors, raw: '' });
+      continue;
+    }
+    const data = Buffer.from(JSON.stringify(built.envelope));
+    if (data.byteLength + Buffer.byteLength(built.partitionKey) > RECORD_MAX_BYTES) {
+      rejections.push({
+        index: item.index,
+        id: built.envelope.id,
+        reason: 'too_large',
+        errors: [{ path: '/', keyword: 'maxBytes', message: `event is ${data.byteLength} bytes as an envelope; a stream record holds at most ${RECORD_MAX_BYTES} bytes` }],
+        raw: '',
+      });
+      continue;
+    }
+    entries.push({ data, partitionKey: built.partitionKey });
+    entryIndex.push(item.index);
+    entryIds.push(built.envelope.id);
+  }
+
+  const quarantineWrite = (async (): Promise<string | undefined> => {
+    if (!rejections.length) return undefined;
+    const quarantinedAt = new Date().toISOString();
+    const records = rejections.map((r) => {
+      r.raw = parsed.rawOf(r.index);
+      return quarantineRecord({
+        id: r.id,
+        stage: 'ingest',
+        reason: r.reason,
+        errors: r.errors,
+        type: type.name,
+        v: sv.v,
+        receivedAt,
+        quarantinedAt,
+        payload: r.raw,
+        source,
+      });
+    });
+    try {
+      await writeQuarantine(deps.s3, deps.quarantineBucket, records, 'ingest', newId());
+      return undefined;
+    } catch (err) {
+      return errorMessage(err);
+    }
+  })();
+  const putWrite = entries.length ? putRecordsReliably(deps.kinesis, deps.streamName, entries, deps.putOptions) : Promise.resolve([]);
+  const [quarantineError, outcomes] = await Promise.all([quarantineWrite, putWrite]);
+
+  for (const r of rejections) {
+    results[r.index] = quarantineError
+      ? {
+          index: r.index,
+          id: r.id,
+          status: 'failed',
+          reason: r.reason,
+          errors: [...r.errors, { path: '/', keyword: 'quarantine', message: `invalid, and could not be quarantined: ${quarantineError}` }],
+          retryable: true,
+        }
+      : { index: r.index, id: r.id, status: 'rejected', reason: r.reason, errors: r.errors };
+  }
+  outcomes.forEach((o, j) => {
+    const index = entryIndex[j]!;
+    const id = entryIds[j]!;
+    results[index] = o.ok
+      ? { index, id, status: 'accepted' }
+      : {
+          index,
+          id,
+          status: 'failed',
+          reason: o.errorCode,
+          errors: [{ path: '/', keyword: 'stream', message: `not accepted by the stream after ${o.attempts} attempts: ${o.errorMessage}` }],
+          retryable: o.retryable,
+        };
+  });
+
+  let accepted = 0;
+  let rejected = 0;
+  let failed = 0;
+  for (const r of results) {
+    if (r.status === 'accepted') accepted++;
+    else if (r.status === 'rejected') rejected++;
+    else failed++;
+  }
+  return { accepted, rejected, failed, results };
+}

@@ -1,0 +1,130 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { parse as parseCsv } from 'csv-parse';
+import { parseJson } from '../registry/json.ts';
+import type { SchemaVersion } from '../registry/registry.ts';
+import { TributaryError } from '../errors.ts';
+
+/** Errors reading an input file for `tributary produce`. */
+export class ProduceInputError extends TributaryError {}
+
+export type FileFormat = 'csv' | 'json' | 'ndjson';
+
+/** One event read from a file: a value to send, or raw text that is not JSON (sent as-is so the API quarantines it). */
+export interface FileEvent {
+  /** 1-based line in the file where the event starts (for error reports). */
+  line: number;
+  value?: unknown;
+  raw?: string;
+}
+
+/** Detects the format from the extension, else from the first non-blank character. */
+export async function detectFormat(file: string): Promise<FileFormat> {
+  const lower = file.toLowerCase();
+  if (/\.(csv|tsv)(\.gz)?$/.test(lower)) return 'csv';
+  if (/\.(ndjson|jsonl)$/.test(lower)) return 'ndjson';
+  const fh = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
+    const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const first = head.trimStart()[0];
+    if (first === '[') return 'json';
+    if (first === '{') {
+      // One object spread over lines is JSON; one object per line is NDJSON.
+      const firstLine = head.trimStart().split('\n')[0]!.trim();
+      try {
+        JSON.parse(firstLine);
+        return lower.endsWith('.json') && !head.trimStart().slice(firstLine.length).trim() ? 'json' : 'ndjson';
+      } catch {
+        return 'json';
+      }
+    }
+    if (lower.endsWith('.json')) return 'json';
+    return 'csv';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Maps CSV headers to schema fields: an unnamed index column (pandas writes "" or "Unnamed: 0") becomes `id`. */
+export function mapCsvHeader(headers: string[], schema: Record<string, unknown>): (string | undefined)[] {
+  const props = (schema.properties ?? {}) as Record<string, unknown>;
+  const has = new Set(headers.map((h) => h.trim()));
+  let idTaken = has.has('id');
+  return headers.map((h) => {
+    const name = h.trim();
+    if (name === '' || /^Unnamed: ?\d+$/.test(name)) {
+      if ('id' in props && !idTaken) {
+        idTaken = true;
+        return 'id';
+      }
+      return undefined;
+    }
+    return name;
+  });
+}
+
+async function* readCsv(file: string, sv: SchemaVersion): AsyncGenerator<FileEvent> {
+  const parser = createReadStream(file).pipe(
+    parseCsv({
+      bom: true,
+      columns: (header: string[]) => mapCsvHeader(header, sv.schema),
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      info: true,
+      raw: true,
+      trim: false,
+    }),
+  );
+  // Rows csv-parse cannot read are sent as raw text so the API quarantines them instead of them vanishing.
+  const skipped: FileEvent[] = [];
+  parser.on('skip', (err: { lines?: number; raw?: string; message: string }) => {
+    skipped.push({ line: err.lines ?? 0, raw: err.raw ?? err.message });
+  });
+  for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    while (skipped.length) yield skipped.shift()!;
+    yield { line: rec.info.lines, value: sv.coerceCsv({ ...rec.record }) };
+  }
+  while (skipped.length) yield skipped.shift()!;
+}
+
+async function* readNdjson(file: string): AsyncGenerator<FileEvent> {
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of rl) {
+    line++;
+    const t = line === 1 ? text.replace(/^\uFEFF/, '') : text;
+    if (t.trim() === '') continue;
+    try {
+      yield { line, value: parseJson(t) };
+    } catch {
+      yield { line, raw: t };
+    }
+  }
+}
+
+async function* readJson(file: string): AsyncGenerator<FileEvent> {
+  const { readFile } = await import('node:fs/promises');
+  const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  let doc: unknown;
+  try {
+    doc = parseJson(text);
+  } catch (err) {
+    throw new ProduceInputError('bad_input', `${file} is not valid JSON (${(err as Error).message}). For one event per line use .ndjson.`);
+  }
+  if (Array.isArray(doc)) {
+    for (let i = 0; i < doc.length; i++) yield { line: i + 1, value: doc[i] };
+  } else {
+    yield { line: 1, value: doc };
+  }
+}
+
+/** Streams the events of a CSV (with header), JSON (object or array) or NDJSON file. */
+export async function* readEventsFromFile(file: string, sv: SchemaVersion, format?: FileFormat): AsyncGenerator<FileEvent> {
+  const fmt = format ?? (await detectFormat(file));
+  if (fmt === 'csv') yield* readCsv(file, sv);
+  else if (fmt === 'ndjson') yield* readNdjson(file);
+  else yield* readJson(file);
+}

@@ -1,0 +1,137 @@
+/**
+ * Schema-driven coercion, compiled once per schema version into a flat list of steps.
+ *
+ * Two modes:
+ * - `json`: values arrive typed; only a number where the schema wants a string becomes its decimal text (card numbers
+ *   and zip codes sent as JSON numbers). Nothing else is changed, so `null` is never silently turned into `0`.
+ * - `csv`: every value arrives as text; "" and "NA" become null where null is allowed, numeric text becomes a number
+ *   where the schema wants one (but never where it also accepts a string, so card numbers keep every digit), and
+ *   true/false text becomes a boolean.
+ */
+
+type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
+
+interface Step {
+  key: string;
+  types: Set<JsonType>;
+  /** Steps for the properties of a nested object schema. */
+  children?: Step[];
+}
+
+export type CoerceMode = 'json' | 'csv';
+export type Coercer = (value: unknown) => unknown;
+
+type Schema = Record<string, unknown>;
+
+function resolve(root: Schema, schema: Schema, depth = 0): Schema {
+  const ref = schema.$ref;
+  if (typeof ref === 'string' && ref.startsWith('#/') && depth < 16) {
+    let cur: unknown = root;
+    for (const t of ref.slice(2).split('/')) cur = (cur as Schema | undefined)?.[t];
+    if (cur && typeof cur === 'object') return resolve(root, cur as Schema, depth + 1);
+  }
+  return schema;
+}
+
+function typesOf(schema: Schema): Set<JsonType> {
+  const out = new Set<JsonType>();
+  const t = schema.type;
+  if (typeof t === 'string') out.add(t as JsonType);
+  else if (Array.isArray(t)) for (const x of t) out.add(x as JsonType);
+  if (Array.isArray(schema.enum)) {
+    for (const v of schema.enum) {
+      if (v === null) out.add('null');
+      else if (typeof v === 'number') out.add(Number.isInteger(v) ? 'integer' : 'number');
+      else if (typeof v === 'string') out.add('string');
+      else if (typeof v === 'boolean') out.add('boolean');
+    }
+  }
+  return out;
+}
+
+function compileSteps(root: Schema, schema: Schema, depth: number): Step[] {
+  const props = schema.properties;
+  if (!props || typeof props !== 'object' || depth > 8) return [];
+  const steps: Step[] = [];
+  for (const [key, raw] of Object.entries(props as Record<string, Schema>)) {
+    const prop = resolve(root, raw);
+    const types = typesOf(prop);
+    const step: Step = { key, types };
+    if (types.has('object')) step.children = compileSteps(root, prop, depth + 1);
+    steps.push(step);
+  }
+  return steps;
+}
+
+const INTEGER_TEXT = /^[+-]?[0-9]+$/;
+const NUMBER_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+const TRUE_TEXT = new Set(['true', 'True', 'TRUE']);
+const FALSE_TEXT = new Set(['false', 'False', 'FALSE']);
+
+function coerceCsvValue(value: unknown, types: Set<JsonType>): unknown {
+  if (typeof value !== 'string') return value;
+  if ((value === '' || value === 'NA') && types.has('null')) return null;
+  if (types.has('string')) return value;
+  const trimmed = value.trim();
+  if (types.has('integer') && INTEGER_TEXT.test(trimmed)) {
+    const n = Number(trimmed);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  if (types.has('number') && NUMBER_TEXT.test(trimmed)) return Number(trimmed);
+  if (types.has('boolean')) {
+    if (TRUE_TEXT.has(trimmed)) return true;
+    if (FALSE_TEXT.has(trimmed)) return false;
+  }
+  if ((types.has('object') || types.has('array')) && /^[[{]/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+function jsonNeedsStep(step: Step): boolean {
+  return (step.types.has('string') && !step.types.has('number') && !step.types.has('integer')) || !!step.children?.length;
+}
+
+function applySteps(obj: Record<string, unknown>, steps: Step[], mode: CoerceMode): void {
+  for (const step of steps) {
+    const v = obj[step.key];
+    if (v === undefined) continue;
+    if (mode === 'json') {
+      if (typeof v === 'number' && step.types.has('string')) obj[step.key] = String(v);
+    } else {
+      obj[step.key] = coerceCsvValue(v, step.types);
+    }
+    const after = obj[step.key];
+    if (step.children && after && typeof after === 'object' && !Array.isArray(after)) {
+      applySteps(after as Record<string, unknown>, step.children, mode);
+    }
+  }
+}
+
+function prune(steps: Step[]): Step[] {
+  const out: Step[] = [];
+  for (const s of steps) {
+    const children = s.children ? prune(s.children) : undefined;
+    const kept: Step = { key: s.key, types: s.types, ...(children?.length ? { children } : {}) };
+    if (jsonNeedsStep(kept)) out.push(kept);
+  }
+  return out;
+}
+
+/**
+ * Compiles a coercer for a JSON Schema. The coercer mutates and returns the object it is given (callers own it: it was
+ * just parsed), and leaves non-objects untouched so validation reports them.
+ */
+export function compileCoercer(schema: Schema, mode: CoerceMode): Coercer {
+  const all = compileSteps(schema, schema, 0);
+  const steps = mode === 'json' ? prune(all) : all;
+  if (steps.length === 0) return (v) => v;
+  return (value) => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) applySteps(value as Record<string, unknown>, steps, mode);
+    return value;
+  };
+}

@@ -1,0 +1,182 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { TributaryError } from '../errors.ts';
+import { compileCoercer, type Coercer } from './coerce.ts';
+import { compilePointer, type PointerGetter } from './pointer.ts';
+
+/** Errors of the schema registry. */
+export class RegistryError extends TributaryError {}
+
+export class UnknownTypeError extends RegistryError {
+  constructor(readonly type: string, readonly known: string[]) {
+    super('unknown_type', `Unknown event type ${JSON.stringify(type)}; known types: ${known.join(', ')}.`);
+  }
+}
+
+export class UnknownVersionError extends RegistryError {
+  constructor(type: string, v: unknown, known: number[]) {
+    super('unknown_version', `Event type ${type} has no schema version ${JSON.stringify(v)}; versions: ${known.join(', ')}.`);
+  }
+}
+
+/** How the event-time field is written by the source system. */
+export type EventTimeFormat = 'datetime-space' | 'unix-seconds' | 'unix-millis' | 'iso8601';
+
+/** `schemas/<type>/type.json`: how a type maps onto envelopes, partitions and tables. */
+export interface TypeManifest {
+  type: string;
+  description: string;
+  table: string;
+  latest: number;
+  id: { pointer: string } | null;
+  eventTime: { pointer: string; format: EventTimeFormat } | null;
+  partitions: { name: string; pointer: string }[];
+  partitionKey: { pointer: string } | null;
+}
+
+/** One validation problem, in the shape the API and the quarantine record use. */
+export interface FieldError {
+  path: string;
+  keyword: string;
+  message: string;
+}
+
+export interface SchemaVersion {
+  v: number;
+  schema: Record<string, unknown>;
+  validate: ValidateFunction;
+  coerceJson: Coercer;
+  coerceCsv: Coercer;
+}
+
+export interface EventType {
+  name: string;
+  manifest: TypeManifest;
+  versions: Map<number, SchemaVersion>;
+  latest: SchemaVersion;
+  getId: PointerGetter | null;
+  getEventTime: PointerGetter | null;
+  getPartitionKey: PointerGetter | null;
+  partitions: { name: string; get: PointerGetter }[];
+}
+
+const PARTITION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** Directory of the schemas shipped with Tributary. */
+export function defaultSchemasDir(): string {
+  const env = process.env.TRIBUTARY_SCHEMAS_DIR;
+  if (env) return path.resolve(env);
+  return fileURLToPath(new URL('../../schemas/', import.meta.url));
+}
+
+/** Converts ajv errors into the API's `{path, keyword, message}` list (path is a JSON pointer into the event). */
+export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
+  if (!errors) return [];
+  return errors.map((e) => {
+    let p = e.instancePath;
+    if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') {
+      p = `${p}/${e.params.missingProperty.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    }
+    let message = e.message ?? e.keyword;
+    if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) {
+      message = `must be one of ${e.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
+    } else if (e.keyword === 'pattern' && typeof e.params.pattern === 'string' && e.params.pattern.length > 80) {
+      message = 'does not have the expected format';
+    }
+    return { path: p || '/', keyword: e.keyword, message };
+  });
+}
+
+/**
+ * The event-type registry: every `schemas/<type>/` directory, its manifest and its JSON Schemas (draft 2020-12),
+ * compiled once with ajv. Loading fails fast on a malformed manifest or schema.
+ */
+export class Registry {
+  readonly #types = new Map<string, EventType>();
+
+  constructor(readonly dir: string = defaultSchemasDir()) {
+    if (!existsSync(dir)) throw new RegistryError('registry_missing', `Schema directory ${dir} does not exist.`);
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
+    addFormats.default(ajv, ['date', 'date-time', 'email', 'uuid']);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      this.#types.set(entry.name, loadType(ajv, path.join(dir, entry.name), entry.name));
+    }
+    if (this.#types.size === 0) throw new RegistryError('registry_empty', `No event types found under ${dir}.`);
+  }
+
+  /** Names of all registered types, sorted. */
+  names(): string[] {
+    return [...this.#types.keys()].sort();
+  }
+
+  has(name: string): boolean {
+    return this.#types.has(name);
+  }
+
+  /** Returns a type or throws {@link UnknownTypeError} listing the known ones. */
+  get(name: string): EventType {
+    const t = this.#types.get(name);
+    if (!t) throw new UnknownTypeError(name, this.names());
+    return t;
+  }
+
+  /** Returns a schema version of a type (latest when `v` is undefined). */
+  version(name: string, v?: number): SchemaVersion {
+    const t = this.get(name);
+    if (v === undefined) return t.latest;
+    const sv = t.versions.get(v);
+    if (!sv) throw new UnknownVersionError(name, v, [...t.versions.keys()]);
+    return sv;
+  }
+}
+
+function loadType(ajv: Ajv2020, dir: string, name: string): EventType {
+  const manifestPath = path.join(dir, 'type.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as TypeManifest;
+  if (manifest.type !== name) {
+    throw new RegistryError('bad_manifest', `${manifestPath}: "type" is ${JSON.stringify(manifest.type)} but the directory is ${name}.`);
+  }
+  for (const p of manifest.partitions) {
+    if (!PARTITION_NAME.test(p.name) || p.name === 'dt' || p.name === 'hour') {
+      throw new RegistryError('bad_manifest', `${manifestPath}: partition name ${JSON.stringify(p.name)} must match ${PARTITION_NAME} and not be dt/hour.`);
+    }
+  }
+  const versions = new Map<number, SchemaVersion>();
+  for (const file of readdirSync(dir)) {
+    const m = /^v([0-9]+)\.schema\.json$/.exec(file);
+    if (!m) continue;
+    const v = Number(m[1]);
+    const schema = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
+    versions.set(v, {
+      v,
+      schema,
+      validate: ajv.compile(schema),
+      coerceJson: compileCoercer(schema, 'json'),
+      coerceCsv: compileCoercer(schema, 'csv'),
+    });
+  }
+  const latest = versions.get(manifest.latest);
+  if (!latest) throw new RegistryError('bad_manifest', `${manifestPath}: latest version v${manifest.latest} has no v${manifest.latest}.schema.json.`);
+  return {
+    name,
+    manifest,
+    versions,
+    latest,
+    getId: manifest.id ? compilePointer(manifest.id.pointer) : null,
+    getEventTime: manifest.eventTime ? compilePointer(manifest.eventTime.pointer) : null,
+    getPartitionKey: manifest.partitionKey ? compilePointer(manifest.partitionKey.pointer) : null,
+    partitions: manifest.partitions.map((p) => ({ name: p.name, get: compilePointer(p.pointer) })),
+  };
+}
+
+let shared: Registry | undefined;
+
+/** The process-wide registry of the shipped schemas, compiled on first use. */
+export function defaultRegistry(): Registry {
+  shared ??= new Registry();
+  return shared;
+}

@@ -1,0 +1,22 @@
+import { awsClients } from './aws/clients.ts';
+import { ConfigError } from './errors.ts';
+import { loadConfig, type TributaryConfig } from './config.ts';
+import type { IngestApiDeps } from './ingest/api.ts';
+import type { LakeWriterDeps } from './lake/writer.ts';
+import { defaultRegistry } from './registry/registry.ts';
+
+/**
+ * Dependencies of the ingest API for a configuration. The API key comes from TRIBUTARY_API_KEY (comma-separated for
+ * rotation); the local runtime sets it, the AWS stack passes the secret.
+ */
+export function ingestDeps(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): IngestApiDeps {
+  const keys = (env.TRIBUTARY_API_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (!keys.length) throw new ConfigError('TRIBUTARY_API_KEY is not set; the ingest API refuses to run without a key.');
+  const { kinesis, s3 } = awsClients(config);
+  return { registry: defaultRegistry(), kinesis, s3, streamName: config.streamName, quarantineBucket: config.buckets.quarantine, apiKeys: keys };
+}
+
+/** Dependencies of the lake writer for a configuration. */
+export function lakeWriterDeps(config: TributaryConfig = loadConfig()): LakeWriterDeps {
+  return { s3: awsClients(config).s3, registry: defaultRegistry(), buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine } };
+}

@@ -1,0 +1,434 @@
+import { randomUUID } from 'node:crypto';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type KinesisClient,
+  type _Record,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { errorMessage } from '../lib/errors.ts';
+import { compareSeq } from '../lib/stream/records.ts';
+import type { CheckpointStore } from './checkpoints.ts';
+
+export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
+
+/** The settings of a Lambda Kinesis event-source mapping that the local poller honours. */
+export interface EventSourceMapping {
+  name: string;
+  handler: KinesisHandler;
+  batchSize: number;
+  maxBatchingWindowMs: number;
+  bisectBatchOnFunctionError: boolean;
+  /** -1 retries until the records expire, as in Lambda. */
+  maximumRetryAttempts: number;
+  /** -1 means no limit. */
+  maximumRecordAgeSeconds: number;
+  reportBatchItemFailures: boolean;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** S3 on-failure destination: a record of each discarded batch, with its payload. */
+  onFailure?: { bucket: string };
+  functionTimeoutMs: number;
+}
+
+export const DEFAULT_MAPPING: Omit<EventSourceMapping, 'name' | 'handler'> = {
+  batchSize: 500,
+  maxBatchingWindowMs: 500,
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeSeconds: -1,
+  reportBatchItemFailures: true,
+  startingPosition: 'TRIM_HORIZON',
+  functionTimeoutMs: 60_000,
+};
+
+export interface PollerOptions {
+  kinesis: KinesisClient;
+  s3: S3Client;
+  streamName: string;
+  region: string;
+  mapping: EventSourceMapping;
+  checkpoints: CheckpointStore;
+  pollIntervalMs?: number;
+  shardRefreshMs?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface ShardStats {
+  shardId: string;
+  state: 'waiting-for-parent' | 'polling' | 'ended';
+  checkpoint?: string;
+  invocations: number;
+  records: number;
+  failures: number;
+  onFailureBatches: number;
+  iteratorAgeMs: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+class FunctionError extends Error {}
+
+/**
+ * A local stand-in for Lambda's Kinesis event-source mapping: one worker per shard, batch size and batching window,
+ * ReportBatchItemFailures (checkpoint just before the lowest failed record), bisect on function error (splits do not
+ * use up retries), maximum retry attempts and record age, then an S3 on-failure record with the batch; checkpoints
+ * persisted after every batch; children start only after their parents are fully processed.
+ */
+export class ShardPoller {
+  readonly #o: Required<Omit<PollerOptions, 'log'>> & { log: (msg: string) => void };
+  readonly #abort = new AbortController();
+  readonly #workers = new Map<string, Promise<void>>();
+  readonly #stats = new Map<string, ShardStats>();
+  readonly #uuid = randomUUID();
+  #shards: Shard[] = [];
+  #loop?: Promise<void>;
+
+  constructor(options: PollerOptions) {
+    this.#o = {
+      pollIntervalMs: 250,
+      shardRefreshMs: 2_000,
+      retryBaseMs: 100,
+      retryMaxMs: 5_000,
+      log: () => {},
+      ...options,
+    };
+  }
+
+  get streamArn(): string {
+    return `arn:aws:kinesis:${this.#o.region}:000000000000:stream/${this.#o.streamName}`;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Stops polling; an in-flight invocation finishes and is checkpointed first. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#loop;
+    await Promise.allSettled(this.#workers.values());
+  }
+
+  stats(): ShardStats[] {
+    return [...this.#stats.values()].map((s) => ({ ...s, checkpoint: this.#o.checkpoints.get(s.shardId)?.sequenceNumber }));
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        await this.#refreshShards();
+      } catch (err) {
+        this.#o.log(`[${this.#o.mapping.name}] cannot list shards: ${errorMessage(err)}`);
+      }
+      await sleep(this.#o.shardRefreshMs, signal);
+    }
+  }
+
+  async #refreshShards(): Promise<void> {
+    const shards: Shard[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.#o.kinesis.send(
+        new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.#o.streamName }),
+      );
+      shards.push(...(res.Shards ?? []));
+      token = res.NextToken;
+    } while (token);
+    this.#shards = shards;
+    const known = new Set(shards.map((s) => s.ShardId!));
+    for (const shard of shards) {
+      const id = shard.ShardId!;
+      if (this.#workers.has(id) || this.#o.checkpoints.get(id)?.ended) {
+        if (!this.#stats.has(id)) this.#stats.set(id, this.#emptyStats(id, 'ended'));
+        continue;
+      }
+      const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => !!p);
+      // A parent that has aged out of the stream has nothing left to read.
+      const waiting = parents.filter((p) => known.has(p) && !this.#o.checkpoints.get(p)?.ended);
+      if (waiting.length) {
+        this.#stats.set(id, this.#emptyStats(id, 'waiting-for-parent'));
+        continue;
+      }
+      this.#stats.set(id, { ...(this.#stats.get(id) ?? this.#emptyStats(id, 'polling')), state: 'polling' });
+      const worker = this.#worker(id).catch((err) => this.#o.log(`[${this.#o.mapping.name}] ${id} stopped: ${errorMessage(err)}`));
+      this.#workers.set(id, worker.finally(() => this.#workers.delete(id)));
+    }
+  }
+
+  #emptyStats(shardId: string, state: ShardStats['state']): ShardStats {
+    return { shardId, state, invocations: 0, records: 0, failures: 0, onFailureBatches: 0, iteratorAgeMs: 0 };
+  }
+
+  async #iterator(shardId: string, after?: string): Promise<string | undefined> {
+    const cp = after ?? this.#o.checkpoints.get(shardId)?.sequenceNumber;
+    const res = await this.#o.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: this.#o.streamName,
+        ShardId: shardId,
+        ...(cp ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: cp } : { ShardIteratorType: this.#o.mapping.startingPosition }),
+      }),
+    );
+    return res.ShardIterator;
+  }
+
+  async #worker(shardId: string): Promise<void> {
+    const { mapping } = this.#o;
+    const signal = this.#abort.signal;
+    let iterator = await this.#iterator(shardId);
+    let lastRead: string | undefined;
+    const buffer: _Record[] = [];
+    let windowStart = 0;
+    let open = true;
+    while (!signal.aborted) {
+      let got = 0;
+      if (open && buffer.length < mapping.batchSize && iterator) {
+        try {
+          const res = await this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, mapping.batchSize * 4) }));
+          const recs = res.Records ?? [];
+          got = recs.length;
+          if (got) {
+            buffer.push(...recs);
+            lastRead = recs[recs.length - 1]!.SequenceNumber;
+            if (!windowStart) windowStart = Date.now();
+          }
+          iterator = res.NextShardIterator;
+          if (!iterator) open = false;
+          const stats = this.#stats.get(shardId);
+          if (stats) stats.iteratorAgeMs = res.MillisBehindLatest ?? 0;
+        } catch (err) {
+          const name = (err as { name?: string }).name;
+          if (name === 'ExpiredIteratorException') {
+            iterator = await this.#iterator(shardId, lastRead);
+            continue;
+          }
+          this.#o.log(`[${mapping.name}] ${shardId} GetRecords failed: ${errorMessage(err)}`);
+          await sleep(this.#o.retryMaxMs, signal);
+          continue;
+        }
+      }
+      const due = buffer.length > 0 && (buffer.length >= mapping.batchSize || !open || Date.now() - windowStart >= mapping.maxBatchingWindowMs);
+      if (due) {
+        const batch = buffer.splice(0, mapping.batchSize);
+        windowStart = buffer.length ? Date.now() : 0;
+        await this.#process(shardId, batch);
+        continue;
+      }
+      if (!open && buffer.length === 0) {
+        this.#o.checkpoints.set(shardId, { ended: true });
+        const s = this.#stats.get(shardId);
+        if (s) s.state = 'ended';
+        this.#o.log(`[${mapping.name}] ${shardId} closed and fully processed`);
+        return;
+      }
+      if (got === 0) {
+        const wait = buffer.length ? Math.max(10, mapping.maxBatchingWindowMs - (Date.now() - windowStart)) : this.#o.pollIntervalMs;
+        await sleep(Math.min(wait, this.#o.pollIntervalMs), signal);
+      }
+    }
+  }
+
+  #event(shardId: string, records: _Record[]): KinesisStreamEvent {
+    const arn = this.streamArn;
+    return {
+      Records: records.map(
+        (r): KinesisStreamRecord => ({
+          kinesis: {
+            kinesisSchemaVersion: '1.0',
+            partitionKey: r.PartitionKey!,
+            sequenceNumber: r.SequenceNumber!,
+            data: Buffer.from(r.Data!).toString('base64'),
+            approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
+          },
+          eventSource: 'aws:kinesis',
+          eventVersion: '1.0',
+          eventID: `${shardId}:${r.SequenceNumber}`,
+          eventName: 'aws:kinesis:record',
+          invokeIdentityArn: 'arn:aws:iam::000000000000:role/tributary-local',
+          awsRegion: this.#o.region,
+          eventSourceARN: arn,
+        }),
+      ),
+    };
+  }
+
+  #context(): Context {
+    const deadline = Date.now() + this.#o.mapping.functionTimeoutMs;
+    const name = this.#o.mapping.name;
+    return {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${this.#o.region}:000000000000:function:${name}`,
+      memoryLimitInMB: '1024',
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${name}`,
+      logStreamName: 'local',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => {},
+      fail: () => {},
+      succeed: () => {},
+    };
+  }
+
+  /** Invokes the function; returns the index of the first record to retry, or -1 when the batch succeeded. */
+  async #invoke(shardId: string, records: _Record[]): Promise<number> {
+    const { mapping } = this.#o;
+    const stats = this.#stats.get(shardId);
+    if (stats) stats.invocations++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const res = await Promise.race([
+        mapping.handler(this.#event(shardId, records), this.#context()),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new FunctionError(`Task timed out after ${mapping.functionTimeoutMs} ms`)), mapping.functionTimeoutMs);
+        }),
+      ]);
+      const failures = mapping.reportBatchItemFailures ? (res as KinesisStreamBatchResponse | undefined)?.batchItemFailures ?? [] : [];
+      if (!failures.length) return -1;
+      let lowest = -1;
+      for (const f of failures) {
+        const i = records.findIndex((r) => r.SequenceNumber === f.itemIdentifier);
+        // Lambda treats an identifier it cannot match as a failure of the whole batch.
+        if (i < 0) return 0;
+        if (lowest < 0 || i < lowest) lowest = i;
+      }
+      if (stats) stats.failures++;
+      return lowest;
+    } catch (err) {
+      if (stats) stats.failures++;
+      this.#o.log(`[${mapping.name}] ${shardId} function error: ${errorMessage(err)}`);
+      throw new FunctionError(errorMessage(err));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #process(shardId: string, batch: _Record[]): Promise<void> {
+    const { mapping } = this.#o;
+    const signal = this.#abort.signal;
+    const queue: { records: _Record[]; attempts: number }[] = [{ records: batch, attempts: 0 }];
+    while (queue.length) {
+      const item = queue[0]!;
+      if (mapping.maximumRecordAgeSeconds >= 0) {
+        const cutoff = Date.now() - mapping.maximumRecordAgeSeconds * 1000;
+        let n = 0;
+        while (n < item.records.length && (item.records[n]!.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) < cutoff) n++;
+        if (n > 0) {
+          await this.#discard(shardId, item.records.slice(0, n), 'RecordAgeExceeded', item.attempts);
+          item.records = item.records.slice(n);
+          if (!item.records.length) {
+            queue.shift();
+            continue;
+          }
+        }
+      }
+      let from: number;
+      let functionError = false;
+      try {
+        from = await this.#invoke(shardId, item.records);
+      } catch {
+        from = 0;
+        functionError = true;
+      }
+      if (from < 0) {
+        this.#commit(shardId, item.records);
+        queue.shift();
+        continue;
+      }
+      if (from > 0) {
+        this.#commit(shardId, item.records.slice(0, from));
+        item.records = item.records.slice(from);
+      }
+      if (functionError && mapping.bisectBatchOnFunctionError && item.records.length > 1) {
+        // Splitting a batch does not use up a retry (Lambda semantics).
+        const mid = Math.ceil(item.records.length / 2);
+        queue.splice(0, 1, { records: item.records.slice(0, mid), attempts: item.attempts }, { records: item.records.slice(mid), attempts: item.attempts });
+      } else {
+        item.attempts++;
+        if (mapping.maximumRetryAttempts >= 0 && item.attempts > mapping.maximumRetryAttempts) {
+          await this.#discard(shardId, item.records, 'RetryAttemptsExhausted', item.attempts);
+          queue.shift();
+          continue;
+        }
+      }
+      const delay = Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** Math.max(0, item.attempts - 1));
+      await sleep(delay, signal);
+      if (signal.aborted) return;
+    }
+  }
+
+  #commit(shardId: string, records: _Record[]): void {
+    if (!records.length) return;
+    const last = records[records.length - 1]!.SequenceNumber!;
+    const prev = this.#o.checkpoints.get(shardId)?.sequenceNumber;
+    if (!prev || compareSeq(last, prev) > 0) this.#o.checkpoints.set(shardId, { sequenceNumber: last });
+    const s = this.#stats.get(shardId);
+    if (s) s.records += records.length;
+  }
+
+  /** Writes an S3 on-failure record (metadata + the invocation payload) and checkpoints past the batch. */
+  async #discard(shardId: string, records: _Record[], condition: string, attempts: number): Promise<void> {
+    const { mapping } = this.#o;
+    const first = records[0]!;
+    const last = records[records.length - 1]!;
+    if (mapping.onFailure) {
+      const now = new Date();
+      const iso = now.toISOString();
+      const key = `aws/lambda/${this.#uuid}/${shardId}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.replace(/:/g, '.').slice(0, 19)}-${randomUUID()}`;
+      const body = {
+        version: '1.0',
+        timestamp: iso,
+        requestContext: {
+          requestId: randomUUID(),
+          functionArn: `arn:aws:lambda:${this.#o.region}:000000000000:function:${mapping.name}`,
+          condition,
+          approximateInvokeCount: attempts,
+        },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        KinesisBatchInfo: {
+          shardId,
+          startSequenceNumber: first.SequenceNumber,
+          endSequenceNumber: last.SequenceNumber,
+          approximateArrivalOfFirstRecord: first.ApproximateArrivalTimestamp?.toISOString(),
+          approximateArrivalOfLastRecord: last.ApproximateArrivalTimestamp?.toISOString(),
+          batchSize: records.length,
+          streamArn: this.streamArn,
+        },
+        payload: JSON.stringify(this.#event(shardId, records)),
+      };
+      // Keep trying: the records leave the stream's reach once checkpointed, so this write must land first.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#o.s3.send(new PutObjectCommand({ Bucket: mapping.onFailure.bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json' }));
+          break;
+        } catch (err) {
+          this.#o.log(`[${mapping.name}] on-failure write failed (attempt ${attempt}): ${errorMessage(err)}`);
+          if (this.#abort.signal.aborted) return;
+          await sleep(Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** attempt), this.#abort.signal);
+        }
+      }
+    }
+    this.#o.log(`[${mapping.name}] ${shardId} discarded ${records.length} records (${condition}) to the on-failure destination`);
+    const s = this.#stats.get(shardId);
+    if (s) s.onFailureBatches++;
+    this.#commit(shardId, records);
+  }
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
+import { compileCoercer } from '../../lib/registry/coerce.ts';
+
+const registry = defaultRegistry();
+
+describe('CSV coercion by schema', () => {
+  it('coerces a transactions CSV row: numbers, NA/empty → null, card number kept as exact text', () => {
+    const row = {
+      id: '7',
+      trans_date_trans_time: '2019-01-01 00:00:18',
+      cc_num: '4992346398065154184',
+      amt: '107.23',
+      gender: 'F',
+      zip: '01103',
+      lat: '36.0788',
+      city_pop: '3495',
+      merchant: '',
+      job: 'NA',
+      unix_time: '1325376018',
+      is_fraud: '1',
+      trans_num: '0b242abb623afc578575680df30655b9',
+    };
+    const out = registry.version('transactions').coerceCsv({ ...row }) as Record<string, unknown>;
+    expect(out).toEqual({
+      id: 7,
+      trans_date_trans_time: '2019-01-01 00:00:18',
+      cc_num: '4992346398065154184',
+      amt: 107.23,
+      gender: 'F',
+      zip: '01103',
+      lat: 36.0788,
+      city_pop: 3495,
+      merchant: null,
+      job: null,
+      unix_time: 1325376018,
+      is_fraud: 1,
+      trans_num: '0b242abb623afc578575680df30655b9',
+    });
+    expect(registry.version('transactions').validate(out)).toBe(true);
+  });
+
+  it('coerces taxi CSV: "NA" origins to null, "False" to false, quoted 19-digit trip id stays text', () => {
+    const out = registry.version('taxi_trips').coerceCsv({
+      TRIP_ID: '1372636858620000589',
+      CALL_TYPE: 'C',
+      ORIGIN_CALL: 'NA',
+      ORIGIN_STAND: '',
+      TAXI_ID: '20000589',
+      TIMESTAMP: '1372636858',
+      DAY_TYPE: 'A',
+      MISSING_DATA: 'False',
+      POLYLINE: '[[-8.618643,41.141412]]',
+    });
+    expect(out).toEqual({
+      TRIP_ID: '1372636858620000589',
+      CALL_TYPE: 'C',
+      ORIGIN_CALL: null,
+      ORIGIN_STAND: null,
+      TAXI_ID: 20000589,
+      TIMESTAMP: 1372636858,
+      DAY_TYPE: 'A',
+      MISSING_DATA: false,
+      POLYLINE: '[[-8.618643,41.141412]]',
+    });
+    expect(registry.version('taxi_trips').validate(out)).toBe(true);
+  });
+
+  it('leaves text that is not a number as text so validation reports it', () => {
+    const out = registry.version('taxi_trips').coerceCsv({ TAXI_ID: '12abc', TIMESTAMP: '99999999999999999999' }) as Record<string, unknown>;
+    expect(out.TAXI_ID).toBe('12abc');
+    // Beyond 2^53 an integer cannot be exact, so it is not converted.
+    expect(out.TIMESTAMP).toBe('99999999999999999999');
+  });
+
+  it('walks nested objects and $refs', () => {
+    const schema = {
+      type: 'object',
+      $defs: { n: { type: ['integer', 'null'] } },
+      properties: { a: { type: 'object', properties: { b: { $ref: '#/$defs/n' }, c: { type: 'boolean' } } } },
+    };
+    expect(compileCoercer(schema, 'csv')({ a: { b: '12', c: 'TRUE' } })).toEqual({ a: { b: 12, c: true } });
+    expect(compileCoercer(schema, 'csv')({ a: { b: 'NA', c: 'maybe' } })).toEqual({ a: { b: null, c: 'maybe' } });
+  });
+});

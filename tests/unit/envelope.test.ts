@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { buildEnvelope, parseEnvelope, partitionKeyOf, toIsoTime } from '../../lib/envelope.ts';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
+
+const registry = defaultRegistry();
+const received = '2026-11-23T10:00:00.123Z';
+
+describe('event time', () => {
+  it('reads each declared format as ISO-8601 UTC with milliseconds', () => {
+    expect(toIsoTime('2019-01-01 00:00:18', 'datetime-space')).toBe('2019-01-01T00:00:18.000Z');
+    expect(toIsoTime(1372636858, 'unix-seconds')).toBe('2013-07-01T00:00:58.000Z');
+    expect(toIsoTime(1372636858123, 'unix-millis')).toBe('2013-07-01T00:00:58.123Z');
+    expect(toIsoTime('2024-05-01T12:00:00+02:00', 'iso8601')).toBe('2024-05-01T10:00:00.000Z');
+  });
+
+  it('refuses impossible dates and unit mistakes', () => {
+    expect(toIsoTime('2019-02-30 00:00:00', 'datetime-space')).toEqual({ error: '"2019-02-30 00:00:00" is not a real calendar date-time' });
+    expect(toIsoTime('yesterday', 'datetime-space')).toEqual({ error: 'must be a date-time "YYYY-MM-DD HH:MM:SS"' });
+    expect(toIsoTime(1372636858123000, 'unix-seconds')).toEqual({ error: '1372636858123000 is outside 1970-01-01..9999-12-31' });
+  });
+});
+
+describe('buildEnvelope', () => {
+  it('uses the id field, event time and partition key of the type', () => {
+    const type = registry.get('transactions');
+    const data = { trans_num: '0b242abb623afc578575680df30655b9', cc_num: '2703186189652095', trans_date_trans_time: '2019-01-01 00:00:18' };
+    const r = buildEnvelope({ type, v: 1, data, receivedAt: received, source: 'api' });
+    expect(r).toEqual({
+      ok: true,
+      partitionKey: '2703186189652095',
+      envelope: { id: '0b242abb623afc578575680df30655b9', type: 'transactions', v: 1, received_at: received, event_time: '2019-01-01T00:00:18.000Z', source: 'api', data },
+    });
+    expect(Object.keys((r as { envelope: object }).envelope)).toEqual(['id', 'type', 'v', 'received_at', 'event_time', 'source', 'data']);
+  });
+
+  it('falls back to received time, and to a UUIDv7 id, and keeps ids and redrive blocks it is given', () => {
+    const type = registry.get('clickstream');
+    const r = buildEnvelope({ type, v: 1, data: { metadata: { uuid: 'abc', section: 'home' }, payload: { userid: 42 } }, receivedAt: received, source: 'api' });
+    expect(r.ok && r.envelope.event_time).toBe(received);
+    expect(r.ok && r.partitionKey).toBe('42');
+    const noId = buildEnvelope({ type, v: 1, data: { metadata: {}, payload: {} }, receivedAt: received, source: 'api' });
+    expect(noId.ok && noId.envelope.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(noId.ok && noId.partitionKey).toBe(noId.ok && noId.envelope.id);
+    const redrive = { job: 'j1', at: received, by: 'ops', attempt: 2 };
+    const re = buildEnvelope({ type, v: 1, data: { metadata: { uuid: 'abc' } }, receivedAt: received, source: 'redrive', id: 'orig', redrive });
+    expect(re.ok && re.envelope).toMatchObject({ id: 'orig', source: 'redrive', redrive });
+  });
+
+  it('never uses a constant or over-long partition key', () => {
+    const type = registry.get('transactions');
+    expect(partitionKeyOf(type, { cc_num: 'x'.repeat(300) }, 'id-1')).toMatch(/^[0-9a-f]{64}$/);
+    expect(partitionKeyOf(type, {}, 'id-1')).toBe('id-1');
+  });
+
+  it('reports an impossible event time as a schema error at its path', () => {
+    const type = registry.get('transactions');
+    const r = buildEnvelope({ type, v: 1, data: { trans_date_trans_time: '2019-02-29 10:00:00' }, receivedAt: received, source: 'api' });
+    expect(r).toEqual({ ok: false, errors: [{ path: '/trans_date_trans_time', keyword: 'format', message: '"2019-02-29 10:00:00" is not a real calendar date-time' }] });
+  });
+});
+
+describe('parseEnvelope', () => {
+  it('reads a valid envelope and rejects others with a reason', () => {
+    const env = { id: 'a', type: 'transactions', v: 1, received_at: received, event_time: '2019-01-01T00:00:18Z', source: 'api', data: {} };
+    expect(parseEnvelope(JSON.stringify(env)).event_time).toBe('2019-01-01T00:00:18.000Z');
+    expect(() => parseEnvelope('{nope')).toThrow(/Record is not JSON/);
+    expect(() => parseEnvelope('[1]')).toThrow(/not a JSON object envelope/);
+    expect(() => parseEnvelope(JSON.stringify({ ...env, id: '', event_time: 'soon' }))).toThrow(
+      'Record is not a Tributary envelope: "id" must be a non-empty string; "event_time" must be an ISO-8601 string.',
+    );
+  });
+});
