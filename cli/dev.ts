@@ -11,6 +11,7 @@ the lake writer behind a Lambda-like shard poller, and the console.
 Options:
   --reset               delete the local data (stream, lake, quarantine, checkpoints) first
   --no-console          run the pipeline without the web console
+  --no-consumers        do not run the lake writer (records stay on the stream)
   --data-dir <dir>      where data lives (default .data, or TRIBUTARY_DATA_DIR)
   --host <ip>           bind address (default 127.0.0.1)
   --api-port <n>        ingest API port (default 4000)
@@ -26,6 +27,7 @@ export async function devCommand(argv: string[], io: Io): Promise<number> {
     options: {
       reset: { type: 'boolean' },
       'no-console': { type: 'boolean' },
+      'no-consumers': { type: 'boolean' },
       'data-dir': { type: 'string' },
       host: { type: 'string' },
       'api-port': { type: 'string' },
@@ -49,6 +51,7 @@ export async function devCommand(argv: string[], io: Io): Promise<number> {
     },
     reset: !!values.reset,
     console: !values['no-console'],
+    consumers: !values['no-consumers'],
     shardCount: intFlag('shards', values.shards, LOCAL_DEFAULTS.shardCount, 1),
     log: (m) => io.err(m),
   });

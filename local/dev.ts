@@ -25,6 +25,8 @@ export interface DevOptions {
   apiKey?: string;
   mapping?: Partial<Omit<EventSourceMapping, 'name' | 'handler'>>;
   pollIntervalMs?: number;
+  /** Run the stream consumers (default true); off leaves records on the stream to inspect them. */
+  consumers?: boolean;
   /** Injected consumer faults (tests); defaults to TRIBUTARY_FAULTS. */
   faults?: Faults;
   log?: (msg: string) => void;
@@ -127,7 +129,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
       log,
     });
-    poller.start();
+    if (options.consumers !== false) poller.start();
     const startupMs = Date.now() - t0;
     if (options.console) consoleProc = startConsole(host, ports.console, env, log);
     return {

@@ -109,19 +109,28 @@ function validateItem(sv: SchemaVersion, item: BodyItem): { ok: true; value: unk
   return { ok: true, value };
 }
 
-/**
- * The ingest hot path, independent of HTTP: parses a body into events, validates each against the type's schema,
- * wraps valid ones in envelopes and puts them on the stream, and quarantines invalid ones. Every event gets exactly one
- * result: `accepted` (on the stream), `rejected` (in quarantine) or `failed` (neither; the caller still owns it).
- */
-export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promise<IngestResult> {
-  const type = deps.registry.get(req.type);
-  const sv = deps.registry.version(req.type, req.version);
-  const parsed: ParsedBody = parseBody(req.body, req.contentType);
-  const receivedAt = (deps.now ?? (() => new Date()))().toISOString();
-  const source = req.source ?? 'api';
+export interface PreparedEvents {
+  type: EventType;
+  sv: SchemaVersion;
+  parsed: ParsedBody;
+  receivedAt: string;
+  /** Stream entries of the valid events, with the request index and envelope id of each. */
+  entries: PutEntry[];
+  entryIndex: number[];
+  entryIds: string[];
+  rejections: Rejection[];
+}
 
-  const results: EventResult[] = new Array(parsed.items.length);
+/**
+ * The CPU-only part of ingest, shared by the API and the benchmark: parses a body into events, coerces and validates
+ * each against the type's schema, wraps valid ones in envelopes and serializes them as stream entries; invalid ones
+ * become rejections with their errors.
+ */
+export function prepareEvents(registry: Registry, req: IngestRequest, receivedAt: string): PreparedEvents {
+  const type = registry.get(req.type);
+  const sv = registry.version(req.type, req.version);
+  const parsed: ParsedBody = parseBody(req.body, req.contentType);
+  const source = req.source ?? 'api';
   const rejections: Rejection[] = [];
   const entries: PutEntry[] = [];
   const entryIndex: number[] = [];
@@ -153,6 +162,19 @@ export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promis
     entryIndex.push(item.index);
     entryIds.push(built.envelope.id);
   }
+  return { type, sv, parsed, receivedAt, entries, entryIndex, entryIds, rejections };
+}
+
+/**
+ * The ingest path, independent of HTTP: prepares the events, puts valid ones on the stream and quarantines invalid
+ * ones. Every event gets exactly one result: `accepted` (on the stream), `rejected` (in quarantine) or `failed`
+ * (neither; the caller still owns it and may retry).
+ */
+export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promise<IngestResult> {
+  const receivedAt = (deps.now ?? (() => new Date()))().toISOString();
+  const source = req.source ?? 'api';
+  const { type, sv, parsed, entries, entryIndex, entryIds, rejections } = prepareEvents(deps.registry, req, receivedAt);
+  const results: EventResult[] = new Array(parsed.items.length);
 
   const quarantineWrite = (async (): Promise<string | undefined> => {
     if (!rejections.length) return undefined;

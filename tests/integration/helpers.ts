@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { awsClients } from '../../lib/aws/clients.ts';
+import type { Envelope } from '../../lib/envelope.ts';
+import type { QuarantineRecord } from '../../lib/quarantine/record.ts';
+import { listAll, readJsonl } from '../../lib/status.ts';
+import { mapLimit } from '../../lib/util/concurrency.ts';
+import { startDev, type DevOptions, type DevRuntime } from '../../local/dev.ts';
+import type { TributaryConfig } from '../../lib/config.ts';
+
+export function tempDir(name: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `tributary-${name}-`));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Starts the real local runtime on free ports with fast polling, for tests. */
+export function startTestRuntime(dataDir: string, extra: Partial<DevOptions> = {}): Promise<DevRuntime> {
+  return startDev({
+    dataDir,
+    ports: { api: 0, kinesis: 0, s3: 0 },
+    console: false,
+    pollIntervalMs: 100,
+    apiKey: 'test-key',
+    ...extra,
+    mapping: { maxBatchingWindowMs: 200, ...extra.mapping },
+  });
+}
+
+export interface LakeContents {
+  rows: Envelope[];
+  keys: string[];
+  quarantine: QuarantineRecord[];
+  onFailure: number;
+}
+
+/** Reads every lake row and quarantine record through the S3 API. */
+export async function readLake(config: TributaryConfig): Promise<LakeContents> {
+  const { s3 } = awsClients(config);
+  const objects = (await listAll(s3, config.buckets.lake, 'events/')).map((o) => o.Key!);
+  const rows = (await mapLimit(objects, 16, (k) => readJsonl<Envelope>(s3, config.buckets.lake, k))).flat();
+  const qKeys = (await listAll(s3, config.buckets.quarantine, 'records/')).map((o) => o.Key!);
+  const quarantine = (await mapLimit(qKeys, 16, (k) => readJsonl<QuarantineRecord>(s3, config.buckets.quarantine, k))).flat();
+  const onFailure = (await listAll(s3, config.buckets.quarantine, 'aws/lambda/')).length;
+  return { rows, keys: objects, quarantine, onFailure };
+}
+
+/** Polls until `check` returns true, or fails with the last state after `timeoutMs`. */
+export async function waitFor<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 60_000, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (check(v)) return v;
+    if (Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Counts occurrences of each value; returns the ones seen more than once. */
+export function duplicates(values: string[]): string[] {
+  const seen = new Map<string, number>();
+  for (const v of values) seen.set(v, (seen.get(v) ?? 0) + 1);
+  return [...seen].filter(([, n]) => n > 1).map(([v]) => v);
+}
+
+export async function post(rt: DevRuntime, type: string, body: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${rt.apiUrl}/v1/events/${type}`, { method: 'POST', headers: { 'x-api-key': rt.apiKey, 'content-type': 'application/json', ...headers }, body });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* keep empty */
+  }
+  return { status: res.status, json, text };
+}
