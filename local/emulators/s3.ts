@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { runChild } from './child.ts';
+import './s3-atomic.ts';
 
 interface S3rverInstance {
   run(): Promise<{ port: number }>;
