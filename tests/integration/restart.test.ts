@@ -1,0 +1,113 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { awsClients } from '../../lib/aws/clients.ts';
+import { eventIdOf } from '../../lib/envelope.ts';
+import { produce } from '../../lib/produce/producer.ts';
+import { syntheticEvents } from '../../lib/produce/synthetic.ts';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
+import type { DevRuntime } from '../../local/dev.ts';
+import { duplicates, readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
+
+const registry = defaultRegistry();
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+async function send(rt: DevRuntime, count: number, seed: number): Promise<string[]> {
+  const events = [...syntheticEvents('transactions', count, { seed })];
+  const summary = await produce(events.map((e, index) => ({ text: JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: 'transactions' });
+  expect(summary.accepted).toBe(count);
+  return events.map((e) => eventIdOf(registry.get('transactions'), e.value)!);
+}
+
+function processesUsing(dir: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(dir) && !l.includes('ps -eo'));
+}
+
+describe('restarts lose nothing and re-read nothing', () => {
+  let rt: DevRuntime | undefined;
+  let dir = '';
+  afterEach(async () => {
+    await rt?.stop();
+    rt = undefined;
+    removeDir(dir);
+  });
+
+  it('keeps stream, lake and checkpoints across an emulator restart', async () => {
+    dir = tempDir('restart');
+    rt = await startTestRuntime(dir);
+    const first = await send(rt, 800, 21);
+    await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 800);
+    await rt.stop();
+
+    rt = await startTestRuntime(dir);
+    await new Promise((r) => setTimeout(r, 2_500));
+    // Checkpoints survived: nothing is read again.
+    expect(rt.poller.stats().reduce((s, x) => s + x.records, 0)).toBe(0);
+    expect((await readLake(rt.config)).rows.length).toBe(800);
+
+    const second = await send(rt, 800, 22);
+    const lake = await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 1600);
+    expect(lake.rows.length).toBe(1600);
+    expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
+    expect(lake.rows.map((r) => r.id).sort()).toEqual([...first, ...second].sort());
+  });
+
+  it('recovers exactly after the consumer process is killed mid-batch', async () => {
+    dir = tempDir('crash');
+    // Records wait on the stream while no consumer runs.
+    rt = await startTestRuntime(dir, { consumers: false });
+    const ids = await send(rt, 2000, 23);
+    await rt.stop();
+    rt = undefined;
+
+    // The dev process SIGKILLs itself after writing 40 lake objects: in the middle of its first batches.
+    const child = spawn(process.execPath, ['bin/tributary.mjs', 'dev', '--no-console', '--data-dir', dir, '--api-port', '0', '--kinesis-port', '0', '--s3-port', '0'], {
+      cwd: root,
+      env: { ...process.env, TRIBUTARY_FAULTS: JSON.stringify({ lakeWriter: { crashAfterObjects: 40 } }), TRIBUTARY_API_KEY: 'test-key' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (b) => (output += b));
+    child.stderr.on('data', (b) => (output += b));
+    const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+    expect(exit, output).toBe('SIGKILL');
+    // Its emulators noticed the parent die and exited too: no orphans.
+    const orphans = await waitFor(async () => processesUsing(dir), (p) => p.length === 0, 10_000, 200);
+    expect(orphans).toEqual([]);
+
+    rt = await startTestRuntime(dir);
+    const partial = await readLake(rt.config);
+    expect(partial.keys.length).toBeGreaterThan(0);
+    const lake = await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 2000, 90_000);
+    expect(lake.rows.length).toBe(2000);
+    expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
+    expect(lake.rows.map((r) => r.id).sort()).toEqual(ids.sort());
+  });
+
+  it('drains a parent shard before its children after a split', async () => {
+    dir = tempDir('split');
+    rt = await startTestRuntime(dir, { shardCount: 1 });
+    const before = await send(rt, 300, 24);
+    await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 300);
+    const { kinesis } = awsClients(rt.config);
+    await kinesis.send(new SplitShardCommand({ StreamName: 'events', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
+    await waitFor(
+      async () => (await kinesis.send(new ListShardsCommand({ StreamName: 'events' }))).Shards ?? [],
+      (s) => s.length === 3,
+      10_000,
+      100,
+    );
+    const after = await send(rt, 300, 25);
+    const lake = await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 600, 60_000);
+    expect(lake.rows.length).toBe(600);
+    expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
+    expect(lake.rows.map((r) => r.id).sort()).toEqual([...before, ...after].sort());
+    const checkpoints = JSON.parse(readFileSync(path.join(dir, 'checkpoints', 'lake-writer.json'), 'utf8')).shards;
+    expect(checkpoints['shardId-000000000000'].ended).toBe(true);
+    expect(Object.keys(checkpoints).sort()).toEqual(['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
+  });
+});
