@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { detectFormat, mapCsvHeader, readEventsFromFile, type FileEvent } from '../../lib/produce/readers.ts';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-readers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const registry = defaultRegistry();
+async function all(p: string, type = 'transactions'): Promise<FileEvent[]> {
+  const out: FileEvent[] = [];
+  for await (const e of readEventsFromFile(p, registry.version(type))) out.push(e);
+  return out;
+}
+
+describe('input files', () => {
+  it('reads a pandas-style transactions CSV: unnamed index → id, numbers coerced, card numbers exact', async () => {
+    const csv = file(
+      'fraud.csv',
+      [
+        ',trans_date_trans_time,cc_num,merchant,category,amt,first,last,gender,street,city,state,zip,lat,long,city_pop,job,dob,trans_num,unix_time,merch_lat,merch_long,is_fraud',
+        '0,2019-01-01 00:00:18,2703186189652095,"fraud_Rippin, Kub and Mann",misc_net,4.97,Jennifer,Banks,F,561 Perry Cove,Moravian Falls,NC,28654,36.0788,-81.1781,3495,"Psychologist, counselling",1988-03-09,0b242abb623afc578575680df30655b9,1325376018,36.011293,-82.048315,0',
+        '1,2019-01-01 00:00:44,4992346398065154184,fraud_Heller,grocery_pos,107.23,Stephanie,Gill,F,43039 Riley Greens Suite 393,Orient,WA,99160,48.8878,-118.2105,149,Special educational needs teacher,1978-06-21,1f76529f8574734946361c461b024d99,1325376044,49.159047,-118.186462,1',
+      ].join('\n'),
+    );
+    expect(await detectFormat(csv)).toBe('csv');
+    const events = await all(csv);
+    expect(events).toHaveLength(2);
+    expect(events[0]!.line).toBe(2);
+    expect(events[1]!.value).toMatchObject({ id: 1, cc_num: '4992346398065154184', amt: 107.23, zip: '99160', is_fraud: 1, merchant: 'fraud_Heller', city_pop: 149 });
+    expect(events[0]!.value).toMatchObject({ merchant: 'fraud_Rippin, Kub and Mann', job: 'Psychologist, counselling' });
+    for (const e of events) expect(registry.version('transactions').validate(e.value)).toBe(true);
+  });
+
+  it('reads taxi CSV with NA origins, quoted ids and embedded polylines', async () => {
+    const csv = file(
+      'train.csv',
+      [
+        '"TRIP_ID","CALL_TYPE","ORIGIN_CALL","ORIGIN_STAND","TAXI_ID","TIMESTAMP","DAY_TYPE","MISSING_DATA","POLYLINE"',
+        '"1372636858620000589","C",NA,NA,"20000589","1372636858","A","False","[[-8.618643,41.141412],[-8.618499,41.141376]]"',
+        '"1372637303620000596","B",NA,7,"20000596","1372637303","A","False","[]"',
+      ].join('\n'),
+    );
+    const events = await all(csv, 'taxi_trips');
+    expect(events.map((e) => e.value)).toEqual([
+      { TRIP_ID: '1372636858620000589', CALL_TYPE: 'C', ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 20000589, TIMESTAMP: 1372636858, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]' },
+      { TRIP_ID: '1372637303620000596', CALL_TYPE: 'B', ORIGIN_CALL: null, ORIGIN_STAND: 7, TAXI_ID: 20000596, TIMESTAMP: 1372637303, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[]' },
+    ]);
+  });
+
+  it('keeps a CSV row it cannot parse as raw text instead of dropping it', async () => {
+    const csv = file('broken.csv', 'trans_num,cc_num\n' + 'a'.repeat(32) + ',4111111111111111\n"unterminated,4111111111111111\n');
+    const events = await all(csv);
+    expect(events).toHaveLength(2);
+    expect(events[0]!.value).toEqual({ trans_num: 'a'.repeat(32), cc_num: '4111111111111111' });
+    expect(events[1]!.raw).toBeDefined();
+  });
+
+  it('reads JSON arrays and objects losslessly, and NDJSON with its bad lines kept raw', async () => {
+    const arr = file('a.json', '[{"cc_num": 4992346398065154184, "trans_num": "x"}, {"cc_num": 1}]');
+    expect(await detectFormat(arr)).toBe('json');
+    expect((await all(arr)).map((e) => e.value)).toEqual([{ cc_num: '4992346398065154184', trans_num: 'x' }, { cc_num: 1 }]);
+    const one = file('one.json', '{\n  "trans_num": "y",\n  "cc_num": "4111111111111111"\n}\n');
+    expect(await detectFormat(one)).toBe('json');
+    expect((await all(one)).map((e) => e.value)).toEqual([{ trans_num: 'y', cc_num: '4111111111111111' }]);
+    const nd = file('events.ndjson', '{"a":1}\n\n{oops\n{"a":3}\n');
+    expect(await all(nd)).toEqual([
+      { line: 1, value: { a: 1 } },
+      { line: 3, raw: '{oops' },
+      { line: 4, value: { a: 3 } },
+    ]);
+    expect(await detectFormat(file('events.txt', '{"a":1}\n{"a":2}\n'))).toBe('ndjson');
+  });
+
+  it('maps only unnamed columns, and only when the schema has an id field', () => {
+    const schema = registry.version('transactions').schema;
+    expect(mapCsvHeader(['', 'cc_num'], schema)).toEqual(['id', 'cc_num']);
+    expect(mapCsvHeader(['Unnamed: 0', 'id', ''], schema)).toEqual([undefined, 'id', undefined]);
+    expect(mapCsvHeader(['', 'TRIP_ID'], registry.version('taxi_trips').schema)).toEqual([undefined, 'TRIP_ID']);
+  });
+});

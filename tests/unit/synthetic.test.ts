@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { syntheticEvents } from '../../lib/produce/synthetic.ts';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
+import { buildEnvelope } from '../../lib/envelope.ts';
+
+const registry = defaultRegistry();
+
+describe('synthetic events', () => {
+  for (const type of ['transactions', 'taxi_trips', 'clickstream']) {
+    it(`${type}: exactly round(count × ratio) invalid, every other one valid, same seed same events`, () => {
+      const events = [...syntheticEvents(type, 1000, { invalidRatio: 0.07, seed: 42 })];
+      const sv = registry.version(type);
+      let invalid = 0;
+      for (const e of events) {
+        let ok = false;
+        if (e.raw === undefined) {
+          const v = sv.coerceJson(structuredClone(e.value));
+          ok = sv.validate(v) && buildEnvelope({ type: registry.get(type), v: 1, data: v, receivedAt: new Date().toISOString(), source: 'producer' }).ok;
+        } else {
+          expect(() => JSON.parse(e.raw!)).toThrow();
+        }
+        expect(ok, JSON.stringify(e).slice(0, 300)).toBe(e.valid);
+        if (!ok) invalid++;
+      }
+      expect(invalid).toBe(70);
+      expect([...syntheticEvents(type, 1000, { invalidRatio: 0.07, seed: 42 })]).toEqual(events);
+      expect([...syntheticEvents(type, 50, { seed: 43 })]).not.toEqual(events.slice(0, 50));
+    });
+  }
+});
