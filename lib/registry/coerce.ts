@@ -6,7 +6,7 @@
  *   and zip codes sent as JSON numbers). Nothing else is changed, so `null` is never silently turned into `0`.
  * - `csv`: every value arrives as text; "" and "NA" become null where null is allowed, numeric text becomes a number
  *   where the schema wants one (but never where it also accepts a string, so card numbers keep every digit), and
- *   true/false text becomes a boolean.
+ *   true/false text becomes a boolean; an empty cell where null is not allowed is treated as missing.
  */
 
 type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
@@ -71,6 +71,8 @@ const FALSE_TEXT = new Set(['false', 'False', 'FALSE']);
 function coerceCsvValue(value: unknown, types: Set<JsonType>): unknown {
   if (typeof value !== 'string') return value;
   if ((value === '' || value === 'NA') && types.has('null')) return null;
+  // An empty cell where null is not allowed means the value is missing, so `required` reports it as such.
+  if (value === '') return undefined;
   if (types.has('string')) return value;
   const trimmed = value.trim();
   if (types.has('integer') && INTEGER_TEXT.test(trimmed)) {
@@ -103,7 +105,9 @@ function applySteps(obj: Record<string, unknown>, steps: Step[], mode: CoerceMod
     if (mode === 'json') {
       if (typeof v === 'number' && step.types.has('string')) obj[step.key] = String(v);
     } else {
-      obj[step.key] = coerceCsvValue(v, step.types);
+      const c = coerceCsvValue(v, step.types);
+      if (c === undefined) delete obj[step.key];
+      else obj[step.key] = c;
     }
     const after = obj[step.key];
     if (step.children && after && typeof after === 'object' && !Array.isArray(after)) {

@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevRuntime } from '../../local/dev.ts';
+import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/tributary.mjs', ...args], { cwd: root, env: { ...process.env, ...env }, maxBuffer: 32 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('tributary CLI against a running pipeline', () => {
+  let rt: DevRuntime;
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    dir = tempDir('cli');
+    rt = await startTestRuntime(dir);
+    env = {
+      TRIBUTARY_API_URL: rt.apiUrl,
+      TRIBUTARY_API_KEY: rt.apiKey,
+      TRIBUTARY_KINESIS_ENDPOINT: rt.config.endpoints!.kinesis,
+      TRIBUTARY_S3_ENDPOINT: rt.config.endpoints!.s3,
+      TRIBUTARY_DATA_DIR: dir,
+    };
+  });
+  afterAll(async () => {
+    await rt?.stop();
+    removeDir(dir);
+  });
+
+  it('produces CSV, JSON and NDJSON files with exact counts and lands them in the right partitions', async () => {
+    const csv = path.join(dir, 'fraud.csv');
+    writeFileSync(
+      csv,
+      [
+        ',trans_date_trans_time,cc_num,merchant,category,amt,first,last,gender,street,city,state,zip,lat,long,city_pop,job,dob,trans_num,unix_time,merch_lat,merch_long,is_fraud',
+        '0,2019-01-01 00:00:18,2703186189652095,"fraud_Rippin, Kub and Mann",misc_net,4.97,Jennifer,Banks,F,561 Perry Cove,Moravian Falls,NC,28654,36.0788,-81.1781,3495,"Psychologist, counselling",1988-03-09,0b242abb623afc578575680df30655b9,1325376018,36.011293,-82.048315,0',
+        '1,2019-01-01 01:00:44,4992346398065154184,fraud_Heller,grocery_pos,107.23,Stephanie,Gill,F,43039 Riley Greens,Orient,WA,99160,48.8878,-118.2105,149,Teacher,1978-06-21,1f76529f8574734946361c461b024d99,1325376044,49.159047,-118.186462,0',
+        "2,2019-01-01 01:05:00,,fraud_O'Neil,misc_net,1.00,Ana,D'Angelo,X,1 Main,Orient,WA,99160,48.8,-118.2,149,Teacher,1978-06-21,2f76529f8574734946361c461b024d99,1325376300,49.1,-118.1,0",
+      ].join('\n'),
+    );
+    const res = await cli(['produce', csv, '--type', 'transactions', '--json'], env);
+    expect(res.code, res.stderr).toBe(0);
+    const summary = JSON.parse(res.stdout);
+    expect(summary).toMatchObject({ type: 'transactions', sent: 3, accepted: 2, rejected: 1, failed: 0 });
+    expect(summary.firstErrors).toEqual([
+      {
+        index: 2,
+        line: 4,
+        id: '2f76529f8574734946361c461b024d99',
+        status: 'rejected',
+        reason: 'schema_violation',
+        errors: [
+          { path: '/cc_num', keyword: 'required', message: "must have required property 'cc_num'" },
+          { path: '/gender', keyword: 'enum', message: 'must be one of "M", "F", null' },
+        ],
+      },
+    ]);
+
+    const ndjson = path.join(dir, 'clicks.ndjson');
+    writeFileSync(ndjson, ['{"metadata":{"uuid":"c1","section":"home"},"payload":{"session_time":"2.3"}}', '{"metadata":{"uuid":"c2","section":"a/b"},"payload":{}}', '{broken', ''].join('\n'));
+    const nd = await cli(['produce', ndjson, '--type', 'clickstream', '--json'], env);
+    expect(JSON.parse(nd.stdout)).toMatchObject({ sent: 3, accepted: 2, rejected: 1, failed: 0 });
+
+    const json = path.join(dir, 'trips.json');
+    writeFileSync(json, JSON.stringify([{ TRIP_ID: '1372636858620000589', CALL_TYPE: 'C', ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 20000589, TIMESTAMP: 1372636858, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[[-8.618643,41.141412]]' }]));
+    const js = await cli(['produce', json, '--type', 'taxi_trips', '--json'], env);
+    expect(JSON.parse(js.stdout)).toMatchObject({ sent: 1, accepted: 1, rejected: 0, failed: 0 });
+
+    const lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 5);
+    expect(lake.rows.length).toBe(5);
+    expect(lake.keys.map((k) => k.replace(/\/shardId-.*$/, '')).sort()).toEqual([
+      'events/clickstream/dt=' + lake.rows.find((r) => r.id === 'c1')!.event_time.slice(0, 10) + '/hour=' + lake.rows.find((r) => r.id === 'c1')!.event_time.slice(11, 13) + '/section=a%2Fb',
+      'events/clickstream/dt=' + lake.rows.find((r) => r.id === 'c1')!.event_time.slice(0, 10) + '/hour=' + lake.rows.find((r) => r.id === 'c1')!.event_time.slice(11, 13) + '/section=home',
+      'events/taxi_trips/dt=2013-07-01/hour=00',
+      'events/transactions/dt=2019-01-01/hour=00',
+      'events/transactions/dt=2019-01-01/hour=01',
+    ].sort());
+    const card = lake.rows.find((r) => r.id === '1f76529f8574734946361c461b024d99')!;
+    expect((card.data as { cc_num: string }).cc_num).toBe('4992346398065154184');
+
+    const status = await cli(['status', '--json'], env);
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.stdout);
+    expect(s.lake.rows).toBe(5);
+    expect(s.lake.byType.transactions).toMatchObject({ rows: 2, partitions: 2 });
+    expect(s.quarantine).toMatchObject({ records: 2, byStage: { ingest: 2 }, byReason: { schema_violation: 1, malformed_json: 1 } });
+    expect(s.stream).toMatchObject({ name: 'events', status: 'ACTIVE' });
+  });
+
+  it('generates synthetic traffic with an exact invalid share', async () => {
+    const res = await cli(['produce', '--synthetic', 'taxi_trips', '--count', '300', '--invalid-ratio', '0.1', '--seed', '9', '--rate', '5000', '--batch', '100', '--json'], env);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ sent: 300, accepted: 270, rejected: 30, failed: 0, requests: 3 });
+  });
+
+  it('exits 2 with a clear message on usage errors and 1 when the API is unreachable', async () => {
+    const noType = await cli(['produce', 'x.csv', '--type', 'transactions'], env);
+    expect(noType.code).toBe(2);
+    expect(noType.stderr).toContain('error: File not found: x.csv');
+    const badType = await cli(['produce', '--synthetic', 'orders'], env);
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toContain('Unknown type "orders"; types: clickstream, taxi_trips, transactions.');
+    expect((await cli(['frobnicate'], env)).code).toBe(2);
+    expect((await cli(['produce', '--synthetic', 'transactions', '--batch', '501'], env)).code).toBe(2);
+    const down = await cli(['produce', '--synthetic', 'transactions', '--count', '5', '--json'], { ...env, TRIBUTARY_API_URL: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(1);
+    expect(JSON.parse(down.stdout).error).toMatch(/^Cannot reach http:\/\/127\.0\.0\.1:9\/v1\/events\/transactions/);
+    const wrongKey = await cli(['produce', '--synthetic', 'transactions', '--count', '5'], { ...env, TRIBUTARY_API_KEY: 'nope' });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toContain('The API refused the key (401)');
+  });
+});
