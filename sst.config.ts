@@ -1,0 +1,31 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+
+/**
+ * Tributary on AWS: HTTP ingest API → Kinesis `events` → lake-writer Lambda → partitioned S3 lake (design.md §1, §4).
+ * No top-level imports: SST evaluates `app()` before the platform is loaded, so the stacks are imported inside `run()`.
+ */
+export default $config({
+  app(input) {
+    const production = input?.stage === 'production';
+    return {
+      name: 'tributary',
+      home: 'aws',
+      removal: production ? 'retain' : 'remove',
+      protect: production,
+    };
+  },
+  async run() {
+    const storage = await import('./stacks/storage.ts');
+    const stream = await import('./stacks/stream.ts');
+    const api = await import('./stacks/api.ts');
+
+    return {
+      api: api.api.url,
+      lakeBucket: storage.lake.name,
+      quarantineBucket: storage.quarantine.name,
+      athenaResultsBucket: storage.athenaResults.name,
+      importsBucket: storage.imports.name,
+      stream: stream.events.name,
+    };
+  },
+});

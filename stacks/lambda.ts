@@ -1,0 +1,33 @@
+/**
+ * What every Tributary Lambda shares: runtime, architecture, the schemas it loads at start-up and the environment that
+ * lib/config.ts reads in `aws` mode (it fails fast when one of the required variables is missing).
+ */
+import { athenaResults, imports, lake, quarantine } from './storage.ts';
+
+/** Node 22 on Graviton. */
+export const lambdaDefaults = {
+  runtime: 'nodejs22.x',
+  architecture: 'arm64',
+  // lib/registry reads schemas/<type>/*.json from disk: ship them next to the bundle and point the registry at them
+  // (`to` is relative to the function root, which Lambda mounts at LAMBDA_TASK_ROOT=/var/task).
+  copyFiles: [{ from: 'schemas', to: 'schemas' }],
+} satisfies Partial<sst.aws.FunctionArgs>;
+
+/**
+ * Environment of a Tributary function. loadConfig() in aws mode requires TRIBUTARY_STREAM_NAME, TRIBUTARY_LAKE_BUCKET
+ * and TRIBUTARY_QUARANTINE_BUCKET in every function (the ingest API included), so all of them get the names; which
+ * resources a function may actually touch is decided by its `link`.
+ */
+export function tributaryEnvironment(streamName: $util.Input<string>): Record<string, $util.Input<string>> {
+  return {
+    TRIBUTARY_MODE: 'aws',
+    TRIBUTARY_STREAM_NAME: streamName,
+    TRIBUTARY_LAKE_BUCKET: lake.name,
+    TRIBUTARY_QUARANTINE_BUCKET: quarantine.name,
+    TRIBUTARY_ATHENA_RESULTS_BUCKET: athenaResults.name,
+    TRIBUTARY_IMPORTS_BUCKET: imports.name,
+    // Deployed: the copy made by `copyFiles`. Under `sst dev` the function runs on this machine, where /var/task does
+    // not exist, so the registry keeps its own default (schemas/ resolved from the module URL).
+    ...($dev ? {} : { TRIBUTARY_SCHEMAS_DIR: '/var/task/schemas' }),
+  };
+}
