@@ -8,11 +8,10 @@ import { awsClients, createAwsClients } from '../lib/aws/clients.ts';
 import { LOCAL_DEFAULTS, loadConfig, type TributaryConfig } from '../lib/config.ts';
 import { ingestDeps, lakeWriterDeps } from '../lib/runtime.ts';
 import { CheckpointStore } from './checkpoints.ts';
-import { startKinesis, startS3, type RunningEmulator } from './emulators/index.ts';
+import { startConsole, startKinesis, startS3, type RunningEmulator } from './emulators/index.ts';
 import { addS3Faults, parseFaults, withInvocationFaults, type Faults } from './faults.ts';
 import { serveHttpApi } from './gateway.ts';
 import { DEFAULT_MAPPING, ShardPoller, type EventSourceMapping } from './poller.ts';
-import { startConsole, type RunningConsole } from './console.ts';
 
 export interface DevOptions {
   dataDir: string;
@@ -75,11 +74,9 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const emulators: RunningEmulator[] = [];
   const servers: Server[] = [];
   let poller: ShardPoller | undefined;
-  let consoleProc: RunningConsole | undefined;
   const stop = async () => {
     await poller?.stop();
     await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
-    await consoleProc?.stop();
     await Promise.all(emulators.map((e) => e.stop()));
   };
   try {
@@ -131,12 +128,16 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     });
     if (options.consumers !== false) poller.start();
     const startupMs = Date.now() - t0;
-    if (options.console) consoleProc = startConsole(host, ports.console, env, log);
+    let consoleUrl: string | undefined;
+    if (options.console) {
+      emulators.push(await startConsole(host, ports.console, env));
+      consoleUrl = `http://${host}:${ports.console}`;
+    }
     return {
       config: { ...config, ports: { ...config.ports, api: apiPort } },
       apiUrl: `http://${host}:${apiPort}`,
       apiKey,
-      ...(consoleProc ? { consoleUrl: consoleProc.url } : {}),
+      ...(consoleUrl ? { consoleUrl } : {}),
       poller,
       emulators,
       startupMs,

@@ -89,7 +89,7 @@ function parseNdjson(text: string): BodyItem[] {
     try {
       items.push({ index, raw, value: parseJson(raw) });
     } catch (err) {
-      items.push({ index, raw, parseError: `line ${index + 1} is not valid JSON: ${(err as Error).message}` });
+      items.push({ index, raw, parseError: `NDJSON line ${index + 1} of the request is not valid JSON: ${(err as Error).message}` });
     }
   }
   return items;

@@ -17,7 +17,7 @@ describe('parseBody', () => {
     const nd = parseBody('{"a":1}\n{bad\n{"a":3}');
     expect(nd.format).toBe('ndjson');
     expect(nd.items).toHaveLength(3);
-    expect(nd.items[1]!.parseError).toMatch(/^line 2 is not valid JSON/);
+    expect(nd.items[1]!.parseError).toMatch(/^NDJSON line 2 of the request is not valid JSON/);
     expect(nd.items[1]!.raw).toBe('{bad');
   });
 
