@@ -1,5 +1,6 @@
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { TributaryError, errorMessage } from '../errors.ts';
+import { logger, recordIngest } from '../observability.ts';
 import { UnknownTypeError, UnknownVersionError } from '../registry/registry.ts';
 import { apiKeyMatches } from './auth.ts';
 import { assertBodySize, limitsMessage } from './body.ts';
@@ -107,6 +108,7 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
     }
     try {
       const result = await ingestEvents({ type: typeName, body: text, contentType: req.headers['content-type'], ...(version !== undefined ? { version } : {}) }, deps);
+      recordIngest(typeName, result);
       const status = statusFor(result);
       return json(status, result, status === 503 ? { 'retry-after': '1' } : {});
     } catch (err) {
@@ -120,7 +122,7 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
     if (err instanceof UnknownVersionError) return errorResponse(400, err.code, err.message);
     if (err instanceof TributaryError) return errorResponse(400, err.code, err.message);
     // Unexpected: say so without echoing internals (they may carry request data or credentials).
-    console.error('ingest: unexpected error', err);
+    logger.error('ingest: unexpected error', { error: errorMessage(err), path: req.path });
     return errorResponse(500, 'internal_error', 'Unexpected error while ingesting; nothing in this request was acknowledged, retry it.');
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { TributaryError, errorMessage } from '../errors.ts';
+import { logger, recordLakeBatch } from '../observability.ts';
 import type { Registry } from '../registry/registry.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { compareSeq, fromLambdaRecord, type StreamRecord } from '../stream/records.ts';
@@ -130,6 +131,8 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
   const written = plan.objects.filter((_, i) => outcomes[i]);
   const failed = plan.objects.filter((_, i) => !outcomes[i]);
   const failedFrom = redeliveryPoint(plan.objects, failed);
+  recordLakeBatch({ rows: plan.rows, quarantined: plan.quarantined, objects: written.length, failedObjects: failed.length });
+  if (failed.length) logger.warn('lake writer: some objects failed; re-delivering', { shardId: plan.shardId, failedFrom, errors: errors.slice(0, 5) });
   return { plan, written, errors, ...(failedFrom !== undefined ? { failedFrom } : {}) };
 }
 

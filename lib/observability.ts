@@ -1,0 +1,27 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/**
+ * Structured logs and CloudWatch metrics (EMF) through Powertools, shared by every function. The local runtime and the
+ * CLI turn metrics off and logs down (POWERTOOLS_METRICS_DISABLED / POWERTOOLS_LOG_LEVEL) unless asked for.
+ */
+export const logger = new Logger({ serviceName: 'tributary' });
+export const metrics = new Metrics({ namespace: 'Tributary', serviceName: 'tributary' });
+
+/** Per-request ingest counters, by event type (the invalid-rate alarm divides Rejected by the sum). */
+export function recordIngest(type: string, counts: { accepted: number; rejected: number; failed: number }): void {
+  const m = metrics.singleMetric();
+  m.addDimension('type', type);
+  m.addMetric('EventsAccepted', MetricUnit.Count, counts.accepted);
+  m.addMetric('EventsRejected', MetricUnit.Count, counts.rejected);
+  m.addMetric('EventsFailed', MetricUnit.Count, counts.failed);
+}
+
+/** Per-batch lake-writer counters. */
+export function recordLakeBatch(counts: { rows: number; quarantined: number; objects: number; failedObjects: number }): void {
+  const m = metrics.singleMetric();
+  m.addMetric('LakeRowsWritten', MetricUnit.Count, counts.rows);
+  m.addMetric('LakeRecordsQuarantined', MetricUnit.Count, counts.quarantined);
+  m.addMetric('LakeObjectsWritten', MetricUnit.Count, counts.objects);
+  m.addMetric('LakeObjectWriteFailures', MetricUnit.Count, counts.failedObjects);
+}
