@@ -46,19 +46,13 @@ export function decodePayload(rec: Pick<QuarantineRecord, 'payload' | 'payload_e
   return rec.payload_encoding === 'base64' ? Buffer.from(rec.payload, 'base64') : Buffer.from(rec.payload, 'utf8');
 }
 
-export interface QuarantineInput {
-  id: string;
-  stage: QuarantineStage;
-  reason: QuarantineReason;
-  errors: FieldError[];
-  type?: string;
-  v?: number;
+/** What a stage knows when it quarantines something: the record's fields, with the raw payload still as bytes. */
+export type QuarantineInput = Pick<QuarantineRecord, 'id' | 'stage' | 'reason' | 'errors' | 'type' | 'v' | 'source'> & {
   receivedAt: string;
   quarantinedAt: string;
   payload: string | Uint8Array;
   attempts?: number;
-  source: string;
-}
+};
 
 /** Builds a quarantine record with the field order of design.md §5. */
 export function quarantineRecord(input: QuarantineInput): QuarantineRecord {

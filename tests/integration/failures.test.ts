@@ -1,19 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventIdOf } from '../../lib/envelope.ts';
-import { produce } from '../../lib/produce/producer.ts';
-import { syntheticEvents } from '../../lib/produce/synthetic.ts';
-import { defaultRegistry } from '../../lib/registry/registry.ts';
 import type { DevRuntime } from '../../local/dev.ts';
-import { duplicates, post, readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
-
-const registry = defaultRegistry();
-
-async function sendTransactions(rt: DevRuntime, count: number, seed: number): Promise<string[]> {
-  const events = [...syntheticEvents('transactions', count, { seed })];
-  const summary = await produce(events.map((e, index) => ({ text: JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: 'transactions' });
-  expect(summary.accepted).toBe(count);
-  return events.map((e) => eventIdOf(registry.get('transactions'), e.value)!);
-}
+import { duplicates, post, readLake, removeDir, startTestRuntime, tempDir, waitFor, sendTransactions } from './helpers.ts';
 
 describe('consumer failures lose and duplicate nothing', () => {
   let rt: DevRuntime | undefined;

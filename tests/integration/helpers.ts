@@ -7,6 +7,10 @@ import type { QuarantineRecord } from '../../lib/quarantine/record.ts';
 import { listAll, readJsonl } from '../../lib/status.ts';
 import { mapLimit } from '../../lib/util/concurrency.ts';
 import { startDev, type DevOptions, type DevRuntime } from '../../local/dev.ts';
+import { eventIdOf } from '../../lib/envelope.ts';
+import { produce } from '../../lib/produce/producer.ts';
+import { syntheticEvents } from '../../lib/produce/synthetic.ts';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
 import type { TributaryConfig } from '../../lib/config.ts';
 
 export function tempDir(name: string): string {
@@ -76,4 +80,12 @@ export async function post(rt: DevRuntime, type: string, body: string, headers: 
     /* keep empty */
   }
   return { status: res.status, json, text };
+}
+
+/** Sends `count` valid synthetic transactions through the API and returns their ids. */
+export async function sendTransactions(rt: DevRuntime, count: number, seed: number): Promise<string[]> {
+  const events = [...syntheticEvents('transactions', count, { seed })];
+  const summary = await produce(events.map((e, index) => ({ text: JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: 'transactions' });
+  if (summary.accepted !== count) throw new Error(`expected ${count} accepted, got ${JSON.stringify(summary)}`);
+  return events.map((e) => eventIdOf(defaultRegistry().get('transactions'), e.value)!);
 }

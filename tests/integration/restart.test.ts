@@ -5,22 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
-import { eventIdOf } from '../../lib/envelope.ts';
-import { produce } from '../../lib/produce/producer.ts';
-import { syntheticEvents } from '../../lib/produce/synthetic.ts';
-import { defaultRegistry } from '../../lib/registry/registry.ts';
 import type { DevRuntime } from '../../local/dev.ts';
-import { duplicates, readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
+import { duplicates, readLake, removeDir, startTestRuntime, tempDir, waitFor, sendTransactions } from './helpers.ts';
 
-const registry = defaultRegistry();
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-async function send(rt: DevRuntime, count: number, seed: number): Promise<string[]> {
-  const events = [...syntheticEvents('transactions', count, { seed })];
-  const summary = await produce(events.map((e, index) => ({ text: JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: 'transactions' });
-  expect(summary.accepted).toBe(count);
-  return events.map((e) => eventIdOf(registry.get('transactions'), e.value)!);
-}
 
 function processesUsing(dir: string): string[] {
   const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
@@ -39,7 +27,7 @@ describe('restarts lose nothing and re-read nothing', () => {
   it('keeps stream, lake and checkpoints across an emulator restart', async () => {
     dir = tempDir('restart');
     rt = await startTestRuntime(dir);
-    const first = await send(rt, 800, 21);
+    const first = await sendTransactions(rt, 800, 21);
     await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 800);
     await rt.stop();
 
@@ -49,7 +37,7 @@ describe('restarts lose nothing and re-read nothing', () => {
     expect(rt.poller.stats().reduce((s, x) => s + x.records, 0)).toBe(0);
     expect((await readLake(rt.config)).rows.length).toBe(800);
 
-    const second = await send(rt, 800, 22);
+    const second = await sendTransactions(rt, 800, 22);
     const lake = await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 1600);
     expect(lake.rows.length).toBe(1600);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
@@ -60,7 +48,7 @@ describe('restarts lose nothing and re-read nothing', () => {
     dir = tempDir('crash');
     // Records wait on the stream while no consumer runs.
     rt = await startTestRuntime(dir, { consumers: false });
-    const ids = await send(rt, 2000, 23);
+    const ids = await sendTransactions(rt, 2000, 23);
     await rt.stop();
     rt = undefined;
 
@@ -91,7 +79,7 @@ describe('restarts lose nothing and re-read nothing', () => {
   it('drains a parent shard before its children after a split', async () => {
     dir = tempDir('split');
     rt = await startTestRuntime(dir, { shardCount: 1 });
-    const before = await send(rt, 300, 24);
+    const before = await sendTransactions(rt, 300, 24);
     await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 300);
     const { kinesis } = awsClients(rt.config);
     await kinesis.send(new SplitShardCommand({ StreamName: 'events', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
@@ -101,7 +89,7 @@ describe('restarts lose nothing and re-read nothing', () => {
       10_000,
       100,
     );
-    const after = await send(rt, 300, 25);
+    const after = await sendTransactions(rt, 300, 25);
     const lake = await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 600, 60_000);
     expect(lake.rows.length).toBe(600);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
