@@ -96,6 +96,37 @@ describe('pipeline end to end on the real emulators', () => {
     }
   });
 
+  it('starts in well under 10 s', () => {
+    expect(rt.startupMs).toBeGreaterThan(0);
+    expect(rt.startupMs).toBeLessThan(10_000);
+  });
+
+  it('quarantines stream records it cannot decode without blocking their shard', async () => {
+    const { PutRecordsCommand } = await import('@aws-sdk/client-kinesis');
+    const { kinesis } = (await import('../../lib/aws/clients.ts')).awsClients(rt.config);
+    const good = { id: 'after-garbage', type: 'transactions', v: 1, received_at: '2026-01-01T00:00:00.000Z', event_time: '2026-01-01T00:00:00.000Z', source: 'producer', data: {} };
+    const res = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: 'events',
+        Records: [
+          { PartitionKey: 'same', Data: Buffer.from('garbage, not json') },
+          { PartitionKey: 'same', Data: Buffer.from(JSON.stringify({ ...good, id: 'x', type: 'orders' })) },
+          { PartitionKey: 'same', Data: Buffer.from([0xc3, 0x28, 0xff]) },
+          { PartitionKey: 'same', Data: Buffer.from(JSON.stringify(good)) },
+        ],
+      }),
+    );
+    expect(res.FailedRecordCount).toBe(0);
+    const lake = await waitFor(() => readLake(rt.config), (l) => l.rows.some((r) => r.id === 'after-garbage') && l.quarantine.filter((q) => q.stage === 'lake-writer').length >= 3);
+    expect(lake.rows.filter((r) => r.id === 'after-garbage')).toHaveLength(1);
+    const lw = lake.quarantine.filter((q) => q.stage === 'lake-writer');
+    expect(lw.map((q) => [q.reason, q.payload_encoding, q.payload]).sort()).toEqual([
+      ['malformed_json', 'base64', Buffer.from([0xc3, 0x28, 0xff]).toString('base64')],
+      ['malformed_json', 'utf8', 'garbage, not json'],
+      ['unknown_type', 'utf8', JSON.stringify({ ...good, id: 'x', type: 'orders' })],
+    ]);
+  });
+
   it('answers hostile requests with clear 4xx errors and loses nothing accepted', async () => {
     const before = (await readLake(rt.config)).quarantine.length;
     const noKey = await fetch(`${rt.apiUrl}/v1/events/transactions`, { method: 'POST', body: '{}' });
