@@ -3,8 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-// On a laptop, CloudWatch EMF lines and info logs would drown the CLI's own output.
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// On a laptop, info logs would drown the CLI's own output.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 register();
 const { main } = await import('../cli/main.ts');

@@ -46,13 +46,14 @@ export function toIsoTime(value: unknown, format: EventTimeFormat): string | { e
     case 'datetime-space': {
       const m = typeof value === 'string' ? DATETIME_SPACE.exec(value) : null;
       if (!m) return { error: 'must be a date-time "YYYY-MM-DD HH:MM:SS"' };
-      const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
-      ms = Date.UTC(y, mo - 1, d, h, mi, s, m[7] ? Math.round(Number(m[7]) * 1000) : 0);
-      const check = new Date(ms);
-      if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+      const y = Number(m[1]);
+      const mo = Number(m[2]);
+      const d = Number(m[3]);
+      if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59) {
         return { error: `${JSON.stringify(value)} is not a real calendar date-time` };
       }
-      break;
+      // Already UTC and in range: build the ISO text directly (this runs once per event on the ingest hot path).
+      return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7] ? m[7].slice(1).padEnd(3, '0') : '000'}Z`;
     }
     case 'unix-seconds':
     case 'unix-millis': {
@@ -69,6 +70,11 @@ export function toIsoTime(value: unknown, format: EventTimeFormat): string | { e
   }
   if (!(ms >= MIN_EVENT_MS && ms <= MAX_EVENT_MS)) return { error: `${JSON.stringify(value)} is outside 1970-01-01..9999-12-31` };
   return new Date(ms).toISOString();
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Text form of an id or partition-key value; `undefined` when the value cannot serve as one. */
@@ -133,6 +139,58 @@ export function buildEnvelope(input: EnvelopeInput): EnvelopeResult {
   };
   if (input.redrive) envelope.redrive = input.redrive;
   return { ok: true, envelope, partitionKey: partitionKeyOf(type, data, id) };
+}
+
+/** A `"` followed by spaces or tabs and then `:` (native indexOf first: this runs once per event). */
+function hasSpacedKey(raw: string): boolean {
+  for (const start of ['" ', '"\t']) {
+    for (let i = raw.indexOf(start); i >= 0; i = raw.indexOf(start, i + 1)) {
+      let j = i + 1;
+      while (raw[j] === ' ' || raw[j] === '\t') j++;
+      if (raw[j] === ':') return true;
+    }
+  }
+  return false;
+}
+
+function countKeys(value: unknown): number {
+  if (Array.isArray(value)) {
+    let n = 0;
+    for (const v of value) n += countKeys(v);
+    return n;
+  }
+  if (value && typeof value === 'object') {
+    let n = 0;
+    for (const k in value) n += 1 + countKeys((value as Record<string, unknown>)[k]);
+    return n;
+  }
+  return 0;
+}
+
+/**
+ * True when `raw` is a faithful single-line text of `value`: no line breaks, and no more `":` tokens than `value` has
+ * keys. Every key of the text ends in such a token, so equal counts rule out duplicate keys (which JSON.parse resolves
+ * last-wins while other readers may take the first, letting a value skip validation); strings that merely contain
+ * `":` only cause a fallback to JSON.stringify.
+ */
+export function rawMatches(raw: string, value: unknown): boolean {
+  // Whitespace between a key and its colon is legal but rare: leave those texts to JSON.stringify rather than count them.
+  if (raw.includes('\n') || raw.includes('\r') || hasSpacedKey(raw)) return false;
+  let tokens = 0;
+  for (let i = raw.indexOf('":'); i >= 0; i = raw.indexOf('":', i + 2)) tokens++;
+  return tokens === countKeys(value);
+}
+
+/**
+ * Serializes an envelope as one line of JSON. When the event's received text is given and still matches its value
+ * exactly (see {@link rawMatches}), it is spliced in as `data` instead of re-serializing the value: the same bytes, at a
+ * fraction of the cost of JSON.stringify on the ingest hot path.
+ */
+export function serializeEnvelope(envelope: Envelope, rawData?: string): string {
+  if (rawData === undefined || !rawMatches(rawData, envelope.data)) return JSON.stringify(envelope);
+  let head = `{"id":${JSON.stringify(envelope.id)},"type":${JSON.stringify(envelope.type)},"v":${envelope.v},"received_at":"${envelope.received_at}","event_time":"${envelope.event_time}","source":${JSON.stringify(envelope.source)},"data":${rawData.trim()}`;
+  if (envelope.redrive) head += `,"redrive":${JSON.stringify(envelope.redrive)}`;
+  return `${head}}`;
 }
 
 /**

@@ -3,8 +3,11 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /**
  * Structured logs and CloudWatch metrics (EMF) through Powertools, shared by every function. The local runtime and the
- * CLI turn metrics off and logs down (POWERTOOLS_METRICS_DISABLED / POWERTOOLS_LOG_LEVEL) unless asked for.
+ * CLI turn logs down (POWERTOOLS_LOG_LEVEL); metrics are off outside Lambda unless POWERTOOLS_METRICS_DISABLED=false.
  */
+// Outside Lambda nothing collects EMF lines from stdout; they would only bury the CLI's and the runtime's output.
+if (!process.env.AWS_LAMBDA_FUNCTION_NAME) process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+
 export const logger = new Logger({ serviceName: 'tributary' });
 export const metrics = new Metrics({ namespace: 'Tributary', serviceName: 'tributary' });
 

@@ -34,7 +34,8 @@ export interface EventSourceMapping {
 }
 
 export const DEFAULT_MAPPING: Omit<EventSourceMapping, 'name' | 'handler'> = {
-  batchSize: 500,
+  // Larger than Lambda's default of 100: fewer, bigger lake objects, and what a laptop's emulators keep up with.
+  batchSize: 1000,
   maxBatchingWindowMs: 500,
   bisectBatchOnFunctionError: true,
   maximumRetryAttempts: 5,
@@ -195,24 +196,29 @@ export class ShardPoller {
     let iterator = await this.#iterator(shardId);
     let lastRead: string | undefined;
     const buffer: _Record[] = [];
+    // Keep reading while a batch is being processed (as Lambda's pollers do), up to two batches ahead.
+    const readAhead = mapping.batchSize * 2;
     let windowStart = 0;
     let open = true;
+    let inflight: Promise<void> | undefined;
     while (!signal.aborted) {
       let got = 0;
-      if (open && buffer.length < mapping.batchSize && iterator) {
+      if (open && iterator && buffer.length < readAhead) {
         try {
-          const res = await this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, mapping.batchSize * 4) }));
+          const res = await this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, readAhead - buffer.length) }));
           const recs = res.Records ?? [];
           got = recs.length;
           if (got) {
             buffer.push(...recs);
-            lastRead = recs[recs.length - 1]!.SequenceNumber;
+            const last = recs[recs.length - 1]!;
+            lastRead = last.SequenceNumber;
             if (!windowStart) windowStart = Date.now();
+            const stats = this.#stats.get(shardId);
+            // kinesalite always reports MillisBehindLatest 0, so the age comes from the records themselves.
+            if (stats) stats.iteratorAgeMs = Math.max(res.MillisBehindLatest ?? 0, Date.now() - (last.ApproximateArrivalTimestamp?.getTime() ?? Date.now()));
           }
           iterator = res.NextShardIterator;
           if (!iterator) open = false;
-          const stats = this.#stats.get(shardId);
-          if (stats) stats.iteratorAgeMs = res.MillisBehindLatest ?? 0;
         } catch (err) {
           const name = (err as { name?: string }).name;
           if (name === 'ExpiredIteratorException') {
@@ -225,24 +231,25 @@ export class ShardPoller {
         }
       }
       const due = buffer.length > 0 && (buffer.length >= mapping.batchSize || !open || Date.now() - windowStart >= mapping.maxBatchingWindowMs);
-      if (due) {
+      if (due && !inflight) {
         const batch = buffer.splice(0, mapping.batchSize);
         windowStart = buffer.length ? Date.now() : 0;
-        await this.#process(shardId, batch);
+        inflight = this.#process(shardId, batch).finally(() => (inflight = undefined));
         continue;
       }
-      if (!open && buffer.length === 0) {
+      if (!open && buffer.length === 0 && !inflight) {
         this.#o.checkpoints.set(shardId, { ended: true });
         const s = this.#stats.get(shardId);
         if (s) s.state = 'ended';
         this.#o.log(`[${mapping.name}] ${shardId} closed and fully processed`);
         return;
       }
-      if (got === 0) {
-        const wait = buffer.length ? Math.max(10, mapping.maxBatchingWindowMs - (Date.now() - windowStart)) : this.#o.pollIntervalMs;
-        await sleep(Math.min(wait, this.#o.pollIntervalMs), signal);
+      if (got === 0 || due || buffer.length >= readAhead) {
+        const wait = buffer.length && !due ? Math.max(10, mapping.maxBatchingWindowMs - (Date.now() - windowStart)) : this.#o.pollIntervalMs;
+        await Promise.race([sleep(Math.min(wait, this.#o.pollIntervalMs), signal), ...(inflight ? [inflight] : [])]);
       }
     }
+    await inflight;
   }
 
   #event(shardId: string, records: _Record[]): KinesisStreamEvent {

@@ -1,4 +1,3 @@
-import { parseJson } from '../registry/json.ts';
 import { MalformedBodyError, PayloadTooLargeError } from './errors.ts';
 
 /** Request limits of `POST /v1/events/{type}`. */
@@ -87,7 +86,7 @@ function parseNdjson(text: string): BodyItem[] {
     if (items.length >= MAX_EVENTS_PER_REQUEST) throw tooMany(lines.filter((l) => l.trim() !== '').length);
     const index = items.length;
     try {
-      items.push({ index, raw, value: parseJson(raw) });
+      items.push({ index, raw, value: JSON.parse(raw) });
     } catch (err) {
       items.push({ index, raw, parseError: `NDJSON line ${index + 1} of the request is not valid JSON: ${(err as Error).message}` });
     }
@@ -96,7 +95,8 @@ function parseNdjson(text: string): BodyItem[] {
 }
 
 /**
- * Parses an ingest body: one JSON object, a JSON array of objects, or NDJSON (by content type, or sniffed when a body
+ * Parses an ingest body (with JSON.parse: integers beyond 2^53 in schema fields are detected and re-read losslessly
+ * by the caller, see prepareEvents): one JSON object, a JSON array of objects, or NDJSON (by content type, or sniffed when a body
  * that is not one JSON document has several lines). Throws 400 when the body is not JSON at all and 413 over the limits.
  */
 export function parseBody(text: string, contentType?: string): ParsedBody {
@@ -108,7 +108,7 @@ export function parseBody(text: string, contentType?: string): ParsedBody {
 
   let whole: unknown;
   try {
-    whole = parseJson(text);
+    whole = JSON.parse(text);
   } catch (err) {
     const lines = text.split('\n').filter((l) => l.trim() !== '');
     if (lines.length > 1) {

@@ -14,12 +14,19 @@ type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' 
 interface Step {
   key: string;
   types: Set<JsonType>;
+  /** JSON mode: the schema wants text here and not a number. */
+  string?: boolean;
   /** Steps for the properties of a nested object schema. */
   children?: Step[];
 }
 
-export type CoerceMode = 'json' | 'csv';
 export type Coercer = (value: unknown) => unknown;
+
+/** Flags returned by a JSON coercer. */
+export const COERCE_CHANGED = 1;
+/** An integer beyond 2^53 sat in a schema field: JSON.parse may have rounded it, so re-read the text losslessly. */
+export const COERCE_UNSAFE_NUMBER = 2;
+export type JsonCoercer = (value: unknown) => number;
 
 type Schema = Record<string, unknown>;
 
@@ -94,48 +101,61 @@ function coerceCsvValue(value: unknown, types: Set<JsonType>): unknown {
   return value;
 }
 
-function jsonNeedsStep(step: Step): boolean {
-  return (step.types.has('string') && !step.types.has('number') && !step.types.has('integer')) || !!step.children?.length;
-}
-
-function applySteps(obj: Record<string, unknown>, steps: Step[], mode: CoerceMode): void {
+function applyCsv(obj: Record<string, unknown>, steps: Step[]): void {
   for (const step of steps) {
     const v = obj[step.key];
     if (v === undefined) continue;
-    if (mode === 'json') {
-      if (typeof v === 'number' && step.types.has('string')) obj[step.key] = String(v);
-    } else {
-      const c = coerceCsvValue(v, step.types);
-      if (c === undefined) delete obj[step.key];
-      else obj[step.key] = c;
-    }
-    const after = obj[step.key];
-    if (step.children && after && typeof after === 'object' && !Array.isArray(after)) {
-      applySteps(after as Record<string, unknown>, step.children, mode);
-    }
+    const c = coerceCsvValue(v, step.types);
+    if (c === undefined) delete obj[step.key];
+    else obj[step.key] = c;
+    if (step.children && c && typeof c === 'object' && !Array.isArray(c)) applyCsv(c as Record<string, unknown>, step.children);
   }
 }
 
-function prune(steps: Step[]): Step[] {
-  const out: Step[] = [];
-  for (const s of steps) {
-    const children = s.children ? prune(s.children) : undefined;
-    const kept: Step = { key: s.key, types: s.types, ...(children?.length ? { children } : {}) };
-    if (jsonNeedsStep(kept)) out.push(kept);
+function applyJson(obj: Record<string, unknown>, steps: Step[]): number {
+  let flags = 0;
+  for (const step of steps) {
+    const v = obj[step.key];
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v) && Number.isInteger(v)) flags |= COERCE_UNSAFE_NUMBER;
+      if (step.string) {
+        obj[step.key] = String(v);
+        flags |= COERCE_CHANGED;
+      }
+    } else if (step.children && v && typeof v === 'object' && !Array.isArray(v)) {
+      flags |= applyJson(v as Record<string, unknown>, step.children);
+    }
   }
-  return out;
+  return flags;
+}
+
+function markStrings(steps: Step[]): Step[] {
+  return steps.map((s) => ({
+    ...s,
+    string: s.types.has('string') && !s.types.has('number') && !s.types.has('integer'),
+    ...(s.children ? { children: markStrings(s.children) } : {}),
+  }));
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Compiles the CSV coercer of a JSON Schema. It mutates and returns the object it is given (callers own it: it was just
+ * parsed), and leaves non-objects untouched so validation reports them.
+ */
+export function compileCsvCoercer(schema: Schema): Coercer {
+  const steps = compileSteps(schema, schema, 0);
+  return (value) => {
+    if (isObject(value)) applyCsv(value, steps);
+    return value;
+  };
 }
 
 /**
- * Compiles a coercer for a JSON Schema. The coercer mutates and returns the object it is given (callers own it: it was
- * just parsed), and leaves non-objects untouched so validation reports them.
+ * Compiles the JSON coercer of a JSON Schema: mutates the object in place and returns {@link COERCE_CHANGED} and/or
+ * {@link COERCE_UNSAFE_NUMBER}, so the caller knows whether the received text still matches the value exactly.
  */
-export function compileCoercer(schema: Schema, mode: CoerceMode): Coercer {
-  const all = compileSteps(schema, schema, 0);
-  const steps = mode === 'json' ? prune(all) : all;
-  if (steps.length === 0) return (v) => v;
-  return (value) => {
-    if (value && typeof value === 'object' && !Array.isArray(value)) applySteps(value as Record<string, unknown>, steps, mode);
-    return value;
-  };
+export function compileJsonCoercer(schema: Schema): JsonCoercer {
+  const steps = markStrings(compileSteps(schema, schema, 0));
+  return (value) => (isObject(value) ? applyJson(value, steps) : 0);
 }

@@ -12,6 +12,11 @@ function parseNumber(text: string): number | string {
   return INTEGER_LITERAL.test(text) && !Number.isSafeInteger(n) ? text : n;
 }
 
+/** Parses JSON keeping integers beyond 2^53 as their exact decimal text. */
+export function parseJsonLossless(text: string): unknown {
+  return losslessParse(text, null, parseNumber);
+}
+
 /**
  * JSON.parse that never loses digits: texts that contain a long integer literal are re-read with lossless-json and any
  * number that a double cannot hold exactly becomes its decimal text. Everything else takes the native fast path.
@@ -19,5 +24,5 @@ function parseNumber(text: string): number | string {
 export function parseJson(text: string): unknown {
   const value = JSON.parse(text);
   if (!LONG_INTEGER.test(text)) return value;
-  return losslessParse(text, null, parseNumber);
+  return parseJsonLossless(text);
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { TributaryError } from '../errors.ts';
-import { compileCoercer, type Coercer } from './coerce.ts';
+import { compileCsvCoercer, compileJsonCoercer, type Coercer, type JsonCoercer } from './coerce.ts';
 import { compilePointer, type PointerGetter } from './pointer.ts';
 
 /** Errors of the schema registry. */
@@ -48,7 +48,9 @@ export interface SchemaVersion {
   v: number;
   schema: Record<string, unknown>;
   validate: ValidateFunction;
-  coerceJson: Coercer;
+  /** Typed JSON input: numbers where the schema wants text become exact text; returns COERCE_* flags. */
+  coerceJson: JsonCoercer;
+  /** CSV text input: numbers, booleans, NA/empty → null, by the schema. */
   coerceCsv: Coercer;
 }
 
@@ -155,8 +157,8 @@ function loadType(ajv: Ajv2020, dir: string, name: string): EventType {
       v,
       schema,
       validate: ajv.compile(schema),
-      coerceJson: compileCoercer(schema, 'json'),
-      coerceCsv: compileCoercer(schema, 'csv'),
+      coerceJson: compileJsonCoercer(schema),
+      coerceCsv: compileCsvCoercer(schema),
     });
   }
   const latest = versions.get(manifest.latest);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
-import { compileCoercer } from '../../lib/registry/coerce.ts';
+import { COERCE_CHANGED, COERCE_UNSAFE_NUMBER, compileCsvCoercer } from '../../lib/registry/coerce.ts';
 
 const registry = defaultRegistry();
 
@@ -79,7 +79,22 @@ describe('CSV coercion by schema', () => {
       $defs: { n: { type: ['integer', 'null'] } },
       properties: { a: { type: 'object', properties: { b: { $ref: '#/$defs/n' }, c: { type: 'boolean' } } } },
     };
-    expect(compileCoercer(schema, 'csv')({ a: { b: '12', c: 'TRUE' } })).toEqual({ a: { b: 12, c: true } });
-    expect(compileCoercer(schema, 'csv')({ a: { b: 'NA', c: 'maybe' } })).toEqual({ a: { b: null, c: 'maybe' } });
+    expect(compileCsvCoercer(schema)({ a: { b: '12', c: 'TRUE' } })).toEqual({ a: { b: 12, c: true } });
+    expect(compileCsvCoercer(schema)({ a: { b: 'NA', c: 'maybe' } })).toEqual({ a: { b: null, c: 'maybe' } });
+  });
+});
+
+describe('JSON coercion by schema', () => {
+  const coerce = registry.version('transactions').coerceJson;
+  it('turns numbers into text where the schema wants text, and says so', () => {
+    const v: Record<string, unknown> = { cc_num: 4111111111111111, zip: 1257, amt: 3 };
+    expect(coerce(v)).toBe(COERCE_CHANGED);
+    expect(v).toEqual({ cc_num: '4111111111111111', zip: '1257', amt: 3 });
+    expect(coerce({ cc_num: '4111111111111111', amt: null })).toBe(0);
+  });
+  it('flags integers JSON.parse cannot hold exactly', () => {
+    expect(coerce(JSON.parse('{"cc_num": 4992346398065154184}')) & COERCE_UNSAFE_NUMBER).toBe(COERCE_UNSAFE_NUMBER);
+    expect(coerce(JSON.parse('{"id": 99999999999999999999}'))).toBe(COERCE_UNSAFE_NUMBER);
+    expect(coerce(JSON.parse('{"lat": 36.07880000000001}'))).toBe(0);
   });
 });

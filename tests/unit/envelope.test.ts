@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEnvelope, parseEnvelope, partitionKeyOf, toIsoTime } from '../../lib/envelope.ts';
+import { buildEnvelope, parseEnvelope, partitionKeyOf, rawMatches, serializeEnvelope, toIsoTime } from '../../lib/envelope.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 const registry = defaultRegistry();
@@ -8,6 +8,8 @@ const received = '2026-11-23T10:00:00.123Z';
 describe('event time', () => {
   it('reads each declared format as ISO-8601 UTC with milliseconds', () => {
     expect(toIsoTime('2019-01-01 00:00:18', 'datetime-space')).toBe('2019-01-01T00:00:18.000Z');
+    expect(toIsoTime('2024-02-29 23:59:59.5', 'datetime-space')).toBe('2024-02-29T23:59:59.500Z');
+    expect(toIsoTime('2000-02-29 00:00:00', 'datetime-space')).toBe('2000-02-29T00:00:00.000Z');
     expect(toIsoTime(1372636858, 'unix-seconds')).toBe('2013-07-01T00:00:58.000Z');
     expect(toIsoTime(1372636858123, 'unix-millis')).toBe('2013-07-01T00:00:58.123Z');
     expect(toIsoTime('2024-05-01T12:00:00+02:00', 'iso8601')).toBe('2024-05-01T10:00:00.000Z');
@@ -15,6 +17,9 @@ describe('event time', () => {
 
   it('refuses impossible dates and unit mistakes', () => {
     expect(toIsoTime('2019-02-30 00:00:00', 'datetime-space')).toEqual({ error: '"2019-02-30 00:00:00" is not a real calendar date-time' });
+    for (const bad of ['2023-02-29 00:00:00', '1900-02-29 00:00:00', '2019-04-31 00:00:00', '2019-13-01 00:00:00', '2019-00-10 00:00:00', '2019-01-01 24:00:00', '2019-01-01 10:60:00']) {
+      expect(toIsoTime(bad, 'datetime-space')).toEqual({ error: `${JSON.stringify(bad)} is not a real calendar date-time` });
+    }
     expect(toIsoTime('yesterday', 'datetime-space')).toEqual({ error: 'must be a date-time "YYYY-MM-DD HH:MM:SS"' });
     expect(toIsoTime(1372636858123000, 'unix-seconds')).toEqual({ error: '1372636858123000 is outside 1970-01-01..9999-12-31' });
   });
@@ -68,5 +73,30 @@ describe('parseEnvelope', () => {
     expect(() => parseEnvelope(JSON.stringify({ ...env, id: '', event_time: 'soon' }))).toThrow(
       'Record is not a Tributary envelope: "id" must be a non-empty string; "event_time" must be an ISO-8601 string.',
     );
+  });
+});
+
+describe('serializeEnvelope', () => {
+  const env = (data: unknown) => ({ id: 'i"d', type: 'transactions', v: 1, received_at: received, event_time: received, source: 'api', data });
+  it('splices the received text when it matches the value exactly, byte for byte like JSON.stringify would parse', () => {
+    const raw = '{ "a": 1.0, "b": [ {"c": "x"} ], "s": "no keys here" }';
+    const out = serializeEnvelope(env(JSON.parse(raw)), raw);
+    expect(out).toBe(`{"id":"i\\"d","type":"transactions","v":1,"received_at":"${received}","event_time":"${received}","source":"api","data":${raw.trim()}}`);
+    expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(env(JSON.parse(raw)))));
+  });
+  it('falls back to JSON.stringify for duplicate keys, line breaks, or text that only looks like a key', () => {
+    const dup = '{"cc_num":"<bad>","cc_num":"4111111111111111"}';
+    expect(rawMatches(dup, JSON.parse(dup))).toBe(false);
+    expect(serializeEnvelope(env(JSON.parse(dup)), dup)).toBe(JSON.stringify(env({ cc_num: '4111111111111111' })));
+    expect(rawMatches('{"a":\n1}', { a: 1 })).toBe(false);
+    expect(rawMatches('{"a":"x\\":"}', { a: 'x":' })).toBe(false);
+    expect(rawMatches('{"a":1, "b":{"c":[{"d":2}]}}', { a: 1, b: { c: [{ d: 2 }] } })).toBe(true);
+    // A spaced colon is valid JSON but is left to JSON.stringify, so a spaced duplicate cannot slip through.
+    expect(rawMatches('{"a":1,"a" :2}', { a: 2 })).toBe(false);
+    expect(rawMatches('{"a" :1}', { a: 1 })).toBe(false);
+  });
+  it('keeps the redrive block', () => {
+    const e = { ...env({ a: 1 }), source: 'redrive', redrive: { job: 'j', at: received, by: 'ops', attempt: 1 } };
+    expect(JSON.parse(serializeEnvelope(e, '{"a":1}'))).toEqual(e);
   });
 });

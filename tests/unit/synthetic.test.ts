@@ -14,7 +14,8 @@ describe('synthetic events', () => {
       for (const e of events) {
         let ok = false;
         if (e.raw === undefined) {
-          const v = sv.coerceJson(structuredClone(e.value));
+          const v = structuredClone(e.value);
+          sv.coerceJson(v);
           ok = sv.validate(v) && buildEnvelope({ type: registry.get(type), v: 1, data: v, receivedAt: new Date().toISOString(), source: 'producer' }).ok;
         } else {
           expect(() => JSON.parse(e.raw!)).toThrow();

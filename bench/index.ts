@@ -1,0 +1,235 @@
+/**
+ * `npm run bench`: runs every benchmark once, in this process, and prints a table plus one final JSON line.
+ * Throughputs are reported against a baseline measured in the same run (timings on a shared machine are noisy).
+ * `BENCH_QUICK=1` shrinks durations and sizes for a smoke run; `BENCH_E2E_EVENTS` sets the end-to-end event count.
+ */
+import './env.ts';
+import { ASSUMPTIONS, computeCost, PRICES, type CostResult } from './cost.ts';
+import { runE2eBench, type E2eResult } from './e2e.ts';
+import { runIngestBench, type IngestBenchResult } from './ingest.ts';
+import { runLakeWriterBench, type LakeWriterBenchResult } from './lake-writer.ts';
+import { fmt, fmtInt, fmtUsd, progress, QUICK, round, table, verdict } from './util.ts';
+import os from 'node:os';
+
+function section(title: string): void {
+  console.log(`\n== ${title} ${'='.repeat(Math.max(0, 100 - title.length))}`);
+}
+
+function printIngest(r: IngestBenchResult): void {
+  section('1. Ingest hot path (parseBody + prepareEvents + chunkEntries), NDJSON bodies of 500 transactions');
+  console.log(
+    table([
+      ['figure', 'value', 'note'],
+      ['avg event size', `${fmt(r.avgEventBytes, 0)} B`, `${r.avgEventBytes >= 450 && r.avgEventBytes <= 550 ? '~500 B as intended' : 'WARNING: not ~500 B'}; body ${fmt(r.avgBodyBytes / 1024, 0)} KB, ${r.events} distinct events`],
+      ['hot path', `${fmtInt(r.hotEventsPerSec)} ev/s`, `median of ${r.rounds} rounds x ${r.roundMs} ms; ${fmt(r.hotMsPerRequest, 2)} ms CPU per 500-event request`],
+      ['baseline', `${fmtInt(r.baselineEventsPerSec)} ev/s`, 'JSON.parse per line + same compiled ajv validator'],
+      ['ratio hot/baseline', fmt(r.ratio, 3), `target >= ${r.target}: ${verdict(r.ratio >= r.target)} (median of per-round ratios ${fmt(r.medianRoundRatio, 3)})`],
+    ], ['l', 'r', 'l']),
+  );
+  console.log(`rounds hot: ${r.ab.a.map(fmtInt).join(', ')} | baseline: ${r.ab.b.map(fmtInt).join(', ')}`);
+}
+
+function printLake(r: LakeWriterBenchResult): void {
+  section('2. Lake writer planBatch, batches of 500 envelopes (single thread = per core)');
+  console.log(
+    table([
+      ['figure', 'value', 'note'],
+      ['avg envelope size', `${fmt(r.avgEnvelopeBytes, 0)} B`, `${r.records} records; event times over ${r.eventHoursSpread} h -> ${fmt(r.avgObjectsPerBatch, 2)} objects per batch`],
+      ['planBatch', `${fmtInt(r.planRecordsPerSec)} rec/s`, `target >= ${fmtInt(r.target)}: ${verdict(r.planRecordsPerSec >= r.target)}; ${fmt(r.planMsPerBatch, 2)} ms per batch`],
+      ['baseline', `${fmtInt(r.baselineRecordsPerSec)} rec/s`, `JSON.parse per record + gzipSync level ${r.gzipLevel} of the concatenation`],
+      ['ratio plan/baseline', fmt(r.ratio, 3), `median of per-round ratios ${fmt(r.medianRoundRatio, 3)}; gzip ratio ${fmt(r.compressionRatio, 1)}x`],
+    ], ['l', 'r', 'l']),
+  );
+  console.log(`rounds plan: ${r.ab.a.map(fmtInt).join(', ')} | baseline: ${r.ab.b.map(fmtInt).join(', ')}`);
+}
+
+function printE2e(r: E2eResult): void {
+  section(`3. End to end, local runtime (startDev): ${r.events} transactions, batch 500, concurrency 4`);
+  const f = r.freshnessMs;
+  console.log(
+    table([
+      ['figure', 'value', 'note'],
+      ['events accepted', `${r.accepted}/${r.events}`, `${r.rejected} rejected, ${r.failed} failed, ${r.missing} missing from the lake${r.complete ? '' : ' (INCOMPLETE)'}`],
+      ['end to end', `${fmtInt(r.eventsPerSec)} ev/s`, `${fmt(r.seconds, 2)} s first send -> last row visible; target >= ${fmtInt(r.target.eventsPerSec)}: ${verdict(r.complete && r.eventsPerSec >= r.target.eventsPerSec)}`],
+      ['  ingest API alone', `${fmtInt(r.produce.eventsPerSec)} ev/s`, `${fmt(r.produce.seconds, 2)} s to the last HTTP response; ${r.produce.requests} requests, ${r.produce.retries} retries`],
+      ['  lake writer during ingest', `${fmtInt(r.lakeRowsPerSecDuringIngest)} rows/s`, `${r.rowsInLakeWhenProduced} rows visible when the producer finished; max backlog ${r.maxBacklogRows} rows`],
+      ['  drain after last response', `${fmt(r.drainSeconds, 2)} s`, `lake writer catching up; ${fmtInt(r.cycleMsPerShard)} ms per invocation per shard over the whole run`],
+      ['baseline raw PutRecords', `${fmtInt(r.baseline.recordsPerSec)} rec/s`, `mean of passes ${r.baseline.passes.map((p) => fmtInt(p.recordsPerSec)).join(' / ')} (before / after), ${r.baseline.passes.map((p) => p.retriedEntries).join('/')} entries re-put`],
+      ['ratio e2e/baseline', fmt(r.ratio, 3), ''],
+      ['freshness p50', `${fmtInt(f.p50)} ms`, 'accept (HTTP response) -> object first listed in the lake'],
+      ['freshness p95', `${fmtInt(f.p95)} ms`, `target <= ${fmtInt(r.target.freshnessP95Ms)}: ${verdict(r.complete && f.p95 <= r.target.freshnessP95Ms)}`],
+      ['freshness max', `${fmtInt(f.max)} ms`, `min ${fmtInt(f.min)}, p99 ${fmtInt(f.p99)}, mean ${fmtInt(f.mean)}`],
+      ['lake-writer invocations', fmtInt(r.poller.invocations), `${fmt(r.poller.avgRecordsPerInvocation, 1)} records each (batchSize ${r.poller.batchSize}, window ${r.poller.maxBatchingWindowMs} ms, ${r.poller.shards} shards), ${r.poller.failures} failures`],
+      ['lake objects', fmtInt(r.lake.objects), `${fmt(r.lake.objectsPerInvocation, 2)} per invocation, ${r.lake.partitions} partitions (event hours: ${r.eventHours}), ${fmt(r.lake.bytes / 1024 / 1024, 1)} MiB`],
+      ['quarantine objects', fmtInt(r.quarantine.objects), ''],
+      ['lake-writer handler', `${fmt(r.lakeWriterInvocation.meanMs, 1)} ms`, `mean of ${r.lakeWriterInvocation.batches} batches of ${r.lakeWriterInvocation.recordsPerBatch}: planBatch ${fmt(r.lakeWriterInvocation.planMeanMs, 1)} ms + S3/other ${fmt(r.lakeWriterInvocation.s3MeanMs, 1)} ms`],
+      ['  S3 requests per batch', fmt(r.lakeWriterInvocation.objectsPerBatch + r.lakeWriterInvocation.journalPutsPerBatch + r.lakeWriterInvocation.journalGetsPerBatch + r.lakeWriterInvocation.deletesPerBatch, 2), `${fmt(r.lakeWriterInvocation.objectsPerBatch, 2)} object PUT + ${fmt(r.lakeWriterInvocation.journalPutsPerBatch, 2)} journal PUT + ${fmt(r.lakeWriterInvocation.journalGetsPerBatch, 2)} journal GET + ${fmt(r.lakeWriterInvocation.deletesPerBatch, 2)} DeleteObjects, sequential`],
+      ['CPU during the run', `${fmt(r.cpu.main + r.cpu.kinesalite + r.cpu.s3rver, 0)} %`, `of one core (${os.cpus().length} cores): this process (API + poller + lake writer + bench) ${fmt(r.cpu.main, 0)} %, kinesalite ${fmt(r.cpu.kinesalite, 0)} %, s3rver ${fmt(r.cpu.s3rver, 0)} %`],
+      ['kinesalite GetRecords', `${fmtInt(r.kinesaliteGetRecords.recordsPerSec)} rec/s`, `${r.kinesaliteGetRecords.records} records read back, Limit 2000, ${fmt(r.kinesaliteGetRecords.meanCallMs, 0)} ms mean per call`],
+      ['s3rver PutObject', `${fmtInt(r.s3rverPut.putsPerSec)} PUT/s`, `${fmt(r.s3rverPut.objectBytes / 1024, 0)} KB objects, ${r.s3rverPut.concurrency} in flight, ${fmt(r.s3rverPut.meanMs, 1)} ms mean`],
+      ['lake watcher', `${r.watcher.lists} lists`, `list p50 ${fmt(r.watcher.listMsP50, 1)} ms, max ${fmt(r.watcher.listMsMax, 1)} ms, ${r.watcher.reads} object reads`],
+      ['runtime start-up', `${fmtInt(r.startupMs)} ms`, ''],
+    ], ['l', 'r', 'l']),
+  );
+  console.log('AWS SDK calls during the run (runtime + bench watcher), latency as the caller saw it:');
+  console.log(
+    table([
+      ['command', 'calls', 'p50 ms', 'p95 ms', 'max ms'],
+      ...Object.entries(r.calls)
+        .sort((a, b) => b[1].count - a[1].count)
+        .map(([k, v]) => [k, String(v.count), fmt(v.p50Ms, 1), fmt(v.p95Ms, 1), fmt(v.maxMs, 1)]),
+    ]),
+  );
+  if (r.logs.length) console.log(`runtime log (${r.logs.length} lines, first 10):\n  ${r.logs.slice(0, 10).join('\n  ')}`);
+}
+
+function printCost(c: CostResult): void {
+  section(`4. AWS requests and list-price cost per ${fmtInt(c.events)} events: ours vs naive (one request/invocation/PutRecord/S3 PUT per event)`);
+  console.log(
+    table([
+      ['line item', 'ours: count', 'ours: USD', 'naive: count', 'naive: USD'],
+      ...c.lines.map((l) => [l.item, fmtInt(l.oursCount), fmtUsd(l.oursUsd), fmtInt(l.naiveCount), fmtUsd(l.naiveUsd)]),
+      ['total (billable requests / USD)', fmtInt(c.oursRequests), fmtUsd(c.oursUsd), fmtInt(c.naiveRequests), fmtUsd(c.naiveUsd)],
+    ]),
+  );
+  console.log(`naive/ours cost ratio: ${fmt(c.ratio, 1)}x (target >= ${c.target}x: ${verdict(c.ratio >= c.target)}); request ratio ${fmt(c.requestRatio, 1)}x`);
+  console.log(
+    `inputs from the e2e run: ${fmt(c.inputs.requestsPerEvent * 1e3, 3)} API requests per 1k events, ${fmt(c.inputs.recordsPerLakeInvocation, 1)} records per lake-writer invocation, ` +
+      `${fmt(c.inputs.lakeObjectsPerInvocation, 2)} lake objects per invocation, ${fmt(c.inputs.avgRecordBytes, 0)} B per stream record`,
+  );
+  for (const n of c.notes) console.log(`- ${n}`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  progress(`node ${process.version}, ${os.cpus().length} cores${QUICK ? ', BENCH_QUICK=1' : ''}`);
+  const ingest = runIngestBench();
+  const lake = runLakeWriterBench();
+  let e2e: E2eResult | undefined;
+  let e2eError: string | undefined;
+  try {
+    e2e = await runE2eBench();
+  } catch (err) {
+    e2eError = (err as Error).stack ?? String(err);
+    progress(`e2e failed: ${e2eError}`);
+  }
+  const cost = e2e
+    ? computeCost({
+        requestsPerEvent: e2e.produce.requests / e2e.accepted,
+        avgBodyBytes: e2e.avgBodyBytes,
+        avgRecordBytes: e2e.avgEnvelopeBytes + e2e.avgPartitionKeyBytes,
+        recordsPerLakeInvocation: e2e.poller.avgRecordsPerInvocation,
+        lakeObjectsPerInvocation: e2e.lake.objectsPerInvocation,
+        quarantineObjectsPerEvent: e2e.quarantine.objects / e2e.accepted,
+        lakeWriterMs: e2e.lakeWriterInvocation.meanMs,
+        journalPutsPerInvocation: e2e.lakeWriterInvocation.journalPutsPerBatch,
+        journalGetsPerInvocation: e2e.lakeWriterInvocation.journalGetsPerBatch,
+        ingestCpuMsPerRequest: ingest.hotMsPerRequest,
+      })
+    : undefined;
+
+  console.log(`Tributary benchmarks — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'cpu'}${QUICK ? ' (BENCH_QUICK=1)' : ''}`);
+  printIngest(ingest);
+  printLake(lake);
+  if (e2e) printE2e(e2e);
+  else console.log(`\n== 3. End to end: FAILED\n${e2eError}`);
+  if (cost) printCost(cost);
+  else console.log('\n== 4. Cost: not computed (needs the end-to-end run)');
+
+  section('Summary');
+  const rows: string[][] = [
+    ['figure', 'value', 'baseline', 'ratio', 'target', 'status'],
+    ['ingest hot path', `${fmtInt(ingest.hotEventsPerSec)} ev/s`, `${fmtInt(ingest.baselineEventsPerSec)} ev/s`, fmt(ingest.ratio, 3), `ratio >= ${ingest.target}`, verdict(ingest.ratio >= ingest.target)],
+    ['lake writer / core', `${fmtInt(lake.planRecordsPerSec)} rec/s`, `${fmtInt(lake.baselineRecordsPerSec)} rec/s`, fmt(lake.ratio, 3), `>= ${fmtInt(lake.target)} rec/s`, verdict(lake.planRecordsPerSec >= lake.target)],
+  ];
+  if (e2e) {
+    rows.push(
+      ['end to end', `${fmtInt(e2e.eventsPerSec)} ev/s`, `${fmtInt(e2e.baseline.recordsPerSec)} rec/s`, fmt(e2e.ratio, 3), `>= ${fmtInt(e2e.target.eventsPerSec)} ev/s`, verdict(e2e.complete && e2e.eventsPerSec >= e2e.target.eventsPerSec)],
+      ['freshness p95', `${fmtInt(e2e.freshnessMs.p95)} ms`, '', '', `<= ${fmtInt(e2e.target.freshnessP95Ms)} ms`, verdict(e2e.complete && e2e.freshnessMs.p95 <= e2e.target.freshnessP95Ms)],
+    );
+  } else rows.push(['end to end', 'FAILED', '', '', '', 'MISSED']);
+  if (cost) rows.push(['cost per 1M events', fmtUsd(cost.oursUsd), `naive ${fmtUsd(cost.naiveUsd)}`, `${fmt(cost.ratio, 1)}x`, `>= ${cost.target}x cheaper`, verdict(cost.ratio >= cost.target)]);
+  console.log(table(rows, ['l', 'r', 'r', 'r', 'l', 'l']));
+  console.log(`total bench time ${fmt((Date.now() - started) / 1000, 1)} s\n`);
+
+  const json = {
+    bench: 'tributary',
+    quick: QUICK,
+    node: process.version,
+    cores: os.cpus().length,
+    ingest: {
+      avgEventBytes: round(ingest.avgEventBytes, 1),
+      hotEventsPerSec: round(ingest.hotEventsPerSec, 0),
+      baselineEventsPerSec: round(ingest.baselineEventsPerSec, 0),
+      ratio: round(ingest.ratio),
+      medianRoundRatio: round(ingest.medianRoundRatio),
+      rounds: ingest.rounds,
+      roundMs: ingest.roundMs,
+      hotMsPerRequest: round(ingest.hotMsPerRequest),
+      target: ingest.target,
+      ok: ingest.ratio >= ingest.target,
+    },
+    lakeWriter: {
+      avgEnvelopeBytes: round(lake.avgEnvelopeBytes, 1),
+      recordsPerSecPerCore: round(lake.planRecordsPerSec, 0),
+      baselineRecordsPerSec: round(lake.baselineRecordsPerSec, 0),
+      ratio: round(lake.ratio),
+      objectsPerBatch: round(lake.avgObjectsPerBatch),
+      msPerBatch: round(lake.planMsPerBatch),
+      target: lake.target,
+      ok: lake.planRecordsPerSec >= lake.target,
+    },
+    e2e: e2e
+      ? {
+          events: e2e.events,
+          accepted: e2e.accepted,
+          missing: e2e.missing,
+          complete: e2e.complete,
+          eventsPerSec: round(e2e.eventsPerSec, 0),
+          seconds: round(e2e.seconds),
+          ingestEventsPerSec: round(e2e.produce.eventsPerSec, 0),
+          drainSeconds: round(e2e.drainSeconds),
+          baselinePutRecordsPerSec: round(e2e.baseline.recordsPerSec, 0),
+          baselinePasses: e2e.baseline.passes.map((p) => round(p.recordsPerSec, 0)),
+          ratio: round(e2e.ratio),
+          freshnessMs: { p50: round(e2e.freshnessMs.p50, 0), p95: round(e2e.freshnessMs.p95, 0), max: round(e2e.freshnessMs.max, 0) },
+          lakeWriterInvocations: e2e.poller.invocations,
+          recordsPerInvocation: round(e2e.poller.avgRecordsPerInvocation, 1),
+          lakeObjects: e2e.lake.objects,
+          objectsPerInvocation: round(e2e.lake.objectsPerInvocation),
+          quarantineObjects: e2e.quarantine.objects,
+          lakeWriterMeanMs: round(e2e.lakeWriterInvocation.meanMs, 1),
+          s3rverPutsPerSec: round(e2e.s3rverPut.putsPerSec, 0),
+          kinesaliteGetRecordsPerSec: round(e2e.kinesaliteGetRecords.recordsPerSec, 0),
+          lakeRowsPerSecDuringIngest: round(e2e.lakeRowsPerSecDuringIngest, 0),
+          maxBacklogRows: e2e.maxBacklogRows,
+          cpuPercent: { main: round(e2e.cpu.main, 0), kinesalite: round(e2e.cpu.kinesalite, 0), s3rver: round(e2e.cpu.s3rver, 0) },
+          target: e2e.target,
+          ok: e2e.complete && e2e.eventsPerSec >= e2e.target.eventsPerSec && e2e.freshnessMs.p95 <= e2e.target.freshnessP95Ms,
+        }
+      : { error: e2eError?.split('\n')[0] ?? 'failed', ok: false },
+    cost: cost
+      ? {
+          perEvents: cost.events,
+          oursUsd: round(cost.oursUsd, 5),
+          naiveUsd: round(cost.naiveUsd, 5),
+          ratio: round(cost.ratio, 1),
+          oursRequests: round(cost.oursRequests, 0),
+          naiveRequests: round(cost.naiveRequests, 0),
+          lines: cost.lines.map((l) => ({ item: l.item, ours: round(l.oursCount, 1), oursUsd: round(l.oursUsd, 6), naive: l.naiveCount, naiveUsd: round(l.naiveUsd, 6) })),
+          prices: PRICES,
+          assumptions: { ...ASSUMPTIONS, lakeWriterMsMeasured: round(cost.inputs.lakeWriterMs, 1) },
+          excluded: 'Kinesis shard-hours (same in both), data transfer, CloudWatch Logs, S3 storage',
+          target: cost.target,
+          ok: cost.ratio >= cost.target,
+        }
+      : { error: 'needs the e2e run', ok: false },
+  };
+  console.log(JSON.stringify(json));
+  if (!e2e) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
