@@ -86,6 +86,24 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 class FunctionError extends Error {}
 
+/** Lambda's invocation payload limit: a Kinesis batch is cut at the batch size or 6 MB, whichever comes first. */
+export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+// Per-record JSON around the base64 data in the event (ids, ARNs, timestamps).
+const RECORD_EVENT_OVERHEAD = 512;
+
+/** How many records from the front of `buffer` fit one invocation. */
+export function batchLength(buffer: readonly Pick<_Record, 'Data'>[], batchSize: number): number {
+  let bytes = 64;
+  let n = 0;
+  while (n < buffer.length && n < batchSize) {
+    const size = Math.ceil((buffer[n]!.Data?.byteLength ?? 0) / 3) * 4 + RECORD_EVENT_OVERHEAD;
+    if (n > 0 && bytes + size > MAX_INVOKE_PAYLOAD_BYTES) break;
+    bytes += size;
+    n++;
+  }
+  return n;
+}
+
 /**
  * A local stand-in for Lambda's Kinesis event-source mapping: one worker per shard, batch size and batching window,
  * ReportBatchItemFailures (checkpoint just before the lowest failed record), bisect on function error (splits do not
@@ -230,9 +248,11 @@ export class ShardPoller {
           continue;
         }
       }
-      const due = buffer.length > 0 && (buffer.length >= mapping.batchSize || !open || Date.now() - windowStart >= mapping.maxBatchingWindowMs);
+      const fits = batchLength(buffer, mapping.batchSize);
+      const full = fits >= mapping.batchSize || fits < buffer.length;
+      const due = buffer.length > 0 && (full || !open || Date.now() - windowStart >= mapping.maxBatchingWindowMs);
       if (due && !inflight) {
-        const batch = buffer.splice(0, mapping.batchSize);
+        const batch = buffer.splice(0, fits);
         windowStart = buffer.length ? Date.now() : 0;
         inflight = this.#process(shardId, batch).finally(() => (inflight = undefined));
         continue;

@@ -72,8 +72,8 @@ function compileSteps(root: Schema, schema: Schema, depth: number): Step[] {
 
 const INTEGER_TEXT = /^[+-]?[0-9]+$/;
 const NUMBER_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
-const TRUE_TEXT = new Set(['true', 'True', 'TRUE']);
-const FALSE_TEXT = new Set(['false', 'False', 'FALSE']);
+const TRUE_TEXT = new Set(['true', 'True', 'TRUE', '1']);
+const FALSE_TEXT = new Set(['false', 'False', 'FALSE', '0']);
 
 function coerceCsvValue(value: unknown, types: Set<JsonType>): unknown {
   if (typeof value !== 'string') return value;
@@ -82,9 +82,10 @@ function coerceCsvValue(value: unknown, types: Set<JsonType>): unknown {
   if (value === '') return undefined;
   if (types.has('string')) return value;
   const trimmed = value.trim();
-  if (types.has('integer') && INTEGER_TEXT.test(trimmed)) {
+  if (types.has('integer') && NUMBER_TEXT.test(trimmed)) {
+    // "15.0" is how pandas writes an integer column that has gaps; it is still the integer 15.
     const n = Number(trimmed);
-    if (Number.isSafeInteger(n)) return n;
+    if (Number.isSafeInteger(n) && (INTEGER_TEXT.test(trimmed) || /^[+-]?[0-9]+\.0*$/.test(trimmed))) return n;
   }
   if (types.has('number') && NUMBER_TEXT.test(trimmed)) return Number(trimmed);
   if (types.has('boolean')) {

@@ -66,6 +66,12 @@ describe('CSV coercion by schema', () => {
     expect(registry.version('taxi_trips').validate(out)).toBe(true);
   });
 
+  it('reads pandas-style integral floats as integers and 0/1 as booleans', () => {
+    const out = registry.version('taxi_trips').coerceCsv({ ORIGIN_STAND: '15.0', ORIGIN_CALL: '31508', MISSING_DATA: '1', TIMESTAMP: '1372636858.0' }) as Record<string, unknown>;
+    expect(out).toEqual({ ORIGIN_STAND: 15, ORIGIN_CALL: 31508, MISSING_DATA: true, TIMESTAMP: 1372636858 });
+    expect((registry.version('taxi_trips').coerceCsv({ ORIGIN_STAND: '15.5' }) as Record<string, unknown>).ORIGIN_STAND).toBe('15.5');
+  });
+
   it('leaves text that is not a number as text so validation reports it', () => {
     const out = registry.version('taxi_trips').coerceCsv({ TAXI_ID: '12abc', TIMESTAMP: '99999999999999999999' }) as Record<string, unknown>;
     expect(out.TAXI_ID).toBe('12abc');

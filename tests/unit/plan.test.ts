@@ -97,3 +97,18 @@ describe('redeliveryPoint', () => {
     expect(redeliveryPoint([obj('10', '15'), b, c], [c])).toBe('20');
   });
 });
+
+describe('local poller batching', () => {
+  it('cuts a batch at the batch size or at Lambda\'s 6 MB payload, whichever comes first', async () => {
+    const { batchLength, MAX_INVOKE_PAYLOAD_BYTES } = await import('../../local/poller.ts');
+    const small = Array.from({ length: 50 }, () => ({ Data: new Uint8Array(500) }));
+    expect(batchLength(small, 20)).toBe(20);
+    expect(batchLength(small, 100)).toBe(50);
+    const big = Array.from({ length: 10 }, () => ({ Data: new Uint8Array(1_000_000) }));
+    // base64 makes 1 MB of data ~1.33 MB of payload: four fit in 6 MB.
+    expect(batchLength(big, 100)).toBe(4);
+    expect(MAX_INVOKE_PAYLOAD_BYTES).toBe(6 * 1024 * 1024);
+    // A single record always goes out, even one larger than the limit would allow with others.
+    expect(batchLength([{ Data: new Uint8Array(5_000_000) }], 10)).toBe(1);
+  });
+});
