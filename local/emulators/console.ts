@@ -12,7 +12,7 @@ runChild('console', async () => {
   const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
   const next = spawn(process.execPath, [nextBin, 'dev', '--hostname', host, '--port', portArg], {
     cwd: root,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_IGNORE_INCORRECT_LOCKFILE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const relay = (b: Buffer) => {
