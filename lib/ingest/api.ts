@@ -46,16 +46,19 @@ export function statusFor(result: IngestResult): number {
 const EVENTS_ROUTE = /^\/v1\/events\/([^/]+)\/?$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-let healthCache: { at: number; status: string } | undefined;
+// Health checks may come every second from a load balancer; the stream's status is asked at most every 5 s.
+const healthCache = new WeakMap<IngestApiDeps, { at: number; status: string }>();
 
 async function health(deps: IngestApiDeps): Promise<HttpResponse> {
   try {
-    if (!healthCache || Date.now() - healthCache.at > 5_000) {
+    let cached = healthCache.get(deps);
+    if (!cached || Date.now() - cached.at > 5_000) {
       const res = await deps.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: deps.streamName }));
-      healthCache = { at: Date.now(), status: res.StreamDescriptionSummary?.StreamStatus ?? 'UNKNOWN' };
+      cached = { at: Date.now(), status: res.StreamDescriptionSummary?.StreamStatus ?? 'UNKNOWN' };
+      healthCache.set(deps, cached);
     }
-    const ok = healthCache.status === 'ACTIVE' || healthCache.status === 'UPDATING';
-    return json(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', stream: { name: deps.streamName, status: healthCache.status }, types: deps.registry.names() });
+    const ok = cached.status === 'ACTIVE' || cached.status === 'UPDATING';
+    return json(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', stream: { name: deps.streamName, status: cached.status }, types: deps.registry.names() });
   } catch (err) {
     return json(503, { status: 'down', stream: { name: deps.streamName, error: errorMessage(err) } });
   }
