@@ -141,56 +141,9 @@ export function buildEnvelope(input: EnvelopeInput): EnvelopeResult {
   return { ok: true, envelope, partitionKey: partitionKeyOf(type, data, id) };
 }
 
-/** A `"` followed by spaces or tabs and then `:` (native indexOf first: this runs once per event). */
-function hasSpacedKey(raw: string): boolean {
-  for (const start of ['" ', '"\t']) {
-    for (let i = raw.indexOf(start); i >= 0; i = raw.indexOf(start, i + 1)) {
-      let j = i + 1;
-      while (raw[j] === ' ' || raw[j] === '\t') j++;
-      if (raw[j] === ':') return true;
-    }
-  }
-  return false;
-}
-
-function countKeys(value: unknown): number {
-  if (Array.isArray(value)) {
-    let n = 0;
-    for (const v of value) n += countKeys(v);
-    return n;
-  }
-  if (value && typeof value === 'object') {
-    let n = 0;
-    for (const k in value) n += 1 + countKeys((value as Record<string, unknown>)[k]);
-    return n;
-  }
-  return 0;
-}
-
-/**
- * True when `raw` is a faithful single-line text of `value`: no line breaks, and no more `":` tokens than `value` has
- * keys. Every key of the text ends in such a token, so equal counts rule out duplicate keys (which JSON.parse resolves
- * last-wins while other readers may take the first, letting a value skip validation); strings that merely contain
- * `":` only cause a fallback to JSON.stringify.
- */
-export function rawMatches(raw: string, value: unknown): boolean {
-  // Whitespace between a key and its colon is legal but rare: leave those texts to JSON.stringify rather than count them.
-  if (raw.includes('\n') || raw.includes('\r') || hasSpacedKey(raw)) return false;
-  let tokens = 0;
-  for (let i = raw.indexOf('":'); i >= 0; i = raw.indexOf('":', i + 2)) tokens++;
-  return tokens === countKeys(value);
-}
-
-/**
- * Serializes an envelope as one line of JSON. When the event's received text is given and still matches its value
- * exactly (see {@link rawMatches}), it is spliced in as `data` instead of re-serializing the value: the same bytes, at a
- * fraction of the cost of JSON.stringify on the ingest hot path.
- */
-export function serializeEnvelope(envelope: Envelope, rawData?: string): string {
-  if (rawData === undefined || !rawMatches(rawData, envelope.data)) return JSON.stringify(envelope);
-  let head = `{"id":${JSON.stringify(envelope.id)},"type":${JSON.stringify(envelope.type)},"v":${envelope.v},"received_at":"${envelope.received_at}","event_time":"${envelope.event_time}","source":${JSON.stringify(envelope.source)},"data":${rawData.trim()}`;
-  if (envelope.redrive) head += `,"redrive":${JSON.stringify(envelope.redrive)}`;
-  return `${head}}`;
+/** Serializes an envelope as one line of JSON (what goes on the stream and, unchanged, into the lake). */
+export function serializeEnvelope(envelope: Envelope): string {
+  return JSON.stringify(envelope);
 }
 
 /**

@@ -82,7 +82,8 @@ function parseNdjson(text: string): BodyItem[] {
   const lines = text.split('\n');
   for (const line of lines) {
     const raw = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (raw.trim() === '') continue;
+    // Only a line that starts with white space can be blank; skip the trim copy for the rest.
+    if (raw.length === 0 || (raw.charCodeAt(0) <= 32 && raw.trim() === '')) continue;
     if (items.length >= MAX_EVENTS_PER_REQUEST) throw tooMany(lines.filter((l) => l.trim() !== '').length);
     const index = items.length;
     try {

@@ -4,7 +4,7 @@ import { buildEnvelope, eventIdOf, serializeEnvelope, type EnvelopeSource } from
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { quarantineObjects, quarantineRecord, type QuarantineReason, type QuarantineRecord } from '../quarantine/record.ts';
-import { COERCE_CHANGED, COERCE_UNSAFE_NUMBER } from '../registry/coerce.ts';
+import { COERCE_UNSAFE_NUMBER } from '../registry/coerce.ts';
 import { parseJsonLossless } from '../registry/json.ts';
 import { toFieldErrors, type EventType, type FieldError, type Registry, type SchemaVersion } from '../registry/registry.ts';
 import { putRecordsReliably, RECORD_MAX_BYTES, type PutEntry, type PutOptions } from '../stream/put-records.ts';
@@ -102,24 +102,23 @@ export async function quarantineWholeBody(
   await writeQuarantine(deps.s3, deps.quarantineBucket, [rec], 'ingest', newId());
 }
 
-type Checked = { ok: true; value: unknown; raw: string | undefined } | { ok: false; reason: QuarantineReason; errors: FieldError[] };
+type Checked = { ok: true; value: unknown } | { ok: false; reason: QuarantineReason; errors: FieldError[] };
 
 /**
  * Coerces and validates one event. An integer beyond 2^53 in a schema field means JSON.parse may have rounded it, so
- * the event's text is re-read losslessly first. Returns the received text too while it still matches the value exactly.
+ * the event's text is re-read losslessly first.
  */
 function checkItem(sv: SchemaVersion, item: BodyItem, parsed: ParsedBody): Checked {
   if (item.parseError !== undefined) {
     return { ok: false, reason: 'malformed_json', errors: [{ path: '/', keyword: 'json', message: item.parseError }] };
   }
   let value = item.value;
-  let flags = sv.coerceJson(value);
-  if (flags & COERCE_UNSAFE_NUMBER) {
+  if (sv.coerceJson(value) & COERCE_UNSAFE_NUMBER) {
     value = parseJsonLossless(parsed.rawOf(item.index));
-    flags = sv.coerceJson(value) | COERCE_CHANGED;
+    sv.coerceJson(value);
   }
   if (!sv.validate(value)) return { ok: false, reason: 'schema_violation', errors: toFieldErrors(sv.validate.errors) };
-  return { ok: true, value, raw: flags & COERCE_CHANGED ? undefined : item.raw };
+  return { ok: true, value };
 }
 
 export interface PreparedEvents {
@@ -160,7 +159,7 @@ export function prepareEvents(registry: Registry, req: IngestRequest, receivedAt
       rejections.push({ index: item.index, id: rejectionId(type, checked.value), reason: 'schema_violation', errors: built.errors, raw: '' });
       continue;
     }
-    const data = Buffer.from(serializeEnvelope(built.envelope, checked.raw));
+    const data = Buffer.from(serializeEnvelope(built.envelope));
     if (data.byteLength + Buffer.byteLength(built.partitionKey) > RECORD_MAX_BYTES) {
       rejections.push({
         index: item.index,
