@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 import { awsClients } from '../../lib/aws/clients.ts';
@@ -88,4 +89,15 @@ export async function sendTransactions(rt: DevRuntime, count: number, seed: numb
   const summary = await produce(events.map((e, index) => ({ text: JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: 'transactions' });
   if (summary.accepted !== count) throw new Error(`expected ${count} accepted, got ${JSON.stringify(summary)}`);
   return events.map((e) => eventIdOf(defaultRegistry().get('transactions'), e.value)!);
+}
+
+/** A runtime slot for tests that start their own runtime: stopped, and its data removed, after each test. */
+export function runtimePerTest(): { rt?: DevRuntime; dir: string } {
+  const slot: { rt?: DevRuntime; dir: string } = { dir: '' };
+  afterEach(async () => {
+    await slot.rt?.stop();
+    slot.rt = undefined;
+    if (slot.dir) removeDir(slot.dir);
+  });
+  return slot;
 }

@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
-import type { DevRuntime } from '../../local/dev.ts';
-import { duplicates, readLake, removeDir, startTestRuntime, tempDir, waitFor, sendTransactions } from './helpers.ts';
+import { duplicates, readLake, startTestRuntime, tempDir, waitFor, sendTransactions, runtimePerTest } from './helpers.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,44 +15,38 @@ function processesUsing(dir: string): string[] {
 }
 
 describe('restarts lose nothing and re-read nothing', () => {
-  let rt: DevRuntime | undefined;
-  let dir = '';
-  afterEach(async () => {
-    await rt?.stop();
-    rt = undefined;
-    removeDir(dir);
-  });
+  const s = runtimePerTest();
 
   it('keeps stream, lake and checkpoints across an emulator restart', async () => {
-    dir = tempDir('restart');
-    rt = await startTestRuntime(dir);
-    const first = await sendTransactions(rt, 800, 21);
-    await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 800);
-    await rt.stop();
+    s.dir = tempDir('restart');
+    s.rt = await startTestRuntime(s.dir);
+    const first = await sendTransactions(s.rt, 800, 21);
+    await waitFor(() => readLake(s.rt!.config), (l) => l.rows.length >= 800);
+    await s.rt.stop();
 
-    rt = await startTestRuntime(dir);
+    s.rt = await startTestRuntime(s.dir);
     await new Promise((r) => setTimeout(r, 2_500));
     // Checkpoints survived: nothing is read again.
-    expect(rt.poller.stats().reduce((s, x) => s + x.records, 0)).toBe(0);
-    expect((await readLake(rt.config)).rows.length).toBe(800);
+    expect(s.rt.poller.stats().reduce((s, x) => s + x.records, 0)).toBe(0);
+    expect((await readLake(s.rt.config)).rows.length).toBe(800);
 
-    const second = await sendTransactions(rt, 800, 22);
-    const lake = await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 1600);
+    const second = await sendTransactions(s.rt, 800, 22);
+    const lake = await waitFor(() => readLake(s.rt!.config), (l) => l.rows.length >= 1600);
     expect(lake.rows.length).toBe(1600);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
     expect(lake.rows.map((r) => r.id).sort()).toEqual([...first, ...second].sort());
   });
 
   it('recovers exactly after the consumer process is killed mid-batch', async () => {
-    dir = tempDir('crash');
+    s.dir = tempDir('crash');
     // Records wait on the stream while no consumer runs.
-    rt = await startTestRuntime(dir, { consumers: false });
-    const ids = await sendTransactions(rt, 2000, 23);
-    await rt.stop();
-    rt = undefined;
+    s.rt = await startTestRuntime(s.dir, { consumers: false });
+    const ids = await sendTransactions(s.rt, 2000, 23);
+    await s.rt.stop();
+    s.rt = undefined;
 
     // The dev process SIGKILLs itself after writing 40 lake objects: in the middle of its first batches.
-    const child = spawn(process.execPath, ['bin/tributary.mjs', 'dev', '--no-console', '--data-dir', dir, '--api-port', '0', '--kinesis-port', '0', '--s3-port', '0'], {
+    const child = spawn(process.execPath, ['bin/tributary.mjs', 'dev', '--no-console', '--data-dir', s.dir, '--api-port', '0', '--kinesis-port', '0', '--s3-port', '0'], {
       cwd: root,
       env: { ...process.env, TRIBUTARY_FAULTS: JSON.stringify({ lakeWriter: { crashAfterObjects: 40 } }), TRIBUTARY_API_KEY: 'test-key' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,24 +57,24 @@ describe('restarts lose nothing and re-read nothing', () => {
     const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
     expect(exit, output).toBe('SIGKILL');
     // Its emulators noticed the parent die and exited too: no orphans.
-    const orphans = await waitFor(async () => processesUsing(dir), (p) => p.length === 0, 10_000, 200);
+    const orphans = await waitFor(async () => processesUsing(s.dir), (p) => p.length === 0, 10_000, 200);
     expect(orphans).toEqual([]);
 
-    rt = await startTestRuntime(dir);
-    const partial = await readLake(rt.config);
+    s.rt = await startTestRuntime(s.dir);
+    const partial = await readLake(s.rt.config);
     expect(partial.keys.length).toBeGreaterThan(0);
-    const lake = await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 2000, 90_000);
+    const lake = await waitFor(() => readLake(s.rt!.config), (l) => l.rows.length >= 2000, 90_000);
     expect(lake.rows.length).toBe(2000);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
     expect(lake.rows.map((r) => r.id).sort()).toEqual(ids.sort());
   });
 
   it('drains a parent shard before its children after a split', async () => {
-    dir = tempDir('split');
-    rt = await startTestRuntime(dir, { shardCount: 1 });
-    const before = await sendTransactions(rt, 300, 24);
-    await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 300);
-    const { kinesis } = awsClients(rt.config);
+    s.dir = tempDir('split');
+    s.rt = await startTestRuntime(s.dir, { shardCount: 1 });
+    const before = await sendTransactions(s.rt, 300, 24);
+    await waitFor(() => readLake(s.rt!.config), (l) => l.rows.length >= 300);
+    const { kinesis } = awsClients(s.rt.config);
     await kinesis.send(new SplitShardCommand({ StreamName: 'events', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
     await waitFor(
       async () => (await kinesis.send(new ListShardsCommand({ StreamName: 'events' }))).Shards ?? [],
@@ -89,12 +82,12 @@ describe('restarts lose nothing and re-read nothing', () => {
       10_000,
       100,
     );
-    const after = await sendTransactions(rt, 300, 25);
-    const lake = await waitFor(() => readLake(rt!.config), (l) => l.rows.length >= 600, 60_000);
+    const after = await sendTransactions(s.rt, 300, 25);
+    const lake = await waitFor(() => readLake(s.rt!.config), (l) => l.rows.length >= 600, 60_000);
     expect(lake.rows.length).toBe(600);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
     expect(lake.rows.map((r) => r.id).sort()).toEqual([...before, ...after].sort());
-    const checkpoints = JSON.parse(readFileSync(path.join(dir, 'checkpoints', 'lake-writer.json'), 'utf8')).shards;
+    const checkpoints = JSON.parse(readFileSync(path.join(s.dir, 'checkpoints', 'lake-writer.json'), 'utf8')).shards;
     expect(checkpoints['shardId-000000000000'].ended).toBe(true);
     expect(Object.keys(checkpoints).sort()).toEqual(['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
   });
