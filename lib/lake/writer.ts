@@ -139,7 +139,11 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
 /** Plans and commits one or more shards' records (Lambda sends one shard per batch; tests may mix). */
 export async function writeRecords(records: StreamRecord[], deps: LakeWriterDeps): Promise<CommitResult[]> {
   const byShard = new Map<string, StreamRecord[]>();
-  for (const r of records) byShard.set(r.shardId, [...(byShard.get(r.shardId) ?? []), r]);
+  for (const r of records) {
+    const list = byShard.get(r.shardId);
+    if (list) list.push(r);
+    else byShard.set(r.shardId, [r]);
+  }
   const now = (deps.now ?? (() => new Date()))();
   return Promise.all([...byShard.values()].map((rs) => commitPlan(planBatch(rs, deps.registry, now), deps)));
 }
