@@ -116,7 +116,6 @@ export class ShardPoller {
   readonly #workers = new Map<string, Promise<void>>();
   readonly #stats = new Map<string, ShardStats>();
   readonly #uuid = randomUUID();
-  #shards: Shard[] = [];
   #loop?: Promise<void>;
 
   constructor(options: PollerOptions) {
@@ -171,7 +170,6 @@ export class ShardPoller {
       shards.push(...(res.Shards ?? []));
       token = res.NextToken;
     } while (token);
-    this.#shards = shards;
     const known = new Set(shards.map((s) => s.ShardId!));
     for (const shard of shards) {
       const id = shard.ShardId!;

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { planBatch, type PlannedObject } from '../../lib/lake/plan.ts';
 import { redeliveryPoint } from '../../lib/lake/writer.ts';
+import { decodePayload } from '../../lib/quarantine/record.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 import type { StreamRecord } from '../../lib/stream/records.ts';
 
@@ -73,6 +74,9 @@ describe('planBatch', () => {
     const [o] = planBatch([r], registry).objects;
     const rec = JSON.parse(lines(o!)[0]!);
     expect(rec).toMatchObject({ payload: Buffer.from([0xff, 0x00, 0x7b]).toString('base64'), payload_encoding: 'base64', reason: 'malformed_json' });
+    // Re-drive gets the exact bytes back.
+    expect(decodePayload(rec)).toEqual(Buffer.from([0xff, 0x00, 0x7b]));
+    expect(decodePayload({ payload: 'ü{', payload_encoding: 'utf8' })).toEqual(Buffer.from('ü{'));
   });
 
   it('re-serializes envelopes that span lines so every object stays one record per line', () => {
