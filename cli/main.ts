@@ -3,6 +3,7 @@ import { TributaryError } from '../lib/errors.ts';
 import { UsageError, stdio, type Io } from './common.ts';
 import { devCommand, devHelp } from './dev.ts';
 import { produceCommand, produceHelp } from './produce.ts';
+import { queriesCommand, queriesHelp, queryCommand, queryHelp } from './query.ts';
 import { statusCommand, statusHelp } from './status.ts';
 
 const HELP = `tributary — streaming data pipeline for AWS, fully runnable offline
@@ -13,6 +14,8 @@ Commands:
   dev        start the local pipeline (emulators, ingest API, lake writer, console)
   produce    send events from a CSV/JSON/NDJSON file or a synthetic generator
   status     counts per stage: stream, lake, quarantine, on-failure
+  query      run read-only SQL over the lake (DuckDB locally, Athena in AWS); --history
+  queries    saved queries: list, show <name>, run <name> --param k=v
 
 Run \`tributary <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.
 `;
@@ -21,6 +24,8 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<number
   dev: { run: devCommand, help: devHelp },
   produce: { run: produceCommand, help: produceHelp },
   status: { run: statusCommand, help: statusHelp },
+  query: { run: queryCommand, help: queryHelp },
+  queries: { run: queriesCommand, help: queriesHelp },
 };
 
 /** Runs the CLI and returns its exit code (0 ok, 1 failure, 2 usage error). */

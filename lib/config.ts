@@ -28,6 +28,8 @@ export interface TributaryConfig {
   ports: LocalPorts;
   host: string;
   dataDir: string;
+  /** Athena workgroup and Glue database (AWS mode; the local engine is DuckDB). */
+  analytics: { workGroup: string; database: string };
 }
 
 /** Default names and ports of the local runtime (design.md §7). */
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TributaryConfi
       ports,
       host,
       dataDir,
+      analytics: { workGroup: 'local', database: 'tributary' },
     };
   }
   return {
@@ -102,5 +105,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TributaryConfi
     ports,
     host,
     dataDir,
+    analytics: { workGroup: env.TRIBUTARY_ATHENA_WORKGROUP || 'primary', database: env.TRIBUTARY_GLUE_DATABASE || 'tributary' },
   };
 }

@@ -1,4 +1,9 @@
-import { awsClients } from './aws/clients.ts';
+import { athenaClient, awsClients } from './aws/clients.ts';
+import { Catalog } from './catalog/catalog.ts';
+import { s3rverLayout } from './catalog/duckdb.ts';
+import { AthenaEngine } from './query/athena-engine.ts';
+import { DuckDbEngine } from './query/duckdb-engine.ts';
+import { QueryService, type QueryLimits } from './query/service.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig, type TributaryConfig } from './config.ts';
 import type { IngestApiDeps } from './ingest/api.ts';
@@ -19,4 +24,18 @@ export function ingestDeps(config: TributaryConfig = loadConfig(), env: NodeJS.P
 /** Dependencies of the lake writer for a configuration. */
 export function lakeWriterDeps(config: TributaryConfig = loadConfig()): LakeWriterDeps {
   return { s3: awsClients(config).s3, registry: defaultRegistry(), buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine } };
+}
+
+/**
+ * The query service of a configuration: Athena in AWS, DuckDB over the emulator's objects locally, with the same
+ * catalog, guards and history either way.
+ */
+export function queryService(config: TributaryConfig = loadConfig(), limits: Partial<QueryLimits> = {}): QueryService {
+  const catalog = new Catalog(defaultRegistry());
+  const buckets = { lake: config.buckets.lake, quarantine: config.buckets.quarantine, athenaResults: config.buckets.athenaResults };
+  const engine =
+    config.mode === 'local'
+      ? new DuckDbEngine(catalog, s3rverLayout(config.dataDir, buckets))
+      : new AthenaEngine({ client: athenaClient(config), workGroup: config.analytics.workGroup, database: config.analytics.database });
+  return new QueryService({ engine, catalog, s3: awsClients(config).s3, buckets, limits });
 }

@@ -1,4 +1,5 @@
 import { Agent as HttpAgent } from 'node:http';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -55,6 +56,15 @@ export function awsClients(config: TributaryConfig): AwsClients {
   return clients;
 }
 
+const athenaCache = new Map<string, AthenaClient>();
+
+/** The Athena client of a configuration (AWS mode only: locally DuckDB answers queries). */
+export function athenaClient(config: TributaryConfig): AthenaClient {
+  let c = athenaCache.get(config.region);
+  if (!c) athenaCache.set(config.region, (c = new AthenaClient({ region: config.region })));
+  return c;
+}
+
 /** Closes sockets of every cached client (tests and the CLI call it so the process can exit). */
 export function destroyAwsClients(): void {
   for (const c of cache.values()) {
@@ -62,4 +72,6 @@ export function destroyAwsClients(): void {
     c.s3.destroy();
   }
   cache.clear();
+  for (const c of athenaCache.values()) c.destroy();
+  athenaCache.clear();
 }

@@ -4,14 +4,10 @@ import type { FieldError } from '../registry/registry.ts';
 /** Pipeline stages that can quarantine a record (design.md §5). */
 export type QuarantineStage = 'ingest' | 'lake-writer' | 'oltp-sink' | 'redrive' | 'import';
 
-/** Why a record was quarantined. */
-export type QuarantineReason =
-  | 'schema_violation'
-  | 'malformed_json'
-  | 'unknown_type'
-  | 'too_large'
-  | 'invalid_envelope'
-  | 'processing_error';
+/** Why a record was quarantined (also the `reason=` partition values of the quarantine table). */
+export const QUARANTINE_REASONS = ['schema_violation', 'malformed_json', 'unknown_type', 'too_large', 'invalid_envelope', 'processing_error'] as const;
+
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 /** One quarantined record: one JSON line in `quarantine/records/...`. */
 export interface QuarantineRecord {

@@ -1,0 +1,215 @@
+import { QUARANTINE_REASONS } from '../quarantine/record.ts';
+import type { Registry } from '../registry/registry.ts';
+import {
+  CatalogError,
+  INT,
+  STRING,
+  TIMESTAMP,
+  glueName,
+  schemaToType,
+  type SqlType,
+} from './types.ts';
+
+/**
+ * How Athena finds a partition's values without a crawler (partition projection). `path` is for free-text values
+ * (clickstream's section): Athena's `injected` type would reject every query without an equality filter on it, which
+ * makes "events per section" impossible, so the column is read from the object's path instead and is not a Glue key.
+ */
+export type Projection =
+  | { type: 'date'; format: 'yyyy-MM-dd'; range: string; interval: 1; unit: 'DAYS' }
+  | { type: 'integer'; range: [number, number]; digits: number }
+  | { type: 'enum'; values: string[] }
+  | { type: 'path' };
+
+export interface PartitionDef {
+  name: string;
+  type: SqlType;
+  projection: Projection;
+}
+
+export interface ColumnDef {
+  /** Lower-case column name (Glue folds names to lower case; both engines are case-insensitive on unquoted names). */
+  name: string;
+  type: SqlType;
+  /** Keys from the JSON line to the value, e.g. `['data', 'TIMESTAMP']`. */
+  path: string[];
+  /** ISO-8601 text in the file that the table exposes as a timestamp. */
+  isoTimestamp?: boolean;
+}
+
+/** One table of the lake: where its objects are, their JSON shape, the columns it exposes and its partitions. */
+export interface TableDef {
+  name: string;
+  description: string;
+  /** The event type it holds (none for the quarantine table). */
+  eventType?: string;
+  bucket: 'lake' | 'quarantine';
+  /** Prefix of the JSONL objects, ending in `/`. */
+  prefix: string;
+  /**
+   * Prefix of the compacted Parquet objects (same partition layout). A sibling of `prefix`, not inside it: an Athena
+   * table has one SerDe, so JSON and Parquet objects cannot share a table location.
+   */
+  compactedPrefix?: string;
+  /** Top-level keys of a JSON line and their types (the raw table's columns, partitions excluded). */
+  rawColumns: { key: string; type: SqlType }[];
+  /** Columns the table exposes, in order, partitions excluded. */
+  columns: ColumnDef[];
+  partitions: PartitionDef[];
+  /** Column compaction sorts by. */
+  timeColumn: string;
+}
+
+/** Column of a compacted Parquet row naming the JSONL object it came from (what makes compaction atomic for readers). */
+export const SOURCE_COLUMN = '_source';
+
+/** Event times of the shipped data sets go back to 2013 (taxi trips); projection must cover them. */
+const DT_PROJECTION: Projection = { type: 'date', format: 'yyyy-MM-dd', range: '2000-01-01,NOW+1DAYS', interval: 1, unit: 'DAYS' };
+const DT: PartitionDef = { name: 'dt', type: STRING, projection: DT_PROJECTION };
+const HOUR: PartitionDef = { name: 'hour', type: INT, projection: { type: 'integer', range: [0, 23], digits: 2 } };
+
+const ENVELOPE_KEYS = ['id', 'type', 'v', 'received_at', 'event_time', 'source'] as const;
+const REDRIVE: SqlType = {
+  kind: 'struct',
+  fields: [
+    { key: 'job', type: STRING },
+    { key: 'at', type: STRING },
+    { key: 'by', type: STRING },
+    { key: 'attempt', type: INT },
+  ],
+};
+
+function eventTable(registry: Registry, typeName: string): TableDef {
+  const t = registry.get(typeName);
+  const schema = t.latest.schema;
+  const data = schemaToType(schema, schema);
+  if (data.kind !== 'struct') throw new CatalogError('bad_schema', `Type ${typeName}: the schema's root must be an object with properties to become a table.`);
+  const partitions = [DT, HOUR, ...t.partitions.map((p): PartitionDef => ({ name: p.name, type: STRING, projection: { type: 'path' } }))];
+  const columns: ColumnDef[] = [
+    { name: 'id', type: STRING, path: ['id'] },
+    { name: 'v', type: INT, path: ['v'] },
+    { name: 'received_at', type: TIMESTAMP, path: ['received_at'], isoTimestamp: true },
+    { name: 'event_time', type: TIMESTAMP, path: ['event_time'], isoTimestamp: true },
+    { name: 'source', type: STRING, path: ['source'] },
+  ];
+  const taken = new Set<string>([...columns.map((c) => c.name), ...partitions.map((p) => p.name), SOURCE_COLUMN]);
+  const add = (name: string, type: SqlType, path: string[]) => {
+    // A data field named like an envelope column (transactions' own row number `id`) keeps its data under `data_`.
+    let n = glueName(name);
+    if (taken.has(n)) n = `data_${n}`;
+    if (taken.has(n)) throw new CatalogError('column_clash', `Type ${typeName}: column ${n} is defined twice; rename the field.`);
+    taken.add(n);
+    columns.push({ name: n, type, path });
+  };
+  // Objects are flattened one level (clickstream's metadata.uuid → metadata_uuid); deeper ones stay structs.
+  for (const f of data.fields) {
+    if (f.type.kind === 'struct') for (const sub of f.type.fields) add(`${f.key}_${sub.key}`, sub.type, ['data', f.key, sub.key]);
+    else add(f.key, f.type, ['data', f.key]);
+  }
+  return {
+    name: t.manifest.table,
+    description: t.manifest.description,
+    eventType: typeName,
+    bucket: 'lake',
+    prefix: `events/${typeName}/`,
+    compactedPrefix: `compacted/${typeName}/`,
+    rawColumns: [
+      ...ENVELOPE_KEYS.map((key) => ({ key, type: key === 'v' ? INT : STRING })),
+      { key: 'data', type: data },
+      { key: 'redrive', type: REDRIVE },
+    ],
+    columns,
+    partitions,
+    timeColumn: 'event_time',
+  };
+}
+
+function quarantineTable(): TableDef {
+  const errors: SqlType = {
+    kind: 'array',
+    items: { kind: 'struct', fields: ['path', 'keyword', 'message'].map((key) => ({ key, type: STRING })) },
+  };
+  // `reason` is both in the line and in the path; it is the partition, so it is not also a data column.
+  const raw: { key: string; type: SqlType }[] = [
+    { key: 'id', type: STRING },
+    { key: 'stage', type: STRING },
+    { key: 'errors', type: errors },
+    { key: 'type', type: STRING },
+    { key: 'v', type: INT },
+    { key: 'received_at', type: STRING },
+    { key: 'quarantined_at', type: STRING },
+    { key: 'payload', type: STRING },
+    { key: 'payload_encoding', type: STRING },
+    { key: 'attempts', type: INT },
+    { key: 'source', type: STRING },
+  ];
+  return {
+    name: 'quarantine',
+    description: 'Every record that failed a stage: raw payload, errors at their JSON paths, stage and reason.',
+    bucket: 'quarantine',
+    prefix: 'records/',
+    rawColumns: raw,
+    columns: raw.map((c) => ({
+      name: c.key,
+      type: c.key.endsWith('_at') ? TIMESTAMP : c.type,
+      path: [c.key],
+      ...(c.key.endsWith('_at') ? { isoTimestamp: true } : {}),
+    })),
+    partitions: [DT, { name: 'reason', type: STRING, projection: { type: 'enum', values: [...QUARANTINE_REASONS] } }],
+    timeColumn: 'quarantined_at',
+  };
+}
+
+/**
+ * The lake's tables, one definition each, derived from the schema registry: the event types' tables plus
+ * `quarantine`. The same definitions generate the Glue tables (with partition projection) and the local DuckDB views.
+ */
+export class Catalog {
+  readonly #tables = new Map<string, TableDef>();
+
+  constructor(readonly registry: Registry) {
+    for (const name of registry.names()) {
+      const def = eventTable(registry, name);
+      this.#tables.set(def.name, def);
+    }
+    const q = quarantineTable();
+    if (this.#tables.has(q.name)) throw new CatalogError('table_clash', 'An event type may not use the table name "quarantine".');
+    this.#tables.set(q.name, q);
+  }
+
+  /** All tables, by name. */
+  tables(): TableDef[] {
+    return [...this.#tables.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A table by name, or throws listing the known ones. */
+  table(name: string): TableDef {
+    const t = this.#tables.get(name.toLowerCase());
+    if (!t) throw new CatalogError('unknown_table', `No table ${JSON.stringify(name)}; tables: ${[...this.#tables.keys()].sort().join(', ')}.`);
+    return t;
+  }
+
+  has(name: string): boolean {
+    return this.#tables.has(name.toLowerCase());
+  }
+}
+
+/** The key prefix of one partition of a table, e.g. `events/transactions/dt=2024-01-02/hour=05/`. */
+export function partitionPrefix(base: string, values: { name: string; value: string }[]): string {
+  return `${base}${values.map((v) => `${v.name}=${v.value}/`).join('')}`;
+}
+
+/** Parses the partition values out of an object key below a table prefix (`dt=…/hour=…/[section=…/]file`). */
+export function partitionValuesOf(table: TableDef, key: string): Record<string, string> | null {
+  const base = key.startsWith(table.prefix) ? table.prefix : table.compactedPrefix && key.startsWith(table.compactedPrefix) ? table.compactedPrefix : null;
+  if (!base) return null;
+  const parts = key.slice(base.length).split('/');
+  const out: Record<string, string> = {};
+  for (let i = 0; i < table.partitions.length; i++) {
+    const p = table.partitions[i]!;
+    const seg = parts[i];
+    if (!seg?.startsWith(`${p.name}=`)) return null;
+    out[p.name] = seg.slice(p.name.length + 1);
+  }
+  return parts.length === table.partitions.length + 1 ? out : null;
+}

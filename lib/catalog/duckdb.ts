@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { SOURCE_COLUMN, type Catalog, type ColumnDef, type TableDef } from './catalog.ts';
+import { duckType, quoteIdent, quoteString } from './types.ts';
+
+/**
+ * Where a local object store keeps objects on disk: `<bucketDir>/<key><suffix>`. DuckDB reads them straight from
+ * there (httpfs cannot be installed offline), with hive partitioning so filters on dt/hour prune whole directories.
+ */
+export interface LocalObjectLayout {
+  bucketDir(role: TableDef['bucket'] | 'athenaResults'): string;
+  suffix: string;
+}
+
+/** The layout of s3rver's filesystem store under `<dataDir>/s3` (the `tributary dev` emulator). */
+export function s3rverLayout(dataDir: string, buckets: { lake: string; quarantine: string; athenaResults: string }): LocalObjectLayout {
+  return { bucketDir: (role) => path.join(dataDir, 's3', buckets[role]), suffix: '._S3rver_object' };
+}
+
+/** Glob of a table's objects of one format below a prefix, one `*` per partition level. */
+export function objectGlob(t: TableDef, layout: LocalObjectLayout, prefix: string, extension: string): string {
+  const dir = path.join(layout.bucketDir(t.bucket), prefix);
+  return `${dir}${t.partitions.map(() => '*/').join('')}*${extension}${layout.suffix}`;
+}
+
+function hiveTypes(t: TableDef): string {
+  return `{${t.partitions.map((p) => `${quoteString(p.name)}: ${duckType(p.type)}`).join(', ')}}`;
+}
+
+function duckRawExpr(c: ColumnDef): string {
+  const ref = c.path.map(quoteIdent).join('.');
+  return c.isoTimestamp ? `CAST(${ref} AS TIMESTAMP)` : ref;
+}
+
+/** Which of a table's object sets exist, so a view never globs an empty pattern (DuckDB fails on "no files"). */
+export interface PresentFiles {
+  raw: boolean;
+  compacted: boolean;
+}
+
+/**
+ * DuckDB SQL of a table's view over local files: the same columns, types and row set as the Athena view
+ * (uncompacted JSONL rows plus compacted Parquet rows, switched per source object).
+ */
+export function duckViewSql(t: TableDef, layout: LocalObjectLayout, present: PresentFiles): string {
+  const cols = [...t.columns.map((c) => `${quoteIdent(c.name)}`), ...t.partitions.map((p) => quoteIdent(p.name))];
+  const empty = `SELECT ${[...t.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => `CAST(NULL AS ${duckType(p.type)}) AS ${quoteIdent(p.name)}`)].join(', ')} WHERE false`;
+  const parts: string[] = [];
+  if (present.raw) {
+    const root = layout.bucketDir(t.bucket) + path.sep;
+    const columns = `{${t.rawColumns.map((c) => `${quoteString(c.key)}: ${quoteString(duckType(c.type))}`).join(', ')}}`;
+    const scan = `read_json(${quoteString(objectGlob(t, layout, t.prefix, '.jsonl.gz'))}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types = ${hiveTypes(t)}, columns = ${columns}, filename = '_file')`;
+    // The object key, as the compacted rows name their source: the file path without the bucket directory and suffix.
+    const key = `substr(_file, ${root.length + 1}, length(_file) - ${root.length + layout.suffix.length})`;
+    const select = [...t.columns.map((c) => `${duckRawExpr(c)} AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => quoteIdent(p.name)), `${key} AS _key`];
+    let raw = `SELECT ${select.join(', ')} FROM ${scan}`;
+    if (t.compactedPrefix && present.compacted) {
+      const projected = t.partitions.map((p) => `c.${quoteIdent(p.name)} = r.${quoteIdent(p.name)}`);
+      raw = `SELECT ${cols.map((c) => `r.${c}`).join(', ')} FROM (${raw}) r WHERE NOT EXISTS (SELECT 1 FROM ${compactedScan(t, layout)} c WHERE ${[...projected, `c.${quoteIdent(SOURCE_COLUMN)} = r._key`].join(' AND ')})`;
+    } else {
+      raw = `SELECT ${cols.join(', ')} FROM (${raw})`;
+    }
+    parts.push(raw);
+  }
+  if (t.compactedPrefix && present.compacted) parts.push(`SELECT ${cols.join(', ')} FROM ${compactedScan(t, layout)}`);
+  return parts.length ? parts.join('\nUNION ALL\n') : empty;
+}
+
+function compactedScan(t: TableDef, layout: LocalObjectLayout): string {
+  return `read_parquet(${quoteString(objectGlob(t, layout, t.compactedPrefix!, '.parquet'))}, hive_partitioning = true, hive_types = ${hiveTypes(t)})`;
+}
+
+/**
+ * `lake_objects(table_name, format, dt, partition, key, bytes)`: every object of every table, listed without reading
+ * it. The local stand-in for Athena's `"$path"`/`"$file_size"` pseudo-columns (used by the lake-health query).
+ */
+export function lakeObjectsViewSql(catalog: Catalog, layout: LocalObjectLayout, present: (t: TableDef) => PresentFiles): string {
+  const parts: string[] = [];
+  for (const t of catalog.tables()) {
+    const root = layout.bucketDir(t.bucket) + path.sep;
+    const sets: [string | undefined, string, string, boolean][] = [
+      [t.prefix, '.jsonl.gz', 'jsonl', present(t).raw],
+      [t.compactedPrefix, '.parquet', 'parquet', present(t).compacted],
+    ];
+    for (const [prefix, ext, format, exists] of sets) {
+      if (!prefix || !exists) continue;
+      parts.push(
+        `SELECT ${quoteString(t.name)} AS table_name, ${quoteString(format)} AS format, regexp_extract(filename, '/dt=([^/]+)/', 1) AS dt, ` +
+          `regexp_extract(filename, '/(dt=.*)/[^/]+$', 1) AS partition, substr(filename, ${root.length + 1}, length(filename) - ${root.length + layout.suffix.length}) AS key, size AS bytes ` +
+          `FROM read_blob(${quoteString(objectGlob(t, layout, prefix, ext))})`,
+      );
+    }
+  }
+  return parts.length ? parts.join('\nUNION ALL\n') : `SELECT CAST(NULL AS VARCHAR) AS table_name, CAST(NULL AS VARCHAR) AS format, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS partition, CAST(NULL AS VARCHAR) AS key, CAST(NULL AS BIGINT) AS bytes WHERE false`;
+}
+
+/** `CREATE TEMP VIEW` statements for every catalog table and `lake_objects`, given which object sets exist. */
+export function duckViews(catalog: Catalog, layout: LocalObjectLayout, present: (t: TableDef) => PresentFiles): string[] {
+  return [
+    ...catalog.tables().map((t) => `CREATE OR REPLACE TEMP VIEW ${quoteIdent(t.name)} AS\n${duckViewSql(t, layout, present(t))}`),
+    `CREATE OR REPLACE TEMP VIEW lake_objects AS\n${lakeObjectsViewSql(catalog, layout, present)}`,
+  ];
+}

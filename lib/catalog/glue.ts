@@ -1,0 +1,167 @@
+import { SOURCE_COLUMN, type Catalog, type ColumnDef, type PartitionDef, type Projection, type TableDef } from './catalog.ts';
+import { glueName, hiveType, quoteIdent, quoteString, trinoType } from './types.ts';
+
+/** The inputs of a Glue table (the shape of `aws.glue.CatalogTable`'s arguments), generated from the catalog. */
+export interface GlueTableInput {
+  name: string;
+  databaseName: string;
+  description: string;
+  tableType: 'EXTERNAL_TABLE' | 'VIRTUAL_VIEW';
+  parameters: Record<string, string>;
+  partitionKeys: { name: string; type: string }[];
+  storageDescriptor: {
+    location?: string;
+    inputFormat?: string;
+    outputFormat?: string;
+    serDeInfo?: { serializationLibrary: string; parameters: Record<string, string> };
+    columns: { name: string; type: string }[];
+  };
+  viewOriginalText?: string;
+  viewExpandedText?: string;
+}
+
+const JSON_SERDE = {
+  inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+  serDeInfo: {
+    serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+    // Schemas keep upper-case keys (TIMESTAMP, TRIP_ID); Glue folds column and field names to lower case.
+    parameters: { 'case.insensitive': 'TRUE', 'ignore.malformed.json': 'FALSE', 'dots.in.keys': 'FALSE' },
+  },
+};
+
+const PARQUET_SERDE = {
+  inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+  serDeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', parameters: { 'serialization.format': '1' } },
+};
+
+/** Partitions Athena projects; `path` ones are read from the object path and are not Glue partition keys. */
+export function projectedPartitions(t: TableDef): PartitionDef[] {
+  return t.partitions.filter((p) => p.projection.type !== 'path');
+}
+
+function projectionParameters(t: TableDef, location: string): Record<string, string> {
+  const out: Record<string, string> = { 'projection.enabled': 'true' };
+  const set = (name: string, p: Projection) => {
+    const k = `projection.${name}`;
+    switch (p.type) {
+      case 'date':
+        Object.assign(out, { [`${k}.type`]: 'date', [`${k}.format`]: p.format, [`${k}.range`]: p.range, [`${k}.interval`]: String(p.interval), [`${k}.interval.unit`]: p.unit });
+        break;
+      case 'integer':
+        Object.assign(out, { [`${k}.type`]: 'integer', [`${k}.range`]: p.range.join(','), [`${k}.digits`]: String(p.digits) });
+        break;
+      case 'enum':
+        Object.assign(out, { [`${k}.type`]: 'enum', [`${k}.values`]: p.values.join(',') });
+        break;
+      case 'path':
+        break;
+    }
+  };
+  const projected = projectedPartitions(t);
+  for (const p of projected) set(p.name, p.projection);
+  out['storage.location.template'] = `${location}${projected.map((p) => `${p.name}=\${${p.name}}/`).join('')}`;
+  return out;
+}
+
+/** Name of the Glue table over a table's JSONL objects. */
+export const rawTableName = (t: TableDef) => `${t.name}_raw`;
+/** Name of the Glue table over a table's compacted Parquet objects. */
+export const compactedTableName = (t: TableDef) => `${t.name}_compacted`;
+
+/** Trino expression of a column read from the raw JSON table (alias `r`). */
+function trinoRawExpr(c: ColumnDef): string {
+  const path = c.path.map((k) => quoteIdent(glueName(k))).join('.');
+  return c.isoTimestamp ? `CAST(from_iso8601_timestamp(r.${path}) AS timestamp(3))` : `r.${path}`;
+}
+
+function trinoPathPartition(p: PartitionDef, alias: string): string {
+  // Percent-decoded like DuckDB's hive partitioning does, so both engines return the original value.
+  return `url_decode(regexp_extract(${alias}."$path", ${quoteString(`/${p.name}=([^/]+)/`)}, 1))`;
+}
+
+/**
+ * The Athena (Trino) SQL of a table's view: JSONL rows not yet compacted, plus the compacted Parquet rows. A Parquet
+ * object carries the key of every JSONL object it replaced, so rows switch from JSON to Parquet in one step when it
+ * appears: never twice, never missing.
+ */
+export function athenaViewSql(t: TableDef, database: string): string {
+  const q = (name: string) => `${quoteIdent(database)}.${quoteIdent(name)}`;
+  const projected = projectedPartitions(t);
+  const raw = [
+    ...t.columns.map((c) => `${trinoRawExpr(c)} AS ${quoteIdent(c.name)}`),
+    ...t.partitions.map((p) => (p.projection.type === 'path' ? `${trinoPathPartition(p, 'r')} AS ${quoteIdent(p.name)}` : `r.${quoteIdent(p.name)}`)),
+  ];
+  let sql = `SELECT ${raw.join(', ')}\nFROM ${q(rawTableName(t))} r`;
+  if (t.compactedPrefix) {
+    const match = [...projected.map((p) => `c.${quoteIdent(p.name)} = r.${quoteIdent(p.name)}`), `c.${quoteIdent(SOURCE_COLUMN)} = regexp_replace(r."$path", '^s3://[^/]+/', '')`];
+    sql += `\nWHERE NOT EXISTS (SELECT 1 FROM ${q(compactedTableName(t))} c WHERE ${match.join(' AND ')})`;
+    const compacted = [
+      ...t.columns.map((c) => `c.${quoteIdent(c.name)}`),
+      ...t.partitions.map((p) => (p.projection.type === 'path' ? `${trinoPathPartition(p, 'c')} AS ${quoteIdent(p.name)}` : `c.${quoteIdent(p.name)}`)),
+    ];
+    sql += `\nUNION ALL\nSELECT ${compacted.join(', ')}\nFROM ${q(compactedTableName(t))} c`;
+  }
+  return sql;
+}
+
+/**
+ * Every Glue table of the catalog for one stage: per table a raw JSON table, a compacted Parquet table (event tables)
+ * and the view users query under the table's own name. `bucketOf` maps the catalog's bucket roles to real names.
+ */
+export function glueTables(catalog: Catalog, database: string, bucketOf: (role: TableDef['bucket']) => string): GlueTableInput[] {
+  const out: GlueTableInput[] = [];
+  for (const t of catalog.tables()) {
+    const partitionKeys = projectedPartitions(t).map((p) => ({ name: p.name, type: hiveType(p.type) }));
+    const rawLocation = `s3://${bucketOf(t.bucket)}/${t.prefix}`;
+    out.push({
+      name: rawTableName(t),
+      databaseName: database,
+      description: `${t.description} (JSONL objects as the pipeline writes them; query the ${t.name} view instead)`,
+      tableType: 'EXTERNAL_TABLE',
+      parameters: { classification: 'json', compressionType: 'gzip', EXTERNAL: 'TRUE', ...projectionParameters(t, rawLocation) },
+      partitionKeys,
+      storageDescriptor: {
+        location: rawLocation,
+        ...JSON_SERDE,
+        columns: t.rawColumns.map((c) => ({ name: glueName(c.key), type: hiveType(c.type) })),
+      },
+    });
+    if (t.compactedPrefix) {
+      const location = `s3://${bucketOf(t.bucket)}/${t.compactedPrefix}`;
+      out.push({
+        name: compactedTableName(t),
+        databaseName: database,
+        description: `${t.description} (compacted Parquet of closed hours; query the ${t.name} view instead)`,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { classification: 'parquet', 'parquet.compression': 'ZSTD', EXTERNAL: 'TRUE', ...projectionParameters(t, location) },
+        partitionKeys,
+        storageDescriptor: {
+          location,
+          ...PARQUET_SERDE,
+          columns: [...t.columns.map((c) => ({ name: c.name, type: hiveType(c.type) })), { name: SOURCE_COLUMN, type: 'string' }],
+        },
+      });
+    }
+    const viewColumns = [...t.columns.map((c) => ({ name: c.name, type: c.type })), ...t.partitions.map((p) => ({ name: p.name, type: p.type }))];
+    const presto = {
+      originalSql: athenaViewSql(t, database),
+      catalog: 'awsdatacatalog',
+      schema: database,
+      columns: viewColumns.map((c) => ({ name: c.name, type: trinoType(c.type) })),
+    };
+    out.push({
+      name: t.name,
+      databaseName: database,
+      description: t.description,
+      tableType: 'VIRTUAL_VIEW',
+      parameters: { presto_view: 'true', comment: 'Presto View' },
+      partitionKeys: [],
+      storageDescriptor: { columns: viewColumns.map((c) => ({ name: c.name, type: hiveType(c.type) })) },
+      viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(presto)).toString('base64')} */`,
+      viewExpandedText: '/* Presto View */',
+    });
+  }
+  return out;
+}

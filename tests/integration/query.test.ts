@@ -1,0 +1,249 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsClients } from '../../lib/aws/clients.ts';
+import type { Envelope } from '../../lib/envelope.ts';
+import { produce } from '../../lib/produce/producer.ts';
+import { syntheticEvents } from '../../lib/produce/synthetic.ts';
+import { toCsv } from '../../lib/query/csv.ts';
+import { resolveParams } from '../../lib/query/params.ts';
+import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
+import type { QueryService } from '../../lib/query/service.ts';
+import { QueryRefusedError } from '../../lib/query/sql.ts';
+import { queryService } from '../../lib/runtime.ts';
+import { listAll } from '../../lib/status.ts';
+import type { DevRuntime } from '../../local/dev.ts';
+import { readLake, removeDir, startTestRuntime, tempDir, waitFor, type LakeContents } from './helpers.ts';
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const PERIOD = '2026-01-01..2026-01-31';
+const COUNTS = { transactions: 400, taxi_trips: 200, clickstream: 200 } as const;
+const INVALID = 0.05;
+
+type Row = Record<string, unknown>;
+const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;
+const dataOf = (e: Envelope) => e.data as Record<string, any>;
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const i of items) {
+    const k = key(i);
+    const list = m.get(k);
+    if (list) list.push(i);
+    else m.set(k, [i]);
+  }
+  return m;
+}
+
+describe('query layer on DuckDB over the running local pipeline', () => {
+  let rt: DevRuntime;
+  let dir: string;
+  let svc: QueryService;
+  let lake: LakeContents;
+  const byType = (type: string) => lake.rows.filter((r) => r.type === type);
+  const saved = loadSavedQueries();
+
+  async function runSaved(name: string, raw: Record<string, string>): Promise<Row[]> {
+    const q = saved.find((x) => x.name === name)!;
+    const { columns, rows } = await svc.run({ sql: savedSql(q, 'duckdb'), params: resolveParams(q.params, raw), saved: name });
+    return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]])));
+  }
+
+  beforeAll(async () => {
+    dir = tempDir('query');
+    rt = await startTestRuntime(dir);
+    for (const [type, count] of Object.entries(COUNTS)) {
+      const events = [...syntheticEvents(type, count, { seed: 42, invalidRatio: INVALID })];
+      await produce(events.map((e, index) => ({ text: e.raw ?? JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type });
+    }
+    const valid = Object.values(COUNTS).reduce((a, n) => a + n - Math.round(n * INVALID), 0);
+    lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= valid, 60_000);
+    expect(lake.rows.length).toBe(valid);
+    svc = queryService(rt.config, { maxUnfilteredScanBytes: 1000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await svc?.deps.engine.close();
+    await rt?.stop();
+    removeDir(dir);
+  });
+
+  it('every saved query loads and has SQL for both engines', () => {
+    expect(saved.map((q) => q.name)).toEqual(['clickstream_sections', 'fraud_by_category', 'invalid_rate', 'lake_health', 'taxi_call_types', 'top_merchants']);
+    for (const q of saved) {
+      expect(savedSql(q, 'duckdb').length).toBeGreaterThan(20);
+      expect(savedSql(q, 'athena').length).toBeGreaterThan(20);
+    }
+  });
+
+  it('fraud_by_category: rate and amounts per category per day', async () => {
+    const rows = await runSaved('fraud_by_category', { period: PERIOD });
+    const tx = byType('transactions');
+    const groups = groupBy(tx, (e) => `${e.event_time.slice(0, 10)}|${dataOf(e).category}`);
+    expect(rows.length).toBe(groups.size);
+    expect(rows.reduce((a, r) => a + (r.transactions as number), 0)).toBe(tx.length);
+    for (const r of rows) {
+      const g = groups.get(`${r.day}|${r.category}`)!;
+      const fraud = g.filter((e) => dataOf(e).is_fraud === 1);
+      expect(r.transactions).toBe(g.length);
+      expect(r.fraud_transactions).toBe(fraud.length);
+      expect(r.fraud_rate).toBeCloseTo(round(fraud.length / g.length, 4), 4);
+      expect(r.amount).toBeCloseTo(g.reduce((a, e) => a + dataOf(e).amt, 0), 1);
+      expect(r.fraud_amount).toBeCloseTo(fraud.reduce((a, e) => a + dataOf(e).amt, 0), 1);
+    }
+    // Ordered by day, then category.
+    const keys = rows.map((r) => `${r.day}|${r.category}`);
+    expect(keys).toEqual([...keys].sort());
+  });
+
+  it('top_merchants: ranked by transactions then amount, cut at the limit', async () => {
+    const rows = await runSaved('top_merchants', { period: PERIOD, limit: '3' });
+    const stats = [...groupBy(byType('transactions'), (e) => dataOf(e).merchant)].map(([merchant, g]) => ({ merchant, n: g.length, amt: g.reduce((a, e) => a + dataOf(e).amt, 0) }));
+    stats.sort((a, b) => b.n - a.n || b.amt - a.amt || a.merchant.localeCompare(b.merchant));
+    expect(rows.map((r) => r.rank)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.merchant)).toEqual(stats.slice(0, 3).map((s) => s.merchant));
+    expect(rows.map((r) => r.transactions)).toEqual(stats.slice(0, 3).map((s) => s.n));
+  });
+
+  it('taxi_call_types: trips and average duration per call type per hour', async () => {
+    const rows = await runSaved('taxi_call_types', { period: PERIOD });
+    const trips = byType('taxi_trips');
+    const groups = groupBy(trips, (e) => `${e.event_time.slice(0, 10)}|${Number(e.event_time.slice(11, 13))}|${dataOf(e).CALL_TYPE}`);
+    expect(rows.length).toBe(groups.size);
+    for (const r of rows) {
+      const g = groups.get(`${r.day}|${r.hour}|${r.call_type}`)!;
+      const durations = g.map((e) => Math.max((JSON.parse(dataOf(e).POLYLINE) as unknown[]).length - 1, 0) * 15);
+      expect(r.trips).toBe(g.length);
+      expect(r.avg_duration_s).toBeCloseTo(round(durations.reduce((a, b) => a + b, 0) / g.length, 1), 1);
+    }
+  });
+
+  it('clickstream_sections: events, users and cart-empty rate per section (partition values decoded)', async () => {
+    const rows = await runSaved('clickstream_sections', { period: '2020-01-01..2030-12-31' });
+    const clicks = byType('clickstream');
+    // The section column is the lake partition: an empty section is stored (and read back) as "_".
+    const groups = groupBy(clicks, (e) => dataOf(e).metadata.section || '_');
+    expect(new Set(rows.map((r) => r.section))).toEqual(new Set(groups.keys()));
+    for (const r of rows) {
+      const g = groups.get(r.section as string)!;
+      const empty = g.filter((e) => String(dataOf(e).payload.is_cart_empty).toLowerCase() === 'true').length;
+      expect(r.events).toBe(g.length);
+      expect(r.users).toBe(new Set(g.map((e) => dataOf(e).payload.userid)).size);
+      expect(r.cart_empty_rate).toBeCloseTo(round(empty / g.length, 4), 4);
+    }
+    expect(rows.map((r) => r.section)).toContain('../admin');
+  });
+
+  it('invalid_rate: quarantined vs accepted per type, reason and hour received', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const rows = await runSaved('invalid_rate', { period: `2020-01-01..${today}` });
+    const ingest = lake.quarantine.filter((q) => q.stage === 'ingest');
+    expect(rows.reduce((a, r) => a + (r.invalid as number), 0)).toBe(ingest.length);
+    expect(ingest.length).toBe(Object.values(COUNTS).reduce((a, n) => a + Math.round(n * INVALID), 0));
+    const hourOf = (iso: string) => `${iso.slice(0, 13)}:00:00`;
+    for (const r of rows) {
+      const hour = String(r.hour_start).slice(0, 19).replace('T', ' ');
+      const accepted = lake.rows.filter((e) => e.type === r.type && hourOf(e.received_at).replace('T', ' ') === hour).length;
+      const invalidAll = ingest.filter((q) => (q.type ?? '(unknown)') === r.type && hourOf(q.received_at).replace('T', ' ') === hour).length;
+      const invalid = ingest.filter((q) => (q.type ?? '(unknown)') === r.type && q.reason === r.reason && hourOf(q.received_at).replace('T', ' ') === hour).length;
+      expect(r.invalid).toBe(invalid);
+      expect(r.accepted).toBe(accepted);
+      expect(r.invalid_rate).toBeCloseTo(round(invalid / (accepted + invalidAll), 4), 4);
+    }
+  });
+
+  it('lake_health: objects and bytes per partition match the bucket listing', async () => {
+    const rows = await runSaved('lake_health', { period: '2020-01-01..2030-12-31', small_kb: '2' });
+    const { s3 } = awsClients(rt.config);
+    const lakeObjects = (await listAll(s3, rt.config.buckets.lake, 'events/')).filter((o) => o.Key!.endsWith('.jsonl.gz'));
+    const quarantineObjects = await listAll(s3, rt.config.buckets.quarantine, 'records/');
+    const objects = [...lakeObjects, ...quarantineObjects];
+    const tableOf = (key: string) => (key.startsWith('records/') ? 'quarantine' : key.split('/')[1]);
+    const partitionOf = (key: string) => key.split('/').slice(key.startsWith('records/') ? 1 : 2, -1).join('/');
+    const groups = groupBy(objects, (o) => `${tableOf(o.Key!)}|${partitionOf(o.Key!)}`);
+    expect(quarantineObjects.length).toBeGreaterThan(0);
+    expect(rows.length).toBe(groups.size);
+    for (const r of rows) {
+      const g = groups.get(`${r.table_name}|${r.partition}`)!;
+      expect(r.objects).toBe(g.length);
+      expect(r.parquet_objects).toBe(0);
+      expect(r.bytes).toBe(g.reduce((a, o) => a + o.Size!, 0));
+      expect(r.small_objects).toBe(g.filter((o) => o.Size! < 2048).length);
+    }
+  });
+
+  it('ad-hoc SQL: reserved-word columns, exact card numbers, bytes scanned and cost', async () => {
+    const day = byType('taxi_trips')[0]!.event_time.slice(0, 10);
+    const { info, columns, rows } = await svc.run({ sql: `SELECT count(*) AS n, min("timestamp") AS first_ts FROM taxi_trips WHERE dt = :day`, params: { day: { type: 'text', value: day } } });
+    const expected = byType('taxi_trips').filter((e) => e.event_time.startsWith(day));
+    expect(columns.map((c) => c.name)).toEqual(['n', 'first_ts']);
+    expect(rows).toEqual([[expected.length, Math.min(...expected.map((e) => dataOf(e).TIMESTAMP))]]);
+    expect(info.state).toBe('SUCCEEDED');
+    expect(info.bytesScanned).toBeGreaterThan(0);
+    // Below Athena's 10 MB minimum the cost is the minimum: 10 MB at $5/TB.
+    expect(info.costUsd).toBeCloseTo((10 / (1024 * 1024)) * 5, 12);
+    const card = byType('transactions').find((e) => String(dataOf(e).cc_num).length === 19)!;
+    const cc = await svc.run({ sql: 'SELECT cc_num, data_id FROM transactions WHERE dt >= :from AND id = :id', params: { from: { type: 'text', value: '2000-01-01' }, id: { type: 'text', value: card.id } } });
+    expect(cc.rows).toEqual([[dataOf(card).cc_num, dataOf(card).id]]);
+  });
+
+  it('the partition-filter guard refuses an unfiltered scan of a big table and says which filter to add', async () => {
+    const err = await svc.start({ sql: 'SELECT count(*) FROM transactions' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryRefusedError);
+    expect((err as Error).message).toMatch(/reads all of transactions .* without a filter on its partition column dt/);
+    expect((err as Error).message).toMatch(/WHERE dt BETWEEN '2026-01-0\d' AND '2026-01-15'/);
+    // The same query runs with a dt filter, or when the caller accepts the full scan.
+    const filtered = await svc.run({ sql: "SELECT count(*) FROM transactions WHERE dt BETWEEN '2026-01-01' AND '2026-01-31'" });
+    const all = await svc.run({ sql: 'SELECT count(*) FROM transactions', allowFullScan: true });
+    expect(filtered.rows).toEqual([[byType('transactions').length]]);
+    expect(all.rows).toEqual(filtered.rows);
+  });
+
+  it('refuses writes and cannot read files outside the lake', async () => {
+    await expect(svc.start({ sql: 'DELETE FROM transactions' })).rejects.toThrow(/Only read-only queries/);
+    await expect(svc.start({ sql: "SELECT 1; COPY transactions TO '/tmp/x.csv'" })).rejects.toThrow(/Only one statement/);
+    const started = await svc.start({ sql: "SELECT * FROM read_text('/etc/passwd')" });
+    const info = await svc.wait(started.id);
+    expect(info.state).toBe('FAILED');
+    expect(info.error).toMatch(/Permission Error|disabled by configuration/);
+  });
+
+  it('keeps the row limit, history and the CSV of each query in the athena-results bucket', async () => {
+    const limited = queryService(rt.config, { rowLimit: 7, maxUnfilteredScanBytes: 1e12 });
+    try {
+      const { info, columns, rows } = await limited.run({ sql: 'SELECT id, amt FROM transactions ORDER BY id' });
+      expect(rows.length).toBe(7);
+      expect(info.truncated).toBe(true);
+      const ids = byType('transactions').map((e) => e.id).sort();
+      expect(rows.map((r) => r[0])).toEqual(ids.slice(0, 7));
+      expect(await limited.csv(info.id)).toBe(toCsv(columns, rows));
+      const history = await limited.history(100);
+      const entry = history.find((h) => h.id === info.id)!;
+      expect(entry).toMatchObject({ state: 'SUCCEEDED', rows: 7, truncated: true, engine: 'duckdb', resultKey: `query-results/${info.id}.csv` });
+      // Newest first.
+      const times = history.map((h) => h.submittedAt);
+      expect(times).toEqual([...times].sort().reverse());
+    } finally {
+      await limited.deps.engine.close();
+    }
+  });
+
+  it('tributary queries run prints the saved query result as JSON and CSV', async () => {
+    const env = { ...process.env, TRIBUTARY_S3_ENDPOINT: rt.config.endpoints!.s3, TRIBUTARY_KINESIS_ENDPOINT: rt.config.endpoints!.kinesis, TRIBUTARY_DATA_DIR: dir };
+    const json = await exec(process.execPath, ['bin/tributary.mjs', 'queries', 'run', 'top_merchants', '--param', `period=${PERIOD}`, '--param', 'limit=2', '--json'], { cwd: root, env });
+    const out = JSON.parse(json.stdout) as { columns: { name: string }[]; rows: unknown[][]; query: { saved: string; state: string } };
+    expect(out.columns.map((c) => c.name)).toEqual(['rank', 'merchant', 'transactions', 'amount']);
+    expect(out.rows.length).toBe(2);
+    expect(out.query).toMatchObject({ saved: 'top_merchants', state: 'SUCCEEDED' });
+    const csv = await exec(process.execPath, ['bin/tributary.mjs', 'query', "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY 1 ORDER BY 1", '--format', 'csv'], { cwd: root, env });
+    const lines = csv.stdout.trim().split('\r\n');
+    const cats = groupBy(byType('transactions'), (e) => dataOf(e).category);
+    expect(lines[0]).toBe('category,n');
+    expect(lines.slice(1)).toEqual([...cats.keys()].sort().map((c) => `${c},${cats.get(c)!.length}`));
+    const refused = await exec(process.execPath, ['bin/tributary.mjs', 'query', 'SELECT * FROM transactions', '--max-unfiltered-scan', '0'], { cwd: root, env }).catch((e: { code: number; stderr: string }) => e);
+    expect((refused as { code: number }).code).toBe(2);
+    expect((refused as { stderr: string }).stderr).toMatch(/refused: .*Add a filter on dt/);
+  });
+});

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { Catalog, partitionValuesOf } from '../../lib/catalog/catalog.ts';
+import { duckViewSql, objectGlob, s3rverLayout } from '../../lib/catalog/duckdb.ts';
+import { athenaViewSql, glueTables } from '../../lib/catalog/glue.ts';
+import { duckType, hiveType, schemaToType } from '../../lib/catalog/types.ts';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
+
+const catalog = new Catalog(defaultRegistry());
+const layout = s3rverLayout('/data', { lake: 'lake', quarantine: 'quarantine', athenaResults: 'athena-results' });
+const glue = glueTables(catalog, 'tributary_prod', (role) => `prod-${role}`);
+const byName = (n: string) => glue.find((t) => t.name === n)!;
+
+describe('catalog', () => {
+  it('has one table per event type plus quarantine, with envelope, data and partition columns', () => {
+    expect(catalog.tables().map((t) => t.name)).toEqual(['clickstream', 'quarantine', 'taxi_trips', 'transactions']);
+    expect(catalog.table('taxi_trips').columns.map((c) => c.name)).toEqual([
+      'id', 'v', 'received_at', 'event_time', 'source',
+      'trip_id', 'call_type', 'origin_call', 'origin_stand', 'taxi_id', 'timestamp', 'day_type', 'missing_data', 'polyline',
+    ]);
+    expect(catalog.table('taxi_trips').partitions.map((p) => p.name)).toEqual(['dt', 'hour']);
+    // transactions' own row number `id` would clash with the envelope id.
+    const tx = catalog.table('transactions').columns;
+    expect(tx.find((c) => c.name === 'data_id')).toMatchObject({ path: ['data', 'id'], type: { kind: 'bigint' } });
+    expect(tx.find((c) => c.name === 'cc_num')!.type).toEqual({ kind: 'string' });
+    expect(tx.find((c) => c.name === 'is_fraud')!.type).toEqual({ kind: 'bigint' });
+    expect(tx.find((c) => c.name === 'event_time')).toMatchObject({ isoTimestamp: true, type: { kind: 'timestamp' } });
+    const click = catalog.table('clickstream');
+    expect(click.partitions.map((p) => [p.name, p.projection.type])).toEqual([['dt', 'date'], ['hour', 'integer'], ['section', 'path']]);
+    expect(click.columns.find((c) => c.name === 'metadata_section')!.path).toEqual(['data', 'metadata', 'section']);
+    expect(hiveType(click.columns.find((c) => c.name === 'payload_menuitem')!.type)).toBe('array<struct<value:string,onclick:string>>');
+    const q = catalog.table('quarantine');
+    expect(q.columns.map((c) => c.name)).toEqual(['id', 'stage', 'errors', 'type', 'v', 'received_at', 'quarantined_at', 'payload', 'payload_encoding', 'attempts', 'source']);
+    expect(q.partitions.map((p) => p.name)).toEqual(['dt', 'reason']);
+    expect(() => catalog.table('nope')).toThrow(/No table "nope"; tables: clickstream, quarantine, taxi_trips, transactions/);
+  });
+
+  it('maps JSON Schema types, loose unions to text and keeps JSON key case for DuckDB', () => {
+    const root = { $defs: { loose: { type: ['string', 'number', 'boolean', 'null'] } } };
+    expect(schemaToType({ $ref: '#/$defs/loose' }, root)).toEqual({ kind: 'string' });
+    expect(schemaToType({ type: ['integer', 'null'] }, root)).toEqual({ kind: 'bigint' });
+    expect(schemaToType({ enum: ['A', 'B', null] }, root)).toEqual({ kind: 'string' });
+    expect(schemaToType({ type: 'object' }, root)).toEqual({ kind: 'string' });
+    const t = schemaToType({ type: 'object', properties: { TIMESTAMP: { type: 'integer' }, xs: { type: 'array', items: { type: 'number' } } } }, root);
+    expect(duckType(t)).toBe('STRUCT("TIMESTAMP" BIGINT, "xs" DOUBLE[])');
+    expect(hiveType(t)).toBe('struct<timestamp:bigint,xs:array<double>>');
+  });
+
+  it('parses partition values out of object keys, raw and compacted', () => {
+    const t = catalog.table('clickstream');
+    expect(partitionValuesOf(t, 'events/clickstream/dt=2026-01-02/hour=05/section=a%2Fb/shard-1-2.jsonl.gz')).toEqual({ dt: '2026-01-02', hour: '05', section: 'a%2Fb' });
+    expect(partitionValuesOf(t, 'compacted/clickstream/dt=2026-01-02/hour=05/section=x/part.parquet')).toEqual({ dt: '2026-01-02', hour: '05', section: 'x' });
+    expect(partitionValuesOf(t, 'events/clickstream/dt=2026-01-02/hour=05/file.jsonl.gz')).toBeNull();
+    expect(partitionValuesOf(t, 'events/transactions/dt=2026-01-02/hour=05/f.jsonl.gz')).toBeNull();
+  });
+});
+
+describe('Glue tables from the catalog', () => {
+  it('raw JSON tables project dt as a date range and hour as 00-23 onto the lake layout', () => {
+    const raw = byName('transactions_raw');
+    expect(raw.tableType).toBe('EXTERNAL_TABLE');
+    expect(raw.storageDescriptor.location).toBe('s3://prod-lake/events/transactions/');
+    expect(raw.storageDescriptor.serDeInfo!.serializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(raw.partitionKeys).toEqual([{ name: 'dt', type: 'string' }, { name: 'hour', type: 'int' }]);
+    expect(raw.parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.dt.type': 'date',
+      'projection.dt.format': 'yyyy-MM-dd',
+      'projection.dt.range': '2000-01-01,NOW+1DAYS',
+      'projection.hour.type': 'integer',
+      'projection.hour.range': '0,23',
+      'projection.hour.digits': '2',
+      'storage.location.template': 's3://prod-lake/events/transactions/dt=${dt}/hour=${hour}/',
+    });
+    expect(raw.storageDescriptor.columns.map((c) => c.name)).toEqual(['id', 'type', 'v', 'received_at', 'event_time', 'source', 'data', 'redrive']);
+    expect(byName('taxi_trips_raw').storageDescriptor.columns.find((c) => c.name === 'data')!.type).toBe(
+      'struct<trip_id:string,call_type:string,origin_call:bigint,origin_stand:bigint,taxi_id:bigint,timestamp:bigint,day_type:string,missing_data:boolean,polyline:string>',
+    );
+  });
+
+  it('free-text partitions are read from the path, not projected; quarantine reasons are an enum', () => {
+    const click = byName('clickstream_raw');
+    expect(click.partitionKeys.map((p) => p.name)).toEqual(['dt', 'hour']);
+    expect(click.parameters['storage.location.template']).toBe('s3://prod-lake/events/clickstream/dt=${dt}/hour=${hour}/');
+    expect(athenaViewSql(catalog.table('clickstream'), 'db')).toContain(`url_decode(regexp_extract(r."$path", '/section=([^/]+)/', 1)) AS "section"`);
+    const q = byName('quarantine_raw');
+    expect(q.storageDescriptor.location).toBe('s3://prod-quarantine/records/');
+    expect(q.parameters['projection.reason.type']).toBe('enum');
+    expect(q.parameters['projection.reason.values']).toBe('schema_violation,malformed_json,unknown_type,too_large,invalid_envelope,processing_error');
+    expect(q.parameters['storage.location.template']).toBe('s3://prod-quarantine/records/dt=${dt}/reason=${reason}/');
+    expect(glue.some((t) => t.name === 'quarantine_compacted')).toBe(false);
+  });
+
+  it('compacted tables are Parquet with the flat columns plus _source; the view switches rows per source object', () => {
+    const c = byName('transactions_compacted');
+    expect(c.storageDescriptor.location).toBe('s3://prod-lake/compacted/transactions/');
+    expect(c.storageDescriptor.serDeInfo!.serializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+    expect(c.storageDescriptor.columns.at(-1)).toEqual({ name: '_source', type: 'string' });
+    expect(c.storageDescriptor.columns.find((x) => x.name === 'event_time')!.type).toBe('timestamp');
+    const view = byName('transactions');
+    expect(view.tableType).toBe('VIRTUAL_VIEW');
+    const presto = JSON.parse(Buffer.from(/\/\* Presto View: (.*) \*\//.exec(view.viewOriginalText!)![1]!, 'base64').toString());
+    expect(presto.catalog).toBe('awsdatacatalog');
+    expect(presto.schema).toBe('tributary_prod');
+    expect(presto.columns.slice(0, 4)).toEqual([
+      { name: 'id', type: 'varchar' },
+      { name: 'v', type: 'integer' },
+      { name: 'received_at', type: 'timestamp(3)' },
+      { name: 'event_time', type: 'timestamp(3)' },
+    ]);
+    expect(presto.originalSql).toContain('FROM "tributary_prod"."transactions_raw" r\nWHERE NOT EXISTS (SELECT 1 FROM "tributary_prod"."transactions_compacted" c WHERE c."dt" = r."dt" AND c."hour" = r."hour" AND c."_source" = regexp_replace(r."$path", \'^s3://[^/]+/\', \'\'))');
+    expect(presto.originalSql).toContain('UNION ALL');
+    expect(presto.originalSql).toContain('r."data"."cc_num" AS "cc_num"');
+    expect(view.storageDescriptor.columns.at(-2)).toEqual({ name: 'dt', type: 'string' });
+  });
+});
+
+describe('DuckDB views from the catalog', () => {
+  it('read the emulator files with hive partitioning and the same anti-join on _source', () => {
+    const t = catalog.table('taxi_trips');
+    expect(objectGlob(t, layout, t.prefix, '.jsonl.gz')).toBe('/data/s3/lake/events/taxi_trips/*/*/*.jsonl.gz._S3rver_object');
+    const sql = duckViewSql(t, layout, { raw: true, compacted: true });
+    expect(sql).toContain(`hive_types = {'dt': VARCHAR, 'hour': INTEGER}`);
+    expect(sql).toContain(`"data"."TIMESTAMP" AS "timestamp"`);
+    expect(sql).toContain(`c."_source" = r._key`);
+    expect(sql).toContain(`read_parquet('/data/s3/lake/compacted/taxi_trips/*/*/*.parquet._S3rver_object'`);
+    expect(duckViewSql(t, layout, { raw: true, compacted: false })).not.toContain('read_parquet');
+    expect(duckViewSql(t, layout, { raw: false, compacted: false })).toMatch(/^SELECT CAST\(NULL AS VARCHAR\) AS "id", .* WHERE false$/);
+  });
+});
