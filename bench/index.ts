@@ -8,6 +8,7 @@ import { ASSUMPTIONS, computeCost, PRICES, type CostResult } from './cost.ts';
 import { runE2eBench, type E2eResult } from './e2e.ts';
 import { runIngestBench, type IngestBenchResult } from './ingest.ts';
 import { runLakeWriterBench, type LakeWriterBenchResult } from './lake-writer.ts';
+import { runQueryBench, type QueryBenchResult } from './query.ts';
 import { fmt, fmtInt, fmtUsd, progress, QUICK, round, table, verdict } from './util.ts';
 import os from 'node:os';
 
@@ -100,6 +101,34 @@ function printCost(c: CostResult): void {
   for (const n of c.notes) console.log(`- ${n}`);
 }
 
+function printQuery(r: QueryBenchResult): void {
+  section(`5. Lake layouts: ${r.days} days x 3 types (${fmtInt(r.events)} events), one-day query on the local DuckDB engine`);
+  const mb = (n: number) => `${fmt(n / 1024 / 1024, 2)} MiB`;
+  const row = (name: string, f: QueryBenchResult['unpartitionedJson'], bytesNote: string) => [name, mb(f.bytes), `${fmtInt(f.objects)}`, `${fmt(f.ms, 0)} ms`, fmt(f.bytes / r.unpartitionedJson.bytes, 4), fmt(f.ms / r.unpartitionedJson.ms, 3), bytesNote];
+  console.log(`query: ${r.query}`);
+  console.log(
+    table([
+      ['layout', 'bytes read', 'objects', 'time (median)', 'bytes vs (a)', 'time vs (a)', 'note'],
+      row('(a) unpartitioned JSON', r.unpartitionedJson, 'every object (no partitions to prune)'),
+      row('(b) partitioned JSON', r.partitionedJson, `dt=${r.day} only; engine reported ${mb(r.partitionedJson.engineBytes)}`),
+      row('(c) partitioned Parquet', r.partitionedParquet, `whole objects; engine reported ${mb(r.partitionedParquet.engineBytes)}`),
+      ['(c) Parquet, columns read', mb(r.parquetColumnBytes), '', '', fmt(r.bytesRatioParquetColumns, 4), '', `category + amt column chunks + footers (what Athena bills); target <= ${r.target}: ${verdict(r.bytesRatioParquetColumns <= r.target)}`],
+    ], ['l', 'r', 'r', 'r', 'r', 'r', 'l']),
+  );
+  const c = r.compaction;
+  console.log(
+    table([
+      ['compaction', 'value', 'note'],
+      ['rows/s', fmtInt(c.rowsPerSec), `${fmtInt(c.rows)} rows in ${fmt(c.seconds, 1)} s, ${fmt(c.partitionHoursPerSec, 1)} partition-hours/s, 4 at a time`],
+      ['baseline rows/s', fmtInt(c.baselineRowsPerSec), 'DuckDB alone: one COPY per partition-hour from local files, no S3'],
+      ['ratio', fmt(c.ratio, 3), ''],
+      ['objects', `${fmtInt(c.sourceObjects)} -> ${fmtInt(c.parquetObjects)}`, `${mb(c.bytesIn)} gzip JSONL -> ${mb(c.bytesOut)} ZSTD Parquet`],
+      ['objects per partition-hour', `${fmt(r.objectsPerPartitionHour.before, 2)} -> ${fmt(r.objectsPerPartitionHour.after, 2)}`, ''],
+      ['same result on all layouts', r.resultsEqual ? 'yes' : 'NO', ''],
+    ], ['l', 'r', 'l']),
+  );
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   progress(`node ${process.version}, ${os.cpus().length} cores${QUICK ? ', BENCH_QUICK=1' : ''}`);
@@ -112,6 +141,14 @@ async function main(): Promise<void> {
   } catch (err) {
     e2eError = (err as Error).stack ?? String(err);
     progress(`e2e failed: ${e2eError}`);
+  }
+  let query: QueryBenchResult | undefined;
+  let queryError: string | undefined;
+  try {
+    query = await runQueryBench();
+  } catch (err) {
+    queryError = (err as Error).stack ?? String(err);
+    progress(`query bench failed: ${queryError}`);
   }
   const cost = e2e
     ? computeCost({
@@ -135,6 +172,8 @@ async function main(): Promise<void> {
   else console.log(`\n== 3. End to end: FAILED\n${e2eError}`);
   if (cost) printCost(cost);
   else console.log('\n== 4. Cost: not computed (needs the end-to-end run)');
+  if (query) printQuery(query);
+  else console.log(`\n== 5. Lake layouts: FAILED\n${queryError}`);
 
   section('Summary');
   const rows: string[][] = [
@@ -149,6 +188,12 @@ async function main(): Promise<void> {
     );
   } else rows.push(['end to end', 'FAILED', '', '', '', 'MISSED']);
   if (cost) rows.push(['cost per 1M events', fmtUsd(cost.oursUsd), `naive ${fmtUsd(cost.naiveUsd)}`, `${fmt(cost.ratio, 1)}x`, `>= ${cost.target}x cheaper`, verdict(cost.ratio >= cost.target)]);
+  if (query) {
+    rows.push(
+      ['one-day query, Parquet/JSON bytes', fmt(query.bytesRatioParquetColumns, 4), `(a) ${fmt(query.unpartitionedJson.bytes / 1024 / 1024, 1)} MiB`, fmt(query.bytesRatioParquetColumns, 4), `<= ${query.target}`, verdict(query.bytesRatioParquetColumns <= query.target)],
+      ['compaction', `${fmtInt(query.compaction.rowsPerSec)} rows/s`, `${fmtInt(query.compaction.baselineRowsPerSec)} rows/s`, fmt(query.compaction.ratio, 3), '', ''],
+    );
+  } else rows.push(['lake layouts', 'FAILED', '', '', '', 'MISSED']);
   console.log(table(rows, ['l', 'r', 'r', 'r', 'l', 'l']));
   console.log(`total bench time ${fmt((Date.now() - started) / 1000, 1)} s\n`);
 
@@ -224,9 +269,19 @@ async function main(): Promise<void> {
           ok: cost.ratio >= cost.target,
         }
       : { error: 'needs the e2e run', ok: false },
+    query: query
+      ? {
+          ...query,
+          bytesRatioPartitionedJson: round(query.bytesRatioPartitionedJson, 4),
+          bytesRatioParquet: round(query.bytesRatioParquet, 4),
+          bytesRatioParquetColumns: round(query.bytesRatioParquetColumns, 5),
+          timeRatioParquet: round(query.timeRatioParquet),
+          ok: query.resultsEqual && query.bytesRatioParquetColumns <= query.target,
+        }
+      : { error: queryError?.split('\n')[0] ?? 'failed', ok: false },
   };
   console.log(JSON.stringify(json));
-  if (!e2e) process.exitCode = 1;
+  if (!e2e || !query) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

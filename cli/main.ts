@@ -1,6 +1,7 @@
 import { destroyAwsClients } from '../lib/aws/clients.ts';
 import { TributaryError } from '../lib/errors.ts';
 import { UsageError, stdio, type Io } from './common.ts';
+import { compactCommand, compactHelp } from './compact.ts';
 import { devCommand, devHelp } from './dev.ts';
 import { produceCommand, produceHelp } from './produce.ts';
 import { queriesCommand, queriesHelp, queryCommand, queryHelp } from './query.ts';
@@ -16,6 +17,7 @@ Commands:
   status     counts per stage: stream, lake, quarantine, on-failure
   query      run read-only SQL over the lake (DuckDB locally, Athena in AWS); --history
   queries    saved queries: list, show <name>, run <name> --param k=v
+  compact    rewrite closed partition-hours of the lake as Parquet
 
 Run \`tributary <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.
 `;
@@ -26,6 +28,7 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<number
   status: { run: statusCommand, help: statusHelp },
   query: { run: queryCommand, help: queryHelp },
   queries: { run: queriesCommand, help: queriesHelp },
+  compact: { run: compactCommand, help: compactHelp },
 };
 
 /** Runs the CLI and returns its exit code (0 ok, 1 failure, 2 usage error). */

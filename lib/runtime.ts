@@ -9,6 +9,7 @@ import { loadConfig, type TributaryConfig } from './config.ts';
 import type { IngestApiDeps } from './ingest/api.ts';
 import type { LakeWriterDeps } from './lake/writer.ts';
 import { defaultRegistry } from './registry/registry.ts';
+import type { CompactDeps } from './lake/compact.ts';
 
 /**
  * Dependencies of the ingest API for a configuration. The API key comes from TRIBUTARY_API_KEY (comma-separated for
@@ -38,4 +39,9 @@ export function queryService(config: TributaryConfig = loadConfig(), limits: Par
       ? new DuckDbEngine(catalog, s3rverLayout(config.dataDir, buckets))
       : new AthenaEngine({ client: athenaClient(config), workGroup: config.analytics.workGroup, database: config.analytics.database });
   return new QueryService({ engine, catalog, s3: awsClients(config).s3, buckets, limits });
+}
+
+/** Dependencies of the compactor; Lambda's writable scratch space is /tmp, which is also os.tmpdir() there. */
+export function compactorDeps(config: TributaryConfig = loadConfig()): CompactDeps {
+  return { s3: awsClients(config).s3, catalog: new Catalog(defaultRegistry()), buckets: { lake: config.buckets.lake } };
 }

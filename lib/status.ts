@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { errorMessage } from './errors.ts';
+import { manifestKey } from './lake/partition.ts';
 import { mapLimit } from './util/concurrency.ts';
 import type { TributaryConfig } from './config.ts';
 
@@ -56,10 +57,20 @@ export async function pipelineStatus(config: TributaryConfig, clients: { kinesis
     stream.error = errorMessage(err);
   }
 
-  const lakeObjects = (await listAll(s3, config.buckets.lake, 'events/')).filter((o) => o.Key!.endsWith('.jsonl.gz'));
+  // Compacted hours are Parquet objects whose manifests list the JSONL objects they replaced and their row counts;
+  // JSONL objects still listed there (an interrupted compaction) are hidden from queries, so they are not counted.
+  const compacted = (await listAll(s3, config.buckets.lake, 'compacted/')).filter((o) => o.Key!.endsWith('.parquet'));
+  const manifests = await mapLimit(compacted, 16, async (o) => {
+    const res = await s3.send(new GetObjectCommand({ Bucket: config.buckets.lake, Key: manifestKey(o.Key!) }));
+    return JSON.parse(await res.Body!.transformToString()) as { sources: string[]; rows: number };
+  });
+  const covered = new Set(manifests.flatMap((m) => m.sources));
+  const lakeObjects = (await listAll(s3, config.buckets.lake, 'events/')).filter((o) => o.Key!.endsWith('.jsonl.gz') && !covered.has(o.Key!));
+  const rows = await mapLimit(lakeObjects, 16, async (o) => (await readJsonl(s3, config.buckets.lake, o.Key!)).length);
+  lakeObjects.push(...compacted);
+  rows.push(...manifests.map((m) => m.rows));
   const lake: PipelineStatus['lake'] = { objects: lakeObjects.length, bytes: 0, rows: 0, byType: {} };
   const partitions = new Map<string, Set<string>>();
-  const rows = await mapLimit(lakeObjects, 16, async (o) => (await readJsonl(s3, config.buckets.lake, o.Key!)).length);
   lakeObjects.forEach((o, i) => {
     const type = o.Key!.split('/')[1]!;
     const t = (lake.byType[type] ??= { objects: 0, bytes: 0, rows: 0, partitions: 0 });
@@ -69,7 +80,8 @@ export async function pipelineStatus(config: TributaryConfig, clients: { kinesis
     lake.bytes += o.Size ?? 0;
     lake.rows += rows[i]!;
     const set = partitions.get(type) ?? new Set<string>();
-    set.add(o.Key!.slice(0, o.Key!.lastIndexOf('/')));
+    // A partition is the same whether its objects are JSONL (events/) or compacted Parquet (compacted/).
+    set.add(o.Key!.slice(o.Key!.indexOf('/') + 1, o.Key!.lastIndexOf('/')));
     partitions.set(type, set);
   });
   for (const [type, set] of partitions) lake.byType[type]!.partitions = set.size;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SOURCE_COLUMN, type Catalog, type ColumnDef, type TableDef } from './catalog.ts';
+import type { Catalog, ColumnDef, TableDef } from './catalog.ts';
 import { duckType, quoteIdent, quoteString } from './types.ts';
 
 /**
@@ -35,31 +35,41 @@ function duckRawExpr(c: ColumnDef): string {
 export interface PresentFiles {
   raw: boolean;
   compacted: boolean;
+  /**
+   * JSONL keys a Parquet object already holds (their deletion is still pending). Locally the engine reads them from
+   * the compaction manifests, which is cheaper than the anti-join on `_source` that Athena does: that would open
+   * every Parquet footer of the table on each query, as DuckDB does not push the query's dt filter into it.
+   */
+  hidden?: string[];
+}
+
+/**
+ * The rows of JSONL objects as the table exposes them (columns, then partitions from the path), plus `_key`: the
+ * object's key, which compacted rows carry as their `_source`. Shared by the views and the compactor so a compacted
+ * row is exactly the row it replaces.
+ */
+export function duckRawSelect(t: TableDef, layout: LocalObjectLayout, glob: string): string {
+  const root = layout.bucketDir(t.bucket) + path.sep;
+  const columns = `{${t.rawColumns.map((c) => `${quoteString(c.key)}: ${quoteString(duckType(c.type))}`).join(', ')}}`;
+  const scan = `read_json(${quoteString(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types = ${hiveTypes(t)}, columns = ${columns}, filename = '_file')`;
+  // The object key: the file path without the bucket directory and the store's suffix.
+  const key = `substr(_file, ${root.length + 1}, length(_file) - ${root.length + layout.suffix.length})`;
+  const select = [...t.columns.map((c) => `${duckRawExpr(c)} AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => quoteIdent(p.name)), `${key} AS _key`];
+  return `SELECT ${select.join(', ')} FROM ${scan}`;
 }
 
 /**
  * DuckDB SQL of a table's view over local files: the same columns, types and row set as the Athena view
- * (uncompacted JSONL rows plus compacted Parquet rows, switched per source object).
+ * (JSONL rows no Parquet object holds, plus compacted Parquet rows).
  */
 export function duckViewSql(t: TableDef, layout: LocalObjectLayout, present: PresentFiles): string {
   const cols = [...t.columns.map((c) => `${quoteIdent(c.name)}`), ...t.partitions.map((p) => quoteIdent(p.name))];
   const empty = `SELECT ${[...t.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => `CAST(NULL AS ${duckType(p.type)}) AS ${quoteIdent(p.name)}`)].join(', ')} WHERE false`;
   const parts: string[] = [];
   if (present.raw) {
-    const root = layout.bucketDir(t.bucket) + path.sep;
-    const columns = `{${t.rawColumns.map((c) => `${quoteString(c.key)}: ${quoteString(duckType(c.type))}`).join(', ')}}`;
-    const scan = `read_json(${quoteString(objectGlob(t, layout, t.prefix, '.jsonl.gz'))}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types = ${hiveTypes(t)}, columns = ${columns}, filename = '_file')`;
-    // The object key, as the compacted rows name their source: the file path without the bucket directory and suffix.
-    const key = `substr(_file, ${root.length + 1}, length(_file) - ${root.length + layout.suffix.length})`;
-    const select = [...t.columns.map((c) => `${duckRawExpr(c)} AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => quoteIdent(p.name)), `${key} AS _key`];
-    let raw = `SELECT ${select.join(', ')} FROM ${scan}`;
-    if (t.compactedPrefix && present.compacted) {
-      const projected = t.partitions.map((p) => `c.${quoteIdent(p.name)} = r.${quoteIdent(p.name)}`);
-      raw = `SELECT ${cols.map((c) => `r.${c}`).join(', ')} FROM (${raw}) r WHERE NOT EXISTS (SELECT 1 FROM ${compactedScan(t, layout)} c WHERE ${[...projected, `c.${quoteIdent(SOURCE_COLUMN)} = r._key`].join(' AND ')})`;
-    } else {
-      raw = `SELECT ${cols.join(', ')} FROM (${raw})`;
-    }
-    parts.push(raw);
+    const raw = duckRawSelect(t, layout, objectGlob(t, layout, t.prefix, '.jsonl.gz'));
+    const hidden = present.hidden?.length ? ` WHERE _key NOT IN (${present.hidden.map(quoteString).join(', ')})` : '';
+    parts.push(`SELECT ${cols.join(', ')} FROM (${raw})${hidden}`);
   }
   if (t.compactedPrefix && present.compacted) parts.push(`SELECT ${cols.join(', ')} FROM ${compactedScan(t, layout)}`);
   return parts.length ? parts.join('\nUNION ALL\n') : empty;
@@ -93,10 +103,10 @@ export function lakeObjectsViewSql(catalog: Catalog, layout: LocalObjectLayout, 
   return parts.length ? parts.join('\nUNION ALL\n') : `SELECT CAST(NULL AS VARCHAR) AS table_name, CAST(NULL AS VARCHAR) AS format, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS partition, CAST(NULL AS VARCHAR) AS key, CAST(NULL AS BIGINT) AS bytes WHERE false`;
 }
 
-/** `CREATE TEMP VIEW` statements for every catalog table and `lake_objects`, given which object sets exist. */
-export function duckViews(catalog: Catalog, layout: LocalObjectLayout, present: (t: TableDef) => PresentFiles): string[] {
+/** `CREATE TEMP VIEW` statements for the catalog tables and `lake_objects` (those `wanted`), given which objects exist. */
+export function duckViews(catalog: Catalog, layout: LocalObjectLayout, present: (t: TableDef) => PresentFiles, wanted: (name: string) => boolean = () => true): string[] {
   return [
-    ...catalog.tables().map((t) => `CREATE OR REPLACE TEMP VIEW ${quoteIdent(t.name)} AS\n${duckViewSql(t, layout, present(t))}`),
-    `CREATE OR REPLACE TEMP VIEW lake_objects AS\n${lakeObjectsViewSql(catalog, layout, present)}`,
+    ...catalog.tables().filter((t) => wanted(t.name)).map((t) => `CREATE OR REPLACE TEMP VIEW ${quoteIdent(t.name)} AS\n${duckViewSql(t, layout, present(t))}`),
+    ...(wanted('lake_objects') ? [`CREATE OR REPLACE TEMP VIEW lake_objects AS\n${lakeObjectsViewSql(catalog, layout, present)}`] : []),
   ];
 }

@@ -66,3 +66,8 @@ export function lakePrefix(type: string, eventTime: string, partitions: { name: 
 export function lakeObjectName(shardId: string, firstSeq: string, lastSeq: string): string {
   return `${safeSegment(shardId)}-${firstSeq}-${lastSeq}.jsonl.gz`;
 }
+
+/** Where the compactor records which JSONL objects a Parquet object replaced (read by later runs and status, not by queries). */
+export function manifestKey(parquetKey: string): string {
+  return `_tributary/compaction/${parquetKey}.json`;
+}

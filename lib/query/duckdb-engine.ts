@@ -1,15 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Catalog, TableDef } from '../catalog/catalog.ts';
-import { duckViews, objectGlob, type LocalObjectLayout } from '../catalog/duckdb.ts';
+import { duckViews, objectGlob, type LocalObjectLayout, type PresentFiles } from '../catalog/duckdb.ts';
+import { manifestKey } from '../lake/partition.ts';
 import { duckType, quoteIdent, quoteString } from '../catalog/types.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { normalizeCell, type Cell, type EngineStartOptions, type EngineStatus, type QueryEngine, type ResultColumn, type ResultPage } from './engine.ts';
 import type { BoundValue } from './params.ts';
-import { QueryError } from './sql.ts';
+import { QueryError, tokenize } from './sql.ts';
 
 interface Run {
   status: EngineStatus;
@@ -61,20 +62,68 @@ export class DuckDbEngine implements QueryEngine {
     return this.#instance;
   }
 
-  async #present(c: DuckDBConnection, t: TableDef, prefix: string | undefined, ext: string): Promise<boolean> {
-    if (!prefix) return false;
-    const r = await c.runAndReadAll(`SELECT count(*) FROM glob(${quoteString(objectGlob(t, this.layout, prefix, ext))})`);
-    return Number(r.getRows()[0]![0]) > 0;
+  /** Partition directories (relative to the prefix, ending in `/`) holding at least one object of a kind. */
+  #dirsWith(t: TableDef, prefix: string | undefined, ext: string): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    if (!prefix) return out;
+    const wanted = `${ext}${this.layout.suffix}`;
+    const base = path.join(this.layout.bucketDir(t.bucket), prefix);
+    const visit = (rel: string, depth: number) => {
+      let entries;
+      try {
+        entries = readdirSync(path.join(base, rel), { withFileTypes: true });
+      } catch {
+        return;
+      }
+      if (depth === 0) {
+        const files = entries.filter((e) => e.isFile() && e.name.endsWith(wanted)).map((e) => e.name.slice(0, -this.layout.suffix.length || undefined));
+        if (files.length) out.set(rel, files);
+        return;
+      }
+      for (const e of entries) if (e.isDirectory()) visit(`${rel}${e.name}/`, depth - 1);
+    };
+    visit('', t.partitions.length);
+    return out;
   }
 
-  /** A connection with a view per table over the objects present now. */
-  async connect(): Promise<DuckDBConnection> {
-    const c = await (await this.#db()).connect();
-    const present = new Map<string, { raw: boolean; compacted: boolean }>();
-    for (const t of this.catalog.tables()) {
-      present.set(t.name, { raw: await this.#present(c, t, t.prefix, '.jsonl.gz'), compacted: await this.#present(c, t, t.compactedPrefix, '.parquet') });
+  /**
+   * Which objects a table has: JSONL, Parquet, and the JSONL objects a Parquet object already holds (from the
+   * manifests of the partitions that have both, which is only where a compaction run was interrupted or records came
+   * late).
+   */
+  #present(t: TableDef): PresentFiles {
+    const raw = this.#dirsWith(t, t.prefix, '.jsonl.gz');
+    const compacted = this.#dirsWith(t, t.compactedPrefix, '.parquet');
+    const hidden: string[] = [];
+    for (const [dir, files] of raw) {
+      const parts = compacted.get(dir);
+      if (!parts) continue;
+      const keys = new Set(files.map((f) => `${t.prefix}${dir}${f}`));
+      for (const part of parts) {
+        const file = path.join(this.layout.bucketDir(t.bucket), `${manifestKey(`${t.compactedPrefix}${dir}${part}`)}${this.layout.suffix}`);
+        let sources: string[] = [];
+        try {
+          sources = (JSON.parse(readFileSync(file, 'utf8')) as { sources: string[] }).sources;
+        } catch {
+          /* no manifest: the compactor refuses to go on until one is restored; show the JSONL rows meanwhile */
+        }
+        for (const src of sources) if (keys.has(src)) hidden.push(src);
+      }
     }
-    for (const stmt of duckViews(this.catalog, this.layout, (t) => present.get(t.name)!)) await c.run(stmt);
+    return { raw: raw.size > 0, compacted: compacted.size > 0, hidden };
+  }
+
+  /**
+   * A connection with views over the objects present now, for the tables the SQL names (all without SQL): binding a
+   * view lists its files, which on a big lake costs more than a selective query.
+   */
+  async connect(sql?: string): Promise<DuckDBConnection> {
+    const c = await (await this.#db()).connect();
+    const names = sql ? new Set(tokenize(sql).filter((x) => x.kind === 'word' || x.kind === 'quoted').map((x) => x.value.toLowerCase())) : undefined;
+    const wanted = (name: string) => !names || names.has(name);
+    const present = new Map<string, PresentFiles>();
+    for (const t of this.catalog.tables()) present.set(t.name, wanted(t.name) || wanted('lake_objects') ? this.#present(t) : { raw: false, compacted: false });
+    for (const stmt of duckViews(this.catalog, this.layout, (t) => present.get(t.name)!, wanted)) await c.run(stmt);
     return c;
   }
 
@@ -95,7 +144,7 @@ export class DuckDbEngine implements QueryEngine {
       run.connection?.interrupt();
     }, opts.timeoutMs);
     try {
-      const c = (run.connection = await this.connect());
+      const c = (run.connection = await this.connect(sql));
       if (run.cancelled) throw new QueryError('cancelled', 'cancelled');
       await c.run(`PRAGMA enable_profiling = 'json'`);
       await c.run(`PRAGMA profiling_output = ${quoteString(profile)}`);

@@ -121,5 +121,6 @@ describe('tributary CLI against a running pipeline', () => {
     const wrongKey = await cli(['produce', '--synthetic', 'transactions', '--count', '5'], { ...env, TRIBUTARY_API_KEY: 'nope' });
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toContain('The API refused the key (401)');
-  });
+    // Six CLI processes, each starting Node and compiling TypeScript: slow when the machine is busy.
+  }, 90_000);
 });

@@ -35,7 +35,7 @@ describe('restarts lose nothing and re-read nothing', () => {
     expect(lake.rows.length).toBe(1600);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
     expect(lake.rows.map((r) => r.id).sort()).toEqual([...first, ...second].sort());
-  });
+  }, 90_000);
 
   it('recovers exactly after the consumer process is killed mid-batch', async () => {
     s.dir = tempDir('crash');

@@ -115,13 +115,14 @@ describe('Glue tables from the catalog', () => {
 });
 
 describe('DuckDB views from the catalog', () => {
-  it('read the emulator files with hive partitioning and the same anti-join on _source', () => {
+  it('read the emulator files with hive partitioning and hide the JSONL objects a Parquet object holds', () => {
     const t = catalog.table('taxi_trips');
     expect(objectGlob(t, layout, t.prefix, '.jsonl.gz')).toBe('/data/s3/lake/events/taxi_trips/*/*/*.jsonl.gz._S3rver_object');
-    const sql = duckViewSql(t, layout, { raw: true, compacted: true });
+    const sql = duckViewSql(t, layout, { raw: true, compacted: true, hidden: ["events/taxi_trips/dt=2026-01-01/hour=00/a'b.jsonl.gz"] });
     expect(sql).toContain(`hive_types = {'dt': VARCHAR, 'hour': INTEGER}`);
     expect(sql).toContain(`"data"."TIMESTAMP" AS "timestamp"`);
-    expect(sql).toContain(`c."_source" = r._key`);
+    expect(sql).toContain(`WHERE _key NOT IN ('events/taxi_trips/dt=2026-01-01/hour=00/a''b.jsonl.gz')`);
+    expect(sql).toContain(`substr(_file, 15, length(_file) - 29) AS _key`);
     expect(sql).toContain(`read_parquet('/data/s3/lake/compacted/taxi_trips/*/*/*.parquet._S3rver_object'`);
     expect(duckViewSql(t, layout, { raw: true, compacted: false })).not.toContain('read_parquet');
     expect(duckViewSql(t, layout, { raw: false, compacted: false })).toMatch(/^SELECT CAST\(NULL AS VARCHAR\) AS "id", .* WHERE false$/);
