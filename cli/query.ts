@@ -133,7 +133,7 @@ export async function queryCommand(argv: string[], io: Io): Promise<number> {
     if (format(values) === 'json') io.out(JSON.stringify(entries));
     else {
       for (const h of entries) {
-        io.out(`${h.submittedAt}  ${h.state.padEnd(9)} ${formatBytes(h.bytesScanned).padStart(9)}  ${h.id}  ${h.saved ? `[${h.saved}] ` : ''}${h.sql.replace(/\s+/g, ' ').slice(0, 80)}`);
+        io.out(`${h.submittedAt}  ${h.state.padEnd(9)} ${formatBytes(h.bytesScanned).padStart(9)}  ${h.id}  ${h.saved ? `[${h.saved}] ` : ''}${h.sql.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, '').replace(/\s+/g, ' ').trim().slice(0, 80)}`);
       }
     }
     return 0;

@@ -5,7 +5,7 @@ import {
   StopQueryExecutionCommand,
   type AthenaClient,
 } from '@aws-sdk/client-athena';
-import { normalizeCell, type EngineStartOptions, type EngineStatus, type QueryEngine, type QueryState, type ResultPage } from './engine.ts';
+import { normalizeCell, timeoutMessage, type EngineStartOptions, type EngineStatus, type QueryEngine, type QueryState, type ResultPage } from './engine.ts';
 import { sqlLiteral, type BoundValue } from './params.ts';
 import { QueryError } from './sql.ts';
 
@@ -56,13 +56,13 @@ export class AthenaEngine implements QueryEngine {
     const q = res.QueryExecution;
     let state = STATES[q?.Status?.State ?? ''] ?? 'RUNNING';
     const tracked = this.#tracked.get(id);
-    if ((state === 'QUEUED' || state === 'RUNNING') && tracked && Date.now() > tracked.deadline) {
+    if ((state === 'QUEUED' || state === 'RUNNING') && tracked && Date.now() >= tracked.deadline) {
       tracked.timedOut = true;
       await this.options.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
       state = 'FAILED';
     }
     const error = tracked?.timedOut
-      ? `Query timed out after ${Math.round(tracked.timeoutMs / 1000)} s and was stopped; add filters (dt, hour) or raise the timeout.`
+      ? timeoutMessage(tracked.timeoutMs, true)
       : state === 'FAILED'
         ? (q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage ?? 'Athena reported the query as FAILED.')
         : undefined;

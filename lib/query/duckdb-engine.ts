@@ -8,7 +8,7 @@ import { manifestKey } from '../lake/partition.ts';
 import { duckType, quoteIdent, quoteString } from '../catalog/types.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { normalizeCell, type Cell, type EngineStartOptions, type EngineStatus, type QueryEngine, type ResultColumn, type ResultPage } from './engine.ts';
+import { normalizeCell, timeoutMessage, type Cell, type EngineStartOptions, type EngineStatus, type QueryEngine, type ResultColumn, type ResultPage } from './engine.ts';
 import type { BoundValue } from './params.ts';
 import { QueryError, tokenize } from './sql.ts';
 
@@ -166,7 +166,7 @@ export class DuckDbEngine implements QueryEngine {
       run.status.state = 'SUCCEEDED';
     } catch (err) {
       run.status.state = run.cancelled ? 'CANCELLED' : 'FAILED';
-      if (!run.cancelled) run.status.error = run.timedOut ? `Query timed out after ${Math.round(opts.timeoutMs / 1000)} s; add filters (dt, hour) or raise the timeout.` : cleanDuckError(errorMessage(err));
+      if (!run.cancelled) run.status.error = run.timedOut ? timeoutMessage(opts.timeoutMs) : cleanDuckError(errorMessage(err));
     } finally {
       clearTimeout(timer);
       run.status.engineMs = Date.now() - started;
@@ -195,6 +195,8 @@ export class DuckDbEngine implements QueryEngine {
     walk(root);
     let bytes = 0;
     for (const info of scans) {
+      // lake_objects lists files with read_blob without their content: nothing is read.
+      if (info.Function === 'READ_BLOB' && !String(info.Projections ?? '').includes('content')) continue;
       const names = String(info['Filename(s)'] ?? '').split(', ').filter((n) => n && n !== '...');
       const listed = !String(info['Filename(s)'] ?? '').endsWith('...') && names.every((n) => !n.includes('*'));
       if (!names.length) continue;

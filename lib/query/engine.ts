@@ -65,3 +65,9 @@ export function normalizeCell(type: string, v: unknown): Cell {
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   return v as Cell;
 }
+
+/** The message of a query stopped at its timeout (both engines). */
+export function timeoutMessage(timeoutMs: number, stopped = false): string {
+  const secs = timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : String(Math.round(timeoutMs / 1000));
+  return `Query timed out after ${secs} s${stopped ? ' and was stopped' : ''}; add filters (dt, hour) or raise the timeout.`;
+}

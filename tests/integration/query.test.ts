@@ -210,6 +210,22 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     expect(info.error).toMatch(/Permission Error|disabled by configuration/);
   });
 
+  it('stops a query at its timeout and on cancel', async () => {
+    const slow = 'SELECT count(*) FROM range(100000000000) a, range(10) b WHERE a.range % 7 = b.range';
+    const timed = await svc.start({ sql: slow, timeoutMs: 300 });
+    const t = await svc.wait(timed.id);
+    expect(t.state).toBe('FAILED');
+    expect(t.error).toBe('Query timed out after 0.3 s; add filters (dt, hour) or raise the timeout.');
+    expect(t.elapsedMs).toBeLessThan(10_000);
+    const running = await svc.start({ sql: slow });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await svc.status(running.id)).state).toBe('RUNNING');
+    const cancelled = await svc.cancel(running.id);
+    expect(cancelled.state).toBe('CANCELLED');
+    expect(cancelled.costUsd).toBeGreaterThan(0);
+    expect((await svc.history(5)).find((h) => h.id === running.id)?.state).toBe('CANCELLED');
+  });
+
   it('keeps the row limit, history and the CSV of each query in the athena-results bucket', async () => {
     const limited = queryService(rt.config, { rowLimit: 7, maxUnfilteredScanBytes: 1e12 });
     try {

@@ -89,10 +89,10 @@ describe('Athena engine', () => {
     const fake = new FakeAthena();
     fake.states = ['RUNNING'];
     const engine = new AthenaEngine({ client: fake, workGroup: 'wg', database: 'db' });
-    const id = await engine.start('SELECT 1', [], { timeoutMs: -1, rowLimit: 5 });
+    const id = await engine.start('SELECT 1', [], { timeoutMs: 0, rowLimit: 5 });
     const s = await engine.status(id);
     expect(s.state).toBe('FAILED');
-    expect(s.error).toMatch(/timed out after 0 s and was stopped/);
+    expect(s.error).toMatch(/timed out after 0.0 s and was stopped/);
     expect(fake.calls.filter((c) => c.name === 'StopQueryExecutionCommand')).toEqual([{ name: 'StopQueryExecutionCommand', input: { QueryExecutionId: 'q-1' } }]);
     await engine.cancel(id);
     expect(fake.calls.filter((c) => c.name === 'StopQueryExecutionCommand').length).toBe(2);
