@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { deleteKeys, getJsonOrNull } from '../aws/s3.ts';
 import { SOURCE_COLUMN, partitionValuesOf, type Catalog, type TableDef } from '../catalog/catalog.ts';
 import { duckRawSelect, objectGlob, type LocalObjectLayout } from '../catalog/duckdb.ts';
 import { quoteIdent, quoteString } from '../catalog/types.ts';
@@ -131,7 +132,7 @@ async function compactTable(deps: CompactDeps, db: DuckDBInstance, t: TableDef, 
     result.partitions++;
     const leftovers = objects.filter((o) => covered.has(o.Key!));
     if (leftovers.length) {
-      await deleteKeys(deps.s3, bucket, leftovers.map((o) => o.Key!));
+      await deleteOrThrow(deps.s3, bucket, leftovers.map((o) => o.Key!));
       result.resumed += leftovers.length;
     }
     const pending = objects.filter((o) => !covered.has(o.Key!)).sort((a, b) => a.Key!.localeCompare(b.Key!));
@@ -148,7 +149,7 @@ async function coveredSources(deps: CompactDeps, t: TableDef): Promise<Set<strin
   const parquet = (await listAll(deps.s3, bucket, t.compactedPrefix!)).map((o) => o.Key!).filter((k) => k.endsWith('.parquet'));
   const out = new Set<string>();
   await mapLimit(parquet, 8, async (key) => {
-    const manifest = await getJson<Manifest>(deps.s3, bucket, manifestKey(key));
+    const manifest = await getJsonOrNull<Manifest>(deps.s3, bucket, manifestKey(key));
     if (!manifest) throw new CompactionError('manifest_missing', `Compacted object ${key} has no manifest ${manifestKey(key)}; restore it or delete the object after checking its rows.`);
     for (const s of manifest.sources) out.add(s);
   });
@@ -183,7 +184,7 @@ async function compactChunk(deps: CompactDeps, db: DuckDBInstance, t: TableDef, 
     const body = readFileSync(out);
     await deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: parquetKey, Body: body, ContentType: 'application/vnd.apache.parquet' }));
     await deps.afterWrite?.(parquetKey);
-    await deleteKeys(deps.s3, bucket, sources);
+    await deleteOrThrow(deps.s3, bucket, sources);
     result.parquetObjects++;
     result.sourceObjects += sources.length;
     result.rows += rows;
@@ -218,19 +219,7 @@ export function chunkBySize<T extends { Size?: number }>(objects: T[], target: n
   return out;
 }
 
-async function deleteKeys(s3: S3Client, bucket: string, keys: string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 1000) {
-    const res = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
-    if (res.Errors?.length) throw new CompactionError('delete_failed', `Could not delete ${res.Errors.length} compacted objects (first: ${res.Errors[0]!.Key}: ${res.Errors[0]!.Message}); run compaction again.`);
-  }
-}
-
-async function getJson<T>(s3: S3Client, bucket: string, key: string): Promise<T | null> {
-  try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse(await res.Body!.transformToString()) as T;
-  } catch (err) {
-    if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return null;
-    throw err;
-  }
+async function deleteOrThrow(s3: S3Client, bucket: string, keys: string[]): Promise<void> {
+  const failed = await deleteKeys(s3, bucket, keys);
+  if (failed.length) throw new CompactionError('delete_failed', `Could not delete ${failed.length} compacted objects (first: ${failed[0]!.key}: ${failed[0]!.message}); run compaction again.`);
 }

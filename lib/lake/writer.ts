@@ -1,11 +1,6 @@
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  NoSuchKey,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { deleteKeys, getJsonOrNull } from '../aws/s3.ts';
 import { TributaryError, errorMessage } from '../errors.ts';
 import { logger, recordLakeBatch } from '../observability.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -48,14 +43,7 @@ function journalKey(consumer: string, shardId: string): string {
 }
 
 async function readJournal(s3: S3Client, bucket: string, key: string): Promise<JournalEntry[]> {
-  try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const parsed = JSON.parse(await res.Body!.transformToString()) as { entries?: JournalEntry[] };
-    return parsed.entries ?? [];
-  } catch (err) {
-    if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return [];
-    throw err;
-  }
+  return (await getJsonOrNull<{ entries?: JournalEntry[] }>(s3, bucket, key))?.entries ?? [];
 }
 
 
@@ -108,12 +96,8 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
   const staleByBucket = new Map<string, string[]>();
   for (const e of stale) staleByBucket.set(e.bucket, [...(staleByBucket.get(e.bucket) ?? []), e.key]);
   for (const [bucket, keys] of staleByBucket) {
-    for (let i = 0; i < keys.length; i += 1000) {
-      const res = await deps.s3.send(
-        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }),
-      );
-      if (res.Errors?.length) throw new LakeWriterError('stale_delete_failed', `Could not delete ${res.Errors.length} objects of an earlier attempt: ${res.Errors[0]?.Message}`);
-    }
+    const failed = await deleteKeys(deps.s3, bucket, keys);
+    if (failed.length) throw new LakeWriterError('stale_delete_failed', `Could not delete ${failed.length} objects of an earlier attempt: ${failed[0]!.message}`);
   }
 
   const errors: string[] = [];
