@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Catalog, TableDef } from '../catalog/catalog.ts';
-import { duckViews, objectGlob, type LocalObjectLayout, type PresentFiles } from '../catalog/duckdb.ts';
+import { duckViews, type LocalObjectLayout, type PresentFiles } from '../catalog/duckdb.ts';
 import { manifestKey } from '../lake/partition.ts';
 import { duckType, quoteIdent, quoteString } from '../catalog/types.ts';
 import { errorMessage } from '../errors.ts';
@@ -21,6 +21,14 @@ interface Run {
   timedOut?: boolean;
   done: Promise<void>;
 }
+
+interface ListingEntry {
+  table: TableDef;
+  /** Partition directory (relative, ending in `/`) → object names without the store's suffix. */
+  dirs: Map<string, string[]>;
+}
+/** Keyed by the absolute directory of a table prefix. */
+type Listing = Map<string, ListingEntry>;
 
 interface ProfileNode {
   operator_type?: string;
@@ -41,6 +49,8 @@ export class DuckDbEngine implements QueryEngine {
   readonly #runs = new Map<string, Run>();
   #instance?: Promise<DuckDBInstance>;
   readonly #profileDir = mkdtempSync(path.join(os.tmpdir(), 'tributary-duckdb-'));
+  /** The objects each connection's views were made over, by directory: what bytes-read figures are counted from. */
+  readonly #listings = new WeakMap<DuckDBConnection, Listing>();
 
   constructor(
     readonly catalog: Catalog,
@@ -91,9 +101,11 @@ export class DuckDbEngine implements QueryEngine {
    * manifests of the partitions that have both, which is only where a compaction run was interrupted or records came
    * late).
    */
-  #present(t: TableDef): PresentFiles {
+  #present(t: TableDef, listing: Listing): PresentFiles {
     const raw = this.#dirsWith(t, t.prefix, '.jsonl.gz');
     const compacted = this.#dirsWith(t, t.compactedPrefix, '.parquet');
+    listing.set(path.join(this.layout.bucketDir(t.bucket), t.prefix), { table: t, dirs: raw });
+    if (t.compactedPrefix) listing.set(path.join(this.layout.bucketDir(t.bucket), t.compactedPrefix), { table: t, dirs: compacted });
     const hidden: string[] = [];
     for (const [dir, files] of raw) {
       const parts = compacted.get(dir);
@@ -122,8 +134,10 @@ export class DuckDbEngine implements QueryEngine {
     const names = sql ? new Set(tokenize(sql).filter((x) => x.kind === 'word' || x.kind === 'quoted').map((x) => x.value.toLowerCase())) : undefined;
     const wanted = (name: string) => !names || names.has(name);
     const present = new Map<string, PresentFiles>();
-    for (const t of this.catalog.tables()) present.set(t.name, wanted(t.name) || wanted('lake_objects') ? this.#present(t) : { raw: false, compacted: false });
+    const listing: Listing = new Map();
+    for (const t of this.catalog.tables()) present.set(t.name, wanted(t.name) || wanted('lake_objects') ? this.#present(t, listing) : { raw: false, compacted: false });
     for (const stmt of duckViews(this.catalog, this.layout, (t) => present.get(t.name)!, wanted)) await c.run(stmt);
+    this.#listings.set(c, listing);
     return c;
   }
 
@@ -204,22 +218,32 @@ export class DuckDbEngine implements QueryEngine {
         for (const f of names) bytes += fileSize(f);
         continue;
       }
-      // A long list is cut short ("a, ..."): count the files of the scanned glob that its partition filters keep,
-      // scaled down to the number of files DuckDB says it read when that is fewer.
+      // A long list is cut short ("a, ..."): count the files of the partitions its filters keep (evaluated by DuckDB
+      // over the directories the view was made from), scaled down to the files DuckDB says it read when fewer.
       const first = names[0]!;
-      const table = this.catalog.tables().find((t) => [t.prefix, t.compactedPrefix].some((p) => p && first.startsWith(path.join(this.layout.bucketDir(t.bucket), p))));
-      if (!table) continue;
-      const compacted = !!table.compactedPrefix && first.startsWith(path.join(this.layout.bucketDir(table.bucket), table.compactedPrefix));
-      const glob = objectGlob(table, this.layout, compacted ? table.compactedPrefix! : table.prefix, compacted ? '.parquet' : '.jsonl.gz');
+      const entry = [...(this.#listings.get(c) ?? new Map<string, ListingEntry>())].find(([base]) => first.startsWith(base));
+      if (!entry) continue;
+      const [base, { table, dirs }] = entry;
+      if (!dirs.size) continue;
       const filters = splitFilters(String(info['File Filters'] ?? ''));
-      const cols = table.partitions.map((p) => {
-        const raw = `url_decode(regexp_extract(filename, ${quoteString(`/${p.name}=([^/]+)/`)}, 1))`;
-        return `TRY_CAST(${raw} AS ${duckType(p.type)}) AS ${quoteIdent(p.name)}`;
-      });
-      const r = await c.runAndReadAll(
-        `SELECT coalesce(sum(size), 0)::BIGINT, count(*)::BIGINT FROM (SELECT size, ${cols.join(', ')} FROM read_blob(${quoteString(glob)}))${filters.length ? ` WHERE ${filters.join(' AND ')}` : ''}`,
-      );
-      const [sum, count] = r.getRows()[0]!.map(Number) as [number, number];
+      let kept = [...dirs.keys()];
+      if (filters.length) {
+        const rows = kept.map((dir) => {
+          const values = Object.fromEntries(dir.split('/').filter(Boolean).map((seg) => [seg.slice(0, seg.indexOf('=')), seg.slice(seg.indexOf('=') + 1)]));
+          return `(${[quoteString(dir), ...table.partitions.map((p) => `TRY_CAST(url_decode(${quoteString(values[p.name] ?? '')}) AS ${duckType(p.type)})`)].join(', ')})`;
+        });
+        const cols = ['_dir', ...table.partitions.map((p) => quoteIdent(p.name))].join(', ');
+        const r = await c.runAndReadAll(`SELECT _dir FROM (VALUES ${rows.join(', ')}) AS _parts(${cols}) WHERE ${filters.join(' AND ')}`);
+        kept = r.getRows().map((row) => String(row[0]));
+      }
+      let sum = 0;
+      let count = 0;
+      for (const dir of kept) {
+        for (const f of dirs.get(dir) ?? []) {
+          sum += fileSize(path.join(base, dir, `${f}${this.layout.suffix}`));
+          count++;
+        }
+      }
       const read = Number(info['Total Files Read'] ?? count);
       bytes += read < count && count > 0 ? Math.round((sum * read) / count) : sum;
     }

@@ -181,7 +181,9 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     expect(columns.map((c) => c.name)).toEqual(['n', 'first_ts']);
     expect(rows).toEqual([[expected.length, Math.min(...expected.map((e) => dataOf(e).TIMESTAMP))]]);
     expect(info.state).toBe('SUCCEEDED');
-    expect(info.bytesScanned).toBeGreaterThan(0);
+    // Partition pruning: exactly the objects of that day were read.
+    const dayObjects = await listAll(awsClients(rt.config).s3, rt.config.buckets.lake, `events/taxi_trips/dt=${day}/`);
+    expect(info.bytesScanned).toBe(dayObjects.reduce((a, o) => a + o.Size!, 0));
     // Below Athena's 10 MB minimum the cost is the minimum: 10 MB at $5/TB.
     expect(info.costUsd).toBeCloseTo((10 / (1024 * 1024)) * 5, 12);
     const card = byType('transactions').find((e) => String(dataOf(e).cc_num).length === 19)!;
