@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import './globals.css';
+import { Providers } from './providers.tsx';
 
 export const metadata = { title: 'Tributary console', description: 'Operations console of the Tributary pipeline' };
 
@@ -11,9 +12,12 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <strong>Tributary</strong>
           <nav aria-label="Main">
             <a href="/">Overview</a>
+            <a href="/sql">SQL</a>
           </nav>
         </header>
-        <main>{children}</main>
+        <main>
+          <Providers>{children}</Providers>
+        </main>
       </body>
     </html>
   );

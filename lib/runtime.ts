@@ -45,3 +45,21 @@ export function queryService(config: TributaryConfig = loadConfig(), limits: Par
 export function compactorDeps(config: TributaryConfig = loadConfig()): CompactDeps {
   return { s3: awsClients(config).s3, catalog: new Catalog(defaultRegistry()), buckets: { lake: config.buckets.lake } };
 }
+
+const SHARED = Symbol.for('tributary.queryService');
+
+/**
+ * The query service of a long-running server (the console): one per process, kept on globalThis so Next's module
+ * reloads in development do not start a new DuckDB instance each time, and so running queries stay reachable.
+ */
+export function sharedQueryService(): QueryService {
+  const g = globalThis as { [SHARED]?: QueryService };
+  if (!g[SHARED]) {
+    // The console's guard limit, in MB (TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB; default 100 MB).
+    const raw = process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB;
+    const mb = raw === undefined || raw === '' ? undefined : Number(raw);
+    if (mb !== undefined && !(mb >= 0)) throw new ConfigError(`TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB=${JSON.stringify(raw)} is not a number of megabytes ≥ 0.`);
+    g[SHARED] = queryService(loadConfig(), mb === undefined ? {} : { maxUnfilteredScanBytes: mb * 1024 * 1024 });
+  }
+  return g[SHARED];
+}

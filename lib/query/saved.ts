@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoDir } from '../registry/registry.ts';
 import type { QueryEngine } from './engine.ts';
 import type { ParamDef } from './params.ts';
 import { QueryError } from './sql.ts';
@@ -21,18 +21,18 @@ const PARAM_TYPES = new Set(['date', 'daterange', 'text', 'number', 'enum']);
 
 /** Directory of the saved queries shipped with Tributary (`TRIBUTARY_QUERIES_DIR` overrides it). */
 export function defaultQueriesDir(): string {
-  return process.env.TRIBUTARY_QUERIES_DIR ? path.resolve(process.env.TRIBUTARY_QUERIES_DIR) : fileURLToPath(new URL('../../queries/', import.meta.url));
+  return process.env.TRIBUTARY_QUERIES_DIR ? path.resolve(process.env.TRIBUTARY_QUERIES_DIR) : repoDir('queries');
 }
 
 /** Loads every saved query of a directory, failing on a malformed definition so a broken file is found at once. */
 export function loadSavedQueries(dir = defaultQueriesDir()): SavedQuery[] {
-  if (!existsSync(dir)) return [];
+  if (!existsSync(/*turbopackIgnore: true*/ dir)) return [];
   const out: SavedQuery[] = [];
-  for (const file of readdirSync(dir).sort()) {
+  for (const file of readdirSync(/*turbopackIgnore: true*/ dir).sort()) {
     if (!file.endsWith('.json')) continue;
     const name = file.slice(0, -5);
     if (!NAME.test(name)) throw new QueryError('bad_saved_query', `${path.join(dir, file)}: query names are lower-case letters, digits and _.`);
-    const meta = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { description?: string; params?: ParamDef[] };
+    const meta = JSON.parse(readFileSync(/*turbopackIgnore: true*/ path.join(/*turbopackIgnore: true*/ dir, file), 'utf8')) as { description?: string; params?: ParamDef[] };
     const params = meta.params ?? [];
     for (const p of params) {
       if (!PARAM_TYPES.has(p.type) || !NAME.test(p.name) || (p.type === 'enum' && !p.values?.length)) {
@@ -41,8 +41,8 @@ export function loadSavedQueries(dir = defaultQueriesDir()): SavedQuery[] {
     }
     const sql: SavedQuery['sql'] = {};
     for (const [variant, suffix] of [['shared', '.sql'], ['athena', '.athena.sql'], ['duckdb', '.duckdb.sql']] as const) {
-      const f = path.join(dir, `${name}${suffix}`);
-      if (existsSync(f)) sql[variant] = readFileSync(f, 'utf8');
+      const f = path.join(/*turbopackIgnore: true*/ dir, `${name}${suffix}`);
+      if (existsSync(/*turbopackIgnore: true*/ f)) sql[variant] = readFileSync(/*turbopackIgnore: true*/ f, 'utf8');
     }
     if (!sql.shared && !(sql.athena && sql.duckdb)) {
       throw new QueryError('bad_saved_query', `${path.join(dir, file)}: needs ${name}.sql, or both ${name}.athena.sql and ${name}.duckdb.sql.`);

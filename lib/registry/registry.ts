@@ -67,11 +67,20 @@ export interface EventType {
 
 const PARTITION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
+/**
+ * A directory shipped at the repository root (schemas/, queries/). Found next to the sources when run from them; a
+ * bundled server (the Next console) runs from the repository root, so its working directory is the fallback.
+ */
+export function repoDir(name: string): string {
+  const beside = path.resolve(/*turbopackIgnore: true*/ path.dirname(fileURLToPath(import.meta.url)), '../..', name);
+  return existsSync(beside) ? beside : path.resolve(/*turbopackIgnore: true*/ process.cwd(), name);
+}
+
 /** Directory of the schemas shipped with Tributary. */
 export function defaultSchemasDir(): string {
   const env = process.env.TRIBUTARY_SCHEMAS_DIR;
   if (env) return path.resolve(env);
-  return fileURLToPath(new URL('../../schemas/', import.meta.url));
+  return repoDir('schemas');
 }
 
 /** Converts ajv errors into the API's `{path, keyword, message}` list (path is a JSON pointer into the event). */

@@ -1,0 +1,12 @@
+import { errorMessage } from '../../../lib/errors.ts';
+import { QueryError, QueryRefusedError } from '../../../lib/query/sql.ts';
+
+/** The HTTP answer for an error of the query layer: refused → 400, unknown → 404, anything else → 500. */
+export function errorResponse(err: unknown): Response {
+  if (err instanceof QueryRefusedError) return Response.json({ error: err.message, code: err.code }, { status: 400 });
+  if (err instanceof QueryError && (err.code === 'unknown_query' || err.code === 'unknown_saved_query' || err.code === 'no_results')) {
+    return Response.json({ error: err.message, code: err.code }, { status: 404 });
+  }
+  if (err instanceof QueryError) return Response.json({ error: err.message, code: err.code }, { status: 409 });
+  return Response.json({ error: errorMessage(err), code: 'internal' }, { status: 500 });
+}

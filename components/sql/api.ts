@@ -1,0 +1,49 @@
+import type { Cell, ResultColumn, ResultPage } from '../../lib/query/engine.ts';
+import type { ParamDef } from '../../lib/query/params.ts';
+import type { QueryInfo } from '../../lib/query/service.ts';
+
+export type { Cell, ParamDef, QueryInfo, ResultColumn, ResultPage };
+
+export interface CatalogTable {
+  name: string;
+  description: string;
+  columns: { name: string; type: string; partition: boolean }[];
+}
+
+export interface SavedQueryInfo {
+  name: string;
+  description: string;
+  params: ParamDef[];
+  sql: string;
+}
+
+/** An error the API answered with, its message meant for the user (e.g. the partition-filter guard's). */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function api<T>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+  const body = (await res.json().catch(() => ({}))) as T & { error?: string; code?: string };
+  if (!res.ok) throw new ApiError(body.error ?? `${res.status} ${res.statusText}`, res.status, body.code ?? 'http_error');
+  return body;
+}
+
+export const isFinalState = (s: string | undefined) => s === 'SUCCEEDED' || s === 'FAILED' || s === 'CANCELLED';
+
+export function formatBytes(n: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Envelope } from '../../lib/envelope.ts';
+import type { DevRuntime } from '../../local/dev.ts';
+import { readLake, removeDir, sendTransactions, startTestRuntime, tempDir, waitFor } from '../integration/helpers.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function replaceSql(page: Page, sql: string): Promise<void> {
+  const editor = page.getByTestId('sql-editor');
+  await editor.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(sql);
+}
+
+describe('console SQL workspace in Chromium against tributary dev', () => {
+  let rt: DevRuntime;
+  let dir: string;
+  let browser: Browser;
+  let page: Page;
+  let rows: Envelope[];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. .ci/run installs it.`);
+    dir = tempDir('e2e-sql');
+    // A tiny guard limit, so an unfiltered scan of the test data is refused in the browser.
+    process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB = '0.001';
+    rt = await startTestRuntime(dir, { console: true, ports: { api: 0, kinesis: 0, s3: 0, console: await freePort() } });
+    await sendTransactions(rt, 600, 5);
+    rows = (await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 600)).rows;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // next dev compiles the page on the first request.
+    await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
+  }, 240_000);
+
+  afterAll(async () => {
+    delete process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB;
+    await browser?.close();
+    await rt?.stop();
+    removeDir(dir);
+  });
+
+  it('runs SQL from the editor and shows rows, status, bytes and cost, a chart and a CSV download', async () => {
+    await replaceSql(page, "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY category ORDER BY category");
+    await page.keyboard.press('Control+Enter');
+    const status = page.getByTestId('query-status');
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/^SUCCEEDED · .* scanned · \$0\.0000\d+ at Athena's price · \d+ rows/);
+    const byCategory = new Map<string, number>();
+    for (const r of rows) {
+      const c = (r.data as { category: string }).category;
+      byCategory.set(c, (byCategory.get(c) ?? 0) + 1);
+    }
+    const expected = [...byCategory].sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => [c, String(n)]);
+    const cells = () => page.getByTestId('results').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    await expect.poll(cells, { timeout: 30_000 }).toEqual(expected);
+    await expect.poll(() => page.locator('figure.chart .recharts-bar-rectangle').count()).toBe(expected.length);
+    const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+    const csv = await (await page.request.get(`${rt.consoleUrl}${href}`)).text();
+    expect(csv.split('\r\n').slice(0, 2)).toEqual(['category,n', `${expected[0]![0]},${expected[0]![1]}`]);
+  });
+
+  it('shows the partition-filter guard message inline and runs a saved query from its parameter form', async () => {
+    await replaceSql(page, 'SELECT count(*) FROM transactions');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await expect.poll(() => page.getByTestId('query-error').textContent(), { timeout: 30_000 }).toMatch(/reads all of transactions .* Add a filter on dt, e\.g\. WHERE dt = '2026-01-1\d'/);
+
+    await page.getByRole('button', { name: 'top_merchants' }).click();
+    await page.getByLabel('period from').fill('2026-01-01');
+    await page.getByLabel('period to').fill('2026-01-31');
+    await page.getByLabel('limit (number)').fill('3');
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await expect.poll(() => page.getByTestId('query-status').textContent(), { timeout: 60_000 }).toMatch(/^SUCCEEDED .* 3 rows/);
+    const stats = new Map<string, { n: number; amt: number }>();
+    for (const r of rows) {
+      const d = r.data as { merchant: string; amt: number };
+      const s = stats.get(d.merchant) ?? { n: 0, amt: 0 };
+      s.n++;
+      s.amt += d.amt;
+      stats.set(d.merchant, s);
+    }
+    const top = [...stats].sort(([am, a], [bm, b]) => b.n - a.n || b.amt - a.amt || am.localeCompare(bm)).slice(0, 3).map(([m]) => m);
+    await expect.poll(() => page.getByTestId('results').locator('tbody tr td:nth-child(2)').allTextContents(), { timeout: 30_000 }).toEqual(top);
+    // The history lists both runs, the saved one by name.
+    await expect.poll(() => page.locator('table.history tbody tr').allTextContents()).toContainEqual(expect.stringContaining('[top_merchants]'));
+    await page.screenshot({ path: `${dir}/sql.png`, fullPage: true });
+  });
+});
