@@ -12,6 +12,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <strong>Tributary</strong>
           <nav aria-label="Main">
             <a href="/">Overview</a>
+            <a href="/stream">Stream</a>
             <a href="/sql">SQL</a>
           </nav>
         </header>

@@ -1,8 +1,11 @@
 import { errorMessage } from '../../../lib/errors.ts';
 import { QueryError, QueryRefusedError } from '../../../lib/query/sql.ts';
+import { StreamBrowseError } from '../../../lib/stream/browse.ts';
 
-/** The HTTP answer for an error of the query layer: refused → 400, unknown → 404, anything else → 500. */
+/** The HTTP answer for an error: refused or malformed input → 400, unknown query or shard → 404, anything else → 500. */
 export function errorResponse(err: unknown): Response {
+  if (err instanceof StreamBrowseError) return Response.json({ error: err.message, code: err.code }, { status: 400 });
+  if ((err as { name?: string }).name === 'ResourceNotFoundException') return Response.json({ error: errorMessage(err), code: 'not_found' }, { status: 404 });
   if (err instanceof QueryRefusedError) return Response.json({ error: err.message, code: err.code }, { status: 400 });
   if (err instanceof QueryError && (err.code === 'unknown_query' || err.code === 'unknown_saved_query' || err.code === 'no_results')) {
     return Response.json({ error: err.message, code: err.code }, { status: 404 });

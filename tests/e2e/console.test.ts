@@ -19,6 +19,11 @@ function freePort(): Promise<number> {
   });
 }
 
+/** With UPDATE_SCREENSHOTS=1 the pages are saved for the README (docs/screenshots/). */
+async function shot(page: Page, name: string): Promise<void> {
+  if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
+}
+
 async function replaceSql(page: Page, sql: string): Promise<void> {
   const editor = page.getByTestId('sql-editor');
   await editor.click();
@@ -27,7 +32,7 @@ async function replaceSql(page: Page, sql: string): Promise<void> {
   await page.keyboard.insertText(sql);
 }
 
-describe('console SQL workspace in Chromium against tributary dev', () => {
+describe('console in Chromium against tributary dev', () => {
   let rt: DevRuntime;
   let dir: string;
   let browser: Browser;
@@ -46,7 +51,9 @@ describe('console SQL workspace in Chromium against tributary dev', () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     // next dev compiles the page on the first request.
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
-  }, 240_000);
+    // ...and each route handler on its first call: compile them now, not inside a test's time.
+    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv']) await fetch(`${rt.consoleUrl}${route}`);
+  }, 300_000);
 
   afterAll(async () => {
     delete process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB;
@@ -59,7 +66,7 @@ describe('console SQL workspace in Chromium against tributary dev', () => {
     await replaceSql(page, "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY category ORDER BY category");
     await page.keyboard.press('Control+Enter');
     const status = page.getByTestId('query-status');
-    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/^SUCCEEDED · .* scanned · \$0\.0000\d+ at Athena's price · \d+ rows/);
+    await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/^SUCCEEDED · .* scanned · \$0\.0000\d+ at Athena's price · \d+ rows/);
     const byCategory = new Map<string, number>();
     for (const r of rows) {
       const c = (r.data as { category: string }).category;
@@ -67,12 +74,12 @@ describe('console SQL workspace in Chromium against tributary dev', () => {
     }
     const expected = [...byCategory].sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => [c, String(n)]);
     const cells = () => page.getByTestId('results').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-    await expect.poll(cells, { timeout: 30_000 }).toEqual(expected);
+    await expect.poll(cells, { timeout: 60_000 }).toEqual(expected);
     await expect.poll(() => page.locator('figure.chart .recharts-bar-rectangle').count()).toBe(expected.length);
     const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const csv = await (await page.request.get(`${rt.consoleUrl}${href}`)).text();
     expect(csv.split('\r\n').slice(0, 2)).toEqual(['category,n', `${expected[0]![0]},${expected[0]![1]}`]);
-  });
+  }, 240_000);
 
   it('shows the partition-filter guard message inline and runs a saved query from its parameter form', async () => {
     await replaceSql(page, 'SELECT count(*) FROM transactions');
@@ -84,7 +91,7 @@ describe('console SQL workspace in Chromium against tributary dev', () => {
     await page.getByLabel('period to').fill('2026-01-31');
     await page.getByLabel('limit (number)').fill('3');
     await page.getByRole('button', { name: /^Run/ }).click();
-    await expect.poll(() => page.getByTestId('query-status').textContent(), { timeout: 60_000 }).toMatch(/^SUCCEEDED .* 3 rows/);
+    await expect.poll(() => page.getByTestId('query-status').textContent(), { timeout: 120_000 }).toMatch(/^SUCCEEDED .* 3 rows/);
     const stats = new Map<string, { n: number; amt: number }>();
     for (const r of rows) {
       const d = r.data as { merchant: string; amt: number };
@@ -97,6 +104,24 @@ describe('console SQL workspace in Chromium against tributary dev', () => {
     await expect.poll(() => page.getByTestId('results').locator('tbody tr td:nth-child(2)').allTextContents(), { timeout: 30_000 }).toEqual(top);
     // The history lists both runs, the saved one by name.
     await expect.poll(() => page.locator('table.history tbody tr').allTextContents()).toContainEqual(expect.stringContaining('[top_merchants]'));
-    await page.screenshot({ path: `${dir}/sql.png`, fullPage: true });
-  });
+    await shot(page, 'sql');
+  }, 240_000);
+
+  it('lists the shards and browses the newest records of one, pretty and raw', async () => {
+    await page.goto(`${rt.consoleUrl}/stream`, { waitUntil: 'networkidle', timeout: 150_000 });
+    await expect.poll(() => page.getByTestId('shards').locator('tbody tr').count(), { timeout: 60_000 }).toBe(2);
+    expect(await page.getByTestId('shards').locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['open', 'open']);
+    await page.getByRole('button', { name: 'shardId-000000000001' }).click();
+    await page.getByLabel('Number of records').fill('5');
+    await page.getByRole('button', { name: 'Read', exact: true }).click();
+    await expect.poll(() => page.getByTestId('records-count').textContent(), { timeout: 120_000 }).toBe('5 records');
+    const first = await page.getByTestId('records').locator('pre').first().textContent();
+    const env = JSON.parse(first!) as { type: string; id: string };
+    expect(env.type).toBe('transactions');
+    expect(rows.some((r) => r.id === env.id)).toBe(true);
+    expect(first).toContain('\n  "type": "transactions"');
+    await page.getByLabel('raw').check();
+    expect(await page.getByTestId('records').locator('pre').first().textContent()).not.toContain('\n');
+    await shot(page, 'stream');
+  }, 240_000);
 });

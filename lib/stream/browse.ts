@@ -1,0 +1,134 @@
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type ShardIteratorType } from '@aws-sdk/client-kinesis';
+import { TributaryError } from '../errors.ts';
+import { compareSeq } from './records.ts';
+
+/** Errors of the stream browser. */
+export class StreamBrowseError extends TributaryError {}
+
+export interface ShardInfo {
+  id: string;
+  parent?: string;
+  adjacentParent?: string;
+  /** Child shards (from a split or merge), derived from the others' parents. */
+  children: string[];
+  hashKeyRange: { start: string; end: string };
+  sequenceRange: { start: string; end?: string };
+  open: boolean;
+}
+
+/** Every shard of a stream, open and closed, with its lineage. */
+export async function listShards(kinesis: KinesisClient, streamName: string): Promise<ShardInfo[]> {
+  const shards: ShardInfo[] = [];
+  let token: string | undefined;
+  do {
+    const res = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
+    for (const s of res.Shards ?? []) {
+      shards.push({
+        id: s.ShardId!,
+        ...(s.ParentShardId ? { parent: s.ParentShardId } : {}),
+        ...(s.AdjacentParentShardId ? { adjacentParent: s.AdjacentParentShardId } : {}),
+        children: [],
+        hashKeyRange: { start: s.HashKeyRange?.StartingHashKey ?? '', end: s.HashKeyRange?.EndingHashKey ?? '' },
+        sequenceRange: { start: s.SequenceNumberRange?.StartingSequenceNumber ?? '', ...(s.SequenceNumberRange?.EndingSequenceNumber ? { end: s.SequenceNumberRange.EndingSequenceNumber } : {}) },
+        open: !s.SequenceNumberRange?.EndingSequenceNumber,
+      });
+    }
+    token = res.NextToken;
+  } while (token);
+  for (const s of shards) {
+    for (const p of [s.parent, s.adjacentParent]) if (p) shards.find((x) => x.id === p)?.children.push(s.id);
+  }
+  return shards;
+}
+
+/** Where to start reading: the newest records, a point in time, or a sequence number. */
+export type ReadFrom = { latest: true } | { timestamp: Date } | { sequence: string };
+
+export interface BrowsedRecord {
+  sequenceNumber: string;
+  partitionKey: string;
+  arrivedAt: string;
+  bytes: number;
+  /** The data as UTF-8 text, or base64 when it is not valid UTF-8. */
+  text: string;
+  encoding: 'utf8' | 'base64';
+  /** The parsed JSON when the data is JSON. */
+  json?: unknown;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decode(data: Uint8Array): Pick<BrowsedRecord, 'text' | 'encoding' | 'json'> {
+  let text: string;
+  try {
+    text = utf8.decode(data);
+  } catch {
+    return { text: Buffer.from(data).toString('base64'), encoding: 'base64' };
+  }
+  try {
+    return { text, encoding: 'utf8', json: JSON.parse(text) };
+  } catch {
+    return { text, encoding: 'utf8' };
+  }
+}
+
+export interface ReadOptions {
+  from: ReadFrom;
+  limit: number;
+  /** GetRecords calls at most (each returns what a shard holds after the iterator, up to the limit). */
+  maxCalls?: number;
+  now?: () => Date;
+}
+
+/** Windows "latest N" looks back over, widening until it finds enough records (then the whole retention). */
+const LATEST_WINDOWS_MS = [60_000, 15 * 60_000, 3600_000, 24 * 3600_000];
+
+/**
+ * Reads records of one shard for the console's stream browser: from a timestamp or a sequence number onwards (at most
+ * `limit`), or the newest `limit` records. Kinesis has no "last N", so that reads from a widening window before now and
+ * keeps the tail.
+ */
+export async function readShard(kinesis: KinesisClient, streamName: string, shardId: string, opts: ReadOptions): Promise<BrowsedRecord[]> {
+  if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > 10_000) throw new StreamBrowseError('bad_limit', `limit must be a whole number from 1 to 10000, got ${opts.limit}.`);
+  const now = opts.now ?? (() => new Date());
+  if ('latest' in opts.from) {
+    for (const windowMs of [...LATEST_WINDOWS_MS, Infinity]) {
+      const since = windowMs === Infinity ? undefined : new Date(now().getTime() - windowMs);
+      const all = await readFrom(kinesis, streamName, shardId, since ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: since } : { ShardIteratorType: 'TRIM_HORIZON' }, Number.MAX_SAFE_INTEGER, opts.maxCalls ?? 200, opts.limit);
+      if (all.length >= opts.limit || windowMs === Infinity) return all.slice(-opts.limit);
+    }
+  }
+  if ('sequence' in opts.from) {
+    if (!/^[0-9]{1,128}$/.test(opts.from.sequence)) throw new StreamBrowseError('bad_sequence', `A sequence number is digits only, got ${JSON.stringify(opts.from.sequence)}.`);
+    return readFrom(kinesis, streamName, shardId, { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: opts.from.sequence }, opts.limit, opts.maxCalls ?? 50);
+  }
+  const ts = (opts.from as { timestamp: Date }).timestamp;
+  if (Number.isNaN(ts.getTime())) throw new StreamBrowseError('bad_timestamp', 'The timestamp is not a valid date-time; use ISO-8601, e.g. 2026-01-15T10:00:00Z.');
+  return readFrom(kinesis, streamName, shardId, { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: ts }, opts.limit, opts.maxCalls ?? 50);
+}
+
+async function readFrom(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardId: string,
+  start: { ShardIteratorType: ShardIteratorType; Timestamp?: Date; StartingSequenceNumber?: string },
+  limit: number,
+  maxCalls: number,
+  keepLast = Number.MAX_SAFE_INTEGER,
+): Promise<BrowsedRecord[]> {
+  let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ...start }))).ShardIterator;
+  const out: BrowsedRecord[] = [];
+  for (let calls = 0; iterator && out.length < limit && calls < maxCalls; calls++) {
+    const res = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(1, limit - out.length)) }));
+    for (const r of res.Records ?? []) {
+      const data = r.Data ?? new Uint8Array();
+      out.push({ sequenceNumber: r.SequenceNumber!, partitionKey: r.PartitionKey ?? '', arrivedAt: (r.ApproximateArrivalTimestamp ?? new Date(0)).toISOString(), bytes: data.length, ...decode(data) });
+      if (out.length > keepLast) out.shift();
+    }
+    // Caught up with the shard's tip: nothing more to read now.
+    if (!res.Records?.length && (res.MillisBehindLatest ?? 0) === 0) break;
+    iterator = res.NextShardIterator;
+  }
+  out.sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber));
+  return out.slice(0, limit);
+}
