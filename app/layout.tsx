@@ -14,6 +14,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <a href="/">Overview</a>
             <a href="/stream">Stream</a>
             <a href="/sql">SQL</a>
+            <a href="/schemas">Schemas</a>
           </nav>
         </header>
         <main>

@@ -80,6 +80,8 @@ export interface ReadOptions {
   now?: () => Date;
 }
 
+const ITERATOR_TIMEOUT_MS = 3_000;
+
 /** Windows "latest N" looks back over, widening until it finds enough records (then the whole retention). */
 const LATEST_WINDOWS_MS = [60_000, 15 * 60_000, 3600_000, 24 * 3600_000];
 
@@ -116,7 +118,15 @@ async function readFrom(
   maxCalls: number,
   keepLast = Number.MAX_SAFE_INTEGER,
 ): Promise<BrowsedRecord[]> {
-  let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ...start }))).ShardIterator;
+  let iterator: string | undefined;
+  try {
+    iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ...start }), { abortSignal: AbortSignal.timeout(ITERATOR_TIMEOUT_MS) })).ShardIterator;
+  } catch (err) {
+    // kinesalite never answers AT_TIMESTAMP when no record arrived after the timestamp (Kinesis answers at once with
+    // an iterator at the tip): a wait that long means there is nothing to read from there.
+    if (start.ShardIteratorType === 'AT_TIMESTAMP' && (err as { name?: string }).name === 'AbortError') return [];
+    throw err;
+  }
   const out: BrowsedRecord[] = [];
   for (let calls = 0; iterator && out.length < limit && calls < maxCalls; calls++) {
     const res = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(1, limit - out.length)) }));

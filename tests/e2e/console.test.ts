@@ -4,7 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../lib/envelope.ts';
 import type { DevRuntime } from '../../local/dev.ts';
-import { readLake, removeDir, sendTransactions, startTestRuntime, tempDir, waitFor } from '../integration/helpers.ts';
+import { post, readLake, removeDir, sendTransactions, startTestRuntime, tempDir, waitFor } from '../integration/helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -46,13 +46,18 @@ describe('console in Chromium against tributary dev', () => {
     process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB = '0.001';
     rt = await startTestRuntime(dir, { console: true, ports: { api: 0, kinesis: 0, s3: 0, console: await freePort() } });
     await sendTransactions(rt, 600, 5);
+    // Known validation failures for the schemas page: three bad genders, two amounts that are not numbers.
+    const bad = [1, 2, 3].map((i) => ({ trans_num: `${i}`.padStart(32, 'a'), cc_num: '4000000000000001', gender: 'X' }));
+    bad.push(...[4, 5].map((i) => ({ trans_num: `${i}`.padStart(32, 'b'), cc_num: '4000000000000001', amt: 'lots' }) as never));
+    const res = await post(rt, 'transactions', JSON.stringify(bad));
+    expect(res.json.rejected).toBe(5);
     rows = (await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 600)).rows;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     // next dev compiles the page on the first request.
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
     // ...and each route handler on its first call: compile them now, not inside a test's time.
-    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv']) await fetch(`${rt.consoleUrl}${route}`);
+    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards']) await fetch(`${rt.consoleUrl}${route}`);
   }, 300_000);
 
   afterAll(async () => {
@@ -105,6 +110,20 @@ describe('console in Chromium against tributary dev', () => {
     // The history lists both runs, the saved one by name.
     await expect.poll(() => page.locator('table.history tbody tr').allTextContents()).toContainEqual(expect.stringContaining('[top_merchants]'));
     await shot(page, 'sql');
+  }, 240_000);
+
+  it('shows a type manifest and JSON Schema and its validation failures per field', async () => {
+    await page.goto(`${rt.consoleUrl}/schemas`, { waitUntil: 'networkidle', timeout: 150_000 });
+    await page.getByRole('button', { name: 'transactions', exact: true }).click();
+    const schema = JSON.parse((await page.getByTestId('schema').textContent())!) as { title: string; required: string[] };
+    expect(schema.title).toBe('transactions v1');
+    expect(schema.required).toEqual(['trans_num', 'cc_num']);
+    const failures = () => page.getByTestId('failures').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)));
+    await expect.poll(failures, { timeout: 120_000 }).toEqual([
+      ['v1', '/gender', 'enum', '3'],
+      ['v1', '/amt', 'type', '2'],
+    ]);
+    await shot(page, 'schemas');
   }, 240_000);
 
   it('lists the shards and browses the newest records of one, pretty and raw', async () => {

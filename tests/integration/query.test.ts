@@ -71,7 +71,7 @@ describe('query layer on DuckDB over the running local pipeline', () => {
   });
 
   it('every saved query loads and has SQL for both engines', () => {
-    expect(saved.map((q) => q.name)).toEqual(['clickstream_sections', 'fraud_by_category', 'invalid_rate', 'lake_health', 'taxi_call_types', 'top_merchants']);
+    expect(saved.map((q) => q.name)).toEqual(['clickstream_sections', 'failures_by_field', 'fraud_by_category', 'invalid_rate', 'lake_health', 'taxi_call_types', 'top_merchants']);
     for (const q of saved) {
       expect(savedSql(q, 'duckdb').length).toBeGreaterThan(20);
       expect(savedSql(q, 'athena').length).toBeGreaterThan(20);
@@ -152,6 +152,22 @@ describe('query layer on DuckDB over the running local pipeline', () => {
       expect(r.accepted).toBe(accepted);
       expect(r.invalid_rate).toBeCloseTo(round(invalid / (accepted + invalidAll), 4), 4);
     }
+  });
+
+  it('failures_by_field: one row per type, version, field and rule with its count', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const rows = await runSaved('failures_by_field', { period: `2020-01-01..${today}` });
+    const expected = new Map<string, number>();
+    for (const q of lake.quarantine) {
+      for (const e of q.errors) {
+        const k = `${q.type ?? '(unknown)'}|${q.v ?? null}|${e.path}|${e.keyword}`;
+        expected.set(k, (expected.get(k) ?? 0) + 1);
+      }
+    }
+    expect(rows.length).toBe(expected.size);
+    for (const r of rows) expect(r.failures).toBe(expected.get(`${r.type}|${r.v}|${r.path}|${r.keyword}`));
+    expect(rows.map((r) => r.failures)).toEqual([...rows.map((r) => r.failures as number)].sort((a, b) => b - a));
+    expect(rows.some((r) => r.type === 'transactions' && r.path === '/gender' && r.keyword === 'enum')).toBe(true);
   });
 
   it('lake_health: objects and bytes per partition match the bucket listing', async () => {

@@ -54,6 +54,10 @@ describe('stream browser over kinesalite', () => {
     expect(latest.map((r) => r.sequenceNumber)).toEqual(list.slice(-5).map((r) => r.sequenceNumber));
     const fromSeq = await readShard(kinesis, rt.config.streamName, shardId, { from: { sequence: list[3]!.sequenceNumber }, limit: 4 });
     expect(fromSeq.map((r) => r.sequenceNumber)).toEqual(list.slice(3, 7).map((r) => r.sequenceNumber));
+    // A time after the newest record: nothing to read, answered quickly.
+    const t0 = Date.now();
+    expect(await readShard(kinesis, rt.config.streamName, shardId, { from: { timestamp: new Date() }, limit: 5 })).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(10_000);
     // More than the shard holds: all of it.
     const everything = await readShard(kinesis, rt.config.streamName, shardId, { from: { latest: true }, limit: 10_000 });
     expect(everything.length).toBe(list.length);
