@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
 import { compactLake, defaultBefore } from '../lib/lake/compact.ts';
-import { formatBytes } from '../lib/query/service.ts';
+import { formatBytes } from '../lib/util/format.ts';
 import { compactorDeps } from '../lib/runtime.ts';
 import { dataDirOf, fmt, type Io } from './common.ts';
 

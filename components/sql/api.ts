@@ -35,15 +35,5 @@ export async function api<T>(url: string, init?: RequestInit): Promise<T> {
   return body;
 }
 
-export const isFinalState = (s: string | undefined) => s === 'SUCCEEDED' || s === 'FAILED' || s === 'CANCELLED';
-
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
+export { isFinal as isFinalState } from '../../lib/query/engine.ts';
+export { formatBytes } from '../../lib/util/format.ts';

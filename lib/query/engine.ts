@@ -2,7 +2,8 @@ import type { BoundValue } from './params.ts';
 
 export type QueryState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
-export const isFinal = (s: QueryState) => s === 'SUCCEEDED' || s === 'FAILED' || s === 'CANCELLED';
+/** Whether a query has ended (an unknown state, e.g. not fetched yet, has not). */
+export const isFinal = (s: QueryState | undefined) => s === 'SUCCEEDED' || s === 'FAILED' || s === 'CANCELLED';
 
 export interface ResultColumn {
   name: string;

@@ -6,6 +6,7 @@ import { listAll } from '../status.ts';
 import { isFinal, type Cell, type EngineStatus, type QueryEngine, type QueryState, type ResultColumn, type ResultPage } from './engine.ts';
 import { bindPlaceholders, type BoundValue } from './params.ts';
 import { toCsv } from './csv.ts';
+import { formatBytes } from '../util/format.ts';
 import { QueryError, QueryRefusedError, assertReadOnly, filtersOn, referencedTables } from './sql.ts';
 
 /** Athena's price: $5 per TB scanned, rounded up to the megabyte, at least 10 MB per query. */
@@ -288,16 +289,4 @@ export class QueryService {
   #today(): string {
     return this.#now().toISOString().slice(0, 10);
   }
-}
-
-/** `1.2 GB`-style sizes for messages. */
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }

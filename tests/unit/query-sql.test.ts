@@ -3,7 +3,8 @@ import { toCsv } from '../../lib/query/csv.ts';
 import { splitFilters } from '../../lib/query/duckdb-engine.ts';
 import { normalizeCell } from '../../lib/query/engine.ts';
 import { adhocParams, bindPlaceholders, resolveParams, sqlLiteral, type ParamDef } from '../../lib/query/params.ts';
-import { athenaCostUsd, formatBytes } from '../../lib/query/service.ts';
+import { athenaCostUsd } from '../../lib/query/service.ts';
+import { formatBytes } from '../../lib/util/format.ts';
 import { assertReadOnly, filtersOn, referencedTables, tokenize } from '../../lib/query/sql.ts';
 
 describe('read-only guard', () => {
