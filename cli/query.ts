@@ -6,7 +6,7 @@ import { loadSavedQueries, savedQuery, savedSql } from '../lib/query/saved.ts';
 import type { QueryInfo, QueryRequest, QueryService } from '../lib/query/service.ts';
 import { formatBytes } from '../lib/util/format.ts';
 import { toCsv } from '../lib/query/csv.ts';
-import { QueryRefusedError } from '../lib/query/sql.ts';
+import { QueryRefusedError, summarizeSql } from '../lib/query/sql.ts';
 import { queryService } from '../lib/runtime.ts';
 import { UsageError, dataDirOf, fmt, intFlag, numberFlag, type Io } from './common.ts';
 
@@ -134,7 +134,7 @@ export async function queryCommand(argv: string[], io: Io): Promise<number> {
     if (format(values) === 'json') io.out(JSON.stringify(entries));
     else {
       for (const h of entries) {
-        io.out(`${h.submittedAt}  ${h.state.padEnd(9)} ${formatBytes(h.bytesScanned).padStart(9)}  ${h.id}  ${h.saved ? `[${h.saved}] ` : ''}${h.sql.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, '').replace(/\s+/g, ' ').trim().slice(0, 80)}`);
+        io.out(`${h.submittedAt}  ${h.state.padEnd(9)} ${formatBytes(h.bytesScanned).padStart(9)}  ${h.id}  ${h.saved ? `[${h.saved}] ` : ''}${summarizeSql(h.sql, 80)}`);
       }
     }
     return 0;

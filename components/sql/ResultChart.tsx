@@ -9,8 +9,10 @@ const NUMERIC = /int|double|float|decimal|real|bigint/;
 export function ResultChart({ columns, rows }: { columns: ResultColumn[]; rows: Cell[][] }) {
   const numeric = columns.map((c, i) => ({ c, i })).filter(({ c }) => NUMERIC.test(c.type));
   const [kind, setKind] = useState<'bar' | 'line'>('bar');
-  const [x, setX] = useState(0);
-  const [y, setY] = useState(numeric[0]?.i ?? -1);
+  // Defaults: the first text column along X (else the first column), the first other numeric column up Y.
+  const firstText = columns.findIndex((c) => !NUMERIC.test(c.type));
+  const [x, setX] = useState(firstText >= 0 ? firstText : 0);
+  const [y, setY] = useState((numeric.find(({ i }) => i !== x) ?? numeric[0])?.i ?? -1);
   const data = useMemo(() => rows.map((r) => ({ x: String(r[x] ?? ''), y: typeof r[y] === 'number' ? r[y] : Number(r[y]) })), [rows, x, y]);
   if (!numeric.length || !rows.length) return <p className="muted">No numeric column to chart.</p>;
   const Chart = kind === 'bar' ? BarChart : LineChart;

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ResultChart } from './ResultChart.tsx';
+import { summarizeSql } from '../../lib/query/sql.ts';
 import { SqlEditor } from './SqlEditor.tsx';
 import { api, formatBytes, isFinalState, type CatalogTable, type Cell, type ParamDef, type QueryInfo, type ResultPage, type SavedQueryInfo } from './api.ts';
 
@@ -238,7 +239,7 @@ export function SqlWorkspace() {
                 <td>
                   <button type="button" className="link" onClick={() => { setSaved(null); setSql(h.sql); }} title="Load into the editor">
                     {h.saved ? `[${h.saved}] ` : ''}
-                    {h.sql.replace(/\s+/g, ' ').slice(0, 100)}
+                    {summarizeSql(h.sql)}
                   </button>
                 </td>
               </tr>

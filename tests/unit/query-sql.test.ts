@@ -5,7 +5,7 @@ import { normalizeCell } from '../../lib/query/engine.ts';
 import { adhocParams, bindPlaceholders, resolveParams, sqlLiteral, type ParamDef } from '../../lib/query/params.ts';
 import { athenaCostUsd } from '../../lib/query/service.ts';
 import { formatBytes } from '../../lib/util/format.ts';
-import { assertReadOnly, filtersOn, referencedTables, tokenize } from '../../lib/query/sql.ts';
+import { assertReadOnly, filtersOn, referencedTables, summarizeSql, tokenize } from '../../lib/query/sql.ts';
 
 describe('read-only guard', () => {
   it.each([
@@ -117,6 +117,12 @@ describe('results', () => {
     expect(formatBytes(1536)).toBe('1.5 KB');
     expect(formatBytes(100 * mb)).toBe('100 MB');
   });
+  it('summarizes SQL for lists without its leading comments', () => {
+    expect(summarizeSql('-- why\n/* more */\nSELECT  a,\n  b FROM t')).toBe('SELECT a, b FROM t');
+    expect(summarizeSql('SELECT 1234567890', 10)).toBe('SELECT 12…');
+    expect(summarizeSql('-- only a comment')).toBe('');
+  });
+
   it('splits DuckDB file filters into AND-able groups', () => {
     expect(splitFilters("(dt >= '2024-01-02')(hour = 5)")).toEqual(["(dt >= '2024-01-02')", '(hour = 5)']);
     expect(splitFilters("(dt = ')(')")).toEqual(["(dt = ')(')"]);
