@@ -1,10 +1,13 @@
 import type { ReactNode } from 'react';
+import { headers } from 'next/headers';
 import './globals.css';
 import { Providers } from './providers.tsx';
 
 export const metadata = { title: 'Tributary console', description: 'Operations console of the Tributary pipeline' };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Set by proxy.ts for a signed-in session; absent when the console runs open (locally without a password).
+  const role = (await headers()).get('x-tributary-role');
   return (
     <html lang="en">
       <body>
@@ -16,6 +19,11 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <a href="/sql">SQL</a>
             <a href="/schemas">Schemas</a>
           </nav>
+          {role ? (
+            <form method="post" action="/api/logout" className="session">
+              <span className="muted">{role}</span> <button type="submit">Sign out</button>
+            </form>
+          ) : null}
         </header>
         <main>
           <Providers>{children}</Providers>

@@ -7,6 +7,7 @@ import type { DevRuntime } from '../../local/dev.ts';
 import { post, readLake, removeDir, sendTransactions, startTestRuntime, tempDir, waitFor } from '../integration/helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PASSWORD = 'e2e-console-password';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,6 +45,8 @@ describe('console in Chromium against tributary dev', () => {
     dir = tempDir('e2e-sql');
     // A tiny guard limit, so an unfiltered scan of the test data is refused in the browser.
     process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB = '0.001';
+    // With a password set, the local console requires sign-in like the deployed one.
+    process.env.TRIBUTARY_CONSOLE_PASSWORD = PASSWORD;
     rt = await startTestRuntime(dir, { console: true, ports: { api: 0, kinesis: 0, s3: 0, console: await freePort() } });
     await sendTransactions(rt, 600, 5);
     // Known validation failures for the schemas page: three bad genders, two amounts that are not numbers.
@@ -54,18 +57,48 @@ describe('console in Chromium against tributary dev', () => {
     rows = (await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 600)).rows;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    // next dev compiles the page on the first request.
+    // next dev compiles the page on the first request. Signing in returns to the page asked for.
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.getByLabel('Console password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${rt.consoleUrl}/sql`, { timeout: 150_000 });
+    await page.waitForLoadState('networkidle');
     // ...and each route handler on its first call: compile them now, not inside a test's time.
-    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards']) await fetch(`${rt.consoleUrl}${route}`);
+    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards']) await page.request.get(`${rt.consoleUrl}${route}`);
   }, 300_000);
 
   afterAll(async () => {
     delete process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB;
+    delete process.env.TRIBUTARY_CONSOLE_PASSWORD;
     await browser?.close();
     await rt?.stop();
     removeDir(dir);
   });
+
+  it('requires sign-in for every page and route, refuses a wrong password and signs out', async () => {
+    const anon = await browser.newContext();
+    try {
+      const p = await anon.newPage();
+      await p.goto(`${rt.consoleUrl}/schemas?x=1`, { waitUntil: 'networkidle', timeout: 150_000 });
+      expect(p.url()).toBe(`${rt.consoleUrl}/login?next=%2Fschemas%3Fx%3D1`);
+      const api = await p.request.get(`${rt.consoleUrl}/api/catalog`);
+      expect(api.status()).toBe(401);
+      expect(await api.json()).toEqual({ error: 'Sign in first: POST /api/login with the console password.', code: 'unauthenticated' });
+      await p.getByLabel('Console password').fill('not-the-password');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => p.getByRole('alert').textContent(), { timeout: 60_000 }).toBe('Wrong password.');
+      const login = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: PASSWORD } });
+      expect(await login.json()).toEqual({ role: 'operator' });
+      expect((await p.request.get(`${rt.consoleUrl}/api/catalog`)).status()).toBe(200);
+      await p.goto(`${rt.consoleUrl}/schemas`, { waitUntil: 'networkidle' });
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.waitForURL(`${rt.consoleUrl}/login`);
+      expect((await p.request.get(`${rt.consoleUrl}/api/catalog`)).status()).toBe(401);
+    } finally {
+      await anon.close();
+    }
+  }, 240_000);
 
   it('runs SQL from the editor and shows rows, status, bytes and cost, a chart and a CSV download', async () => {
     await replaceSql(page, "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY category ORDER BY category");
