@@ -54,7 +54,7 @@ export async function readLake(config: TributaryConfig): Promise<LakeContents> {
 }
 
 /** Polls until `check` returns true, or fails with the last state after `timeoutMs`. */
-export async function waitFor<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 60_000, everyMs = 500): Promise<T> {
+export async function waitFor<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 120_000, everyMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();

@@ -59,10 +59,10 @@ describe('query layer on DuckDB over the running local pipeline', () => {
       await produce(events.map((e, index) => ({ text: e.raw ?? JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type });
     }
     const valid = Object.values(COUNTS).reduce((a, n) => a + n - Math.round(n * INVALID), 0);
-    lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= valid, 60_000);
+    lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= valid, 150_000);
     expect(lake.rows.length).toBe(valid);
     svc = queryService(rt.config, { maxUnfilteredScanBytes: 1000 });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await svc?.deps.engine.close();
