@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config.ts';
 import type { Cell, ResultColumn } from '../lib/query/engine.ts';
-import { adhocParams, resolveParams } from '../lib/query/params.ts';
-import { loadSavedQueries, savedQuery, savedSql } from '../lib/query/saved.ts';
+import { adhocParams } from '../lib/query/params.ts';
+import { loadSavedQueries, savedQuery, savedRequest } from '../lib/query/saved.ts';
 import type { QueryInfo, QueryRequest, QueryService } from '../lib/query/service.ts';
 import { formatBytes } from '../lib/util/format.ts';
 import { toCsv } from '../lib/query/csv.ts';
@@ -166,14 +166,14 @@ export async function queriesCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     const svc = service(values);
-    let params;
+    let request;
     try {
-      params = resolveParams(q.params, rawParams(values));
+      request = savedRequest(q, rawParams(values), svc.engine);
     } catch (err) {
       await svc.deps.engine.close();
       throw err instanceof QueryRefusedError ? new UsageError(err.message) : err;
     }
-    return runAndPrint(svc, { sql: savedSql(q, svc.engine), params, saved: q.name, allowFullScan: !!values['allow-full-scan'], by: process.env.USER ?? 'cli' }, values, io);
+    return runAndPrint(svc, { ...request, allowFullScan: !!values['allow-full-scan'], by: process.env.USER ?? 'cli' }, values, io);
   }
   throw new UsageError('Use `tributary queries list`, `tributary queries show <name>` or `tributary queries run <name> [--param k=v]`.');
 }

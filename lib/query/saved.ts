@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoDir } from '../registry/registry.ts';
 import type { QueryEngine } from './engine.ts';
-import type { ParamDef } from './params.ts';
+import { resolveParams, type BoundValue, type ParamDef } from './params.ts';
 import { QueryError } from './sql.ts';
 
 /**
@@ -62,4 +62,13 @@ export function savedQuery(name: string, all = loadSavedQueries()): SavedQuery {
 /** The SQL of a saved query for an engine: its own variant, else the shared text. */
 export function savedSql(q: SavedQuery, engine: QueryEngine['name']): string {
   return q.sql[engine] ?? q.sql.shared!;
+}
+
+/**
+ * What running a saved query by name needs — its SQL for the engine, its parameters checked and typed (defaults filled
+ * in), its name for the history — from raw parameter text (CLI flags, a form, a URL). Throws QueryRefusedError on a bad
+ * parameter.
+ */
+export function savedRequest(q: SavedQuery, raw: Record<string, string>, engine: QueryEngine['name']): { sql: string; params: Record<string, BoundValue>; saved: string } {
+  return { sql: savedSql(q, engine), params: resolveParams(q.params, raw), saved: q.name };
 }

@@ -1,5 +1,5 @@
-import { adhocParams, resolveParams } from '../../../lib/query/params.ts';
-import { savedQuery, savedSql } from '../../../lib/query/saved.ts';
+import { adhocParams } from '../../../lib/query/params.ts';
+import { savedQuery, savedRequest } from '../../../lib/query/saved.ts';
 import { QueryRefusedError } from '../../../lib/query/sql.ts';
 import { sharedQueryService } from '../../../lib/runtime.ts';
 import { errorResponse } from '../_lib/json.ts';
@@ -30,8 +30,7 @@ export async function POST(req: Request): Promise<Response> {
     const svc = sharedQueryService();
     const raw = Object.fromEntries(Object.entries(body.params ?? {}).map(([k, v]) => [k, String(v)]));
     if (body.saved) {
-      const q = savedQuery(body.saved);
-      const info = await svc.start({ sql: savedSql(q, svc.engine), params: resolveParams(q.params, raw), saved: q.name, allowFullScan: !!body.allowFullScan, by: 'console' });
+      const info = await svc.start({ ...savedRequest(savedQuery(body.saved), raw, svc.engine), allowFullScan: !!body.allowFullScan, by: 'console' });
       return Response.json(info, { status: 202 });
     }
     if (typeof body.sql !== 'string') throw new QueryRefusedError('empty_query', 'Send {"sql": "SELECT …"} or {"saved": "<name>", "params": {…}}.');

@@ -1,5 +1,4 @@
-import { resolveParams } from '../../../../lib/query/params.ts';
-import { savedQuery, savedSql } from '../../../../lib/query/saved.ts';
+import { savedQuery, savedRequest } from '../../../../lib/query/saved.ts';
 import { sharedQueryService } from '../../../../lib/runtime.ts';
 import { errorResponse } from '../../_lib/json.ts';
 
@@ -10,8 +9,7 @@ export async function GET(req: Request): Promise<Response> {
   try {
     const period = new URL(req.url).searchParams.get('period') ?? undefined;
     const svc = sharedQueryService();
-    const q = savedQuery('failures_by_field');
-    const { info, columns, rows } = await svc.run({ sql: savedSql(q, svc.engine), params: resolveParams(q.params, period ? { period } : {}), saved: q.name, by: 'console' });
+    const { info, columns, rows } = await svc.run({ ...savedRequest(savedQuery('failures_by_field'), period ? { period } : {}, svc.engine), by: 'console' });
     return Response.json({ query: info, rows: rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]]))) });
   } catch (err) {
     return errorResponse(err);
