@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { authConfig, SESSION_COOKIE, verifySession } from './lib/console/auth.ts';
+import { authConfig, SESSION_COOKIE, sessionUser } from './lib/console/auth.ts';
 
 /**
  * Sign-in gate for every page and route of the console: pages without a valid session go to /login, API routes answer
@@ -8,10 +8,12 @@ import { authConfig, SESSION_COOKIE, verifySession } from './lib/console/auth.ts
 export async function proxy(req: NextRequest): Promise<NextResponse> {
   const cfg = authConfig();
   if (!cfg.required) return NextResponse.next();
-  const role = await verifySession(req.cookies.get(SESSION_COOKIE)?.value, cfg);
-  if (role) {
+  const user = await sessionUser(req.cookies.get(SESSION_COOKIE)?.value, cfg);
+  if (user) {
+    // Set (not appended) so a client cannot smuggle its own role or name past the gate.
     const headers = new Headers(req.headers);
-    headers.set('x-tributary-role', role);
+    headers.set('x-tributary-role', user.role);
+    headers.set('x-tributary-user', encodeURIComponent(user.name));
     return NextResponse.next({ request: { headers } });
   }
   if (req.nextUrl.pathname.startsWith('/api/')) {

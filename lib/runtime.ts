@@ -9,6 +9,8 @@ import { loadConfig, type TributaryConfig } from './config.ts';
 import type { IngestApiDeps } from './ingest/api.ts';
 import type { LakeWriterDeps } from './lake/writer.ts';
 import { defaultRegistry } from './registry/registry.ts';
+import { QuarantineIndex } from './quarantine/store.ts';
+import { QuarantineService } from './quarantine/service.ts';
 import type { CompactDeps } from './lake/compact.ts';
 
 /**
@@ -62,4 +64,26 @@ export function sharedQueryService(): QueryService {
     g[SHARED] = queryService(loadConfig(), mb === undefined ? {} : { maxUnfilteredScanBytes: mb * 1024 * 1024 });
   }
   return g[SHARED];
+}
+
+/** The quarantine service of a configuration (browse, re-drive, discard, export, audit). */
+export function quarantineService(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): QuarantineService {
+  const { kinesis, s3 } = awsClients(config);
+  const exportSetting = (env.TRIBUTARY_CONSOLE_EXPORT ?? 'on').trim().toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(exportSetting)) throw new ConfigError(`TRIBUTARY_CONSOLE_EXPORT=${JSON.stringify(env.TRIBUTARY_CONSOLE_EXPORT)}: use on or off.`);
+  const rawRate = env.TRIBUTARY_REDRIVE_RATE;
+  const rate = rawRate === undefined || rawRate === '' ? undefined : Number(rawRate);
+  if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1)) throw new ConfigError(`TRIBUTARY_REDRIVE_RATE=${JSON.stringify(rawRate)} is not a whole number of records per second ≥ 1.`);
+  return new QuarantineService(
+    { registry: defaultRegistry(), kinesis, s3, streamName: config.streamName, bucket: config.buckets.quarantine, index: new QuarantineIndex(s3, config.buckets.quarantine) },
+    { exportEnabled: !['off', 'false', '0'].includes(exportSetting), ...(rate !== undefined ? { defaultRate: rate } : {}) },
+  );
+}
+
+const SHARED_QUARANTINE = Symbol.for('tributary.quarantineService');
+
+/** The console's quarantine service: one per process (its index and running jobs survive Next's module reloads). */
+export function sharedQuarantineService(): QuarantineService {
+  const g = globalThis as { [SHARED_QUARANTINE]?: QuarantineService };
+  return (g[SHARED_QUARANTINE] ??= quarantineService());
 }

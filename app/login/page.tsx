@@ -10,6 +10,9 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       <form method="post" action="/api/login">
         <input type="hidden" name="next" value={safeNext(next)} />
         <label>
+          Your name <input type="text" name="name" autoComplete="username" maxLength={64} placeholder="for the audit log (optional)" />
+        </label>
+        <label>
           Console password <input type="password" name="password" autoComplete="current-password" required autoFocus />
         </label>
         <button type="submit">Sign in</button>

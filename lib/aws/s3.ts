@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** Reads a JSON object, or returns null when there is no such key (any other failure throws). */
 export async function getJsonOrNull<T>(s3: S3Client, bucket: string, key: string): Promise<T | null> {
@@ -19,4 +19,19 @@ export async function deleteKeys(s3: S3Client, bucket: string, keys: string[]): 
     for (const e of res.Errors ?? []) failed.push({ key: e.Key ?? '?', message: e.Message ?? e.Code ?? 'unknown error' });
   }
   return failed;
+}
+
+const EPOCH_END = 9_999_999_999_999;
+
+/**
+ * A key under `prefix` that lists newest first (S3 lists keys in ascending order): the time inverted against a far
+ * epoch end, zero-padded, then an id that keeps keys of the same millisecond apart.
+ */
+export function newestFirstKey(prefix: string, isoTime: string, id: string): string {
+  return `${prefix}${String(EPOCH_END - Date.parse(isoTime)).padStart(13, '0')}-${id}.json`;
+}
+
+/** Writes a value as a JSON object. */
+export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
 }

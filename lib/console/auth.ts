@@ -40,15 +40,32 @@ async function key(cfg: AuthConfig): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
-/** A signed session token for a role, valid for {@link SESSION_MS}. */
-export async function signSession(role: Role, cfg: AuthConfig, now = Date.now()): Promise<string> {
-  const payload = b64url(enc.encode(JSON.stringify({ r: role, e: now + SESSION_MS })));
+/** Who a session belongs to: the role, and the name given at sign-in (for the audit log). */
+export interface SessionUser {
+  role: Role;
+  name: string;
+}
+
+/** Cleans the name given at sign-in: printable, trimmed, at most 64 characters; the role when none was given. */
+export function userName(raw: unknown, role: Role): string {
+  const name = typeof raw === 'string' ? raw.replace(/[^\p{L}\p{N} ._@-]/gu, '').trim().slice(0, 64) : '';
+  return name || role;
+}
+
+/** A signed session token for a role (and the user's name), valid for {@link SESSION_MS}. */
+export async function signSession(role: Role, cfg: AuthConfig, now = Date.now(), name?: string): Promise<string> {
+  const payload = b64url(enc.encode(JSON.stringify({ r: role, e: now + SESSION_MS, n: userName(name, role) })));
   const sig = await crypto.subtle.sign('HMAC', await key(cfg), enc.encode(payload));
   return `${payload}.${b64url(sig)}`;
 }
 
 /** The role of a valid, unexpired session token, else null. */
 export async function verifySession(token: string | undefined, cfg: AuthConfig, now = Date.now()): Promise<Role | null> {
+  return (await sessionUser(token, cfg, now))?.role ?? null;
+}
+
+/** The user of a valid, unexpired session token, else null. */
+export async function sessionUser(token: string | undefined, cfg: AuthConfig, now = Date.now()): Promise<SessionUser | null> {
   if (!token) return null;
   const [payload, sig, extra] = token.split('.');
   if (!payload || !sig || extra !== undefined) return null;
@@ -60,8 +77,8 @@ export async function verifySession(token: string | undefined, cfg: AuthConfig, 
   }
   if (!ok) return null;
   try {
-    const { r, e } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { r: Role; e: number };
-    return (r === 'operator' || r === 'viewer') && typeof e === 'number' && e > now ? r : null;
+    const { r, e, n } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { r: Role; e: number; n?: string };
+    return (r === 'operator' || r === 'viewer') && typeof e === 'number' && e > now ? { role: r, name: userName(n, r) } : null;
   } catch {
     return null;
   }

@@ -1,9 +1,9 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { buildEnvelope, eventIdOf, serializeEnvelope, type EnvelopeSource } from '../envelope.ts';
+import { buildEnvelope, eventIdOf, serializeEnvelope, type EnvelopeSource, type RedriveInfo } from '../envelope.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { quarantineObjects, quarantineRecord, type QuarantineReason, type QuarantineRecord } from '../quarantine/record.ts';
+import { quarantineObjects, quarantineRecord, type QuarantineObject, type QuarantineReason, type QuarantineRecord } from '../quarantine/record.ts';
 import { COERCE_UNSAFE_NUMBER } from '../registry/coerce.ts';
 import { parseJsonLossless } from '../registry/json.ts';
 import { toFieldErrors, type EventType, type FieldError, type Registry, type SchemaVersion } from '../registry/registry.ts';
@@ -27,6 +27,9 @@ export interface IngestRequest {
   /** Schema version to validate against; the type's latest when absent. */
   version?: number;
   source?: EnvelopeSource;
+  /** A re-drive keeps the event's original id and records the job in the envelope's `redrive` block. */
+  id?: string;
+  redrive?: RedriveInfo;
 }
 
 export type EventStatus = 'accepted' | 'rejected' | 'failed';
@@ -61,19 +64,19 @@ function rejectionId(type: EventType | undefined, value: unknown): string {
   return (type && value !== undefined && eventIdOf(type, value)) || newId();
 }
 
-/** Writes quarantine records for one request (one object per reason) and returns how many were written. */
+/** Writes quarantine records (one object per day and reason) and returns the objects written. */
 export async function writeQuarantine(
   s3: S3Client,
   bucket: string,
   records: QuarantineRecord[],
   stage: QuarantineRecord['stage'],
   unique: string,
-): Promise<void> {
+): Promise<QuarantineObject[]> {
+  const objects = quarantineObjects(records, stage, unique);
   await Promise.all(
-    quarantineObjects(records, stage, unique).map((o) =>
-      s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' })),
-    ),
+    objects.map((o) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }))),
   );
+  return objects;
 }
 
 /**
@@ -154,7 +157,7 @@ export function prepareEvents(registry: Registry, req: IngestRequest, receivedAt
       rejections.push({ index: item.index, id: rejectionId(type, item.value), reason: checked.reason, errors: checked.errors, raw: '' });
       continue;
     }
-    const built = buildEnvelope({ type, v: sv.v, data: checked.value, receivedAt, source });
+    const built = buildEnvelope({ type, v: sv.v, data: checked.value, receivedAt, source, id: req.id, redrive: req.redrive });
     if (!built.ok) {
       rejections.push({ index: item.index, id: rejectionId(type, checked.value), reason: 'schema_violation', errors: built.errors, raw: '' });
       continue;

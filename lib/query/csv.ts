@@ -1,6 +1,7 @@
 import type { Cell, ResultColumn } from './engine.ts';
 
-function csvField(v: Cell): string {
+/** One CSV field: quoted when it holds a quote, comma, line break or edge spaces; nested values as JSON text. */
+export function csvField(v: Cell): string {
   if (v === null) return '';
   const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
   return /[",\r\n]/.test(s) || s.startsWith(' ') || s.endsWith(' ') ? `"${s.replace(/"/g, '""')}"` : s;

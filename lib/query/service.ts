@@ -3,6 +3,7 @@ import type { Catalog, TableDef } from '../catalog/catalog.ts';
 import { partitionValuesOf } from '../catalog/catalog.ts';
 import { errorMessage } from '../errors.ts';
 import { listAll } from '../status.ts';
+import { newestFirstKey, putJson } from '../aws/s3.ts';
 import { isFinal, type Cell, type EngineStatus, type QueryEngine, type QueryState, type ResultColumn, type ResultPage } from './engine.ts';
 import { bindPlaceholders, type BoundValue } from './params.ts';
 import { toCsv } from './csv.ts';
@@ -83,8 +84,6 @@ export interface TableSize {
 
 const HISTORY_PREFIX = 'history/';
 const RESULTS_PREFIX = 'query-results/';
-/** History keys sort newest first: the time is stored as its distance to a far-future instant. */
-const HISTORY_EPOCH_END = 9_999_999_999_999;
 const SIZE_CACHE_MS = 30_000;
 
 /**
@@ -278,8 +277,7 @@ export class QueryService {
         await this.deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: info.resultKey, Body: toCsv(columns, rows), ContentType: 'text/csv' }));
       }
     }
-    const inverted = String(HISTORY_EPOCH_END - Date.parse(info.submittedAt)).padStart(13, '0');
-    await this.deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${HISTORY_PREFIX}${inverted}-${info.id}.json`, Body: JSON.stringify(info), ContentType: 'application/json' }));
+    await putJson(this.deps.s3, bucket, newestFirstKey(HISTORY_PREFIX, info.submittedAt, info.id), info);
   }
 
   #now(): Date {

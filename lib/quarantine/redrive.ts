@@ -1,0 +1,238 @@
+import { gzipSync } from 'node:zlib';
+import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { RedriveInfo } from '../envelope.ts';
+import { errorMessage, TributaryError } from '../errors.ts';
+import { prepareEvents, writeQuarantine } from '../ingest/ingest.ts';
+import { parseJson } from '../registry/json.ts';
+import type { FieldError, Registry } from '../registry/registry.ts';
+import { putRecordsReliably, type PutEntry, type PutOptions } from '../stream/put-records.ts';
+import { QuarantineRequestError } from './errors.ts';
+import { decodePayload, quarantineRecord, type QuarantineReason, type QuarantineRecord } from './record.ts';
+import { QUARANTINE_PREFIX, qidOf, type LedgerEntry, type QuarantineEntry, type QuarantineIndex } from './store.ts';
+
+/** What re-driving needs: the registry to re-validate, the stream to put on, the quarantine bucket and its index. */
+export interface QuarantineDeps {
+  registry: Registry;
+  kinesis: KinesisClient;
+  s3: S3Client;
+  streamName: string;
+  bucket: string;
+  index: QuarantineIndex;
+  putOptions?: PutOptions;
+  now?: () => Date;
+}
+
+/** The event inside a quarantined record, as a re-drive sees it. */
+export interface RedriveSource {
+  /** The event type; absent when the record never had one (an unknown or missing type). */
+  type?: string;
+  /** The event's JSON text (what the fix editor edits). */
+  event: string;
+  id: string;
+  receivedAt: string;
+  /** The schema version it failed (or was written with). */
+  v?: number;
+}
+
+/**
+ * The event a quarantined record holds. Records from stream consumers (`lake-writer`, `oltp-sink`) hold what was on
+ * the stream: when that is an envelope, even a broken one (a producer writing to the stream directly with a missing
+ * `v` or a bad time), the event is its `data` and its id, type and received time are kept. Records from `ingest`,
+ * `redrive` and `import` hold the event as the producer sent it.
+ */
+export function redriveSource(rec: QuarantineRecord): RedriveSource {
+  const text = decodePayload(rec).toString('utf8');
+  if (rec.stage === 'lake-writer' || rec.stage === 'oltp-sink') {
+    let env: Record<string, unknown> | undefined;
+    try {
+      const v = parseJson(text);
+      if (v && typeof v === 'object' && !Array.isArray(v)) env = v as Record<string, unknown>;
+    } catch {
+      // Not JSON (that may be why it was quarantined): the payload is all there is to fix.
+    }
+    if (env && typeof env.type === 'string' && 'data' in env) {
+      const str = (k: string, fallback: string) => (typeof env[k] === 'string' && env[k] !== '' ? (env[k] as string) : fallback);
+      const receivedAt = str('received_at', rec.received_at);
+      return {
+        type: env.type,
+        event: JSON.stringify(env.data),
+        id: str('id', rec.id),
+        receivedAt: Number.isNaN(Date.parse(receivedAt)) ? rec.received_at : new Date(Date.parse(receivedAt)).toISOString(),
+        ...(typeof env.v === 'number' ? { v: env.v } : {}),
+      };
+    }
+  }
+  return { ...(rec.type !== undefined ? { type: rec.type } : {}), event: text, id: rec.id, receivedAt: rec.received_at, ...(rec.v !== undefined ? { v: rec.v } : {}) };
+}
+
+/** An operator's edit of one record: the corrected event text, and optionally the type it should be. */
+export interface RecordFix {
+  event: string;
+  type?: string;
+}
+
+export type PreparedRedrive =
+  | { ok: true; entry: PutEntry; id: string; type: string; v: number }
+  | { ok: false; id: string; type?: string; v?: number; reason: QuarantineReason; errors: FieldError[]; event: string };
+
+/**
+ * Re-validates a quarantined record (or the operator's fix of it) against the type's latest schema and builds the
+ * envelope it goes back on the stream as: the original id and received time, `source: "redrive"` and the `redrive`
+ * block. The same checks as ingest (coercion, lossless big integers, event time, size).
+ */
+export function prepareRedrive(registry: Registry, rec: QuarantineRecord, info: RedriveInfo, fix?: RecordFix): PreparedRedrive {
+  const src = redriveSource(rec);
+  const event = fix?.event ?? src.event;
+  const type = fix?.type ?? src.type;
+  const fail = (reason: QuarantineReason, errors: FieldError[], v?: number): PreparedRedrive => ({ ok: false, id: src.id, ...(type ? { type } : {}), ...(v !== undefined ? { v } : {}), reason, errors, event });
+  if (!type || !registry.has(type)) {
+    const message = type ? `type ${JSON.stringify(type)} is not registered (${registry.names().join(', ')}); choose one` : `the record has no event type; choose one of ${registry.names().join(', ')}`;
+    return fail('unknown_type', [{ path: '/', keyword: 'type', message }]);
+  }
+  const v = registry.version(type).v;
+  let prepared;
+  try {
+    prepared = prepareEvents(registry, { type, body: event, contentType: 'application/json', source: 'redrive', id: src.id, redrive: info }, src.receivedAt);
+  } catch (err) {
+    const code = err instanceof TributaryError ? err.code : 'processing_error';
+    return fail(code === 'payload_too_large' ? 'too_large' : 'malformed_json', [{ path: '/', keyword: 'json', message: errorMessage(err) }], v);
+  }
+  if (prepared.parsed.items.length !== 1) {
+    return fail('schema_violation', [{ path: '/', keyword: 'type', message: `holds ${prepared.parsed.items.length} events; a re-drive puts back one event, so edit it down to one JSON object` }], v);
+  }
+  const rejected = prepared.rejections[0];
+  if (rejected) return fail(rejected.reason, rejected.errors, v);
+  return { ok: true, entry: prepared.entries[0]!, id: prepared.entryIds[0]!, type, v };
+}
+
+/** Result of checking a fix without re-driving it (the editor's live validation). */
+export interface FixCheck {
+  valid: boolean;
+  type?: string;
+  v?: number;
+  errors: FieldError[];
+}
+
+/** Validates an edited event the way a re-drive would, without putting it anywhere. */
+export function checkFix(registry: Registry, rec: QuarantineRecord, fix: RecordFix): FixCheck {
+  const p = prepareRedrive(registry, rec, { job: 'check', at: new Date(0).toISOString(), by: 'check', attempt: rec.attempts }, fix);
+  return p.ok ? { valid: true, type: p.type, v: p.v, errors: [] } : { valid: false, ...(p.type ? { type: p.type } : {}), ...(p.v !== undefined ? { v: p.v } : {}), errors: p.errors };
+}
+
+/** Writes one ledger object and applies it to the index at once, so this process sees the change immediately. */
+export async function writeLedger(s3: S3Client, index: QuarantineIndex, name: string, lines: LedgerEntry[], at: string): Promise<string> {
+  const key = `${QUARANTINE_PREFIX.ledger}dt=${at.slice(0, 10)}/${name}.jsonl.gz`;
+  const body = gzipSync(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  // The ledger is what makes a record "redriven": retry before giving up, the records are already back on the stream.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: index.bucket, Key: key, Body: body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }));
+      break;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+  index.applyLedger(key, lines);
+  return key;
+}
+
+/** Per-chunk counts of a re-drive. */
+export interface ChunkCounts {
+  accepted: number;
+  failed: number;
+  skipped: number;
+  errors: number;
+}
+
+/**
+ * Re-drives one chunk (≤ 500 records) of a job: records that are no longer open are skipped (a record is re-driven at
+ * most once), valid ones go back on the stream, ones that fail again are quarantined anew (stage `redrive`) and the
+ * outcome of each is written to the ledger. Deterministic object names per (job, chunk) make a retried chunk overwrite
+ * its own objects.
+ */
+export async function redriveChunk(
+  deps: QuarantineDeps,
+  job: { id: string; by: string; fixes?: Map<string, RecordFix> },
+  chunkNo: number,
+  qids: string[],
+): Promise<{ counts: ChunkCounts; lines: LedgerEntry[] }> {
+  const at = (deps.now?.() ?? new Date()).toISOString();
+  const lines: LedgerEntry[] = [];
+  const base = { job: job.id, action: 'redrive' as const, at, by: job.by };
+  const puts: { e: QuarantineEntry; p: Extract<PreparedRedrive, { ok: true }> }[] = [];
+  const again: { e: QuarantineEntry; record: QuarantineRecord; p: Extract<PreparedRedrive, { ok: false }> }[] = [];
+  for (const qid of qids) {
+    if (!deps.index.has(qid)) {
+      lines.push({ ...base, qid, id: '', outcome: 'skipped', errors: [{ path: '/', keyword: 'missing', message: 'no longer in the quarantine bucket' }] });
+      continue;
+    }
+    const e = deps.index.get(qid);
+    if (e.status !== 'open') {
+      lines.push({ ...base, qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'status', message: `already ${e.status}${e.last ? ` by job ${e.last.job}` : ''}` }] });
+      continue;
+    }
+    const p = prepareRedrive(deps.registry, e.record, { job: job.id, at, by: job.by, attempt: e.record.attempts }, job.fixes?.get(qid));
+    if (p.ok) {
+      puts.push({ e, p });
+    } else {
+      const record = quarantineRecord({
+        id: p.id,
+        stage: 'redrive',
+        reason: p.reason,
+        errors: p.errors,
+        ...(p.type ? { type: p.type } : {}),
+        ...(p.v !== undefined ? { v: p.v } : {}),
+        receivedAt: e.record.received_at,
+        quarantinedAt: at,
+        payload: p.event,
+        attempts: e.record.attempts + 1,
+        source: 'redrive',
+      });
+      again.push({ e, record, p });
+    }
+  }
+
+  const outcomes = puts.length ? await putRecordsReliably(deps.kinesis, deps.streamName, puts.map((x) => x.p.entry), deps.putOptions) : [];
+  const counts: ChunkCounts = { accepted: 0, failed: 0, skipped: lines.length, errors: 0 };
+  outcomes.forEach((o, i) => {
+    const { e } = puts[i]!;
+    if (o.ok) {
+      counts.accepted++;
+      lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'accepted', shard_id: o.shardId, sequence_number: o.sequenceNumber });
+    } else {
+      counts.errors++;
+      lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'error', errors: [{ path: '/', keyword: 'stream', message: `the stream did not accept it after ${o.attempts} attempts: ${o.errorMessage}` }] });
+    }
+  });
+
+  if (again.length) {
+    const unique = `${job.id}-${String(chunkNo).padStart(6, '0')}`;
+    // The new records land before the ledger says "failed", so a crash in between leaves the original open, not lost.
+    const byRecord = new Map(again.map((a) => [a.record, a]));
+    for (const o of await writeQuarantine(deps.s3, deps.bucket, again.map((a) => a.record), 'redrive', unique)) {
+      const entries = deps.index.addObject(o.key, o.records);
+      o.records.forEach((r, line) => {
+        const a = byRecord.get(r)!;
+        counts.failed++;
+        lines.push({ ...base, qid: a.e.qid, id: a.e.record.id, outcome: 'failed', reason: r.reason, errors: r.errors, new_qid: entries[line]?.qid ?? qidOf(o.key, line) });
+      });
+    }
+  }
+  await writeLedger(deps.s3, deps.index, `${job.id}-${String(chunkNo).padStart(6, '0')}`, lines, at);
+  return { counts, lines };
+}
+
+/** Kinesis accepts up to 1,000 records per second per open shard; a re-drive never asks for more. */
+export async function streamRecordLimit(kinesis: KinesisClient, streamName: string): Promise<number> {
+  let open = 0;
+  let token: string | undefined;
+  do {
+    const res = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
+    open += (res.Shards ?? []).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber).length;
+    token = res.NextToken;
+  } while (token);
+  if (!open) throw new QuarantineRequestError(`Stream ${streamName} has no open shards; nothing can be re-driven until it has.`);
+  return open * 1000;
+}

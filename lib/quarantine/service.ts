@@ -1,0 +1,366 @@
+import { getJsonOrNull, putJson } from '../aws/s3.ts';
+import { errorMessage } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { csvField } from '../query/csv.ts';
+import { listAll } from '../status.ts';
+import { mapLimit } from '../util/concurrency.ts';
+import { listAudit, writeAudit, type AuditEntry } from './audit.ts';
+import { QuarantineForbiddenError, QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
+import { checkFix, redriveChunk, redriveSource, streamRecordLimit, writeLedger, type FixCheck, type QuarantineDeps, type RecordFix, type RedriveSource } from './redrive.ts';
+import { filterParams, QUARANTINE_PREFIX, type LedgerEntry, type QuarantineCounts, type QuarantineEntry, type QuarantineFilter, type QuarantinePage } from './store.ts';
+
+/** Who is acting: a name for the audit log and the console role that decides what they may do. */
+export interface Actor {
+  by: string;
+  role: 'viewer' | 'operator';
+}
+
+export type JobStatus = 'running' | 'succeeded' | 'cancelled' | 'failed' | 'interrupted';
+
+/** A re-drive job's progress, persisted at `jobs/<id>.json` in the quarantine bucket while it runs. */
+export interface JobState {
+  id: string;
+  kind: 'redrive';
+  by: string;
+  selection: AuditEntry['selection'];
+  filter?: Record<string, string>;
+  status: JobStatus;
+  total: number;
+  processed: number;
+  accepted: number;
+  failed: number;
+  skipped: number;
+  errors: number;
+  /** Records per second the job keeps to. */
+  rate: number;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+export interface RedriveRequest {
+  /** The records to re-drive; or, with `filter`, every record matching it (snapshot at start). */
+  qids?: string[];
+  filter?: QuarantineFilter;
+  /** Edited events by qid (the fix editor). */
+  fixes?: Record<string, RecordFix>;
+  /** Records per second; default 500, never above 1,000 per open shard. */
+  rate?: number;
+}
+
+export interface QuarantineOptions {
+  defaultRate?: number;
+  /** Export can be switched off (TRIBUTARY_CONSOLE_EXPORT=off). */
+  exportEnabled?: boolean;
+  /** How stale the index may be before a request re-lists the bucket. */
+  maxStaleMs?: number;
+}
+
+export type ExportFormat = 'jsonl' | 'csv';
+
+const CSV_COLUMNS = ['qid', 'status', 'id', 'stage', 'reason', 'type', 'v', 'received_at', 'quarantined_at', 'attempts', 'source', 'errors', 'payload_encoding', 'payload'] as const;
+const TICK_MS = 250;
+/** A job whose file says running but has not been updated for this long died with its process. */
+const STALE_JOB_MS = 30_000;
+
+interface RunningJob {
+  state: JobState;
+  qids: string[];
+  fixes: Map<string, RecordFix>;
+  cancelled: boolean;
+  done: Promise<JobState>;
+  wake?: () => void;
+}
+
+function requireOperator(actor: Actor, what: string): void {
+  if (actor.role !== 'operator') throw new QuarantineForbiddenError('forbidden', `${what} needs the operator role; sign in with the operator password.`);
+}
+
+/**
+ * The quarantine as operators use it: browse with server-side filters, inspect, check a fix, re-drive (rate-limited
+ * jobs with progress, cancel and per-record outcomes), discard with a reason, export every match, and the audit log.
+ * Everything it records lives in the quarantine bucket, so cloud and local behave alike.
+ */
+export class QuarantineService {
+  readonly deps: QuarantineDeps;
+  readonly #opts: Required<QuarantineOptions>;
+  readonly #jobs = new Map<string, RunningJob>();
+
+  constructor(deps: QuarantineDeps, opts: QuarantineOptions = {}) {
+    this.deps = deps;
+    this.#opts = { defaultRate: opts.defaultRate ?? 500, exportEnabled: opts.exportEnabled ?? true, maxStaleMs: opts.maxStaleMs ?? 2000 };
+  }
+
+  get exportEnabled(): boolean {
+    return this.#opts.exportEnabled;
+  }
+
+  #now(): string {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  /** Newest-first page of records matching a filter (default: open ones). */
+  async list(filter: QuarantineFilter, page: { offset?: number; limit?: number } = {}): Promise<QuarantinePage> {
+    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    return this.deps.index.list(filter, page);
+  }
+
+  /** Records per status and the open backlog per type, stage and reason. */
+  async counts(): Promise<QuarantineCounts> {
+    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    return this.deps.index.counts();
+  }
+
+  /** One record with the event a re-drive would send, its schema and its ledger history. */
+  async detail(qid: string): Promise<{ entry: QuarantineEntry; source: RedriveSource; schema?: unknown; latestVersion?: number }> {
+    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    const entry = this.deps.index.get(qid);
+    const source = redriveSource(entry.record);
+    const { registry } = this.deps;
+    if (!source.type || !registry.has(source.type)) return { entry, source };
+    const failed = source.v !== undefined ? registry.get(source.type).versions.get(source.v) : undefined;
+    const latest = registry.version(source.type);
+    return { entry, source, schema: (failed ?? latest).schema, latestVersion: latest.v };
+  }
+
+  /** Validates an edited event the way a re-drive would (the editor's live check). */
+  async check(qid: string, fix: RecordFix): Promise<FixCheck> {
+    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    return checkFix(this.deps.registry, this.deps.index.get(qid).record, fix);
+  }
+
+  #selection(req: { qids?: string[]; filter?: QuarantineFilter }): { qids: string[]; selection: AuditEntry['selection']; filter?: Record<string, string> } {
+    if (req.qids && req.filter) throw new QuarantineRequestError('Give either record ids ("qids") or a filter, not both.');
+    if (req.qids) {
+      // At most once per job: a record listed twice is re-driven once.
+      const qids = [...new Set(req.qids)];
+      if (!qids.length) throw new QuarantineRequestError('No records selected.');
+      for (const q of qids) this.deps.index.get(q);
+      return { qids, selection: qids.length === 1 ? 'one' : 'selected' };
+    }
+    if (!req.filter) throw new QuarantineRequestError('Give record ids ("qids") or a filter.');
+    const filter = { ...req.filter, status: 'open' as const };
+    return { qids: [...this.deps.index.matching(filter)].map((e) => e.qid), selection: 'filter', filter: filterParams(filter) };
+  }
+
+  /** Starts a re-drive job and returns its first state; the job runs on in this process. */
+  async startRedrive(req: RedriveRequest, actor: Actor): Promise<JobState> {
+    requireOperator(actor, 'Re-driving');
+    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    const { qids, selection, filter } = this.#selection(req);
+    if (!qids.length) throw new QuarantineRequestError('No open records match this filter; nothing to re-drive.');
+    const asked = req.rate ?? this.#opts.defaultRate;
+    if (!Number.isFinite(asked) || asked < 1) throw new QuarantineRequestError(`Rate must be at least 1 record per second; got ${asked}.`);
+    const limit = await streamRecordLimit(this.deps.kinesis, this.deps.streamName);
+    const rate = Math.min(Math.floor(asked), limit);
+    const fixes = new Map(Object.entries(req.fixes ?? {}).filter(([q]) => qids.includes(q)));
+    const now = this.#now();
+    const state: JobState = {
+      id: newId(),
+      kind: 'redrive',
+      by: actor.by,
+      selection,
+      ...(filter ? { filter } : {}),
+      status: 'running',
+      total: qids.length,
+      processed: 0,
+      accepted: 0,
+      failed: 0,
+      skipped: 0,
+      errors: 0,
+      rate,
+      startedAt: now,
+      updatedAt: now,
+      ...(rate < asked ? { message: `Rate capped at ${rate}/s: the stream's open shards accept ${limit} records/s.` } : {}),
+    };
+    const job: RunningJob = { state, qids, fixes, cancelled: false, done: Promise.resolve(state) };
+    this.#jobs.set(state.id, job);
+    await this.#persist(job);
+    job.done = this.#run(job);
+    return { ...state };
+  }
+
+  async #persist(job: RunningJob): Promise<void> {
+    const s = job.state;
+    s.updatedAt = this.#now();
+    await putJson(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${s.id}.json`, s);
+    await writeAudit(this.deps.s3, this.deps.bucket, {
+      id: s.id,
+      at: s.startedAt,
+      by: s.by,
+      role: 'operator',
+      action: 'redrive',
+      selection: s.selection,
+      ...(s.filter ? { filter: s.filter } : {}),
+      requested: s.total,
+      counts: { accepted: s.accepted, failed: s.failed, skipped: s.skipped, errors: s.errors },
+      job: s.id,
+      status: s.status,
+      ...(job.fixes.size ? { note: `${job.fixes.size} edited` } : {}),
+    });
+  }
+
+  async #run(job: RunningJob): Promise<JobState> {
+    const s = job.state;
+    const perTick = Math.max(1, Math.min(500, Math.round((s.rate * TICK_MS) / 1000)));
+    let lastPersist = Date.now();
+    let chunkNo = 0;
+    try {
+      while (s.processed < job.qids.length && !job.cancelled) {
+        const t0 = Date.now();
+        const qids = job.qids.slice(s.processed, s.processed + perTick);
+        const { counts } = await redriveChunk(this.deps, { id: s.id, by: s.by, fixes: job.fixes }, chunkNo++, qids);
+        s.processed += qids.length;
+        s.accepted += counts.accepted;
+        s.failed += counts.failed;
+        s.skipped += counts.skipped;
+        s.errors += counts.errors;
+        if (Date.now() - lastPersist >= 1000) {
+          await this.#persist(job);
+          lastPersist = Date.now();
+        }
+        // n records take at least n / rate seconds, whatever the chunk size.
+        const wait = (qids.length * 1000) / s.rate - (Date.now() - t0);
+        if (wait > 0 && s.processed < job.qids.length) await new Promise<void>((r) => ((job.wake = r), setTimeout(r, wait)));
+      }
+      s.status = job.cancelled ? 'cancelled' : 'succeeded';
+    } catch (err) {
+      s.status = 'failed';
+      s.message = `Stopped after ${s.processed} of ${s.total} records: ${errorMessage(err)}. Records not yet processed stay open; start a new job to continue.`;
+    }
+    s.finishedAt = this.#now();
+    try {
+      await this.#persist(job);
+    } catch {
+      // The ledger already holds every outcome; the job file and audit line are summaries.
+    }
+    return { ...s };
+  }
+
+  /** Asks a running job to stop after its current chunk. */
+  async cancel(id: string, actor: Actor): Promise<JobState> {
+    requireOperator(actor, 'Cancelling a re-drive');
+    const job = this.#jobs.get(id);
+    if (!job) throw new QuarantineNotFoundError(`Running job ${JSON.stringify(id)} (in this console process)`);
+    job.cancelled = true;
+    job.wake?.();
+    return job.done;
+  }
+
+  /** Waits for a job of this process to finish (CLI, tests). */
+  async wait(id: string): Promise<JobState> {
+    const job = this.#jobs.get(id);
+    if (!job) throw new QuarantineNotFoundError(`Running job ${JSON.stringify(id)}`);
+    return job.done;
+  }
+
+  /** A job's state and a page of its per-record outcomes. */
+  async job(id: string, page: { offset?: number; limit?: number } = {}): Promise<{ state: JobState; outcomes: LedgerEntry[]; outcomeTotal: number }> {
+    const running = this.#jobs.get(id);
+    let state = running ? { ...running.state } : await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
+    if (!state) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
+    state = this.#settle(state);
+    if (!running) await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    const all = this.deps.index.outcomesOf(id);
+    const offset = Math.max(0, page.offset ?? 0);
+    const limit = Math.min(500, Math.max(1, page.limit ?? 100));
+    return { state, outcomes: all.slice(offset, offset + limit), outcomeTotal: all.length };
+  }
+
+  #settle(s: JobState): JobState {
+    if (s.status === 'running' && !this.#jobs.has(s.id) && Date.now() - Date.parse(s.updatedAt) > STALE_JOB_MS) {
+      return { ...s, status: 'interrupted', message: 'The process running this job stopped; records not yet processed stay open.' };
+    }
+    return s;
+  }
+
+  /** The newest jobs (this process's and those persisted by others), newest first. */
+  async jobs(limit = 20): Promise<JobState[]> {
+    const keys = (await listAll(this.deps.s3, this.deps.bucket, QUARANTINE_PREFIX.jobs)).map((o) => o.Key!).sort().reverse().slice(0, limit);
+    const stored = await mapLimit(keys, 8, (k) => getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, k));
+    const byId = new Map<string, JobState>();
+    for (const s of stored) if (s) byId.set(s.id, this.#settle(s));
+    for (const j of this.#jobs.values()) byId.set(j.state.id, { ...j.state });
+    return [...byId.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1)).slice(0, limit);
+  }
+
+  /** Marks records discarded (with a reason, for the audit log); records that are not open are left as they are. */
+  async discard(req: { qids?: string[]; filter?: QuarantineFilter; reason: string }, actor: Actor): Promise<{ discarded: number; skipped: number; audit: string }> {
+    requireOperator(actor, 'Discarding');
+    const reason = (req.reason ?? '').trim();
+    if (!reason) throw new QuarantineRequestError('Discarding needs a reason (it goes in the audit log).');
+    if (reason.length > 500) throw new QuarantineRequestError('Keep the discard reason under 500 characters.');
+    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    const { qids, selection, filter } = this.#selection(req);
+    const at = this.#now();
+    const id = newId();
+    const lines: LedgerEntry[] = qids.map((qid) => {
+      const e = this.deps.index.get(qid);
+      return e.status === 'open'
+        ? { qid, id: e.record.id, job: `discard-${id}`, action: 'discard', outcome: 'discarded', at, by: actor.by, reason }
+        : { qid, id: e.record.id, job: `discard-${id}`, action: 'discard', outcome: 'skipped', at, by: actor.by, errors: [{ path: '/', keyword: 'status', message: `already ${e.status}` }] };
+    });
+    const discarded = lines.filter((l) => l.outcome === 'discarded').length;
+    if (lines.length) await writeLedger(this.deps.s3, this.deps.index, `discard-${id}-000000`, lines, at);
+    await writeAudit(this.deps.s3, this.deps.bucket, {
+      id,
+      at,
+      by: actor.by,
+      role: actor.role,
+      action: 'discard',
+      selection,
+      ...(filter ? { filter } : {}),
+      requested: qids.length,
+      counts: { discarded, skipped: lines.length - discarded },
+      note: reason,
+    });
+    return { discarded, skipped: lines.length - discarded, audit: id };
+  }
+
+  /**
+   * Every record matching a filter as JSONL (the stored record plus `qid` and `status`) or CSV, in chunks, so the
+   * caller can stream it; the export is written to the audit log when the last chunk has been produced.
+   */
+  async *export(filter: QuarantineFilter, format: ExportFormat, actor: Actor): AsyncGenerator<string> {
+    if (!this.#opts.exportEnabled) throw new QuarantineForbiddenError('export_disabled', 'Export is switched off for this console (TRIBUTARY_CONSOLE_EXPORT=off).');
+    requireOperator(actor, 'Exporting');
+    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    const at = this.#now();
+    let n = 0;
+    let buf: string[] = format === 'csv' ? [CSV_COLUMNS.join(',')] : [];
+    const eol = format === 'csv' ? '\r\n' : '\n';
+    for (const e of this.deps.index.matching(filter)) {
+      n++;
+      if (format === 'jsonl') {
+        buf.push(JSON.stringify({ qid: e.qid, status: e.status, ...e.record }));
+      } else {
+        const r = e.record as unknown as Record<string, unknown>;
+        const row: Record<string, unknown> = { ...r, qid: e.qid, status: e.status };
+        buf.push(CSV_COLUMNS.map((c) => csvField((row[c] ?? null) as never)).join(','));
+      }
+      if (buf.length >= 1000) {
+        yield buf.join(eol) + eol;
+        buf = [];
+      }
+    }
+    if (buf.length) yield buf.join(eol) + eol;
+    await writeAudit(this.deps.s3, this.deps.bucket, {
+      id: newId(),
+      at,
+      by: actor.by,
+      role: actor.role,
+      action: 'export',
+      selection: 'filter',
+      filter: filterParams(filter),
+      requested: n,
+      counts: { exported: n },
+      note: format,
+    });
+  }
+
+  /** The newest audit entries. */
+  audit(limit = 100): Promise<AuditEntry[]> {
+    return listAudit(this.deps.s3, this.deps.bucket, limit);
+  }
+}

@@ -1,0 +1,355 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listAll } from '../status.ts';
+import { mapLimit } from '../util/concurrency.ts';
+import { QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
+import { QUARANTINE_REASONS, type QuarantineRecord, type QuarantineStage } from './record.ts';
+import type { FieldError } from '../registry/registry.ts';
+
+/** A quarantined record's state, derived from the records plus the ledger (design.md §5). */
+export type QuarantineStatus = 'open' | 'redriven' | 'discarded';
+export const QUARANTINE_STATUSES: readonly QuarantineStatus[] = ['open', 'redriven', 'discarded'];
+export const QUARANTINE_STAGES: readonly QuarantineStage[] = ['ingest', 'lake-writer', 'oltp-sink', 'redrive', 'import'];
+
+/** Prefixes of the quarantine bucket: the records, the ledger of what happened to them, jobs and the audit log. */
+export const QUARANTINE_PREFIX = { records: 'records/', ledger: 'ledger/', jobs: 'jobs/', audit: 'audit/' } as const;
+
+/**
+ * One line of the ledger (`ledger/dt=YYYY-MM-DD/<job>-<n>.jsonl.gz`): what a job did to one quarantined record.
+ * `accepted` (back on the stream) and `failed` (quarantined again as `new_qid`) make the record `redriven`;
+ * `discarded` makes it `discarded`; `skipped` (not open when the job reached it) and `error` (the stream refused it after
+ * retries) leave its status as it was.
+ */
+export interface LedgerEntry {
+  qid: string;
+  id: string;
+  job: string;
+  action: 'redrive' | 'discard';
+  outcome: 'accepted' | 'failed' | 'skipped' | 'error' | 'discarded';
+  at: string;
+  by: string;
+  reason?: string;
+  errors?: FieldError[];
+  new_qid?: string;
+  shard_id?: string;
+  sequence_number?: string;
+}
+
+/** A quarantined record as the console sees it: where it is stored, its stable id (`qid`) and its status. */
+export interface QuarantineEntry {
+  /** Stable, URL-safe id of this line of this object (a record id can repeat: the same event rejected twice). */
+  qid: string;
+  key: string;
+  line: number;
+  record: QuarantineRecord;
+  status: QuarantineStatus;
+  /** The ledger line that set the status (absent while open and never touched). */
+  last?: LedgerEntry;
+}
+
+/** Server-side filters of the quarantine list; every field optional, all must match. */
+export interface QuarantineFilter {
+  type?: string;
+  stage?: QuarantineStage;
+  reason?: string;
+  /** Default `open`; `all` for every status. */
+  status?: QuarantineStatus | 'all';
+  /** Inclusive lower / exclusive upper bound on `quarantined_at` (ISO-8601). */
+  from?: string;
+  to?: string;
+  /** Case-insensitive text in the payload, an error path or an error message. */
+  q?: string;
+}
+
+/** The qid of line `line` of object `key`. */
+export function qidOf(key: string, line: number): string {
+  return `${createHash('sha256').update(key).digest('base64url').slice(0, 16)}.${line}`;
+}
+
+function toIso(name: string, v: string): string {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+  if (Number.isNaN(ms)) throw new QuarantineRequestError(`"${name}" must be an ISO-8601 date or date-time, e.g. 2026-11-25 or 2026-11-25T10:00:00Z; got ${JSON.stringify(v)}.`);
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Reads a filter from query parameters (`type`, `stage`, `reason`, `status`, `from`, `to`, `q`), checking enums and
+ * times so a typo is a clear 400 rather than an empty list.
+ */
+export function parseFilter(params: URLSearchParams | Record<string, string | undefined>): QuarantineFilter {
+  const get = (k: string) => {
+    const v = params instanceof URLSearchParams ? params.get(k) : params[k];
+    return v === null || v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const f: QuarantineFilter = {};
+  const type = get('type');
+  if (type) f.type = type;
+  const stage = get('stage');
+  if (stage) {
+    if (!QUARANTINE_STAGES.includes(stage as QuarantineStage)) throw new QuarantineRequestError(`Unknown stage ${JSON.stringify(stage)}; use one of ${QUARANTINE_STAGES.join(', ')}.`);
+    f.stage = stage as QuarantineStage;
+  }
+  const reason = get('reason');
+  if (reason) {
+    if (!(QUARANTINE_REASONS as readonly string[]).includes(reason)) throw new QuarantineRequestError(`Unknown reason ${JSON.stringify(reason)}; use one of ${QUARANTINE_REASONS.join(', ')}.`);
+    f.reason = reason;
+  }
+  const status = get('status');
+  if (status) {
+    if (status !== 'all' && !QUARANTINE_STATUSES.includes(status as QuarantineStatus)) throw new QuarantineRequestError(`Unknown status ${JSON.stringify(status)}; use open, redriven, discarded or all.`);
+    f.status = status as QuarantineFilter['status'];
+  }
+  const from = get('from');
+  if (from) f.from = toIso('from', from);
+  const to = get('to');
+  if (to) f.to = toIso('to', to);
+  if (f.from && f.to && f.from >= f.to) throw new QuarantineRequestError(`"from" (${f.from}) must be before "to" (${f.to}).`);
+  const q = get('q');
+  if (q) f.q = q;
+  return f;
+}
+
+/** The filter as query parameters (for links, exports and the audit log), without empty fields. */
+export function filterParams(f: QuarantineFilter): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== '') out[k] = String(v);
+  return out;
+}
+
+interface Indexed extends QuarantineEntry {
+  /** Lower-cased payload + error paths and messages, built on the first text search. */
+  haystack?: string;
+}
+
+function haystackOf(e: Indexed): string {
+  if (e.haystack === undefined) {
+    const r = e.record;
+    e.haystack = `${r.payload}\n${r.id}\n${r.errors.map((x) => `${x.path} ${x.message}`).join('\n')}`.toLowerCase();
+  }
+  return e.haystack;
+}
+
+function matches(e: Indexed, f: QuarantineFilter, q: string | undefined): boolean {
+  const r = e.record;
+  if ((f.status ?? 'open') !== 'all' && e.status !== (f.status ?? 'open')) return false;
+  if (f.type !== undefined && r.type !== f.type) return false;
+  if (f.stage !== undefined && r.stage !== f.stage) return false;
+  if (f.reason !== undefined && r.reason !== f.reason) return false;
+  if (f.from !== undefined && r.quarantined_at < f.from) return false;
+  if (f.to !== undefined && r.quarantined_at >= f.to) return false;
+  if (q !== undefined && !haystackOf(e).includes(q)) return false;
+  return true;
+}
+
+function statusOf(l: LedgerEntry | undefined): QuarantineStatus | undefined {
+  if (!l) return undefined;
+  if (l.outcome === 'discarded') return 'discarded';
+  if (l.outcome === 'accepted' || l.outcome === 'failed') return 'redriven';
+  return undefined;
+}
+
+async function readLines(s3: S3Client, bucket: string, key: string): Promise<string[]> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = Buffer.from(await res.Body!.transformToByteArray());
+  // Objects are written gzip'd; tolerate an uncompressed one (a hand-made fixture, a tool that decompressed it).
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+  return text.split('\n').filter((l) => l.trim() !== '');
+}
+
+export interface QuarantinePage {
+  total: number;
+  offset: number;
+  limit: number;
+  items: QuarantineEntry[];
+  /** When the index last listed the bucket. */
+  refreshedAt: string;
+}
+
+export interface QuarantineCounts {
+  open: number;
+  redriven: number;
+  discarded: number;
+  byType: Record<string, number>;
+  byStage: Record<string, number>;
+  byReason: Record<string, number>;
+}
+
+/**
+ * An in-memory index of the quarantine bucket: every record line with its status from the ledger. It lists the
+ * bucket and reads only objects it has not seen (objects are immutable once written: a retried batch rewrites the same
+ * bytes), so a refresh costs a listing, and a list request is a scan of memory — fast at 100k records. Jobs in the same
+ * process apply their ledger lines directly, so the console sees its own changes at once.
+ */
+export class QuarantineIndex {
+  readonly #s3: S3Client;
+  readonly #bucket: string;
+  /** key → its entries, for the objects already read. */
+  readonly #objects = new Map<string, Indexed[]>();
+  readonly #ledgerKeys = new Set<string>();
+  readonly #byQid = new Map<string, Indexed>();
+  /** Ledger lines for records not (yet) indexed: a ledger can be read before the object a job re-quarantined into. */
+  readonly #pendingLedger = new Map<string, LedgerEntry>();
+  readonly #byJob = new Map<string, LedgerEntry[]>();
+  #sorted: Indexed[] = [];
+  #dirty = false;
+  #refreshing: Promise<void> | undefined;
+  #refreshedAt = 0;
+
+  constructor(s3: S3Client, bucket: string) {
+    this.#s3 = s3;
+    this.#bucket = bucket;
+  }
+
+  get bucket(): string {
+    return this.#bucket;
+  }
+
+  get size(): number {
+    return this.#byQid.size;
+  }
+
+  /** Re-lists the bucket when the last listing is older than `maxAgeMs`; concurrent callers share one refresh. */
+  async ensureFresh(maxAgeMs = 2000): Promise<void> {
+    if (Date.now() - this.#refreshedAt <= maxAgeMs) return;
+    await this.refresh();
+  }
+
+  /** Lists the records and the ledger and reads what is new. */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #refresh(): Promise<void> {
+    const started = Date.now();
+    const [records, ledger] = await Promise.all([listAll(this.#s3, this.#bucket, QUARANTINE_PREFIX.records), listAll(this.#s3, this.#bucket, QUARANTINE_PREFIX.ledger)]);
+    const listed = new Set(records.map((o) => o.Key!));
+    for (const key of [...this.#objects.keys()]) if (!listed.has(key)) this.#dropObject(key);
+    const newRecords = records.filter((o) => !this.#objects.has(o.Key!));
+    const loaded = await mapLimit(newRecords, 16, async (o) => ({ key: o.Key!, lines: await readLines(this.#s3, this.#bucket, o.Key!) }));
+    for (const { key, lines } of loaded) this.addObject(key, lines.map((l) => JSON.parse(l) as QuarantineRecord));
+    const newLedger = ledger.filter((o) => !this.#ledgerKeys.has(o.Key!));
+    const ledgerLines = await mapLimit(newLedger, 16, async (o) => ({ key: o.Key!, lines: await readLines(this.#s3, this.#bucket, o.Key!) }));
+    for (const { key, lines } of ledgerLines) this.applyLedger(key, lines.map((l) => JSON.parse(l) as LedgerEntry));
+    this.#refreshedAt = started;
+  }
+
+  #dropObject(key: string): void {
+    for (const e of this.#objects.get(key) ?? []) this.#byQid.delete(e.qid);
+    this.#objects.delete(key);
+    this.#dirty = true;
+  }
+
+  /** Adds the records of one quarantine object (idempotent per key). */
+  addObject(key: string, records: QuarantineRecord[]): QuarantineEntry[] {
+    if (this.#objects.has(key)) return this.#objects.get(key)!;
+    const entries: Indexed[] = records.map((record, line) => {
+      const qid = qidOf(key, line);
+      const e: Indexed = { qid, key, line, record, status: 'open' };
+      const pending = this.#pendingLedger.get(qid);
+      if (pending) {
+        this.#pendingLedger.delete(qid);
+        this.#setLedger(e, pending);
+      }
+      return e;
+    });
+    this.#objects.set(key, entries);
+    for (const e of entries) this.#byQid.set(e.qid, e);
+    this.#dirty = true;
+    return entries;
+  }
+
+  #setLedger(e: Indexed, l: LedgerEntry): void {
+    const next = statusOf(l);
+    // A status once set by an accepted/failed/discarded line is final; skipped/error lines are kept only as "last".
+    if (next) {
+      if (e.status !== 'open' && e.last && statusOf(e.last) && e.last.at > l.at) return;
+      e.status = next;
+      e.last = l;
+    } else if (e.status === 'open') {
+      e.last = l;
+    }
+  }
+
+  /** Applies the lines of one ledger object (idempotent per key). */
+  applyLedger(key: string, lines: LedgerEntry[]): void {
+    if (this.#ledgerKeys.has(key)) return;
+    this.#ledgerKeys.add(key);
+    for (const l of lines) {
+      let job = this.#byJob.get(l.job);
+      if (!job) this.#byJob.set(l.job, (job = []));
+      job.push(l);
+      const e = this.#byQid.get(l.qid);
+      if (e) this.#setLedger(e, l);
+      else this.#pendingLedger.set(l.qid, l);
+    }
+  }
+
+  #all(): Indexed[] {
+    if (this.#dirty) {
+      this.#sorted = [...this.#byQid.values()].sort(
+        (a, b) =>
+          (a.record.quarantined_at < b.record.quarantined_at ? 1 : a.record.quarantined_at > b.record.quarantined_at ? -1 : 0) ||
+          (a.key < b.key ? 1 : a.key > b.key ? -1 : 0) ||
+          a.line - b.line,
+      );
+      this.#dirty = false;
+    }
+    return this.#sorted;
+  }
+
+  /** The entry of a qid; throws {@link QuarantineNotFoundError}. */
+  get(qid: string): QuarantineEntry {
+    const e = this.#byQid.get(qid);
+    if (!e) throw new QuarantineNotFoundError(`Quarantined record ${JSON.stringify(qid)}`);
+    return e;
+  }
+
+  has(qid: string): boolean {
+    return this.#byQid.has(qid);
+  }
+
+  /** Newest-first page of the records matching a filter, with the total number of matches. */
+  list(filter: QuarantineFilter, page: { offset?: number; limit?: number } = {}): QuarantinePage {
+    const offset = Math.max(0, Math.floor(page.offset ?? 0));
+    const limit = Math.min(500, Math.max(1, Math.floor(page.limit ?? 50)));
+    const q = filter.q?.toLowerCase();
+    const items: QuarantineEntry[] = [];
+    let total = 0;
+    for (const e of this.#all()) {
+      if (!matches(e, filter, q)) continue;
+      if (total >= offset && items.length < limit) items.push(e);
+      total++;
+    }
+    return { total, offset, limit, items, refreshedAt: new Date(this.#refreshedAt).toISOString() };
+  }
+
+  /** Every match, newest first (re-drive all matching, export). */
+  *matching(filter: QuarantineFilter): Generator<QuarantineEntry> {
+    const q = filter.q?.toLowerCase();
+    // A snapshot: jobs change statuses while a caller iterates.
+    for (const e of [...this.#all()]) if (matches(e, filter, q)) yield e;
+  }
+
+  /** Records per status, and open records per type, stage and reason (the backlog). */
+  counts(): QuarantineCounts {
+    const c: QuarantineCounts = { open: 0, redriven: 0, discarded: 0, byType: {}, byStage: {}, byReason: {} };
+    for (const e of this.#byQid.values()) {
+      c[e.status]++;
+      if (e.status !== 'open') continue;
+      const t = e.record.type ?? '(none)';
+      c.byType[t] = (c.byType[t] ?? 0) + 1;
+      c.byStage[e.record.stage] = (c.byStage[e.record.stage] ?? 0) + 1;
+      c.byReason[e.record.reason] = (c.byReason[e.record.reason] ?? 0) + 1;
+    }
+    return c;
+  }
+
+  /** Ledger lines of one job, in the order the job wrote them (per-record outcomes). */
+  outcomesOf(job: string): LedgerEntry[] {
+    return this.#byJob.get(job) ?? [];
+  }
+}
