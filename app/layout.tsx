@@ -17,7 +17,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <a href="/">Overview</a>
             <a href="/stream">Stream</a>
             <a href="/sql">SQL</a>
+            <a href="/quarantine">Quarantine</a>
             <a href="/schemas">Schemas</a>
+            <a href="/audit">Audit</a>
           </nav>
           {role ? (
             <form method="post" action="/api/logout" className="session">

@@ -2,6 +2,7 @@ import { awsClients } from '../lib/aws/clients.ts';
 import { loadConfig } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { pipelineStatus, type PipelineStatus } from '../lib/status.ts';
+import { MetricsOverview } from '../components/overview/MetricsOverview.tsx';
 import { PipelineSummary } from '../components/overview/PipelineSummary.tsx';
 
 export const dynamic = 'force-dynamic';
@@ -18,6 +19,7 @@ export default async function OverviewPage() {
   return (
     <>
       <h1>Overview</h1>
+      <MetricsOverview />
       {status ? (
         <PipelineSummary status={status} />
       ) : (

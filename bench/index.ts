@@ -9,6 +9,7 @@ import { runE2eBench, type E2eResult } from './e2e.ts';
 import { runIngestBench, type IngestBenchResult } from './ingest.ts';
 import { runLakeWriterBench, type LakeWriterBenchResult } from './lake-writer.ts';
 import { runQueryBench, type QueryBenchResult } from './query.ts';
+import { runQuarantineBench, type QuarantineBenchResult } from './quarantine.ts';
 import { fmt, fmtInt, fmtUsd, progress, QUICK, round, table, verdict } from './util.ts';
 import os from 'node:os';
 
@@ -129,6 +130,28 @@ function printQuery(r: QueryBenchResult): void {
   );
 }
 
+function printQuarantine(r: QuarantineBenchResult): void {
+  section(`6. Quarantine console: ${fmtInt(r.records)} records in ${fmtInt(r.objects)} objects, list requests through the index`);
+  console.log(
+    table([
+      ['list request', 'matches', 'p50', 'p95', 'max', 'SQL count (DuckDB)'],
+      ...r.lists.map((l) => [`${l.name}${l.offset ? ` (offset ${l.offset})` : ''}`, fmtInt(l.total), `${fmt(l.p50, 1)} ms`, `${fmt(l.p95, 1)} ms`, `${fmt(l.max, 1)} ms`, `${fmt(l.sqlMs ?? NaN, 0)} ms`]),
+    ], ['l', 'r', 'r', 'r', 'r', 'r']),
+  );
+  console.log(
+    table([
+      ['figure', 'value', 'note'],
+      ['list p95 (all requests)', `${fmt(r.p95, 1)} ms`, `${r.requests} requests with a 2 s re-list; target < ${r.target} ms: ${verdict(r.p95 < r.target)}`],
+      ['baseline: SQL count', `${fmt(r.sqlMedianMs, 0)} ms`, `median over the same filters on DuckDB; ratio SQL/index ${fmt(r.ratioSqlToIndex, 1)}x`],
+      ['cold load', `${fmt(r.coldLoadMs / 1000, 2)} s`, `list + read every object once (a console's first request); ~${fmt(r.heapMiB, 0)} MiB heap`],
+      ['re-list', `${fmt(r.listMs, 1)} ms`, 'ListObjectsV2 of records/ + ledger/, nothing new to read'],
+      ['write', `${fmt(r.writeSeconds, 1)} s`, 'bench set-up: PutObject of every object'],
+      ['re-drive', `${fmtInt(r.redrive.recordsPerSec)} rec/s`, `${r.redrive.records} records at rate ${r.redrive.rate}/s in ${fmt(r.redrive.seconds, 1)} s: ${r.redrive.accepted} accepted, ${r.redrive.failedAgain} failed again`],
+      ['re-drive, busiest second', `${fmtInt(r.redrive.maxInOneSecond)} records`, `${fmt(r.redrive.ratioToRate, 3)} of the rate limit (must be <= 1): ${verdict(r.redrive.ratioToRate <= 1)}`],
+    ], ['l', 'r', 'l']),
+  );
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   progress(`node ${process.version}, ${os.cpus().length} cores${QUICK ? ', BENCH_QUICK=1' : ''}`);
@@ -149,6 +172,14 @@ async function main(): Promise<void> {
   } catch (err) {
     queryError = (err as Error).stack ?? String(err);
     progress(`query bench failed: ${queryError}`);
+  }
+  let quarantine: QuarantineBenchResult | undefined;
+  let quarantineError: string | undefined;
+  try {
+    quarantine = await runQuarantineBench();
+  } catch (err) {
+    quarantineError = (err as Error).stack ?? String(err);
+    progress(`quarantine bench failed: ${quarantineError}`);
   }
   const cost = e2e
     ? computeCost({
@@ -174,6 +205,8 @@ async function main(): Promise<void> {
   else console.log('\n== 4. Cost: not computed (needs the end-to-end run)');
   if (query) printQuery(query);
   else console.log(`\n== 5. Lake layouts: FAILED\n${queryError}`);
+  if (quarantine) printQuarantine(quarantine);
+  else console.log(`\n== 6. Quarantine: FAILED\n${quarantineError}`);
 
   section('Summary');
   const rows: string[][] = [
@@ -194,6 +227,12 @@ async function main(): Promise<void> {
       ['compaction', `${fmtInt(query.compaction.rowsPerSec)} rows/s`, `${fmtInt(query.compaction.baselineRowsPerSec)} rows/s`, fmt(query.compaction.ratio, 3), '', ''],
     );
   } else rows.push(['lake layouts', 'FAILED', '', '', '', 'MISSED']);
+  if (quarantine) {
+    rows.push(
+      ['quarantine list p95', `${fmt(quarantine.p95, 1)} ms`, `SQL ${fmt(quarantine.sqlMedianMs, 0)} ms`, `${fmt(quarantine.ratioSqlToIndex, 1)}x`, `< ${quarantine.target} ms at ${fmtInt(quarantine.records)}`, verdict(quarantine.p95 < quarantine.target)],
+      ['re-drive busiest second', `${fmtInt(quarantine.redrive.maxInOneSecond)} rec`, `rate ${quarantine.redrive.rate}/s`, fmt(quarantine.redrive.ratioToRate, 3), '<= 1 (rate limit)', verdict(quarantine.redrive.ratioToRate <= 1)],
+    );
+  } else rows.push(['quarantine', 'FAILED', '', '', '', 'MISSED']);
   console.log(table(rows, ['l', 'r', 'r', 'r', 'l', 'l']));
   console.log(`total bench time ${fmt((Date.now() - started) / 1000, 1)} s\n`);
 
@@ -279,9 +318,19 @@ async function main(): Promise<void> {
           ok: query.resultsEqual && query.bytesRatioParquetColumns <= query.target,
         }
       : { error: queryError?.split('\n')[0] ?? 'failed', ok: false },
+    quarantine: quarantine
+      ? {
+          ...quarantine,
+          p95: round(quarantine.p95, 1),
+          coldLoadMs: round(quarantine.coldLoadMs, 0),
+          heapMiB: round(quarantine.heapMiB, 0),
+          lists: quarantine.lists.map((l) => ({ ...l, p50: round(l.p50, 1), p95: round(l.p95, 1), max: round(l.max, 1), sqlMs: round(l.sqlMs ?? NaN, 0) })),
+          ok: quarantine.p95 < quarantine.target,
+        }
+      : { error: quarantineError?.split('\n')[0] ?? 'failed', ok: false },
   };
   console.log(JSON.stringify(json));
-  if (!e2e || !query) process.exitCode = 1;
+  if (!e2e || !query || !quarantine) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

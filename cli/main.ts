@@ -5,6 +5,7 @@ import { compactCommand, compactHelp } from './compact.ts';
 import { devCommand, devHelp } from './dev.ts';
 import { produceCommand, produceHelp } from './produce.ts';
 import { queriesCommand, queriesHelp, queryCommand, queryHelp } from './query.ts';
+import { quarantineCommand, quarantineHelp, redriveCommand, redriveHelp } from './quarantine.ts';
 import { statusCommand, statusHelp } from './status.ts';
 
 const HELP = `tributary — streaming data pipeline for AWS, fully runnable offline
@@ -18,6 +19,8 @@ Commands:
   query      run read-only SQL over the lake (DuckDB locally, Athena in AWS); --history
   queries    saved queries: list, show <name>, run <name> --param k=v
   compact    rewrite closed partition-hours of the lake as Parquet
+  quarantine quarantined records: list, show <qid>, discard, export
+  redrive    put quarantined records back on the stream (by qid or --all-matching filters)
 
 Run \`tributary <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.
 `;
@@ -29,6 +32,8 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<number
   query: { run: queryCommand, help: queryHelp },
   queries: { run: queriesCommand, help: queriesHelp },
   compact: { run: compactCommand, help: compactHelp },
+  quarantine: { run: quarantineCommand, help: quarantineHelp },
+  redrive: { run: redriveCommand, help: redriveHelp },
 };
 
 /** Runs the CLI and returns its exit code (0 ok, 1 failure, 2 usage error). */

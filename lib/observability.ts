@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { PIPELINE_NAMESPACE, PIPELINE_SERVICE } from './metrics/types.ts';
 
 /**
  * Structured logs and CloudWatch metrics (EMF) through Powertools, shared by every function. The local runtime and the
@@ -8,8 +9,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 // Outside Lambda nothing collects EMF lines from stdout; they would only bury the CLI's and the runtime's output.
 if (!process.env.AWS_LAMBDA_FUNCTION_NAME) process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
-export const logger = new Logger({ serviceName: 'tributary' });
-export const metrics = new Metrics({ namespace: 'Tributary', serviceName: 'tributary' });
+export const logger = new Logger({ serviceName: PIPELINE_SERVICE });
+// The console's CloudWatch source searches these names (lib/metrics/cloudwatch.ts).
+export const metrics = new Metrics({ namespace: PIPELINE_NAMESPACE, serviceName: PIPELINE_SERVICE });
 
 /** Per-request ingest counters, by event type (the invalid-rate alarm divides Rejected by the sum). */
 export function recordIngest(type: string, counts: { accepted: number; rejected: number; failed: number }): void {

@@ -1,4 +1,4 @@
-import { athenaClient, awsClients } from './aws/clients.ts';
+import { athenaClient, awsClients, cloudWatchClient } from './aws/clients.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { s3rverLayout } from './catalog/duckdb.ts';
 import { AthenaEngine } from './query/athena-engine.ts';
@@ -12,6 +12,9 @@ import { defaultRegistry } from './registry/registry.ts';
 import { QuarantineIndex } from './quarantine/store.ts';
 import { QuarantineService } from './quarantine/service.ts';
 import type { CompactDeps } from './lake/compact.ts';
+import { CloudWatchMetricsSource } from './metrics/cloudwatch.ts';
+import { LocalMetricsSource, localMetricsRecorder, metricsDir, type LocalMetricsRecorder } from './metrics/local.ts';
+import type { MetricsSource } from './metrics/types.ts';
 
 /**
  * Dependencies of the ingest API for a configuration. The API key comes from TRIBUTARY_API_KEY (comma-separated for
@@ -21,7 +24,31 @@ export function ingestDeps(config: TributaryConfig = loadConfig(), env: NodeJS.P
   const keys = (env.TRIBUTARY_API_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (!keys.length) throw new ConfigError('TRIBUTARY_API_KEY is not set; the ingest API refuses to run without a key.');
   const { kinesis, s3 } = awsClients(config);
-  return { registry: defaultRegistry(), kinesis, s3, streamName: config.streamName, quarantineBucket: config.buckets.quarantine, apiKeys: keys };
+  const metrics = metricsRecorder(config);
+  return {
+    registry: defaultRegistry(),
+    kinesis,
+    s3,
+    streamName: config.streamName,
+    quarantineBucket: config.buckets.quarantine,
+    apiKeys: keys,
+    ...(metrics ? { metrics, putOptions: { metrics } } : {}),
+  };
+}
+
+/**
+ * The shard and pipeline metrics recorder of a configuration: in local mode the data directory's (one per process),
+ * in AWS none, since Kinesis and CloudWatch publish the same metrics themselves. Anything that puts records locally
+ * passes it to `putRecordsReliably` as `putOptions.metrics`.
+ */
+export function metricsRecorder(config: TributaryConfig = loadConfig()): LocalMetricsRecorder | undefined {
+  return config.mode === 'local' ? localMetricsRecorder(config.dataDir) : undefined;
+}
+
+/** Where the console's charts read from: CloudWatch in AWS, the files the local runtime records into locally. */
+export function metricsSource(config: TributaryConfig = loadConfig()): MetricsSource {
+  if (config.mode === 'local') return new LocalMetricsSource(metricsDir(config.dataDir));
+  return new CloudWatchMetricsSource({ cloudwatch: cloudWatchClient(config), kinesis: awsClients(config).kinesis, streamName: config.streamName });
 }
 
 /** Dependencies of the lake writer for a configuration. */
@@ -75,7 +102,16 @@ export function quarantineService(config: TributaryConfig = loadConfig(), env: N
   const rate = rawRate === undefined || rawRate === '' ? undefined : Number(rawRate);
   if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1)) throw new ConfigError(`TRIBUTARY_REDRIVE_RATE=${JSON.stringify(rawRate)} is not a whole number of records per second ≥ 1.`);
   return new QuarantineService(
-    { registry: defaultRegistry(), kinesis, s3, streamName: config.streamName, bucket: config.buckets.quarantine, index: new QuarantineIndex(s3, config.buckets.quarantine) },
+    {
+      registry: defaultRegistry(),
+      kinesis,
+      s3,
+      streamName: config.streamName,
+      bucket: config.buckets.quarantine,
+      index: new QuarantineIndex(s3, config.buckets.quarantine),
+      // Re-driven records count in the shard charts like any other put (locally; CloudWatch sees them in AWS).
+      putOptions: { metrics: metricsRecorder(config) },
+    },
     { exportEnabled: !['off', 'false', '0'].includes(exportSetting), ...(rate !== undefined ? { defaultRate: rate } : {}) },
   );
 }

@@ -6,6 +6,8 @@ import { createHandler as createIngestHandler } from '../functions/ingest/handle
 import { createHandler as createLakeWriterHandler } from '../functions/lake-writer/handler.ts';
 import { awsClients, createAwsClients } from '../lib/aws/clients.ts';
 import { LOCAL_DEFAULTS, loadConfig, type TributaryConfig } from '../lib/config.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { localMetricsRecorder, type LocalMetricsRecorder } from '../lib/metrics/local.ts';
 import { ingestDeps, lakeWriterDeps } from '../lib/runtime.ts';
 import { CheckpointStore } from './checkpoints.ts';
 import { startConsole, startKinesis, startS3, type RunningEmulator } from './emulators/index.ts';
@@ -37,6 +39,8 @@ export interface DevRuntime {
   apiKey: string;
   consoleUrl?: string;
   poller: ShardPoller;
+  /** Per-minute shard and ingest counts, flushed to `<dataDir>/metrics/` every few seconds (`flush()` at once). */
+  metrics: LocalMetricsRecorder;
   emulators: RunningEmulator[];
   /** Milliseconds from start to ready (emulators up, stream ACTIVE, API listening, poller running). */
   startupMs: number;
@@ -74,9 +78,16 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const emulators: RunningEmulator[] = [];
   const servers: Server[] = [];
   let poller: ShardPoller | undefined;
+  let metrics: LocalMetricsRecorder | undefined;
   const stop = async () => {
     await poller?.stop();
     await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
+    // After the API and the poller, so their last counts are written; metrics never keep the emulators running.
+    try {
+      metrics?.stop();
+    } catch (err) {
+      log(`cannot write the last metrics to ${metrics?.dir}: ${errorMessage(err)}`);
+    }
     await Promise.all(emulators.map((e) => e.stop()));
   };
   try {
@@ -101,6 +112,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const { ensureStream } = await import('./setup.ts');
     await ensureStream(kinesis, config.streamName, options.shardCount ?? LOCAL_DEFAULTS.shardCount);
 
+    // The same recorder the ingest deps count into (one per data directory and process).
+    metrics = localMetricsRecorder(config.dataDir);
     const ingest = ingestDeps(config, env);
     const api = await serveHttpApi(createIngestHandler(() => ingest), host, ports.api, log);
     servers.push(api);
@@ -125,6 +138,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       mapping: { ...DEFAULT_MAPPING, ...options.mapping, name: 'lake-writer', handler: lakeWriter, onFailure: { bucket: config.buckets.quarantine } },
       ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
       log,
+      metrics,
     });
     if (options.consumers !== false) poller.start();
     const startupMs = Date.now() - t0;
@@ -139,6 +153,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       apiKey,
       ...(consoleUrl ? { consoleUrl } : {}),
       poller,
+      metrics,
       emulators,
       startupMs,
       stop,

@@ -10,6 +10,7 @@ import {
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { errorMessage } from '../lib/errors.ts';
+import type { ShardMetricsRecorder } from '../lib/metrics/types.ts';
 import { compareSeq } from '../lib/stream/records.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 
@@ -57,6 +58,8 @@ export interface PollerOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   log?: (msg: string) => void;
+  /** Counts each GetRecords (OutgoingRecords, IteratorAgeMilliseconds), as Kinesis does for Lambda's pollers in AWS. */
+  metrics?: Pick<ShardMetricsRecorder, 'recordRead'>;
 }
 
 export interface ShardStats {
@@ -111,7 +114,7 @@ export function batchLength(buffer: readonly Pick<_Record, 'Data'>[], batchSize:
  * persisted after every batch; children start only after their parents are fully processed.
  */
 export class ShardPoller {
-  readonly #o: Required<Omit<PollerOptions, 'log'>> & { log: (msg: string) => void };
+  readonly #o: Required<Omit<PollerOptions, 'log' | 'metrics'>> & Pick<PollerOptions, 'metrics'> & { log: (msg: string) => void };
   readonly #abort = new AbortController();
   readonly #workers = new Map<string, Promise<void>>();
   readonly #stats = new Map<string, ShardStats>();
@@ -224,14 +227,17 @@ export class ShardPoller {
           const res = await this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, readAhead - buffer.length) }));
           const recs = res.Records ?? [];
           got = recs.length;
-          if (got) {
+          const last = recs[recs.length - 1];
+          // kinesalite reports MillisBehindLatest 0 for an open shard (and the time since a closed shard ended on its
+          // last read), so the age comes from the newest record read; a read that finds nothing is caught up.
+          const age = last ? Math.max(res.MillisBehindLatest ?? 0, Date.now() - (last.ApproximateArrivalTimestamp?.getTime() ?? Date.now())) : 0;
+          this.#o.metrics?.recordRead(shardId, got, age);
+          if (last) {
             buffer.push(...recs);
-            const last = recs[recs.length - 1]!;
             lastRead = last.SequenceNumber;
             if (!windowStart) windowStart = Date.now();
             const stats = this.#stats.get(shardId);
-            // kinesalite always reports MillisBehindLatest 0, so the age comes from the records themselves.
-            if (stats) stats.iteratorAgeMs = Math.max(res.MillisBehindLatest ?? 0, Date.now() - (last.ApproximateArrivalTimestamp?.getTime() ?? Date.now()));
+            if (stats) stats.iteratorAgeMs = age;
           }
           iterator = res.NextShardIterator;
           if (!iterator) open = false;

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -65,6 +66,15 @@ export function athenaClient(config: TributaryConfig): AthenaClient {
   return c;
 }
 
+const cloudWatchCache = new Map<string, CloudWatchClient>();
+
+/** The CloudWatch client of a configuration (AWS mode only: locally the runtime records its own metrics). */
+export function cloudWatchClient(config: TributaryConfig): CloudWatchClient {
+  let c = cloudWatchCache.get(config.region);
+  if (!c) cloudWatchCache.set(config.region, (c = new CloudWatchClient({ region: config.region })));
+  return c;
+}
+
 /** Closes sockets of every cached client (tests and the CLI call it so the process can exit). */
 export function destroyAwsClients(): void {
   for (const c of cache.values()) {
@@ -74,4 +84,6 @@ export function destroyAwsClients(): void {
   cache.clear();
   for (const c of athenaCache.values()) c.destroy();
   athenaCache.clear();
+  for (const c of cloudWatchCache.values()) c.destroy();
+  cloudWatchCache.clear();
 }

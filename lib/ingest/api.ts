@@ -1,5 +1,6 @@
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { TributaryError, errorMessage } from '../errors.ts';
+import type { ShardMetricsRecorder } from '../metrics/types.ts';
 import { logger, recordIngest } from '../observability.ts';
 import { UnknownTypeError, UnknownVersionError } from '../registry/registry.ts';
 import { apiKeyMatches } from './auth.ts';
@@ -24,6 +25,8 @@ export interface HttpResponse {
 
 export interface IngestApiDeps extends IngestDeps {
   apiKeys: readonly string[];
+  /** Counts accepted and rejected events where CloudWatch does not (the local runtime); absent in AWS. */
+  metrics?: Pick<ShardMetricsRecorder, 'recordIngest'>;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
@@ -112,6 +115,7 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
     try {
       const result = await ingestEvents({ type: typeName, body: text, contentType: req.headers['content-type'], ...(version !== undefined ? { version } : {}) }, deps);
       recordIngest(typeName, result);
+      deps.metrics?.recordIngest(typeName, result.accepted, result.rejected);
       const status = statusFor(result);
       return json(status, result, status === 503 ? { 'retry-after': '1' } : {});
     } catch (err) {

@@ -1,5 +1,6 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { errorMessage } from '../errors.ts';
+import type { ShardMetricsRecorder } from '../metrics/types.ts';
 
 /** PutRecords limits: 500 entries and 5 MiB (data + partition keys) per call, 1 MiB per entry. */
 export const PUT_RECORDS_MAX_ENTRIES = 500;
@@ -24,6 +25,11 @@ export interface PutOptions {
   deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /**
+   * Counts what each shard took and refused (the local runtime's stand-in for Kinesis's shard metrics); absent in AWS,
+   * where Kinesis publishes them itself.
+   */
+  metrics?: Pick<ShardMetricsRecorder, 'recordPut'>;
 }
 
 const RETRYABLE_CALL_ERRORS = new Set([
@@ -52,13 +58,18 @@ function isRetryableCallError(err: unknown): boolean {
   return status !== undefined && status >= 500;
 }
 
+/** Bytes an entry counts for against the PutRecords limits (and in IncomingBytes): data plus partition key. */
+export function entryBytes(e: PutEntry): number {
+  return e.data.byteLength + Buffer.byteLength(e.partitionKey);
+}
+
 /** Splits entries into PutRecords calls that respect the entry-count and byte limits, keeping order. */
 export function chunkEntries<T extends PutEntry>(entries: T[]): T[][] {
   const chunks: T[][] = [];
   let cur: T[] = [];
   let bytes = 0;
   for (const e of entries) {
-    const size = e.data.byteLength + Buffer.byteLength(e.partitionKey);
+    const size = entryBytes(e);
     if (cur.length && (cur.length >= PUT_RECORDS_MAX_ENTRIES || bytes + size > PUT_RECORDS_MAX_BYTES)) {
       chunks.push(cur);
       cur = [];
@@ -72,6 +83,45 @@ export function chunkEntries<T extends PutEntry>(entries: T[]): T[][] {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const THROTTLED = 'ProvisionedThroughputExceededException';
+/** Stands for the shard of a throttled entry when Kinesis's message does not name it. */
+export const UNKNOWN_SHARD = 'stream';
+
+/**
+ * Kinesis returns no ShardId for a refused entry, but its throttling message names the shard ("Rate exceeded for shard
+ * shardId-000000000001 in stream …").
+ */
+function throttledShard(message: string | undefined): string {
+  return /\bshardId-\d+\b/.exec(message ?? '')?.[0] ?? UNKNOWN_SHARD;
+}
+
+/** Per-shard tallies of one PutRecords call, handed to the recorder once per shard. */
+class PutTally {
+  readonly #byShard = new Map<string, { records: number; bytes: number; throttled: number }>();
+
+  constructor(readonly metrics: Pick<ShardMetricsRecorder, 'recordPut'>) {}
+
+  #of(shardId: string) {
+    let t = this.#byShard.get(shardId);
+    if (!t) this.#byShard.set(shardId, (t = { records: 0, bytes: 0, throttled: 0 }));
+    return t;
+  }
+
+  stored(shardId: string, bytes: number): void {
+    const t = this.#of(shardId);
+    t.records++;
+    t.bytes += bytes;
+  }
+
+  throttled(shardId: string): void {
+    this.#of(shardId).throttled++;
+  }
+
+  report(): void {
+    for (const [shardId, t] of this.#byShard) this.metrics.recordPut(shardId, t.records, t.bytes, t.throttled);
+  }
+}
 
 /**
  * Puts entries on a stream and retries what Kinesis refuses: per-entry failures (throttling, internal errors) and
@@ -101,6 +151,7 @@ export async function putRecordsReliably(
     const retry: number[] = [];
     for (const chunk of chunkEntries(pending.map((i) => ({ ...entries[i]!, i })))) {
       const records: PutRecordsRequestEntry[] = chunk.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey }));
+      const tally = options.metrics && new PutTally(options.metrics);
       try {
         const res = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
         const results = res.Records ?? [];
@@ -108,7 +159,9 @@ export async function putRecordsReliably(
           const r = results[j];
           if (r && !r.ErrorCode && r.SequenceNumber && r.ShardId) {
             outcomes[e.i] = { ok: true, shardId: r.ShardId, sequenceNumber: r.SequenceNumber, attempts: attempt };
+            tally?.stored(r.ShardId, entryBytes(e));
           } else {
+            if (r?.ErrorCode === THROTTLED) tally?.throttled(throttledShard(r.ErrorMessage));
             lastError.set(e.i, { code: r?.ErrorCode ?? 'MissingResult', message: r?.ErrorMessage ?? 'Kinesis returned no result for this entry', retryable: true });
             retry.push(e.i);
           }
@@ -117,11 +170,13 @@ export async function putRecordsReliably(
         const retryable = isRetryableCallError(err);
         const code = (err as { name?: string }).name ?? 'Error';
         for (const e of chunk) {
+          if (code === THROTTLED) tally?.throttled(throttledShard(errorMessage(err)));
           lastError.set(e.i, { code, message: errorMessage(err), retryable });
           if (retryable) retry.push(e.i);
           else outcomes[e.i] = { ok: false, errorCode: code, errorMessage: errorMessage(err), attempts: attempt, retryable: false };
         }
       }
+      tally?.report();
     }
     pending = retry;
     if (!pending.length) break;

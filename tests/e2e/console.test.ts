@@ -1,13 +1,20 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { post, readLake, removeDir, sendTransactions, startTestRuntime, tempDir, waitFor } from '../integration/helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const BROKEN = [1, 2, 3, 4].map((i) => {
+  const data = { trans_num: `${i}`.padStart(32, 'c'), cc_num: '4000000000000009', trans_date_trans_time: '2026-02-20 10:00:00', amt: i };
+  return { id: data.trans_num, type: 'transactions', received_at: '2026-02-20T10:00:01.000Z', event_time: '2026-02-20T10:00:00.000Z', source: 'producer', data };
+});
 const PASSWORD = 'e2e-console-password';
+const VIEWER_PASSWORD = 'e2e-viewer-password';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -47,30 +54,38 @@ describe('console in Chromium against tributary dev', () => {
     process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB = '0.001';
     // With a password set, the local console requires sign-in like the deployed one.
     process.env.TRIBUTARY_CONSOLE_PASSWORD = PASSWORD;
+    process.env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD = VIEWER_PASSWORD;
     rt = await startTestRuntime(dir, { console: true, ports: { api: 0, kinesis: 0, s3: 0, console: await freePort() } });
+    // A producer writing to the stream itself with envelopes that lack "v": the lake writer quarantines them (before the
+    // API traffic, so the newest records of each shard stay valid ones for the stream test).
+    await awsClients(rt.config).kinesis.send(
+      new PutRecordsCommand({ StreamName: rt.config.streamName, Records: BROKEN.map((b) => ({ Data: Buffer.from(JSON.stringify(b)), PartitionKey: b.id })) }),
+    );
     await sendTransactions(rt, 600, 5);
     // Known validation failures for the schemas page: three bad genders, two amounts that are not numbers.
     const bad = [1, 2, 3].map((i) => ({ trans_num: `${i}`.padStart(32, 'a'), cc_num: '4000000000000001', gender: 'X' }));
     bad.push(...[4, 5].map((i) => ({ trans_num: `${i}`.padStart(32, 'b'), cc_num: '4000000000000001', amt: 'lots' }) as never));
     const res = await post(rt, 'transactions', JSON.stringify(bad));
     expect(res.json.rejected).toBe(5);
-    rows = (await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 600)).rows;
+    rows = (await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 600 && l.quarantine.length >= 4)).rows;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     // next dev compiles the page on the first request. Signing in returns to the page asked for.
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
     expect(new URL(page.url()).pathname).toBe('/login');
+    await page.getByLabel('Your name').fill('erin');
     await page.getByLabel('Console password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${rt.consoleUrl}/sql`, { timeout: 150_000 });
     await page.waitForLoadState('networkidle');
     // ...and each route handler on its first call: compile them now, not inside a test's time.
-    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards']) await page.request.get(`${rt.consoleUrl}${route}`);
+    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards', '/api/quarantine', '/api/quarantine/counts', '/api/quarantine/jobs', '/api/quarantine/x', '/api/quarantine/jobs/x', '/api/audit', '/api/metrics/shards?range=15m', '/api/metrics/pipeline?range=15m', '/api/metrics/freshness']) await page.request.get(`${rt.consoleUrl}${route}`);
   }, 300_000);
 
   afterAll(async () => {
     delete process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB;
     delete process.env.TRIBUTARY_CONSOLE_PASSWORD;
+    delete process.env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD;
     await browser?.close();
     await rt?.stop();
     removeDir(dir);
@@ -92,6 +107,17 @@ describe('console in Chromium against tributary dev', () => {
       expect(await login.json()).toEqual({ role: 'operator' });
       expect((await p.request.get(`${rt.consoleUrl}/api/catalog`)).status()).toBe(200);
       await p.goto(`${rt.consoleUrl}/schemas`, { waitUntil: 'networkidle' });
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      // A viewer reads but may not re-drive, discard or export; a forged role header changes nothing.
+      expect(await (await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: VIEWER_PASSWORD } })).json()).toEqual({ role: 'viewer' });
+      expect((await p.request.get(`${rt.consoleUrl}/api/quarantine`)).status()).toBe(200);
+      const forged = { 'x-tributary-role': 'operator' };
+      const refused = await p.request.post(`${rt.consoleUrl}/api/quarantine/redrive`, { data: { filter: {} }, headers: forged });
+      expect([refused.status(), ((await refused.json()) as { code: string }).code]).toEqual([403, 'forbidden']);
+      expect((await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { data: { filter: {}, reason: 'x' } })).status()).toBe(403);
+      expect((await p.request.get(`${rt.consoleUrl}/api/quarantine/export?format=csv`)).status()).toBe(403);
+      await p.goto(`${rt.consoleUrl}/quarantine`, { waitUntil: 'networkidle' });
+      expect(await p.getByRole('button', { name: /^Re-drive all/ }).count()).toBe(0);
       await p.getByRole('button', { name: 'Sign out' }).click();
       await p.waitForURL(`${rt.consoleUrl}/login`);
       expect((await p.request.get(`${rt.consoleUrl}/api/catalog`)).status()).toBe(401);
@@ -176,4 +202,75 @@ describe('console in Chromium against tributary dev', () => {
     expect(await page.getByTestId('records').locator('pre').first().textContent()).not.toContain('\n');
     await shot(page, 'stream');
   }, 240_000);
+
+  it('charts per-shard metrics and shows the pipeline indicators on the overview', async () => {
+    await page.goto(`${rt.consoleUrl}/`, { waitUntil: 'networkidle', timeout: 150_000 });
+    // Both shards took records: one line each in the IncomingRecords and OutgoingRecords charts.
+    for (const metric of ['IncomingRecords', 'OutgoingRecords']) {
+      await expect.poll(() => page.getByTestId(`shard-chart-${metric}`).locator('.recharts-line').count(), { timeout: 120_000 }).toBe(2);
+    }
+    await expect.poll(() => page.getByTestId('kpi-quarantine').locator('.kpi-value').textContent(), { timeout: 60_000 }).toBe('9');
+    await page.getByRole('button', { name: '1 h' }).click();
+    expect(await page.getByRole('button', { name: '1 h' }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.getByTestId('shard-chart-IncomingRecords').locator('.recharts-line').count(), { timeout: 60_000 }).toBe(2);
+    await shot(page, 'overview');
+  }, 240_000);
+
+  it('quarantine: filter, fix one in the editor, re-drive all matching; the rows reach the lake and the audit log', async () => {
+    await page.goto(`${rt.consoleUrl}/quarantine`, { waitUntil: 'networkidle', timeout: 150_000 });
+    const total = page.getByTestId('q-total');
+    await expect.poll(() => total.textContent(), { timeout: 60_000 }).toBe('1–9 of 9 matching');
+    await page.getByLabel('Text').fill('/gender');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–3 of 3 matching');
+
+    // The record's error is highlighted at its path in the payload; a payload is text, never markup.
+    await page.getByTestId('q-table').locator('tbody tr').first().getByRole('button').click();
+    const detail = page.getByTestId('record-detail');
+    await expect.poll(() => detail.locator('.j-mark').first().textContent(), { timeout: 120_000 }).toMatch(/^"gender": "X",? ← must be one of "M", "F", null$/);
+    const id = (await detail.locator('#detail-title code').textContent())!;
+    const editor = page.getByTestId('fix-editor');
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', gender: 'Q' }));
+    await expect.poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 }).toMatch(/^\/gender must be one of/);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', gender: 'F' }));
+    await expect.poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 }).toBe('✓ valid against transactions v1');
+    await shot(page, 'quarantine');
+    await page.getByRole('button', { name: 'Re-drive fixed record' }).click();
+    const firstJob = page.getByTestId('jobs').locator('tbody tr').first();
+    await expect.poll(() => firstJob.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
+    await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–2 of 2 matching');
+
+    // Every record of one stage: the broken envelopes the lake writer quarantined.
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.getByLabel('Stage').selectOption('lake-writer');
+    await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–4 of 4 matching');
+    await page.getByRole('button', { name: 'Re-drive all 4 matching' }).click();
+    const jobCells = async () => (await firstJob.locator('td').allTextContents()).slice(1).map((t) => t.trim());
+    // by, selection, status, progress, accepted, failed again, skipped, rate/s
+    await expect.poll(jobCells, { timeout: 60_000 }).toEqual(['erin', 'filter stage=lake-writer&status=open', 'succeeded', '4/4', '4', '0', '0', '500', 'outcomes']);
+    // The job just started shows its per-record outcomes.
+    await expect.poll(() => page.getByTestId('job-outcomes').locator('tbody td:nth-child(2)').allTextContents(), { timeout: 30_000 }).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('No records match.');
+
+    // The SQL workspace finds them in the lake, with their original ids (once the lake writer has written them).
+    const want = [...BROKEN.map((b) => b.id), id].sort().map((i) => [i, 'redrive']);
+    await waitFor(() => readLake(rt.config), (l) => l.rows.filter((r) => r.source === 'redrive').length >= want.length);
+    await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
+    await replaceSql(page, "SELECT id, source FROM transactions WHERE dt >= '2026-01-01' AND source = 'redrive' ORDER BY id");
+    await page.keyboard.press('Control+Enter');
+    const cells = () => page.getByTestId('results').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    await expect.poll(cells, { timeout: 120_000 }).toEqual(want);
+
+    await page.goto(`${rt.consoleUrl}/audit`, { waitUntil: 'networkidle', timeout: 150_000 });
+    const audit = () => page.getByTestId('audit').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)));
+    await expect.poll(audit, { timeout: 60_000 }).toEqual([
+      ['erin (operator)', 'redrive', 'stage=lake-writer&status=open', '4', 'succeeded: 4 accepted', ''],
+      ['erin (operator)', 'redrive', 'one record', '1', 'succeeded: 1 accepted', '1 edited'],
+    ]);
+    await shot(page, 'audit');
+  }, 600_000);
 });

@@ -123,4 +123,34 @@ describe('tributary CLI against a running pipeline', () => {
     expect(wrongKey.stderr).toContain('The API refused the key (401)');
     // Six CLI processes, each starting Node and compiling TypeScript: slow when the machine is busy.
   }, 90_000);
+
+  it('lists, shows, discards, re-drives and exports quarantined records', async () => {
+    const tx = (i: number, extra: object) => ({ trans_num: `${i}`.padStart(32, 'd'), cc_num: '4000000000000003', ...extra });
+    const bad = [tx(1, { gender: 'X' }), tx(2, { gender: 'X' }), tx(3, { amt: 'lots' })];
+    const res = await fetch(`${rt.apiUrl}/v1/events/transactions`, { method: 'POST', headers: { 'x-api-key': rt.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(bad) });
+    expect(((await res.json()) as { rejected: number }).rejected).toBe(3);
+    const list = await cli(['quarantine', 'list', '--text', 'dddd', '--json'], env);
+    expect(list.code).toBe(0);
+    const page = JSON.parse(list.stdout) as { total: number; items: { qid: string; id: string; firstError: { path: string } }[] };
+    expect(page.total).toBe(3);
+    const byId = new Map(page.items.map((i) => [i.id, i]));
+    expect(byId.get(tx(3, {}).trans_num)!.firstError.path).toBe('/amt');
+
+    const show = await cli(['quarantine', 'show', byId.get(tx(1, {}).trans_num)!.qid], env);
+    expect(show.stdout).toContain('/gender  enum  must be one of "M", "F", null');
+    const noWhy = await cli(['quarantine', 'discard', byId.get(tx(3, {}).trans_num)!.qid], env);
+    expect(noWhy.code).toBe(2);
+    expect(noWhy.stderr).toContain('Discarding needs --why');
+    const discard = await cli(['quarantine', 'discard', byId.get(tx(3, {}).trans_num)!.qid, '--why', 'amount unknowable', '--json'], env);
+    expect(JSON.parse(discard.stdout)).toMatchObject({ discarded: 1, skipped: 0 });
+
+    // Still invalid: both fail again, and are quarantined anew with stage redrive.
+    const redrive = await cli(['redrive', '--all-matching', '--text', 'dddd', '--json'], env);
+    expect(redrive.code).toBe(0);
+    expect(JSON.parse(redrive.stdout)).toMatchObject({ status: 'succeeded', total: 2, accepted: 0, failed: 2, skipped: 0, by: expect.stringMatching(/^cli:/) });
+    const after = JSON.parse((await cli(['quarantine', 'list', '--text', 'dddd', '--status', 'all', '--json'], env)).stdout) as { items: { stage: string; status: string }[] };
+    expect(after.items.map((i) => `${i.stage}:${i.status}`).sort()).toEqual(['ingest:discarded', 'ingest:redriven', 'ingest:redriven', 'redrive:open', 'redrive:open']);
+    const csv = await cli(['quarantine', 'export', '--stage', 'redrive', '--format', 'csv'], env);
+    expect(csv.stdout.trim().split('\r\n').length).toBe(3);
+  }, 120_000);
 });

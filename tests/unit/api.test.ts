@@ -110,3 +110,27 @@ describe('ingest API responses', () => {
     expect(r).toEqual({ method: 'POST', path: '/v1/events/transactions', headers: { 'x-api-key': 'k1' }, query: { v: '1' }, body: Buffer.from('{"a":1}') });
   });
 });
+
+describe('ingest API metrics', () => {
+  it('counts accepted and rejected events per type, and what the stream took per shard', async () => {
+    const { d } = deps('ok');
+    let sent = 0;
+    const send = d.kinesis.send.bind(d.kinesis) as (cmd: unknown) => Promise<unknown>;
+    d.kinesis = {
+      send: (cmd: { input: { Records: { Data: Uint8Array; PartitionKey: string }[] } }) => {
+        for (const r of cmd.input.Records) sent += r.Data.byteLength + Buffer.byteLength(r.PartitionKey);
+        return send(cmd);
+      },
+    } as unknown as KinesisClient;
+    const counted: unknown[][] = [];
+    d.metrics = { recordIngest: (...a) => void counted.push(['ingest', ...a]) };
+    d.putOptions = { ...d.putOptions, metrics: { recordPut: (...a) => void counted.push(['put', ...a]) } };
+    const res = await handleIngestHttp(req({ body: JSON.stringify([tx('a'), tx('b'), { ...tx('c'), gender: 'Q' }]) }), d);
+    expect(res.statusCode).toBe(207);
+    expect(sent).toBeGreaterThan(0);
+    expect(counted).toEqual([
+      ['put', 'shardId-000000000000', 2, sent, 0],
+      ['ingest', 'transactions', 2, 1],
+    ]);
+  });
+});

@@ -64,3 +64,46 @@ describe('putRecordsReliably', () => {
     for (const c of chunks) expect(c.reduce((s, e) => s + e.data.byteLength + e.partitionKey.length, 0)).toBeLessThanOrEqual(PUT_RECORDS_MAX_BYTES);
   });
 });
+
+describe('putRecordsReliably metrics', () => {
+  const recorder = () => {
+    const puts: [string, number, number, number][] = [];
+    return { puts, metrics: { recordPut: (...a: [string, number, number, number]) => void puts.push(a) } };
+  };
+
+  it('counts stored entries and their bytes (data + partition key) per shard, per call', async () => {
+    const shardOf = (k: string) => (Number(k.slice(1)) % 2 ? 'shardId-000000000001' : 'shardId-000000000000');
+    const { client } = scripted([(rs) => ({ Records: rs.map((r, i) => ({ ShardId: shardOf(r.PartitionKey!), SequenceNumber: String(i) })) })]);
+    const { puts, metrics } = recorder();
+    // e0…e4 with keys k0…k4: 2 + 2 bytes each.
+    await putRecordsReliably(client, 's', entries(5), { ...fast, metrics });
+    expect(puts).toEqual([
+      ['shardId-000000000000', 3, 12, 0],
+      ['shardId-000000000001', 2, 8, 0],
+    ]);
+  });
+
+  it('counts each throttled attempt on the shard its message names, else on the stream', async () => {
+    const { client } = scripted([
+      (rs) => ({
+        FailedRecordCount: 2,
+        Records: rs.map((_, i) =>
+          i === 0
+            ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000001 in stream s under account 111111111111.' }
+            : i === 1
+              ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' }
+              : ok(i),
+        ),
+      }),
+      (rs) => ({ Records: rs.map((_, i) => ({ ShardId: 'shardId-000000000001', SequenceNumber: String(200 + i) })) }),
+    ]);
+    const { puts, metrics } = recorder();
+    await putRecordsReliably(client, 's', entries(3), { ...fast, metrics });
+    expect(puts).toEqual([
+      ['shardId-000000000001', 0, 0, 1],
+      ['stream', 0, 0, 1],
+      ['shardId-000000000000', 1, 4, 0],
+      ['shardId-000000000001', 2, 8, 0],
+    ]);
+  });
+});

@@ -1,0 +1,75 @@
+'use client';
+import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import type { LakeFreshness } from '../../lib/metrics/freshness.ts';
+import { hasTraffic, RANGE_NAMES, RANGES, ratePerMinute, SHARD_METRICS, type MetricsRange, type PipelineMetrics, type ShardMetrics } from '../../lib/metrics/types.ts';
+import { api } from '../sql/api.ts';
+import { KpiTiles } from './KpiTiles.tsx';
+import { ShardChart } from './ShardChart.tsx';
+
+const REFRESH_MS = 5_000;
+const RANGE_BUTTON: Record<MetricsRange, string> = { '15m': '15 m', '1h': '1 h', '24h': '24 h', '7d': '7 d' };
+
+/** Live KPIs (ingest rates, the quarantine backlog, lake freshness) and per-shard charts of the stream. */
+export function MetricsOverview() {
+  const [range, setRange] = useState<MetricsRange>('15m');
+  const shards = useQuery({
+    queryKey: ['metrics', 'shards', range],
+    queryFn: () => api<ShardMetrics>(`/api/metrics/shards?range=${range}`),
+    refetchInterval: REFRESH_MS,
+  });
+  // The tiles' rates come from the per-minute range whatever the charts show.
+  const pipeline = useQuery({
+    queryKey: ['metrics', 'pipeline', '15m'],
+    queryFn: () => api<PipelineMetrics>('/api/metrics/pipeline?range=15m'),
+    refetchInterval: REFRESH_MS,
+  });
+  const counts = useQuery({ queryKey: ['q-counts'], queryFn: () => api<{ open: number }>('/api/quarantine/counts'), refetchInterval: REFRESH_MS });
+  const freshness = useQuery({ queryKey: ['metrics', 'freshness'], queryFn: () => api<LakeFreshness>('/api/metrics/freshness'), refetchInterval: REFRESH_MS });
+
+  return (
+    <section aria-labelledby="metrics" className="metrics">
+      <div className="metrics-head">
+        <h2 id="metrics">Stream metrics</h2>
+        <div role="group" aria-label="Range" className="range-selector">
+          {RANGE_NAMES.map((r) => (
+            <button key={r} type="button" aria-pressed={r === range} onClick={() => setRange(r)}>
+              {RANGE_BUTTON[r]}
+            </button>
+          ))}
+        </div>
+      </div>
+      <KpiTiles
+        acceptedPerMinute={pipeline.data ? ratePerMinute(pipeline.data.accepted, new Date(pipeline.data.at)) : undefined}
+        rejectedPerMinute={pipeline.data ? ratePerMinute(pipeline.data.rejected, new Date(pipeline.data.at)) : undefined}
+        backlog={counts.data?.open}
+        freshness={freshness.data}
+      />
+      {pipeline.error || freshness.error || counts.error ? (
+        <p className="error" role="alert">
+          Cannot load the indicators: {(pipeline.error ?? freshness.error ?? counts.error)!.message}
+        </p>
+      ) : null}
+      {shards.error ? (
+        <p className="error" role="alert">
+          Cannot load metrics: {shards.error.message}
+        </p>
+      ) : null}
+      {shards.isPending ? (
+        <p className="muted" role="status">
+          Loading metrics…
+        </p>
+      ) : shards.data && !hasTraffic(shards.data) ? (
+        <p className="empty" data-testid="metrics-empty">
+          No traffic in {RANGES[range].label} — produce some with <code>npx tributary produce</code>
+        </p>
+      ) : shards.data ? (
+        <div className="chart-grid">
+          {SHARD_METRICS.map((m) => (
+            <ShardChart key={m} metrics={shards.data} metric={m} />
+          ))}
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,48 @@
+'use client';
+import { useEffect, useRef } from 'react';
+import { json } from '@codemirror/lang-json';
+import { EditorView } from '@codemirror/view';
+import { basicSetup } from 'codemirror';
+
+interface Props {
+  value: string;
+  onChange: (text: string) => void;
+  label: string;
+  readOnly?: boolean;
+}
+
+/** CodeMirror with JSON highlighting, for fixing a quarantined event. */
+export function JsonEditor({ value, onChange, label, readOnly = false }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const changed = useRef(onChange);
+  changed.current = onChange;
+
+  useEffect(() => {
+    const v = new EditorView({
+      parent: host.current!,
+      doc: value,
+      extensions: [
+        basicSetup,
+        json(),
+        EditorView.lineWrapping,
+        EditorView.editable.of(!readOnly),
+        EditorView.updateListener.of((u) => {
+          if (u.docChanged) changed.current(u.state.doc.toString());
+        }),
+        EditorView.contentAttributes.of({ 'aria-label': label, 'data-testid': 'fix-editor' }),
+      ],
+    });
+    view.current = v;
+    return () => v.destroy();
+    // Built once per record (the parent keys it by record); text flows out through the update listener.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    const v = view.current;
+    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
+  }, [value]);
+
+  return <div ref={host} className="json-editor" />;
+}

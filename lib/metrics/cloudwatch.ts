@@ -1,0 +1,141 @@
+import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { errorMessage } from '../errors.ts';
+import { listShards } from '../stream/browse.ts';
+import {
+  fillSeries,
+  metricsWindow,
+  MetricsError,
+  PIPELINE_NAMESPACE,
+  PIPELINE_SERVICE,
+  SHARD_METRICS,
+  STATISTIC,
+  type MetricsQuery,
+  type MetricsSource,
+  type MetricsWindow,
+  type PipelineMetricName,
+  type PipelineMetrics,
+  type ShardMetrics,
+  type ShardSeries,
+  windowFields,
+} from './types.ts';
+
+/** GetMetricData takes at most 500 queries per call. */
+export const MAX_QUERIES_PER_CALL = 500;
+
+/** The clients of the CloudWatch source: metrics from CloudWatch, the shard list from Kinesis. */
+export interface CloudWatchSourceDeps {
+  cloudwatch: CloudWatchClient;
+  kinesis: KinesisClient;
+  streamName: string;
+}
+
+type Samples = Map<string, [number, number][]>;
+
+/**
+ * Runs metric queries over a window: at most 500 per call, every page of each call (a query's points may be split
+ * across pages), points collected per query id as (epoch ms, value).
+ */
+async function getMetricData(cloudwatch: CloudWatchClient, queries: MetricDataQuery[], window: MetricsWindow): Promise<Samples> {
+  const out: Samples = new Map();
+  for (let i = 0; i < queries.length; i += MAX_QUERIES_PER_CALL) {
+    const batch = queries.slice(i, i + MAX_QUERIES_PER_CALL);
+    let token: string | undefined;
+    do {
+      let res;
+      try {
+        res = await cloudwatch.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: batch,
+            StartTime: new Date(window.start),
+            EndTime: new Date(window.end),
+            ScanBy: 'TimestampAscending',
+            ...(token ? { NextToken: token } : {}),
+          }),
+        );
+      } catch (err) {
+        throw new MetricsError(
+          'metrics_unavailable',
+          `Cannot read CloudWatch metrics: ${errorMessage(err)}. The console's role needs cloudwatch:GetMetricData (and kinesis:ListShards).`,
+          { cause: err },
+        );
+      }
+      for (const r of res.MetricDataResults ?? []) {
+        if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
+          const why = (r.Messages ?? []).map((m) => m.Value).join('; ') || r.StatusCode;
+          throw new MetricsError('metrics_unavailable', `CloudWatch could not answer query ${r.Id}: ${why}. Check the console role's cloudwatch:GetMetricData permission.`);
+        }
+        const list = out.get(r.Id!) ?? [];
+        (r.Timestamps ?? []).forEach((ts, k) => {
+          const v = r.Values?.[k];
+          if (v !== undefined) list.push([ts.getTime(), v]);
+        });
+        out.set(r.Id!, list);
+      }
+      token = res.NextToken;
+    } while (token);
+  }
+  return out;
+}
+
+/**
+ * Kinesis's shard-level metrics (`AWS/Kinesis`, dimensions StreamName + ShardId; the stream has shard-level metrics
+ * enabled) and the ingest API's counters from CloudWatch.
+ */
+export class CloudWatchMetricsSource implements MetricsSource {
+  constructor(readonly deps: CloudWatchSourceDeps) {}
+
+  async shardMetrics({ range, now }: MetricsQuery): Promise<ShardMetrics> {
+    const window = metricsWindow(range, now);
+    const shardIds = (await listShards(this.deps.kinesis, this.deps.streamName)).map((s) => s.id);
+    const queries: MetricDataQuery[] = shardIds.flatMap((shardId, i) =>
+      SHARD_METRICS.map((name, j) => ({
+        Id: `s${i}_${j}`,
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/Kinesis',
+            MetricName: name,
+            Dimensions: [
+              { Name: 'StreamName', Value: this.deps.streamName },
+              { Name: 'ShardId', Value: shardId },
+            ],
+          },
+          Period: window.period,
+          Stat: STATISTIC[name],
+        },
+        ReturnData: true,
+      })),
+    );
+    const samples = queries.length ? await getMetricData(this.deps.cloudwatch, queries, window) : new Map<string, [number, number][]>();
+    const shards: ShardSeries[] = [];
+    shardIds.forEach((shardId, i) => {
+      const of = SHARD_METRICS.map((_, j) => samples.get(`s${i}_${j}`) ?? []);
+      // Like the local source, a shard that published nothing in the range (e.g. closed long ago) is left out.
+      if (of.every((s) => s.length === 0)) return;
+      const series = Object.fromEntries(SHARD_METRICS.map((name, j) => [name, fillSeries(window, of[j]!, STATISTIC[name])])) as ShardSeries['series'];
+      shards.push({ shardId, series });
+    });
+    shards.sort((a, b) => a.shardId.localeCompare(b.shardId));
+    return { ...windowFields(range, window), shards };
+  }
+
+  /**
+   * The ingest counters are published per event type (Powertools adds its `service` dimension), so each is a SEARCH
+   * over every type, summed: new types show up without a change here.
+   */
+  async pipelineMetrics({ range, now }: MetricsQuery): Promise<PipelineMetrics> {
+    const window = metricsWindow(range, now);
+    const search = (name: PipelineMetricName): MetricDataQuery => ({
+      Id: name === 'EventsAccepted' ? 'accepted' : 'rejected',
+      Expression: `SUM(SEARCH('{${PIPELINE_NAMESPACE},service,type} MetricName="${name}" service="${PIPELINE_SERVICE}"', 'Sum', ${window.period}))`,
+      Period: window.period,
+      ReturnData: true,
+    });
+    const samples = await getMetricData(this.deps.cloudwatch, [search('EventsAccepted'), search('EventsRejected')], window);
+    return {
+      ...windowFields(range, window),
+      accepted: fillSeries(window, samples.get('accepted') ?? [], 'Sum'),
+      rejected: fillSeries(window, samples.get('rejected') ?? [], 'Sum'),
+    };
+  }
+}
