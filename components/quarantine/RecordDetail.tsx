@@ -117,8 +117,8 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
           </li>
         ))}
       </ul>
-      <h3>Payload {r.payload_encoding === 'base64' ? '(not UTF-8; base64)' : ''}</h3>
-      <JsonView text={source?.event ?? r.payload} errors={r.errors} />
+      <h3>Payload as received {r.payload_encoding === 'base64' ? '(not UTF-8; shown as base64)' : ''}</h3>
+      <JsonView text={r.payload} errors={r.errors} />
       {open && canOperate ? (
         <>
           <h3>Fix and re-drive</h3>

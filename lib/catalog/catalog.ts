@@ -41,7 +41,7 @@ export interface ColumnDef {
 export interface TableDef {
   name: string;
   description: string;
-  /** The event type it holds (none for the quarantine table). */
+  /** The event type it holds (none for the quarantine and redrives tables). */
   eventType?: string;
   bucket: 'lake' | 'quarantine';
   /** Prefix of the JSONL objects, ending in `/`. */
@@ -160,9 +160,32 @@ function quarantineTable(): TableDef {
   };
 }
 
+/** The quarantine ledger: one row per record a re-drive or discard touched, and what happened to it. */
+function redrivesTable(): TableDef {
+  const errors: SqlType = {
+    kind: 'array',
+    items: { kind: 'struct', fields: ['path', 'keyword', 'message'].map((key) => ({ key, type: STRING })) },
+  };
+  const raw: { key: string; type: SqlType }[] = [
+    ...['qid', 'id', 'job', 'action', 'outcome', 'at', 'by', 'reason'].map((key) => ({ key, type: STRING })),
+    { key: 'errors', type: errors },
+    ...['new_qid', 'shard_id', 'sequence_number'].map((key) => ({ key, type: STRING })),
+  ];
+  return {
+    name: 'redrives',
+    description: 'Re-drive and discard outcomes (the quarantine ledger): per record and job, accepted, failed again, skipped or discarded, by whom and when.',
+    bucket: 'quarantine',
+    prefix: 'ledger/',
+    rawColumns: raw,
+    columns: raw.map((c) => ({ name: c.key, type: c.key === 'at' ? TIMESTAMP : c.type, path: [c.key], ...(c.key === 'at' ? { isoTimestamp: true } : {}) })),
+    partitions: [DT],
+    timeColumn: 'at',
+  };
+}
+
 /**
  * The lake's tables, one definition each, derived from the schema registry: the event types' tables plus
- * `quarantine`. The same definitions generate the Glue tables (with partition projection) and the local DuckDB views.
+ * `quarantine` and `redrives`. The same definitions generate the Glue tables (with partition projection) and the local DuckDB views.
  */
 export class Catalog {
   readonly #tables = new Map<string, TableDef>();
@@ -172,9 +195,10 @@ export class Catalog {
       const def = eventTable(registry, name);
       this.#tables.set(def.name, def);
     }
-    const q = quarantineTable();
-    if (this.#tables.has(q.name)) throw new CatalogError('table_clash', 'An event type may not use the table name "quarantine".');
-    this.#tables.set(q.name, q);
+    for (const q of [quarantineTable(), redrivesTable()]) {
+      if (this.#tables.has(q.name)) throw new CatalogError('table_clash', `An event type may not use the table name "${q.name}".`);
+      this.#tables.set(q.name, q);
+    }
   }
 
   /** All tables, by name. */

@@ -4,6 +4,7 @@ import { newId } from '../ids.ts';
 import { csvField } from '../query/csv.ts';
 import { listAll } from '../status.ts';
 import { mapLimit } from '../util/concurrency.ts';
+import { WindowRateLimiter } from '../util/rate.ts';
 import { listAudit, writeAudit, type AuditEntry } from './audit.ts';
 import { QuarantineForbiddenError, QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
 import { checkFix, redriveChunk, redriveSource, streamRecordLimit, writeLedger, type FixCheck, type QuarantineDeps, type RecordFix, type RedriveSource } from './redrive.ts';
@@ -204,13 +205,21 @@ export class QuarantineService {
   async #run(job: RunningJob): Promise<JobState> {
     const s = job.state;
     const perTick = Math.max(1, Math.min(500, Math.round((s.rate * TICK_MS) / 1000)));
+    const limiter = new WindowRateLimiter(s.rate);
     let lastPersist = Date.now();
     let chunkNo = 0;
+    let lastStart = 0;
+    const pause = (ms: number) => new Promise<void>((r) => ((job.wake = r), setTimeout(r, ms)));
     try {
       while (s.processed < job.qids.length && !job.cancelled) {
-        const t0 = Date.now();
         const qids = job.qids.slice(s.processed, s.processed + perTick);
+        // Evenly spaced chunks (n records every n / rate seconds), and never more than the rate in any one second.
+        const wait = Math.max(lastStart + (qids.length * 1000) / s.rate - Date.now(), limiter.delayFor(qids.length, Date.now()));
+        if (wait > 0 && chunkNo > 0) await pause(wait);
+        if (job.cancelled) break;
+        lastStart = Date.now();
         const { counts } = await redriveChunk(this.deps, { id: s.id, by: s.by, fixes: job.fixes }, chunkNo++, qids);
+        limiter.record(qids.length, Date.now());
         s.processed += qids.length;
         s.accepted += counts.accepted;
         s.failed += counts.failed;
@@ -220,9 +229,6 @@ export class QuarantineService {
           await this.#persist(job);
           lastPersist = Date.now();
         }
-        // n records take at least n / rate seconds, whatever the chunk size.
-        const wait = (qids.length * 1000) / s.rate - (Date.now() - t0);
-        if (wait > 0 && s.processed < job.qids.length) await new Promise<void>((r) => ((job.wake = r), setTimeout(r, wait)));
       }
       s.status = job.cancelled ? 'cancelled' : 'succeeded';
     } catch (err) {

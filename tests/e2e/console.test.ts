@@ -15,6 +15,7 @@ const BROKEN = [1, 2, 3, 4].map((i) => {
 });
 const PASSWORD = 'e2e-console-password';
 const VIEWER_PASSWORD = 'e2e-viewer-password';
+const XSS = '<img src=x onerror="window.__xss=1">';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,7 +64,8 @@ describe('console in Chromium against tributary dev', () => {
     );
     await sendTransactions(rt, 600, 5);
     // Known validation failures for the schemas page: three bad genders, two amounts that are not numbers.
-    const bad = [1, 2, 3].map((i) => ({ trans_num: `${i}`.padStart(32, 'a'), cc_num: '4000000000000001', gender: 'X' }));
+    // The bad genders carry markup in a text field: the console must show it as text, never run it.
+    const bad = [1, 2, 3].map((i) => ({ trans_num: `${i}`.padStart(32, 'a'), cc_num: '4000000000000001', merchant: XSS, gender: 'X' }));
     bad.push(...[4, 5].map((i) => ({ trans_num: `${i}`.padStart(32, 'b'), cc_num: '4000000000000001', amt: 'lots' }) as never));
     const res = await post(rt, 'transactions', JSON.stringify(bad));
     expect(res.json.rejected).toBe(5);
@@ -103,6 +105,7 @@ describe('console in Chromium against tributary dev', () => {
       await p.getByLabel('Console password').fill('not-the-password');
       await p.getByRole('button', { name: 'Sign in' }).click();
       await expect.poll(() => p.getByRole('alert').textContent(), { timeout: 60_000 }).toBe('Wrong password.');
+      await shot(p, 'login');
       const login = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: PASSWORD } });
       expect(await login.json()).toEqual({ role: 'operator' });
       expect((await p.request.get(`${rt.consoleUrl}/api/catalog`)).status()).toBe(200);
@@ -229,14 +232,17 @@ describe('console in Chromium against tributary dev', () => {
     const detail = page.getByTestId('record-detail');
     await expect.poll(() => detail.locator('.j-mark').first().textContent(), { timeout: 120_000 }).toMatch(/^"gender": "X",? ← must be one of "M", "F", null$/);
     const id = (await detail.locator('#detail-title code').textContent())!;
+    expect(await detail.getByTestId('payload-view').textContent()).toContain(`"merchant": ${JSON.stringify(XSS)}`);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await detail.locator('img').count()).toBe(0);
     const editor = page.getByTestId('fix-editor');
     await editor.click();
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
-    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', gender: 'Q' }));
+    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, gender: 'Q' }));
     await expect.poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 }).toMatch(/^\/gender must be one of/);
     await page.keyboard.press('Control+A');
-    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', gender: 'F' }));
+    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, gender: 'F' }));
     await expect.poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 }).toBe('✓ valid against transactions v1');
     await shot(page, 'quarantine');
     await page.getByRole('button', { name: 'Re-drive fixed record' }).click();

@@ -7,7 +7,8 @@ import type { Envelope } from '../../lib/envelope.ts';
 import { QuarantineForbiddenError, QuarantineRequestError } from '../../lib/quarantine/errors.ts';
 import type { QuarantineService } from '../../lib/quarantine/service.ts';
 import { QuarantineIndex } from '../../lib/quarantine/store.ts';
-import { quarantineService } from '../../lib/runtime.ts';
+import { savedQuery, savedRequest } from '../../lib/query/saved.ts';
+import { queryService, quarantineService } from '../../lib/runtime.ts';
 import { listAll } from '../../lib/status.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { post, readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
@@ -176,5 +177,32 @@ describe('quarantine: browse, fix, re-drive, discard, export, audit', () => {
     const first = await s3.send(new GetObjectCommand({ Bucket: rt.config.buckets.quarantine, Key: ledger[0]!.Key! }));
     expect(JSON.parse(gunzipSync(Buffer.from(await first.Body!.transformToByteArray())).toString().split('\n')[0]!)).toHaveProperty('outcome');
     expect((await listAll(s3, rt.config.buckets.quarantine, 'jobs/')).length).toBe(5);
+
+    // The ledger is a table too: re-drive outcomes in SQL.
+    const sql = queryService(rt.config);
+    try {
+      const res = await sql.run({ sql: `SELECT outcome, count(*) AS n, count(DISTINCT "by") AS who FROM redrives WHERE dt >= '2000-01-01' GROUP BY outcome ORDER BY outcome` });
+      expect(res.rows.map((r) => r.map(String))).toEqual([
+        ['accepted', '5', '1'],
+        ['discarded', '1', '1'],
+        ['failed', String(7 + cancelledProcessed), '1'],
+        ['skipped', '5', '1'],
+      ]);
+      // The saved query over the same ledger: one row per job, oldest first (jobs: one, gender, broken, twice, cancelled;
+      // the two discards are jobs too).
+      const perJob = await sql.run(savedRequest(savedQuery('redrive_outcomes'), { period: `${today}..${today}` }, 'duckdb'));
+      expect(perJob.columns.map((c) => c.name)).toEqual(['job', 'run_by', 'started', 'accepted', 'failed_again', 'skipped', 'discarded']);
+      expect(perJob.rows.map((r) => [r[1], ...r.slice(3).map(Number)])).toEqual([
+        ['alice', 0, 0, 0, 1],
+        ['alice', 0, 0, 1, 0],
+        ['alice', 1, 0, 0, 0],
+        ['alice', 0, 7, 0, 0],
+        ['alice', 4, 0, 0, 0],
+        ['alice', 0, 0, 4, 0],
+        ['alice', 0, cancelledProcessed, 0, 0],
+      ]);
+    } finally {
+      await sql.deps.engine.close();
+    }
   });
 });

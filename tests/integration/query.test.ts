@@ -71,7 +71,7 @@ describe('query layer on DuckDB over the running local pipeline', () => {
   });
 
   it('every saved query loads and has SQL for both engines', () => {
-    expect(saved.map((q) => q.name)).toEqual(['clickstream_sections', 'failures_by_field', 'fraud_by_category', 'invalid_rate', 'lake_health', 'taxi_call_types', 'top_merchants']);
+    expect(saved.map((q) => q.name)).toEqual(['clickstream_sections', 'failures_by_field', 'fraud_by_category', 'invalid_rate', 'lake_health', 'redrive_outcomes', 'taxi_call_types', 'top_merchants']);
     for (const q of saved) {
       expect(savedSql(q, 'duckdb').length).toBeGreaterThan(20);
       expect(savedSql(q, 'athena').length).toBeGreaterThan(20);

@@ -12,7 +12,7 @@ const byName = (n: string) => glue.find((t) => t.name === n)!;
 
 describe('catalog', () => {
   it('has one table per event type plus quarantine, with envelope, data and partition columns', () => {
-    expect(catalog.tables().map((t) => t.name)).toEqual(['clickstream', 'quarantine', 'taxi_trips', 'transactions']);
+    expect(catalog.tables().map((t) => t.name)).toEqual(['clickstream', 'quarantine', 'redrives', 'taxi_trips', 'transactions']);
     expect(catalog.table('taxi_trips').columns.map((c) => c.name)).toEqual([
       'id', 'v', 'received_at', 'event_time', 'source',
       'trip_id', 'call_type', 'origin_call', 'origin_stand', 'taxi_id', 'timestamp', 'day_type', 'missing_data', 'polyline',
@@ -28,10 +28,13 @@ describe('catalog', () => {
     expect(click.partitions.map((p) => [p.name, p.projection.type])).toEqual([['dt', 'date'], ['hour', 'integer'], ['section', 'path']]);
     expect(click.columns.find((c) => c.name === 'metadata_section')!.path).toEqual(['data', 'metadata', 'section']);
     expect(hiveType(click.columns.find((c) => c.name === 'payload_menuitem')!.type)).toBe('array<struct<value:string,onclick:string>>');
+    const r = catalog.table('redrives');
+    expect([r.bucket, r.prefix, r.partitions.map((p) => p.name), r.timeColumn]).toEqual(['quarantine', 'ledger/', ['dt'], 'at']);
+    expect(r.columns.map((c) => c.name)).toEqual(['qid', 'id', 'job', 'action', 'outcome', 'at', 'by', 'reason', 'errors', 'new_qid', 'shard_id', 'sequence_number']);
     const q = catalog.table('quarantine');
     expect(q.columns.map((c) => c.name)).toEqual(['id', 'stage', 'errors', 'type', 'v', 'received_at', 'quarantined_at', 'payload', 'payload_encoding', 'attempts', 'source']);
     expect(q.partitions.map((p) => p.name)).toEqual(['dt', 'reason']);
-    expect(() => catalog.table('nope')).toThrow(/No table "nope"; tables: clickstream, quarantine, taxi_trips, transactions/);
+    expect(() => catalog.table('nope')).toThrow(/No table "nope"; tables: clickstream, quarantine, redrives, taxi_trips, transactions/);
   });
 
   it('maps JSON Schema types, loose unions to text and keeps JSON key case for DuckDB', () => {
