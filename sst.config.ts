@@ -18,14 +18,21 @@ export default $config({
     const storage = await import('./stacks/storage.ts');
     const stream = await import('./stacks/stream.ts');
     const api = await import('./stacks/api.ts');
+    const analytics = await import('./stacks/analytics.ts');
+    const monitoring = await import('./stacks/monitoring.ts');
+    const consoleStack = await import('./stacks/console.ts');
 
     return {
       api: api.api.url,
+      console: consoleStack.consoleSite.url,
       lakeBucket: storage.lake.name,
       quarantineBucket: storage.quarantine.name,
       athenaResultsBucket: storage.athenaResults.name,
       importsBucket: storage.imports.name,
       stream: stream.events.name,
+      glueDatabase: analytics.databaseName,
+      athenaWorkgroup: analytics.workgroup.name,
+      alarmsTopic: monitoring.alarmsTopic.arn,
     };
   },
 });

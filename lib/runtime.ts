@@ -1,4 +1,4 @@
-import { athenaClient, awsClients, cloudWatchClient } from './aws/clients.ts';
+import { athenaClient, awsClients, cloudWatchClient, lambdaClient } from './aws/clients.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { s3rverLayout } from './catalog/duckdb.ts';
 import { AthenaEngine } from './query/athena-engine.ts';
@@ -9,8 +9,10 @@ import { loadConfig, type TributaryConfig } from './config.ts';
 import type { IngestApiDeps } from './ingest/api.ts';
 import type { LakeWriterDeps } from './lake/writer.ts';
 import { defaultRegistry } from './registry/registry.ts';
+import { configuredApiKeys } from './ingest/auth.ts';
 import { QuarantineIndex } from './quarantine/store.ts';
-import { QuarantineService } from './quarantine/service.ts';
+import { QuarantineService, type JobState } from './quarantine/service.ts';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { CompactDeps } from './lake/compact.ts';
 import { CloudWatchMetricsSource } from './metrics/cloudwatch.ts';
 import { LocalMetricsSource, localMetricsRecorder, metricsDir, type LocalMetricsRecorder } from './metrics/local.ts';
@@ -21,7 +23,7 @@ import type { MetricsSource } from './metrics/types.ts';
  * rotation); the local runtime sets it, the AWS stack passes the secret.
  */
 export function ingestDeps(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): IngestApiDeps {
-  const keys = (env.TRIBUTARY_API_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = configuredApiKeys(env);
   if (!keys.length) throw new ConfigError('TRIBUTARY_API_KEY is not set; the ingest API refuses to run without a key.');
   const { kinesis, s3 } = awsClients(config);
   const metrics = metricsRecorder(config);
@@ -112,7 +114,12 @@ export function quarantineService(config: TributaryConfig = loadConfig(), env: N
       // Re-driven records count in the shard charts like any other put (locally; CloudWatch sees them in AWS).
       putOptions: { metrics: metricsRecorder(config) },
     },
-    { exportEnabled: !['off', 'false', '0'].includes(exportSetting), ...(rate !== undefined ? { defaultRate: rate } : {}) },
+    {
+      exportEnabled: !['off', 'false', '0'].includes(exportSetting),
+      ...(rate !== undefined ? { defaultRate: rate } : {}),
+      // In AWS a console function is frozen once it has answered: jobs go to the re-drive worker function.
+      ...(env.TRIBUTARY_REDRIVE_FUNCTION ? { dispatch: redriveDispatch(config, env.TRIBUTARY_REDRIVE_FUNCTION) } : {}),
+    },
   );
 }
 
@@ -122,4 +129,21 @@ const SHARED_QUARANTINE = Symbol.for('tributary.quarantineService');
 export function sharedQuarantineService(): QuarantineService {
   const g = globalThis as { [SHARED_QUARANTINE]?: QuarantineService };
   return (g[SHARED_QUARANTINE] ??= quarantineService());
+}
+
+/** Hands a re-drive job to the worker function (asynchronous invoke: the caller does not wait for the job). */
+export function redriveDispatch(config: TributaryConfig, functionName: string): (job: string) => Promise<void> {
+  return async (job) => {
+    await lambdaClient(config).send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ job })) }));
+  };
+}
+
+/**
+ * One invocation of the re-drive worker: runs the job until it is done or the invocation is about to time out
+ * (`remainingMs`, keeping 30 s for the last chunk and the state write), then hands the rest to a new invocation.
+ */
+export async function redriveWorkerStep(job: string, remainingMs: number, functionName: string, config: TributaryConfig = loadConfig()): Promise<JobState> {
+  const { state, more } = await quarantineService(config).resume(job, Date.now() + Math.max(0, remainingMs - 30_000));
+  if (more) await redriveDispatch(config, functionName)(job);
+  return state;
 }

@@ -1,16 +1,66 @@
 /**
  * The four buckets of design.md §4–§7. Logical names are PascalCase (SST `Resource.<Name>`); the physical names are
  * generated per app/stage and reach the functions through TRIBUTARY_*_BUCKET (see stacks/lambda.ts).
+ *
+ * Every bucket: public access blocked and HTTPS-only (SST's defaults, kept), SSE-S3 encryption with bucket keys,
+ * incomplete multipart uploads cleaned up. On production the data buckets are retained when the stage is removed.
  */
+import { settings } from './settings.ts';
+
+type Rule = aws.types.input.s3.BucketLifecycleConfigurationRule;
+
+const ABORT_UPLOADS: Rule = { id: 'abort-incomplete-uploads', status: 'Enabled', filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } };
+
+function bucket(name: string, opts: { keepData: boolean; rules: Rule[] }): sst.aws.Bucket {
+  const b = new sst.aws.Bucket(name, {
+    transform: {
+      bucket: (args, resourceOpts) => {
+        // Data outlives a removed production stage; elsewhere `sst remove` empties and deletes the bucket.
+        args.forceDestroy = !(opts.keepData && settings.production);
+        resourceOpts.retainOnDelete = opts.keepData && settings.production;
+      },
+    },
+  });
+  new aws.s3.BucketServerSideEncryptionConfiguration(`${name}Encryption`, {
+    bucket: b.name,
+    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }],
+  });
+  new aws.s3.BucketLifecycleConfiguration(`${name}Lifecycle`, { bucket: b.name, rules: [ABORT_UPLOADS, ...opts.rules] });
+  return b;
+}
 
 /** `events/<type>/dt=…/hour=…/…jsonl.gz` plus compacted Parquet (design.md §4). */
-export const lake = new sst.aws.Bucket('Lake');
+export const lake = bucket('Lake', { keepData: true, rules: [] });
 
-/** Quarantined records and the re-drive ledger (design.md §5); also the lake writer's on-failure destination. */
-export const quarantine = new sst.aws.Bucket('Quarantine');
+/**
+ * Quarantined records, the re-drive ledger, jobs and audit log (design.md §5); also the lake writer's on-failure
+ * destination. Records are rarely read after a month: they move to Infrequent Access, then Glacier Instant Retrieval
+ * (still browsable by the console); nothing quarantined is ever deleted.
+ */
+export const quarantine = bucket('Quarantine', {
+  keepData: true,
+  rules: [
+    {
+      id: 'records-to-colder-storage',
+      status: 'Enabled',
+      filter: { prefix: 'records/' },
+      transitions: [
+        { days: 30, storageClass: 'STANDARD_IA' },
+        { days: 180, storageClass: 'GLACIER_IR' },
+      ],
+    },
+  ],
+});
 
-/** Athena query results. */
-export const athenaResults = new sst.aws.Bucket('AthenaResults');
+/** Athena query results (expire after 7 days) and the console's query history (kept 90 days). */
+export const athenaResults = bucket('AthenaResults', {
+  keepData: false,
+  rules: [
+    { id: 'expire-results', status: 'Enabled', filter: { prefix: 'athena-results/' }, expiration: { days: 7 } },
+    { id: 'expire-csv', status: 'Enabled', filter: { prefix: 'query-results/' }, expiration: { days: 7 } },
+    { id: 'expire-history', status: 'Enabled', filter: { prefix: 'history/' }, expiration: { days: 90 } },
+  ],
+});
 
 /** Bulk imports waiting to be replayed onto the stream. */
-export const imports = new sst.aws.Bucket('Imports');
+export const imports = bucket('Imports', { keepData: true, rules: [] });

@@ -2,6 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { TributaryConfig } from '../config.ts';
@@ -57,22 +58,29 @@ export function awsClients(config: TributaryConfig): AwsClients {
   return clients;
 }
 
-const athenaCache = new Map<string, AthenaClient>();
+/** AWS-only clients (Athena, CloudWatch, Lambda): one per class and region, destroyed with the others. */
+const regional = new Map<string, { destroy(): void }>();
 
-/** The Athena client of a configuration (AWS mode only: locally DuckDB answers queries). */
-export function athenaClient(config: TributaryConfig): AthenaClient {
-  let c = athenaCache.get(config.region);
-  if (!c) athenaCache.set(config.region, (c = new AthenaClient({ region: config.region })));
+function regionalClient<T extends { destroy(): void }>(Ctor: new (cfg: { region: string }) => T, config: TributaryConfig): T {
+  const key = `${Ctor.name}\u0000${config.region}`;
+  let c = regional.get(key) as T | undefined;
+  if (!c) regional.set(key, (c = new Ctor({ region: config.region })));
   return c;
 }
 
-const cloudWatchCache = new Map<string, CloudWatchClient>();
+/** The Athena client of a configuration (AWS mode only: locally DuckDB answers queries). */
+export function athenaClient(config: TributaryConfig): AthenaClient {
+  return regionalClient(AthenaClient, config);
+}
 
 /** The CloudWatch client of a configuration (AWS mode only: locally the runtime records its own metrics). */
 export function cloudWatchClient(config: TributaryConfig): CloudWatchClient {
-  let c = cloudWatchCache.get(config.region);
-  if (!c) cloudWatchCache.set(config.region, (c = new CloudWatchClient({ region: config.region })));
-  return c;
+  return regionalClient(CloudWatchClient, config);
+}
+
+/** The Lambda client of a configuration (AWS mode only: the console hands re-drive jobs to the worker function). */
+export function lambdaClient(config: TributaryConfig): LambdaClient {
+  return regionalClient(LambdaClient, config);
 }
 
 /** Closes sockets of every cached client (tests and the CLI call it so the process can exit). */
@@ -82,8 +90,6 @@ export function destroyAwsClients(): void {
     c.s3.destroy();
   }
   cache.clear();
-  for (const c of athenaCache.values()) c.destroy();
-  athenaCache.clear();
-  for (const c of cloudWatchCache.values()) c.destroy();
-  cloudWatchCache.clear();
+  for (const c of regional.values()) c.destroy();
+  regional.clear();
 }

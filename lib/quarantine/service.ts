@@ -34,6 +34,8 @@ export interface JobState {
   errors: number;
   /** Records per second the job keeps to. */
   rate: number;
+  /** Chunks written so far: a resumed job numbers its next objects after them, so names never collide. */
+  chunks: number;
   startedAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -56,6 +58,11 @@ export interface QuarantineOptions {
   exportEnabled?: boolean;
   /** How stale the index may be before a request re-lists the bucket. */
   maxStaleMs?: number;
+  /**
+   * Runs a started job somewhere else (in AWS: an asynchronous invoke of the re-drive worker, since a console
+   * function is frozen once it has answered). Without it, jobs run in this process.
+   */
+  dispatch?: (jobId: string) => Promise<void>;
 }
 
 export type ExportFormat = 'jsonl' | 'csv';
@@ -72,7 +79,18 @@ interface RunningJob {
   cancelled: boolean;
   done: Promise<JobState>;
   wake?: () => void;
+  /** Stop (still running) at this time, for a worker with a time limit. */
+  deadline?: number;
 }
+
+/** What a job was asked to do, stored beside its state for the process that runs it. */
+interface StoredRequest {
+  qids: string[];
+  fixes: Record<string, RecordFix>;
+}
+
+const requestKey = (id: string) => `${QUARANTINE_PREFIX.jobs}${id}.request.json`;
+const cancelKey = (id: string) => `${QUARANTINE_PREFIX.jobs}${id}.cancel`;
 
 function requireOperator(actor: Actor, what: string): void {
   if (actor.role !== 'operator') throw new QuarantineForbiddenError('forbidden', `${what} needs the operator role; sign in with the operator password.`);
@@ -85,12 +103,12 @@ function requireOperator(actor: Actor, what: string): void {
  */
 export class QuarantineService {
   readonly deps: QuarantineDeps;
-  readonly #opts: Required<QuarantineOptions>;
+  readonly #opts: Required<Omit<QuarantineOptions, 'dispatch'>> & Pick<QuarantineOptions, 'dispatch'>;
   readonly #jobs = new Map<string, RunningJob>();
 
   constructor(deps: QuarantineDeps, opts: QuarantineOptions = {}) {
     this.deps = deps;
-    this.#opts = { defaultRate: opts.defaultRate ?? 500, exportEnabled: opts.exportEnabled ?? true, maxStaleMs: opts.maxStaleMs ?? 2000 };
+    this.#opts = { defaultRate: opts.defaultRate ?? 500, exportEnabled: opts.exportEnabled ?? true, maxStaleMs: opts.maxStaleMs ?? 2000, dispatch: opts.dispatch };
   }
 
   get exportEnabled(): boolean {
@@ -171,15 +189,43 @@ export class QuarantineService {
       skipped: 0,
       errors: 0,
       rate,
+      chunks: 0,
       startedAt: now,
       updatedAt: now,
       ...(rate < asked ? { message: `Rate capped at ${rate}/s: the stream's open shards accept ${limit} records/s.` } : {}),
     };
+    // The request is stored first, so whichever process runs the job (this one, or a worker) can read it.
+    await putJson(this.deps.s3, this.deps.bucket, requestKey(state.id), { qids, fixes: Object.fromEntries(fixes) } satisfies StoredRequest);
     const job: RunningJob = { state, qids, fixes, cancelled: false, done: Promise.resolve(state) };
+    if (this.#opts.dispatch) {
+      await this.#persist(job);
+      await this.#opts.dispatch(state.id);
+      return { ...state };
+    }
     this.#jobs.set(state.id, job);
     await this.#persist(job);
     job.done = this.#run(job);
     return { ...state };
+  }
+
+  /**
+   * Runs a stored job in this process from where it stopped (the re-drive worker), until it is done, cancelled, or
+   * `deadline` (epoch ms) passes; `more` says the caller should run it again to continue.
+   */
+  async resume(id: string, deadline = Number.POSITIVE_INFINITY): Promise<{ state: JobState; more: boolean }> {
+    const state = await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
+    const req = await getJsonOrNull<StoredRequest>(this.deps.s3, this.deps.bucket, requestKey(id));
+    if (!state || !req) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
+    if (state.status !== 'running') return { state, more: false };
+    await this.deps.index.ensureFresh(0);
+    const job: RunningJob = { state, qids: req.qids, fixes: new Map(Object.entries(req.fixes)), cancelled: false, done: Promise.resolve(state), deadline };
+    this.#jobs.set(id, job);
+    try {
+      const done = await (job.done = this.#run(job));
+      return { state: done, more: done.status === 'running' };
+    } finally {
+      this.#jobs.delete(id);
+    }
   }
 
   async #persist(job: RunningJob): Promise<void> {
@@ -207,18 +253,26 @@ export class QuarantineService {
     const perTick = Math.max(1, Math.min(500, Math.round((s.rate * TICK_MS) / 1000)));
     const limiter = new WindowRateLimiter(s.rate);
     let lastPersist = Date.now();
-    let chunkNo = 0;
     let lastStart = 0;
+    let lastCancelCheck = Date.now();
+    let first = true;
     const pause = (ms: number) => new Promise<void>((r) => ((job.wake = r), setTimeout(r, ms)));
     try {
       while (s.processed < job.qids.length && !job.cancelled) {
+        if (job.deadline !== undefined && Date.now() >= job.deadline) break;
         const qids = job.qids.slice(s.processed, s.processed + perTick);
         // Evenly spaced chunks (n records every n / rate seconds), and never more than the rate in any one second.
         const wait = Math.max(lastStart + (qids.length * 1000) / s.rate - Date.now(), limiter.delayFor(qids.length, Date.now()));
-        if (wait > 0 && chunkNo > 0) await pause(wait);
+        if (wait > 0 && !first) await pause(wait);
+        first = false;
+        // A cancel from another process (the console, while a worker runs the job) is a marker in the bucket.
+        if (Date.now() - lastCancelCheck >= 1000) {
+          lastCancelCheck = Date.now();
+          if (await getJsonOrNull(this.deps.s3, this.deps.bucket, cancelKey(s.id))) job.cancelled = true;
+        }
         if (job.cancelled) break;
         lastStart = Date.now();
-        const { counts } = await redriveChunk(this.deps, { id: s.id, by: s.by, fixes: job.fixes }, chunkNo++, qids);
+        const { counts } = await redriveChunk(this.deps, { id: s.id, by: s.by, fixes: job.fixes }, s.chunks++, qids);
         limiter.record(qids.length, Date.now());
         s.processed += qids.length;
         s.accepted += counts.accepted;
@@ -229,6 +283,11 @@ export class QuarantineService {
           await this.#persist(job);
           lastPersist = Date.now();
         }
+      }
+      if (!job.cancelled && s.processed < job.qids.length) {
+        // Out of time: stays running for the next resume.
+        await this.#persist(job);
+        return { ...s };
       }
       s.status = job.cancelled ? 'cancelled' : 'succeeded';
     } catch (err) {
@@ -248,10 +307,16 @@ export class QuarantineService {
   async cancel(id: string, actor: Actor): Promise<JobState> {
     requireOperator(actor, 'Cancelling a re-drive');
     const job = this.#jobs.get(id);
-    if (!job) throw new QuarantineNotFoundError(`Running job ${JSON.stringify(id)} (in this console process)`);
-    job.cancelled = true;
-    job.wake?.();
-    return job.done;
+    if (job) {
+      job.cancelled = true;
+      job.wake?.();
+      return job.done;
+    }
+    // Running elsewhere: leave a marker the running process checks every second.
+    const state = await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
+    if (!state) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
+    if (state.status === 'running') await putJson(this.deps.s3, this.deps.bucket, cancelKey(id), { at: this.#now(), by: actor.by });
+    return state;
   }
 
   /** Waits for a job of this process to finish (CLI, tests). */
@@ -283,7 +348,13 @@ export class QuarantineService {
 
   /** The newest jobs (this process's and those persisted by others), newest first. */
   async jobs(limit = 20): Promise<JobState[]> {
-    const keys = (await listAll(this.deps.s3, this.deps.bucket, QUARANTINE_PREFIX.jobs)).map((o) => o.Key!).sort().reverse().slice(0, limit);
+    // jobs/ also holds each job's request and cancel marker: only the state files (jobs/<id>.json) are jobs.
+    const keys = (await listAll(this.deps.s3, this.deps.bucket, QUARANTINE_PREFIX.jobs))
+      .map((o) => o.Key!)
+      .filter((k) => /^jobs\/[^/.]+\.json$/.test(k))
+      .sort()
+      .reverse()
+      .slice(0, limit);
     const stored = await mapLimit(keys, 8, (k) => getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, k));
     const byId = new Map<string, JobState>();
     for (const s of stored) if (s) byId.set(s.id, this.#settle(s));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import { QuarantineForbiddenError, QuarantineRequestError } from '../../lib/quarantine/errors.ts';
-import type { QuarantineService } from '../../lib/quarantine/service.ts';
+import { QuarantineService } from '../../lib/quarantine/service.ts';
 import { QuarantineIndex } from '../../lib/quarantine/store.ts';
 import { savedQuery, savedRequest } from '../../lib/query/saved.ts';
 import { queryService, quarantineService } from '../../lib/runtime.ts';
@@ -176,7 +176,9 @@ describe('quarantine: browse, fix, re-drive, discard, export, audit', () => {
     expect(ledger.length).toBeGreaterThan(0);
     const first = await s3.send(new GetObjectCommand({ Bucket: rt.config.buckets.quarantine, Key: ledger[0]!.Key! }));
     expect(JSON.parse(gunzipSync(Buffer.from(await first.Body!.transformToByteArray())).toString().split('\n')[0]!)).toHaveProperty('outcome');
-    expect((await listAll(s3, rt.config.buckets.quarantine, 'jobs/')).length).toBe(5);
+    const jobFiles = (await listAll(s3, rt.config.buckets.quarantine, 'jobs/')).map((o) => o.Key!);
+    expect(jobFiles.filter((k) => k.endsWith('.request.json')).length).toBe(5);
+    expect((await svc.jobs()).length).toBe(5);
 
     // The ledger is a table too: re-drive outcomes in SQL.
     const sql = queryService(rt.config);
@@ -205,4 +207,56 @@ describe('quarantine: browse, fix, re-drive, discard, export, audit', () => {
       await sql.deps.engine.close();
     }
   });
+});
+
+describe('re-drive jobs run by another process (the AWS worker)', () => {
+  let rt: DevRuntime;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = tempDir('quarantine-worker');
+    rt = await startTestRuntime(dir);
+    const res = await post(rt, 'transactions', JSON.stringify(Array.from({ length: 6 }, (_, i) => tx(300 + i, { cc_num: 'x' }))));
+    expect(res.json).toMatchObject({ rejected: 6 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await rt?.stop();
+    removeDir(dir);
+  });
+
+  it('dispatches a job, resumes it across deadlines in a fresh process and honours a cancel from the console', async () => {
+    const dispatched: string[] = [];
+    const console_ = new QuarantineService(quarantineService(rt.config).deps, { dispatch: async (id) => void dispatched.push(id) });
+    const open = await waitFor(() => console_.list({}), (p) => p.total === 6);
+    const qids = open.items.map((e) => e.qid);
+    const fix = (qid: string) => ({ event: JSON.stringify(tx(300 + open.items.findIndex((e) => e.qid === qid))) });
+    const job = await console_.startRedrive({ qids: qids.slice(0, 4), fixes: Object.fromEntries(qids.slice(0, 4).map((q) => [q, fix(q)])), rate: 2 }, OPERATOR);
+    expect(dispatched).toEqual([job.id]);
+    expect((await console_.job(job.id)).state).toMatchObject({ status: 'running', processed: 0 });
+
+    // The worker: another service over the same bucket, with a time limit per invocation.
+    const worker = quarantineService(rt.config);
+    const first = await worker.resume(job.id, Date.now() + 700);
+    expect(first.more).toBe(true);
+    expect(first.state.processed).toBeGreaterThanOrEqual(1);
+    expect(first.state.processed).toBeLessThan(4);
+    const second = await quarantineService(rt.config).resume(job.id);
+    expect(second).toMatchObject({ more: false, state: { status: 'succeeded', processed: 4, accepted: 4 } });
+    // The console sees the worker's ledger once its index re-lists the bucket (at most 2 s stale).
+    const seen = await waitFor(() => console_.job(job.id), (j) => j.outcomeTotal === 4, 10_000);
+    expect(seen.outcomes.map((o) => o.outcome)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    // Resuming a finished job does nothing.
+    expect((await worker.resume(job.id)).more).toBe(false);
+
+    const slow = await console_.startRedrive({ qids: qids.slice(4), rate: 1 }, OPERATOR);
+    const running = quarantineService(rt.config).resume(slow.id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await console_.cancel(slow.id, OPERATOR)).status).toBe('running');
+    const stopped = await running;
+    expect(stopped).toMatchObject({ more: false, state: { status: 'cancelled' } });
+    expect(stopped.state.processed).toBeLessThan(2);
+    const lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 4);
+    expect(lake.rows.map((r) => (r as Envelope).id).sort()).toEqual([300, 301, 302, 303].map((i) => tx(i).trans_num).sort());
+  }, 120_000);
 });

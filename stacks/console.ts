@@ -1,0 +1,68 @@
+/**
+ * The operations console (Next.js, OpenNext on Lambda behind CloudFront) and the re-drive worker it hands jobs to.
+ * Sign-in is mandatory in AWS (lib/console/auth.ts): the operator password is a secret, the viewer password optional.
+ * The server function is reachable only through CloudFront (origin access control, POST bodies signed at the edge).
+ */
+import { analyticsEnvironment, databaseName, workgroup } from './analytics.ts';
+import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
+import { athenaResults, lake, quarantine } from './storage.ts';
+import { events } from './stream.ts';
+
+/** `npx sst secret set ConsolePassword <at least 8 characters> --stage <stage>` (role operator). */
+export const consolePassword = new sst.Secret('ConsolePassword');
+/** Optional read-only sign-in (role viewer); an empty value disables it. */
+export const consoleViewerPassword = new sst.Secret('ConsoleViewerPassword', '');
+
+/**
+ * Runs re-drive jobs: a console function is frozen once it has answered, so the console invokes this one
+ * asynchronously; it continues itself in a new invocation before its time runs out.
+ */
+export const redriveWorker = new sst.aws.Function('RedriveWorker', {
+  ...lambdaDefaults,
+  handler: 'functions/redrive/handler.handler',
+  timeout: '15 minutes',
+  memory: '1024 MB',
+  link: [events, quarantine],
+  environment: tributaryEnvironment(events.name),
+  permissions: [
+    // Its own continuation: the function's ARN cannot be linked to itself, so its name pattern is granted.
+    { actions: ['lambda:InvokeFunction'], resources: [$interpolate`arn:aws:lambda:*:*:function:${$app.name}-${$app.stage}-RedriveWorker*`] },
+  ],
+});
+
+const region = aws.getRegionOutput().name;
+const account = aws.getCallerIdentityOutput().accountId;
+
+export const consoleSite = new sst.aws.Nextjs('Console', {
+  path: '.',
+  protection: 'oac-with-edge-signing',
+  link: [lake, quarantine, athenaResults, events, redriveWorker],
+  environment: {
+    ...tributaryEnvironment(events.name),
+    ...analyticsEnvironment,
+    TRIBUTARY_REDRIVE_FUNCTION: redriveWorker.name,
+    TRIBUTARY_CONSOLE_PASSWORD: consolePassword.value,
+    TRIBUTARY_CONSOLE_VIEWER_PASSWORD: consoleViewerPassword.value,
+  },
+  server: {
+    architecture: 'arm64',
+    // lib/runtime loads the DuckDB engine module (local mode's); installed for the Lambda platform, not the build host.
+    install: ['@duckdb/node-api'],
+  },
+  permissions: [
+    {
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+      resources: [workgroup.arn],
+    },
+    {
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
+      resources: [
+        $interpolate`arn:aws:glue:${region}:${account}:catalog`,
+        $interpolate`arn:aws:glue:${region}:${account}:database/${databaseName}`,
+        $interpolate`arn:aws:glue:${region}:${account}:table/${databaseName}/*`,
+      ],
+    },
+    // GetMetricData has no resource-level permissions: "*" is the only resource AWS accepts for it.
+    { actions: ['cloudwatch:GetMetricData'], resources: ['*'] },
+  ],
+});
