@@ -1,0 +1,145 @@
+/**
+ * The `ci` stage's analytics, monitoring and console resources (offline: tests/infra/harness.ts): Glue tables equal to
+ * what lib/catalog generates, the Athena workgroup's guard rails, named queries from queries/, the compactor, the
+ * alarms and their thresholds, and the console's and re-drive worker's IAM.
+ */
+import { describe, expect, it } from 'vitest';
+import { Catalog } from '../../lib/catalog/catalog.ts';
+import { glueTables } from '../../lib/catalog/glue.ts';
+import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
+import { allow, bucketLink, checkNoWildcards, checkStatements, streamLink } from './checks.ts';
+import { deployed } from './deployed.ts';
+
+const infra = deployed('ci');
+const bucket = (name: string) => infra.part('sst:aws:Bucket', name, 'aws:s3/bucket:Bucket');
+const streamArn = () => infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream').state.arn;
+const GiB = 1024 ** 3;
+
+describe('Glue tables', () => {
+  it('are exactly the catalog’s tables (raw, compacted, views), with the real bucket names and partition projection', () => {
+    const names = { lake: String(bucket('Lake').state.bucket), quarantine: String(bucket('Quarantine').state.bucket) };
+    const expected = glueTables(new Catalog(defaultRegistry()), 'tributary_ci', (role) => names[role]);
+    const actual = infra.byType('aws:glue/catalogTable:CatalogTable');
+    expect(actual.map((t) => t.inputs.name).sort()).toEqual(expected.map((t) => t.name).sort());
+    for (const want of expected) {
+      const got = actual.find((t) => t.inputs.name === want.name)!;
+      expect(got.inputs, want.name).toMatchObject(JSON.parse(JSON.stringify(want)) as Record<string, unknown>);
+    }
+    // One case spelled out: transactions' raw table projects dt as a date range and hour as 00–23.
+    const raw = actual.find((t) => t.inputs.name === 'transactions_raw')!;
+    expect((raw.inputs.parameters as Record<string, string>)['projection.dt.range']).toBe('2000-01-01,NOW+1DAYS');
+    expect((raw.inputs.parameters as Record<string, string>)['projection.hour.range']).toBe('0,23');
+    expect((raw.inputs.storageDescriptor as { location: string }).location).toBe(`s3://${names.lake}/events/transactions/`);
+    expect(infra.one('aws:glue/catalogDatabase:CatalogDatabase', 'LakeDatabase').inputs.name).toBe('tributary_ci');
+  });
+});
+
+describe('Athena', () => {
+  it('the workgroup enforces its result location, publishes metrics and cuts queries off at 10 GiB scanned', () => {
+    const wg = infra.one('aws:athena/workgroup:Workgroup', 'Workgroup');
+    expect(wg.inputs).toMatchObject({
+      name: 'tributary-ci',
+      configuration: {
+        enforceWorkgroupConfiguration: true,
+        publishCloudwatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: 10 * GiB,
+        resultConfiguration: { outputLocation: `s3://${String(bucket('AthenaResults').state.bucket)}/athena-results/`, encryptionConfiguration: { encryptionOption: 'SSE_S3' } },
+      },
+    });
+  });
+
+  it('every saved query is a named query with its Athena SQL', () => {
+    const saved = loadSavedQueries();
+    const named = infra.byType('aws:athena/namedQuery:NamedQuery');
+    expect(named.map((q) => q.inputs.name).sort()).toEqual(saved.map((q) => q.name).sort());
+    for (const q of saved) {
+      const got = named.find((n) => n.inputs.name === q.name)!;
+      expect(got.inputs).toMatchObject({ query: savedSql(q, 'athena'), database: 'tributary_ci', workgroup: 'tributary-ci' });
+    }
+  });
+});
+
+describe('compactor', () => {
+  it('runs every hour from functions/compactor with DuckDB installed for its platform, and may use only the lake', () => {
+    expect(infra.one('aws:cloudwatch/eventRule:EventRule', /Compactor/).inputs.scheduleExpression).toBe('rate(1 hour)');
+    const fn = infra.lambda(/^CompactorHandler$|^Compactor.*Function$/);
+    expect(fn.inputs).toMatchObject({ timeout: 900, memorySize: 3008, architectures: ['arm64'], runtime: 'nodejs22.x' });
+    const build = infra.build(/Compactor/);
+    expect(build.handler).toBe('functions/compactor/handler.handler');
+    expect(JSON.stringify(build)).toContain('@duckdb/node-api');
+    expect(checkStatements('Compactor', infra.statementsOf(infra.roleOf(fn)), [bucketLink(bucket('Lake').state.arn)])).toEqual([]);
+  });
+});
+
+describe('monitoring', () => {
+  const alarm = (name: string | RegExp) => infra.one('aws:cloudwatch/metricAlarm:MetricAlarm', name);
+  const topicArn = () => infra.part('sst:aws:SnsTopic', 'Alarms', 'aws:sns/topic:Topic').state.arn;
+
+  it('alarms when the lake writer is 5 minutes behind for 5 minutes, or fails', () => {
+    expect(alarm('LakeWriterIteratorAge').inputs).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'IteratorAge', statistic: 'Maximum', period: 60, evaluationPeriods: 5, threshold: 300_000, comparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm('LakeWriterErrors').inputs).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Errors', statistic: 'Sum', period: 300, threshold: 0, comparisonOperator: 'GreaterThanThreshold' });
+    const fnName = infra.lambda(/^EventsSubscriberLakeWriterFunction$/).state.name;
+    expect((alarm('LakeWriterIteratorAge').inputs.dimensions as Record<string, string>).FunctionName).toBe(fnName);
+  });
+
+  it('alarms on any write throttle of the stream', () => {
+    const streamName = infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream').state.name;
+    expect(alarm('StreamWriteThrottles').inputs).toMatchObject({ namespace: 'AWS/Kinesis', metricName: 'WriteProvisionedThroughputExceeded', dimensions: { StreamName: streamName }, statistic: 'Sum', threshold: 0 });
+  });
+
+  it('alarms per event type when more than 5 % of at least 100 events in 5 minutes were rejected', () => {
+    for (const type of defaultRegistry().names()) {
+      const a = alarm(`InvalidRate_${type}`).inputs as { threshold: number; metricQueries: { id: string; expression?: string; metric?: { metricName: string; namespace: string; dimensions: Record<string, string>; period: number } }[] };
+      expect(a.threshold).toBe(0.05);
+      expect(a.metricQueries.map((q) => q.id)).toEqual(['accepted', 'rejected', 'rate']);
+      expect(a.metricQueries[0]!.metric).toMatchObject({ namespace: 'Tributary', metricName: 'EventsAccepted', dimensions: { service: 'tributary', type }, period: 300 });
+      expect(a.metricQueries[1]!.metric).toMatchObject({ metricName: 'EventsRejected', dimensions: { service: 'tributary', type } });
+      expect(a.metricQueries[2]!.expression).toBe('IF((accepted + rejected) >= 100, rejected / (accepted + rejected), 0)');
+    }
+  });
+
+  it('every alarm notifies the alarms topic, and so does every on-failure batch object', () => {
+    const alarms = infra.byType('aws:cloudwatch/metricAlarm:MetricAlarm');
+    expect(alarms.length).toBe(3 + defaultRegistry().names().length);
+    for (const a of alarms) expect(a.inputs, a.name).toMatchObject({ alarmActions: [topicArn()], okActions: [topicArn()], treatMissingData: 'notBreaching' });
+    const notification = infra.byType('aws:s3/bucketNotification:BucketNotification').find((n) => n.inputs.bucket === bucket('Quarantine').state.bucket)!;
+    expect(notification.inputs.topics).toEqual([expect.objectContaining({ topicArn: topicArn(), events: ['s3:ObjectCreated:*'], filterPrefix: 'aws/lambda/' })]);
+  });
+});
+
+describe('console and re-drive worker', () => {
+  it('the worker may use the stream and the quarantine bucket, and invoke only itself', () => {
+    const fn = infra.lambda(/^RedriveWorker$/);
+    expect(fn.inputs).toMatchObject({ timeout: 900, runtime: 'nodejs22.x', architectures: ['arm64'] });
+    expect(
+      checkStatements('RedriveWorker', infra.statementsOf(infra.roleOf(fn)), [
+        streamLink(streamArn()),
+        bucketLink(bucket('Quarantine').state.arn),
+        allow(['lambda:InvokeFunction'], ['arn:aws:lambda:*:*:function:tributary-ci-RedriveWorker*']),
+      ]),
+    ).toEqual([]);
+  });
+
+  it('the console server gets its links, Athena on its workgroup, Glue on its database, and metrics', () => {
+    const server = infra.lambda(/^ConsoleServer/);
+    const statements = infra.statementsOf(infra.roleOf(server));
+    const wgArn = infra.one('aws:athena/workgroup:Workgroup', 'Workgroup').state.arn;
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        allow(['athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StartQueryExecution', 'athena:StopQueryExecution'], [wgArn]),
+        allow(['cloudwatch:GetMetricData'], ['*']),
+        streamLink(streamArn()),
+        bucketLink(bucket('Lake').state.arn),
+        bucketLink(bucket('Quarantine').state.arn),
+        bucketLink(bucket('AthenaResults').state.arn),
+      ]),
+    );
+    const glue = statements.find((s) => s.actions.includes('glue:GetTable'))!;
+    expect(glue.resources.every((r) => /^arn:aws:glue:[a-z0-9-]+:\d{12}:(catalog|database\/tributary_ci|table\/tributary_ci\/\*)$/.test(r))).toBe(true);
+    expect(checkNoWildcards('console', statements)).toEqual([]);
+    const env = (server.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env).toMatchObject({ TRIBUTARY_MODE: 'aws', TRIBUTARY_ATHENA_WORKGROUP: 'tributary-ci', TRIBUTARY_GLUE_DATABASE: 'tributary_ci', TRIBUTARY_REDRIVE_FUNCTION: infra.lambda(/^RedriveWorker$/).state.name });
+    expect(env.TRIBUTARY_CONSOLE_PASSWORD).toBe('infra-test-password');
+  });
+});

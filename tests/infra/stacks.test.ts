@@ -1,0 +1,217 @@
+/**
+ * The `ci` stage's resources as `sst deploy` would create them (offline: tests/infra/harness.ts): the events stream,
+ * the lake writer's event source mapping, the functions' platform and IAM, the buckets and the ingest API.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  allow,
+  BASIC_EXECUTION_ROLE,
+  bucketLink,
+  checkFunctionPlatform,
+  checkLakeWriterMapping,
+  checkNoWildcards,
+  checkStatements,
+  checkStream,
+  streamLink,
+  streamRead,
+} from './checks.ts';
+import { deployed } from './deployed.ts';
+
+const infra = deployed('ci');
+
+const bucket = (name: string) => infra.part('sst:aws:Bucket', name, 'aws:s3/bucket:Bucket');
+const stream = () => infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream');
+const LAKE_WRITER = /^EventsSubscriberLakeWriterFunction$/;
+
+describe('events stream', () => {
+  it('is PROVISIONED with 2 shards, all seven shard-level metrics, KMS and 24 h retention', () => {
+    expect(checkStream(stream(), { shards: 2, retentionHours: 24 })).toEqual([]);
+    expect(stream().state.name).toMatch(/^tributary-ci-EventsStream-[a-z]{8}$/);
+  });
+});
+
+describe('lake writer', () => {
+  it('reads the stream through an event source mapping with every setting as specified', () => {
+    const mapping = infra.one('aws:lambda/eventSourceMapping:EventSourceMapping', /LakeWriter/);
+    const problems = checkLakeWriterMapping(mapping, { streamArn: stream().state.arn, functionArn: infra.lambda(LAKE_WRITER).state.arn, quarantineArn: bucket('Quarantine').state.arn });
+    expect(problems).toEqual([]);
+    // The values behind the checker, spelled out.
+    expect(mapping.inputs).toMatchObject({
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      bisectBatchOnFunctionError: true,
+      batchSize: 500,
+      maximumRetryAttempts: 5,
+      startingPosition: 'TRIM_HORIZON',
+      destinationConfig: { onFailure: { destinationArn: expect.stringMatching(/^arn:aws:s3:::tributary-ci-quarantinebucket-[a-z]{8}$/) } },
+    });
+  });
+
+  it('is built from functions/lake-writer with 2 minutes and 1024 MB', () => {
+    const fn = infra.lambda(LAKE_WRITER);
+    expect(fn.inputs).toMatchObject({ handler: 'functions/lake-writer/handler.handler', timeout: 120, memorySize: 1024 });
+    expect(infra.build(LAKE_WRITER)).toMatchObject({ handler: 'functions/lake-writer/handler.handler', runtime: 'nodejs22.x', properties: { architecture: 'arm64' } });
+  });
+});
+
+describe('functions', () => {
+  it.each([['Ingest'], ['IngestAuthorizer'], [LAKE_WRITER]])('%s runs Node 22 on arm64', (name) => {
+    expect(checkFunctionPlatform(infra.lambda(name))).toEqual([]);
+  });
+
+  it('every function built from functions/ runs Node 22 on arm64 and ships the schemas (where lib/config reads them)', () => {
+    const own = infra.builds.filter((b) => b.handler.startsWith('functions/'));
+    expect(own.map((b) => b.functionID).sort()).toEqual(expect.arrayContaining(['EventsSubscriberLakeWriterFunction', 'Ingest', 'IngestAuthorizer']));
+    for (const build of own) {
+      expect(checkFunctionPlatform(infra.lambda(build.functionID)), build.functionID).toEqual([]);
+      expect(build.copyFiles?.map((c) => ({ to: c.to, isDir: c.isDir })), build.functionID).toEqual([{ to: 'schemas', isDir: true }]);
+      const env = (infra.lambda(build.functionID).inputs.environment as { variables: Record<string, string> }).variables;
+      if (env.TRIBUTARY_MODE) expect(env.TRIBUTARY_SCHEMAS_DIR, build.functionID).toBe('/var/task/schemas');
+    }
+  });
+
+  it('ingest: 10 s, 512 MB, the stream and bucket names in its environment, the API key as a secret', () => {
+    const fn = infra.lambda('Ingest');
+    expect(fn.inputs).toMatchObject({ handler: 'functions/ingest/handler.handler', timeout: 10, memorySize: 512 });
+    const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env).toMatchObject({
+      TRIBUTARY_MODE: 'aws',
+      TRIBUTARY_STREAM_NAME: stream().state.name,
+      TRIBUTARY_LAKE_BUCKET: bucket('Lake').state.bucket,
+      TRIBUTARY_QUARANTINE_BUCKET: bucket('Quarantine').state.bucket,
+      TRIBUTARY_ATHENA_RESULTS_BUCKET: bucket('AthenaResults').state.bucket,
+      TRIBUTARY_IMPORTS_BUCKET: bucket('Imports').state.bucket,
+      TRIBUTARY_API_KEY: 'infra-test-key',
+    });
+    expect(fn.secrets).toContain('environment');
+  });
+});
+
+describe('IAM', () => {
+  it('ingest may use the stream and the quarantine bucket (its links), nothing else', () => {
+    const role = infra.roleOf(infra.lambda('Ingest'));
+    expect(checkStatements('Ingest', infra.statementsOf(role), [streamLink(stream().state.arn), bucketLink(bucket('Quarantine').state.arn)])).toEqual([]);
+    expect(infra.managedPolicies(role)).toEqual([BASIC_EXECUTION_ROLE]);
+  });
+
+  it('the authorizer gets no statements at all, only the basic execution role', () => {
+    const role = infra.roleOf(infra.lambda('IngestAuthorizer'));
+    expect(role.inputs.inlinePolicies).toEqual([]);
+    expect(infra.statementsOf(role)).toEqual([]);
+    expect(infra.managedPolicies(role)).toEqual([BASIC_EXECUTION_ROLE]);
+  });
+
+  it('the lake writer reads the stream and uses the lake and quarantine buckets, nothing else', () => {
+    const role = infra.roleOf(infra.lambda(LAKE_WRITER));
+    const statements = infra.statementsOf(role);
+    expect(checkStatements('LakeWriter', statements, [streamRead(stream().state.arn), bucketLink(bucket('Lake').state.arn), bucketLink(bucket('Quarantine').state.arn)])).toEqual([]);
+    expect(statements[0]).toEqual(
+      allow(
+        ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:ListStreams', 'kinesis:SubscribeToShard'],
+        [stream().state.arn],
+      ),
+    );
+    expect(infra.managedPolicies(role)).toEqual([BASIC_EXECUTION_ROLE]);
+  });
+
+  it('no role of the app allows every action, or a whole service, on every resource', () => {
+    const roles = infra.byType('aws:iam/role:Role');
+    expect(roles.length).toBeGreaterThanOrEqual(3);
+    expect(roles.flatMap((role) => checkNoWildcards(role.name, infra.statementsOf(role)))).toEqual([]);
+  });
+});
+
+describe('buckets', () => {
+  const DATA = ['Lake', 'Quarantine', 'AthenaResults', 'Imports'];
+
+  it('the four data buckets exist, named per app and stage', () => {
+    for (const name of DATA) expect(bucket(name).state.bucket).toMatch(new RegExp(`^tributary-ci-${name.toLowerCase()}bucket-[a-z]{8}$`));
+  });
+
+  it('each is SSE-S3 with bucket keys, blocks public access and aborts incomplete uploads after 7 days', () => {
+    for (const name of DATA) {
+      const physical = bucket(name).state.bucket;
+      expect(infra.one('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', `${name}Encryption`).inputs).toEqual({
+        bucket: physical,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }],
+      });
+      expect(infra.part('sst:aws:Bucket', name, 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs).toEqual({
+        bucket: physical,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
+      const lifecycle = infra.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', `${name}Lifecycle`);
+      expect(lifecycle.inputs.bucket).toBe(physical);
+      expect((lifecycle.inputs.rules as unknown[])[0]).toEqual({ id: 'abort-incomplete-uploads', status: 'Enabled', filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } });
+    }
+  });
+
+  it('quarantined records move to IA after 30 days and Glacier IR after 180, and are never expired', () => {
+    const rules = infra.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'QuarantineLifecycle').inputs.rules as Record<string, unknown>[];
+    expect(rules.slice(1)).toEqual([
+      {
+        id: 'records-to-colder-storage',
+        status: 'Enabled',
+        filter: { prefix: 'records/' },
+        transitions: [
+          { days: 30, storageClass: 'STANDARD_IA' },
+          { days: 180, storageClass: 'GLACIER_IR' },
+        ],
+      },
+    ]);
+    expect(rules.some((r) => 'expiration' in r)).toBe(false);
+  });
+});
+
+describe('ingest API', () => {
+  it('POST /v1/events/{type} goes through the API-key authorizer, GET /health does not', () => {
+    const authorizer = infra.one('aws:apigatewayv2/authorizer:Authorizer', /ApiKey/);
+    expect(authorizer.inputs).toMatchObject({
+      authorizerType: 'REQUEST',
+      authorizerPayloadFormatVersion: '2.0',
+      enableSimpleResponses: true,
+      identitySources: ['$request.header.x-api-key'],
+      authorizerResultTtlInSeconds: 300,
+      authorizerUri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${String(infra.lambda('IngestAuthorizer').state.arn)}/invocations`,
+    });
+    const routes = Object.fromEntries(infra.byType('aws:apigatewayv2/route:Route').map((r) => [r.inputs.routeKey, r.inputs]));
+    expect(Object.keys(routes).sort()).toEqual(['GET /health', 'POST /v1/events/{type}']);
+    expect(routes['POST /v1/events/{type}']).toMatchObject({ authorizationType: 'CUSTOM', authorizerId: authorizer.id });
+    expect(routes['GET /health']).toMatchObject({ authorizationType: 'NONE' });
+    expect(routes['GET /health']?.authorizerId).toBeUndefined();
+  });
+
+  it('both routes invoke the one ingest function', () => {
+    const integrations = infra.byType('aws:apigatewayv2/integration:Integration');
+    expect(integrations.map((i) => i.inputs.integrationUri)).toEqual([infra.lambda('Ingest').state.arn, infra.lambda('Ingest').state.arn]);
+  });
+
+  it('the stage throttles at 500 rps (burst 1000) and keeps JSON access logs for a month', () => {
+    const stage = infra.one('aws:apigatewayv2/stage:Stage', /^Api/);
+    expect(stage.inputs.defaultRouteSettings).toEqual({ throttlingRateLimit: 500, throttlingBurstLimit: 1000 });
+    const logGroup = infra.byArn((stage.inputs.accessLogSettings as { destinationArn: string }).destinationArn);
+    expect(logGroup.inputs.retentionInDays).toBe(30);
+    expect(() => JSON.parse((stage.inputs.accessLogSettings as { format: string }).format)).not.toThrow();
+  });
+});
+
+describe('the offline deploy itself', () => {
+  it('used only the CLI RPC methods and provider functions the harness fakes', () => {
+    expect(infra.result.unknownRpc).toEqual([]);
+    expect(infra.result.unknownInvokes).toEqual([]);
+    expect([...new Set(infra.result.rpc.map((r) => r.method))].sort()).toEqual(['Provider.Aws.Bootstrap', 'Runtime.Build']);
+  });
+
+  it('returns the stack outputs of sst.config.ts', () => {
+    expect(infra.outputs).toMatchObject({
+      api: expect.stringMatching(/^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com$/),
+      lakeBucket: bucket('Lake').state.bucket,
+      quarantineBucket: bucket('Quarantine').state.bucket,
+      athenaResultsBucket: bucket('AthenaResults').state.bucket,
+      importsBucket: bucket('Imports').state.bucket,
+      stream: stream().state.name,
+      _protect: false,
+    });
+  });
+});
