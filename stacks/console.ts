@@ -44,11 +44,9 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     TRIBUTARY_CONSOLE_PASSWORD: consolePassword.value,
     TRIBUTARY_CONSOLE_VIEWER_PASSWORD: consoleViewerPassword.value,
   },
-  server: {
-    architecture: 'arm64',
-    // lib/runtime loads the DuckDB engine module (local mode's); installed for the Lambda platform, not the build host.
-    install: ['@duckdb/node-api'],
-  },
+  // In AWS the console queries through Athena; the DuckDB engine (local mode's) is loaded only on first use, so its
+  // native binding is not needed in the server function.
+  server: { architecture: 'arm64' },
   permissions: [
     {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { Catalog, TableDef } from '../catalog/catalog.ts';
 import { duckViews, type LocalObjectLayout, type PresentFiles } from '../catalog/duckdb.ts';
 import { manifestKey } from '../lake/partition.ts';
@@ -59,6 +59,8 @@ export class DuckDbEngine implements QueryEngine {
 
   #db(): Promise<DuckDBInstance> {
     this.#instance ??= (async () => {
+      // Loaded on first use: the console in AWS queries through Athena and never needs DuckDB's native binding.
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       const db = await DuckDBInstance.create(':memory:', { threads: String(Math.max(1, Math.min(4, os.cpus().length))) });
       const c = await db.connect();
       const dirs = [this.layout.bucketDir('lake'), this.layout.bucketDir('quarantine'), this.#profileDir].map((d) => quoteString(`${d}${path.sep}`));

@@ -143,3 +143,18 @@ describe('console and re-drive worker', () => {
     expect(env.TRIBUTARY_CONSOLE_PASSWORD).toBe('infra-test-password');
   });
 });
+
+describe('native dependencies', () => {
+  it('DuckDB is installed for the compactor at the locked version, whose linux-arm64 binding exists (npm skips a missing one silently)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as { packages: Record<string, { version: string; os?: string[]; cpu?: string[]; optionalDependencies?: Record<string, string> }> };
+    const locked = lock.packages['node_modules/@duckdb/node-api']!.version;
+    const build = infra.build(/Compactor/) as unknown as { properties?: { architecture?: string; install?: Record<string, string> } };
+    expect(build.properties?.install).toEqual({ '@duckdb/node-api': locked });
+    const arch = build.properties?.architecture === 'arm64' ? 'arm64' : 'x64';
+    const bindings = lock.packages['node_modules/@duckdb/node-bindings']!;
+    expect(bindings.version).toBe(locked);
+    expect(bindings.optionalDependencies?.[`@duckdb/node-bindings-linux-${arch}`]).toBe(locked);
+    expect(lock.packages[`node_modules/@duckdb/node-bindings-linux-${arch}`]).toMatchObject({ version: locked, os: ['linux'], cpu: [arch] });
+  });
+});
