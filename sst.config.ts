@@ -15,6 +15,7 @@ export default $config({
     };
   },
   async run() {
+    (await import('./stacks/iam.ts')).restrictFunctionRoles();
     const storage = await import('./stacks/storage.ts');
     const stream = await import('./stacks/stream.ts');
     const api = await import('./stacks/api.ts');

@@ -158,3 +158,19 @@ describe('native dependencies', () => {
     expect(lock.packages[`node_modules/@duckdb/node-bindings-linux-${arch}`]).toMatchObject({ version: locked, os: ['linux'], cpu: [arch] });
   });
 });
+
+describe('function roles', () => {
+  it('every function role, the components’ own included, may be assumed by Lambda only (not the account root)', () => {
+    const lambdas = infra.byType('aws:lambda/function:Function');
+    expect(lambdas.length).toBeGreaterThanOrEqual(7);
+    for (const fn of lambdas) {
+      const policy = JSON.parse(String(infra.roleOf(fn).inputs.assumeRolePolicy)) as { Statement: { Effect: string; Principal: { Service?: string | string[]; AWS?: unknown }; Action: string }[] };
+      // The console's Lambda@Edge signer also runs at the edge, so edgelambda may assume its role too.
+      const services = fn.name === 'ConsoleEdgeFunction' ? ['edgelambda.amazonaws.com', 'lambda.amazonaws.com'] : ['lambda.amazonaws.com'];
+      expect(policy.Statement.length, fn.name).toBe(1);
+      const [st] = policy.Statement;
+      expect([st!.Effect, st!.Action, st!.Principal.AWS], fn.name).toEqual(['Allow', 'sts:AssumeRole', undefined]);
+      expect([st!.Principal.Service].flat().sort(), fn.name).toEqual(services);
+    }
+  });
+});
