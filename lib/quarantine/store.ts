@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { listAll } from '../status.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { listAll, readJsonl } from '../status.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
 import { QUARANTINE_REASONS, type QuarantineRecord, type QuarantineStage } from './record.ts';
@@ -149,14 +148,6 @@ function statusOf(l: LedgerEntry | undefined): QuarantineStatus | undefined {
   return undefined;
 }
 
-async function readLines(s3: S3Client, bucket: string, key: string): Promise<string[]> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const bytes = Buffer.from(await res.Body!.transformToByteArray());
-  // Objects are written gzip'd; tolerate an uncompressed one (a hand-made fixture, a tool that decompressed it).
-  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-  return text.split('\n').filter((l) => l.trim() !== '');
-}
-
 export interface QuarantinePage {
   total: number;
   offset: number;
@@ -229,11 +220,11 @@ export class QuarantineIndex {
     const listed = new Set(records.map((o) => o.Key!));
     for (const key of [...this.#objects.keys()]) if (!listed.has(key)) this.#dropObject(key);
     const newRecords = records.filter((o) => !this.#objects.has(o.Key!));
-    const loaded = await mapLimit(newRecords, 16, async (o) => ({ key: o.Key!, lines: await readLines(this.#s3, this.#bucket, o.Key!) }));
-    for (const { key, lines } of loaded) this.addObject(key, lines.map((l) => JSON.parse(l) as QuarantineRecord));
+    const loaded = await mapLimit(newRecords, 16, async (o) => ({ key: o.Key!, records: await readJsonl<QuarantineRecord>(this.#s3, this.#bucket, o.Key!) }));
+    for (const { key, records: recs } of loaded) this.addObject(key, recs);
     const newLedger = ledger.filter((o) => !this.#ledgerKeys.has(o.Key!));
-    const ledgerLines = await mapLimit(newLedger, 16, async (o) => ({ key: o.Key!, lines: await readLines(this.#s3, this.#bucket, o.Key!) }));
-    for (const { key, lines } of ledgerLines) this.applyLedger(key, lines.map((l) => JSON.parse(l) as LedgerEntry));
+    const ledgerLines = await mapLimit(newLedger, 16, async (o) => ({ key: o.Key!, lines: await readJsonl<LedgerEntry>(this.#s3, this.#bucket, o.Key!) }));
+    for (const { key, lines } of ledgerLines) this.applyLedger(key, lines);
     this.#refreshedAt = started;
   }
 
