@@ -152,35 +152,28 @@ function printQuarantine(r: QuarantineBenchResult): void {
   );
 }
 
+/** Runs one section; a failed section is reported in the output instead of ending the whole run. */
+async function attempt<T>(name: string, run: () => Promise<T>): Promise<{ result?: T; error?: string }> {
+  try {
+    return { result: await run() };
+  } catch (err) {
+    const error = (err as Error).stack ?? String(err);
+    progress(`${name} failed: ${error}`);
+    return { error };
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   progress(`node ${process.version}, ${os.cpus().length} cores${QUICK ? ', BENCH_QUICK=1' : ''}`);
   const ingest = runIngestBench();
   const lake = runLakeWriterBench();
-  let e2e: E2eResult | undefined;
-  let e2eError: string | undefined;
-  try {
-    e2e = await runE2eBench();
-  } catch (err) {
-    e2eError = (err as Error).stack ?? String(err);
-    progress(`e2e failed: ${e2eError}`);
-  }
-  let query: QueryBenchResult | undefined;
-  let queryError: string | undefined;
-  try {
-    query = await runQueryBench();
-  } catch (err) {
-    queryError = (err as Error).stack ?? String(err);
-    progress(`query bench failed: ${queryError}`);
-  }
-  let quarantine: QuarantineBenchResult | undefined;
-  let quarantineError: string | undefined;
-  try {
-    quarantine = await runQuarantineBench();
-  } catch (err) {
-    quarantineError = (err as Error).stack ?? String(err);
-    progress(`quarantine bench failed: ${quarantineError}`);
-  }
+  const e2eRun = await attempt('e2e', runE2eBench);
+  const queryRun = await attempt('query bench', runQueryBench);
+  const quarantineRun = await attempt('quarantine bench', runQuarantineBench);
+  const [e2e, e2eError] = [e2eRun.result, e2eRun.error];
+  const [query, queryError] = [queryRun.result, queryRun.error];
+  const [quarantine, quarantineError] = [quarantineRun.result, quarantineRun.error];
   const cost = e2e
     ? computeCost({
         requestsPerEvent: e2e.produce.requests / e2e.accepted,
