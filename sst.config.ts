@@ -1,7 +1,8 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
 /**
- * Tributary on AWS: HTTP ingest API → Kinesis `events` → lake-writer Lambda → partitioned S3 lake (design.md §1, §4).
+ * Tributary on AWS: HTTP ingest API → Kinesis `events` → lake-writer Lambda → partitioned S3 lake (design.md §1, §4),
+ * and the OLTP sink → Aurora PostgreSQL (stacks/database.ts).
  * No top-level imports: SST evaluates `app()` before the platform is loaded, so the stacks are imported inside `run()`.
  */
 export default $config({
@@ -20,6 +21,7 @@ export default $config({
     const stream = await import('./stacks/stream.ts');
     const api = await import('./stacks/api.ts');
     const analytics = await import('./stacks/analytics.ts');
+    const database = await import('./stacks/database.ts');
     const monitoring = await import('./stacks/monitoring.ts');
     const consoleStack = await import('./stacks/console.ts');
 
@@ -34,6 +36,14 @@ export default $config({
       glueDatabase: analytics.databaseName,
       athenaWorkgroup: analytics.workgroup.name,
       alarmsTopic: monitoring.alarmsTopic.arn,
+      // Where the OLTP database is; the password stays in the secret (read it with
+      // `aws secretsmanager get-secret-value --secret-id <databaseSecretArn>`), never in the outputs.
+      databaseHost: database.database.host,
+      databasePort: database.database.port,
+      databaseName: database.database.database,
+      databaseUser: database.database.username,
+      databaseSecretArn: database.database.secretArn,
+      oltpSink: database.oltpSink.nodes.function.name,
     };
   },
 });

@@ -17,6 +17,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <a href="/">Overview</a>
             <a href="/stream">Stream</a>
             <a href="/sql">SQL</a>
+            <a href="/oltp">OLTP</a>
             <a href="/quarantine">Quarantine</a>
             <a href="/schemas">Schemas</a>
             <a href="/audit">Audit</a>

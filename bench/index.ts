@@ -10,6 +10,7 @@ import { runIngestBench, type IngestBenchResult } from './ingest.ts';
 import { runLakeWriterBench, type LakeWriterBenchResult } from './lake-writer.ts';
 import { runQueryBench, type QueryBenchResult } from './query.ts';
 import { runQuarantineBench, type QuarantineBenchResult } from './quarantine.ts';
+import { runOltpBench, type OltpBenchResult } from './oltp.ts';
 import { fmt, fmtInt, fmtUsd, progress, QUICK, round, table, verdict } from './util.ts';
 import os from 'node:os';
 
@@ -152,6 +153,26 @@ function printQuarantine(r: QuarantineBenchResult): void {
   );
 }
 
+function printOltp(r: OltpBenchResult): void {
+  section('7. OLTP sink: synthetic transactions, 2 shards x batches of 500, vs one database transaction per event');
+  console.log(
+    table([
+      ['engine', 'events', 'sink ev/s', 're-delivery ev/s', 'baseline ev/s', 'ratio', 'rows (city/address/customer/merchant/transaction)', 'status'],
+      ...r.engines.map((e) => [
+        e.engine,
+        fmtInt(e.events),
+        fmtInt(e.eventsPerSec),
+        fmtInt(e.redeliveryEventsPerSec),
+        `${fmtInt(e.baselineEventsPerSec)} (${fmtInt(e.baselineEvents)})`,
+        fmt(e.ratio, 1),
+        `${['city', 'address', 'customer', 'merchant', 'transaction'].map((t) => fmtInt(e.rows[t] ?? 0)).join(' / ')}${e.exact ? '' : ' (NOT EXACT)'}`,
+        e.engine === 'postgres' ? `target >= ${fmtInt(r.target)}: ${verdict(e.exact && e.eventsPerSec >= r.target)}` : 'embedded (tributary dev)',
+      ]),
+    ], ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'l']),
+  );
+  if (!r.engines.some((e) => e.engine === 'postgres')) console.log('(no DATABASE_URL: the Postgres figure needs a server, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
+}
+
 /** Runs one section; a failed section is reported in the output instead of ending the whole run. */
 async function attempt<T>(name: string, run: () => Promise<T>): Promise<{ result?: T; error?: string }> {
   try {
@@ -171,6 +192,7 @@ async function main(): Promise<void> {
   const e2eRun = await attempt('e2e', runE2eBench);
   const queryRun = await attempt('query bench', runQueryBench);
   const quarantineRun = await attempt('quarantine bench', runQuarantineBench);
+  const oltpRun = await attempt('oltp bench', runOltpBench);
   const [e2e, e2eError] = [e2eRun.result, e2eRun.error];
   const [query, queryError] = [queryRun.result, queryRun.error];
   const [quarantine, quarantineError] = [quarantineRun.result, quarantineRun.error];
@@ -200,6 +222,8 @@ async function main(): Promise<void> {
   else console.log(`\n== 5. Lake layouts: FAILED\n${queryError}`);
   if (quarantine) printQuarantine(quarantine);
   else console.log(`\n== 6. Quarantine: FAILED\n${quarantineError}`);
+  if (oltpRun.result) printOltp(oltpRun.result);
+  else console.log(`\n== 7. OLTP sink: FAILED\n${oltpRun.error}`);
 
   section('Summary');
   const rows: string[][] = [
@@ -226,6 +250,11 @@ async function main(): Promise<void> {
       ['re-drive busiest second', `${fmtInt(quarantine.redrive.maxInOneSecond)} rec`, `rate ${quarantine.redrive.rate}/s`, fmt(quarantine.redrive.ratioToRate, 3), '<= 1 (rate limit)', verdict(quarantine.redrive.ratioToRate <= 1)],
     );
   } else rows.push(['quarantine', 'FAILED', '', '', '', 'MISSED']);
+  if (oltpRun.result) {
+    for (const e of oltpRun.result.engines) {
+      rows.push([`oltp sink (${e.engine})`, `${fmtInt(e.eventsPerSec)} ev/s`, `${fmtInt(e.baselineEventsPerSec)} ev/s`, fmt(e.ratio, 1), e.engine === 'postgres' ? `>= ${fmtInt(oltpRun.result.target)} ev/s` : '', e.engine === 'postgres' ? verdict(e.exact && e.eventsPerSec >= oltpRun.result.target) : e.exact ? 'exact' : 'NOT EXACT']);
+    }
+  } else rows.push(['oltp sink', 'FAILED', '', '', '', 'MISSED']);
   console.log(table(rows, ['l', 'r', 'r', 'r', 'l', 'l']));
   console.log(`total bench time ${fmt((Date.now() - started) / 1000, 1)} s\n`);
 
@@ -321,6 +350,19 @@ async function main(): Promise<void> {
           ok: quarantine.p95 < quarantine.target,
         }
       : { error: quarantineError?.split('\n')[0] ?? 'failed', ok: false },
+    oltp: oltpRun.result
+      ? {
+          target: oltpRun.result.target,
+          engines: oltpRun.result.engines.map((e) => ({
+            ...e,
+            eventsPerSec: round(e.eventsPerSec, 0),
+            redeliveryEventsPerSec: round(e.redeliveryEventsPerSec, 0),
+            baselineEventsPerSec: round(e.baselineEventsPerSec, 0),
+            ratio: round(e.ratio, 2),
+          })),
+          ok: oltpRun.result.engines.every((e) => e.exact && (e.engine !== 'postgres' || e.eventsPerSec >= oltpRun.result!.target)),
+        }
+      : { error: oltpRun.error?.split('\n')[0] ?? 'failed', ok: false },
   };
   console.log(JSON.stringify(json));
   if (!e2e || !query || !quarantine) process.exitCode = 1;

@@ -2,6 +2,7 @@ import { destroyAwsClients } from '../lib/aws/clients.ts';
 import { TributaryError } from '../lib/errors.ts';
 import { UsageError, stdio, type Io } from './common.ts';
 import { compactCommand, compactHelp } from './compact.ts';
+import { dbCommand, dbHelp } from './db.ts';
 import { devCommand, devHelp } from './dev.ts';
 import { produceCommand, produceHelp } from './produce.ts';
 import { queriesCommand, queriesHelp, queryCommand, queryHelp } from './query.ts';
@@ -13,7 +14,7 @@ const HELP = `tributary — streaming data pipeline for AWS, fully runnable offl
 Usage: tributary <command> [options]
 
 Commands:
-  dev        start the local pipeline (emulators, ingest API, lake writer, console)
+  dev        start the local pipeline (emulators, ingest API, lake writer, OLTP sink, console)
   produce    send events from a CSV/JSON/NDJSON file or a synthetic generator
   status     counts per stage: stream, lake, quarantine, on-failure
   query      run read-only SQL over the lake (DuckDB locally, Athena in AWS); --history
@@ -21,6 +22,7 @@ Commands:
   compact    rewrite closed partition-hours of the lake as Parquet
   quarantine quarantined records: list, show <qid>, discard, export
   redrive    put quarantined records back on the stream (by qid or --all-matching filters)
+  db         the OLTP database: migrate, status (rows per table, sink progress)
 
 Run \`tributary <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.
 `;
@@ -34,6 +36,7 @@ const commands: Record<string, { run: (argv: string[], io: Io) => Promise<number
   compact: { run: compactCommand, help: compactHelp },
   quarantine: { run: quarantineCommand, help: quarantineHelp },
   redrive: { run: redriveCommand, help: redriveHelp },
+  db: { run: dbCommand, help: dbHelp },
 };
 
 /** Runs the CLI and returns its exit code (0 ok, 1 failure, 2 usage error). */

@@ -15,6 +15,8 @@ export interface LocalPorts {
   console: number;
   kinesis: number;
   s3: number;
+  /** The embedded PGlite server (used when DATABASE_URL is not set). */
+  pg: number;
 }
 
 /** Everything a Tributary process needs to reach its resources, resolved once at start-up. */
@@ -35,7 +37,7 @@ export interface TributaryConfig {
 /** Default names and ports of the local runtime (design.md §7). */
 export const LOCAL_DEFAULTS = {
   host: '127.0.0.1',
-  ports: { api: 4000, console: 3000, kinesis: 4567, s3: 4569 } satisfies LocalPorts,
+  ports: { api: 4000, console: 3000, kinesis: 4567, s3: 4569, pg: 4570 } satisfies LocalPorts,
   streamName: 'events',
   shardCount: 2,
   buckets: { lake: 'lake', quarantine: 'quarantine', athenaResults: 'athena-results', imports: 'imports' } satisfies BucketNames,
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TributaryConfi
     console: port(env, 'TRIBUTARY_CONSOLE_PORT', LOCAL_DEFAULTS.ports.console),
     kinesis: port(env, 'TRIBUTARY_KINESIS_PORT', LOCAL_DEFAULTS.ports.kinesis),
     s3: port(env, 'TRIBUTARY_S3_PORT', LOCAL_DEFAULTS.ports.s3),
+    pg: port(env, 'TRIBUTARY_PG_PORT', LOCAL_DEFAULTS.ports.pg),
   };
   const host = env.TRIBUTARY_HOST || LOCAL_DEFAULTS.host;
   const dataDir = path.resolve(/*turbopackIgnore: true*/ env.TRIBUTARY_DATA_DIR || '.data');

@@ -11,6 +11,11 @@ export interface RedriveInfo {
   at: string;
   by: string;
   attempt: number;
+  /**
+   * The stage that quarantined the record. A record the OLTP sink refused was already written to the lake, so the
+   * lake writer leaves its re-drive to the sink (the lake never holds an event twice).
+   */
+  stage?: string;
 }
 
 /** One record on the stream. */
@@ -148,12 +153,13 @@ export function serializeEnvelope(envelope: Envelope): string {
 
 /**
  * Reads an envelope from stream bytes, checking the fields every consumer relies on. Throws {@link EnvelopeError}
- * (code `malformed_json` or `invalid_envelope`) with a message saying what is wrong.
+ * (code `malformed_json` or `invalid_envelope`) with a message saying what is wrong. `parse` lets a consumer that
+ * needs every digit of long integers (the OLTP sink) read the text losslessly.
  */
-export function parseEnvelope(text: string): Envelope {
+export function parseEnvelope(text: string, parse: (text: string) => unknown = JSON.parse): Envelope {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parse(text);
   } catch (err) {
     throw new EnvelopeError('malformed_json', `Record is not JSON: ${(err as Error).message}`);
   }

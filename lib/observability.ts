@@ -30,3 +30,12 @@ export function recordLakeBatch(counts: { rows: number; quarantined: number; obj
   m.addMetric('LakeObjectsWritten', MetricUnit.Count, counts.objects);
   m.addMetric('LakeObjectWriteFailures', MetricUnit.Count, counts.failedObjects);
 }
+
+/** Per-batch OLTP sink counters (`failed` counts batches that stopped on an unavailable database). */
+export function recordOltpBatch(counts: { applied: number; duplicates: number; rejected: number; failed: number }): void {
+  const m = metrics.singleMetric();
+  m.addMetric('OltpEventsApplied', MetricUnit.Count, counts.applied);
+  m.addMetric('OltpEventsDuplicate', MetricUnit.Count, counts.duplicates);
+  m.addMetric('OltpEventsRejected', MetricUnit.Count, counts.rejected);
+  m.addMetric('OltpBatchesFailed', MetricUnit.Count, counts.failed);
+}

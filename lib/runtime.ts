@@ -8,6 +8,11 @@ import { ConfigError } from './errors.ts';
 import { loadConfig, type TributaryConfig } from './config.ts';
 import type { IngestApiDeps } from './ingest/api.ts';
 import type { LakeWriterDeps } from './lake/writer.ts';
+import { databasePool } from './oltp/db.ts';
+import { DatabaseUnavailableError } from './oltp/errors.ts';
+import { oltpStatus, type OltpStatus } from './oltp/status.ts';
+import type { OltpSinkDeps } from './oltp/sink.ts';
+import type pg from 'pg';
 import { defaultRegistry } from './registry/registry.ts';
 import { configuredApiKeys } from './ingest/auth.ts';
 import { QuarantineIndex } from './quarantine/store.ts';
@@ -56,6 +61,60 @@ export function metricsSource(config: TributaryConfig = loadConfig()): MetricsSo
 /** Dependencies of the lake writer for a configuration. */
 export function lakeWriterDeps(config: TributaryConfig = loadConfig()): LakeWriterDeps {
   return { s3: awsClients(config).s3, registry: defaultRegistry(), buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine } };
+}
+
+/** Dependencies of the OLTP sink for a configuration (the database pool of `databasePool`). */
+export function oltpSinkDeps(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): OltpSinkDeps {
+  const pool = () => databasePool(config, env);
+  return { pool: pool(), s3: awsClients(config).s3, quarantineBucket: config.buckets.quarantine, ...(config.mode === 'aws' ? { recycle: pool } : {}) };
+}
+
+const SHARED_POOL = Symbol.for('tributary.oltpPool');
+
+/** The console's OLTP database pool: one per process, small (the page reads counts and a few rows). */
+export function sharedOltpPool(): pg.Pool {
+  const g = globalThis as { [SHARED_POOL]?: pg.Pool };
+  return (g[SHARED_POOL] ??= databasePool(loadConfig(), process.env, 2));
+}
+
+/** Reads the OLTP status (`tributary db status`, the console's OLTP page). */
+export type OltpStatusReader = (options: { latest?: number }) => Promise<OltpStatus>;
+
+/**
+ * Where the console reads the OLTP status from. Locally, and wherever the database is reachable, straight from the
+ * database. In AWS the database lives in a private VPC the console's server function is not in, so the console asks
+ * the status function in that VPC (TRIBUTARY_OLTP_STATUS_FUNCTION), which answers with the same JSON.
+ */
+export function oltpStatusReader(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): OltpStatusReader {
+  const fn = env.TRIBUTARY_OLTP_STATUS_FUNCTION;
+  if (config.mode !== 'aws' || !fn) return (options) => oltpStatus(sharedOltpPool(), options);
+  return async (options) => {
+    const res = await lambdaClient(config).send(new InvokeCommand({ FunctionName: fn, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(options)) }));
+    const text = Buffer.from(res.Payload ?? new Uint8Array()).toString('utf8');
+    if (res.FunctionError) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { errorMessage?: string }).errorMessage ?? text;
+      } catch {
+        // not JSON: keep the raw text
+      }
+      throw new DatabaseUnavailableError(`The OLTP status function failed: ${message}`);
+    }
+    return JSON.parse(text) as OltpStatus;
+  };
+}
+
+/**
+ * One answer of the OLTP status function (AWS): a pool for this call only, ended before returning, so the function
+ * holds no connection while frozen and Aurora can pause.
+ */
+export async function oltpStatusOnce(options: { latest?: number }, config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): Promise<OltpStatus> {
+  const pool = databasePool(config, env, 1);
+  try {
+    return await oltpStatus(pool, { latest: Math.max(0, Math.min(100, Math.floor(Number(options.latest) || 0))) });
+  } finally {
+    await pool.end().catch(() => {});
+  }
 }
 
 /**

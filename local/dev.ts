@@ -4,16 +4,30 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { createHandler as createIngestHandler } from '../functions/ingest/handler.ts';
 import { createHandler as createLakeWriterHandler } from '../functions/lake-writer/handler.ts';
+import { createHandler as createOltpSinkHandler } from '../functions/oltp-sink/handler.ts';
 import { awsClients, createAwsClients } from '../lib/aws/clients.ts';
 import { LOCAL_DEFAULTS, loadConfig, type TributaryConfig } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { localMetricsRecorder, type LocalMetricsRecorder } from '../lib/metrics/local.ts';
-import { ingestDeps, lakeWriterDeps } from '../lib/runtime.ts';
+import { ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/runtime.ts';
+import { ensureMigrated, type OltpSinkDeps } from '../lib/oltp/sink.ts';
+import { redactUrl } from '../lib/oltp/db.ts';
 import { CheckpointStore } from './checkpoints.ts';
-import { startConsole, startKinesis, startS3, type RunningEmulator } from './emulators/index.ts';
+import { startConsole, startKinesis, startPglite, startS3, type RunningEmulator } from './emulators/index.ts';
 import { addS3Faults, parseFaults, withInvocationFaults, type Faults } from './faults.ts';
 import { serveHttpApi } from './gateway.ts';
 import { DEFAULT_MAPPING, ShardPoller, type EventSourceMapping } from './poller.ts';
+
+/**
+ * How the OLTP sink's mapping differs from the lake writer's (stacks/stream.ts deploys the same): an unavailable
+ * database is retried until it is back, never skipped, and the handler isolates bad events itself, so a function
+ * error is always an outage and bisecting it would only multiply the retries.
+ */
+export const OLTP_SINK_MAPPING = {
+  maximumRetryAttempts: -1,
+  maximumRecordAgeSeconds: -1,
+  bisectBatchOnFunctionError: false,
+} as const satisfies Partial<EventSourceMapping>;
 
 export interface DevOptions {
   dataDir: string;
@@ -28,6 +42,12 @@ export interface DevOptions {
   pollIntervalMs?: number;
   /** Run the stream consumers (default true); off leaves records on the stream to inspect them. */
   consumers?: boolean;
+  /**
+   * The OLTP sink (default true): a second consumer loading transactions into Postgres. The database is `databaseUrl`,
+   * else DATABASE_URL, else an embedded PGlite server (data in `<dataDir>/pglite`, port `ports.pg`).
+   */
+  oltp?: boolean;
+  databaseUrl?: string;
   /** Injected consumer faults (tests); defaults to TRIBUTARY_FAULTS. */
   faults?: Faults;
   log?: (msg: string) => void;
@@ -39,6 +59,10 @@ export interface DevRuntime {
   apiKey: string;
   consoleUrl?: string;
   poller: ShardPoller;
+  /** The OLTP sink's poller (its own checkpoints), when the sink runs. */
+  sinkPoller?: ShardPoller;
+  /** The OLTP database (password redacted) and whether it is the embedded PGlite. */
+  database?: { url: string; embedded: boolean };
   /** Per-minute shard and ingest counts, flushed to `<dataDir>/metrics/` every few seconds (`flush()` at once). */
   metrics: LocalMetricsRecorder;
   emulators: RunningEmulator[];
@@ -78,9 +102,12 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const emulators: RunningEmulator[] = [];
   const servers: Server[] = [];
   let poller: ShardPoller | undefined;
+  let sinkPoller: ShardPoller | undefined;
+  let sinkDeps: OltpSinkDeps | undefined;
   let metrics: LocalMetricsRecorder | undefined;
   const stop = async () => {
-    await poller?.stop();
+    await Promise.all([poller?.stop(), sinkPoller?.stop()]);
+    await sinkDeps?.pool.end().catch(() => {});
     await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
     // After the API and the poller, so their last counts are written; metrics never keep the emulators running.
     try {
@@ -91,11 +118,14 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     await Promise.all(emulators.map((e) => e.stop()));
   };
   try {
-    const [kinesisEmu, s3Emu] = await Promise.all([
+    const oltp = options.oltp !== false;
+    const externalDb = options.databaseUrl ?? process.env.DATABASE_URL;
+    const [kinesisEmu, s3Emu, pgEmu] = await Promise.all([
       startKinesis(host, ports.kinesis, path.join(dataDir, 'kinesis')),
       startS3(host, ports.s3, path.join(dataDir, 's3'), buckets),
+      oltp && !externalDb ? startPglite(host, ports.pg, path.join(dataDir, 'pglite')) : undefined,
     ]);
-    emulators.push(kinesisEmu, s3Emu);
+    emulators.push(kinesisEmu, s3Emu, ...(pgEmu ? [pgEmu] : []));
     const env = {
       ...process.env,
       TRIBUTARY_MODE: 'local',
@@ -106,7 +136,11 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       TRIBUTARY_KINESIS_ENDPOINT: `http://${host}:${kinesisEmu.port}`,
       TRIBUTARY_S3_ENDPOINT: `http://${host}:${s3Emu.port}`,
       TRIBUTARY_API_KEY: apiKey,
+      ...(pgEmu ? { TRIBUTARY_PG_PORT: String(pgEmu.port) } : {}),
+      ...(oltp && externalDb ? { DATABASE_URL: externalDb } : {}),
     };
+    // With the embedded database the children must not follow a DATABASE_URL that this runtime did not use.
+    if (pgEmu) delete env.DATABASE_URL;
     const config = loadConfig(env);
     const { kinesis, s3 } = awsClients(config);
     const { ensureStream } = await import('./setup.ts');
@@ -129,18 +163,33 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       writerDeps.s3 = faulty;
     }
     const lakeWriter = withInvocationFaults(createLakeWriterHandler(() => writerDeps), faults?.failInvocations);
-    poller = new ShardPoller({
-      kinesis,
-      s3,
-      streamName: config.streamName,
-      region: config.region,
-      checkpoints: new CheckpointStore(path.join(dataDir, 'checkpoints'), 'lake-writer'),
-      mapping: { ...DEFAULT_MAPPING, ...options.mapping, name: 'lake-writer', handler: lakeWriter, onFailure: { bucket: config.buckets.quarantine } },
-      ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-      log,
-      metrics,
-    });
-    if (options.consumers !== false) poller.start();
+    // One event-source mapping per consumer, each with its own checkpoints (`.data/checkpoints/<name>.json`).
+    const mapped = (name: string, handler: EventSourceMapping['handler'], overrides: Partial<EventSourceMapping> = {}) =>
+      new ShardPoller({
+        kinesis,
+        s3,
+        streamName: config.streamName,
+        region: config.region,
+        checkpoints: new CheckpointStore(path.join(dataDir, 'checkpoints'), name),
+        mapping: { ...DEFAULT_MAPPING, ...options.mapping, ...overrides, name, handler, onFailure: { bucket: config.buckets.quarantine } },
+        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        log,
+        metrics,
+      });
+    poller = mapped('lake-writer', lakeWriter);
+    let database: DevRuntime['database'];
+    if (oltp) {
+      sinkDeps = oltpSinkDeps(config, env);
+      // The sink migrates on start: the console and `tributary db status` see the tables at once.
+      await ensureMigrated(sinkDeps);
+      const deps = sinkDeps;
+      database = { url: redactUrl(externalDb ?? `postgres://postgres@${host}:${pgEmu!.port}/postgres`), embedded: !!pgEmu };
+      sinkPoller = mapped('oltp-sink', createOltpSinkHandler(() => deps), OLTP_SINK_MAPPING);
+    }
+    if (options.consumers !== false) {
+      poller.start();
+      sinkPoller?.start();
+    }
     const startupMs = Date.now() - t0;
     let consoleUrl: string | undefined;
     if (options.console) {
@@ -153,6 +202,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       apiKey,
       ...(consoleUrl ? { consoleUrl } : {}),
       poller,
+      ...(sinkPoller ? { sinkPoller } : {}),
+      ...(database ? { database } : {}),
       metrics,
       emulators,
       startupMs,

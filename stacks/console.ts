@@ -1,9 +1,11 @@
 /**
  * The operations console (Next.js, OpenNext on Lambda behind CloudFront) and the re-drive worker it hands jobs to.
+ * The console is not in the database's VPC: its OLTP page asks the status function there (stacks/database.ts).
  * Sign-in is mandatory in AWS (lib/console/auth.ts): the operator password is a secret, the viewer password optional.
  * The server function is reachable only through CloudFront (origin access control, POST bodies signed at the edge).
  */
 import { analyticsEnvironment, databaseName, workgroup } from './analytics.ts';
+import { oltpStatus } from './database.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
 import { athenaResults, lake, quarantine } from './storage.ts';
 import { events } from './stream.ts';
@@ -36,17 +38,22 @@ const account = aws.getCallerIdentityOutput().accountId;
 export const consoleSite = new sst.aws.Nextjs('Console', {
   path: '.',
   protection: 'oac-with-edge-signing',
-  link: [lake, quarantine, athenaResults, events, redriveWorker],
+  // Linking a function grants lambda:InvokeFunction on that function's ARN only: the worker, and the OLTP status
+  // function the OLTP page invokes synchronously (lib/runtime.ts oltpStatusReader).
+  link: [lake, quarantine, athenaResults, events, redriveWorker, oltpStatus],
   environment: {
     ...tributaryEnvironment(events.name),
     ...analyticsEnvironment,
     TRIBUTARY_REDRIVE_FUNCTION: redriveWorker.name,
+    TRIBUTARY_OLTP_STATUS_FUNCTION: oltpStatus.name,
     TRIBUTARY_CONSOLE_PASSWORD: consolePassword.value,
     TRIBUTARY_CONSOLE_VIEWER_PASSWORD: consoleViewerPassword.value,
   },
   // In AWS the console queries through Athena; the DuckDB engine (local mode's) is loaded only on first use, so its
   // native binding is not needed in the server function.
-  server: { architecture: 'arm64' },
+  // 45 s (CloudFront allows up to 60 s without a quota request; SST sets the origin read timeout to match): the OLTP
+  // page's first read after Aurora paused waits for it to resume (~15 s) plus the status function's cold start.
+  server: { architecture: 'arm64', timeout: '45 seconds' },
   permissions: [
     {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],

@@ -1,12 +1,14 @@
 /**
  * Alarms of the pipeline, all to one SNS topic (with an e-mail subscription when TRIBUTARY_ALARM_EMAIL is set):
- * the lake writer falling behind (iterator age), lake-writer errors, write throttles on the stream, a spike of invalid
- * events per type (from the EventsAccepted/EventsRejected metrics the ingest function emits with Powertools/EMF), and
- * every batch Lambda gives up on and writes to the on-failure destination.
+ * the lake writer and the OLTP sink falling behind (iterator age) or failing (errors; for the sink also the batches
+ * it stopped on an unavailable database, from its OltpBatchesFailed EMF metric), write throttles on the stream, a spike
+ * of invalid events per type (from the EventsAccepted/EventsRejected metrics the ingest function emits with
+ * Powertools/EMF), and every batch Lambda gives up on and writes to the on-failure destination.
  */
 import { PIPELINE_NAMESPACE, PIPELINE_SERVICE } from '../lib/metrics/types.ts';
 import { Registry } from '../lib/registry/registry.ts';
 import path from 'node:path';
+import { oltpSink } from './database.ts';
 import { settings } from './settings.ts';
 import { quarantine } from './storage.ts';
 import { events, lakeWriter } from './stream.ts';
@@ -41,6 +43,57 @@ export const lakeWriterErrorsAlarm = new aws.cloudwatch.MetricAlarm('LakeWriterE
   namespace: 'AWS/Lambda',
   metricName: 'Errors',
   dimensions: { FunctionName: lakeWriterName },
+  statistic: 'Sum',
+  period: 300,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: 'GreaterThanThreshold',
+});
+
+const oltpSinkName = oltpSink.nodes.function.name;
+
+/**
+ * The OLTP sink is more than `iteratorAgeMs` behind for 5 minutes: transactions are not reaching the database. It
+ * retries a failed batch forever, so an outage of the database shows here (and in the two alarms below), never as
+ * lost data.
+ */
+export const oltpSinkIteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('OltpSinkIteratorAge', {
+  ...notify,
+  alarmDescription: 'The OLTP sink is falling behind the events stream (Lambda IteratorAge); is the database reachable?',
+  namespace: 'AWS/Lambda',
+  metricName: 'IteratorAge',
+  dimensions: { FunctionName: oltpSinkName },
+  statistic: 'Maximum',
+  period: 60,
+  evaluationPeriods: 5,
+  threshold: settings.alarms.iteratorAgeMs,
+  comparisonOperator: 'GreaterThanThreshold',
+});
+
+/**
+ * Any OLTP sink invocation error in 5 minutes: a crash, a timeout, a configuration error (the handler quarantines the
+ * events the database refuses and reports an unavailable database as a partial failure, counted by the next alarm).
+ */
+export const oltpSinkErrorsAlarm = new aws.cloudwatch.MetricAlarm('OltpSinkErrors', {
+  ...notify,
+  alarmDescription: 'The OLTP sink failed invocations (see its logs).',
+  namespace: 'AWS/Lambda',
+  metricName: 'Errors',
+  dimensions: { FunctionName: oltpSinkName },
+  statistic: 'Sum',
+  period: 300,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: 'GreaterThanThreshold',
+});
+
+/** Batches the sink stopped because the database was unavailable (EMF metric of lib/observability.ts recordOltpBatch). */
+export const oltpBatchesFailedAlarm = new aws.cloudwatch.MetricAlarm('OltpBatchesFailed', {
+  ...notify,
+  alarmDescription: 'The OLTP sink could not apply batches: the database was unavailable (they are retried until it is back).',
+  namespace: PIPELINE_NAMESPACE,
+  metricName: 'OltpBatchesFailed',
+  dimensions: { service: PIPELINE_SERVICE },
   statistic: 'Sum',
   period: 300,
   evaluationPeriods: 1,
@@ -92,7 +145,7 @@ export const invalidRateAlarms = new Registry(path.join($cli.paths.root, 'schema
 });
 
 // Every object Lambda writes to the on-failure destination (aws/lambda/… in the quarantine bucket) is a batch the lake
-// writer gave up on: each one is announced on the alarms topic.
+// writer (or the OLTP sink, should its retries ever be limited) gave up on: each one is announced on the alarms topic.
 quarantine.notify({
   notifications: [{ name: 'OnFailureBatches', topic: alarmsTopic, events: ['s3:ObjectCreated:*'], filterPrefix: 'aws/lambda/' }],
 });

@@ -28,6 +28,35 @@ export interface StageSettings {
   alarmEmail?: string;
   /** Alarm thresholds. */
   alarms: { iteratorAgeMs: number; invalidRate: number; invalidRateMinEvents: number };
+  /** The OLTP database (stacks/database.ts). */
+  database: DatabaseSettings;
+}
+
+export interface DatabaseSettings {
+  /**
+   * Aurora Serverless v2 capacity ceiling in ACUs (1 ACU ≈ 2 GiB of memory). The floor is always 0 ACU: the cluster
+   * pauses after `pauseAfterMinutes` without connections and bills storage only while paused.
+   */
+  maxAcu: number;
+  /** Minutes without a connection before Aurora pauses the instance (5–60; it resumes on the next connection). */
+  pauseAfterMinutes: number;
+  /** Days of automated backups (point-in-time recovery window). */
+  backupRetentionDays: number;
+  /**
+   * Availability Zones (private subnets) the Secrets Manager interface endpoint gets an ENI in; each one bills per
+   * hour. The sink reaches an endpoint ENI in the other AZ too, so one is enough outside production.
+   */
+  secretsEndpointZones: number;
+  /** A bastion host for `sst tunnel` (off unless TRIBUTARY_DB_BASTION=true; a t4g.nano with a public IP). */
+  bastion: boolean;
+}
+
+function bool(env: Record<string, string | undefined>, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name}=${JSON.stringify(raw)}: expected true or false.`);
 }
 
 function int(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
@@ -49,6 +78,13 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     throttle: { rateLimit: int(env, 'TRIBUTARY_API_RATE', 500, 1, 100_000), burstLimit: int(env, 'TRIBUTARY_API_BURST', 1000, 1, 100_000) },
     ...(env.TRIBUTARY_ALARM_EMAIL ? { alarmEmail: env.TRIBUTARY_ALARM_EMAIL } : {}),
     alarms: { iteratorAgeMs: 5 * 60_000, invalidRate: 0.05, invalidRateMinEvents: 100 },
+    database: {
+      maxAcu: int(env, 'TRIBUTARY_DB_MAX_ACU', production ? 8 : 2, 1, 256),
+      pauseAfterMinutes: 5,
+      backupRetentionDays: production ? 7 : 1,
+      secretsEndpointZones: production ? 2 : 1,
+      bastion: bool(env, 'TRIBUTARY_DB_BASTION', false),
+    },
   };
 }
 

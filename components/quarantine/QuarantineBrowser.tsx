@@ -12,6 +12,8 @@ interface Props {
   types: string[];
   stages: readonly string[];
   reasons: readonly string[];
+  /** The filter the page opens with (from its URL, e.g. the OLTP page's link to stage oltp-sink). */
+  initialFilter?: FilterForm;
 }
 
 const PAGE = 50;
@@ -21,10 +23,10 @@ function filterBody(f: FilterForm): Record<string, string> {
 }
 
 /** The quarantine: filters, a newest-first page, selection, bulk re-drive/discard/export, a record's detail, jobs. */
-export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, reasons }: Props) {
+export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, reasons, initialFilter = EMPTY_FILTER }: Props) {
   const qc = useQueryClient();
-  const [draft, setDraft] = useState<FilterForm>(EMPTY_FILTER);
-  const [filter, setFilter] = useState<FilterForm>(EMPTY_FILTER);
+  const [draft, setDraft] = useState<FilterForm>(initialFilter);
+  const [filter, setFilter] = useState<FilterForm>(initialFilter);
   const [offset, setOffset] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [detail, setDetail] = useState<string | null>(null);

@@ -49,3 +49,25 @@ export function filterQuery(f: FilterForm): URLSearchParams {
   }
   return p;
 }
+
+/**
+ * The filter a link asked for (`/quarantine?stage=oltp-sink&reason=…`): the page's query parameters, each kept only
+ * when the form can show it (a known type, stage, reason and status; a `YYYY-MM-DDTHH:MM` time, read as UTC).
+ */
+export function filterFromParams(params: Record<string, string | string[] | undefined>, choices: { types: readonly string[]; stages: readonly string[]; reasons: readonly string[] }): FilterForm {
+  const get = (k: string) => {
+    const v = params[k];
+    return (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
+  };
+  const oneOf = (v: string, allowed: readonly string[]) => (allowed.includes(v) ? v : '');
+  const time = (v: string) => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) ? v.slice(0, 16) : '');
+  return {
+    type: oneOf(get('type'), choices.types),
+    stage: oneOf(get('stage'), choices.stages),
+    reason: oneOf(get('reason'), choices.reasons),
+    status: oneOf(get('status'), ['open', 'redriven', 'discarded', 'all']) || EMPTY_FILTER.status,
+    from: time(get('from')),
+    to: time(get('to')),
+    q: get('q'),
+  };
+}

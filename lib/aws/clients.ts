@@ -4,6 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { TributaryConfig } from '../config.ts';
 
@@ -81,6 +82,11 @@ export function cloudWatchClient(config: TributaryConfig): CloudWatchClient {
 /** The Lambda client of a configuration (AWS mode only: the console hands re-drive jobs to the worker function). */
 export function lambdaClient(config: TributaryConfig): LambdaClient {
   return regionalClient(LambdaClient, config);
+}
+
+/** The Secrets Manager client of a configuration (AWS mode only: the OLTP sink reads the Aurora password). */
+export function secretsManagerClient(config: TributaryConfig): SecretsManagerClient {
+  return regionalClient(SecretsManagerClient, config);
 }
 
 /** Closes sockets of every cached client (tests and the CLI call it so the process can exit). */

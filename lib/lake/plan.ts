@@ -35,6 +35,8 @@ export interface BatchPlan {
   objects: PlannedObject[];
   rows: number;
   quarantined: number;
+  /** Re-drives meant for a later consumer only (the lake already holds the event). */
+  skipped: number;
 }
 
 const NEWLINE = 0x0a;
@@ -54,6 +56,7 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
   const quarantined: QuarantineRecord[] = [];
   const seqOf = new Map<QuarantineRecord, string>();
   const quarantinedAt = now.toISOString();
+  let skipped = 0;
 
   for (const r of sorted) {
     let prefix: string;
@@ -62,6 +65,10 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
     try {
       const text = r.data.toString('utf8');
       const env = parseEnvelope(text);
+      if (env.redrive?.stage === 'oltp-sink') {
+        skipped++;
+        continue;
+      }
       const type = registry.has(env.type) ? registry.get(env.type) : undefined;
       if (!type) throw new EnvelopeError('unknown_type', `Envelope type ${JSON.stringify(env.type)} is not registered (${registry.names().join(', ')}).`);
       prefix = lakePrefix(type.name, env.event_time, type.partitions.map((p) => ({ name: p.name, value: p.get(env.data) })));
@@ -126,6 +133,7 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
     objects,
     rows,
     quarantined: quarantined.length,
+    skipped,
   };
 }
 

@@ -5,7 +5,8 @@ import { TributaryError, errorMessage } from '../errors.ts';
 import { logger, recordLakeBatch } from '../observability.ts';
 import type { Registry } from '../registry/registry.ts';
 import { mapLimit } from '../util/concurrency.ts';
-import { compareSeq, fromLambdaRecord, type StreamRecord } from '../stream/records.ts';
+import { wholeBatch } from '../stream/batch.ts';
+import { compareSeq, type StreamRecord } from '../stream/records.ts';
 import { safeSegment } from './partition.ts';
 import { planBatch, type BatchPlan, type PlannedObject } from './plan.ts';
 
@@ -132,34 +133,11 @@ export async function writeRecords(records: StreamRecord[], deps: LakeWriterDeps
   return Promise.all([...byShard.values()].map((rs) => commitPlan(planBatch(rs, deps.registry, now), deps)));
 }
 
-/**
- * Adapts the batch writer to Powertools' per-record handler contract: each record's promise settles once the whole
- * batch is planned and written, and rejects for every record at or after the re-delivery point, so Powertools reports
- * exactly the records Lambda must re-deliver (`ReportBatchItemFailures`).
- */
+/** The lake writer as a Powertools per-record handler over the whole batch (see `wholeBatch`). */
 export function lakeBatch(expected: number, deps: LakeWriterDeps): { add: (record: KinesisStreamRecord) => Promise<void> } {
-  const pending: { record: StreamRecord; resolve: () => void; reject: (e: Error) => void }[] = [];
-  const flush = async () => {
-    try {
-      const results = await writeRecords(pending.map((p) => p.record), deps);
-      const from = new Map(results.filter((r) => r.failedFrom).map((r) => [r.plan.shardId, r]));
-      for (const p of pending) {
-        const res = from.get(p.record.shardId);
-        if (res && compareSeq(p.record.sequenceNumber, res.failedFrom!) >= 0) {
-          p.reject(new LakeWriterError('write_failed', `Lake write failed; re-delivering from ${res.failedFrom}: ${res.errors.join('; ')}`));
-        } else p.resolve();
-      }
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      for (const p of pending) p.reject(e);
-    }
-  };
-  return {
-    add(record) {
-      return new Promise<void>((resolve, reject) => {
-        pending.push({ record: fromLambdaRecord(record), resolve, reject });
-        if (pending.length === expected) void flush();
-      });
-    },
-  };
+  return wholeBatch(
+    expected,
+    async (records) => (await writeRecords(records, deps)).map((r) => ({ shardId: r.plan.shardId, ...(r.failedFrom !== undefined ? { failedFrom: r.failedFrom, error: r.errors.join('; ') } : {}) })),
+    (o) => new LakeWriterError('write_failed', `Lake write failed; re-delivering from ${o.failedFrom}: ${o.error ?? ''}`),
+  );
 }

@@ -5,7 +5,7 @@ import type { FieldError } from '../registry/registry.ts';
 export type QuarantineStage = 'ingest' | 'lake-writer' | 'oltp-sink' | 'redrive' | 'import';
 
 /** Why a record was quarantined (also the `reason=` partition values of the quarantine table). */
-export const QUARANTINE_REASONS = ['schema_violation', 'malformed_json', 'unknown_type', 'too_large', 'invalid_envelope', 'processing_error'] as const;
+export const QUARANTINE_REASONS = ['schema_violation', 'malformed_json', 'unknown_type', 'too_large', 'invalid_envelope', 'processing_error', 'db_rejected'] as const;
 
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 

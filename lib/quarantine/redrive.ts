@@ -173,7 +173,7 @@ export async function redriveChunk(
       lines.push({ ...base, qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'status', message: `already ${e.status}${e.last ? ` by job ${e.last.job}` : ''}` }] });
       continue;
     }
-    const p = prepareRedrive(deps.registry, e.record, { job: job.id, at, by: job.by, attempt: e.record.attempts }, job.fixes?.get(qid));
+    const p = prepareRedrive(deps.registry, e.record, { job: job.id, at, by: job.by, attempt: e.record.attempts, stage: e.record.stage }, job.fixes?.get(qid));
     if (p.ok) {
       puts.push({ e, p });
     } else {

@@ -66,3 +66,12 @@ export function startS3(host: string, port: number, dir: string, buckets: string
 export function startConsole(host: string, port: number, env: NodeJS.ProcessEnv): Promise<RunningEmulator> {
   return startEmulator('console', './console.ts', [host, String(port)], [], 15_000, env);
 }
+
+/**
+ * PGlite (Postgres in WebAssembly) served over the Postgres wire protocol, data under `dir`: the OLTP database of
+ * `tributary dev` when DATABASE_URL is not set. PGlite needs more start-up time than the others (it initdb's a new
+ * directory) and memory (its WebAssembly heap).
+ */
+export function startPglite(host: string, port: number, dir: string): Promise<RunningEmulator> {
+  return startEmulator('pglite', './pglite.ts', [host, String(port), dir], [], 60_000);
+}

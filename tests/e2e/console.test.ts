@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import type { DevRuntime } from '../../local/dev.ts';
+import { testDatabase, type TestDatabase } from '../integration/db.ts';
 import { post, readLake, removeDir, sendTransactions, startTestRuntime, tempDir, waitFor } from '../integration/helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,15 +18,24 @@ const PASSWORD = 'e2e-console-password';
 const VIEWER_PASSWORD = 'e2e-viewer-password';
 const XSS = '<img src=x onerror="window.__xss=1">';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free port for the console, below Linux's ephemeral range (32768–60999): a port the kernel hands out there can be
+ * taken as the local end of one of the runtime's many outgoing connections (pollers, the OLTP sink's pool) in the
+ * seconds before `next dev` binds it.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
 }
 
 /** With UPDATE_SCREENSHOTS=1 the pages are saved for the README (docs/screenshots/). */
@@ -47,6 +57,10 @@ describe('console in Chromium against tributary dev', () => {
   let browser: Browser;
   let page: Page;
   let rows: Envelope[];
+  let db: TestDatabase;
+  // trans_nums of every transactions event the suite puts on the stream: what the OLTP sink must have applied.
+  let sent: string[];
+  const redriven: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. .ci/run installs it.`);
@@ -56,13 +70,15 @@ describe('console in Chromium against tributary dev', () => {
     // With a password set, the local console requires sign-in like the deployed one.
     process.env.TRIBUTARY_CONSOLE_PASSWORD = PASSWORD;
     process.env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD = VIEWER_PASSWORD;
-    rt = await startTestRuntime(dir, { console: true, ports: { api: 0, kinesis: 0, s3: 0, console: await freePort() } });
+    // The OLTP sink on a database of its own (on DATABASE_URL's server when set, else an embedded PGlite).
+    db = await testDatabase('e2e');
+    rt = await startTestRuntime(dir, { console: true, oltp: true, databaseUrl: db.url, ports: { api: 0, kinesis: 0, s3: 0, console: await freePort() } });
     // A producer writing to the stream itself with envelopes that lack "v": the lake writer quarantines them (before the
     // API traffic, so the newest records of each shard stay valid ones for the stream test).
     await awsClients(rt.config).kinesis.send(
       new PutRecordsCommand({ StreamName: rt.config.streamName, Records: BROKEN.map((b) => ({ Data: Buffer.from(JSON.stringify(b)), PartitionKey: b.id })) }),
     );
-    await sendTransactions(rt, 600, 5);
+    sent = await sendTransactions(rt, 600, 5);
     // Known validation failures for the schemas page: three bad genders, two amounts that are not numbers.
     // The bad genders carry markup in a text field: the console must show it as text, never run it.
     const bad = [1, 2, 3].map((i) => ({ trans_num: `${i}`.padStart(32, 'a'), cc_num: '4000000000000001', merchant: XSS, gender: 'X' }));
@@ -81,7 +97,7 @@ describe('console in Chromium against tributary dev', () => {
     await page.waitForURL(`${rt.consoleUrl}/sql`, { timeout: 150_000 });
     await page.waitForLoadState('networkidle');
     // ...and each route handler on its first call: compile them now, not inside a test's time.
-    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards', '/api/quarantine', '/api/quarantine/counts', '/api/quarantine/jobs', '/api/quarantine/x', '/api/quarantine/jobs/x', '/api/audit', '/api/metrics/shards?range=15m', '/api/metrics/pipeline?range=15m', '/api/metrics/freshness']) await page.request.get(`${rt.consoleUrl}${route}`);
+    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards', '/api/quarantine', '/api/quarantine/counts', '/api/quarantine/jobs', '/api/quarantine/x', '/api/quarantine/jobs/x', '/api/audit', '/api/metrics/shards?range=15m', '/api/metrics/pipeline?range=15m', '/api/metrics/freshness', '/api/oltp']) await page.request.get(`${rt.consoleUrl}${route}`);
   }, 300_000);
 
   afterAll(async () => {
@@ -90,6 +106,7 @@ describe('console in Chromium against tributary dev', () => {
     delete process.env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD;
     await browser?.close();
     await rt?.stop();
+    await db?.drop();
     removeDir(dir);
   });
 
@@ -114,6 +131,7 @@ describe('console in Chromium against tributary dev', () => {
       // A viewer reads but may not re-drive, discard or export; a forged role header changes nothing.
       expect(await (await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: VIEWER_PASSWORD } })).json()).toEqual({ role: 'viewer' });
       expect((await p.request.get(`${rt.consoleUrl}/api/quarantine`)).status()).toBe(200);
+      expect((await p.request.get(`${rt.consoleUrl}/api/oltp`)).status()).toBe(200);
       const forged = { 'x-tributary-role': 'operator' };
       const refused = await p.request.post(`${rt.consoleUrl}/api/quarantine/redrive`, { data: { filter: {} }, headers: forged });
       expect([refused.status(), ((await refused.json()) as { code: string }).code]).toEqual([403, 'forbidden']);
@@ -242,12 +260,14 @@ describe('console in Chromium against tributary dev', () => {
     await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, gender: 'Q' }));
     await expect.poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 }).toMatch(/^\/gender must be one of/);
     await page.keyboard.press('Control+A');
-    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, gender: 'F' }));
+    // With a category, so its merchant (the markup) gets a merchant row and the OLTP page shows it.
+    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, category: 'misc_net', gender: 'F' }));
     await expect.poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 }).toBe('✓ valid against transactions v1');
     await shot(page, 'quarantine');
     await page.getByRole('button', { name: 'Re-drive fixed record' }).click();
     const firstJob = page.getByTestId('jobs').locator('tbody tr').first();
     await expect.poll(() => firstJob.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
+    redriven.push(id);
     await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–2 of 2 matching');
 
     // Every record of one stage: the broken envelopes the lake writer quarantined.
@@ -258,6 +278,7 @@ describe('console in Chromium against tributary dev', () => {
     const jobCells = async () => (await firstJob.locator('td').allTextContents()).slice(1).map((t) => t.trim());
     // by, selection, status, progress, accepted, failed again, skipped, rate/s
     await expect.poll(jobCells, { timeout: 60_000 }).toEqual(['erin', 'filter stage=lake-writer&status=open', 'succeeded', '4/4', '4', '0', '0', '500', 'outcomes']);
+    redriven.push(...BROKEN.map((b) => b.id));
     // The job just started shows its per-record outcomes.
     await expect.poll(() => page.getByTestId('job-outcomes').locator('tbody td:nth-child(2)').allTextContents(), { timeout: 30_000 }).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
     await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('No records match.');
@@ -279,4 +300,43 @@ describe('console in Chromium against tributary dev', () => {
     ]);
     await shot(page, 'audit');
   }, 600_000);
+
+  // After the quarantine test: its re-drives are the newest transactions, with known trans_nums and jobs.
+  it('OLTP: exact rows per table, the sink per shard, the newest transactions as text, failures linked to the quarantine', async () => {
+    // Every distinct transaction the suite put on the stream valid: the API's and the re-driven ones.
+    const expected = new Set([...sent, ...redriven]).size;
+    expect(redriven).toHaveLength(1 + BROKEN.length);
+    await page.goto(`${rt.consoleUrl}/oltp`, { waitUntil: 'networkidle', timeout: 150_000 });
+    // The page refreshes itself every 5 s until the sink has applied the last re-driven events.
+    await expect.poll(() => page.getByTestId('oltp-rows-transaction').locator('.kpi-value').textContent(), { timeout: 120_000 }).toBe(expected.toLocaleString('en-US'));
+    expect(await page.getByTestId('oltp-migration').locator('.kpi-value').textContent()).toBe('1 / 1');
+    // Nothing the suite sent is refused by the database.
+    expect(await page.getByTestId('oltp-failures').locator('.kpi-value').textContent()).toBe('0');
+
+    const sink = await page.getByTestId('oltp-sink').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(sink.map((r) => r.slice(0, 2))).toEqual([
+      ['oltp-sink', 'shardId-000000000000'],
+      ['oltp-sink', 'shardId-000000000001'],
+    ]);
+    expect(sink.reduce((a, r) => a + Number(r[2]!.replace(/,/g, '')), 0)).toBe(expected);
+    expect(sink.map((r) => r[4])).toEqual(['0', '0']);
+    for (const r of sink) expect(r.slice(6)).toEqual([expect.stringMatching(/ ago$/), expect.stringMatching(/^\d+ (ms|s|min)$/)]);
+
+    // The re-driven events are the newest: each with its re-drive job; the markup in a merchant name is text.
+    const jobs = ((await (await page.request.get(`${rt.consoleUrl}/api/quarantine/jobs`)).json()) as { jobs: { id: string; selection: string; filter?: Record<string, string> }[] }).jobs;
+    const byFilter = jobs.find((j) => j.filter?.stage === 'lake-writer')!.id;
+    const one = jobs.find((j) => j.selection === 'one')!.id;
+    const row = async (transNum: string) => (await page.getByTestId('oltp-latest').locator(`tr[data-trans-num="${transNum}"] td`).allTextContents()).map((t) => t.trim());
+    expect(await row(BROKEN[0]!.id)).toEqual([BROKEN[0]!.id, '2026-02-20 10:00:00', '1.00', '— •••• 0009', '—', '—', '—', '—', `redrive job ${byFilter}`]);
+    expect(await row(redriven[0]!)).toEqual([redriven[0], '—', '—', '— •••• 0001', XSS, 'misc_net', '—', '—', `redrive job ${one}`]);
+    expect(await page.getByTestId('oltp-latest').locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await shot(page, 'oltp');
+
+    // The failures card opens the quarantine filtered to what the database refused.
+    await page.getByRole('link', { name: 'Review in quarantine →' }).click();
+    await page.waitForURL(`${rt.consoleUrl}/quarantine?stage=oltp-sink`, { timeout: 150_000 });
+    expect(await page.getByLabel('Stage').inputValue()).toBe('oltp-sink');
+    await expect.poll(() => page.getByTestId('q-total').textContent(), { timeout: 60_000 }).toBe('No records match.');
+  }, 300_000);
 });

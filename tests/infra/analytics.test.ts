@@ -101,7 +101,8 @@ describe('monitoring', () => {
 
   it('every alarm notifies the alarms topic, and so does every on-failure batch object', () => {
     const alarms = infra.byType('aws:cloudwatch/metricAlarm:MetricAlarm');
-    expect(alarms.length).toBe(3 + defaultRegistry().names().length);
+    // Lake writer ×2, stream throttles, OLTP sink ×3 (tests/infra/database.test.ts), one invalid-rate alarm per type.
+    expect(alarms.length).toBe(6 + defaultRegistry().names().length);
     for (const a of alarms) expect(a.inputs, a.name).toMatchObject({ alarmActions: [topicArn()], okActions: [topicArn()], treatMissingData: 'notBreaching' });
     const notification = infra.byType('aws:s3/bucketNotification:BucketNotification').find((n) => n.inputs.bucket === bucket('Quarantine').state.bucket)!;
     expect(notification.inputs.topics).toEqual([expect.objectContaining({ topicArn: topicArn(), events: ['s3:ObjectCreated:*'], filterPrefix: 'aws/lambda/' })]);
@@ -119,6 +120,10 @@ describe('console and re-drive worker', () => {
         allow(['lambda:InvokeFunction'], ['arn:aws:lambda:*:*:function:tributary-ci-RedriveWorker*']),
       ]),
     ).toEqual([]);
+  });
+
+  it('the console server waits 45 s, long enough for Aurora to resume from 0 ACU behind the OLTP status function', () => {
+    expect(infra.lambda(/^ConsoleServer/).inputs).toMatchObject({ timeout: 45, architectures: ['arm64'] });
   });
 
   it('the console server gets its links, Athena on its workgroup, Glue on its database, and metrics', () => {

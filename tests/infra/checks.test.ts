@@ -3,7 +3,22 @@
  * one wrong setting at a time — and must report exactly what is wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { allow, bucketLink, checkFunctionPlatform, checkLakeWriterMapping, checkNoWildcards, checkStatements, checkStream, streamLink, streamRead } from './checks.ts';
+import {
+  allow,
+  bucketLink,
+  checkDatabaseCluster,
+  checkEgressOnly,
+  checkFunctionPlatform,
+  checkIngressOnly,
+  checkInvokeOnly,
+  checkLakeWriterMapping,
+  checkNoWildcards,
+  checkOltpSinkMapping,
+  checkStatements,
+  checkStream,
+  streamLink,
+  streamRead,
+} from './checks.ts';
 import { deployed } from './deployed.ts';
 import type { Resource, Statement } from './harness.ts';
 
@@ -20,6 +35,16 @@ function broken(resource: Resource, edit: (inputs: Record<string, any>) => void)
   const copy = structuredClone(resource);
   edit(copy.inputs);
   return copy;
+}
+
+/** The statements of a copy of `role` whose inline policy (SST's: permissions + link permissions) `edit` rewrote. */
+function editedStatements(role: Resource, edit: (statements: Record<string, any>[]) => void): Statement[] {
+  const copy = broken(role, (inputs) => {
+    const doc = JSON.parse(inputs.inlinePolicies[0].policy);
+    edit(doc.Statement);
+    inputs.inlinePolicies[0].policy = JSON.stringify(doc);
+  });
+  return infra.statementsOf(copy);
 }
 
 describe('checkLakeWriterMapping', () => {
@@ -50,14 +75,7 @@ describe('checkStatements / checkNoWildcards', () => {
   const role = infra.roleOf(infra.lambda(LAKE_WRITER));
   const expected = [streamRead(stream.state.arn), bucketLink(lake.state.arn), bucketLink(quarantine.state.arn)];
   /** The lake writer's role with its inline policy rewritten by `edit`. */
-  function withPolicy(edit: (statements: Record<string, any>[]) => void): Statement[] {
-    const copy = broken(role, (inputs) => {
-      const doc = JSON.parse(inputs.inlinePolicies[0].policy);
-      edit(doc.Statement);
-      inputs.inlinePolicies[0].policy = JSON.stringify(doc);
-    });
-    return infra.statementsOf(copy);
-  }
+  const withPolicy = (edit: (statements: Record<string, any>[]) => void): Statement[] => editedStatements(role, edit);
 
   it('accept the deployed role', () => {
     expect(checkStatements('LakeWriter', infra.statementsOf(role), expected)).toEqual([]);
@@ -108,5 +126,202 @@ describe('checkStream / checkFunctionPlatform', () => {
     const fn = infra.lambda('Ingest');
     expect(checkFunctionPlatform(broken(fn, (i) => (i.runtime = 'nodejs20.x')))).toEqual([`${fn.name}.runtime: expected nodejs22.x, got "nodejs20.x"`]);
     expect(checkFunctionPlatform(broken(fn, (i) => (i.architectures = ['x86_64'])))).toEqual([`${fn.name}.architectures: expected ["arm64"], got ["x86_64"]`]);
+  });
+});
+
+describe('checkOltpSinkMapping', () => {
+  const sinkMapping = infra.one('aws:lambda/eventSourceMapping:EventSourceMapping', /OltpSink/);
+  const sinkWiring = { streamArn: stream.state.arn, functionArn: infra.lambda(/^EventsSubscriberOltpSinkFunction$/).state.arn, quarantineArn: quarantine.state.arn };
+
+  it('accepts the deployed mapping', () => {
+    expect(checkOltpSinkMapping(sinkMapping, sinkWiring)).toEqual([]);
+  });
+
+  it.each<[string, (i: Record<string, any>) => void, RegExp]>([
+    ['dropping ReportBatchItemFailures', (i) => (i.functionResponseTypes = []), /functionResponseTypes: expected \["ReportBatchItemFailures"\], got \[\]/],
+    ['removing functionResponseTypes', (i) => delete i.functionResponseTypes, /functionResponseTypes: expected \["ReportBatchItemFailures"\], got undefined/],
+    ['a finite number of retries', (i) => (i.maximumRetryAttempts = 10_000), /maximumRetryAttempts: expected -1, got 10000/],
+    ['the default retries (unset)', (i) => delete i.maximumRetryAttempts, /maximumRetryAttempts: expected -1, got undefined/],
+    ['a maximum record age', (i) => (i.maximumRecordAgeInSeconds = 604_800), /maximumRecordAgeInSeconds: expected -1, got 604800/],
+    ['bisecting on errors', (i) => (i.bisectBatchOnFunctionError = true), /bisectBatchOnFunctionError: expected false, got true/],
+    ['a bigger batch', (i) => (i.batchSize = 1000), /batchSize: expected 500, got 1000/],
+    ['no batching window', (i) => delete i.maximumBatchingWindowInSeconds, /maximumBatchingWindowInSeconds: expected 5, got undefined/],
+    ['starting at LATEST', (i) => (i.startingPosition = 'LATEST'), /startingPosition: expected "TRIM_HORIZON", got "LATEST"/],
+    ['no event filter (every type)', (i) => delete i.filterCriteria, /filterCriteria: expected .*transactions.*, got undefined/],
+    ['another type in the filter', (i) => (i.filterCriteria.filters[0].pattern = '{"data":{"type":["taxi_trips"]}}'), /filterCriteria: expected .*transactions.*taxi_trips/],
+    ['no on-failure destination', (i) => delete i.destinationConfig, /destinationConfig: expected \{"onFailure"/],
+    ['more parallel batches per shard', (i) => (i.parallelizationFactor = 10), /parallelizationFactor: expected 1, got 10/],
+    ['a setting nobody asked for', (i) => (i.tumblingWindowInSeconds = 60), /tumblingWindowInSeconds: not expected, got 60/],
+  ])('rejects %s', (_what, edit, message) => {
+    const problems = checkOltpSinkMapping(broken(sinkMapping, edit), sinkWiring);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it('the lake writer’s mapping does not pass as the sink’s (and vice versa)', () => {
+    expect(checkOltpSinkMapping(mapping, sinkWiring).length).toBeGreaterThan(3);
+    expect(checkLakeWriterMapping(sinkMapping, wiring).length).toBeGreaterThan(3);
+  });
+});
+
+describe('checkDatabaseCluster', () => {
+  const cluster = infra.part('sst:aws:Aurora', 'Database', 'aws:rds/cluster:Cluster');
+  const expected = {
+    maxAcu: 2,
+    production: false,
+    subnetGroup: infra.part('sst:aws:Aurora', 'Database', 'aws:rds/subnetGroup:SubnetGroup').state.name,
+    securityGroup: infra.one('aws:ec2/securityGroup:SecurityGroup', 'DatabaseSecurityGroup').state.id,
+  };
+
+  it('accepts the deployed cluster', () => {
+    expect(checkDatabaseCluster(cluster, expected)).toEqual([]);
+  });
+
+  it.each<[string, (i: Record<string, any>) => void, RegExp]>([
+    ['a minimum of 0.5 ACU (never pauses)', (i) => (i.serverlessv2ScalingConfiguration.minCapacity = 0.5), /serverlessv2ScalingConfiguration: expected .*"minCapacity":0/],
+    ['another maximum', (i) => (i.serverlessv2ScalingConfiguration.maxCapacity = 64), /serverlessv2ScalingConfiguration: expected .*"maxCapacity":2/],
+    ['an engine version without auto-pause', (i) => (i.engineVersion = '16.2'), /engineVersion: expected "17.4", got "16.2"/],
+    ['MySQL', (i) => (i.engine = 'aurora-mysql'), /engine: expected "aurora-postgresql"/],
+    ['unencrypted storage', (i) => (i.storageEncrypted = false), /storageEncrypted: expected true, got false/],
+    ['the Data API turned on', (i) => (i.enableHttpEndpoint = true), /enableHttpEndpoint: expected false, got true/],
+    ['another database name', (i) => (i.databaseName = 'postgres'), /databaseName: expected "tributary"/],
+    ['the VPC-wide default security group added', (i) => i.vpcSecurityGroupIds.push('sg-0default'), /vpcSecurityGroupIds: expected/],
+    ['IAM authentication switched on unseen', (i) => (i.iamDatabaseAuthenticationEnabled = true), /iamDatabaseAuthenticationEnabled: not expected, got true/],
+  ])('rejects %s', (_what, edit, message) => {
+    const problems = checkDatabaseCluster(broken(cluster, edit), expected);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it('rejects a production cluster without deletion protection or a final snapshot', () => {
+    const problems = checkDatabaseCluster(cluster, { ...expected, production: true });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/deletionProtection: expected true, got false/),
+        expect.stringMatching(/skipFinalSnapshot: expected false, got true/),
+        expect.stringMatching(/finalSnapshotIdentifier: expected "tributary-production-database-final", got undefined/),
+        expect.stringMatching(/backupRetentionPeriod: expected 7, got 1/),
+      ]),
+    );
+  });
+});
+
+describe('checkIngressOnly', () => {
+  const db = infra.one('aws:ec2/securityGroup:SecurityGroup', 'DatabaseSecurityGroup');
+  const sinkSg = infra.one('aws:ec2/securityGroup:SecurityGroup', 'OltpSinkSecurityGroup');
+  const rule = infra.one('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'DatabaseFromOltpSink');
+  const others = infra.byType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter((r) => r !== rule);
+  const allowed = [{ from: sinkSg.state.id, port: 5432 }];
+  const extra = (name: string, inputs: Record<string, unknown>, type = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'): Resource => ({ ...structuredClone(rule), name, type, inputs: { securityGroupId: db.state.id, ...inputs } });
+
+  it('accepts the deployed rules (the sink and the status function), and refuses them when either is not expected', () => {
+    const statusSg = infra.one('aws:ec2/securityGroup:SecurityGroup', 'OltpStatusSecurityGroup');
+    expect(checkIngressOnly('db', db, [rule, ...others], [...allowed, { from: statusSg.state.id, port: 5432 }])).toEqual([]);
+    expect(checkIngressOnly('db', db, [rule, ...others], allowed)).toEqual([expect.stringMatching(/^db: unexpected ingress DatabaseFromOltpStatus /)]);
+    expect(checkIngressOnly('db', db, [rule, ...others], [{ from: statusSg.state.id, port: 5432 }])).toEqual([expect.stringMatching(/^db: unexpected ingress DatabaseFromOltpSink /)]);
+  });
+
+  it('rejects the database port open to the internet (or any address range)', () => {
+    const open = extra('Open', { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '0.0.0.0/0' });
+    expect(checkIngressOnly('db', db, [rule, open], allowed)).toEqual([`db: unexpected ingress Open {"cidr":"0.0.0.0/0","fromPort":5432,"protocol":"tcp","toPort":5432}`]);
+    const vpcWide = extra('VpcWide', { type: 'ingress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['10.0.0.0/16'] }, 'aws:ec2/securityGroupRule:SecurityGroupRule');
+    expect(checkIngressOnly('db', db, [rule, vpcWide], allowed)).toHaveLength(1);
+  });
+
+  it('rejects every port from the sink, another source group, a missing rule and inline ingress', () => {
+    const wide = broken(rule, (i) => ((i.fromPort = 0), (i.toPort = 65535)));
+    expect(checkIngressOnly('db', db, [wide], allowed)).toEqual([
+      expect.stringMatching(/^db: unexpected ingress DatabaseFromOltpSink .*"fromPort":0/),
+      `db: missing ingress tcp 5432 from ${String(sinkSg.state.id)}`,
+    ]);
+    expect(checkIngressOnly('db', db, [rule, extra('Other', { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, referencedSecurityGroupId: 'sg-0other' })], allowed)).toHaveLength(1);
+    expect(checkIngressOnly('db', db, [], allowed)).toEqual([`db: missing ingress tcp 5432 from ${String(sinkSg.state.id)}`]);
+    const inline = broken(db, (i) => (i.ingress = [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, cidrBlocks: ['0.0.0.0/0'] }]));
+    expect(checkIngressOnly('db', inline, [rule], allowed)).toEqual([expect.stringMatching(/^db: inline ingress rules /)]);
+  });
+});
+
+describe('checkEgressOnly', () => {
+  const sg = (name: string) => infra.one('aws:ec2/securityGroup:SecurityGroup', name);
+  const statusSg = sg('OltpStatusSecurityGroup');
+  const rules = [...infra.byType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'), ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule')];
+  const toDb = infra.one('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'OltpStatusToDatabase');
+  const allowed = [
+    { to: sg('DatabaseSecurityGroup').state.id, port: 5432 },
+    { to: sg('SecretsManagerEndpointSecurityGroup').state.id, port: 443 },
+  ];
+  const s3PrefixList = infra.one('aws:ec2/vpcEndpoint:VpcEndpoint', 'S3Endpoint').state.prefixListId;
+  const extra = (name: string, inputs: Record<string, unknown>, type = 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'): Resource => ({ ...structuredClone(toDb), name, type, inputs: { securityGroupId: statusSg.state.id, ...inputs } });
+
+  it('accepts the deployed rules of the status function and the sink', () => {
+    expect(checkEgressOnly('status', statusSg, rules, allowed)).toEqual([]);
+    expect(checkEgressOnly('sink', sg('OltpSinkSecurityGroup'), rules, [...allowed, { to: s3PrefixList, port: 443 }])).toEqual([]);
+  });
+
+  it('rejects the status function reaching S3 (the sink’s path), the internet or every port of the database', () => {
+    const s3 = extra('OltpStatusToS3', { ipProtocol: 'tcp', fromPort: 443, toPort: 443, prefixListId: s3PrefixList });
+    expect(checkEgressOnly('status', statusSg, [...rules, s3], allowed)).toEqual([`status: unexpected egress OltpStatusToS3 {"fromPort":443,"protocol":"tcp","to":"${String(s3PrefixList)}","toPort":443}`]);
+    const internet = extra('Anywhere', { ipProtocol: '-1', cidrIpv4: '0.0.0.0/0' });
+    expect(checkEgressOnly('status', statusSg, [...rules, internet], allowed)).toEqual([expect.stringMatching(/^status: unexpected egress Anywhere .*"cidr":"0.0.0.0\/0"/)]);
+    const allPorts = broken(toDb, (i) => ((i.fromPort = 0), (i.toPort = 65535)));
+    expect(checkEgressOnly('status', statusSg, [...rules.filter((r) => r !== toDb), allPorts], allowed)).toEqual([
+      expect.stringMatching(/^status: unexpected egress OltpStatusToDatabase .*"fromPort":0/),
+      `status: missing egress tcp 5432 to ${String(sg('DatabaseSecurityGroup').state.id)}`,
+    ]);
+  });
+
+  it('rejects AWS’s allow-all rule put back (inline, or as an aws:ec2 rule) and a missing rule', () => {
+    const inline = broken(statusSg, (i) => (i.egress = [{ protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] }]));
+    expect(checkEgressOnly('status', inline, rules, allowed)).toEqual([expect.stringMatching(/^status: inline egress rules /)]);
+    const legacy = extra('AllOut', { type: 'egress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] }, 'aws:ec2/securityGroupRule:SecurityGroupRule');
+    expect(checkEgressOnly('status', statusSg, [...rules, legacy], allowed)).toHaveLength(1);
+    expect(checkEgressOnly('status', statusSg, rules.filter((r) => r !== toDb), allowed)).toEqual([`status: missing egress tcp 5432 to ${String(sg('DatabaseSecurityGroup').state.id)}`]);
+  });
+});
+
+describe('the OLTP status function’s and the console’s permissions', () => {
+  const statusFn = infra.lambda(/^OltpStatus$/);
+  const statusRole = infra.roleOf(statusFn);
+  const secretArn = infra.part('sst:aws:Aurora', 'Database', 'aws:secretsmanager/secret:Secret').state.arn;
+  const readSecret = [allow(['secretsmanager:GetSecretValue'], [secretArn])];
+  const consoleRole = infra.roleOf(infra.lambda(/^ConsoleServer/));
+  const statusArn = String(statusFn.state.arn);
+  const invokable = [statusArn, infra.lambda(/^RedriveWorker$/).state.arn];
+  /** The console's role with the statement granting the status function rewritten by `edit`. */
+  const consoleWith = (edit: (statement: Record<string, any>, all: Record<string, any>[]) => void): Statement[] =>
+    editedStatements(consoleRole, (all) => edit(all.find((st) => [st.Resource].flat().includes(statusArn))!, all));
+
+  it('accept the deployed roles', () => {
+    expect(checkStatements('OltpStatus', infra.statementsOf(statusRole), readSecret)).toEqual([]);
+    expect(checkInvokeOnly('console', infra.statementsOf(consoleRole), invokable)).toEqual([]);
+  });
+
+  it.each<[string, (s: Record<string, any>[]) => void]>([
+    ['every secret', (s) => (s[0]!.Resource = '*')],
+    ['every secret of the account by pattern', (s) => (s[0]!.Resource = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:*')],
+    ['secretsmanager:*', (s) => (s[0]!.Action = 'secretsmanager:*')],
+    ['an added S3 grant', (s) => s.push({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::tributary-ci-lakebucket/*' })],
+  ])('reject the status function’s secret grant widened to %s', (_what, edit) => {
+    expect(checkStatements('OltpStatus', editedStatements(statusRole, edit), readSecret).length).toBeGreaterThan(0);
+  });
+
+  it.each<[string, (st: Record<string, any>, all: Record<string, any>[]) => void, RegExp]>([
+    ['every function of the account', (st) => (st.Resource = 'arn:aws:lambda:us-east-1:123456789012:function:*'), /^console: may invoke arn:aws:lambda:us-east-1:123456789012:function:\*$/],
+    ['every function of the stage (name pattern)', (st) => (st.Resource = 'arn:aws:lambda:*:*:function:tributary-ci-*'), /^console: may invoke arn:aws:lambda:\*:\*:function:tributary-ci-\*$/],
+    ['every version and alias (:*)', (st) => (st.Resource = [statusArn, `${statusArn}:*`]), /^console: may invoke .*OltpStatusFunction-\w+:\*$/],
+    ['lambda:* on the function', (st) => (st.Action = 'lambda:*'), /^console: Lambda actions other than lambda:InvokeFunction: lambda:\*/],
+    ['lambda:Invoke* (async and URL invokes too)', (st) => (st.Action = 'lambda:Invoke*'), /^console: Lambda actions other than lambda:InvokeFunction: lambda:Invoke\*/],
+    ['also changing its code', (st) => (st.Action = ['lambda:InvokeFunction', 'lambda:UpdateFunctionCode']), /^console: Lambda actions other than lambda:InvokeFunction: lambda:UpdateFunctionCode/],
+    ['an extra "*" statement', (_st, all) => all.push({ Effect: 'Allow', Action: '*', Resource: '*' }), /^console: Lambda actions other than lambda:InvokeFunction: \*/],
+    ['a NotAction statement', (_st, all) => all.push({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }), /^console: NotAction statement/],
+  ])('reject the console’s invoke permission widened to %s', (_what, edit, message) => {
+    const problems = checkInvokeOnly('console', consoleWith(edit), invokable);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  it('reject the console without its invoke permission on the status function', () => {
+    const statements = editedStatements(consoleRole, (all) => all.splice(all.findIndex((st) => [st.Resource].flat().includes(statusArn)), 1));
+    expect(checkInvokeOnly('console', statements, invokable)).toEqual([`console: may not invoke ${statusArn}`]);
   });
 });

@@ -88,6 +88,147 @@ export function checkLakeWriterMapping(mapping: Resource, wiring: { streamArn: u
   });
 }
 
+// ---- the OLTP sink's event source mapping (stacks/database.ts, the OLTP sink issue) ----
+
+/**
+ * The OLTP sink never gives up and never skips: partial batch responses on (the handler quarantines the events the
+ * database refuses), no bisecting (a function error always means the database is down), unlimited retries and record
+ * age, so an outage blocks its shard until the database is back.
+ */
+export const OLTP_SINK_MAPPING = {
+  batchSize: 500,
+  maximumBatchingWindowInSeconds: 5,
+  maximumRetryAttempts: -1,
+  maximumRecordAgeInSeconds: -1,
+  parallelizationFactor: 1,
+  bisectBatchOnFunctionError: false,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  startingPosition: 'TRIM_HORIZON',
+} as const;
+
+/** Lambda event filtering: only envelopes whose `type` is `transactions` (the record data, decoded from JSON). */
+export const OLTP_SINK_FILTER = { filters: [{ pattern: JSON.stringify({ data: { type: ['transactions'] } }) }] };
+
+/** Every setting of the sink's mapping, exactly (the filter and the on-failure destination included). */
+export function checkOltpSinkMapping(mapping: Resource, wiring: { streamArn: unknown; functionArn: unknown; quarantineArn: unknown }): Problems {
+  return checkExact('oltpSinkMapping', mapping.inputs, {
+    ...OLTP_SINK_MAPPING,
+    eventSourceArn: wiring.streamArn,
+    functionName: wiring.functionArn,
+    filterCriteria: OLTP_SINK_FILTER,
+    destinationConfig: { onFailure: { destinationArn: wiring.quarantineArn } },
+  });
+}
+
+// ---- the OLTP database (Aurora Serverless v2 PostgreSQL) ----
+
+/**
+ * The cluster, exactly: Aurora PostgreSQL 17.4 (a version that scales to 0 ACU) on Serverless v2 from 0 ACU (paused
+ * after 5 idle minutes) to `maxAcu`, database `tributary`, encrypted storage, no Data API, in the given subnet group
+ * and security group only; on production deletion protection, a final snapshot and 7 days of backups, elsewhere
+ * neither and 1 day. Names generated per stage and the password are not compared.
+ */
+export function checkDatabaseCluster(cluster: Resource, expected: { maxAcu: number; production: boolean; subnetGroup: unknown; securityGroup: unknown }): Problems {
+  return checkExact(
+    'databaseCluster',
+    cluster.inputs,
+    {
+      engine: 'aurora-postgresql',
+      engineMode: 'provisioned',
+      engineVersion: '17.4',
+      databaseName: 'tributary',
+      masterUsername: 'postgres',
+      serverlessv2ScalingConfiguration: { minCapacity: 0, maxCapacity: expected.maxAcu, secondsUntilAutoPause: 300 },
+      storageEncrypted: true,
+      enableHttpEndpoint: false,
+      deletionProtection: expected.production,
+      skipFinalSnapshot: !expected.production,
+      ...(expected.production ? { finalSnapshotIdentifier: 'tributary-production-database-final' } : {}),
+      backupRetentionPeriod: expected.production ? 7 : 1,
+      copyTagsToSnapshot: true,
+      applyImmediately: true,
+      allowMajorVersionUpgrade: true,
+      dbSubnetGroupName: expected.subnetGroup,
+      vpcSecurityGroupIds: [expected.securityGroup],
+    },
+    ['clusterIdentifier', 'masterPassword', 'tags', 'dbClusterParameterGroupName', 'dbInstanceParameterGroupName'],
+  );
+}
+
+/** One allowed inbound path into a security group: TCP on `port` from the security group `from`. */
+export interface AllowedIngress {
+  from: unknown;
+  port: number;
+}
+
+/**
+ * The security group `group` admits exactly `allowed` and nothing else: no inline ingress rules, no rule from a CIDR
+ * or prefix list, no other protocol or port range, no other source group — whichever resource type the rule is
+ * declared with (`aws:vpc/securityGroupIngressRule`, `aws:ec2/securityGroupRule`).
+ */
+export function checkIngressOnly(what: string, group: Resource, rules: Resource[], allowed: AllowedIngress[]): Problems {
+  const problems: Problems = [];
+  const inline = group.inputs.ingress as unknown[] | undefined;
+  if (inline?.length) problems.push(`${what}: inline ingress rules ${canonical(inline)}`);
+  const groupId = group.state.id;
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    const i = rule.inputs;
+    let normalized: Record<string, unknown>;
+    if (rule.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule') {
+      if (i.securityGroupId !== groupId) continue;
+      normalized = { protocol: i.ipProtocol, fromPort: i.fromPort, toPort: i.toPort, from: i.referencedSecurityGroupId, cidr: i.cidrIpv4 ?? i.cidrIpv6, prefixList: i.prefixListId };
+    } else if (rule.type === 'aws:ec2/securityGroupRule:SecurityGroupRule') {
+      if (i.securityGroupId !== groupId || i.type !== 'ingress') continue;
+      normalized = { protocol: i.protocol, fromPort: i.fromPort, toPort: i.toPort, from: i.sourceSecurityGroupId, cidr: i.cidrBlocks ?? i.ipv6CidrBlocks, prefixList: i.prefixListIds, self: i.self };
+    } else continue;
+    const match = allowed.find((a) => normalized.from === a.from);
+    const ok = match && normalized.protocol === 'tcp' && normalized.fromPort === match.port && normalized.toPort === match.port && normalized.cidr === undefined && normalized.prefixList === undefined && !normalized.self;
+    if (!ok) problems.push(`${what}: unexpected ingress ${rule.name} ${canonical(normalized)}`);
+    else seen.add(`${String(match.from)}:${match.port}`);
+  }
+  for (const a of allowed) if (!seen.has(`${String(a.from)}:${a.port}`)) problems.push(`${what}: missing ingress tcp ${a.port} from ${String(a.from)}`);
+  return problems;
+}
+
+/** One allowed outbound path from a security group: TCP on `port` to the security group or prefix list `to`. */
+export interface AllowedEgress {
+  to: unknown;
+  port: number;
+}
+
+/**
+ * The security group `group` may open exactly `allowed` and nothing else: no inline egress rules (a group declared
+ * without them gets none: the provider removes AWS's default allow-all rule), no rule to a CIDR, no other protocol or
+ * port range, no other destination group or prefix list — whichever resource type the rule is declared with.
+ */
+export function checkEgressOnly(what: string, group: Resource, rules: Resource[], allowed: AllowedEgress[]): Problems {
+  const problems: Problems = [];
+  const inline = group.inputs.egress as unknown[] | undefined;
+  if (inline?.length) problems.push(`${what}: inline egress rules ${canonical(inline)}`);
+  const groupId = group.state.id;
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    const i = rule.inputs;
+    let normalized: Record<string, unknown>;
+    if (rule.type === 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule') {
+      if (i.securityGroupId !== groupId) continue;
+      normalized = { protocol: i.ipProtocol, fromPort: i.fromPort, toPort: i.toPort, to: i.referencedSecurityGroupId ?? i.prefixListId, cidr: i.cidrIpv4 ?? i.cidrIpv6 };
+      if (i.referencedSecurityGroupId !== undefined && i.prefixListId !== undefined) normalized.both = true;
+    } else if (rule.type === 'aws:ec2/securityGroupRule:SecurityGroupRule') {
+      if (i.securityGroupId !== groupId || i.type !== 'egress') continue;
+      const lists = (i.prefixListIds ?? []) as unknown[];
+      normalized = { protocol: i.protocol, fromPort: i.fromPort, toPort: i.toPort, to: i.sourceSecurityGroupId ?? (lists.length === 1 ? lists[0] : undefined), cidr: i.cidrBlocks ?? i.ipv6CidrBlocks, lists: lists.length > 1 ? lists : undefined, self: i.self };
+    } else continue;
+    const match = allowed.find((a) => normalized.to === a.to);
+    const ok = match && normalized.protocol === 'tcp' && normalized.fromPort === match.port && normalized.toPort === match.port && normalized.cidr === undefined && !normalized.both && normalized.lists === undefined && !normalized.self;
+    if (!ok) problems.push(`${what}: unexpected egress ${rule.name} ${canonical(normalized)}`);
+    else seen.add(`${String(match.to)}:${match.port}`);
+  }
+  for (const a of allowed) if (!seen.has(`${String(a.to)}:${a.port}`)) problems.push(`${what}: missing egress tcp ${a.port} to ${String(a.to)}`);
+  return problems;
+}
+
 // ---- Lambda functions ----
 
 /** Node 22 on Graviton (stacks/lambda.ts `lambdaDefaults`). */
@@ -127,6 +268,42 @@ export function checkNoWildcards(what: string, statements: Statement[]): Problem
   return problems;
 }
 
+/** IAM's match of an action pattern against an action: case-insensitive, `*` any run of characters, `?` one. */
+export function actionMatches(pattern: string, action: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(action);
+}
+
+/**
+ * The role's Lambda permissions are exactly `lambda:InvokeFunction` on exactly `functionArns`: every Allow statement
+ * with a Lambda action (written out, or by a wildcard such as `lambda:*`, `lambda:Invoke*` or `*`) must name only
+ * `lambda:InvokeFunction`, only these ARNs (no other function, no name pattern, no `:*` qualifier), and each of them
+ * must be granted. A NotAction statement is refused outright (it grants everything it does not name).
+ */
+export function checkInvokeOnly(what: string, statements: Statement[], functionArns: unknown[]): Problems {
+  const problems: Problems = [];
+  const expected = new Set(functionArns.map(String));
+  const granted = new Set<string>();
+  for (const s of statements) {
+    if (s.effect !== 'Allow') continue;
+    if (s.notAction) {
+      problems.push(`${what}: NotAction statement ${statementKey(s)}`);
+      continue;
+    }
+    const lambda = s.actions.filter((a) => a.toLowerCase().startsWith('lambda:') || actionMatches(a, 'lambda:InvokeFunction'));
+    if (!lambda.length) continue;
+    const other = lambda.filter((a) => a.toLowerCase() !== 'lambda:invokefunction');
+    if (other.length) problems.push(`${what}: Lambda actions other than lambda:InvokeFunction: ${other.join(', ')} (${statementKey(s)})`);
+    if (s.notResource) problems.push(`${what}: Lambda actions on NotResource (${statementKey(s)})`);
+    for (const r of s.resources) {
+      if (expected.has(r)) granted.add(r);
+      else problems.push(`${what}: may invoke ${r}`);
+    }
+  }
+  for (const arn of expected) if (!granted.has(arn)) problems.push(`${what}: may not invoke ${arn}`);
+  return problems;
+}
+
 export const allow = (actions: string[], resources: unknown[]): Statement => ({ effect: 'Allow', actions: [...actions].sort(), resources: resources.map(String).sort() });
 
 /** What SST's Bucket link grants (platform/src/components/aws/bucket.ts getSSTLink): s3:* on the bucket and its objects. */
@@ -138,3 +315,5 @@ export const streamRead = (streamArn: unknown) =>
   allow(['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:ListStreams', 'kinesis:SubscribeToShard'], [streamArn]);
 
 export const BASIC_EXECUTION_ROLE = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+/** What SST attaches to a function in a VPC (its ENIs): the AWS-managed policy, not an inline wildcard of ours. */
+export const VPC_ACCESS_EXECUTION_ROLE = 'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole';

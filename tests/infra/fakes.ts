@@ -137,6 +137,71 @@ const SHAPES: Record<string, TypeShape> = {
   'aws:athena/namedQuery:NamedQuery': { field: 'name', id: (_p, name) => `${hex(name, 8)}-0000-4000-8000-${hex(name + 'q', 12)}` },
   'aws:scheduler/schedule:Schedule': { field: 'name', arn: (p) => regional('scheduler', `schedule/default/${p}`) },
   'aws:scheduler/scheduleGroup:ScheduleGroup': { field: 'name', arn: (p) => regional('scheduler', `schedule-group/${p}`) },
+  // ---- the OLTP database (stacks/database.ts): VPC, endpoints, security groups, Aurora ----
+  'aws:ec2/vpc:Vpc': {
+    id: (_p, name) => `vpc-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `vpc/${id}`),
+    extra: (_p, id) => ({ defaultSecurityGroupId: `sg-${hex(id + 'default', 17)}`, mainRouteTableId: `rtb-${hex(id + 'main', 17)}`, defaultNetworkAclId: `acl-${hex(id, 17)}`, ownerId: ACCOUNT }),
+  },
+  'aws:ec2/subnet:Subnet': { id: (_p, name) => `subnet-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `subnet/${id}`) },
+  'aws:ec2/routeTable:RouteTable': { id: (_p, name) => `rtb-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `route-table/${id}`) },
+  'aws:ec2/routeTableAssociation:RouteTableAssociation': { id: (_p, name) => `rtbassoc-${hex(name, 17)}` },
+  'aws:ec2/internetGateway:InternetGateway': { id: (_p, name) => `igw-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `internet-gateway/${id}`) },
+  'aws:ec2/securityGroup:SecurityGroup': { field: 'name', id: (_p, name) => `sg-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `security-group/${id}`) },
+  'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup': { id: (_p, name) => `sg-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `security-group/${id}`), extra: () => ({ name: 'default' }) },
+  'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': { id: (_p, name) => `sgr-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `security-group-rule/${id}`) },
+  'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': { id: (_p, name) => `sgr-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `security-group-rule/${id}`) },
+  'aws:ec2/vpcEndpoint:VpcEndpoint': {
+    id: (_p, name) => `vpce-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `vpc-endpoint/${id}`),
+    // A gateway endpoint's routes target the service's managed prefix list; an interface endpoint gets DNS names.
+    extra: (_p, id, i) =>
+      i.vpcEndpointType === 'Gateway'
+        ? { prefixListId: `pl-${hex(String(i.serviceName), 8)}`, state: 'available' }
+        : { dnsEntries: [{ dnsName: `${id}.${String(i.serviceName).split('.').pop()}.${REGION}.vpce.amazonaws.com`, hostedZoneId: 'Z7HUB22UULQXV' }], networkInterfaceIds: ((i.subnetIds ?? []) as string[]).map((s) => `eni-${hex(id + s, 17)}`), state: 'available' },
+  },
+  'aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace': {
+    field: 'name',
+    id: (_p, name) => `ns-${hex(name, 16)}`,
+    arn: (_p, id) => regional('servicediscovery', `namespace/${id}`),
+    extra: (_p, id) => ({ hostedZone: `Z${hex(id, 20).toUpperCase()}` }),
+  },
+  'aws:ec2/instance:Instance': {
+    id: (_p, name) => `i-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `instance/${id}`),
+    extra: (_p, id) => ({ publicIp: '198.51.100.10', privateIp: '10.0.0.10', primaryNetworkInterfaceId: `eni-${hex(id, 17)}` }),
+  },
+  'aws:ec2/keyPair:KeyPair': { field: 'keyName', id: (p) => p, arn: (p) => regional('ec2', `key-pair/${p}`) },
+  'aws:iam/instanceProfile:InstanceProfile': { field: 'name', arn: (p) => `arn:${PARTITION}:iam::${ACCOUNT}:instance-profile/${p}` },
+  'tls:index/privateKey:PrivateKey': {
+    id: (_p, name) => hex(name, 40),
+    extra: (_p, id) => ({ privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-${id}\n-----END OPENSSH PRIVATE KEY-----\n`, publicKeyOpenssh: `ssh-rsa MOCK${id}` }),
+  },
+  'aws:secretsmanager/secret:Secret': { field: 'name', arn: (p) => regional('secretsmanager', `secret:${p}-${hex(p, 6)}`) },
+  'aws:secretsmanager/secretVersion:SecretVersion': { id: (_p, name) => `${hex(name, 8)}|mock-version`, extra: () => ({ versionId: 'mock-version' }) },
+  'random:index/randomPassword:RandomPassword': { id: (_p, name) => name, extra: (_p, name, i) => ({ result: `pw${hex(`password:${name}`, Math.max(0, Number(i.length ?? 16) - 2))}` }) },
+  'aws:rds/subnetGroup:SubnetGroup': { field: 'name', lower: true, arn: (p) => regional('rds', `subgrp:${p}`) },
+  'aws:rds/parameterGroup:ParameterGroup': { field: 'name', lower: true, arn: (p) => regional('rds', `pg:${p}`) },
+  'aws:rds/clusterParameterGroup:ClusterParameterGroup': { field: 'name', lower: true, arn: (p) => regional('rds', `cluster-pg:${p}`) },
+  'aws:rds/cluster:Cluster': {
+    field: 'clusterIdentifier',
+    lower: true,
+    arn: (p) => regional('rds', `cluster:${p}`),
+    // What RDS reports after create: the writer and reader endpoints (DNS names), the engine's port, the resource id.
+    extra: (p, _id, i) => ({
+      endpoint: `${p}.cluster-${hex(ACCOUNT, 12)}.${REGION}.rds.amazonaws.com`,
+      readerEndpoint: `${p}.cluster-ro-${hex(ACCOUNT, 12)}.${REGION}.rds.amazonaws.com`,
+      port: String(i.engine).includes('postgres') ? 5432 : 3306,
+      clusterResourceId: `cluster-${hex(p, 26).toUpperCase()}`,
+      hostedZoneId: 'Z2R2ITUGPM61AM',
+    }),
+  },
+  'aws:rds/clusterInstance:ClusterInstance': {
+    field: 'identifier',
+    lower: true,
+    arn: (p) => regional('rds', `db:${p}`),
+    extra: (p, _id, i) => ({ endpoint: `${p}.${hex(ACCOUNT, 12)}.${REGION}.rds.amazonaws.com`, port: String(i.engine).includes('postgres') ? 5432 : 3306, writer: true }),
+  },
   'random:index/randomBytes:RandomBytes': {
     id: (_p, name) => name,
     extra: (_p, _id, i) => {
@@ -226,6 +291,13 @@ export function fakeInvoke(token: string, inputs: Inputs): Inputs {
       // An empty statement list comes back unset, which is what makes SST skip the inline policy (function.ts createRole).
       return { ...inputs, statements: statements.length ? statements : undefined, json, minifiedJson: JSON.stringify(JSON.parse(json)), id: hex(json, 10) };
     }
+    case 'aws:index/getAvailabilityZones:getAvailabilityZones': {
+      const names = ['a', 'b', 'c', 'd', 'e', 'f'].map((z) => `${REGION}${z}`);
+      return { ...inputs, id: REGION, names, zoneIds: names.map((_n, i) => `use1-az${i + 1}`), groupNames: [REGION] };
+    }
+    case 'aws:ec2/getAmi:getAmi':
+      // The newest Amazon Linux 2023 arm64 image (SST's bastion host).
+      return { ...inputs, id: 'ami-0123456789abcdef0', imageId: 'ami-0123456789abcdef0', name: 'al2023-ami-2023.0.20260101.0-kernel-6.1-arm64', architecture: 'arm64' };
     case 'aws:index/getArn:getArn': {
       const arn = String(inputs.arn);
       const [, partition, service, region, account, ...rest] = arn.split(':');

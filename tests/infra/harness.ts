@@ -62,6 +62,9 @@ export interface Statement {
   actions: string[];
   resources: string[];
   conditions?: unknown;
+  /** The statement lists NotAction (then `actions` are the ones it does not grant) / NotResource. */
+  notAction?: true;
+  notResource?: true;
 }
 
 /** Values for the stacks' `sst.Secret`s (set per stage with `npx sst secret set` in real deploys). */

@@ -26,8 +26,10 @@ export function removeDir(dir: string): void {
 export function startTestRuntime(dataDir: string, extra: Partial<DevOptions> = {}): Promise<DevRuntime> {
   return startDev({
     dataDir,
-    ports: { api: 0, kinesis: 0, s3: 0 },
+    ports: { api: 0, kinesis: 0, s3: 0, pg: 0 },
     console: false,
+    // The OLTP sink only where a test asks for it (it starts a database per runtime).
+    oltp: false,
     pollIntervalMs: 100,
     apiKey: 'test-key',
     ...extra,

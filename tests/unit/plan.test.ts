@@ -116,3 +116,17 @@ describe('local poller batching', () => {
     expect(batchLength([{ Data: new Uint8Array(5_000_000) }], 10)).toBe(1);
   });
 });
+
+describe('planBatch and re-drives meant for the OLTP sink', () => {
+  it('skips a re-drive of a record the OLTP sink quarantined (the lake already holds the event) and keeps other re-drives', () => {
+    const redrive = (stage?: string) => ({ job: 'j1', at: '2026-01-02T00:00:00.000Z', by: 'ops', attempt: 1, ...(stage ? { stage } : {}) });
+    const rs = [
+      record({ ...env('a', 'transactions', '2026-01-01T10:00:00.000Z'), source: 'redrive', redrive: redrive('oltp-sink') }),
+      record({ ...env('b', 'transactions', '2026-01-01T10:00:00.000Z'), source: 'redrive', redrive: redrive('ingest') }),
+      record({ ...env('c', 'transactions', '2026-01-01T10:00:00.000Z'), source: 'redrive', redrive: redrive() }),
+    ];
+    const plan = planBatch(rs, registry, new Date('2026-01-02T00:00:00Z'));
+    expect([plan.rows, plan.skipped, plan.quarantined]).toEqual([2, 1, 0]);
+    expect(plan.objects.flatMap((o) => lines(o).map((l) => JSON.parse(l).id))).toEqual(['b', 'c']);
+  });
+});

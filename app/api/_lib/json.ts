@@ -1,13 +1,15 @@
 import { errorMessage } from '../../../lib/errors.ts';
+import { DatabaseUnavailableError } from '../../../lib/oltp/errors.ts';
 import { QuarantineError } from '../../../lib/quarantine/errors.ts';
 import { QueryError, QueryRefusedError } from '../../../lib/query/sql.ts';
 import { StreamBrowseError } from '../../../lib/stream/browse.ts';
 
 /**
  * The HTTP answer for an error: refused or malformed input → 400, not allowed → 403, unknown query, shard or record →
- * 404, anything else → 500.
+ * 404, the OLTP database unreachable → 503, anything else → 500.
  */
 export function errorResponse(err: unknown): Response {
+  if (err instanceof DatabaseUnavailableError) return Response.json({ error: err.message, code: err.code }, { status: 503 });
   if (err instanceof QuarantineError) {
     const status = err.code === 'not_found' ? 404 : err.code === 'forbidden' || err.code === 'export_disabled' ? 403 : 400;
     return Response.json({ error: err.message, code: err.code }, { status });

@@ -1,0 +1,40 @@
+import { errorMessage } from '../errors.ts';
+import type { OltpStatus } from '../oltp/status.ts';
+import type { QuarantineCounts } from '../quarantine/store.ts';
+
+/** The quarantine stage of events the OLTP database refused. */
+export const OLTP_SINK_STAGE = 'oltp-sink';
+
+/** How many of the newest transactions the OLTP page lists: `?latest=` (whole number), clamped to 0…max. */
+export const OLTP_LATEST = { default: 20, max: 100 } as const;
+
+export function parseLatest(raw: string | null | undefined): number {
+  const n = raw === null || raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(n)) return OLTP_LATEST.default;
+  return Math.min(OLTP_LATEST.max, Math.max(0, Math.floor(n)));
+}
+
+/** What `GET /api/oltp` answers: the database's status plus the sink's open quarantine backlog. */
+export interface OltpOverview extends OltpStatus {
+  /** Open quarantined records of stage `oltp-sink`; `open: null` (with the reason) when the quarantine cannot be read. */
+  quarantine: { open: number | null; error?: string };
+  /** When the console read it (ISO-8601 UTC). */
+  at: string;
+}
+
+/**
+ * The OLTP page's data, from `read` (the database itself, or in AWS the status function in its VPC). The database is
+ * the page's subject: when it cannot be reached (also when it stops answering half-way) this throws
+ * `DatabaseUnavailableError`. The quarantine count is an extra: when
+ * the quarantine bucket cannot be read the rest is still answered.
+ */
+export async function oltpOverview(read: (options: { latest?: number }) => Promise<OltpStatus>, quarantine: { counts(): Promise<QuarantineCounts> }, latest: number): Promise<OltpOverview> {
+  const [status, open] = await Promise.all([
+    read({ latest }),
+    quarantine.counts().then(
+      (c): OltpOverview['quarantine'] => ({ open: c.byStage[OLTP_SINK_STAGE] ?? 0 }),
+      (err: unknown): OltpOverview['quarantine'] => ({ open: null, error: errorMessage(err) }),
+    ),
+  ]);
+  return { ...status, quarantine: open, at: new Date().toISOString() };
+}

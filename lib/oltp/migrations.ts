@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { withTransaction } from './db.ts';
+import { MigrationError } from './errors.ts';
+
+/** One schema change, applied once per database in version order, inside one transaction with the others pending. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The OLTP schema. Never edit a released migration: its checksum is recorded where it ran, and a changed one stops the
+ * sink (a database silently different from the code is how rows go missing). Add a new version instead.
+ *
+ * Every dimension row keeps `as_of`, the event time of the newest event that set it, so events applied out of order
+ * (two shards, a re-drive days later) leave the newest values in place, whatever the arrival order.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'normalized transactions',
+    sql: `
+CREATE TABLE city (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name        text NOT NULL,
+  state       text NOT NULL,
+  population  integer CHECK (population >= 0),
+  as_of       timestamptz NOT NULL,
+  UNIQUE (name, state)
+);
+
+CREATE TABLE address (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  street      text NOT NULL,
+  zip         text NOT NULL,
+  lat         double precision CHECK (lat BETWEEN -90 AND 90),
+  long        double precision CHECK (long BETWEEN -180 AND 180),
+  city_id     bigint NOT NULL REFERENCES city (id),
+  as_of       timestamptz NOT NULL,
+  UNIQUE (street, zip)
+);
+CREATE INDEX address_city_id_idx ON address (city_id);
+
+CREATE TABLE customer (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  -- Text, never a number: 19-digit card numbers do not fit a bigint and leading zeros matter.
+  cc_num      text NOT NULL UNIQUE CHECK (cc_num ~ '^[0-9]{15,19}$'),
+  first       text,
+  last        text,
+  gender      text CHECK (gender IN ('M', 'F')),
+  job         text,
+  dob         date,
+  address_id  bigint REFERENCES address (id),
+  as_of       timestamptz NOT NULL
+);
+CREATE INDEX customer_address_id_idx ON customer (address_id);
+
+CREATE TABLE merchant (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name        text NOT NULL,
+  category    text NOT NULL,
+  lat         double precision CHECK (lat BETWEEN -90 AND 90),
+  long        double precision CHECK (long BETWEEN -180 AND 180),
+  as_of       timestamptz NOT NULL,
+  UNIQUE (name, category)
+);
+
+CREATE TABLE "transaction" (
+  trans_num    text PRIMARY KEY,
+  customer_id  bigint NOT NULL REFERENCES customer (id),
+  merchant_id  bigint REFERENCES merchant (id),
+  amount       numeric(15, 2),
+  "timestamp"  timestamptz,
+  unix_time    bigint,
+  is_fraud     boolean,
+  -- Where the row came from: the envelope's received time and source, and the re-drive job when it was re-driven.
+  received_at  timestamptz NOT NULL,
+  source       text NOT NULL,
+  redrive_job  text,
+  applied_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX transaction_customer_id_idx ON "transaction" (customer_id);
+CREATE INDEX transaction_merchant_id_idx ON "transaction" (merchant_id);
+CREATE INDEX transaction_applied_at_idx ON "transaction" (applied_at DESC);
+
+-- One row per consumer and shard, written in the same database transaction as the events it counts.
+CREATE TABLE sink_progress (
+  consumer          text NOT NULL,
+  shard_id          text NOT NULL,
+  sequence_number   text NOT NULL,
+  last_received_at  timestamptz,
+  last_applied_at   timestamptz NOT NULL,
+  applied           bigint NOT NULL DEFAULT 0,
+  duplicates        bigint NOT NULL DEFAULT 0,
+  rejected          bigint NOT NULL DEFAULT 0,
+  batches           bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (consumer, shard_id)
+);
+`,
+  },
+];
+
+/** The tables of the normalized schema, parents first (the order `tributary db status` lists them in). */
+export const OLTP_TABLES = ['city', 'address', 'customer', 'merchant', 'transaction'] as const;
+export type OltpTable = (typeof OLTP_TABLES)[number];
+
+/** Checksum of a migration's text, recorded beside its version. */
+export function migrationChecksum(m: Migration): string {
+  return createHash('sha256').update(m.sql).digest('hex').slice(0, 16);
+}
+
+export interface MigrateResult {
+  /** Versions applied by this call (empty when the database was current). */
+  applied: number[];
+  /** The database's version afterwards. */
+  version: number;
+}
+
+// Any fixed number: every process that migrates this database takes the same lock, so two sinks starting at once
+// apply each migration once.
+const MIGRATION_LOCK = 727_274_001;
+
+/**
+ * Brings the database to the newest migration. Takes a transaction-scoped advisory lock so concurrent starters
+ * serialize; refuses to run against a database whose recorded migrations differ from these (edited or newer), saying
+ * what to do instead.
+ */
+export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrateResult> {
+  return withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations ORDER BY version');
+    const known = new Map(migrations.map((m) => [m.version, m]));
+    for (const r of rows) {
+      const m = known.get(r.version);
+      if (!m) {
+        throw new MigrationError(
+          `The database is at migration ${r.version}, which this release does not know (it knows up to ${migrations.at(-1)?.version ?? 0}); run a newer tributary against it.`,
+        );
+      }
+      if (migrationChecksum(m) !== r.checksum) {
+        throw new MigrationError(`Migration ${m.version} (${m.name}) differs from the one applied to this database; restore it and add the change as a new migration.`);
+      }
+    }
+    const done = new Set(rows.map((r) => r.version));
+    const applied: number[] = [];
+    for (const m of migrations) {
+      if (done.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, migrationChecksum(m)]);
+      applied.push(m.version);
+    }
+    return { applied, version: Math.max(0, ...rows.map((r) => r.version), ...applied) };
+  });
+}

@@ -1,0 +1,304 @@
+/**
+ * The OLTP database and its clients: Aurora Serverless v2 PostgreSQL in a private VPC, the OLTP sink that loads
+ * `transactions` events from the `events` stream into it (functions/oltp-sink, lib/oltp), and the status function that
+ * answers the console's OLTP page from inside the VPC (functions/oltp-status; the console is not in the VPC).
+ *
+ * Network (no NAT gateway, so nothing here costs per hour except the Secrets Manager endpoint):
+ * - `Vpc`: two AZs, a public and a private subnet in each (SST's layout). The database and both functions live in the
+ *   private subnets, which have no route to the internet. The VPC's default security group is emptied (nothing uses it).
+ * - Security groups: the database admits Postgres (5432) only from the sink's and the status function's groups (and
+ *   from the bastion's when one is enabled); neither function admits anything. Both may open connections to the
+ *   database and to the Secrets Manager endpoint; the sink also to S3 (through the gateway endpoint's prefix list).
+ * - S3 gateway endpoint (free) on the private route tables: the sink's quarantine writes. Its policy allows only
+ *   s3:PutObject under records/ of the quarantine bucket, so the VPC cannot be used to copy data anywhere else.
+ * - Secrets Manager interface endpoint: lib/oltp/db.ts reads the Aurora password at run time from the secret whose ARN
+ *   it gets (TRIBUTARY_DB_SECRET_ARN), so the password is never in a function's configuration and a rotated one is
+ *   picked up within minutes. Without NAT, an interface endpoint is the only way the functions can reach Secrets
+ *   Manager; the alternatives were worse: a NAT gateway costs ~4.5x as much per AZ-hour plus data, and putting the
+ *   password in the environment exposes it to anyone with lambda:GetFunctionConfiguration. The endpoint bills per
+ *   AZ-hour, so it gets an ENI in one AZ outside production (the functions reach it across AZs) and in both on production.
+ * - Kinesis needs no endpoint: the Lambda service polls the stream and invokes the sink.
+ *
+ * On production the cluster is protected from deletion and kept (with its instance, its password secret and the
+ * security groups it depends on) when the stage is removed, like the data buckets.
+ */
+import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
+import { settings } from './settings.ts';
+import { quarantine } from './storage.ts';
+import { events } from './stream.ts';
+
+export const DB_PORT = 5432;
+export const DB_NAME = 'tributary';
+/**
+ * Aurora PostgreSQL 17.4: every Aurora PostgreSQL 17 release supports a 0 ACU minimum (auto-pause); in older majors it
+ * needs 16.3+, 15.7+, 14.12+ or 13.15+. Pinned so the parameter-group family and the engine are reviewed changes.
+ */
+export const DB_ENGINE_VERSION = '17.4';
+/** The RDS certificate authorities the Lambda Node.js runtime ships; Node 20+ does not load them unless told to. */
+export const RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+const keep = settings.production;
+
+// The Aurora component has no transform for its password secret: keep it (and its value) with a retained cluster, or
+// the password of a production database would be deleted with the stage. Registered before the cluster is created.
+$transform(aws.secretsmanager.Secret, (_args, opts, name) => {
+  if (name === 'DatabaseProxySecret') opts.retainOnDelete = keep;
+});
+$transform(aws.secretsmanager.SecretVersion, (_args, opts, name) => {
+  if (name === 'DatabaseProxySecretVersion') opts.retainOnDelete = keep;
+});
+
+export const vpc = new sst.aws.Vpc('Vpc', {
+  az: 2,
+  bastion: settings.database.bastion,
+  transform: {
+    // SST's default security group allows everything from inside the VPC. Nothing here uses it; emptied, it cannot
+    // open a path to the database by accident (AWS Security Hub EC2.2).
+    securityGroup: (args) => {
+      args.ingress = [];
+      args.egress = [];
+    },
+  },
+});
+
+const region = aws.getRegionOutput().region;
+
+/** The database admits Postgres from its clients (below) and the bastion (when enabled), and nothing else. */
+export const databaseSecurityGroup = new aws.ec2.SecurityGroup(
+  'DatabaseSecurityGroup',
+  { vpcId: vpc.id, description: 'Tributary Aurora: Postgres from the OLTP sink and status functions only' },
+  { retainOnDelete: keep },
+);
+
+export const secretsEndpointSecurityGroup = new aws.ec2.SecurityGroup('SecretsManagerEndpointSecurityGroup', {
+  vpcId: vpc.id,
+  description: 'Secrets Manager endpoint: HTTPS from the OLTP sink and status functions only',
+});
+
+/** The security group of a function that uses the database, and the rules that connect it. */
+export interface DatabaseClientNetwork {
+  group: aws.ec2.SecurityGroup;
+  databaseFrom: aws.vpc.SecurityGroupIngressRule;
+  toDatabase: aws.vpc.SecurityGroupEgressRule;
+  toSecretsManager: aws.vpc.SecurityGroupEgressRule;
+  secretsEndpointFrom: aws.vpc.SecurityGroupIngressRule;
+}
+
+/**
+ * The network identity of a Lambda function that connects to the database: a security group of its own that admits
+ * nothing and may open connections to the database port and to the Secrets Manager endpoint (where it reads the
+ * password), and the matching ingress rules on the database's and the endpoint's groups. Resources are named after
+ * `name` (`<name>SecurityGroup`, `DatabaseFrom<name>`, `<name>ToDatabase`, `<name>ToSecretsManager`,
+ * `SecretsManagerEndpointFrom<name>`); anything else the function may reach is added by its caller.
+ *
+ * Rules as separate resources: the groups refer to each other, which inline rules cannot express without a cycle. The
+ * group and its database rules are kept with a retained database (its group cannot be deleted while they refer to it).
+ */
+function databaseClientNetwork(name: string, label: string, description: string): DatabaseClientNetwork {
+  const group = new aws.ec2.SecurityGroup(`${name}SecurityGroup`, { vpcId: vpc.id, description }, { retainOnDelete: keep });
+  return {
+    group,
+    databaseFrom: new aws.vpc.SecurityGroupIngressRule(
+      `DatabaseFrom${name}`,
+      { securityGroupId: databaseSecurityGroup.id, referencedSecurityGroupId: group.id, ipProtocol: 'tcp', fromPort: DB_PORT, toPort: DB_PORT, description: `Postgres from the ${label}` },
+      { retainOnDelete: keep },
+    ),
+    toDatabase: new aws.vpc.SecurityGroupEgressRule(
+      `${name}ToDatabase`,
+      { securityGroupId: group.id, referencedSecurityGroupId: databaseSecurityGroup.id, ipProtocol: 'tcp', fromPort: DB_PORT, toPort: DB_PORT, description: 'Postgres to Aurora' },
+      { retainOnDelete: keep },
+    ),
+    toSecretsManager: new aws.vpc.SecurityGroupEgressRule(`${name}ToSecretsManager`, {
+      securityGroupId: group.id,
+      referencedSecurityGroupId: secretsEndpointSecurityGroup.id,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      description: 'HTTPS to the Secrets Manager endpoint',
+    }),
+    secretsEndpointFrom: new aws.vpc.SecurityGroupIngressRule(`SecretsManagerEndpointFrom${name}`, {
+      securityGroupId: secretsEndpointSecurityGroup.id,
+      referencedSecurityGroupId: group.id,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      description: `HTTPS from the ${label}`,
+    }),
+  };
+}
+
+/** The sink: no inbound rules; outbound only to the database, Secrets Manager and S3 (`sinkToS3` below). */
+export const sinkNetwork = databaseClientNetwork('OltpSink', 'OLTP sink', 'Tributary OLTP sink Lambda: no inbound; out to the database, Secrets Manager, S3');
+export const sinkSecurityGroup = sinkNetwork.group;
+
+/** The status function: no inbound rules; outbound only to the database and Secrets Manager. */
+export const statusNetwork = databaseClientNetwork('OltpStatus', 'OLTP status function', 'Tributary OLTP status Lambda: no inbound; out to the database, Secrets Manager');
+
+export const databaseFromBastion = settings.database.bastion
+  ? new aws.vpc.SecurityGroupIngressRule('DatabaseFromBastion', {
+      securityGroupId: databaseSecurityGroup.id,
+      referencedSecurityGroupId: vpc.nodes.bastionSecurityGroup.apply((sg) => {
+        if (!sg) throw new Error('TRIBUTARY_DB_BASTION is set but the Vpc created no bastion security group');
+        return sg.id;
+      }),
+      ipProtocol: 'tcp',
+      fromPort: DB_PORT,
+      toPort: DB_PORT,
+      description: 'Postgres from the bastion (sst tunnel)',
+    })
+  : undefined;
+
+/** Quarantine writes of the sink (design.md §5 layout): the only S3 request the VPC may make. */
+export const s3Endpoint = new aws.ec2.VpcEndpoint('S3Endpoint', {
+  vpcId: vpc.id,
+  serviceName: $interpolate`com.amazonaws.${region}.s3`,
+  vpcEndpointType: 'Gateway',
+  routeTableIds: vpc.nodes.privateRouteTables.apply((tables) => tables.map((t) => t.id)),
+  policy: $jsonStringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: $interpolate`${quarantine.arn}/records/*` }],
+  }),
+});
+
+export const sinkToS3 = new aws.vpc.SecurityGroupEgressRule('OltpSinkToS3', {
+  securityGroupId: sinkSecurityGroup.id,
+  prefixListId: s3Endpoint.prefixListId,
+  ipProtocol: 'tcp',
+  fromPort: 443,
+  toPort: 443,
+  description: 'HTTPS to S3 through the gateway endpoint',
+});
+
+export const database = new sst.aws.Aurora('Database', {
+  engine: 'postgres',
+  version: DB_ENGINE_VERSION,
+  database: DB_NAME,
+  scaling: { min: '0 ACU', max: `${settings.database.maxAcu} ACU`, pauseAfter: `${settings.database.pauseAfterMinutes} minutes` },
+  // Not the Vpc component itself: that would put the cluster in the VPC's default security group.
+  vpc: { subnets: vpc.privateSubnets, securityGroups: [databaseSecurityGroup.id] },
+  transform: {
+    cluster: (args, opts) => {
+      args.deletionProtection = keep;
+      args.skipFinalSnapshot = !keep;
+      if (keep) args.finalSnapshotIdentifier = `tributary-${$app.stage}-database-final`;
+      args.backupRetentionPeriod = settings.database.backupRetentionDays;
+      args.copyTagsToSnapshot = true;
+      opts.retainOnDelete = keep;
+    },
+    instance: (args, opts) => {
+      args.publiclyAccessible = false;
+      opts.retainOnDelete = keep;
+    },
+    // Plaintext connections are refused; the sink verifies the server certificate (lib/oltp/db.ts).
+    clusterParameterGroup: (args) => {
+      args.parameters = [{ name: 'rds.force_ssl', value: '1' }];
+    },
+  },
+});
+
+export const secretsManagerEndpoint = new aws.ec2.VpcEndpoint('SecretsManagerEndpoint', {
+  vpcId: vpc.id,
+  serviceName: $interpolate`com.amazonaws.${region}.secretsmanager`,
+  vpcEndpointType: 'Interface',
+  // The SDK's default endpoint (secretsmanager.<region>.amazonaws.com) resolves to the endpoint's ENIs.
+  privateDnsEnabled: true,
+  subnetIds: vpc.privateSubnets.apply((subnets) => subnets.slice(0, settings.database.secretsEndpointZones)),
+  securityGroupIds: [secretsEndpointSecurityGroup.id],
+  // Any principal (the sink's and the status function's roles: IAM decides who), but only to read the database secret.
+  policy: $jsonStringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: database.secretArn }],
+  }),
+});
+
+/**
+ * What every function that connects to the database shares (the sink, the status function): the defaults of every
+ * Tributary function, the private subnets with its own security group (`databaseClientNetwork`), the database's
+ * endpoint, the ARN of the secret holding its password (read at run time, lib/oltp/db.ts) and the RDS CA bundle in the
+ * environment — never the password —, and reading that secret. Not linked: the Aurora link would add the password to
+ * the function's environment and Data API permissions.
+ */
+function databaseFunctionArgs(network: DatabaseClientNetwork) {
+  return {
+    ...lambdaDefaults,
+    vpc: { privateSubnets: vpc.privateSubnets, securityGroups: [network.group.id] },
+    environment: {
+      ...tributaryEnvironment(events.name),
+      TRIBUTARY_DB_HOST: database.host,
+      TRIBUTARY_DB_PORT: $interpolate`${database.port}`,
+      TRIBUTARY_DB_NAME: database.database,
+      TRIBUTARY_DB_USER: database.username,
+      TRIBUTARY_DB_SECRET_ARN: database.secretArn,
+      NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
+    },
+    permissions: [{ actions: ['secretsmanager:GetSecretValue'], resources: [database.secretArn] }],
+  } satisfies Partial<sst.aws.FunctionArgs>;
+}
+
+/**
+ * Event-source-mapping settings of the OLTP sink. Unlike the lake writer it never gives up on a batch: every failure
+ * the handler does not isolate itself (it quarantines events the database refuses and reports the rest with
+ * `ReportBatchItemFailures`) means the database is unavailable, so the shard waits and retries — no bisecting, no
+ * retry limit, no maximum record age — until it is back (the iterator-age alarm says so meanwhile).
+ */
+export const oltpSinkMapping = {
+  batchSize: 500,
+  maximumBatchingWindowInSeconds: 5,
+  maximumRetryAttempts: -1,
+  maximumRecordAgeInSeconds: -1,
+  parallelizationFactor: 1,
+  bisectBatchOnFunctionError: false,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  startingPosition: 'TRIM_HORIZON',
+} as const;
+
+/**
+ * Only `transactions` envelopes reach the sink (Lambda event filtering on the decoded record). Records that are not
+ * JSON never match; the lake writer quarantines those.
+ */
+export const OLTP_SINK_FILTERS = [{ data: { type: ['transactions'] } }];
+
+const sinkArgs = databaseFunctionArgs(sinkNetwork);
+/** Kinesis → OLTP sink → Aurora; events the database refuses go to the quarantine bucket. */
+export const oltpSink = events.subscribe(
+  'OltpSink',
+  {
+    ...sinkArgs,
+    handler: 'functions/oltp-sink/handler.handler',
+    timeout: '1 minute',
+    memory: '1024 MB',
+    permissions: [
+      ...sinkArgs.permissions,
+      // Its own quarantine objects (records/…), and the batches Lambda writes to the on-failure destination
+      // (aws/lambda/<mapping>/…), which Lambda writes with this role and which also need s3:ListBucket.
+      { actions: ['s3:PutObject'], resources: [$interpolate`${quarantine.arn}/records/*`, $interpolate`${quarantine.arn}/aws/lambda/*`] },
+      { actions: ['s3:ListBucket'], resources: [quarantine.arn] },
+    ],
+  },
+  {
+    filters: OLTP_SINK_FILTERS,
+    transform: {
+      eventSourceMapping: {
+        ...oltpSinkMapping,
+        functionResponseTypes: [...oltpSinkMapping.functionResponseTypes],
+        // With unlimited retries Lambda sends nothing here in practice; kept so a batch is never dropped silently
+        // if the retry settings are ever relaxed (monitoring announces every object under aws/lambda/).
+        destinationConfig: { onFailure: { destinationArn: quarantine.arn } },
+      },
+    },
+  },
+);
+
+/**
+ * The OLTP status for the console, whose server function is not in the VPC: invoked synchronously with
+ * `{"latest": N}`, it connects (a pool per invocation, closed before it returns, so Aurora can still pause) and answers
+ * with the status JSON of `tributary db status` (functions/oltp-status, lib/runtime.ts `oltpStatusOnce`). 30 s covers
+ * Aurora resuming from 0 ACU (~15 s) on the first look after a pause. It reads the database and the password secret
+ * only: no S3, no stream.
+ */
+export const oltpStatus = new sst.aws.Function('OltpStatus', {
+  ...databaseFunctionArgs(statusNetwork),
+  handler: 'functions/oltp-status/handler.handler',
+  timeout: '30 seconds',
+  memory: '512 MB',
+});
