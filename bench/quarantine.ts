@@ -117,7 +117,7 @@ export async function runQuarantineBench(): Promise<QuarantineBenchResult> {
   const total = QUICK ? 10_000 : 100_000;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-quarantine-'));
   progress(`quarantine: starting the local runtime in ${dataDir}`);
-  const rt = await startDev({ dataDir, ports: { api: 0, kinesis: 0, s3: 0 }, console: false, consumers: false, apiKey: 'bench' });
+  const rt = await startDev({ dataDir, ports: { api: 0, kinesis: 0, s3: 0 }, console: false, consumers: false, oltp: false, apiKey: 'bench' });
   const { s3, kinesis } = awsClients(rt.config);
   const bucket = rt.config.buckets.quarantine;
   const sql = queryService(rt.config, { maxUnfilteredScanBytes: Number.MAX_SAFE_INTEGER });

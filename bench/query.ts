@@ -117,7 +117,7 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
   const perDay = QUICK ? { transactions: 480, taxi_trips: 120, clickstream: 240 } : { transactions: 4800, taxi_trips: 1200, clickstream: 2400 };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-query-'));
   progress(`query: starting the local runtime in ${dataDir}`);
-  const rt = await startDev({ dataDir, ports: { api: 0, kinesis: 0, s3: 0 }, console: false, consumers: false, apiKey: 'bench' });
+  const rt = await startDev({ dataDir, ports: { api: 0, kinesis: 0, s3: 0 }, console: false, consumers: false, oltp: false, apiKey: 'bench' });
   const { s3 } = awsClients(rt.config);
   const lake = rt.config.buckets.lake;
   const svc = queryService(rt.config, { maxUnfilteredScanBytes: Number.MAX_SAFE_INTEGER, rowLimit: 10_000 });

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export const ACCOUNT = '123456789012';
@@ -324,11 +325,20 @@ export interface RuntimeBuildInput {
 
 const HANDLER_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx'];
 
+/** What `pkg/runtime/node/build.go` always leaves out of a bundle (and installs when imported). */
+const SST_FORCE_EXTERNAL = ['sharp', 'pg-native'];
+
+interface EsbuildSync {
+  buildSync(options: Record<string, unknown>): { errors: { text: string; location?: { file: string; line: number } | null }[] };
+}
+
 /**
- * `Runtime.Build` without esbuild: checks that the handler's source file exists (as the real build would fail when it
- * does not), then writes a one-file stand-in bundle so the zip/asset step of sst.aws.Function has something to pack.
+ * `Runtime.Build` as the CLI runs it for Node (`pkg/runtime/node/build.go`): SST's own esbuild bundles the handler as
+ * ESM for Node with `sharp`, `pg-native`, the function's `nodejs.install` and `nodejs.esbuild.external` left out, and
+ * returns esbuild's errors. So a function that could not be bundled (a native module pulled in by an import, a
+ * missing file) fails the infra tests as it would fail `sst deploy`. Packages to install are not installed here.
  */
-export function fakeRuntimeBuild(input: RuntimeBuildInput, root: string, work: string): { handler: string; out: string; errors: string[]; sourcemaps: string[] } {
+export function fakeRuntimeBuild(input: RuntimeBuildInput, root: string, work: string, platform: string): { handler: string; out: string; errors: string[]; sourcemaps: string[] } {
   if (input.bundle) return { handler: input.handler, out: path.resolve(root, input.bundle), errors: [], sourcemaps: [] };
   if (!String(input.runtime).startsWith('nodejs')) return { handler: input.handler, out: '', errors: [`infra harness: no fake build for runtime "${input.runtime}"`], sourcemaps: [] };
   const parsed = path.posix.parse(input.handler);
@@ -338,10 +348,32 @@ export function fakeRuntimeBuild(input: RuntimeBuildInput, root: string, work: s
   if (!source || !exportName) {
     return { handler: input.handler, out: '', errors: [`Could not find file for handler "${input.handler}" (function ${input.functionID}; looked for ${base}{${HANDLER_EXTENSIONS.join(',')}} under ${root})`], sourcemaps: [] };
   }
+  const props = (input.properties ?? {}) as { install?: string[] | Record<string, string>; esbuild?: { external?: string[] } };
+  const install = Array.isArray(props.install) ? props.install : Object.keys(props.install ?? {});
   const out = path.join(work, 'artifacts', `${input.functionID}-src`);
-  fs.mkdirSync(path.join(out, parsed.dir), { recursive: true });
-  fs.writeFileSync(path.join(out, `${base}.mjs`), `// stand-in for ${path.relative(root, source)} (infra test)\nexport const ${exportName} = async () => ({});\n`);
-  return { handler: input.handler, out, errors: [], sourcemaps: [] };
+  const esbuild = createRequire(path.join(platform, 'package.json'))('esbuild') as EsbuildSync;
+  let result: ReturnType<EsbuildSync['buildSync']>;
+  try {
+    result = esbuild.buildSync({
+      entryPoints: [source],
+      platform: 'node',
+      external: [...SST_FORCE_EXTERNAL, ...install, ...(props.esbuild?.external ?? [])],
+      keepNames: true,
+      bundle: true,
+      format: 'esm',
+      target: 'esnext',
+      mainFields: ['module', 'main'],
+      outfile: path.join(out, `${base}.mjs`),
+      write: true,
+      logLevel: 'silent',
+      banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);" },
+    });
+  } catch (err) {
+    // buildSync throws when the build has errors; they are on the error.
+    result = { errors: (err as { errors?: ReturnType<EsbuildSync['buildSync']>['errors'] }).errors ?? [{ text: String(err) }] };
+  }
+  const errors = result.errors.map((e) => `${e.text}${e.location ? ` ${e.location.file}:${e.location.line}` : ''}`);
+  return { handler: input.handler, out, errors, sourcemaps: [] };
 }
 
 /**

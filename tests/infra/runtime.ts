@@ -207,7 +207,7 @@ const server = http.createServer((req, res) => {
         case 'Runtime.Build': {
           const input = params as RuntimeBuildInput;
           builds.push(input);
-          reply = { result: fakeRuntimeBuild(input, job.root, job.work), error: null };
+          reply = { result: fakeRuntimeBuild(input, job.root, job.work, job.platform), error: null };
           break;
         }
         case 'Provider.Aws.Bootstrap':

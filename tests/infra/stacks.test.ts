@@ -69,6 +69,17 @@ describe('functions', () => {
     }
   });
 
+  it('every function bundles with the CLI\'s esbuild settings; DuckDB is left out (or installed, for the compactor)', () => {
+    // The harness's Runtime.Build runs esbuild like pkg/runtime/node/build.go: a bundle error fails the deploy itself.
+    const own = infra.builds.filter((b) => b.handler.startsWith('functions/'));
+    expect(own.map((b) => b.handler.split('/')[1]).sort()).toEqual(['authorizer', 'compactor', 'ingest', 'lake-writer', 'oltp-sink', 'oltp-status', 'redrive']);
+    for (const build of own) {
+      const props = build.properties as { install?: unknown; esbuild?: { external?: string[] } };
+      const left = /Compactor/.test(build.functionID) ? JSON.stringify(props.install) : JSON.stringify(props.esbuild?.external);
+      expect(left, build.functionID).toContain('@duckdb/node-api');
+    }
+  });
+
   it('ingest: 10 s, 512 MB, the stream and bucket names in its environment, the API key as a secret', () => {
     const fn = infra.lambda('Ingest');
     expect(fn.inputs).toMatchObject({ handler: 'functions/ingest/handler.handler', timeout: 10, memorySize: 512 });
