@@ -102,9 +102,12 @@ describe('OLTP sink survives its database going away mid-batch', () => {
       s.dir = tempDir('oltp-restart');
       s.rt = await startTestRuntime(s.dir, { oltp: true, databaseUrl: pgl.url, mapping: { batchSize: 500 } });
       const sent = await sendTransactions(s.rt, 3000, 11);
-      await waitFor(() => transNums(pool), (r) => r.length > 0, 60_000, 50);
+      const before = await waitFor(() => transNums(pool), (r) => r.length > 0, 60_000, 50);
       await pgl.restart(1_000);
       const rows = await waitFor(() => transNums(pool), (r) => r.length >= 3000, 180_000);
+      // The database went away with events still to apply, and the sink saw batches fail and delivered them again.
+      expect(before.length).toBeLessThan(3000);
+      expect(s.rt.sinkPoller!.stats().reduce((n, x) => n + x.failures, 0)).toBeGreaterThan(0);
       expect(rows).toEqual([...new Set(sent)].sort());
       const status = await oltpStatus(pool);
       expect(status.sink.reduce((n, p) => n + p.applied, 0)).toBe(3000);
@@ -143,6 +146,7 @@ describe('OLTP sink survives its database going away mid-batch', () => {
       await killer;
       const rows = await waitFor(() => transNums(pool), (r) => r.length >= 2000, 180_000);
       expect(kills).toBeGreaterThan(0);
+      expect(s.rt.sinkPoller!.stats().reduce((n, x) => n + x.failures, 0)).toBeGreaterThan(0);
       expect(rows).toEqual([...new Set(sent)].sort());
       expect((await oltpStatus(pool)).sink.reduce((n, p) => n + p.applied, 0)).toBe(2000);
     } finally {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createAwsClients } from '../../lib/aws/clients.ts';
 import { loadConfig } from '../../lib/config.ts';
 import type { Envelope, RedriveInfo } from '../../lib/envelope.ts';
@@ -120,6 +121,14 @@ describe('OLTP sink against a real database', () => {
     expect(await migrate(pool)).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version });
   });
 
+  it('refuses a database whose applied migrations differ from the code, and one migrated by a newer release', async () => {
+    const edited = MIGRATIONS.map((m) => ({ ...m, sql: `${m.sql}\n-- edited` }));
+    await expect(migrate(pool, edited)).rejects.toThrow('Migration 1 (normalized transactions) differs from the one applied to this database; restore it and add the change as a new migration.');
+    await expect(migrate(pool, [])).rejects.toThrow(/at migration 1, which this release does not know \(it knows up to 0\); run a newer tributary/);
+    // Nothing was changed by the refused runs.
+    expect((await pool.query('SELECT version FROM schema_migrations')).rows).toEqual([{ version: 1 }]);
+  });
+
   const e1 = { ...base };
   const e2 = { ...base, trans_num: hex(2), trans_date_trans_time: '2019-01-02 10:00:00', merchant: 'fraud_Sporer-Keebler', category: 'grocery_pos', amt: 100, merch_lat: 40.1, merch_long: -88.2, is_fraud: 1, unix_time: 1325498400 };
   const e3 = { ...base, trans_num: hex(3), cc_num: '040000000000000', first: 'Amos', last: 'Hill', gender: 'M', street: '2 Oak Ave', zip: '62702', lat: 39.7, long: -89.6, dob: '1950-12-31', amt: 0.1 + 0.2 };
@@ -204,6 +213,26 @@ describe('OLTP sink against a real database', () => {
     // Customer 4000…1234 keeps the newest name (2019-01-03 event), not the 2018 one applied after it.
     expect(rows.filter((x) => x.cc_num === base.cc_num).map((x) => x.first)).toEqual(['Jennifer', 'Jennifer', 'Jennifer', 'Jennifer']);
     expect((await dimensions()).transaction).toHaveLength(6);
+  });
+
+  it('delivers a refused event again when its quarantine write fails (never skipped), keeping what was applied', async () => {
+    const deadS3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const ok = { ...base, trans_num: hex(30), cc_num: '7000000000000030' };
+    const refused = { ...base, trans_num: hex(31), cc_num: '7000000000000031', amt: 1e14 };
+    const after = { ...base, trans_num: hex(32), cc_num: '7000000000000032' };
+    const batch = [record(ok), record(refused), record(after)];
+    const r = await sinkShard(batch, { ...deps, s3: deadS3 });
+    deadS3.destroy();
+    expect(r).toMatchObject({ applied: 2, rejected: 0, failedFrom: batch[1]!.sequenceNumber });
+    expect(r.error).toMatch(/^quarantine write failed/);
+    // Lambda re-delivers from the refused event: the one after it is already in and changes nothing.
+    const again = await sinkShard(batch.slice(1), deps);
+    expect(again).toEqual({ shardId: 'shardId-000000000000', applied: 0, duplicates: 1, rejected: 1, skipped: 0 });
+    const q = await quarantined();
+    expect(q.map((x) => x.id)).toEqual([hex(31)]);
+    await pool.query(`DELETE FROM "transaction" WHERE trans_num IN ($1, $2)`, [hex(30), hex(32)]);
+    await pool.query(`DELETE FROM customer WHERE cc_num IN ('7000000000000030', '7000000000000032')`);
+    await Promise.all((await listAll(deps.s3, 'quarantine', 'records/')).map((o) => deps.s3.send(new DeleteObjectCommand({ Bucket: 'quarantine', Key: o.Key! }))));
   });
 
   it('quarantines events the database refuses (stage oltp-sink) and applies the rest of the batch', async () => {
