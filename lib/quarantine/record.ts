@@ -23,6 +23,11 @@ export interface QuarantineRecord {
   payload_encoding: 'utf8' | 'base64';
   attempts: number;
   source: string;
+  /**
+   * The stage that first quarantined the event, on a record a re-drive quarantined again (stage `redrive`); absent
+   * otherwise. Re-driving it again tells consumers where the event originally failed (the envelope's `redrive.stage`).
+   */
+  origin_stage?: QuarantineStage;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -43,7 +48,7 @@ export function decodePayload(rec: Pick<QuarantineRecord, 'payload' | 'payload_e
 }
 
 /** What a stage knows when it quarantines something: the record's fields, with the raw payload still as bytes. */
-export type QuarantineInput = Pick<QuarantineRecord, 'id' | 'stage' | 'reason' | 'errors' | 'type' | 'v' | 'source'> & {
+export type QuarantineInput = Pick<QuarantineRecord, 'id' | 'stage' | 'reason' | 'errors' | 'type' | 'v' | 'source' | 'origin_stage'> & {
   receivedAt: string;
   quarantinedAt: string;
   payload: string | Uint8Array;
@@ -62,6 +67,7 @@ export function quarantineRecord(input: QuarantineInput): QuarantineRecord {
     ...encodePayload(input.payload),
     attempts: input.attempts ?? 1,
     source: input.source,
+    ...(input.origin_stage !== undefined ? { origin_stage: input.origin_stage } : {}),
   };
   // Optional fields sit where design.md lists them; rebuild to keep that order stable in the files.
   if (input.type === undefined && input.v === undefined) return rec;

@@ -66,6 +66,15 @@ export function redriveSource(rec: QuarantineRecord): RedriveSource {
   return { ...(rec.type !== undefined ? { type: rec.type } : {}), event: text, id: rec.id, receivedAt: rec.received_at, ...(rec.v !== undefined ? { v: rec.v } : {}) };
 }
 
+/**
+ * The stage where a quarantined event first failed: its own stage, or, for a record a re-drive quarantined again, the
+ * stage it was re-driven from. Goes on the stream as `redrive.stage`, so the lake writer can leave the re-drive of an
+ * event the OLTP sink refused to the sink however many re-drives it took.
+ */
+export function originStage(rec: Pick<QuarantineRecord, 'stage' | 'origin_stage'>): QuarantineRecord['stage'] {
+  return rec.origin_stage ?? rec.stage;
+}
+
 /** An operator's edit of one record: the corrected event text, and optionally the type it should be. */
 export interface RecordFix {
   event: string;
@@ -173,7 +182,7 @@ export async function redriveChunk(
       lines.push({ ...base, qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'status', message: `already ${e.status}${e.last ? ` by job ${e.last.job}` : ''}` }] });
       continue;
     }
-    const p = prepareRedrive(deps.registry, e.record, { job: job.id, at, by: job.by, attempt: e.record.attempts, stage: e.record.stage }, job.fixes?.get(qid));
+    const p = prepareRedrive(deps.registry, e.record, { job: job.id, at, by: job.by, attempt: e.record.attempts, stage: originStage(e.record) }, job.fixes?.get(qid));
     if (p.ok) {
       puts.push({ e, p });
     } else {
@@ -189,6 +198,7 @@ export async function redriveChunk(
         payload: p.event,
         attempts: e.record.attempts + 1,
         source: 'redrive',
+        ...(originStage(e.record) !== 'redrive' ? { origin_stage: originStage(e.record) } : {}),
       });
       again.push({ e, record, p });
     }

@@ -78,7 +78,12 @@ describe('OLTP sink in the local runtime: API → stream → Postgres, exactly o
 
   it('a fixed, re-driven event is applied once in the database and not written to the lake again', async () => {
     const [entry] = (await svc.list({ stage: 'oltp-sink' })).items;
-    const job = await svc.startRedrive({ qids: [entry!.qid], fixes: { [entry!.qid]: { event: JSON.stringify({ ...bad, amt: 13.5 }) } } }, OPERATOR);
+    // A first fix that is itself invalid: quarantined again (stage redrive), remembering where the event first failed.
+    const wrong = await svc.startRedrive({ qids: [entry!.qid], fixes: { [entry!.qid]: { event: JSON.stringify({ ...bad, amt: 13.5, cc_num: 'not a card' }) } } }, OPERATOR);
+    expect(await svc.wait(wrong.id)).toMatchObject({ status: 'succeeded', accepted: 0, failed: 1 });
+    const [again] = (await svc.list({ stage: 'redrive' })).items;
+    expect([again!.record.id, again!.record.origin_stage, again!.record.errors[0]!.path]).toEqual([bad.trans_num, 'oltp-sink', '/cc_num']);
+    const job = await svc.startRedrive({ qids: [again!.qid], fixes: { [again!.qid]: { event: JSON.stringify({ ...bad, amt: 13.5 }) } } }, OPERATOR);
     expect(await svc.wait(job.id)).toMatchObject({ status: 'succeeded', accepted: 1 });
     const rows = await waitFor(() => transNums(pool), (r) => r.length >= 301, 60_000);
     expect(rows).toHaveLength(301);

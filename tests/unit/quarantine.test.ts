@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { QuarantineRequestError } from '../../lib/quarantine/errors.ts';
 import { quarantineRecord, type QuarantineRecord } from '../../lib/quarantine/record.ts';
-import { checkFix, prepareRedrive, redriveSource } from '../../lib/quarantine/redrive.ts';
+import { checkFix, originStage, prepareRedrive, redriveSource } from '../../lib/quarantine/redrive.ts';
 import { filterParams, parseFilter, qidOf, QuarantineIndex, type LedgerEntry } from '../../lib/quarantine/store.ts';
 import { listItem, readDiscardRequest, readRedriveRequest } from '../../lib/quarantine/view.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
@@ -124,6 +124,15 @@ describe('re-drive preparation', () => {
     if (!p.ok) return;
     const env = JSON.parse(Buffer.from(p.entry.data).toString()) as Record<string, unknown>;
     expect(env).toEqual({ id: 'f'.repeat(32), type: 'transactions', v: 1, received_at: '2026-03-01T12:00:01.000Z', event_time: '2026-03-01T12:00:00.000Z', source: 'redrive', data: tx({ gender: 'F' }), redrive: info });
+  });
+
+  it('knows the stage an event first failed at, through re-drives that failed again', () => {
+    expect(originStage(rec({ stage: 'oltp-sink' }))).toBe('oltp-sink');
+    const again = rec({ stage: 'redrive', origin_stage: 'oltp-sink' });
+    expect(again.origin_stage).toBe('oltp-sink');
+    expect(originStage(again)).toBe('oltp-sink');
+    expect(originStage(rec({ stage: 'redrive' }))).toBe('redrive');
+    expect(rec()).not.toHaveProperty('origin_stage');
   });
 
   it('reports why a record would fail again', () => {
