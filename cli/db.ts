@@ -3,6 +3,7 @@ import { loadConfig } from '../lib/config.ts';
 import { databasePool, databaseUrl, redactUrl } from '../lib/oltp/db.ts';
 import { migrate } from '../lib/oltp/migrations.ts';
 import { oltpStatus } from '../lib/oltp/status.ts';
+import { formatDuration } from '../lib/util/format.ts';
 import { fmt, intFlag, UsageError, type Io } from './common.ts';
 
 export const dbHelp = `tributary db <migrate|status> [options]
@@ -16,7 +17,7 @@ The OLTP database the sink loads transactions into: DATABASE_URL when set, else 
     --latest N       also list the N newest transactions (default 5 in text, 0 in JSON)
 `;
 
-const ms = (n: number | null) => (n === null ? '—' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
+const ms = (n: number | null) => (n === null ? '—' : formatDuration(n));
 
 export async function dbCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;

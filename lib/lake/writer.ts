@@ -6,7 +6,7 @@ import { logger, recordLakeBatch } from '../observability.ts';
 import type { Registry } from '../registry/registry.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { wholeBatch } from '../stream/batch.ts';
-import { compareSeq, type StreamRecord } from '../stream/records.ts';
+import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
 import { safeSegment } from './partition.ts';
 import { planBatch, type BatchPlan, type PlannedObject } from './plan.ts';
 
@@ -123,14 +123,8 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
 
 /** Plans and commits one or more shards' records (Lambda sends one shard per batch; tests may mix). */
 export async function writeRecords(records: StreamRecord[], deps: LakeWriterDeps): Promise<CommitResult[]> {
-  const byShard = new Map<string, StreamRecord[]>();
-  for (const r of records) {
-    const list = byShard.get(r.shardId);
-    if (list) list.push(r);
-    else byShard.set(r.shardId, [r]);
-  }
   const now = (deps.now ?? (() => new Date()))();
-  return Promise.all([...byShard.values()].map((rs) => commitPlan(planBatch(rs, deps.registry, now), deps)));
+  return Promise.all(groupByShard(records).map((rs) => commitPlan(planBatch(rs, deps.registry, now), deps)));
 }
 
 /** The lake writer as a Powertools per-record handler over the whole batch (see `wholeBatch`). */

@@ -5,7 +5,7 @@ import { logger, recordOltpBatch } from '../observability.ts';
 import { quarantineObjects, quarantineRecord, type QuarantineRecord } from '../quarantine/record.ts';
 import { wholeBatch, type ShardOutcome } from '../stream/batch.ts';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { compareSeq, type StreamRecord } from '../stream/records.ts';
+import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
 import { applyRows } from './apply.ts';
 import { failureKind, withTransaction } from './db.ts';
 import { migrate } from './migrations.ts';
@@ -40,7 +40,8 @@ export interface SinkResult extends ShardOutcome {
   skipped: number;
 }
 
-type Rejection = { record: StreamRecord; decoded: Extract<Decoded, { kind: 'reject' }> | { kind: 'db'; envelope: Extract<Decoded, { kind: 'row' }>['envelope']; error: unknown } };
+/** An event that goes to quarantine: refused before any SQL (decoding) or by the database (reason `db_rejected`). */
+type Rejection = { record: StreamRecord; decoded: Extract<Decoded, { kind: 'reject' }> };
 
 const CONFLICT_RETRIES = 5;
 
@@ -75,7 +76,7 @@ async function applyChunk(
         throw err instanceof DatabaseUnavailableError ? err : new DatabaseUnavailableError(`The database failed: ${errorMessage(err)}`, { cause: err });
       }
       if (items.length === 1) {
-        rejections.push({ record: items[0]!.record, decoded: { kind: 'db', envelope: items[0]!.envelope, error: err } });
+        rejections.push({ record: items[0]!.record, decoded: { kind: 'reject', envelope: items[0]!.envelope, reason: 'db_rejected', errors: databaseErrors(err) } });
         return { applied: 0, duplicates: 0 };
       }
       const mid = Math.ceil(items.length / 2);
@@ -91,8 +92,8 @@ function toQuarantine(r: Rejection, quarantinedAt: string): QuarantineRecord {
   return quarantineRecord({
     id: env.id,
     stage: 'oltp-sink',
-    reason: r.decoded.kind === 'db' ? 'db_rejected' : r.decoded.reason,
-    errors: r.decoded.kind === 'db' ? databaseErrors(r.decoded.error) : r.decoded.errors,
+    reason: r.decoded.reason,
+    errors: r.decoded.errors,
     type: env.type,
     v: env.v,
     receivedAt: env.received_at,
@@ -200,13 +201,7 @@ async function recordProgress(db: pg.Pool | pg.PoolClient, consumer: string, rec
 
 /** Loads a batch that may hold several shards (Lambda sends one; the local poller too; tests may mix). */
 export async function sinkRecords(records: StreamRecord[], deps: OltpSinkDeps): Promise<SinkResult[]> {
-  const byShard = new Map<string, StreamRecord[]>();
-  for (const r of records) {
-    const list = byShard.get(r.shardId);
-    if (list) list.push(r);
-    else byShard.set(r.shardId, [r]);
-  }
-  return Promise.all([...byShard.values()].map((rs) => sinkShard(rs, deps)));
+  return Promise.all(groupByShard(records).map((rs) => sinkShard(rs, deps)));
 }
 
 const migrated = new WeakMap<object, Promise<unknown>>();

@@ -33,3 +33,14 @@ export function fromLambdaRecord(record: KinesisStreamRecord): StreamRecord {
     arrivedAt: Math.round(record.kinesis.approximateArrivalTimestamp * 1000),
   };
 }
+
+/** Splits a batch by shard, keeping each shard's records in their order (Lambda sends one shard; tests may mix). */
+export function groupByShard(records: StreamRecord[]): StreamRecord[][] {
+  const byShard = new Map<string, StreamRecord[]>();
+  for (const r of records) {
+    const list = byShard.get(r.shardId);
+    if (list) list.push(r);
+    else byShard.set(r.shardId, [r]);
+  }
+  return [...byShard.values()];
+}
