@@ -2,8 +2,9 @@
  * Schema-driven coercion, compiled once per schema version into a flat list of steps.
  *
  * Two modes:
- * - `json`: values arrive typed; only a number where the schema wants a string becomes its decimal text (card numbers
- *   and zip codes sent as JSON numbers). Nothing else is changed, so `null` is never silently turned into `0`.
+ * - `json`: values arrive typed; only a number where the schema wants a string becomes its decimal text (card numbers,
+ *   trip ids and zip codes sent as JSON numbers), and only when that text is exact. Nothing else is changed, so `null`
+ *   is never silently turned into `0`.
  * - `csv`: every value arrives as text; "" and "NA" become null where null is allowed, numeric text becomes a number
  *   where the schema wants one (but never where it also accepts a string, so card numbers keep every digit), and
  *   true/false text becomes a boolean; an empty cell where null is not allowed is treated as missing.
@@ -118,8 +119,12 @@ function applyJson(obj: Record<string, unknown>, steps: Step[]): number {
   for (const step of steps) {
     const v = obj[step.key];
     if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v) && Number.isInteger(v)) flags |= COERCE_UNSAFE_NUMBER;
-      if (step.string) {
+      const unsafe = !Number.isSafeInteger(v) && Number.isInteger(v);
+      if (unsafe) flags |= COERCE_UNSAFE_NUMBER;
+      // An integer beyond 2^53 is not exact: the lossless re-read turns an integer literal into its text, and one that
+      // is still a number then was a float (4.99e+18, a pandas export of a column with gaps) whose digits are gone, so
+      // it stays a number and the schema refuses it rather than storing a card number or trip id nobody sent.
+      if (step.string && !unsafe) {
         obj[step.key] = String(v);
         flags |= COERCE_CHANGED;
       }

@@ -103,4 +103,12 @@ describe('JSON coercion by schema', () => {
     expect(coerce(JSON.parse('{"id": 99999999999999999999}'))).toBe(COERCE_UNSAFE_NUMBER);
     expect(coerce(JSON.parse('{"lat": 36.07880000000001}'))).toBe(0);
   });
+  it('never writes the digits of a double it cannot hold exactly as text (the schema then refuses the number)', () => {
+    const v: Record<string, unknown> = JSON.parse('{"cc_num": 4.992346398065154e+18, "zip": 1e21}');
+    expect(coerce(v)).toBe(COERCE_UNSAFE_NUMBER);
+    expect(v).toEqual({ cc_num: 4992346398065154000, zip: 1e21 });
+    const taxi: Record<string, unknown> = { TRIP_ID: 1.3726368586200005e18 };
+    registry.version('taxi_trips').coerceJson(taxi);
+    expect(taxi.TRIP_ID).toBe(1.3726368586200005e18);
+  });
 });
