@@ -5,9 +5,10 @@
  * - `json`: values arrive typed; only a number where the schema wants a string becomes its decimal text (card numbers,
  *   trip ids and zip codes sent as JSON numbers), and only when that text is exact. Nothing else is changed, so `null`
  *   is never silently turned into `0`.
- * - `csv`: every value arrives as text; "" and "NA" become null where null is allowed, numeric text becomes a number
- *   where the schema wants one (but never where it also accepts a string, so card numbers keep every digit), and
- *   true/false text becomes a boolean; an empty cell where null is not allowed is treated as missing.
+ * - `csv`: every value arrives as text; "" and "NA" become null where null is allowed ("nan" too where the field holds
+ *   no text: pandas writes a missing number so), numeric text becomes a number where the schema wants one (but never
+ *   where it also accepts a string, so card numbers keep every digit), and true/false text becomes a boolean; an empty
+ *   cell where null is not allowed is treated as missing.
  */
 
 type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
@@ -76,12 +77,16 @@ const NUMBER_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
 const TRUE_TEXT = new Set(['true', 'True', 'TRUE', '1']);
 const FALSE_TEXT = new Set(['false', 'False', 'FALSE', '0']);
 
+// How numpy/pandas write a missing number as text (str(float('nan'))); pandas' own reader takes both as missing.
+const NAN_TEXT = new Set(['nan', 'NaN']);
+
 function coerceCsvValue(value: unknown, types: Set<JsonType>): unknown {
   if (typeof value !== 'string') return value;
   if ((value === '' || value === 'NA') && types.has('null')) return null;
   // An empty cell where null is not allowed means the value is missing, so `required` reports it as such.
   if (value === '') return undefined;
   if (types.has('string')) return value;
+  if (NAN_TEXT.has(value) && types.has('null')) return null;
   const trimmed = value.trim();
   if (types.has('integer') && NUMBER_TEXT.test(trimmed)) {
     // "15.0" is how pandas writes an integer column that has gaps; it is still the integer 15.
