@@ -12,7 +12,8 @@ export const produceHelp = `tributary produce <file> --type <type> [options]
 tributary produce --synthetic <type> --count <n> [--invalid-ratio <r>] [--seed <s>] [options]
 
 Sends events to the ingest API. Files: CSV with a header row (values coerced by the type's schema: numbers, booleans,
-"NA"/empty → null; card numbers keep every digit), a JSON object, a JSON array, or NDJSON.
+"NA"/empty → null, "nan" → null where the field holds no text; card numbers keep every digit), a JSON object, a JSON
+array, or NDJSON.
 
 Options:
   --type <type>          event type (${SYNTHETIC_TYPES.join(', ')})

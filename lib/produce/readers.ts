@@ -65,11 +65,28 @@ export function mapCsvHeader(headers: string[], schema: Record<string, unknown>)
   });
 }
 
+/**
+ * The columns of a CSV file from its first line. A first line that names none of the schema's fields is data, not a
+ * header (or the file is of another type): reading it as one would send every row without its fields and the first row
+ * nowhere, so the file is refused before anything is sent. The line itself is not repeated: it may hold card numbers.
+ */
+function csvColumns(file: string, header: string[], schema: Record<string, unknown>): (string | undefined)[] {
+  const columns = mapCsvHeader(header, schema);
+  const fields = Object.keys((schema.properties ?? {}) as Record<string, unknown>);
+  if (!columns.some((c) => c !== undefined && fields.includes(c))) {
+    throw new ProduceInputError(
+      'no_header',
+      `${file} has no header line: its first line names none of the fields of ${String(schema.title ?? 'this type')} (${fields.join(', ')}). Add a first line naming the columns, e.g. "${fields.join(',')}".`,
+    );
+  }
+  return columns;
+}
+
 async function* readCsv(file: string, sv: SchemaVersion): AsyncGenerator<FileEvent> {
   const parser = createReadStream(file).pipe(
     parseCsv({
       bom: true,
-      columns: (header: string[]) => mapCsvHeader(header, sv.schema),
+      columns: (header: string[]) => csvColumns(file, header, sv.schema),
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
