@@ -20,10 +20,19 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
   }
 }
 
+// The header line of fraudTrain.csv / fraudTest.csv (pandas' unnamed index column first).
+const FRAUD_HEADER = ',trans_date_trans_time,cc_num,merchant,category,amt,first,last,gender,street,city,state,zip,lat,long,city_pop,job,dob,trans_num,unix_time,merch_lat,merch_long,is_fraud';
+
 describe('tributary CLI against a running pipeline', () => {
   let rt: DevRuntime;
   let dir: string;
   let env: Record<string, string>;
+  /** Writes `lines` to a file in the data directory and runs `tributary produce` on it with `--json`. */
+  const produceFile = async (name: string, lines: string[], type: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, lines.join('\n'));
+    return cli(['produce', file, '--type', type, '--json'], env);
+  };
   beforeAll(async () => {
     dir = tempDir('cli');
     rt = await startTestRuntime(dir);
@@ -41,17 +50,16 @@ describe('tributary CLI against a running pipeline', () => {
   });
 
   it('produces CSV, JSON and NDJSON files with exact counts and lands them in the right partitions', async () => {
-    const csv = path.join(dir, 'fraud.csv');
-    writeFileSync(
-      csv,
+    const res = await produceFile(
+      'fraud.csv',
       [
-        ',trans_date_trans_time,cc_num,merchant,category,amt,first,last,gender,street,city,state,zip,lat,long,city_pop,job,dob,trans_num,unix_time,merch_lat,merch_long,is_fraud',
+        FRAUD_HEADER,
         '0,2019-01-01 00:00:18,2703186189652095,"fraud_Rippin, Kub and Mann",misc_net,4.97,Jennifer,Banks,F,561 Perry Cove,Moravian Falls,NC,28654,36.0788,-81.1781,3495,"Psychologist, counselling",1988-03-09,0b242abb623afc578575680df30655b9,1325376018,36.011293,-82.048315,0',
         '1,2019-01-01 01:00:44,4992346398065154184,fraud_Heller,grocery_pos,107.23,Stephanie,Gill,F,43039 Riley Greens,Orient,WA,99160,48.8878,-118.2105,149,Teacher,1978-06-21,1f76529f8574734946361c461b024d99,1325376044,49.159047,-118.186462,0',
         "2,2019-01-01 01:05:00,,fraud_O'Neil,misc_net,1.00,Ana,D'Angelo,X,1 Main,Orient,WA,99160,48.8,-118.2,149,Teacher,1978-06-21,2f76529f8574734946361c461b024d99,1325376300,49.1,-118.1,0",
-      ].join('\n'),
+      ],
+      'transactions',
     );
-    const res = await cli(['produce', csv, '--type', 'transactions', '--json'], env);
     expect(res.code, res.stderr).toBe(0);
     const summary = JSON.parse(res.stdout);
     expect(summary).toMatchObject({ type: 'transactions', sent: 3, accepted: 2, rejected: 1, failed: 0 });
@@ -69,14 +77,10 @@ describe('tributary CLI against a running pipeline', () => {
       },
     ]);
 
-    const ndjson = path.join(dir, 'clicks.ndjson');
-    writeFileSync(ndjson, ['{"metadata":{"uuid":"c1","section":"home"},"payload":{"session_time":"2.3"}}', '{"metadata":{"uuid":"c2","section":"a/b"},"payload":{}}', '{broken', ''].join('\n'));
-    const nd = await cli(['produce', ndjson, '--type', 'clickstream', '--json'], env);
+    const nd = await produceFile('clicks.ndjson', ['{"metadata":{"uuid":"c1","section":"home"},"payload":{"session_time":"2.3"}}', '{"metadata":{"uuid":"c2","section":"a/b"},"payload":{}}', '{broken', ''], 'clickstream');
     expect(JSON.parse(nd.stdout)).toMatchObject({ sent: 3, accepted: 2, rejected: 1, failed: 0 });
 
-    const json = path.join(dir, 'trips.json');
-    writeFileSync(json, JSON.stringify([{ TRIP_ID: '1372636858620000589', CALL_TYPE: 'C', ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 20000589, TIMESTAMP: 1372636858, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[[-8.618643,41.141412]]' }]));
-    const js = await cli(['produce', json, '--type', 'taxi_trips', '--json'], env);
+    const js = await produceFile('trips.json', [JSON.stringify([{ TRIP_ID: '1372636858620000589', CALL_TYPE: 'C', ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 20000589, TIMESTAMP: 1372636858, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[[-8.618643,41.141412]]' }])], 'taxi_trips');
     expect(JSON.parse(js.stdout)).toMatchObject({ sent: 1, accepted: 1, rejected: 0, failed: 0 });
 
     const lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 5);
@@ -99,6 +103,54 @@ describe('tributary CLI against a running pipeline', () => {
     expect(s.quarantine).toMatchObject({ records: 2, byStage: { ingest: 2 }, byReason: { schema_violation: 1, malformed_json: 1 } });
     expect(s.stream).toMatchObject({ name: 'events', status: 'ACTIVE' });
   });
+
+  it('produces exports as the public data sets ship them: short card numbers, pandas floats and nan, T1 trip ids; refuses a headerless CSV', async () => {
+    const files: [string, string[], string][] = [
+      [
+        'fraudTest.csv',
+        [
+          FRAUD_HEADER,
+          '0.0,2020-06-21 12:14:25,60416207185,fraud_Schmeler-Howe,personal_care,2.86,Mary,Diaz,F,9886 Anita Drive,Fort Washakie,WY,82514,43.0048,-108.8964,1645.0,Information systems manager,1986-02-17,a0000000000000000000000000000001,1371816865.0,43.974711,-109.741904,0.0',
+          '1.0,2020-06-21 12:14:33,630423337322,"fraud_Heller, Gutmann and Zieme",grocery_pos,nan,Stephanie,Gill,F,43039 Riley Greens Suite 393,Orient,WA,99160,48.8878,-118.2105,nan,Special educational needs teacher,1978-06-21,a0000000000000000000000000000002,1371816873.0,49.159047,-118.186462,nan',
+          '2.0,2020-06-21 12:14:53,4992346398065154184,fraud_Lind-Buckridge,entertainment,220.11,Edward,Sanchez,M,594 White Dale Suite 530,Malad City,ID,1257,42.1808,-112.262,4154.0,Nature conservation officer,1962-01-19,a0000000000000000000000000000003,1371816893.0,43.150704,-112.154481,1.0',
+        ],
+        'transactions',
+      ],
+      [
+        'test.csv',
+        [
+          '"TRIP_ID","CALL_TYPE","ORIGIN_CALL","ORIGIN_STAND","TAXI_ID","TIMESTAMP","DAY_TYPE","MISSING_DATA","POLYLINE"',
+          '"T1","B","","15","20000542","1408039037","A","False","[[-8.585676,41.148522],[-8.585712,41.148639]]"',
+          '"T2","A","31508","","20000108","1408038611","A","True","[]"',
+        ],
+        'taxi_trips',
+      ],
+    ];
+    for (const [name, lines, type] of files) {
+      const r = await produceFile(name, lines, type);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ sent: lines.length - 1, accepted: lines.length - 1, rejected: 0, failed: 0 });
+    }
+
+    // Ingest writes the quarantine before it answers, so anything sent would be there when the command has exited.
+    const quarantinedBefore = (await readLake(rt.config)).quarantine.length;
+    const refused = await produceFile('headerless.csv', ['0,2020-06-21 12:14:25,60416207185,fraud_Schmeler-Howe', ''], 'transactions');
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toEqual({ error: expect.stringMatching(/headerless\.csv has no header line: its first line names none of the fields of transactions v1/) });
+    expect((await readLake(rt.config)).quarantine.length).toBe(quarantinedBefore);
+
+    const ids = ['a0000000000000000000000000000001', 'a0000000000000000000000000000002', 'a0000000000000000000000000000003', 'T1', 'T2'];
+    const lake = await waitFor(() => readLake(rt.config), (l) => l.rows.filter((r) => ids.includes(r.id)).length >= 5);
+    const mine = ids.map((id) => lake.rows.filter((r) => r.id === id)).flat();
+    expect(mine.map((r) => [r.id, r.type])).toEqual([...ids.slice(0, 3).map((id) => [id, 'transactions']), ['T1', 'taxi_trips'], ['T2', 'taxi_trips']]);
+    expect(mine.slice(0, 3).map((r) => (r.data as { cc_num: string }).cc_num)).toEqual(['60416207185', '630423337322', '4992346398065154184']);
+    expect(mine.slice(0, 3).map((r) => r.data as Record<string, unknown>).map((d) => [d.amt, d.city_pop, d.is_fraud, d.zip])).toEqual([
+      [2.86, 1645, 0, '82514'],
+      [null, null, null, '99160'],
+      [220.11, 4154, 1, '1257'],
+    ]);
+    expect(mine.map((r) => r.event_time)).toEqual(['2020-06-21T12:14:25.000Z', '2020-06-21T12:14:33.000Z', '2020-06-21T12:14:53.000Z', '2014-08-14T17:57:17.000Z', '2014-08-14T17:50:11.000Z']);
+  }, 90_000);
 
   it('generates synthetic traffic with an exact invalid share', async () => {
     const res = await cli(['produce', '--synthetic', 'taxi_trips', '--count', '300', '--invalid-ratio', '0.1', '--seed', '9', '--rate', '5000', '--batch', '100', '--json'], env);
