@@ -117,7 +117,7 @@ describe('OLTP sink against a real database', () => {
   };
 
   it('migrates once, and again is a no-op', async () => {
-    expect(await migrate(pool)).toEqual({ applied: [1], version: 1 });
+    expect(await migrate(pool)).toEqual({ applied: [1, 2], version: 2 });
     expect(await migrate(pool)).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version });
   });
 
@@ -125,8 +125,10 @@ describe('OLTP sink against a real database', () => {
     const edited = MIGRATIONS.map((m) => ({ ...m, sql: `${m.sql}\n-- edited` }));
     await expect(migrate(pool, edited)).rejects.toThrow('Migration 1 (normalized transactions) differs from the one applied to this database; restore it and add the change as a new migration.');
     await expect(migrate(pool, [])).rejects.toThrow(/at migration 1, which this release does not know \(it knows up to 0\); run a newer tributary/);
+    // The previous release (migration 1 only) against a database this one upgraded.
+    await expect(migrate(pool, MIGRATIONS.slice(0, 1))).rejects.toThrow(/at migration 2, which this release does not know \(it knows up to 1\); run a newer tributary/);
     // Nothing was changed by the refused runs.
-    expect((await pool.query('SELECT version FROM schema_migrations')).rows).toEqual([{ version: 1 }]);
+    expect((await pool.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   const e1 = { ...base };
@@ -180,7 +182,7 @@ describe('OLTP sink against a real database', () => {
     ]);
     const status = await oltpStatus(pool, { latest: 10 });
     expect(status.tables).toEqual({ city: 2, address: 3, customer: 3, merchant: 3, transaction: 4 });
-    expect(status.migration).toEqual({ current: 1, latest: 1 });
+    expect(status.migration).toEqual({ current: 2, latest: 2 });
     expect(status.latest.map((t) => t.trans_num).sort()).toEqual([hex(2), hex(3), hex(4), base.trans_num].sort());
     expect(status.sink).toMatchObject([{ consumer: 'oltp-sink', shardId: 'shardId-000000000000', applied: 4, duplicates: 0, rejected: 0, batches: 1 }]);
   });

@@ -9,6 +9,7 @@ import { SinkTable } from '../../components/oltp/SinkTable.tsx';
 import { filterFromParams } from '../../components/quarantine/types.ts';
 import { ApiError } from '../../components/sql/api.ts';
 import { OLTP_LATEST, parseLatest, type OltpOverview } from '../../lib/console/oltp.ts';
+import { MIGRATIONS } from '../../lib/oltp/migrations.ts';
 import type { LatestTransaction, SinkProgress } from '../../lib/oltp/status.ts';
 import type { QuarantineCounts } from '../../lib/quarantine/store.ts';
 
@@ -72,7 +73,7 @@ describe('GET /api/oltp', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({
       server: 'PostgreSQL 17.4 on x86_64',
-      migration: { current: 0, latest: 1 },
+      migration: { current: 0, latest: MIGRATIONS.at(-1)!.version },
       tables: { city: 0, address: 0, customer: 0, merchant: 0, transaction: 0 },
       sink: [],
       latest: [],

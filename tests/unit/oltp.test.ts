@@ -87,9 +87,18 @@ describe('configuration', () => {
 
 describe('schema', () => {
   it('keeps released migrations unchanged (a changed checksum stops the sink in every deployed database)', () => {
-    expect(MIGRATIONS.map((m) => [m.version, migrationChecksum(m)])).toEqual([[1, migrationChecksum(MIGRATIONS[0]!)]]);
+    // The checksums recorded in deployed databases: a migration is changed by adding a new one, never by editing these.
+    expect(MIGRATIONS.map((m) => [m.version, migrationChecksum(m)])).toEqual([
+      [1, '3b99ec696f06b36c'],
+      [2, 'ecfb3785c5ab558b'],
+    ]);
     expect(MIGRATIONS[0]!.sql).toMatch(/cc_num\s+text NOT NULL UNIQUE/);
     expect(MIGRATIONS[0]!.sql).toMatch(/amount\s+numeric\(15, 2\)/);
+  });
+
+  it('takes card numbers of 8 to 19 digits (ISO/IEC 7812), under the constraint name errors are mapped by', () => {
+    expect(MIGRATIONS.at(-1)!.sql).toContain("ADD CONSTRAINT customer_cc_num_check CHECK (cc_num ~ '^[0-9]{8,19}$')");
+    expect(databaseErrors({ code: '23514', table: 'customer', constraint: 'customer_cc_num_check', message: 'violates check constraint' })[0]!.path).toBe('/cc_num');
   });
 
   it('passes every value as a parameter (no event text is ever spliced into SQL)', () => {
