@@ -42,7 +42,9 @@ function transaction(rng: Rng, i: number, base: number): Record<string, unknown>
   return {
     id: i,
     trans_date_trans_time: ymdhms(ms),
-    cc_num: rng.digits(rng.pick([15, 16, 16, 16, 19])),
+    // The lengths of fraudTrain.csv: Faker's 12-digit Maestro (11 digits once a leading 0 was lost to the CSV's
+    // integers), 13- and 16-digit Visa, 14-digit Diners, 15-digit Amex and JCB, 19-digit Visa.
+    cc_num: rng.digits(rng.pick([11, 12, 13, 14, 15, 15, 16, 16, 16, 16, 19])),
     merchant: rng.pick(MERCHANTS),
     category: rng.pick(CATEGORIES),
     amt: Math.round(rng.next() * 50_000) / 100,
@@ -78,8 +80,11 @@ function taxiTrip(rng: Rng, base: number): Record<string, unknown> {
     lat += (rng.next() - 0.5) * 0.002;
     pts.push(`[${lon.toFixed(6)},${lat.toFixed(6)}]`);
   }
+  // train.csv ids are 19 digits (the start time and 9 more); test.csv's a letter and a number (T1, T2 …): one in ten here,
+  // made as unique as the numeric ones.
+  const tripNumber = `${Math.floor(ms / 1000)}${rng.digits(9)}`;
   return {
-    TRIP_ID: `${Math.floor(ms / 1000)}${rng.digits(9)}`,
+    TRIP_ID: rng.next() < 0.1 ? `T${tripNumber}` : tripNumber,
     CALL_TYPE: callType,
     ORIGIN_CALL: callType === 'A' ? rng.int(2000, 60000) : null,
     ORIGIN_STAND: callType === 'B' ? rng.int(1, 63) : null,

@@ -28,4 +28,15 @@ describe('synthetic events', () => {
       expect([...syntheticEvents(type, 50, { seed: 43 })]).not.toEqual(events.slice(0, 50));
     });
   }
+
+  it('produces the shapes of the real data sets: 11- to 19-digit card numbers, alphanumeric and 19-digit trip ids, empty polylines', () => {
+    const tx = [...syntheticEvents('transactions', 2000, { seed: 5 })].map((e) => e.value!);
+    expect(new Set(tx.map((t) => String(t.cc_num).length))).toEqual(new Set([11, 12, 13, 14, 15, 16, 19]));
+    const trips = [...syntheticEvents('taxi_trips', 2000, { seed: 5 })].map((e) => e.value!);
+    const ids = trips.map((t) => String(t.TRIP_ID));
+    expect(ids.some((id) => /^T[0-9]+$/.test(id))).toBe(true);
+    expect(ids.some((id) => /^[0-9]{19}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(trips.some((t) => t.POLYLINE === '[]')).toBe(true);
+  });
 });
