@@ -1,28 +1,38 @@
 import { TributaryError } from '../errors.ts';
 
-/**
- * Errors of the quarantine module (browse, re-drive, discard, export). Codes: `bad_filter`, `bad_request`,
- * `not_found`, `unknown_job`, `export_disabled`, `forbidden`.
- */
-export class QuarantineError extends TributaryError {}
+/** Machine-readable codes of the quarantine module's errors (API bodies, `--json` output). */
+export type QuarantineErrorCode = 'bad_request' | 'not_found' | 'forbidden' | 'export_disabled';
+
+/** Errors of the quarantine module (browse, re-drive, discard, export); each carries the HTTP status it maps to. */
+export class QuarantineError extends TributaryError {
+  declare readonly code: QuarantineErrorCode;
+
+  constructor(
+    code: QuarantineErrorCode,
+    message: string,
+    readonly status: number,
+  ) {
+    super(code, message);
+  }
+}
 
 /** The caller asked for something the module cannot do as asked (bad filter, missing discard reason…). */
 export class QuarantineRequestError extends QuarantineError {
   constructor(message: string) {
-    super('bad_request', message);
+    super('bad_request', message, 400);
   }
 }
 
 /** A record or job id that does not exist (or no longer does). */
 export class QuarantineNotFoundError extends QuarantineError {
   constructor(what: string) {
-    super('not_found', `${what} was not found; it may have been removed, or the id is mistyped.`);
+    super('not_found', `${what} was not found; it may have been removed, or the id is mistyped.`, 404);
   }
 }
 
 /** The signed-in role may not do this (re-drive, discard and export need `operator`), or it is switched off. */
 export class QuarantineForbiddenError extends QuarantineError {
   constructor(code: 'forbidden' | 'export_disabled', message: string) {
-    super(code, message);
+    super(code, message, 403);
   }
 }

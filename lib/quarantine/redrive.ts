@@ -2,7 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RedriveInfo } from '../envelope.ts';
-import { errorMessage, TributaryError } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
+import { MalformedBodyError, PayloadTooLargeError } from '../ingest/errors.ts';
 import { prepareEvents, writeQuarantine } from '../ingest/ingest.ts';
 import { parseJson } from '../registry/json.ts';
 import type { FieldError, Registry } from '../registry/registry.ts';
@@ -104,8 +105,10 @@ export function prepareRedrive(registry: Registry, rec: QuarantineRecord, info: 
   try {
     prepared = prepareEvents(registry, { type, body: event, contentType: 'application/json', source: 'redrive', id: src.id, redrive: info }, src.receivedAt);
   } catch (err) {
-    const code = err instanceof TributaryError ? err.code : 'processing_error';
-    return fail(code === 'payload_too_large' ? 'too_large' : 'malformed_json', [{ path: '/', keyword: 'json', message: errorMessage(err) }], v);
+    // The body limits (5 MiB, 500 events) and unparseable JSON are the event's fault; anything else is ours.
+    if (err instanceof PayloadTooLargeError) return fail('too_large', [{ path: '/', keyword: 'maxBytes', message: errorMessage(err) }], v);
+    if (err instanceof MalformedBodyError) return fail('malformed_json', [{ path: '/', keyword: 'json', message: errorMessage(err) }], v);
+    return fail('processing_error', [{ path: '/', keyword: 'processing', message: `the re-drive could not process this event: ${errorMessage(err)}` }], v);
   }
   if (prepared.parsed.items.length !== 1) {
     return fail('schema_violation', [{ path: '/', keyword: 'type', message: `holds ${prepared.parsed.items.length} events; a re-drive puts back one event, so edit it down to one JSON object` }], v);

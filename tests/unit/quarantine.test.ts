@@ -135,6 +135,16 @@ describe('re-drive preparation', () => {
     expect(rec()).not.toHaveProperty('origin_stage');
   });
 
+  it('re-quarantines an oversized fix as too_large, whichever limit it is over', () => {
+    // Over the 5 MiB body limit: ingest's parser refuses it before any event is built.
+    const huge = prepareRedrive(registry, rec(), info, { event: JSON.stringify(tx({ merchant: 'm'.repeat(5 * 1024 * 1024 + 1) })) });
+    expect(huge).toMatchObject({ ok: false, reason: 'too_large', errors: [{ path: '/', keyword: 'maxBytes', message: expect.stringContaining('the limit is at most 500 events and 5242880 bytes') }] });
+    // More events than one request may hold is the same limit, not malformed JSON.
+    const many = prepareRedrive(registry, rec(), info, { event: JSON.stringify(Array.from({ length: 501 }, () => tx())) });
+    expect(many).toMatchObject({ ok: false, reason: 'too_large' });
+    expect(prepareRedrive(registry, rec(), info, { event: '{"a":' })).toMatchObject({ ok: false, reason: 'malformed_json' });
+  });
+
   it('reports why a record would fail again', () => {
     expect(checkFix(registry, rec(), { event: JSON.stringify(tx({ gender: 'X' })) })).toMatchObject({ valid: false, type: 'transactions', v: 1, errors: [{ path: '/gender', keyword: 'enum' }] });
     expect(checkFix(registry, rec(), { event: '{"a":' })).toMatchObject({ valid: false, errors: [{ path: '/', keyword: 'json' }] });

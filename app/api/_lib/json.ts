@@ -10,10 +10,7 @@ import { StreamBrowseError } from '../../../lib/stream/browse.ts';
  */
 export function errorResponse(err: unknown): Response {
   if (err instanceof DatabaseUnavailableError) return Response.json({ error: err.message, code: err.code }, { status: 503 });
-  if (err instanceof QuarantineError) {
-    const status = err.code === 'not_found' ? 404 : err.code === 'forbidden' || err.code === 'export_disabled' ? 403 : 400;
-    return Response.json({ error: err.message, code: err.code }, { status });
-  }
+  if (err instanceof QuarantineError) return Response.json({ error: err.message, code: err.code }, { status: err.status });
   if (err instanceof StreamBrowseError) return Response.json({ error: err.message, code: err.code }, { status: 400 });
   if ((err as { name?: string }).name === 'ResourceNotFoundException') return Response.json({ error: errorMessage(err), code: 'not_found' }, { status: 404 });
   if (err instanceof QueryRefusedError) return Response.json({ error: err.message, code: err.code }, { status: 400 });
