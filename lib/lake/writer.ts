@@ -1,11 +1,11 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { deleteKeys, getJsonOrNull } from '../aws/s3.ts';
 import { TributaryError, errorMessage } from '../errors.ts';
 import { logger, recordLakeBatch } from '../observability.ts';
 import type { Registry } from '../registry/registry.ts';
 import { mapLimit } from '../util/concurrency.ts';
-import { wholeBatch } from '../stream/batch.ts';
+import { wholeBatchResponse } from '../stream/batch.ts';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
 import { safeSegment } from './partition.ts';
 import { planBatch, type BatchPlan, type PlannedObject } from './plan.ts';
@@ -127,11 +127,9 @@ export async function writeRecords(records: StreamRecord[], deps: LakeWriterDeps
   return Promise.all(groupByShard(records).map((rs) => commitPlan(planBatch(rs, deps.registry, now), deps)));
 }
 
-/** The lake writer as a Powertools per-record handler over the whole batch (see `wholeBatch`). */
-export function lakeBatch(expected: number, deps: LakeWriterDeps): { add: (record: KinesisStreamRecord) => Promise<void> } {
-  return wholeBatch(
-    expected,
-    async (records) => (await writeRecords(records, deps)).map((r) => ({ shardId: r.plan.shardId, ...(r.failedFrom !== undefined ? { failedFrom: r.failedFrom, error: r.errors.join('; ') } : {}) })),
-    (o) => new LakeWriterError('write_failed', `Lake write failed; re-delivering from ${o.failedFrom}: ${o.error ?? ''}`),
+/** The lake writer's answer to one Lambda Kinesis event: the partial batch response (see `wholeBatchResponse`). */
+export function lakeBatch(event: KinesisStreamEvent, deps: LakeWriterDeps): Promise<KinesisStreamBatchResponse> {
+  return wholeBatchResponse(event, async (records) =>
+    (await writeRecords(records, deps)).map((r) => ({ shardId: r.plan.shardId, ...(r.failedFrom !== undefined ? { failedFrom: r.failedFrom, error: r.errors.join('; ') } : {}) })),
   );
 }

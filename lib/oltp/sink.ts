@@ -3,8 +3,8 @@ import type pg from 'pg';
 import { errorMessage } from '../errors.ts';
 import { logger, recordOltpBatch } from '../observability.ts';
 import { quarantineObjects, quarantineRecord, type QuarantineRecord } from '../quarantine/record.ts';
-import { wholeBatch, type ShardOutcome } from '../stream/batch.ts';
-import type { KinesisStreamRecord } from 'aws-lambda';
+import { wholeBatchResponse, type ShardOutcome } from '../stream/batch.ts';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
 import { applyRows } from './apply.ts';
 import { failureKind, withTransaction } from './db.ts';
@@ -222,22 +222,18 @@ export function ensureMigrated(deps: Pick<OltpSinkDeps, 'pool'>): Promise<unknow
   return p;
 }
 
-/** The sink as a Powertools per-record handler over the whole batch (see `wholeBatch`); migrates on first use. */
-export function oltpSinkBatch(expected: number, deps: OltpSinkDeps): { add: (record: KinesisStreamRecord) => Promise<void> } {
-  return wholeBatch(
-    expected,
-    async (records) => {
-      try {
-        await ensureMigrated(deps);
-        return await sinkRecords(records, deps);
-      } finally {
-        if (deps.recycle) {
-          const used = deps.pool;
-          deps.pool = deps.recycle();
-          await used.end().catch(() => {});
-        }
+/** The sink's answer to one Lambda Kinesis event (see `wholeBatchResponse`); migrates on first use. */
+export function oltpSinkBatch(event: KinesisStreamEvent, deps: OltpSinkDeps): Promise<KinesisStreamBatchResponse> {
+  return wholeBatchResponse(event, async (records) => {
+    try {
+      await ensureMigrated(deps);
+      return await sinkRecords(records, deps);
+    } finally {
+      if (deps.recycle) {
+        const used = deps.pool;
+        deps.pool = deps.recycle();
+        await used.end().catch(() => {});
       }
-    },
-    (o) => new DatabaseUnavailableError(`Not applied; re-delivering from ${o.failedFrom}: ${o.error ?? ''}`),
-  );
+    }
+  });
 }

@@ -1,4 +1,4 @@
-import type { KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { compareSeq, fromLambdaRecord, type StreamRecord } from './records.ts';
 
 /** What a whole-batch consumer reports per shard: where re-delivery must start, if anywhere. */
@@ -6,42 +6,31 @@ export interface ShardOutcome {
   shardId: string;
   /** Lowest sequence number to deliver again; undefined when every record of the shard is done. */
   failedFrom?: string;
-  /** Why, for the per-record error Powertools reports. */
+  /** Why, for the logs. */
   error?: string;
 }
 
 /**
- * Adapts a consumer that works on a whole batch at once (the lake writer, the OLTP sink) to Powertools' per-record
- * handler contract: each record's promise settles once the whole batch has run, and rejects for every record at or
- * after its shard's re-delivery point, so Powertools reports exactly the records Lambda must deliver again
- * (`ReportBatchItemFailures`). When `run` throws, every record fails (the batch is retried whole).
+ * The Lambda partial batch response of a consumer that works on a whole batch at once (the lake writer, the OLTP
+ * sink): `run` sees every record of the event and says, per shard, where re-delivery must start. Lambda checkpoints
+ * before the lowest reported sequence number and delivers everything from there again (and, with
+ * BisectBatchOnFunctionError, splits the batch at that point), so one item per failed shard — the record at its
+ * `failedFrom`, or the first record after it when that one is not in this event — is the whole answer. A shard whose
+ * first record failed is reported the same way, not as a function error. When `run` throws, the error propagates: a
+ * function error, and Lambda retries (or bisects) the whole batch.
  */
-export function wholeBatch(
-  expected: number,
-  run: (records: StreamRecord[]) => Promise<ShardOutcome[]>,
-  errorFor: (outcome: ShardOutcome) => Error,
-): { add: (record: KinesisStreamRecord) => Promise<void> } {
-  const pending: { record: StreamRecord; resolve: () => void; reject: (e: Error) => void }[] = [];
-  const flush = async () => {
-    try {
-      const outcomes = await run(pending.map((p) => p.record));
-      const from = new Map(outcomes.filter((o) => o.failedFrom !== undefined).map((o) => [o.shardId, o]));
-      for (const p of pending) {
-        const o = from.get(p.record.shardId);
-        if (o && compareSeq(p.record.sequenceNumber, o.failedFrom!) >= 0) p.reject(errorFor(o));
-        else p.resolve();
-      }
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      for (const p of pending) p.reject(e);
-    }
-  };
-  return {
-    add(record) {
-      return new Promise<void>((resolve, reject) => {
-        pending.push({ record: fromLambdaRecord(record), resolve, reject });
-        if (pending.length === expected) void flush();
-      });
-    },
-  };
+export async function wholeBatchResponse(event: KinesisStreamEvent, run: (records: StreamRecord[]) => Promise<ShardOutcome[]>): Promise<KinesisStreamBatchResponse> {
+  const records = event.Records.map(fromLambdaRecord);
+  const outcomes = await run(records);
+  const batchItemFailures: KinesisStreamBatchResponse['batchItemFailures'] = [];
+  for (const o of outcomes) {
+    if (o.failedFrom === undefined) continue;
+    const from = o.failedFrom;
+    const first = records.filter((r) => r.shardId === o.shardId && compareSeq(r.sequenceNumber, from) >= 0).sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber))[0];
+    // A point past every record of its shard, or a shard not in the event, is a bug of `run`: never report success
+    // for what it says failed — fail the invocation, and Lambda delivers the batch again.
+    if (!first) throw new Error(`${o.shardId} failed from ${from}, which is not a record of this batch; re-delivering the whole batch`);
+    batchItemFailures.push({ itemIdentifier: first.sequenceNumber });
+  }
+  return { batchItemFailures };
 }
