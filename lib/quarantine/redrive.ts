@@ -8,6 +8,8 @@ import { prepareEvents, writeQuarantine } from '../ingest/ingest.ts';
 import { parseJson } from '../registry/json.ts';
 import type { FieldError, Registry } from '../registry/registry.ts';
 import { putRecordsReliably, type PutEntry, type PutOptions } from '../stream/put-records.ts';
+import { mapLimit } from '../util/concurrency.ts';
+import { claimRecord, DEFAULT_CLAIM_TIMES, releaseClaim, type Claim, type ClaimTimes } from './claims.ts';
 import { QuarantineRequestError } from './errors.ts';
 import { decodePayload, quarantineRecord, type QuarantineReason, type QuarantineRecord } from './record.ts';
 import { QUARANTINE_PREFIX, qidOf, type LedgerEntry, type QuarantineEntry, type QuarantineIndex } from './store.ts';
@@ -21,8 +23,13 @@ export interface QuarantineDeps {
   bucket: string;
   index: QuarantineIndex;
   putOptions?: PutOptions;
+  /** Claim lease and takeover times (tests shorten them). */
+  claims?: Partial<ClaimTimes>;
   now?: () => Date;
 }
+
+/** Claims written in parallel per chunk (one conditional PutObject each). */
+const CLAIM_CONCURRENCY = 32;
 
 /** The event inside a quarantined record, as a re-drive sees it. */
 export interface RedriveSource {
@@ -159,10 +166,19 @@ export interface ChunkCounts {
 }
 
 /**
- * Re-drives one chunk (≤ 500 records) of a job: records that are no longer open are skipped (a record is re-driven at
- * most once), valid ones go back on the stream, ones that fail again are quarantined anew (stage `redrive`) and the
- * outcome of each is written to the ledger. Deterministic object names per (job, chunk) make a retried chunk overwrite
- * its own objects.
+ * Re-drives one chunk (≤ 500 records) of a job. Each record goes through, in this order:
+ * 1. skipped when it is no longer open (a record is re-driven at most once); passed over silently when this job has
+ *    already written its outcome (a resumed job re-running a chunk it finished before it stopped);
+ * 2. claimed (`claims.ts`: an S3 conditional write), so that of every job, worker and instance reaching it, one
+ *    sends it; a record another live job holds is skipped;
+ * 3. valid ones go back on the stream (if their claim is still within its lease), ones that fail again are
+ *    quarantined anew (stage `redrive`);
+ * 4. the outcome of each is written to the ledger; records the stream refused are released for a later job.
+ * Deterministic object names per (job, chunk) make a re-run chunk overwrite its own objects.
+ *
+ * The one window that can duplicate: a crash after PutRecords returned and before the ledger line is written. Kinesis
+ * has no idempotency key, so the resumed job (or, after `takeoverMs`, another job) sends those records again, with
+ * the same event ids; the consumers de-duplicate by event id (README "Re-drive: exactly once").
  */
 export async function redriveChunk(
   deps: QuarantineDeps,
@@ -171,11 +187,12 @@ export async function redriveChunk(
   qids: string[],
 ): Promise<{ counts: ChunkCounts; lines: LedgerEntry[] }> {
   const at = (deps.now?.() ?? new Date()).toISOString();
+  const times = { ...DEFAULT_CLAIM_TIMES, ...deps.claims };
   const lines: LedgerEntry[] = [];
   const base = { job: job.id, action: 'redrive' as const, at, by: job.by };
-  const puts: { e: QuarantineEntry; p: Extract<PreparedRedrive, { ok: true }> }[] = [];
-  const again: { e: QuarantineEntry; record: QuarantineRecord; p: Extract<PreparedRedrive, { ok: false }> }[] = [];
+  const candidates: QuarantineEntry[] = [];
   for (const qid of qids) {
+    if (deps.index.outcomeOf(job.id, qid)) continue;
     if (!deps.index.has(qid)) {
       lines.push({ ...base, qid, id: '', outcome: 'skipped', errors: [{ path: '/', keyword: 'missing', message: 'no longer in the quarantine bucket' }] });
       continue;
@@ -185,9 +202,34 @@ export async function redriveChunk(
       lines.push({ ...base, qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'status', message: `already ${e.status}${e.last ? ` by job ${e.last.job}` : ''}` }] });
       continue;
     }
-    const p = prepareRedrive(deps.registry, e.record, { job: job.id, at, by: job.by, attempt: e.record.attempts, stage: originStage(e.record) }, job.fixes?.get(qid));
+    candidates.push(e);
+  }
+
+  // A claim older than takeoverMs whose record still has no outcome belongs to a job that died: read the ledger as
+  // it is now (once per chunk) before deciding, so a claimant that finished is never overtaken.
+  let fresh: Promise<void> | undefined;
+  const mayTakeOver = async (holder: Claim) => {
+    if (Date.now() - Date.parse(holder.at) < times.takeoverMs) return false;
+    await (fresh ??= deps.index.refresh());
+    return deps.index.has(holder.qid) && deps.index.get(holder.qid).status === 'open' && !deps.index.outcomeOf(holder.job, holder.qid);
+  };
+  const claims = await mapLimit(candidates, CLAIM_CONCURRENCY, (e) => claimRecord(deps.s3, deps.bucket, { qid: e.qid, job: job.id, chunk: chunkNo, at: new Date().toISOString() }, mayTakeOver));
+  const held: { e: QuarantineEntry; claim: Claim; etag: string }[] = [];
+  claims.forEach((c, i) => {
+    const e = candidates[i]!;
+    if (c.claimed) held.push({ e, claim: c.claim, etag: c.etag });
+    else lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'claimed', message: `being re-driven by job ${c.holder.job} (claimed ${c.holder.at})` }] });
+  });
+
+  const puts: { e: QuarantineEntry; claim: Claim; etag: string; p: Extract<PreparedRedrive, { ok: true }> }[] = [];
+  const again: { e: QuarantineEntry; record: QuarantineRecord; p: Extract<PreparedRedrive, { ok: false }> }[] = [];
+  const release: { claim: Claim; etag: string }[] = [];
+  const counts: ChunkCounts = { accepted: 0, failed: 0, skipped: lines.length, errors: 0 };
+  for (const h of held) {
+    const { e } = h;
+    const p = prepareRedrive(deps.registry, e.record, { job: job.id, at, by: job.by, attempt: e.record.attempts, stage: originStage(e.record) }, job.fixes?.get(e.qid));
     if (p.ok) {
-      puts.push({ e, p });
+      puts.push({ ...h, p });
     } else {
       const record = quarantineRecord({
         id: p.id,
@@ -207,21 +249,28 @@ export async function redriveChunk(
     }
   }
 
-  const outcomes = puts.length ? await putRecordsReliably(deps.kinesis, deps.streamName, puts.map((x) => x.p.entry), deps.putOptions) : [];
-  const counts: ChunkCounts = { accepted: 0, failed: 0, skipped: lines.length, errors: 0 };
+  // Past its lease another job may soon take the record over: let it go rather than risk sending it twice.
+  const inLease = puts.filter((x) => Date.now() - Date.parse(x.claim.at) < times.leaseMs);
+  for (const x of puts.filter((x) => !inLease.includes(x))) {
+    counts.errors++;
+    release.push(x);
+    lines.push({ ...base, qid: x.e.qid, id: x.e.record.id, outcome: 'error', errors: [{ path: '/', keyword: 'claim', message: `not sent: its claim expired before the stream was reached (${times.leaseMs} ms); re-drive it again` }] });
+  }
+  const outcomes = inLease.length ? await putRecordsReliably(deps.kinesis, deps.streamName, inLease.map((x) => x.p.entry), deps.putOptions) : [];
   outcomes.forEach((o, i) => {
-    const { e } = puts[i]!;
+    const x = inLease[i]!;
     if (o.ok) {
       counts.accepted++;
-      lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'accepted', shard_id: o.shardId, sequence_number: o.sequenceNumber });
+      lines.push({ ...base, qid: x.e.qid, id: x.e.record.id, outcome: 'accepted', shard_id: o.shardId, sequence_number: o.sequenceNumber });
     } else {
       counts.errors++;
-      lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'error', errors: [{ path: '/', keyword: 'stream', message: `the stream did not accept it after ${o.attempts} attempts: ${o.errorMessage}` }] });
+      release.push(x);
+      lines.push({ ...base, qid: x.e.qid, id: x.e.record.id, outcome: 'error', errors: [{ path: '/', keyword: 'stream', message: `the stream did not accept it after ${o.attempts} attempts: ${o.errorMessage}` }] });
     }
   });
 
+  const unique = `${job.id}-${String(chunkNo).padStart(6, '0')}`;
   if (again.length) {
-    const unique = `${job.id}-${String(chunkNo).padStart(6, '0')}`;
     // The new records land before the ledger says "failed", so a crash in between leaves the original open, not lost.
     const byRecord = new Map(again.map((a) => [a.record, a]));
     for (const o of await writeQuarantine(deps.s3, deps.bucket, again.map((a) => a.record), 'redrive', unique)) {
@@ -233,7 +282,9 @@ export async function redriveChunk(
       });
     }
   }
-  await writeLedger(deps.s3, deps.index, `${job.id}-${String(chunkNo).padStart(6, '0')}`, lines, at);
+  if (lines.length) await writeLedger(deps.s3, deps.index, unique, lines, at);
+  // After the ledger, so a crash in between leaves a claim a later job takes over, never a record sent twice.
+  await mapLimit(release, CLAIM_CONCURRENCY, (x) => releaseClaim(deps.s3, deps.bucket, x.claim, x.etag, at));
   return { counts, lines };
 }
 

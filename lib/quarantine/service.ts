@@ -92,6 +92,18 @@ interface StoredRequest {
 const requestKey = (id: string) => `${QUARANTINE_PREFIX.jobs}${id}.request.json`;
 const cancelKey = (id: string) => `${QUARANTINE_PREFIX.jobs}${id}.cancel`;
 
+/** A job's counts from its ledger lines (one line per record it reached). */
+function tallyOutcomes(lines: LedgerEntry[]): Pick<JobState, 'accepted' | 'failed' | 'skipped' | 'errors'> {
+  const t = { accepted: 0, failed: 0, skipped: 0, errors: 0 };
+  for (const l of lines) {
+    if (l.outcome === 'accepted') t.accepted++;
+    else if (l.outcome === 'failed') t.failed++;
+    else if (l.outcome === 'skipped') t.skipped++;
+    else if (l.outcome === 'error') t.errors++;
+  }
+  return t;
+}
+
 function requireOperator(actor: Actor, what: string): void {
   if (actor.role !== 'operator') throw new QuarantineForbiddenError('forbidden', `${what} needs the operator role; sign in with the operator password.`);
 }
@@ -218,6 +230,9 @@ export class QuarantineService {
     if (!state || !req) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
     if (state.status !== 'running') return { state, more: false };
     await this.deps.index.ensureFresh(0);
+    // The state file is written about once a second, the ledger with every chunk: after a crash the ledger is the
+    // truth. Chunks re-run from the last saved position pass over the records this job already has an outcome for.
+    Object.assign(state, tallyOutcomes(this.deps.index.outcomesOf(id)));
     const job: RunningJob = { state, qids: req.qids, fixes: new Map(Object.entries(req.fixes)), cancelled: false, done: Promise.resolve(state), deadline };
     this.#jobs.set(id, job);
     try {
@@ -341,7 +356,7 @@ export class QuarantineService {
 
   #settle(s: JobState): JobState {
     if (s.status === 'running' && !this.#jobs.has(s.id) && Date.now() - Date.parse(s.updatedAt) > STALE_JOB_MS) {
-      return { ...s, status: 'interrupted', message: 'The process running this job stopped; records not yet processed stay open.' };
+      return { ...s, status: 'interrupted', message: 'The process running this job stopped; records not yet processed stay open. Resume the job to finish it; a new job takes over its unfinished records 5 minutes after they were claimed.' };
     }
     return s;
   }

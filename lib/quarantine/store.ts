@@ -11,8 +11,11 @@ export type QuarantineStatus = 'open' | 'redriven' | 'discarded';
 export const QUARANTINE_STATUSES: readonly QuarantineStatus[] = ['open', 'redriven', 'discarded'];
 export const QUARANTINE_STAGES: readonly QuarantineStage[] = ['ingest', 'lake-writer', 'oltp-sink', 'redrive', 'import'];
 
-/** Prefixes of the quarantine bucket: the records, the ledger of what happened to them, jobs and the audit log. */
-export const QUARANTINE_PREFIX = { records: 'records/', ledger: 'ledger/', jobs: 'jobs/', audit: 'audit/' } as const;
+/**
+ * Prefixes of the quarantine bucket: the records, the ledger of what happened to them, jobs, the audit log and the
+ * re-drive claims (one object per record a job is sending or has sent, lib/quarantine/claims.ts).
+ */
+export const QUARANTINE_PREFIX = { records: 'records/', ledger: 'ledger/', jobs: 'jobs/', audit: 'audit/', claims: 'claims/' } as const;
 
 /**
  * One line of the ledger (`ledger/dt=YYYY-MM-DD/<job>-<n>.jsonl.gz`): what a job did to one quarantined record.
@@ -182,6 +185,7 @@ export class QuarantineIndex {
   /** Ledger lines for records not (yet) indexed: a ledger can be read before the object a job re-quarantined into. */
   readonly #pendingLedger = new Map<string, LedgerEntry>();
   readonly #byJob = new Map<string, LedgerEntry[]>();
+  readonly #byJobQid = new Map<string, Map<string, LedgerEntry>>();
   #sorted: Indexed[] = [];
   #dirty = false;
   #refreshing: Promise<void> | undefined;
@@ -273,6 +277,9 @@ export class QuarantineIndex {
       let job = this.#byJob.get(l.job);
       if (!job) this.#byJob.set(l.job, (job = []));
       job.push(l);
+      let byQid = this.#byJobQid.get(l.job);
+      if (!byQid) this.#byJobQid.set(l.job, (byQid = new Map()));
+      byQid.set(l.qid, l);
       const e = this.#byQid.get(l.qid);
       if (e) this.#setLedger(e, l);
       else this.#pendingLedger.set(l.qid, l);
@@ -342,5 +349,10 @@ export class QuarantineIndex {
   /** Ledger lines of one job, in the order the job wrote them (per-record outcomes). */
   outcomesOf(job: string): LedgerEntry[] {
     return this.#byJob.get(job) ?? [];
+  }
+
+  /** The ledger line a job wrote for one record, if it has written one (a resumed job does not redo that record). */
+  outcomeOf(job: string, qid: string): LedgerEntry | undefined {
+    return this.#byJobQid.get(job)?.get(qid);
   }
 }

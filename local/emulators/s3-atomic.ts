@@ -11,10 +11,21 @@ import { pipeline } from 'node:stream/promises';
  * half-written object and an overwrite can cut a GET short mid-response. S3 itself replaces objects atomically, and
  * the pipeline's retry logic relies on that. These overrides make s3rver's filesystem store behave the same way:
  * writes go to a temporary file that is renamed into place once complete, and reads stream from the file they opened.
+ *
+ * s3rver also ignores S3's conditional writes, which the re-drive's record claims rely on (lib/quarantine/claims.ts):
+ * PutObject with `If-None-Match: *` must fail with 412 PreconditionFailed when the key exists, and with
+ * `If-Match: <etag>` when the key's ETag differs (404 NoSuchKey when there is no object). The override below checks
+ * the condition and writes under a per-key lock, so of two concurrent conditional writes exactly one wins, as in S3
+ * (which may instead answer the loser 409 ConditionalRequestConflict; callers treat both alike).
  */
 interface Store {
   getResourcePath(bucket: string, key: string | undefined, type: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
+}
+interface PutContext {
+  params: { bucket: string; key: string };
+  headers: Record<string, string | undefined>;
+  store: Store & { existsObject(bucket: string, key: string): Promise<boolean> };
 }
 interface S3ObjectInput {
   bucket: string;
@@ -25,6 +36,8 @@ interface S3ObjectInput {
 
 const require = createRequire(import.meta.url);
 const FilesystemStore = require('s3rver/lib/stores/filesystem') as { prototype: Record<string, unknown> };
+const ObjectController = require('s3rver/lib/controllers/object') as { putObject: (ctx: PutContext) => Promise<void> };
+const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, string>) => Error;
 const S3Object = require('s3rver/lib/models/object') as (new (bucket: string, key: string, content: unknown, metadata: unknown) => { range?: unknown }) & {
   ALLOWED_METADATA: string[];
 };
@@ -111,4 +124,42 @@ FilesystemStore.prototype.getObject = async function getObject(this: Store, buck
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+};
+
+/** Tail of the write chain per bucket/key: a conditional write checks and writes with no other write in between. */
+const keyLocks = new Map<string, Promise<unknown>>();
+
+function withKeyLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  const run = (keyLocks.get(id) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => {});
+  keyLocks.set(id, tail);
+  void tail.then(() => {
+    if (keyLocks.get(id) === tail) keyLocks.delete(id);
+  });
+  return run;
+}
+
+const unquote = (etag: string) => etag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+const PRECONDITION = 'At least one of the pre-conditions you specified did not hold';
+
+const putObject = ObjectController.putObject;
+ObjectController.putObject = function conditionalPutObject(ctx: PutContext) {
+  const { bucket, key } = ctx.params;
+  const ifNoneMatch = ctx.headers['if-none-match'];
+  const ifMatch = ctx.headers['if-match'];
+  return withKeyLock(`${bucket}/${key}`, async () => {
+    if (ifNoneMatch !== undefined || ifMatch !== undefined) {
+      const exists = await ctx.store.existsObject(bucket, key);
+      if (ifNoneMatch !== undefined) {
+        if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on PutObject accepts only "*".');
+        if (exists) throw new S3Error('PreconditionFailed', PRECONDITION, { Condition: 'If-None-Match' });
+      }
+      if (ifMatch !== undefined) {
+        if (!exists) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+        const etag = String((await ctx.store.getMetadata(bucket, key)).etag ?? '');
+        if (unquote(etag) !== unquote(ifMatch)) throw new S3Error('PreconditionFailed', PRECONDITION, { Condition: 'If-Match' });
+      }
+    }
+    return putObject(ctx);
+  });
 };
