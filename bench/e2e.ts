@@ -30,8 +30,7 @@ import { listAll, readJsonl } from '../lib/status.ts';
 import type { PutEntry } from '../lib/stream/put-records.ts';
 import type { StreamRecord } from '../lib/stream/records.ts';
 import { mapLimit } from '../lib/util/concurrency.ts';
-import { startDev, type DevOptions, type DevRuntime } from '../local/dev.ts';
-import { DEFAULT_MAPPING } from '../local/poller.ts';
+import { LOCAL_MAPPINGS, startDev, type DevOptions, type DevRuntime } from '../local/dev.ts';
 import { ensureStream } from '../local/setup.ts';
 import { BATCH, TYPE, envelopes, transactions } from './fixtures.ts';
 import { seqNumber } from './lake-writer.ts';
@@ -573,8 +572,8 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
         failures: stats.reduce((a, s) => a + s.failures, 0),
         onFailureBatches: stats.reduce((a, s) => a + s.onFailureBatches, 0),
         avgRecordsPerInvocation,
-        batchSize: tune.mapping?.batchSize ?? DEFAULT_MAPPING.batchSize,
-        maxBatchingWindowMs: tune.mapping?.maxBatchingWindowMs ?? DEFAULT_MAPPING.maxBatchingWindowMs,
+        batchSize: tune.mapping?.batchSize ?? LOCAL_MAPPINGS['lake-writer'].batchSize,
+        maxBatchingWindowMs: (tune.mapping?.maximumBatchingWindowInSeconds ?? LOCAL_MAPPINGS['lake-writer'].maximumBatchingWindowInSeconds) * 1000,
       },
       lake: { objects: lakeObjects.length, partitions, objectsPerInvocation: invocations ? lakeObjects.length / invocations : NaN, bytes: watcher.bytes },
       quarantine: { objects: quarantineObjects },

@@ -16,18 +16,27 @@ import { CheckpointStore } from './checkpoints.ts';
 import { startConsole, startKinesis, startPglite, startS3, type RunningEmulator } from './emulators/index.ts';
 import { addS3Faults, parseFaults, withInvocationFaults, type Faults } from './faults.ts';
 import { serveHttpApi } from './gateway.ts';
-import { DEFAULT_MAPPING, ShardPoller, type EventSourceMapping } from './poller.ts';
+import { LAKE_WRITER_MAPPING, OLTP_SINK_MAPPING, type KinesisMapping } from '../lib/stream/mappings.ts';
+import { ShardPoller, type EventSourceMapping } from './poller.ts';
 
 /**
- * How the OLTP sink's mapping differs from the lake writer's (stacks/stream.ts deploys the same): an unavailable
- * database is retried until it is back, never skipped, and the handler isolates bad events itself, so a function
- * error is always an outage and bisecting it would only multiply the retries.
+ * Where the local event-source mappings differ from the deployed ones (lib/stream/mappings.ts), and why: the only
+ * difference. Everything else — batch size, retries, record age, bisecting, partial batch responses, starting
+ * position, the sink's event filter — is the same locally as in AWS (README, "Local and AWS mappings").
  */
-export const OLTP_SINK_MAPPING = {
-  maximumRetryAttempts: -1,
-  maximumRecordAgeSeconds: -1,
-  bisectBatchOnFunctionError: false,
-} as const satisfies Partial<EventSourceMapping>;
+export const LOCAL_MAPPING_OVERRIDES = {
+  // Lambda waits up to 5 s to fill a batch (fewer, bigger objects); on a laptop events show in the lake within a second.
+  maximumBatchingWindowInSeconds: 0.5,
+} as const satisfies Partial<KinesisMapping>;
+
+/** Each consumer's mapping as `tributary dev` runs it. */
+export const LOCAL_MAPPINGS = {
+  'lake-writer': { ...LAKE_WRITER_MAPPING, ...LOCAL_MAPPING_OVERRIDES },
+  'oltp-sink': { ...OLTP_SINK_MAPPING, ...LOCAL_MAPPING_OVERRIDES },
+} as const satisfies Record<string, KinesisMapping>;
+
+/** Every invocation's time limit locally (in AWS the function's timeout: lake writer 2 min, OLTP sink 1 min). */
+const LOCAL_FUNCTION_TIMEOUT_MS = 60_000;
 
 export interface DevOptions {
   dataDir: string;
@@ -38,7 +47,8 @@ export interface DevOptions {
   console?: boolean;
   shardCount?: number;
   apiKey?: string;
-  mapping?: Partial<Omit<EventSourceMapping, 'name' | 'handler'>>;
+  /** Mapping settings to change for both consumers (tests' short batching windows), over `LOCAL_MAPPINGS`. */
+  mapping?: Partial<KinesisMapping>;
   pollIntervalMs?: number;
   /** Run the stream consumers (default true); off leaves records on the stream to inspect them. */
   consumers?: boolean;
@@ -164,14 +174,14 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     }
     const lakeWriter = withInvocationFaults(createLakeWriterHandler(() => writerDeps), faults?.failInvocations);
     // One event-source mapping per consumer, each with its own checkpoints (`.data/checkpoints/<name>.json`).
-    const mapped = (name: string, handler: EventSourceMapping['handler'], overrides: Partial<EventSourceMapping> = {}) =>
+    const mapped = (name: keyof typeof LOCAL_MAPPINGS, handler: EventSourceMapping['handler']) =>
       new ShardPoller({
         kinesis,
         s3,
         streamName: config.streamName,
         region: config.region,
         checkpoints: new CheckpointStore(path.join(dataDir, 'checkpoints'), name),
-        mapping: { ...DEFAULT_MAPPING, ...options.mapping, ...overrides, name, handler, onFailure: { bucket: config.buckets.quarantine } },
+        mapping: { ...LOCAL_MAPPINGS[name], ...options.mapping, name, handler, functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS, onFailure: { bucket: config.buckets.quarantine } },
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         log,
         metrics,
@@ -184,7 +194,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       await ensureMigrated(sinkDeps);
       const deps = sinkDeps;
       database = { url: redactUrl(externalDb ?? `postgres://postgres@${host}:${pgEmu!.port}/postgres`), embedded: !!pgEmu };
-      sinkPoller = mapped('oltp-sink', createOltpSinkHandler(() => deps), OLTP_SINK_MAPPING);
+      sinkPoller = mapped('oltp-sink', createOltpSinkHandler(() => deps));
     }
     if (options.consumers !== false) {
       poller.start();

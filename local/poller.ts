@@ -9,42 +9,63 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { errorMessage } from '../lib/errors.ts';
+import { ConfigError, errorMessage } from '../lib/errors.ts';
+import type { KinesisMapping } from '../lib/stream/mappings.ts';
 import type { ShardMetricsRecorder } from '../lib/metrics/types.ts';
 import { compareSeq } from '../lib/stream/records.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 
 export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
 
-/** The settings of a Lambda Kinesis event-source mapping that the local poller honours. */
-export interface EventSourceMapping {
+/**
+ * One consumer's event-source mapping as the local poller runs it: the mapping's own settings in Lambda's field names
+ * (`lib/stream/mappings.ts`, with the local overrides of `local/dev.ts`), plus what Lambda takes from elsewhere — the
+ * function, its timeout and the S3 on-failure destination.
+ */
+export interface EventSourceMapping extends KinesisMapping {
   name: string;
   handler: KinesisHandler;
-  batchSize: number;
-  maxBatchingWindowMs: number;
-  bisectBatchOnFunctionError: boolean;
-  /** -1 retries until the records expire, as in Lambda. */
-  maximumRetryAttempts: number;
-  /** -1 means no limit. */
-  maximumRecordAgeSeconds: number;
-  reportBatchItemFailures: boolean;
-  startingPosition: 'TRIM_HORIZON' | 'LATEST';
   /** S3 on-failure destination: a record of each discarded batch, with its payload. */
   onFailure?: { bucket: string };
   functionTimeoutMs: number;
 }
 
-export const DEFAULT_MAPPING: Omit<EventSourceMapping, 'name' | 'handler'> = {
-  // Larger than Lambda's default of 100: fewer, bigger lake objects, and what a laptop's emulators keep up with.
-  batchSize: 1000,
-  maxBatchingWindowMs: 500,
-  bisectBatchOnFunctionError: true,
-  maximumRetryAttempts: 5,
-  maximumRecordAgeSeconds: -1,
-  reportBatchItemFailures: true,
-  startingPosition: 'TRIM_HORIZON',
-  functionTimeoutMs: 60_000,
-};
+/**
+ * Lambda event filtering for Kinesis, as far as the mappings use it: each pattern is an object whose leaves are arrays
+ * of exact values (any may match, and a record field holding an array matches when any element does); `data` is
+ * matched against the record's data decoded as JSON (data that is not a JSON object never matches it), other top-level
+ * keys against the record's metadata (`partitionKey`, `sequenceNumber`…). A record matching any pattern is delivered.
+ * Any other operator (`prefix`, `numeric`, `exists`, …) is refused when the poller starts rather than half-emulated.
+ */
+export function recordFilter(criteria: KinesisMapping['filterCriteria']): ((record: KinesisStreamRecord['kinesis']) => boolean) | undefined {
+  const patterns = (criteria?.filters ?? []).map((f) => JSON.parse(f.pattern) as unknown);
+  if (!patterns.length) return undefined;
+  const check = (pattern: unknown, where: string): void => {
+    if (!pattern || typeof pattern !== 'object' || Array.isArray(pattern)) throw new ConfigError(`Filter pattern ${where} must be an object.`);
+    for (const [k, v] of Object.entries(pattern)) {
+      if (Array.isArray(v)) {
+        if (v.some((x) => x !== null && typeof x === 'object')) throw new ConfigError(`Filter pattern ${where}.${k} uses an operator the local poller does not emulate; only arrays of exact values are supported.`);
+      } else check(v, `${where}.${k}`);
+    }
+  };
+  patterns.forEach((p, i) => check(p, `#${i + 1}`));
+  const matches = (pattern: Record<string, unknown>, value: unknown): boolean =>
+    Object.entries(pattern).every(([k, want]) => {
+      const got = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[k] : undefined;
+      if (!Array.isArray(want)) return matches(want as Record<string, unknown>, got);
+      return (Array.isArray(got) ? got : [got]).some((g) => got !== undefined && want.some((w) => w === g));
+    });
+  return (record) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(Buffer.from(record.data, 'base64').toString('utf8'));
+    } catch {
+      data = undefined;
+    }
+    const subject = { ...record, data };
+    return patterns.some((p) => matches(p as Record<string, unknown>, subject));
+  };
+}
 
 export interface PollerOptions {
   kinesis: KinesisClient;
@@ -121,7 +142,13 @@ export class ShardPoller {
   readonly #uuid = randomUUID();
   #loop?: Promise<void>;
 
+  readonly #filter: ReturnType<typeof recordFilter>;
+
   constructor(options: PollerOptions) {
+    if (options.mapping.parallelizationFactor !== 1) {
+      throw new ConfigError(`${options.mapping.name}: the local poller runs one batch per shard at a time; parallelizationFactor ${options.mapping.parallelizationFactor} is not emulated.`);
+    }
+    this.#filter = recordFilter(options.mapping.filterCriteria);
     this.#o = {
       pollIntervalMs: 250,
       shardRefreshMs: 2_000,
@@ -254,7 +281,7 @@ export class ShardPoller {
       }
       const fits = batchLength(buffer, mapping.batchSize);
       const full = fits >= mapping.batchSize || fits < buffer.length;
-      const due = buffer.length > 0 && (full || !open || Date.now() - windowStart >= mapping.maxBatchingWindowMs);
+      const due = buffer.length > 0 && (full || !open || Date.now() - windowStart >= mapping.maximumBatchingWindowInSeconds * 1000);
       if (due && !inflight) {
         const batch = buffer.splice(0, fits);
         windowStart = buffer.length ? Date.now() : 0;
@@ -269,7 +296,7 @@ export class ShardPoller {
         return;
       }
       if (got === 0 || due || buffer.length >= readAhead) {
-        const wait = buffer.length && !due ? Math.max(10, mapping.maxBatchingWindowMs - (Date.now() - windowStart)) : this.#o.pollIntervalMs;
+        const wait = buffer.length && !due ? Math.max(10, mapping.maximumBatchingWindowInSeconds * 1000 - (Date.now() - windowStart)) : this.#o.pollIntervalMs;
         await Promise.race([sleep(Math.min(wait, this.#o.pollIntervalMs), signal), ...(inflight ? [inflight] : [])]);
       }
     }
@@ -332,7 +359,7 @@ export class ShardPoller {
           timer = setTimeout(() => reject(new FunctionError(`Task timed out after ${mapping.functionTimeoutMs} ms`)), mapping.functionTimeoutMs);
         }),
       ]);
-      const failures = mapping.reportBatchItemFailures ? (res as KinesisStreamBatchResponse | undefined)?.batchItemFailures ?? [] : [];
+      const failures = mapping.functionResponseTypes.includes('ReportBatchItemFailures') ? (res as KinesisStreamBatchResponse | undefined)?.batchItemFailures ?? [] : [];
       if (!failures.length) return -1;
       let lowest = -1;
       for (const f of failures) {
@@ -352,14 +379,17 @@ export class ShardPoller {
     }
   }
 
-  async #process(shardId: string, batch: _Record[]): Promise<void> {
+  async #process(shardId: string, read: _Record[]): Promise<void> {
     const { mapping } = this.#o;
     const signal = this.#abort.signal;
-    const queue: { records: _Record[]; attempts: number }[] = [{ records: batch, attempts: 0 }];
+    // Filtered-out records are never delivered; the checkpoint moves past them with the batch they were read in.
+    const filter = this.#filter;
+    const batch = filter ? read.filter((r) => filter(this.#event(shardId, [r]).Records[0]!.kinesis)) : read;
+    const queue: { records: _Record[]; attempts: number }[] = batch.length ? [{ records: batch, attempts: 0 }] : [];
     while (queue.length) {
       const item = queue[0]!;
-      if (mapping.maximumRecordAgeSeconds >= 0) {
-        const cutoff = Date.now() - mapping.maximumRecordAgeSeconds * 1000;
+      if (mapping.maximumRecordAgeInSeconds >= 0) {
+        const cutoff = Date.now() - mapping.maximumRecordAgeInSeconds * 1000;
         let n = 0;
         while (n < item.records.length && (item.records[n]!.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) < cutoff) n++;
         if (n > 0) {
@@ -404,15 +434,16 @@ export class ShardPoller {
       await sleep(delay, signal);
       if (signal.aborted) return;
     }
+    if (filter) this.#commit(shardId, read, read.length - batch.length);
   }
 
-  #commit(shardId: string, records: _Record[]): void {
+  #commit(shardId: string, records: _Record[], count = records.length): void {
     if (!records.length) return;
     const last = records[records.length - 1]!.SequenceNumber!;
     const prev = this.#o.checkpoints.get(shardId)?.sequenceNumber;
     if (!prev || compareSeq(last, prev) > 0) this.#o.checkpoints.set(shardId, { sequenceNumber: last });
     const s = this.#stats.get(shardId);
-    if (s) s.records += records.length;
+    if (s) s.records += count;
   }
 
   /** Writes an S3 on-failure record (metadata + the invocation payload) and checkpoints past the batch. */

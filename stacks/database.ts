@@ -22,6 +22,7 @@
  * On production the cluster is protected from deletion and kept (with its instance, its password secret and the
  * security groups it depends on) when the stage is removed, like the data buckets.
  */
+import { OLTP_SINK_MAPPING } from '../lib/stream/mappings.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
 import { settings } from './settings.ts';
 import { quarantine } from './storage.ts';
@@ -235,29 +236,6 @@ function databaseFunctionArgs(network: DatabaseClientNetwork) {
   } satisfies Partial<sst.aws.FunctionArgs>;
 }
 
-/**
- * Event-source-mapping settings of the OLTP sink. Unlike the lake writer it never gives up on a batch: every failure
- * the handler does not isolate itself (it quarantines events the database refuses and reports the rest with
- * `ReportBatchItemFailures`) means the database is unavailable, so the shard waits and retries — no bisecting, no
- * retry limit, no maximum record age — until it is back (the iterator-age alarm says so meanwhile).
- */
-export const oltpSinkMapping = {
-  batchSize: 500,
-  maximumBatchingWindowInSeconds: 5,
-  maximumRetryAttempts: -1,
-  maximumRecordAgeInSeconds: -1,
-  parallelizationFactor: 1,
-  bisectBatchOnFunctionError: false,
-  functionResponseTypes: ['ReportBatchItemFailures'],
-  startingPosition: 'TRIM_HORIZON',
-} as const;
-
-/**
- * Only `transactions` envelopes reach the sink (Lambda event filtering on the decoded record). Records that are not
- * JSON never match; the lake writer quarantines those.
- */
-export const OLTP_SINK_FILTERS = [{ data: { type: ['transactions'] } }];
-
 const sinkArgs = databaseFunctionArgs(sinkNetwork);
 /** Kinesis → OLTP sink → Aurora; events the database refuses go to the quarantine bucket. */
 export const oltpSink = events.subscribe(
@@ -276,11 +254,13 @@ export const oltpSink = events.subscribe(
     ],
   },
   {
-    filters: OLTP_SINK_FILTERS,
     transform: {
       eventSourceMapping: {
-        ...oltpSinkMapping,
-        functionResponseTypes: [...oltpSinkMapping.functionResponseTypes],
+        // The one definition of the mapping, its `transactions` filter included (lib/stream/mappings.ts), which the
+        // local poller runs too.
+        ...OLTP_SINK_MAPPING,
+        functionResponseTypes: [...OLTP_SINK_MAPPING.functionResponseTypes],
+        filterCriteria: { filters: (OLTP_SINK_MAPPING.filterCriteria?.filters ?? []).map((f) => ({ ...f })) },
         // With unlimited retries Lambda sends nothing here in practice; kept so a batch is never dropped silently
         // if the retry settings are ever relaxed (monitoring announces every object under aws/lambda/).
         destinationConfig: { onFailure: { destinationArn: quarantine.arn } },

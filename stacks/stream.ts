@@ -2,6 +2,7 @@
  * The `events` stream (design.md §3) and its consumer, the lake writer (design.md §4). PROVISIONED with a fixed shard
  * count (per stage, stacks/settings.ts) so its cost is known and its shard-level metrics feed the console's charts.
  */
+import { LAKE_WRITER_MAPPING } from '../lib/stream/mappings.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
 import { settings, SHARD_LEVEL_METRICS } from './settings.ts';
 import { lake, quarantine } from './storage.ts';
@@ -18,22 +19,6 @@ export const events = new sst.aws.KinesisStream('Events', {
     },
   },
 });
-
-/**
- * Event-source-mapping settings of the lake writer. Without `ReportBatchItemFailures` Lambda ignores the partial
- * failures the handler reports and retries whole batches; with bisect, a poison record is isolated instead of blocking
- * its shard; after the retries (or a day) a batch goes to the S3 on-failure destination, never silently away.
- */
-export const lakeWriterMapping = {
-  batchSize: 500,
-  maximumBatchingWindowInSeconds: 5,
-  maximumRetryAttempts: 5,
-  maximumRecordAgeInSeconds: 86_400,
-  parallelizationFactor: 1,
-  bisectBatchOnFunctionError: true,
-  functionResponseTypes: ['ReportBatchItemFailures'],
-  startingPosition: 'TRIM_HORIZON',
-} as const;
 
 /**
  * Kinesis → lake writer. `subscribe` only exposes `filters` and `transform.eventSourceMapping`, so every mapping
@@ -55,8 +40,9 @@ export const lakeWriter = events.subscribe(
   {
     transform: {
       eventSourceMapping: {
-        ...lakeWriterMapping,
-        functionResponseTypes: [...lakeWriterMapping.functionResponseTypes],
+        // The one definition of the mapping (lib/stream/mappings.ts), which the local poller runs too.
+        ...LAKE_WRITER_MAPPING,
+        functionResponseTypes: [...LAKE_WRITER_MAPPING.functionResponseTypes],
         // Batches that exhaust their retries are written by Lambda under aws/lambda/<mapping-uuid>/<shard>/… in the
         // quarantine bucket (outside the records/ layout of design.md §5); monitoring alarms on every such object.
         destinationConfig: { onFailure: { destinationArn: quarantine.arn } },

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   allow,
   BASIC_EXECUTION_ROLE,
+  canonical,
   checkDatabaseCluster,
   checkEgressOnly,
   checkFunctionPlatform,
@@ -20,6 +21,7 @@ import {
   streamRead,
   VPC_ACCESS_EXECUTION_ROLE,
 } from './checks.ts';
+import { OLTP_SINK_MAPPING as OLTP_SINK_MAPPING_DEFINITION } from '../../lib/stream/mappings.ts';
 import { deployed } from './deployed.ts';
 import { parseStatements, type Resource } from './harness.ts';
 
@@ -225,6 +227,12 @@ describe('OLTP sink', () => {
       filterCriteria: { filters: [{ pattern: '{"data":{"type":["transactions"]}}' }] },
       destinationConfig: { onFailure: { destinationArn: quarantineArn() } },
     });
+  });
+
+  it('deploys exactly the mapping the local poller runs (lib/stream/mappings.ts), its filter included', () => {
+    const mapping = infra.one('aws:lambda/eventSourceMapping:EventSourceMapping', /OltpSink/);
+    const { eventSourceArn: _s, functionName: _f, destinationConfig: _d, ...settings } = mapping.inputs;
+    expect(canonical(settings)).toBe(canonical(OLTP_SINK_MAPPING_DEFINITION));
   });
 
   it('is built from functions/oltp-sink with 1 minute and 1024 MB on Node 22 arm64, shipping the schemas', () => {

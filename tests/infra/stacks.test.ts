@@ -7,6 +7,7 @@ import {
   allow,
   BASIC_EXECUTION_ROLE,
   bucketLink,
+  canonical,
   checkFunctionPlatform,
   checkLakeWriterMapping,
   checkNoWildcards,
@@ -15,6 +16,7 @@ import {
   streamLink,
   streamRead,
 } from './checks.ts';
+import { LAKE_WRITER_MAPPING as LAKE_WRITER_MAPPING_DEFINITION } from '../../lib/stream/mappings.ts';
 import { deployed } from './deployed.ts';
 
 const infra = deployed('ci');
@@ -44,6 +46,12 @@ describe('lake writer', () => {
       startingPosition: 'TRIM_HORIZON',
       destinationConfig: { onFailure: { destinationArn: expect.stringMatching(/^arn:aws:s3:::tributary-ci-quarantinebucket-[a-z]{8}$/) } },
     });
+  });
+
+  it('deploys exactly the mapping the local poller runs (lib/stream/mappings.ts), with no override in stacks/', () => {
+    const mapping = infra.one('aws:lambda/eventSourceMapping:EventSourceMapping', /LakeWriter/);
+    const { eventSourceArn: _s, functionName: _f, destinationConfig: _d, ...settings } = mapping.inputs;
+    expect(canonical(settings)).toBe(canonical(LAKE_WRITER_MAPPING_DEFINITION));
   });
 
   it('is built from functions/lake-writer with 2 minutes and 1024 MB', () => {

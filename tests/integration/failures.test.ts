@@ -32,7 +32,7 @@ describe('consumer failures lose and duplicate nothing', () => {
     s.rt = await startTestRuntime(s.dir, {
       shardCount: 1,
       faults: { lakeWriter: { failPuts: 1, failPutsMatching: 'hour=11' } },
-      mapping: { batchSize: 1000, maxBatchingWindowMs: 1500 },
+      mapping: { batchSize: 1000, maximumBatchingWindowInSeconds: 1.5 },
     });
     // 200 events of hour 10, then 200 of hour 11, in one request: one batch, two partitions in sequence order.
     const hours = [...Array(200).fill('10'), ...Array(200).fill('11')];
@@ -53,7 +53,7 @@ describe('consumer failures lose and duplicate nothing', () => {
     s.rt = await startTestRuntime(s.dir, {
       shardCount: 1,
       faults: { lakeWriter: { failPuts: 1, failPutsMatching: 'hour=11' } },
-      mapping: { batchSize: 1000, maxBatchingWindowMs: 1500 },
+      mapping: { batchSize: 1000, maximumBatchingWindowInSeconds: 1.5 },
     });
     // Hours interleave, so the hour-10 object spans the first hour-11 record.
     const hours = Array.from({ length: 400 }, (_, i) => (i % 2 ? '11' : '10'));

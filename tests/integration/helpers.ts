@@ -33,7 +33,7 @@ export function startTestRuntime(dataDir: string, extra: Partial<DevOptions> = {
     pollIntervalMs: 100,
     apiKey: 'test-key',
     ...extra,
-    mapping: { maxBatchingWindowMs: 200, ...extra.mapping },
+    mapping: { maximumBatchingWindowInSeconds: 0.2, ...extra.mapping },
   });
 }
 

@@ -1,0 +1,54 @@
+/**
+ * The Lambda event-source mappings of the stream's consumers, once, in the field names of the Lambda API (as
+ * `aws.lambda.EventSourceMapping` takes them). `stacks/` deploys them as they are; the local poller (`local/poller.ts`)
+ * runs them with the local overrides `local/dev.ts` lists and the README explains.
+ */
+export interface KinesisMapping {
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  /** -1: retry until the records expire. */
+  maximumRetryAttempts: number;
+  /** -1: no limit. */
+  maximumRecordAgeInSeconds: number;
+  parallelizationFactor: number;
+  bisectBatchOnFunctionError: boolean;
+  functionResponseTypes: readonly 'ReportBatchItemFailures'[];
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** Lambda event filtering: only records matching one of the patterns reach the function. */
+  filterCriteria?: { filters: readonly { pattern: string }[] };
+}
+
+/**
+ * The lake writer. Without `ReportBatchItemFailures` Lambda ignores the partial failures the handler reports and
+ * retries whole batches; with bisect, a poison record is isolated instead of blocking its shard; after 5 retries (or a
+ * day) a batch goes to the S3 on-failure destination, never silently away.
+ */
+export const LAKE_WRITER_MAPPING: KinesisMapping = {
+  batchSize: 500,
+  maximumBatchingWindowInSeconds: 5,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeInSeconds: 86_400,
+  parallelizationFactor: 1,
+  bisectBatchOnFunctionError: true,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  startingPosition: 'TRIM_HORIZON',
+};
+
+/**
+ * The OLTP sink never gives up on a batch: every failure the handler does not isolate itself (it quarantines events
+ * the database refuses and reports the rest with `ReportBatchItemFailures`) means the database is unavailable, so the
+ * shard waits and retries — no bisecting, no retry limit, no maximum record age — until it is back (the iterator-age
+ * alarm says so meanwhile). Only `transactions` envelopes reach it (filtering on the decoded record; records that are
+ * not JSON never match, the lake writer quarantines those).
+ */
+export const OLTP_SINK_MAPPING: KinesisMapping = {
+  batchSize: 500,
+  maximumBatchingWindowInSeconds: 5,
+  maximumRetryAttempts: -1,
+  maximumRecordAgeInSeconds: -1,
+  parallelizationFactor: 1,
+  bisectBatchOnFunctionError: false,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  startingPosition: 'TRIM_HORIZON',
+  filterCriteria: { filters: [{ pattern: JSON.stringify({ data: { type: ['transactions'] } }) }] },
+};
