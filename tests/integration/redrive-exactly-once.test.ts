@@ -89,6 +89,20 @@ describe('re-drive: every record on the stream exactly once', () => {
     };
   }
 
+  /**
+   * 200 quarantined records in a job the console hands to a worker process (100/s: chunks of 25), SIGKILLed at its
+   * third PutRecords, before sending it or once Kinesis has stored it.
+   */
+  async function killedMidJob(from: number, hang: 'before-put' | 'after-put'): Promise<{ qids: string[]; job: JobState }> {
+    const qids = await quarantineBroken(from, 200);
+    const console_ = new QuarantineService(quarantineService(rt.config).deps, { dispatch: async () => {} });
+    const job = await console_.startRedrive({ qids, rate: 100 }, OPERATOR);
+    const worker = runWorker(job.id, hang, 3);
+    await waitFor(async () => existsSync(worker.marker), (x) => x, 60_000, 50);
+    await worker.kill();
+    return { qids, job };
+  }
+
   beforeAll(async () => {
     dir = tempDir('redrive-once');
     rt = await startTestRuntime(dir);
@@ -126,13 +140,8 @@ describe('re-drive: every record on the stream exactly once', () => {
   }, 300_000);
 
   it('a worker SIGKILLed between claiming and putting loses nothing and sends nothing twice when the job resumes', async () => {
-    const qids = await quarantineBroken(5001, 200);
-    const console_ = new QuarantineService(quarantineService(rt.config).deps, { dispatch: async () => {} });
-    // 100/s: chunks of 25; the third PutRecords never leaves the worker.
-    const job = await console_.startRedrive({ qids, rate: 100 }, OPERATOR);
-    const worker = runWorker(job.id, 'before-put', 3);
-    await waitFor(async () => existsSync(worker.marker), (x) => x, 60_000, 50);
-    await worker.kill();
+    // The third PutRecords never leaves the worker.
+    const { job } = await killedMidJob(5001, 'before-put');
     const before = await ledger([job.id]);
     expect(before.filter((l) => l.outcome === 'accepted').length).toBe(50);
 
@@ -147,12 +156,7 @@ describe('re-drive: every record on the stream exactly once', () => {
   }, 300_000);
 
   it('a worker SIGKILLed after putting: its claims are taken over once stale, and only the chunk in flight goes twice', async () => {
-    const qids = await quarantineBroken(7001, 200);
-    const console_ = new QuarantineService(quarantineService(rt.config).deps, { dispatch: async () => {} });
-    const dead = await console_.startRedrive({ qids, rate: 100 }, OPERATOR);
-    const worker = runWorker(dead.id, 'after-put', 3);
-    await waitFor(async () => existsSync(worker.marker), (x) => x, 60_000, 50);
-    await worker.kill();
+    const { qids, job: dead } = await killedMidJob(7001, 'after-put');
 
     // Within the takeover time another job leaves the dead job's claimed records alone.
     const takeoverMs = 20_000;
