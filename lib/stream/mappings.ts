@@ -12,10 +12,10 @@ export interface KinesisMapping {
   maximumRecordAgeInSeconds: number;
   parallelizationFactor: number;
   bisectBatchOnFunctionError: boolean;
-  functionResponseTypes: readonly 'ReportBatchItemFailures'[];
+  functionResponseTypes: 'ReportBatchItemFailures'[];
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
   /** Lambda event filtering: only records matching one of the patterns reach the function. */
-  filterCriteria?: { filters: readonly { pattern: string }[] };
+  filterCriteria?: { filters: { pattern: string }[] };
 }
 
 /**
