@@ -1,3 +1,4 @@
+import { decodePartitionValue } from '../lake/partition.ts';
 import { QUARANTINE_REASONS } from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
 import {
@@ -223,17 +224,20 @@ export function partitionPrefix(base: string, values: { name: string; value: str
   return `${base}${values.map((v) => `${v.name}=${v.value}/`).join('')}`;
 }
 
-/** Parses the partition values out of an object key below a table prefix (`dt=…/hour=…/[section=…/]file`). */
-export function partitionValuesOf(table: TableDef, key: string): Record<string, string> | null {
+/**
+ * The partition values of an object key below a table prefix (`dt=…/hour=…/[section=…/]file`), decoded as both engines
+ * read them (a missing value is null), or null when the key is not a table object.
+ */
+export function partitionValuesOf(table: TableDef, key: string): Record<string, string | null> | null {
   const base = key.startsWith(table.prefix) ? table.prefix : table.compactedPrefix && key.startsWith(table.compactedPrefix) ? table.compactedPrefix : null;
   if (!base) return null;
   const parts = key.slice(base.length).split('/');
-  const out: Record<string, string> = {};
+  const out: Record<string, string | null> = {};
   for (let i = 0; i < table.partitions.length; i++) {
     const p = table.partitions[i]!;
     const seg = parts[i];
     if (!seg?.startsWith(`${p.name}=`)) return null;
-    out[p.name] = seg.slice(p.name.length + 1);
+    out[p.name] = decodePartitionValue(seg.slice(p.name.length + 1));
   }
   return parts.length === table.partitions.length + 1 ? out : null;
 }

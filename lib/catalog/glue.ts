@@ -1,4 +1,5 @@
 import { SOURCE_COLUMN, type Catalog, type ColumnDef, type PartitionDef, type Projection, type TableDef } from './catalog.ts';
+import { NULL_PARTITION } from '../lake/partition.ts';
 import { glueName, hiveType, quoteIdent, quoteString, trinoType } from './types.ts';
 
 /** The inputs of a Glue table (the shape of `aws.glue.CatalogTable`'s arguments), generated from the catalog. */
@@ -77,8 +78,11 @@ function trinoRawExpr(c: ColumnDef): string {
 }
 
 function trinoPathPartition(p: PartitionDef, alias: string): string {
-  // Percent-decoded like DuckDB's hive partitioning does, so both engines return the original value.
-  return `url_decode(regexp_extract(${alias}."$path", ${quoteString(`/${p.name}=([^/]+)/`)}, 1))`;
+  // Read as DuckDB's hive partitioning reads it (lib/lake/partition.ts decodePartitionValue): the NULL markers are NULL,
+  // anything else is percent-decoded; an empty value is the empty string. The encoding never writes a `+` or a
+  // stray `%`, which Trino's url_decode would take for a space or refuse.
+  const raw = `regexp_extract(${alias}."$path", ${quoteString(`/${p.name}=([^/]*)/`)}, 1)`;
+  return `CASE WHEN ${raw} = ${quoteString(NULL_PARTITION)} OR lower(${raw}) = 'null' THEN NULL ELSE url_decode(${raw}) END`;
 }
 
 /**

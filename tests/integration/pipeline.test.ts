@@ -59,7 +59,7 @@ describe('pipeline end to end on the real emulators', () => {
     const { s3 } = (await import('../../lib/aws/clients.ts')).awsClients(rt.config);
     const { readJsonl } = await import('../../lib/status.ts');
     for (const key of lake.keys.slice(0, 200)) {
-      const m = /^events\/([a-z_]+)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})(?:\/section=([^/]+))?\/shardId-\d+-\d+-\d+\.jsonl\.gz$/.exec(key);
+      const m = /^events\/([a-z_]+)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})(?:\/section=([^/]*))?\/shardId-\d+-\d+-\d+\.jsonl\.gz$/.exec(key);
       expect(m, key).not.toBeNull();
       for (const row of await readJsonl<{ type: string; event_time: string; data: { metadata?: { section?: string } } }>(s3, rt.config.buckets.lake, key)) {
         expect(row.type).toBe(m![1]);
@@ -88,7 +88,8 @@ describe('pipeline end to end on the real emulators', () => {
     for (const k of clickKeys) {
       const parts = k.split('/');
       expect(parts).toHaveLength(6);
-      expect(parts[4]).toMatch(/^section=[A-Za-z0-9._%-]{1,128}$/);
+      expect(parts[4]).toMatch(/^section=[A-Za-z0-9._%-]{0,128}$/);
+      expect(['section=.', 'section=..']).not.toContain(parts[4]);
     }
     for (const s of sections) {
       const hits = lake.rows.filter((r) => r.type === 'clickstream' && (r.data as { metadata: { section: string } }).metadata.section === s);

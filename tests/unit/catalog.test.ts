@@ -48,9 +48,12 @@ describe('catalog', () => {
     expect(hiveType(t)).toBe('struct<timestamp:bigint,xs:array<double>>');
   });
 
-  it('parses partition values out of object keys, raw and compacted', () => {
+  it('parses partition values out of object keys, raw and compacted, decoded as the engines read them', () => {
     const t = catalog.table('clickstream');
-    expect(partitionValuesOf(t, 'events/clickstream/dt=2026-01-02/hour=05/section=a%2Fb/shard-1-2.jsonl.gz')).toEqual({ dt: '2026-01-02', hour: '05', section: 'a%2Fb' });
+    expect(partitionValuesOf(t, 'events/clickstream/dt=2026-01-02/hour=05/section=a%2Fb/shard-1-2.jsonl.gz')).toEqual({ dt: '2026-01-02', hour: '05', section: 'a/b' });
+    expect(partitionValuesOf(t, 'events/clickstream/dt=2026-01-02/hour=05/section=/shard-1-2.jsonl.gz')).toEqual({ dt: '2026-01-02', hour: '05', section: '' });
+    expect(partitionValuesOf(t, 'events/clickstream/dt=2026-01-02/hour=05/section=%2E%2E/shard-1-2.jsonl.gz')).toEqual({ dt: '2026-01-02', hour: '05', section: '..' });
+    expect(partitionValuesOf(t, 'events/clickstream/dt=2026-01-02/hour=05/section=__HIVE_DEFAULT_PARTITION__/shard-1-2.jsonl.gz')).toEqual({ dt: '2026-01-02', hour: '05', section: null });
     expect(partitionValuesOf(t, 'compacted/clickstream/dt=2026-01-02/hour=05/section=x/part.parquet')).toEqual({ dt: '2026-01-02', hour: '05', section: 'x' });
     expect(partitionValuesOf(t, 'events/clickstream/dt=2026-01-02/hour=05/file.jsonl.gz')).toBeNull();
     expect(partitionValuesOf(t, 'events/transactions/dt=2026-01-02/hour=05/f.jsonl.gz')).toBeNull();
@@ -84,7 +87,8 @@ describe('Glue tables from the catalog', () => {
     const click = byName('clickstream_raw');
     expect(click.partitionKeys.map((p) => p.name)).toEqual(['dt', 'hour']);
     expect(click.parameters['storage.location.template']).toBe('s3://prod-lake/events/clickstream/dt=${dt}/hour=${hour}/');
-    expect(athenaViewSql(catalog.table('clickstream'), 'db')).toContain(`url_decode(regexp_extract(r."$path", '/section=([^/]+)/', 1)) AS "section"`);
+    const raw = `regexp_extract(r."$path", '/section=([^/]*)/', 1)`;
+    expect(athenaViewSql(catalog.table('clickstream'), 'db')).toContain(`CASE WHEN ${raw} = '__HIVE_DEFAULT_PARTITION__' OR lower(${raw}) = 'null' THEN NULL ELSE url_decode(${raw}) END AS "section"`);
     const q = byName('quarantine_raw');
     expect(q.storageDescriptor.location).toBe('s3://prod-quarantine/records/');
     expect(q.parameters['projection.reason.type']).toBe('enum');
