@@ -39,3 +39,16 @@ export function recordOltpBatch(counts: { applied: number; duplicates: number; r
   m.addMetric('OltpEventsRejected', MetricUnit.Count, counts.rejected);
   m.addMetric('OltpBatchesFailed', MetricUnit.Count, counts.failed);
 }
+
+/**
+ * Per-run compactor counters. `CompactionPartitionsFailed` (partition-hours a run could not compact) and
+ * `CompactionUnreadableObjects` (JSONL objects DuckDB cannot read, left in place until repaired) are what an alarm
+ * watches; the handler also fails the invocation when either is non-zero.
+ */
+export function recordCompaction(counts: { partitions: number; rows: number; failed: number; unreadable: number }): void {
+  const m = metrics.singleMetric();
+  m.addMetric('CompactionPartitions', MetricUnit.Count, counts.partitions);
+  m.addMetric('CompactionRows', MetricUnit.Count, counts.rows);
+  m.addMetric('CompactionPartitionsFailed', MetricUnit.Count, counts.failed);
+  m.addMetric('CompactionUnreadableObjects', MetricUnit.Count, counts.unreadable);
+}

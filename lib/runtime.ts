@@ -133,7 +133,7 @@ export function queryService(config: TributaryConfig = loadConfig(), limits: Par
 
 /** Dependencies of the compactor; Lambda's writable scratch space is /tmp, which is also os.tmpdir() there. */
 export function compactorDeps(config: TributaryConfig = loadConfig()): CompactDeps {
-  return { s3: awsClients(config).s3, catalog: new Catalog(defaultRegistry()), buckets: { lake: config.buckets.lake } };
+  return { s3: awsClients(config).s3, catalog: new Catalog(defaultRegistry()), buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine } };
 }
 
 const SHARED = Symbol.for('tributary.queryService');

@@ -1,6 +1,14 @@
 import type { ScheduledEvent } from 'aws-lambda';
-import { compactLake, type CompactResult } from '../../lib/lake/compact.ts';
+import { compactLake, reportCompaction, type CompactResult } from '../../lib/lake/compact.ts';
 import { compactorDeps } from '../../lib/runtime.ts';
 
-/** Scheduled: compacts every closed partition-hour (ended ≥ 1 h before the event's time) into Parquet. */
-export const handler = async (event: ScheduledEvent): Promise<CompactResult> => compactLake(compactorDeps(), { now: new Date(event.time) });
+/**
+ * Scheduled: compacts every closed partition-hour (ended ≥ 1 h before the event's time) into Parquet; fails the
+ * invocation after the run when a partition-hour could not be compacted or an object cannot be read.
+ */
+export const handler = async (event: ScheduledEvent): Promise<CompactResult> => {
+  const result = await compactLake(compactorDeps(), { now: new Date(event.time) });
+  const incomplete = reportCompaction(result);
+  if (incomplete) throw incomplete;
+  return result;
+};

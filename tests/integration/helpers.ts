@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +10,8 @@ import type { QuarantineRecord } from '../../lib/quarantine/record.ts';
 import { listAll, readJsonl } from '../../lib/status.ts';
 import { mapLimit } from '../../lib/util/concurrency.ts';
 import { startDev, type DevOptions, type DevRuntime } from '../../local/dev.ts';
-import { eventIdOf } from '../../lib/envelope.ts';
+import { buildEnvelope, eventIdOf } from '../../lib/envelope.ts';
+import { lakeObjectName, lakePrefix } from '../../lib/lake/partition.ts';
 import { produce } from '../../lib/produce/producer.ts';
 import { syntheticEvents } from '../../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
@@ -102,4 +105,43 @@ export function runtimePerTest(): { rt?: DevRuntime; dir: string } {
     if (slot.dir) removeDir(slot.dir);
   });
   return slot;
+}
+
+/** Valid synthetic events of a type wrapped in envelopes as ingest wraps them (received at `receivedAt`). */
+export function syntheticEnvelopes(type: string, count: number, seed: number, receivedAt = new Date().toISOString()): Envelope[] {
+  const t = defaultRegistry().get(type);
+  return [...syntheticEvents(type, count, { seed })].map((e) => {
+    const r = buildEnvelope({ type: t, v: 1, data: e.value, receivedAt, source: 'producer' });
+    if (!r.ok) throw new Error(`synthetic ${type} event is invalid: ${JSON.stringify(r.errors)}`);
+    return r.envelope;
+  });
+}
+
+let lakeSeq = 0;
+
+/**
+ * Lands envelopes in the lake as the lake writer does (its key layout, gzip JSONL, up to `perObject` lines per object,
+ * a fresh sequence range per object), without the stream, so a suite can be about what readers and the compactor do.
+ * Returns the keys written, in order.
+ */
+export async function landInLake(config: TributaryConfig, envelopes: Envelope[], perObject = 40): Promise<string[]> {
+  const registry = defaultRegistry();
+  const groups = new Map<string, string[]>();
+  for (const e of envelopes) {
+    const t = registry.get(e.type);
+    const prefix = lakePrefix(e.type, e.event_time, t.partitions.map((p) => ({ name: p.name, value: p.get(e.data) })));
+    groups.set(prefix, [...(groups.get(prefix) ?? []), JSON.stringify(e)]);
+  }
+  const { s3 } = awsClients(config);
+  const keys: string[] = [];
+  for (const [prefix, lines] of groups) {
+    for (let i = 0; i < lines.length; i += perObject) {
+      const chunk = lines.slice(i, i + perObject);
+      const first = ++lakeSeq * 1000;
+      const key = `${prefix}/${lakeObjectName('shardId-000000000000', String(first), String(first + chunk.length))}`;
+      await s3.send(new PutObjectCommand({ Bucket: config.buckets.lake, Key: key, Body: gzipSync(`${chunk.join('\n')}\n`) }));
+      keys.push(key);
+    }
+  }
+  return keys;
 }
