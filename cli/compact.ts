@@ -55,6 +55,7 @@ export async function compactCommand(argv: string[], io: Io): Promise<number> {
   io.out(
     `Compacted hours before ${result.before}: ${fmt(result.partitions)} partition-hours, ${fmt(result.sourceObjects)} JSONL objects (${formatBytes(result.bytesIn)}) → ` +
       `${fmt(result.parquetObjects)} Parquet objects (${formatBytes(result.bytesOut)}), ${fmt(result.rows)} rows in ${(result.ms / 1000).toFixed(1)} s` +
+      (result.duplicates ? `; ${fmt(result.duplicates)} later copies of events left out (one row per event id)` : '') +
       (result.resumed ? `; finished an interrupted run (${fmt(result.resumed)} leftover objects removed)` : ''),
   );
   if (result.quarantined) {

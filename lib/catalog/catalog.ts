@@ -7,6 +7,7 @@ import {
   STRING,
   TIMESTAMP,
   glueName,
+  quoteIdent,
   schemaToType,
   type SqlType,
 } from './types.ts';
@@ -59,6 +60,45 @@ export interface TableDef {
   partitions: PartitionDef[];
   /** Column compaction sorts by. */
   timeColumn: string;
+  /** One row per event for readers (event tables); absent where every row is its own record. */
+  dedupe?: DedupeRule;
+}
+
+/**
+ * How a table shows one row per event although the lake may hold several copies (a client that retried after a lost
+ * acknowledgement, a re-drive of an event already there): among the rows with the same `key` and the same values of
+ * the `scope` partitions, the first by `order`, then by the key of the object the row came from (`_source` once
+ * compacted), is the row; the others are hidden by both engines' views and dropped by compaction. The scope is what
+ * keeps a partition filter pruning: a query with `dt = …` reads only that day, so copies on different days are
+ * different rows.
+ */
+export interface DedupeRule {
+  key: string;
+  scope: string[];
+  order: string[];
+}
+
+/** Event tables: one row per event id per day, the copy received first. */
+const EVENT_DEDUPE: DedupeRule = { key: 'id', scope: ['dt'], order: ['received_at'] };
+
+/**
+ * The window numbering the copies of one event under a rule, 1 for the row readers see; `source` is the column holding
+ * the object key a row came from. The same SQL in DuckDB and Trino, so both engines pick the same row.
+ */
+export function dedupeRank(rule: DedupeRule, source: string): string {
+  const partition = [...rule.scope, rule.key].map(quoteIdent).join(', ');
+  const order = [...rule.order.map((c) => `${quoteIdent(c)} ASC NULLS LAST`), `${quoteIdent(source)} ASC`].join(', ');
+  return `row_number() OVER (PARTITION BY ${partition} ORDER BY ${order})`;
+}
+
+/**
+ * SQL that is true when row `a` ranks at or before row `b` under a rule's order (the same order as
+ * {@link dedupeRank}: each order column ascending with NULLs last, then the source object), for two copies of one event.
+ */
+export function dedupeRanksFirst(rule: DedupeRule, a: { alias: string; source: string }, b: { alias: string; source: string }): string {
+  const pairs = rule.order.map((c) => [`${a.alias}.${quoteIdent(c)}`, `${b.alias}.${quoteIdent(c)}`] as const);
+  const last = `${a.alias}.${quoteIdent(a.source)} <= ${b.alias}.${quoteIdent(b.source)}`;
+  return pairs.reduceRight((rest, [x, y]) => `((${x} IS NOT NULL AND (${y} IS NULL OR ${x} < ${y})) OR (${x} IS NOT DISTINCT FROM ${y} AND ${rest}))`, last);
 }
 
 /** Column of a compacted Parquet row naming the JSONL object it came from (what makes compaction atomic for readers). */
@@ -122,6 +162,7 @@ function eventTable(registry: Registry, typeName: string): TableDef {
     columns,
     partitions,
     timeColumn: 'event_time',
+    dedupe: EVENT_DEDUPE,
   };
 }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Catalog, ColumnDef, TableDef } from './catalog.ts';
+import { SOURCE_COLUMN, dedupeRank, type Catalog, type ColumnDef, type TableDef } from './catalog.ts';
 import { duckType, quoteIdent, quoteString } from './types.ts';
 
 /**
@@ -59,20 +59,25 @@ export function duckRawSelect(t: TableDef, layout: LocalObjectLayout, glob: stri
 }
 
 /**
- * DuckDB SQL of a table's view over local files: the same columns, types and row set as the Athena view
- * (JSONL rows no Parquet object holds, plus compacted Parquet rows).
+ * DuckDB SQL of a table's view over local files: the same columns, types and row set as the Athena view (JSONL rows
+ * no Parquet object holds, plus compacted Parquet rows), one row per event under the table's dedupe rule.
+ * `dedupe: false` shows every stored copy (what the bench compares the rule's cost with).
  */
-export function duckViewSql(t: TableDef, layout: LocalObjectLayout, present: PresentFiles): string {
+export function duckViewSql(t: TableDef, layout: LocalObjectLayout, present: PresentFiles, options: { dedupe?: boolean } = {}): string {
   const cols = [...t.columns.map((c) => `${quoteIdent(c.name)}`), ...t.partitions.map((p) => quoteIdent(p.name))];
   const empty = `SELECT ${[...t.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => `CAST(NULL AS ${duckType(p.type)}) AS ${quoteIdent(p.name)}`)].join(', ')} WHERE false`;
   const parts: string[] = [];
   if (present.raw) {
     const raw = duckRawSelect(t, layout, objectGlob(t, layout, t.prefix, '.jsonl.gz'));
     const hidden = present.hidden?.length ? ` WHERE _key NOT IN (${present.hidden.map(quoteString).join(', ')})` : '';
-    parts.push(`SELECT ${cols.join(', ')} FROM (${raw})${hidden}`);
+    parts.push(`SELECT ${cols.join(', ')}, _key FROM (${raw})${hidden}`);
   }
-  if (t.compactedPrefix && present.compacted) parts.push(`SELECT ${cols.join(', ')} FROM ${compactedScan(t, layout)}`);
-  return parts.length ? parts.join('\nUNION ALL\n') : empty;
+  if (t.compactedPrefix && present.compacted) parts.push(`SELECT ${cols.join(', ')}, ${quoteIdent(SOURCE_COLUMN)} AS _key FROM ${compactedScan(t, layout)}`);
+  if (!parts.length) return empty;
+  const rows = parts.join('\nUNION ALL\n');
+  // A filter on the rule's scope (dt) is pushed below the window into both scans, so partitions still prune.
+  if (t.dedupe && options.dedupe !== false) return `SELECT ${cols.join(', ')} FROM (\n${rows}\n) QUALIFY ${dedupeRank(t.dedupe, '_key')} = 1`;
+  return `SELECT ${cols.join(', ')} FROM (\n${rows}\n)`;
 }
 
 function compactedScan(t: TableDef, layout: LocalObjectLayout): string {

@@ -1,4 +1,4 @@
-import { SOURCE_COLUMN, type Catalog, type ColumnDef, type PartitionDef, type Projection, type TableDef } from './catalog.ts';
+import { SOURCE_COLUMN, dedupeRank, type Catalog, type ColumnDef, type PartitionDef, type Projection, type TableDef } from './catalog.ts';
 import { NULL_PARTITION } from '../lake/partition.ts';
 import { glueName, hiveType, quoteIdent, quoteString, trinoType } from './types.ts';
 
@@ -86,28 +86,27 @@ function trinoPathPartition(p: PartitionDef, alias: string): string {
 }
 
 /**
- * The Athena (Trino) SQL of a table's view: JSONL rows not yet compacted, plus the compacted Parquet rows. A Parquet
- * object carries the key of every JSONL object it replaced, so rows switch from JSON to Parquet in one step when it
- * appears: never twice, never missing.
+ * The Athena (Trino) SQL of a table's view: JSONL rows plus the compacted Parquet rows, one row per event under the
+ * table's dedupe rule. A Parquet row carries the key of the JSONL object it came from (`_source`), so a JSONL row and
+ * its compacted copy are the same copy to the rule (same event, time and object): while both exist, one of them is
+ * shown, and rows switch from JSON to Parquet in one step when the Parquet object appears. A filter on the rule's scope
+ * (dt) is pushed through the window into both tables (Trino pushes predicates on window partition columns), so
+ * partition projection still prunes. Tables without a rule (quarantine, redrives) show every row.
  */
 export function athenaViewSql(t: TableDef, database: string): string {
   const q = (name: string) => `${quoteIdent(database)}.${quoteIdent(name)}`;
-  const projected = projectedPartitions(t);
-  const raw = [
-    ...t.columns.map((c) => `${trinoRawExpr(c)} AS ${quoteIdent(c.name)}`),
-    ...t.partitions.map((p) => (p.projection.type === 'path' ? `${trinoPathPartition(p, 'r')} AS ${quoteIdent(p.name)}` : `r.${quoteIdent(p.name)}`)),
-  ];
-  let sql = `SELECT ${raw.join(', ')}\nFROM ${q(rawTableName(t))} r`;
-  if (t.compactedPrefix) {
-    const match = [...projected.map((p) => `c.${quoteIdent(p.name)} = r.${quoteIdent(p.name)}`), `c.${quoteIdent(SOURCE_COLUMN)} = regexp_replace(r."$path", '^s3://[^/]+/', '')`];
-    sql += `\nWHERE NOT EXISTS (SELECT 1 FROM ${q(compactedTableName(t))} c WHERE ${match.join(' AND ')})`;
-    const compacted = [
-      ...t.columns.map((c) => `c.${quoteIdent(c.name)}`),
-      ...t.partitions.map((p) => (p.projection.type === 'path' ? `${trinoPathPartition(p, 'c')} AS ${quoteIdent(p.name)}` : `c.${quoteIdent(p.name)}`)),
-    ];
-    sql += `\nUNION ALL\nSELECT ${compacted.join(', ')}\nFROM ${q(compactedTableName(t))} c`;
-  }
-  return sql;
+  const cols = [...t.columns.map((c) => quoteIdent(c.name)), ...t.partitions.map((p) => quoteIdent(p.name))];
+  const partition = (p: PartitionDef, alias: string) => (p.projection.type === 'path' ? `${trinoPathPartition(p, alias)} AS ${quoteIdent(p.name)}` : `${alias}.${quoteIdent(p.name)}`);
+  const raw = [...t.columns.map((c) => `${trinoRawExpr(c)} AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => partition(p, 'r'))];
+  if (!t.compactedPrefix) return `SELECT ${raw.join(', ')}\nFROM ${q(rawTableName(t))} r`;
+  const key = quoteIdent('_key');
+  const compacted = [...t.columns.map((c) => `c.${quoteIdent(c.name)}`), ...t.partitions.map((p) => partition(p, 'c'))];
+  const rows =
+    `SELECT ${raw.join(', ')}, regexp_replace(r."$path", '^s3://[^/]+/', '') AS ${key}\nFROM ${q(rawTableName(t))} r` +
+    `\nUNION ALL\nSELECT ${compacted.join(', ')}, c.${quoteIdent(SOURCE_COLUMN)} AS ${key}\nFROM ${q(compactedTableName(t))} c`;
+  if (!t.dedupe) return `SELECT ${cols.join(', ')}\nFROM (\n${rows}\n) u`;
+  // Trino has no QUALIFY: the rank is a column of a subquery, filtered outside it.
+  return `SELECT ${cols.join(', ')}\nFROM (\nSELECT ${cols.join(', ')}, ${dedupeRank(t.dedupe, '_key')} AS "_rn"\nFROM (\n${rows}\n) u\n) d\nWHERE "_rn" = 1`;
 }
 
 /**

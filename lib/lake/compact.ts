@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { deleteKeys, getJsonOrNull, putJson } from '../aws/s3.ts';
-import { SOURCE_COLUMN, partitionValuesOf, type Catalog, type TableDef } from '../catalog/catalog.ts';
+import { SOURCE_COLUMN, dedupeRank, dedupeRanksFirst, partitionValuesOf, type Catalog, type TableDef } from '../catalog/catalog.ts';
 import { duckRawSelect, objectGlob, type LocalObjectLayout } from '../catalog/duckdb.ts';
 import { quoteIdent, quoteString } from '../catalog/types.ts';
 import { TributaryError, errorMessage } from '../errors.ts';
@@ -75,6 +75,8 @@ export interface CompactResult {
   sourceObjects: number;
   parquetObjects: number;
   rows: number;
+  /** Rows left out as copies of an event that another row ranks before (see the tables' dedupe rule). */
+  duplicates: number;
   bytesIn: number;
   bytesOut: number;
   /** JSONL objects a Parquet object already covered (left behind by an interrupted run) that were deleted now. */
@@ -91,6 +93,8 @@ interface Manifest {
   parquet: string;
   sources: string[];
   rows?: number;
+  /** Rows of the sources left out as copies of an event another row ranks before. */
+  duplicates?: number;
   createdAt: string;
 }
 
@@ -140,7 +144,7 @@ export async function compactLake(deps: CompactDeps, options: CompactOptions = {
     if (unknown.length) throw new CompactionError('bad_table', `Cannot compact ${unknown.join(', ')}; compactable tables: ${deps.catalog.tables().filter((t) => t.compactedPrefix).map((t) => t.name).join(', ')}.`);
   }
   if (options.quarantineUnreadable && !deps.buckets.quarantine) throw new CompactionError('no_quarantine', 'Quarantining unreadable lines needs the quarantine bucket (TRIBUTARY_QUARANTINE_BUCKET).');
-  const result: CompactResult = { before, partitions: 0, sourceObjects: 0, parquetObjects: 0, rows: 0, bytesIn: 0, bytesOut: 0, resumed: 0, quarantined: 0, failed: [], unreadable: [], ms: 0 };
+  const result: CompactResult = { before, partitions: 0, sourceObjects: 0, parquetObjects: 0, rows: 0, duplicates: 0, bytesIn: 0, bytesOut: 0, resumed: 0, quarantined: 0, failed: [], unreadable: [], ms: 0 };
   const work = mkdtempSync(path.join(deps.workDir ?? os.tmpdir(), 'tributary-compact-'));
   const db = await DuckDBInstance.create(':memory:', { threads: '2' });
   try {
@@ -207,7 +211,24 @@ async function compactPartition(run: Run, dir: string, objects: _Object[], parqu
     result.resumed += leftovers.length;
   }
   const pending = objects.filter((o) => !covered.has(o.Key!)).sort((a, b) => a.Key!.localeCompare(b.Key!));
-  for (const chunk of chunkBySize(pending, deps.targetBytes ?? DEFAULT_TARGET_BYTES)) await compactChunk(run, dir, chunk);
+  if (!pending.length) return;
+  // The Parquet already in this partition-hour (late records arrive after it) and what each chunk adds: a copy of an
+  // event they hold that ranks first keeps its place, and a pending copy it beats is not compacted again.
+  const held = mkdtempSync(path.join(run.work, 'held-'));
+  try {
+    const competitors = await mapLimit(parquet, 4, async (key) => {
+      const file = path.join(held, path.basename(key));
+      const res = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      writeFileSync(file, await res.Body!.transformToByteArray());
+      return file;
+    });
+    for (const chunk of chunkBySize(pending, deps.targetBytes ?? DEFAULT_TARGET_BYTES)) {
+      const written = await compactChunk(run, dir, chunk, competitors, held);
+      if (written) competitors.push(written);
+    }
+  } finally {
+    rmSync(held, { recursive: true, force: true });
+  }
 }
 
 /** JSONL keys already inside the given Parquet objects, from their manifests. */
@@ -221,7 +242,8 @@ async function coveredSources(deps: CompactDeps, parquet: string[]): Promise<Set
   return out;
 }
 
-async function compactChunk(run: Run, dir: string, chunk: _Object[]): Promise<void> {
+/** Compacts one chunk; returns where it kept a copy of the Parquet object it wrote (in `keep`), if it wrote one. */
+async function compactChunk(run: Run, dir: string, chunk: _Object[], competitors: string[], keep: string): Promise<string | undefined> {
   const { deps, t, result } = run;
   const bucket = deps.buckets.lake;
   const root = mkdtempSync(path.join(run.work, 'chunk-'));
@@ -238,9 +260,9 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[]): Promise<vo
     });
     const all = objectGlob(t, layout, t.prefix, '.jsonl.gz');
     let included = chunk;
-    let rows: number;
+    let copied: Copied;
     try {
-      rows = await copyToParquet(c, t, layout, all, out);
+      copied = await copyToParquet(c, t, layout, all, out, competitors);
     } catch (err) {
       // Which objects does DuckDB refuse on their own? Those stay out (or are repaired); the rest is compacted.
       const refused = new Map<string, string>();
@@ -260,12 +282,20 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[]): Promise<vo
         }
       }
       included = chunk.filter((o) => !refused.has(o.Key!) || repaired.has(o.Key!));
-      if (!included.length) return;
-      rows = await copyToParquet(c, t, layout, all, out);
+      if (!included.length) return undefined;
+      copied = await copyToParquet(c, t, layout, all, out, competitors);
     }
     const sources = included.map((o) => o.Key!);
     const parquetKey = `${t.compactedPrefix}${dir}part-${createHash('sha256').update(sources.join('\n')).digest('hex').slice(0, 20)}.parquet`;
-    const manifest: Manifest = { parquet: parquetKey, sources, rows, createdAt: new Date().toISOString() };
+    const { rows, duplicates } = copied;
+    if (rows === 0) {
+      // Nothing to keep (every row a later copy of an event already compacted, or quarantined): no empty Parquet object.
+      await deleteOrThrow(deps.s3, bucket, sources);
+      result.sourceObjects += sources.length;
+      result.duplicates += duplicates;
+      return undefined;
+    }
+    const manifest: Manifest = { parquet: parquetKey, sources, rows, duplicates, createdAt: new Date().toISOString() };
     // Manifest first: a Parquet object without one would leave a later run unable to tell what it covers.
     await putJson(deps.s3, bucket, manifestKey(parquetKey), manifest);
     await deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: parquetKey, Body: readFileSync(out), ContentType: 'application/vnd.apache.parquet' }));
@@ -274,8 +304,12 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[]): Promise<vo
     result.parquetObjects++;
     result.sourceObjects += sources.length;
     result.rows += rows;
+    result.duplicates += duplicates;
     result.bytesIn += included.reduce((a, o) => a + (o.Size ?? 0), 0);
     result.bytesOut += statSync(out).size;
+    const kept = path.join(keep, path.basename(parquetKey));
+    copyFileSync(out, kept);
+    return kept;
   } catch (err) {
     if (err instanceof CompactionError) throw err;
     throw new CompactionError('compact_failed', `Compacting ${t.name} ${dir} (${chunk.length} objects) failed: ${cleanFileError(errorMessage(err), root)}. Run compaction again; it resumes where it stopped.`, { cause: err });
@@ -285,13 +319,40 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[]): Promise<vo
   }
 }
 
-/** Writes the rows of the JSONL files matching `glob` as one Parquet file; returns the number of rows. */
-async function copyToParquet(c: DuckDBConnection, t: TableDef, layout: LocalObjectLayout, glob: string, to: string): Promise<number> {
-  const cols = [...t.columns.map((col) => quoteIdent(col.name)), `_key AS ${quoteIdent(SOURCE_COLUMN)}`];
-  const select = duckRawSelect(t, layout, glob);
-  // COPY answers with the number of rows it wrote.
-  const copied = await c.runAndReadAll(`COPY (SELECT ${cols.join(', ')} FROM (${select}) ORDER BY ${quoteIdent(t.timeColumn)}, ${quoteIdent(SOURCE_COLUMN)}) TO ${quoteString(to)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
-  return Number(copied.getRows()[0]![0]);
+interface Copied {
+  /** Rows written. */
+  rows: number;
+  /** Rows read but not written: copies of an event that another copy (in the chunk or in `competitors`) ranks before. */
+  duplicates: number;
+}
+
+/**
+ * Writes the rows of the JSONL files matching `glob` as one Parquet file sorted by event time, one row per event under
+ * the table's dedupe rule: among the chunk's copies of an event the first-ranked, and none where a row of the Parquet
+ * files `competitors` (the same partition-hour, so the same partition values) ranks at or before it.
+ */
+async function copyToParquet(c: DuckDBConnection, t: TableDef, layout: LocalObjectLayout, glob: string, to: string, competitors: string[] = []): Promise<Copied> {
+  const cols = [...t.columns.map((col) => `r.${quoteIdent(col.name)}`), `r._key AS ${quoteIdent(SOURCE_COLUMN)}`];
+  // The rows once, in a temporary table: counting them and sorting them for the COPY both need them all anyway.
+  await c.run(`CREATE OR REPLACE TEMP TABLE _rows AS ${duckRawSelect(t, layout, glob)}`);
+  try {
+    const read = Number((await c.runAndReadAll('SELECT count(*) FROM _rows')).getRows()[0]![0]);
+    const rule = t.dedupe;
+    let filter = '';
+    if (rule && competitors.length) {
+      const held = `read_parquet([${competitors.map(quoteString).join(', ')}], hive_partitioning = false)`;
+      filter = ` WHERE NOT EXISTS (SELECT 1 FROM ${held} h WHERE h.${quoteIdent(rule.key)} = r.${quoteIdent(rule.key)} AND ${dedupeRanksFirst(rule, { alias: 'h', source: SOURCE_COLUMN }, { alias: 'r', source: '_key' })})`;
+    }
+    const qualify = rule ? ` QUALIFY ${dedupeRank(rule, '_key')} = 1` : '';
+    // COPY answers with the number of rows it wrote.
+    const copied = await c.runAndReadAll(
+      `COPY (SELECT ${cols.join(', ')} FROM _rows r${filter}${qualify} ORDER BY r.${quoteIdent(t.timeColumn)}, r._key) TO ${quoteString(to)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+    );
+    const rows = Number(copied.getRows()[0]![0]);
+    return { rows, duplicates: read - rows };
+  } finally {
+    await c.run('DROP TABLE IF EXISTS _rows');
+  }
 }
 
 /**

@@ -37,6 +37,8 @@ export interface BatchPlan {
   quarantined: number;
   /** Re-drives meant for a later consumer only (the lake already holds the event). */
   skipped: number;
+  /** Records left out as a second copy of an event in the same object (the tables' dedupe rule keeps the other). */
+  duplicates: number;
 }
 
 const NEWLINE = 0x0a;
@@ -52,7 +54,7 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
   if (records.length === 0) throw new Error('planBatch needs at least one record');
   const sorted = [...records].sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber));
   const shardId = sorted[0]!.shardId;
-  const groups = new Map<string, { lines: Buffer[]; seqs: string[]; ids: string[] }>();
+  const groups = new Map<string, { lines: Buffer[]; seqs: string[]; ids: string[]; received: number[] }>();
   const quarantined: QuarantineRecord[] = [];
   const seqOf = new Map<QuarantineRecord, string>();
   const quarantinedAt = now.toISOString();
@@ -62,6 +64,7 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
     let prefix: string;
     let line: Buffer = r.data;
     let id: string;
+    let receivedAt: string;
     try {
       const text = r.data.toString('utf8');
       const env = parseEnvelope(text);
@@ -73,6 +76,7 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
       if (!type) throw new EnvelopeError('unknown_type', `Envelope type ${JSON.stringify(env.type)} is not registered (${registry.names().join(', ')}).`);
       prefix = lakePrefix(type.name, env.event_time, type.partitions.map((p) => ({ name: p.name, value: p.get(env.data) })));
       id = env.id;
+      receivedAt = env.received_at;
       // JSONL needs one record per line; envelopes from our producers never hold raw newlines, others get re-serialized.
       if (line.includes(NEWLINE) || line.includes(CR) || (text.length !== line.length && !isUtf8(line))) line = Buffer.from(JSON.stringify(env));
     } catch (err) {
@@ -93,15 +97,27 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
       continue;
     }
     let g = groups.get(prefix);
-    if (!g) groups.set(prefix, (g = { lines: [], seqs: [], ids: [] }));
+    if (!g) groups.set(prefix, (g = { lines: [], seqs: [], ids: [], received: [] }));
     g.lines.push(line);
     g.seqs.push(r.sequenceNumber);
     g.ids.push(id);
+    g.received.push(Date.parse(receivedAt));
   }
 
   const objects: PlannedObject[] = [];
   let rows = 0;
-  for (const [prefix, g] of groups) {
+  let duplicates = 0;
+  for (const [prefix, all] of groups) {
+    // One line per event id in an object: readers rank copies by received time and then by object, so copies in one
+    // object would tie. The same rule decides here: the earliest received, then the first in sequence order.
+    const first = new Map<string, number>();
+    all.ids.forEach((id, i) => {
+      const j = first.get(id);
+      if (j === undefined || all.received[i]! < all.received[j]!) first.set(id, i);
+    });
+    const keep = (_: unknown, i: number) => first.get(all.ids[i]!) === i;
+    const g = first.size === all.ids.length ? all : { lines: all.lines.filter(keep), seqs: all.seqs.filter(keep), ids: all.ids.filter(keep) };
+    duplicates += all.ids.length - g.ids.length;
     const parts: Buffer[] = [];
     for (const l of g.lines) parts.push(l, NL);
     const firstSeq = g.seqs[0]!;
@@ -134,6 +150,7 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
     rows,
     quarantined: quarantined.length,
     skipped,
+    duplicates,
   };
 }
 

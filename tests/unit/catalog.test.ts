@@ -97,7 +97,7 @@ describe('Glue tables from the catalog', () => {
     expect(glue.some((t) => t.name === 'quarantine_compacted')).toBe(false);
   });
 
-  it('compacted tables are Parquet with the flat columns plus _source; the view switches rows per source object', () => {
+  it('compacted tables are Parquet with the flat columns plus _source; the view shows one copy per event id and day', () => {
     const c = byName('transactions_compacted');
     expect(c.storageDescriptor.location).toBe('s3://prod-lake/compacted/transactions/');
     expect(c.storageDescriptor.serDeInfo!.serializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
@@ -114,15 +114,19 @@ describe('Glue tables from the catalog', () => {
       { name: 'received_at', type: 'timestamp(3)' },
       { name: 'event_time', type: 'timestamp(3)' },
     ]);
-    expect(presto.originalSql).toContain('FROM "tributary_prod"."transactions_raw" r\nWHERE NOT EXISTS (SELECT 1 FROM "tributary_prod"."transactions_compacted" c WHERE c."dt" = r."dt" AND c."hour" = r."hour" AND c."_source" = regexp_replace(r."$path", \'^s3://[^/]+/\', \'\'))');
-    expect(presto.originalSql).toContain('UNION ALL');
+    // JSONL rows keyed by their object, compacted rows by the object they came from: one copy per event and day.
+    expect(presto.originalSql).toContain(`regexp_replace(r."$path", '^s3://[^/]+/', '') AS "_key"\nFROM "tributary_prod"."transactions_raw" r\nUNION ALL\n`);
+    expect(presto.originalSql).toContain(`c."_source" AS "_key"\nFROM "tributary_prod"."transactions_compacted" c\n) u\n) d\nWHERE "_rn" = 1`);
+    expect(presto.originalSql).toContain(`row_number() OVER (PARTITION BY "dt", "id" ORDER BY "received_at" ASC NULLS LAST, "_key" ASC) AS "_rn"`);
+    expect(presto.originalSql).not.toContain('NOT EXISTS');
+    expect(athenaViewSql(catalog.table('quarantine'), 'db')).not.toContain('_rn');
     expect(presto.originalSql).toContain('r."data"."cc_num" AS "cc_num"');
     expect(view.storageDescriptor.columns.at(-2)).toEqual({ name: 'dt', type: 'string' });
   });
 });
 
 describe('DuckDB views from the catalog', () => {
-  it('read the emulator files with hive partitioning and hide the JSONL objects a Parquet object holds', () => {
+  it('read the emulator files with hive partitioning, hide the JSONL objects a Parquet object holds, one copy per event id and day', () => {
     const t = catalog.table('taxi_trips');
     expect(objectGlob(t, layout, t.prefix, '.jsonl.gz')).toBe('/data/s3/lake/events/taxi_trips/*/*/*.jsonl.gz._S3rver_object');
     const sql = duckViewSql(t, layout, { raw: true, compacted: true, hidden: ["events/taxi_trips/dt=2026-01-01/hour=00/a'b.jsonl.gz"] });
@@ -131,6 +135,10 @@ describe('DuckDB views from the catalog', () => {
     expect(sql).toContain(`WHERE _key NOT IN ('events/taxi_trips/dt=2026-01-01/hour=00/a''b.jsonl.gz')`);
     expect(sql).toContain(`substr(_file, 15, length(_file) - 29) AS _key`);
     expect(sql).toContain(`read_parquet('/data/s3/lake/compacted/taxi_trips/*/*/*.parquet._S3rver_object'`);
+    expect(sql).toContain(`"_source" AS _key FROM read_parquet(`);
+    expect(sql).toMatch(/\) QUALIFY row_number\(\) OVER \(PARTITION BY "dt", "id" ORDER BY "received_at" ASC NULLS LAST, "_key" ASC\) = 1$/);
+    expect(duckViewSql(t, layout, { raw: true, compacted: true }, { dedupe: false })).not.toContain('QUALIFY');
+    expect(duckViewSql(catalog.table('quarantine'), layout, { raw: true, compacted: false })).not.toContain('QUALIFY');
     expect(duckViewSql(t, layout, { raw: true, compacted: false })).not.toContain('read_parquet');
     expect(duckViewSql(t, layout, { raw: false, compacted: false })).toMatch(/^SELECT CAST\(NULL AS VARCHAR\) AS "id", .* WHERE false$/);
   });

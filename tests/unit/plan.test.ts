@@ -39,6 +39,20 @@ describe('planBatch', () => {
     expect(lines(plan.objects[0]!)[0]).toBe(rs[0]!.data.toString());
   });
 
+  it('keeps one line per event id in an object: the copy received first, then the first in sequence', () => {
+    const at = (id: string, receivedAt: string, amt: number) => record({ ...env(id, 'transactions', '2026-01-01T10:15:00.000Z', { amt }), received_at: receivedAt });
+    const rs = [at('a', '2026-01-01T10:15:05.000Z', 1), at('b', '2026-01-01T10:15:00.000Z', 2), at('a', '2026-01-01T10:15:01.000Z', 3), at('b', '2026-01-01T10:15:00.000Z', 4), at('a', '2026-01-01T10:15:09.000Z', 5)];
+    const plan = planBatch(rs, registry);
+    expect(plan).toMatchObject({ rows: 2, duplicates: 3 });
+    expect(plan.objects).toHaveLength(1);
+    const o = plan.objects[0]!;
+    expect(lines(o).map((l) => [JSON.parse(l).id, JSON.parse(l).data.amt])).toEqual([['b', 2], ['a', 3]]);
+    expect([o.firstSeq, o.lastSeq, o.seqs, o.ids, o.count]).toEqual([rs[1]!.sequenceNumber, rs[2]!.sequenceNumber, [rs[1]!.sequenceNumber, rs[2]!.sequenceNumber], ['b', 'a'], 2]);
+    // Copies in different partitions are different objects: the tables' rule (per day) decides between them.
+    const other = planBatch([at('c', '2026-01-01T10:15:00.000Z', 1), record({ ...env('c', 'transactions', '2026-01-01T11:00:00.000Z'), received_at: '2026-01-01T11:00:00.000Z' })], registry);
+    expect(other).toMatchObject({ rows: 2, duplicates: 0 });
+  });
+
   it('names objects the same way when the same records are planned again (a retry overwrites)', () => {
     const rs = [record(env('x', 'transactions', '2026-01-01T01:00:00.000Z')), record(env('y', 'transactions', '2026-01-01T01:00:01.000Z'))];
     expect(planBatch(rs, registry).objects.map((o) => o.key)).toEqual(planBatch([...rs].reverse(), registry).objects.map((o) => o.key));
