@@ -129,6 +129,13 @@ function printQuery(r: QueryBenchResult): void {
       ['same result on all layouts', r.resultsEqual ? 'yes' : 'NO', ''],
     ], ['l', 'r', 'l']),
   );
+  console.log('one row per event id and day (the views\' window) against the same view without it, same run:');
+  console.log(
+    table([
+      ['layout', 'filter', 'bytes read', 'without rule', 'time (median)', 'without rule', 'time ratio', 'same rows'],
+      ...r.dedupe.map((d) => [d.layout, d.filter, mb(d.bytes), mb(d.bytesWithout), `${fmt(d.ms, 0)} ms`, `${fmt(d.msWithout, 0)} ms`, fmt(d.timeRatio, 2), d.sameRows ? 'yes' : 'NO']),
+    ], ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']),
+  );
 }
 
 function printQuarantine(r: QuarantineBenchResult): void {

@@ -12,6 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { awsClients } from '../lib/aws/clients.ts';
 import { Catalog } from '../lib/catalog/catalog.ts';
+import { duckViewSql, s3rverLayout, type PresentFiles } from '../lib/catalog/duckdb.ts';
 import { duckType, quoteString } from '../lib/catalog/types.ts';
 import type { Envelope } from '../lib/envelope.ts';
 import { compactLake } from '../lib/lake/compact.ts';
@@ -54,6 +55,21 @@ export interface QueryBenchResult {
   compaction: { rows: number; seconds: number; rowsPerSec: number; partitionHoursPerSec: number; baselineRowsPerSec: number; ratio: number; bytesIn: number; bytesOut: number; parquetObjects: number; sourceObjects: number };
   objectsPerPartitionHour: { before: number; after: number };
   resultsEqual: boolean;
+  /** The one-row-per-event rule: each query on each layout through the table's view, against the same view without it. */
+  dedupe: DedupeFigure[];
+}
+
+/** One query on one layout, through the view with the dedupe rule and without it, measured in the same run. */
+export interface DedupeFigure {
+  layout: 'partitioned JSON' | 'partitioned Parquet';
+  filter: string;
+  ms: number;
+  msWithout: number;
+  /** Bytes the engine read (from DuckDB's profile). */
+  bytes: number;
+  bytesWithout: number;
+  timeRatio: number;
+  sameRows: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -153,9 +169,25 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
       return { ...files, ms: median(times), rows: last!.rows.length, engineBytes: last!.info.bytesScanned, result: last!.rows };
     };
 
+    // The rule's cost: the same queries on the same view SQL without the window (a CTE named like the table takes
+    // the view's place), for the day filter every query needs and for a day-and-hour filter, which the per-day rule
+    // applies after the window.
+    const layout = s3rverLayout(dataDir, rt.config.buckets);
+    const filters = [`dt = '${day}'`, `dt = '${day}' AND hour = 12`];
+    const dedupe: DedupeFigure[] = [];
+    const measureRule = async (name: DedupeFigure['layout'], present: PresentFiles) => {
+      for (const filter of filters) {
+        const sql = `SELECT category, count(*) AS n, round(sum(amt), 2) AS amount FROM transactions WHERE ${filter} GROUP BY category ORDER BY category`;
+        const withRule = await measure(sql, { bytes: 0, objects: 0 });
+        const without = await measure(`WITH transactions AS (${duckViewSql(tx, layout, present, { dedupe: false })})\n${sql}`, { bytes: 0, objects: 0 });
+        dedupe.push({ layout: name, filter, ms: withRule.ms, msWithout: without.ms, bytes: withRule.engineBytes, bytesWithout: without.engineBytes, timeRatio: withRule.ms / without.ms, sameRows: JSON.stringify(withRule.result) === JSON.stringify(without.result) });
+      }
+    };
+
     progress('query: (a) unpartitioned JSON, (b) partitioned JSON');
     const a = await measure(flatQuery, await sizeOf('flat/transactions/'));
     const b = await measure(query, await sizeOf(`events/transactions/dt=${day}/`));
+    await measureRule('partitioned JSON', { raw: true, compacted: false });
     const hoursBefore = new Set(puts.filter((p) => p.key.startsWith('events/')).map((p) => p.key.slice(0, p.key.lastIndexOf('/')))).size;
     const objectsBefore = puts.filter((p) => p.key.startsWith('events/')).length;
 
@@ -186,6 +218,7 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
 
     progress('query: (c) partitioned Parquet');
     const c = await measure(query, await sizeOf(`compacted/transactions/dt=${day}/`));
+    await measureRule('partitioned Parquet', { raw: false, compacted: true });
     // Athena bills Parquet by the column chunks it reads, not whole objects: the query's columns plus each footer.
     const columnBytes = await (async () => {
       const db = await DuckDBInstance.create(':memory:');
@@ -218,6 +251,7 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
       compaction: { rows: compacted.rows, seconds, rowsPerSec, partitionHoursPerSec: compacted.partitions / seconds, baselineRowsPerSec: baseline, ratio: rowsPerSec / baseline, bytesIn: compacted.bytesIn, bytesOut: compacted.bytesOut, parquetObjects: compacted.parquetObjects, sourceObjects: compacted.sourceObjects },
       objectsPerPartitionHour: { before: objectsBefore / hoursBefore, after: hoursAfter / hoursBefore },
       resultsEqual: JSON.stringify(a.result) === JSON.stringify(b.result) && JSON.stringify(b.result) === JSON.stringify(c.result),
+      dedupe,
     };
   } finally {
     await svc.deps.engine.close();
