@@ -35,3 +35,12 @@ export function newestFirstKey(prefix: string, isoTime: string, id: string): str
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
 }
+
+/**
+ * A conditional PutObject that lost: 412 (the `If-None-Match`/`If-Match` condition did not hold), 409 (a concurrent
+ * conditional write won), 404 (`If-Match` on a key that no longer exists).
+ */
+export function lostConditionalWrite(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 412 || status === 409 || status === 404;
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { deleteKeys, getJsonOrNull, putJson } from '../aws/s3.ts';
+import { deleteKeys, getJsonOrNull, lostConditionalWrite, putJson } from '../aws/s3.ts';
 import { SOURCE_COLUMN, dedupeRank, dedupeRanksFirst, partitionValuesOf, type Catalog, type TableDef } from '../catalog/catalog.ts';
 import { duckRawSelect, objectGlob, type LocalObjectLayout } from '../catalog/duckdb.ts';
 import { quoteIdent, quoteString } from '../catalog/types.ts';
@@ -40,6 +40,7 @@ export interface CompactOptions {
   before?: string;
   /** Only these tables (default: every table with a compacted layout). */
   tables?: string[];
+  /** The run's clock: the default cut-off and the time a repair quarantines at. */
   now?: Date;
   /**
    * Repair: move the lines of unreadable objects that DuckDB cannot read into the quarantine (stage `lake-writer`,
@@ -112,7 +113,7 @@ interface RepairMarker {
 export const DEFAULT_TARGET_BYTES = 128 * 1024 * 1024;
 const HOUR_RE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}$/;
 
-/** Where a repair records which lines of a JSONL object it quarantines (removed once the object is rewritten). */
+/** Where a repair records which lines of a JSONL object it quarantines (kept: the record of the repair). */
 export function repairMarkerKey(jsonlKey: string): string {
   return `_tributary/compaction/unreadable/${jsonlKey}.json`;
 }
@@ -253,10 +254,12 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[], competitors
   const out = path.join(root, 'out.parquet');
   const c = await run.db.connect();
   try {
+    const etags = new Map<string, string>();
     await mapLimit(chunk, 8, async (o) => {
       mkdirSync(path.dirname(fileOf(o.Key!)), { recursive: true });
       const res = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
       writeFileSync(fileOf(o.Key!), await res.Body!.transformToByteArray());
+      etags.set(o.Key!, res.ETag ?? '');
     });
     const all = objectGlob(t, layout, t.prefix, '.jsonl.gz');
     let included = chunk;
@@ -273,7 +276,7 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[], competitors
       if (!refused.size) throw err;
       const repaired = new Set<string>();
       for (const [key, error] of refused) {
-        const quarantined = run.options.quarantineUnreadable ? await repairObject(run, c, layout, key, error) : undefined;
+        const quarantined = run.options.quarantineUnreadable ? await repairObject(run, c, layout, key, etags.get(key)!, error) : undefined;
         result.unreadable.push({ table: t.name, key, error: cleanFileError(error, root), ...(quarantined !== undefined ? { quarantined } : {}) });
         if (quarantined === undefined) rmSync(fileOf(key));
         else {
@@ -377,11 +380,13 @@ async function refusal(c: DuckDBConnection, t: TableDef, layout: LocalObjectLayo
  * key), so queries of its day read again and compaction goes on. Returns the number of lines quarantined, or
  * undefined when the object cannot be split into lines DuckDB reads.
  *
- * Exactly once: the decision (lines, quarantine time) is recorded in a marker before anything is written, and the
- * quarantine object's key follows from the marker, so a repair that stops anywhere writes the same quarantine
- * object again, never a second one; the lake object is rewritten only after its lines are in the quarantine.
+ * Exactly once: the decision (lines, quarantine time) is recorded in a marker before anything is written — by the first
+ * repair only (`If-None-Match`), and kept as the record of the repair — and the quarantine object's key and content
+ * follow from the marker, so a repair that stops anywhere, or runs beside another, writes the same quarantine object
+ * again, never a second one. The lake object is rewritten only after its lines are in the quarantine, and only over
+ * the bytes that were read (`If-Match`).
  */
-async function repairObject(run: Run, c: DuckDBConnection, layout: LocalObjectLayout, key: string, error: string): Promise<number | undefined> {
+async function repairObject(run: Run, c: DuckDBConnection, layout: LocalObjectLayout, key: string, etag: string, error: string): Promise<number | undefined> {
   const { deps, t } = run;
   const root = layout.bucketDir('lake');
   const file = path.join(root, key);
@@ -414,8 +419,16 @@ async function repairObject(run: Run, c: DuckDBConnection, layout: LocalObjectLa
     };
     await bisect(every, error);
     if (!bad.length) return undefined;
-    marker = { key, quarantinedAt: new Date().toISOString(), lines: bad };
-    await putJson(deps.s3, deps.buckets.lake, markerKey, marker);
+    const mine: RepairMarker = { key, quarantinedAt: (run.options.now ?? new Date()).toISOString(), lines: bad };
+    // Only the first repair decides: a concurrent one that decided first has its marker used instead.
+    try {
+      await deps.s3.send(new PutObjectCommand({ Bucket: deps.buckets.lake, Key: markerKey, Body: JSON.stringify(mine), ContentType: 'application/json', IfNoneMatch: '*' }));
+      marker = mine;
+    } catch (err) {
+      if (!lostConditionalWrite(err)) throw err;
+      marker = await getJsonOrNull<RepairMarker>(deps.s3, deps.buckets.lake, markerKey);
+      if (!marker) throw new CompactionError('repair_race', `Another run is repairing ${key}; run compaction again.`);
+    }
   }
   const removed = new Set(marker.lines.map((l) => l.line - 1));
   const kept = every.filter((i) => !removed.has(i));
@@ -424,8 +437,13 @@ async function repairObject(run: Run, c: DuckDBConnection, layout: LocalObjectLa
   for (const o of quarantineObjects(repairRecords(marker, lines), 'lake-writer', unique)) {
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.buckets.quarantine!, Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }));
   }
-  await deps.s3.send(new PutObjectCommand({ Bucket: deps.buckets.lake, Key: key, Body: gzipOf(kept), ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }));
-  await deleteOrThrow(deps.s3, deps.buckets.lake, [markerKey]);
+  // Only over the object as it was read: a run that repaired it (or compacted it away) first wins.
+  try {
+    await deps.s3.send(new PutObjectCommand({ Bucket: deps.buckets.lake, Key: key, Body: gzipOf(kept), ContentType: 'application/x-ndjson', ContentEncoding: 'gzip', IfMatch: etag }));
+  } catch (err) {
+    if (lostConditionalWrite(err)) throw new CompactionError('repair_race', `Another run repaired ${key} first; run compaction again.`);
+    throw err;
+  }
   return marker.lines.length;
 }
 

@@ -142,7 +142,8 @@ describe('compaction and queries around an object DuckDB cannot read', () => {
     expect(second.failed).toHaveLength(1);
     expect(second.unreadable).toMatchObject([{ key: badKey, quarantined: 1 }]);
     expect(second.quarantined).toBe(1);
-    expect(await lakeKeys('_tributary/compaction/unreadable/')).toEqual([]);
+    // The marker stays as the record of the repair (and keeps a concurrent repair from deciding again).
+    expect(await lakeKeys('_tributary/compaction/unreadable/')).toEqual([repairMarkerKey(badKey)]);
     expect(await quarantined()).toHaveLength(1);
     expect(await count(DAYS[1]!)).toBe(32);
 
@@ -165,5 +166,43 @@ describe('compaction and queries around an object DuckDB cannot read', () => {
     expect(await count(DAYS[1]!)).toBe(32);
     const ids = (await svc.run({ sql: `SELECT id FROM transactions WHERE dt = '${DAYS[1]}' ORDER BY id` })).rows.map((r) => r[0]);
     expect(ids).toEqual(good.get(DAYS[1]!)!.map((e) => e.id).sort());
+  }, 240_000);
+
+  it('two repairs at once decide once: the second uses the first one\'s decision, so the line is quarantined once', async () => {
+    const { s3 } = awsClients(rt.config);
+    const [a, b] = dayOf(DAYS[2]!, 2, 123);
+    const broken = { ...b!, data: { ...(b!.data as object), category: 'misc\udfff' } };
+    const key = (await landInLake(rt.config, [a!, broken]))[0]!;
+    const marker = repairMarkerKey(key);
+    /** A client that fails (once) the commands `fail` picks, as a crash or a read that came too early would. */
+    const client = (fail: (command: string, key: string | undefined) => Error | undefined) => {
+      const c = createAwsClients(rt.config).s3;
+      let armed = true;
+      c.middlewareStack.add(
+        (next, context) => async (args) => {
+          const e = armed ? fail(context.commandName ?? '', (args.input as { Key?: string }).Key) : undefined;
+          if (e) {
+            armed = false;
+            throw e;
+          }
+          return next(args);
+        },
+        { step: 'initialize' },
+      );
+      return c;
+    };
+    // Repair A, just before midnight, decides and quarantines, then stops before rewriting the object.
+    const crashA = client((cmd, k) => (cmd === 'PutObjectCommand' && k === key ? new Error('power cut') : undefined));
+    const runA = await compactLake({ ...compactorDeps(rt.config), s3: crashA }, { before: BEFORE, now: new Date('2026-03-01T23:59:59.900Z'), quarantineUnreadable: true });
+    expect(runA.failed).toMatchObject([{ error: expect.stringMatching(/power cut/) }]);
+    // Repair B, just after midnight, looked for a decision before A wrote one (its read finds none), decides itself,
+    // and must then take A's: otherwise the line would be quarantined a second time, into the next day.
+    const lateB = client((cmd, k) => (cmd === 'GetObjectCommand' && k === marker ? Object.assign(new Error('not there yet'), { name: 'NoSuchKey' }) : undefined));
+    const runB = await compactLake({ ...compactorDeps(rt.config), s3: lateB }, { before: BEFORE, now: new Date('2026-03-02T00:00:00.100Z'), quarantineUnreadable: true });
+    expect(runB).toMatchObject({ failed: [], quarantined: 1, unreadable: [{ key, quarantined: 1 }] });
+    expect((await listAll(s3, rt.config.buckets.lake, 'events/')).map((o) => o.Key!)).toEqual([]);
+    const records = (await Promise.all((await listAll(s3, rt.config.buckets.quarantine, 'records/')).map((o) => readJsonl<QuarantineRecord>(s3, rt.config.buckets.quarantine, o.Key!)))).flat();
+    expect(records.filter((r) => r.errors[0]!.message.includes(key)).map((r) => r.quarantined_at)).toEqual(['2026-03-01T23:59:59.900Z']);
+    expect(await count(DAYS[2]!)).toBe(31);
   }, 240_000);
 });
