@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { awsClients, createAwsClients } from '../../lib/aws/clients.ts';
+import { deleteKeys } from '../../lib/aws/s3.ts';
+import { manifestKey } from '../../lib/lake/partition.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import { CompactionError, compactLake, repairMarkerKey } from '../../lib/lake/compact.ts';
 import { logger } from '../../lib/observability.ts';
@@ -204,5 +206,20 @@ describe('compaction and queries around an object DuckDB cannot read', () => {
     const records = (await Promise.all((await listAll(s3, rt.config.buckets.quarantine, 'records/')).map((o) => readJsonl<QuarantineRecord>(s3, rt.config.buckets.quarantine, o.Key!)))).flat();
     expect(records.filter((r) => r.errors[0]!.message.includes(key)).map((r) => r.quarantined_at)).toEqual(['2026-03-01T23:59:59.900Z']);
     expect(await count(DAYS[2]!)).toBe(31);
+  }, 240_000);
+
+  it('a partition-hour whose Parquet lost its manifest fails alone; the others are compacted', async () => {
+    const { s3 } = awsClients(rt.config);
+    const [late] = dayOf(DAYS[0]!, 1, 321);
+    const [other] = dayOf(DAYS[2]!, 1, 322);
+    await landInLake(rt.config, [late!]);
+    await landInLake(rt.config, [other!]);
+    const parquet = (await listAll(s3, rt.config.buckets.lake, `compacted/transactions/dt=${DAYS[0]}/`)).map((o) => o.Key!);
+    expect(parquet).toHaveLength(1);
+    await deleteKeys(s3, rt.config.buckets.lake, [manifestKey(parquet[0]!)]);
+    const result = await compactLake(compactorDeps(rt.config), { before: BEFORE });
+    expect(result.failed).toEqual([{ table: 'transactions', partition: `dt=${DAYS[0]}/hour=10/`, error: `Compacted object ${parquet[0]} has no manifest ${manifestKey(parquet[0]!)}; restore it or delete the object after checking its rows.` }]);
+    expect(result).toMatchObject({ partitions: 2, parquetObjects: 1, rows: 1 });
+    expect((await listAll(s3, rt.config.buckets.lake, 'events/')).map((o) => o.Key!.split('/')[2])).toEqual([`dt=${DAYS[0]}`]);
   }, 240_000);
 });
