@@ -40,6 +40,23 @@ describe('compaction and queries around an object DuckDB cannot read', () => {
   let neighbourKey: string;
   const lakeKeys = async (prefix: string) => (await listAll(awsClients(rt.config).s3, rt.config.buckets.lake, prefix)).map((o) => o.Key!);
   const count = async (day: string) => (await svc.run({ sql: `SELECT count(*) AS n FROM transactions WHERE dt = '${day}'` })).rows[0]![0];
+  /** A client that fails (once) the commands `fail` picks, as a crash or a read that came too early would. */
+  const client = (fail: (command: string, key: string | undefined) => Error | undefined) => {
+    const c = createAwsClients(rt.config).s3;
+    let armed = true;
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        const e = armed ? fail(context.commandName ?? '', (args.input as { Key?: string }).Key) : undefined;
+        if (e) {
+          armed = false;
+          throw e;
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    return c;
+  };
 
   beforeAll(async () => {
     dir = tempDir('compact-unreadable');
@@ -123,14 +140,7 @@ describe('compaction and queries around an object DuckDB cannot read', () => {
       return (await Promise.all(keys.map((k) => readJsonl<QuarantineRecord>(s3, rt.config.buckets.quarantine, k)))).flat();
     };
     // Crash 1, mid-repair: the line is in the quarantine, the lake object is not rewritten yet.
-    const cut = createAwsClients(rt.config).s3;
-    cut.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'PutObjectCommand' && (args.input as { Key?: string }).Key === badKey) throw new Error('power cut');
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
+    const cut = client((cmd, k) => (cmd === 'PutObjectCommand' && k === badKey ? new Error('power cut') : undefined));
     const first = await compactLake({ ...compactorDeps(rt.config), s3: cut }, { before: BEFORE, quarantineUnreadable: true });
     expect(first.failed).toMatchObject([{ table: 'transactions', error: expect.stringMatching(/power cut/) }]);
     expect(await lakeKeys(repairMarkerKey(badKey))).toEqual([repairMarkerKey(badKey)]);
@@ -176,23 +186,6 @@ describe('compaction and queries around an object DuckDB cannot read', () => {
     const broken = { ...b!, data: { ...(b!.data as object), category: 'misc\udfff' } };
     const key = (await landInLake(rt.config, [a!, broken]))[0]!;
     const marker = repairMarkerKey(key);
-    /** A client that fails (once) the commands `fail` picks, as a crash or a read that came too early would. */
-    const client = (fail: (command: string, key: string | undefined) => Error | undefined) => {
-      const c = createAwsClients(rt.config).s3;
-      let armed = true;
-      c.middlewareStack.add(
-        (next, context) => async (args) => {
-          const e = armed ? fail(context.commandName ?? '', (args.input as { Key?: string }).Key) : undefined;
-          if (e) {
-            armed = false;
-            throw e;
-          }
-          return next(args);
-        },
-        { step: 'initialize' },
-      );
-      return c;
-    };
     // Repair A, just before midnight, decides and quarantines, then stops before rewriting the object.
     const crashA = client((cmd, k) => (cmd === 'PutObjectCommand' && k === key ? new Error('power cut') : undefined));
     const runA = await compactLake({ ...compactorDeps(rt.config), s3: crashA }, { before: BEFORE, now: new Date('2026-03-01T23:59:59.900Z'), quarantineUnreadable: true });
