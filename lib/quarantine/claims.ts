@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { QUARANTINE_PREFIX } from './store.ts';
+import { lostConditionalWrite } from '../aws/s3.ts';
 
 /**
  * A re-drive job's claim on one quarantined record (`claims/<qid>.json` in the quarantine bucket), written with an
@@ -43,15 +44,12 @@ function status(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
-/** 412: the condition did not hold; 409: a concurrent conditional write won (S3 asks to retry); 404: no object. */
-const lostRace = (err: unknown) => status(err) === 412 || status(err) === 409 || status(err) === 404;
-
 async function put(s3: S3Client, bucket: string, claim: Claim, condition: { IfNoneMatch: '*' } | { IfMatch: string }): Promise<string | undefined> {
   try {
     const res = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: claimKey(claim.qid), Body: JSON.stringify(claim), ContentType: 'application/json', ...condition }));
     return res.ETag ?? '';
   } catch (err) {
-    if (lostRace(err)) return undefined;
+    if (lostConditionalWrite(err)) return undefined;
     throw err;
   }
 }
