@@ -222,7 +222,8 @@ export class QuarantineService {
 
   /**
    * Runs a stored job in this process from where it stopped (the re-drive worker), until it is done, cancelled, or
-   * `deadline` (epoch ms) passes; `more` says the caller should run it again to continue.
+   * `deadline` (epoch ms) passes — after at least one chunk, so every invocation makes progress; `more` says the caller
+   * should run it again to continue.
    */
   async resume(id: string, deadline = Number.POSITIVE_INFINITY): Promise<{ state: JobState; more: boolean }> {
     const state = await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
@@ -274,7 +275,9 @@ export class QuarantineService {
     const pause = (ms: number) => new Promise<void>((r) => ((job.wake = r), setTimeout(r, ms)));
     try {
       while (s.processed < job.qids.length && !job.cancelled) {
-        if (job.deadline !== undefined && Date.now() >= job.deadline) break;
+        // Every invocation moves the job on by at least one chunk: one whose set-up (the index listing) used up its
+        // time would otherwise end with no progress, again and again.
+        if (!first && job.deadline !== undefined && Date.now() >= job.deadline) break;
         const qids = job.qids.slice(s.processed, s.processed + perTick);
         // Evenly spaced chunks (n records every n / rate seconds), and never more than the rate in any one second.
         const wait = Math.max(lastStart + (qids.length * 1000) / s.rate - Date.now(), limiter.delayFor(qids.length, Date.now()));

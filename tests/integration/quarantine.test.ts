@@ -237,10 +237,10 @@ describe('re-drive jobs run by another process (the AWS worker)', () => {
 
     // The worker: another service over the same bucket, with a time limit per invocation.
     const worker = quarantineService(rt.config);
-    const first = await worker.resume(job.id, Date.now() + 700);
+    // A deadline already passed still moves the job on by one chunk (one record at 2/s), so no invocation is wasted.
+    const first = await worker.resume(job.id, Date.now());
     expect(first.more).toBe(true);
-    expect(first.state.processed).toBeGreaterThanOrEqual(1);
-    expect(first.state.processed).toBeLessThan(4);
+    expect(first.state.processed).toBe(1);
     const second = await quarantineService(rt.config).resume(job.id);
     expect(second).toMatchObject({ more: false, state: { status: 'succeeded', processed: 4, accepted: 4 } });
     // The console sees the worker's ledger once its index re-lists the bucket (at most 2 s stale).
