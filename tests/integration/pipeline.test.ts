@@ -97,11 +97,6 @@ describe('pipeline end to end on the real emulators', () => {
     }
   });
 
-  it('starts in well under 10 s', () => {
-    expect(rt.startupMs).toBeGreaterThan(0);
-    expect(rt.startupMs).toBeLessThan(10_000);
-  });
-
   it('quarantines stream records it cannot decode without blocking their shard', async () => {
     const { PutRecordsCommand } = await import('@aws-sdk/client-kinesis');
     const { kinesis } = (await import('../../lib/aws/clients.ts')).awsClients(rt.config);
