@@ -157,6 +157,36 @@ export async function writeLedger(s3: S3Client, index: QuarantineIndex, name: st
   return key;
 }
 
+/**
+ * Claims open records for a job (a re-drive chunk, or a discard): `held` are the ones this job now holds and may act
+ * on; `refused` the ones another live job holds, with that holder. A claim older than `takeoverMs` whose record still
+ * has no outcome belongs to a job that died and is taken over — after reading the ledger as it is now (once per call),
+ * so a claimant that finished is never overtaken.
+ */
+export async function claimEntries(
+  deps: QuarantineDeps,
+  jobId: string,
+  chunkNo: number,
+  entries: QuarantineEntry[],
+): Promise<{ held: { e: QuarantineEntry; claim: Claim; etag: string }[]; refused: { e: QuarantineEntry; holder: Claim }[] }> {
+  const times = { ...DEFAULT_CLAIM_TIMES, ...deps.claims };
+  let fresh: Promise<void> | undefined;
+  const mayTakeOver = async (holder: Claim) => {
+    if (Date.now() - Date.parse(holder.at) < times.takeoverMs) return false;
+    await (fresh ??= deps.index.refresh());
+    return deps.index.has(holder.qid) && deps.index.get(holder.qid).status === 'open' && !deps.index.outcomeOf(holder.job, holder.qid);
+  };
+  const outcomes = await mapLimit(entries, CLAIM_CONCURRENCY, (e) => claimRecord(deps.s3, deps.bucket, { qid: e.qid, job: jobId, chunk: chunkNo, at: new Date().toISOString() }, mayTakeOver));
+  const held: { e: QuarantineEntry; claim: Claim; etag: string }[] = [];
+  const refused: { e: QuarantineEntry; holder: Claim }[] = [];
+  outcomes.forEach((c, i) => {
+    const e = entries[i]!;
+    if (c.claimed) held.push({ e, claim: c.claim, etag: c.etag });
+    else refused.push({ e, holder: c.holder });
+  });
+  return { held, refused };
+}
+
 /** Per-chunk counts of a re-drive. */
 export interface ChunkCounts {
   accepted: number;
@@ -205,21 +235,10 @@ export async function redriveChunk(
     candidates.push(e);
   }
 
-  // A claim older than takeoverMs whose record still has no outcome belongs to a job that died: read the ledger as
-  // it is now (once per chunk) before deciding, so a claimant that finished is never overtaken.
-  let fresh: Promise<void> | undefined;
-  const mayTakeOver = async (holder: Claim) => {
-    if (Date.now() - Date.parse(holder.at) < times.takeoverMs) return false;
-    await (fresh ??= deps.index.refresh());
-    return deps.index.has(holder.qid) && deps.index.get(holder.qid).status === 'open' && !deps.index.outcomeOf(holder.job, holder.qid);
-  };
-  const claims = await mapLimit(candidates, CLAIM_CONCURRENCY, (e) => claimRecord(deps.s3, deps.bucket, { qid: e.qid, job: job.id, chunk: chunkNo, at: new Date().toISOString() }, mayTakeOver));
-  const held: { e: QuarantineEntry; claim: Claim; etag: string }[] = [];
-  claims.forEach((c, i) => {
-    const e = candidates[i]!;
-    if (c.claimed) held.push({ e, claim: c.claim, etag: c.etag });
-    else lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'claimed', message: `being re-driven by job ${c.holder.job} (claimed ${c.holder.at})` }] });
-  });
+  const { held, refused } = await claimEntries(deps, job.id, chunkNo, candidates);
+  for (const { e, holder } of refused) {
+    lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'claimed', message: `being re-driven by job ${holder.job} (claimed ${holder.at})` }] });
+  }
 
   const puts: { e: QuarantineEntry; claim: Claim; etag: string; p: Extract<PreparedRedrive, { ok: true }> }[] = [];
   const again: { e: QuarantineEntry; record: QuarantineRecord; p: Extract<PreparedRedrive, { ok: false }> }[] = [];

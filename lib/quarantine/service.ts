@@ -7,7 +7,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import { WindowRateLimiter } from '../util/rate.ts';
 import { listAudit, writeAudit, type AuditEntry } from './audit.ts';
 import { QuarantineForbiddenError, QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
-import { checkFix, redriveChunk, redriveSource, streamRecordLimit, writeLedger, type FixCheck, type QuarantineDeps, type RecordFix, type RedriveSource } from './redrive.ts';
+import { checkFix, claimEntries, redriveChunk, redriveSource, streamRecordLimit, writeLedger, type FixCheck, type QuarantineDeps, type RecordFix, type RedriveSource } from './redrive.ts';
 import { filterParams, QUARANTINE_PREFIX, type LedgerEntry, type QuarantineCounts, type QuarantineEntry, type QuarantineFilter, type QuarantinePage } from './store.ts';
 
 /** Who is acting: a name for the audit log and the console role that decides what they may do. */
@@ -390,12 +390,19 @@ export class QuarantineService {
     const { qids, selection, filter } = this.#selection(req);
     const at = this.#now();
     const id = newId();
-    const lines: LedgerEntry[] = qids.map((qid) => {
-      const e = this.deps.index.get(qid);
-      return e.status === 'open'
-        ? { qid, id: e.record.id, job: `discard-${id}`, action: 'discard', outcome: 'discarded', at, by: actor.by, reason }
-        : { qid, id: e.record.id, job: `discard-${id}`, action: 'discard', outcome: 'skipped', at, by: actor.by, errors: [{ path: '/', keyword: 'status', message: `already ${e.status}` }] };
-    });
+    const job = `discard-${id}`;
+    const base = { job, action: 'discard' as const, at, by: actor.by };
+    const entries = qids.map((qid) => this.deps.index.get(qid));
+    const lines: LedgerEntry[] = entries
+      .filter((e) => e.status !== 'open')
+      .map((e) => ({ ...base, qid: e.qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'status', message: `already ${e.status}` }] }));
+    // Claimed like a re-drive (and never released: discarded is final), so a discard and a running re-drive never
+    // both act on one record — it is either sent or discarded.
+    const { held, refused } = await claimEntries(this.deps, job, 0, entries.filter((e) => e.status === 'open'));
+    for (const { e } of held) lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'discarded', reason });
+    for (const { e, holder } of refused) {
+      lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'claimed', message: `being re-driven by job ${holder.job} (claimed ${holder.at}); discard it once that job is done` }] });
+    }
     const discarded = lines.filter((l) => l.outcome === 'discarded').length;
     if (lines.length) await writeLedger(this.deps.s3, this.deps.index, `discard-${id}-000000`, lines, at);
     await writeAudit(this.deps.s3, this.deps.bucket, {

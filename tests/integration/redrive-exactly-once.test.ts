@@ -155,6 +155,26 @@ describe('re-drive: every record on the stream exactly once', () => {
     expect(new Set(rows.map((r) => r.id)).size).toBe(200);
   }, 300_000);
 
+  it('a discard leaves alone the records a running re-drive holds, so no record is both sent and discarded', async () => {
+    // The dead job has sent 50 and holds fresh claims on the 25 of its third chunk; 125 it never reached.
+    const { qids, job } = await killedMidJob(9001, 'before-put');
+    const svc = quarantineService(rt.config);
+    const discarded = await svc.discard({ qids, reason: 'superseded by a replay' }, OPERATOR);
+    expect(discarded).toMatchObject({ discarded: 125, skipped: 75 });
+    const skips = (await ledger([`discard-${discarded.audit}`])).filter((l) => l.outcome === 'skipped');
+    expect(skips.filter((l) => l.errors?.[0]?.keyword === 'claimed').length).toBe(25);
+    expect(skips.find((l) => l.errors?.[0]?.keyword === 'claimed')!.errors![0]!.message).toContain(`being re-driven by job ${job.id}`);
+
+    // The job resumes and sends only what it holds; the discarded records stay discarded.
+    const { state } = await quarantineService(rt.config).resume(job.id);
+    expect(state).toMatchObject({ status: 'succeeded', processed: 200, accepted: 75, skipped: 125 });
+    const lines = await ledger([job.id, `discard-${discarded.audit}`]);
+    const sent = new Set(lines.filter((l) => l.outcome === 'accepted').map((l) => l.qid));
+    const gone = new Set(lines.filter((l) => l.outcome === 'discarded').map((l) => l.qid));
+    expect([sent.size, gone.size]).toEqual([75, 125]);
+    expect([...sent].filter((q) => gone.has(q))).toEqual([]);
+  }, 300_000);
+
   it('a worker SIGKILLed after putting: its claims are taken over once stale, and only the chunk in flight goes twice', async () => {
     const { qids, job: dead } = await killedMidJob(7001, 'after-put');
 
