@@ -3,6 +3,10 @@ import type { NextConfig } from 'next';
 const config: NextConfig = {
   // The console runs server code from lib/ (AWS SDK clients); keep Node-only packages out of the bundle.
   serverExternalPackages: ['kinesalite', 's3rver', 'leveldown', '@duckdb/node-api'],
+  // lib/registry and lib/query/saved.ts read schemas/ and queries/ from disk at run time, by paths the file tracer
+  // cannot follow: without this the deployed server (OpenNext's standalone output) ships only the files the tracer
+  // happened to see (the .json of queries/, none of their .sql). Every server route may load either.
+  outputFileTracingIncludes: { '/**': ['./schemas/**/*', './queries/**/*'] },
   typescript: { tsconfigPath: 'tsconfig.json' },
   poweredByHeader: false,
 };

@@ -37,6 +37,9 @@ const account = aws.getCallerIdentityOutput().accountId;
 
 export const consoleSite = new sst.aws.Nextjs('Console', {
   path: '.',
+  // SST 4.17.1's default for Next 16, pinned so an SST upgrade does not change the build unseen; `npm run test:infra`
+  // runs this build for real and checks what the server function ships (tests/infra/console-build.test.ts).
+  openNextVersion: '3.9.14',
   protection: 'oac-with-edge-signing',
   // Linking a function grants lambda:InvokeFunction on that function's ARN only: the worker, and the OLTP status
   // function the OLTP page invokes synchronously (lib/runtime.ts oltpStatusReader).
@@ -48,6 +51,9 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     TRIBUTARY_OLTP_STATUS_FUNCTION: oltpStatus.name,
     TRIBUTARY_CONSOLE_PASSWORD: consolePassword.value,
     TRIBUTARY_CONSOLE_VIEWER_PASSWORD: consoleViewerPassword.value,
+    // The saved queries, like the schemas (stacks/lambda.ts), at the root of the server function, where next.config.ts
+    // has the build put them.
+    ...($dev ? {} : { TRIBUTARY_QUERIES_DIR: '/var/task/queries' }),
   },
   // In AWS the console queries through Athena; the DuckDB engine (local mode's) is loaded only on first use, so its
   // native binding is not needed in the server function.

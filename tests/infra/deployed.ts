@@ -1,14 +1,17 @@
 /**
- * The stages tests/infra/setup.ts (vitest globalSetup) deployed once per `npm run test:infra`, for every test file:
- * `deployed('ci')`, `deployed('production')`.
+ * What tests/infra/setup.ts (vitest globalSetup) prepared once per `npm run test:infra`, for every test file: the
+ * stages it deployed (`deployed('ci')`, `deployed('production')`) and the real console build (`consoleBuild()`).
  */
 import { inject } from 'vitest';
+import type { ConsoleBuild } from './console-build.ts';
 import { Infra } from './harness.ts';
 import type { DeployedStages, StageName } from './setup.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     infraStages: DeployedStages;
+    /** null when skipped (TRIBUTARY_INFRA_CONSOLE_BUILD=skip). */
+    consoleBuild: ConsoleBuild | null;
   }
 }
 
@@ -22,4 +25,11 @@ export function deployed(stage: StageName): Infra {
     cache.set(stage, infra);
   }
   return infra;
+}
+
+/** The console build of the `ci` deploy; throws (failing the test that asks) when it was skipped. */
+export function consoleBuild(): ConsoleBuild {
+  const build = inject('consoleBuild');
+  if (!build) throw new Error('The console build was skipped (TRIBUTARY_INFRA_CONSOLE_BUILD=skip); run npm run test:infra without it.');
+  return build;
 }
