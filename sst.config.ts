@@ -43,7 +43,7 @@ export default $config({
       databaseName: database.database.database,
       databaseUser: database.database.username,
       databaseSecretArn: database.database.secretArn,
-      oltpSink: database.oltpSink.nodes.function.name,
+      oltpSink: database.oltpSinkFunction.name,
     };
   },
 });

@@ -9,6 +9,7 @@ import { glueTables, type GlueTableInput } from '../lib/catalog/glue.ts';
 import { loadSavedQueries, savedSql } from '../lib/query/saved.ts';
 import { Registry } from '../lib/registry/registry.ts';
 import path from 'node:path';
+import { grants, objects } from './access.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
 import { settings } from './settings.ts';
 import { athenaResults, lake, quarantine } from './storage.ts';
@@ -46,6 +47,9 @@ export const tables = tableInputs.map(
   (t) => new aws.glue.CatalogTable(`LakeTable_${t.name}`, resolve(t) as aws.glue.CatalogTableArgs, { dependsOn: [database] }),
 );
 
+/** Where the workgroup has Athena write query results, in the athena-results bucket. */
+export const ATHENA_OUTPUT_PREFIX = 'athena-results/';
+
 export const workgroup = new aws.athena.Workgroup('Workgroup', {
   name: `tributary-${$app.stage}`,
   forceDestroy: !settings.production,
@@ -54,7 +58,7 @@ export const workgroup = new aws.athena.Workgroup('Workgroup', {
     publishCloudwatchMetricsEnabled: true,
     bytesScannedCutoffPerQuery: settings.bytesScannedCutoffPerQuery,
     resultConfiguration: {
-      outputLocation: $interpolate`s3://${athenaResults.name}/athena-results/`,
+      outputLocation: $interpolate`s3://${athenaResults.name}/${ATHENA_OUTPUT_PREFIX}`,
       encryptionConfiguration: { encryptionOption: 'SSE_S3' },
     },
   },
@@ -80,7 +84,20 @@ export const compactor = new sst.aws.Cron('Compactor', {
     handler: 'functions/compactor/handler.handler',
     timeout: '15 minutes',
     memory: '3008 MB',
-    link: [lake],
+    permissions: grants(
+      {
+        actions: ['s3:ListBucket'],
+        resources: [lake.arn],
+        why: 'lists events/ and compacted/; a manifest it looks for may not exist (404 only with ListBucket)',
+      },
+      { actions: ['s3:GetObject', 's3:DeleteObject'], resources: objects(lake, 'events/'), why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it' },
+      { actions: ['s3:PutObject'], resources: objects(lake, 'compacted/'), why: 'writes the Parquet objects' },
+      {
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: objects(lake, '_tributary/compaction/'),
+        why: 'manifests, written before their Parquet object and read to finish an interrupted run',
+      },
+    ),
     environment: tributaryEnvironment(events.name),
     // DuckDB is native: installed for the function's platform (linux-arm64 bindings exist for this version) rather
     // than bundled.

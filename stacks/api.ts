@@ -4,6 +4,7 @@
  * (its answer is cached per key for 5 minutes); the ingest handler checks the key again, so it is never exposed
  * without one. Stage throttling and JSON access logs (1 month) are on.
  */
+import { grants, objects } from './access.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
 import { settings } from './settings.ts';
 import { quarantine } from './storage.ts';
@@ -17,7 +18,11 @@ export const ingest = new sst.aws.Function('Ingest', {
   handler: 'functions/ingest/handler.handler',
   timeout: '10 seconds',
   memory: '512 MB',
-  link: [events, quarantine],
+  permissions: grants(
+    { actions: ['kinesis:PutRecords'], resources: [events.arn], why: 'accepted events onto the stream (lib/stream/put-records.ts putRecordsReliably)' },
+    { actions: ['kinesis:DescribeStreamSummary'], resources: [events.arn], why: 'GET /health reports the stream status (lib/ingest/api.ts health)' },
+    { actions: ['s3:PutObject'], resources: objects(quarantine, 'records/'), why: 'rejected events and unreadable bodies are quarantined (lib/ingest/ingest.ts writeQuarantine)' },
+  ),
   environment: {
     ...tributaryEnvironment(events.name),
     // Lands in the function's environment (visible to lambda:GetFunctionConfiguration, never logged); reading it via

@@ -4,7 +4,8 @@
  * Sign-in is mandatory in AWS (lib/console/auth.ts): the operator password is a secret, the viewer password optional.
  * The server function is reachable only through CloudFront (origin access control, POST bodies signed at the edge).
  */
-import { analyticsEnvironment, databaseName, workgroup } from './analytics.ts';
+import { grants, objects } from './access.ts';
+import { analyticsEnvironment, ATHENA_OUTPUT_PREFIX, databaseName, workgroup } from './analytics.ts';
 import { oltpStatus } from './database.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
 import { athenaResults, lake, quarantine } from './storage.ts';
@@ -15,25 +16,50 @@ export const consolePassword = new sst.Secret('ConsolePassword');
 /** Optional read-only sign-in (role viewer); an empty value disables it. */
 export const consoleViewerPassword = new sst.Secret('ConsoleViewerPassword', '');
 
+const region = aws.getRegionOutput().name;
+const account = aws.getCallerIdentityOutput().accountId;
+
+/**
+ * The worker's function name, fixed (not generated) so its role can name the one function it invokes, itself, by ARN:
+ * a role cannot refer to the generated ARN of the function that uses it.
+ */
+const redriveWorkerName = `${$app.name}-${$app.stage}-RedriveWorker`;
+if (redriveWorkerName.length > 64) {
+  throw new Error(`The re-drive worker's function name ${redriveWorkerName} is longer than Lambda's 64 characters: use a stage name of at most ${64 - redriveWorkerName.length + $app.stage.length} characters.`);
+}
+
 /**
  * Runs re-drive jobs: a console function is frozen once it has answered, so the console invokes this one
  * asynchronously; it continues itself in a new invocation before its time runs out.
  */
 export const redriveWorker = new sst.aws.Function('RedriveWorker', {
   ...lambdaDefaults,
+  name: redriveWorkerName,
   handler: 'functions/redrive/handler.handler',
   timeout: '15 minutes',
   memory: '1024 MB',
-  link: [events, quarantine],
   environment: tributaryEnvironment(events.name),
-  permissions: [
-    // Its own continuation: the function's ARN cannot be linked to itself, so its name pattern is granted.
-    { actions: ['lambda:InvokeFunction'], resources: [$interpolate`arn:aws:lambda:*:*:function:${$app.name}-${$app.stage}-RedriveWorker*`] },
-  ],
+  permissions: grants(
+    { actions: ['kinesis:PutRecords'], resources: [events.arn], why: 're-driven records back onto the stream (lib/quarantine/redrive.ts redriveChunk)' },
+    {
+      actions: ['s3:ListBucket'],
+      resources: [quarantine.arn],
+      why: 'the quarantine index lists records/ and ledger/; the cancel marker it polls is usually absent (404 only with ListBucket)',
+    },
+    { actions: ['s3:GetObject'], resources: objects(quarantine, 'records/', 'ledger/'), why: 'the index reads the quarantined records and their ledger' },
+    { actions: ['s3:GetObject', 's3:PutObject'], resources: objects(quarantine, 'jobs/'), why: 'the job: its request and state (read, updated), the cancel marker (read)' },
+    {
+      actions: ['s3:PutObject'],
+      resources: objects(quarantine, 'ledger/', 'records/', 'audit/'),
+      why: 'each outcome in the ledger, a refused fix quarantined again, the audit line of the job',
+    },
+    {
+      actions: ['lambda:InvokeFunction'],
+      resources: [$interpolate`arn:aws:lambda:${region}:${account}:function:${redriveWorkerName}`],
+      why: 'continues a job in a new invocation before its time runs out (lib/runtime.ts redriveWorkerStep)',
+    },
+  ),
 });
-
-const region = aws.getRegionOutput().name;
-const account = aws.getCallerIdentityOutput().accountId;
 
 export const consoleSite = new sst.aws.Nextjs('Console', {
   path: '.',
@@ -41,9 +67,6 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
   // runs this build for real and checks what the server function ships (tests/infra/console-build.test.ts).
   openNextVersion: '3.9.14',
   protection: 'oac-with-edge-signing',
-  // Linking a function grants lambda:InvokeFunction on that function's ARN only: the worker, and the OLTP status
-  // function the OLTP page invokes synchronously (lib/runtime.ts oltpStatusReader).
-  link: [lake, quarantine, athenaResults, events, redriveWorker, oltpStatus],
   environment: {
     ...tributaryEnvironment(events.name),
     ...analyticsEnvironment,
@@ -60,10 +83,20 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
   // 45 s (CloudFront allows up to 60 s without a quota request; SST sets the origin read timeout to match): the OLTP
   // page's first read after Aurora paused waits for it to resume (~15 s) plus the status function's cold start.
   server: { architecture: 'arm64', timeout: '45 seconds' },
-  permissions: [
+  permissions: grants(
+    // The stream page, the shard charts and the re-drive rate cap (lib/stream/browse.ts, lib/metrics/cloudwatch.ts,
+    // lib/quarantine/redrive.ts streamRecordLimit). Re-drives themselves run in the worker.
+    { actions: ['kinesis:ListShards'], resources: [events.arn], why: 'the shards of the stream page and charts, and the re-drive rate cap' },
+    { actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'], resources: [events.arn], why: 'the stream page reads records of a shard' },
+    // GetMetricData has no resource-level permissions: "*" is the only resource AWS accepts for it.
+    { actions: ['cloudwatch:GetMetricData'], resources: ['*'], why: 'the Overview charts (lib/metrics/cloudwatch.ts)' },
+    { actions: ['lambda:InvokeFunction'], resources: [redriveWorker.arn], why: 'hands re-drive jobs to the worker (lib/runtime.ts redriveDispatch)' },
+    { actions: ['lambda:InvokeFunction'], resources: [oltpStatus.arn], why: 'the OLTP page asks the status function in the VPC (lib/runtime.ts oltpStatusReader)' },
+    // Queries: Athena runs them with the caller's permissions, so what Athena reads and writes is granted here too.
     {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
       resources: [workgroup.arn],
+      why: 'runs, polls, pages and cancels queries in its workgroup (lib/query/athena-engine.ts)',
     },
     {
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
@@ -72,8 +105,35 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
         $interpolate`arn:aws:glue:${region}:${account}:database/${databaseName}`,
         $interpolate`arn:aws:glue:${region}:${account}:table/${databaseName}/*`,
       ],
+      why: 'Athena resolves the database, tables and views of a query with the permissions of its caller',
     },
-    // GetMetricData has no resource-level permissions: "*" is the only resource AWS accepts for it.
-    { actions: ['cloudwatch:GetMetricData'], resources: ['*'] },
-  ],
+    {
+      actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+      resources: [lake.arn, quarantine.arn],
+      why: 'Athena lists and locates table data; the query guard sizes tables; the quarantine index lists records/, ledger/, jobs/ and audit/ (404 only with ListBucket)',
+    },
+    {
+      actions: ['s3:GetObject'],
+      resources: [...objects(lake, 'events/', 'compacted/'), ...objects(quarantine, 'records/', 'ledger/')],
+      why: 'Athena reads table data; the freshness KPI reads the newest lake object; the quarantine index reads records and ledger',
+    },
+    {
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: objects(quarantine, 'jobs/', 'audit/'),
+      why: 're-drive jobs (request, state, cancel marker) and the audit log (lib/quarantine/service.ts, audit.ts)',
+    },
+    { actions: ['s3:PutObject'], resources: objects(quarantine, 'ledger/'), why: 'a discard is written to the ledger (lib/quarantine/service.ts discard)' },
+    {
+      actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+      resources: [athenaResults.arn],
+      why: 'Athena writes results to the workgroup location; the query history is listed (lib/query/service.ts history)',
+    },
+    {
+      actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: objects(athenaResults, ATHENA_OUTPUT_PREFIX),
+      why: 'Athena writes and reads query results with the permissions of its caller',
+    },
+    { actions: ['s3:GetObject', 's3:PutObject'], resources: objects(athenaResults, 'history/'), why: 'the query history (lib/query/service.ts)' },
+    { actions: ['s3:GetObject'], resources: objects(athenaResults, 'query-results/'), why: 'the CSV download of a query (lib/query/service.ts csv)' },
+  ),
 });

@@ -23,6 +23,7 @@
  * security groups it depends on) when the stage is removed, like the data buckets.
  */
 import { OLTP_SINK_MAPPING } from '../lib/stream/mappings.ts';
+import { eventSourceRead, grants, objects, onFailureDestination, type Grant } from './access.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
 import { settings } from './settings.ts';
 import { quarantine } from './storage.ts';
@@ -219,7 +220,7 @@ export const secretsManagerEndpoint = new aws.ec2.VpcEndpoint('SecretsManagerEnd
  * environment — never the password —, and reading that secret. Not linked: the Aurora link would add the password to
  * the function's environment and Data API permissions.
  */
-function databaseFunctionArgs(network: DatabaseClientNetwork) {
+function databaseFunctionArgs(network: DatabaseClientNetwork, ...more: Grant[]) {
   return {
     ...lambdaDefaults,
     vpc: { privateSubnets: vpc.privateSubnets, securityGroups: [network.group.id] },
@@ -232,42 +233,40 @@ function databaseFunctionArgs(network: DatabaseClientNetwork) {
       TRIBUTARY_DB_SECRET_ARN: database.secretArn,
       NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
     },
-    permissions: [{ actions: ['secretsmanager:GetSecretValue'], resources: [database.secretArn] }],
+    permissions: grants(
+      { actions: ['secretsmanager:GetSecretValue'], resources: [database.secretArn], why: 'the database password, read at run time (lib/oltp/db.ts)' },
+      ...more,
+    ),
   } satisfies Partial<sst.aws.FunctionArgs>;
 }
 
-const sinkArgs = databaseFunctionArgs(sinkNetwork);
-/** Kinesis → OLTP sink → Aurora; events the database refuses go to the quarantine bucket. */
-export const oltpSink = events.subscribe(
-  'OltpSink',
-  {
-    ...sinkArgs,
-    handler: 'functions/oltp-sink/handler.handler',
-    timeout: '1 minute',
-    memory: '1024 MB',
-    permissions: [
-      ...sinkArgs.permissions,
-      // Its own quarantine objects (records/…), and the batches Lambda writes to the on-failure destination
-      // (aws/lambda/<mapping>/…), which Lambda writes with this role and which also need s3:ListBucket.
-      { actions: ['s3:PutObject'], resources: [$interpolate`${quarantine.arn}/records/*`, $interpolate`${quarantine.arn}/aws/lambda/*`] },
-      { actions: ['s3:ListBucket'], resources: [quarantine.arn] },
-    ],
-  },
-  {
-    transform: {
-      eventSourceMapping: {
-        // The one definition of the mapping, its `transactions` filter included (lib/stream/mappings.ts), which the
-        // local poller runs too.
-        ...OLTP_SINK_MAPPING,
-        functionResponseTypes: [...OLTP_SINK_MAPPING.functionResponseTypes],
-        filterCriteria: { filters: (OLTP_SINK_MAPPING.filterCriteria?.filters ?? []).map((f) => ({ ...f })) },
-        // With unlimited retries Lambda sends nothing here in practice; kept so a batch is never dropped silently
-        // if the retry settings are ever relaxed (monitoring announces every object under aws/lambda/).
-        destinationConfig: { onFailure: { destinationArn: quarantine.arn } },
-      },
+/** Kinesis → OLTP sink → Aurora; events the database refuses go to the quarantine bucket. Subscribed below by ARN. */
+export const oltpSinkFunction = new sst.aws.Function('OltpSink', {
+  ...databaseFunctionArgs(
+    sinkNetwork,
+    eventSourceRead(events),
+    { actions: ['s3:PutObject'], resources: objects(quarantine, 'records/'), why: 'events the database refuses are quarantined (lib/oltp/sink.ts)' },
+    ...onFailureDestination(quarantine),
+  ),
+  handler: 'functions/oltp-sink/handler.handler',
+  timeout: '1 minute',
+  memory: '1024 MB',
+});
+
+export const oltpSink = events.subscribe('OltpSink', oltpSinkFunction.arn, {
+  transform: {
+    eventSourceMapping: {
+      // The one definition of the mapping, its `transactions` filter included (lib/stream/mappings.ts), which the
+      // local poller runs too.
+      ...OLTP_SINK_MAPPING,
+      functionResponseTypes: [...OLTP_SINK_MAPPING.functionResponseTypes],
+      filterCriteria: { filters: (OLTP_SINK_MAPPING.filterCriteria?.filters ?? []).map((f) => ({ ...f })) },
+      // With unlimited retries Lambda sends nothing here in practice; kept so a batch is never dropped silently
+      // if the retry settings are ever relaxed (monitoring announces every object under aws/lambda/).
+      destinationConfig: { onFailure: { destinationArn: quarantine.arn } },
     },
   },
-);
+});
 
 /**
  * The OLTP status for the console, whose server function is not in the VPC: invoked synchronously with

@@ -20,7 +20,7 @@ export const lambdaDefaults = {
 /**
  * Environment of a Tributary function. loadConfig() in aws mode requires TRIBUTARY_STREAM_NAME, TRIBUTARY_LAKE_BUCKET
  * and TRIBUTARY_QUARANTINE_BUCKET in every function (the ingest API included), so all of them get the names; which
- * resources a function may actually touch is decided by its `link`.
+ * resources a function may actually touch is decided by its `permissions` (stacks/access.ts).
  */
 export function tributaryEnvironment(streamName: $util.Input<string>): Record<string, $util.Input<string>> {
   return {

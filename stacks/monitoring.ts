@@ -8,10 +8,10 @@
 import { PIPELINE_NAMESPACE, PIPELINE_SERVICE } from '../lib/metrics/types.ts';
 import { Registry } from '../lib/registry/registry.ts';
 import path from 'node:path';
-import { oltpSink } from './database.ts';
+import { oltpSinkFunction } from './database.ts';
 import { settings } from './settings.ts';
 import { quarantine } from './storage.ts';
-import { events, lakeWriter } from './stream.ts';
+import { events, lakeWriterFunction } from './stream.ts';
 
 export const alarmsTopic = new sst.aws.SnsTopic('Alarms');
 
@@ -20,7 +20,7 @@ if (settings.alarmEmail) {
 }
 
 const notify = { alarmActions: [alarmsTopic.arn], okActions: [alarmsTopic.arn], treatMissingData: 'notBreaching' };
-const lakeWriterName = lakeWriter.nodes.function.name;
+const lakeWriterName = lakeWriterFunction.name;
 
 /** The lake writer is more than `iteratorAgeMs` behind the stream for 5 minutes: data is not reaching the lake. */
 export const iteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('LakeWriterIteratorAge', {
@@ -50,7 +50,7 @@ export const lakeWriterErrorsAlarm = new aws.cloudwatch.MetricAlarm('LakeWriterE
   comparisonOperator: 'GreaterThanThreshold',
 });
 
-const oltpSinkName = oltpSink.nodes.function.name;
+const oltpSinkName = oltpSinkFunction.name;
 
 /**
  * The OLTP sink is more than `iteratorAgeMs` behind for 5 minutes: transactions are not reaching the database. It

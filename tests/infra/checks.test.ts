@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   allow,
-  bucketLink,
   checkDatabaseCluster,
   checkEgressOnly,
   checkFunctionPlatform,
@@ -16,14 +15,14 @@ import {
   checkOltpSinkMapping,
   checkStatements,
   checkStream,
-  streamLink,
-  streamRead,
+  policiesIn,
 } from './checks.ts';
+import { ACCESS, expectedStatements } from './access.ts';
 import { deployed } from './deployed.ts';
 import type { Resource, Statement } from './harness.ts';
 
 const infra = deployed('ci');
-const LAKE_WRITER = /^EventsSubscriberLakeWriterFunction$/;
+const LAKE_WRITER = /^LakeWriter$/;
 const stream = infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream');
 const quarantine = infra.part('sst:aws:Bucket', 'Quarantine', 'aws:s3/bucket:Bucket');
 const lake = infra.part('sst:aws:Bucket', 'Lake', 'aws:s3/bucket:Bucket');
@@ -71,9 +70,10 @@ describe('checkLakeWriterMapping', () => {
   });
 });
 
-describe('checkStatements / checkNoWildcards', () => {
+describe('checkStatements / checkNoWildcards / policiesIn', () => {
   const role = infra.roleOf(infra.lambda(LAKE_WRITER));
-  const expected = [streamRead(stream.state.arn), bucketLink(lake.state.arn), bucketLink(quarantine.state.arn)];
+  const expected = expectedStatements(infra, ACCESS.find((a) => a.label === 'LakeWriter')!);
+  const key = (s: Statement) => JSON.stringify({ actions: s.actions, effect: s.effect, resources: s.resources });
   /** The lake writer's role with its inline policy rewritten by `edit`. */
   const withPolicy = (edit: (statements: Record<string, any>[]) => void): Statement[] => editedStatements(role, edit);
 
@@ -85,15 +85,17 @@ describe('checkStatements / checkNoWildcards', () => {
   it('reject an added s3:* on every resource', () => {
     const statements = withPolicy((s) => s.push({ Effect: 'Allow', Action: 's3:*', Resource: '*' }));
     expect(checkStatements('LakeWriter', statements, expected)).toEqual(['LakeWriter: unexpected statement {"actions":["s3:*"],"effect":"Allow","resources":["*"]}']);
-    expect(checkNoWildcards('LakeWriter', statements)).toEqual(['LakeWriter: allows s3:* on every resource ({"actions":["s3:*"],"effect":"Allow","resources":["*"]})']);
+    expect(checkNoWildcards('LakeWriter', statements)).toEqual(['LakeWriter: allows the wildcard action s3:* ({"actions":["s3:*"],"effect":"Allow","resources":["*"]})']);
   });
 
-  it('reject a widened action (stream read → kinesis:*)', () => {
+  it('reject a widened action (stream read → kinesis:*), even on its one stream', () => {
     const statements = withPolicy((s) => (s[0]!.Action = 'kinesis:*'));
+    const read = expected.find((e) => e.actions.includes('kinesis:GetRecords'))!;
     expect(checkStatements('LakeWriter', statements, expected)).toEqual([
-      `LakeWriter: missing statement ${JSON.stringify({ actions: streamRead('').actions, effect: 'Allow', resources: [stream.state.arn] })}`,
+      `LakeWriter: missing statement ${key(read)}`,
       `LakeWriter: unexpected statement ${JSON.stringify({ actions: ['kinesis:*'], effect: 'Allow', resources: [stream.state.arn] })}`,
     ]);
+    expect(checkNoWildcards('LakeWriter', statements)).toEqual([`LakeWriter: allows the wildcard action kinesis:* (${JSON.stringify({ actions: ['kinesis:*'], effect: 'Allow', resources: [stream.state.arn] })})`]);
   });
 
   it('reject a widened resource (the lake bucket → every bucket)', () => {
@@ -103,12 +105,37 @@ describe('checkStatements / checkNoWildcards', () => {
 
   it('reject a missing grant', () => {
     const statements = withPolicy((s) => s.splice(2, 1));
-    expect(checkStatements('LakeWriter', statements, expected)).toEqual([`LakeWriter: missing statement ${JSON.stringify({ actions: ['s3:*'], effect: 'Allow', resources: [quarantine.state.arn, `${String(quarantine.state.arn)}/*`] })}`]);
+    expect(checkStatements('LakeWriter', statements, expected)).toHaveLength(1);
+    expect(checkStatements('LakeWriter', statements, expected)[0]).toMatch(/^LakeWriter: missing statement /);
   });
 
-  it('reject "*" as an action anywhere', () => {
-    expect(checkNoWildcards('x', [allow(['*'], ['arn:aws:s3:::b'])])).toHaveLength(1);
-    expect(checkNoWildcards('x', [allow(['cloudwatch:GetMetricData'], ['*']), streamLink(stream.state.arn)])).toEqual([]);
+  it.each<[string, Statement]>([
+    ['"*"', allow(['*'], ['arn:aws:s3:::b'])],
+    ['a service wildcard', allow(['dynamodb:*'], ['arn:aws:dynamodb:us-east-1:123456789012:table/t'])],
+    ['a prefix wildcard', allow(['s3:Get*'], ['arn:aws:s3:::b/*'])],
+    ['a one-character wildcard', allow(['kinesis:DescribeStrea?'], ['arn:aws:kinesis:us-east-1:123456789012:stream/s'])],
+    ['NotAction', { effect: 'Allow', actions: ['iam:PassRole'], resources: ['*'], notAction: true }],
+    ['NotResource', { effect: 'Allow', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'], notResource: true }],
+  ])('reject %s as an allowed action on any resource', (_what, statement) => {
+    expect(checkNoWildcards('x', [statement])).toHaveLength(1);
+  });
+
+  it('accept written-out actions on "*" and a Deny with a wildcard (it grants nothing)', () => {
+    expect(checkNoWildcards('x', [allow(['cloudwatch:GetMetricData'], ['*']), { effect: 'Deny', actions: ['s3:*'], resources: ['*'] }])).toEqual([]);
+  });
+
+  it('policiesIn finds policy documents wherever a resource carries one (strings, objects, nested) and Lambda permissions', () => {
+    const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] };
+    const fake = (type: string, name: string, inputs: Record<string, unknown>) => ({ ...structuredClone(role), type, name, inputs });
+    const found = policiesIn([
+      fake('aws:kms/key:Key', 'Key', { policy: JSON.stringify(doc) }),
+      fake('aws:iam/role:Role', 'Role', { inlinePolicies: [{ name: 'inline', policy: JSON.stringify(doc) }] }),
+      fake('aws:custom:Thing', 'Thing', { deep: { config: [{ document: doc }] } }),
+      fake('aws:lambda/permission:Permission', 'Perm', { action: 'lambda:*', function: 'arn:aws:lambda:us-east-1:123456789012:function:f' }),
+      fake('aws:s3/bucket:Bucket', 'Plain', { bucket: 'b', tags: { Statement: 'not a policy' } }),
+    ]);
+    expect(found.map((p) => p.where)).toEqual(['Key.policy', 'Role.inlinePolicies[0].policy', 'Thing.deep.config[0].document', 'Perm (Lambda permission)']);
+    expect(found.flatMap((p) => checkNoWildcards(p.where, p.statements))).toHaveLength(4);
   });
 });
 
@@ -131,7 +158,7 @@ describe('checkStream / checkFunctionPlatform', () => {
 
 describe('checkOltpSinkMapping', () => {
   const sinkMapping = infra.one('aws:lambda/eventSourceMapping:EventSourceMapping', /OltpSink/);
-  const sinkWiring = { streamArn: stream.state.arn, functionArn: infra.lambda(/^EventsSubscriberOltpSinkFunction$/).state.arn, quarantineArn: quarantine.state.arn };
+  const sinkWiring = { streamArn: stream.state.arn, functionArn: infra.lambda(/^OltpSink$/).state.arn, quarantineArn: quarantine.state.arn };
 
   it('accepts the deployed mapping', () => {
     expect(checkOltpSinkMapping(sinkMapping, sinkWiring)).toEqual([]);

@@ -5,7 +5,7 @@
  *
  * The expected values are written out here (the issue's and design.md's numbers), not read from stacks/.
  */
-import type { Resource, Statement } from './harness.ts';
+import { parseStatements, type Resource, type Statement } from './harness.ts';
 
 export type Problems = string[];
 type Inputs = Record<string, unknown>;
@@ -256,22 +256,73 @@ export function checkStatements(what: string, actual: Statement[], expected: Sta
   return problems;
 }
 
-/** No statement may allow every action, or every action of a service, on every resource. */
+/**
+ * No statement may allow a wildcard action — `*`, `s3:*`, `s3:Get*`, `kinesis:Describe?tream` — on any resource, nor use
+ * NotAction or NotResource to allow (both grant everything they do not name). Deny statements are not grants.
+ */
 export function checkNoWildcards(what: string, statements: Statement[]): Problems {
   const problems: Problems = [];
   for (const s of statements) {
     if (s.effect !== 'Allow') continue;
-    const broad = s.actions.filter((a) => a === '*' || a.endsWith(':*'));
-    if (s.actions.includes('*')) problems.push(`${what}: allows every action (${statementKey(s)})`);
-    else if (broad.length && s.resources.includes('*')) problems.push(`${what}: allows ${broad.join(', ')} on every resource (${statementKey(s)})`);
+    if (s.notAction) problems.push(`${what}: allows every action but ${s.actions.join(', ')} (NotAction ${statementKey(s)})`);
+    if (s.notResource) problems.push(`${what}: allows on every resource but ${s.resources.join(', ')} (NotResource ${statementKey(s)})`);
+    const wild = s.actions.filter((a) => /[*?]/.test(a));
+    if (wild.length && !s.notAction) problems.push(`${what}: allows the wildcard action${wild.length > 1 ? 's' : ''} ${wild.join(', ')} (${statementKey(s)})`);
   }
   return problems;
 }
 
-/** IAM's match of an action pattern against an action: case-insensitive, `*` any run of characters, `?` one. */
+/** One IAM policy document found in the deployment: where it is, and its statements. */
+export interface FoundPolicy {
+  where: string;
+  statements: Statement[];
+}
+
+/**
+ * Every IAM policy of a deployment, wherever a resource carries one: any input that is a policy document (a JSON string
+ * or an object with `Statement`) — role inline and trust policies, role policies, managed policies, bucket, topic,
+ * queue, VPC endpoint, stream or key policies — plus each Lambda permission as the one statement it grants.
+ * AWS-managed policies attached by ARN are not in the inputs; the caller adds their published documents.
+ */
+export function policiesIn(resources: Resource[]): FoundPolicy[] {
+  const found: FoundPolicy[] = [];
+  const isPolicy = (v: unknown): boolean => Boolean(v && typeof v === 'object' && typeof (v as { Statement?: unknown }).Statement === 'object');
+  for (const r of resources) {
+    const visit = (value: unknown, at: string): void => {
+      if (typeof value === 'string') {
+        if (!value.includes('"Statement"')) return;
+        let doc: unknown;
+        try {
+          doc = JSON.parse(value);
+        } catch {
+          return;
+        }
+        if (isPolicy(doc)) found.push({ where: `${r.name}.${at}`, statements: parseStatements(value) });
+      } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${at}[${i}]`));
+      else if (value && typeof value === 'object') {
+        if (isPolicy(value)) found.push({ where: `${r.name}.${at}`, statements: parseStatements(JSON.stringify(value)) });
+        else for (const [k, v] of Object.entries(value)) visit(v, at ? `${at}.${k}` : k);
+      }
+    };
+    visit(r.inputs, '');
+    if (r.type === 'aws:lambda/permission:Permission') found.push({ where: `${r.name} (Lambda permission)`, statements: [allow([String(r.inputs.action)], [r.inputs.function])] });
+  }
+  return found;
+}
+
+/** An IAM wildcard pattern (`*` any run of characters, `?` one) as a regular expression. */
+function iamPattern(pattern: string, flags = ''): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
+}
+
+/** IAM's match of an action pattern against an action: case-insensitive. */
 export function actionMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(action);
+  return iamPattern(pattern, 'i').test(action);
+}
+
+/** IAM's match of a resource pattern against an ARN: case-sensitive. */
+export function resourceMatches(pattern: string, arn: string): boolean {
+  return iamPattern(pattern).test(arn);
 }
 
 /**
@@ -304,15 +355,17 @@ export function checkInvokeOnly(what: string, statements: Statement[], functionA
   return problems;
 }
 
-export const allow = (actions: string[], resources: unknown[]): Statement => ({ effect: 'Allow', actions: [...actions].sort(), resources: resources.map(String).sort() });
+/**
+ * Whether `statements` allow `action` on `resource`, as IAM evaluates identity policies without conditions: some Allow
+ * statement matches both (NotAction / NotResource match what they do not name) and no Deny statement does.
+ */
+export function allows(statements: Statement[], action: string, resource: string): boolean {
+  const matches = (s: Statement) =>
+    s.actions.some((a) => actionMatches(a, action)) !== Boolean(s.notAction) && s.resources.some((r) => resourceMatches(r, resource)) !== Boolean(s.notResource);
+  return statements.some((s) => s.effect === 'Allow' && matches(s)) && !statements.some((s) => s.effect === 'Deny' && matches(s));
+}
 
-/** What SST's Bucket link grants (platform/src/components/aws/bucket.ts getSSTLink): s3:* on the bucket and its objects. */
-export const bucketLink = (bucketArn: unknown) => allow(['s3:*'], [bucketArn, `${String(bucketArn)}/*`]);
-/** What SST's KinesisStream link grants (kinesis-stream.ts getSSTLink). */
-export const streamLink = (streamArn: unknown) => allow(['kinesis:*'], [streamArn]);
-/** What a KinesisStream subscriber's function gets to read the stream (kinesis-stream-lambda-subscriber.ts). */
-export const streamRead = (streamArn: unknown) =>
-  allow(['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:ListStreams', 'kinesis:SubscribeToShard'], [streamArn]);
+export const allow = (actions: string[], resources: unknown[]): Statement => ({ effect: 'Allow', actions: [...actions].sort(), resources: resources.map(String).sort() });
 
 export const BASIC_EXECUTION_ROLE = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 /** What SST attaches to a function in a VPC (its ENIs): the AWS-managed policy, not an inline wildcard of ours. */

@@ -18,7 +18,6 @@ import {
   checkNoWildcards,
   checkOltpSinkMapping,
   checkStatements,
-  streamRead,
   VPC_ACCESS_EXECUTION_ROLE,
 } from './checks.ts';
 import { OLTP_SINK_MAPPING as OLTP_SINK_MAPPING_DEFINITION } from '../../lib/stream/mappings.ts';
@@ -26,7 +25,7 @@ import { deployed } from './deployed.ts';
 import { parseStatements, type Resource } from './harness.ts';
 
 const infra = deployed('ci');
-const OLTP_SINK = /^EventsSubscriberOltpSinkFunction$/;
+const OLTP_SINK = /^OltpSink$/;
 const OLTP_STATUS = /^OltpStatus$/;
 
 const aurora = (type: string) => infra.part('sst:aws:Aurora', 'Database', type);
@@ -268,9 +267,10 @@ describe('OLTP sink', () => {
     const statements = infra.statementsOf(role);
     expect(
       checkStatements('OltpSink', statements, [
-        streamRead(streamArn()),
+        allow(['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'], [streamArn()]),
         allow(['secretsmanager:GetSecretValue'], [secret().state.arn]),
-        allow(['s3:PutObject'], [`${quarantineArn()}/records/*`, `${quarantineArn()}/aws/lambda/*`]),
+        allow(['s3:PutObject'], [`${quarantineArn()}/records/*`]),
+        allow(['s3:PutObject'], [`${quarantineArn()}/aws/lambda/*`]),
         allow(['s3:ListBucket'], [quarantineArn()]),
       ]),
     ).toEqual([]);
