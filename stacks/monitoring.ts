@@ -1,13 +1,24 @@
 /**
  * Alarms of the pipeline, all to one SNS topic (with an e-mail subscription when TRIBUTARY_ALARM_EMAIL is set):
- * the lake writer and the OLTP sink falling behind (iterator age) or failing (errors; for the sink also the batches
- * it stopped on an unavailable database, from its OltpBatchesFailed EMF metric), write throttles on the stream, a spike
- * of invalid events per type (from the EventsAccepted/EventsRejected metrics the ingest function emits with
- * Powertools/EMF), and every batch Lambda gives up on and writes to the on-failure destination.
+ * - ingest: the API answering 5xx (API Gateway's own metric: function errors, authorizer failures, timeouts and the
+ *   503s ingest answers when it cannot put events on the stream), and the ingest and authorizer functions failing;
+ * - the lake writer and the OLTP sink falling behind (iterator age) or failing (errors; for the sink also the batches
+ *   it stopped on an unavailable database, from its OltpBatchesFailed EMF metric);
+ * - the compactor failing, not running for two hours, or skipping partitions it could not compact;
+ * - the re-drive worker failing;
+ * - write throttles on the stream, a spike of invalid events per type (from the EventsAccepted/EventsRejected metrics
+ *   the ingest function emits with Powertools/EMF), and every batch Lambda gives up on and writes to the on-failure
+ *   destination.
+ *
+ * `treatMissingData` is `notBreaching` for counts of failures (no data means nothing ran, so nothing failed) and
+ * `breaching` only where silence is the failure (the compactor not running).
  */
 import { PIPELINE_NAMESPACE, PIPELINE_SERVICE } from '../lib/metrics/types.ts';
 import { Registry } from '../lib/registry/registry.ts';
 import path from 'node:path';
+import { compactor } from './analytics.ts';
+import { api, authorizerFunction, ingest } from './api.ts';
+import { redriveWorker } from './console.ts';
 import { oltpSinkFunction } from './database.ts';
 import { settings } from './settings.ts';
 import { quarantine } from './storage.ts';
@@ -21,6 +32,25 @@ if (settings.alarmEmail) {
 
 const notify = { alarmActions: [alarmsTopic.arn], okActions: [alarmsTopic.arn], treatMissingData: 'notBreaching' };
 const lakeWriterName = lakeWriterFunction.name;
+
+/**
+ * Any failed invocation of a function in `periodSeconds` (Lambda's Errors: an exception out of the handler, a timeout,
+ * running out of memory).
+ */
+function functionErrorsAlarm(name: string, functionName: $util.Input<string>, description: string, periodSeconds = 300): aws.cloudwatch.MetricAlarm {
+  return new aws.cloudwatch.MetricAlarm(name, {
+    ...notify,
+    alarmDescription: description,
+    namespace: 'AWS/Lambda',
+    metricName: 'Errors',
+    dimensions: { FunctionName: functionName },
+    statistic: 'Sum',
+    period: periodSeconds,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: 'GreaterThanThreshold',
+  });
+}
 
 /** The lake writer is more than `iteratorAgeMs` behind the stream for 5 minutes: data is not reaching the lake. */
 export const iteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('LakeWriterIteratorAge', {
@@ -37,18 +67,7 @@ export const iteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('LakeWriterIterat
 });
 
 /** Any lake-writer invocation error in 5 minutes (it retries and bisects, but errors mean something is wrong). */
-export const lakeWriterErrorsAlarm = new aws.cloudwatch.MetricAlarm('LakeWriterErrors', {
-  ...notify,
-  alarmDescription: 'The lake writer failed invocations (see its logs).',
-  namespace: 'AWS/Lambda',
-  metricName: 'Errors',
-  dimensions: { FunctionName: lakeWriterName },
-  statistic: 'Sum',
-  period: 300,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: 'GreaterThanThreshold',
-});
+export const lakeWriterErrorsAlarm = functionErrorsAlarm('LakeWriterErrors', lakeWriterName, 'The lake writer failed invocations (see its logs).');
 
 const oltpSinkName = oltpSinkFunction.name;
 
@@ -74,18 +93,7 @@ export const oltpSinkIteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('OltpSink
  * Any OLTP sink invocation error in 5 minutes: a crash, a timeout, a configuration error (the handler quarantines the
  * events the database refuses and reports an unavailable database as a partial failure, counted by the next alarm).
  */
-export const oltpSinkErrorsAlarm = new aws.cloudwatch.MetricAlarm('OltpSinkErrors', {
-  ...notify,
-  alarmDescription: 'The OLTP sink failed invocations (see its logs).',
-  namespace: 'AWS/Lambda',
-  metricName: 'Errors',
-  dimensions: { FunctionName: oltpSinkName },
-  statistic: 'Sum',
-  period: 300,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: 'GreaterThanThreshold',
-});
+export const oltpSinkErrorsAlarm = functionErrorsAlarm('OltpSinkErrors', oltpSinkName, 'The OLTP sink failed invocations (see its logs).');
 
 /** Batches the sink stopped because the database was unavailable (EMF metric of lib/observability.ts recordOltpBatch). */
 export const oltpBatchesFailedAlarm = new aws.cloudwatch.MetricAlarm('OltpBatchesFailed', {
@@ -100,6 +108,85 @@ export const oltpBatchesFailedAlarm = new aws.cloudwatch.MetricAlarm('OltpBatche
   threshold: 0,
   comparisonOperator: 'GreaterThanThreshold',
 });
+
+/**
+ * Any 5xx answer of the ingest API in 5 minutes (HTTP API metric `5xx` of its default stage). Every one is a request
+ * whose events were not accepted: the function or the authorizer failed or timed out, or ingest could not put the
+ * events on the stream and answered 503 (the client must retry). Health checks of a degraded stream count too.
+ */
+export const api5xxAlarm = new aws.cloudwatch.MetricAlarm('Api5xx', {
+  ...notify,
+  alarmDescription: 'The ingest API answered 5xx: events were not accepted (see the ingest and authorizer alarms, the stream throttles and the access log).',
+  namespace: 'AWS/ApiGateway',
+  metricName: '5xx',
+  dimensions: { ApiId: api.nodes.api.id, Stage: '$default' },
+  statistic: 'Sum',
+  period: 300,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: 'GreaterThanThreshold',
+});
+
+/** Any failed invocation of the ingest function in 5 minutes (API Gateway answers those requests 500). */
+export const ingestErrorsAlarm = functionErrorsAlarm('IngestErrors', ingest.name, 'The ingest function failed invocations: requests got 500 (see its logs).');
+
+/** Any failed invocation of the API-key authorizer in 5 minutes (API Gateway answers those requests 500, even with a valid key). */
+export const authorizerErrorsAlarm = functionErrorsAlarm(
+  'IngestAuthorizerErrors',
+  authorizerFunction.name,
+  'The API-key authorizer failed invocations: requests got 500 whatever their key (see its logs).',
+);
+
+const compactorName = compactor.nodes.function.name;
+
+/** Any failed compaction run in an hour (a crash or its 15-minute timeout; it resumes where it stopped on the next run). */
+export const compactorErrorsAlarm = functionErrorsAlarm('CompactorErrors', compactorName, 'A compaction run failed (see its logs); the next run resumes where it stopped.', 3600);
+
+/**
+ * The compactor was not invoked for two consecutive hours although it is scheduled every hour: its schedule or its
+ * permission to be invoked is broken, and the lake's small objects pile up. No data is the failure here, so missing
+ * data breaches.
+ */
+export const compactorNotRunningAlarm = new aws.cloudwatch.MetricAlarm('CompactorNotRunning', {
+  ...notify,
+  treatMissingData: 'breaching',
+  alarmDescription: 'The hourly compactor has not run for two hours (check its EventBridge schedule).',
+  namespace: 'AWS/Lambda',
+  metricName: 'Invocations',
+  dimensions: { FunctionName: compactorName },
+  statistic: 'Sum',
+  period: 3600,
+  evaluationPeriods: 2,
+  datapointsToAlarm: 2,
+  threshold: 1,
+  comparisonOperator: 'LessThanThreshold',
+});
+
+/**
+ * Hook for the compactor's count of partitions it could not compact in a run (it carries on with the others): the EMF
+ * metric of that name, namespace Tributary, dimension `service`. Keep it equal to the name the compactor emits.
+ */
+export const COMPACTION_FAILED_PARTITIONS_METRIC = 'CompactionPartitionsFailed';
+
+/** Any partition a compaction run had to skip, in an hour: that partition stays JSONL until someone looks. */
+export const compactionFailedPartitionsAlarm = new aws.cloudwatch.MetricAlarm('CompactionFailedPartitions', {
+  ...notify,
+  alarmDescription: 'The compactor skipped partitions it could not compact (its log names them and why); the others were compacted.',
+  namespace: PIPELINE_NAMESPACE,
+  metricName: COMPACTION_FAILED_PARTITIONS_METRIC,
+  dimensions: { service: PIPELINE_SERVICE },
+  statistic: 'Sum',
+  period: 3600,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: 'GreaterThanThreshold',
+});
+
+/**
+ * Any failed invocation of the re-drive worker in 5 minutes (a job it could not load, a timeout, a crash; Lambda retries
+ * an asynchronous invocation twice). A job that stops on an error it catches ends `failed` in the console instead.
+ */
+export const redriveWorkerErrorsAlarm = functionErrorsAlarm('RedriveWorkerErrors', redriveWorker.name, 'The re-drive worker failed invocations (see its logs and the job in the console).');
 
 /** Producers are being throttled by the stream: add shards (TRIBUTARY_SHARDS). */
 export const writeThrottlesAlarm = new aws.cloudwatch.MetricAlarm('StreamWriteThrottles', {

@@ -8,7 +8,7 @@ import { Catalog } from '../../lib/catalog/catalog.ts';
 import { glueTables } from '../../lib/catalog/glue.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
-import { allows, checkInvokeOnly } from './checks.ts';
+import { allows, checkExact, checkInvokeOnly } from './checks.ts';
 import { deployed } from './deployed.ts';
 
 const infra = deployed('ci');
@@ -107,11 +107,76 @@ describe('monitoring', () => {
 
   it('every alarm notifies the alarms topic, and so does every on-failure batch object', () => {
     const alarms = infra.byType('aws:cloudwatch/metricAlarm:MetricAlarm');
-    // Lake writer ×2, stream throttles, OLTP sink ×3 (tests/infra/database.test.ts), one invalid-rate alarm per type.
-    expect(alarms.length).toBe(6 + defaultRegistry().names().length);
-    for (const a of alarms) expect(a.inputs, a.name).toMatchObject({ alarmActions: [topicArn()], okActions: [topicArn()], treatMissingData: 'notBreaching' });
+    // Lake writer ×2, stream throttles, OLTP sink ×3 (tests/infra/database.test.ts), API 5xx, ingest, authorizer,
+    // compactor ×3, re-drive worker, one invalid-rate alarm per type.
+    expect(alarms.length).toBe(13 + defaultRegistry().names().length);
+    for (const a of alarms) expect(a.inputs, a.name).toMatchObject({ alarmActions: [topicArn()], okActions: [topicArn()] });
+    // Missing data is no failure for counts of failures; only the compactor's silence is one.
+    expect(alarms.filter((a) => a.inputs.treatMissingData !== 'notBreaching').map((a) => [a.name, a.inputs.treatMissingData])).toEqual([['CompactorNotRunning', 'breaching']]);
     const notification = infra.byType('aws:s3/bucketNotification:BucketNotification').find((n) => n.inputs.bucket === bucket('Quarantine').state.bucket)!;
     expect(notification.inputs.topics).toEqual([expect.objectContaining({ topicArn: topicArn(), events: ['s3:ObjectCreated:*'], filterPrefix: 'aws/lambda/' })]);
+  });
+
+  /** Every input of an alarm but its description: the metric, its dimensions, the threshold and the actions. */
+  const expectAlarm = (name: string, want: Record<string, unknown>) =>
+    expect(checkExact(name, alarm(name).inputs, { alarmActions: [topicArn()], okActions: [topicArn()], treatMissingData: 'notBreaching', ...want }, ['alarmDescription', 'name'])).toEqual([]);
+  /** Any failed invocation of the function in `period` seconds. */
+  const lambdaErrors = (fn: string | RegExp, period = 300) => ({
+    namespace: 'AWS/Lambda',
+    metricName: 'Errors',
+    dimensions: { FunctionName: infra.lambda(fn).state.name },
+    statistic: 'Sum',
+    period,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: 'GreaterThanThreshold',
+  });
+
+  it('alarms on any 5xx answer of the ingest API in 5 minutes (its HTTP API id, default stage)', () => {
+    expectAlarm('Api5xx', {
+      namespace: 'AWS/ApiGateway',
+      metricName: '5xx',
+      dimensions: { ApiId: infra.part('sst:aws:ApiGatewayV2', 'Api', 'aws:apigatewayv2/api:Api').id, Stage: '$default' },
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(infra.one('aws:apigatewayv2/stage:Stage', /^Api/).inputs.name).toBe('$default');
+  });
+
+  it('alarms on any failed invocation of the ingest function, the authorizer or the re-drive worker in 5 minutes', () => {
+    expectAlarm('IngestErrors', lambdaErrors('Ingest'));
+    expectAlarm('IngestAuthorizerErrors', lambdaErrors('IngestAuthorizer'));
+    expectAlarm('RedriveWorkerErrors', lambdaErrors(/^RedriveWorker$/));
+  });
+
+  it('alarms on a failed compaction run, on partitions a run skipped, and when it has not run for two hours', () => {
+    const compactor = infra.lambda(/^CompactorHandler$/).state.name;
+    expectAlarm('CompactorErrors', lambdaErrors(/^CompactorHandler$/, 3600));
+    expectAlarm('CompactionFailedPartitions', {
+      namespace: 'Tributary',
+      metricName: 'CompactionPartitionsFailed',
+      dimensions: { service: 'tributary' },
+      statistic: 'Sum',
+      period: 3600,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    expectAlarm('CompactorNotRunning', {
+      namespace: 'AWS/Lambda',
+      metricName: 'Invocations',
+      dimensions: { FunctionName: compactor },
+      statistic: 'Sum',
+      period: 3600,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      threshold: 1,
+      comparisonOperator: 'LessThanThreshold',
+      treatMissingData: 'breaching',
+    });
   });
 });
 
