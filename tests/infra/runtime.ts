@@ -228,6 +228,12 @@ const server = http.createServer((req, res) => {
     res.end(JSON.stringify({ id: null, ...reply }));
   });
 });
+// The platform's RPC client (http.request on Node's keep-alive global agent) reuses idle sockets: a server closing
+// them after its default 5 s can race a new request on a loaded machine, which then fails with ECONNRESET. So the
+// server never closes an idle connection itself; its sockets are unref'd, like the agent's idle ones, so that they
+// do not keep the program alive either (a request in flight is kept alive by the client's socket).
+server.keepAliveTimeout = 0;
+server.on('connection', (socket) => socket.unref());
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 // Like the CLI's server, it must not be what keeps the program alive (see the end of this file).
 server.unref();
