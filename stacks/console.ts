@@ -49,6 +49,11 @@ export const redriveWorker = new sst.aws.Function('RedriveWorker', {
     { actions: ['s3:GetObject'], resources: objects(quarantine, 'records/', 'ledger/'), why: 'the index reads the quarantined records and their ledger' },
     { actions: ['s3:GetObject', 's3:PutObject'], resources: objects(quarantine, 'jobs/'), why: 'the job: its request and state (read, updated), the cancel marker (read)' },
     {
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: objects(quarantine, 'claims/'),
+      why: 'claims a record before putting it on the stream, by conditional PutObject (If-None-Match / If-Match), and reads the holder of a taken one (lib/quarantine/claims.ts)',
+    },
+    {
       actions: ['s3:PutObject'],
       resources: objects(quarantine, 'ledger/', 'records/', 'audit/'),
       why: 'each outcome in the ledger, a refused fix quarantined again, the audit line of the job',
