@@ -91,7 +91,11 @@ export const compactor = new sst.aws.Cron('Compactor', {
         why: 'lists events/ and compacted/; a manifest it looks for may not exist (404 only with ListBucket)',
       },
       { actions: ['s3:GetObject', 's3:DeleteObject'], resources: objects(lake, 'events/'), why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it' },
-      { actions: ['s3:PutObject'], resources: objects(lake, 'compacted/'), why: 'writes the Parquet objects' },
+      {
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: objects(lake, 'compacted/'),
+        why: 'writes the Parquet objects; reads those already in an hour, so late copies of an event they hold are not compacted again (one row per id)',
+      },
       {
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: objects(lake, '_tributary/compaction/'),

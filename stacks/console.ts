@@ -129,6 +129,11 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     },
     { actions: ['s3:PutObject'], resources: objects(quarantine, 'ledger/'), why: 'a discard is written to the ledger (lib/quarantine/service.ts discard)' },
     {
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: objects(quarantine, 'claims/'),
+      why: 'a discard claims its records (conditional PutObject, lib/quarantine/claims.ts) so it never acts on one a running re-drive holds',
+    },
+    {
       actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
       resources: [athenaResults.arn],
       why: 'Athena writes results to the workgroup location; the query history is listed (lib/query/service.ts history)',

@@ -78,7 +78,7 @@ export const ACCESS: FunctionAccess[] = [
     grants: [
       { actions: ['s3:ListBucket'], on: ['lake'], why: 'lists `events/` and `compacted/`; looks for manifests that may not exist (404 only with ListBucket)' },
       { actions: ['s3:DeleteObject', 's3:GetObject'], on: ['lake/events/'], why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it (lib/lake/compact.ts)' },
-      { actions: ['s3:PutObject'], on: ['lake/compacted/'], why: 'writes the Parquet objects' },
+      { actions: ['s3:GetObject', 's3:PutObject'], on: ['lake/compacted/'], why: 'writes the Parquet objects; reads those already in an hour, so late copies of an event they hold are not compacted again (one row per id)' },
       { actions: ['s3:GetObject', 's3:PutObject'], on: ['lake/_tributary/compaction/'], why: 'manifests: written before their Parquet object, read to finish an interrupted run' },
     ],
   },
@@ -122,6 +122,7 @@ export const ACCESS: FunctionAccess[] = [
       { actions: ['s3:GetObject'], on: ['lake/events/', 'lake/compacted/', 'quarantine/records/', 'quarantine/ledger/'], why: 'Athena reads table data; the freshness KPI reads the newest lake object; the quarantine index reads records and ledger' },
       { actions: ['s3:GetObject', 's3:PutObject'], on: ['quarantine/jobs/', 'quarantine/audit/'], why: 're-drive jobs (request, state, cancel marker) and the audit log' },
       { actions: ['s3:PutObject'], on: ['quarantine/ledger/'], why: 'a discard is written to the ledger' },
+      { actions: ['s3:GetObject', 's3:PutObject'], on: ['quarantine/claims/'], why: 'a discard claims its records (conditional PutObject, lib/quarantine/claims.ts) so it never acts on one a running re-drive holds' },
       { actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], on: ['athenaResults'], why: 'Athena writes results to the workgroup location; the query history is listed' },
       { actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'], on: ['athenaResults/athena-results/'], why: 'Athena writes and reads query results with the permissions of its caller' },
       { actions: ['s3:GetObject', 's3:PutObject'], on: ['athenaResults/history/'], why: 'the query history (lib/query/service.ts)' },
