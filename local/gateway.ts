@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES, limitsMessage } from '../lib/ingest/body.ts';
@@ -11,96 +11,179 @@ const ROUTES: { method: string; pattern: RegExp; routeKey: string; params: strin
   { method: 'GET', pattern: /^\/health\/?$/, routeKey: 'GET /health', params: [] },
 ];
 
-const TEXT_TYPES = /^(application\/(json|x-ndjson|ndjson|jsonl|x-jsonlines|json-seq)|text\/)/i;
+/**
+ * Content types whose bodies an HTTP API hands to Lambda as a (decoded) string; every other body, and a body without
+ * a content type, arrives base64-encoded with `isBase64Encoded: true`. AWS documents the mechanism, not the list; this
+ * is the split observed on a live HTTP API (payload 2.0), see ministackorg/ministack#766.
+ */
+export function isTextContentType(contentType: string | undefined): boolean {
+  const essence = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  return essence.startsWith('text/') || essence === 'application/json' || essence === 'application/xml' || essence === 'application/javascript';
+}
 
-function toEvent(req: IncomingMessage, body: Buffer, now: Date): APIGatewayProxyEventV2 {
-  const url = new URL(req.url ?? '/', 'http://local');
+/**
+ * How long a refused upload may keep sending after its 413 was written. Closing a socket that still has unread input
+ * makes the kernel answer with a TCP reset, and a reset makes the client drop a response it has not read yet; so the
+ * rest of the body is read and thrown away first (nginx's "lingering close"), for at most this long.
+ */
+const LINGER_MS = 10_000;
+
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+
+/** Request line → path and query, the way API Gateway splits them; `undefined` path when it is not percent-decodable. */
+function splitTarget(target: string): { rawPath: string; path: string | undefined; rawQuery: string } {
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const rawQuery = q < 0 ? '' : target.slice(q + 1);
+  let path: string | undefined;
+  try {
+    // An HTTP API delivers rawPath percent-decoded and answers 400 itself when it cannot decode it.
+    path = rawPath.startsWith('/') ? decodeURIComponent(rawPath) : undefined;
+  } catch {
+    path = undefined;
+  }
+  return { rawPath, path, rawQuery };
+}
+
+function toEvent(req: IncomingMessage, path: string, rawQuery: string, body: Buffer, now: Date): APIGatewayProxyEventV2 {
+  // Payload 2.0 has no multi-value fields: repeated headers and query parameters are joined with commas.
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
-  const method = req.method ?? 'GET';
-  const route = ROUTES.find((r) => r.pattern.test(url.pathname));
-  const match = route?.pattern.exec(url.pathname);
-  const pathParameters: Record<string, string> = {};
-  route?.params.forEach((p, i) => (pathParameters[p] = decodeURIComponent(match![i + 1]!)));
+  for (const [k, v] of Object.entries(req.headersDistinct)) if (v && k !== 'cookie') headers[k] = v.join(',');
   const query: Record<string, string> = {};
-  url.searchParams.forEach((v, k) => (query[k] = v));
-  // API Gateway passes text bodies as-is and base64-encodes everything else.
-  const isText = TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
+  for (const [k, v] of new URLSearchParams(rawQuery)) query[k] = k in query ? `${query[k]},${v}` : v;
+  const method = req.method ?? 'GET';
+  const route = ROUTES.find((r) => r.method === method && r.pattern.test(path));
+  const match = route?.pattern.exec(path);
+  const pathParameters: Record<string, string> = {};
+  route?.params.forEach((p, i) => (pathParameters[p] = match![i + 1]!));
+  const isText = isTextContentType(headers['content-type']);
   return {
     version: '2.0',
-    routeKey: route && route.method === method ? route.routeKey : '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.searchParams.toString(),
+    routeKey: route?.routeKey ?? '$default',
+    rawPath: path,
+    rawQueryString: rawQuery,
+    ...(req.headers.cookie ? { cookies: req.headers.cookie.split(/;\s*/) } : {}),
     headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
-    ...(route ? { pathParameters } : {}),
+    ...(route?.params.length ? { pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+      http: { method, path, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
       requestId: randomUUID(),
       routeKey: route?.routeKey ?? '$default',
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    body: isText ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: !isText,
+    // Text bodies arrive decoded as UTF-8 (bytes that are not UTF-8 become U+FFFD); others as base64 of the bytes.
+    ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText && body.length > 0,
   };
+}
+
+const BAD_GATEWAY = JSON.stringify({ message: 'Internal Server Error' });
+
+/**
+ * Writes a whole response. A response Node refuses to write (a header value with a newline, say) becomes a 502, as
+ * API Gateway answers a malformed Lambda result; if even that fails the connection is dropped. Never throws.
+ */
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = JSON_TYPE): void {
+  try {
+    res.writeHead(status, headers).end(body);
+  } catch {
+    try {
+      if (res.headersSent) throw new Error('headers already sent');
+      res.removeHeader('content-length');
+      res.writeHead(502, JSON_TYPE).end(BAD_GATEWAY);
+    } catch {
+      res.destroy();
+    }
+  }
 }
 
 /**
  * Serves a Lambda handler over HTTP the way an API Gateway HTTP API (payload v2) does. Bodies over the ingest limit are
- * refused with 413 before they are read into memory.
+ * refused with 413 before they are read into memory; a path that is not percent-decodable gets 400. Nothing a client
+ * sends, and no failure of the handler, can throw out of the request listener or stop the process.
  */
 export function serveHttpApi(handler: HttpApiHandler, host: string, port: number, log: (m: string) => void = () => {}): Promise<Server> {
-  const server = createServer((req, res) => {
-    const send = (status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' }) => {
-      res.writeHead(status, headers).end(body);
-    };
-    const tooLarge = () =>
-      send(413, JSON.stringify({ error: 'too_large', message: `Request body exceeds ${MAX_BODY_BYTES} bytes; the limit is ${limitsMessage()}. Split it into smaller requests.`, limits: limitsMessage() }), {
-        'content-type': 'application/json; charset=utf-8',
-        connection: 'close',
-      });
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
-      tooLarge();
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    // A client that goes away mid-request must not become an unhandled 'error' event.
+    req.on('error', () => {});
+    res.on('error', () => {});
+    const tooLarge = () => {
+      const body = JSON.stringify({ error: 'too_large', message: `Request body exceeds ${MAX_BODY_BYTES} bytes; the limit is ${limitsMessage()}. Split it into smaller requests.`, limits: limitsMessage() });
+      res.writeHead(413, { ...JSON_TYPE, 'content-length': String(Buffer.byteLength(body)), connection: 'close' });
+      // The response is complete on the wire (content-length) but ended only once the upload stops, see LINGER_MS.
+      res.write(body);
+      const finish = () => {
+        clearTimeout(timer);
+        if (!res.writableEnded) res.end();
+      };
+      const timer = setTimeout(finish, LINGER_MS);
+      timer.unref();
+      req.on('end', finish);
+      req.on('close', finish);
       req.resume();
+    };
+    const { path, rawQuery } = splitTarget(req.url ?? '/');
+    if (path === undefined) {
+      req.resume();
+      send(res, 400, JSON.stringify({ error: 'bad_request', message: 'The request path is not valid percent-encoding; write a literal "%" as %25.' }));
+      return;
+    }
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+      tooLarge();
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let aborted = false;
+    let refused = false;
     req.on('data', (c: Buffer) => {
-      if (aborted) return;
+      if (refused) return;
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        aborted = true;
+        refused = true;
+        chunks.length = 0;
         tooLarge();
-        req.resume();
         return;
       }
       chunks.push(c);
     });
     req.on('end', () => {
-      if (aborted) return;
-      handler(toEvent(req, Buffer.concat(chunks), new Date()))
+      if (refused) return;
+      // A handler that throws synchronously is a rejected promise here, like any other failure.
+      Promise.resolve()
+        .then(() => handler(toEvent(req, path, rawQuery, Buffer.concat(chunks), new Date())))
         .then((out) => {
           const body = out.body ?? '';
-          send(out.statusCode ?? 200, out.isBase64Encoded ? Buffer.from(body, 'base64').toString() : body, (out.headers as Record<string, string>) ?? {});
+          send(res, out.statusCode ?? 200, out.isBase64Encoded ? Buffer.from(body, 'base64').toString() : body, (out.headers as Record<string, string>) ?? {});
         })
         .catch((err: unknown) => {
           log(`gateway: handler failed: ${err instanceof Error ? err.message : String(err)}`);
-          send(502, JSON.stringify({ message: 'Internal Server Error' }));
+          send(res, 502, BAD_GATEWAY);
         });
     });
+  };
+  const server = createServer((req, res) => {
+    try {
+      onRequest(req, res);
+    } catch (err) {
+      log(`gateway: request failed: ${err instanceof Error ? err.message : String(err)}`);
+      send(res, 502, BAD_GATEWAY);
+    }
   });
   server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      // After start-up (e.g. EMFILE under a flood of connections) a server error is logged, never fatal.
+      server.on('error', (err) => log(`gateway: ${err.message}`));
+      resolve(server);
+    });
   });
 }

@@ -88,12 +88,8 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
     const bytes = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.byteLength;
     assertBodySize(bytes);
 
-    let typeName: string;
-    try {
-      typeName = decodeURIComponent(route[1]!);
-    } catch {
-      typeName = route[1]!;
-    }
+    // API Gateway delivers rawPath already percent-decoded (and refuses what it cannot decode), so it is not decoded again.
+    const typeName = route[1]!;
     let text: string;
     try {
       text = typeof req.body === 'string' ? req.body : utf8.decode(req.body);

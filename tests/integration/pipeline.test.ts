@@ -146,6 +146,10 @@ describe('pipeline end to end on the real emulators', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.json).toEqual({ error: 'unknown_type', message: 'Unknown event type "nope"; known types: clickstream, taxi_trips, transactions.' });
     expect((await fetch(`${rt.apiUrl}/v2/whatever`)).status).toBe(404);
+    // A path that cannot be percent-decoded used to throw out of the gateway and stop the whole stack.
+    const undecodable = await fetch(`${rt.apiUrl}/v1/events/%zz`, { method: 'POST', headers: { 'x-api-key': rt.apiKey }, body: '{}' });
+    expect(undecodable.status).toBe(400);
+    expect(rt.emulators.filter((e) => e.child.exitCode !== null || e.child.signalCode !== null)).toEqual([]);
     expect((await fetch(`${rt.apiUrl}/health`)).status).toBe(200);
 
     const mixed = await post(rt, 'transactions', JSON.stringify([{ trans_num: 'b'.repeat(32), cc_num: '4111111111111111' }, { trans_num: 'c'.repeat(32) }]));
