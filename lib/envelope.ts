@@ -146,9 +146,16 @@ export function buildEnvelope(input: EnvelopeInput): EnvelopeResult {
   return { ok: true, envelope, partitionKey: partitionKeyOf(type, data, id) };
 }
 
-/** Serializes an envelope as one line of JSON (what goes on the stream and, unchanged, into the lake). */
-export function serializeEnvelope(envelope: Envelope): string {
-  return JSON.stringify(envelope);
+/**
+ * Serializes an envelope as one line of JSON (what goes on the stream and, unchanged, into the lake). `dataJson`, when
+ * given, must be exactly `JSON.stringify(envelope.data)` (the event's own text when it was canonical): the line is then
+ * assembled around it, byte for byte what JSON.stringify makes of the whole envelope, without serializing data again.
+ */
+export function serializeEnvelope(envelope: Envelope, dataJson?: string): string {
+  if (dataJson === undefined) return JSON.stringify(envelope);
+  const { data: _data, redrive, ...head } = envelope;
+  const before = JSON.stringify(head);
+  return `${before.slice(0, -1)},"data":${dataJson}${redrive ? `,"redrive":${JSON.stringify(redrive)}` : ''}}`;
 }
 
 /**

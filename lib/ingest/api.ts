@@ -2,10 +2,11 @@ import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { TributaryError, errorMessage } from '../errors.ts';
 import type { ShardMetricsRecorder } from '../metrics/types.ts';
 import { logger, recordIngest } from '../observability.ts';
-import { UnknownTypeError, UnknownVersionError } from '../registry/registry.ts';
+import type { QuarantineReason } from '../quarantine/record.ts';
+import { UnknownTypeError, UnknownVersionError, type FieldError } from '../registry/registry.ts';
 import { apiKeyMatches } from './auth.ts';
-import { assertBodySize, limitsMessage } from './body.ts';
-import { IngestError, MalformedBodyError, UnauthorizedError } from './errors.ts';
+import { ACCEPTED_TYPES, assertBodySize, framingOf, limitsMessage } from './body.ts';
+import { EncodingError, IngestError, MalformedBodyError, QuarantineUnavailableError, UnauthorizedError } from './errors.ts';
 import { ingestEvents, quarantineWholeBody, type IngestDeps, type IngestResult } from './ingest.ts';
 
 /** A transport-neutral HTTP request (the Lambda handler and tests build it from their own event shapes). */
@@ -47,7 +48,31 @@ export function statusFor(result: IngestResult): number {
 }
 
 const EVENTS_ROUTE = /^\/v1\/events\/([^/]+)\/?$/;
+const VERSION = /^[0-9]{1,9}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const toWellFormed = (s: string) => (s as unknown as { toWellFormed(): string }).toWellFormed();
+
+/**
+ * The body as text, or {@link EncodingError}. Bytes (what API Gateway base64-encodes: every content type but text/*,
+ * application/json, application/xml and application/javascript) must be UTF-8. A string was decoded by the gateway,
+ * which turns bytes that are not UTF-8 into U+FFFD, so a U+FFFD in it cannot be told apart from such bytes and is
+ * refused; the escape `\ufffd`, or the same body sent as application/x-ndjson (delivered as bytes), gets through.
+ */
+function bodyText(body: string | Uint8Array): string {
+  if (typeof body !== 'string') {
+    try {
+      return utf8.decode(body);
+    } catch {
+      throw new EncodingError('Request body is not valid UTF-8 text; send JSON or NDJSON encoded as UTF-8.');
+    }
+  }
+  if (body.includes('\ufffd') || !(body as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    throw new EncodingError(
+      'Request body is not valid UTF-8 text: it has U+FFFD where the gateway found bytes that are not UTF-8. Send UTF-8; a real U+FFFD character must be written as the JSON escape \\ufffd (or sent with Content-Type: application/x-ndjson).',
+    );
+  }
+  return body;
+}
 
 // Health checks may come every second from a load balancer; the stream's status is asked at most every 5 s.
 const healthCache = new WeakMap<IngestApiDeps, { at: number; status: string }>();
@@ -85,43 +110,55 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
 
   try {
     if (!apiKeyMatches(req.headers['x-api-key'], deps.apiKeys)) throw new UnauthorizedError();
+    const contentType = req.headers['content-type'];
+    framingOf(contentType);
     const bytes = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.byteLength;
     assertBodySize(bytes);
 
-    // API Gateway delivers rawPath already percent-decoded (and refuses what it cannot decode), so it is not decoded again.
-    const typeName = route[1]!;
+    // API Gateway delivers rawPath already percent-decoded (and refuses what it cannot decode), so it is not decoded
+    // again; an unknown name is kept (for the quarantine record and the message) only as far as a name can be long.
+    const typeName = toWellFormed(route[1]!).slice(0, 256);
+    const quarantineBody = async (reason: QuarantineReason, errors: FieldError[], body: string | Uint8Array) => {
+      try {
+        await quarantineWholeBody(deps, reason, errors, body, typeName);
+      } catch (cause) {
+        throw new QuarantineUnavailableError(errors[0]?.message ?? reason, cause);
+      }
+    };
     let text: string;
     try {
-      text = typeof req.body === 'string' ? req.body : utf8.decode(req.body);
-    } catch {
-      await quarantineWholeBody(deps, 'malformed_json', [{ path: '/', keyword: 'encoding', message: 'body is not valid UTF-8' }], req.body as Uint8Array, typeName).catch(() => {});
-      throw new MalformedBodyError('Request body is not valid UTF-8 text; send JSON or NDJSON encoded as UTF-8.');
+      text = bodyText(req.body);
+    } catch (err) {
+      if (err instanceof EncodingError) await quarantineBody('malformed_json', err.errors, req.body);
+      throw err;
     }
     if (!deps.registry.has(typeName)) {
       const err = new UnknownTypeError(typeName, deps.registry.names());
-      await quarantineWholeBody(deps, 'unknown_type', [{ path: '/', keyword: 'type', message: err.message }], text, typeName).catch(() => {});
+      await quarantineBody('unknown_type', [{ path: '/', keyword: 'type', message: err.message }], text);
       return errorResponse(400, err.code, err.message);
     }
     let version: number | undefined;
     const vq = req.query.v;
     if (vq !== undefined) {
+      if (!VERSION.test(vq)) return errorResponse(400, 'unknown_version', `Query parameter v=${JSON.stringify(vq.slice(0, 64))} must be a schema version number (v=1, v=2, …); leave it out for the latest.`);
       version = Number(vq);
-      if (!Number.isInteger(version)) return errorResponse(400, 'unknown_version', `Query parameter v=${JSON.stringify(vq)} must be a schema version number.`);
     }
     try {
-      const result = await ingestEvents({ type: typeName, body: text, contentType: req.headers['content-type'], ...(version !== undefined ? { version } : {}) }, deps);
+      const result = await ingestEvents({ type: typeName, body: text, contentType, ...(version !== undefined ? { version } : {}) }, deps);
       recordIngest(typeName, result);
       deps.metrics?.recordIngest(typeName, result.accepted, result.rejected);
       const status = statusFor(result);
       return json(status, result, status === 503 ? { 'retry-after': '1' } : {});
     } catch (err) {
-      if (err instanceof MalformedBodyError) {
-        await quarantineWholeBody(deps, 'malformed_json', [{ path: '/', keyword: 'json', message: err.message }], text, typeName).catch(() => {});
-      }
+      if (err instanceof MalformedBodyError) await quarantineBody('malformed_json', err.errors, text);
       throw err;
     }
   } catch (err) {
-    if (err instanceof IngestError) return errorResponse(err.statusCode, err.code, err.message, err.statusCode === 413 ? { limits: limitsMessage() } : {});
+    if (err instanceof MalformedBodyError) return errorResponse(400, err.code, err.message, { errors: err.errors });
+    if (err instanceof IngestError) {
+      const extra = err.statusCode === 413 ? { limits: limitsMessage() } : err.statusCode === 415 ? { accepted: ACCEPTED_TYPES } : {};
+      return json(err.statusCode, { error: err.code, message: err.message, ...extra }, err.statusCode === 503 ? { 'retry-after': '1' } : {});
+    }
     if (err instanceof UnknownVersionError) return errorResponse(400, err.code, err.message);
     if (err instanceof TributaryError) return errorResponse(400, err.code, err.message);
     // Unexpected: say so without echoing internals (they may carry request data or credentials).

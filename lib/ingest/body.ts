@@ -1,4 +1,7 @@
-import { MalformedBodyError, PayloadTooLargeError } from './errors.ts';
+import { MIMEType } from 'node:util';
+import { JsonTextError, MAX_EVENT_DEPTH, readJsonStrict } from '../registry/json.ts';
+import type { FieldError } from '../registry/registry.ts';
+import { MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 
 /** Request limits of `POST /v1/events/{type}`. */
 export const MAX_EVENTS_PER_REQUEST = 500;
@@ -6,13 +9,15 @@ export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 export type BodyFormat = 'object' | 'array' | 'ndjson';
 
-/** One event of a request body: its parsed value, or why it could not be parsed. */
+/** One event of a request body: its parsed value, or why it could not be read (an NDJSON line the strict reader refused). */
 export interface BodyItem {
   index: number;
   value?: unknown;
   /** Raw text, when the format gives it for free (NDJSON lines, a single object). */
   raw?: string;
-  parseError?: string;
+  /** `raw` is exactly `JSON.stringify(value)` as read (before any coercion). */
+  canonical?: boolean;
+  error?: FieldError;
 }
 
 export interface ParsedBody {
@@ -22,7 +27,46 @@ export interface ParsedBody {
   rawOf(index: number): string;
 }
 
-const NDJSON_TYPES = /(ndjson|jsonl|json-seq|x-json-stream|jsonlines)/i;
+/**
+ * How a body's events are framed: `ndjson` one per line; `json` one JSON document (an object or an array of them), or
+ * NDJSON when the body is not one JSON document and has several lines (sniffed).
+ */
+export type Framing = 'json' | 'ndjson';
+
+const JSON_TYPES = new Set(['application/json']);
+const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines']);
+/**
+ * `text/plain` is read like application/json: a browser's `navigator.sendBeacon` with a string and a `fetch` that
+ * must avoid a CORS preflight both send it (clickstream comes from browsers).
+ */
+const TEXT_TYPES = new Set(['text/plain']);
+const UTF8_LABELS = new Set(['utf-8', 'utf8']);
+
+/** The media types `POST /v1/events/{type}` accepts, for messages and the README. */
+export const ACCEPTED_TYPES = 'application/json (or any application/*+json), application/x-ndjson (or application/ndjson, application/jsonl, application/x-jsonlines, application/jsonlines) and text/plain, in UTF-8';
+
+/**
+ * The framing a `Content-Type` announces (parsed by Node's WHATWG MIME parser), or 415 for anything that is not JSON
+ * or NDJSON in UTF-8 (JSON exchanged between systems is UTF-8, RFC 8259 §8.1). No content type reads as JSON.
+ */
+export function framingOf(contentType: string | undefined): Framing {
+  if (contentType === undefined || contentType.trim() === '') return 'json';
+  let mime: MIMEType;
+  try {
+    mime = new MIMEType(contentType);
+  } catch {
+    throw new UnsupportedMediaTypeError(`Content-Type ${JSON.stringify(contentType.slice(0, 200))} is not a media type; send ${ACCEPTED_TYPES}.`);
+  }
+  const charset = mime.params.get('charset');
+  const essence = mime.essence;
+  const framing: Framing | undefined =
+    JSON_TYPES.has(essence) || TEXT_TYPES.has(essence) || (mime.type === 'application' && mime.subtype.endsWith('+json')) ? 'json' : NDJSON_TYPES.has(essence) ? 'ndjson' : undefined;
+  if (!framing) throw new UnsupportedMediaTypeError(`Content-Type ${essence.slice(0, 100)} is not accepted; send ${ACCEPTED_TYPES}.`);
+  if (charset !== null && !UTF8_LABELS.has(charset.toLowerCase())) {
+    throw new UnsupportedMediaTypeError(`charset=${charset.slice(0, 40)} is not accepted: JSON is exchanged as UTF-8 (RFC 8259 §8.1); send the body as UTF-8 with charset=utf-8 or no charset.`);
+  }
+  return framing;
+}
 
 export function limitsMessage(): string {
   return `at most ${MAX_EVENTS_PER_REQUEST} events and ${MAX_BODY_BYTES} bytes (5 MiB) per request`;
@@ -77,6 +121,17 @@ export function splitJsonArray(text: string): string[] {
   return out;
 }
 
+/** An NDJSON line as an event, or the reason the strict reader refused it. */
+function ndjsonItem(index: number, raw: string): BodyItem {
+  try {
+    const { value, canonical } = readJsonStrict(raw);
+    return { index, raw, value, canonical };
+  } catch (err) {
+    if (!(err instanceof JsonTextError)) throw err;
+    return { index, raw, error: { path: err.path, keyword: err.keyword, message: `NDJSON line ${index + 1} of the request: ${err.message}` } };
+  }
+}
+
 function parseNdjson(text: string): BodyItem[] {
   const items: BodyItem[] = [];
   const lines = text.split('\n');
@@ -85,38 +140,43 @@ function parseNdjson(text: string): BodyItem[] {
     // Only a line that starts with white space can be blank; skip the trim copy for the rest.
     if (raw.length === 0 || (raw.charCodeAt(0) <= 32 && raw.trim() === '')) continue;
     if (items.length >= MAX_EVENTS_PER_REQUEST) throw tooMany(lines.filter((l) => l.trim() !== '').length);
-    const index = items.length;
-    try {
-      items.push({ index, raw, value: JSON.parse(raw) });
-    } catch (err) {
-      items.push({ index, raw, parseError: `NDJSON line ${index + 1} of the request is not valid JSON: ${(err as Error).message}` });
-    }
+    items.push(ndjsonItem(items.length, raw));
   }
   return items;
 }
 
+const SEND = 'send one JSON object, a JSON array of objects, or NDJSON with Content-Type: application/x-ndjson';
+
 /**
- * Parses an ingest body (with JSON.parse: integers beyond 2^53 in schema fields are detected and re-read losslessly
- * by the caller, see prepareEvents): one JSON object, a JSON array of objects, or NDJSON (by content type, or sniffed when a body
- * that is not one JSON document has several lines). Throws 400 when the body is not JSON at all and 413 over the limits.
+ * Parses an ingest body with the strict reader (`parseJsonStrict`: valid JSON, no repeated names, Unicode strings,
+ * at most {@link MAX_EVENT_DEPTH} levels per event, every digit kept): one JSON object, a JSON array of objects, or
+ * NDJSON (by content type, or sniffed when a body that is not one JSON document has several lines). A JSON document
+ * the reader refuses is a 400 for the whole body; an NDJSON line it refuses is one rejected event, as a syntax error
+ * in either always was. Throws 413 over the limits and 415 for a content type that is not JSON.
  */
 export function parseBody(text: string, contentType?: string): ParsedBody {
+  const framing = framingOf(contentType);
   assertBodySize(Buffer.byteLength(text));
-  if (text.trim() === '') throw new MalformedBodyError('Request body is empty; send one JSON object, a JSON array of objects, or NDJSON.');
+  if (text.trim() === '') throw new MalformedBodyError(`Request body is empty; ${SEND}.`);
   const single = (items: BodyItem[], format: BodyFormat): ParsedBody => ({ format, items, rawOf: (i) => items[i]?.raw ?? '' });
 
-  if (contentType && NDJSON_TYPES.test(contentType)) return single(parseNdjson(text), 'ndjson');
+  if (framing === 'ndjson') return single(parseNdjson(text), 'ndjson');
 
   let whole: unknown;
+  let canonical: boolean;
   try {
-    whole = JSON.parse(text);
+    ({ value: whole, canonical } = readJsonStrict(text, { arrayOfEvents: true }));
   } catch (err) {
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length > 1) {
-      const items = parseNdjson(text);
-      if (items.some((i) => i.parseError === undefined)) return single(items, 'ndjson');
+    if (!(err instanceof JsonTextError)) throw err;
+    if (err.keyword === 'json') {
+      const lines = text.split('\n').filter((l) => l.trim() !== '');
+      if (lines.length > 1) {
+        const items = parseNdjson(text);
+        if (items.some((i) => i.error === undefined)) return single(items, 'ndjson');
+      }
+      throw new MalformedBodyError(`Request body is ${err.message}; ${SEND}.`, [{ path: err.path, keyword: err.keyword, message: err.message }]);
     }
-    throw new MalformedBodyError(`Request body is not valid JSON (${(err as Error).message}); send one JSON object, a JSON array of objects, or NDJSON with Content-Type: application/x-ndjson.`);
+    throw new MalformedBodyError(`Request body is refused${err.path === '/' ? '' : ` at ${err.path}`}: ${err.message}`, [{ path: err.path, keyword: err.keyword, message: err.message }]);
   }
   if (Array.isArray(whole)) {
     if (whole.length > MAX_EVENTS_PER_REQUEST) throw tooMany(whole.length);
@@ -128,6 +188,6 @@ export function parseBody(text: string, contentType?: string): ParsedBody {
       rawOf: (i) => (raws ??= splitJsonArray(text))[i] ?? JSON.stringify(whole[i]),
     };
   }
-  if (whole !== null && typeof whole === 'object') return single([{ index: 0, value: whole, raw: text }], 'object');
+  if (whole !== null && typeof whole === 'object') return single([{ index: 0, value: whole, raw: text, canonical }], 'object');
   throw new MalformedBodyError(`Request body is a JSON ${whole === null ? 'null' : typeof whole}; send one JSON object, a JSON array of objects, or NDJSON.`);
 }

@@ -4,8 +4,6 @@ import { buildEnvelope, eventIdOf, serializeEnvelope, type EnvelopeSource, type 
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { quarantineObjects, quarantineRecord, type QuarantineObject, type QuarantineReason, type QuarantineRecord } from '../quarantine/record.ts';
-import { COERCE_UNSAFE_NUMBER } from '../registry/coerce.ts';
-import { parseJsonLossless } from '../registry/json.ts';
 import { toFieldErrors, type EventType, type FieldError, type Registry, type SchemaVersion } from '../registry/registry.ts';
 import { putRecordsReliably, RECORD_MAX_BYTES, type PutEntry, type PutOptions } from '../stream/put-records.ts';
 import { parseBody, type BodyItem, type ParsedBody } from './body.ts';
@@ -105,23 +103,15 @@ export async function quarantineWholeBody(
   await writeQuarantine(deps.s3, deps.quarantineBucket, [rec], 'ingest', newId());
 }
 
-type Checked = { ok: true; value: unknown } | { ok: false; reason: QuarantineReason; errors: FieldError[] };
+type Checked = { ok: true; value: unknown; changed: boolean } | { ok: false; reason: QuarantineReason; errors: FieldError[] };
 
-/**
- * Coerces and validates one event. An integer beyond 2^53 in a schema field means JSON.parse may have rounded it, so
- * the event's text is re-read losslessly first.
- */
-function checkItem(sv: SchemaVersion, item: BodyItem, parsed: ParsedBody): Checked {
-  if (item.parseError !== undefined) {
-    return { ok: false, reason: 'malformed_json', errors: [{ path: '/', keyword: 'json', message: item.parseError }] };
-  }
-  let value = item.value;
-  if (sv.coerceJson(value) & COERCE_UNSAFE_NUMBER) {
-    value = parseJsonLossless(parsed.rawOf(item.index));
-    sv.coerceJson(value);
-  }
+/** Coerces and validates one event (its value already has every digit: the body's strict reader saw to that). */
+function checkItem(sv: SchemaVersion, item: BodyItem): Checked {
+  if (item.error !== undefined) return { ok: false, reason: 'malformed_json', errors: [item.error] };
+  const value = item.value;
+  const changed = sv.coerceJson(value) !== 0;
   if (!sv.validate(value)) return { ok: false, reason: 'schema_violation', errors: toFieldErrors(sv.validate.errors) };
-  return { ok: true, value };
+  return { ok: true, value, changed };
 }
 
 export interface PreparedEvents {
@@ -152,7 +142,7 @@ export function prepareEvents(registry: Registry, req: IngestRequest, receivedAt
   const entryIds: string[] = [];
 
   for (const item of parsed.items) {
-    const checked = checkItem(sv, item, parsed);
+    const checked = checkItem(sv, item);
     if (!checked.ok) {
       rejections.push({ index: item.index, id: rejectionId(type, item.value), reason: checked.reason, errors: checked.errors, raw: '' });
       continue;
@@ -162,7 +152,8 @@ export function prepareEvents(registry: Registry, req: IngestRequest, receivedAt
       rejections.push({ index: item.index, id: rejectionId(type, checked.value), reason: 'schema_violation', errors: built.errors, raw: '' });
       continue;
     }
-    const data = Buffer.from(serializeEnvelope(built.envelope));
+    // An event whose text was canonical and that coercion left alone is its own serialization.
+    const data = Buffer.from(serializeEnvelope(built.envelope, item.canonical && !checked.changed ? item.raw : undefined));
     if (data.byteLength + Buffer.byteLength(built.partitionKey) > RECORD_MAX_BYTES) {
       rejections.push({
         index: item.index,

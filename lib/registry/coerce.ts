@@ -24,10 +24,8 @@ interface Step {
 
 export type Coercer = (value: unknown) => unknown;
 
-/** Flags returned by a JSON coercer. */
+/** Flag returned by a JSON coercer that changed the value. */
 export const COERCE_CHANGED = 1;
-/** An integer beyond 2^53 sat in a schema field: JSON.parse may have rounded it, so re-read the text losslessly. */
-export const COERCE_UNSAFE_NUMBER = 2;
 export type JsonCoercer = (value: unknown) => number;
 
 type Schema = Record<string, unknown>;
@@ -124,12 +122,10 @@ function applyJson(obj: Record<string, unknown>, steps: Step[]): number {
   for (const step of steps) {
     const v = obj[step.key];
     if (typeof v === 'number') {
-      const unsafe = !Number.isSafeInteger(v) && Number.isInteger(v);
-      if (unsafe) flags |= COERCE_UNSAFE_NUMBER;
-      // An integer beyond 2^53 is not exact: the lossless re-read turns an integer literal into its text, and one that
-      // is still a number then was a float (4.99e+18, a pandas export of a column with gaps) whose digits are gone, so
-      // it stays a number and the schema refuses it rather than storing a card number or trip id nobody sent.
-      if (step.string && !unsafe) {
+      // The strict reader hands integers beyond 2^53 over as their text. One that is still a number (a caller that
+      // read with JSON.parse) has lost digits, so it stays a number and the schema refuses it rather than storing a
+      // card number or trip id nobody sent.
+      if (step.string && !(Number.isInteger(v) && !Number.isSafeInteger(v))) {
         obj[step.key] = String(v);
         flags |= COERCE_CHANGED;
       }
@@ -163,8 +159,8 @@ export function compileCsvCoercer(schema: Schema): Coercer {
 }
 
 /**
- * Compiles the JSON coercer of a JSON Schema: mutates the object in place and returns {@link COERCE_CHANGED} and/or
- * {@link COERCE_UNSAFE_NUMBER}, so the caller knows whether the received text still matches the value exactly.
+ * Compiles the JSON coercer of a JSON Schema: mutates the object in place and returns {@link COERCE_CHANGED} when it
+ * changed anything. Its input must already hold every digit (integers beyond 2^53 as text, see `parseJsonStrict`).
  */
 export function compileJsonCoercer(schema: Schema): JsonCoercer {
   const steps = markStrings(compileSteps(schema, schema, 0));

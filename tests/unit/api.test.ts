@@ -1,10 +1,12 @@
 import { gunzipSync } from 'node:zlib';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { apiKeyMatches } from '../../lib/ingest/auth.ts';
 import { handleIngestHttp, statusFor, type HttpRequest, type IngestApiDeps } from '../../lib/ingest/api.ts';
 import { fromApiGatewayV2 } from '../../lib/http/apigw.ts';
+import { createHandler } from '../../functions/ingest/handler.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 // Kinesis emulators never throttle; a scripted client stands in for a stream that refuses every record.
@@ -132,5 +134,105 @@ describe('ingest API metrics', () => {
       ['put', 'shardId-000000000000', 2, sent, 0],
       ['ingest', 'transactions', 2, 1],
     ]);
+  });
+});
+
+describe('through the Lambda handler, with events shaped as API Gateway sends them', () => {
+  /**
+   * A payload 2.0 event as an HTTP API builds it: text/*, application/json, application/xml and application/javascript
+   * bodies as a string decoded from UTF-8 (bytes that are not UTF-8 become U+FFFD), any other body base64.
+   */
+  function apigw(bytes: Buffer, contentType: string | undefined, over: { path?: string; query?: Record<string, string>; key?: string } = {}): APIGatewayProxyEventV2 {
+    const essence = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    const text = essence.startsWith('text/') || ['application/json', 'application/xml', 'application/javascript'].includes(essence);
+    const path = over.path ?? '/v1/events/transactions';
+    return {
+      version: '2.0',
+      routeKey: 'POST /v1/events/{type}',
+      rawPath: path,
+      rawQueryString: new URLSearchParams(over.query ?? {}).toString(),
+      headers: { 'x-api-key': over.key ?? 'k1', ...(contentType ? { 'content-type': contentType } : {}), 'content-length': String(bytes.length) },
+      ...(over.query ? { queryStringParameters: over.query } : {}),
+      pathParameters: { type: path.split('/')[3]! },
+      requestContext: { http: { method: 'POST', path } } as never,
+      body: text ? bytes.toString('utf8') : bytes.toString('base64'),
+      isBase64Encoded: !text,
+    };
+  }
+  const call = async (d: IngestApiDeps, event: APIGatewayProxyEventV2) => {
+    const res = (await createHandler(() => d)(event)) as { statusCode: number; body: string; headers: Record<string, string> };
+    return { status: res.statusCode, headers: res.headers, json: JSON.parse(res.body) as Record<string, unknown> };
+  };
+  const tx1 = '{"trans_num":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","cc_num":"4111111111111111","merchant":"caf\u00e9"}';
+  const notUtf8 = Buffer.concat([Buffer.from(tx1.slice(0, -2)), Buffer.from([0xe9]), Buffer.from('"}')]);
+
+  it('answers 400 to bodies that are not UTF-8, whether API Gateway passed them as text or as bytes, and quarantines them', async () => {
+    const { d, puts } = deps('ok');
+    for (const ct of ['application/json', 'text/plain; charset=utf-8', 'application/x-ndjson', undefined]) {
+      const res = await call(d, apigw(notUtf8, ct));
+      expect([ct, res.status, res.json.error, (res.json.errors as { keyword: string }[])[0]!.keyword]).toEqual([ct, 400, 'malformed_json', 'encoding']);
+    }
+    expect(puts.map((p) => JSON.parse(p.body)).map((q) => [q.reason, q.payload_encoding, q.errors[0].keyword])).toEqual([
+      ['malformed_json', 'utf8', 'encoding'],
+      ['malformed_json', 'utf8', 'encoding'],
+      ['malformed_json', 'base64', 'encoding'],
+      ['malformed_json', 'base64', 'encoding'],
+    ]);
+    expect(JSON.parse(puts[2]!.body).payload).toBe(notUtf8.toString('base64'));
+    // A real U+FFFD gets through as the JSON escape in text bodies, and as itself in bodies passed as bytes.
+    const escaped = await call(d, apigw(Buffer.from(tx1.replace('caf\u00e9', 'x\\ufffd')), 'application/json'));
+    expect(escaped.status).toBe(200);
+    const rawFffd = await call(d, apigw(Buffer.from(tx1.replace('aaaa', 'bbbb').replace('caf\u00e9', 'x\ufffd')), 'application/x-ndjson'));
+    expect(rawFffd.status).toBe(200);
+    expect(puts).toHaveLength(4);
+  });
+
+  it('refuses content types that are not JSON or NDJSON with 415, before reading the body, and quarantines nothing', async () => {
+    const { d, puts } = deps('ok');
+    for (const ct of ['application/x-www-form-urlencoded', 'text/csv', 'application/xml', 'application/json, application/json', 'application/json; charset=iso-8859-1']) {
+      const res = await call(d, apigw(Buffer.from(tx1), ct));
+      expect([ct, res.status, res.json.error]).toEqual([ct, 415, 'unsupported_media_type']);
+      expect(res.json.accepted).toMatch(/^application\/json/);
+    }
+    expect(puts).toEqual([]);
+  });
+
+  it('answers 400, never 500, to valid-looking JSON the strict reader refuses, and quarantines the body once with the place', async () => {
+    const { d, puts } = deps('ok');
+    const cases: [string, string, string][] = [
+      ['{"trans_num":"cccccccccccccccccccccccccccccccc","cc_num":"4111111111111111","cc_num":49923463980651541840}', 'duplicate', '/'],
+      ['{"trans_num":"dddddddddddddddddddddddddddddddd","cc_num":"4111111111111111","x":' + '['.repeat(5000) + ']'.repeat(5000) + '}', 'depth', '/x' + '/0'.repeat(499)],
+      ['{"trans_num":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","cc_num":"4111111111111111","merchant":"\\ud800"}', 'encoding', '/merchant'],
+    ];
+    for (const [body, keyword, path] of cases) {
+      const res = await call(d, apigw(Buffer.from(body), 'application/json'));
+      expect([res.status, res.json.error]).toEqual([400, 'malformed_json']);
+      expect((res.json.errors as { path: string; keyword: string }[]).map((e) => [e.keyword, e.path])).toEqual([[keyword, path]]);
+    }
+    const quarantined = puts.map((p) => JSON.parse(p.body));
+    expect(quarantined.map((q) => [q.reason, q.errors[0].keyword, q.type, q.payload === cases[quarantined.indexOf(q)]![0]])).toEqual([
+      ['malformed_json', 'duplicate', 'transactions', true],
+      ['malformed_json', 'depth', 'transactions', true],
+      ['malformed_json', 'encoding', 'transactions', true],
+    ]);
+  });
+
+  it('answers 503 when a refused body cannot be quarantined, so the client keeps it and retries', async () => {
+    const { d } = deps('ok');
+    d.s3 = { send: async () => Promise.reject(new Error('SlowDown')) } as unknown as S3Client;
+    const res = await call(d, apigw(Buffer.from('{"a":'), 'application/json'));
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json).toEqual({ error: 'quarantine_unavailable', message: 'The body was refused (not valid JSON (Unexpected end of JSON input)) but could not be quarantined, so nothing of it was kept; retry the request.' });
+  });
+
+  it('refuses ?v= that is not a version number, without quarantining', async () => {
+    const { d, puts } = deps('ok');
+    for (const v of ['', 'abc', '1.5', '-1', '1e0', '0x1', '1,2']) {
+      const res = await call(d, apigw(Buffer.from(tx1), 'application/json', { query: { v } }));
+      expect([v, res.status, res.json.error]).toEqual([v, 400, 'unknown_version']);
+    }
+    expect((await call(d, apigw(Buffer.from(tx1), 'application/json', { query: { v: '7' } }))).json.message).toBe('Event type transactions has no schema version 7; versions: 1.');
+    expect(puts).toEqual([]);
   });
 });

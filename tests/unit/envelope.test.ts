@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEnvelope, parseEnvelope, partitionKeyOf, toIsoTime } from '../../lib/envelope.ts';
+import { buildEnvelope, parseEnvelope, partitionKeyOf, serializeEnvelope, toIsoTime } from '../../lib/envelope.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 const registry = defaultRegistry();
@@ -76,3 +76,13 @@ describe('parseEnvelope', () => {
   });
 });
 
+
+describe('serializeEnvelope', () => {
+  it('assembles the line around the event text byte for byte as JSON.stringify of the whole envelope', () => {
+    const data = { trans_num: 'a'.repeat(32), cc_num: '4111111111111111', n: [1, { x: 'é\u2028"' }] };
+    const env = { id: 'a', type: 'transactions', v: 1, received_at: received, event_time: received, source: 'api', data };
+    expect(serializeEnvelope(env, JSON.stringify(data))).toBe(JSON.stringify(env));
+    const re = { ...env, redrive: { job: 'j', at: received, by: 'ops', attempt: 1 } };
+    expect(serializeEnvelope(re, JSON.stringify(data))).toBe(JSON.stringify(re));
+  });
+});
