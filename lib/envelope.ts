@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LAKE_DAYS, outsideLakeDays } from './catalog/catalog.ts';
 import { TributaryError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { EventTimeFormat, EventType, FieldError } from './registry/registry.ts';
@@ -37,8 +38,8 @@ const ISO_MS = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}
 const DATETIME_SPACE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,3})?$/;
 /** Kinesis partition keys are at most 256 Unicode characters. */
 const MAX_PARTITION_KEY = 256;
-/** Event times outside this range are almost always unit mistakes (ms sent as s, or s as ms). */
-const MIN_EVENT_MS = Date.UTC(1970, 0, 1);
+/** The first day the lake's tables show, and the last an ISO-8601 date with a four-digit year can write. */
+const MIN_EVENT_MS = Date.parse(LAKE_DAYS.first);
 const MAX_EVENT_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /**
@@ -73,7 +74,7 @@ export function toIsoTime(value: unknown, format: EventTimeFormat): string | { e
       break;
     }
   }
-  if (!(ms >= MIN_EVENT_MS && ms <= MAX_EVENT_MS)) return { error: `${JSON.stringify(value)} is outside 1970-01-01..9999-12-31` };
+  if (!(ms >= MIN_EVENT_MS && ms <= MAX_EVENT_MS)) return { error: `${JSON.stringify(value)} is outside ${LAKE_DAYS.first}..9999-12-31` };
   return new Date(ms).toISOString();
 }
 
@@ -111,13 +112,17 @@ export interface EnvelopeInput {
   /** Keeps the original id on re-drive. */
   id?: string;
   redrive?: RedriveInfo;
+  /** When the envelope is written (ms; default now): the last day the lake shows counts from it or `receivedAt`. */
+  now?: number;
 }
 
 export type EnvelopeResult = { ok: true; envelope: Envelope; partitionKey: string } | { ok: false; errors: FieldError[] };
 
 /**
  * Wraps a validated event in the stream envelope: resolves its id (own id field, else a new UUIDv7), its event time
- * (the type's event-time field in its declared format, else the received time) and its partition key.
+ * (the type's event-time field in its declared format, else the received time) and its partition key. An event time
+ * outside the days the lake's tables show (`LAKE_DAYS` in the catalog, which also sets Athena's projection) is refused
+ * at its field, so nothing accepted lands where Athena cannot see it; a re-drive counts from when it is written.
  */
 export function buildEnvelope(input: EnvelopeInput): EnvelopeResult {
   const { type, data } = input;
@@ -125,10 +130,11 @@ export function buildEnvelope(input: EnvelopeInput): EnvelopeResult {
   if (type.manifest.eventTime && type.getEventTime) {
     const raw = type.getEventTime(data);
     if (raw !== undefined && raw !== null) {
+      const pointer = type.manifest.eventTime.pointer;
       const iso = toIsoTime(raw, type.manifest.eventTime.format);
-      if (typeof iso !== 'string') {
-        return { ok: false, errors: [{ path: type.manifest.eventTime.pointer, keyword: 'format', message: iso.error }] };
-      }
+      if (typeof iso !== 'string') return { ok: false, errors: [{ path: pointer, keyword: 'format', message: iso.error }] };
+      const outside = outsideLakeDays(Date.parse(iso), Math.max(Date.parse(input.receivedAt), input.now ?? Date.now()));
+      if (outside) return { ok: false, errors: [{ path: pointer, keyword: 'range', message: `${JSON.stringify(raw)} (${iso}) ${outside}` }] };
       eventTime = iso;
     }
   }

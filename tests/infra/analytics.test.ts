@@ -28,7 +28,7 @@ describe('Glue tables', () => {
     }
     // One case spelled out: transactions' raw table projects dt as a date range and hour as 00–23.
     const raw = actual.find((t) => t.inputs.name === 'transactions_raw')!;
-    expect((raw.inputs.parameters as Record<string, string>)['projection.dt.range']).toBe('2000-01-01,NOW+1DAYS');
+    expect((raw.inputs.parameters as Record<string, string>)['projection.dt.range']).toBe('1970-01-01,NOW+1DAYS');
     expect((raw.inputs.parameters as Record<string, string>)['projection.hour.range']).toBe('0,23');
     expect((raw.inputs.storageDescriptor as { location: string }).location).toBe(`s3://${names.lake}/events/transactions/`);
     expect(infra.one('aws:glue/catalogDatabase:CatalogDatabase', 'LakeDatabase').inputs.name).toBe('tributary_ci');

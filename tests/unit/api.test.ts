@@ -113,6 +113,19 @@ describe('ingest API responses', () => {
   });
 });
 
+describe('event times the lake does not show', () => {
+  it('are rejected at their field and quarantined, so no accepted event is invisible to Athena', async () => {
+    const { d, puts } = deps('ok');
+    const at = (n: string, t: string) => ({ ...tx(n), trans_date_trans_time: t });
+    const res = await handleIngestHttp(req({ body: JSON.stringify([at('a', '2019-01-01 00:00:18'), at('b', '1999-12-31 23:59:59'), at('c', '2999-01-01 00:00:00')]) }), d);
+    expect(res.statusCode).toBe(207);
+    const body = JSON.parse(res.body);
+    expect(body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'accepted', 'rejected']);
+    expect(body.results[2]).toMatchObject({ reason: 'schema_violation', errors: [{ path: '/trans_date_trans_time', keyword: 'range' }] });
+    expect(JSON.parse(puts[0]!.body)).toMatchObject({ id: 'c'.repeat(32), reason: 'schema_violation' });
+  });
+});
+
 describe('ingest API metrics', () => {
   it('counts accepted and rejected events per type, and what the stream took per shard', async () => {
     const { d } = deps('ok');

@@ -71,7 +71,7 @@ describe('Glue tables from the catalog', () => {
       'projection.enabled': 'true',
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
-      'projection.dt.range': '2000-01-01,NOW+1DAYS',
+      'projection.dt.range': '1970-01-01,NOW+1DAYS',
       'projection.hour.type': 'integer',
       'projection.hour.range': '0,23',
       'projection.hour.digits': '2',

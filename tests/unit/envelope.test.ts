@@ -57,6 +57,27 @@ describe('buildEnvelope', () => {
     expect(partitionKeyOf(type, {}, 'id-1')).toBe('id-1');
   });
 
+  it('refuses event times outside the days the lake shows (Athena\'s dt projection), at the field, and counts from the write', () => {
+    const tx = registry.get('transactions');
+    const taxi = registry.get('taxi_trips');
+    const at = (t: string, now?: number) => buildEnvelope({ type: tx, v: 1, data: { trans_date_trans_time: t }, receivedAt: received, source: 'api', ...(now !== undefined ? { now } : {}) });
+    const now = Date.parse(received);
+    // The data we replace: taxi trips of 2013, card transactions of 2019, a replay of a 1985 export, a clock a day ahead.
+    expect(buildEnvelope({ type: taxi, v: 1, data: { TIMESTAMP: 1372636858 }, receivedAt: received, source: 'api', now }).ok).toBe(true);
+    for (const t of ['2019-01-01 00:00:18', '1985-06-01 10:00:00', '1970-01-01 00:00:00', '2026-11-24 23:59:59']) expect(at(t, now).ok, t).toBe(true);
+    expect(at('2026-11-25 00:00:00', now)).toEqual({
+      ok: false,
+      errors: [{ path: '/trans_date_trans_time', keyword: 'range', message: '"2026-11-25 00:00:00" (2026-11-25T00:00:00.000Z) is after 2026-11-24, the last day the lake\'s tables show (1 day after now); check the producer\'s clock and time zone, and the unit of the time' }],
+    });
+    expect(buildEnvelope({ type: taxi, v: 1, data: { TIMESTAMP: 4102444800 }, receivedAt: received, source: 'api', now })).toMatchObject({ ok: false, errors: [{ path: '/TIMESTAMP', keyword: 'range' }] });
+    expect(buildEnvelope({ type: taxi, v: 1, data: { TIMESTAMP: -1 }, receivedAt: received, source: 'api', now })).toEqual({
+      ok: false,
+      errors: [{ path: '/TIMESTAMP', keyword: 'format', message: '-1 is outside 1970-01-01..9999-12-31' }],
+    });
+    // A re-drive keeps its received time; a day that was ahead then is visible by the time it is written again.
+    expect(at('2026-11-25 00:00:00', now + 2 * 86_400_000).ok).toBe(true);
+  });
+
   it('reports an impossible event time as a schema error at its path', () => {
     const type = registry.get('transactions');
     const r = buildEnvelope({ type, v: 1, data: { trans_date_trans_time: '2019-02-29 10:00:00' }, receivedAt: received, source: 'api' });
