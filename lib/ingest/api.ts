@@ -4,6 +4,7 @@ import type { ShardMetricsRecorder } from '../metrics/types.ts';
 import { logger, recordIngest } from '../observability.ts';
 import type { QuarantineReason } from '../quarantine/record.ts';
 import { UnknownTypeError, UnknownVersionError, type FieldError } from '../registry/registry.ts';
+import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 import { apiKeyMatches } from './auth.ts';
 import { ACCEPTED_TYPES, assertBodySize, framingOf, limitsMessage } from './body.ts';
 import { EncodingError, IngestError, MalformedBodyError, QuarantineUnavailableError, UnauthorizedError } from './errors.ts';
@@ -50,7 +51,6 @@ export function statusFor(result: IngestResult): number {
 const EVENTS_ROUTE = /^\/v1\/events\/([^/]+)\/?$/;
 const VERSION = /^[0-9]{1,9}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const toWellFormed = (s: string) => (s as unknown as { toWellFormed(): string }).toWellFormed();
 
 /**
  * The body as text, or {@link EncodingError}. Bytes (what API Gateway base64-encodes: every content type but text/*,
@@ -66,11 +66,12 @@ function bodyText(body: string | Uint8Array): string {
       throw new EncodingError('Request body is not valid UTF-8 text; send JSON or NDJSON encoded as UTF-8.');
     }
   }
-  if (body.includes('\ufffd') || !(body as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+  if (body.includes('\ufffd')) {
     throw new EncodingError(
       'Request body is not valid UTF-8 text: it has U+FFFD where the gateway found bytes that are not UTF-8. Send UTF-8; a real U+FFFD character must be written as the JSON escape \\ufffd (or sent with Content-Type: application/x-ndjson).',
     );
   }
+  if (!isWellFormed(body)) throw new EncodingError('Request body is not Unicode text (it has a lone surrogate); send the body as UTF-8.');
   return body;
 }
 

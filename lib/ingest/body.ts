@@ -3,9 +3,18 @@ import { JsonTextError, MAX_EVENT_DEPTH, readJsonStrict } from '../registry/json
 import type { FieldError } from '../registry/registry.ts';
 import { MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 
-/** Request limits of `POST /v1/events/{type}`. */
+/** Request limits of `POST /v1/events/{type}`: one PutRecords call takes at most 500 records. */
 export const MAX_EVENTS_PER_REQUEST = 500;
-export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/**
+ * Lambda takes at most 6 MiB (6,291,456 bytes) in a synchronous invocation, and API Gateway hands it most bodies
+ * base64-encoded (4/3 the size: NDJSON, no content type, anything but text/*, application/json, application/xml and
+ * application/javascript) inside an event that also carries up to 10 KiB of headers. 4 MiB of body is 5.33 MiB of
+ * base64, so every body within the limit reaches the function; a 5 MiB one (the PutRecords limit, the old figure)
+ * would not, and API Gateway would answer 5xx instead of our 413.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Lambda's synchronous invocation payload limit, which {@link MAX_BODY_BYTES} is derived from. */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 export type BodyFormat = 'object' | 'array' | 'ndjson';
 
@@ -69,7 +78,7 @@ export function framingOf(contentType: string | undefined): Framing {
 }
 
 export function limitsMessage(): string {
-  return `at most ${MAX_EVENTS_PER_REQUEST} events and ${MAX_BODY_BYTES} bytes (5 MiB) per request`;
+  return `at most ${MAX_EVENTS_PER_REQUEST} events and ${MAX_BODY_BYTES} bytes (${MAX_BODY_BYTES / 1024 / 1024} MiB) per request`;
 }
 
 /** Throws 413 when the body is over the byte limit. */

@@ -1,5 +1,6 @@
 import { parse as losslessParse } from 'lossless-json';
 import { TributaryError } from '../errors.ts';
+import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 
 // An integer literal of 16+ digits may exceed 2^53 and silently lose digits in JSON.parse (card numbers, trip ids).
 const LONG_INTEGER = /[:,[]\s*-?[0-9]{16,}\s*[,}\]]/;
@@ -51,13 +52,9 @@ export class JsonTextError extends TributaryError {
   }
 }
 
-type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
-// ES2024 string methods (Node 20+); the project's lib stops at ES2023.
-const wellFormed = (s: string) => (s as unknown as WellFormed).isWellFormed();
-
 const NOT_UNICODE = 'has an unpaired surrogate escape (such as \\ud800) and is not Unicode text; send the character itself, or both halves of its surrogate pair.';
 
-const quote = (s: string) => JSON.stringify((s as unknown as WellFormed).toWellFormed().slice(0, 64));
+const quote = (s: string) => JSON.stringify(toWellFormed(s).slice(0, 64));
 
 /** A problem found by {@link inspect}; each level it unwinds through puts its key in front, which makes the pointer. */
 class Problem {
@@ -68,7 +65,7 @@ class Problem {
   ) {}
 
   toError(): JsonTextError {
-    const p = this.tokens.map((t) => `/${typeof t === 'number' ? t : (t as unknown as WellFormed).toWellFormed().replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+    const p = this.tokens.map((t) => `/${typeof t === 'number' ? t : toWellFormed(t).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
     return new JsonTextError(p || '/', this.keyword, this.message);
   }
 }
@@ -82,7 +79,7 @@ const unsafeInteger = (n: number) => Number.isInteger(n) && !Number.isSafeIntege
  */
 function inspect(v: unknown, depth: number, limit: number, eventLimit: number, strings: boolean): void {
   if (typeof v === 'string') {
-    if (strings && !wellFormed(v)) throw new Problem('encoding', `string ${NOT_UNICODE}`);
+    if (strings && !isWellFormed(v)) throw new Problem('encoding', `string ${NOT_UNICODE}`);
     return;
   }
   if (typeof v === 'number') {
@@ -109,9 +106,10 @@ function inspect(v: unknown, depth: number, limit: number, eventLimit: number, s
   let key = '';
   try {
     for (key in o) {
-      if (strings && !wellFormed(key)) throw new Problem('encoding', `member name ${NOT_UNICODE}`);
+      if (strings && !isWellFormed(key)) throw new Problem('encoding', `member name ${NOT_UNICODE}`);
       const x = o[key];
-      if (typeof x === 'number' && unsafeInteger(x)) o[key] = String(x);
+      // An own `__proto__` (JSON.parse makes one) must be redefined: assigning it would call the prototype setter.
+      if (typeof x === 'number' && unsafeInteger(x)) Object.defineProperty(o, key, { value: String(x), writable: true, enumerable: true, configurable: true });
       else if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number') inspect(x, depth + 1, limit, eventLimit, strings);
     }
   } catch (err) {
@@ -153,7 +151,7 @@ export function readJsonStrict(text: string, options: StrictOptions = {}): Stric
   }
   const maxDepth = options.maxDepth ?? MAX_EVENT_DEPTH;
   // Lone surrogates can only come from \u escapes in a text that is itself well formed.
-  const strings = text.includes('\\u') || !wellFormed(text);
+  const strings = text.includes('\\u') || !isWellFormed(text);
   try {
     inspect(value, 0, options.arrayOfEvents && Array.isArray(value) ? maxDepth + 1 : maxDepth, maxDepth, strings);
   } catch (err) {
@@ -161,15 +159,21 @@ export function readJsonStrict(text: string, options: StrictOptions = {}): Stric
     throw err;
   }
   if (JSON.stringify(value) === text) return { value, canonical: true };
-  const lossless = losslessParse(text, null, {
-    parseNumber,
-    onDuplicateKey: ({ key, position }) => {
-      // RFC 8259 §4: readers disagree about repeated names (last wins, first wins, error), so the data would mean
-      // different things to different consumers of the lake.
-      throw new JsonTextError('/', 'duplicate', `member name ${quote(key)} appears twice in one object with different values (the second at character ${position}); send each name once.`);
-    },
-  });
-  return { value: lossless, canonical: false };
+  try {
+    const lossless = losslessParse(text, null, {
+      parseNumber,
+      onDuplicateKey: ({ key, position }) => {
+        // RFC 8259 §4: readers disagree about repeated names (last wins, first wins, error), so the data would mean
+        // different things to different consumers of the lake.
+        throw new JsonTextError('/', 'duplicate', `member name ${quote(key)} appears twice in one object with different values (the second at character ${position}); send each name once.`);
+      },
+    });
+    return { value: lossless, canonical: false };
+  } catch (err) {
+    // Both parsers implement the same grammar; should they ever disagree, the text is refused, not a 500.
+    if (err instanceof JsonTextError) throw err;
+    throw new JsonTextError('/', 'json', `not valid JSON (${(err as Error).message})`);
+  }
 }
 
 /** {@link readJsonStrict}'s value. */

@@ -132,7 +132,7 @@ describe('pipeline end to end on the real emulators', () => {
 
     const tooMany = await post(rt, 'transactions', JSON.stringify(Array.from({ length: 501 }, () => ({}))));
     expect(tooMany.status).toBe(413);
-    expect(tooMany.json.message).toBe('Request has 501 events; the limit is at most 500 events and 5242880 bytes (5 MiB) per request. Split it into smaller requests.');
+    expect(tooMany.json.message).toBe('Request has 501 events; the limit is at most 500 events and 4194304 bytes (4 MiB) per request. Split it into smaller requests.');
     const huge = await post(rt, 'transactions', `{"x":"${'a'.repeat(6 * 1024 * 1024)}"}`);
     expect(huge.status).toBe(413);
     expect(huge.json.error).toBe('too_large');

@@ -7,6 +7,7 @@ import { apiKeyMatches } from '../../lib/ingest/auth.ts';
 import { handleIngestHttp, statusFor, type HttpRequest, type IngestApiDeps } from '../../lib/ingest/api.ts';
 import { fromApiGatewayV2 } from '../../lib/http/apigw.ts';
 import { createHandler } from '../../functions/ingest/handler.ts';
+import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_BODY_BYTES } from '../../lib/ingest/body.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 // Kinesis emulators never throttle; a scripted client stands in for a stream that refuses every record.
@@ -237,6 +238,20 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
     expect(res.json).toEqual({ error: 'quarantine_unavailable', message: 'The body was refused (not valid JSON (Unexpected end of JSON input)) but could not be quarantined, so nothing of it was kept; retry the request.' });
+  });
+
+  it('takes no body within the limit that API Gateway could not hand to Lambda (6 MiB per synchronous invocation)', () => {
+    const headers = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-h${i}`, 'v'.repeat(100)]));
+    const event = (body: Buffer, contentType: string) => ({ ...apigw(body, contentType), headers: { ...apigw(body, contentType).headers, ...headers } });
+    const atLimit = Buffer.alloc(MAX_BODY_BYTES, 0x7b);
+    expect(Buffer.byteLength(JSON.stringify(event(atLimit, 'application/x-ndjson')))).toBeLessThan(LAMBDA_SYNC_PAYLOAD_BYTES);
+    // The old 5 MiB limit did not fit once base64-encoded: API Gateway would have answered 5xx, not our 413.
+    expect(Buffer.byteLength(JSON.stringify(event(Buffer.alloc(5 * 1024 * 1024, 0x7b), 'application/x-ndjson')))).toBeGreaterThan(LAMBDA_SYNC_PAYLOAD_BYTES);
+    // Text bodies travel as JSON strings: ordinary JSON (quotes escaped) fits too.
+    const line = JSON.stringify({ ...tx('a'), merchant: 'fraud_Kirlin and Sons', category: 'grocery_pos', first: 'Jennifer', last: 'Banks', city: 'Moravian Falls' });
+    const text = Buffer.from(`[${Array.from({ length: Math.floor(MAX_BODY_BYTES / (line.length + 1)) - 1 }, () => line).join(',')}]`);
+    expect(text.length).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(event(text, 'application/json')))).toBeLessThan(LAMBDA_SYNC_PAYLOAD_BYTES);
   });
 
   it('refuses ?v= that is not a version number, without quarantining', async () => {

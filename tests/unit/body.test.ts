@@ -30,9 +30,9 @@ describe('parseBody', () => {
     expect(() => parseBody('[]')).toThrow(/empty JSON array/);
   });
 
-  it('enforces 500 events and 5 MiB with the limits in the message', () => {
+  it('enforces 500 events and 4 MiB with the limits in the message', () => {
     const many = JSON.stringify(Array.from({ length: 501 }, () => ({})));
-    expect(() => parseBody(many)).toThrow('Request has 501 events; the limit is at most 500 events and 5242880 bytes (5 MiB) per request. Split it into smaller requests.');
+    expect(() => parseBody(many)).toThrow('Request has 501 events; the limit is at most 500 events and 4194304 bytes (4 MiB) per request. Split it into smaller requests.');
     expect(() => parseBody(Array.from({ length: 501 }, () => '{}').join('\n'), 'application/x-ndjson')).toThrow(/Request has 501 events/);
     expect(() => parseBody(`{"a":"${'x'.repeat(MAX_BODY_BYTES)}"}`)).toThrow(/bytes; the limit is at most 500 events/);
     expect(parseBody(JSON.stringify(Array.from({ length: 500 }, () => ({})))).items).toHaveLength(500);
@@ -78,6 +78,8 @@ describe('the strict reader: what a JSON text may hold', () => {
     expect(parseJsonStrict('{"x":18014398509481984}')).toEqual({ x: '18014398509481984' });
     expect(parseJsonStrict('{"x": 18014398509481984}')).toEqual({ x: '18014398509481984' });
     expect(parseJsonStrict('{"x":1.5,"y":-0,"z":1e+21}')).toEqual({ x: 1.5, y: -0, z: '1e+21' });
+    const proto = parseJsonStrict('{"__proto__":18014398509481984}') as Record<string, unknown>;
+    expect([Object.getPrototypeOf(proto) === Object.prototype, Object.getOwnPropertyDescriptor(proto, '__proto__')?.value]).toEqual([true, '18014398509481984']);
     expect(refusal('{"x":1e400}').errors).toEqual([{ path: '/x', keyword: 'number', message: 'number is beyond the range of a double (about 1.8e308); send it as a string.' }]);
   });
 
