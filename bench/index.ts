@@ -11,6 +11,8 @@ import { runLakeWriterBench, type LakeWriterBenchResult } from './lake-writer.ts
 import { runQueryBench, type QueryBenchResult } from './query.ts';
 import { runQuarantineBench, type QuarantineBenchResult } from './quarantine.ts';
 import { runOltpBench, type OltpBenchResult } from './oltp.ts';
+import { runHostileBench } from './hostile.ts';
+import type { HostileReport } from '../tests/integration/hostile.ts';
 import { fmt, fmtInt, fmtUsd, progress, QUICK, round, table, verdict } from './util.ts';
 import os from 'node:os';
 
@@ -180,6 +182,23 @@ function printOltp(r: OltpBenchResult): void {
   if (!r.engines.some((e) => e.engine === 'postgres')) console.log('(no DATABASE_URL: the Postgres figure needs a server, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
 }
 
+function printHostile(r: HostileReport): void {
+  section(`8. Hostile requests against tributary dev: ${fmtInt(r.requests)} from seed ${r.seed}, ${r.kinds.size} kinds`);
+  const statuses = [...r.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s || 'dropped'}: ${fmtInt(n)}`).join(', ');
+  console.log(
+    table([
+      ['figure', 'value', 'note'],
+      ['requests', `${fmtInt(r.requests)}`, `${fmt(r.sendSeconds, 1)} s, ${fmtInt(r.requests / r.sendSeconds)} req/s on one socket each, 8 in flight`],
+      ['answers', statuses, 'dropped: truncated uploads (and parser refusals the client had not read yet)'],
+      ['events', `${fmtInt(r.accepted)} accepted`, `${fmtInt(r.rejected)} rejected, ${fmtInt(r.bodies)} bodies refused into quarantine`],
+      ['lake', `${fmtInt(r.lakeRows)} rows`, `complete ${fmt(r.lakeSeconds, 1)} s after the last answer`],
+      ['quarantine', `${fmtInt(r.quarantined)} records`, `= rejected + refused bodies: ${r.quarantined === r.rejected + r.bodies ? 'yes' : 'NO'}`],
+      ['problems', `${r.problems.length}`, `target 0 (no 5xx, no crash, exact lake and quarantine): ${verdict(r.problems.length === 0)}`],
+    ], ['l', 'r', 'l']),
+  );
+  for (const p of r.problems.slice(0, 30)) console.log(`  ${p}`);
+}
+
 /** Runs one section; a failed section is reported in the output instead of ending the whole run. */
 async function attempt<T>(name: string, run: () => Promise<T>): Promise<{ result?: T; error?: string }> {
   try {
@@ -200,6 +219,7 @@ async function main(): Promise<void> {
   const queryRun = await attempt('query bench', runQueryBench);
   const quarantineRun = await attempt('quarantine bench', runQuarantineBench);
   const oltpRun = await attempt('oltp bench', runOltpBench);
+  const hostileRun = await attempt('hostile requests', runHostileBench);
   const [e2e, e2eError] = [e2eRun.result, e2eRun.error];
   const [query, queryError] = [queryRun.result, queryRun.error];
   const [quarantine, quarantineError] = [quarantineRun.result, quarantineRun.error];
@@ -231,6 +251,8 @@ async function main(): Promise<void> {
   else console.log(`\n== 6. Quarantine: FAILED\n${quarantineError}`);
   if (oltpRun.result) printOltp(oltpRun.result);
   else console.log(`\n== 7. OLTP sink: FAILED\n${oltpRun.error}`);
+  if (hostileRun.result) printHostile(hostileRun.result);
+  else console.log(`\n== 8. Hostile requests: FAILED\n${hostileRun.error}`);
 
   section('Summary');
   const rows: string[][] = [
@@ -262,6 +284,9 @@ async function main(): Promise<void> {
       rows.push([`oltp sink (${e.engine})`, `${fmtInt(e.eventsPerSec)} ev/s`, `${fmtInt(e.baselineEventsPerSec)} ev/s`, fmt(e.ratio, 1), e.engine === 'postgres' ? `>= ${fmtInt(oltpRun.result.target)} ev/s` : '', e.engine === 'postgres' ? verdict(e.exact && e.eventsPerSec >= oltpRun.result.target) : e.exact ? 'exact' : 'NOT EXACT']);
     }
   } else rows.push(['oltp sink', 'FAILED', '', '', '', 'MISSED']);
+  const hostile = hostileRun.result;
+  if (hostile) rows.push(['hostile requests', `${fmtInt(hostile.requests)} sent`, '', '', '0 problems', verdict(hostile.problems.length === 0)]);
+  else rows.push(['hostile requests', 'FAILED', '', '', '', 'MISSED']);
   console.log(table(rows, ['l', 'r', 'r', 'r', 'l', 'l']));
   console.log(`total bench time ${fmt((Date.now() - started) / 1000, 1)} s\n`);
 
@@ -370,9 +395,26 @@ async function main(): Promise<void> {
           ok: oltpRun.result.engines.every((e) => e.exact && (e.engine !== 'postgres' || e.eventsPerSec >= oltpRun.result!.target)),
         }
       : { error: oltpRun.error?.split('\n')[0] ?? 'failed', ok: false },
+    hostile: hostile
+      ? {
+          requests: hostile.requests,
+          seed: hostile.seed,
+          kinds: hostile.kinds.size,
+          statuses: Object.fromEntries(hostile.statuses),
+          sendSeconds: round(hostile.sendSeconds, 1),
+          accepted: hostile.accepted,
+          rejected: hostile.rejected,
+          bodies: hostile.bodies,
+          lakeRows: hostile.lakeRows,
+          quarantined: hostile.quarantined,
+          lakeSeconds: round(hostile.lakeSeconds, 1),
+          problems: hostile.problems,
+          ok: hostile.problems.length === 0,
+        }
+      : { error: hostileRun.error?.split('\n')[0] ?? 'failed', ok: false },
   };
   console.log(JSON.stringify(json));
-  if (!e2e || !query || !quarantine) process.exitCode = 1;
+  if (!e2e || !query || !quarantine || !hostile || hostile.problems.length) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

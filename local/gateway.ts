@@ -92,12 +92,12 @@ const BAD_GATEWAY = JSON.stringify({ message: 'Internal Server Error' });
  */
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = JSON_TYPE): void {
   try {
-    res.writeHead(status, headers).end(body);
+    // API Gateway buffers the Lambda result and answers with its length, never chunked.
+    res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) }).end(body);
   } catch {
     try {
       if (res.headersSent) throw new Error('headers already sent');
-      res.removeHeader('content-length');
-      res.writeHead(502, JSON_TYPE).end(BAD_GATEWAY);
+      res.writeHead(502, { ...JSON_TYPE, 'content-length': String(Buffer.byteLength(BAD_GATEWAY)) }).end(BAD_GATEWAY);
     } catch {
       res.destroy();
     }

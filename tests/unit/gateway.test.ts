@@ -23,12 +23,12 @@ async function serve(handler: HttpApiHandler): Promise<number> {
 
 /** One request with the request target exactly as given (fetch would normalize it). */
 function raw(port: number, method: string, path: string, headers: Record<string, string | string[]> = {}, body?: Buffer | string) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+  return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(body);
@@ -67,7 +67,9 @@ describe('local API gateway', () => {
       return Promise.resolve({ statusCode: 200, body: 'fine' });
     }) as HttpApiHandler);
     for (let i = 0; i < 3; i++) expect((await raw(port, 'POST', '/v1/events/x', {}, '{}')).status).toBe(502);
-    expect(await raw(port, 'POST', '/v1/events/x', {}, '{}')).toEqual({ status: 200, body: 'fine' });
+    const fine = await raw(port, 'POST', '/v1/events/x', {}, '{}');
+    // Like API Gateway, answers carry their length and are never chunked.
+    expect([fine.status, fine.body, fine.headers['content-length'], fine.headers['transfer-encoding']]).toEqual([200, 'fine', '4', undefined]);
   });
 
   it('builds payload 2.0 events: decoded rawPath, repeated headers and parameters joined with commas, text or base64 bodies', async () => {
