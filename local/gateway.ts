@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { deliveredAsText } from '../lib/http/apigw.ts';
 import { MAX_BODY_BYTES, limitsMessage } from '../lib/ingest/body.ts';
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -10,16 +11,6 @@ const ROUTES: { method: string; pattern: RegExp; routeKey: string; params: strin
   { method: 'POST', pattern: /^\/v1\/events\/([^/]+)\/?$/, routeKey: 'POST /v1/events/{type}', params: ['type'] },
   { method: 'GET', pattern: /^\/health\/?$/, routeKey: 'GET /health', params: [] },
 ];
-
-/**
- * Content types whose bodies an HTTP API hands to Lambda as a (decoded) string; every other body, and a body without
- * a content type, arrives base64-encoded with `isBase64Encoded: true`. AWS documents the mechanism, not the list; this
- * is the split observed on a live HTTP API (payload 2.0), see ministackorg/ministack#766.
- */
-export function isTextContentType(contentType: string | undefined): boolean {
-  const essence = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  return essence.startsWith('text/') || essence === 'application/json' || essence === 'application/xml' || essence === 'application/javascript';
-}
 
 /**
  * How long a refused upload may keep sending after its 413 was written. Closing a socket that still has unread input
@@ -56,7 +47,7 @@ function toEvent(req: IncomingMessage, path: string, rawQuery: string, body: Buf
   const match = route?.pattern.exec(path);
   const pathParameters: Record<string, string> = {};
   route?.params.forEach((p, i) => (pathParameters[p] = match![i + 1]!));
-  const isText = isTextContentType(headers['content-type']);
+  const isText = deliveredAsText(headers['content-type']);
   return {
     version: '2.0',
     routeKey: route?.routeKey ?? '$default',

@@ -53,10 +53,10 @@ const VERSION = /^[0-9]{1,9}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The body as text, or {@link EncodingError}. Bytes (what API Gateway base64-encodes: every content type but text/*,
- * application/json, application/xml and application/javascript) must be UTF-8. A string was decoded by the gateway,
- * which turns bytes that are not UTF-8 into U+FFFD, so a U+FFFD in it cannot be told apart from such bytes and is
- * refused; the escape `\ufffd`, or the same body sent as application/x-ndjson (delivered as bytes), gets through.
+ * The body as text, or {@link EncodingError}. Bytes (what API Gateway base64-encodes, see `deliveredAsText`) must be
+ * UTF-8. A string was decoded by the gateway, which turns bytes that are not UTF-8 into U+FFFD, so a U+FFFD in it
+ * cannot be told apart from such bytes and is refused; the escape `\ufffd`, or the same body sent as
+ * application/x-ndjson (delivered as bytes), gets through.
  */
 function bodyText(body: string | Uint8Array): string {
   if (typeof body !== 'string') {

@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { apiKeyMatches } from '../../lib/ingest/auth.ts';
 import { handleIngestHttp, statusFor, type HttpRequest, type IngestApiDeps } from '../../lib/ingest/api.ts';
-import { fromApiGatewayV2 } from '../../lib/http/apigw.ts';
+import { deliveredAsText, fromApiGatewayV2 } from '../../lib/http/apigw.ts';
 import { createHandler } from '../../functions/ingest/handler.ts';
 import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_BODY_BYTES } from '../../lib/ingest/body.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
@@ -157,8 +157,7 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
    * bodies as a string decoded from UTF-8 (bytes that are not UTF-8 become U+FFFD), any other body base64.
    */
   function apigw(bytes: Buffer, contentType: string | undefined, over: { path?: string; query?: Record<string, string>; key?: string } = {}): APIGatewayProxyEventV2 {
-    const essence = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    const text = essence.startsWith('text/') || ['application/json', 'application/xml', 'application/javascript'].includes(essence);
+    const text = deliveredAsText(contentType);
     const path = over.path ?? '/v1/events/transactions';
     return {
       version: '2.0',
