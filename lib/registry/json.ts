@@ -5,15 +5,18 @@ import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 // An integer literal of 16+ digits may exceed 2^53 and silently lose digits in JSON.parse (card numbers, trip ids).
 const LONG_INTEGER = /[:,[]\s*-?[0-9]{16,}\s*[,}\]]/;
 
+const INTEGER_LITERAL = /^-?[0-9]+$/;
+
 /**
- * The one rule for numbers a double cannot hold exactly: a value that is an integer beyond 2^53 stays as its exact
- * decimal text (schema coercion then treats it as the string the schema wants, and a field that wants a number
- * refuses it instead of storing other digits). Fractions keep JSON.parse semantics (nearest double), as every JSON
- * reader downstream does too.
+ * The one rule for numbers a double cannot hold exactly: an integer literal beyond 2^53 stays as its exact decimal
+ * text (schema coercion then treats it as the string the schema wants, and a field that wants a number refuses it
+ * instead of storing other digits). Anything written with a fraction or an exponent keeps JSON.parse semantics
+ * (nearest double), as every JSON reader downstream does too: `4.99e+18` has no digits to keep, so it stays a number
+ * and a field that wants text refuses it rather than taking digits nobody sent.
  */
 function parseNumber(text: string): number | string {
   const n = Number(text);
-  return Number.isInteger(n) && !Number.isSafeInteger(n) ? text : n;
+  return INTEGER_LITERAL.test(text) && !Number.isSafeInteger(n) ? text : n;
 }
 
 /** Parses JSON keeping integers beyond 2^53 as their exact decimal text. */
@@ -70,12 +73,16 @@ class Problem {
   }
 }
 
-const unsafeInteger = (n: number) => Number.isInteger(n) && !Number.isSafeInteger(n);
+/**
+ * A number that, when its text is canonical, was written as an integer literal beyond 2^53 (JSON.stringify writes
+ * integers below 1e21 digit for digit, larger ones with an exponent): the {@link parseNumber} rule makes it its text.
+ */
+const unsafeIntegerLiteral = (n: number) => Number.isInteger(n) && !Number.isSafeInteger(n) && Math.abs(n) < 1e21;
 
 /**
  * Checks one parsed value: nesting at most `limit` levels, strings and names that are Unicode text (no `\ud800`
- * escape without its pair; only looked for when `strings`), numbers within a double's range; integers beyond 2^53
- * become their decimal text (the {@link parseNumber} rule). It recurses, but never deeper than `limit`.
+ * escape without its pair; only looked for when `strings`), numbers within a double's range; integer literals beyond
+ * 2^53 become their decimal text (the {@link parseNumber} rule). It recurses, but never deeper than `limit`.
  */
 function inspect(v: unknown, depth: number, limit: number, eventLimit: number, strings: boolean): void {
   if (typeof v === 'string') {
@@ -93,7 +100,7 @@ function inspect(v: unknown, depth: number, limit: number, eventLimit: number, s
     try {
       for (; i < v.length; i++) {
         const x: unknown = v[i];
-        if (typeof x === 'number' && unsafeInteger(x)) v[i] = String(x);
+        if (typeof x === 'number' && unsafeIntegerLiteral(x)) v[i] = String(x);
         else if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number') inspect(x, depth + 1, limit, eventLimit, strings);
       }
     } catch (err) {
@@ -109,7 +116,7 @@ function inspect(v: unknown, depth: number, limit: number, eventLimit: number, s
       if (strings && !isWellFormed(key)) throw new Problem('encoding', `member name ${NOT_UNICODE}`);
       const x = o[key];
       // An own `__proto__` (JSON.parse makes one) must be redefined: assigning it would call the prototype setter.
-      if (typeof x === 'number' && unsafeInteger(x)) Object.defineProperty(o, key, { value: String(x), writable: true, enumerable: true, configurable: true });
+      if (typeof x === 'number' && unsafeIntegerLiteral(x)) Object.defineProperty(o, key, { value: String(x), writable: true, enumerable: true, configurable: true });
       else if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number') inspect(x, depth + 1, limit, eventLimit, strings);
     }
   } catch (err) {

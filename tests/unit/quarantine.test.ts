@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../../lib/ingest/body.ts';
 import { QuarantineRequestError } from '../../lib/quarantine/errors.ts';
 import { quarantineRecord, type QuarantineRecord } from '../../lib/quarantine/record.ts';
 import { checkFix, originStage, prepareRedrive, redriveSource } from '../../lib/quarantine/redrive.ts';
@@ -136,9 +137,9 @@ describe('re-drive preparation', () => {
   });
 
   it('re-quarantines an oversized fix as too_large, whichever limit it is over', () => {
-    // Over the 5 MiB body limit: ingest's parser refuses it before any event is built.
-    const huge = prepareRedrive(registry, rec(), info, { event: JSON.stringify(tx({ merchant: 'm'.repeat(5 * 1024 * 1024 + 1) })) });
-    expect(huge).toMatchObject({ ok: false, reason: 'too_large', errors: [{ path: '/', keyword: 'maxBytes', message: expect.stringContaining('the limit is at most 500 events and 5242880 bytes') }] });
+    // Over the body limit: ingest's parser refuses it before any event is built.
+    const huge = prepareRedrive(registry, rec(), info, { event: JSON.stringify(tx({ merchant: 'm'.repeat(MAX_BODY_BYTES + 1) })) });
+    expect(huge).toMatchObject({ ok: false, reason: 'too_large', errors: [{ path: '/', keyword: 'maxBytes', message: expect.stringContaining(`the limit is at most 500 events and ${MAX_BODY_BYTES} bytes`) }] });
     // More events than one request may hold is the same limit, not malformed JSON.
     const many = prepareRedrive(registry, rec(), info, { event: JSON.stringify(Array.from({ length: 501 }, () => tx())) });
     expect(many).toMatchObject({ ok: false, reason: 'too_large' });

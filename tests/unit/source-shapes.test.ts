@@ -64,8 +64,19 @@ describe('transactions as fraudTrain.csv has them', () => {
   });
 });
 
-const trip = (id: string, extra = '') =>
-  `{"TRIP_ID":${id},"CALL_TYPE":"B","ORIGIN_CALL":null,"ORIGIN_STAND":15,"TAXI_ID":20000542,"TIMESTAMP":1408039037,"DAY_TYPE":"A","MISSING_DATA":false,"POLYLINE":"[[-8.585676,41.148522],[-8.585712,41.148639]]"${extra}}`;
+const TRIP: Record<string, string> = {
+  CALL_TYPE: '"B"',
+  ORIGIN_CALL: 'null',
+  ORIGIN_STAND: '15',
+  TAXI_ID: '20000542',
+  TIMESTAMP: '1408039037',
+  DAY_TYPE: '"A"',
+  MISSING_DATA: 'false',
+  POLYLINE: '"[[-8.585676,41.148522],[-8.585712,41.148639]]"',
+};
+/** A trip's JSON text with some fields' texts replaced (each name once: ingest refuses repeated names). */
+const trip = (id: string, fields: Record<string, string> = {}) =>
+  `{"TRIP_ID":${id},${Object.entries({ ...TRIP, ...fields }).map(([k, v]) => `"${k}":${v}`).join(',')}}`;
 
 describe('taxi trips as train.csv and test.csv have them', () => {
   it('takes opaque trip ids (T1 … T327 in test.csv, 19 digits in train.csv) and keeps each as the event id', () => {
@@ -97,7 +108,7 @@ describe('taxi trips as train.csv and test.csv have them', () => {
   it('takes NA origins, pandas floats, an empty polyline and spaced pairs', () => {
     const r = ingest(
       'taxi_trips',
-      `[${trip('"T2"', ',"ORIGIN_STAND":15.0,"TIMESTAMP":1408039037.0,"TAXI_ID":20000542.0')},${trip('"T3"', ',"CALL_TYPE":"A","ORIGIN_CALL":31508.0,"ORIGIN_STAND":null,"POLYLINE":"[]","MISSING_DATA":true')},${trip('"T4"', ',"POLYLINE":"[[-8.585676, 41.148522], [-8.585712, 41.148639]]"')}]`,
+      `[${trip('"T2"', { ORIGIN_STAND: '15.0', TIMESTAMP: '1408039037.0', TAXI_ID: '20000542.0' })},${trip('"T3"', { CALL_TYPE: '"A"', ORIGIN_CALL: '31508.0', ORIGIN_STAND: 'null', POLYLINE: '"[]"', MISSING_DATA: 'true' })},${trip('"T4"', { POLYLINE: '"[[-8.585676, 41.148522], [-8.585712, 41.148639]]"' })}]`,
     );
     expect(r.rejected).toEqual([]);
     expect(r.accepted.map((e) => [e.data.ORIGIN_CALL, e.data.ORIGIN_STAND, e.data.TIMESTAMP])).toEqual([
@@ -108,7 +119,7 @@ describe('taxi trips as train.csv and test.csv have them', () => {
   });
 
   it('leaves the event-time range to the envelope (one rule for every type), still refusing unit mistakes at /TIMESTAMP', () => {
-    const r = ingest('taxi_trips', `[${trip('"T5"', ',"TIMESTAMP":-1')},${trip('"T6"', ',"TIMESTAMP":1408039037000000')}]`);
+    const r = ingest('taxi_trips', `[${trip('"T5"', { TIMESTAMP: '-1' })},${trip('"T6"', { TIMESTAMP: '1408039037000000' })}]`);
     expect(r.rejected).toEqual([
       { index: 0, errors: ['/TIMESTAMP format'] },
       { index: 1, errors: ['/TIMESTAMP format'] },
