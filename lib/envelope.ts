@@ -133,7 +133,9 @@ export function buildEnvelope(input: EnvelopeInput): EnvelopeResult {
       const pointer = type.manifest.eventTime.pointer;
       const iso = toIsoTime(raw, type.manifest.eventTime.format);
       if (typeof iso !== 'string') return { ok: false, errors: [{ path: pointer, keyword: 'format', message: iso.error }] };
-      const outside = outsideLakeDays(Date.parse(iso), Math.max(Date.parse(input.receivedAt), input.now ?? Date.now()));
+      const now = input.now ?? Date.now();
+      const received = Date.parse(input.receivedAt);
+      const outside = outsideLakeDays(Date.parse(iso), Number.isFinite(received) ? Math.max(received, now) : now);
       if (outside) return { ok: false, errors: [{ path: pointer, keyword: 'range', message: `${JSON.stringify(raw)} (${iso}) ${outside}` }] };
       eventTime = iso;
     }

@@ -7,7 +7,7 @@ import { UnknownTypeError, UnknownVersionError, type FieldError } from '../regis
 import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 import { apiKeyMatches } from './auth.ts';
 import { ACCEPTED_TYPES, assertBodySize, framingOf, limitsMessage } from './body.ts';
-import { EncodingError, IngestError, MalformedBodyError, QuarantineUnavailableError, UnauthorizedError } from './errors.ts';
+import { EncodingError, IngestError, MalformedBodyError, PayloadTooLargeError, QuarantineUnavailableError, UnauthorizedError, UnsupportedMediaTypeError } from './errors.ts';
 import { ingestEvents, quarantineWholeBody, type IngestDeps, type IngestResult } from './ingest.ts';
 
 /** A transport-neutral HTTP request (the Lambda handler and tests build it from their own event shapes). */
@@ -157,8 +157,8 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
   } catch (err) {
     if (err instanceof MalformedBodyError) return errorResponse(400, err.code, err.message, { errors: err.errors });
     if (err instanceof IngestError) {
-      const extra = err.statusCode === 413 ? { limits: limitsMessage() } : err.statusCode === 415 ? { accepted: ACCEPTED_TYPES } : {};
-      return json(err.statusCode, { error: err.code, message: err.message, ...extra }, err.statusCode === 503 ? { 'retry-after': '1' } : {});
+      const extra = err instanceof PayloadTooLargeError ? { limits: limitsMessage() } : err instanceof UnsupportedMediaTypeError ? { accepted: ACCEPTED_TYPES } : {};
+      return json(err.statusCode, { error: err.code, message: err.message, ...extra }, err instanceof QuarantineUnavailableError ? { 'retry-after': '1' } : {});
     }
     if (err instanceof UnknownVersionError) return errorResponse(400, err.code, err.message);
     if (err instanceof TributaryError) return errorResponse(400, err.code, err.message);

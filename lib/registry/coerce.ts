@@ -122,9 +122,9 @@ function applyJson(obj: Record<string, unknown>, steps: Step[]): number {
   for (const step of steps) {
     const v = obj[step.key];
     if (typeof v === 'number') {
-      // The strict reader hands integers beyond 2^53 over as their text. One that is still a number (a caller that
-      // read with JSON.parse) has lost digits, so it stays a number and the schema refuses it rather than storing a
-      // card number or trip id nobody sent.
+      // The strict reader hands integer literals beyond 2^53 over as their text. One still a number was written as a
+      // float (4.99e+18, a pandas export of a column with gaps) or read by JSON.parse: its digits are gone, so it stays
+      // a number and the schema refuses it rather than storing a card number or trip id nobody sent.
       if (step.string && !(Number.isInteger(v) && !Number.isSafeInteger(v))) {
         obj[step.key] = String(v);
         flags |= COERCE_CHANGED;
@@ -160,7 +160,8 @@ export function compileCsvCoercer(schema: Schema): Coercer {
 
 /**
  * Compiles the JSON coercer of a JSON Schema: mutates the object in place and returns {@link COERCE_CHANGED} when it
- * changed anything. Its input must already hold every digit (integers beyond 2^53 as text, see `parseJsonStrict`).
+ * changed anything. Its input must already hold every digit (integer literals beyond 2^53 as text, see
+ * `readJsonStrict`).
  */
 export function compileJsonCoercer(schema: Schema): JsonCoercer {
   const steps = markStrings(compileSteps(schema, schema, 0));
