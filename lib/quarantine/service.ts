@@ -1,7 +1,7 @@
 import { getJsonOrNull, putJson } from '../aws/s3.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { csvField } from '../query/csv.ts';
+import { csvText, type CsvCell } from '../util/csv.ts';
 import { listAll } from '../status.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { WindowRateLimiter } from '../util/rate.ts';
@@ -430,23 +430,32 @@ export class QuarantineService {
     await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
     const at = this.#now();
     let n = 0;
-    let buf: string[] = format === 'csv' ? [CSV_COLUMNS.join(',')] : [];
-    const eol = format === 'csv' ? '\r\n' : '\n';
+    let lines: string[] = [];
+    let rows: CsvCell[][] = [];
+    let header = true;
+    // CSV through the shared writer (lib/util/csv.ts): no payload or error text can be read as a spreadsheet formula.
+    const csv = () => {
+      const text = csvText(CSV_COLUMNS.map((name) => ({ name, numeric: name === 'v' || name === 'attempts' })), rows, { header });
+      header = false;
+      rows = [];
+      return text;
+    };
     for (const e of this.deps.index.matching(filter)) {
       n++;
       if (format === 'jsonl') {
-        buf.push(JSON.stringify({ qid: e.qid, status: e.status, ...e.record }));
+        lines.push(JSON.stringify({ qid: e.qid, status: e.status, ...e.record }));
       } else {
-        const r = e.record as unknown as Record<string, unknown>;
-        const row: Record<string, unknown> = { ...r, qid: e.qid, status: e.status };
-        buf.push(CSV_COLUMNS.map((c) => csvField((row[c] ?? null) as never)).join(','));
+        const row: Record<string, unknown> = { ...(e.record as unknown as Record<string, unknown>), qid: e.qid, status: e.status };
+        rows.push(CSV_COLUMNS.map((c) => (row[c] ?? null) as CsvCell));
       }
-      if (buf.length >= 1000) {
-        yield buf.join(eol) + eol;
-        buf = [];
+      if (lines.length >= 1000) {
+        yield `${lines.join('\n')}\n`;
+        lines = [];
       }
+      if (rows.length >= 1000) yield csv();
     }
-    if (buf.length) yield buf.join(eol) + eol;
+    if (lines.length) yield `${lines.join('\n')}\n`;
+    if (format === 'csv' && (rows.length || header)) yield csv();
     await writeAudit(this.deps.s3, this.deps.bucket, {
       id: newId(),
       at,
