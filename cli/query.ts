@@ -1,20 +1,21 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config.ts';
-import type { Cell, ResultColumn } from '../lib/query/engine.ts';
+import { isNumericType, type Cell, type ResultColumn } from '../lib/query/engine.ts';
+import { QueryRefusedError } from '../lib/query/errors.ts';
 import { adhocParams } from '../lib/query/params.ts';
 import { loadSavedQueries, savedQuery, savedRequest } from '../lib/query/saved.ts';
 import type { QueryInfo, QueryRequest, QueryService } from '../lib/query/service.ts';
 import { formatBytes } from '../lib/util/format.ts';
-import { toCsv } from '../lib/query/csv.ts';
-import { QueryRefusedError, summarizeSql } from '../lib/query/sql.ts';
+import { summarizeSql } from '../lib/query/sql.ts';
+import { csvText } from '../lib/util/csv.ts';
 import { queryService } from '../lib/runtime.ts';
 import { UsageError, dataDirOf, fmt, intFlag, numberFlag, type Io } from './common.ts';
 
 const COMMON_OPTIONS = `Options:
-  --param k=v               a parameter value (repeatable); the SQL names it :k
+  --param k=v               a parameter value (repeatable); the SQL names it $k
   --format table|csv|json   output (default table; --json = --format json)
   --allow-full-scan         run even when the partition-filter guard would refuse it
-  --max-unfiltered-scan MB  the guard's limit for scans without a dt filter (default 100)
+  --max-unfiltered-scan MB  the guard's limit on a query's estimated scan (default 100)
   --max-rows N              rows kept (default and maximum 10000)
   --timeout S               seconds before the query is stopped (default 300)
   --data-dir DIR            the local runtime's data directory`;
@@ -23,9 +24,10 @@ export const queryHelp = `tributary query "<sql>" [options]
 tributary query --history [--limit N] [--json]
 tributary query --csv <query id>
 
-Runs one read-only SELECT over the lake's tables (transactions, taxi_trips, clickstream, quarantine): DuckDB over the
-local runtime's objects, Athena in AWS. Queries over a partitioned table without a filter on dt are refused when the
-table is larger than --max-unfiltered-scan, with the filter to add. Every query goes to the history (athena-results).
+Runs one read-only SELECT over the lake's tables (transactions, taxi_trips, clickstream, quarantine, redrives): DuckDB
+over the local runtime's objects, Athena in AWS. A query whose estimated scan (the partitions its dt/hour filters
+keep) is larger than --max-unfiltered-scan is refused, with the filter to add. Every query goes to the history
+(athena-results).
 
 ${COMMON_OPTIONS}
 `;
@@ -35,8 +37,8 @@ tributary queries show <name>
 tributary queries run <name> [--param k=v ...] [options]
 
 Saved queries live in queries/<name>.json (description, typed parameters) with queries/<name>.sql, or a variant per
-engine (<name>.athena.sql, <name>.duckdb.sql). Parameter types: date (YYYY-MM-DD, today, today-7d), daterange
-(FROM..TO), text, number, enum.
+engine (<name>.athena.sql, <name>.duckdb.sql); the SQL names a parameter p as $p. Parameter types: date
+(YYYY-MM-DD, today, today-7d), daterange (FROM..TO, used as $p_from and $p_to), text, number, enum.
 
 ${COMMON_OPTIONS}
 `;
@@ -65,6 +67,11 @@ function rawParams(values: Values): Record<string, string> {
     out[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return out;
+}
+
+/** Whoever runs the CLI can read the data directory or the AWS account directly: an operator, named by the OS user. */
+function cliActor() {
+  return { by: process.env.USER ?? 'cli', role: 'operator' as const };
 }
 
 function service(values: Values): QueryService {
@@ -108,7 +115,7 @@ async function runAndPrint(svc: QueryService, req: QueryRequest, values: Values,
   try {
     const { info, columns, rows } = await svc.run(req);
     if (fmtOut === 'json') io.out(JSON.stringify({ query: info, columns, rows }));
-    else if (fmtOut === 'csv') io.out(toCsv(columns, rows).replace(/\r\n$/, ''));
+    else if (fmtOut === 'csv') io.out(csvText(columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })), rows).replace(/\r\n$/, ''));
     else {
       io.out(textTable(columns, rows));
       io.err(summary(info));
@@ -140,13 +147,14 @@ export async function queryCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (values.csv) {
-    const csv = await svc.csv(values.csv);
+    let csv = '';
+    for await (const chunk of await svc.csv(values.csv)) csv += chunk;
     await svc.deps.engine.close();
     io.out(csv.replace(/\r\n$/, ''));
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('Pass the SQL as one argument, e.g. tributary query "SELECT count(*) FROM transactions WHERE dt = \'2026-01-15\'".');
-  return runAndPrint(svc, { sql: positionals[0]!, params: adhocParams(rawParams(values)), allowFullScan: !!values['allow-full-scan'], by: process.env.USER ?? 'cli' }, values, io);
+  return runAndPrint(svc, { sql: positionals[0]!, params: adhocParams(rawParams(values)), allowFullScan: !!values['allow-full-scan'], actor: cliActor() }, values, io);
 }
 
 export async function queriesCommand(argv: string[], io: Io): Promise<number> {
@@ -173,7 +181,7 @@ export async function queriesCommand(argv: string[], io: Io): Promise<number> {
       await svc.deps.engine.close();
       throw err instanceof QueryRefusedError ? new UsageError(err.message) : err;
     }
-    return runAndPrint(svc, { ...request, allowFullScan: !!values['allow-full-scan'], by: process.env.USER ?? 'cli' }, values, io);
+    return runAndPrint(svc, { ...request, allowFullScan: !!values['allow-full-scan'], actor: cliActor() }, values, io);
   }
   throw new UsageError('Use `tributary queries list`, `tributary queries show <name>` or `tributary queries run <name> [--param k=v]`.');
 }

@@ -5,6 +5,6 @@ SELECT section,
        round(avg(CASE WHEN lower(payload_is_cart_empty) IN ('true', '1') THEN 1.0E0
                       WHEN lower(payload_is_cart_empty) IN ('false', '0') THEN 0.0E0 END), 4) AS cart_empty_rate
 FROM clickstream
-WHERE dt BETWEEN :period.from AND :period.to
+WHERE dt BETWEEN $period_from AND $period_to
 GROUP BY section
 ORDER BY events DESC, section

@@ -7,6 +7,6 @@ SELECT coalesce(q.type, '(unknown)') AS type,
        min(e.message) AS example
 FROM quarantine q
 CROSS JOIN UNNEST(q.errors) AS u(e)
-WHERE q.dt BETWEEN :period.from AND :period.to
+WHERE q.dt BETWEEN $period_from AND $period_to
 GROUP BY 1, 2, 3, 4
 ORDER BY failures DESC, type, path, keyword

@@ -7,6 +7,6 @@ SELECT dt AS day,
        round(sum(amt), 2) AS amount,
        round(sum(CASE WHEN is_fraud = 1 THEN amt ELSE 0 END), 2) AS fraud_amount
 FROM transactions
-WHERE dt BETWEEN :period.from AND :period.to
+WHERE dt BETWEEN $period_from AND $period_to
 GROUP BY dt, category
 ORDER BY dt, category

@@ -2,18 +2,18 @@
 -- to the period (events are assumed to arrive on the day they happen).
 WITH accepted AS (
   SELECT 'transactions' AS type, date_trunc('hour', received_at) AS hour_start, count(*) AS n
-  FROM transactions WHERE dt BETWEEN :period.from AND :period.to GROUP BY 2
+  FROM transactions WHERE dt BETWEEN $period_from AND $period_to GROUP BY 2
   UNION ALL
   SELECT 'taxi_trips', date_trunc('hour', received_at), count(*)
-  FROM taxi_trips WHERE dt BETWEEN :period.from AND :period.to GROUP BY 2
+  FROM taxi_trips WHERE dt BETWEEN $period_from AND $period_to GROUP BY 2
   UNION ALL
   SELECT 'clickstream', date_trunc('hour', received_at), count(*)
-  FROM clickstream WHERE dt BETWEEN :period.from AND :period.to GROUP BY 2
+  FROM clickstream WHERE dt BETWEEN $period_from AND $period_to GROUP BY 2
 ),
 rejected AS (
   SELECT coalesce(type, '(unknown)') AS type, reason, date_trunc('hour', received_at) AS hour_start, count(*) AS n
   FROM quarantine
-  WHERE dt BETWEEN :period.from AND :period.to AND stage = 'ingest'
+  WHERE dt BETWEEN $period_from AND $period_to AND stage = 'ingest'
   GROUP BY 1, 2, 3
 )
 SELECT r.hour_start,

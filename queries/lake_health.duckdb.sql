@@ -4,8 +4,8 @@ SELECT table_name,
        count(*) AS objects,
        count_if(format = 'parquet') AS parquet_objects,
        sum(bytes) AS bytes,
-       count_if(bytes < :small_kb * 1024) AS small_objects
+       count_if(bytes < $small_kb * 1024) AS small_objects
 FROM lake_objects
-WHERE dt BETWEEN :period.from AND :period.to
+WHERE dt BETWEEN $period_from AND $period_to
 GROUP BY table_name, partition
 ORDER BY table_name, partition

@@ -7,6 +7,6 @@ SELECT job,
        sum(CASE WHEN outcome IN ('skipped', 'error') THEN 1 ELSE 0 END) AS skipped,
        sum(CASE WHEN outcome = 'discarded' THEN 1 ELSE 0 END) AS discarded
 FROM redrives
-WHERE dt BETWEEN :period.from AND :period.to
+WHERE dt BETWEEN $period_from AND $period_to
 GROUP BY job
 ORDER BY started, job

@@ -6,8 +6,8 @@ FROM (
          round(sum(amt), 2) AS amount,
          row_number() OVER (ORDER BY count(*) DESC, sum(amt) DESC, merchant) AS rank
   FROM transactions
-  WHERE dt BETWEEN :period.from AND :period.to
+  WHERE dt BETWEEN $period_from AND $period_to
   GROUP BY merchant
 ) ranked
-WHERE rank <= :limit
+WHERE rank <= $limit
 ORDER BY rank

@@ -53,7 +53,7 @@ function ParamInput({ def, value, onChange }: { def: ParamDef; value: string; on
 }
 
 /** The SQL workspace: editor, saved queries with a parameter form, run/cancel, status and cost, paged results, CSV, chart, history. */
-export function SqlWorkspace() {
+export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
   const qc = useQueryClient();
   const [sql, setSql] = useState(DEFAULT_SQL);
   const [saved, setSaved] = useState<SavedQueryInfo | null>(null);
@@ -101,8 +101,9 @@ export function SqlWorkspace() {
   const running = !!id && !isFinalState(state);
   const run = () => {
     if (running) return;
-    if (saved && sql === saved.sql) start.mutate({ saved: saved.name, params, allowFullScan });
-    else start.mutate({ sql, allowFullScan });
+    const lift = canLiftGuard && allowFullScan;
+    if (saved && sql === saved.sql) start.mutate({ saved: saved.name, params, allowFullScan: lift });
+    else start.mutate({ sql, allowFullScan: lift });
   };
   const pick = (q: SavedQueryInfo) => {
     setSaved(q);
@@ -159,9 +160,13 @@ export function SqlWorkspace() {
           <button type="button" onClick={() => cancel.mutate()} disabled={!running}>
             Cancel
           </button>
-          <label>
-            <input type="checkbox" checked={allowFullScan} onChange={(e) => setAllowFullScan(e.target.checked)} /> allow a full scan
-          </label>
+          {canLiftGuard ? (
+            <label>
+              <input type="checkbox" checked={allowFullScan} onChange={(e) => setAllowFullScan(e.target.checked)} /> allow a full scan
+            </label>
+          ) : (
+            <span className="muted">Viewer: only an operator can run a query past the scan guard.</span>
+          )}
           {info?.state === 'SUCCEEDED' ? (
             <a href={`/api/queries/${info.id}/csv`} download>
               Download CSV

@@ -5,9 +5,9 @@ import {
   StopQueryExecutionCommand,
   type AthenaClient,
 } from '@aws-sdk/client-athena';
-import { normalizeCell, timeoutMessage, type EngineStartOptions, type EngineStatus, type QueryEngine, type QueryState, type ResultPage } from './engine.ts';
-import { sqlLiteral, type BoundValue } from './params.ts';
-import { QueryError } from './sql.ts';
+import { normalizeCell, timeoutMessage, type EngineQuery, type EngineRun, type EngineStatus, type QueryEngine, type QueryState, type ResultPage } from './engine.ts';
+import { QueryError, QueryRefusedError } from './errors.ts';
+import { sqlLiteral } from './params.ts';
 
 export interface AthenaEngineOptions {
   client: Pick<AthenaClient, 'send'>;
@@ -16,69 +16,73 @@ export interface AthenaEngineOptions {
   catalog?: string;
 }
 
-interface Tracked {
-  deadline: number;
-  timeoutMs: number;
-  rowLimit: number;
-  timedOut?: boolean;
-}
-
 const STATES: Record<string, QueryState> = { QUEUED: 'QUEUED', RUNNING: 'RUNNING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED', CANCELLED: 'CANCELLED' };
 
 /**
  * Athena behind the query-engine interface: StartQueryExecution in the stage's workgroup (which enforces the result
  * location and the bytes-scanned cutoff) with values as ExecutionParameters, GetQueryExecution for state and bytes,
- * GetQueryResults pages, StopQueryExecution on cancel or timeout.
+ * GetQueryResults pages, StopQueryExecution on cancel or timeout. It keeps nothing in memory: the query id and the
+ * run's record (submission time, timeout, row limit) are all any Lambda instance needs to answer for a query another
+ * one started.
  */
 export class AthenaEngine implements QueryEngine {
   readonly name = 'athena' as const;
-  readonly #tracked = new Map<string, Tracked>();
 
   constructor(readonly options: AthenaEngineOptions) {}
 
-  async start(sql: string, values: BoundValue[], opts: EngineStartOptions): Promise<string> {
+  async start(query: EngineQuery, _run: EngineRun): Promise<string> {
     const res = await this.options.client.send(
       new StartQueryExecutionCommand({
-        QueryString: sql,
+        QueryString: query.sql,
         WorkGroup: this.options.workGroup,
         QueryExecutionContext: { Database: this.options.database, Catalog: this.options.catalog ?? 'AwsDataCatalog' },
-        ...(values.length ? { ExecutionParameters: values.map(sqlLiteral) } : {}),
+        ...(query.values.length ? { ExecutionParameters: query.values.map(sqlLiteral) } : {}),
       }),
     );
     const id = res.QueryExecutionId;
     if (!id) throw new QueryError('athena_no_id', 'Athena accepted the query but returned no QueryExecutionId.');
-    this.#tracked.set(id, { deadline: Date.now() + opts.timeoutMs, timeoutMs: opts.timeoutMs, rowLimit: opts.rowLimit });
     return id;
   }
 
-  async status(id: string): Promise<EngineStatus> {
+  /**
+   * State, bytes and end of a query. One past its timeout is stopped; a query Athena reports CANCELLED that ran
+   * until its timeout was stopped by it (by whichever instance saw the deadline first), so every instance reports it
+   * the same way: FAILED with the timeout message.
+   */
+  async status(id: string, run: EngineRun): Promise<EngineStatus> {
     const res = await this.options.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
     const q = res.QueryExecution;
     let state = STATES[q?.Status?.State ?? ''] ?? 'RUNNING';
-    const tracked = this.#tracked.get(id);
-    if ((state === 'QUEUED' || state === 'RUNNING') && tracked && Date.now() >= tracked.deadline) {
-      tracked.timedOut = true;
+    const deadline = Date.parse(run.submittedAt) + run.timeoutMs;
+    let timedOut = false;
+    if ((state === 'QUEUED' || state === 'RUNNING') && Date.now() >= deadline) {
       await this.options.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
-      state = 'FAILED';
+      timedOut = true;
     }
-    const error = tracked?.timedOut
-      ? timeoutMessage(tracked.timeoutMs, true)
+    const completed = q?.Status?.CompletionDateTime;
+    if (state === 'CANCELLED' && completed && completed.getTime() >= deadline) timedOut = true;
+    if (timedOut) state = 'FAILED';
+    const error = timedOut
+      ? timeoutMessage(run.timeoutMs, true)
       : state === 'FAILED'
         ? (q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage ?? 'Athena reported the query as FAILED.')
         : undefined;
+    const location = q?.ResultConfiguration?.OutputLocation;
     return {
-      state: tracked?.timedOut ? 'FAILED' : state,
+      state,
       ...(error ? { error } : {}),
       bytesScanned: q?.Statistics?.DataScannedInBytes ?? 0,
       rows: 0,
       truncated: false,
       ...(q?.Statistics?.EngineExecutionTimeInMillis !== undefined ? { engineMs: q.Statistics.EngineExecutionTimeInMillis } : {}),
+      ...(completed && state !== 'QUEUED' && state !== 'RUNNING' ? { completedAt: completed.toISOString() } : {}),
+      ...(location ? { resultLocation: location } : {}),
     };
   }
 
-  async results(id: string, page: { nextToken?: string; maxResults: number }): Promise<ResultPage> {
-    const cursor = page.nextToken ? (JSON.parse(Buffer.from(page.nextToken, 'base64url').toString()) as { t: string; n: number }) : { t: undefined, n: 0 };
-    const limit = this.#tracked.get(id)?.rowLimit ?? Number.MAX_SAFE_INTEGER;
+  async results(id: string, page: { nextToken?: string; maxResults: number }, run: EngineRun): Promise<ResultPage> {
+    const cursor = page.nextToken ? pageCursor(page.nextToken) : { t: undefined, n: 0 };
+    const limit = run.rowLimit;
     const first = !page.nextToken;
     // The first page starts with a header row, so ask for one more (Athena allows at most 1000 per call).
     const want = Math.min(page.maxResults, limit - cursor.n);
@@ -98,7 +102,16 @@ export class AthenaEngine implements QueryEngine {
     await this.options.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
   }
 
-  async close(): Promise<void> {
-    this.#tracked.clear();
+  async close(): Promise<void> {}
+}
+
+/** Our page token: Athena's NextToken and the rows handed out so far. Anything else is a client's mistake (400). */
+function pageCursor(token: string): { t: string; n: number } {
+  try {
+    const c = JSON.parse(Buffer.from(token, 'base64url').toString()) as { t?: unknown; n?: unknown };
+    if (typeof c.t === 'string' && typeof c.n === 'number' && Number.isSafeInteger(c.n) && c.n >= 0) return { t: c.t, n: c.n };
+  } catch {
+    // not ours: refused below
   }
+  throw new QueryRefusedError('bad_token', 'This nextToken was not issued for these results; start again from the first page.');
 }

@@ -5,18 +5,17 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node
 import type { Catalog, TableDef } from '../catalog/catalog.ts';
 import { duckViews, type LocalObjectLayout, type PresentFiles } from '../catalog/duckdb.ts';
 import { manifestKey } from '../lake/partition.ts';
-import { duckType, quoteIdent, quoteString } from '../catalog/types.ts';
+import { quoteIdent, quoteString } from '../catalog/types.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { normalizeCell, timeoutMessage, type Cell, type EngineStartOptions, type EngineStatus, type QueryEngine, type ResultColumn, type ResultPage } from './engine.ts';
-import type { BoundValue } from './params.ts';
-import { QueryError, tokenize } from './sql.ts';
+import { normalizeCell, timeoutMessage, type Cell, type EngineQuery, type EngineRun, type EngineStatus, type QueryEngine, type ResultColumn, type ResultPage } from './engine.ts';
+import { QueryError, QueryNotFoundError, QueryRefusedError } from './errors.ts';
 
 interface Run {
   status: EngineStatus;
   columns: ResultColumn[];
   rows: Cell[][];
-  connection?: DuckDBConnection;
+  slot?: Slot;
   cancelled?: boolean;
   timedOut?: boolean;
   done: Promise<void>;
@@ -36,42 +35,82 @@ interface ProfileNode {
   children?: ProfileNode[];
 }
 
+/** A connection of the pool, with profiling switched on (to its own file) before the configuration was locked. */
+interface Slot {
+  c: DuckDBConnection;
+  profile: string;
+}
+
+interface Opened {
+  db: DuckDBInstance;
+  selectType: number;
+  free: Slot[];
+}
+
 /** Runs at most this many finished queries' rows in memory; older ones are dropped (their CSV stays in S3). */
 const KEEP_RUNS = 50;
+/** Queries that run at once; more wait for a connection (their timeout runs while they wait). */
+const POOL_SIZE = 4;
 
 /**
  * The local engine: DuckDB in-process over the emulator's stored objects, with one temporary view per catalog table.
- * User SQL can read only the lake and quarantine directories (external access is locked to them), so a query cannot
- * read or write anything else on the machine.
+ * User SQL runs on a connection of a fixed pool in an instance whose configuration is locked once the pool is made:
+ * external access is confined to the lake and quarantine directories (reads; no statement that writes reaches it,
+ * see QueryService.check), no extension can be installed or loaded, and no SET, RESET or PRAGMA can change a setting
+ * for this or any later query.
  */
 export class DuckDbEngine implements QueryEngine {
   readonly name = 'duckdb' as const;
   readonly #runs = new Map<string, Run>();
-  #instance?: Promise<DuckDBInstance>;
+  #instance?: Promise<Opened>;
+  readonly #waiting: ((slot: Slot) => void)[] = [];
   readonly #profileDir = mkdtempSync(path.join(os.tmpdir(), 'tributary-duckdb-'));
-  /** The objects each connection's views were made over, by directory: what bytes-read figures are counted from. */
-  readonly #listings = new WeakMap<DuckDBConnection, Listing>();
 
   constructor(
     readonly catalog: Catalog,
     readonly layout: LocalObjectLayout,
   ) {}
 
-  #db(): Promise<DuckDBInstance> {
+  #open(): Promise<Opened> {
     this.#instance ??= (async () => {
-      // Loaded on first use: the console in AWS queries through Athena and never needs DuckDB's native binding.
-      const { DuckDBInstance } = await import('@duckdb/node-api');
-      const db = await DuckDBInstance.create(':memory:', { threads: String(Math.max(1, Math.min(4, os.cpus().length))) });
-      const c = await db.connect();
+      // Loaded on first use: a process that never queries locally never needs DuckDB's native binding for it.
+      const { DuckDBInstance, StatementType } = await import('@duckdb/node-api');
+      const db = await DuckDBInstance.create(':memory:', {
+        threads: String(Math.max(1, Math.min(4, os.cpus().length))),
+        autoload_known_extensions: 'false',
+        autoinstall_known_extensions: 'false',
+      });
+      const setup = await db.connect();
       const dirs = [this.layout.bucketDir('lake'), this.layout.bucketDir('quarantine'), this.#profileDir].map((d) => quoteString(`${d}${path.sep}`));
-      await c.run(`SET allowed_directories = [${dirs.join(', ')}]`);
-      // Once off, DuckDB refuses to turn external access back on or to widen the directories, so no lock is needed
-      // (a lock would also block the per-connection profiling that measures bytes read).
-      await c.run('SET enable_external_access = false');
-      c.closeSync();
-      return db;
+      await setup.run(`SET allowed_directories = [${dirs.join(', ')}]`);
+      await setup.run('SET enable_external_access = false');
+      const free: Slot[] = [];
+      for (let i = 0; i < POOL_SIZE; i++) {
+        const c = await db.connect();
+        const profile = path.join(this.#profileDir, `connection-${i}.json`);
+        // Profiling is a per-connection setting: switched on here, since nothing can be set after the lock.
+        await c.run(`PRAGMA enable_profiling = 'json'`);
+        await c.run(`PRAGMA profiling_output = ${quoteString(profile)}`);
+        free.push({ c, profile });
+      }
+      await setup.run('SET lock_configuration = true');
+      setup.closeSync();
+      return { db, selectType: StatementType.SELECT, free };
     })();
     return this.#instance;
+  }
+
+  async #acquire(): Promise<Slot> {
+    const opened = await this.#open();
+    const slot = opened.free.pop();
+    if (slot) return slot;
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(slot: Slot, opened: Opened): void {
+    const next = this.#waiting.shift();
+    if (next) next(slot);
+    else opened.free.push(slot);
   }
 
   /** Partition directories (relative to the prefix, ending in `/`) holding at least one object of a kind. */
@@ -128,46 +167,52 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   /**
-   * A connection with views over the objects present now, for the tables the SQL names (all without SQL): binding a
-   * view lists its files, which on a big lake costs more than a selective query.
+   * Views over the objects present now, for the tables the statement reads: binding a view lists its files, which on a
+   * big lake costs more than a selective query. Returns the names made and the listing they were made from.
    */
-  async connect(sql?: string): Promise<DuckDBConnection> {
-    const c = await (await this.#db()).connect();
-    const names = sql ? new Set(tokenize(sql).filter((x) => x.kind === 'word' || x.kind === 'quoted').map((x) => x.value.toLowerCase())) : undefined;
-    const wanted = (name: string) => !names || names.has(name);
+  async #views(c: DuckDBConnection, names: ReadonlySet<string>, listing: Listing): Promise<string[]> {
+    const wanted = (name: string) => names.has(name);
     const present = new Map<string, PresentFiles>();
-    const listing: Listing = new Map();
     for (const t of this.catalog.tables()) present.set(t.name, wanted(t.name) || wanted('lake_objects') ? this.#present(t, listing) : { raw: false, compacted: false });
+    const made: string[] = [];
     for (const stmt of duckViews(this.catalog, this.layout, (t) => present.get(t.name)!, wanted)) await c.run(stmt);
-    this.#listings.set(c, listing);
-    return c;
+    for (const name of [...this.catalog.tables().map((t) => t.name), 'lake_objects']) if (wanted(name)) made.push(name);
+    return made;
   }
 
-  async start(sql: string, values: BoundValue[], opts: EngineStartOptions): Promise<string> {
+  async start(query: EngineQuery, run: EngineRun): Promise<string> {
     const id = newId();
-    const run: Run = { status: { state: 'RUNNING', bytesScanned: 0, rows: 0, truncated: false }, columns: [], rows: [], done: Promise.resolve() };
-    this.#runs.set(id, run);
+    const r: Run = { status: { state: 'RUNNING', bytesScanned: 0, rows: 0, truncated: false }, columns: [], rows: [], done: Promise.resolve() };
+    this.#runs.set(id, r);
     this.#trim();
-    run.done = this.#execute(id, run, sql, values, opts);
+    r.done = this.#execute(r, query, run);
     return id;
   }
 
-  async #execute(id: string, run: Run, sql: string, values: BoundValue[], opts: EngineStartOptions): Promise<void> {
+  async #execute(run: Run, query: EngineQuery, opts: EngineRun): Promise<void> {
     const started = Date.now();
-    const profile = path.join(this.#profileDir, `${id}.json`);
     const timer = setTimeout(() => {
       run.timedOut = true;
-      run.connection?.interrupt();
+      run.slot?.c.interrupt();
     }, opts.timeoutMs);
+    let opened: Opened | undefined;
+    let made: string[] = [];
     try {
-      const c = (run.connection = await this.connect(sql));
-      if (run.cancelled) throw new QueryError('cancelled', 'cancelled');
-      await c.run(`PRAGMA enable_profiling = 'json'`);
-      await c.run(`PRAGMA profiling_output = ${quoteString(profile)}`);
+      opened = await this.#open();
+      const slot = (run.slot = await this.#acquire());
+      if (run.cancelled || run.timedOut) throw new QueryError('cancelled', 'cancelled');
+      const listing: Listing = new Map();
+      made = await this.#views(slot.c, new Set(query.tables), listing);
       // The limit goes into the query (one row more tells whether it was cut) so DuckDB can stop early and still
-      // finish the statement, which is when it writes the profile the bytes-read figure comes from.
-      const limited = `SELECT * FROM (\n${sql}\n) AS _query LIMIT ${opts.rowLimit + 1}`;
-      const result = await c.stream(limited, values.map((v): DuckDBValue => v.value));
+      // finish the statement, which is when it writes the profile the bytes-read figure comes from. The guard made
+      // sure the text is exactly one SELECT; DuckDB checks again that the wrapped text is one SELECT statement.
+      const wrapped = `SELECT * FROM (\n${query.sql}\n) AS _query LIMIT ${opts.rowLimit + 1}`;
+      const extracted = await slot.c.extractStatements(wrapped);
+      if (extracted.count !== 1) throw new QueryError('not_read_only', 'Only one SELECT statement runs here.');
+      const prepared = await extracted.prepare(0);
+      if (prepared.statementType !== opened.selectType) throw new QueryError('not_read_only', 'Only a SELECT statement runs here.');
+      prepared.bind(query.values.map((v): DuckDBValue => v.value));
+      const result = await prepared.stream();
       run.columns = result.columnNames().map((name, i) => ({ name, type: result.columnTypes()[i]!.toString().toLowerCase() }));
       for await (const chunk of result.yieldRowsJson()) {
         for (const row of chunk) {
@@ -177,8 +222,8 @@ export class DuckDbEngine implements QueryEngine {
         run.status.rows = run.rows.length;
       }
       run.status.rows = run.rows.length;
-      await c.run('PRAGMA disable_profiling');
-      run.status.bytesScanned = await this.#bytesRead(c, profile);
+      prepared.destroySync();
+      run.status.bytesScanned = this.#bytesRead(slot.profile, listing, query);
       run.status.state = 'SUCCEEDED';
     } catch (err) {
       run.status.state = run.cancelled ? 'CANCELLED' : 'FAILED';
@@ -186,17 +231,22 @@ export class DuckDbEngine implements QueryEngine {
     } finally {
       clearTimeout(timer);
       run.status.engineMs = Date.now() - started;
-      run.connection?.closeSync();
-      run.connection = undefined;
-      rmSync(profile, { force: true });
+      const slot = run.slot;
+      run.slot = undefined;
+      if (slot && opened) {
+        for (const name of made) await slot.c.run(`DROP VIEW IF EXISTS ${quoteIdent(name)}`).catch(() => {});
+        rmSync(slot.profile, { force: true });
+        this.#release(slot, opened);
+      }
     }
   }
 
   /**
    * Bytes of the objects a query read, from DuckDB's profile: scans that list their files are summed exactly; for
-   * scans whose list DuckDB cuts short, the files their partition filters keep, scaled to the files it read.
+   * scans whose list DuckDB cuts short ("a, ..."), the files of the partitions the guard kept, scaled to the number of
+   * files DuckDB says it read.
    */
-  async #bytesRead(c: DuckDBConnection, profileFile: string): Promise<number> {
+  #bytesRead(profileFile: string, listing: Listing, query: EngineQuery): number {
     let root: ProfileNode;
     try {
       root = JSON.parse(readFileSync(profileFile, 'utf8')) as ProfileNode;
@@ -220,28 +270,16 @@ export class DuckDbEngine implements QueryEngine {
         for (const f of names) bytes += fileSize(f);
         continue;
       }
-      // A long list is cut short ("a, ..."): count the files of the partitions its filters keep (evaluated by DuckDB
-      // over the directories the view was made from), scaled down to the files DuckDB says it read when fewer.
       const first = names[0]!;
-      const entry = [...(this.#listings.get(c) ?? new Map<string, ListingEntry>())].find(([base]) => first.startsWith(base));
+      const entry = [...listing].find(([base]) => first.startsWith(base));
       if (!entry) continue;
       const [base, { table, dirs }] = entry;
-      if (!dirs.size) continue;
-      const filters = splitFilters(String(info['File Filters'] ?? ''));
-      let kept = [...dirs.keys()];
-      if (filters.length) {
-        const rows = kept.map((dir) => {
-          const values = Object.fromEntries(dir.split('/').filter(Boolean).map((seg) => [seg.slice(0, seg.indexOf('=')), seg.slice(seg.indexOf('=') + 1)]));
-          return `(${[quoteString(dir), ...table.partitions.map((p) => `TRY_CAST(url_decode(${quoteString(values[p.name] ?? '')}) AS ${duckType(p.type)})`)].join(', ')})`;
-        });
-        const cols = ['_dir', ...table.partitions.map((p) => quoteIdent(p.name))].join(', ');
-        const r = await c.runAndReadAll(`SELECT _dir FROM (VALUES ${rows.join(', ')}) AS _parts(${cols}) WHERE ${filters.join(' AND ')}`);
-        kept = r.getRows().map((row) => String(row[0]));
-      }
       let sum = 0;
       let count = 0;
-      for (const dir of kept) {
-        for (const f of dirs.get(dir) ?? []) {
+      for (const [dir, files] of dirs) {
+        const values = Object.fromEntries(dir.split('/').filter(Boolean).map((seg) => [seg.slice(0, seg.indexOf('=')), seg.slice(seg.indexOf('=') + 1)]));
+        if (!query.keeps(table.name, values)) continue;
+        for (const f of files) {
           sum += fileSize(path.join(base, dir, `${f}${this.layout.suffix}`));
           count++;
         }
@@ -256,10 +294,15 @@ export class DuckDbEngine implements QueryEngine {
     return { ...this.#run(id).status };
   }
 
+  settled(id: string): Promise<void> | undefined {
+    return this.#runs.get(id)?.done;
+  }
+
   async results(id: string, page: { nextToken?: string; maxResults: number }): Promise<ResultPage> {
     const run = this.#run(id);
     if (run.status.state !== 'SUCCEEDED') throw new QueryError('not_ready', `Query ${id} is ${run.status.state}; results exist only once it has SUCCEEDED.`);
     const from = page.nextToken ? Number(page.nextToken) : 0;
+    if (!Number.isSafeInteger(from) || from < 0) throw new QueryRefusedError('bad_token', 'This nextToken was not issued for these results; start again from the first page.');
     const rows = run.rows.slice(from, from + page.maxResults);
     const next = from + rows.length;
     return { columns: run.columns, rows, ...(next < run.rows.length ? { nextToken: String(next) } : {}) };
@@ -269,7 +312,7 @@ export class DuckDbEngine implements QueryEngine {
     const run = this.#run(id);
     if (run.status.state !== 'RUNNING') return;
     run.cancelled = true;
-    run.connection?.interrupt();
+    run.slot?.c.interrupt();
     await run.done;
   }
 
@@ -281,15 +324,18 @@ export class DuckDbEngine implements QueryEngine {
 
   async close(): Promise<void> {
     await Promise.all([...this.#runs.values()].map((r) => r.done));
-    const db = await this.#instance;
-    db?.closeSync();
+    const opened = await this.#instance;
+    if (opened) {
+      for (const slot of opened.free) slot.c.closeSync();
+      opened.db.closeSync();
+    }
     this.#instance = undefined;
     rmSync(this.#profileDir, { recursive: true, force: true });
   }
 
   #run(id: string): Run {
     const run = this.#runs.get(id);
-    if (!run) throw new QueryError('unknown_query', `No query ${id} in this process; see \`tributary query --history\` for earlier ones.`);
+    if (!run) throw new QueryNotFoundError('unknown_query', `No query ${id} in this process (the local engine keeps a query's rows in the process that ran it).`);
     return run;
   }
 
@@ -307,27 +353,6 @@ function fileSize(f: string): number {
   } catch {
     return 0;
   }
-}
-
-/** DuckDB prints file filters as `(a)(b)`: split the top-level groups so they can be joined with AND. */
-export function splitFilters(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = -1;
-  let quote = false;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === "'") quote = !quote;
-    if (quote) continue;
-    if (ch === '(') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (ch === ')') {
-      depth--;
-      if (depth === 0 && start >= 0) out.push(s.slice(start, i + 1));
-    }
-  }
-  return out;
 }
 
 /** DuckDB errors carry the view's generated SQL around; keep the part that speaks to the user. */

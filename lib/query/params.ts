@@ -1,4 +1,4 @@
-import { QueryRefusedError, tokenize } from './sql.ts';
+import { QueryRefusedError } from './errors.ts';
 
 /** A typed parameter of a saved query. */
 export type ParamDef =
@@ -29,7 +29,7 @@ function resolveDate(raw: string, now: Date): string | null {
 
 /**
  * Checks and converts raw parameter values (from the CLI or a form) against a saved query's definitions, filling in
- * defaults. Returns the values by placeholder name: a date range `p` provides `p.from` and `p.to`.
+ * defaults. Returns the values by placeholder name: a date range `p` provides `$p_from` and `$p_to`.
  */
 export function resolveParams(defs: ParamDef[], raw: Record<string, string | undefined>, now = new Date()): Record<string, BoundValue> {
   const out: Record<string, BoundValue> = {};
@@ -56,8 +56,8 @@ export function resolveParams(defs: ParamDef[], raw: Record<string, string | und
         const to = b !== undefined ? resolveDate(b, now) : null;
         if (rest.length || !from || !to) throw bad('a date range FROM..TO (e.g. 2024-01-01..2024-01-31 or today-7d..today)');
         if (from > to) throw bad('a range whose start is not after its end');
-        out[`${d.name}.from`] = { type: 'text', value: from };
-        out[`${d.name}.to`] = { type: 'text', value: to };
+        out[`${d.name}_from`] = { type: 'text', value: from };
+        out[`${d.name}_to`] = { type: 'text', value: to };
         break;
       }
       case 'text':
@@ -87,22 +87,15 @@ export function adhocParams(raw: Record<string, string>): Record<string, BoundVa
 }
 
 /**
- * Replaces `:name` placeholders (outside strings and comments) by positional `?` and lists the values in order, so
- * both engines bind them as values (DuckDB prepared statements, Athena ExecutionParameters): never spliced into SQL.
+ * The values of a statement's placeholders in the order of its `?` (names from {@link ParsedQuery.params}), so both
+ * engines bind them as values (DuckDB prepared statements, Athena ExecutionParameters): never spliced into SQL.
  */
-export function bindPlaceholders(sql: string, values: Record<string, BoundValue>): { sql: string; values: BoundValue[] } {
-  const tokens = tokenize(sql).filter((t) => t.kind === 'param');
-  const ordered: BoundValue[] = [];
-  let out = '';
-  let at = 0;
-  for (const t of tokens) {
-    const v = values[t.value];
-    if (!v) throw new QueryRefusedError('missing_param', `The query uses :${t.value} but no value was given for it (pass --param ${t.value.split('.')[0]}=…).`);
-    out += `${sql.slice(at, t.start)}?`;
-    at = t.end;
-    ordered.push(v);
-  }
-  return { sql: out + sql.slice(at), values: ordered };
+export function orderedValues(names: string[], values: Record<string, BoundValue>): BoundValue[] {
+  return names.map((name) => {
+    const v = values[name];
+    if (!v) throw new QueryRefusedError('missing_param', `The query uses $${name} but no value was given for it (pass --param ${name}=…).`);
+    return v;
+  });
 }
 
 /** A bound value as an SQL literal (Athena's ExecutionParameters take literals). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { repoDir } from '../registry/registry.ts';
 import type { QueryEngine } from './engine.ts';
 import { resolveParams, type BoundValue, type ParamDef } from './params.ts';
-import { QueryError } from './sql.ts';
+import { QueryError, QueryNotFoundError } from './errors.ts';
 
 /**
  * A saved (named) query: `queries/<name>.json` (description, typed parameters) with `queries/<name>.sql`, or one
@@ -55,7 +55,7 @@ export function loadSavedQueries(dir = defaultQueriesDir()): SavedQuery[] {
 /** A saved query by name, or an error listing the known ones. */
 export function savedQuery(name: string, all = loadSavedQueries()): SavedQuery {
   const q = all.find((x) => x.name === name);
-  if (!q) throw new QueryError('unknown_saved_query', `No saved query ${JSON.stringify(name)}; saved queries: ${all.map((x) => x.name).join(', ')}.`);
+  if (!q) throw new QueryNotFoundError('unknown_saved_query', `No saved query ${JSON.stringify(name)}; saved queries: ${all.map((x) => x.name).join(', ')}.`);
   return q;
 }
 

@@ -65,8 +65,8 @@ describe('console in Chromium against tributary dev', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. .ci/run installs it.`);
     dir = tempDir('e2e-sql');
-    // A tiny guard limit, so an unfiltered scan of the test data is refused in the browser.
-    process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB = '0.001';
+    // A tiny guard limit (10 KB), so a scan of all the test transactions is refused in the browser.
+    process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB = '0.01';
     // With a password set, the local console requires sign-in like the deployed one.
     process.env.TRIBUTARY_CONSOLE_PASSWORD = PASSWORD;
     process.env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD = VIEWER_PASSWORD;
@@ -137,6 +137,12 @@ describe('console in Chromium against tributary dev', () => {
       expect([refused.status(), ((await refused.json()) as { code: string }).code]).toEqual([403, 'forbidden']);
       expect((await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { data: { filter: {}, reason: 'x' } })).status()).toBe(403);
       expect((await p.request.get(`${rt.consoleUrl}/api/quarantine/export?format=csv`)).status()).toBe(403);
+      // …nor lift the SQL scan guard: the route refuses it, the workspace does not offer it.
+      const lift = await p.request.post(`${rt.consoleUrl}/api/queries`, { data: { sql: 'SELECT count(*) FROM transactions', allowFullScan: true }, headers: { origin: rt.consoleUrl! } });
+      expect([lift.status(), ((await lift.json()) as { error: string }).error]).toEqual([403, 'Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.']);
+      await p.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle' });
+      await expect.poll(() => p.getByText('Viewer: only an operator can run a query past the scan guard.').count()).toBe(1);
+      expect(await p.getByLabel('allow a full scan').count()).toBe(0);
       await p.goto(`${rt.consoleUrl}/quarantine`, { waitUntil: 'networkidle' });
       expect(await p.getByRole('button', { name: /^Re-drive all/ }).count()).toBe(0);
       await p.getByRole('button', { name: 'Sign out' }).click();
@@ -149,6 +155,8 @@ describe('console in Chromium against tributary dev', () => {
 
   it('runs SQL from the editor and shows rows, status, bytes and cost, a chart and a CSV download', async () => {
     await replaceSql(page, "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY category ORDER BY category");
+    // Every day of the test data is more than the tiny guard limit: the operator lifts the guard.
+    await page.getByLabel('allow a full scan').check();
     await page.keyboard.press('Control+Enter');
     const status = page.getByTestId('query-status');
     await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/^SUCCEEDED · .* scanned · \$0\.0000\d+ at Athena's price · \d+ rows/);
@@ -164,17 +172,19 @@ describe('console in Chromium against tributary dev', () => {
     const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const csv = await (await page.request.get(`${rt.consoleUrl}${href}`)).text();
     expect(csv.split('\r\n').slice(0, 2)).toEqual(['category,n', `${expected[0]![0]},${expected[0]![1]}`]);
+    await page.getByLabel('allow a full scan').uncheck();
   }, 240_000);
 
   it('shows the partition-filter guard message inline and runs a saved query from its parameter form', async () => {
     await replaceSql(page, 'SELECT count(*) FROM transactions');
     await page.getByRole('button', { name: /^Run/ }).click();
-    await expect.poll(() => page.getByTestId('query-error').textContent(), { timeout: 30_000 }).toMatch(/reads all of transactions .* Add a filter on dt, e\.g\. WHERE dt = '2026-01-1\d'/);
+    await expect.poll(() => page.getByTestId('query-error').textContent(), { timeout: 30_000 }).toMatch(/^This query would scan about .* Add a filter on dt to the WHERE of the SELECT that reads transactions, e\.g\. WHERE dt = '2026-01-1\d'/);
 
     await page.getByRole('button', { name: 'top_merchants' }).click();
     await page.getByLabel('period from').fill('2026-01-01');
     await page.getByLabel('period to').fill('2026-01-31');
     await page.getByLabel('limit (number)').fill('3');
+    await page.getByLabel('allow a full scan').check();
     await page.getByRole('button', { name: /^Run/ }).click();
     await expect.poll(() => page.getByTestId('query-status').textContent(), { timeout: 120_000 }).toMatch(/^SUCCEEDED .* 3 rows/);
     const stats = new Map<string, { n: number; amt: number }>();
@@ -288,6 +298,7 @@ describe('console in Chromium against tributary dev', () => {
     await waitFor(() => readLake(rt.config), (l) => l.rows.filter((r) => r.source === 'redrive').length >= want.length);
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
     await replaceSql(page, "SELECT id, source FROM transactions WHERE dt >= '2026-01-01' AND source = 'redrive' ORDER BY id");
+    await page.getByLabel('allow a full scan').check();
     await page.keyboard.press('Control+Enter');
     const cells = () => page.getByTestId('results').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     await expect.poll(cells, { timeout: 120_000 }).toEqual(want);

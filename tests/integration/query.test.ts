@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,11 +9,12 @@ import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import { produce } from '../../lib/produce/producer.ts';
 import { syntheticEvents } from '../../lib/produce/synthetic.ts';
-import { toCsv } from '../../lib/query/csv.ts';
+import { isNumericType } from '../../lib/query/engine.ts';
+import { QueryForbiddenError, QueryRefusedError } from '../../lib/query/errors.ts';
 import { resolveParams } from '../../lib/query/params.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
-import { QueryRefusedError } from '../../lib/query/sql.ts';
+import { csvText } from '../../lib/util/csv.ts';
 import { queryService } from '../../lib/runtime.ts';
 import { listAll } from '../../lib/status.ts';
 import type { DevRuntime } from '../../local/dev.ts';
@@ -25,6 +29,27 @@ const INVALID = 0.05;
 type Row = Record<string, unknown>;
 const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;
 const dataOf = (e: Envelope) => e.data as Record<string, any>;
+
+/** A hash of every file under a directory: paths, sizes and contents (s3rver keeps each object as a file). */
+function treeHash(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      h.update(`${path.relative(dir, p)}\0`);
+      if (e.isDirectory()) walk(p);
+      else h.update(`${statSync(p).size}\0`).update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return h.digest('hex');
+}
+
+async function csvOf(chunks: AsyncIterable<string>): Promise<string> {
+  let out = '';
+  for await (const c of chunks) out += c;
+  return out;
+}
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
@@ -61,7 +86,7 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     const valid = Object.values(COUNTS).reduce((a, n) => a + n - Math.round(n * INVALID), 0);
     lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= valid, 150_000);
     expect(lake.rows.length).toBe(valid);
-    svc = queryService(rt.config, { maxUnfilteredScanBytes: 1000 });
+    svc = queryService(rt.config);
   }, 300_000);
 
   afterAll(async () => {
@@ -193,7 +218,7 @@ describe('query layer on DuckDB over the running local pipeline', () => {
 
   it('ad-hoc SQL: reserved-word columns, exact card numbers, bytes scanned and cost', async () => {
     const day = byType('taxi_trips')[0]!.event_time.slice(0, 10);
-    const { info, columns, rows } = await svc.run({ sql: `SELECT count(*) AS n, min("timestamp") AS first_ts FROM taxi_trips WHERE dt = :day`, params: { day: { type: 'text', value: day } } });
+    const { info, columns, rows } = await svc.run({ sql: `SELECT count(*) AS n, min("timestamp") AS first_ts FROM taxi_trips WHERE dt = $day`, params: { day: { type: 'text', value: day } } });
     const expected = byType('taxi_trips').filter((e) => e.event_time.startsWith(day));
     expect(columns.map((c) => c.name)).toEqual(['n', 'first_ts']);
     expect(rows).toEqual([[expected.length, Math.min(...expected.map((e) => dataOf(e).TIMESTAMP))]]);
@@ -204,29 +229,84 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     // Below Athena's 10 MB minimum the cost is the minimum: 10 MB at $5/TB.
     expect(info.costUsd).toBeCloseTo((10 / (1024 * 1024)) * 5, 12);
     const card = byType('transactions').find((e) => String(dataOf(e).cc_num).length === 19)!;
-    const cc = await svc.run({ sql: 'SELECT cc_num, data_id FROM transactions WHERE dt >= :from AND id = :id', params: { from: { type: 'text', value: '2000-01-01' }, id: { type: 'text', value: card.id } } });
+    const cc = await svc.run({ sql: 'SELECT cc_num, data_id FROM transactions WHERE dt >= $from AND id = $id', params: { from: { type: 'text', value: '2000-01-01' }, id: { type: 'text', value: card.id } } });
     expect(cc.rows).toEqual([[dataOf(card).cc_num, dataOf(card).id]]);
   });
 
-  it('the partition-filter guard refuses an unfiltered scan of a big table and says which filter to add', async () => {
-    const err = await svc.start({ sql: 'SELECT count(*) FROM transactions' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(QueryRefusedError);
-    expect((err as Error).message).toMatch(/reads all of transactions .* without a filter on its partition column dt/);
-    expect((err as Error).message).toMatch(/WHERE dt BETWEEN '2026-01-0\d' AND '2026-01-15'/);
-    // The same query runs with a dt filter, or when the caller accepts the full scan.
-    const filtered = await svc.run({ sql: "SELECT count(*) FROM transactions WHERE dt BETWEEN '2026-01-01' AND '2026-01-31'" });
-    const all = await svc.run({ sql: 'SELECT count(*) FROM transactions', allowFullScan: true });
-    expect(filtered.rows).toEqual([[byType('transactions').length]]);
-    expect(all.rows).toEqual(filtered.rows);
+  it('the partition-filter guard refuses a scan whose estimate is over the limit and says which filter to add', async () => {
+    const day = byType('transactions')[0]!.event_time.slice(0, 10);
+    const { s3 } = awsClients(rt.config);
+    const size = async (prefix: string) => (await listAll(s3, rt.config.buckets.lake, prefix)).reduce((a, o) => a + o.Size!, 0);
+    const dayBytes = await size(`events/transactions/dt=${day}/`);
+    expect(await size('events/transactions/')).toBeGreaterThan(dayBytes);
+    // A limit that one day fits in and the whole table does not.
+    const guarded = queryService(rt.config, { maxUnfilteredScanBytes: dayBytes });
+    try {
+      const err = await guarded.start({ sql: 'SELECT count(*) FROM transactions' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryRefusedError);
+      expect((err as Error).message).toMatch(/^This query would scan about [\d.]+ KB \(transactions: [\d.]+ KB in \d+ objects, dt 2026-01-0\d … 2026-01-15, with no filter on dt in the WHERE of the SELECT that reads it\); the scan limit is [\d.]+ KB\. Add a filter on dt to the WHERE of the SELECT that reads transactions, e\.g\. WHERE dt = '2026-01-15' or WHERE dt BETWEEN '2026-01-09' AND '2026-01-15'/);
+      // The same query runs with a dt filter (its estimate within the limit and equal to what DuckDB read), or when
+      // the caller accepts the full scan.
+      const filtered = await guarded.run({ sql: `SELECT count(*) FROM transactions WHERE dt = '${day}'` });
+      expect(filtered.rows).toEqual([[byType('transactions').filter((e) => e.event_time.startsWith(day)).length]]);
+      expect(filtered.info.estimatedBytes).toBe(dayBytes);
+      expect(filtered.info.bytesScanned).toBe(dayBytes);
+      const all = await guarded.run({ sql: 'SELECT count(*) FROM transactions', allowFullScan: true });
+      expect(all.rows).toEqual([[byType('transactions').length]]);
+      // Forms that look filtered to a tokenizer but prune nothing are refused too.
+      for (const sql of [
+        'SELECT count(*) FROM transactions WHERE dt = dt',
+        `SELECT count(*) FROM transactions WHERE dt = '${day}' OR true`,
+        `SELECT dt = '${day}' AS d FROM transactions`,
+        `SELECT count(*) FROM clickstream c CROSS JOIN (SELECT * FROM transactions) t WHERE c.dt = '${day}'`,
+        `SELECT count(*) FROM transactions /* /* */ WHERE dt = '${day}' -- */`,
+      ]) {
+        await expect(guarded.start({ sql }), sql).rejects.toMatchObject({ code: 'partition_filter_required' });
+      }
+      await expect(guarded.start({ sql: 'SELECT count(*) FROM transactions', allowFullScan: true, actor: { by: 'vera', role: 'viewer' } })).rejects.toBeInstanceOf(QueryForbiddenError);
+    } finally {
+      await guarded.deps.engine.close();
+    }
   });
 
-  it('refuses writes and cannot read files outside the lake', async () => {
-    await expect(svc.start({ sql: 'DELETE FROM transactions' })).rejects.toThrow(/Only read-only queries/);
-    await expect(svc.start({ sql: "SELECT 1; COPY transactions TO '/tmp/x.csv'" })).rejects.toThrow(/Only one statement/);
-    const started = await svc.start({ sql: "SELECT * FROM read_text('/etc/passwd')" });
-    const info = await svc.wait(started.id);
-    expect(info.state).toBe('FAILED');
-    expect(info.error).toMatch(/Permission Error|disabled by configuration/);
+  it('runs the issue\'s exploit and every other write path nowhere: the lake is byte for byte unchanged and later queries see normal settings', async () => {
+    const lakeDir = path.join(dir, 's3', rt.config.buckets.lake);
+    const target = path.join(lakeDir, 'events', 'transactions', 'forged.csv');
+    const buckets = [lakeDir, path.join(dir, 's3', rt.config.buckets.quarantine)];
+    const before = buckets.map(treeHash);
+    const setting = async (name: string) => (await svc.run({ sql: `SELECT current_setting('${name}') AS v` })).rows[0]![0];
+    const memory = await setting('memory_limit');
+    const attempts = [
+      `SELECT $$'$$ AS a) t; COPY (SELECT 42) TO $p$${target}$p$; SELECT * FROM (SELECT $$'$$ AS b`,
+      `SELECT $$'$$; COPY (SELECT 42) TO '${target}'; SELECT $$'$$`,
+      `SELECT E'\\''; COPY (SELECT 42) TO '${target}'; SELECT E'\\''`,
+      `SELECT 1 /* /* */ */; COPY (SELECT 42) TO '${target}'`,
+      `COPY (SELECT 42) TO '${target}'`,
+      `COPY transactions TO '${target}'`,
+      `EXPORT DATABASE '${path.join(lakeDir, 'export')}'`,
+      `ATTACH '${path.join(lakeDir, 'x.db')}' AS x`,
+      `CREATE TABLE x AS SELECT 1`,
+      `CREATE OR REPLACE TEMP VIEW transactions AS SELECT 1 AS id`,
+      `INSTALL httpfs`,
+      `LOAD httpfs`,
+      `SET memory_limit = '1MB'`,
+      `SET GLOBAL memory_limit = '1MB'`,
+      `SET GLOBAL enable_external_access = true`,
+      `RESET memory_limit`,
+      `PRAGMA memory_limit = '1MB'`,
+      `SELECT $$'$$; SET GLOBAL memory_limit='1MB'; SELECT $$'$$`,
+      `SELECT * FROM query('SELECT 1')`,
+      `SELECT * FROM read_text('${path.join(lakeDir, '**')}')`,
+    ];
+    for (const sql of attempts) await expect(svc.start({ sql }), sql).rejects.toBeInstanceOf(QueryRefusedError);
+    // Lifting the guard lets an operator read files directly, never write them: DuckDB is locked.
+    const read = await svc.start({ sql: "SELECT * FROM read_text('/etc/passwd')", allowFullScan: true });
+    expect((await svc.wait(read.id)).error).toMatch(/Permission Error|disabled by configuration/);
+    expect(buckets.map(treeHash)).toEqual(before);
+    expect(await setting('memory_limit')).toBe(memory);
+    const day = byType('transactions')[0]!.event_time.slice(0, 10);
+    const after = await svc.run({ sql: `SELECT count(*) FROM transactions WHERE dt = '${day}'` });
+    expect(after.rows).toEqual([[byType('transactions').filter((e) => e.event_time.startsWith(day)).length]]);
   });
 
   it('stops a query at its timeout and on cancel', async () => {
@@ -245,23 +325,46 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     expect((await svc.history(5)).find((h) => h.id === running.id)?.state).toBe('CANCELLED');
   });
 
-  it('keeps the row limit, history and the CSV of each query in the athena-results bucket', async () => {
+  it('keeps the row limit, history (with who ran it) and the CSV of each query in the athena-results bucket', async () => {
     const limited = queryService(rt.config, { rowLimit: 7, maxUnfilteredScanBytes: 1e12 });
     try {
-      const { info, columns, rows } = await limited.run({ sql: 'SELECT id, amt FROM transactions ORDER BY id' });
+      const { info, columns, rows } = await limited.run({ sql: 'SELECT id, amt FROM transactions ORDER BY id', actor: { by: 'alice', role: 'viewer' } });
       expect(rows.length).toBe(7);
       expect(info.truncated).toBe(true);
       const ids = byType('transactions').map((e) => e.id).sort();
       expect(rows.map((r) => r[0])).toEqual(ids.slice(0, 7));
-      expect(await limited.csv(info.id)).toBe(toCsv(columns, rows));
+      expect(await csvOf(await limited.csv(info.id))).toBe(csvText(columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })), rows));
       const history = await limited.history(100);
       const entry = history.find((h) => h.id === info.id)!;
-      expect(entry).toMatchObject({ state: 'SUCCEEDED', rows: 7, truncated: true, engine: 'duckdb', resultKey: `query-results/${info.id}.csv` });
+      expect(entry).toMatchObject({ state: 'SUCCEEDED', rows: 7, truncated: true, engine: 'duckdb', resultKey: `query-results/${info.id}.csv`, by: 'alice' });
+      expect(history.filter((h) => h.id === info.id).length).toBe(1);
       // Newest first.
       const times = history.map((h) => h.submittedAt);
       expect(times).toEqual([...times].sort().reverse());
     } finally {
       await limited.deps.engine.close();
+    }
+  });
+
+  it('another process (a second service with its own DuckDB) answers status and CSV from S3; rows and cancel stay with the process that runs the query', async () => {
+    const other = queryService(rt.config, { maxUnfilteredScanBytes: 1e12 });
+    try {
+      const done = await svc.run({ sql: "SELECT '=1+2' AS formula, -5 AS n, '-5' AS text_n, 'ok' AS plain" });
+      const seen = await other.status(done.info.id);
+      expect(seen).toMatchObject({ id: done.info.id, state: 'SUCCEEDED', rows: 1, by: 'local' });
+      expect(await csvOf(await other.csv(done.info.id))).toBe("formula,n,text_n,plain\r\n'=1+2,-5,'-5,ok\r\n");
+      await expect(other.results(done.info.id)).rejects.toMatchObject({ code: 'elsewhere', status: 409 });
+      const slow = await svc.start({ sql: 'SELECT count(*) FROM range(100000000000) a, range(10) b WHERE a.range % 7 = b.range' });
+      expect(await other.status(slow.id)).toMatchObject({ state: 'RUNNING' });
+      await expect(other.cancel(slow.id)).rejects.toMatchObject({ code: 'elsewhere', status: 409 });
+      await expect(other.csv(slow.id)).rejects.toMatchObject({ code: 'not_ready', status: 409 });
+      expect((await svc.cancel(slow.id)).state).toBe('CANCELLED');
+      expect((await other.status(slow.id)).state).toBe('CANCELLED');
+      await expect(other.status('no-such-query')).rejects.toMatchObject({ code: 'unknown_query', status: 404 });
+      await expect(other.status('../../etc/passwd')).rejects.toMatchObject({ code: 'unknown_query', status: 404 });
+      expect((await svc.history(200)).filter((h) => h.id === slow.id).length).toBe(1);
+    } finally {
+      await other.deps.engine.close();
     }
   });
 

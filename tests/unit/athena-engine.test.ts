@@ -1,100 +1,84 @@
-import {
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-  StopQueryExecutionCommand,
-  type Row,
-} from '@aws-sdk/client-athena';
-import { describe, expect, it } from 'vitest';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AthenaEngine } from '../../lib/query/athena-engine.ts';
+import type { EngineQuery, EngineRun } from '../../lib/query/engine.ts';
+import { QueryRefusedError } from '../../lib/query/errors.ts';
+import { AthenaSim } from './athena-sim.ts';
 
-/**
- * Athena cannot run offline, so this stands in for its API with the documented behaviour the engine relies on: the
- * first results page starts with a header row, pages carry NextToken, states move QUEUED → RUNNING → final.
- */
-class FakeAthena {
-  calls: { name: string; input: Record<string, unknown> }[] = [];
-  states: string[] = ['QUEUED', 'RUNNING', 'SUCCEEDED'];
-  rows: string[][] = [];
-  scanned = 123_456_789;
-  async send(cmd: { input: Record<string, unknown> }): Promise<unknown> {
-    this.calls.push({ name: cmd.constructor.name, input: cmd.input });
-    if (cmd instanceof StartQueryExecutionCommand) return { QueryExecutionId: 'q-1' };
-    if (cmd instanceof StopQueryExecutionCommand) {
-      this.states = ['CANCELLED'];
-      return {};
-    }
-    if (cmd instanceof GetQueryExecutionCommand) {
-      const state = this.states.length > 1 ? this.states.shift()! : this.states[0]!;
-      return {
-        QueryExecution: {
-          Status: { State: state, ...(state === 'FAILED' ? { StateChangeReason: 'COLUMN_NOT_FOUND: line 1:8: Column x cannot be resolved' } : {}) },
-          Statistics: { DataScannedInBytes: this.scanned, EngineExecutionTimeInMillis: 850 },
-        },
-      };
-    }
-    if (cmd instanceof GetQueryResultsCommand) {
-      const input = cmd.input as { NextToken?: string; MaxResults: number };
-      const all: Row[] = [{ Data: [{ VarCharValue: 'category' }, { VarCharValue: 'n' }] }, ...this.rows.map((r) => ({ Data: r.map((v) => (v === 'NULL' ? {} : { VarCharValue: v })) }))];
-      const from = input.NextToken ? Number(input.NextToken) : 0;
-      const page = all.slice(from, from + input.MaxResults);
-      const next = from + page.length;
-      return {
-        ResultSet: { Rows: page, ResultSetMetadata: { ColumnInfo: [{ Name: 'category', Type: 'varchar' }, { Name: 'n', Type: 'bigint' }] } },
-        ...(next < all.length ? { NextToken: String(next) } : {}),
-      };
-    }
-    throw new Error(`unexpected ${cmd.constructor.name}`);
-  }
-}
+const query = (sql: string, values: EngineQuery['values'] = []): EngineQuery => ({ sql, values, tables: [], keeps: () => true });
+const run = (over: Partial<EngineRun> = {}): EngineRun => ({ submittedAt: new Date().toISOString(), timeoutMs: 60_000, rowLimit: 100, ...over });
 
-describe('Athena engine', () => {
-  it('starts in the workgroup with values as ExecutionParameters and reports state, bytes and errors', async () => {
-    const fake = new FakeAthena();
-    const engine = new AthenaEngine({ client: fake, workGroup: 'tributary-prod', database: 'tributary_prod' });
-    const id = await engine.start('SELECT * FROM transactions WHERE dt = ? AND amt > ?', [{ type: 'text', value: "O'Neil" }, { type: 'number', value: 5 }], { timeoutMs: 60_000, rowLimit: 100 });
-    expect(id).toBe('q-1');
-    expect(fake.calls[0]).toEqual({
-      name: 'StartQueryExecutionCommand',
-      input: {
+describe('Athena engine (SDK contract, aws-sdk-client-mock)', () => {
+  let sim: AthenaSim;
+  let engine: AthenaEngine;
+  beforeEach(() => {
+    sim = new AthenaSim();
+    engine = new AthenaEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'tributary-prod', database: 'tributary_prod' });
+  });
+  afterEach(() => sim.restore());
+
+  it('starts in the workgroup with values as ExecutionParameters and reports state, bytes, end and result location', async () => {
+    const id = await engine.start(query('SELECT * FROM transactions WHERE dt = ? AND amt > ?', [{ type: 'text', value: "O'Neil" }, { type: 'number', value: 5 }]), run());
+    expect(sim.calls('StartQueryExecutionCommand')).toEqual([
+      {
         QueryString: 'SELECT * FROM transactions WHERE dt = ? AND amt > ?',
         WorkGroup: 'tributary-prod',
         QueryExecutionContext: { Database: 'tributary_prod', Catalog: 'AwsDataCatalog' },
         ExecutionParameters: ["'O''Neil'", '5'],
       },
+    ]);
+    expect((await engine.status(id, run())).state).toBe('QUEUED');
+    sim.run(id);
+    expect((await engine.status(id, run())).state).toBe('RUNNING');
+    await sim.succeed(id, [{ Name: 'n', Type: 'bigint' }], [['1']]);
+    const done = await engine.status(id, run());
+    expect(done).toEqual({
+      state: 'SUCCEEDED',
+      bytesScanned: 123_456_789,
+      rows: 0,
+      truncated: false,
+      engineMs: 850,
+      completedAt: sim.queries.get(id)!.completed!.toISOString(),
+      resultLocation: `s3://athena-results/athena-results/${id}.csv`,
     });
-    expect((await engine.status(id)).state).toBe('QUEUED');
-    expect((await engine.status(id)).state).toBe('RUNNING');
-    expect(await engine.status(id)).toEqual({ state: 'SUCCEEDED', bytesScanned: 123_456_789, rows: 0, truncated: false, engineMs: 850 });
-    fake.states = ['FAILED'];
-    expect(await engine.status(id)).toMatchObject({ state: 'FAILED', error: 'COLUMN_NOT_FOUND: line 1:8: Column x cannot be resolved' });
+    const failed = await engine.start(query('SELECT x'), run());
+    sim.fail(failed, 'COLUMN_NOT_FOUND: line 1:8: Column x cannot be resolved');
+    expect(await engine.status(failed, run())).toMatchObject({ state: 'FAILED', error: 'COLUMN_NOT_FOUND: line 1:8: Column x cannot be resolved' });
   });
 
-  it('pages results without the header row, converts types and stops at the row limit', async () => {
-    const fake = new FakeAthena();
-    fake.rows = Array.from({ length: 7 }, (_, i) => [`c${i}`, String(i)]);
-    fake.rows[3] = ['NULL', '3'];
-    const engine = new AthenaEngine({ client: fake, workGroup: 'wg', database: 'db' });
-    const id = await engine.start('SELECT 1', [], { timeoutMs: 60_000, rowLimit: 5 });
-    const p1 = await engine.results(id, { maxResults: 3 });
+  it('pages results without the header row, converts types and stops at the row limit of the run', async () => {
+    const id = await engine.start(query('SELECT 1'), run());
+    const rows = Array.from({ length: 7 }, (_, i): (string | null)[] => [`c${i}`, String(i)]);
+    rows[3] = [null, '3'];
+    await sim.succeed(id, [{ Name: 'category', Type: 'varchar' }, { Name: 'n', Type: 'bigint' }], rows);
+    const p1 = await engine.results(id, { maxResults: 3 }, run({ rowLimit: 5 }));
     expect(p1.columns).toEqual([{ name: 'category', type: 'varchar' }, { name: 'n', type: 'bigint' }]);
     expect(p1.rows).toEqual([['c0', 0], ['c1', 1], ['c2', 2]]);
-    expect(fake.calls.at(-1)!.input).toMatchObject({ MaxResults: 4 });
-    const p2 = await engine.results(id, { maxResults: 3, nextToken: p1.nextToken! });
+    expect(sim.calls('GetQueryResultsCommand').at(-1)).toMatchObject({ MaxResults: 4 });
+    const p2 = await engine.results(id, { maxResults: 3, nextToken: p1.nextToken! }, run({ rowLimit: 5 }));
     expect(p2.rows).toEqual([[null, 3], ['c4', 4]]);
     expect(p2.nextToken).toBeUndefined();
+    await expect(engine.results(id, { maxResults: 3, nextToken: 'not-ours' }, run())).rejects.toBeInstanceOf(QueryRefusedError);
+    await expect(engine.results(id, { maxResults: 3, nextToken: Buffer.from('{"t":"1","n":-4}').toString('base64url') }, run())).rejects.toMatchObject({ code: 'bad_token', status: 400 });
   });
 
-  it('stops a query that outlives its timeout and cancels on request', async () => {
-    const fake = new FakeAthena();
-    fake.states = ['RUNNING'];
-    const engine = new AthenaEngine({ client: fake, workGroup: 'wg', database: 'db' });
-    const id = await engine.start('SELECT 1', [], { timeoutMs: 0, rowLimit: 5 });
-    const s = await engine.status(id);
-    expect(s.state).toBe('FAILED');
-    expect(s.error).toMatch(/timed out after 0.0 s and was stopped/);
-    expect(fake.calls.filter((c) => c.name === 'StopQueryExecutionCommand')).toEqual([{ name: 'StopQueryExecutionCommand', input: { QueryExecutionId: 'q-1' } }]);
+  it('stops a query past the deadline of its run, and reports it FAILED the same way afterwards', async () => {
+    const submittedAt = new Date(Date.now() - 10_000).toISOString();
+    const id = await engine.start(query('SELECT 1'), run({ submittedAt, timeoutMs: 5_000 }));
+    sim.run(id);
+    const s = await engine.status(id, run({ submittedAt, timeoutMs: 5_000 }));
+    expect(s).toMatchObject({ state: 'FAILED', error: 'Query timed out after 5.0 s and was stopped; add filters (dt, hour) or raise the timeout.' });
+    expect(sim.calls('StopQueryExecutionCommand')).toEqual([{ QueryExecutionId: id }]);
+    // Athena now says CANCELLED: an instance that did not stop it still reports the timeout, and stops nothing more.
+    const again = await new AthenaEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'wg', database: 'db' }).status(id, run({ submittedAt, timeoutMs: 5_000 }));
+    expect(again).toMatchObject({ state: 'FAILED', error: 'Query timed out after 5.0 s and was stopped; add filters (dt, hour) or raise the timeout.' });
+    expect(sim.calls('StopQueryExecutionCommand').length).toBe(1);
+  });
+
+  it('cancels on request: CANCELLED, not a timeout', async () => {
+    const id = await engine.start(query('SELECT 1'), run());
+    sim.run(id);
     await engine.cancel(id);
-    expect(fake.calls.filter((c) => c.name === 'StopQueryExecutionCommand').length).toBe(2);
+    expect(await engine.status(id, run())).toMatchObject({ state: 'CANCELLED' });
   });
 });

@@ -6,8 +6,13 @@ import type { Actor } from '../../../lib/quarantine/service.ts';
  * sign-in (local, no password set) is run by its only user, who may do everything.
  */
 export function actorOf(req: Request): Actor {
+  return actorFromHeaders(req.headers);
+}
+
+/** The same for a page (server component), from `headers()`. */
+export function actorFromHeaders(headers: Pick<Headers, 'get'>): Actor {
   if (!authConfig().required) return { by: 'local', role: 'operator' };
-  const role = req.headers.get('x-tributary-role') === 'operator' ? 'operator' : 'viewer';
-  const name = req.headers.get('x-tributary-user');
+  const role = headers.get('x-tributary-role') === 'operator' ? 'operator' : 'viewer';
+  const name = headers.get('x-tributary-user');
   return { by: name ? decodeURIComponent(name) : role, role };
 }

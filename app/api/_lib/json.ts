@@ -1,7 +1,7 @@
 import { errorMessage } from '../../../lib/errors.ts';
 import { DatabaseUnavailableError } from '../../../lib/oltp/errors.ts';
 import { QuarantineError } from '../../../lib/quarantine/errors.ts';
-import { QueryError, QueryRefusedError } from '../../../lib/query/sql.ts';
+import { QueryError } from '../../../lib/query/errors.ts';
 import { StreamBrowseError } from '../../../lib/stream/browse.ts';
 
 /**
@@ -13,10 +13,7 @@ export function errorResponse(err: unknown): Response {
   if (err instanceof QuarantineError) return Response.json({ error: err.message, code: err.code }, { status: err.status });
   if (err instanceof StreamBrowseError) return Response.json({ error: err.message, code: err.code }, { status: 400 });
   if ((err as { name?: string }).name === 'ResourceNotFoundException') return Response.json({ error: errorMessage(err), code: 'not_found' }, { status: 404 });
-  if (err instanceof QueryRefusedError) return Response.json({ error: err.message, code: err.code }, { status: 400 });
-  if (err instanceof QueryError && (err.code === 'unknown_query' || err.code === 'unknown_saved_query' || err.code === 'no_results')) {
-    return Response.json({ error: err.message, code: err.code }, { status: 404 });
-  }
-  if (err instanceof QueryError) return Response.json({ error: err.message, code: err.code }, { status: 409 });
+  // Each query error class carries its status: refused 400, forbidden 403, unknown 404, the query's state 409.
+  if (err instanceof QueryError) return Response.json({ error: err.message, code: err.code }, { status: err.status });
   return Response.json({ error: errorMessage(err), code: 'internal' }, { status: 500 });
 }

@@ -1,7 +1,8 @@
+import { QueryRefusedError } from '../../../lib/query/errors.ts';
 import { adhocParams } from '../../../lib/query/params.ts';
 import { savedQuery, savedRequest } from '../../../lib/query/saved.ts';
-import { QueryRefusedError } from '../../../lib/query/sql.ts';
 import { sharedQueryService } from '../../../lib/runtime.ts';
+import { actorOf } from '../_lib/actor.ts';
 import { errorResponse } from '../_lib/json.ts';
 
 export const dynamic = 'force-dynamic';
@@ -17,25 +18,34 @@ export async function GET(req: Request): Promise<Response> {
 }
 
 interface StartBody {
-  sql?: string;
-  saved?: string;
-  params?: Record<string, string>;
-  allowFullScan?: boolean;
+  sql?: unknown;
+  saved?: unknown;
+  params?: unknown;
+  allowFullScan?: unknown;
 }
 
-/** Starts ad-hoc SQL (`sql`, `:name` params as text) or a saved query (`saved`, typed params); answers at once. */
+const USAGE = 'Send {"sql": "SELECT …", "params": {"name": "value"}} or {"saved": "<name>", "params": {…}}, optionally with "allowFullScan": true (operators).';
+
+/**
+ * Starts ad-hoc SQL (`sql`, `$name` params as text) or a saved query (`saved`, typed params) as the signed-in user;
+ * answers at once. Lifting the scan guard (`allowFullScan`) is refused to viewers (403).
+ */
 export async function POST(req: Request): Promise<Response> {
   try {
-    const body = (await req.json().catch(() => ({}))) as StartBody;
+    const body = (await req.json().catch(() => null)) as StartBody | null;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new QueryRefusedError('bad_request', USAGE);
+    const params = body.params ?? {};
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new QueryRefusedError('bad_request', `"params" must be an object of names and values. ${USAGE}`);
+    if (body.allowFullScan !== undefined && typeof body.allowFullScan !== 'boolean') throw new QueryRefusedError('bad_request', `"allowFullScan" must be true or false. ${USAGE}`);
     const svc = sharedQueryService();
-    const raw = Object.fromEntries(Object.entries(body.params ?? {}).map(([k, v]) => [k, String(v)]));
-    if (body.saved) {
-      const info = await svc.start({ ...savedRequest(savedQuery(body.saved), raw, svc.engine), allowFullScan: !!body.allowFullScan, by: 'console' });
-      return Response.json(info, { status: 202 });
+    const raw = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    const common = { allowFullScan: body.allowFullScan === true, actor: actorOf(req) };
+    if (body.saved !== undefined) {
+      if (typeof body.saved !== 'string') throw new QueryRefusedError('bad_request', USAGE);
+      return Response.json(await svc.start({ ...savedRequest(savedQuery(body.saved), raw, svc.engine), ...common }), { status: 202 });
     }
-    if (typeof body.sql !== 'string') throw new QueryRefusedError('empty_query', 'Send {"sql": "SELECT …"} or {"saved": "<name>", "params": {…}}.');
-    const info = await svc.start({ sql: body.sql, params: adhocParams(raw), allowFullScan: !!body.allowFullScan, by: 'console' });
-    return Response.json(info, { status: 202 });
+    if (typeof body.sql !== 'string') throw new QueryRefusedError('empty_query', USAGE);
+    return Response.json(await svc.start({ sql: body.sql, params: adhocParams(raw), ...common }), { status: 202 });
   } catch (err) {
     return errorResponse(err);
   }

@@ -1,5 +1,6 @@
 import { savedQuery, savedRequest } from '../../../../lib/query/saved.ts';
 import { sharedQueryService } from '../../../../lib/runtime.ts';
+import { actorOf } from '../../_lib/actor.ts';
 import { errorResponse } from '../../_lib/json.ts';
 
 export const dynamic = 'force-dynamic';
@@ -9,7 +10,7 @@ export async function GET(req: Request): Promise<Response> {
   try {
     const period = new URL(req.url).searchParams.get('period') ?? undefined;
     const svc = sharedQueryService();
-    const { info, columns, rows } = await svc.run({ ...savedRequest(savedQuery('failures_by_field'), period ? { period } : {}, svc.engine), by: 'console' });
+    const { info, columns, rows } = await svc.run({ ...savedRequest(savedQuery('failures_by_field'), period ? { period } : {}, svc.engine), actor: actorOf(req) });
     return Response.json({ query: info, rows: rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]]))) });
   } catch (err) {
     return errorResponse(err);
