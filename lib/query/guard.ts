@@ -210,17 +210,45 @@ function columnOf(ref: SqlNode, table: BaseRef, def: TableDef): PartitionDef | n
  * only a definite false prunes, so an unknown never hides a scan.
  */
 function compile(expr: unknown, columnOf: (ref: SqlNode) => PartitionDef | null, params: Record<string, BoundValue>): Pred | null {
+  const used = new Set<string>();
   const scalar = (e: unknown): Scalar | null => scalarOf(e as SqlNode, params);
   const column = (e: unknown): PartitionDef | null => {
     const n = e as SqlNode;
-    return n?.class === 'COLUMN_REF' ? columnOf(n) : null;
+    const col = n?.class === 'COLUMN_REF' ? columnOf(n) : null;
+    if (col) used.add(col.name);
+    return col;
+  };
+  /** `col = constant`, the pieces of a long `dt = 'a' OR dt = 'b' OR …`. */
+  const equality = (e: unknown): { col: PartitionDef; k: Scalar } | null => {
+    const n = e as SqlNode;
+    if (n?.type !== 'COMPARE_EQUAL') return null;
+    const l = column(n.left);
+    const r = l ? scalar(n.right) : null;
+    if (l && r) return { col: l, k: r };
+    const c = column(n.right);
+    const k = c ? scalar(n.left) : null;
+    return c && k ? { col: c, k } : null;
   };
   const go = (e: unknown): Pred | null => {
     const n = e as SqlNode;
     if (!n || typeof n !== 'object') return null;
     const type = String(n.type);
     if (type === 'CONJUNCTION_AND' || type === 'CONJUNCTION_OR') {
-      const parts = (n.children as unknown[]).map(go);
+      let children = n.children as unknown[];
+      const merged: (Pred | null)[] = [];
+      if (type === 'CONJUNCTION_OR') {
+        // Equalities on one column become one set lookup, like an IN list.
+        const byColumn = new Map<string, { col: PartitionDef; ks: Scalar[] }>();
+        const rest: unknown[] = [];
+        for (const c of children) {
+          const eq = equality(c);
+          if (!eq) rest.push(c);
+          else byColumn.set(eq.col.name, { col: eq.col, ks: [...(byColumn.get(eq.col.name)?.ks ?? []), eq.k] });
+        }
+        for (const { col, ks } of byColumn.values()) merged.push(memberOf(col, ks, false));
+        children = rest;
+      }
+      const parts = [...merged, ...children.map(go)];
       const known = parts.filter((p): p is Pred => p !== null);
       if (type === 'CONJUNCTION_AND') {
         if (!known.length) return null;
@@ -275,25 +303,7 @@ function compile(expr: unknown, columnOf: (ref: SqlNode) => PartitionDef | null,
       if (!col) return null;
       const values = rest.map(scalar);
       if (values.some((x) => x === null)) return null;
-      // A set of the list's values as the column compares them, so a list of 50,000 values costs one lookup.
-      const keys = new Set<string>();
-      let hasNull = false;
-      for (const x of values as Scalar[]) {
-        if (x.kind === 'null') hasNull = true;
-        else if (col.type.kind === 'int' && x.kind === 'number') keys.add(`n${x.v}`);
-        else if (col.type.kind !== 'int' && x.kind === 'text') keys.add(`t${x.v}`);
-        else return null;
-      }
-      const neg = type === 'COMPARE_NOT_IN';
-      return (v) => {
-        const raw = v[col.name];
-        if (raw === undefined) return null;
-        const key = col.type.kind === 'int' ? (Number.isFinite(Number(raw)) ? `n${Number(raw)}` : null) : `t${raw}`;
-        if (key === null) return null;
-        const hit = keys.has(key);
-        if (neg) return hit || hasNull ? false : true;
-        return hit;
-      };
+      return memberOf(col, values as Scalar[], type === 'COMPARE_NOT_IN');
     }
     const op = COMPARISONS[type];
     if (op) {
@@ -316,7 +326,41 @@ function compile(expr: unknown, columnOf: (ref: SqlNode) => PartitionDef | null,
     }
     return null;
   };
-  return go(expr);
+  const pred = go(expr);
+  if (!pred) return null;
+  // Partitions differ in columns the filter may not name (hour, for a filter on dt): decide each distinct value once.
+  const names = [...used];
+  const seen = new Map<string, Tri>();
+  return (v) => {
+    const key = names.map((c) => v[c] ?? '').join('\u0000');
+    let r = seen.get(key);
+    if (r === undefined) seen.set(key, (r = pred(v)));
+    return r;
+  };
+}
+
+/**
+ * Membership of a partition column in a list of constants (IN, NOT IN, an OR of equalities), as one set lookup so a
+ * list of 50,000 values costs one lookup per partition; null when a value's type does not meet the column's plainly.
+ */
+function memberOf(col: PartitionDef, values: Scalar[], negated: boolean): Pred | null {
+  const keys = new Set<string>();
+  let hasNull = false;
+  for (const x of values) {
+    if (x.kind === 'null') hasNull = true;
+    else if (col.type.kind === 'int' && x.kind === 'number') keys.add(`n${x.v}`);
+    else if (col.type.kind === 'string' && x.kind === 'text') keys.add(`t${x.v}`);
+    else return null;
+  }
+  return (v) => {
+    const raw = v[col.name];
+    if (raw === undefined) return null;
+    const key = col.type.kind === 'int' ? (raw.trim() !== '' && Number.isFinite(Number(raw)) ? `n${Number(raw)}` : null) : `t${raw}`;
+    if (key === null) return null;
+    const hit = keys.has(key);
+    if (negated) return hit || hasNull ? false : true;
+    return hit;
+  };
 }
 
 const COMPARISONS: Record<string, (cmp: number) => boolean> = {
