@@ -83,8 +83,8 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     // has the build put them.
     ...($dev ? {} : { TRIBUTARY_QUERIES_DIR: '/var/task/queries' }),
   },
-  // In AWS the console queries through Athena; the DuckDB engine (local mode's) is loaded only on first use, so its
-  // native binding is not needed in the server function.
+  // The console guards every query with DuckDB's parser before Athena runs it: open-next.config.ts installs DuckDB's
+  // binding for this function's platform.
   // 45 s (CloudFront allows up to 60 s without a quota request; SST sets the origin read timeout to match): the OLTP
   // page's first read after Aurora paused waits for it to resume (~15 s) plus the status function's cold start.
   server: { architecture: 'arm64', timeout: '45 seconds' },

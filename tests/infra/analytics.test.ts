@@ -230,17 +230,30 @@ describe('console and re-drive worker', () => {
 });
 
 describe('native dependencies', () => {
-  it('DuckDB is installed for the compactor at the locked version, whose linux-arm64 binding exists (npm skips a missing one silently)', async () => {
-    const { readFileSync } = await import('node:fs');
-    const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as { packages: Record<string, { version: string; os?: string[]; cpu?: string[]; optionalDependencies?: Record<string, string> }> };
-    const locked = lock.packages['node_modules/@duckdb/node-api']!.version;
-    const build = infra.build(/Compactor/) as unknown as { properties?: { architecture?: string; install?: Record<string, string> } };
-    expect(build.properties?.install).toEqual({ '@duckdb/node-api': locked });
-    const arch = build.properties?.architecture === 'arm64' ? 'arm64' : 'x64';
-    const bindings = lock.packages['node_modules/@duckdb/node-bindings']!;
+  type Lock = { packages: Record<string, { version: string; os?: string[]; cpu?: string[]; optionalDependencies?: Record<string, string> }> };
+  const lock = async () => JSON.parse((await import('node:fs')).readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as Lock;
+  /** The locked DuckDB version, after checking that its binding for linux-<arch> is in the lock (npm skips a missing one silently). */
+  const lockedFor = async (arch: string) => {
+    const { packages } = await lock();
+    const locked = packages['node_modules/@duckdb/node-api']!.version;
+    const bindings = packages['node_modules/@duckdb/node-bindings']!;
     expect(bindings.version).toBe(locked);
     expect(bindings.optionalDependencies?.[`@duckdb/node-bindings-linux-${arch}`]).toBe(locked);
-    expect(lock.packages[`node_modules/@duckdb/node-bindings-linux-${arch}`]).toMatchObject({ version: locked, os: ['linux'], cpu: [arch] });
+    expect(packages[`node_modules/@duckdb/node-bindings-linux-${arch}`]).toMatchObject({ version: locked, os: ['linux'], cpu: [arch] });
+    return locked;
+  };
+
+  it('DuckDB is installed for the compactor at the locked version, whose linux-arm64 binding exists', async () => {
+    const build = infra.build(/Compactor/) as unknown as { properties?: { architecture?: string; install?: Record<string, string> } };
+    const arch = build.properties?.architecture === 'arm64' ? 'arm64' : 'x64';
+    expect(build.properties?.install).toEqual({ '@duckdb/node-api': await lockedFor(arch) });
+  });
+
+  it('the console server gets DuckDB for its platform too (its query guard parses with DuckDB in AWS): OpenNext installs the locked version', async () => {
+    const { default: openNext } = await import('../../open-next.config.ts');
+    const arch = (infra.lambda(/^ConsoleServer/).inputs.architectures as string[])[0];
+    expect(arch).toBe('arm64');
+    expect(openNext.default.install).toEqual({ packages: [`@duckdb/node-api@${await lockedFor(arch!)}`], arch });
   });
 });
 

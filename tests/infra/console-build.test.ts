@@ -47,6 +47,18 @@ describe('console build', () => {
     for (const f of want) expect(fs.readFileSync(path.join(shipped, f)).equals(fs.readFileSync(path.join(REPO, dir, f))), f).toBe(true);
   });
 
+  it('the server function carries DuckDB for linux-arm64 at the locked version (the console guards every query with its parser)', () => {
+    const root = serverDir();
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+    const locked = lock.packages['node_modules/@duckdb/node-api']!.version;
+    for (const pkg of ['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-arm64']) {
+      const manifest = path.join(root, 'node_modules', pkg, 'package.json');
+      expect(fs.existsSync(manifest), `${manifest} is missing`).toBe(true);
+      expect((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version, pkg).toBe(locked);
+    }
+    expect(fs.existsSync(path.join(root, 'node_modules', '@duckdb', 'node-bindings-linux-arm64', 'duckdb.node'))).toBe(true);
+  });
+
   it('the deployed console reads them from /var/task, where its server function has them, and they load as locally', () => {
     const env = (infra.lambda(/^ConsoleServer/).inputs.environment as { variables: Record<string, string> }).variables;
     expect({ schemas: env.TRIBUTARY_SCHEMAS_DIR, queries: env.TRIBUTARY_QUERIES_DIR }).toEqual({ schemas: '/var/task/schemas', queries: '/var/task/queries' });
