@@ -249,32 +249,9 @@ function compile(expr: unknown, columnOf: (ref: SqlNode) => PartitionDef | null,
         children = rest;
       }
       const parts = [...merged, ...children.map(go)];
-      const known = parts.filter((p): p is Pred => p !== null);
-      if (type === 'CONJUNCTION_AND') {
-        if (!known.length) return null;
-        return (v) => {
-          let out: Tri = true;
-          for (const p of known) {
-            const r = p(v);
-            if (r === false) return false;
-            if (r === null) out = null;
-          }
-          return known.length === parts.length ? out : out === true ? null : out;
-        };
-      }
-      if (known.length !== parts.length) {
-        // One branch nobody can judge may hold any partition: the OR can only be known true.
-        return (v) => (known.some((p) => p(v) === true) ? true : null);
-      }
-      return (v) => {
-        let out: Tri = false;
-        for (const p of known) {
-          const r = p(v);
-          if (r === true) return true;
-          if (r === null) out = null;
-        }
-        return out;
-      };
+      if (parts.every((p) => p === null)) return null;
+      // A part nobody can judge is unknown for every partition: the AND can then only be known false, the OR true.
+      return kleene(parts.map((p) => p ?? UNKNOWN), type === 'CONJUNCTION_OR');
     }
     if (type === 'OPERATOR_NOT') {
       const inner = go((n.children as unknown[])[0]);
@@ -360,6 +337,21 @@ function memberOf(col: PartitionDef, values: Scalar[], negated: boolean): Pred |
     const hit = keys.has(key);
     if (negated) return hit || hasNull ? false : true;
     return hit;
+  };
+}
+
+const UNKNOWN: Pred = () => null;
+
+/** Kleene's three-valued AND (`decisive` false) or OR (`decisive` true) of its parts. */
+function kleene(parts: Pred[], decisive: boolean): Pred {
+  return (v) => {
+    let out: Tri = !decisive;
+    for (const p of parts) {
+      const r = p(v);
+      if (r === decisive) return decisive;
+      if (r === null) out = null;
+    }
+    return out;
   };
 }
 
