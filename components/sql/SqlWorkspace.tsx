@@ -230,6 +230,7 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
           <thead>
             <tr>
               <th>submitted</th>
+              <th>by</th>
               <th>state</th>
               <th>scanned</th>
               <th>query</th>
@@ -239,6 +240,7 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
             {history.data?.map((h) => (
               <tr key={h.id}>
                 <td>{h.submittedAt.replace('T', ' ').slice(0, 19)}</td>
+                <td>{h.by ?? ''}</td>
                 <td>{h.state}</td>
                 <td className="num">{formatBytes(h.bytesScanned)}</td>
                 <td>

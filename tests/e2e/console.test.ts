@@ -197,8 +197,8 @@ describe('console in Chromium against tributary dev', () => {
     }
     const top = [...stats].sort(([am, a], [bm, b]) => b.n - a.n || b.amt - a.amt || am.localeCompare(bm)).slice(0, 3).map(([m]) => m);
     await expect.poll(() => page.getByTestId('results').locator('tbody tr td:nth-child(2)').allTextContents(), { timeout: 30_000 }).toEqual(top);
-    // The history lists both runs, the saved one by name.
-    await expect.poll(() => page.locator('table.history tbody tr').allTextContents()).toContainEqual(expect.stringContaining('[top_merchants]'));
+    // The history lists both runs, the saved one by name, each with who ran it (the name given at sign-in).
+    await expect.poll(() => page.locator('table.history tbody tr').allTextContents()).toContainEqual(expect.stringMatching(/^[\d-]+ [\d:]+erinSUCCEEDED.*\[top_merchants\]/));
     await shot(page, 'sql');
   }, 240_000);
 
