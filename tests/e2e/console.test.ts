@@ -95,7 +95,8 @@ describe('console in Chromium against tributary dev', () => {
     await page.getByLabel('Console password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${rt.consoleUrl}/sql`, { timeout: 150_000 });
-    await page.waitForLoadState('networkidle');
+    // The workspace's first API calls compile their routes (over 30 s on a loaded 2-core machine).
+    await page.waitForLoadState('networkidle', { timeout: 150_000 });
     // ...and each route handler on its first call: compile them now, not inside a test's time.
     for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards', '/api/quarantine', '/api/quarantine/counts', '/api/quarantine/jobs', '/api/quarantine/x', '/api/quarantine/jobs/x', '/api/audit', '/api/metrics/shards?range=15m', '/api/metrics/pipeline?range=15m', '/api/metrics/freshness', '/api/oltp']) await page.request.get(`${rt.consoleUrl}${route}`);
   }, 300_000);
