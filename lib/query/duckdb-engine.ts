@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { Catalog, TableDef } from '../catalog/catalog.ts';
 import { duckViews, type LocalObjectLayout, type PresentFiles } from '../catalog/duckdb.ts';
-import { manifestKey } from '../lake/partition.ts';
+import { decodePartitionValue, manifestKey } from '../lake/partition.ts';
 import { quoteIdent, quoteString } from '../catalog/types.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -277,7 +277,7 @@ export class DuckDbEngine implements QueryEngine {
       let sum = 0;
       let count = 0;
       for (const [dir, files] of dirs) {
-        const values = Object.fromEntries(dir.split('/').filter(Boolean).map((seg) => [seg.slice(0, seg.indexOf('=')), seg.slice(seg.indexOf('=') + 1)]));
+        const values = Object.fromEntries(dir.split('/').filter(Boolean).map((seg) => [seg.slice(0, seg.indexOf('=')), decodePartitionValue(seg.slice(seg.indexOf('=') + 1))]));
         if (!query.keeps(table.name, values)) continue;
         for (const f of files) {
           sum += fileSize(path.join(base, dir, `${f}${this.layout.suffix}`));

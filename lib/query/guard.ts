@@ -7,8 +7,8 @@ import type { SqlNode } from './parser.ts';
 /** Which objects of a table a reference reads: the view (JSONL and Parquet), or Athena's raw or compacted table. */
 export type ObjectSet = 'all' | 'raw' | 'compacted';
 
-/** Partition values of one object, from its key (`dt=…/hour=…/`), as the key spells them. */
-export type PartitionValues = Record<string, string>;
+/** Partition values of one object, decoded from its key (`dt=…/hour=…/`) as the engines read them; null is hive's NULL. */
+export type PartitionValues = Record<string, string | null>;
 
 /** One place a query reads a lake table, with the constraint that prunes it. */
 export interface TableRead {
@@ -309,7 +309,7 @@ function compile(expr: unknown, columnOf: (ref: SqlNode) => PartitionDef | null,
   const names = [...used];
   const seen = new Map<string, Tri>();
   return (v) => {
-    const key = names.map((c) => v[c] ?? '').join('\u0000');
+    const key = JSON.stringify(names.map((c) => v[c] ?? null));
     let r = seen.get(key);
     if (r === undefined) seen.set(key, (r = pred(v)));
     return r;
@@ -331,7 +331,7 @@ function memberOf(col: PartitionDef, values: Scalar[], negated: boolean): Pred |
   }
   return (v) => {
     const raw = v[col.name];
-    if (raw === undefined) return null;
+    if (raw === undefined || raw === null) return null;
     const key = col.type.kind === 'int' ? (raw.trim() !== '' && Number.isFinite(Number(raw)) ? `n${Number(raw)}` : null) : `t${raw}`;
     if (key === null) return null;
     const hit = keys.has(key);
@@ -373,7 +373,7 @@ const COMPARISONS: Record<string, (cmp: number) => boolean> = {
  */
 function compare(col: PartitionDef, values: PartitionValues, k: Scalar): number | null {
   const raw = values[col.name];
-  if (raw === undefined || k.kind === 'null') return null;
+  if (raw === undefined || raw === null || k.kind === 'null') return null;
   if (col.type.kind === 'int') {
     const n = Number(raw);
     if (k.kind !== 'number' || raw.trim() === '' || !Number.isFinite(n)) return null;
