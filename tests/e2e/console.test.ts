@@ -93,12 +93,13 @@ describe('console in Chromium against tributary dev', () => {
     expect(new URL(page.url()).pathname).toBe('/login');
     await page.getByLabel('Your name').fill('erin');
     await page.getByLabel('Console password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signing in navigates to /sql, which next dev compiles first.
+    await page.getByRole('button', { name: 'Sign in' }).click({ timeout: 150_000 });
     await page.waitForURL(`${rt.consoleUrl}/sql`, { timeout: 150_000 });
     // The workspace's first API calls compile their routes (over 30 s on a loaded 2-core machine).
     await page.waitForLoadState('networkidle', { timeout: 150_000 });
     // ...and each route handler on its first call: compile them now, not inside a test's time.
-    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards', '/api/quarantine', '/api/quarantine/counts', '/api/quarantine/jobs', '/api/quarantine/x', '/api/quarantine/jobs/x', '/api/audit', '/api/metrics/shards?range=15m', '/api/metrics/pipeline?range=15m', '/api/metrics/freshness', '/api/oltp']) await page.request.get(`${rt.consoleUrl}${route}`);
+    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards', '/api/quarantine', '/api/quarantine/counts', '/api/quarantine/jobs', '/api/quarantine/x', '/api/quarantine/jobs/x', '/api/audit', '/api/metrics/shards?range=15m', '/api/metrics/pipeline?range=15m', '/api/metrics/freshness', '/api/oltp']) await page.request.get(`${rt.consoleUrl}${route}`, { timeout: 150_000 });
   }, 300_000);
 
   afterAll(async () => {
@@ -141,10 +142,10 @@ describe('console in Chromium against tributary dev', () => {
       // …nor lift the SQL scan guard: the route refuses it, the workspace does not offer it.
       const lift = await p.request.post(`${rt.consoleUrl}/api/queries`, { data: { sql: 'SELECT count(*) FROM transactions', allowFullScan: true }, headers: { origin: rt.consoleUrl! } });
       expect([lift.status(), ((await lift.json()) as { error: string }).error]).toEqual([403, 'Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.']);
-      await p.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle' });
+      await p.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
       await expect.poll(() => p.getByText('Viewer: only an operator can run a query past the scan guard.').count()).toBe(1);
       expect(await p.getByLabel('allow a full scan').count()).toBe(0);
-      await p.goto(`${rt.consoleUrl}/quarantine`, { waitUntil: 'networkidle' });
+      await p.goto(`${rt.consoleUrl}/quarantine`, { waitUntil: 'networkidle', timeout: 150_000 });
       expect(await p.getByRole('button', { name: /^Re-drive all/ }).count()).toBe(0);
       await p.getByRole('button', { name: 'Sign out' }).click();
       await p.waitForURL(`${rt.consoleUrl}/login`);
@@ -155,9 +156,10 @@ describe('console in Chromium against tributary dev', () => {
   }, 240_000);
 
   it('runs SQL from the editor and shows rows, status, bytes and cost, a chart and a CSV download', async () => {
-    await replaceSql(page, "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY category ORDER BY category");
-    // Every day of the test data is more than the tiny guard limit: the operator lifts the guard.
+    // All the test data is more than the tiny guard limit: the operator lifts the guard (before typing, so the editor
+    // keeps the focus for Ctrl+Enter).
     await page.getByLabel('allow a full scan').check();
+    await replaceSql(page, "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY category ORDER BY category");
     await page.keyboard.press('Control+Enter');
     const status = page.getByTestId('query-status');
     await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/^SUCCEEDED · .* scanned · \$0\.0000\d+ at Athena's price · \d+ rows/);
@@ -173,10 +175,10 @@ describe('console in Chromium against tributary dev', () => {
     const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const csv = await (await page.request.get(`${rt.consoleUrl}${href}`)).text();
     expect(csv.split('\r\n').slice(0, 2)).toEqual(['category,n', `${expected[0]![0]},${expected[0]![1]}`]);
-    await page.getByLabel('allow a full scan').uncheck();
   }, 240_000);
 
   it('shows the partition-filter guard message inline and runs a saved query from its parameter form', async () => {
+    await page.getByLabel('allow a full scan').uncheck();
     await replaceSql(page, 'SELECT count(*) FROM transactions');
     await page.getByRole('button', { name: /^Run/ }).click();
     await expect.poll(() => page.getByTestId('query-error').textContent(), { timeout: 30_000 }).toMatch(/^This query would scan about .* Add a filter on dt to the WHERE of the SELECT that reads transactions, e\.g\. WHERE dt = '2026-01-1\d'/);
@@ -298,8 +300,8 @@ describe('console in Chromium against tributary dev', () => {
     const want = [...BROKEN.map((b) => b.id), id].sort().map((i) => [i, 'redrive']);
     await waitFor(() => readLake(rt.config), (l) => l.rows.filter((r) => r.source === 'redrive').length >= want.length);
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
-    await replaceSql(page, "SELECT id, source FROM transactions WHERE dt >= '2026-01-01' AND source = 'redrive' ORDER BY id");
     await page.getByLabel('allow a full scan').check();
+    await replaceSql(page, "SELECT id, source FROM transactions WHERE dt >= '2026-01-01' AND source = 'redrive' ORDER BY id");
     await page.keyboard.press('Control+Enter');
     const cells = () => page.getByTestId('results').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     await expect.poll(cells, { timeout: 120_000 }).toEqual(want);
