@@ -7,7 +7,8 @@
  */
 export default {
   default: {
-    install: { packages: ['@duckdb/node-api@1.5.6-r.1'], arch: 'arm64' as const },
+    // npm 10+ takes the platform as --os/--cpu (OpenNext passes --os and --arch, which npm 11 ignores).
+    install: { packages: ['@duckdb/node-api@1.5.6-r.1'], arch: 'arm64' as const, additionalArgs: '--cpu=arm64' },
   },
   buildCommand: 'npm run build:console',
 };

@@ -253,7 +253,7 @@ describe('native dependencies', () => {
     const { default: openNext } = await import('../../open-next.config.ts');
     const arch = (infra.lambda(/^ConsoleServer/).inputs.architectures as string[])[0];
     expect(arch).toBe('arm64');
-    expect(openNext.default.install).toEqual({ packages: [`@duckdb/node-api@${await lockedFor(arch!)}`], arch });
+    expect(openNext.default.install).toEqual({ packages: [`@duckdb/node-api@${await lockedFor(arch!)}`], arch, additionalArgs: `--cpu=${arch}` });
   });
 });
 
