@@ -144,6 +144,10 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
       why: 'Athena writes and reads query results with the permissions of its caller',
     },
     { actions: ['s3:GetObject', 's3:PutObject'], resources: objects(athenaResults, 'history/'), why: 'the query history (lib/query/service.ts)' },
-    { actions: ['s3:GetObject'], resources: objects(athenaResults, 'query-results/'), why: 'the CSV download of a query (lib/query/service.ts csv)' },
+    {
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: objects(athenaResults, 'queries/'),
+      why: 'the record of each query, written when it starts, from which any instance answers for it (lib/query/service.ts)',
+    },
   ),
 });

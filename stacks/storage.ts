@@ -52,12 +52,16 @@ export const quarantine = bucket('Quarantine', {
   ],
 });
 
-/** Athena query results (expire after 7 days) and the console's query history (kept 90 days). */
+/**
+ * Athena query results and the records queries are answered from (expire after 7 days: a record points at its result,
+ * whose CSV is then gone too) and the console's query history (kept 90 days).
+ */
 export const athenaResults = bucket('AthenaResults', {
   keepData: false,
   rules: [
     { id: 'expire-results', status: 'Enabled', filter: { prefix: 'athena-results/' }, expiration: { days: 7 } },
     { id: 'expire-csv', status: 'Enabled', filter: { prefix: 'query-results/' }, expiration: { days: 7 } },
+    { id: 'expire-records', status: 'Enabled', filter: { prefix: 'queries/' }, expiration: { days: 7 } },
     { id: 'expire-history', status: 'Enabled', filter: { prefix: 'history/' }, expiration: { days: 90 } },
   ],
 });

@@ -163,6 +163,16 @@ describe('buckets', () => {
     }
   });
 
+  it('query results, local CSVs and query records expire after 7 days, the history after 90', () => {
+    const rules = infra.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'AthenaResultsLifecycle').inputs.rules as Record<string, unknown>[];
+    expect(rules.slice(1)).toEqual([
+      { id: 'expire-results', status: 'Enabled', filter: { prefix: 'athena-results/' }, expiration: { days: 7 } },
+      { id: 'expire-csv', status: 'Enabled', filter: { prefix: 'query-results/' }, expiration: { days: 7 } },
+      { id: 'expire-records', status: 'Enabled', filter: { prefix: 'queries/' }, expiration: { days: 7 } },
+      { id: 'expire-history', status: 'Enabled', filter: { prefix: 'history/' }, expiration: { days: 90 } },
+    ]);
+  });
+
   it('quarantined records move to IA after 30 days and Glacier IR after 180, and are never expired', () => {
     const rules = infra.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'QuarantineLifecycle').inputs.rules as Record<string, unknown>[];
     expect(rules.slice(1)).toEqual([
