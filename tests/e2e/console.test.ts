@@ -4,6 +4,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
+import { MIGRATIONS } from '../../lib/oltp/migrations.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { testDatabase, type TestDatabase } from '../integration/db.ts';
@@ -323,7 +324,7 @@ describe('console in Chromium against tributary dev', () => {
     await page.goto(`${rt.consoleUrl}/oltp`, { waitUntil: 'networkidle', timeout: 150_000 });
     // The page refreshes itself every 5 s until the sink has applied the last re-driven events.
     await expect.poll(() => page.getByTestId('oltp-rows-transaction').locator('.kpi-value').textContent(), { timeout: 120_000 }).toBe(expected.toLocaleString('en-US'));
-    expect(await page.getByTestId('oltp-migration').locator('.kpi-value').textContent()).toBe('1 / 1');
+    expect(await page.getByTestId('oltp-migration').locator('.kpi-value').textContent()).toBe(`${MIGRATIONS.length} / ${MIGRATIONS.length}`);
     // Nothing the suite sent is refused by the database.
     expect(await page.getByTestId('oltp-failures').locator('.kpi-value').textContent()).toBe('0');
 
