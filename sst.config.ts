@@ -1,7 +1,7 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
 /**
- * Tributary on AWS: HTTP ingest API → Kinesis `events` → lake-writer Lambda → partitioned S3 lake (design.md §1, §4),
+ * Tributary on AWS: HTTP ingest API → Kinesis `events` → lake-writer Lambda → partitioned S3 lake (architecture.md §1, §6),
  * and the OLTP sink → Aurora PostgreSQL (stacks/database.ts).
  * No top-level imports: SST evaluates `app()` before the platform is loaded, so the stacks are imported inside `run()`.
  */

@@ -34,7 +34,7 @@ export interface TributaryConfig {
   analytics: { workGroup: string; database: string };
 }
 
-/** Default names and ports of the local runtime (design.md §7). */
+/** Default names and ports of the local runtime (architecture.md §12). */
 export const LOCAL_DEFAULTS = {
   host: '127.0.0.1',
   ports: { api: 4000, console: 3000, kinesis: 4567, s3: 4569, pg: 4570 } satisfies LocalPorts,

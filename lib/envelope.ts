@@ -4,7 +4,7 @@ import { TributaryError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { EventTimeFormat, EventType, FieldError } from './registry/registry.ts';
 
-/** Where an envelope came from (design.md §3). */
+/** Where an envelope came from (architecture.md §4). */
 export type EnvelopeSource = 'api' | 'redrive' | 'import' | 'producer';
 
 export interface RedriveInfo {

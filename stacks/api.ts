@@ -1,5 +1,5 @@
 /**
- * The ingest API (design.md §1): API Gateway HTTP API → one ingest Lambda serving both routes. HTTP APIs have no API
+ * The ingest API (architecture.md §1): API Gateway HTTP API → one ingest Lambda serving both routes. HTTP APIs have no API
  * keys, so a Lambda authorizer checks `x-api-key` against the IngestApiKey secret before the ingest function runs
  * (its answer is cached per key for 5 minutes); the ingest handler checks the key again, so it is never exposed
  * without one. Stage throttling and JSON access logs (1 month) are on.

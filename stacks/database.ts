@@ -150,7 +150,7 @@ export const databaseFromBastion = settings.database.bastion
     })
   : undefined;
 
-/** Quarantine writes of the sink (design.md §5 layout): the only S3 request the VPC may make. */
+/** Quarantine writes of the sink (architecture.md §7 layout): the only S3 request the VPC may make. */
 export const s3Endpoint = new aws.ec2.VpcEndpoint('S3Endpoint', {
   vpcId: vpc.id,
   serviceName: $interpolate`com.amazonaws.${region}.s3`,

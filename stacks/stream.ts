@@ -1,5 +1,5 @@
 /**
- * The `events` stream (design.md §3) and its consumer, the lake writer (design.md §4). PROVISIONED with a fixed shard
+ * The `events` stream and its consumer, the lake writer (architecture.md §5, §6). PROVISIONED with a fixed shard
  * count (per stage, stacks/settings.ts) so its cost is known and its shard-level metrics feed the console's charts.
  */
 import { LAKE_WRITER_MAPPING } from '../lib/stream/mappings.ts';
@@ -69,7 +69,7 @@ export const lakeWriter = events.subscribe('LakeWriter', lakeWriterFunction.arn,
       ...LAKE_WRITER_MAPPING,
       functionResponseTypes: [...LAKE_WRITER_MAPPING.functionResponseTypes],
       // Batches that exhaust their retries are written by Lambda under aws/lambda/<mapping-uuid>/<shard>/… in the
-      // quarantine bucket (outside the records/ layout of design.md §5); monitoring alarms on every such object.
+      // quarantine bucket (outside the records/ layout of architecture.md §7); monitoring alarms on every such object.
       destinationConfig: { onFailure: { destinationArn: quarantine.arn } },
     },
   },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** Longest encoded partition value (design.md §4): keeps a directory name under 255 bytes and every key far below S3's 1,024. */
+/** Longest encoded partition value (architecture.md §6): keeps a directory name under 255 bytes and every key far below S3's 1,024. */
 export const MAX_PARTITION_VALUE = 128;
 /**
  * Directory value of a missing (null) partition value. DuckDB's hive partitioning reads it (and `null` in any case) as
@@ -103,7 +103,7 @@ export function lakePrefix(type: string, eventTime: string, partitions: { name: 
   return p;
 }
 
-/** The object name of one partition's records from one batch (design.md §4). */
+/** The object name of one partition's records from one batch (architecture.md §6). */
 export function lakeObjectName(shardId: string, firstSeq: string, lastSeq: string): string {
   return `${safeSegment(shardId)}-${firstSeq}-${lastSeq}.jsonl.gz`;
 }

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { FieldError } from '../registry/registry.ts';
 
-/** Pipeline stages that can quarantine a record (design.md §5). */
+/** Pipeline stages that can quarantine a record (architecture.md §7). */
 export type QuarantineStage = 'ingest' | 'lake-writer' | 'oltp-sink' | 'redrive' | 'import';
 
 /** Why a record was quarantined (also the `reason=` partition values of the quarantine table). */
@@ -55,7 +55,7 @@ export type QuarantineInput = Pick<QuarantineRecord, 'id' | 'stage' | 'reason' |
   attempts?: number;
 };
 
-/** Builds a quarantine record with the field order of design.md §5. */
+/** Builds a quarantine record with the field order of architecture.md §7. */
 export function quarantineRecord(input: QuarantineInput): QuarantineRecord {
   const rec: QuarantineRecord = {
     id: input.id,
@@ -69,7 +69,7 @@ export function quarantineRecord(input: QuarantineInput): QuarantineRecord {
     source: input.source,
     ...(input.origin_stage !== undefined ? { origin_stage: input.origin_stage } : {}),
   };
-  // Optional fields sit where design.md lists them; rebuild to keep that order stable in the files.
+  // Optional fields sit where architecture.md §7 lists them; rebuild to keep that order stable in the files.
   if (input.type === undefined && input.v === undefined) return rec;
   const { id, stage, reason, errors, ...rest } = rec;
   return { id, stage, reason, errors, ...(input.type !== undefined ? { type: input.type } : {}), ...(input.v !== undefined ? { v: input.v } : {}), ...rest };

@@ -6,7 +6,7 @@ import { QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
 import { QUARANTINE_REASONS, type QuarantineRecord, type QuarantineStage } from './record.ts';
 import type { FieldError } from '../registry/registry.ts';
 
-/** A quarantined record's state, derived from the records plus the ledger (design.md §5). */
+/** A quarantined record's state, derived from the records plus the ledger (architecture.md §7). */
 export type QuarantineStatus = 'open' | 'redriven' | 'discarded';
 export const QUARANTINE_STATUSES: readonly QuarantineStatus[] = ['open', 'redriven', 'discarded'];
 export const QUARANTINE_STAGES: readonly QuarantineStage[] = ['ingest', 'lake-writer', 'oltp-sink', 'redrive', 'import'];

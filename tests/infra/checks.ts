@@ -3,7 +3,7 @@
  * and returns the problems it finds, one readable line each (empty = fine). Tests assert `[]` on the real stacks and a
  * non-empty list on deliberately broken copies, which proves the checkers can fail.
  *
- * The expected values are written out here (the issue's and design.md's numbers), not read from stacks/.
+ * The expected values are written out here (the issues' and docs/architecture.md's numbers), not read from stacks/.
  */
 import { parseStatements, type Resource, type Statement } from './harness.ts';
 
@@ -35,7 +35,7 @@ export function checkExact(what: string, inputs: Inputs, expected: Inputs, ignor
   return problems;
 }
 
-// ---- the events stream (design.md §3, stacks/settings.ts defaults) ----
+// ---- the events stream (architecture.md §5, stacks/settings.ts defaults) ----
 
 export const SHARD_LEVEL_METRICS = [
   'IncomingBytes',
@@ -61,7 +61,7 @@ export function checkStream(stream: Resource, expected: { shards: number; retent
   return problems;
 }
 
-// ---- the lake writer's event source mapping (design.md §4, issue 6) ----
+// ---- the lake writer's event source mapping (architecture.md §5, issue 6) ----
 
 export const LAKE_WRITER_MAPPING = {
   batchSize: 500,
