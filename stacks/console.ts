@@ -4,6 +4,7 @@
  * Sign-in is mandatory in AWS (lib/console/auth.ts): the operator password is a secret, the viewer password optional.
  * The server function is reachable only through CloudFront (origin access control, POST bodies signed at the edge).
  */
+import { CLIENT_ADDRESS_INJECTION } from '../lib/console/auth.ts';
 import { grants, objects } from './access.ts';
 import { analyticsEnvironment, ATHENA_OUTPUT_PREFIX, databaseName, workgroup } from './analytics.ts';
 import { oltpStatus } from './database.ts';
@@ -72,6 +73,9 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
   // runs this build for real and checks what the server function ships (tests/infra/console-build.test.ts).
   openNextVersion: '3.9.14',
   protection: 'oac-with-edge-signing',
+  // The client's address for the sign-in throttle (lib/console/auth.ts CLIENT_ADDRESS_HEADER): set by CloudFront from
+  // the viewer's IP, overwriting any value the client sent, so no one can spread guesses over made-up addresses.
+  edge: { viewerRequest: { injection: CLIENT_ADDRESS_INJECTION } },
   environment: {
     ...tributaryEnvironment(events.name),
     ...analyticsEnvironment,
@@ -148,6 +152,11 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: objects(athenaResults, 'queries/'),
       why: 'the record of each query, written when it starts, from which any instance answers for it (lib/query/service.ts)',
+    },
+    {
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: objects(athenaResults, 'console/'),
+      why: 'sign-in sessions (created, checked on every request, revoked at sign-out) and the failed sign-in counters, by conditional PutObject (lib/console/sessions.ts, throttle.ts)',
     },
   ),
 });

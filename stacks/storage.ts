@@ -1,5 +1,5 @@
 /**
- * The four buckets of design.md §4–§7. Logical names are PascalCase (SST `Resource.<Name>`); the physical names are
+ * The four buckets of architecture.md §6, §7 and §12. Logical names are PascalCase (SST `Resource.<Name>`); the physical names are
  * generated per app/stage and reach the functions through TRIBUTARY_*_BUCKET (see stacks/lambda.ts).
  *
  * Every bucket: public access blocked and HTTPS-only (SST's defaults, kept), SSE-S3 encryption with bucket keys,
@@ -29,11 +29,11 @@ function bucket(name: string, opts: { keepData: boolean; rules: Rule[] }): sst.a
   return b;
 }
 
-/** `events/<type>/dt=…/hour=…/…jsonl.gz` plus compacted Parquet (design.md §4). */
+/** `events/<type>/dt=…/hour=…/…jsonl.gz` plus compacted Parquet (architecture.md §6). */
 export const lake = bucket('Lake', { keepData: true, rules: [] });
 
 /**
- * Quarantined records, the re-drive ledger, jobs and audit log (design.md §5); also the lake writer's on-failure
+ * Quarantined records, the re-drive ledger, jobs and audit log (architecture.md §7); also the lake writer's on-failure
  * destination. Records are rarely read after a month: they move to Infrequent Access, then Glacier Instant Retrieval
  * (still browsable by the console); nothing quarantined is ever deleted.
  */
@@ -54,7 +54,8 @@ export const quarantine = bucket('Quarantine', {
 
 /**
  * Athena query results and the records queries are answered from (expire after 7 days: a record points at its result,
- * whose CSV is then gone too) and the console's query history (kept 90 days).
+ * whose CSV is then gone too), the console's query history (kept 90 days) and its sign-in state: sessions (12 h) and
+ * failed sign-in counters (15 min windows), expired after 2 days.
  */
 export const athenaResults = bucket('AthenaResults', {
   keepData: false,
@@ -63,6 +64,7 @@ export const athenaResults = bucket('AthenaResults', {
     { id: 'expire-csv', status: 'Enabled', filter: { prefix: 'query-results/' }, expiration: { days: 7 } },
     { id: 'expire-records', status: 'Enabled', filter: { prefix: 'queries/' }, expiration: { days: 7 } },
     { id: 'expire-history', status: 'Enabled', filter: { prefix: 'history/' }, expiration: { days: 90 } },
+    { id: 'expire-console-state', status: 'Enabled', filter: { prefix: 'console/' }, expiration: { days: 2 } },
   ],
 });
 

@@ -2,8 +2,19 @@ import { safeNext } from '../../lib/console/auth.ts';
 
 export const metadata = { title: 'Sign in · Tributary console' };
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string; error?: string }> }) {
-  const { next, error } = await searchParams;
+/** What the sign-in route's redirect says went wrong (its error codes, lib/console/errors.ts). */
+function problem(error: string | undefined, retry: string | undefined): string | null {
+  if (!error) return null;
+  const wait = Number(retry);
+  if (error === 'throttled') return `Too many failed sign-ins. Try again in ${Number.isFinite(wait) && wait > 0 ? Math.ceil(wait) : 'a few'} s.`;
+  if (error === 'bad_password' || error === '1') return 'Wrong password.';
+  if (error === 'state_unavailable') return 'The console could not start a session. Try again in a few seconds.';
+  return 'Sign-in failed. Try again.';
+}
+
+export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string; error?: string; retry?: string }> }) {
+  const { next, error, retry } = await searchParams;
+  const message = problem(error, retry);
   return (
     <section className="login" aria-labelledby="login">
       <h1 id="login">Sign in</h1>
@@ -17,9 +28,9 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         </label>
         <button type="submit">Sign in</button>
       </form>
-      {error ? (
+      {message ? (
         <p className="error" role="alert">
-          Wrong password.
+          {message}
         </p>
       ) : null}
     </section>

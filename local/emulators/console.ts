@@ -12,7 +12,13 @@ runChild('console', async () => {
   const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
   const next = spawn(process.execPath, [nextBin, 'dev', '--hostname', host, '--port', portArg], {
     cwd: root,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_IGNORE_INCORRECT_LOCKFILE: '1' },
+    env: {
+      ...process.env,
+      NEXT_TELEMETRY_DISABLED: '1',
+      NEXT_IGNORE_INCORRECT_LOCKFILE: '1',
+      // The client's address for the sign-in throttle, from the socket (what CloudFront's function does in AWS).
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('./client-address.mjs', import.meta.url).href}`.trim(),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const relay = (b: Buffer) => {

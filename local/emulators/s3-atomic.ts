@@ -97,16 +97,30 @@ FilesystemStore.prototype.putObject = async function putObject(this: Store & { p
 };
 
 FilesystemStore.prototype.getObject = async function getObject(this: Store, bucket: string, key: string, options?: { start?: number; end?: number }) {
-  let fh;
+  // The file and its metadata (the ETag) are opened under the key's write lock: a write puts the metadata in place
+  // before it renames the object file, so a read between the two would pair the old bytes with the new ETag, and a
+  // conditional write on that ETag would then succeed on bytes it never read (a lost update S3 cannot have).
+  const opened = await withKeyLock(`${bucket}/${key}`, async () => {
+    let handle;
+    try {
+      handle = await open(this.getResourcePath(bucket, key, 'object'), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      const { size } = await handle.stat();
+      return { fh: handle, size, meta: await this.getMetadata(bucket, key) };
+    } catch (err) {
+      await handle.close().catch(() => {});
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  });
+  if (!opened) return null;
+  const { fh, size } = opened;
   try {
-    fh = await open(this.getResourcePath(bucket, key, 'object'), 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    const { size } = await fh.stat();
-    const metadata = { ...(await this.getMetadata(bucket, key)), 'content-length': size };
+    const metadata = { ...opened.meta, 'content-length': size };
     const lastByte = Math.max(0, size - 1);
     const range = { start: options?.start || 0, end: Math.min(options?.end || Infinity, lastByte) };
     if (range.start < 0 || Math.min(range.end, lastByte) < range.start) {

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
+import { getJsonOrNull } from '../../lib/aws/s3.ts';
 import { MIGRATIONS } from '../../lib/oltp/migrations.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import type { DevRuntime } from '../../local/dev.ts';
@@ -115,6 +117,8 @@ describe('console in Chromium against tributary dev', () => {
 
   it('requires sign-in for every page and route, refuses a wrong password and signs out', async () => {
     const anon = await browser.newContext();
+    // What a script must send with a state-changing request (a browser sends Origin itself).
+    const own = { origin: rt.consoleUrl! };
     try {
       const p = await anon.newPage();
       await p.goto(`${rt.consoleUrl}/schemas?x=1`, { waitUntil: 'networkidle', timeout: 150_000 });
@@ -126,22 +130,47 @@ describe('console in Chromium against tributary dev', () => {
       await p.getByRole('button', { name: 'Sign in' }).click();
       await expect.poll(() => p.getByRole('alert').textContent(), { timeout: 60_000 }).toBe('Wrong password.');
       await shot(p, 'login');
-      const login = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: PASSWORD } });
+      // Each failure is counted against the address the console's wrapper took from the socket, whatever the client
+      // claims: two more failures that claim other addresses land on 127.0.0.1's counter (3 failures in all).
+      for (const claimed of ['10.9.8.7', '10.9.8.6']) {
+        const wrong = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: 'still-wrong' }, headers: { ...own, 'x-tributary-client-ip': claimed } });
+        expect([wrong.status(), await wrong.json()]).toEqual([401, { error: 'Wrong password.', code: 'bad_password' }]);
+      }
+      const counter = await getJsonOrNull<{ n: number }>(awsClients(rt.config).s3, rt.config.buckets.athenaResults, `console/throttle/client/${createHash('sha256').update('127.0.0.1').digest('hex').slice(0, 32)}.json`);
+      expect(counter?.n).toBe(3);
+      // Sign-in takes JSON or the form, nothing else, and only from the console's own pages.
+      const plain = await p.request.post(`${rt.consoleUrl}/api/login`, { data: `password=${PASSWORD}`, headers: { ...own, 'content-type': 'text/plain' } });
+      expect([plain.status(), ((await plain.json()) as { code: string }).code]).toEqual([400, 'bad_content_type']);
+      const foreign = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: PASSWORD }, headers: { origin: 'https://evil.example' } });
+      expect([foreign.status(), ((await foreign.json()) as { code: string }).code]).toEqual([403, 'cross_site']);
+      const login = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: PASSWORD }, headers: own });
       expect(await login.json()).toEqual({ role: 'operator' });
+      // The right password gave its attempt back: the failures stay at 3.
+      expect((await getJsonOrNull<{ n: number }>(awsClients(rt.config).s3, rt.config.buckets.athenaResults, `console/throttle/client/${createHash('sha256').update('127.0.0.1').digest('hex').slice(0, 32)}.json`))?.n).toBe(3);
       expect((await p.request.get(`${rt.consoleUrl}/api/catalog`)).status()).toBe(200);
+      // Signed in, a state change from another site is still refused, and so is one that is not JSON.
+      const csrf = await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { data: { qids: ['x'], reason: 'csrf' }, headers: { origin: 'https://evil.example' } });
+      expect([csrf.status(), ((await csrf.json()) as { code: string }).code]).toEqual([403, 'cross_site']);
+      const form = await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { form: { qids: 'x', reason: 'form' }, headers: own });
+      expect([form.status(), ((await form.json()) as { code: string }).code]).toEqual([415, 'bad_content_type']);
+      // Signing out revokes the session: the cookie, kept and sent again, no longer works.
+      const cookie = (await anon.cookies()).find((c) => c.name === 'tributary_session')!.value;
       await p.goto(`${rt.consoleUrl}/schemas`, { waitUntil: 'networkidle' });
       await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.waitForURL(`${rt.consoleUrl}/login`);
+      const replayed = await fetch(`${rt.consoleUrl}/api/catalog`, { headers: { cookie: `tributary_session=${cookie}` } });
+      expect(replayed.status).toBe(401);
       // A viewer reads but may not re-drive, discard or export; a forged role header changes nothing.
-      expect(await (await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: VIEWER_PASSWORD } })).json()).toEqual({ role: 'viewer' });
+      expect(await (await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: VIEWER_PASSWORD }, headers: own })).json()).toEqual({ role: 'viewer' });
       expect((await p.request.get(`${rt.consoleUrl}/api/quarantine`)).status()).toBe(200);
       expect((await p.request.get(`${rt.consoleUrl}/api/oltp`)).status()).toBe(200);
-      const forged = { 'x-tributary-role': 'operator' };
+      const forged = { ...own, 'x-tributary-role': 'operator' };
       const refused = await p.request.post(`${rt.consoleUrl}/api/quarantine/redrive`, { data: { filter: {} }, headers: forged });
       expect([refused.status(), ((await refused.json()) as { code: string }).code]).toEqual([403, 'forbidden']);
-      expect((await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { data: { filter: {}, reason: 'x' } })).status()).toBe(403);
+      expect((await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { data: { filter: {}, reason: 'x' }, headers: own })).status()).toBe(403);
       expect((await p.request.get(`${rt.consoleUrl}/api/quarantine/export?format=csv`)).status()).toBe(403);
       // …nor lift the SQL scan guard: the route refuses it, the workspace does not offer it.
-      const lift = await p.request.post(`${rt.consoleUrl}/api/queries`, { data: { sql: 'SELECT count(*) FROM transactions', allowFullScan: true }, headers: { origin: rt.consoleUrl! } });
+      const lift = await p.request.post(`${rt.consoleUrl}/api/queries`, { data: { sql: 'SELECT count(*) FROM transactions', allowFullScan: true }, headers: own });
       expect([lift.status(), ((await lift.json()) as { error: string }).error]).toEqual([403, 'Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.']);
       await p.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
       await expect.poll(() => p.getByText('Viewer: only an operator can run a query past the scan guard.').count()).toBe(1);

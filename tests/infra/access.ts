@@ -127,6 +127,11 @@ export const ACCESS: FunctionAccess[] = [
       { actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'], on: ['athenaResults/athena-results/'], why: 'Athena writes and reads query results with the permissions of its caller' },
       { actions: ['s3:GetObject', 's3:PutObject'], on: ['athenaResults/history/'], why: 'the query history (lib/query/service.ts)' },
       { actions: ['s3:GetObject', 's3:PutObject'], on: ['athenaResults/queries/'], why: 'the record of each query, written when it starts, from which any instance answers for it (lib/query/service.ts)' },
+      {
+        actions: ['s3:GetObject', 's3:PutObject'],
+        on: ['athenaResults/console/'],
+        why: 'sign-in sessions (created, checked on every request, revoked at sign-out) and the failed sign-in counters, by conditional PutObject (lib/console/sessions.ts, throttle.ts)',
+      },
       // SST's Nextjs adds these for OpenNext (incremental cache, tag cache, revalidation queue, CDN invalidation).
       { actions: ['cloudfront:CreateInvalidation'], on: ['*'], why: 'SST: OpenNext invalidates CloudFront paths on revalidation; the distribution is created after the role' },
       { actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], on: ['consoleAssets/'], why: 'SST: the incremental cache in the assets bucket' },

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../lib/catalog/catalog.ts';
+import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_INJECTION } from '../../lib/console/auth.ts';
 import { glueTables } from '../../lib/catalog/glue.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
@@ -207,6 +208,17 @@ describe('console and re-drive worker', () => {
     expect(env).toMatchObject({ TRIBUTARY_MODE: 'aws', TRIBUTARY_ATHENA_WORKGROUP: 'tributary-ci', TRIBUTARY_GLUE_DATABASE: 'tributary_ci', TRIBUTARY_REDRIVE_FUNCTION: infra.lambda(/^RedriveWorker$/).state.name });
     expect(env.TRIBUTARY_CONSOLE_PASSWORD).toBe('infra-test-password');
     expect(Object.keys(env).filter((k) => k.startsWith('SST_RESOURCE_'))).toEqual(['SST_RESOURCE_App']);
+  });
+
+  it('CloudFront stamps every console request with the viewer\'s address, overwriting the client\'s (the sign-in throttle counts by it)', () => {
+    const fn = infra.one('aws:cloudfront/function:Function', 'ConsoleCloudfrontFunctionRequest');
+    const code = String(fn.inputs.code);
+    expect(code.indexOf(CLIENT_ADDRESS_INJECTION)).toBeGreaterThan(code.indexOf('async function handler(event)'));
+    expect(code.indexOf(CLIENT_ADDRESS_INJECTION)).toBeLessThan(code.indexOf('routeSite('));
+    // The injection itself, run on a request that claims an address of its own.
+    const event = { viewer: { ip: '203.0.113.9' }, request: { headers: { [CLIENT_ADDRESS_HEADER]: { value: '10.0.0.1' }, host: { value: 'console.example' } } } };
+    new Function('event', CLIENT_ADDRESS_INJECTION)(event);
+    expect(event.request.headers[CLIENT_ADDRESS_HEADER]).toEqual({ value: '203.0.113.9' });
   });
 
   it('the console, taken over, could not delete data, put events on the stream, or change the glue catalog', () => {

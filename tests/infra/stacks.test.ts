@@ -170,6 +170,7 @@ describe('buckets', () => {
       { id: 'expire-csv', status: 'Enabled', filter: { prefix: 'query-results/' }, expiration: { days: 7 } },
       { id: 'expire-records', status: 'Enabled', filter: { prefix: 'queries/' }, expiration: { days: 7 } },
       { id: 'expire-history', status: 'Enabled', filter: { prefix: 'history/' }, expiration: { days: 90 } },
+      { id: 'expire-console-state', status: 'Enabled', filter: { prefix: 'console/' }, expiration: { days: 2 } },
     ]);
   });
 

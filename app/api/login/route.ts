@@ -1,21 +1,29 @@
-import { authConfig, roleForPassword, safeNext, SESSION_COOKIE, SESSION_MS, signSession } from '../../../lib/console/auth.ts';
+import { clientAddress } from '../../../lib/console/auth.ts';
+import { consoleGate } from '../../../lib/console/gate.ts';
+import { sessionCookie } from '../../../lib/console/sessions.ts';
+import { readSignIn, signIn } from '../../../lib/console/signin.ts';
+import { ConsoleAuthError } from '../../../lib/console/errors.ts';
 
 export const dynamic = 'force-dynamic';
 
-/** Signs in with the console password (form or JSON `{password, next}`); sets the session cookie. */
+/**
+ * Signs in with the console password, as JSON `{password, name?, next?}` (answered with JSON) or the sign-in page's
+ * form (answered with redirects); sets the session cookie. Failed sign-ins are throttled (429 with Retry-After).
+ */
 export async function POST(req: Request): Promise<Response> {
-  const cfg = authConfig();
-  const form = req.headers.get('content-type')?.includes('application/json')
-    ? ((await req.json().catch(() => ({}))) as { password?: string; next?: string; name?: string })
-    : Object.fromEntries((await req.formData()).entries()) as { password?: string; next?: string; name?: string };
-  const next = safeNext(form.next);
-  const role = await roleForPassword(String(form.password ?? ''), cfg);
-  const isForm = !req.headers.get('content-type')?.includes('application/json');
-  if (!role) {
-    if (isForm) return new Response(null, { status: 303, headers: { location: `/login?error=1&next=${encodeURIComponent(next)}` } });
-    return Response.json({ error: 'Wrong password.', code: 'bad_password' }, { status: 401 });
+  const deps = consoleGate();
+  let form = false;
+  let next = '/';
+  try {
+    const ask = readSignIn(req.headers.get('content-type'), await req.text());
+    ({ form, next } = ask);
+    const { role, token } = await signIn(ask, clientAddress(req.headers), deps);
+    const cookie = sessionCookie(token, deps.cfg);
+    if (form) return new Response(null, { status: 303, headers: { location: next, 'set-cookie': cookie } });
+    return Response.json({ role }, { headers: { 'set-cookie': cookie } });
+  } catch (err) {
+    if (!(err instanceof ConsoleAuthError)) throw err;
+    if (form) return new Response(null, { status: 303, headers: { location: `/login?error=${err.code}&next=${encodeURIComponent(next)}${err.retryAfterS ? `&retry=${err.retryAfterS}` : ''}` } });
+    return Response.json({ error: err.message, code: err.code }, { status: err.status, headers: err.retryAfterS ? { 'retry-after': String(err.retryAfterS) } : {} });
   }
-  const cookie = `${SESSION_COOKIE}=${await signSession(role, cfg, Date.now(), form.name)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_MS / 1000}${cfg.secure ? '; Secure' : ''}`;
-  if (isForm) return new Response(null, { status: 303, headers: { location: next, 'set-cookie': cookie } });
-  return Response.json({ role }, { headers: { 'set-cookie': cookie } });
 }
