@@ -188,6 +188,12 @@ export function parseEnvelope(text: string, parse: (text: string) => unknown = J
   if (typeof e.v !== 'number' || !Number.isInteger(e.v)) problems.push('"v" must be an integer');
   if (typeof e.received_at !== 'string') problems.push('"received_at" must be an ISO-8601 string');
   if (typeof e.event_time !== 'string' || Number.isNaN(Date.parse(e.event_time))) problems.push('"event_time" must be an ISO-8601 string');
+  else {
+    // A producer writing to the stream itself gets the rule ingest applies (buildEnvelope): nothing lands on a day
+    // Athena's projection does not show. Read later than written, "now" only moves the last day further out.
+    const outside = outsideLakeDays(Date.parse(e.event_time), Date.now());
+    if (outside) problems.push(`"event_time" ${JSON.stringify(e.event_time)} ${outside}`);
+  }
   if (typeof e.source !== 'string') problems.push('"source" must be a string');
   if (!('data' in e)) problems.push('"data" is missing');
   if (problems.length) throw new EnvelopeError('invalid_envelope', `Record is not a Tributary envelope: ${problems.join('; ')}.`);

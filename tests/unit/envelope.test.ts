@@ -95,6 +95,17 @@ describe('parseEnvelope', () => {
       'Record is not a Tributary envelope: "id" must be a non-empty string; "event_time" must be an ISO-8601 string.',
     );
   });
+
+  it('refuses an event time outside the days the lake shows, as ingest does, for producers that write to the stream', () => {
+    const env = { id: 'a', type: 'transactions', v: 1, received_at: received, source: 'producer', data: {} };
+    expect(() => parseEnvelope(JSON.stringify({ ...env, event_time: '1969-12-31T23:59:59Z' }))).toThrow(
+      'Record is not a Tributary envelope: "event_time" "1969-12-31T23:59:59Z" is before 1970-01-01, the first day the lake\'s tables show.',
+    );
+    const far = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    expect(() => parseEnvelope(JSON.stringify({ ...env, event_time: far }))).toThrow(/"event_time" ".*" is after \d{4}-\d{2}-\d{2}, the last day the lake's tables show \(1 day after now\)/);
+    const tomorrow = new Date(Date.now() + 86_400_000 - 60_000).toISOString();
+    expect(parseEnvelope(JSON.stringify({ ...env, event_time: tomorrow })).event_time).toBe(tomorrow);
+  });
 });
 
 

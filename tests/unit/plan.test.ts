@@ -83,6 +83,15 @@ describe('planBatch', () => {
     expect(again.flatMap((o) => o.ids).sort()).toEqual(q.flatMap((o) => o.ids).sort());
   });
 
+  it('quarantines an envelope written to the stream directly with an event time Athena would not show', () => {
+    const plan = planBatch([record(env('old', 'transactions', '1969-07-20T20:17:00.000Z')), record(env('ok', 'transactions', '1970-01-01T00:00:00.000Z'))], registry, new Date('2026-03-04T05:06:07Z'));
+    expect(plan.rows).toBe(1);
+    const recs = plan.objects.filter((o) => o.bucket === 'quarantine').flatMap((o) => lines(o).map((l) => JSON.parse(l)));
+    expect(recs.map((r) => [r.reason, r.errors[0].message])).toEqual([
+      ['invalid_envelope', 'Record is not a Tributary envelope: "event_time" "1969-07-20T20:17:00.000Z" is before 1970-01-01, the first day the lake\'s tables show.'],
+    ]);
+  });
+
   it('keeps raw bytes that are not UTF-8 as base64 in quarantine', () => {
     const r: StreamRecord = { shardId: SHARD, sequenceNumber: '1', partitionKey: 'k', data: Buffer.from([0xff, 0x00, 0x7b]), arrivedAt: 0 };
     const [o] = planBatch([r], registry).objects;
