@@ -16,6 +16,7 @@ import type pg from 'pg';
 import { defaultRegistry } from './registry/registry.ts';
 import { configuredApiKeys } from './ingest/auth.ts';
 import { QuarantineIndex } from './quarantine/store.ts';
+import { RedriveJobFailedError } from './quarantine/errors.ts';
 import { QuarantineService, type JobState } from './quarantine/service.ts';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { CompactDeps } from './lake/compact.ts';
@@ -200,9 +201,20 @@ export function redriveDispatch(config: TributaryConfig, functionName: string): 
 /**
  * One invocation of the re-drive worker: runs the job until it is done or the invocation is about to time out
  * (`remainingMs`, keeping 30 s for the last chunk and the state write), then hands the rest to a new invocation.
+ *
+ * @throws RedriveJobFailedError when the job ended in this invocation on an error or with records the stream refused.
  */
 export async function redriveWorkerStep(job: string, remainingMs: number, functionName: string, config: TributaryConfig = loadConfig()): Promise<JobState> {
-  const { state, more } = await quarantineService(config).resume(job, Date.now() + Math.max(0, remainingMs - 30_000));
+  const started = Date.now();
+  const { state, more } = await quarantineService(config).resume(job, started + Math.max(0, remainingMs - 30_000));
   if (more) await redriveDispatch(config, functionName)(job);
+  // A job that ended in this invocation without delivering (it stopped on an error, or the stream refused records)
+  // fails the invocation, so the worker's error alarm fires; the job's state is saved first. Lambda's retry of the
+  // invocation finds the job ended and returns without throwing again.
+  const endedNow = state.finishedAt !== undefined && Date.parse(state.finishedAt) >= started;
+  if (endedNow && state.status === 'failed') throw new RedriveJobFailedError(job, state.message ?? 'see the job');
+  if (endedNow && state.errors > 0) {
+    throw new RedriveJobFailedError(job, `the stream refused ${state.errors} of ${state.total} records; they stay in quarantine, open: re-drive them again once the stream takes writes.`);
+  }
   return state;
 }

@@ -1,7 +1,7 @@
 import { TributaryError } from '../errors.ts';
 
 /** Machine-readable codes of the quarantine module's errors (API bodies, `--json` output). */
-export type QuarantineErrorCode = 'bad_request' | 'not_found' | 'forbidden' | 'export_disabled';
+export type QuarantineErrorCode = 'bad_request' | 'not_found' | 'forbidden' | 'export_disabled' | 'job_failed';
 
 /** Errors of the quarantine module (browse, re-drive, discard, export); each carries the HTTP status it maps to. */
 export class QuarantineError extends TributaryError {
@@ -34,5 +34,19 @@ export class QuarantineNotFoundError extends QuarantineError {
 export class QuarantineForbiddenError extends QuarantineError {
   constructor(code: 'forbidden' | 'export_disabled', message: string) {
     super(code, message, 403);
+  }
+}
+
+/**
+ * A re-drive job ended in this worker invocation without delivering: it stopped on an error, or the stream refused
+ * records (its state, already saved, says which). The worker throws it so the invocation counts as failed and the
+ * worker's error alarm fires; nothing is retried by it.
+ */
+export class RedriveJobFailedError extends QuarantineError {
+  constructor(
+    readonly job: string,
+    message: string,
+  ) {
+    super('job_failed', `Re-drive job ${job} failed: ${message}`, 500);
   }
 }

@@ -11,10 +11,11 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
+import { RedriveJobFailedError } from '../../lib/quarantine/errors.ts';
 import { redriveSource } from '../../lib/quarantine/redrive.ts';
 import { QuarantineService, type JobState } from '../../lib/quarantine/service.ts';
 import { QuarantineIndex, type LedgerEntry } from '../../lib/quarantine/store.ts';
-import { quarantineService } from '../../lib/runtime.ts';
+import { quarantineService, redriveWorkerStep } from '../../lib/runtime.ts';
 import { compareSeq } from '../../lib/stream/records.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
@@ -206,4 +207,23 @@ describe('re-drive: every record on the stream exactly once', () => {
     const twice = new Set(rows.filter((r) => r.redrive!.job === dead.id && rows.some((x) => x.id === r.id && x.redrive!.job === late.id)).map((r) => r.id));
     expect(twice.size).toBe(25);
   }, 300_000);
+
+  it('a job the stream refuses fails the worker invocation (so the worker\'s error alarm fires), once: the retry finds it ended', async () => {
+    const qids = await quarantineBroken(9001, 10);
+    const console_ = new QuarantineService(quarantineService(rt.config).deps, { dispatch: async () => {} });
+    const job = await console_.startRedrive({ qids, rate: 100 }, OPERATOR);
+    // The worker's stream is gone (deleted, renamed): every record's put fails; they stay open.
+    const broken = { ...rt.config, streamName: 'no-such-stream' };
+    const thrown = await redriveWorkerStep(job.id, 60_000, 'worker', broken).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(thrown).toBeInstanceOf(RedriveJobFailedError);
+    expect((thrown as Error).message).toBe(`Re-drive job ${job.id} failed: the stream refused 10 of 10 records; they stay in quarantine, open: re-drive them again once the stream takes writes.`);
+    // Lambda retries a failed asynchronous invocation: the job has ended, saved, and the retry returns it quietly.
+    expect(await redriveWorkerStep(job.id, 60_000, 'worker', broken)).toMatchObject({ id: job.id, status: 'succeeded', processed: 10, accepted: 0, errors: 10 });
+    // A job that delivered everything does not fail its invocation.
+    const ok = await console_.startRedrive({ qids, rate: 100 }, OPERATOR);
+    expect(await redriveWorkerStep(ok.id, 60_000, 'worker', rt.config)).toMatchObject({ status: 'succeeded', accepted: 10, errors: 0 });
+  }, 120_000);
 });
