@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { jwtVerify, SignJWT } from 'jose';
 import { lostConditionalWrite } from '../aws/s3.ts';
 import { type AuthConfig, type Role, userName } from './auth.ts';
 import { ConsoleStateUnavailableError } from './errors.ts';
@@ -37,34 +38,37 @@ export interface SessionUser {
 const enc = new TextEncoder();
 
 /** The signing key: derived from the passwords, so changing a password signs every session out. */
-async function key(cfg: AuthConfig): Promise<CryptoKey> {
-  const material = await crypto.subtle.digest('SHA-256', enc.encode(`tributary-console\u0000${cfg.passwords.map((p) => `${p.role}:${p.password}`).join('\u0000')}`));
-  return crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+async function key(cfg: AuthConfig): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', enc.encode(`tributary-console\u0000${cfg.passwords.map((p) => `${p.role}:${p.password}`).join('\u0000')}`)));
 }
 
 interface TokenClaims {
   sid: string;
   role: Role;
+  /** Epoch ms. */
   expires: number;
 }
 
-/** The cookie value of a session: its id, role and expiry, HMAC-signed so a forged one costs no S3 read. */
+const ISSUER = 'tributary-console';
+
+/** The cookie value of a session: a JWT (HS256, jose) naming its id, role and expiry, so a forged one costs no S3 read. */
 export async function signToken(claims: TokenClaims, cfg: AuthConfig): Promise<string> {
-  const payload = Buffer.from(JSON.stringify({ s: claims.sid, r: claims.role, e: claims.expires })).toString('base64url');
-  const sig = await crypto.subtle.sign('HMAC', await key(cfg), enc.encode(payload));
-  return `${payload}.${Buffer.from(sig).toString('base64url')}`;
+  return new SignJWT({ role: claims.role })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(ISSUER)
+    .setSubject(claims.sid)
+    .setExpirationTime(Math.floor(claims.expires / 1000))
+    .sign(await key(cfg));
 }
 
 /** The claims of a token this console signed and that has not expired, else null (never throws). */
 export async function readToken(token: string | undefined, cfg: AuthConfig, now = Date.now()): Promise<TokenClaims | null> {
-  if (!token || token.length > 1024) return null;
-  const [payload, sig, extra] = token.split('.');
-  if (!payload || !sig || extra !== undefined) return null;
+  if (!token || token.length > 2048) return null;
   try {
-    if (!(await crypto.subtle.verify('HMAC', await key(cfg), Buffer.from(sig, 'base64url'), enc.encode(payload)))) return null;
-    const { s, r, e } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { s?: unknown; r?: unknown; e?: unknown };
-    if (typeof s !== 'string' || !/^[A-Za-z0-9_-]{16,64}$/.test(s) || (r !== 'operator' && r !== 'viewer') || typeof e !== 'number' || e <= now) return null;
-    return { sid: s, role: r, expires: e };
+    const { payload } = await jwtVerify(token, await key(cfg), { algorithms: ['HS256'], issuer: ISSUER, currentDate: new Date(now), clockTolerance: 0 });
+    const { sub, role, exp } = payload;
+    if (typeof sub !== 'string' || !/^[A-Za-z0-9_-]{16,64}$/.test(sub) || (role !== 'operator' && role !== 'viewer') || typeof exp !== 'number') return null;
+    return { sid: sub, role, expires: exp * 1000 };
   } catch {
     return null;
   }
@@ -83,12 +87,14 @@ export class SessionStore {
 
   /** Starts a session for a role and returns its record and cookie value. */
   async create(role: Role, rawName: unknown, cfg: AuthConfig, now = Date.now()): Promise<{ record: SessionRecord; token: string }> {
+    // Whole seconds, the token's precision: the record and the token expire together.
+    const expires = Math.floor((now + SESSION_MS) / 1000) * 1000;
     const record: SessionRecord = {
       sid: randomBytes(24).toString('base64url'),
       role,
       name: userName(rawName, role),
       created: new Date(now).toISOString(),
-      expires: new Date(now + SESSION_MS).toISOString(),
+      expires: new Date(expires).toISOString(),
     };
     try {
       // If-None-Match: a session id is never reused, even by a (vanishingly unlikely) collision.
@@ -96,7 +102,7 @@ export class SessionStore {
     } catch (err) {
       throw new ConsoleStateUnavailableError('start a session', err);
     }
-    return { record, token: await signToken({ sid: record.sid, role, expires: now + SESSION_MS }, cfg) };
+    return { record, token: await signToken({ sid: record.sid, role, expires }, cfg) };
   }
 
   /** The record of a session, or null when there is none. */

@@ -39,12 +39,14 @@ describe('console sign-in', () => {
     const token = await signToken({ sid: SID, role: 'viewer', expires: now + SESSION_MS }, cfg);
     expect(await readToken(token, cfg, now + 1000)).toEqual({ sid: SID, role: 'viewer', expires: now + SESSION_MS });
     expect(await readToken(token, cfg, now + SESSION_MS + 1)).toBeNull();
-    const [payload, sig] = token.split('.');
-    const forged = Buffer.from(JSON.stringify({ s: SID, r: 'operator', e: now + SESSION_MS })).toString('base64url');
-    expect(await readToken(`${forged}.${sig}`, cfg, now)).toBeNull();
-    expect(await readToken(`${payload}.${sig}x`, cfg, now)).toBeNull();
-    expect(await readToken(`${payload}`, cfg, now)).toBeNull();
-    expect(await readToken(`${payload}.${sig}.x`, cfg, now)).toBeNull();
+    const [header, payload, sig] = token.split('.');
+    const forged = Buffer.from(JSON.stringify({ role: 'operator', iss: 'tributary-console', sub: SID, exp: (now + SESSION_MS) / 1000 })).toString('base64url');
+    expect(await readToken(`${header}.${forged}.${sig}`, cfg, now)).toBeNull();
+    expect(await readToken(`${header}.${payload}.${sig}x`, cfg, now)).toBeNull();
+    expect(await readToken(`${header}.${payload}`, cfg, now)).toBeNull();
+    // An unsigned token (alg none) is never accepted.
+    const none = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+    expect(await readToken(`${none}.${forged}.`, cfg, now)).toBeNull();
     expect(await readToken(undefined, cfg, now)).toBeNull();
     expect(await readToken('%%%.%%%', cfg, now)).toBeNull();
     // Another password (a rotated secret) signs every session out.
@@ -159,7 +161,11 @@ describe('sessions and sign-in counters in S3 (the SDK contract)', () => {
     const now = Date.now();
     const { record, token } = await store.create('operator', 'erin <script>', cfg, now);
     expect(puts()).toEqual([{ key: `console/sessions/${record.sid}.json`, IfNoneMatch: '*', IfMatch: undefined, body: record }]);
-    expect(record).toEqual({ sid: record.sid, role: 'operator', name: 'erin script', created: new Date(now).toISOString(), expires: new Date(now + SESSION_MS).toISOString() });
+    expect(record).toEqual({ sid: record.sid, role: 'operator', name: 'erin script', created: new Date(now).toISOString(), expires: new Date(Math.floor((now + SESSION_MS) / 1000) * 1000).toISOString() });
+    // The cookie is a JWT (HS256) whose subject is the session and whose expiry is the record's.
+    const [header, claims] = token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')) as Record<string, unknown>);
+    expect(header).toEqual({ alg: 'HS256' });
+    expect(claims).toEqual({ role: 'operator', iss: 'tributary-console', sub: record.sid, exp: Date.parse(record.expires) / 1000 });
     s3Mock.on(GetObjectCommand, { Key: `console/sessions/${record.sid}.json` }).resolves({ Body: body(record), ETag: '"e1"' });
     expect(await store.user(token, cfg)).toEqual({ role: 'operator', name: 'erin script', sid: record.sid });
     s3Mock.on(GetObjectCommand).resolves({ Body: body({ ...record, revoked: new Date().toISOString() }) });
