@@ -26,7 +26,7 @@ import { planBatch } from '../lib/lake/plan.ts';
 import { produce, type ProduceSummary } from '../lib/produce/producer.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';
 import { lakeWriterDeps } from '../lib/runtime.ts';
-import { listAll, readJsonl } from '../lib/status.ts';
+import { listAll, readJsonl } from '../lib/aws/s3.ts';
 import type { PutEntry } from '../lib/stream/put-records.ts';
 import type { StreamRecord } from '../lib/stream/records.ts';
 import { mapLimit } from '../lib/util/concurrency.ts';

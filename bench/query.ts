@@ -20,7 +20,7 @@ import { lakeObjectName, lakePrefix } from '../lib/lake/partition.ts';
 import { syntheticEvents } from '../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';
 import { queryService } from '../lib/runtime.ts';
-import { listAll } from '../lib/status.ts';
+import { listAll } from '../lib/aws/s3.ts';
 import { mapLimit } from '../lib/util/concurrency.ts';
 import { startDev } from '../local/dev.ts';
 import { median, now, progress, QUICK } from './util.ts';

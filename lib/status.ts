@@ -1,34 +1,11 @@
-import { gunzipSync } from 'node:zlib';
-import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listAll, readJsonl } from './aws/s3.ts';
+import { listAllShards } from './aws/kinesis.ts';
 import { errorMessage } from './errors.ts';
 import { manifestKey } from './lake/partition.ts';
 import { mapLimit } from './util/concurrency.ts';
 import type { TributaryConfig } from './config.ts';
-
-/** Lists every object under a prefix (all pages). */
-export async function listAll(s3: S3Client, bucket: string, prefix = ''): Promise<_Object[]> {
-  const out: _Object[] = [];
-  let token: string | undefined;
-  do {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-    out.push(...(res.Contents ?? []));
-    token = res.IsTruncated ? res.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
-
-/** Reads a gzip JSONL object and returns its lines (parsed). */
-export async function readJsonl<T = Record<string, unknown>>(s3: S3Client, bucket: string, key: string): Promise<T[]> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const bytes = Buffer.from(await res.Body!.transformToByteArray());
-  const text = (key.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as T);
-}
-
 
 export interface PipelineStatus {
   stream: { name: string; status: string; shards: { id: string; open: boolean; parent?: string }[]; error?: string };
@@ -47,8 +24,7 @@ export async function pipelineStatus(config: TributaryConfig, clients: { kinesis
   try {
     const sum = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: config.streamName }));
     stream.status = sum.StreamDescriptionSummary?.StreamStatus ?? 'UNKNOWN';
-    const shards = await kinesis.send(new ListShardsCommand({ StreamName: config.streamName }));
-    stream.shards = (shards.Shards ?? []).map((s) => ({
+    stream.shards = (await listAllShards(kinesis, config.streamName)).map((s) => ({
       id: s.ShardId!,
       open: !s.SequenceNumberRange?.EndingSequenceNumber,
       ...(s.ParentShardId ? { parent: s.ParentShardId } : {}),

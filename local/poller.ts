@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
-  ListShardsCommand,
   type KinesisClient,
   type _Record,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { listAllShards } from '../lib/aws/kinesis.ts';
 import { ConfigError, errorMessage } from '../lib/errors.ts';
 import type { KinesisMapping } from '../lib/stream/mappings.ts';
 import type { ShardMetricsRecorder } from '../lib/metrics/types.ts';
@@ -191,15 +191,7 @@ export class ShardPoller {
   }
 
   async #refreshShards(): Promise<void> {
-    const shards: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const res = await this.#o.kinesis.send(
-        new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.#o.streamName }),
-      );
-      shards.push(...(res.Shards ?? []));
-      token = res.NextToken;
-    } while (token);
+    const shards: Shard[] = await listAllShards(this.#o.kinesis, this.#o.streamName);
     const known = new Set(shards.map((s) => s.ShardId!));
     for (const shard of shards) {
       const id = shard.ShardId!;

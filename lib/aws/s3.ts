@@ -1,4 +1,23 @@
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
+import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, paginateListObjectsV2, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+
+/** Lists every object under a prefix, all pages (the SDK's paginator follows the continuation tokens). */
+export async function listAll(s3: S3Client, bucket: string, prefix = ''): Promise<_Object[]> {
+  const out: _Object[] = [];
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) out.push(...(page.Contents ?? []));
+  return out;
+}
+
+/** Reads a JSONL object (gzip when its key ends in `.gz`) and returns its lines, parsed. */
+export async function readJsonl<T = Record<string, unknown>>(s3: S3Client, bucket: string, key: string): Promise<T[]> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = Buffer.from(await res.Body!.transformToByteArray());
+  const text = (key.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
 
 /** Reads a JSON object, or returns null when there is no such key (any other failure throws). */
 export async function getJsonOrNull<T>(s3: S3Client, bucket: string, key: string): Promise<T | null> {

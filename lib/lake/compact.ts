@@ -13,7 +13,7 @@ import { TributaryError, errorMessage } from '../errors.ts';
 import { logger, recordCompaction } from '../observability.ts';
 import { deterministicId } from '../ids.ts';
 import { quarantineObjects, quarantineRecord, type QuarantineRecord } from '../quarantine/record.ts';
-import { listAll } from '../status.ts';
+import { listAll } from '../aws/s3.ts';
 import { manifestKey } from './partition.ts';
 import { mapLimit } from '../util/concurrency.ts';
 

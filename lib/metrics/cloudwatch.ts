@@ -1,4 +1,4 @@
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { paginateGetMetricData, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { errorMessage } from '../errors.ts';
 import { listShards } from '../stream/browse.ts';
@@ -40,40 +40,33 @@ async function getMetricData(cloudwatch: CloudWatchClient, queries: MetricDataQu
   const out: Samples = new Map();
   for (let i = 0; i < queries.length; i += MAX_QUERIES_PER_CALL) {
     const batch = queries.slice(i, i + MAX_QUERIES_PER_CALL);
-    let token: string | undefined;
-    do {
-      let res;
-      try {
-        res = await cloudwatch.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: batch,
-            StartTime: new Date(window.start),
-            EndTime: new Date(window.end),
-            ScanBy: 'TimestampAscending',
-            ...(token ? { NextToken: token } : {}),
-          }),
-        );
-      } catch (err) {
-        throw new MetricsError(
-          'metrics_unavailable',
-          `Cannot read CloudWatch metrics: ${errorMessage(err)}. The console's role needs cloudwatch:GetMetricData (and kinesis:ListShards).`,
-          { cause: err },
-        );
-      }
-      for (const r of res.MetricDataResults ?? []) {
-        if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
-          const why = (r.Messages ?? []).map((m) => m.Value).join('; ') || r.StatusCode;
-          throw new MetricsError('metrics_unavailable', `CloudWatch could not answer query ${r.Id}: ${why}. Check the console role's cloudwatch:GetMetricData permission.`);
+    const pages = paginateGetMetricData(
+      { client: cloudwatch },
+      { MetricDataQueries: batch, StartTime: new Date(window.start), EndTime: new Date(window.end), ScanBy: 'TimestampAscending' },
+    );
+    try {
+      for await (const res of pages) {
+        for (const r of res.MetricDataResults ?? []) {
+          if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
+            const why = (r.Messages ?? []).map((m) => m.Value).join('; ') || r.StatusCode;
+            throw new MetricsError('metrics_unavailable', `CloudWatch could not answer query ${r.Id}: ${why}. Check the console role's cloudwatch:GetMetricData permission.`);
+          }
+          const list = out.get(r.Id!) ?? [];
+          (r.Timestamps ?? []).forEach((ts, k) => {
+            const v = r.Values?.[k];
+            if (v !== undefined) list.push([ts.getTime(), v]);
+          });
+          out.set(r.Id!, list);
         }
-        const list = out.get(r.Id!) ?? [];
-        (r.Timestamps ?? []).forEach((ts, k) => {
-          const v = r.Values?.[k];
-          if (v !== undefined) list.push([ts.getTime(), v]);
-        });
-        out.set(r.Id!, list);
       }
-      token = res.NextToken;
-    } while (token);
+    } catch (err) {
+      if (err instanceof MetricsError) throw err;
+      throw new MetricsError(
+        'metrics_unavailable',
+        `Cannot read CloudWatch metrics: ${errorMessage(err)}. The console's role needs cloudwatch:GetMetricData (and kinesis:ListShards).`,
+        { cause: err },
+      );
+    }
   }
   return out;
 }

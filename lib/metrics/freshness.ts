@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { listAll, readJsonl } from '../status.ts';
+import { listAll, readJsonl } from '../aws/s3.ts';
 import { mapLimit } from '../util/concurrency.ts';
 
 /** How recent the lake is: its newest object, and the newest event time in what was written last. */

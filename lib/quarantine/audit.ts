@@ -1,6 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { newestFirstKey, putJson } from '../aws/s3.ts';
-import { listAll } from '../status.ts';
+import { listAll } from '../aws/s3.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { QUARANTINE_PREFIX } from './store.ts';
 

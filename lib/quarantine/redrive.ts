@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { listAllShards } from '../aws/kinesis.ts';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RedriveInfo } from '../envelope.ts';
 import { errorMessage } from '../errors.ts';
@@ -309,13 +310,7 @@ export async function redriveChunk(
 
 /** Kinesis accepts up to 1,000 records per second per open shard; a re-drive never asks for more. */
 export async function streamRecordLimit(kinesis: KinesisClient, streamName: string): Promise<number> {
-  let open = 0;
-  let token: string | undefined;
-  do {
-    const res = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
-    open += (res.Shards ?? []).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber).length;
-    token = res.NextToken;
-  } while (token);
+  const open = (await listAllShards(kinesis, streamName)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber).length;
   if (!open) throw new QuarantineRequestError(`Stream ${streamName} has no open shards; nothing can be re-driven until it has.`);
   return open * 1000;
 }

@@ -2,7 +2,7 @@ import { getJsonOrNull, putJson } from '../aws/s3.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { csvText, type CsvCell } from '../util/csv.ts';
-import { listAll } from '../status.ts';
+import { listAll } from '../aws/s3.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { WindowRateLimiter } from '../util/rate.ts';
 import { listAudit, writeAudit, type AuditEntry } from './audit.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { listAll, readJsonl } from '../status.ts';
+import { listAll, readJsonl } from '../aws/s3.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
 import { QUARANTINE_REASONS, type QuarantineRecord, type QuarantineStage } from './record.ts';

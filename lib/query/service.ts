@@ -5,7 +5,7 @@ import type { Catalog, TableDef } from '../catalog/catalog.ts';
 import { partitionValuesOf } from '../catalog/catalog.ts';
 import { errorMessage } from '../errors.ts';
 import type { Actor } from '../quarantine/service.ts';
-import { listAll } from '../status.ts';
+import { listAll } from '../aws/s3.ts';
 import { getJsonOrNull, newestFirstKey, putJson } from '../aws/s3.ts';
 import { csvText } from '../util/csv.ts';
 import { formatBytes } from '../util/format.ts';

@@ -1,4 +1,5 @@
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type ShardIteratorType } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type ShardIteratorType } from '@aws-sdk/client-kinesis';
+import { listAllShards } from '../aws/kinesis.ts';
 import { TributaryError } from '../errors.ts';
 import { compareSeq } from './records.ts';
 
@@ -19,22 +20,17 @@ export interface ShardInfo {
 /** Every shard of a stream, open and closed, with its lineage. */
 export async function listShards(kinesis: KinesisClient, streamName: string): Promise<ShardInfo[]> {
   const shards: ShardInfo[] = [];
-  let token: string | undefined;
-  do {
-    const res = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
-    for (const s of res.Shards ?? []) {
-      shards.push({
-        id: s.ShardId!,
-        ...(s.ParentShardId ? { parent: s.ParentShardId } : {}),
-        ...(s.AdjacentParentShardId ? { adjacentParent: s.AdjacentParentShardId } : {}),
-        children: [],
-        hashKeyRange: { start: s.HashKeyRange?.StartingHashKey ?? '', end: s.HashKeyRange?.EndingHashKey ?? '' },
-        sequenceRange: { start: s.SequenceNumberRange?.StartingSequenceNumber ?? '', ...(s.SequenceNumberRange?.EndingSequenceNumber ? { end: s.SequenceNumberRange.EndingSequenceNumber } : {}) },
-        open: !s.SequenceNumberRange?.EndingSequenceNumber,
-      });
-    }
-    token = res.NextToken;
-  } while (token);
+  for (const s of await listAllShards(kinesis, streamName)) {
+    shards.push({
+      id: s.ShardId!,
+      ...(s.ParentShardId ? { parent: s.ParentShardId } : {}),
+      ...(s.AdjacentParentShardId ? { adjacentParent: s.AdjacentParentShardId } : {}),
+      children: [],
+      hashKeyRange: { start: s.HashKeyRange?.StartingHashKey ?? '', end: s.HashKeyRange?.EndingHashKey ?? '' },
+      sequenceRange: { start: s.SequenceNumberRange?.StartingSequenceNumber ?? '', ...(s.SequenceNumberRange?.EndingSequenceNumber ? { end: s.SequenceNumberRange.EndingSequenceNumber } : {}) },
+      open: !s.SequenceNumberRange?.EndingSequenceNumber,
+    });
+  }
   for (const s of shards) {
     for (const p of [s.parent, s.adjacentParent]) if (p) shards.find((x) => x.id === p)?.children.push(s.id);
   }

@@ -11,7 +11,7 @@ import { logger } from '../../lib/observability.ts';
 import { redriveSource } from '../../lib/quarantine/redrive.ts';
 import type { QueryService } from '../../lib/query/service.ts';
 import { compactorDeps, queryService } from '../../lib/runtime.ts';
-import { listAll, readJsonl } from '../../lib/status.ts';
+import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import type { QuarantineRecord } from '../../lib/quarantine/record.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { handler } from '../../functions/compactor/handler.ts';

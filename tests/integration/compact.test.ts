@@ -11,7 +11,8 @@ import { resolveParams } from '../../lib/query/params.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
 import { compactorDeps, queryService } from '../../lib/runtime.ts';
-import { listAll, pipelineStatus } from '../../lib/status.ts';
+import { listAll } from '../../lib/aws/s3.ts';
+import { pipelineStatus } from '../../lib/status.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { landInLake, removeDir, startTestRuntime, syntheticEnvelopes, tempDir } from './helpers.ts';
 

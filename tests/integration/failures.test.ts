@@ -77,7 +77,7 @@ describe('consumer failures lose and duplicate nothing', () => {
     expect(lake.onFailure).toBe(1);
     expect(lake.rows).toEqual([]);
     const { s3 } = (await import('../../lib/aws/clients.ts')).awsClients(s.rt.config);
-    const { listAll } = await import('../../lib/status.ts');
+    const { listAll } = await import('../../lib/aws/s3.ts');
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const [obj] = await listAll(s3, 'quarantine', 'aws/lambda/');
     expect(obj!.Key).toMatch(/^aws\/lambda\/[0-9a-f-]{36}\/shardId-000000000000\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/);

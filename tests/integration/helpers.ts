@@ -7,7 +7,7 @@ import path from 'node:path';
 import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import type { QuarantineRecord } from '../../lib/quarantine/record.ts';
-import { listAll, readJsonl } from '../../lib/status.ts';
+import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import { mapLimit } from '../../lib/util/concurrency.ts';
 import { startDev, type DevOptions, type DevRuntime } from '../../local/dev.ts';
 import { buildEnvelope, eventIdOf } from '../../lib/envelope.ts';

@@ -10,7 +10,7 @@ import { resolveParams } from '../../lib/query/params.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
 import { compactorDeps, queryService } from '../../lib/runtime.ts';
-import { listAll, readJsonl } from '../../lib/status.ts';
+import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { landInLake, readLake, removeDir, startTestRuntime, syntheticEnvelopes, tempDir, waitFor } from './helpers.ts';
 

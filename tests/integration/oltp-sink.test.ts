@@ -9,7 +9,7 @@ import { migrate, MIGRATIONS } from '../../lib/oltp/migrations.ts';
 import { sinkShard, type OltpSinkDeps } from '../../lib/oltp/sink.ts';
 import { oltpStatus } from '../../lib/oltp/status.ts';
 import type { QuarantineRecord } from '../../lib/quarantine/record.ts';
-import { listAll, readJsonl } from '../../lib/status.ts';
+import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import type { StreamRecord } from '../../lib/stream/records.ts';
 import { startS3, type RunningEmulator } from '../../local/emulators/index.ts';
 import { testDatabase, type TestDatabase } from './db.ts';

@@ -57,7 +57,7 @@ describe('pipeline end to end on the real emulators', () => {
       expect(r.event_time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     }
     const { s3 } = (await import('../../lib/aws/clients.ts')).awsClients(rt.config);
-    const { readJsonl } = await import('../../lib/status.ts');
+    const { readJsonl } = await import('../../lib/aws/s3.ts');
     for (const key of lake.keys.slice(0, 200)) {
       const m = /^events\/([a-z_]+)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})(?:\/section=([^/]*))?\/shardId-\d+-\d+-\d+\.jsonl\.gz$/.exec(key);
       expect(m, key).not.toBeNull();

@@ -9,7 +9,7 @@ import { QuarantineService } from '../../lib/quarantine/service.ts';
 import { QuarantineIndex } from '../../lib/quarantine/store.ts';
 import { savedQuery, savedRequest } from '../../lib/query/saved.ts';
 import { queryService, quarantineService } from '../../lib/runtime.ts';
-import { listAll } from '../../lib/status.ts';
+import { listAll } from '../../lib/aws/s3.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { post, readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
 

@@ -8,7 +8,7 @@ import { AthenaEngine } from '../../lib/query/athena-engine.ts';
 import { QueryRefusedError } from '../../lib/query/errors.ts';
 import { QueryService, type QueryInfo } from '../../lib/query/service.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
-import { listAll } from '../../lib/status.ts';
+import { listAll } from '../../lib/aws/s3.ts';
 import { startS3, type RunningEmulator } from '../../local/emulators/index.ts';
 import { AthenaSim } from '../unit/athena-sim.ts';
 import { removeDir, tempDir, waitFor } from './helpers.ts';

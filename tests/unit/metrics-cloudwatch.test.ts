@@ -1,5 +1,6 @@
-import type { CloudWatchClient, GetMetricDataCommandInput, GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
+import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { CloudWatchMetricsSource, MAX_QUERIES_PER_CALL } from '../../lib/metrics/cloudwatch.ts';
 import { MetricsError } from '../../lib/metrics/types.ts';
@@ -11,30 +12,30 @@ const minute = (m: number) => new Date(START.getTime() + m * 60_000);
 
 const shardId = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
 
+const kinesisMock = mockClient(KinesisClient);
+const cloudwatchMock = mockClient(CloudWatchClient);
+
+/** A Kinesis client (the SDK's, mocked at its contract) whose stream has `count` open shards. */
 function kinesisWith(count: number): KinesisClient {
-  return {
-    send: async (cmd: { constructor: { name: string } }) => {
-      expect(cmd.constructor.name).toBe('ListShardsCommand');
-      return { Shards: Array.from({ length: count }, (_, i) => ({ ShardId: shardId(i), HashKeyRange: {}, SequenceNumberRange: { StartingSequenceNumber: '1' } })) };
-    },
-  } as unknown as KinesisClient;
+  kinesisMock.reset();
+  kinesisMock.on(ListShardsCommand).resolves({ Shards: Array.from({ length: count }, (_, i) => ({ ShardId: shardId(i), HashKeyRange: { StartingHashKey: '0', EndingHashKey: '1' }, SequenceNumberRange: { StartingSequenceNumber: '1' } })) });
+  return new KinesisClient({ region: 'us-east-1' });
 }
 
-/** A CloudWatch client answering GetMetricData from a script, keeping every request. */
+/** A CloudWatch client (the SDK's, mocked at its contract) answering GetMetricData from a script, keeping every request. */
 function cloudwatchWith(answers: ((input: GetMetricDataCommandInput) => Partial<GetMetricDataCommandOutput> | Error)[]) {
   const calls: GetMetricDataCommandInput[] = [];
-  const client = {
-    send: async (cmd: { constructor: { name: string }; input: GetMetricDataCommandInput }) => {
-      expect(cmd.constructor.name).toBe('GetMetricDataCommand');
-      calls.push(cmd.input);
-      const next = answers.shift();
-      if (!next) throw new Error('unexpected GetMetricData call');
-      const out = next(cmd.input);
-      if (out instanceof Error) throw out;
-      return out;
-    },
-  } as unknown as CloudWatchClient;
-  return { client, calls };
+  cloudwatchMock.reset();
+  cloudwatchMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+    // A copy as sent: the SDK's paginator reuses the input object for the next page (and names MaxDatapoints unset).
+    calls.push(structuredClone(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))) as GetMetricDataCommandInput);
+    const next = answers.shift();
+    if (!next) throw new Error('unexpected GetMetricData call');
+    const out = next(input);
+    if (out instanceof Error) throw out;
+    return out;
+  });
+  return { client: new CloudWatchClient({ region: 'us-east-1' }), calls };
 }
 
 const shardQuery = (i: number, j: number, metric: string, stat: string) => ({
