@@ -5,11 +5,17 @@
 export class TributaryError extends Error {
   /** Machine-readable code, stable across releases (used in API bodies and `--json` output). */
   readonly code: string;
+  /**
+   * The HTTP status an edge answers with: 4xx for what the caller can fix, 5xx for what it cannot (the default, 500:
+   * a failure of ours or of a dependency). Routes map every error with one `instanceof TributaryError`.
+   */
+  readonly status: number;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: string, message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    this.status = options?.status ?? 500;
   }
 }
 

@@ -8,11 +8,11 @@ export class ConsoleAuthError extends TributaryError {
   constructor(
     code: string,
     message: string,
-    readonly status: number,
+    status: number,
     /** Seconds to wait before trying again (429, 503), sent as `Retry-After`. */
     readonly retryAfterS?: number,
   ) {
-    super(code, message);
+    super(code, message, { status });
   }
 }
 

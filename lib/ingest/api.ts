@@ -158,7 +158,7 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
     if (err instanceof MalformedBodyError) return errorResponse(400, err.code, err.message, { errors: err.errors });
     if (err instanceof IngestError) {
       const extra = err instanceof PayloadTooLargeError ? { limits: limitsMessage() } : err instanceof UnsupportedMediaTypeError ? { accepted: ACCEPTED_TYPES } : {};
-      return json(err.statusCode, { error: err.code, message: err.message, ...extra }, err instanceof QuarantineUnavailableError ? { 'retry-after': '1' } : {});
+      return json(err.status, { error: err.code, message: err.message, ...extra }, err instanceof QuarantineUnavailableError ? { 'retry-after': '1' } : {});
     }
     if (err instanceof UnknownVersionError) return errorResponse(400, err.code, err.message);
     if (err instanceof TributaryError) return errorResponse(400, err.code, err.message);

@@ -3,12 +3,8 @@ import type { FieldError } from '../registry/registry.ts';
 
 /** Errors of the ingest API; each carries the HTTP status it maps to. */
 export class IngestError extends TributaryError {
-  constructor(
-    code: string,
-    message: string,
-    readonly statusCode: number,
-  ) {
-    super(code, message);
+  constructor(code: string, message: string, status: number) {
+    super(code, message, { status });
   }
 }
 

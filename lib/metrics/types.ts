@@ -1,7 +1,11 @@
 import { TributaryError } from '../errors.ts';
 
-/** Failures of the metrics port: a range it does not know, or a metrics store it cannot read. */
-export class MetricsError extends TributaryError {}
+/** Failures of the metrics port: a range it does not know (400), or a metrics store it cannot read (502). */
+export class MetricsError extends TributaryError {
+  constructor(code: 'bad_range' | 'metrics_unavailable' | 'metrics_unreadable', message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, status: code === 'bad_range' ? 400 : 502 });
+  }
+}
 
 /** Kinesis's shard-level metrics (CloudWatch namespace `AWS/Kinesis`), under the same names in both modes. */
 export const SHARD_METRICS = ['IncomingRecords', 'IncomingBytes', 'OutgoingRecords', 'WriteProvisionedThroughputExceeded', 'IteratorAgeMilliseconds'] as const;

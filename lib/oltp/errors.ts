@@ -9,7 +9,7 @@ export class OltpError extends TributaryError {}
  */
 export class DatabaseUnavailableError extends OltpError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('database_unavailable', message, options);
+    super('database_unavailable', message, { ...options, status: 503 });
   }
 }
 

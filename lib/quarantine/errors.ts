@@ -7,12 +7,8 @@ export type QuarantineErrorCode = 'bad_request' | 'not_found' | 'forbidden' | 'e
 export class QuarantineError extends TributaryError {
   declare readonly code: QuarantineErrorCode;
 
-  constructor(
-    code: QuarantineErrorCode,
-    message: string,
-    readonly status: number,
-  ) {
-    super(code, message);
+  constructor(code: QuarantineErrorCode, message: string, status: number) {
+    super(code, message, { status });
   }
 }
 

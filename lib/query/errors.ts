@@ -6,12 +6,8 @@ import { TributaryError } from '../errors.ts';
  * cancelled, or held by another process.
  */
 export class QueryError extends TributaryError {
-  constructor(
-    code: string,
-    message: string,
-    readonly status: number = 409,
-  ) {
-    super(code, message);
+  constructor(code: string, message: string, status = 409) {
+    super(code, message, { status });
   }
 }
 

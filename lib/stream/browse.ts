@@ -3,8 +3,12 @@ import { listAllShards } from '../aws/kinesis.ts';
 import { TributaryError } from '../errors.ts';
 import { compareSeq } from './records.ts';
 
-/** Errors of the stream browser. */
-export class StreamBrowseError extends TributaryError {}
+/** Errors of the stream browser: what the caller asked for is not readable as asked (400). */
+export class StreamBrowseError extends TributaryError {
+  constructor(code: string, message: string) {
+    super(code, message, { status: 400 });
+  }
+}
 
 export interface ShardInfo {
   id: string;

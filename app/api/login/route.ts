@@ -3,6 +3,7 @@ import { consoleGate } from '../../../lib/console/gate.ts';
 import { sessionCookie } from '../../../lib/console/sessions.ts';
 import { readSignIn, signIn } from '../../../lib/console/signin.ts';
 import { ConsoleAuthError } from '../../../lib/console/errors.ts';
+import { errorResponse } from '../_lib/json.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -22,8 +23,10 @@ export async function POST(req: Request): Promise<Response> {
     if (form) return new Response(null, { status: 303, headers: { location: next, 'set-cookie': cookie } });
     return Response.json({ role }, { headers: { 'set-cookie': cookie } });
   } catch (err) {
-    if (!(err instanceof ConsoleAuthError)) throw err;
-    if (form) return new Response(null, { status: 303, headers: { location: `/login?error=${err.code}&next=${encodeURIComponent(next)}${err.retryAfterS ? `&retry=${err.retryAfterS}` : ''}` } });
-    return Response.json({ error: err.message, code: err.code }, { status: err.status, headers: err.retryAfterS ? { 'retry-after': String(err.retryAfterS) } : {} });
+    // The form gets the sign-in page back with what went wrong; a script gets the error itself.
+    if (form && err instanceof ConsoleAuthError) {
+      return new Response(null, { status: 303, headers: { location: `/login?error=${err.code}&next=${encodeURIComponent(next)}${err.retryAfterS ? `&retry=${err.retryAfterS}` : ''}` } });
+    }
+    return errorResponse(err);
   }
 }

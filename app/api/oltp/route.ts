@@ -1,6 +1,6 @@
 import { oltpOverview, parseLatest } from '../../../lib/console/oltp.ts';
 import { oltpStatusReader, sharedQuarantineService } from '../../../lib/runtime.ts';
-import { errorResponse } from '../_lib/json.ts';
+import { route } from '../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,11 +8,7 @@ export const dynamic = 'force-dynamic';
  * The OLTP database: rows per table, migration, the sink's progress per shard, the newest `latest` transactions
  * (default 20, at most 100) and the open quarantine backlog of stage oltp-sink. 503 when the database is unavailable.
  */
-export async function GET(req: Request): Promise<Response> {
-  try {
-    const latest = parseLatest(new URL(req.url).searchParams.get('latest'));
-    return Response.json(await oltpOverview(oltpStatusReader(), sharedQuarantineService(), latest));
-  } catch (err) {
-    return errorResponse(err);
-  }
-}
+export const GET = route(async (req: Request) => {
+  const latest = parseLatest(new URL(req.url).searchParams.get('latest'));
+  return Response.json(await oltpOverview(oltpStatusReader(), sharedQuarantineService(), latest));
+});

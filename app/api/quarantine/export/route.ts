@@ -2,23 +2,19 @@ import { sharedQuarantineService } from '../../../../lib/runtime.ts';
 import { QuarantineRequestError } from '../../../../lib/quarantine/errors.ts';
 import { parseFilter } from '../../../../lib/quarantine/store.ts';
 import { actorOf } from '../../_lib/actor.ts';
-import { errorResponse } from '../../_lib/json.ts';
+import { route } from '../../_lib/route.ts';
 import { streamedResponse } from '../../_lib/stream.ts';
 
 export const dynamic = 'force-dynamic';
 
 /** Every record matching the filter as JSONL or CSV (`format`), streamed; operators only, and only when enabled. */
-export async function GET(req: Request): Promise<Response> {
-  try {
-    const params = new URL(req.url).searchParams;
-    const format = params.get('format') ?? 'jsonl';
-    if (format !== 'jsonl' && format !== 'csv') throw new QuarantineRequestError(`Unknown export format ${JSON.stringify(format)}; use jsonl or csv.`);
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    return await streamedResponse(sharedQuarantineService().export(parseFilter(params), format, actorOf(req)), {
-      'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-      'content-disposition': `attachment; filename="quarantine-${stamp}.${format}"`,
-    });
-  } catch (err) {
-    return errorResponse(err);
-  }
-}
+export const GET = route(async (req: Request) => {
+  const params = new URL(req.url).searchParams;
+  const format = params.get('format') ?? 'jsonl';
+  if (format !== 'jsonl' && format !== 'csv') throw new QuarantineRequestError(`Unknown export format ${JSON.stringify(format)}; use jsonl or csv.`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return await streamedResponse(sharedQuarantineService().export(parseFilter(params), format, actorOf(req)), {
+    'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    'content-disposition': `attachment; filename="quarantine-${stamp}.${format}"`,
+  });
+});

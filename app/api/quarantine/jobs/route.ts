@@ -1,13 +1,9 @@
 import { sharedQuarantineService } from '../../../../lib/runtime.ts';
-import { errorResponse } from '../../_lib/json.ts';
+import { route } from '../../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 
 /** The newest re-drive jobs. */
-export async function GET(): Promise<Response> {
-  try {
-    return Response.json({ jobs: await sharedQuarantineService().jobs() });
-  } catch (err) {
-    return errorResponse(err);
-  }
-}
+export const GET = route(async () => {
+  return Response.json({ jobs: await sharedQuarantineService().jobs() });
+});

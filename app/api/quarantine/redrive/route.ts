@@ -1,16 +1,12 @@
 import { sharedQuarantineService } from '../../../../lib/runtime.ts';
 import { readRedriveRequest } from '../../../../lib/quarantine/view.ts';
 import { actorOf } from '../../_lib/actor.ts';
-import { errorResponse } from '../../_lib/json.ts';
+import { route } from '../../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 
 /** Starts a re-drive job (`{qids}` or `{filter}`, optional `fixes` and `rate`); operators only. */
-export async function POST(req: Request): Promise<Response> {
-  try {
-    const job = await sharedQuarantineService().startRedrive(readRedriveRequest(await req.json().catch(() => null)), actorOf(req));
-    return Response.json(job, { status: 202 });
-  } catch (err) {
-    return errorResponse(err);
-  }
-}
+export const POST = route(async (req: Request) => {
+  const job = await sharedQuarantineService().startRedrive(readRedriveRequest(await req.json().catch(() => null)), actorOf(req));
+  return Response.json(job, { status: 202 });
+});

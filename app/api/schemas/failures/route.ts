@@ -1,18 +1,14 @@
 import { savedQuery, savedRequest } from '../../../../lib/query/saved.ts';
 import { sharedQueryService } from '../../../../lib/runtime.ts';
 import { actorOf } from '../../_lib/actor.ts';
-import { errorResponse } from '../../_lib/json.ts';
+import { route } from '../../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 
 /** Validation failures per type, version and field path (the failures_by_field saved query), for `period=FROM..TO`. */
-export async function GET(req: Request): Promise<Response> {
-  try {
-    const period = new URL(req.url).searchParams.get('period') ?? undefined;
-    const svc = sharedQueryService();
-    const { info, columns, rows } = await svc.run({ ...savedRequest(savedQuery('failures_by_field'), period ? { period } : {}, svc.engine), actor: actorOf(req) });
-    return Response.json({ query: info, rows: rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]]))) });
-  } catch (err) {
-    return errorResponse(err);
-  }
-}
+export const GET = route(async (req: Request) => {
+  const period = new URL(req.url).searchParams.get('period') ?? undefined;
+  const svc = sharedQueryService();
+  const { info, columns, rows } = await svc.run({ ...savedRequest(savedQuery('failures_by_field'), period ? { period } : {}, svc.engine), actor: actorOf(req) });
+  return Response.json({ query: info, rows: rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]]))) });
+});
