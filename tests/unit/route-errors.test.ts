@@ -5,6 +5,7 @@ import { route } from '../../app/api/_lib/route.ts';
 import { SignInThrottledError } from '../../lib/console/errors.ts';
 import { CatalogError } from '../../lib/catalog/types.ts';
 import { MetricsError } from '../../lib/metrics/types.ts';
+import { intParam, OFFSET } from '../../lib/http/params.ts';
 import { DatabaseUnavailableError } from '../../lib/oltp/errors.ts';
 import { QuarantineForbiddenError, QuarantineNotFoundError } from '../../lib/quarantine/errors.ts';
 import { QueryError, QueryRefusedError } from '../../lib/query/errors.ts';
@@ -43,5 +44,28 @@ describe('route errors', () => {
     expect([res.status, await res.json()]).toEqual([400, { error: 'Bad token for q1.', code: 'bad_token' }]);
     const ok = route(async () => Response.json({ ok: true }));
     expect(await (await ok(new Request('http://console/api/x'))).json()).toEqual({ ok: true });
+  });
+});
+
+describe('query-string integers', () => {
+  const q = (s: string) => new URLSearchParams(s);
+  const LIMIT = { fallback: 50, min: 1, max: 200 };
+
+  it('take the fallback when absent or empty and are held to their range', () => {
+    expect(intParam(q(''), 'limit', LIMIT)).toBe(50);
+    expect(intParam(q('limit='), 'limit', LIMIT)).toBe(50);
+    expect(intParam(q('limit=20'), 'limit', LIMIT)).toBe(20);
+    expect(intParam(q('limit=5000'), 'limit', LIMIT)).toBe(200);
+    expect(intParam(q('limit=0'), 'limit', LIMIT)).toBe(1);
+    expect(intParam(q('offset=-3'), 'offset', OFFSET)).toBe(0);
+    expect(intParam(q('offset=1e3'), 'offset', OFFSET)).toBe(1000);
+  });
+
+  it('refuse what is not a whole number with a 400 that names the parameter', async () => {
+    for (const bad of ['abc', '1.5', 'NaN', 'Infinity', '0x10z']) {
+      expect(() => intParam(q(`limit=${bad}`), 'limit', LIMIT)).toThrow(`limit: must be a whole number from 1 to 200, not ${JSON.stringify(bad)}.`);
+    }
+    const res = await route(async (req) => Response.json(intParam(new URL(req.url).searchParams, 'limit', LIMIT)))(new Request('http://console/api/audit?limit=lots'));
+    expect([res.status, await res.json()]).toEqual([400, { error: 'limit: must be a whole number from 1 to 200, not "lots".', code: 'bad_parameter' }]);
   });
 });

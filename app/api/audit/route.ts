@@ -1,3 +1,4 @@
+import { intParam } from '../../../lib/http/params.ts';
 import { sharedQuarantineService } from '../../../lib/runtime.ts';
 import { route } from '../_lib/route.ts';
 
@@ -5,6 +6,6 @@ export const dynamic = 'force-dynamic';
 
 /** The newest audit entries (`limit`, default 100). */
 export const GET = route(async (req: Request) => {
-  const limit = Number(new URL(req.url).searchParams.get('limit') ?? 100) || 100;
-  return Response.json({ entries: await sharedQuarantineService().audit(Math.min(1000, limit)) });
+  const limit = intParam(new URL(req.url).searchParams, 'limit', { fallback: 100, min: 1, max: 1000 });
+  return Response.json({ entries: await sharedQuarantineService().audit(limit) });
 });

@@ -1,3 +1,4 @@
+import { intParam, OFFSET } from '../../../lib/http/params.ts';
 import { sharedQuarantineService } from '../../../lib/runtime.ts';
 import { parseFilter } from '../../../lib/quarantine/store.ts';
 import { listItem } from '../../../lib/quarantine/view.ts';
@@ -8,6 +9,6 @@ export const dynamic = 'force-dynamic';
 /** Newest-first page of quarantined records: filters `type stage reason status from to q`, paging `offset limit`. */
 export const GET = route(async (req: Request) => {
   const params = new URL(req.url).searchParams;
-  const page = await sharedQuarantineService().list(parseFilter(params), { offset: Number(params.get('offset') ?? 0) || 0, limit: Number(params.get('limit') ?? 50) || 50 });
+  const page = await sharedQuarantineService().list(parseFilter(params), { offset: intParam(params, 'offset', OFFSET), limit: intParam(params, 'limit', { fallback: 50, min: 1, max: 500 }) });
   return Response.json({ ...page, items: page.items.map(listItem) });
 });

@@ -1,3 +1,4 @@
+import { intParam } from '../../../lib/http/params.ts';
 import { QueryRefusedError } from '../../../lib/query/errors.ts';
 import { adhocParams } from '../../../lib/query/params.ts';
 import { savedQuery, savedRequest } from '../../../lib/query/saved.ts';
@@ -9,7 +10,7 @@ export const dynamic = 'force-dynamic';
 
 /** History, newest first. */
 export const GET = route(async (req: Request) => {
-  const limit = Math.min(200, Math.max(1, Number(new URL(req.url).searchParams.get('limit') ?? 50) || 50));
+  const limit = intParam(new URL(req.url).searchParams, 'limit', { fallback: 50, min: 1, max: 200 });
   return Response.json(await sharedQueryService().history(limit));
 });
 

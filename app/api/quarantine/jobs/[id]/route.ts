@@ -1,3 +1,4 @@
+import { intParam, OFFSET } from '../../../../../lib/http/params.ts';
 import { sharedQuarantineService } from '../../../../../lib/runtime.ts';
 import { actorOf } from '../../../_lib/actor.ts';
 import { route } from '../../../_lib/route.ts';
@@ -7,7 +8,7 @@ export const dynamic = 'force-dynamic';
 /** A job's progress and a page of its per-record outcomes (`offset`, `limit`). */
 export const GET = route(async (req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const params = new URL(req.url).searchParams;
-  return Response.json(await sharedQuarantineService().job((await ctx.params).id, { offset: Number(params.get('offset') ?? 0) || 0, limit: Number(params.get('limit') ?? 100) || 100 }));
+  return Response.json(await sharedQuarantineService().job((await ctx.params).id, { offset: intParam(params, 'offset', OFFSET), limit: intParam(params, 'limit', { fallback: 100, min: 1, max: 500 }) }));
 });
 
 /** Cancels a running job (it stops after the chunk in flight); operators only. */

@@ -1,3 +1,4 @@
+import { intParam } from '../../../../../lib/http/params.ts';
 import { sharedQueryService } from '../../../../../lib/runtime.ts';
 import { route } from '../../../_lib/route.ts';
 
@@ -7,6 +8,6 @@ export const dynamic = 'force-dynamic';
 export const GET = route(async (req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const url = new URL(req.url);
   const nextToken = url.searchParams.get('nextToken') ?? undefined;
-  const maxResults = Number(url.searchParams.get('maxResults') ?? 100) || 100;
+  const maxResults = intParam(url.searchParams, 'maxResults', { fallback: 100, min: 1, max: 1000 });
   return Response.json(await sharedQueryService().results((await ctx.params).id, { ...(nextToken ? { nextToken } : {}), maxResults }));
 });

@@ -1,3 +1,4 @@
+import { intParam } from '../../../../../../lib/http/params.ts';
 import { awsClients } from '../../../../../../lib/aws/clients.ts';
 import { loadConfig } from '../../../../../../lib/config.ts';
 import { readShard, StreamBrowseError, type ReadFrom } from '../../../../../../lib/stream/browse.ts';
@@ -10,7 +11,7 @@ export const GET = route(async (req: Request, ctx: { params: Promise<{ id: strin
   const url = new URL(req.url);
   const mode = url.searchParams.get('from') ?? 'latest';
   const at = url.searchParams.get('at') ?? '';
-  const limit = Number(url.searchParams.get('limit') ?? 50);
+  const limit = intParam(url.searchParams, 'limit', { fallback: 50, min: 1, max: 10_000 });
   let from: ReadFrom;
   if (mode === 'latest') from = { latest: true };
   else if (mode === 'timestamp') from = { timestamp: new Date(at) };
