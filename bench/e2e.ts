@@ -25,7 +25,7 @@ import type { IngestResult } from '../lib/ingest/ingest.ts';
 import { planBatch } from '../lib/lake/plan.ts';
 import { produce, type ProduceSummary } from '../lib/produce/producer.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';
-import { lakeWriterDeps } from '../lib/runtime.ts';
+import { lakeWriterDeps } from '../lib/composition.ts';
 import { listAll, readJsonl } from '../lib/aws/s3.ts';
 import type { PutEntry } from '../lib/stream/put-records.ts';
 import type { StreamRecord } from '../lib/stream/records.ts';

@@ -19,7 +19,7 @@ import { compactLake } from '../lib/lake/compact.ts';
 import { lakeObjectName, lakePrefix } from '../lib/lake/partition.ts';
 import { syntheticEvents } from '../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';
-import { queryService } from '../lib/runtime.ts';
+import { queryService } from '../lib/composition.ts';
 import { listAll } from '../lib/aws/s3.ts';
 import { mapLimit } from '../lib/util/concurrency.ts';
 import { startDev } from '../local/dev.ts';

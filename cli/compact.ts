@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
 import { compactLake, defaultBefore, leftUnreadable } from '../lib/lake/compact.ts';
 import { formatBytes } from '../lib/util/format.ts';
-import { compactorDeps } from '../lib/runtime.ts';
+import { compactorDeps } from '../lib/composition.ts';
 import { dataDirOf, fmt, type Io } from './common.ts';
 
 export const compactHelp = `tributary compact [--before YYYY-MM-DDTHH] [--table <name> ...] [--quarantine-unreadable] [--json]

@@ -2,10 +2,10 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
-import { parseFilter, type QuarantineFilter } from '../lib/quarantine/store.ts';
+import { parseFilter, type QuarantineFilter } from '../lib/quarantine/quarantine-index.ts';
 import type { Actor, QuarantineService } from '../lib/quarantine/service.ts';
-import { listItem } from '../lib/quarantine/view.ts';
-import { quarantineService } from '../lib/runtime.ts';
+import { listItem } from '../lib/quarantine/requests.ts';
+import { quarantineService } from '../lib/composition.ts';
 import { dataDirOf, fmt, intFlag, UsageError, type Io } from './common.ts';
 
 const FILTER_OPTIONS = {

@@ -8,7 +8,7 @@ import type { QueryInfo, QueryRequest, QueryService } from '../lib/query/service
 import { formatBytes } from '../lib/util/format.ts';
 import { summarizeSql } from '../lib/query/sql.ts';
 import { csvText } from '../lib/util/csv.ts';
-import { queryService } from '../lib/runtime.ts';
+import { queryService } from '../lib/composition.ts';
 import { UsageError, dataDirOf, fmt, intFlag, numberFlag, type Io } from './common.ts';
 
 const COMMON_OPTIONS = `Options:

@@ -9,7 +9,7 @@ import { awsClients, createAwsClients } from '../lib/aws/clients.ts';
 import { LOCAL_DEFAULTS, loadConfig, type TributaryConfig } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { localMetricsRecorder, type LocalMetricsRecorder } from '../lib/metrics/local.ts';
-import { ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/runtime.ts';
+import { ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/composition.ts';
 import { ensureMigrated, type OltpSinkDeps } from '../lib/oltp/sink.ts';
 import { redactUrl } from '../lib/oltp/db.ts';
 import { CheckpointStore } from './checkpoints.ts';

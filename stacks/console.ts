@@ -62,7 +62,7 @@ export const redriveWorker = new sst.aws.Function('RedriveWorker', {
     {
       actions: ['lambda:InvokeFunction'],
       resources: [$interpolate`arn:aws:lambda:${region}:${account}:function:${redriveWorkerName}`],
-      why: 'continues a job in a new invocation before its time runs out (lib/runtime.ts redriveWorkerStep)',
+      why: 'continues a job in a new invocation before its time runs out (lib/composition.ts redriveWorkerStep)',
     },
   ),
 });
@@ -99,8 +99,8 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     { actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'], resources: [events.arn], why: 'the stream page reads records of a shard' },
     // GetMetricData has no resource-level permissions: "*" is the only resource AWS accepts for it.
     { actions: ['cloudwatch:GetMetricData'], resources: ['*'], why: 'the Overview charts (lib/metrics/cloudwatch.ts)' },
-    { actions: ['lambda:InvokeFunction'], resources: [redriveWorker.arn], why: 'hands re-drive jobs to the worker (lib/runtime.ts redriveDispatch)' },
-    { actions: ['lambda:InvokeFunction'], resources: [oltpStatus.arn], why: 'the OLTP page asks the status function in the VPC (lib/runtime.ts oltpStatusReader)' },
+    { actions: ['lambda:InvokeFunction'], resources: [redriveWorker.arn], why: 'hands re-drive jobs to the worker (lib/composition.ts redriveDispatch)' },
+    { actions: ['lambda:InvokeFunction'], resources: [oltpStatus.arn], why: 'the OLTP page asks the status function in the VPC (lib/composition.ts oltpStatusReader)' },
     // Queries: Athena runs them with the caller's permissions, so what Athena reads and writes is granted here too.
     {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],

@@ -271,7 +271,7 @@ export const oltpSink = events.subscribe('OltpSink', oltpSinkFunction.arn, {
 /**
  * The OLTP status for the console, whose server function is not in the VPC: invoked synchronously with
  * `{"latest": N}`, it connects (a pool per invocation, closed before it returns, so Aurora can still pause) and answers
- * with the status JSON of `tributary db status` (functions/oltp-status, lib/runtime.ts `oltpStatusOnce`). 30 s covers
+ * with the status JSON of `tributary db status` (functions/oltp-status, lib/composition.ts `oltpStatusOnce`). 30 s covers
  * Aurora resuming from 0 ACU (~15 s) on the first look after a pause. It reads the database and the password secret
  * only: no S3, no stream.
  */

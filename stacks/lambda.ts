@@ -11,7 +11,7 @@ export const lambdaDefaults = {
   // lib/registry reads schemas/<type>/*.json from disk: ship them next to the bundle and point the registry at them
   // (`to` is relative to the function root, which Lambda mounts at LAMBDA_TASK_ROOT=/var/task).
   copyFiles: [{ from: 'schemas', to: 'schemas' }],
-  // lib/runtime.ts reaches the DuckDB engine (local mode's query engine, loaded on first use, never in AWS), whose
+  // lib/composition.ts reaches the DuckDB engine (local mode's query engine, loaded on first use, never in AWS), whose
   // native bindings esbuild cannot bundle: left out, the build succeeds and nothing in AWS mode ever loads it. The
   // compactor, which does use DuckDB, replaces this with `nodejs.install` (installed for its platform).
   nodejs: { esbuild: { external: ['@duckdb/node-api'] } },

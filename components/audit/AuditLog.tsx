@@ -1,6 +1,6 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
-import { api } from '../sql/api.ts';
+import { api } from '../api.ts';
 import type { AuditEntry } from '../quarantine/types.ts';
 
 /** Who re-drove, discarded or exported what, when, with which filter, and how it went; newest first. */

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { LakeFreshness } from '../../lib/metrics/freshness.ts';
 import { hasTraffic, RANGE_NAMES, RANGES, ratePerMinute, SHARD_METRICS, type MetricsRange, type PipelineMetrics, type ShardMetrics } from '../../lib/metrics/types.ts';
-import { api } from '../sql/api.ts';
+import { api } from '../api.ts';
 import { KpiTiles } from './KpiTiles.tsx';
 import { ShardChart } from './ShardChart.tsx';
 

@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../sql/api.ts';
+import { api } from '../api.ts';
 import type { JobResponse, JobState } from './types.ts';
 
 function JobOutcomes({ id, running }: { id: string; running: boolean }) {

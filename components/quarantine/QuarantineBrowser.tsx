@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../sql/api.ts';
+import { api } from '../api.ts';
 import { Jobs } from './Jobs.tsx';
 import { RecordDetail } from './RecordDetail.tsx';
 import { EMPTY_FILTER, filterQuery, type FilterForm, type JobState, type ListResponse, type QuarantineCounts } from './types.ts';

@@ -1,7 +1,7 @@
 'use client';
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../sql/api.ts';
+import { api } from '../api.ts';
 import { JsonEditor } from './JsonEditor.tsx';
 import { JsonView } from './JsonView.tsx';
 import type { DetailResponse, FixCheck, JobState } from './types.ts';

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { TypeManifest } from '../../lib/registry/registry.ts';
-import { api } from '../sql/api.ts';
+import { api } from '../api.ts';
 
 interface SchemaType {
   name: string;

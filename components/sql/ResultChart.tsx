@@ -1,7 +1,7 @@
 'use client';
 import { useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { Cell, ResultColumn } from './api.ts';
+import type { Cell, ResultColumn } from '../api.ts';
 
 const NUMERIC = /int|double|float|decimal|real|bigint/;
 

@@ -4,7 +4,7 @@ import { sql, StandardSQL } from '@codemirror/lang-sql';
 import { Prec } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
-import type { CatalogTable } from './api.ts';
+import type { CatalogTable } from '../api.ts';
 
 interface Props {
   value: string;

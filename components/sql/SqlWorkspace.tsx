@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ResultChart } from './ResultChart.tsx';
 import { summarizeSql } from '../../lib/query/sql.ts';
 import { SqlEditor } from './SqlEditor.tsx';
-import { api, formatBytes, isFinalState, type CatalogTable, type Cell, type ParamDef, type QueryInfo, type ResultPage, type SavedQueryInfo } from './api.ts';
+import { api, formatBytes, isFinalState, type CatalogTable, type Cell, type ParamDef, type QueryInfo, type ResultPage, type SavedQueryInfo } from '../api.ts';
 
 const PAGE = 100;
 const DEFAULT_SQL = "SELECT category, count(*) AS n, round(sum(amt), 2) AS amount\nFROM transactions\nWHERE dt >= '2026-01-01'\nGROUP BY category\nORDER BY n DESC";

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { BrowsedRecord, ShardInfo } from '../../lib/stream/browse.ts';
-import { api } from '../sql/api.ts';
+import { api } from '../api.ts';
 
 type Mode = 'latest' | 'timestamp' | 'sequence';
 

@@ -1,6 +1,6 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { compactLake, reportCompaction, type CompactResult } from '../../lib/lake/compact.ts';
-import { compactorDeps } from '../../lib/runtime.ts';
+import { compactorDeps } from '../../lib/composition.ts';
 
 /**
  * Scheduled: compacts every closed partition-hour (ended ≥ 1 h before the event's time) into Parquet; fails the

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleIngestHttp, type IngestApiDeps } from '../../lib/ingest/api.ts';
 import { fromApiGatewayV2, toApiGatewayV2 } from '../../lib/http/apigw.ts';
-import { ingestDeps } from '../../lib/runtime.ts';
+import { ingestDeps } from '../../lib/composition.ts';
 
 export type IngestHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 

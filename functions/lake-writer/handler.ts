@@ -1,6 +1,6 @@
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { lakeBatch, type LakeWriterDeps } from '../../lib/lake/writer.ts';
-import { lakeWriterDeps } from '../../lib/runtime.ts';
+import { lakeWriterDeps } from '../../lib/composition.ts';
 
 export type LakeWriterHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
 

@@ -1,6 +1,6 @@
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { oltpSinkBatch, type OltpSinkDeps } from '../../lib/oltp/sink.ts';
-import { oltpSinkDeps } from '../../lib/runtime.ts';
+import { oltpSinkDeps } from '../../lib/composition.ts';
 
 export type OltpSinkHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
 

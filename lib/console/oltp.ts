@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.ts';
 import type { OltpStatus } from '../oltp/status.ts';
-import type { QuarantineCounts } from '../quarantine/store.ts';
+import type { QuarantineCounts } from '../quarantine/quarantine-index.ts';
 
 /** The quarantine stage of events the OLTP database refused. */
 export const OLTP_SINK_STAGE = 'oltp-sink';

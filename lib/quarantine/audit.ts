@@ -2,7 +2,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { newestFirstKey, putJson } from '../aws/s3.ts';
 import { listAll } from '../aws/s3.ts';
 import { mapLimit } from '../util/concurrency.ts';
-import { QUARANTINE_PREFIX } from './store.ts';
+import { QUARANTINE_PREFIX } from './quarantine-index.ts';
 
 /** One line of the audit log: who did what to the quarantine, when, with which filter, and how it went. */
 export interface AuditEntry {

@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { QUARANTINE_PREFIX } from './store.ts';
+import { QUARANTINE_PREFIX } from './quarantine-index.ts';
 import { lostConditionalWrite } from '../aws/s3.ts';
 
 /**

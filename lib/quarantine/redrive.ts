@@ -13,7 +13,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import { claimRecord, DEFAULT_CLAIM_TIMES, releaseClaim, type Claim, type ClaimTimes } from './claims.ts';
 import { QuarantineRequestError } from './errors.ts';
 import { decodePayload, quarantineRecord, type QuarantineReason, type QuarantineRecord } from './record.ts';
-import { QUARANTINE_PREFIX, qidOf, type LedgerEntry, type QuarantineEntry, type QuarantineIndex } from './store.ts';
+import { QUARANTINE_PREFIX, qidOf, type LedgerEntry, type QuarantineEntry, type QuarantineIndex } from './quarantine-index.ts';
 
 /** What re-driving needs: the registry to re-validate, the stream to put on, the quarantine bucket and its index. */
 export interface QuarantineDeps {

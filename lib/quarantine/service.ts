@@ -8,7 +8,7 @@ import { WindowRateLimiter } from '../util/rate.ts';
 import { listAudit, writeAudit, type AuditEntry } from './audit.ts';
 import { QuarantineForbiddenError, QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
 import { checkFix, claimEntries, redriveChunk, redriveSource, streamRecordLimit, writeLedger, type FixCheck, type QuarantineDeps, type RecordFix, type RedriveSource } from './redrive.ts';
-import { filterParams, QUARANTINE_PREFIX, type LedgerEntry, type QuarantineCounts, type QuarantineEntry, type QuarantineFilter, type QuarantinePage } from './store.ts';
+import { filterParams, QUARANTINE_PREFIX, type LedgerEntry, type QuarantineCounts, type QuarantineEntry, type QuarantineFilter, type QuarantinePage } from './quarantine-index.ts';
 
 /** Who is acting: a name for the audit log and the console role that decides what they may do. */
 export interface Actor {

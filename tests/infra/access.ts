@@ -102,7 +102,7 @@ export const ACCESS: FunctionAccess[] = [
       { actions: ['s3:GetObject', 's3:PutObject'], on: ['quarantine/jobs/'], why: 'reads and updates the job (request, state), reads the cancel marker (lib/quarantine/service.ts)' },
       { actions: ['s3:GetObject', 's3:PutObject'], on: ['quarantine/claims/'], why: 'claims each record before putting it on the stream (conditional PutObject: If-None-Match, If-Match) and reads who holds a taken one (lib/quarantine/claims.ts)' },
       { actions: ['s3:PutObject'], on: ['quarantine/ledger/', 'quarantine/records/', 'quarantine/audit/'], why: 'writes each outcome to the ledger, quarantines a refused fix again, writes the audit line of the job' },
-      { actions: ['lambda:InvokeFunction'], on: ['fn:RedriveWorker'], why: 'continues a job in a new invocation before its time runs out (lib/runtime.ts); its name is fixed so the role can name it' },
+      { actions: ['lambda:InvokeFunction'], on: ['fn:RedriveWorker'], why: 'continues a job in a new invocation before its time runs out (lib/composition.ts); its name is fixed so the role can name it' },
     ],
   },
   {

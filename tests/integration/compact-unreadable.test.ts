@@ -10,7 +10,7 @@ import { CompactionError, compactLake, repairMarkerKey } from '../../lib/lake/co
 import { logger } from '../../lib/observability.ts';
 import { redriveSource } from '../../lib/quarantine/redrive.ts';
 import type { QueryService } from '../../lib/query/service.ts';
-import { compactorDeps, queryService } from '../../lib/runtime.ts';
+import { compactorDeps, queryService } from '../../lib/composition.ts';
 import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import type { QuarantineRecord } from '../../lib/quarantine/record.ts';
 import type { DevRuntime } from '../../local/dev.ts';

@@ -10,7 +10,7 @@ import { compactLake } from '../../lib/lake/compact.ts';
 import { resolveParams } from '../../lib/query/params.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
-import { compactorDeps, queryService } from '../../lib/runtime.ts';
+import { compactorDeps, queryService } from '../../lib/composition.ts';
 import { listAll } from '../../lib/aws/s3.ts';
 import { pipelineStatus } from '../../lib/status.ts';
 import type { DevRuntime } from '../../local/dev.ts';

@@ -9,7 +9,7 @@ import { syntheticEvents } from '../../lib/produce/synthetic.ts';
 import { resolveParams } from '../../lib/query/params.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
-import { compactorDeps, queryService } from '../../lib/runtime.ts';
+import { compactorDeps, queryService } from '../../lib/composition.ts';
 import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { landInLake, readLake, removeDir, startTestRuntime, syntheticEnvelopes, tempDir, waitFor } from './helpers.ts';

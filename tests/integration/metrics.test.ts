@@ -6,7 +6,7 @@ import { awsClients } from '../../lib/aws/clients.ts';
 import { lakeFreshness } from '../../lib/metrics/freshness.ts';
 import { metricsDir } from '../../lib/metrics/local.ts';
 import { metricTotal, type ShardMetrics } from '../../lib/metrics/types.ts';
-import { metricsSource } from '../../lib/runtime.ts';
+import { metricsSource } from '../../lib/composition.ts';
 import { listShards, readShard } from '../../lib/stream/browse.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { post, readLake, removeDir, sendTransactions, startTestRuntime, tempDir, waitFor } from './helpers.ts';

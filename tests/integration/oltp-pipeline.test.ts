@@ -3,7 +3,7 @@ import pg from 'pg';
 import { createPool } from '../../lib/oltp/db.ts';
 import { oltpStatus } from '../../lib/oltp/status.ts';
 import type { QuarantineService } from '../../lib/quarantine/service.ts';
-import { quarantineService } from '../../lib/runtime.ts';
+import { quarantineService } from '../../lib/composition.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { main } from '../../cli/main.ts';
 import { startTestPglite, testDatabase, type TestDatabase } from './db.ts';

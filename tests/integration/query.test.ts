@@ -15,7 +15,7 @@ import { resolveParams } from '../../lib/query/params.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
 import { csvText } from '../../lib/util/csv.ts';
-import { queryService } from '../../lib/runtime.ts';
+import { queryService } from '../../lib/composition.ts';
 import { listAll } from '../../lib/aws/s3.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { readLake, removeDir, startTestRuntime, tempDir, waitFor, type LakeContents } from './helpers.ts';

@@ -11,7 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { claimRecord, releaseClaim, type Claim } from '../../lib/quarantine/claims.ts';
 import { quarantineRecord, type QuarantineRecord } from '../../lib/quarantine/record.ts';
 import { redriveChunk } from '../../lib/quarantine/redrive.ts';
-import { QuarantineIndex } from '../../lib/quarantine/store.ts';
+import { QuarantineIndex } from '../../lib/quarantine/quarantine-index.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 const s3Mock = mockClient(S3Client);

@@ -7,15 +7,15 @@ import { OltpKpis } from '../../components/oltp/OltpKpis.tsx';
 import { OltpUnavailable } from '../../components/oltp/OltpOverview.tsx';
 import { SinkTable } from '../../components/oltp/SinkTable.tsx';
 import { filterFromParams } from '../../components/quarantine/types.ts';
-import { ApiError } from '../../components/sql/api.ts';
+import { ApiError } from '../../components/api.ts';
 import { OLTP_LATEST, parseLatest, type OltpOverview } from '../../lib/console/oltp.ts';
 import { MIGRATIONS } from '../../lib/oltp/migrations.ts';
 import type { LatestTransaction, SinkProgress } from '../../lib/oltp/status.ts';
-import type { QuarantineCounts } from '../../lib/quarantine/store.ts';
+import type { QuarantineCounts } from '../../lib/quarantine/quarantine-index.ts';
 
 const XSS = '<img src=x onerror="window.__xss=1">';
 
-// The console's per-process singletons (lib/runtime.ts), replaced by fakes for the route.
+// The console's per-process singletons (lib/composition.ts), replaced by fakes for the route.
 const POOL = Symbol.for('tributary.oltpPool');
 const QUARANTINE = Symbol.for('tributary.quarantineService');
 const g = globalThis as Record<symbol, unknown>;

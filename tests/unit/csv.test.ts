@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { QuarantineService } from '../../lib/quarantine/service.ts';
-import type { QuarantineIndex } from '../../lib/quarantine/store.ts';
+import type { QuarantineIndex } from '../../lib/quarantine/quarantine-index.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 import { csvText } from '../../lib/util/csv.ts';
 

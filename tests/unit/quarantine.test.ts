@@ -4,8 +4,8 @@ import { MAX_BODY_BYTES } from '../../lib/ingest/body.ts';
 import { QuarantineRequestError } from '../../lib/quarantine/errors.ts';
 import { quarantineRecord, type QuarantineRecord } from '../../lib/quarantine/record.ts';
 import { checkFix, originStage, prepareRedrive, redriveSource } from '../../lib/quarantine/redrive.ts';
-import { filterParams, parseFilter, qidOf, QuarantineIndex, type LedgerEntry } from '../../lib/quarantine/store.ts';
-import { listItem, readDiscardRequest, readRedriveRequest } from '../../lib/quarantine/view.ts';
+import { filterParams, parseFilter, qidOf, QuarantineIndex, type LedgerEntry } from '../../lib/quarantine/quarantine-index.ts';
+import { listItem, readDiscardRequest, readRedriveRequest } from '../../lib/quarantine/requests.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 const registry = defaultRegistry();

@@ -1,5 +1,5 @@
 import { intParam } from '../../../lib/http/params.ts';
-import { sharedQuarantineService } from '../../../lib/runtime.ts';
+import { sharedQuarantineService } from '../../../lib/composition.ts';
 import { route } from '../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { hiveType } from '../../../lib/catalog/types.ts';
-import { sharedQueryService } from '../../../lib/runtime.ts';
+import { sharedQueryService } from '../../../lib/composition.ts';
 import { route } from '../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { oltpOverview, parseLatest } from '../../../lib/console/oltp.ts';
-import { oltpStatusReader, sharedQuarantineService } from '../../../lib/runtime.ts';
+import { oltpStatusReader, sharedQuarantineService } from '../../../lib/composition.ts';
 import { route } from '../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';

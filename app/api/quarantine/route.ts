@@ -1,7 +1,7 @@
 import { intParam, OFFSET } from '../../../lib/http/params.ts';
-import { sharedQuarantineService } from '../../../lib/runtime.ts';
-import { parseFilter } from '../../../lib/quarantine/store.ts';
-import { listItem } from '../../../lib/quarantine/view.ts';
+import { sharedQuarantineService } from '../../../lib/composition.ts';
+import { parseFilter } from '../../../lib/quarantine/quarantine-index.ts';
+import { listItem } from '../../../lib/quarantine/requests.ts';
 import { route } from '../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';

@@ -2,7 +2,7 @@ import { intParam } from '../../../lib/http/params.ts';
 import { QueryRefusedError } from '../../../lib/query/errors.ts';
 import { adhocParams } from '../../../lib/query/params.ts';
 import { savedQuery, savedRequest } from '../../../lib/query/saved.ts';
-import { sharedQueryService } from '../../../lib/runtime.ts';
+import { sharedQueryService } from '../../../lib/composition.ts';
 import { actorOf } from '../_lib/actor.ts';
 import { route } from '../_lib/route.ts';
 

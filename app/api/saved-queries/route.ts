@@ -1,5 +1,5 @@
 import { loadSavedQueries, savedSql } from '../../../lib/query/saved.ts';
-import { sharedQueryService } from '../../../lib/runtime.ts';
+import { sharedQueryService } from '../../../lib/composition.ts';
 import { route } from '../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { parseRange } from '../../../../lib/metrics/types.ts';
-import { metricsSource } from '../../../../lib/runtime.ts';
+import { metricsSource } from '../../../../lib/composition.ts';
 import { route } from '../../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';

@@ -1,6 +1,6 @@
-import { sharedQuarantineService } from '../../../../lib/runtime.ts';
+import { sharedQuarantineService } from '../../../../lib/composition.ts';
 import { QuarantineRequestError } from '../../../../lib/quarantine/errors.ts';
-import { parseFilter } from '../../../../lib/quarantine/store.ts';
+import { parseFilter } from '../../../../lib/quarantine/quarantine-index.ts';
 import { actorOf } from '../../_lib/actor.ts';
 import { route } from '../../_lib/route.ts';
 import { streamedResponse } from '../../_lib/stream.ts';

@@ -1,4 +1,4 @@
-import { sharedQuarantineService } from '../../../../lib/runtime.ts';
+import { sharedQuarantineService } from '../../../../lib/composition.ts';
 import { route } from '../../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
-import { sharedQuarantineService } from '../../../../lib/runtime.ts';
-import { readRedriveRequest } from '../../../../lib/quarantine/view.ts';
+import { sharedQuarantineService } from '../../../../lib/composition.ts';
+import { readRedriveRequest } from '../../../../lib/quarantine/requests.ts';
 import { actorOf } from '../../_lib/actor.ts';
 import { route } from '../../_lib/route.ts';
 

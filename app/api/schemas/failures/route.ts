@@ -1,5 +1,5 @@
 import { savedQuery, savedRequest } from '../../../../lib/query/saved.ts';
-import { sharedQueryService } from '../../../../lib/runtime.ts';
+import { sharedQueryService } from '../../../../lib/composition.ts';
 import { actorOf } from '../../_lib/actor.ts';
 import { route } from '../../_lib/route.ts';
 

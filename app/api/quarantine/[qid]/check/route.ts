@@ -1,5 +1,5 @@
-import { sharedQuarantineService } from '../../../../../lib/runtime.ts';
-import { readFix } from '../../../../../lib/quarantine/view.ts';
+import { sharedQuarantineService } from '../../../../../lib/composition.ts';
+import { readFix } from '../../../../../lib/quarantine/requests.ts';
 import { route } from '../../../_lib/route.ts';
 
 export const dynamic = 'force-dynamic';

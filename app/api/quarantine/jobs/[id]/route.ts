@@ -1,5 +1,5 @@
 import { intParam, OFFSET } from '../../../../../lib/http/params.ts';
-import { sharedQuarantineService } from '../../../../../lib/runtime.ts';
+import { sharedQuarantineService } from '../../../../../lib/composition.ts';
 import { actorOf } from '../../../_lib/actor.ts';
 import { route } from '../../../_lib/route.ts';
 

@@ -1,4 +1,4 @@
-import { sharedQueryService } from '../../../../../lib/runtime.ts';
+import { sharedQueryService } from '../../../../../lib/composition.ts';
 import { route } from '../../../_lib/route.ts';
 import { streamedResponse } from '../../../_lib/stream.ts';
 

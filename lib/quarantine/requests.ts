@@ -1,7 +1,7 @@
 import { QuarantineRequestError } from './errors.ts';
 import type { RecordFix } from './redrive.ts';
 import type { RedriveRequest } from './service.ts';
-import { parseFilter, type LedgerEntry, type QuarantineEntry, type QuarantineFilter, type QuarantineStatus } from './store.ts';
+import { parseFilter, type LedgerEntry, type QuarantineEntry, type QuarantineFilter, type QuarantineStatus } from './quarantine-index.ts';
 
 /** A quarantined record as a list row: what the table shows, without the whole payload. */
 export interface QuarantineListItem {

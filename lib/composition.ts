@@ -15,7 +15,7 @@ import type { OltpSinkDeps } from './oltp/sink.ts';
 import type pg from 'pg';
 import { defaultRegistry } from './registry/registry.ts';
 import { configuredApiKeys } from './ingest/auth.ts';
-import { QuarantineIndex } from './quarantine/store.ts';
+import { QuarantineIndex } from './quarantine/quarantine-index.ts';
 import { RedriveJobFailedError } from './quarantine/errors.ts';
 import { QuarantineService, type JobState } from './quarantine/service.ts';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -23,6 +23,12 @@ import type { CompactDeps } from './lake/compact.ts';
 import { CloudWatchMetricsSource } from './metrics/cloudwatch.ts';
 import { LocalMetricsSource, localMetricsRecorder, metricsDir, type LocalMetricsRecorder } from './metrics/local.ts';
 import type { MetricsSource } from './metrics/types.ts';
+
+/*
+ * The composition root: builds each entry point's dependencies (SDK clients, engines, stores, services) from a
+ * configuration, for AWS and local mode alike. Handlers, routes and the CLI call one function here; nothing in lib/
+ * below this file knows which mode it runs in.
+ */
 
 /**
  * Dependencies of the ingest API for a configuration. The API key comes from TRIBUTARY_API_KEY (comma-separated for
