@@ -9,6 +9,7 @@ import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { envelope, hex32 as hex, transaction } from '../helpers/factories.ts';
 import { createHandler as lakeWriterHandler } from '../../functions/lake-writer/handler.ts';
 import { createHandler as oltpSinkHandler } from '../../functions/oltp-sink/handler.ts';
 import { createPool } from '../../lib/oltp/db.ts';
@@ -16,12 +17,9 @@ import { defaultRegistry } from '../../lib/registry/registry.ts';
 import { testDatabase, type TestDatabase } from './db.ts';
 
 const context = {} as Context;
-const hex = (n: number) => n.toString(16).padStart(32, '0');
 const seqOf = (shard: number, n: number) => `4960${shard}${String(n).padStart(51, '0')}`;
 
-function tx(n: number, day: string) {
-  return { trans_num: hex(n), cc_num: '4000000000000002', trans_date_trans_time: `${day} 10:00:00`, amt: n + 0.5, merchant: 'm', category: 'misc', is_fraud: 0 };
-}
+const tx = (n: number, day: string) => transaction(n, { category: 'misc', is_fraud: 0 }, day);
 
 /** A Kinesis event of envelopes: `days[i]` is the event day of record i, per shard. */
 function event(shards: number[], days: string[]): KinesisStreamEvent {
@@ -29,7 +27,7 @@ function event(shards: number[], days: string[]): KinesisStreamEvent {
     Records: shards.flatMap((shard) =>
       days.map((day, i) => {
         const n = shard * 1000 + i;
-        const env = { id: hex(n), type: 'transactions', v: 1, received_at: '2026-03-01T10:00:00.000Z', event_time: `${day}T10:00:00.000Z`, source: 'api', data: tx(n, day) };
+        const env = envelope(tx(n, day), { id: hex(n), event_time: `${day}T10:00:00.000Z` });
         return {
           kinesis: { kinesisSchemaVersion: '1.0', partitionKey: `pk-${n}`, sequenceNumber: seqOf(shard, i), data: Buffer.from(JSON.stringify(env)).toString('base64'), approximateArrivalTimestamp: 1_772_359_200 },
           eventSource: 'aws:kinesis',

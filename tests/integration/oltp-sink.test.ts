@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hex32 as hex } from '../helpers/factories.ts';
 import pg from 'pg';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createAwsClients } from '../../lib/aws/clients.ts';
@@ -42,7 +43,6 @@ const base: Txn = {
   is_fraud: 0,
 };
 
-const hex = (n: number) => n.toString(16).padStart(32, '0');
 
 let seq = 1000;
 function record(data: unknown, opts: { type?: string; source?: string; redrive?: RedriveInfo; eventTime?: string; raw?: string; shard?: string } = {}): StreamRecord {

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transaction } from '../helpers/factories.ts';
 import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import { QuarantineForbiddenError, QuarantineRequestError } from '../../lib/quarantine/errors.ts';
@@ -17,9 +18,7 @@ const OPERATOR = { by: 'alice', role: 'operator' as const };
 const VIEWER = { by: 'bob', role: 'viewer' as const };
 const today = new Date().toISOString().slice(0, 10);
 
-function tx(i: number, extra: Record<string, unknown> = {}) {
-  return { trans_num: i.toString(16).padStart(32, '0'), cc_num: '4000000000000002', trans_date_trans_time: `${today} 10:00:00`, amt: i + 0.5, merchant: "O'Reilly & <b>Sons</b>", ...extra };
-}
+const tx = (i: number, extra: Record<string, unknown> = {}) => transaction(i, { merchant: "O'Reilly & <b>Sons</b>", ...extra });
 
 describe('quarantine: browse, fix, re-drive, discard, export, audit', () => {
   let rt: DevRuntime;

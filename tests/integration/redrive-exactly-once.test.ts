@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hex32 as hex, transaction } from '../helpers/factories.ts';
 import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import { RedriveJobFailedError } from '../../lib/quarantine/errors.ts';
@@ -22,12 +23,9 @@ import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpe
 
 const OPERATOR = { by: 'alice', role: 'operator' as const };
 const today = new Date().toISOString().slice(0, 10);
-const hex = (n: number) => n.toString(16).padStart(32, '0');
 const WORKER = path.join(import.meta.dirname, 'fixtures', 'redrive-worker.ts');
 
-function tx(i: number) {
-  return { trans_num: hex(i), cc_num: '4000000000000002', trans_date_trans_time: `${today} 10:00:00`, amt: i + 0.5, merchant: 'm' };
-}
+const tx = (i: number) => transaction(i);
 
 describe('re-drive: every record on the stream exactly once', () => {
   let rt: DevRuntime;
