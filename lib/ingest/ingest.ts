@@ -1,9 +1,10 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { buildEnvelope, eventIdOf, serializeEnvelope, type EnvelopeSource, type RedriveInfo } from '../envelope.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { quarantineObjects, quarantineRecord, type QuarantineObject, type QuarantineReason, type QuarantineRecord } from '../quarantine/record.ts';
+import { quarantineRecord, type QuarantineReason } from '../quarantine/record.ts';
+import { writeQuarantine } from '../quarantine/write.ts';
 import { toFieldErrors, type EventType, type FieldError, type Registry, type SchemaVersion } from '../registry/registry.ts';
 import { putRecordsReliably, RECORD_MAX_BYTES, type PutEntry, type PutOptions } from '../stream/put-records.ts';
 import { parseBody, type BodyItem, type ParsedBody } from './body.ts';
@@ -60,21 +61,6 @@ interface Rejection {
 /** Id to report for an event that never became an envelope: its own id when readable, else a fresh one. */
 function rejectionId(type: EventType | undefined, value: unknown): string {
   return (type && value !== undefined && eventIdOf(type, value)) || newId();
-}
-
-/** Writes quarantine records (one object per day and reason) and returns the objects written. */
-export async function writeQuarantine(
-  s3: S3Client,
-  bucket: string,
-  records: QuarantineRecord[],
-  stage: QuarantineRecord['stage'],
-  unique: string,
-): Promise<QuarantineObject[]> {
-  const objects = quarantineObjects(records, stage, unique);
-  await Promise.all(
-    objects.map((o) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }))),
-  );
-  return objects;
 }
 
 /**

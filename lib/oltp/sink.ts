@@ -1,8 +1,9 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { errorMessage } from '../errors.ts';
 import { logger, recordOltpBatch } from '../observability.ts';
-import { quarantineObjects, quarantineRecord, type QuarantineRecord } from '../quarantine/record.ts';
+import { quarantineRecord, type QuarantineRecord } from '../quarantine/record.ts';
+import { writeQuarantine } from '../quarantine/write.ts';
 import { wholeBatchResponse, type ShardOutcome } from '../stream/batch.ts';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
@@ -110,10 +111,7 @@ function toQuarantine(r: Rejection, quarantinedAt: string): QuarantineRecord {
  * and the batch's first and last sequence numbers, so a re-delivered batch overwrites its own objects.
  */
 async function quarantineRejections(deps: OltpSinkDeps, shardId: string, first: string, last: string, rejections: Rejection[], at: string): Promise<void> {
-  const records = rejections.map((r) => toQuarantine(r, at));
-  for (const o of quarantineObjects(records, 'oltp-sink', `${shardId}-${first}-${last}`)) {
-    await deps.s3.send(new PutObjectCommand({ Bucket: deps.quarantineBucket, Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }));
-  }
+  await writeQuarantine(deps.s3, deps.quarantineBucket, rejections.map((r) => toQuarantine(r, at)), 'oltp-sink', `${shardId}-${first}-${last}`);
 }
 
 /**
