@@ -88,6 +88,8 @@ export interface ShardStats {
   state: 'waiting-for-parent' | 'polling' | 'ended';
   checkpoint?: string;
   invocations: number;
+  /** GetRecords calls answered (empty ones included): how a test knows the shard was read, with or without records. */
+  reads: number;
   records: number;
   failures: number;
   onFailureBatches: number;
@@ -213,7 +215,7 @@ export class ShardPoller {
   }
 
   #emptyStats(shardId: string, state: ShardStats['state']): ShardStats {
-    return { shardId, state, invocations: 0, records: 0, failures: 0, onFailureBatches: 0, iteratorAgeMs: 0 };
+    return { shardId, state, invocations: 0, reads: 0, records: 0, failures: 0, onFailureBatches: 0, iteratorAgeMs: 0 };
   }
 
   async #iterator(shardId: string, after?: string): Promise<string | undefined> {
@@ -246,6 +248,8 @@ export class ShardPoller {
           const res = await this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, readAhead - buffer.length) }));
           const recs = res.Records ?? [];
           got = recs.length;
+          const read = this.#stats.get(shardId);
+          if (read) read.reads++;
           const last = recs[recs.length - 1];
           // kinesalite reports MillisBehindLatest 0 for an open shard (and the time since a closed shard ended on its
           // last read), so the age comes from the newest record read; a read that finds nothing is caught up.

@@ -317,8 +317,7 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     expect(t.error).toBe('Query timed out after 0.3 s; add filters (dt, hour) or raise the timeout.');
     expect(t.elapsedMs).toBeLessThan(10_000);
     const running = await svc.start({ sql: slow });
-    await new Promise((r) => setTimeout(r, 200));
-    expect((await svc.status(running.id)).state).toBe('RUNNING');
+    await waitFor(() => svc.status(running.id), (st) => st.state === 'RUNNING', 10_000, 20);
     const cancelled = await svc.cancel(running.id);
     expect(cancelled.state).toBe('CANCELLED');
     expect(cancelled.costUsd).toBeGreaterThan(0);
