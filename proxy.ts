@@ -8,7 +8,15 @@ import { SESSION_COOKIE } from './lib/console/sessions.ts';
  * a password is required.
  */
 export async function proxy(req: NextRequest): Promise<NextResponse> {
-  const decision = await gate({ method: req.method, path: req.nextUrl.pathname, headers: req.headers, cookie: req.cookies.get(SESSION_COOKIE)?.value }, consoleGate());
+  const decision = await gate(
+    {
+      method: req.method,
+      path: req.nextUrl.pathname,
+      headers: req.headers,
+      cookie: req.cookies.get(SESSION_COOKIE)?.value,
+    },
+    consoleGate(),
+  );
   if (decision.pass) {
     // Set or removed (never passed on) so a client cannot smuggle its own role or name past the gate.
     const headers = new Headers(req.headers);
@@ -25,7 +33,10 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
     login.searchParams.set('next', `${req.nextUrl.pathname}${req.nextUrl.search}`);
     return NextResponse.redirect(login);
   }
-  return NextResponse.json(decision.body, { status: decision.status, headers: decision.retryAfterS ? { 'retry-after': String(decision.retryAfterS) } : {} });
+  return NextResponse.json(decision.body, {
+    status: decision.status,
+    headers: decision.retryAfterS ? { 'retry-after': String(decision.retryAfterS) } : {},
+  });
 }
 
 export const config = {

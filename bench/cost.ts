@@ -82,7 +82,13 @@ export function computeCost(inputs: CostInputs, events = 1_000_000): CostResult 
   const journalGets = lakeInvocations * inputs.journalGetsPerInvocation;
 
   const lines: CostLine[] = [
-    { item: 'API Gateway HTTP requests', oursCount: apiUnits, oursUsd: (apiUnits / M) * PRICES.apiGatewayHttpPerMillion, naiveCount: events, naiveUsd: (events / M) * PRICES.apiGatewayHttpPerMillion },
+    {
+      item: 'API Gateway HTTP requests',
+      oursCount: apiUnits,
+      oursUsd: (apiUnits / M) * PRICES.apiGatewayHttpPerMillion,
+      naiveCount: events,
+      naiveUsd: (events / M) * PRICES.apiGatewayHttpPerMillion,
+    },
     {
       item: 'Lambda ingest: requests',
       oursCount: apiRequests,
@@ -111,15 +117,40 @@ export function computeCost(inputs: CostInputs, events = 1_000_000): CostResult 
       naiveCount: 0,
       naiveUsd: 0,
     },
-    { item: 'Lambda lake-writer: duration', oursCount: lakeInvocations, oursUsd: lambdaDurationUsd(lakeInvocations, inputs.lakeWriterMs), naiveCount: 0, naiveUsd: 0 },
-    { item: 'S3 PUT: lake + quarantine objects', oursCount: lakePuts, oursUsd: (lakePuts / M) * PRICES.s3PutPerMillion, naiveCount: events, naiveUsd: (events / M) * PRICES.s3PutPerMillion },
-    { item: 'S3 PUT: writer journal', oursCount: journalPuts, oursUsd: (journalPuts / M) * PRICES.s3PutPerMillion, naiveCount: 0, naiveUsd: 0 },
-    { item: 'S3 GET: writer journal', oursCount: journalGets, oursUsd: (journalGets / M) * PRICES.s3GetPerMillion, naiveCount: 0, naiveUsd: 0 },
+    {
+      item: 'Lambda lake-writer: duration',
+      oursCount: lakeInvocations,
+      oursUsd: lambdaDurationUsd(lakeInvocations, inputs.lakeWriterMs),
+      naiveCount: 0,
+      naiveUsd: 0,
+    },
+    {
+      item: 'S3 PUT: lake + quarantine objects',
+      oursCount: lakePuts,
+      oursUsd: (lakePuts / M) * PRICES.s3PutPerMillion,
+      naiveCount: events,
+      naiveUsd: (events / M) * PRICES.s3PutPerMillion,
+    },
+    {
+      item: 'S3 PUT: writer journal',
+      oursCount: journalPuts,
+      oursUsd: (journalPuts / M) * PRICES.s3PutPerMillion,
+      naiveCount: 0,
+      naiveUsd: 0,
+    },
+    {
+      item: 'S3 GET: writer journal',
+      oursCount: journalGets,
+      oursUsd: (journalGets / M) * PRICES.s3GetPerMillion,
+      naiveCount: 0,
+      naiveUsd: 0,
+    },
   ];
   const oursUsd = lines.reduce((a, l) => a + l.oursUsd, 0);
   const naiveUsd = lines.reduce((a, l) => a + l.naiveUsd, 0);
   // Billable requests (Lambda duration lines repeat the invocation count, so they are not added twice).
-  const requestsOf = (pick: (l: CostLine) => number) => lines.filter((l) => !l.item.endsWith(': duration')).reduce((a, l) => a + pick(l), 0);
+  const requestsOf = (pick: (l: CostLine) => number) =>
+    lines.filter((l) => !l.item.endsWith(': duration')).reduce((a, l) => a + pick(l), 0);
   const oursRequests = requestsOf((l) => l.oursCount);
   const naiveRequests = requestsOf((l) => l.naiveCount);
   return {

@@ -70,7 +70,16 @@ export interface E2eResult {
   avgPartitionKeyBytes: number;
   avgBodyBytes: number;
   eventHours: number;
-  poller: { shards: number; invocations: number; records: number; failures: number; onFailureBatches: number; avgRecordsPerInvocation: number; batchSize: number; maxBatchingWindowMs: number };
+  poller: {
+    shards: number;
+    invocations: number;
+    records: number;
+    failures: number;
+    onFailureBatches: number;
+    avgRecordsPerInvocation: number;
+    batchSize: number;
+    maxBatchingWindowMs: number;
+  };
   lake: { objects: number; partitions: number; objectsPerInvocation: number; bytes: number };
   quarantine: { objects: number };
   watcher: { lists: number; listMsP50: number; listMsMax: number; reads: number };
@@ -149,11 +158,20 @@ function cpuSeconds(pid: number | undefined): number {
 function processCpu(runtime: DevRuntime): { main: number; kinesalite: number; s3rver: number } {
   const byName = (n: string) => runtime.emulators.find((e) => e.name === n)?.child.pid;
   const u = process.cpuUsage();
-  return { main: (u.user + u.system) / 1e6, kinesalite: cpuSeconds(byName('kinesalite')), s3rver: cpuSeconds(byName('s3rver')) };
+  return {
+    main: (u.user + u.system) / 1e6,
+    kinesalite: cpuSeconds(byName('kinesalite')),
+    s3rver: cpuSeconds(byName('s3rver')),
+  };
 }
 
 /** PutRecords of `entries` in calls of 500 with `concurrency` calls in flight, re-putting entries Kinesis refuses. */
-async function rawPutRecords(kinesis: KinesisClient, stream: string, entries: PutEntry[], concurrency: number): Promise<BaselinePass> {
+async function rawPutRecords(
+  kinesis: KinesisClient,
+  stream: string,
+  entries: PutEntry[],
+  concurrency: number,
+): Promise<BaselinePass> {
   const chunks: PutEntry[][] = [];
   for (let i = 0; i < entries.length; i += BATCH) chunks.push(entries.slice(i, i + BATCH));
   let calls = 0;
@@ -163,10 +181,16 @@ async function rawPutRecords(kinesis: KinesisClient, stream: string, entries: Pu
     let pending = chunk;
     for (let attempt = 1; pending.length; attempt++) {
       calls++;
-      const res = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: pending.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey })) }));
+      const res = await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stream,
+          Records: pending.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey })),
+        }),
+      );
       const results = res.Records ?? [];
       const again = pending.filter((_, i) => !!results[i]?.ErrorCode || !results[i]?.SequenceNumber);
-      if (again.length && attempt >= 10) throw new Error(`baseline PutRecords: ${again.length} entries still refused after ${attempt} attempts`);
+      if (again.length && attempt >= 10)
+        throw new Error(`baseline PutRecords: ${again.length} entries still refused after ${attempt} attempts`);
       retried += again.length;
       pending = again;
     }
@@ -280,7 +304,11 @@ const fakeContext = (): Context => ({
  * Times the real lake-writer handler (Powertools batch processing, planBatch, journal GET + PUT, object PUTs) on
  * batches of `size` fresh envelopes of the current hour, one after another on a shard of its own, as Lambda would.
  */
-async function timeLakeWriter(runtime: DevRuntime, size: number, batches: number): Promise<E2eResult['lakeWriterInvocation']> {
+async function timeLakeWriter(
+  runtime: DevRuntime,
+  size: number,
+  batches: number,
+): Promise<E2eResult['lakeWriterInvocation']> {
   const registry = defaultRegistry();
   const handler = createLakeWriterHandler(() => lakeWriterDeps(runtime.config));
   const to = Date.now();
@@ -333,7 +361,8 @@ async function timeLakeWriter(runtime: DevRuntime, size: number, batches: number
       const t0 = now();
       const res = await handler(event, fakeContext());
       ms.push(now() - t0);
-      if (res.batchItemFailures.length) throw new Error(`lake-writer timing batch ${b} reported ${res.batchItemFailures.length} failures`);
+      if (res.batchItemFailures.length)
+        throw new Error(`lake-writer timing batch ${b} reported ${res.batchItemFailures.length} failures`);
       const t1 = now();
       const plan = planBatch(records, registry);
       planMs.push(now() - t1);
@@ -359,7 +388,11 @@ async function timeLakeWriter(runtime: DevRuntime, size: number, batches: number
 }
 
 /** Reads up to `limit` records of a stream back with GetRecords (Limit 2000), one reader per shard in parallel. */
-async function getRecordsRate(kinesis: KinesisClient, stream: string, limit: number): Promise<E2eResult['kinesaliteGetRecords']> {
+async function getRecordsRate(
+  kinesis: KinesisClient,
+  stream: string,
+  limit: number,
+): Promise<E2eResult['kinesaliteGetRecords']> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
   const perShard = Math.ceil(limit / Math.max(1, shards.length));
   const ms: number[] = [];
@@ -367,7 +400,11 @@ async function getRecordsRate(kinesis: KinesisClient, stream: string, limit: num
   const t0 = now();
   await Promise.all(
     shards.map(async (sh) => {
-      let it = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: sh.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let it = (
+        await kinesis.send(
+          new GetShardIteratorCommand({ StreamName: stream, ShardId: sh.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+        )
+      ).ShardIterator;
       let got = 0;
       while (it && got < perShard) {
         const t = now();
@@ -386,15 +423,25 @@ async function getRecordsRate(kinesis: KinesisClient, stream: string, limit: num
 }
 
 /** Raw PutObject rate of s3rver for objects the size of a lake object (into a bucket the pipeline does not read). */
-async function s3rverPutRate(s3: S3Client, bucket: string, objectBytes: number, count: number, concurrency: number): Promise<E2eResult['s3rverPut']> {
+async function s3rverPutRate(
+  s3: S3Client,
+  bucket: string,
+  objectBytes: number,
+  count: number,
+  concurrency: number,
+): Promise<E2eResult['s3rverPut']> {
   const body = Buffer.alloc(Math.max(1, Math.round(objectBytes)), 0x61);
   const ms: number[] = [];
   const t0 = now();
-  await mapLimit(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
-    const t = now();
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `bench/put-rate/${i}.bin`, Body: body }));
-    ms.push(now() - t);
-  });
+  await mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    concurrency,
+    async (i) => {
+      const t = now();
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `bench/put-rate/${i}.bin`, Body: body }));
+      ms.push(now() - t);
+    },
+  );
   const seconds = (now() - t0) / 1000;
   return { objects: count, objectBytes: body.byteLength, concurrency, putsPerSec: count / seconds, meanMs: mean(ms) };
 }
@@ -426,7 +473,9 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
     const from = Math.floor(to / 3600_000) * 3600_000;
     const set = transactions(n, 20_260_115, { from, to: Math.max(from + 1000, to) });
     const env = envelopes(registry, set.bodies);
-    const eventHours = new Set(set.lines.map((l) => (JSON.parse(l) as { trans_date_trans_time: string }).trans_date_trans_time.slice(0, 13))).size;
+    const eventHours = new Set(
+      set.lines.map((l) => (JSON.parse(l) as { trans_date_trans_time: string }).trans_date_trans_time.slice(0, 13)),
+    ).size;
     const avgBodyBytes = set.bodies.reduce((a, b) => a + Buffer.byteLength(b), 0) / set.bodies.length;
 
     // Baseline, pass 1: raw PutRecords on a stream of its own (the lake writer does not read it).
@@ -434,7 +483,9 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
     const shards = summary.StreamDescriptionSummary?.OpenShardCount ?? 2;
     const baselineStream = 'bench-baseline';
     await ensureStream(kinesis, baselineStream, shards);
-    progress(`e2e: baseline pass 1 (raw PutRecords of ${env.entries.length} envelopes, ${CONCURRENCY} calls in flight)`);
+    progress(
+      `e2e: baseline pass 1 (raw PutRecords of ${env.entries.length} envelopes, ${CONCURRENCY} calls in flight)`,
+    );
     const passes: BaselinePass[] = [await rawPutRecords(kinesis, baselineStream, env.entries, CONCURRENCY)];
 
     // The end-to-end run.
@@ -447,12 +498,17 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
       const text = await res.text();
       if (text.includes('"results"')) {
         try {
-          for (const r of (JSON.parse(text) as IngestResult).results) if (r.status === 'accepted' && !acceptedAt.has(r.id)) acceptedAt.set(r.id, at);
+          for (const r of (JSON.parse(text) as IngestResult).results)
+            if (r.status === 'accepted' && !acceptedAt.has(r.id)) acceptedAt.set(r.id, at);
         } catch {
           /* the producer reports it */
         }
       }
-      return new Response(text, { status: res.status, statusText: res.statusText, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
+      return new Response(text, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' },
+      });
     };
     progress(`e2e: sending ${n} events (batch ${BATCH}, concurrency ${CONCURRENCY}) to ${rt.apiUrl}`);
     const callTimes = new Map<string, number[]>();
@@ -461,13 +517,25 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
     const t0 = now();
     const produced = await produce(
       set.lines.map((text, index) => ({ text, index })),
-      { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: TYPE, batch: BATCH, concurrency: CONCURRENCY, fetchImpl: timedFetch },
+      {
+        endpoint: rt.apiUrl,
+        apiKey: rt.apiKey,
+        type: TYPE,
+        batch: BATCH,
+        concurrency: CONCURRENCY,
+        fetchImpl: timedFetch,
+      },
     );
     const tProduced = now();
-    progress(`e2e: producer done in ${produced.seconds.toFixed(1)} s (${produced.accepted} accepted, ${produced.rejected} rejected, ${produced.failed} failed); waiting for the lake`);
+    progress(
+      `e2e: producer done in ${produced.seconds.toFixed(1)} s (${produced.accepted} accepted, ${produced.rejected} rejected, ${produced.failed} failed); waiting for the lake`,
+    );
 
     const expected = [...acceptedAt.keys()];
-    if (expected.length !== produced.accepted) logs.push(`bench: the producer counted ${produced.accepted} accepted events but responses named ${expected.length}`);
+    if (expected.length !== produced.accepted)
+      logs.push(
+        `bench: the producer counted ${produced.accepted} accepted events but responses named ${expected.length}`,
+      );
     const deadline = now() + Math.max(60_000, n * 2);
     let missing = expected.length;
     let lastReport = now();
@@ -508,7 +576,9 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
     for (const [, d] of steps) maxBacklogRows = Math.max(maxBacklogRows, (backlog += d));
     let rowsInLakeWhenProduced = 0;
     for (const seen of watcher.idSeen.values()) if (seen <= tProduced) rowsInLakeWhenProduced++;
-    progress(`e2e: ${complete ? 'all' : `${expected.length - missing}/${expected.length}`} rows in the lake after ${seconds.toFixed(1)} s`);
+    progress(
+      `e2e: ${complete ? 'all' : `${expected.length - missing}/${expected.length}`} rows in the lake after ${seconds.toFixed(1)} s`,
+    );
 
     // Let the poller record the last invocations (objects become visible just before its stats are updated).
     const statsDeadline = now() + 3_000;
@@ -519,7 +589,9 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
     }
     const invocations = stats.reduce((a, s) => a + s.invocations, 0);
     const records = stats.reduce((a, s) => a + s.records, 0);
-    const lakeObjects = (await listAll(s3, rt.config.buckets.lake, 'events/')).filter((o) => o.Key!.endsWith('.jsonl.gz'));
+    const lakeObjects = (await listAll(s3, rt.config.buckets.lake, 'events/')).filter((o) =>
+      o.Key!.endsWith('.jsonl.gz'),
+    );
     const partitions = new Set(lakeObjects.map((o) => o.Key!.slice(0, o.Key!.lastIndexOf('/')))).size;
     const quarantineObjects = (await listAll(s3, rt.config.buckets.quarantine)).length;
 
@@ -530,7 +602,10 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
 
     // Diagnostics and cost-model inputs, after the measured run so they do not disturb it.
     const avgRecordsPerInvocation = invocations ? records / invocations : NaN;
-    const timingSize = Math.max(1, Math.round(Number.isFinite(avgRecordsPerInvocation) ? avgRecordsPerInvocation : BATCH));
+    const timingSize = Math.max(
+      1,
+      Math.round(Number.isFinite(avgRecordsPerInvocation) ? avgRecordsPerInvocation : BATCH),
+    );
     progress(`e2e: timing the lake-writer handler on batches of ${timingSize}`);
     const lakeWriterInvocation = await timeLakeWriter(rt, timingSize, QUICK ? 4 : 12);
     const kinesaliteGetRecords = await getRecordsRate(kinesis, baselineStream, env.entries.length);
@@ -546,7 +621,12 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
       missing,
       complete,
       startupMs: rt.startupMs,
-      produce: { requests: produced.requests, retries: produced.retries, seconds: produced.seconds, eventsPerSec: produced.accepted / ((tProduced - t0) / 1000) },
+      produce: {
+        requests: produced.requests,
+        retries: produced.retries,
+        seconds: produced.seconds,
+        eventsPerSec: produced.accepted / ((tProduced - t0) / 1000),
+      },
       seconds,
       eventsPerSec,
       drainSeconds: (tEnd - tProduced) / 1000,
@@ -573,18 +653,38 @@ export async function runE2eBench(tune: Pick<DevOptions, 'mapping' | 'pollInterv
         onFailureBatches: stats.reduce((a, s) => a + s.onFailureBatches, 0),
         avgRecordsPerInvocation,
         batchSize: tune.mapping?.batchSize ?? LOCAL_MAPPINGS['lake-writer'].batchSize,
-        maxBatchingWindowMs: (tune.mapping?.maximumBatchingWindowInSeconds ?? LOCAL_MAPPINGS['lake-writer'].maximumBatchingWindowInSeconds) * 1000,
+        maxBatchingWindowMs:
+          (tune.mapping?.maximumBatchingWindowInSeconds ??
+            LOCAL_MAPPINGS['lake-writer'].maximumBatchingWindowInSeconds) * 1000,
       },
-      lake: { objects: lakeObjects.length, partitions, objectsPerInvocation: invocations ? lakeObjects.length / invocations : NaN, bytes: watcher.bytes },
+      lake: {
+        objects: lakeObjects.length,
+        partitions,
+        objectsPerInvocation: invocations ? lakeObjects.length / invocations : NaN,
+        bytes: watcher.bytes,
+      },
       quarantine: { objects: quarantineObjects },
-      watcher: { lists: watcher.listMs.length, listMsP50: percentile(watcher.listMs, 50), listMsMax: Math.max(...watcher.listMs), reads: watcher.reads },
+      watcher: {
+        lists: watcher.listMs.length,
+        listMsP50: percentile(watcher.listMs, 50),
+        listMsMax: Math.max(...watcher.listMs),
+        reads: watcher.reads,
+      },
       lakeWriterInvocation,
       kinesaliteGetRecords,
       maxBacklogRows,
       rowsInLakeWhenProduced,
       lakeRowsPerSecDuringIngest: rowsInLakeWhenProduced / ((tProduced - t0) / 1000),
       calls: Object.fromEntries(
-        [...callTimes].map(([k, v]) => [k.replace(/Command$/, ''), { count: v.length, p50Ms: percentile(v, 50), p95Ms: percentile(v, 95), maxMs: v.reduce((a, b) => Math.max(a, b), 0) }]),
+        [...callTimes].map(([k, v]) => [
+          k.replace(/Command$/, ''),
+          {
+            count: v.length,
+            p50Ms: percentile(v, 50),
+            p95Ms: percentile(v, 95),
+            maxMs: v.reduce((a, b) => Math.max(a, b), 0),
+          },
+        ]),
       ),
       cpu: {
         main: ((cpu1.main - cpu0.main) / ((tCpu - t0) / 1000)) * 100,

@@ -63,13 +63,19 @@ export interface Envelopes {
 }
 
 /** The stream entries ingest puts on the stream for these bodies (fails if any event is rejected). */
-export function envelopes(registry: Registry, bodies: string[], receivedAt: string = new Date().toISOString()): Envelopes {
+export function envelopes(
+  registry: Registry,
+  bodies: string[],
+  receivedAt: string = new Date().toISOString(),
+): Envelopes {
   const entries: PutEntry[] = [];
   for (const body of bodies) {
     const p = prepareEvents(registry, { type: TYPE, body, contentType: 'application/x-ndjson' }, receivedAt);
     if (p.rejections.length) {
       const r = p.rejections[0]!;
-      throw new Error(`prepareEvents rejected ${p.rejections.length} synthetic events (first: ${r.reason} ${JSON.stringify(r.errors)})`);
+      throw new Error(
+        `prepareEvents rejected ${p.rejections.length} synthetic events (first: ${r.reason} ${JSON.stringify(r.errors)})`,
+      );
     }
     entries.push(...p.entries);
   }
@@ -79,5 +85,9 @@ export function envelopes(registry: Registry, bodies: string[], receivedAt: stri
     data += e.data.byteLength;
     pk += Buffer.byteLength(e.partitionKey);
   }
-  return { entries, avgEnvelopeBytes: data / Math.max(1, entries.length), avgPartitionKeyBytes: pk / Math.max(1, entries.length) };
+  return {
+    entries,
+    avgEnvelopeBytes: data / Math.max(1, entries.length),
+    avgPartitionKeyBytes: pk / Math.max(1, entries.length),
+  };
 }

@@ -18,7 +18,14 @@ export async function runHostileBench(): Promise<HostileReport> {
   let rt: DevRuntime | undefined;
   try {
     progress(`hostile: starting the local runtime in ${dataDir}`);
-    rt = await startDev({ dataDir, ports: { api: 0, kinesis: 0, s3: 0 }, console: false, oltp: false, consumers: false, pollIntervalMs: 100 });
+    rt = await startDev({
+      dataDir,
+      ports: { api: 0, kinesis: 0, s3: 0 },
+      console: false,
+      oltp: false,
+      consumers: false,
+      pollIntervalMs: 100,
+    });
     progress(`hostile: sending ${requests} requests (seed ${seed})`);
     const report = await runHostileRequests(rt, { seed, requests, lakeTimeoutMs: 900_000 });
     progress(`hostile: done, ${report.problems.length} problems`);

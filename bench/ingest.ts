@@ -33,20 +33,32 @@ export function runIngestBench(): IngestBenchResult {
   const set = transactions(nBodies * BATCH, 42);
   const bodies = set.bodies;
   const avgBodyBytes = bodies.reduce((a, b) => a + Buffer.byteLength(b), 0) / bodies.length;
-  progress(`ingest: ${set.lines.length} events in ${bodies.length} NDJSON bodies, avg event ${set.avgEventBytes.toFixed(0)} B`);
+  progress(
+    `ingest: ${set.lines.length} events in ${bodies.length} NDJSON bodies, avg event ${set.avgEventBytes.toFixed(0)} B`,
+  );
 
   // Both paths must see the same, fully valid input; check once outside the timed loops.
   for (const body of bodies) {
-    const p = prepareEvents(registry, { type: TYPE, body, contentType: 'application/x-ndjson' }, new Date().toISOString());
-    if (p.rejections.length || p.entries.length !== BATCH) throw new Error(`ingest bench input is not ${BATCH} valid events per body`);
-    for (const line of body.split('\n')) if (!validate(JSON.parse(line))) throw new Error('baseline validator rejected a synthetic event');
+    const p = prepareEvents(
+      registry,
+      { type: TYPE, body, contentType: 'application/x-ndjson' },
+      new Date().toISOString(),
+    );
+    if (p.rejections.length || p.entries.length !== BATCH)
+      throw new Error(`ingest bench input is not ${BATCH} valid events per body`);
+    for (const line of body.split('\n'))
+      if (!validate(JSON.parse(line))) throw new Error('baseline validator rejected a synthetic event');
   }
 
   let sink = 0;
   let iHot = 0;
   const hot = (): number => {
     const body = bodies[iHot++ % bodies.length]!;
-    const p = prepareEvents(registry, { type: TYPE, body, contentType: 'application/x-ndjson' }, new Date().toISOString());
+    const p = prepareEvents(
+      registry,
+      { type: TYPE, body, contentType: 'application/x-ndjson' },
+      new Date().toISOString(),
+    );
     const chunks = chunkEntries(p.entries);
     sink += chunks.length + p.rejections.length;
     return p.parsed.items.length;

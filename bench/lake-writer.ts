@@ -56,7 +56,9 @@ export function runLakeWriterBench(): LakeWriterBenchResult {
       })),
     );
   }
-  progress(`lake-writer: ${env.entries.length} records in ${batches.length} batches, avg envelope ${env.avgEnvelopeBytes.toFixed(0)} B`);
+  progress(
+    `lake-writer: ${env.entries.length} records in ${batches.length} batches, avg envelope ${env.avgEnvelopeBytes.toFixed(0)} B`,
+  );
 
   // Check once that every record lands in the lake (none quarantined) and count objects per batch.
   let objects = 0;
@@ -65,7 +67,8 @@ export function runLakeWriterBench(): LakeWriterBenchResult {
   const fixedNow = new Date(arrivedAt);
   for (const b of batches) {
     const plan = planBatch(b, registry, fixedNow);
-    if (plan.quarantined || plan.rows !== b.length) throw new Error(`planBatch quarantined ${plan.quarantined} of ${b.length} valid envelopes`);
+    if (plan.quarantined || plan.rows !== b.length)
+      throw new Error(`planBatch quarantined ${plan.quarantined} of ${b.length} valid envelopes`);
     objects += plan.objects.length;
     for (const r of b) raw += r.data.byteLength + 1;
     for (const o of plan.objects) gz += o.body.byteLength;

@@ -60,9 +60,22 @@ async function baselineApply(client: pg.Client, t: Txn, at: string): Promise<voi
   await client.query('BEGIN');
   const city = (await client.query(BASELINE_SQL[0]!, [t.city, t.state, t.city_pop, at])).rows[0].id;
   const address = (await client.query(BASELINE_SQL[1]!, [t.street, t.zip, t.lat, t.long, city, at])).rows[0].id;
-  const customer = (await client.query(BASELINE_SQL[2]!, [t.cc_num, t.first, t.last, t.gender, t.job, t.dob, address, at])).rows[0].id;
-  const merchant = (await client.query(BASELINE_SQL[3]!, [t.merchant, t.category, t.merch_lat, t.merch_long, at])).rows[0].id;
-  await client.query(BASELINE_SQL[4]!, [t.trans_num, customer, merchant, t.amt, `${t.trans_date_trans_time}+00`, t.unix_time, t.is_fraud === 1, at, 'bench']);
+  const customer = (
+    await client.query(BASELINE_SQL[2]!, [t.cc_num, t.first, t.last, t.gender, t.job, t.dob, address, at])
+  ).rows[0].id;
+  const merchant = (await client.query(BASELINE_SQL[3]!, [t.merchant, t.category, t.merch_lat, t.merch_long, at]))
+    .rows[0].id;
+  await client.query(BASELINE_SQL[4]!, [
+    t.trans_num,
+    customer,
+    merchant,
+    t.amt,
+    `${t.trans_date_trans_time}+00`,
+    t.unix_time,
+    t.is_fraud === 1,
+    at,
+    'bench',
+  ]);
   await client.query('COMMIT');
 }
 
@@ -77,7 +90,13 @@ function records(count: number, seed: number): { records: StreamRecord[][]; even
     if (!built.ok) throw new Error(`synthetic event ${i} does not envelope: ${JSON.stringify(built.errors)}`);
     seq += 1n;
     const shard = i % 2;
-    shards[shard]!.push({ shardId: `shardId-00000000000${shard}`, sequenceNumber: seq.toString(), partitionKey: String(data.cc_num), data: Buffer.from(serializeEnvelope(built.envelope)), arrivedAt: Date.now() });
+    shards[shard]!.push({
+      shardId: `shardId-00000000000${shard}`,
+      sequenceNumber: seq.toString(),
+      partitionKey: String(data.cc_num),
+      data: Buffer.from(serializeEnvelope(built.envelope)),
+      arrivedAt: Date.now(),
+    });
   });
   return { records: shards, events };
 }
@@ -97,21 +116,33 @@ async function runSink(deps: OltpSinkDeps, shards: StreamRecord[][], batch: numb
     shards.map(async (rs) => {
       for (let i = 0; i < rs.length; i += batch) {
         const [r] = await sinkRecords(rs.slice(i, i + batch), deps);
-        if (r!.failedFrom !== undefined || r!.rejected) throw new Error(`sink batch did not apply cleanly: ${JSON.stringify(r)}`);
+        if (r!.failedFrom !== undefined || r!.rejected)
+          throw new Error(`sink batch did not apply cleanly: ${JSON.stringify(r)}`);
       }
     }),
   );
   return (shards.reduce((n, s) => n + s.length, 0) / (now() - t0)) * 1000;
 }
 
-async function benchEngine(engine: string, sinkUrl: string, baselineUrl: string, events: number, baselineEvents: number): Promise<OltpEngineResult> {
+async function benchEngine(
+  engine: string,
+  sinkUrl: string,
+  baselineUrl: string,
+  events: number,
+  baselineEvents: number,
+): Promise<OltpEngineResult> {
   const pool = createPool(sinkUrl, { max: 4 });
   const basePool = createPool(baselineUrl, { max: 1 });
   try {
     await migrate(pool);
     await migrate(basePool);
     // Quarantine writes would fail loudly: valid synthetic events must never need one.
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, forcePathStyle: true });
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      forcePathStyle: true,
+    });
     const deps: OltpSinkDeps = { pool, s3, quarantineBucket: 'quarantine' };
     const { records: shards } = records(events, 42);
     progress(`oltp ${engine}: sink, ${events} events`);
@@ -129,7 +160,17 @@ async function benchEngine(engine: string, sinkUrl: string, baselineUrl: string,
     for (const t of legacy) await baselineApply(client, t, at);
     const baselineEventsPerSec = (legacy.length / (now() - t0)) * 1000;
     await client.end();
-    return { engine, events, eventsPerSec, redeliveryEventsPerSec, baselineEvents, baselineEventsPerSec, ratio: eventsPerSec / baselineEventsPerSec, rows, exact: rows.transaction === events };
+    return {
+      engine,
+      events,
+      eventsPerSec,
+      redeliveryEventsPerSec,
+      baselineEvents,
+      baselineEventsPerSec,
+      ratio: eventsPerSec / baselineEventsPerSec,
+      rows,
+      exact: rows.transaction === events,
+    };
   } finally {
     await pool.end();
     await basePool.end();
@@ -155,7 +196,9 @@ export async function runOltpBench(): Promise<OltpBenchResult> {
   try {
     // PGlite is one backend: sink and baseline share it (the baseline runs after the sink, on its own tables' rows).
     const url = `postgres://postgres@127.0.0.1:${pgl.port}/postgres`;
-    engines.push(await benchEngine('pglite', url, url, Math.min(events, QUICK ? 4_000 : 10_000), Math.min(baselineEvents, 1_000)));
+    engines.push(
+      await benchEngine('pglite', url, url, Math.min(events, QUICK ? 4_000 : 10_000), Math.min(baselineEvents, 1_000)),
+    );
   } finally {
     await pgl.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -8,11 +8,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { awsClients } from '../lib/aws/clients.ts';
 import { serializeEnvelope } from '../lib/envelope.ts';
-import { quarantineObjects, quarantineRecord, QUARANTINE_REASONS, type QuarantineRecord, type QuarantineStage } from '../lib/quarantine/record.ts';
+import {
+  quarantineObjects,
+  quarantineRecord,
+  QUARANTINE_REASONS,
+  type QuarantineRecord,
+  type QuarantineStage,
+} from '../lib/quarantine/record.ts';
 import { QuarantineIndex, type QuarantineFilter } from '../lib/quarantine/quarantine-index.ts';
 import { QuarantineService } from '../lib/quarantine/service.ts';
 import { syntheticEvents, SYNTHETIC_TYPES } from '../lib/produce/synthetic.ts';
@@ -48,13 +59,25 @@ export interface QuarantineBenchResult {
   sqlMedianMs: number;
   ratioSqlToIndex: number;
   /** `ratioToRate`: the most records put in any one-second window over the rate limit (≤ 1 keeps the promise). */
-  redrive: { records: number; rate: number; seconds: number; recordsPerSec: number; maxInOneSecond: number; onStream: number; accepted: number; failedAgain: number; ratioToRate: number };
+  redrive: {
+    records: number;
+    rate: number;
+    seconds: number;
+    recordsPerSec: number;
+    maxInOneSecond: number;
+    onStream: number;
+    accepted: number;
+    failedAgain: number;
+    ratioToRate: number;
+  };
 }
 
 const DAY_MS = 86_400_000;
 
 /** Records of one synthetic request: a type, a stage, a reason, a time; 1 in 10 hold an event that is valid again. */
-function* benchRecords(total: number): Generator<{ records: QuarantineRecord[]; stage: QuarantineStage; unique: string }> {
+function* benchRecords(
+  total: number,
+): Generator<{ records: QuarantineRecord[]; stage: QuarantineStage; unique: string }> {
   const registry = defaultRegistry();
   const stages: QuarantineStage[] = ['ingest', 'ingest', 'ingest', 'lake-writer', 'redrive'];
   const start = Date.now() - 7 * DAY_MS;
@@ -73,14 +96,34 @@ function* benchRecords(total: number): Generator<{ records: QuarantineRecord[]; 
       const id = `bench-${made + i}`;
       const payload =
         stage === 'lake-writer'
-          ? serializeEnvelope({ id, type, v: 1, received_at: at, event_time: at, source: 'producer', data }).replace('"v":1,', '')
-          : JSON.stringify(valid ? data : { ...data, ...(type === 'transactions' ? { gender: 'X' } : type === 'taxi_trips' ? { CALL_TYPE: 'Z' } : { metadata: 'broken' }) });
+          ? serializeEnvelope({ id, type, v: 1, received_at: at, event_time: at, source: 'producer', data }).replace(
+              '"v":1,',
+              '',
+            )
+          : JSON.stringify(
+              valid
+                ? data
+                : {
+                    ...data,
+                    ...(type === 'transactions'
+                      ? { gender: 'X' }
+                      : type === 'taxi_trips'
+                        ? { CALL_TYPE: 'Z' }
+                        : { metadata: 'broken' }),
+                  },
+            );
       records.push(
         quarantineRecord({
           id,
           stage,
           reason,
-          errors: [{ path: type === 'transactions' ? '/gender' : type === 'taxi_trips' ? '/CALL_TYPE' : '/metadata', keyword: 'enum', message: 'must be one of the allowed values' }],
+          errors: [
+            {
+              path: type === 'transactions' ? '/gender' : type === 'taxi_trips' ? '/CALL_TYPE' : '/metadata',
+              keyword: 'enum',
+              message: 'must be one of the allowed values',
+            },
+          ],
           type,
           v: registry.version(type).v,
           receivedAt: at,
@@ -101,7 +144,15 @@ async function readStreamArrivals(kinesis: KinesisClient, streamName: string): P
   const out: number[] = [];
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
   for (const sh of shards) {
-    let it = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: sh.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    let it = (
+      await kinesis.send(
+        new GetShardIteratorCommand({
+          StreamName: streamName,
+          ShardId: sh.ShardId!,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      )
+    ).ShardIterator;
     while (it) {
       const res = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
       for (const r of res.Records ?? []) out.push(r.ApproximateArrivalTimestamp!.getTime());
@@ -117,7 +168,14 @@ export async function runQuarantineBench(): Promise<QuarantineBenchResult> {
   const total = QUICK ? 10_000 : 100_000;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-quarantine-'));
   progress(`quarantine: starting the local runtime in ${dataDir}`);
-  const rt = await startDev({ dataDir, ports: { api: 0, kinesis: 0, s3: 0 }, console: false, consumers: false, oltp: false, apiKey: 'bench' });
+  const rt = await startDev({
+    dataDir,
+    ports: { api: 0, kinesis: 0, s3: 0 },
+    console: false,
+    consumers: false,
+    oltp: false,
+    apiKey: 'bench',
+  });
   const { s3, kinesis } = awsClients(rt.config);
   const bucket = rt.config.buckets.quarantine;
   const sql = queryService(rt.config, { maxUnfilteredScanBytes: Number.MAX_SAFE_INTEGER });
@@ -146,15 +204,38 @@ export async function runQuarantineBench(): Promise<QuarantineBenchResult> {
       listTimes.push(now() - l0);
     }
     // The console's settings: the index re-lists the bucket when its view is older than 2 s.
-    const svc = new QuarantineService({ registry: defaultRegistry(), kinesis, s3, streamName: rt.config.streamName, bucket, index }, { maxStaleMs: 2000 });
+    const svc = new QuarantineService(
+      { registry: defaultRegistry(), kinesis, s3, streamName: rt.config.streamName, bucket, index },
+      { maxStaleMs: 2000 },
+    );
     const since = new Date(Date.now() - 2 * DAY_MS).toISOString();
     const cases: { name: string; filter: QuarantineFilter; offset: number; where: string }[] = [
       { name: 'newest page, no filter', filter: { status: 'all' }, offset: 0, where: 'true' },
       { name: 'type', filter: { type: 'transactions' }, offset: 0, where: "type = 'transactions'" },
-      { name: 'type + stage + reason', filter: { type: 'taxi_trips', stage: 'ingest', reason: 'schema_violation' }, offset: 0, where: "type = 'taxi_trips' AND stage = 'ingest' AND reason = 'schema_violation'" },
-      { name: 'last 2 days', filter: { from: since }, offset: 0, where: `quarantined_at >= TIMESTAMP '${since.replace('T', ' ').replace('Z', '')}'` },
-      { name: 'text in payload', filter: { q: 'bench-4242' }, offset: 0, where: "(payload LIKE '%bench-4242%' OR id LIKE '%bench-4242%')" },
-      { name: 'text in error path', filter: { q: '/call_type' }, offset: 0, where: "lower(CAST(errors AS VARCHAR)) LIKE '%/call_type%'" },
+      {
+        name: 'type + stage + reason',
+        filter: { type: 'taxi_trips', stage: 'ingest', reason: 'schema_violation' },
+        offset: 0,
+        where: "type = 'taxi_trips' AND stage = 'ingest' AND reason = 'schema_violation'",
+      },
+      {
+        name: 'last 2 days',
+        filter: { from: since },
+        offset: 0,
+        where: `quarantined_at >= TIMESTAMP '${since.replace('T', ' ').replace('Z', '')}'`,
+      },
+      {
+        name: 'text in payload',
+        filter: { q: 'bench-4242' },
+        offset: 0,
+        where: "(payload LIKE '%bench-4242%' OR id LIKE '%bench-4242%')",
+      },
+      {
+        name: 'text in error path',
+        filter: { q: '/call_type' },
+        offset: 0,
+        where: "lower(CAST(errors AS VARCHAR)) LIKE '%/call_type%'",
+      },
       { name: 'page 100 of a filter', filter: { type: 'clickstream' }, offset: 4950, where: "type = 'clickstream'" },
     ];
     const rounds = QUICK ? 10 : 40;
@@ -181,18 +262,33 @@ export async function runQuarantineBench(): Promise<QuarantineBenchResult> {
       let sqlCount = -1;
       for (let i = 0; i < 3; i++) {
         const s0 = now();
-        const res = await sql.run({ sql: `SELECT count(*) AS n FROM quarantine WHERE ${c.where}`, allowFullScan: true });
+        const res = await sql.run({
+          sql: `SELECT count(*) AS n FROM quarantine WHERE ${c.where}`,
+          allowFullScan: true,
+        });
         runs.push(now() - s0);
         sqlCount = Number(res.rows[0]![0]);
       }
       if (sqlCount !== page.total) progress(`quarantine: WARNING ${c.name}: index ${page.total} vs SQL ${sqlCount}`);
       sqlTimes.push(median(runs));
-      lists.push({ name: c.name, filter: c.filter, offset: c.offset, total: page.total, p50: median(times), p95: percentile(times, 95), max: Math.max(...times), sqlMs: median(runs) });
+      lists.push({
+        name: c.name,
+        filter: c.filter,
+        offset: c.offset,
+        total: page.total,
+        p50: median(times),
+        p95: percentile(times, 95),
+        max: Math.max(...times),
+        sqlMs: median(runs),
+      });
     }
 
     // Re-drive: 2,000 records that are valid again, at the default rate of 500/s (2 shards allow 2,000/s).
     const redriveCount = QUICK ? 500 : 2000;
-    const valid = [...index.matching({ stage: 'ingest' })].filter((e) => Number(e.record.id.slice(6)) % 10 === 0).slice(0, redriveCount).map((e) => e.qid);
+    const valid = [...index.matching({ stage: 'ingest' })]
+      .filter((e) => Number(e.record.id.slice(6)) % 10 === 0)
+      .slice(0, redriveCount)
+      .map((e) => e.qid);
     const r0 = now();
     const job = await svc.startRedrive({ qids: valid }, { by: 'bench', role: 'operator' });
     const final = await svc.wait(job.id);
@@ -220,7 +316,17 @@ export async function runQuarantineBench(): Promise<QuarantineBenchResult> {
       target: 300,
       sqlMedianMs,
       ratioSqlToIndex: sqlMedianMs / median(all),
-      redrive: { records: valid.length, rate: final.rate, seconds, recordsPerSec: final.processed / seconds, maxInOneSecond: maxWindow, onStream: arrivals.length, accepted: final.accepted, failedAgain: final.failed, ratioToRate: maxWindow / final.rate },
+      redrive: {
+        records: valid.length,
+        rate: final.rate,
+        seconds,
+        recordsPerSec: final.processed / seconds,
+        maxInOneSecond: maxWindow,
+        onStream: arrivals.length,
+        accepted: final.accepted,
+        failedAgain: final.failed,
+        ratioToRate: maxWindow / final.rate,
+      },
     };
   } finally {
     await sql.deps.engine.close();

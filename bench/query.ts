@@ -52,7 +52,18 @@ export interface QueryBenchResult {
   bytesRatioParquetColumns: number;
   timeRatioParquet: number;
   target: number;
-  compaction: { rows: number; seconds: number; rowsPerSec: number; partitionHoursPerSec: number; baselineRowsPerSec: number; ratio: number; bytesIn: number; bytesOut: number; parquetObjects: number; sourceObjects: number };
+  compaction: {
+    rows: number;
+    seconds: number;
+    rowsPerSec: number;
+    partitionHoursPerSec: number;
+    baselineRowsPerSec: number;
+    ratio: number;
+    bytesIn: number;
+    bytesOut: number;
+    parquetObjects: number;
+    sourceObjects: number;
+  };
   objectsPerPartitionHour: { before: number; after: number };
   resultsEqual: boolean;
   /** The one-row-per-event rule: each query on each layout through the table's view, against the same view without it. */
@@ -97,7 +108,10 @@ function envelopes(type: (typeof TYPES)[number], count: number, days: number): E
  * The lake as the lake writer would leave it (gzip level 1, an object per ~40 records of a partition-hour), plus the
  * same envelopes unpartitioned: one object per day's worth of lines, all in one prefix.
  */
-export function benchObjects(perDay: Record<(typeof TYPES)[number], number>, days: number): { events: number; puts: { key: string; body: Buffer }[] } {
+export function benchObjects(
+  perDay: Record<(typeof TYPES)[number], number>,
+  days: number,
+): { events: number; puts: { key: string; body: Buffer }[] } {
   let events = 0;
   const puts: { key: string; body: Buffer }[] = [];
   for (const type of TYPES) {
@@ -106,7 +120,11 @@ export function benchObjects(perDay: Record<(typeof TYPES)[number], number>, day
     const t = defaultRegistry().get(type);
     const groups = new Map<string, string[]>();
     for (const e of envs) {
-      const prefix = lakePrefix(type, e.event_time, t.partitions.map((p) => ({ name: p.name, value: p.get(e.data) })));
+      const prefix = lakePrefix(
+        type,
+        e.event_time,
+        t.partitions.map((p) => ({ name: p.name, value: p.get(e.data) })),
+      );
       const list = groups.get(prefix);
       const line = JSON.stringify(e);
       if (list) list.push(line);
@@ -116,12 +134,18 @@ export function benchObjects(perDay: Record<(typeof TYPES)[number], number>, day
     for (const [prefix, lines] of groups) {
       for (let i = 0; i < lines.length; i += RECORDS_PER_OBJECT) {
         seq++;
-        puts.push({ key: `${prefix}/${lakeObjectName('shardId-000000000000', String(seq * 1000), String(seq * 1000 + RECORDS_PER_OBJECT))}`, body: gzipSync(`${lines.slice(i, i + RECORDS_PER_OBJECT).join('\n')}\n`, { level: 1 }) });
+        puts.push({
+          key: `${prefix}/${lakeObjectName('shardId-000000000000', String(seq * 1000), String(seq * 1000 + RECORDS_PER_OBJECT))}`,
+          body: gzipSync(`${lines.slice(i, i + RECORDS_PER_OBJECT).join('\n')}\n`, { level: 1 }),
+        });
       }
     }
     const flat = envs.map((e) => JSON.stringify(e));
     for (let d = 0; d < days; d++) {
-      puts.push({ key: `flat/${type}/part-${String(d).padStart(3, '0')}.jsonl.gz`, body: gzipSync(`${flat.slice(d * perDay[type], (d + 1) * perDay[type]).join('\n')}\n`, { level: 1 }) });
+      puts.push({
+        key: `flat/${type}/part-${String(d).padStart(3, '0')}.jsonl.gz`,
+        body: gzipSync(`${flat.slice(d * perDay[type], (d + 1) * perDay[type]).join('\n')}\n`, { level: 1 }),
+      });
     }
   }
   return { events, puts };
@@ -130,10 +154,19 @@ export function benchObjects(perDay: Record<(typeof TYPES)[number], number>, day
 export async function runQueryBench(): Promise<QueryBenchResult> {
   const days = 30;
   // An hour of a moderate pipeline: 200 transactions, 50 taxi trips (long polylines), 100 clicks over 8 sections.
-  const perDay = QUICK ? { transactions: 480, taxi_trips: 120, clickstream: 240 } : { transactions: 4800, taxi_trips: 1200, clickstream: 2400 };
+  const perDay = QUICK
+    ? { transactions: 480, taxi_trips: 120, clickstream: 240 }
+    : { transactions: 4800, taxi_trips: 1200, clickstream: 2400 };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-query-'));
   progress(`query: starting the local runtime in ${dataDir}`);
-  const rt = await startDev({ dataDir, ports: { api: 0, kinesis: 0, s3: 0 }, console: false, consumers: false, oltp: false, apiKey: 'bench' });
+  const rt = await startDev({
+    dataDir,
+    ports: { api: 0, kinesis: 0, s3: 0 },
+    console: false,
+    consumers: false,
+    oltp: false,
+    apiKey: 'bench',
+  });
   const { s3 } = awsClients(rt.config);
   const lake = rt.config.buckets.lake;
   const svc = queryService(rt.config, { maxUnfilteredScanBytes: Number.MAX_SAFE_INTEGER, rowLimit: 10_000 });
@@ -141,7 +174,6 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
     const { events, puts } = benchObjects(perDay, days);
     progress(`query: writing ${puts.length} objects (${events} events)`);
     await mapLimit(puts, 16, (p) => s3.send(new PutObjectCommand({ Bucket: lake, Key: p.key, Body: p.body })));
-
 
     const day = new Date(START + 14 * DAY_MS).toISOString().slice(0, 10);
     const next = new Date(START + 15 * DAY_MS).toISOString().slice(0, 10);
@@ -158,7 +190,10 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
       const objs = await listAll(s3, lake, prefix);
       return { bytes: objs.reduce((a, o) => a + (o.Size ?? 0), 0), objects: objs.length };
     };
-    const measure = async (sql: string, files: { bytes: number; objects: number }): Promise<LayoutFigure & { result: unknown }> => {
+    const measure = async (
+      sql: string,
+      files: { bytes: number; objects: number },
+    ): Promise<LayoutFigure & { result: unknown }> => {
       const times: number[] = [];
       let last: Awaited<ReturnType<typeof svc.run>> | undefined;
       for (let i = 0; i < (QUICK ? 3 : 7); i++) {
@@ -166,7 +201,13 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
         last = await svc.run({ sql, allowFullScan: true });
         times.push(now() - t0);
       }
-      return { ...files, ms: median(times), rows: last!.rows.length, engineBytes: last!.info.bytesScanned, result: last!.rows };
+      return {
+        ...files,
+        ms: median(times),
+        rows: last!.rows.length,
+        engineBytes: last!.info.bytesScanned,
+        result: last!.rows,
+      };
     };
 
     // The rule's cost: the same queries on the same view SQL without the window (a CTE named like the table takes
@@ -179,8 +220,20 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
       for (const filter of filters) {
         const sql = `SELECT category, count(*) AS n, round(sum(amt), 2) AS amount FROM transactions WHERE ${filter} GROUP BY category ORDER BY category`;
         const withRule = await measure(sql, { bytes: 0, objects: 0 });
-        const without = await measure(`WITH transactions AS (${duckViewSql(tx, layout, present, { dedupe: false })})\n${sql}`, { bytes: 0, objects: 0 });
-        dedupe.push({ layout: name, filter, ms: withRule.ms, msWithout: without.ms, bytes: withRule.engineBytes, bytesWithout: without.engineBytes, timeRatio: withRule.ms / without.ms, sameRows: JSON.stringify(withRule.result) === JSON.stringify(without.result) });
+        const without = await measure(
+          `WITH transactions AS (${duckViewSql(tx, layout, present, { dedupe: false })})\n${sql}`,
+          { bytes: 0, objects: 0 },
+        );
+        dedupe.push({
+          layout: name,
+          filter,
+          ms: withRule.ms,
+          msWithout: without.ms,
+          bytes: withRule.engineBytes,
+          bytesWithout: without.engineBytes,
+          timeRatio: withRule.ms / without.ms,
+          sameRows: JSON.stringify(withRule.result) === JSON.stringify(without.result),
+        });
       }
     };
 
@@ -188,7 +241,9 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
     const a = await measure(flatQuery, await sizeOf('flat/transactions/'));
     const b = await measure(query, await sizeOf(`events/transactions/dt=${day}/`));
     await measureRule('partitioned JSON', { raw: true, compacted: false });
-    const hoursBefore = new Set(puts.filter((p) => p.key.startsWith('events/')).map((p) => p.key.slice(0, p.key.lastIndexOf('/')))).size;
+    const hoursBefore = new Set(
+      puts.filter((p) => p.key.startsWith('events/')).map((p) => p.key.slice(0, p.key.lastIndexOf('/'))),
+    ).size;
     const objectsBefore = puts.filter((p) => p.key.startsWith('events/')).length;
 
     // Baseline for compaction: DuckDB alone doing the same per-hour rewrite of one day of transactions from local
@@ -200,9 +255,22 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
       const t0 = now();
       for (let h = 0; h < 24; h++) {
         const out = path.join(dataDir, `baseline-${h}.parquet`);
-        const glob = path.join(dataDir, 's3', lake, 'events', 'transactions', `dt=${day}`, `hour=${String(h).padStart(2, '0')}`, '*._S3rver_object');
-        await conn.run(`COPY (SELECT * FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = 'gzip', columns = ${columns}) ORDER BY event_time) TO ${quoteString(out)} (FORMAT parquet, COMPRESSION zstd)`);
-        rows += Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quoteString(out)})`)).getRows()[0]![0]);
+        const glob = path.join(
+          dataDir,
+          's3',
+          lake,
+          'events',
+          'transactions',
+          `dt=${day}`,
+          `hour=${String(h).padStart(2, '0')}`,
+          '*._S3rver_object',
+        );
+        await conn.run(
+          `COPY (SELECT * FROM read_json(${quoteString(glob)}, format = 'newline_delimited', compression = 'gzip', columns = ${columns}) ORDER BY event_time) TO ${quoteString(out)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        rows += Number(
+          (await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quoteString(out)})`)).getRows()[0]![0],
+        );
       }
       const ms = now() - t0;
       conn.closeSync();
@@ -223,7 +291,16 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
     const columnBytes = await (async () => {
       const db = await DuckDBInstance.create(':memory:');
       const conn = await db.connect();
-      const glob = path.join(dataDir, 's3', lake, 'compacted', 'transactions', `dt=${day}`, '*', '*.parquet._S3rver_object');
+      const glob = path.join(
+        dataDir,
+        's3',
+        lake,
+        'compacted',
+        'transactions',
+        `dt=${day}`,
+        '*',
+        '*.parquet._S3rver_object',
+      );
       const r = await conn.runAndReadAll(
         `SELECT sum(total_compressed_size) FILTER (WHERE path_in_schema IN ('category', 'amt'))::BIGINT, sum(total_compressed_size)::BIGINT FROM parquet_metadata(${quoteString(glob)})`,
       );
@@ -248,9 +325,21 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
       bytesRatioParquetColumns: columnBytes / a.bytes,
       timeRatioParquet: c.ms / a.ms,
       target: 0.02,
-      compaction: { rows: compacted.rows, seconds, rowsPerSec, partitionHoursPerSec: compacted.partitions / seconds, baselineRowsPerSec: baseline, ratio: rowsPerSec / baseline, bytesIn: compacted.bytesIn, bytesOut: compacted.bytesOut, parquetObjects: compacted.parquetObjects, sourceObjects: compacted.sourceObjects },
+      compaction: {
+        rows: compacted.rows,
+        seconds,
+        rowsPerSec,
+        partitionHoursPerSec: compacted.partitions / seconds,
+        baselineRowsPerSec: baseline,
+        ratio: rowsPerSec / baseline,
+        bytesIn: compacted.bytesIn,
+        bytesOut: compacted.bytesOut,
+        parquetObjects: compacted.parquetObjects,
+        sourceObjects: compacted.sourceObjects,
+      },
       objectsPerPartitionHour: { before: objectsBefore / hoursBefore, after: hoursAfter / hoursBefore },
-      resultsEqual: JSON.stringify(a.result) === JSON.stringify(b.result) && JSON.stringify(b.result) === JSON.stringify(c.result),
+      resultsEqual:
+        JSON.stringify(a.result) === JSON.stringify(b.result) && JSON.stringify(b.result) === JSON.stringify(c.result),
       dedupe,
     };
   } finally {
@@ -264,4 +353,3 @@ function strip(f: LayoutFigure & { result: unknown }): LayoutFigure {
   const { result: _result, ...rest } = f;
   return rest;
 }
-

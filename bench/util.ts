@@ -85,18 +85,27 @@ export function interleave(
       rb.push(rate(b, opts.roundMs).perSecond);
       ra.push(rate(a, opts.roundMs).perSecond);
     }
-    if (opts.label) progress(`${opts.label} round ${i + 1}/${opts.rounds}: ${fmtInt(ra[i]!)} vs baseline ${fmtInt(rb[i]!)} /s`);
+    if (opts.label)
+      progress(`${opts.label} round ${i + 1}/${opts.rounds}: ${fmtInt(ra[i]!)} vs baseline ${fmtInt(rb[i]!)} /s`);
   }
   const medianA = median(ra);
   const medianB = median(rb);
-  return { a: ra, b: rb, medianA, medianB, ratio: medianA / medianB, medianRoundRatio: median(ra.map((x, i) => x / rb[i]!)) };
+  return {
+    a: ra,
+    b: rb,
+    medianA,
+    medianB,
+    ratio: medianA / medianB,
+    medianRoundRatio: median(ra.map((x, i) => x / rb[i]!)),
+  };
 }
 
 export function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(raw)} must be a positive whole number.`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${name}=${JSON.stringify(raw)} must be a positive whole number.`);
   return n;
 }
 
@@ -125,9 +134,15 @@ export function round(n: number, digits = 3): number {
 /** A plain-text table: the first row is the header; columns are padded to their widest cell. */
 export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  for (const r of rows)
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
   const line = (r: string[]) =>
-    r.map((c, i) => ((align[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    r
+      .map((c, i) => ((align[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const sep = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join('\n');
 }

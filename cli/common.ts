@@ -32,20 +32,24 @@ export function resolveApiKey(flag: string | undefined, dataDir: string): string
   if (key) return key;
   const file = path.join(dataDir, 'api-key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new UsageError(`No API key: pass --api-key, set TRIBUTARY_API_KEY, or start \`tributary dev\` (it writes ${file}).`);
+  throw new UsageError(
+    `No API key: pass --api-key, set TRIBUTARY_API_KEY, or start \`tributary dev\` (it writes ${file}).`,
+  );
 }
 
 export function intFlag(name: string, raw: string | undefined, fallback: number, min = 0): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}.`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}.`);
   return n;
 }
 
 export function numberFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}.`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a number between ${min} and ${max}, got ${JSON.stringify(raw)}.`);
   return n;
 }
 

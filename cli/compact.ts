@@ -25,11 +25,23 @@ Options:
 export async function compactCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { before: { type: 'string' }, table: { type: 'string', multiple: true }, 'quarantine-unreadable': { type: 'boolean' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } },
+    options: {
+      before: { type: 'string' },
+      table: { type: 'string', multiple: true },
+      'quarantine-unreadable': { type: 'boolean' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    },
     strict: true,
   });
   const config = loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDirOf(values['data-dir']) });
-  const bar = io.isTTY && !values.json ? new cliProgress.SingleBar({ format: 'compacting {table} [{bar}] {value}/{total} partition-hours', clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    io.isTTY && !values.json
+      ? new cliProgress.SingleBar(
+          { format: 'compacting {table} [{bar}] {value}/{total} partition-hours', clearOnComplete: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   let current = '';
   const result = await compactLake(compactorDeps(config), {
     ...(values.before ? { before: values.before } : {}),
@@ -60,14 +72,18 @@ export async function compactCommand(argv: string[], io: Io): Promise<number> {
   );
   if (result.quarantined) {
     const objects = result.unreadable.length - unreadable.length;
-    io.out(`Quarantined ${fmt(result.quarantined)} unreadable lines of ${fmt(objects)} objects (stage lake-writer, reason malformed_json); fix and re-drive them with \`tributary quarantine\` / \`tributary redrive\` or the console's Quarantine page.`);
+    io.out(
+      `Quarantined ${fmt(result.quarantined)} unreadable lines of ${fmt(objects)} objects (stage lake-writer, reason malformed_json); fix and re-drive them with \`tributary quarantine\` / \`tributary redrive\` or the console's Quarantine page.`,
+    );
   }
   if (result.failed.length) {
     io.err(`${fmt(result.failed.length)} partition-hours could not be compacted; the next run tries them again:`);
     for (const f of result.failed) io.err(`  ${f.table} ${f.partition}: ${f.error}`);
   }
   if (unreadable.length) {
-    io.err(`${fmt(unreadable.length)} objects DuckDB cannot read were left as JSONL (queries of their day fail until they are repaired); \`tributary compact --quarantine-unreadable\` moves their unreadable lines to the quarantine:`);
+    io.err(
+      `${fmt(unreadable.length)} objects DuckDB cannot read were left as JSONL (queries of their day fail until they are repaired); \`tributary compact --quarantine-unreadable\` moves their unreadable lines to the quarantine:`,
+    );
     for (const u of unreadable) io.err(`  ${u.key}: ${u.error}`);
   }
   return code;

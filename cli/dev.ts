@@ -50,8 +50,16 @@ export async function devCommand(argv: string[], io: Io): Promise<number> {
     host: values.host ?? env.TRIBUTARY_HOST ?? LOCAL_DEFAULTS.host,
     ports: {
       api: intFlag('api-port', values['api-port'] ?? env.TRIBUTARY_API_PORT, LOCAL_DEFAULTS.ports.api),
-      console: intFlag('console-port', values['console-port'] ?? env.TRIBUTARY_CONSOLE_PORT, LOCAL_DEFAULTS.ports.console),
-      kinesis: intFlag('kinesis-port', values['kinesis-port'] ?? env.TRIBUTARY_KINESIS_PORT, LOCAL_DEFAULTS.ports.kinesis),
+      console: intFlag(
+        'console-port',
+        values['console-port'] ?? env.TRIBUTARY_CONSOLE_PORT,
+        LOCAL_DEFAULTS.ports.console,
+      ),
+      kinesis: intFlag(
+        'kinesis-port',
+        values['kinesis-port'] ?? env.TRIBUTARY_KINESIS_PORT,
+        LOCAL_DEFAULTS.ports.kinesis,
+      ),
       s3: intFlag('s3-port', values['s3-port'] ?? env.TRIBUTARY_S3_PORT, LOCAL_DEFAULTS.ports.s3),
       pg: intFlag('pg-port', values['pg-port'] ?? env.TRIBUTARY_PG_PORT, LOCAL_DEFAULTS.ports.pg),
     },
@@ -71,7 +79,9 @@ export async function devCommand(argv: string[], io: Io): Promise<number> {
       runtime.consoleUrl ? `  Console      ${runtime.consoleUrl}` : '  Console      (disabled: --no-console)',
       `  Kinesis      ${c.endpoints!.kinesis}   stream "${c.streamName}"`,
       `  S3           ${c.endpoints!.s3}   buckets ${Object.values(c.buckets).join(', ')}`,
-      runtime.database ? `  Postgres     ${runtime.database.url}${runtime.database.embedded ? '   (embedded PGlite)' : ''}   tributary db status` : '  Postgres     (disabled: --no-oltp)',
+      runtime.database
+        ? `  Postgres     ${runtime.database.url}${runtime.database.embedded ? '   (embedded PGlite)' : ''}   tributary db status`
+        : '  Postgres     (disabled: --no-oltp)',
       '',
       `Try:  npx tributary produce --synthetic transactions --count 10000 --invalid-ratio 0.02`,
       'Stop: Ctrl-C',
@@ -82,7 +92,10 @@ export async function devCommand(argv: string[], io: Io): Promise<number> {
   const ticker = setInterval(() => {
     const describe = (name: string, stats: ReturnType<typeof runtime.poller.stats>) =>
       `${name}: ${stats.map((s) => `${s.shardId.replace('shardId-', '#')} ${fmt(s.records)} records${s.failures ? `, ${s.failures} failed invocations` : ''}${s.onFailureBatches ? `, ${s.onFailureBatches} batches to on-failure` : ''}`).join(' | ')}`;
-    const line = [describe('lake-writer', runtime.poller.stats()), ...(runtime.sinkPoller ? [describe('oltp-sink', runtime.sinkPoller.stats())] : [])].join('  ·  ');
+    const line = [
+      describe('lake-writer', runtime.poller.stats()),
+      ...(runtime.sinkPoller ? [describe('oltp-sink', runtime.sinkPoller.stats())] : []),
+    ].join('  ·  ');
     if (line !== last) io.err(line);
     last = line;
   }, 5_000);

@@ -62,15 +62,23 @@ export async function produceCommand(argv: string[], io: Io): Promise<number> {
   const registry = defaultRegistry();
   const file = positionals[0];
   if (positionals.length > 1) throw new UsageError(`produce takes one file, got ${positionals.length}.`);
-  if (!file && !values.synthetic) throw new UsageError('Give a file to send (tributary produce events.csv --type transactions) or --synthetic <type>.');
+  if (!file && !values.synthetic)
+    throw new UsageError(
+      'Give a file to send (tributary produce events.csv --type transactions) or --synthetic <type>.',
+    );
   if (file && values.synthetic) throw new UsageError('Give either a file or --synthetic, not both.');
   const type = values.synthetic ?? values.type;
   if (!type) throw new UsageError(`--type is required; types: ${registry.names().join(', ')}.`);
-  if (!registry.has(type)) throw new UsageError(`Unknown type ${JSON.stringify(type)}; types: ${registry.names().join(', ')}.`);
-  if (values.format && !['csv', 'json', 'ndjson'].includes(values.format)) throw new UsageError('--format must be csv, json or ndjson.');
+  if (!registry.has(type))
+    throw new UsageError(`Unknown type ${JSON.stringify(type)}; types: ${registry.names().join(', ')}.`);
+  if (values.format && !['csv', 'json', 'ndjson'].includes(values.format))
+    throw new UsageError('--format must be csv, json or ndjson.');
   if (file && !existsSync(file)) throw new UsageError(`File not found: ${file}`);
 
-  const endpoint = values.endpoint ?? process.env.TRIBUTARY_API_URL ?? `http://${LOCAL_DEFAULTS.host}:${process.env.TRIBUTARY_API_PORT ?? LOCAL_DEFAULTS.ports.api}`;
+  const endpoint =
+    values.endpoint ??
+    process.env.TRIBUTARY_API_URL ??
+    `http://${LOCAL_DEFAULTS.host}:${process.env.TRIBUTARY_API_PORT ?? LOCAL_DEFAULTS.ports.api}`;
   const apiKey = resolveApiKey(values['api-key'], dataDirOf(values['data-dir']));
   const batch = intFlag('batch', values.batch, 500, 1);
   if (batch > 500) throw new UsageError('--batch must be at most 500 (the API limit per request).');
@@ -86,7 +94,8 @@ export async function produceCommand(argv: string[], io: Io): Promise<number> {
     total = count;
     events = (function* () {
       let index = 0;
-      for (const e of syntheticEvents(type, count, { invalidRatio, seed })) yield { text: e.raw ?? JSON.stringify(e.value), index: index++ };
+      for (const e of syntheticEvents(type, count, { invalidRatio, seed }))
+        yield { text: e.raw ?? JSON.stringify(e.value), index: index++ };
     })();
   } else {
     const format = (values.format as FileFormat | undefined) ?? (await detectFormat(file!));
@@ -104,7 +113,12 @@ export async function produceCommand(argv: string[], io: Io): Promise<number> {
   const showBar = io.isTTY && !values.json;
   const bar = showBar
     ? new cliProgress.SingleBar(
-        { format: `${type} [{bar}] {value}/{total} events | {accepted} accepted, {rejected} rejected, {failed} failed | {eta_formatted} left`, stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+        {
+          format: `${type} [{bar}] {value}/{total} events | {accepted} accepted, {rejected} rejected, {failed} failed | {eta_formatted} left`,
+          stream: process.stderr,
+          hideCursor: true,
+          etaBuffer: 50,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -130,7 +144,10 @@ export async function produceCommand(argv: string[], io: Io): Promise<number> {
     if (values.json) io.out(JSON.stringify({ ...(partial ?? {}), error: (err as Error).message }));
     else {
       io.err(`error: ${(err as Error).message}`);
-      if (partial) io.err(`(before stopping: ${fmt(partial.accepted)} accepted, ${fmt(partial.rejected)} rejected, ${fmt(partial.failed)} not sent)`);
+      if (partial)
+        io.err(
+          `(before stopping: ${fmt(partial.accepted)} accepted, ${fmt(partial.rejected)} rejected, ${fmt(partial.failed)} not sent)`,
+        );
     }
     return 1;
   }
@@ -146,7 +163,9 @@ export async function produceCommand(argv: string[], io: Io): Promise<number> {
       for (const e of summary.firstErrors.slice(0, 10)) {
         const where = e.line !== undefined ? `line ${e.line}` : `event ${e.index + 1}`;
         const detail = (e.errors ?? []).map((x) => `${x.path} ${x.message}`).join('; ');
-        io.out(`  ${where} [${e.status}${e.reason ? `: ${e.reason}` : ''}] ${e.id ? `id ${e.id.length > 40 ? `${e.id.slice(0, 40)}…` : e.id}: ` : ''}${detail.length > 300 ? `${detail.slice(0, 300)}…` : detail}`);
+        io.out(
+          `  ${where} [${e.status}${e.reason ? `: ${e.reason}` : ''}] ${e.id ? `id ${e.id.length > 40 ? `${e.id.slice(0, 40)}…` : e.id}: ` : ''}${detail.length > 300 ? `${detail.slice(0, 300)}…` : detail}`,
+        );
       }
     }
   }

@@ -54,7 +54,15 @@ ${FILTER_HELP}
 
 function filterOf(values: Record<string, unknown>): QuarantineFilter {
   const get = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  return parseFilter({ type: get('type'), stage: get('stage'), reason: get('reason'), status: get('status'), from: get('from'), to: get('to'), q: get('text') });
+  return parseFilter({
+    type: get('type'),
+    stage: get('stage'),
+    reason: get('reason'),
+    status: get('status'),
+    from: get('from'),
+    to: get('to'),
+    q: get('text'),
+  });
 }
 
 function cliActor(): Actor {
@@ -62,16 +70,24 @@ function cliActor(): Actor {
 }
 
 function service(values: Record<string, unknown>): QuarantineService {
-  return quarantineService(loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDirOf(values['data-dir'] as string | undefined) }));
+  return quarantineService(
+    loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDirOf(values['data-dir'] as string | undefined) }),
+  );
 }
 
 /** `{qids}` from the positionals, or `{filter}` with --all-matching; exactly one of them. */
-function selection(positionals: string[], values: Record<string, unknown>): { qids: string[] } | { filter: QuarantineFilter } {
+function selection(
+  positionals: string[],
+  values: Record<string, unknown>,
+): { qids: string[] } | { filter: QuarantineFilter } {
   if (values['all-matching']) {
     if (positionals.length) throw new UsageError('Give record ids or --all-matching with filters, not both.');
     return { filter: filterOf(values) };
   }
-  if (!positionals.length) throw new UsageError('Give the qids of the records (from `tributary quarantine list`), or --all-matching with filters.');
+  if (!positionals.length)
+    throw new UsageError(
+      'Give the qids of the records (from `tributary quarantine list`), or --all-matching with filters.',
+    );
   return { qids: positionals };
 }
 
@@ -79,21 +95,35 @@ export async function quarantineCommand(argv: string[], io: Io): Promise<number>
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { ...FILTER_OPTIONS, limit: { type: 'string' }, offset: { type: 'string' }, why: { type: 'string' }, 'all-matching': { type: 'boolean' }, format: { type: 'string' } },
+    options: {
+      ...FILTER_OPTIONS,
+      limit: { type: 'string' },
+      offset: { type: 'string' },
+      why: { type: 'string' },
+      'all-matching': { type: 'boolean' },
+      format: { type: 'string' },
+    },
     allowPositionals: true,
     strict: true,
   });
   const svc = service(values);
   switch (sub) {
     case 'list': {
-      const page = await svc.list(filterOf(values), { limit: intFlag('limit', values.limit, 50, 1), offset: intFlag('offset', values.offset, 0) });
+      const page = await svc.list(filterOf(values), {
+        limit: intFlag('limit', values.limit, 50, 1),
+        offset: intFlag('offset', values.offset, 0),
+      });
       if (values.json) {
         io.out(JSON.stringify({ total: page.total, offset: page.offset, items: page.items.map(listItem) }));
         return 0;
       }
-      io.out(`${fmt(page.total)} matching${page.total ? `, showing ${page.offset + 1}–${page.offset + page.items.length}` : ''}`);
+      io.out(
+        `${fmt(page.total)} matching${page.total ? `, showing ${page.offset + 1}–${page.offset + page.items.length}` : ''}`,
+      );
       for (const e of page.items.map(listItem)) {
-        io.out(`${e.qid}  ${e.quarantined_at}  ${(e.type ?? '-').padEnd(12)} ${e.stage.padEnd(11)} ${e.reason.padEnd(16)} ${e.status.padEnd(9)} ${e.firstError ? `${e.firstError.path} ${e.firstError.message}` : ''}`);
+        io.out(
+          `${e.qid}  ${e.quarantined_at}  ${(e.type ?? '-').padEnd(12)} ${e.stage.padEnd(11)} ${e.reason.padEnd(16)} ${e.status.padEnd(9)} ${e.firstError ? `${e.firstError.path} ${e.firstError.message}` : ''}`,
+        );
       }
       return 0;
     }
@@ -101,12 +131,25 @@ export async function quarantineCommand(argv: string[], io: Io): Promise<number>
       if (positionals.length !== 1) throw new UsageError('Give one qid: tributary quarantine show <qid>.');
       const d = await svc.detail(positionals[0]!);
       if (values.json) {
-        io.out(JSON.stringify({ qid: d.entry.qid, status: d.entry.status, last: d.entry.last, record: d.entry.record, event: d.source.event, type: d.source.type }));
+        io.out(
+          JSON.stringify({
+            qid: d.entry.qid,
+            status: d.entry.status,
+            last: d.entry.last,
+            record: d.entry.record,
+            event: d.source.event,
+            type: d.source.type,
+          }),
+        );
         return 0;
       }
       const r = d.entry.record;
-      io.out(`${d.entry.qid}  ${d.entry.status}${d.entry.last ? ` (${d.entry.last.outcome} by ${d.entry.last.by}, job ${d.entry.last.job})` : ''}`);
-      io.out(`id ${r.id} · ${d.source.type ?? 'no type'}${d.source.v !== undefined ? ` v${d.source.v}` : ''} · ${r.stage} · ${r.reason} · attempts ${r.attempts} · quarantined ${r.quarantined_at}`);
+      io.out(
+        `${d.entry.qid}  ${d.entry.status}${d.entry.last ? ` (${d.entry.last.outcome} by ${d.entry.last.by}, job ${d.entry.last.job})` : ''}`,
+      );
+      io.out(
+        `id ${r.id} · ${d.source.type ?? 'no type'}${d.source.v !== undefined ? ` v${d.source.v}` : ''} · ${r.stage} · ${r.reason} · attempts ${r.attempts} · quarantined ${r.quarantined_at}`,
+      );
       for (const e of r.errors) io.out(`  ${e.path}  ${e.keyword}  ${e.message}`);
       io.out(d.source.event);
       return 0;
@@ -114,17 +157,24 @@ export async function quarantineCommand(argv: string[], io: Io): Promise<number>
     case 'discard': {
       if (!values.why) throw new UsageError('Discarding needs --why "the reason" (it goes in the audit log).');
       const res = await svc.discard({ ...selection(positionals, values), reason: values.why }, cliActor());
-      io.out(values.json ? JSON.stringify(res) : `Discarded ${fmt(res.discarded)} records${res.skipped ? `; ${fmt(res.skipped)} were not open and were left as they are` : ''}.`);
+      io.out(
+        values.json
+          ? JSON.stringify(res)
+          : `Discarded ${fmt(res.discarded)} records${res.skipped ? `; ${fmt(res.skipped)} were not open and were left as they are` : ''}.`,
+      );
       return 0;
     }
     case 'export': {
       const format = values.format ?? 'jsonl';
-      if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv, got ${JSON.stringify(format)}.`);
+      if (format !== 'jsonl' && format !== 'csv')
+        throw new UsageError(`--format must be jsonl or csv, got ${JSON.stringify(format)}.`);
       for await (const chunk of svc.export(filterOf(values), format, cliActor())) process.stdout.write(chunk);
       return 0;
     }
     default:
-      throw new UsageError(sub ? `Unknown quarantine command ${JSON.stringify(sub)}.` : 'Say what to do: list, show, discard or export.');
+      throw new UsageError(
+        sub ? `Unknown quarantine command ${JSON.stringify(sub)}.` : 'Say what to do: list, show, discard or export.',
+      );
   }
 }
 
@@ -136,13 +186,33 @@ export async function redriveCommand(argv: string[], io: Io): Promise<number> {
     strict: true,
   });
   const svc = service(values);
-  const job = await svc.startRedrive({ ...selection(positionals, values), ...(values.rate !== undefined ? { rate: intFlag('rate', values.rate, 500, 1) } : {}) }, cliActor());
+  const job = await svc.startRedrive(
+    {
+      ...selection(positionals, values),
+      ...(values.rate !== undefined ? { rate: intFlag('rate', values.rate, 500, 1) } : {}),
+    },
+    cliActor(),
+  );
   if (job.message && !values.json) io.err(job.message);
-  const bar = io.isTTY && !values.json ? new cliProgress.SingleBar({ format: 're-driving [{bar}] {value}/{total} · {accepted} accepted · {failed} failed again · {skipped} skipped', clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    io.isTTY && !values.json
+      ? new cliProgress.SingleBar(
+          {
+            format:
+              're-driving [{bar}] {value}/{total} · {accepted} accepted · {failed} failed again · {skipped} skipped',
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(job.total, 0, { accepted: 0, failed: 0, skipped: 0 });
   const timer = bar
     ? setInterval(() => {
-        void svc.job(job.id, { limit: 1 }).then(({ state: s }) => bar.update(s.processed, { accepted: s.accepted, failed: s.failed, skipped: s.skipped + s.errors }));
+        void svc
+          .job(job.id, { limit: 1 })
+          .then(({ state: s }) =>
+            bar.update(s.processed, { accepted: s.accepted, failed: s.failed, skipped: s.skipped + s.errors }),
+          );
       }, 250)
     : undefined;
   const done = await svc.wait(job.id).finally(() => {

@@ -86,7 +86,8 @@ function service(values: Values): QueryService {
 
 function format(values: Values): 'table' | 'csv' | 'json' {
   const f = values.json ? 'json' : (values.format ?? 'table');
-  if (f !== 'table' && f !== 'csv' && f !== 'json') throw new UsageError(`--format must be table, csv or json, got ${JSON.stringify(f)}.`);
+  if (f !== 'table' && f !== 'csv' && f !== 'json')
+    throw new UsageError(`--format must be table, csv or json, got ${JSON.stringify(f)}.`);
   return f;
 }
 
@@ -102,8 +103,18 @@ export function textTable(columns: ResultColumn[], rows: Cell[][], maxWidth = 60
   const widths = columns.map((c, i) => Math.max(cut(c.name).length, ...cells.map((r) => r[i]!.length)));
   const numeric = columns.map((c) => /int|double|float|decimal|real/.test(c.type));
   const line = (vals: string[], header = false) =>
-    vals.map((v, i) => (numeric[i] && !header ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(columns.map((c) => cut(c.name)), true), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map((r) => line(r))].join('\n');
+    vals
+      .map((v, i) => (numeric[i] && !header ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(
+      columns.map((c) => cut(c.name)),
+      true,
+    ),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.map((r) => line(r)),
+  ].join('\n');
 }
 
 function summary(info: QueryInfo): string {
@@ -115,7 +126,13 @@ async function runAndPrint(svc: QueryService, req: QueryRequest, values: Values,
   try {
     const { info, columns, rows } = await svc.run(req);
     if (fmtOut === 'json') io.out(JSON.stringify({ query: info, columns, rows }));
-    else if (fmtOut === 'csv') io.out(csvText(columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })), rows).replace(/\r\n$/, ''));
+    else if (fmtOut === 'csv')
+      io.out(
+        csvText(
+          columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })),
+          rows,
+        ).replace(/\r\n$/, ''),
+      );
     else {
       io.out(textTable(columns, rows));
       io.err(summary(info));
@@ -141,7 +158,9 @@ export async function queryCommand(argv: string[], io: Io): Promise<number> {
     if (format(values) === 'json') io.out(JSON.stringify(entries));
     else {
       for (const h of entries) {
-        io.out(`${h.submittedAt}  ${h.state.padEnd(9)} ${formatBytes(h.bytesScanned).padStart(9)}  ${h.id}  ${h.saved ? `[${h.saved}] ` : ''}${summarizeSql(h.sql, 80)}`);
+        io.out(
+          `${h.submittedAt}  ${h.state.padEnd(9)} ${formatBytes(h.bytesScanned).padStart(9)}  ${h.id}  ${h.saved ? `[${h.saved}] ` : ''}${summarizeSql(h.sql, 80)}`,
+        );
       }
     }
     return 0;
@@ -153,8 +172,21 @@ export async function queryCommand(argv: string[], io: Io): Promise<number> {
     io.out(csv.replace(/\r\n$/, ''));
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('Pass the SQL as one argument, e.g. tributary query "SELECT count(*) FROM transactions WHERE dt = \'2026-01-15\'".');
-  return runAndPrint(svc, { sql: positionals[0]!, params: adhocParams(rawParams(values)), allowFullScan: !!values['allow-full-scan'], actor: cliActor() }, values, io);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      'Pass the SQL as one argument, e.g. tributary query "SELECT count(*) FROM transactions WHERE dt = \'2026-01-15\'".',
+    );
+  return runAndPrint(
+    svc,
+    {
+      sql: positionals[0]!,
+      params: adhocParams(rawParams(values)),
+      allowFullScan: !!values['allow-full-scan'],
+      actor: cliActor(),
+    },
+    values,
+    io,
+  );
 }
 
 export async function queriesCommand(argv: string[], io: Io): Promise<number> {
@@ -162,8 +194,13 @@ export async function queriesCommand(argv: string[], io: Io): Promise<number> {
   const [sub, name, ...extra] = positionals;
   const all = loadSavedQueries();
   if (sub === 'list' && !name) {
-    if (format(values) === 'json') io.out(JSON.stringify(all.map((q) => ({ name: q.name, description: q.description, params: q.params }))));
-    else for (const q of all) io.out(`${q.name.padEnd(22)} ${q.description}${q.params.length ? `\n${' '.repeat(23)}params: ${q.params.map((p) => `${p.name} (${p.type}${p.default !== undefined ? `, default ${p.default}` : ''})`).join(', ')}` : ''}`);
+    if (format(values) === 'json')
+      io.out(JSON.stringify(all.map((q) => ({ name: q.name, description: q.description, params: q.params }))));
+    else
+      for (const q of all)
+        io.out(
+          `${q.name.padEnd(22)} ${q.description}${q.params.length ? `\n${' '.repeat(23)}params: ${q.params.map((p) => `${p.name} (${p.type}${p.default !== undefined ? `, default ${p.default}` : ''})`).join(', ')}` : ''}`,
+        );
     return 0;
   }
   if ((sub === 'show' || sub === 'run') && name && !extra.length) {
@@ -174,7 +211,7 @@ export async function queriesCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     const svc = service(values);
-    let request;
+    let request: ReturnType<typeof savedRequest>;
     try {
       request = savedRequest(q, rawParams(values), svc.engine);
     } catch (err) {
@@ -183,5 +220,7 @@ export async function queriesCommand(argv: string[], io: Io): Promise<number> {
     }
     return runAndPrint(svc, { ...request, allowFullScan: !!values['allow-full-scan'], actor: cliActor() }, values, io);
   }
-  throw new UsageError('Use `tributary queries list`, `tributary queries show <name>` or `tributary queries run <name> [--param k=v]`.');
+  throw new UsageError(
+    'Use `tributary queries list`, `tributary queries show <name>` or `tributary queries run <name> [--param k=v]`.',
+  );
 }

@@ -17,7 +17,10 @@ function checkpoints(dataDir: string): Record<string, Record<string, { sequenceN
   const out: Record<string, Record<string, { sequenceNumber?: string; ended?: boolean }>> = {};
   try {
     for (const f of readdirSync(dir)) {
-      if (f.endsWith('.json')) out[f.slice(0, -5)] = (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { shards: Record<string, { sequenceNumber?: string }> }).shards;
+      if (f.endsWith('.json'))
+        out[f.slice(0, -5)] = (
+          JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { shards: Record<string, { sequenceNumber?: string }> }
+        ).shards;
     }
   } catch {
     /* no local consumers yet */
@@ -26,10 +29,14 @@ function checkpoints(dataDir: string): Record<string, Record<string, { sequenceN
 }
 
 export async function statusCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, 'data-dir': { type: 'string' } },
+    strict: true,
+  });
   const dataDir = dataDirOf(values['data-dir']);
   const config = loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDir });
-  let status;
+  let status: Awaited<ReturnType<typeof pipelineStatus>>;
   try {
     status = await pipelineStatus(config, awsClients(config));
   } catch (err) {
@@ -46,15 +53,37 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
     `Stream   ${s.stream.name}: ${s.stream.error ? `unreachable (${s.stream.error})` : `${s.stream.status}, ${s.stream.shards.length} shards (${s.stream.shards.filter((x) => x.open).length} open)`}`,
   ];
   for (const [name, shards] of Object.entries(consumers)) {
-    lines.push(`Consumer ${name}: ${Object.entries(shards).map(([id, cp]) => `${id} ${cp.ended ? 'ended' : cp.sequenceNumber ? `at …${cp.sequenceNumber.slice(-8)}` : 'not started'}`).join(', ')}`);
+    lines.push(
+      `Consumer ${name}: ${Object.entries(shards)
+        .map(
+          ([id, cp]) =>
+            `${id} ${cp.ended ? 'ended' : cp.sequenceNumber ? `at …${cp.sequenceNumber.slice(-8)}` : 'not started'}`,
+        )
+        .join(', ')}`,
+    );
   }
   lines.push(`Lake     ${fmt(s.lake.rows)} rows in ${fmt(s.lake.objects)} objects (${fmt(s.lake.bytes)} bytes)`);
-  for (const [type, t] of Object.entries(s.lake.byType)) lines.push(`  ${type.padEnd(14)} ${fmt(t.rows).padStart(10)} rows  ${fmt(t.objects).padStart(6)} objects  ${fmt(t.partitions).padStart(5)} partitions  ${fmt(t.bytes)} bytes`);
+  for (const [type, t] of Object.entries(s.lake.byType))
+    lines.push(
+      `  ${type.padEnd(14)} ${fmt(t.rows).padStart(10)} rows  ${fmt(t.objects).padStart(6)} objects  ${fmt(t.partitions).padStart(5)} partitions  ${fmt(t.bytes)} bytes`,
+    );
   lines.push(`Quarantine ${fmt(s.quarantine.records)} records in ${fmt(s.quarantine.objects)} objects`);
   if (s.quarantine.records) {
-    lines.push(`  by stage:  ${Object.entries(s.quarantine.byStage).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
-    lines.push(`  by reason: ${Object.entries(s.quarantine.byReason).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
-    lines.push(`  by type:   ${Object.entries(s.quarantine.byType).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+    lines.push(
+      `  by stage:  ${Object.entries(s.quarantine.byStage)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')}`,
+    );
+    lines.push(
+      `  by reason: ${Object.entries(s.quarantine.byReason)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')}`,
+    );
+    lines.push(
+      `  by type:   ${Object.entries(s.quarantine.byType)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')}`,
+    );
   }
   lines.push(`On-failure ${fmt(s.onFailure.objects)} discarded batches (${fmt(s.onFailure.records)} records)`);
   io.out(lines.join('\n'));

@@ -31,7 +31,8 @@ export class ApiError extends Error {
 export async function api<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
   const body = (await res.json().catch(() => ({}))) as T & { error?: string; code?: string };
-  if (!res.ok) throw new ApiError(body.error ?? `${res.status} ${res.statusText}`, res.status, body.code ?? 'http_error');
+  if (!res.ok)
+    throw new ApiError(body.error ?? `${res.status} ${res.statusText}`, res.status, body.code ?? 'http_error');
   return body;
 }
 

@@ -34,7 +34,10 @@ import type { MetricsSource } from './metrics/types.ts';
  * Dependencies of the ingest API for a configuration. The API key comes from TRIBUTARY_API_KEY (comma-separated for
  * rotation); the local runtime sets it, the AWS stack passes the secret.
  */
-export function ingestDeps(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): IngestApiDeps {
+export function ingestDeps(
+  config: TributaryConfig = loadConfig(),
+  env: NodeJS.ProcessEnv = process.env,
+): IngestApiDeps {
   const keys = configuredApiKeys(env);
   if (!keys.length) throw new ConfigError('TRIBUTARY_API_KEY is not set; the ingest API refuses to run without a key.');
   const { kinesis, s3 } = awsClients(config);
@@ -62,18 +65,34 @@ export function metricsRecorder(config: TributaryConfig = loadConfig()): LocalMe
 /** Where the console's charts read from: CloudWatch in AWS, the files the local runtime records into locally. */
 export function metricsSource(config: TributaryConfig = loadConfig()): MetricsSource {
   if (config.mode === 'local') return new LocalMetricsSource(metricsDir(config.dataDir));
-  return new CloudWatchMetricsSource({ cloudwatch: cloudWatchClient(config), kinesis: awsClients(config).kinesis, streamName: config.streamName });
+  return new CloudWatchMetricsSource({
+    cloudwatch: cloudWatchClient(config),
+    kinesis: awsClients(config).kinesis,
+    streamName: config.streamName,
+  });
 }
 
 /** Dependencies of the lake writer for a configuration. */
 export function lakeWriterDeps(config: TributaryConfig = loadConfig()): LakeWriterDeps {
-  return { s3: awsClients(config).s3, registry: defaultRegistry(), buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine } };
+  return {
+    s3: awsClients(config).s3,
+    registry: defaultRegistry(),
+    buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine },
+  };
 }
 
 /** Dependencies of the OLTP sink for a configuration (the database pool of `databasePool`). */
-export function oltpSinkDeps(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): OltpSinkDeps {
+export function oltpSinkDeps(
+  config: TributaryConfig = loadConfig(),
+  env: NodeJS.ProcessEnv = process.env,
+): OltpSinkDeps {
   const pool = () => databasePool(config, env);
-  return { pool: pool(), s3: awsClients(config).s3, quarantineBucket: config.buckets.quarantine, ...(config.mode === 'aws' ? { recycle: pool } : {}) };
+  return {
+    pool: pool(),
+    s3: awsClients(config).s3,
+    quarantineBucket: config.buckets.quarantine,
+    ...(config.mode === 'aws' ? { recycle: pool } : {}),
+  };
 }
 
 const SHARED_POOL = Symbol.for('tributary.oltpPool');
@@ -92,11 +111,20 @@ export type OltpStatusReader = (options: { latest?: number }) => Promise<OltpSta
  * database. In AWS the database lives in a private VPC the console's server function is not in, so the console asks
  * the status function in that VPC (TRIBUTARY_OLTP_STATUS_FUNCTION), which answers with the same JSON.
  */
-export function oltpStatusReader(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): OltpStatusReader {
+export function oltpStatusReader(
+  config: TributaryConfig = loadConfig(),
+  env: NodeJS.ProcessEnv = process.env,
+): OltpStatusReader {
   const fn = env.TRIBUTARY_OLTP_STATUS_FUNCTION;
   if (config.mode !== 'aws' || !fn) return (options) => oltpStatus(sharedOltpPool(), options);
   return async (options) => {
-    const res = await lambdaClient(config).send(new InvokeCommand({ FunctionName: fn, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(options)) }));
+    const res = await lambdaClient(config).send(
+      new InvokeCommand({
+        FunctionName: fn,
+        InvocationType: 'RequestResponse',
+        Payload: Buffer.from(JSON.stringify(options)),
+      }),
+    );
     const text = Buffer.from(res.Payload ?? new Uint8Array()).toString('utf8');
     if (res.FunctionError) {
       let message = text;
@@ -115,7 +143,11 @@ export function oltpStatusReader(config: TributaryConfig = loadConfig(), env: No
  * One answer of the OLTP status function (AWS): a pool for this call only, ended before returning, so the function
  * holds no connection while frozen and Aurora can pause.
  */
-export async function oltpStatusOnce(options: { latest?: number }, config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): Promise<OltpStatus> {
+export async function oltpStatusOnce(
+  options: { latest?: number },
+  config: TributaryConfig = loadConfig(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<OltpStatus> {
   const pool = databasePool(config, env, 1);
   try {
     return await oltpStatus(pool, { latest: Math.max(0, Math.min(100, Math.floor(Number(options.latest) || 0))) });
@@ -130,17 +162,29 @@ export async function oltpStatusOnce(options: { latest?: number }, config: Tribu
  */
 export function queryService(config: TributaryConfig = loadConfig(), limits: Partial<QueryLimits> = {}): QueryService {
   const catalog = new Catalog(defaultRegistry());
-  const buckets = { lake: config.buckets.lake, quarantine: config.buckets.quarantine, athenaResults: config.buckets.athenaResults };
+  const buckets = {
+    lake: config.buckets.lake,
+    quarantine: config.buckets.quarantine,
+    athenaResults: config.buckets.athenaResults,
+  };
   const engine =
     config.mode === 'local'
       ? new DuckDbEngine(catalog, s3rverLayout(config.dataDir, buckets))
-      : new AthenaEngine({ client: athenaClient(config), workGroup: config.analytics.workGroup, database: config.analytics.database });
+      : new AthenaEngine({
+          client: athenaClient(config),
+          workGroup: config.analytics.workGroup,
+          database: config.analytics.database,
+        });
   return new QueryService({ engine, catalog, s3: awsClients(config).s3, buckets, limits });
 }
 
 /** Dependencies of the compactor; Lambda's writable scratch space is /tmp, which is also os.tmpdir() there. */
 export function compactorDeps(config: TributaryConfig = loadConfig()): CompactDeps {
-  return { s3: awsClients(config).s3, catalog: new Catalog(defaultRegistry()), buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine } };
+  return {
+    s3: awsClients(config).s3,
+    catalog: new Catalog(defaultRegistry()),
+    buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine },
+  };
 }
 
 const SHARED = Symbol.for('tributary.queryService');
@@ -155,20 +199,30 @@ export function sharedQueryService(): QueryService {
     // The console's guard limit, in MB (TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB; default 100 MB).
     const raw = process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB;
     const mb = raw === undefined || raw === '' ? undefined : Number(raw);
-    if (mb !== undefined && !(mb >= 0)) throw new ConfigError(`TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB=${JSON.stringify(raw)} is not a number of megabytes ≥ 0.`);
+    if (mb !== undefined && !(mb >= 0))
+      throw new ConfigError(
+        `TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB=${JSON.stringify(raw)} is not a number of megabytes ≥ 0.`,
+      );
     g[SHARED] = queryService(loadConfig(), mb === undefined ? {} : { maxUnfilteredScanBytes: mb * 1024 * 1024 });
   }
   return g[SHARED];
 }
 
 /** The quarantine service of a configuration (browse, re-drive, discard, export, audit). */
-export function quarantineService(config: TributaryConfig = loadConfig(), env: NodeJS.ProcessEnv = process.env): QuarantineService {
+export function quarantineService(
+  config: TributaryConfig = loadConfig(),
+  env: NodeJS.ProcessEnv = process.env,
+): QuarantineService {
   const { kinesis, s3 } = awsClients(config);
   const exportSetting = (env.TRIBUTARY_CONSOLE_EXPORT ?? 'on').trim().toLowerCase();
-  if (!['on', 'off', 'true', 'false', '1', '0'].includes(exportSetting)) throw new ConfigError(`TRIBUTARY_CONSOLE_EXPORT=${JSON.stringify(env.TRIBUTARY_CONSOLE_EXPORT)}: use on or off.`);
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(exportSetting))
+    throw new ConfigError(`TRIBUTARY_CONSOLE_EXPORT=${JSON.stringify(env.TRIBUTARY_CONSOLE_EXPORT)}: use on or off.`);
   const rawRate = env.TRIBUTARY_REDRIVE_RATE;
   const rate = rawRate === undefined || rawRate === '' ? undefined : Number(rawRate);
-  if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1)) throw new ConfigError(`TRIBUTARY_REDRIVE_RATE=${JSON.stringify(rawRate)} is not a whole number of records per second ≥ 1.`);
+  if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1))
+    throw new ConfigError(
+      `TRIBUTARY_REDRIVE_RATE=${JSON.stringify(rawRate)} is not a whole number of records per second ≥ 1.`,
+    );
   return new QuarantineService(
     {
       registry: defaultRegistry(),
@@ -200,7 +254,13 @@ export function sharedQuarantineService(): QuarantineService {
 /** Hands a re-drive job to the worker function (asynchronous invoke: the caller does not wait for the job). */
 export function redriveDispatch(config: TributaryConfig, functionName: string): (job: string) => Promise<void> {
   return async (job) => {
-    await lambdaClient(config).send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ job })) }));
+    await lambdaClient(config).send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ job })),
+      }),
+    );
   };
 }
 
@@ -210,7 +270,12 @@ export function redriveDispatch(config: TributaryConfig, functionName: string): 
  *
  * @throws RedriveJobFailedError when the job ended in this invocation on an error or with records the stream refused.
  */
-export async function redriveWorkerStep(job: string, remainingMs: number, functionName: string, config: TributaryConfig = loadConfig()): Promise<JobState> {
+export async function redriveWorkerStep(
+  job: string,
+  remainingMs: number,
+  functionName: string,
+  config: TributaryConfig = loadConfig(),
+): Promise<JobState> {
   const started = Date.now();
   const { state, more } = await quarantineService(config).resume(job, started + Math.max(0, remainingMs - 30_000));
   if (more) await redriveDispatch(config, functionName)(job);
@@ -220,7 +285,10 @@ export async function redriveWorkerStep(job: string, remainingMs: number, functi
   const endedNow = state.finishedAt !== undefined && Date.parse(state.finishedAt) >= started;
   if (endedNow && state.status === 'failed') throw new RedriveJobFailedError(job, state.message ?? 'see the job');
   if (endedNow && state.errors > 0) {
-    throw new RedriveJobFailedError(job, `the stream refused ${state.errors} of ${state.total} records; they stay in quarantine, open: re-drive them again once the stream takes writes.`);
+    throw new RedriveJobFailedError(
+      job,
+      `the stream refused ${state.errors} of ${state.total} records; they stay in quarantine, open: re-drive them again once the stream takes writes.`,
+    );
   }
   return state;
 }

@@ -40,7 +40,12 @@ export const LOCAL_DEFAULTS = {
   ports: { api: 4000, console: 3000, kinesis: 4567, s3: 4569, pg: 4570 } satisfies LocalPorts,
   streamName: 'events',
   shardCount: 2,
-  buckets: { lake: 'lake', quarantine: 'quarantine', athenaResults: 'athena-results', imports: 'imports' } satisfies BucketNames,
+  buckets: {
+    lake: 'lake',
+    quarantine: 'quarantine',
+    athenaResults: 'athena-results',
+    imports: 'imports',
+  } satisfies BucketNames,
   region: 'us-east-1',
 } as const;
 
@@ -49,14 +54,17 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a TCP port; set it to a whole number between 0 and 65535.`);
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not a TCP port; set it to a whole number between 0 and 65535.`,
+    );
   }
   return n;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const v = env[name];
-  if (!v) throw new ConfigError(`${name} is not set; in AWS mode the stack must pass it to the function (see stacks/).`);
+  if (!v)
+    throw new ConfigError(`${name} is not set; in AWS mode the stack must pass it to the function (see stacks/).`);
   return v;
 }
 
@@ -108,6 +116,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TributaryConfi
     ports,
     host,
     dataDir,
-    analytics: { workGroup: env.TRIBUTARY_ATHENA_WORKGROUP || 'primary', database: env.TRIBUTARY_GLUE_DATABASE || 'tributary' },
+    analytics: {
+      workGroup: env.TRIBUTARY_ATHENA_WORKGROUP || 'primary',
+      database: env.TRIBUTARY_GLUE_DATABASE || 'tributary',
+    },
   };
 }

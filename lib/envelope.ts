@@ -55,7 +55,15 @@ export function toIsoTime(value: unknown, format: EventTimeFormat): string | { e
       const y = Number(m[1]);
       const mo = Number(m[2]);
       const d = Number(m[3]);
-      if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59) {
+      if (
+        mo < 1 ||
+        mo > 12 ||
+        d < 1 ||
+        d > daysInMonth(y, mo) ||
+        Number(m[4]) > 23 ||
+        Number(m[5]) > 59 ||
+        Number(m[6]) > 59
+      ) {
         return { error: `${JSON.stringify(value)} is not a real calendar date-time` };
       }
       // Already UTC and in range: build the ISO text directly (this runs once per event on the ingest hot path).
@@ -63,8 +71,10 @@ export function toIsoTime(value: unknown, format: EventTimeFormat): string | { e
     }
     case 'unix-seconds':
     case 'unix-millis': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-      if (!Number.isFinite(n)) return { error: `must be a unix timestamp in ${format === 'unix-seconds' ? 'seconds' : 'milliseconds'}` };
+      const n =
+        typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      if (!Number.isFinite(n))
+        return { error: `must be a unix timestamp in ${format === 'unix-seconds' ? 'seconds' : 'milliseconds'}` };
       ms = format === 'unix-seconds' ? Math.round(n * 1000) : Math.round(n);
       break;
     }
@@ -74,7 +84,8 @@ export function toIsoTime(value: unknown, format: EventTimeFormat): string | { e
       break;
     }
   }
-  if (!(ms >= MIN_EVENT_MS && ms <= MAX_EVENT_MS)) return { error: `${JSON.stringify(value)} is outside ${LAKE_DAYS.first}..9999-12-31` };
+  if (!(ms >= MIN_EVENT_MS && ms <= MAX_EVENT_MS))
+    return { error: `${JSON.stringify(value)} is outside ${LAKE_DAYS.first}..9999-12-31` };
   return new Date(ms).toISOString();
 }
 
@@ -116,7 +127,9 @@ export interface EnvelopeInput {
   now?: number;
 }
 
-export type EnvelopeResult = { ok: true; envelope: Envelope; partitionKey: string } | { ok: false; errors: FieldError[] };
+export type EnvelopeResult =
+  | { ok: true; envelope: Envelope; partitionKey: string }
+  | { ok: false; errors: FieldError[] };
 
 /**
  * Wraps a validated event in the stream envelope: resolves its id (own id field, else a new UUIDv7), its event time
@@ -132,11 +145,16 @@ export function buildEnvelope(input: EnvelopeInput): EnvelopeResult {
     if (raw !== undefined && raw !== null) {
       const pointer = type.manifest.eventTime.pointer;
       const iso = toIsoTime(raw, type.manifest.eventTime.format);
-      if (typeof iso !== 'string') return { ok: false, errors: [{ path: pointer, keyword: 'format', message: iso.error }] };
+      if (typeof iso !== 'string')
+        return { ok: false, errors: [{ path: pointer, keyword: 'format', message: iso.error }] };
       const now = input.now ?? Date.now();
       const received = Date.parse(input.receivedAt);
       const outside = outsideLakeDays(Date.parse(iso), Number.isFinite(received) ? Math.max(received, now) : now);
-      if (outside) return { ok: false, errors: [{ path: pointer, keyword: 'range', message: `${JSON.stringify(raw)} (${iso}) ${outside}` }] };
+      if (outside)
+        return {
+          ok: false,
+          errors: [{ path: pointer, keyword: 'range', message: `${JSON.stringify(raw)} (${iso}) ${outside}` }],
+        };
       eventTime = iso;
     }
   }
@@ -187,7 +205,8 @@ export function parseEnvelope(text: string, parse: (text: string) => unknown = J
   if (typeof e.type !== 'string' || e.type === '') problems.push('"type" must be a non-empty string');
   if (typeof e.v !== 'number' || !Number.isInteger(e.v)) problems.push('"v" must be an integer');
   if (typeof e.received_at !== 'string') problems.push('"received_at" must be an ISO-8601 string');
-  if (typeof e.event_time !== 'string' || Number.isNaN(Date.parse(e.event_time))) problems.push('"event_time" must be an ISO-8601 string');
+  if (typeof e.event_time !== 'string' || Number.isNaN(Date.parse(e.event_time)))
+    problems.push('"event_time" must be an ISO-8601 string');
   else {
     // A producer writing to the stream itself gets the rule ingest applies (buildEnvelope): nothing lands on a day
     // Athena's projection does not show. Read later than written, "now" only moves the last day further out.
@@ -196,7 +215,8 @@ export function parseEnvelope(text: string, parse: (text: string) => unknown = J
   }
   if (typeof e.source !== 'string') problems.push('"source" must be a string');
   if (!('data' in e)) problems.push('"data" is missing');
-  if (problems.length) throw new EnvelopeError('invalid_envelope', `Record is not a Tributary envelope: ${problems.join('; ')}.`);
+  if (problems.length)
+    throw new EnvelopeError('invalid_envelope', `Record is not a Tributary envelope: ${problems.join('; ')}.`);
   if (!ISO_MS.test(e.event_time as string)) e.event_time = new Date(Date.parse(e.event_time as string)).toISOString();
   return e as unknown as Envelope;
 }

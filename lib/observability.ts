@@ -23,7 +23,12 @@ export function recordIngest(type: string, counts: { accepted: number; rejected:
 }
 
 /** Per-batch lake-writer counters. */
-export function recordLakeBatch(counts: { rows: number; quarantined: number; objects: number; failedObjects: number }): void {
+export function recordLakeBatch(counts: {
+  rows: number;
+  quarantined: number;
+  objects: number;
+  failedObjects: number;
+}): void {
   const m = metrics.singleMetric();
   m.addMetric('LakeRowsWritten', MetricUnit.Count, counts.rows);
   m.addMetric('LakeRecordsQuarantined', MetricUnit.Count, counts.quarantined);
@@ -32,7 +37,12 @@ export function recordLakeBatch(counts: { rows: number; quarantined: number; obj
 }
 
 /** Per-batch OLTP sink counters (`failed` counts batches that stopped on an unavailable database). */
-export function recordOltpBatch(counts: { applied: number; duplicates: number; rejected: number; failed: number }): void {
+export function recordOltpBatch(counts: {
+  applied: number;
+  duplicates: number;
+  rejected: number;
+  failed: number;
+}): void {
   const m = metrics.singleMetric();
   m.addMetric('OltpEventsApplied', MetricUnit.Count, counts.applied);
   m.addMetric('OltpEventsDuplicate', MetricUnit.Count, counts.duplicates);
@@ -45,7 +55,12 @@ export function recordOltpBatch(counts: { applied: number; duplicates: number; r
  * `CompactionUnreadableObjects` (JSONL objects DuckDB cannot read, left in place until repaired) are what an alarm
  * watches; the handler also fails the invocation when either is non-zero.
  */
-export function recordCompaction(counts: { partitions: number; rows: number; failed: number; unreadable: number }): void {
+export function recordCompaction(counts: {
+  partitions: number;
+  rows: number;
+  failed: number;
+  unreadable: number;
+}): void {
   const m = metrics.singleMetric();
   m.addMetric('CompactionPartitions', MetricUnit.Count, counts.partitions);
   m.addMetric('CompactionRows', MetricUnit.Count, counts.rows);

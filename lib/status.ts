@@ -9,8 +9,19 @@ import type { TributaryConfig } from './config.ts';
 
 export interface PipelineStatus {
   stream: { name: string; status: string; shards: { id: string; open: boolean; parent?: string }[]; error?: string };
-  lake: { objects: number; bytes: number; rows: number; byType: Record<string, { objects: number; bytes: number; rows: number; partitions: number }> };
-  quarantine: { objects: number; records: number; byStage: Record<string, number>; byReason: Record<string, number>; byType: Record<string, number> };
+  lake: {
+    objects: number;
+    bytes: number;
+    rows: number;
+    byType: Record<string, { objects: number; bytes: number; rows: number; partitions: number }>;
+  };
+  quarantine: {
+    objects: number;
+    records: number;
+    byStage: Record<string, number>;
+    byReason: Record<string, number>;
+    byType: Record<string, number>;
+  };
   onFailure: { objects: number; records: number };
 }
 
@@ -18,7 +29,10 @@ export interface PipelineStatus {
  * Counts what the pipeline holds: stream shards, lake objects/bytes/rows per type, quarantined records per stage,
  * reason and type, and on-failure batches. Reads every lake and quarantine object, so it is exact, not estimated.
  */
-export async function pipelineStatus(config: TributaryConfig, clients: { kinesis: KinesisClient; s3: S3Client }): Promise<PipelineStatus> {
+export async function pipelineStatus(
+  config: TributaryConfig,
+  clients: { kinesis: KinesisClient; s3: S3Client },
+): Promise<PipelineStatus> {
   const { kinesis, s3 } = clients;
   const stream: PipelineStatus['stream'] = { name: config.streamName, status: 'UNKNOWN', shards: [] };
   try {
@@ -41,7 +55,9 @@ export async function pipelineStatus(config: TributaryConfig, clients: { kinesis
     return JSON.parse(await res.Body!.transformToString()) as { sources: string[]; rows: number };
   });
   const covered = new Set(manifests.flatMap((m) => m.sources));
-  const lakeObjects = (await listAll(s3, config.buckets.lake, 'events/')).filter((o) => o.Key!.endsWith('.jsonl.gz') && !covered.has(o.Key!));
+  const lakeObjects = (await listAll(s3, config.buckets.lake, 'events/')).filter(
+    (o) => o.Key!.endsWith('.jsonl.gz') && !covered.has(o.Key!),
+  );
   const rows = await mapLimit(lakeObjects, 16, async (o) => (await readJsonl(s3, config.buckets.lake, o.Key!)).length);
   lakeObjects.push(...compacted);
   rows.push(...manifests.map((m) => m.rows));
@@ -63,8 +79,16 @@ export async function pipelineStatus(config: TributaryConfig, clients: { kinesis
   for (const [type, set] of partitions) lake.byType[type]!.partitions = set.size;
 
   const qObjects = await listAll(s3, config.buckets.quarantine, 'records/');
-  const quarantine: PipelineStatus['quarantine'] = { objects: qObjects.length, records: 0, byStage: {}, byReason: {}, byType: {} };
-  const qRecords = await mapLimit(qObjects, 16, (o) => readJsonl<{ stage: string; reason: string; type?: string }>(s3, config.buckets.quarantine, o.Key!));
+  const quarantine: PipelineStatus['quarantine'] = {
+    objects: qObjects.length,
+    records: 0,
+    byStage: {},
+    byReason: {},
+    byType: {},
+  };
+  const qRecords = await mapLimit(qObjects, 16, (o) =>
+    readJsonl<{ stage: string; reason: string; type?: string }>(s3, config.buckets.quarantine, o.Key!),
+  );
   for (const recs of qRecords) {
     for (const r of recs) {
       quarantine.records++;

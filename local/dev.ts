@@ -118,7 +118,15 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const stop = async () => {
     await Promise.all([poller?.stop(), sinkPoller?.stop()]);
     await sinkDeps?.pool.end().catch(() => {});
-    await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.close(() => r());
+            s.closeAllConnections();
+          }),
+      ),
+    );
     // After the API and the poller, so their last counts are written; metrics never keep the emulators running.
     try {
       metrics?.stop();
@@ -159,7 +167,12 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     // The same recorder the ingest deps count into (one per data directory and process).
     metrics = localMetricsRecorder(config.dataDir);
     const ingest = ingestDeps(config, env);
-    const api = await serveHttpApi(createIngestHandler(() => ingest), host, ports.api, log);
+    const api = await serveHttpApi(
+      createIngestHandler(() => ingest),
+      host,
+      ports.api,
+      log,
+    );
     servers.push(api);
     const apiAddr = api.address();
     const apiPort = typeof apiAddr === 'object' && apiAddr ? apiAddr.port : ports.api;
@@ -172,7 +185,10 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       addS3Faults(faulty, faults);
       writerDeps.s3 = faulty;
     }
-    const lakeWriter = withInvocationFaults(createLakeWriterHandler(() => writerDeps), faults?.failInvocations);
+    const lakeWriter = withInvocationFaults(
+      createLakeWriterHandler(() => writerDeps),
+      faults?.failInvocations,
+    );
     // One event-source mapping per consumer, each with its own checkpoints (`.data/checkpoints/<name>.json`).
     const mapped = (name: keyof typeof LOCAL_MAPPINGS, handler: EventSourceMapping['handler']) =>
       new ShardPoller({
@@ -181,7 +197,14 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
         streamName: config.streamName,
         region: config.region,
         checkpoints: new CheckpointStore(path.join(dataDir, 'checkpoints'), name),
-        mapping: { ...LOCAL_MAPPINGS[name], ...options.mapping, name, handler, functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS, onFailure: { bucket: config.buckets.quarantine } },
+        mapping: {
+          ...LOCAL_MAPPINGS[name],
+          ...options.mapping,
+          name,
+          handler,
+          functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
+          onFailure: { bucket: config.buckets.quarantine },
+        },
         ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
         log,
         metrics,
@@ -193,8 +216,14 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       // The sink migrates on start: the console and `tributary db status` see the tables at once.
       await ensureMigrated(sinkDeps);
       const deps = sinkDeps;
-      database = { url: redactUrl(externalDb ?? `postgres://postgres@${host}:${pgEmu!.port}/postgres`), embedded: !!pgEmu };
-      sinkPoller = mapped('oltp-sink', createOltpSinkHandler(() => deps));
+      database = {
+        url: redactUrl(externalDb ?? `postgres://postgres@${host}:${pgEmu!.port}/postgres`),
+        embedded: !!pgEmu,
+      };
+      sinkPoller = mapped(
+        'oltp-sink',
+        createOltpSinkHandler(() => deps),
+      );
     }
     if (options.consumers !== false) {
       poller.start();

@@ -46,7 +46,8 @@ export function addS3Faults(s3: S3Client, faults: NonNullable<Faults['lakeWriter
   s3.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { Key?: string };
-      const isLakePut = context.commandName === 'PutObjectCommand' && typeof input.Key === 'string' && input.Key.startsWith('events/');
+      const isLakePut =
+        context.commandName === 'PutObjectCommand' && typeof input.Key === 'string' && input.Key.startsWith('events/');
       if (isLakePut && failLeft > 0 && match.test(input.Key!)) {
         failLeft--;
         throw Object.assign(new Error(`injected fault: PutObject ${input.Key} failed`), { name: 'InjectedFault' });

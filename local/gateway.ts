@@ -36,7 +36,13 @@ function splitTarget(target: string): { rawPath: string; path: string | undefine
   return { rawPath, path, rawQuery };
 }
 
-function toEvent(req: IncomingMessage, path: string, rawQuery: string, body: Buffer, now: Date): APIGatewayProxyEventV2 {
+function toEvent(
+  req: IncomingMessage,
+  path: string,
+  rawQuery: string,
+  body: Buffer,
+  now: Date,
+): APIGatewayProxyEventV2 {
   // Payload 2.0 has no multi-value fields: repeated headers and query parameters are joined with commas.
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headersDistinct)) if (v && k !== 'cookie') headers[k] = v.join(',');
@@ -46,7 +52,9 @@ function toEvent(req: IncomingMessage, path: string, rawQuery: string, body: Buf
   const route = ROUTES.find((r) => r.method === method && r.pattern.test(path));
   const match = route?.pattern.exec(path);
   const pathParameters: Record<string, string> = {};
-  route?.params.forEach((p, i) => (pathParameters[p] = match![i + 1]!));
+  route?.params.forEach((p, i) => {
+    pathParameters[p] = match![i + 1]!;
+  });
   const isText = deliveredAsText(headers['content-type']);
   return {
     version: '2.0',
@@ -62,7 +70,13 @@ function toEvent(req: IncomingMessage, path: string, rawQuery: string, body: Buf
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: route?.routeKey ?? '$default',
       stage: '$default',
@@ -100,13 +114,22 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
  * refused with 413 before they are read into memory; a path that is not percent-decodable gets 400. Nothing a client
  * sends, and no failure of the handler, can throw out of the request listener or stop the process.
  */
-export function serveHttpApi(handler: HttpApiHandler, host: string, port: number, log: (m: string) => void = () => {}): Promise<Server> {
+export function serveHttpApi(
+  handler: HttpApiHandler,
+  host: string,
+  port: number,
+  log: (m: string) => void = () => {},
+): Promise<Server> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     // A client that goes away mid-request must not become an unhandled 'error' event.
     req.on('error', () => {});
     res.on('error', () => {});
     const tooLarge = () => {
-      const body = JSON.stringify({ error: 'too_large', message: `Request body exceeds ${MAX_BODY_BYTES} bytes; the limit is ${limitsMessage()}. Split it into smaller requests.`, limits: limitsMessage() });
+      const body = JSON.stringify({
+        error: 'too_large',
+        message: `Request body exceeds ${MAX_BODY_BYTES} bytes; the limit is ${limitsMessage()}. Split it into smaller requests.`,
+        limits: limitsMessage(),
+      });
       res.writeHead(413, { ...JSON_TYPE, 'content-length': String(Buffer.byteLength(body)), connection: 'close' });
       // The response is complete on the wire (content-length) but ended only once the upload stops, see LINGER_MS.
       res.write(body);
@@ -123,7 +146,14 @@ export function serveHttpApi(handler: HttpApiHandler, host: string, port: number
     const { path, rawQuery } = splitTarget(req.url ?? '/');
     if (path === undefined) {
       req.resume();
-      send(res, 400, JSON.stringify({ error: 'bad_request', message: 'The request path is not valid percent-encoding; write a literal "%" as %25.' }));
+      send(
+        res,
+        400,
+        JSON.stringify({
+          error: 'bad_request',
+          message: 'The request path is not valid percent-encoding; write a literal "%" as %25.',
+        }),
+      );
       return;
     }
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
@@ -151,7 +181,12 @@ export function serveHttpApi(handler: HttpApiHandler, host: string, port: number
         .then(() => handler(toEvent(req, path, rawQuery, Buffer.concat(chunks), new Date())))
         .then((out) => {
           const body = out.body ?? '';
-          send(res, out.statusCode ?? 200, out.isBase64Encoded ? Buffer.from(body, 'base64').toString() : body, (out.headers as Record<string, string>) ?? {});
+          send(
+            res,
+            out.statusCode ?? 200,
+            out.isBase64Encoded ? Buffer.from(body, 'base64').toString() : body,
+            (out.headers as Record<string, string>) ?? {},
+          );
         })
         .catch((err: unknown) => {
           log(`gateway: handler failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -15,7 +15,10 @@ import type { ShardMetricsRecorder } from '../lib/metrics/types.ts';
 import { compareSeq } from '../lib/stream/records.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 
-export type KinesisHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
+export type KinesisHandler = (
+  event: KinesisStreamEvent,
+  context: Context,
+) => Promise<KinesisStreamBatchResponse | undefined>;
 
 /**
  * One consumer's event-source mapping as the local poller runs it: the mapping's own settings in Lambda's field names
@@ -37,21 +40,30 @@ export interface EventSourceMapping extends KinesisMapping {
  * keys against the record's metadata (`partitionKey`, `sequenceNumber`…). A record matching any pattern is delivered.
  * Any other operator (`prefix`, `numeric`, `exists`, …) is refused when the poller starts rather than half-emulated.
  */
-export function recordFilter(criteria: KinesisMapping['filterCriteria']): ((record: KinesisStreamRecord['kinesis']) => boolean) | undefined {
+export function recordFilter(
+  criteria: KinesisMapping['filterCriteria'],
+): ((record: KinesisStreamRecord['kinesis']) => boolean) | undefined {
   const patterns = (criteria?.filters ?? []).map((f) => JSON.parse(f.pattern) as unknown);
   if (!patterns.length) return undefined;
   const check = (pattern: unknown, where: string): void => {
-    if (!pattern || typeof pattern !== 'object' || Array.isArray(pattern)) throw new ConfigError(`Filter pattern ${where} must be an object.`);
+    if (!pattern || typeof pattern !== 'object' || Array.isArray(pattern))
+      throw new ConfigError(`Filter pattern ${where} must be an object.`);
     for (const [k, v] of Object.entries(pattern)) {
       if (Array.isArray(v)) {
-        if (v.some((x) => x !== null && typeof x === 'object')) throw new ConfigError(`Filter pattern ${where}.${k} uses an operator the local poller does not emulate; only arrays of exact values are supported.`);
+        if (v.some((x) => x !== null && typeof x === 'object'))
+          throw new ConfigError(
+            `Filter pattern ${where}.${k} uses an operator the local poller does not emulate; only arrays of exact values are supported.`,
+          );
       } else check(v, `${where}.${k}`);
     }
   };
-  patterns.forEach((p, i) => check(p, `#${i + 1}`));
+  patterns.forEach((p, i) => {
+    check(p, `#${i + 1}`);
+  });
   const matches = (pattern: Record<string, unknown>, value: unknown): boolean =>
     Object.entries(pattern).every(([k, want]) => {
-      const got = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[k] : undefined;
+      const got =
+        value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[k] : undefined;
       if (!Array.isArray(want)) return matches(want as Record<string, unknown>, got);
       return (Array.isArray(got) ? got : [got]).some((g) => got !== undefined && want.some((w) => w === g));
     });
@@ -137,7 +149,8 @@ export function batchLength(buffer: readonly Pick<_Record, 'Data'>[], batchSize:
  * persisted after every batch; children start only after their parents are fully processed.
  */
 export class ShardPoller {
-  readonly #o: Required<Omit<PollerOptions, 'log' | 'metrics'>> & Pick<PollerOptions, 'metrics'> & { log: (msg: string) => void };
+  readonly #o: Required<Omit<PollerOptions, 'log' | 'metrics'>> &
+    Pick<PollerOptions, 'metrics'> & { log: (msg: string) => void };
   readonly #abort = new AbortController();
   readonly #workers = new Map<string, Promise<void>>();
   readonly #stats = new Map<string, ShardStats>();
@@ -148,7 +161,9 @@ export class ShardPoller {
 
   constructor(options: PollerOptions) {
     if (options.mapping.parallelizationFactor !== 1) {
-      throw new ConfigError(`${options.mapping.name}: the local poller runs one batch per shard at a time; parallelizationFactor ${options.mapping.parallelizationFactor} is not emulated.`);
+      throw new ConfigError(
+        `${options.mapping.name}: the local poller runs one batch per shard at a time; parallelizationFactor ${options.mapping.parallelizationFactor} is not emulated.`,
+      );
     }
     this.#filter = recordFilter(options.mapping.filterCriteria);
     this.#o = {
@@ -177,7 +192,10 @@ export class ShardPoller {
   }
 
   stats(): ShardStats[] {
-    return [...this.#stats.values()].map((s) => ({ ...s, checkpoint: this.#o.checkpoints.get(s.shardId)?.sequenceNumber }));
+    return [...this.#stats.values()].map((s) => ({
+      ...s,
+      checkpoint: this.#o.checkpoints.get(s.shardId)?.sequenceNumber,
+    }));
   }
 
   async #run(): Promise<void> {
@@ -209,8 +227,13 @@ export class ShardPoller {
         continue;
       }
       this.#stats.set(id, { ...(this.#stats.get(id) ?? this.#emptyStats(id, 'polling')), state: 'polling' });
-      const worker = this.#worker(id).catch((err) => this.#o.log(`[${this.#o.mapping.name}] ${id} stopped: ${errorMessage(err)}`));
-      this.#workers.set(id, worker.finally(() => this.#workers.delete(id)));
+      const worker = this.#worker(id).catch((err) =>
+        this.#o.log(`[${this.#o.mapping.name}] ${id} stopped: ${errorMessage(err)}`),
+      );
+      this.#workers.set(
+        id,
+        worker.finally(() => this.#workers.delete(id)),
+      );
     }
   }
 
@@ -224,7 +247,9 @@ export class ShardPoller {
       new GetShardIteratorCommand({
         StreamName: this.#o.streamName,
         ShardId: shardId,
-        ...(cp ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: cp } : { ShardIteratorType: this.#o.mapping.startingPosition }),
+        ...(cp
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: cp }
+          : { ShardIteratorType: this.#o.mapping.startingPosition }),
       }),
     );
     return res.ShardIterator;
@@ -245,7 +270,9 @@ export class ShardPoller {
       let got = 0;
       if (open && iterator && buffer.length < readAhead) {
         try {
-          const res = await this.#o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, readAhead - buffer.length) }));
+          const res = await this.#o.kinesis.send(
+            new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, readAhead - buffer.length) }),
+          );
           const recs = res.Records ?? [];
           got = recs.length;
           const read = this.#stats.get(shardId);
@@ -253,7 +280,12 @@ export class ShardPoller {
           const last = recs[recs.length - 1];
           // kinesalite reports MillisBehindLatest 0 for an open shard (and the time since a closed shard ended on its
           // last read), so the age comes from the newest record read; a read that finds nothing is caught up.
-          const age = last ? Math.max(res.MillisBehindLatest ?? 0, Date.now() - (last.ApproximateArrivalTimestamp?.getTime() ?? Date.now())) : 0;
+          const age = last
+            ? Math.max(
+                res.MillisBehindLatest ?? 0,
+                Date.now() - (last.ApproximateArrivalTimestamp?.getTime() ?? Date.now()),
+              )
+            : 0;
           this.#o.metrics?.recordRead(shardId, got, age);
           if (last) {
             buffer.push(...recs);
@@ -277,7 +309,9 @@ export class ShardPoller {
       }
       const fits = batchLength(buffer, mapping.batchSize);
       const full = fits >= mapping.batchSize || fits < buffer.length;
-      const due = buffer.length > 0 && (full || !open || Date.now() - windowStart >= mapping.maximumBatchingWindowInSeconds * 1000);
+      const due =
+        buffer.length > 0 &&
+        (full || !open || Date.now() - windowStart >= mapping.maximumBatchingWindowInSeconds * 1000);
       if (due && !inflight) {
         const batch = buffer.splice(0, fits);
         windowStart = buffer.length ? Date.now() : 0;
@@ -292,7 +326,10 @@ export class ShardPoller {
         return;
       }
       if (got === 0 || due || buffer.length >= readAhead) {
-        const wait = buffer.length && !due ? Math.max(10, mapping.maximumBatchingWindowInSeconds * 1000 - (Date.now() - windowStart)) : this.#o.pollIntervalMs;
+        const wait =
+          buffer.length && !due
+            ? Math.max(10, mapping.maximumBatchingWindowInSeconds * 1000 - (Date.now() - windowStart))
+            : this.#o.pollIntervalMs;
         await Promise.race([sleep(Math.min(wait, this.#o.pollIntervalMs), signal), ...(inflight ? [inflight] : [])]);
       }
     }
@@ -352,10 +389,15 @@ export class ShardPoller {
       const res = await Promise.race([
         mapping.handler(this.#event(shardId, records), this.#context()),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new FunctionError(`Task timed out after ${mapping.functionTimeoutMs} ms`)), mapping.functionTimeoutMs);
+          timer = setTimeout(
+            () => reject(new FunctionError(`Task timed out after ${mapping.functionTimeoutMs} ms`)),
+            mapping.functionTimeoutMs,
+          );
         }),
       ]);
-      const failures = mapping.functionResponseTypes.includes('ReportBatchItemFailures') ? (res as KinesisStreamBatchResponse | undefined)?.batchItemFailures ?? [] : [];
+      const failures = mapping.functionResponseTypes.includes('ReportBatchItemFailures')
+        ? ((res as KinesisStreamBatchResponse | undefined)?.batchItemFailures ?? [])
+        : [];
       if (!failures.length) return -1;
       let lowest = -1;
       for (const f of failures) {
@@ -387,7 +429,11 @@ export class ShardPoller {
       if (mapping.maximumRecordAgeInSeconds >= 0) {
         const cutoff = Date.now() - mapping.maximumRecordAgeInSeconds * 1000;
         let n = 0;
-        while (n < item.records.length && (item.records[n]!.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) < cutoff) n++;
+        while (
+          n < item.records.length &&
+          (item.records[n]!.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) < cutoff
+        )
+          n++;
         if (n > 0) {
           await this.#discard(shardId, item.records.slice(0, n), 'RecordAgeExceeded', item.attempts);
           item.records = item.records.slice(n);
@@ -417,7 +463,12 @@ export class ShardPoller {
       if (functionError && mapping.bisectBatchOnFunctionError && item.records.length > 1) {
         // Splitting a batch does not use up a retry (Lambda semantics).
         const mid = Math.ceil(item.records.length / 2);
-        queue.splice(0, 1, { records: item.records.slice(0, mid), attempts: item.attempts }, { records: item.records.slice(mid), attempts: item.attempts });
+        queue.splice(
+          0,
+          1,
+          { records: item.records.slice(0, mid), attempts: item.attempts },
+          { records: item.records.slice(mid), attempts: item.attempts },
+        );
       } else {
         item.attempts++;
         if (mapping.maximumRetryAttempts >= 0 && item.attempts > mapping.maximumRetryAttempts) {
@@ -475,7 +526,14 @@ export class ShardPoller {
       // Keep trying: the records leave the stream's reach once checkpointed, so this write must land first.
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.#o.s3.send(new PutObjectCommand({ Bucket: mapping.onFailure.bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json' }));
+          await this.#o.s3.send(
+            new PutObjectCommand({
+              Bucket: mapping.onFailure.bucket,
+              Key: key,
+              Body: JSON.stringify(body),
+              ContentType: 'application/json',
+            }),
+          );
           break;
         } catch (err) {
           this.#o.log(`[${mapping.name}] on-failure write failed (attempt ${attempt}): ${errorMessage(err)}`);
@@ -484,7 +542,9 @@ export class ShardPoller {
         }
       }
     }
-    this.#o.log(`[${mapping.name}] ${shardId} discarded ${records.length} records (${condition}) to the on-failure destination`);
+    this.#o.log(
+      `[${mapping.name}] ${shardId} discarded ${records.length} records (${condition}) to the on-failure destination`,
+    );
     const s = this.#stats.get(shardId);
     if (s) s.onFailureBatches++;
     this.#commit(shardId, records);

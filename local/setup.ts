@@ -2,7 +2,12 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient }
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** Creates the stream with `shards` shards unless it exists, and waits until it is ACTIVE. */
-export async function ensureStream(kinesis: KinesisClient, name: string, shards: number, timeoutMs = 10_000): Promise<void> {
+export async function ensureStream(
+  kinesis: KinesisClient,
+  name: string,
+  shards: number,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   try {
     await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));

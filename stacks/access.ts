@@ -32,7 +32,8 @@ export interface Grant {
 export function grants(...list: Grant[]): { actions: string[]; resources: $util.Input<string>[] }[] {
   for (const g of list) {
     const wild = g.actions.filter((a) => /[*?]/.test(a) || !/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(a));
-    if (wild.length) throw new Error(`stacks/access.ts: write out every action (${wild.join(', ')} in the grant "${g.why}")`);
+    if (wild.length)
+      throw new Error(`stacks/access.ts: write out every action (${wild.join(', ')} in the grant "${g.why}")`);
     if (!g.resources.length) throw new Error(`stacks/access.ts: the grant "${g.why}" names no resource`);
   }
   return list.map(({ actions, resources }) => ({ actions, resources }));
@@ -53,7 +54,13 @@ export function objects(bucket: sst.aws.Bucket, ...prefixes: string[]): $util.Ou
  */
 export function eventSourceRead(stream: sst.aws.KinesisStream): Grant {
   return {
-    actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+    actions: [
+      'kinesis:DescribeStream',
+      'kinesis:DescribeStreamSummary',
+      'kinesis:GetRecords',
+      'kinesis:GetShardIterator',
+      'kinesis:ListShards',
+    ],
     resources: [stream.arn],
     why: 'its event source mapping polls the stream with this role',
   };
@@ -66,7 +73,11 @@ export function eventSourceRead(stream: sst.aws.KinesisStream): Grant {
  */
 export function onFailureDestination(bucket: sst.aws.Bucket): Grant[] {
   return [
-    { actions: ['s3:PutObject'], resources: objects(bucket, 'aws/lambda/'), why: 'Lambda writes the batches it gives up on to the on-failure destination with this role' },
+    {
+      actions: ['s3:PutObject'],
+      resources: objects(bucket, 'aws/lambda/'),
+      why: 'Lambda writes the batches it gives up on to the on-failure destination with this role',
+    },
     { actions: ['s3:ListBucket'], resources: [bucket.arn], why: 'Lambda requires it of an S3 on-failure destination' },
   ];
 }

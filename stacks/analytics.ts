@@ -29,22 +29,32 @@ const PLACEHOLDER = { lake: '\u0000lake\u0000', quarantine: '\u0000quarantine\u0
 
 function withBuckets(s: string): $util.Input<string> {
   if (!s.includes('\u0000')) return s;
-  return $util.all([lake.name, quarantine.name]).apply(([l, q]) => s.replaceAll(PLACEHOLDER.lake, l).replaceAll(PLACEHOLDER.quarantine, q));
+  return $util
+    .all([lake.name, quarantine.name])
+    .apply(([l, q]) => s.replaceAll(PLACEHOLDER.lake, l).replaceAll(PLACEHOLDER.quarantine, q));
 }
 
 function resolve<T>(value: T): unknown {
   if (typeof value === 'string') return withBuckets(value);
   if (Array.isArray(value)) return value.map(resolve);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
   return value;
 }
 
 /** The generated table inputs (exported for the infra tests, which compare them with the catalog). */
 // The SST program runs bundled, away from the sources: the schemas and saved queries are read from the app's root.
-export const tableInputs: GlueTableInput[] = glueTables(new Catalog(new Registry(path.join($cli.paths.root, 'schemas'))), databaseName, (role) => PLACEHOLDER[role]);
+export const tableInputs: GlueTableInput[] = glueTables(
+  new Catalog(new Registry(path.join($cli.paths.root, 'schemas'))),
+  databaseName,
+  (role) => PLACEHOLDER[role],
+);
 
 export const tables = tableInputs.map(
-  (t) => new aws.glue.CatalogTable(`LakeTable_${t.name}`, resolve(t) as aws.glue.CatalogTableArgs, { dependsOn: [database] }),
+  (t) =>
+    new aws.glue.CatalogTable(`LakeTable_${t.name}`, resolve(t) as aws.glue.CatalogTableArgs, {
+      dependsOn: [database],
+    }),
 );
 
 /** Where the workgroup has Athena write query results, in the athena-results bucket. */
@@ -90,7 +100,11 @@ export const compactor = new sst.aws.Cron('Compactor', {
         resources: [lake.arn],
         why: 'lists events/ and compacted/; a manifest it looks for may not exist (404 only with ListBucket)',
       },
-      { actions: ['s3:GetObject', 's3:DeleteObject'], resources: objects(lake, 'events/'), why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it' },
+      {
+        actions: ['s3:GetObject', 's3:DeleteObject'],
+        resources: objects(lake, 'events/'),
+        why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it',
+      },
       {
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: objects(lake, 'compacted/'),

@@ -19,9 +19,21 @@ export const ingest = new sst.aws.Function('Ingest', {
   timeout: '10 seconds',
   memory: '512 MB',
   permissions: grants(
-    { actions: ['kinesis:PutRecords'], resources: [events.arn], why: 'accepted events onto the stream (lib/stream/put-records.ts putRecordsReliably)' },
-    { actions: ['kinesis:DescribeStreamSummary'], resources: [events.arn], why: 'GET /health reports the stream status (lib/ingest/api.ts health)' },
-    { actions: ['s3:PutObject'], resources: objects(quarantine, 'records/'), why: 'rejected events and unreadable bodies are quarantined (lib/ingest/ingest.ts writeQuarantine)' },
+    {
+      actions: ['kinesis:PutRecords'],
+      resources: [events.arn],
+      why: 'accepted events onto the stream (lib/stream/put-records.ts putRecordsReliably)',
+    },
+    {
+      actions: ['kinesis:DescribeStreamSummary'],
+      resources: [events.arn],
+      why: 'GET /health reports the stream status (lib/ingest/api.ts health)',
+    },
+    {
+      actions: ['s3:PutObject'],
+      resources: objects(quarantine, 'records/'),
+      why: 'rejected events and unreadable bodies are quarantined (lib/ingest/ingest.ts writeQuarantine)',
+    },
   ),
   environment: {
     ...tributaryEnvironment(events.name),
@@ -43,7 +55,10 @@ export const api = new sst.aws.ApiGatewayV2('Api', {
   accessLog: { retention: '1 month' },
   transform: {
     stage: (args) => {
-      args.defaultRouteSettings = { throttlingRateLimit: settings.throttle.rateLimit, throttlingBurstLimit: settings.throttle.burstLimit };
+      args.defaultRouteSettings = {
+        throttlingRateLimit: settings.throttle.rateLimit,
+        throttlingBurstLimit: settings.throttle.burstLimit,
+      };
     },
   },
 });

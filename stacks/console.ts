@@ -26,7 +26,9 @@ const account = aws.getCallerIdentityOutput().accountId;
  */
 const redriveWorkerName = `${$app.name}-${$app.stage}-RedriveWorker`;
 if (redriveWorkerName.length > 64) {
-  throw new Error(`The re-drive worker's function name ${redriveWorkerName} is longer than Lambda's 64 characters: use a stage name of at most ${64 - redriveWorkerName.length + $app.stage.length} characters.`);
+  throw new Error(
+    `The re-drive worker's function name ${redriveWorkerName} is longer than Lambda's 64 characters: use a stage name of at most ${64 - redriveWorkerName.length + $app.stage.length} characters.`,
+  );
 }
 
 /**
@@ -41,14 +43,26 @@ export const redriveWorker = new sst.aws.Function('RedriveWorker', {
   memory: '1024 MB',
   environment: tributaryEnvironment(events.name),
   permissions: grants(
-    { actions: ['kinesis:PutRecords'], resources: [events.arn], why: 're-driven records back onto the stream (lib/quarantine/redrive.ts redriveChunk)' },
+    {
+      actions: ['kinesis:PutRecords'],
+      resources: [events.arn],
+      why: 're-driven records back onto the stream (lib/quarantine/redrive.ts redriveChunk)',
+    },
     {
       actions: ['s3:ListBucket'],
       resources: [quarantine.arn],
       why: 'the quarantine index lists records/ and ledger/; the cancel marker it polls is usually absent (404 only with ListBucket)',
     },
-    { actions: ['s3:GetObject'], resources: objects(quarantine, 'records/', 'ledger/'), why: 'the index reads the quarantined records and their ledger' },
-    { actions: ['s3:GetObject', 's3:PutObject'], resources: objects(quarantine, 'jobs/'), why: 'the job: its request and state (read, updated), the cancel marker (read)' },
+    {
+      actions: ['s3:GetObject'],
+      resources: objects(quarantine, 'records/', 'ledger/'),
+      why: 'the index reads the quarantined records and their ledger',
+    },
+    {
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: objects(quarantine, 'jobs/'),
+      why: 'the job: its request and state (read, updated), the cancel marker (read)',
+    },
     {
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: objects(quarantine, 'claims/'),
@@ -95,15 +109,36 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
   permissions: grants(
     // The stream page, the shard charts and the re-drive rate cap (lib/stream/browse.ts, lib/metrics/cloudwatch.ts,
     // lib/quarantine/redrive.ts streamRecordLimit). Re-drives themselves run in the worker.
-    { actions: ['kinesis:ListShards'], resources: [events.arn], why: 'the shards of the stream page and charts, and the re-drive rate cap' },
-    { actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'], resources: [events.arn], why: 'the stream page reads records of a shard' },
+    {
+      actions: ['kinesis:ListShards'],
+      resources: [events.arn],
+      why: 'the shards of the stream page and charts, and the re-drive rate cap',
+    },
+    {
+      actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+      resources: [events.arn],
+      why: 'the stream page reads records of a shard',
+    },
     // GetMetricData has no resource-level permissions: "*" is the only resource AWS accepts for it.
     { actions: ['cloudwatch:GetMetricData'], resources: ['*'], why: 'the Overview charts (lib/metrics/cloudwatch.ts)' },
-    { actions: ['lambda:InvokeFunction'], resources: [redriveWorker.arn], why: 'hands re-drive jobs to the worker (lib/composition.ts redriveDispatch)' },
-    { actions: ['lambda:InvokeFunction'], resources: [oltpStatus.arn], why: 'the OLTP page asks the status function in the VPC (lib/composition.ts oltpStatusReader)' },
+    {
+      actions: ['lambda:InvokeFunction'],
+      resources: [redriveWorker.arn],
+      why: 'hands re-drive jobs to the worker (lib/composition.ts redriveDispatch)',
+    },
+    {
+      actions: ['lambda:InvokeFunction'],
+      resources: [oltpStatus.arn],
+      why: 'the OLTP page asks the status function in the VPC (lib/composition.ts oltpStatusReader)',
+    },
     // Queries: Athena runs them with the caller's permissions, so what Athena reads and writes is granted here too.
     {
-      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+      actions: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+      ],
       resources: [workgroup.arn],
       why: 'runs, polls, pages and cancels queries in its workgroup (lib/query/athena-engine.ts)',
     },
@@ -131,7 +166,11 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
       resources: objects(quarantine, 'jobs/', 'audit/'),
       why: 're-drive jobs (request, state, cancel marker) and the audit log (lib/quarantine/service.ts, audit.ts)',
     },
-    { actions: ['s3:PutObject'], resources: objects(quarantine, 'ledger/'), why: 'a discard is written to the ledger (lib/quarantine/service.ts discard)' },
+    {
+      actions: ['s3:PutObject'],
+      resources: objects(quarantine, 'ledger/'),
+      why: 'a discard is written to the ledger (lib/quarantine/service.ts discard)',
+    },
     {
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: objects(quarantine, 'claims/'),
@@ -147,7 +186,11 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
       resources: objects(athenaResults, ATHENA_OUTPUT_PREFIX),
       why: 'Athena writes and reads query results with the permissions of its caller',
     },
-    { actions: ['s3:GetObject', 's3:PutObject'], resources: objects(athenaResults, 'history/'), why: 'the query history (lib/query/service.ts)' },
+    {
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: objects(athenaResults, 'history/'),
+      why: 'the query history (lib/query/service.ts)',
+    },
     {
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: objects(athenaResults, 'queries/'),

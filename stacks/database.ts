@@ -97,17 +97,35 @@ export interface DatabaseClientNetwork {
  * group and its database rules are kept with a retained database (its group cannot be deleted while they refer to it).
  */
 function databaseClientNetwork(name: string, label: string, description: string): DatabaseClientNetwork {
-  const group = new aws.ec2.SecurityGroup(`${name}SecurityGroup`, { vpcId: vpc.id, description }, { retainOnDelete: keep });
+  const group = new aws.ec2.SecurityGroup(
+    `${name}SecurityGroup`,
+    { vpcId: vpc.id, description },
+    { retainOnDelete: keep },
+  );
   return {
     group,
     databaseFrom: new aws.vpc.SecurityGroupIngressRule(
       `DatabaseFrom${name}`,
-      { securityGroupId: databaseSecurityGroup.id, referencedSecurityGroupId: group.id, ipProtocol: 'tcp', fromPort: DB_PORT, toPort: DB_PORT, description: `Postgres from the ${label}` },
+      {
+        securityGroupId: databaseSecurityGroup.id,
+        referencedSecurityGroupId: group.id,
+        ipProtocol: 'tcp',
+        fromPort: DB_PORT,
+        toPort: DB_PORT,
+        description: `Postgres from the ${label}`,
+      },
       { retainOnDelete: keep },
     ),
     toDatabase: new aws.vpc.SecurityGroupEgressRule(
       `${name}ToDatabase`,
-      { securityGroupId: group.id, referencedSecurityGroupId: databaseSecurityGroup.id, ipProtocol: 'tcp', fromPort: DB_PORT, toPort: DB_PORT, description: 'Postgres to Aurora' },
+      {
+        securityGroupId: group.id,
+        referencedSecurityGroupId: databaseSecurityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: DB_PORT,
+        toPort: DB_PORT,
+        description: 'Postgres to Aurora',
+      },
       { retainOnDelete: keep },
     ),
     toSecretsManager: new aws.vpc.SecurityGroupEgressRule(`${name}ToSecretsManager`, {
@@ -130,11 +148,19 @@ function databaseClientNetwork(name: string, label: string, description: string)
 }
 
 /** The sink: no inbound rules; outbound only to the database, Secrets Manager and S3 (`sinkToS3` below). */
-export const sinkNetwork = databaseClientNetwork('OltpSink', 'OLTP sink', 'Tributary OLTP sink Lambda: no inbound; out to the database, Secrets Manager, S3');
+export const sinkNetwork = databaseClientNetwork(
+  'OltpSink',
+  'OLTP sink',
+  'Tributary OLTP sink Lambda: no inbound; out to the database, Secrets Manager, S3',
+);
 export const sinkSecurityGroup = sinkNetwork.group;
 
 /** The status function: no inbound rules; outbound only to the database and Secrets Manager. */
-export const statusNetwork = databaseClientNetwork('OltpStatus', 'OLTP status function', 'Tributary OLTP status Lambda: no inbound; out to the database, Secrets Manager');
+export const statusNetwork = databaseClientNetwork(
+  'OltpStatus',
+  'OLTP status function',
+  'Tributary OLTP status Lambda: no inbound; out to the database, Secrets Manager',
+);
 
 export const databaseFromBastion = settings.database.bastion
   ? new aws.vpc.SecurityGroupIngressRule('DatabaseFromBastion', {
@@ -158,7 +184,9 @@ export const s3Endpoint = new aws.ec2.VpcEndpoint('S3Endpoint', {
   routeTableIds: vpc.nodes.privateRouteTables.apply((tables) => tables.map((t) => t.id)),
   policy: $jsonStringify({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: $interpolate`${quarantine.arn}/records/*` }],
+    Statement: [
+      { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: $interpolate`${quarantine.arn}/records/*` },
+    ],
   }),
 });
 
@@ -175,7 +203,11 @@ export const database = new sst.aws.Aurora('Database', {
   engine: 'postgres',
   version: DB_ENGINE_VERSION,
   database: DB_NAME,
-  scaling: { min: '0 ACU', max: `${settings.database.maxAcu} ACU`, pauseAfter: `${settings.database.pauseAfterMinutes} minutes` },
+  scaling: {
+    min: '0 ACU',
+    max: `${settings.database.maxAcu} ACU`,
+    pauseAfter: `${settings.database.pauseAfterMinutes} minutes`,
+  },
   // Not the Vpc component itself: that would put the cluster in the VPC's default security group.
   vpc: { subnets: vpc.privateSubnets, securityGroups: [databaseSecurityGroup.id] },
   transform: {
@@ -209,7 +241,9 @@ export const secretsManagerEndpoint = new aws.ec2.VpcEndpoint('SecretsManagerEnd
   // Any principal (the sink's and the status function's roles: IAM decides who), but only to read the database secret.
   policy: $jsonStringify({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: database.secretArn }],
+    Statement: [
+      { Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: database.secretArn },
+    ],
   }),
 });
 
@@ -234,7 +268,11 @@ function databaseFunctionArgs(network: DatabaseClientNetwork, ...more: Grant[]) 
       NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
     },
     permissions: grants(
-      { actions: ['secretsmanager:GetSecretValue'], resources: [database.secretArn], why: 'the database password, read at run time (lib/oltp/db.ts)' },
+      {
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [database.secretArn],
+        why: 'the database password, read at run time (lib/oltp/db.ts)',
+      },
       ...more,
     ),
   } satisfies Partial<sst.aws.FunctionArgs>;
@@ -245,7 +283,11 @@ export const oltpSinkFunction = new sst.aws.Function('OltpSink', {
   ...databaseFunctionArgs(
     sinkNetwork,
     eventSourceRead(events),
-    { actions: ['s3:PutObject'], resources: objects(quarantine, 'records/'), why: 'events the database refuses are quarantined (lib/oltp/sink.ts)' },
+    {
+      actions: ['s3:PutObject'],
+      resources: objects(quarantine, 'records/'),
+      why: 'events the database refuses are quarantined (lib/oltp/sink.ts)',
+    },
     ...onFailureDestination(quarantine),
   ),
   handler: 'functions/oltp-sink/handler.handler',

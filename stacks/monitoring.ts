@@ -27,7 +27,11 @@ import { events, lakeWriterFunction } from './stream.ts';
 export const alarmsTopic = new sst.aws.SnsTopic('Alarms');
 
 if (settings.alarmEmail) {
-  new aws.sns.TopicSubscription('AlarmsEmail', { topic: alarmsTopic.arn, protocol: 'email', endpoint: settings.alarmEmail });
+  new aws.sns.TopicSubscription('AlarmsEmail', {
+    topic: alarmsTopic.arn,
+    protocol: 'email',
+    endpoint: settings.alarmEmail,
+  });
 }
 
 const notify = { alarmActions: [alarmsTopic.arn], okActions: [alarmsTopic.arn], treatMissingData: 'notBreaching' };
@@ -37,7 +41,12 @@ const lakeWriterName = lakeWriterFunction.name;
  * Any failed invocation of a function in `periodSeconds` (Lambda's Errors: an exception out of the handler, a timeout,
  * running out of memory).
  */
-function functionErrorsAlarm(name: string, functionName: $util.Input<string>, description: string, periodSeconds = 300): aws.cloudwatch.MetricAlarm {
+function functionErrorsAlarm(
+  name: string,
+  functionName: $util.Input<string>,
+  description: string,
+  periodSeconds = 300,
+): aws.cloudwatch.MetricAlarm {
   return new aws.cloudwatch.MetricAlarm(name, {
     ...notify,
     alarmDescription: description,
@@ -67,7 +76,11 @@ export const iteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('LakeWriterIterat
 });
 
 /** Any lake-writer invocation error in 5 minutes (it retries and bisects, but errors mean something is wrong). */
-export const lakeWriterErrorsAlarm = functionErrorsAlarm('LakeWriterErrors', lakeWriterName, 'The lake writer failed invocations (see its logs).');
+export const lakeWriterErrorsAlarm = functionErrorsAlarm(
+  'LakeWriterErrors',
+  lakeWriterName,
+  'The lake writer failed invocations (see its logs).',
+);
 
 const oltpSinkName = oltpSinkFunction.name;
 
@@ -78,7 +91,8 @@ const oltpSinkName = oltpSinkFunction.name;
  */
 export const oltpSinkIteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('OltpSinkIteratorAge', {
   ...notify,
-  alarmDescription: 'The OLTP sink is falling behind the events stream (Lambda IteratorAge); is the database reachable?',
+  alarmDescription:
+    'The OLTP sink is falling behind the events stream (Lambda IteratorAge); is the database reachable?',
   namespace: 'AWS/Lambda',
   metricName: 'IteratorAge',
   dimensions: { FunctionName: oltpSinkName },
@@ -93,12 +107,17 @@ export const oltpSinkIteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('OltpSink
  * Any OLTP sink invocation error in 5 minutes: a crash, a timeout, a configuration error (the handler quarantines the
  * events the database refuses and reports an unavailable database as a partial failure, counted by the next alarm).
  */
-export const oltpSinkErrorsAlarm = functionErrorsAlarm('OltpSinkErrors', oltpSinkName, 'The OLTP sink failed invocations (see its logs).');
+export const oltpSinkErrorsAlarm = functionErrorsAlarm(
+  'OltpSinkErrors',
+  oltpSinkName,
+  'The OLTP sink failed invocations (see its logs).',
+);
 
 /** Batches the sink stopped because the database was unavailable (EMF metric of lib/observability.ts recordOltpBatch). */
 export const oltpBatchesFailedAlarm = new aws.cloudwatch.MetricAlarm('OltpBatchesFailed', {
   ...notify,
-  alarmDescription: 'The OLTP sink could not apply batches: the database was unavailable (they are retried until it is back).',
+  alarmDescription:
+    'The OLTP sink could not apply batches: the database was unavailable (they are retried until it is back).',
   namespace: PIPELINE_NAMESPACE,
   metricName: 'OltpBatchesFailed',
   dimensions: { service: PIPELINE_SERVICE },
@@ -116,7 +135,8 @@ export const oltpBatchesFailedAlarm = new aws.cloudwatch.MetricAlarm('OltpBatche
  */
 export const api5xxAlarm = new aws.cloudwatch.MetricAlarm('Api5xx', {
   ...notify,
-  alarmDescription: 'The ingest API answered 5xx: events were not accepted (see the ingest and authorizer alarms, the stream throttles and the access log).',
+  alarmDescription:
+    'The ingest API answered 5xx: events were not accepted (see the ingest and authorizer alarms, the stream throttles and the access log).',
   namespace: 'AWS/ApiGateway',
   metricName: '5xx',
   dimensions: { ApiId: api.nodes.api.id, Stage: '$default' },
@@ -128,7 +148,11 @@ export const api5xxAlarm = new aws.cloudwatch.MetricAlarm('Api5xx', {
 });
 
 /** Any failed invocation of the ingest function in 5 minutes (API Gateway answers those requests 500). */
-export const ingestErrorsAlarm = functionErrorsAlarm('IngestErrors', ingest.name, 'The ingest function failed invocations: requests got 500 (see its logs).');
+export const ingestErrorsAlarm = functionErrorsAlarm(
+  'IngestErrors',
+  ingest.name,
+  'The ingest function failed invocations: requests got 500 (see its logs).',
+);
 
 /** Any failed invocation of the API-key authorizer in 5 minutes (API Gateway answers those requests 500, even with a valid key). */
 export const authorizerErrorsAlarm = functionErrorsAlarm(
@@ -140,7 +164,12 @@ export const authorizerErrorsAlarm = functionErrorsAlarm(
 const compactorName = compactor.nodes.function.name;
 
 /** Any failed compaction run in an hour (a crash or its 15-minute timeout; it resumes where it stopped on the next run). */
-export const compactorErrorsAlarm = functionErrorsAlarm('CompactorErrors', compactorName, 'A compaction run failed (see its logs); the next run resumes where it stopped.', 3600);
+export const compactorErrorsAlarm = functionErrorsAlarm(
+  'CompactorErrors',
+  compactorName,
+  'A compaction run failed (see its logs); the next run resumes where it stopped.',
+  3600,
+);
 
 /**
  * The compactor was not invoked for two consecutive hours although it is scheduled every hour: its schedule or its
@@ -171,7 +200,8 @@ export const COMPACTION_FAILED_PARTITIONS_METRIC = 'CompactionPartitionsFailed';
 /** Any partition a compaction run had to skip, in an hour: that partition stays JSONL until someone looks. */
 export const compactionFailedPartitionsAlarm = new aws.cloudwatch.MetricAlarm('CompactionFailedPartitions', {
   ...notify,
-  alarmDescription: 'The compactor skipped partitions it could not compact (its log names them and why); the others were compacted.',
+  alarmDescription:
+    'The compactor skipped partitions it could not compact (its log names them and why); the others were compacted.',
   namespace: PIPELINE_NAMESPACE,
   metricName: COMPACTION_FAILED_PARTITIONS_METRIC,
   dimensions: { service: PIPELINE_SERVICE },
@@ -186,7 +216,11 @@ export const compactionFailedPartitionsAlarm = new aws.cloudwatch.MetricAlarm('C
  * Any failed invocation of the re-drive worker in 5 minutes (a job it could not load, a timeout, a crash; Lambda retries
  * an asynchronous invocation twice). A job that stops on an error it catches ends `failed` in the console instead.
  */
-export const redriveWorkerErrorsAlarm = functionErrorsAlarm('RedriveWorkerErrors', redriveWorker.name, 'The re-drive worker failed invocations (see its logs and the job in the console).');
+export const redriveWorkerErrorsAlarm = functionErrorsAlarm(
+  'RedriveWorkerErrors',
+  redriveWorker.name,
+  'The re-drive worker failed invocations (see its logs and the job in the console).',
+);
 
 /** Producers are being throttled by the stream: add shards (TRIBUTARY_SHARDS). */
 export const writeThrottlesAlarm = new aws.cloudwatch.MetricAlarm('StreamWriteThrottles', {
@@ -210,7 +244,13 @@ export const invalidRateAlarms = new Registry(path.join($cli.paths.root, 'schema
   const metric = (id: string, name: string) => ({
     id,
     returnData: false,
-    metric: { namespace: PIPELINE_NAMESPACE, metricName: name, dimensions: { service: PIPELINE_SERVICE, type }, stat: 'Sum', period: 300 },
+    metric: {
+      namespace: PIPELINE_NAMESPACE,
+      metricName: name,
+      dimensions: { service: PIPELINE_SERVICE, type },
+      stat: 'Sum',
+      period: 300,
+    },
   });
   return new aws.cloudwatch.MetricAlarm(`InvalidRate_${type}`, {
     ...notify,
@@ -234,5 +274,7 @@ export const invalidRateAlarms = new Registry(path.join($cli.paths.root, 'schema
 // Every object Lambda writes to the on-failure destination (aws/lambda/… in the quarantine bucket) is a batch the lake
 // writer (or the OLTP sink, should its retries ever be limited) gave up on: each one is announced on the alarms topic.
 quarantine.notify({
-  notifications: [{ name: 'OnFailureBatches', topic: alarmsTopic, events: ['s3:ObjectCreated:*'], filterPrefix: 'aws/lambda/' }],
+  notifications: [
+    { name: 'OnFailureBatches', topic: alarmsTopic, events: ['s3:ObjectCreated:*'], filterPrefix: 'aws/lambda/' },
+  ],
 });

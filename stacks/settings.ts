@@ -59,11 +59,18 @@ function bool(env: Record<string, string | undefined>, name: string, fallback: b
   throw new Error(`${name}=${JSON.stringify(raw)}: expected true or false.`);
 }
 
-function int(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+function int(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}.`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}.`);
   return n;
 }
 
@@ -75,7 +82,10 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     shards: int(env, 'TRIBUTARY_SHARDS', 2, 1, 500),
     retentionHours: int(env, 'TRIBUTARY_RETENTION_HOURS', production ? 168 : 24, 24, 8760),
     bytesScannedCutoffPerQuery: int(env, 'TRIBUTARY_ATHENA_CUTOFF_GB', 10, 1, 1_000_000) * 1024 ** 3,
-    throttle: { rateLimit: int(env, 'TRIBUTARY_API_RATE', 500, 1, 100_000), burstLimit: int(env, 'TRIBUTARY_API_BURST', 1000, 1, 100_000) },
+    throttle: {
+      rateLimit: int(env, 'TRIBUTARY_API_RATE', 500, 1, 100_000),
+      burstLimit: int(env, 'TRIBUTARY_API_BURST', 1000, 1, 100_000),
+    },
     ...(env.TRIBUTARY_ALARM_EMAIL ? { alarmEmail: env.TRIBUTARY_ALARM_EMAIL } : {}),
     alarms: { iteratorAgeMs: 5 * 60_000, invalidRate: 0.05, invalidRateMinEvents: 100 },
     database: {

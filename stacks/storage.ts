@@ -9,7 +9,12 @@ import { settings } from './settings.ts';
 
 type Rule = aws.types.input.s3.BucketLifecycleConfigurationRule;
 
-const ABORT_UPLOADS: Rule = { id: 'abort-incomplete-uploads', status: 'Enabled', filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } };
+const ABORT_UPLOADS: Rule = {
+  id: 'abort-incomplete-uploads',
+  status: 'Enabled',
+  filter: {},
+  abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+};
 
 function bucket(name: string, opts: { keepData: boolean; rules: Rule[] }): sst.aws.Bucket {
   const b = new sst.aws.Bucket(name, {
@@ -25,7 +30,10 @@ function bucket(name: string, opts: { keepData: boolean; rules: Rule[] }): sst.a
     bucket: b.name,
     rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }],
   });
-  new aws.s3.BucketLifecycleConfiguration(`${name}Lifecycle`, { bucket: b.name, rules: [ABORT_UPLOADS, ...opts.rules] });
+  new aws.s3.BucketLifecycleConfiguration(`${name}Lifecycle`, {
+    bucket: b.name,
+    rules: [ABORT_UPLOADS, ...opts.rules],
+  });
   return b;
 }
 

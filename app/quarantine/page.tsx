@@ -10,12 +10,20 @@ import { actorFromHeaders } from '../api/_lib/actor.ts';
 export const metadata = { title: 'Quarantine · Tributary console' };
 export const dynamic = 'force-dynamic';
 
-export default async function QuarantinePage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function QuarantinePage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   // Re-drive, discard and export are the operator's (the routes refuse them to viewers); the page offers them to operators.
   const canOperate = actorFromHeaders(await headers()).role === 'operator';
   const types = defaultRegistry().names();
   // A link can open the page filtered: /quarantine?stage=oltp-sink (the OLTP page's failures card).
-  const initialFilter = filterFromParams(await searchParams, { types, stages: QUARANTINE_STAGES, reasons: QUARANTINE_REASONS });
+  const initialFilter = filterFromParams(await searchParams, {
+    types,
+    stages: QUARANTINE_STAGES,
+    reasons: QUARANTINE_REASONS,
+  });
   return (
     <>
       <h1>Quarantine</h1>

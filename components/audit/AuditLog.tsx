@@ -5,10 +5,20 @@ import type { AuditEntry } from '../quarantine/types.ts';
 
 /** Who re-drove, discarded or exported what, when, with which filter, and how it went; newest first. */
 export function AuditLog() {
-  const audit = useQuery({ queryKey: ['audit'], queryFn: () => api<{ entries: AuditEntry[] }>('/api/audit?limit=200'), refetchInterval: 5000 });
+  const audit = useQuery({
+    queryKey: ['audit'],
+    queryFn: () => api<{ entries: AuditEntry[] }>('/api/audit?limit=200'),
+    refetchInterval: 5000,
+  });
   if (audit.isLoading) return <p className="muted">Loading audit log…</p>;
-  if (audit.error) return <p className="error" role="alert">{audit.error.message}</p>;
-  if (!audit.data?.entries.length) return <p className="muted">Nothing yet: re-drives, discards and exports are recorded here.</p>;
+  if (audit.error)
+    return (
+      <p className="error" role="alert">
+        {audit.error.message}
+      </p>
+    );
+  if (!audit.data?.entries.length)
+    return <p className="muted">Nothing yet: re-drives, discards and exports are recorded here.</p>;
   return (
     <table data-testid="audit">
       <thead>
@@ -30,7 +40,15 @@ export function AuditLog() {
               {a.by} <span className="muted">({a.role})</span>
             </td>
             <td>{a.action}</td>
-            <td>{a.selection === 'filter' ? <code>{new URLSearchParams(a.filter).toString() || 'everything'}</code> : a.selection === 'one' ? 'one record' : 'selected records'}</td>
+            <td>
+              {a.selection === 'filter' ? (
+                <code>{new URLSearchParams(a.filter).toString() || 'everything'}</code>
+              ) : a.selection === 'one' ? (
+                'one record'
+              ) : (
+                'selected records'
+              )}
+            </td>
             <td className="num">{a.requested.toLocaleString()}</td>
             <td>
               {a.status ? `${a.status}: ` : ''}

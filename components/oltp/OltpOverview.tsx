@@ -19,8 +19,9 @@ export function OltpUnavailable({ error, stale }: { error: Error; stale: boolean
         {down ? 'The OLTP database is unavailable' : 'Cannot load the OLTP status'}: {error.message}
       </p>
       <p>
-        Run <code>tributary dev</code> (it starts the sink and its embedded database), or set <code>DATABASE_URL</code> to your Postgres server
-        before starting the console. This page retries every {REFRESH_MS / 1000} s{stale ? '; the figures below are from the last successful read' : ''}.
+        Run <code>tributary dev</code> (it starts the sink and its embedded database), or set <code>DATABASE_URL</code>{' '}
+        to your Postgres server before starting the console. This page retries every {REFRESH_MS / 1000} s
+        {stale ? '; the figures below are from the last successful read' : ''}.
       </p>
     </div>
   );

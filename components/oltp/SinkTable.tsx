@@ -25,7 +25,9 @@ export function SinkTable({ sink }: { sink: SinkProgress[] }) {
             quarantined
           </th>
           <th className="num">batches</th>
-          <th title="time since the last batch was applied; grows while the sink is stopped or the database is down">last batch</th>
+          <th title="time since the last batch was applied; grows while the sink is stopped or the database is down">
+            last batch
+          </th>
           <th title="how long the newest applied record waited between reaching the stream and being applied">lag</th>
         </tr>
       </thead>

@@ -37,7 +37,13 @@ export function KpiTiles({ acceptedPerMinute, rejectedPerMinute, backlog, freshn
       <Tile
         name="freshness"
         label="Lake freshness"
-        value={!freshness ? '…' : freshness.newestObjectAgeMs === null ? 'empty' : `${formatDuration(freshness.newestObjectAgeMs)} ago`}
+        value={
+          !freshness
+            ? '…'
+            : freshness.newestObjectAgeMs === null
+              ? 'empty'
+              : `${formatDuration(freshness.newestObjectAgeMs)} ago`
+        }
         note={
           !freshness
             ? 'newest object'

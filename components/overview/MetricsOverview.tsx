@@ -2,7 +2,16 @@
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { LakeFreshness } from '../../lib/metrics/freshness.ts';
-import { hasTraffic, RANGE_NAMES, RANGES, ratePerMinute, SHARD_METRICS, type MetricsRange, type PipelineMetrics, type ShardMetrics } from '../../lib/metrics/types.ts';
+import {
+  hasTraffic,
+  RANGE_NAMES,
+  RANGES,
+  ratePerMinute,
+  SHARD_METRICS,
+  type MetricsRange,
+  type PipelineMetrics,
+  type ShardMetrics,
+} from '../../lib/metrics/types.ts';
 import { api } from '../api.ts';
 import { KpiTiles } from './KpiTiles.tsx';
 import { ShardChart } from './ShardChart.tsx';
@@ -24,13 +33,22 @@ export function MetricsOverview() {
     queryFn: () => api<PipelineMetrics>('/api/metrics/pipeline?range=15m'),
     refetchInterval: REFRESH_MS,
   });
-  const counts = useQuery({ queryKey: ['q-counts'], queryFn: () => api<{ open: number }>('/api/quarantine/counts'), refetchInterval: REFRESH_MS });
-  const freshness = useQuery({ queryKey: ['metrics', 'freshness'], queryFn: () => api<LakeFreshness>('/api/metrics/freshness'), refetchInterval: REFRESH_MS });
+  const counts = useQuery({
+    queryKey: ['q-counts'],
+    queryFn: () => api<{ open: number }>('/api/quarantine/counts'),
+    refetchInterval: REFRESH_MS,
+  });
+  const freshness = useQuery({
+    queryKey: ['metrics', 'freshness'],
+    queryFn: () => api<LakeFreshness>('/api/metrics/freshness'),
+    refetchInterval: REFRESH_MS,
+  });
 
   return (
     <section aria-labelledby="metrics" className="metrics">
       <div className="metrics-head">
         <h2 id="metrics">Stream metrics</h2>
+        {/* biome-ignore lint/a11y/useSemanticElements: a row of toggle buttons, not form fields; a fieldset would bring a legend and form styling. */}
         <div role="group" aria-label="Range" className="range-selector">
           {RANGE_NAMES.map((r) => (
             <button key={r} type="button" aria-pressed={r === range} onClick={() => setRange(r)}>
@@ -40,8 +58,12 @@ export function MetricsOverview() {
         </div>
       </div>
       <KpiTiles
-        acceptedPerMinute={pipeline.data ? ratePerMinute(pipeline.data.accepted, new Date(pipeline.data.at)) : undefined}
-        rejectedPerMinute={pipeline.data ? ratePerMinute(pipeline.data.rejected, new Date(pipeline.data.at)) : undefined}
+        acceptedPerMinute={
+          pipeline.data ? ratePerMinute(pipeline.data.accepted, new Date(pipeline.data.at)) : undefined
+        }
+        rejectedPerMinute={
+          pipeline.data ? ratePerMinute(pipeline.data.rejected, new Date(pipeline.data.at)) : undefined
+        }
         backlog={counts.data?.open}
         freshness={freshness.data}
       />

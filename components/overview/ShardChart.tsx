@@ -16,7 +16,11 @@ const SPECS: Record<ShardMetricName, { title: string; format: (v: number) => str
 const COLORS = ['#4a7bd0', '#d9822b', '#3aa675', '#c94f7c', '#8a6fd1', '#b0a02c', '#2aa3b8', '#888888'];
 
 function perPeriod(seconds: number): string {
-  return seconds === 60 ? 'per minute' : seconds % 3600 === 0 ? `per ${seconds / 3600 === 1 ? 'hour' : `${seconds / 3600} hours`}` : `per ${seconds / 60} minutes`;
+  return seconds === 60
+    ? 'per minute'
+    : seconds % 3600 === 0
+      ? `per ${seconds / 3600 === 1 ? 'hour' : `${seconds / 3600} hours`}`
+      : `per ${seconds / 60} minutes`;
 }
 
 interface DotProps {
@@ -31,9 +35,14 @@ interface DotProps {
  * a dot, every other point none.
  */
 function isolatedDot(rows: Record<string, number | null>[], key: string) {
+  // biome-ignore lint/correctness/noComponentHookFactories: a recharts dot renderer closing over the rows it marks; it has no hooks or state.
   return function IsolatedDot({ cx, cy, index, stroke }: DotProps) {
     const isolated = rows[index]?.[key] != null && rows[index - 1]?.[key] == null && rows[index + 1]?.[key] == null;
-    return isolated && cx !== undefined && cy !== undefined ? <circle key={`${key}-${index}`} cx={cx} cy={cy} r={2.5} fill={stroke} /> : <g key={`${key}-${index}`} />;
+    return isolated && cx !== undefined && cy !== undefined ? (
+      <circle key={`${key}-${index}`} cx={cx} cy={cy} r={2.5} fill={stroke} />
+    ) : (
+      <g key={`${key}-${index}`} />
+    );
   };
 }
 
@@ -42,21 +51,51 @@ export function ShardChart({ metrics, metric }: { metrics: ShardMetrics; metric:
   const rows = useMemo(() => chartRows(metrics, metric), [metrics, metric]);
   const spec = SPECS[metric];
   const total = metricTotal(metrics, metric);
-  const summary = total === null ? 'no data' : STATISTIC[metric] === 'Sum' ? `${spec.format(total)} in range` : `max ${spec.format(total)}`;
+  const summary =
+    total === null
+      ? 'no data'
+      : STATISTIC[metric] === 'Sum'
+        ? `${spec.format(total)} in range`
+        : `max ${spec.format(total)}`;
   const time = (t: unknown) => formatChartTime(Number(t), metrics.period);
   return (
-    <figure className="metric-chart" data-testid={`shard-chart-${metric}`} aria-label={`${spec.title} per shard, ${perPeriod(metrics.period)}: ${summary}`}>
+    <figure
+      className="metric-chart"
+      data-testid={`shard-chart-${metric}`}
+      aria-label={`${spec.title} per shard, ${perPeriod(metrics.period)}: ${summary}`}
+    >
       <figcaption>
-        <strong>{spec.title}</strong> <span className="muted">{STATISTIC[metric] === 'Sum' ? perPeriod(metrics.period) : `max ${perPeriod(metrics.period)}`} · {summary}</span>
+        <strong>{spec.title}</strong>{' '}
+        <span className="muted">
+          {STATISTIC[metric] === 'Sum' ? perPeriod(metrics.period) : `max ${perPeriod(metrics.period)}`} · {summary}
+        </span>
       </figcaption>
       <LineChart width={344} height={180} data={rows} margin={{ top: 6, right: 12, bottom: 0, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
-        <XAxis dataKey="t" type="number" scale="time" domain={[metrics.start, metrics.end - metrics.period * 1000]} tickFormatter={time} minTickGap={28} fontSize={11} />
+        <XAxis
+          dataKey="t"
+          type="number"
+          scale="time"
+          domain={[metrics.start, metrics.end - metrics.period * 1000]}
+          tickFormatter={time}
+          minTickGap={28}
+          fontSize={11}
+        />
         <YAxis width={64} tickFormatter={(v: number) => spec.format(v)} fontSize={11} allowDecimals={false} />
         <Tooltip labelFormatter={time} formatter={(v) => (typeof v === 'number' ? spec.format(v) : '—')} />
         <Legend wrapperStyle={{ fontSize: 11 }} />
         {metrics.shards.map((s, i) => (
-          <Line key={s.shardId} dataKey={s.shardId} name={s.shardId} stroke={COLORS[i % COLORS.length]} dot={isolatedDot(rows, s.shardId)} activeDot={{ r: 3 }} isAnimationActive={false} connectNulls={false} strokeWidth={1.5} />
+          <Line
+            key={s.shardId}
+            dataKey={s.shardId}
+            name={s.shardId}
+            stroke={COLORS[i % COLORS.length]}
+            dot={isolatedDot(rows, s.shardId)}
+            activeDot={{ r: 3 }}
+            isAnimationActive={false}
+            connectNulls={false}
+            strokeWidth={1.5}
+          />
         ))}
       </LineChart>
     </figure>

@@ -5,12 +5,17 @@ import { api } from '../api.ts';
 import type { JobResponse, JobState } from './types.ts';
 
 function JobOutcomes({ id, running }: { id: string; running: boolean }) {
-  const job = useQuery({ queryKey: ['q-job', id], queryFn: () => api<JobResponse>(`/api/quarantine/jobs/${id}?limit=200`), refetchInterval: running ? 1000 : false });
+  const job = useQuery({
+    queryKey: ['q-job', id],
+    queryFn: () => api<JobResponse>(`/api/quarantine/jobs/${id}?limit=200`),
+    refetchInterval: running ? 1000 : false,
+  });
   if (!job.data) return <p className="muted">Loading outcomes…</p>;
   return (
     <div className="table-wrap">
       <p className="muted">
-        {job.data.outcomeTotal} outcomes{job.data.outcomeTotal > job.data.outcomes.length ? ` (first ${job.data.outcomes.length})` : ''}
+        {job.data.outcomeTotal} outcomes
+        {job.data.outcomeTotal > job.data.outcomes.length ? ` (first ${job.data.outcomes.length})` : ''}
       </p>
       <table data-testid="job-outcomes">
         <thead>
@@ -88,13 +93,16 @@ export function Jobs({ canOperate, focus }: { canOperate: boolean; focus?: strin
             <tr key={j.id} className={j.id === shown ? 'selected' : ''} data-status={j.status}>
               <td>{j.startedAt.replace('T', ' ').slice(0, 19)}</td>
               <td>{j.by}</td>
-              <td title={j.filter ? new URLSearchParams(j.filter).toString() : ''}>{j.selection === 'filter' ? `filter ${new URLSearchParams(j.filter).toString()}` : j.selection}</td>
+              <td title={j.filter ? new URLSearchParams(j.filter).toString() : ''}>
+                {j.selection === 'filter' ? `filter ${new URLSearchParams(j.filter).toString()}` : j.selection}
+              </td>
               <td>
                 {j.status}
                 {j.message ? <div className="muted">{j.message}</div> : null}
               </td>
               <td>
-                <progress max={j.total} value={j.processed} aria-label={`job ${j.id} progress`} /> {j.processed}/{j.total}
+                <progress max={j.total} value={j.processed} aria-label={`job ${j.id} progress`} /> {j.processed}/
+                {j.total}
               </td>
               <td className="num">{j.accepted}</td>
               <td className="num">{j.failed}</td>
@@ -114,7 +122,9 @@ export function Jobs({ canOperate, focus }: { canOperate: boolean; focus?: strin
           ))}
         </tbody>
       </table>
-      {shown ? <JobOutcomes id={shown} running={jobs.data.jobs.some((j) => j.id === shown && j.status === 'running')} /> : null}
+      {shown ? (
+        <JobOutcomes id={shown} running={jobs.data.jobs.some((j) => j.id === shown && j.status === 'running')} />
+      ) : null}
     </>
   );
 }

@@ -18,6 +18,7 @@ export function JsonEditor({ value, onChange, label, readOnly = false }: Props) 
   const changed = useRef(onChange);
   changed.current = onChange;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the editor is built once; later values reach it through its own transactions (below), not by rebuilding it.
   useEffect(() => {
     const v = new EditorView({
       parent: host.current!,
@@ -41,7 +42,8 @@ export function JsonEditor({ value, onChange, label, readOnly = false }: Props) 
 
   useEffect(() => {
     const v = view.current;
-    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
+    if (v && v.state.doc.toString() !== value)
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
   }, [value]);
 
   return <div ref={host} className="json-editor" />;

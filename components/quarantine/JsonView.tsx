@@ -12,17 +12,34 @@ function pointerOf(parent: string, key: string | number): string {
 /** Every JSON pointer a value has (to tell errors at a path in the payload from ones about something missing). */
 function pointers(value: unknown, at = '', out = new Set<string>()): Set<string> {
   out.add(at);
-  if (Array.isArray(value)) value.forEach((v, i) => pointers(v, pointerOf(at, i), out));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) pointers(v, pointerOf(at, k), out);
+  if (Array.isArray(value))
+    value.forEach((v, i) => {
+      pointers(v, pointerOf(at, i), out);
+    });
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) pointers(v, pointerOf(at, k), out);
   return out;
 }
 
 function Scalar({ value }: { value: unknown }) {
-  const cls = value === null ? 'j-null' : typeof value === 'string' ? 'j-str' : typeof value === 'number' ? 'j-num' : 'j-bool';
+  const cls =
+    value === null ? 'j-null' : typeof value === 'string' ? 'j-str' : typeof value === 'number' ? 'j-num' : 'j-bool';
   return <span className={cls}>{JSON.stringify(value)}</span>;
 }
 
-function Node({ value, pointer, name, comma, marks }: { value: unknown; pointer: string; name?: string; comma: boolean; marks: Map<string, string[]> }): ReactNode {
+function Node({
+  value,
+  pointer,
+  name,
+  comma,
+  marks,
+}: {
+  value: unknown;
+  pointer: string;
+  name?: string;
+  comma: boolean;
+  marks: Map<string, string[]>;
+}): ReactNode {
   const msgs = marks.get(pointer);
   const label = name !== undefined ? <span className="j-key">{JSON.stringify(name)}: </span> : null;
   const note = msgs ? (
@@ -34,7 +51,9 @@ function Node({ value, pointer, name, comma, marks }: { value: unknown; pointer:
   const cls = msgs ? 'j-line j-mark' : 'j-line';
   const isArray = Array.isArray(value);
   if (value && typeof value === 'object') {
-    const entries: [string | number, unknown][] = isArray ? (value as unknown[]).map((v, i) => [i, v]) : Object.entries(value);
+    const entries: [string | number, unknown][] = isArray
+      ? (value as unknown[]).map((v, i) => [i, v])
+      : Object.entries(value);
     return (
       <div data-pointer={pointer}>
         <div className={cls}>
@@ -44,7 +63,14 @@ function Node({ value, pointer, name, comma, marks }: { value: unknown; pointer:
         </div>
         <div className="j-children">
           {entries.map(([k, v], i) => (
-            <Node key={String(k)} value={v} pointer={pointerOf(pointer, k)} {...(isArray ? {} : { name: String(k) })} comma={i < entries.length - 1} marks={marks} />
+            <Node
+              key={String(k)}
+              value={v}
+              pointer={pointerOf(pointer, k)}
+              {...(isArray ? {} : { name: String(k) })}
+              comma={i < entries.length - 1}
+              marks={marks}
+            />
           ))}
         </div>
         <div className="j-line">

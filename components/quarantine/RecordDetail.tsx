@@ -36,7 +36,10 @@ interface Props {
 /** One quarantined record: metadata, errors highlighted in the payload, a fix editor that re-validates as you type. */
 export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) {
   const qc = useQueryClient();
-  const detail = useQuery({ queryKey: ['q-detail', qid], queryFn: () => api<DetailResponse>(`/api/quarantine/${encodeURIComponent(qid)}`) });
+  const detail = useQuery({
+    queryKey: ['q-detail', qid],
+    queryFn: () => api<DetailResponse>(`/api/quarantine/${encodeURIComponent(qid)}`),
+  });
   const [text, setText] = useState<string | null>(null);
   const [type, setType] = useState('');
   const [discardReason, setDiscardReason] = useState('');
@@ -47,14 +50,21 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
   const fix = useDebounced({ event: text ?? original, type }, 250);
   const check = useQuery({
     queryKey: ['q-check', qid, fix],
-    queryFn: () => api<FixCheck>(`/api/quarantine/${encodeURIComponent(qid)}/check`, { method: 'POST', body: JSON.stringify({ event: fix.event, ...(fix.type ? { type: fix.type } : {}) }) }),
+    queryFn: () =>
+      api<FixCheck>(`/api/quarantine/${encodeURIComponent(qid)}/check`, {
+        method: 'POST',
+        body: JSON.stringify({ event: fix.event, ...(fix.type ? { type: fix.type } : {}) }),
+      }),
     enabled: !!source,
   });
   const redrive = useMutation({
     mutationFn: () =>
       api<JobState>('/api/quarantine/redrive', {
         method: 'POST',
-        body: JSON.stringify({ qids: [qid], ...(edited || retyped ? { fixes: { [qid]: { event: text ?? original, ...(type ? { type } : {}) } } } : {}) }),
+        body: JSON.stringify({
+          qids: [qid],
+          ...(edited || retyped ? { fixes: { [qid]: { event: text ?? original, ...(type ? { type } : {}) } } } : {}),
+        }),
       }),
     onSuccess: (job) => {
       onJob(job);
@@ -62,7 +72,11 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
     },
   });
   const discard = useMutation({
-    mutationFn: () => api<{ discarded: number }>('/api/quarantine/discard', { method: 'POST', body: JSON.stringify({ qids: [qid], reason: discardReason }) }),
+    mutationFn: () =>
+      api<{ discarded: number }>('/api/quarantine/discard', {
+        method: 'POST',
+        body: JSON.stringify({ qids: [qid], reason: discardReason }),
+      }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['q-list'] });
       void qc.invalidateQueries({ queryKey: ['q-detail', qid] });
@@ -70,7 +84,12 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
   });
 
   if (detail.isLoading) return <p className="muted">Loading record…</p>;
-  if (detail.error) return <p className="error" role="alert">{detail.error.message}</p>;
+  if (detail.error)
+    return (
+      <p className="error" role="alert">
+        {detail.error.message}
+      </p>
+    );
   const { entry, latestVersion } = detail.data!;
   const r = entry.record;
   const open = entry.status === 'open';
@@ -155,19 +174,40 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
             )}
           </div>
           <div className="toolbar">
-            <button type="button" onClick={() => redrive.mutate()} disabled={redrive.isPending || !check.data?.valid || fix.event !== (text ?? original)}>
+            <button
+              type="button"
+              onClick={() => redrive.mutate()}
+              disabled={redrive.isPending || !check.data?.valid || fix.event !== (text ?? original)}
+            >
               {edited || retyped ? 'Re-drive fixed record' : 'Re-drive record'}
             </button>
-            {redrive.error ? <span className="error" role="alert">{redrive.error.message}</span> : null}
+            {redrive.error ? (
+              <span className="error" role="alert">
+                {redrive.error.message}
+              </span>
+            ) : null}
           </div>
           <div className="toolbar">
             <label>
-              Discard reason <input value={discardReason} onChange={(e) => setDiscardReason(e.target.value)} placeholder="why this record is dropped" />
+              Discard reason{' '}
+              <input
+                value={discardReason}
+                onChange={(e) => setDiscardReason(e.target.value)}
+                placeholder="why this record is dropped"
+              />
             </label>
-            <button type="button" onClick={() => discard.mutate()} disabled={!discardReason.trim() || discard.isPending}>
+            <button
+              type="button"
+              onClick={() => discard.mutate()}
+              disabled={!discardReason.trim() || discard.isPending}
+            >
               Discard
             </button>
-            {discard.error ? <span className="error" role="alert">{discard.error.message}</span> : null}
+            {discard.error ? (
+              <span className="error" role="alert">
+                {discard.error.message}
+              </span>
+            ) : null}
           </div>
         </>
       ) : null}

@@ -54,7 +54,10 @@ export function filterQuery(f: FilterForm): URLSearchParams {
  * The filter a link asked for (`/quarantine?stage=oltp-sink&reason=…`): the page's query parameters, each kept only
  * when the form can show it (a known type, stage, reason and status; a `YYYY-MM-DDTHH:MM` time, read as UTC).
  */
-export function filterFromParams(params: Record<string, string | string[] | undefined>, choices: { types: readonly string[]; stages: readonly string[]; reasons: readonly string[] }): FilterForm {
+export function filterFromParams(
+  params: Record<string, string | string[] | undefined>,
+  choices: { types: readonly string[]; stages: readonly string[]; reasons: readonly string[] },
+): FilterForm {
   const get = (k: string) => {
     const v = params[k];
     return (Array.isArray(v) ? v[0] : v)?.trim() ?? '';

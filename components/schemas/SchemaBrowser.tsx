@@ -41,10 +41,22 @@ export function SchemaBrowser() {
 
   return (
     <>
-      {types.error ? <p className="error" role="alert">{types.error.message}</p> : null}
+      {types.error ? (
+        <p className="error" role="alert">
+          {types.error.message}
+        </p>
+      ) : null}
       <nav className="tabs" aria-label="Event types">
         {types.data?.map((t) => (
-          <button key={t.name} type="button" className={`link ${t.name === type?.name ? 'active' : ''}`} onClick={() => (setSelected(t.name), setVersion(null))}>
+          <button
+            key={t.name}
+            type="button"
+            className={`link ${t.name === type?.name ? 'active' : ''}`}
+            onClick={() => {
+              setSelected(t.name);
+              setVersion(null);
+            }}
+          >
             {t.name}
           </button>
         ))}
@@ -56,20 +68,62 @@ export function SchemaBrowser() {
             <p>{m.description}</p>
             <table>
               <tbody>
-                <tr><th>table</th><td><code>{m.table}</code></td></tr>
-                <tr><th>event id</th><td><code>{m.id?.pointer ?? 'generated (UUIDv7)'}</code></td></tr>
-                <tr><th>event time</th><td>{m.eventTime ? <><code>{m.eventTime.pointer}</code> ({m.eventTime.format})</> : 'received time'}</td></tr>
-                <tr><th>partitions</th><td>dt, hour{m.partitions.map((p) => `, ${p.name} (${p.pointer})`).join('')}</td></tr>
-                <tr><th>partition key</th><td><code>{m.partitionKey?.pointer ?? 'id'}</code></td></tr>
-                <tr><th>versions</th><td>{type.versions.map((v) => `v${v.v}`).join(', ')} (latest v{m.latest})</td></tr>
+                <tr>
+                  <th>table</th>
+                  <td>
+                    <code>{m.table}</code>
+                  </td>
+                </tr>
+                <tr>
+                  <th>event id</th>
+                  <td>
+                    <code>{m.id?.pointer ?? 'generated (UUIDv7)'}</code>
+                  </td>
+                </tr>
+                <tr>
+                  <th>event time</th>
+                  <td>
+                    {m.eventTime ? (
+                      <>
+                        <code>{m.eventTime.pointer}</code> ({m.eventTime.format})
+                      </>
+                    ) : (
+                      'received time'
+                    )}
+                  </td>
+                </tr>
+                <tr>
+                  <th>partitions</th>
+                  <td>dt, hour{m.partitions.map((p) => `, ${p.name} (${p.pointer})`).join('')}</td>
+                </tr>
+                <tr>
+                  <th>partition key</th>
+                  <td>
+                    <code>{m.partitionKey?.pointer ?? 'id'}</code>
+                  </td>
+                </tr>
+                <tr>
+                  <th>versions</th>
+                  <td>
+                    {type.versions.map((v) => `v${v.v}`).join(', ')} (latest v{m.latest})
+                  </td>
+                </tr>
               </tbody>
             </table>
             <h2>Validation failures by field</h2>
             <div className="toolbar">
-              <label>From <input aria-label="Failures from" value={from} onChange={(e) => setFrom(e.target.value)} /></label>
-              <label>To <input aria-label="Failures to" value={to} onChange={(e) => setTo(e.target.value)} /></label>
+              <label>
+                From <input aria-label="Failures from" value={from} onChange={(e) => setFrom(e.target.value)} />
+              </label>
+              <label>
+                To <input aria-label="Failures to" value={to} onChange={(e) => setTo(e.target.value)} />
+              </label>
             </div>
-            {failures.error ? <p className="error" role="alert">{failures.error.message}</p> : null}
+            {failures.error ? (
+              <p className="error" role="alert">
+                {failures.error.message}
+              </p>
+            ) : null}
             {failures.isFetching ? <p className="muted">Counting…</p> : null}
             <table data-testid="failures">
               <thead>
@@ -85,7 +139,9 @@ export function SchemaBrowser() {
                 {rows.map((f) => (
                   <tr key={`${f.v}|${f.path}|${f.keyword}`}>
                     <td>{f.v === null ? '—' : `v${f.v}`}</td>
-                    <td><code>{f.path}</code></td>
+                    <td>
+                      <code>{f.path}</code>
+                    </td>
                     <td>{f.keyword}</td>
                     <td className="num">{f.failures.toLocaleString('en-US')}</td>
                     <td>{f.example}</td>
@@ -93,7 +149,9 @@ export function SchemaBrowser() {
                 ))}
               </tbody>
             </table>
-            {failures.data && !rows.length ? <p className="muted">No validation failures for {type.name} in this period.</p> : null}
+            {failures.data && !rows.length ? (
+              <p className="muted">No validation failures for {type.name} in this period.</p>
+            ) : null}
           </section>
           <section aria-labelledby="schema">
             <h2 id="schema">
@@ -106,7 +164,9 @@ export function SchemaBrowser() {
                 ))}
               </select>
             </h2>
-            <pre className="schema" data-testid="schema">{JSON.stringify(shown?.schema, null, 2)}</pre>
+            <pre className="schema" data-testid="schema">
+              {JSON.stringify(shown?.schema, null, 2)}
+            </pre>
           </section>
         </div>
       ) : null}

@@ -11,9 +11,12 @@ export function ResultChart({ columns, rows }: { columns: ResultColumn[]; rows: 
   const [kind, setKind] = useState<'bar' | 'line'>('bar');
   // Defaults: the first text column along X (else the first column), the first other numeric column up Y.
   const firstText = columns.findIndex((c) => !NUMERIC.test(c.type));
-  const [x, setX] = useState(firstText >= 0 ? firstText : 0);
+  const [x, setX] = useState(Math.max(firstText, 0));
   const [y, setY] = useState((numeric.find(({ i }) => i !== x) ?? numeric[0])?.i ?? -1);
-  const data = useMemo(() => rows.map((r) => ({ x: String(r[x] ?? ''), y: typeof r[y] === 'number' ? r[y] : Number(r[y]) })), [rows, x, y]);
+  const data = useMemo(
+    () => rows.map((r) => ({ x: String(r[x] ?? ''), y: typeof r[y] === 'number' ? r[y] : Number(r[y]) })),
+    [rows, x, y],
+  );
   if (!numeric.length || !rows.length) return <p className="muted">No numeric column to chart.</p>;
   const Chart = kind === 'bar' ? BarChart : LineChart;
   return (
@@ -52,7 +55,11 @@ export function ResultChart({ columns, rows }: { columns: ResultColumn[]; rows: 
         <XAxis dataKey="x" />
         <YAxis />
         <Tooltip />
-        {kind === 'bar' ? <Bar dataKey="y" name={columns[y]?.name} fill="#4a7bd0" isAnimationActive={false} /> : <Line dataKey="y" name={columns[y]?.name} stroke="#4a7bd0" isAnimationActive={false} dot={false} />}
+        {kind === 'bar' ? (
+          <Bar dataKey="y" name={columns[y]?.name} fill="#4a7bd0" isAnimationActive={false} />
+        ) : (
+          <Line dataKey="y" name={columns[y]?.name} stroke="#4a7bd0" isAnimationActive={false} dot={false} />
+        )}
       </Chart>
     </figure>
   );

@@ -21,6 +21,7 @@ export function SqlEditor({ value, onChange, onRun, tables }: Props) {
   callbacks.current = { onChange, onRun };
   const schemaKey = tables.map((t) => t.name).join(',');
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rebuilt only when the tables change (schemaKey); the text and callbacks reach the editor without a rebuild.
   useEffect(() => {
     const schema = Object.fromEntries(tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
     const v = new EditorView({
@@ -29,7 +30,17 @@ export function SqlEditor({ value, onChange, onRun, tables }: Props) {
       extensions: [
         basicSetup,
         sql({ dialect: StandardSQL, schema, upperCaseKeywords: true }),
-        Prec.highest(keymap.of([{ key: 'Mod-Enter', run: () => (callbacks.current.onRun(), true) }])),
+        Prec.highest(
+          keymap.of([
+            {
+              key: 'Mod-Enter',
+              run: () => {
+                callbacks.current.onRun();
+                return true;
+              },
+            },
+          ]),
+        ),
         EditorView.updateListener.of((u) => {
           if (u.docChanged) callbacks.current.onChange(u.state.doc.toString());
         }),
@@ -44,7 +55,8 @@ export function SqlEditor({ value, onChange, onRun, tables }: Props) {
 
   useEffect(() => {
     const v = view.current;
-    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
+    if (v && v.state.doc.toString() !== value)
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
   }, [value]);
 
   return <div ref={host} className="sql-editor" />;

@@ -4,10 +4,21 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ResultChart } from './ResultChart.tsx';
 import { summarizeSql } from '../../lib/query/sql.ts';
 import { SqlEditor } from './SqlEditor.tsx';
-import { api, formatBytes, isFinalState, type CatalogTable, type Cell, type ParamDef, type QueryInfo, type ResultPage, type SavedQueryInfo } from '../api.ts';
+import {
+  api,
+  formatBytes,
+  isFinalState,
+  type CatalogTable,
+  type Cell,
+  type ParamDef,
+  type QueryInfo,
+  type ResultPage,
+  type SavedQueryInfo,
+} from '../api.ts';
 
 const PAGE = 100;
-const DEFAULT_SQL = "SELECT category, count(*) AS n, round(sum(amt), 2) AS amount\nFROM transactions\nWHERE dt >= '2026-01-01'\nGROUP BY category\nORDER BY n DESC";
+const DEFAULT_SQL =
+  "SELECT category, count(*) AS n, round(sum(amt), 2) AS amount\nFROM transactions\nWHERE dt >= '2026-01-01'\nGROUP BY category\nORDER BY n DESC";
 
 function cellText(v: Cell): string {
   if (v === null) return 'NULL';
@@ -38,16 +49,33 @@ function ParamInput({ def, value, onChange }: { def: ParamDef; value: string; on
     return (
       <div className="param">
         {label}
-        <input id={id} aria-label={`${def.name} from`} value={from} placeholder="YYYY-MM-DD" onChange={(e) => onChange(`${e.target.value}..${to}`)} />
+        <input
+          id={id}
+          aria-label={`${def.name} from`}
+          value={from}
+          placeholder="YYYY-MM-DD"
+          onChange={(e) => onChange(`${e.target.value}..${to}`)}
+        />
         <span>…</span>
-        <input aria-label={`${def.name} to`} value={to} placeholder="YYYY-MM-DD" onChange={(e) => onChange(`${from}..${e.target.value}`)} />
+        <input
+          aria-label={`${def.name} to`}
+          value={to}
+          placeholder="YYYY-MM-DD"
+          onChange={(e) => onChange(`${from}..${e.target.value}`)}
+        />
       </div>
     );
   }
   return (
     <div className="param">
       {label}
-      <input id={id} type={def.type === 'number' ? 'number' : 'text'} value={value} placeholder={def.type === 'date' ? 'YYYY-MM-DD or today-7d' : ''} onChange={(e) => onChange(e.target.value)} />
+      <input
+        id={id}
+        type={def.type === 'number' ? 'number' : 'text'}
+        value={value}
+        placeholder={def.type === 'date' ? 'YYYY-MM-DD or today-7d' : ''}
+        onChange={(e) => onChange(e.target.value)}
+      />
     </div>
   );
 }
@@ -64,7 +92,10 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
   const [now, setNow] = useState(() => Date.now());
 
   const catalog = useQuery({ queryKey: ['catalog'], queryFn: () => api<CatalogTable[]>('/api/catalog') });
-  const savedList = useQuery({ queryKey: ['saved-queries'], queryFn: () => api<SavedQueryInfo[]>('/api/saved-queries') });
+  const savedList = useQuery({
+    queryKey: ['saved-queries'],
+    queryFn: () => api<SavedQueryInfo[]>('/api/saved-queries'),
+  });
   const history = useQuery({ queryKey: ['history'], queryFn: () => api<QueryInfo[]>('/api/queries?limit=20') });
   const status = useQuery({
     queryKey: ['query', id],
@@ -76,7 +107,10 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
   const token = tokens[tokens.length - 1];
   const results = useQuery({
     queryKey: ['results', id, token ?? ''],
-    queryFn: () => api<ResultPage>(`/api/queries/${id}/results?maxResults=${PAGE}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`),
+    queryFn: () =>
+      api<ResultPage>(
+        `/api/queries/${id}/results?maxResults=${PAGE}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
+      ),
     enabled: !!id && state === 'SUCCEEDED',
   });
 
@@ -90,13 +124,17 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
   }, [id, state]);
 
   const start = useMutation({
-    mutationFn: (body: Record<string, unknown>) => api<QueryInfo>('/api/queries', { method: 'POST', body: JSON.stringify(body) }),
+    mutationFn: (body: Record<string, unknown>) =>
+      api<QueryInfo>('/api/queries', { method: 'POST', body: JSON.stringify(body) }),
     onSuccess: (info) => {
       setTokens([]);
       setId(info.id);
     },
   });
-  const cancel = useMutation({ mutationFn: () => api<QueryInfo>(`/api/queries/${id}`, { method: 'DELETE' }), onSuccess: () => void status.refetch() });
+  const cancel = useMutation({
+    mutationFn: () => api<QueryInfo>(`/api/queries/${id}`, { method: 'DELETE' }),
+    onSuccess: () => void status.refetch(),
+  });
 
   const running = !!id && !isFinalState(state);
   const run = () => {
@@ -111,7 +149,11 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
     setParams(Object.fromEntries(q.params.map((p) => [p.name, p.default === undefined ? '' : String(p.default)])));
   };
   const info = status.data;
-  const elapsed = info ? (isFinalState(info.state) ? info.elapsedMs : Math.max(info.elapsedMs, now - Date.parse(info.submittedAt))) : 0;
+  const elapsed = info
+    ? isFinalState(info.state)
+      ? info.elapsedMs
+      : Math.max(info.elapsedMs, now - Date.parse(info.submittedAt))
+    : 0;
   const page = results.data;
 
   return (
@@ -121,7 +163,12 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
         <ul className="plain">
           {savedList.data?.map((q) => (
             <li key={q.name}>
-              <button type="button" className={`link ${saved?.name === q.name ? 'active' : ''}`} title={q.description} onClick={() => pick(q)}>
+              <button
+                type="button"
+                className={`link ${saved?.name === q.name ? 'active' : ''}`}
+                title={q.description}
+                onClick={() => pick(q)}
+              >
                 {q.name}
               </button>
             </li>
@@ -134,7 +181,11 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
             <ul className="plain columns">
               {t.columns.map((c) => (
                 <li key={c.name}>
-                  <code>{c.name}</code> <span className="muted">{c.type}{c.partition ? ', partition' : ''}</span>
+                  <code>{c.name}</code>{' '}
+                  <span className="muted">
+                    {c.type}
+                    {c.partition ? ', partition' : ''}
+                  </span>
                 </li>
               ))}
             </ul>
@@ -143,14 +194,19 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
       </aside>
       <section className="editor-pane" aria-label="Query">
         {saved && sql === saved.sql ? (
-          <div className="saved-form" aria-label="Parameters">
+          <fieldset className="saved-form" aria-label="Parameters">
             <p>
               <strong>{saved.name}</strong>: {saved.description}
             </p>
             {saved.params.map((p) => (
-              <ParamInput key={p.name} def={p} value={params[p.name] ?? ''} onChange={(v) => setParams({ ...params, [p.name]: v })} />
+              <ParamInput
+                key={p.name}
+                def={p}
+                value={params[p.name] ?? ''}
+                onChange={(v) => setParams({ ...params, [p.name]: v })}
+              />
             ))}
-          </div>
+          </fieldset>
         ) : null}
         <SqlEditor value={sql} onChange={setSql} onRun={run} tables={catalog.data ?? []} />
         <div className="toolbar">
@@ -162,7 +218,8 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
           </button>
           {canLiftGuard ? (
             <label>
-              <input type="checkbox" checked={allowFullScan} onChange={(e) => setAllowFullScan(e.target.checked)} /> allow a full scan
+              <input type="checkbox" checked={allowFullScan} onChange={(e) => setAllowFullScan(e.target.checked)} />{' '}
+              allow a full scan
             </label>
           ) : (
             <span className="muted">Viewer: only an operator can run a query past the scan guard.</span>
@@ -180,7 +237,8 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
         ) : null}
         {info ? (
           <p className="status" role="status" data-testid="query-status">
-            <strong>{info.state}</strong> · {(elapsed / 1000).toFixed(2)} s · {formatBytes(info.bytesScanned)} scanned · ${info.costUsd.toFixed(6)} at Athena&apos;s price · {info.rows.toLocaleString('en-US')} rows
+            <strong>{info.state}</strong> · {(elapsed / 1000).toFixed(2)} s · {formatBytes(info.bytesScanned)} scanned ·
+            ${info.costUsd.toFixed(6)} at Athena&apos;s price · {info.rows.toLocaleString('en-US')} rows
             {info.truncated ? ' (cut at the row limit)' : ''}
             {info.error ? <span className="error"> · {info.error}</span> : null}
           </p>
@@ -218,7 +276,11 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
               <span className="muted">
                 rows {tokens.length * PAGE + 1}–{tokens.length * PAGE + page.rows.length}
               </span>
-              <button type="button" disabled={!page.nextToken} onClick={() => page.nextToken && setTokens([...tokens, page.nextToken])}>
+              <button
+                type="button"
+                disabled={!page.nextToken}
+                onClick={() => page.nextToken && setTokens([...tokens, page.nextToken])}
+              >
                 Next
               </button>
             </div>
@@ -244,7 +306,15 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
                 <td>{h.state}</td>
                 <td className="num">{formatBytes(h.bytesScanned)}</td>
                 <td>
-                  <button type="button" className="link" onClick={() => { setSaved(null); setSql(h.sql); }} title="Load into the editor">
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => {
+                      setSaved(null);
+                      setSql(h.sql);
+                    }}
+                    title="Load into the editor"
+                  >
                     {h.saved ? `[${h.saved}] ` : ''}
                     {summarizeSql(h.sql)}
                   </button>

@@ -11,7 +11,8 @@ function RecordRow({ r, raw }: { r: BrowsedRecord; raw: boolean }) {
   return (
     <li className="record">
       <div className="record-meta">
-        <code title="sequence number">{r.sequenceNumber}</code> · key <code>{r.partitionKey}</code> · {r.arrivedAt.replace('T', ' ').replace('Z', '')} · {r.bytes} bytes
+        <code title="sequence number">{r.sequenceNumber}</code> · key <code>{r.partitionKey}</code> ·{' '}
+        {r.arrivedAt.replace('T', ' ').replace('Z', '')} · {r.bytes} bytes
         {r.encoding === 'base64' ? ' · not UTF-8 (base64)' : r.json === undefined ? ' · not JSON' : ''}
       </div>
       <pre>{body}</pre>
@@ -21,7 +22,11 @@ function RecordRow({ r, raw }: { r: BrowsedRecord; raw: boolean }) {
 
 /** Shards of the stream and a record browser per shard: newest N, from a time, or from a sequence number. */
 export function StreamBrowser() {
-  const shards = useQuery({ queryKey: ['shards'], queryFn: () => api<{ stream: string; shards: ShardInfo[] }>('/api/stream/shards'), refetchInterval: 10_000 });
+  const shards = useQuery({
+    queryKey: ['shards'],
+    queryFn: () => api<{ stream: string; shards: ShardInfo[] }>('/api/stream/shards'),
+    refetchInterval: 10_000,
+  });
   const [shard, setShard] = useState<string | null>(null);
   const [mode, setMode] = useState<Mode>('latest');
   const [at, setAt] = useState('');
@@ -30,7 +35,10 @@ export function StreamBrowser() {
   const [request, setRequest] = useState<{ shard: string; mode: Mode; at: string; limit: number } | null>(null);
   const records = useQuery({
     queryKey: ['records', request],
-    queryFn: () => api<BrowsedRecord[]>(`/api/stream/shards/${encodeURIComponent(request!.shard)}/records?from=${request!.mode}&at=${encodeURIComponent(request!.at)}&limit=${request!.limit}`),
+    queryFn: () =>
+      api<BrowsedRecord[]>(
+        `/api/stream/shards/${encodeURIComponent(request!.shard)}/records?from=${request!.mode}&at=${encodeURIComponent(request!.at)}&limit=${request!.limit}`,
+      ),
     enabled: !!request,
   });
   const current = shard ?? shards.data?.shards.find((s) => s.open)?.id ?? null;
@@ -39,7 +47,11 @@ export function StreamBrowser() {
     <>
       <section aria-labelledby="shards">
         <h2 id="shards">Shards of {shards.data ? <code>{shards.data.stream}</code> : '…'}</h2>
-        {shards.error ? <p className="error" role="alert">{shards.error.message}</p> : null}
+        {shards.error ? (
+          <p className="error" role="alert">
+            {shards.error.message}
+          </p>
+        ) : null}
         <table data-testid="shards">
           <thead>
             <tr>
@@ -66,7 +78,10 @@ export function StreamBrowser() {
                   </code>
                 </td>
                 <td>
-                  <code title={`${s.sequenceRange.start} – ${s.sequenceRange.end ?? 'open'}`}>…{s.sequenceRange.start.slice(-10)} – {s.sequenceRange.end ? `…${s.sequenceRange.end.slice(-10)}` : 'open'}</code>
+                  <code title={`${s.sequenceRange.start} – ${s.sequenceRange.end ?? 'open'}`}>
+                    …{s.sequenceRange.start.slice(-10)} –{' '}
+                    {s.sequenceRange.end ? `…${s.sequenceRange.end.slice(-10)}` : 'open'}
+                  </code>
                 </td>
                 <td>{[s.parent, s.adjacentParent].filter(Boolean).join(', ') || '—'}</td>
                 <td>{s.children.join(', ') || '—'}</td>
@@ -93,10 +108,23 @@ export function StreamBrowser() {
             </select>
           </label>
           {mode !== 'latest' ? (
-            <input aria-label={mode === 'timestamp' ? 'Time (ISO-8601)' : 'Sequence number'} value={at} onChange={(e) => setAt(e.target.value)} placeholder={mode === 'timestamp' ? '2026-01-15T10:00:00Z' : '4963…'} />
+            <input
+              aria-label={mode === 'timestamp' ? 'Time (ISO-8601)' : 'Sequence number'}
+              value={at}
+              onChange={(e) => setAt(e.target.value)}
+              placeholder={mode === 'timestamp' ? '2026-01-15T10:00:00Z' : '4963…'}
+            />
           ) : null}
           <label>
-            Records <input type="number" min={1} max={1000} value={limit} onChange={(e) => setLimit(Number(e.target.value))} aria-label="Number of records" />
+            Records{' '}
+            <input
+              type="number"
+              min={1}
+              max={1000}
+              value={limit}
+              onChange={(e) => setLimit(Number(e.target.value))}
+              aria-label="Number of records"
+            />
           </label>
           <button type="submit" disabled={!current}>
             Read
@@ -105,7 +133,11 @@ export function StreamBrowser() {
             <input type="checkbox" checked={raw} onChange={(e) => setRaw(e.target.checked)} /> raw
           </label>
         </form>
-        {records.error ? <p className="error" role="alert">{records.error.message}</p> : null}
+        {records.error ? (
+          <p className="error" role="alert">
+            {records.error.message}
+          </p>
+        ) : null}
         {records.isFetching ? <p className="muted">Reading…</p> : null}
         {records.data ? (
           <>

@@ -62,7 +62,10 @@ export function awsClients(config: TributaryConfig): AwsClients {
 /** AWS-only clients (Athena, CloudWatch, Lambda): one per class and region, destroyed with the others. */
 const regional = new Map<string, { destroy(): void }>();
 
-function regionalClient<T extends { destroy(): void }>(Ctor: new (cfg: { region: string }) => T, config: TributaryConfig): T {
+function regionalClient<T extends { destroy(): void }>(
+  Ctor: new (cfg: { region: string }) => T,
+  config: TributaryConfig,
+): T {
   const key = `${Ctor.name}\u0000${config.region}`;
   let c = regional.get(key) as T | undefined;
   if (!c) regional.set(key, (c = new Ctor({ region: config.region })));

@@ -1,10 +1,19 @@
 import { gunzipSync } from 'node:zlib';
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, paginateListObjectsV2, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  type S3Client,
+  type _Object,
+} from '@aws-sdk/client-s3';
 
 /** Lists every object under a prefix, all pages (the SDK's paginator follows the continuation tokens). */
 export async function listAll(s3: S3Client, bucket: string, prefix = ''): Promise<_Object[]> {
   const out: _Object[] = [];
-  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) out.push(...(page.Contents ?? []));
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix }))
+    out.push(...(page.Contents ?? []));
   return out;
 }
 
@@ -31,11 +40,21 @@ export async function getJsonOrNull<T>(s3: S3Client, bucket: string, key: string
 }
 
 /** Deletes keys with DeleteObjects (1,000 per call) and returns the ones S3 could not delete, for the caller's error. */
-export async function deleteKeys(s3: S3Client, bucket: string, keys: string[]): Promise<{ key: string; message: string }[]> {
+export async function deleteKeys(
+  s3: S3Client,
+  bucket: string,
+  keys: string[],
+): Promise<{ key: string; message: string }[]> {
   const failed: { key: string; message: string }[] = [];
   for (let i = 0; i < keys.length; i += 1000) {
-    const res = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
-    for (const e of res.Errors ?? []) failed.push({ key: e.Key ?? '?', message: e.Message ?? e.Code ?? 'unknown error' });
+    const res = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    for (const e of res.Errors ?? [])
+      failed.push({ key: e.Key ?? '?', message: e.Message ?? e.Code ?? 'unknown error' });
   }
   return failed;
 }
@@ -52,7 +71,9 @@ export function newestFirstKey(prefix: string, isoTime: string, id: string): str
 
 /** Writes a value as a JSON object. */
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }),
+  );
 }
 
 /**

@@ -1,16 +1,7 @@
 import { decodePartitionValue } from '../lake/partition.ts';
 import { QUARANTINE_REASONS } from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
-import {
-  CatalogError,
-  INT,
-  STRING,
-  TIMESTAMP,
-  glueName,
-  quoteIdent,
-  schemaToType,
-  type SqlType,
-} from './types.ts';
+import { CatalogError, INT, STRING, TIMESTAMP, glueName, quoteIdent, schemaToType, type SqlType } from './types.ts';
 
 /**
  * How Athena finds a partition's values without a crawler (partition projection). `path` is for free-text values
@@ -95,10 +86,18 @@ export function dedupeRank(rule: DedupeRule, source: string): string {
  * SQL that is true when row `a` ranks at or before row `b` under a rule's order (the same order as
  * {@link dedupeRank}: each order column ascending with NULLs last, then the source object), for two copies of one event.
  */
-export function dedupeRanksFirst(rule: DedupeRule, a: { alias: string; source: string }, b: { alias: string; source: string }): string {
+export function dedupeRanksFirst(
+  rule: DedupeRule,
+  a: { alias: string; source: string },
+  b: { alias: string; source: string },
+): string {
   const pairs = rule.order.map((c) => [`${a.alias}.${quoteIdent(c)}`, `${b.alias}.${quoteIdent(c)}`] as const);
   const last = `${a.alias}.${quoteIdent(a.source)} <= ${b.alias}.${quoteIdent(b.source)}`;
-  return pairs.reduceRight((rest, [x, y]) => `((${x} IS NOT NULL AND (${y} IS NULL OR ${x} < ${y})) OR (${x} IS NOT DISTINCT FROM ${y} AND ${rest}))`, last);
+  return pairs.reduceRight(
+    (rest, [x, y]) =>
+      `((${x} IS NOT NULL AND (${y} IS NULL OR ${x} < ${y})) OR (${x} IS NOT DISTINCT FROM ${y} AND ${rest}))`,
+    last,
+  );
 }
 
 /** Column of a compacted Parquet row naming the JSONL object it came from (what makes compaction atomic for readers). */
@@ -121,7 +120,8 @@ const DAY_MS = 86_400_000;
  * value; `undefined` when the tables show it.
  */
 export function outsideLakeDays(eventMs: number, nowMs: number): string | undefined {
-  if (eventMs < Date.parse(LAKE_DAYS.first)) return `is before ${LAKE_DAYS.first}, the first day the lake's tables show`;
+  if (eventMs < Date.parse(LAKE_DAYS.first))
+    return `is before ${LAKE_DAYS.first}, the first day the lake's tables show`;
   const last = new Date(nowMs + LAKE_DAYS.daysAhead * DAY_MS).toISOString().slice(0, 10);
   if (new Date(eventMs).toISOString().slice(0, 10) > last) {
     return `is after ${last}, the last day the lake's tables show (${LAKE_DAYS.daysAhead} day after now); check the producer's clock and time zone, and the unit of the time`;
@@ -129,7 +129,13 @@ export function outsideLakeDays(eventMs: number, nowMs: number): string | undefi
   return undefined;
 }
 
-const DT_PROJECTION: Projection = { type: 'date', format: 'yyyy-MM-dd', range: `${LAKE_DAYS.first},NOW+${LAKE_DAYS.daysAhead}DAYS`, interval: 1, unit: 'DAYS' };
+const DT_PROJECTION: Projection = {
+  type: 'date',
+  format: 'yyyy-MM-dd',
+  range: `${LAKE_DAYS.first},NOW+${LAKE_DAYS.daysAhead}DAYS`,
+  interval: 1,
+  unit: 'DAYS',
+};
 const DT: PartitionDef = { name: 'dt', type: STRING, projection: DT_PROJECTION };
 const HOUR: PartitionDef = { name: 'hour', type: INT, projection: { type: 'integer', range: [0, 23], digits: 2 } };
 
@@ -148,8 +154,16 @@ function eventTable(registry: Registry, typeName: string): TableDef {
   const t = registry.get(typeName);
   const schema = t.latest.schema;
   const data = schemaToType(schema, schema);
-  if (data.kind !== 'struct') throw new CatalogError('bad_schema', `Type ${typeName}: the schema's root must be an object with properties to become a table.`);
-  const partitions = [DT, HOUR, ...t.partitions.map((p): PartitionDef => ({ name: p.name, type: STRING, projection: { type: 'path' } }))];
+  if (data.kind !== 'struct')
+    throw new CatalogError(
+      'bad_schema',
+      `Type ${typeName}: the schema's root must be an object with properties to become a table.`,
+    );
+  const partitions = [
+    DT,
+    HOUR,
+    ...t.partitions.map((p): PartitionDef => ({ name: p.name, type: STRING, projection: { type: 'path' } })),
+  ];
   const columns: ColumnDef[] = [
     { name: 'id', type: STRING, path: ['id'] },
     { name: 'v', type: INT, path: ['v'] },
@@ -162,13 +176,15 @@ function eventTable(registry: Registry, typeName: string): TableDef {
     // A data field named like an envelope column (transactions' own row number `id`) keeps its data under `data_`.
     let n = glueName(name);
     if (taken.has(n)) n = `data_${n}`;
-    if (taken.has(n)) throw new CatalogError('column_clash', `Type ${typeName}: column ${n} is defined twice; rename the field.`);
+    if (taken.has(n))
+      throw new CatalogError('column_clash', `Type ${typeName}: column ${n} is defined twice; rename the field.`);
     taken.add(n);
     columns.push({ name: n, type, path });
   };
   // Objects are flattened one level (clickstream's metadata.uuid → metadata_uuid); deeper ones stay structs.
   for (const f of data.fields) {
-    if (f.type.kind === 'struct') for (const sub of f.type.fields) add(`${f.key}_${sub.key}`, sub.type, ['data', f.key, sub.key]);
+    if (f.type.kind === 'struct')
+      for (const sub of f.type.fields) add(`${f.key}_${sub.key}`, sub.type, ['data', f.key, sub.key]);
     else add(f.key, f.type, ['data', f.key]);
   }
   return {
@@ -239,11 +255,17 @@ function redrivesTable(): TableDef {
   ];
   return {
     name: 'redrives',
-    description: 'Re-drive and discard outcomes (the quarantine ledger): per record and job, accepted, failed again, skipped or discarded, by whom and when.',
+    description:
+      'Re-drive and discard outcomes (the quarantine ledger): per record and job, accepted, failed again, skipped or discarded, by whom and when.',
     bucket: 'quarantine',
     prefix: 'ledger/',
     rawColumns: raw,
-    columns: raw.map((c) => ({ name: c.key, type: c.key === 'at' ? TIMESTAMP : c.type, path: [c.key], ...(c.key === 'at' ? { isoTimestamp: true } : {}) })),
+    columns: raw.map((c) => ({
+      name: c.key,
+      type: c.key === 'at' ? TIMESTAMP : c.type,
+      path: [c.key],
+      ...(c.key === 'at' ? { isoTimestamp: true } : {}),
+    })),
     partitions: [DT],
     timeColumn: 'at',
   };
@@ -262,7 +284,8 @@ export class Catalog {
       this.#tables.set(def.name, def);
     }
     for (const q of [quarantineTable(), redrivesTable()]) {
-      if (this.#tables.has(q.name)) throw new CatalogError('table_clash', `An event type may not use the table name "${q.name}".`);
+      if (this.#tables.has(q.name))
+        throw new CatalogError('table_clash', `An event type may not use the table name "${q.name}".`);
       this.#tables.set(q.name, q);
     }
   }
@@ -275,7 +298,11 @@ export class Catalog {
   /** A table by name, or throws listing the known ones. */
   table(name: string): TableDef {
     const t = this.#tables.get(name.toLowerCase());
-    if (!t) throw new CatalogError('unknown_table', `No table ${JSON.stringify(name)}; tables: ${[...this.#tables.keys()].sort().join(', ')}.`);
+    if (!t)
+      throw new CatalogError(
+        'unknown_table',
+        `No table ${JSON.stringify(name)}; tables: ${[...this.#tables.keys()].sort().join(', ')}.`,
+      );
     return t;
   }
 
@@ -294,7 +321,11 @@ export function partitionPrefix(base: string, values: { name: string; value: str
  * read them (a missing value is null), or null when the key is not a table object.
  */
 export function partitionValuesOf(table: TableDef, key: string): Record<string, string | null> | null {
-  const base = key.startsWith(table.prefix) ? table.prefix : table.compactedPrefix && key.startsWith(table.compactedPrefix) ? table.compactedPrefix : null;
+  const base = key.startsWith(table.prefix)
+    ? table.prefix
+    : table.compactedPrefix && key.startsWith(table.compactedPrefix)
+      ? table.compactedPrefix
+      : null;
   if (!base) return null;
   const parts = key.slice(base.length).split('/');
   const out: Record<string, string | null> = {};

@@ -12,7 +12,10 @@ export interface LocalObjectLayout {
 }
 
 /** The layout of s3rver's filesystem store under `<dataDir>/s3` (the `tributary dev` emulator). */
-export function s3rverLayout(dataDir: string, buckets: { lake: string; quarantine: string; athenaResults: string }): LocalObjectLayout {
+export function s3rverLayout(
+  dataDir: string,
+  buckets: { lake: string; quarantine: string; athenaResults: string },
+): LocalObjectLayout {
   return { bucketDir: (role) => path.join(dataDir, 's3', buckets[role]), suffix: '._S3rver_object' };
 }
 
@@ -54,7 +57,11 @@ export function duckRawSelect(t: TableDef, layout: LocalObjectLayout, glob: stri
   const scan = `read_json(${quoteString(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types = ${hiveTypes(t)}, columns = ${columns}, filename = '_file')`;
   // The object key: the file path without the bucket directory and the store's suffix.
   const key = `substr(_file, ${root.length + 1}, length(_file) - ${root.length + layout.suffix.length})`;
-  const select = [...t.columns.map((c) => `${duckRawExpr(c)} AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => quoteIdent(p.name)), `${key} AS _key`];
+  const select = [
+    ...t.columns.map((c) => `${duckRawExpr(c)} AS ${quoteIdent(c.name)}`),
+    ...t.partitions.map((p) => quoteIdent(p.name)),
+    `${key} AS _key`,
+  ];
   return `SELECT ${select.join(', ')} FROM ${scan}`;
 }
 
@@ -63,7 +70,12 @@ export function duckRawSelect(t: TableDef, layout: LocalObjectLayout, glob: stri
  * no Parquet object holds, plus compacted Parquet rows), one row per event under the table's dedupe rule.
  * `dedupe: false` shows every stored copy (what the bench compares the rule's cost with).
  */
-export function duckViewSql(t: TableDef, layout: LocalObjectLayout, present: PresentFiles, options: { dedupe?: boolean } = {}): string {
+export function duckViewSql(
+  t: TableDef,
+  layout: LocalObjectLayout,
+  present: PresentFiles,
+  options: { dedupe?: boolean } = {},
+): string {
   const cols = [...t.columns.map((c) => `${quoteIdent(c.name)}`), ...t.partitions.map((p) => quoteIdent(p.name))];
   const empty = `SELECT ${[...t.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => `CAST(NULL AS ${duckType(p.type)}) AS ${quoteIdent(p.name)}`)].join(', ')} WHERE false`;
   const parts: string[] = [];
@@ -72,11 +84,13 @@ export function duckViewSql(t: TableDef, layout: LocalObjectLayout, present: Pre
     const hidden = present.hidden?.length ? ` WHERE _key NOT IN (${present.hidden.map(quoteString).join(', ')})` : '';
     parts.push(`SELECT ${cols.join(', ')}, _key FROM (${raw})${hidden}`);
   }
-  if (t.compactedPrefix && present.compacted) parts.push(`SELECT ${cols.join(', ')}, ${quoteIdent(SOURCE_COLUMN)} AS _key FROM ${compactedScan(t, layout)}`);
+  if (t.compactedPrefix && present.compacted)
+    parts.push(`SELECT ${cols.join(', ')}, ${quoteIdent(SOURCE_COLUMN)} AS _key FROM ${compactedScan(t, layout)}`);
   if (!parts.length) return empty;
   const rows = parts.join('\nUNION ALL\n');
   // A filter on the rule's scope (dt) is pushed below the window into both scans, so partitions still prune.
-  if (t.dedupe && options.dedupe !== false) return `SELECT ${cols.join(', ')} FROM (\n${rows}\n) QUALIFY ${dedupeRank(t.dedupe, '_key')} = 1`;
+  if (t.dedupe && options.dedupe !== false)
+    return `SELECT ${cols.join(', ')} FROM (\n${rows}\n) QUALIFY ${dedupeRank(t.dedupe, '_key')} = 1`;
   return `SELECT ${cols.join(', ')} FROM (\n${rows}\n)`;
 }
 
@@ -88,7 +102,11 @@ function compactedScan(t: TableDef, layout: LocalObjectLayout): string {
  * `lake_objects(table_name, format, dt, partition, key, bytes)`: every object of every table, listed without reading
  * it. The local stand-in for Athena's `"$path"`/`"$file_size"` pseudo-columns (used by the lake-health query).
  */
-export function lakeObjectsViewSql(catalog: Catalog, layout: LocalObjectLayout, present: (t: TableDef) => PresentFiles): string {
+export function lakeObjectsViewSql(
+  catalog: Catalog,
+  layout: LocalObjectLayout,
+  present: (t: TableDef) => PresentFiles,
+): string {
   const parts: string[] = [];
   for (const t of catalog.tables()) {
     const root = layout.bucketDir(t.bucket) + path.sep;
@@ -105,13 +123,25 @@ export function lakeObjectsViewSql(catalog: Catalog, layout: LocalObjectLayout, 
       );
     }
   }
-  return parts.length ? parts.join('\nUNION ALL\n') : `SELECT CAST(NULL AS VARCHAR) AS table_name, CAST(NULL AS VARCHAR) AS format, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS partition, CAST(NULL AS VARCHAR) AS key, CAST(NULL AS BIGINT) AS bytes WHERE false`;
+  return parts.length
+    ? parts.join('\nUNION ALL\n')
+    : `SELECT CAST(NULL AS VARCHAR) AS table_name, CAST(NULL AS VARCHAR) AS format, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS partition, CAST(NULL AS VARCHAR) AS key, CAST(NULL AS BIGINT) AS bytes WHERE false`;
 }
 
 /** `CREATE TEMP VIEW` statements for the catalog tables and `lake_objects` (those `wanted`), given which objects exist. */
-export function duckViews(catalog: Catalog, layout: LocalObjectLayout, present: (t: TableDef) => PresentFiles, wanted: (name: string) => boolean = () => true): string[] {
+export function duckViews(
+  catalog: Catalog,
+  layout: LocalObjectLayout,
+  present: (t: TableDef) => PresentFiles,
+  wanted: (name: string) => boolean = () => true,
+): string[] {
   return [
-    ...catalog.tables().filter((t) => wanted(t.name)).map((t) => `CREATE OR REPLACE TEMP VIEW ${quoteIdent(t.name)} AS\n${duckViewSql(t, layout, present(t))}`),
-    ...(wanted('lake_objects') ? [`CREATE OR REPLACE TEMP VIEW lake_objects AS\n${lakeObjectsViewSql(catalog, layout, present)}`] : []),
+    ...catalog
+      .tables()
+      .filter((t) => wanted(t.name))
+      .map((t) => `CREATE OR REPLACE TEMP VIEW ${quoteIdent(t.name)} AS\n${duckViewSql(t, layout, present(t))}`),
+    ...(wanted('lake_objects')
+      ? [`CREATE OR REPLACE TEMP VIEW lake_objects AS\n${lakeObjectsViewSql(catalog, layout, present)}`]
+      : []),
   ];
 }

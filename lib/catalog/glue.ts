@@ -1,4 +1,12 @@
-import { SOURCE_COLUMN, dedupeRank, type Catalog, type ColumnDef, type PartitionDef, type Projection, type TableDef } from './catalog.ts';
+import {
+  SOURCE_COLUMN,
+  dedupeRank,
+  type Catalog,
+  type ColumnDef,
+  type PartitionDef,
+  type Projection,
+  type TableDef,
+} from './catalog.ts';
 import { NULL_PARTITION } from '../lake/partition.ts';
 import { glueName, hiveType, quoteIdent, quoteString, trinoType } from './types.ts';
 
@@ -34,7 +42,10 @@ const JSON_SERDE = {
 const PARQUET_SERDE = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
   outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-  serDeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', parameters: { 'serialization.format': '1' } },
+  serDeInfo: {
+    serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    parameters: { 'serialization.format': '1' },
+  },
 };
 
 /** Partitions Athena projects; `path` ones are read from the object path and are not Glue partition keys. */
@@ -48,10 +59,20 @@ function projectionParameters(t: TableDef, location: string): Record<string, str
     const k = `projection.${name}`;
     switch (p.type) {
       case 'date':
-        Object.assign(out, { [`${k}.type`]: 'date', [`${k}.format`]: p.format, [`${k}.range`]: p.range, [`${k}.interval`]: String(p.interval), [`${k}.interval.unit`]: p.unit });
+        Object.assign(out, {
+          [`${k}.type`]: 'date',
+          [`${k}.format`]: p.format,
+          [`${k}.range`]: p.range,
+          [`${k}.interval`]: String(p.interval),
+          [`${k}.interval.unit`]: p.unit,
+        });
         break;
       case 'integer':
-        Object.assign(out, { [`${k}.type`]: 'integer', [`${k}.range`]: p.range.join(','), [`${k}.digits`]: String(p.digits) });
+        Object.assign(out, {
+          [`${k}.type`]: 'integer',
+          [`${k}.range`]: p.range.join(','),
+          [`${k}.digits`]: String(p.digits),
+        });
         break;
       case 'enum':
         Object.assign(out, { [`${k}.type`]: 'enum', [`${k}.values`]: p.values.join(',') });
@@ -96,8 +117,14 @@ function trinoPathPartition(p: PartitionDef, alias: string): string {
 export function athenaViewSql(t: TableDef, database: string): string {
   const q = (name: string) => `${quoteIdent(database)}.${quoteIdent(name)}`;
   const cols = [...t.columns.map((c) => quoteIdent(c.name)), ...t.partitions.map((p) => quoteIdent(p.name))];
-  const partition = (p: PartitionDef, alias: string) => (p.projection.type === 'path' ? `${trinoPathPartition(p, alias)} AS ${quoteIdent(p.name)}` : `${alias}.${quoteIdent(p.name)}`);
-  const raw = [...t.columns.map((c) => `${trinoRawExpr(c)} AS ${quoteIdent(c.name)}`), ...t.partitions.map((p) => partition(p, 'r'))];
+  const partition = (p: PartitionDef, alias: string) =>
+    p.projection.type === 'path'
+      ? `${trinoPathPartition(p, alias)} AS ${quoteIdent(p.name)}`
+      : `${alias}.${quoteIdent(p.name)}`;
+  const raw = [
+    ...t.columns.map((c) => `${trinoRawExpr(c)} AS ${quoteIdent(c.name)}`),
+    ...t.partitions.map((p) => partition(p, 'r')),
+  ];
   if (!t.compactedPrefix) return `SELECT ${raw.join(', ')}\nFROM ${q(rawTableName(t))} r`;
   const key = quoteIdent('_key');
   const compacted = [...t.columns.map((c) => `c.${quoteIdent(c.name)}`), ...t.partitions.map((p) => partition(p, 'c'))];
@@ -113,7 +140,11 @@ export function athenaViewSql(t: TableDef, database: string): string {
  * Every Glue table of the catalog for one stage: per table a raw JSON table, a compacted Parquet table (event tables)
  * and the view users query under the table's own name. `bucketOf` maps the catalog's bucket roles to real names.
  */
-export function glueTables(catalog: Catalog, database: string, bucketOf: (role: TableDef['bucket']) => string): GlueTableInput[] {
+export function glueTables(
+  catalog: Catalog,
+  database: string,
+  bucketOf: (role: TableDef['bucket']) => string,
+): GlueTableInput[] {
   const out: GlueTableInput[] = [];
   for (const t of catalog.tables()) {
     const partitionKeys = projectedPartitions(t).map((p) => ({ name: p.name, type: hiveType(p.type) }));
@@ -123,7 +154,12 @@ export function glueTables(catalog: Catalog, database: string, bucketOf: (role: 
       databaseName: database,
       description: `${t.description} (JSONL objects as the pipeline writes them; query the ${t.name} view instead)`,
       tableType: 'EXTERNAL_TABLE',
-      parameters: { classification: 'json', compressionType: 'gzip', EXTERNAL: 'TRUE', ...projectionParameters(t, rawLocation) },
+      parameters: {
+        classification: 'json',
+        compressionType: 'gzip',
+        EXTERNAL: 'TRUE',
+        ...projectionParameters(t, rawLocation),
+      },
       partitionKeys,
       storageDescriptor: {
         location: rawLocation,
@@ -138,16 +174,27 @@ export function glueTables(catalog: Catalog, database: string, bucketOf: (role: 
         databaseName: database,
         description: `${t.description} (compacted Parquet of closed hours; query the ${t.name} view instead)`,
         tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'parquet', 'parquet.compression': 'ZSTD', EXTERNAL: 'TRUE', ...projectionParameters(t, location) },
+        parameters: {
+          classification: 'parquet',
+          'parquet.compression': 'ZSTD',
+          EXTERNAL: 'TRUE',
+          ...projectionParameters(t, location),
+        },
         partitionKeys,
         storageDescriptor: {
           location,
           ...PARQUET_SERDE,
-          columns: [...t.columns.map((c) => ({ name: c.name, type: hiveType(c.type) })), { name: SOURCE_COLUMN, type: 'string' }],
+          columns: [
+            ...t.columns.map((c) => ({ name: c.name, type: hiveType(c.type) })),
+            { name: SOURCE_COLUMN, type: 'string' },
+          ],
         },
       });
     }
-    const viewColumns = [...t.columns.map((c) => ({ name: c.name, type: c.type })), ...t.partitions.map((p) => ({ name: p.name, type: p.type }))];
+    const viewColumns = [
+      ...t.columns.map((c) => ({ name: c.name, type: c.type })),
+      ...t.partitions.map((p) => ({ name: p.name, type: p.type })),
+    ];
     const presto = {
       originalSql: athenaViewSql(t, database),
       catalog: 'awsdatacatalog',

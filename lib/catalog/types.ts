@@ -142,9 +142,11 @@ function objectType(s: Schema, root: Schema): SqlType {
 function resolveRef(s: Schema, root: Schema): Schema {
   const ref = s.$ref;
   if (typeof ref !== 'string') return s;
-  if (!ref.startsWith('#/')) throw new CatalogError('unsupported_ref', `Only local $refs are supported in table schemas, got ${ref}.`);
+  if (!ref.startsWith('#/'))
+    throw new CatalogError('unsupported_ref', `Only local $refs are supported in table schemas, got ${ref}.`);
   let node: unknown = root;
-  for (const part of ref.slice(2).split('/')) node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  for (const part of ref.slice(2).split('/'))
+    node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
   if (!node || typeof node !== 'object') throw new CatalogError('bad_ref', `$ref ${ref} does not resolve.`);
   return { ...(node as Schema), ...Object.fromEntries(Object.entries(s).filter(([k]) => k !== '$ref')) };
 }

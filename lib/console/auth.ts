@@ -19,9 +19,14 @@ export function authConfig(env: Record<string, string | undefined> = process.env
   const aws = env.TRIBUTARY_MODE === 'aws' || (!env.TRIBUTARY_MODE && !!env.AWS_LAMBDA_FUNCTION_NAME);
   const passwords: AuthConfig['passwords'] = [];
   if (env.TRIBUTARY_CONSOLE_PASSWORD) passwords.push({ role: 'operator', password: env.TRIBUTARY_CONSOLE_PASSWORD });
-  if (env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD) passwords.push({ role: 'viewer', password: env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD });
-  if (aws && !passwords.length) throw new ConfigError('TRIBUTARY_CONSOLE_PASSWORD is not set; in AWS the console requires sign-in (set the ConsolePassword secret).');
-  if (passwords.some((p) => p.password.length < 8)) throw new ConfigError('Console passwords must be at least 8 characters long.');
+  if (env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD)
+    passwords.push({ role: 'viewer', password: env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD });
+  if (aws && !passwords.length)
+    throw new ConfigError(
+      'TRIBUTARY_CONSOLE_PASSWORD is not set; in AWS the console requires sign-in (set the ConsolePassword secret).',
+    );
+  if (passwords.some((p) => p.password.length < 8))
+    throw new ConfigError('Console passwords must be at least 8 characters long.');
   return { required: aws || passwords.length > 0, passwords, secure: aws };
 }
 
@@ -29,7 +34,13 @@ const enc = new TextEncoder();
 
 /** Cleans the name given at sign-in: printable, trimmed, at most 64 characters; the role when none was given. */
 export function userName(raw: unknown, role: Role): string {
-  const name = typeof raw === 'string' ? raw.replace(/[^\p{L}\p{N} ._@-]/gu, '').trim().slice(0, 64) : '';
+  const name =
+    typeof raw === 'string'
+      ? raw
+          .replace(/[^\p{L}\p{N} ._@-]/gu, '')
+          .trim()
+          .slice(0, 64)
+      : '';
   return name || role;
 }
 
@@ -48,7 +59,7 @@ export async function roleForPassword(password: string, cfg: AuthConfig): Promis
 
 /** A same-site path to return to after sign-in; anything else (other hosts, `//x`) becomes `/`. */
 export function safeNext(next: string | null | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+  return next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }
 
 /**

@@ -50,7 +50,12 @@ export class SignInThrottledError extends ConsoleAuthError {
 /** The console's state (sessions, sign-in counters) could not be read or written: 503, try again. */
 export class ConsoleStateUnavailableError extends ConsoleAuthError {
   constructor(what: string, cause: unknown) {
-    super('state_unavailable', `The console could not ${what} (its state in S3 did not answer: ${cause instanceof Error ? cause.message : String(cause)}). Try again in a few seconds.`, 503, 5);
+    super(
+      'state_unavailable',
+      `The console could not ${what} (its state in S3 did not answer: ${cause instanceof Error ? cause.message : String(cause)}). Try again in a few seconds.`,
+      503,
+      5,
+    );
   }
 }
 

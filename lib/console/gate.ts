@@ -24,19 +24,39 @@ export type GateDecision =
  * console's own pages (Origin) with JSON, whether or not sign-in is on; then, when sign-in is required, a valid,
  * unrevoked server-side session. Never throws: a refusal names its status and what to do.
  */
-export async function gate(req: ConsoleRequest & { cookie: string | undefined }, deps: Pick<SignInDeps, 'cfg' | 'sessions'>): Promise<GateDecision> {
+export async function gate(
+  req: ConsoleRequest & { cookie: string | undefined },
+  deps: Pick<SignInDeps, 'cfg' | 'sessions'>,
+): Promise<GateDecision> {
   try {
     checkStateChange(req);
     if (PUBLIC_PATHS.has(req.path) || !deps.cfg.required) return { pass: true };
     const user = await deps.sessions.user(req.cookie, deps.cfg);
     if (user) return { pass: true, user };
     if (!req.path.startsWith('/api/')) return { pass: false, signIn: true };
-    return { pass: false, status: 401, body: { error: 'Sign in first: POST /api/login with the console password.', code: 'unauthenticated' } };
+    return {
+      pass: false,
+      status: 401,
+      body: { error: 'Sign in first: POST /api/login with the console password.', code: 'unauthenticated' },
+    };
   } catch (err) {
     if (err instanceof ConsoleAuthError) {
-      return { pass: false, status: err.status, body: { error: err.message, code: err.code }, ...(err.retryAfterS ? { retryAfterS: err.retryAfterS } : {}) };
+      return {
+        pass: false,
+        status: err.status,
+        body: { error: err.message, code: err.code },
+        ...(err.retryAfterS ? { retryAfterS: err.retryAfterS } : {}),
+      };
     }
-    return { pass: false, status: 503, body: { error: `The console could not check this request (${err instanceof Error ? err.message : String(err)}). Try again.`, code: 'gate_failed' }, retryAfterS: 5 };
+    return {
+      pass: false,
+      status: 503,
+      body: {
+        error: `The console could not check this request (${err instanceof Error ? err.message : String(err)}). Try again.`,
+        code: 'gate_failed',
+      },
+      retryAfterS: 5,
+    };
   }
 }
 
@@ -51,7 +71,11 @@ export function consoleGate(): SignInDeps {
   if (!g[SHARED]) {
     const config = loadConfig();
     const { s3 } = awsClients(config);
-    g[SHARED] = { cfg: authConfig(), sessions: new SessionStore(s3, config.buckets.athenaResults), throttle: new SignInThrottle(s3, config.buckets.athenaResults) };
+    g[SHARED] = {
+      cfg: authConfig(),
+      sessions: new SessionStore(s3, config.buckets.athenaResults),
+      throttle: new SignInThrottle(s3, config.buckets.athenaResults),
+    };
   }
   return g[SHARED];
 }

@@ -28,7 +28,11 @@ export interface OltpOverview extends OltpStatus {
  * `DatabaseUnavailableError`. The quarantine count is an extra: when
  * the quarantine bucket cannot be read the rest is still answered.
  */
-export async function oltpOverview(read: (options: { latest?: number }) => Promise<OltpStatus>, quarantine: { counts(): Promise<QuarantineCounts> }, latest: number): Promise<OltpOverview> {
+export async function oltpOverview(
+  read: (options: { latest?: number }) => Promise<OltpStatus>,
+  quarantine: { counts(): Promise<QuarantineCounts> },
+  latest: number,
+): Promise<OltpOverview> {
   const [status, open] = await Promise.all([
     read({ latest }),
     quarantine.counts().then(

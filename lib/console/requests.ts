@@ -54,7 +54,12 @@ export function checkStateChange(req: ConsoleRequest): void {
   }
   const type = mediaType(req.headers.get('content-type'));
   const form = FORM_ROUTES.has(req.path);
-  if (type === 'application/json' || (form && type === 'application/x-www-form-urlencoded') || (req.path === '/api/logout' && type === null)) return;
+  if (
+    type === 'application/json' ||
+    (form && type === 'application/x-www-form-urlencoded') ||
+    (req.path === '/api/logout' && type === null)
+  )
+    return;
   throw new BadConsoleRequestError(
     'bad_content_type',
     form

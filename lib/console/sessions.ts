@@ -39,7 +39,12 @@ const enc = new TextEncoder();
 
 /** The signing key: derived from the passwords, so changing a password signs every session out. */
 async function key(cfg: AuthConfig): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', enc.encode(`tributary-console\u0000${cfg.passwords.map((p) => `${p.role}:${p.password}`).join('\u0000')}`)));
+  return new Uint8Array(
+    await crypto.subtle.digest(
+      'SHA-256',
+      enc.encode(`tributary-console\u0000${cfg.passwords.map((p) => `${p.role}:${p.password}`).join('\u0000')}`),
+    ),
+  );
 }
 
 interface TokenClaims {
@@ -62,12 +67,27 @@ export async function signToken(claims: TokenClaims, cfg: AuthConfig): Promise<s
 }
 
 /** The claims of a token this console signed and that has not expired, else null (never throws). */
-export async function readToken(token: string | undefined, cfg: AuthConfig, now = Date.now()): Promise<TokenClaims | null> {
+export async function readToken(
+  token: string | undefined,
+  cfg: AuthConfig,
+  now = Date.now(),
+): Promise<TokenClaims | null> {
   if (!token || token.length > 2048) return null;
   try {
-    const { payload } = await jwtVerify(token, await key(cfg), { algorithms: ['HS256'], issuer: ISSUER, currentDate: new Date(now), clockTolerance: 0 });
+    const { payload } = await jwtVerify(token, await key(cfg), {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      currentDate: new Date(now),
+      clockTolerance: 0,
+    });
     const { sub, role, exp } = payload;
-    if (typeof sub !== 'string' || !/^[A-Za-z0-9_-]{16,64}$/.test(sub) || (role !== 'operator' && role !== 'viewer') || typeof exp !== 'number') return null;
+    if (
+      typeof sub !== 'string' ||
+      !/^[A-Za-z0-9_-]{16,64}$/.test(sub) ||
+      (role !== 'operator' && role !== 'viewer') ||
+      typeof exp !== 'number'
+    )
+      return null;
     return { sid: sub, role, expires: exp * 1000 };
   } catch {
     return null;
@@ -86,7 +106,12 @@ export class SessionStore {
   }
 
   /** Starts a session for a role and returns its record and cookie value. */
-  async create(role: Role, rawName: unknown, cfg: AuthConfig, now = Date.now()): Promise<{ record: SessionRecord; token: string }> {
+  async create(
+    role: Role,
+    rawName: unknown,
+    cfg: AuthConfig,
+    now = Date.now(),
+  ): Promise<{ record: SessionRecord; token: string }> {
     // Whole seconds, the token's precision: the record and the token expire together.
     const expires = Math.floor((now + SESSION_MS) / 1000) * 1000;
     const record: SessionRecord = {
@@ -98,7 +123,15 @@ export class SessionStore {
     };
     try {
       // If-None-Match: a session id is never reused, even by a (vanishingly unlikely) collision.
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(record.sid), Body: JSON.stringify(record), ContentType: 'application/json', IfNoneMatch: '*' }));
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(record.sid),
+          Body: JSON.stringify(record),
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+        }),
+      );
     } catch (err) {
       throw new ConsoleStateUnavailableError('start a session', err);
     }
@@ -151,7 +184,15 @@ export class SessionStore {
       if (record.revoked) return false;
       try {
         const revoked: SessionRecord = { ...record, revoked: new Date(now).toISOString() };
-        await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(claims.sid), Body: JSON.stringify(revoked), ContentType: 'application/json', ...(etag ? { IfMatch: etag } : {}) }));
+        await this.s3.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.key(claims.sid),
+            Body: JSON.stringify(revoked),
+            ContentType: 'application/json',
+            ...(etag ? { IfMatch: etag } : {}),
+          }),
+        );
         return true;
       } catch (err) {
         if (!lostConditionalWrite(err)) throw new ConsoleStateUnavailableError('sign out', err);
@@ -164,5 +205,7 @@ export class SessionStore {
 /** The Set-Cookie value of a session (or of its removal when `token` is null). */
 export function sessionCookie(token: string | null, cfg: AuthConfig): string {
   const attrs = `Path=/; HttpOnly; SameSite=Lax${cfg.secure ? '; Secure' : ''}`;
-  return token === null ? `${SESSION_COOKIE}=; ${attrs}; Max-Age=0` : `${SESSION_COOKIE}=${token}; ${attrs}; Max-Age=${SESSION_MS / 1000}`;
+  return token === null
+    ? `${SESSION_COOKIE}=; ${attrs}; Max-Age=0`
+    : `${SESSION_COOKIE}=${token}; ${attrs}; Max-Age=${SESSION_MS / 1000}`;
 }

@@ -24,7 +24,8 @@ export interface SignInRequest {
  *   or a body over {@link MAX_SIGN_IN_BYTES}.
  */
 export function readSignIn(contentType: string | null, body: string): SignInRequest {
-  if (Buffer.byteLength(body) > MAX_SIGN_IN_BYTES) throw new BadConsoleRequestError('body_too_large', `A sign-in body is at most ${MAX_SIGN_IN_BYTES} bytes.`, 413);
+  if (Buffer.byteLength(body) > MAX_SIGN_IN_BYTES)
+    throw new BadConsoleRequestError('body_too_large', `A sign-in body is at most ${MAX_SIGN_IN_BYTES} bytes.`, 413);
   const type = mediaType(contentType);
   let fields: Record<string, unknown>;
   if (type === 'application/json') {
@@ -38,9 +39,13 @@ export function readSignIn(contentType: string | null, body: string): SignInRequ
   } else if (type === 'application/x-www-form-urlencoded') {
     fields = Object.fromEntries(new URLSearchParams(body));
   } else {
-    throw new BadConsoleRequestError('bad_content_type', `Send the sign-in as JSON (Content-Type: application/json, {"password": …}) or as an HTML form, not ${type ?? 'without a content type'}.`);
+    throw new BadConsoleRequestError(
+      'bad_content_type',
+      `Send the sign-in as JSON (Content-Type: application/json, {"password": …}) or as an HTML form, not ${type ?? 'without a content type'}.`,
+    );
   }
-  if (typeof fields.password !== 'string' || fields.password === '') throw new BadConsoleRequestError('bad_body', 'The sign-in needs a password: send {"password": "…"}.');
+  if (typeof fields.password !== 'string' || fields.password === '')
+    throw new BadConsoleRequestError('bad_body', 'The sign-in needs a password: send {"password": "…"}.');
   return {
     password: fields.password,
     ...(typeof fields.name === 'string' ? { name: fields.name } : {}),
@@ -63,7 +68,12 @@ export interface SignInDeps {
  *
  * @throws SignInThrottledError, WrongPasswordError, ConsoleStateUnavailableError
  */
-export async function signIn(req: SignInRequest, client: string, deps: SignInDeps, now = Date.now()): Promise<{ role: Role; token: string }> {
+export async function signIn(
+  req: SignInRequest,
+  client: string,
+  deps: SignInDeps,
+  now = Date.now(),
+): Promise<{ role: Role; token: string }> {
   const giveBack = await deps.throttle.admit(client);
   const role = await roleForPassword(req.password, deps.cfg);
   if (!role) throw new WrongPasswordError();

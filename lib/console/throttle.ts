@@ -63,7 +63,13 @@ export class SignInThrottle {
   private async write(key: string, next: Counter, etag: string | null): Promise<boolean> {
     try {
       await this.s3.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(next), ContentType: 'application/json', ...(etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag }) }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: JSON.stringify(next),
+          ContentType: 'application/json',
+          ...(etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+        }),
       );
       return true;
     } catch (err) {
@@ -73,13 +79,18 @@ export class SignInThrottle {
   }
 
   /** Counts one attempt against a counter (returns its window's start), or returns the seconds to wait when its window is used up. */
-  private async take(key: string, rule: ThrottleRule, now: () => number): Promise<{ wait: number } | { start: number }> {
+  private async take(
+    key: string,
+    rule: ThrottleRule,
+    now: () => number,
+  ): Promise<{ wait: number } | { start: number }> {
     for (let attempt = 0; attempt < 100; attempt++) {
       const cur = await this.read(key);
       const t = now();
       const live = cur && t < cur.counter.start + rule.windowMs ? cur.counter : { start: t, n: 0 };
       if (live.n >= rule.limit) return { wait: Math.max(1, Math.ceil((live.start + rule.windowMs - t) / 1000)) };
-      if (await this.write(key, { start: live.start, n: live.n + 1 }, cur ? cur.etag : null)) return { start: live.start };
+      if (await this.write(key, { start: live.start, n: live.n + 1 }, cur ? cur.etag : null))
+        return { start: live.start };
       // Another attempt counted first: read again (jittered, so a burst spreads out).
       await new Promise((r) => setTimeout(r, 2 + Math.random() * 20));
     }

@@ -9,7 +9,12 @@ import type { HttpRequest, HttpResponse } from '../ingest/api.ts';
  */
 export function deliveredAsText(contentType: string | undefined): boolean {
   const essence = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  return essence.startsWith('text/') || essence === 'application/json' || essence === 'application/xml' || essence === 'application/javascript';
+  return (
+    essence.startsWith('text/') ||
+    essence === 'application/json' ||
+    essence === 'application/xml' ||
+    essence === 'application/javascript'
+  );
 }
 
 /** Reads an API Gateway HTTP API (payload format 2.0) event as a transport-neutral request. */

@@ -28,7 +28,11 @@ export function intParam(params: URLSearchParams, name: string, range: IntRange)
   const raw = params.get(name);
   if (raw === null || raw.trim() === '') return range.fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n)) throw new BadParameterError(name, `must be a whole number from ${range.min} to ${range.max}, not ${JSON.stringify(raw.slice(0, 40))}.`);
+  if (!Number.isInteger(n))
+    throw new BadParameterError(
+      name,
+      `must be a whole number from ${range.min} to ${range.max}, not ${JSON.stringify(raw.slice(0, 40))}.`,
+    );
   return Math.min(range.max, Math.max(range.min, n));
 }
 

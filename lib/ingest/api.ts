@@ -7,7 +7,15 @@ import { UnknownTypeError, UnknownVersionError, type FieldError } from '../regis
 import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 import { apiKeyMatches } from './auth.ts';
 import { ACCEPTED_TYPES, assertBodySize, framingOf, limitsMessage } from './body.ts';
-import { EncodingError, IngestError, MalformedBodyError, PayloadTooLargeError, QuarantineUnavailableError, UnauthorizedError, UnsupportedMediaTypeError } from './errors.ts';
+import {
+  EncodingError,
+  IngestError,
+  MalformedBodyError,
+  PayloadTooLargeError,
+  QuarantineUnavailableError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from './errors.ts';
 import { ingestEvents, quarantineWholeBody, type IngestDeps, type IngestResult } from './ingest.ts';
 
 /** A transport-neutral HTTP request (the Lambda handler and tests build it from their own event shapes). */
@@ -37,7 +45,12 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-function errorResponse(statusCode: number, code: string, message: string, extra: Record<string, unknown> = {}): HttpResponse {
+function errorResponse(
+  statusCode: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): HttpResponse {
   return json(statusCode, { error: code, message, ...extra });
 }
 
@@ -71,7 +84,8 @@ function bodyText(body: string | Uint8Array): string {
       'Request body is not valid UTF-8 text: it has U+FFFD where the gateway found bytes that are not UTF-8. Send UTF-8; a real U+FFFD character must be written as the JSON escape \\ufffd (or sent with Content-Type: application/x-ndjson).',
     );
   }
-  if (!isWellFormed(body)) throw new EncodingError('Request body is not Unicode text (it has a lone surrogate); send the body as UTF-8.');
+  if (!isWellFormed(body))
+    throw new EncodingError('Request body is not Unicode text (it has a lone surrogate); send the body as UTF-8.');
   return body;
 }
 
@@ -87,7 +101,11 @@ async function health(deps: IngestApiDeps): Promise<HttpResponse> {
       healthCache.set(deps, cached);
     }
     const ok = cached.status === 'ACTIVE' || cached.status === 'UPDATING';
-    return json(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', stream: { name: deps.streamName, status: cached.status }, types: deps.registry.names() });
+    return json(ok ? 200 : 503, {
+      status: ok ? 'ok' : 'degraded',
+      stream: { name: deps.streamName, status: cached.status },
+      types: deps.registry.names(),
+    });
   } catch (err) {
     return json(503, { status: 'down', stream: { name: deps.streamName, error: errorMessage(err) } });
   }
@@ -105,7 +123,11 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
   }
   const route = EVENTS_ROUTE.exec(req.path);
   if (!route) {
-    return errorResponse(404, 'not_found', `No route ${method} ${req.path}. Send events with POST /v1/events/{type} (types: ${deps.registry.names().join(', ')}).`);
+    return errorResponse(
+      404,
+      'not_found',
+      `No route ${method} ${req.path}. Send events with POST /v1/events/{type} (types: ${deps.registry.names().join(', ')}).`,
+    );
   }
   if (method !== 'POST') return errorResponse(405, 'method_not_allowed', `Use POST ${req.path}.`, {});
 
@@ -141,11 +163,19 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
     let version: number | undefined;
     const vq = req.query.v;
     if (vq !== undefined) {
-      if (!VERSION.test(vq)) return errorResponse(400, 'unknown_version', `Query parameter v=${JSON.stringify(vq.slice(0, 64))} must be a schema version number (v=1, v=2, …); leave it out for the latest.`);
+      if (!VERSION.test(vq))
+        return errorResponse(
+          400,
+          'unknown_version',
+          `Query parameter v=${JSON.stringify(vq.slice(0, 64))} must be a schema version number (v=1, v=2, …); leave it out for the latest.`,
+        );
       version = Number(vq);
     }
     try {
-      const result = await ingestEvents({ type: typeName, body: text, contentType, ...(version !== undefined ? { version } : {}) }, deps);
+      const result = await ingestEvents(
+        { type: typeName, body: text, contentType, ...(version !== undefined ? { version } : {}) },
+        deps,
+      );
       recordIngest(typeName, result);
       deps.metrics?.recordIngest(typeName, result.accepted, result.rejected);
       const status = statusFor(result);
@@ -157,13 +187,26 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
   } catch (err) {
     if (err instanceof MalformedBodyError) return errorResponse(400, err.code, err.message, { errors: err.errors });
     if (err instanceof IngestError) {
-      const extra = err instanceof PayloadTooLargeError ? { limits: limitsMessage() } : err instanceof UnsupportedMediaTypeError ? { accepted: ACCEPTED_TYPES } : {};
-      return json(err.status, { error: err.code, message: err.message, ...extra }, err instanceof QuarantineUnavailableError ? { 'retry-after': '1' } : {});
+      const extra =
+        err instanceof PayloadTooLargeError
+          ? { limits: limitsMessage() }
+          : err instanceof UnsupportedMediaTypeError
+            ? { accepted: ACCEPTED_TYPES }
+            : {};
+      return json(
+        err.status,
+        { error: err.code, message: err.message, ...extra },
+        err instanceof QuarantineUnavailableError ? { 'retry-after': '1' } : {},
+      );
     }
     if (err instanceof UnknownVersionError) return errorResponse(400, err.code, err.message);
     if (err instanceof TributaryError) return errorResponse(400, err.code, err.message);
     // Unexpected: say so without echoing internals (they may carry request data or credentials).
     logger.error('ingest: unexpected error', { error: errorMessage(err), path: req.path });
-    return errorResponse(500, 'internal_error', 'Unexpected error while ingesting; nothing in this request was acknowledged, retry it.');
+    return errorResponse(
+      500,
+      'internal_error',
+      'Unexpected error while ingesting; nothing in this request was acknowledged, retry it.',
+    );
   }
 }

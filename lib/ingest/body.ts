@@ -43,7 +43,13 @@ export interface ParsedBody {
 export type Framing = 'json' | 'ndjson';
 
 const JSON_TYPES = new Set(['application/json']);
-const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines']);
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/jsonlines',
+]);
 /**
  * `text/plain` is read like application/json: a browser's `navigator.sendBeacon` with a string and a `fetch` that
  * must avoid a CORS preflight both send it (clickstream comes from browsers).
@@ -52,7 +58,8 @@ const TEXT_TYPES = new Set(['text/plain']);
 const UTF8_LABELS = new Set(['utf-8', 'utf8']);
 
 /** The media types `POST /v1/events/{type}` accepts, for messages and the README. */
-export const ACCEPTED_TYPES = 'application/json (or any application/*+json), application/x-ndjson (or application/ndjson, application/jsonl, application/x-jsonlines, application/jsonlines) and text/plain, in UTF-8';
+export const ACCEPTED_TYPES =
+  'application/json (or any application/*+json), application/x-ndjson (or application/ndjson, application/jsonl, application/x-jsonlines, application/jsonlines) and text/plain, in UTF-8';
 
 /**
  * The framing a `Content-Type` announces (parsed by Node's WHATWG MIME parser), or 415 for anything that is not JSON
@@ -64,15 +71,28 @@ export function framingOf(contentType: string | undefined): Framing {
   try {
     mime = new MIMEType(contentType);
   } catch {
-    throw new UnsupportedMediaTypeError(`Content-Type ${JSON.stringify(contentType.slice(0, 200))} is not a media type; send ${ACCEPTED_TYPES}.`);
+    throw new UnsupportedMediaTypeError(
+      `Content-Type ${JSON.stringify(contentType.slice(0, 200))} is not a media type; send ${ACCEPTED_TYPES}.`,
+    );
   }
   const charset = mime.params.get('charset');
   const essence = mime.essence;
   const framing: Framing | undefined =
-    JSON_TYPES.has(essence) || TEXT_TYPES.has(essence) || (mime.type === 'application' && mime.subtype.endsWith('+json')) ? 'json' : NDJSON_TYPES.has(essence) ? 'ndjson' : undefined;
-  if (!framing) throw new UnsupportedMediaTypeError(`Content-Type ${essence.slice(0, 100)} is not accepted; send ${ACCEPTED_TYPES}.`);
+    JSON_TYPES.has(essence) ||
+    TEXT_TYPES.has(essence) ||
+    (mime.type === 'application' && mime.subtype.endsWith('+json'))
+      ? 'json'
+      : NDJSON_TYPES.has(essence)
+        ? 'ndjson'
+        : undefined;
+  if (!framing)
+    throw new UnsupportedMediaTypeError(
+      `Content-Type ${essence.slice(0, 100)} is not accepted; send ${ACCEPTED_TYPES}.`,
+    );
   if (charset !== null && !UTF8_LABELS.has(charset.toLowerCase())) {
-    throw new UnsupportedMediaTypeError(`charset=${charset.slice(0, 40)} is not accepted: JSON is exchanged as UTF-8 (RFC 8259 §8.1); send the body as UTF-8 with charset=utf-8 or no charset.`);
+    throw new UnsupportedMediaTypeError(
+      `charset=${charset.slice(0, 40)} is not accepted: JSON is exchanged as UTF-8 (RFC 8259 §8.1); send the body as UTF-8 with charset=utf-8 or no charset.`,
+    );
   }
   return framing;
 }
@@ -84,12 +104,16 @@ export function limitsMessage(): string {
 /** Throws 413 when the body is over the byte limit. */
 export function assertBodySize(bytes: number): void {
   if (bytes > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(`Request body is ${bytes} bytes; the limit is ${limitsMessage()}. Split it into smaller requests.`);
+    throw new PayloadTooLargeError(
+      `Request body is ${bytes} bytes; the limit is ${limitsMessage()}. Split it into smaller requests.`,
+    );
   }
 }
 
 function tooMany(n: number): PayloadTooLargeError {
-  return new PayloadTooLargeError(`Request has ${n} events; the limit is ${limitsMessage()}. Split it into smaller requests.`);
+  return new PayloadTooLargeError(
+    `Request has ${n} events; the limit is ${limitsMessage()}. Split it into smaller requests.`,
+  );
 }
 
 /**
@@ -137,7 +161,15 @@ function ndjsonItem(index: number, raw: string): BodyItem {
     return { index, raw, value, canonical };
   } catch (err) {
     if (!(err instanceof JsonTextError)) throw err;
-    return { index, raw, error: { path: err.path, keyword: err.keyword, message: `NDJSON line ${index + 1} of the request: ${err.message}` } };
+    return {
+      index,
+      raw,
+      error: {
+        path: err.path,
+        keyword: err.keyword,
+        message: `NDJSON line ${index + 1} of the request: ${err.message}`,
+      },
+    };
   }
 }
 
@@ -167,7 +199,11 @@ export function parseBody(text: string, contentType?: string): ParsedBody {
   const framing = framingOf(contentType);
   assertBodySize(Buffer.byteLength(text));
   if (text.trim() === '') throw new MalformedBodyError(`Request body is empty; ${SEND}.`);
-  const single = (items: BodyItem[], format: BodyFormat): ParsedBody => ({ format, items, rawOf: (i) => items[i]?.raw ?? '' });
+  const single = (items: BodyItem[], format: BodyFormat): ParsedBody => ({
+    format,
+    items,
+    rawOf: (i) => items[i]?.raw ?? '',
+  });
 
   if (framing === 'ndjson') return single(parseNdjson(text), 'ndjson');
 
@@ -183,13 +219,19 @@ export function parseBody(text: string, contentType?: string): ParsedBody {
         const items = parseNdjson(text);
         if (items.some((i) => i.error === undefined)) return single(items, 'ndjson');
       }
-      throw new MalformedBodyError(`Request body is ${err.message}; ${SEND}.`, [{ path: err.path, keyword: err.keyword, message: err.message }]);
+      throw new MalformedBodyError(`Request body is ${err.message}; ${SEND}.`, [
+        { path: err.path, keyword: err.keyword, message: err.message },
+      ]);
     }
-    throw new MalformedBodyError(`Request body is refused${err.path === '/' ? '' : ` at ${err.path}`}: ${err.message}`, [{ path: err.path, keyword: err.keyword, message: err.message }]);
+    throw new MalformedBodyError(
+      `Request body is refused${err.path === '/' ? '' : ` at ${err.path}`}: ${err.message}`,
+      [{ path: err.path, keyword: err.keyword, message: err.message }],
+    );
   }
   if (Array.isArray(whole)) {
     if (whole.length > MAX_EVENTS_PER_REQUEST) throw tooMany(whole.length);
-    if (whole.length === 0) throw new MalformedBodyError('Request body is an empty JSON array; send at least one event.');
+    if (whole.length === 0)
+      throw new MalformedBodyError('Request body is an empty JSON array; send at least one event.');
     let raws: string[] | undefined;
     return {
       format: 'array',
@@ -197,6 +239,9 @@ export function parseBody(text: string, contentType?: string): ParsedBody {
       rawOf: (i) => (raws ??= splitJsonArray(text))[i] ?? JSON.stringify(whole[i]),
     };
   }
-  if (whole !== null && typeof whole === 'object') return single([{ index: 0, value: whole, raw: text, canonical }], 'object');
-  throw new MalformedBodyError(`Request body is a JSON ${whole === null ? 'null' : typeof whole}; send one JSON object, a JSON array of objects, or NDJSON.`);
+  if (whole !== null && typeof whole === 'object')
+    return single([{ index: 0, value: whole, raw: text, canonical }], 'object');
+  throw new MalformedBodyError(
+    `Request body is a JSON ${whole === null ? 'null' : typeof whole}; send one JSON object, a JSON array of objects, or NDJSON.`,
+  );
 }

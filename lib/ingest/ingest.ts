@@ -5,7 +5,13 @@ import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { quarantineRecord, type QuarantineReason } from '../quarantine/record.ts';
 import { writeQuarantine } from '../quarantine/write.ts';
-import { toFieldErrors, type EventType, type FieldError, type Registry, type SchemaVersion } from '../registry/registry.ts';
+import {
+  toFieldErrors,
+  type EventType,
+  type FieldError,
+  type Registry,
+  type SchemaVersion,
+} from '../registry/registry.ts';
 import { putRecordsReliably, RECORD_MAX_BYTES, type PutEntry, type PutOptions } from '../stream/put-records.ts';
 import { parseBody, type BodyItem, type ParsedBody } from './body.ts';
 
@@ -89,7 +95,9 @@ export async function quarantineWholeBody(
   await writeQuarantine(deps.s3, deps.quarantineBucket, [rec], 'ingest', newId());
 }
 
-type Checked = { ok: true; value: unknown; changed: boolean } | { ok: false; reason: QuarantineReason; errors: FieldError[] };
+type Checked =
+  | { ok: true; value: unknown; changed: boolean }
+  | { ok: false; reason: QuarantineReason; errors: FieldError[] };
 
 /** Coerces and validates one event (its value already has every digit: the body's strict reader saw to that). */
 function checkItem(sv: SchemaVersion, item: BodyItem): Checked {
@@ -130,22 +138,50 @@ export function prepareEvents(registry: Registry, req: IngestRequest, receivedAt
   for (const item of parsed.items) {
     const checked = checkItem(sv, item);
     if (!checked.ok) {
-      rejections.push({ index: item.index, id: rejectionId(type, item.value), reason: checked.reason, errors: checked.errors, raw: '' });
+      rejections.push({
+        index: item.index,
+        id: rejectionId(type, item.value),
+        reason: checked.reason,
+        errors: checked.errors,
+        raw: '',
+      });
       continue;
     }
-    const built = buildEnvelope({ type, v: sv.v, data: checked.value, receivedAt, source, id: req.id, redrive: req.redrive });
+    const built = buildEnvelope({
+      type,
+      v: sv.v,
+      data: checked.value,
+      receivedAt,
+      source,
+      id: req.id,
+      redrive: req.redrive,
+    });
     if (!built.ok) {
-      rejections.push({ index: item.index, id: rejectionId(type, checked.value), reason: 'schema_violation', errors: built.errors, raw: '' });
+      rejections.push({
+        index: item.index,
+        id: rejectionId(type, checked.value),
+        reason: 'schema_violation',
+        errors: built.errors,
+        raw: '',
+      });
       continue;
     }
     // An event whose text was canonical and that coercion left alone is its own serialization.
-    const data = Buffer.from(serializeEnvelope(built.envelope, item.canonical && !checked.changed ? item.raw : undefined));
+    const data = Buffer.from(
+      serializeEnvelope(built.envelope, item.canonical && !checked.changed ? item.raw : undefined),
+    );
     if (data.byteLength + Buffer.byteLength(built.partitionKey) > RECORD_MAX_BYTES) {
       rejections.push({
         index: item.index,
         id: built.envelope.id,
         reason: 'too_large',
-        errors: [{ path: '/', keyword: 'maxBytes', message: `event is ${data.byteLength} bytes as an envelope; a stream record holds at most ${RECORD_MAX_BYTES} bytes` }],
+        errors: [
+          {
+            path: '/',
+            keyword: 'maxBytes',
+            message: `event is ${data.byteLength} bytes as an envelope; a stream record holds at most ${RECORD_MAX_BYTES} bytes`,
+          },
+        ],
         raw: '',
       });
       continue;
@@ -193,7 +229,9 @@ export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promis
       return errorMessage(err);
     }
   })();
-  const putWrite = entries.length ? putRecordsReliably(deps.kinesis, deps.streamName, entries, deps.putOptions) : Promise.resolve([]);
+  const putWrite = entries.length
+    ? putRecordsReliably(deps.kinesis, deps.streamName, entries, deps.putOptions)
+    : Promise.resolve([]);
   const [quarantineError, outcomes] = await Promise.all([quarantineWrite, putWrite]);
 
   for (const r of rejections) {
@@ -203,7 +241,10 @@ export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promis
           id: r.id,
           status: 'failed',
           reason: r.reason,
-          errors: [...r.errors, { path: '/', keyword: 'quarantine', message: `invalid, and could not be quarantined: ${quarantineError}` }],
+          errors: [
+            ...r.errors,
+            { path: '/', keyword: 'quarantine', message: `invalid, and could not be quarantined: ${quarantineError}` },
+          ],
           retryable: true,
         }
       : { index: r.index, id: r.id, status: 'rejected', reason: r.reason, errors: r.errors };
@@ -218,7 +259,13 @@ export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promis
           id,
           status: 'failed',
           reason: o.errorCode,
-          errors: [{ path: '/', keyword: 'stream', message: `not accepted by the stream after ${o.attempts} attempts: ${o.errorMessage}` }],
+          errors: [
+            {
+              path: '/',
+              keyword: 'stream',
+              message: `not accepted by the stream after ${o.attempts} attempts: ${o.errorMessage}`,
+            },
+          ],
           retryable: o.retryable,
         };
   });

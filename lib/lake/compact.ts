@@ -6,7 +6,14 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { deleteKeys, getJsonOrNull, lostConditionalWrite, putJson } from '../aws/s3.ts';
-import { SOURCE_COLUMN, dedupeRank, dedupeRanksFirst, partitionValuesOf, type Catalog, type TableDef } from '../catalog/catalog.ts';
+import {
+  SOURCE_COLUMN,
+  dedupeRank,
+  dedupeRanksFirst,
+  partitionValuesOf,
+  type Catalog,
+  type TableDef,
+} from '../catalog/catalog.ts';
 import { duckRawSelect, objectGlob, type LocalObjectLayout } from '../catalog/duckdb.ts';
 import { quoteIdent, quoteString } from '../catalog/types.ts';
 import { TributaryError, errorMessage } from '../errors.ts';
@@ -138,14 +145,46 @@ export function defaultBefore(now = new Date()): string {
 export async function compactLake(deps: CompactDeps, options: CompactOptions = {}): Promise<CompactResult> {
   const started = Date.now();
   const before = options.before ?? defaultBefore(options.now);
-  if (!HOUR_RE.test(before)) throw new CompactionError('bad_before', `--before must be an hour YYYY-MM-DDTHH (UTC), got ${JSON.stringify(before)}.`);
-  const tables = deps.catalog.tables().filter((t) => t.compactedPrefix && t.bucket === 'lake' && (!options.tables || options.tables.includes(t.name)));
+  if (!HOUR_RE.test(before))
+    throw new CompactionError(
+      'bad_before',
+      `--before must be an hour YYYY-MM-DDTHH (UTC), got ${JSON.stringify(before)}.`,
+    );
+  const tables = deps.catalog
+    .tables()
+    .filter((t) => t.compactedPrefix && t.bucket === 'lake' && (!options.tables || options.tables.includes(t.name)));
   if (options.tables) {
     const unknown = options.tables.filter((n) => !tables.some((t) => t.name === n));
-    if (unknown.length) throw new CompactionError('bad_table', `Cannot compact ${unknown.join(', ')}; compactable tables: ${deps.catalog.tables().filter((t) => t.compactedPrefix).map((t) => t.name).join(', ')}.`);
+    if (unknown.length)
+      throw new CompactionError(
+        'bad_table',
+        `Cannot compact ${unknown.join(', ')}; compactable tables: ${deps.catalog
+          .tables()
+          .filter((t) => t.compactedPrefix)
+          .map((t) => t.name)
+          .join(', ')}.`,
+      );
   }
-  if (options.quarantineUnreadable && !deps.buckets.quarantine) throw new CompactionError('no_quarantine', 'Quarantining unreadable lines needs the quarantine bucket (TRIBUTARY_QUARANTINE_BUCKET).');
-  const result: CompactResult = { before, partitions: 0, sourceObjects: 0, parquetObjects: 0, rows: 0, duplicates: 0, bytesIn: 0, bytesOut: 0, resumed: 0, quarantined: 0, failed: [], unreadable: [], ms: 0 };
+  if (options.quarantineUnreadable && !deps.buckets.quarantine)
+    throw new CompactionError(
+      'no_quarantine',
+      'Quarantining unreadable lines needs the quarantine bucket (TRIBUTARY_QUARANTINE_BUCKET).',
+    );
+  const result: CompactResult = {
+    before,
+    partitions: 0,
+    sourceObjects: 0,
+    parquetObjects: 0,
+    rows: 0,
+    duplicates: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    resumed: 0,
+    quarantined: 0,
+    failed: [],
+    unreadable: [],
+    ms: 0,
+  };
   const work = mkdtempSync(path.join(deps.workDir ?? os.tmpdir(), 'tributary-compact-'));
   const db = await DuckDBInstance.create(':memory:', { threads: '2' });
   try {
@@ -208,7 +247,11 @@ async function compactPartition(run: Run, dir: string, objects: _Object[], parqu
   const covered = await coveredSources(deps, parquet);
   const leftovers = objects.filter((o) => covered.has(o.Key!));
   if (leftovers.length) {
-    await deleteOrThrow(deps.s3, bucket, leftovers.map((o) => o.Key!));
+    await deleteOrThrow(
+      deps.s3,
+      bucket,
+      leftovers.map((o) => o.Key!),
+    );
     result.resumed += leftovers.length;
   }
   const pending = objects.filter((o) => !covered.has(o.Key!)).sort((a, b) => a.Key!.localeCompare(b.Key!));
@@ -237,14 +280,24 @@ async function coveredSources(deps: CompactDeps, parquet: string[]): Promise<Set
   const out = new Set<string>();
   await mapLimit(parquet, 8, async (key) => {
     const manifest = await getJsonOrNull<Manifest>(deps.s3, deps.buckets.lake, manifestKey(key));
-    if (!manifest) throw new CompactionError('manifest_missing', `Compacted object ${key} has no manifest ${manifestKey(key)}; restore it or delete the object after checking its rows.`);
+    if (!manifest)
+      throw new CompactionError(
+        'manifest_missing',
+        `Compacted object ${key} has no manifest ${manifestKey(key)}; restore it or delete the object after checking its rows.`,
+      );
     for (const s of manifest.sources) out.add(s);
   });
   return out;
 }
 
 /** Compacts one chunk; returns where it kept a copy of the Parquet object it wrote (in `keep`), if it wrote one. */
-async function compactChunk(run: Run, dir: string, chunk: _Object[], competitors: string[], keep: string): Promise<string | undefined> {
+async function compactChunk(
+  run: Run,
+  dir: string,
+  chunk: _Object[],
+  competitors: string[],
+  keep: string,
+): Promise<string | undefined> {
   const { deps, t, result } = run;
   const bucket = deps.buckets.lake;
   const root = mkdtempSync(path.join(run.work, 'chunk-'));
@@ -276,8 +329,15 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[], competitors
       if (!refused.size) throw err;
       const repaired = new Set<string>();
       for (const [key, error] of refused) {
-        const quarantined = run.options.quarantineUnreadable ? await repairObject(run, c, layout, key, etags.get(key)!, error) : undefined;
-        result.unreadable.push({ table: t.name, key, error: cleanFileError(error, root), ...(quarantined !== undefined ? { quarantined } : {}) });
+        const quarantined = run.options.quarantineUnreadable
+          ? await repairObject(run, c, layout, key, etags.get(key)!, error)
+          : undefined;
+        result.unreadable.push({
+          table: t.name,
+          key,
+          error: cleanFileError(error, root),
+          ...(quarantined !== undefined ? { quarantined } : {}),
+        });
         if (quarantined === undefined) rmSync(fileOf(key));
         else {
           repaired.add(key);
@@ -301,7 +361,14 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[], competitors
     const manifest: Manifest = { parquet: parquetKey, sources, rows, duplicates, createdAt: new Date().toISOString() };
     // Manifest first: a Parquet object without one would leave a later run unable to tell what it covers.
     await putJson(deps.s3, bucket, manifestKey(parquetKey), manifest);
-    await deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: parquetKey, Body: readFileSync(out), ContentType: 'application/vnd.apache.parquet' }));
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: parquetKey,
+        Body: readFileSync(out),
+        ContentType: 'application/vnd.apache.parquet',
+      }),
+    );
     await deps.afterWrite?.(parquetKey);
     await deleteOrThrow(deps.s3, bucket, sources);
     result.parquetObjects++;
@@ -315,7 +382,11 @@ async function compactChunk(run: Run, dir: string, chunk: _Object[], competitors
     return kept;
   } catch (err) {
     if (err instanceof CompactionError) throw err;
-    throw new CompactionError('compact_failed', `Compacting ${t.name} ${dir} (${chunk.length} objects) failed: ${cleanFileError(errorMessage(err), root)}. Run compaction again; it resumes where it stopped.`, { cause: err });
+    throw new CompactionError(
+      'compact_failed',
+      `Compacting ${t.name} ${dir} (${chunk.length} objects) failed: ${cleanFileError(errorMessage(err), root)}. Run compaction again; it resumes where it stopped.`,
+      { cause: err },
+    );
   } finally {
     c.closeSync();
     rmSync(root, { recursive: true, force: true });
@@ -334,7 +405,14 @@ interface Copied {
  * the table's dedupe rule: among the chunk's copies of an event the first-ranked, and none where a row of the Parquet
  * files `competitors` (the same partition-hour, so the same partition values) ranks at or before it.
  */
-async function copyToParquet(c: DuckDBConnection, t: TableDef, layout: LocalObjectLayout, glob: string, to: string, competitors: string[] = []): Promise<Copied> {
+async function copyToParquet(
+  c: DuckDBConnection,
+  t: TableDef,
+  layout: LocalObjectLayout,
+  glob: string,
+  to: string,
+  competitors: string[] = [],
+): Promise<Copied> {
   const cols = [...t.columns.map((col) => `r.${quoteIdent(col.name)}`), `r._key AS ${quoteIdent(SOURCE_COLUMN)}`];
   // The rows once, in a temporary table: counting them and sorting them for the COPY both need them all anyway.
   await c.run(`CREATE OR REPLACE TEMP TABLE _rows AS ${duckRawSelect(t, layout, glob)}`);
@@ -362,7 +440,12 @@ async function copyToParquet(c: DuckDBConnection, t: TableDef, layout: LocalObje
  * DuckDB's refusal to read a JSONL file as the table (every column converted, nothing written), or undefined when it
  * reads. Only refusals caused by the bytes count; any other failure (memory, scratch space) is thrown.
  */
-async function refusal(c: DuckDBConnection, t: TableDef, layout: LocalObjectLayout, file: string): Promise<string | undefined> {
+async function refusal(
+  c: DuckDBConnection,
+  t: TableDef,
+  layout: LocalObjectLayout,
+  file: string,
+): Promise<string | undefined> {
   const cols = t.columns.map((col) => quoteIdent(col.name)).join(', ');
   try {
     await c.runAndReadAll(`SELECT count(hash(${cols})) FROM (${duckRawSelect(t, layout, file)})`);
@@ -386,7 +469,14 @@ async function refusal(c: DuckDBConnection, t: TableDef, layout: LocalObjectLayo
  * again, never a second one. The lake object is rewritten only after its lines are in the quarantine, and only over
  * the bytes that were read (`If-Match`).
  */
-async function repairObject(run: Run, c: DuckDBConnection, layout: LocalObjectLayout, key: string, etag: string, error: string): Promise<number | undefined> {
+async function repairObject(
+  run: Run,
+  c: DuckDBConnection,
+  layout: LocalObjectLayout,
+  key: string,
+  etag: string,
+  error: string,
+): Promise<number | undefined> {
   const { deps, t } = run;
   const root = layout.bucketDir('lake');
   const file = path.join(root, key);
@@ -422,7 +512,15 @@ async function repairObject(run: Run, c: DuckDBConnection, layout: LocalObjectLa
     const mine: RepairMarker = { key, quarantinedAt: (run.options.now ?? new Date()).toISOString(), lines: bad };
     // Only the first repair decides: a concurrent one that decided first has its marker used instead.
     try {
-      await deps.s3.send(new PutObjectCommand({ Bucket: deps.buckets.lake, Key: markerKey, Body: JSON.stringify(mine), ContentType: 'application/json', IfNoneMatch: '*' }));
+      await deps.s3.send(
+        new PutObjectCommand({
+          Bucket: deps.buckets.lake,
+          Key: markerKey,
+          Body: JSON.stringify(mine),
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+        }),
+      );
       marker = mine;
     } catch (err) {
       if (!lostConditionalWrite(err)) throw err;
@@ -435,13 +533,31 @@ async function repairObject(run: Run, c: DuckDBConnection, layout: LocalObjectLa
   if ((await readAs(kept)) !== undefined) return undefined;
   const unique = `compactor-${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
   for (const o of quarantineObjects(repairRecords(marker, lines), 'lake-writer', unique)) {
-    await deps.s3.send(new PutObjectCommand({ Bucket: deps.buckets.quarantine!, Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }));
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.buckets.quarantine!,
+        Key: o.key,
+        Body: o.body,
+        ContentType: 'application/x-ndjson',
+        ContentEncoding: 'gzip',
+      }),
+    );
   }
   // Only over the object as it was read: a run that repaired it (or compacted it away) first wins.
   try {
-    await deps.s3.send(new PutObjectCommand({ Bucket: deps.buckets.lake, Key: key, Body: gzipOf(kept), ContentType: 'application/x-ndjson', ContentEncoding: 'gzip', IfMatch: etag }));
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.buckets.lake,
+        Key: key,
+        Body: gzipOf(kept),
+        ContentType: 'application/x-ndjson',
+        ContentEncoding: 'gzip',
+        IfMatch: etag,
+      }),
+    );
   } catch (err) {
-    if (lostConditionalWrite(err)) throw new CompactionError('repair_race', `Another run repaired ${key} first; run compaction again.`);
+    if (lostConditionalWrite(err))
+      throw new CompactionError('repair_race', `Another run repaired ${key} first; run compaction again.`);
     throw err;
   }
   return marker.lines.length;
@@ -458,12 +574,21 @@ function repairRecords(marker: RepairMarker, lines: Buffer[]): QuarantineRecord[
     } catch {
       /* not JSON at all: the payload is all there is */
     }
-    const receivedAt = typeof env.received_at === 'string' && !Number.isNaN(Date.parse(env.received_at)) ? new Date(env.received_at).toISOString() : marker.quarantinedAt;
+    const receivedAt =
+      typeof env.received_at === 'string' && !Number.isNaN(Date.parse(env.received_at))
+        ? new Date(env.received_at).toISOString()
+        : marker.quarantinedAt;
     return quarantineRecord({
       id: deterministicId('compactor', marker.key, String(line)),
       stage: 'lake-writer',
       reason: 'malformed_json',
-      errors: [{ path: '/', keyword: 'unreadable', message: `Line ${line} of lake object ${marker.key} cannot be read by the query engine (${error}); fix the event and re-drive it.` }],
+      errors: [
+        {
+          path: '/',
+          keyword: 'unreadable',
+          message: `Line ${line} of lake object ${marker.key} cannot be read by the query engine (${error}); fix the event and re-drive it.`,
+        },
+      ],
       ...(typeof env.type === 'string' ? { type: env.type } : {}),
       ...(typeof env.v === 'number' ? { v: env.v } : {}),
       receivedAt,
@@ -489,7 +614,11 @@ function splitLines(buf: Buffer): Buffer[] {
 
 /** DuckDB names the scratch copy of an object; say the object's key instead, and drop the SQL it quotes. */
 function cleanFileError(message: string, root: string): string {
-  return message.split(`${root}${path.sep}`).join('').replace(/\n\nLINE \d+:[\s\S]*$/, '').trim();
+  return message
+    .split(`${root}${path.sep}`)
+    .join('')
+    .replace(/\n\nLINE \d+:[\s\S]*$/, '')
+    .trim();
 }
 
 /** Unreadable objects a run left behind (not the ones it repaired). */
@@ -503,9 +632,19 @@ export function leftUnreadable(result: CompactResult): UnreadableObject[] {
  */
 export function reportCompaction(result: CompactResult): CompactionError | undefined {
   const unreadable = leftUnreadable(result);
-  recordCompaction({ partitions: result.partitions, rows: result.rows, failed: result.failed.length, unreadable: unreadable.length });
-  for (const f of result.failed) logger.error('compaction of a partition-hour failed; the next run tries it again', { ...f });
-  for (const u of unreadable) logger.error('lake object DuckDB cannot read left as JSONL; run `tributary compact --quarantine-unreadable` to quarantine its unreadable lines', { ...u });
+  recordCompaction({
+    partitions: result.partitions,
+    rows: result.rows,
+    failed: result.failed.length,
+    unreadable: unreadable.length,
+  });
+  for (const f of result.failed)
+    logger.error('compaction of a partition-hour failed; the next run tries it again', { ...f });
+  for (const u of unreadable)
+    logger.error(
+      'lake object DuckDB cannot read left as JSONL; run `tributary compact --quarantine-unreadable` to quarantine its unreadable lines',
+      { ...u },
+    );
   if (!result.failed.length && !unreadable.length) return undefined;
   return new CompactionError(
     'compaction_incomplete',
@@ -535,5 +674,9 @@ export function chunkBySize<T extends { Size?: number }>(objects: T[], target: n
 
 async function deleteOrThrow(s3: S3Client, bucket: string, keys: string[]): Promise<void> {
   const failed = await deleteKeys(s3, bucket, keys);
-  if (failed.length) throw new CompactionError('delete_failed', `Could not delete ${failed.length} compacted objects (first: ${failed[0]!.key}: ${failed[0]!.message}); run compaction again.`);
+  if (failed.length)
+    throw new CompactionError(
+      'delete_failed',
+      `Could not delete ${failed.length} compacted objects (first: ${failed[0]!.key}: ${failed[0]!.message}); run compaction again.`,
+    );
 }

@@ -12,7 +12,13 @@ const SHORTENED = '\u2026';
 const HASH_CHARS = 32;
 const SHORTENED_FORM = new RegExp(`${SHORTENED}[0-9a-f]{${HASH_CHARS}}$`, 'u');
 const LONE_SURROGATE = /\p{Cs}/u;
-const SAFE_BYTE = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x2e || b === 0x5f;
+const SAFE_BYTE = (b: number) =>
+  (b >= 0x30 && b <= 0x39) ||
+  (b >= 0x41 && b <= 0x5a) ||
+  (b >= 0x61 && b <= 0x7a) ||
+  b === 0x2d ||
+  b === 0x2e ||
+  b === 0x5f;
 const hex = (b: number) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
 
 /** Percent-encodes the UTF-8 bytes of text that are not `[A-Za-z0-9._-]`. */

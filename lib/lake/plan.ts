@@ -3,7 +3,13 @@ import { gzipSync } from 'node:zlib';
 import { EnvelopeError, parseEnvelope } from '../envelope.ts';
 import { errorMessage } from '../errors.ts';
 import { deterministicId } from '../ids.ts';
-import { quarantineObjects, quarantineRecord, type QuarantineObject, type QuarantineReason, type QuarantineRecord } from '../quarantine/record.ts';
+import {
+  quarantineObjects,
+  quarantineRecord,
+  type QuarantineObject,
+  type QuarantineReason,
+  type QuarantineRecord,
+} from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
 import { compareSeq, type StreamRecord } from '../stream/records.ts';
 import { lakeObjectName, lakePrefix } from './partition.ts';
@@ -73,14 +79,24 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
         continue;
       }
       const type = registry.has(env.type) ? registry.get(env.type) : undefined;
-      if (!type) throw new EnvelopeError('unknown_type', `Envelope type ${JSON.stringify(env.type)} is not registered (${registry.names().join(', ')}).`);
-      prefix = lakePrefix(type.name, env.event_time, type.partitions.map((p) => ({ name: p.name, value: p.get(env.data) })));
+      if (!type)
+        throw new EnvelopeError(
+          'unknown_type',
+          `Envelope type ${JSON.stringify(env.type)} is not registered (${registry.names().join(', ')}).`,
+        );
+      prefix = lakePrefix(
+        type.name,
+        env.event_time,
+        type.partitions.map((p) => ({ name: p.name, value: p.get(env.data) })),
+      );
       id = env.id;
       receivedAt = env.received_at;
       // JSONL needs one record per line; envelopes from our producers never hold raw newlines, others get re-serialized.
-      if (line.includes(NEWLINE) || line.includes(CR) || (text.length !== line.length && !isUtf8(line))) line = Buffer.from(JSON.stringify(env));
+      if (line.includes(NEWLINE) || line.includes(CR) || (text.length !== line.length && !isUtf8(line)))
+        line = Buffer.from(JSON.stringify(env));
     } catch (err) {
-      const reason: QuarantineReason = err instanceof EnvelopeError ? (err.code as QuarantineReason) : 'processing_error';
+      const reason: QuarantineReason =
+        err instanceof EnvelopeError ? (err.code as QuarantineReason) : 'processing_error';
       quarantined.push(
         quarantineRecord({
           id: deterministicId(r.shardId, r.sequenceNumber),
@@ -116,7 +132,10 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
       if (j === undefined || all.received[i]! < all.received[j]!) first.set(id, i);
     });
     const keep = (_: unknown, i: number) => first.get(all.ids[i]!) === i;
-    const g = first.size === all.ids.length ? all : { lines: all.lines.filter(keep), seqs: all.seqs.filter(keep), ids: all.ids.filter(keep) };
+    const g =
+      first.size === all.ids.length
+        ? all
+        : { lines: all.lines.filter(keep), seqs: all.seqs.filter(keep), ids: all.ids.filter(keep) };
     duplicates += all.ids.length - g.ids.length;
     const parts: Buffer[] = [];
     for (const l of g.lines) parts.push(l, NL);
@@ -137,9 +156,22 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
   if (quarantined.length) {
     const first = seqOf.get(quarantined[0]!)!;
     const last = seqOf.get(quarantined[quarantined.length - 1]!)!;
-    for (const o of quarantineObjects(quarantined, 'lake-writer', lakeObjectName(shardId, first, last).replace('.jsonl.gz', '')) as QuarantineObject[]) {
+    for (const o of quarantineObjects(
+      quarantined,
+      'lake-writer',
+      lakeObjectName(shardId, first, last).replace('.jsonl.gz', ''),
+    ) as QuarantineObject[]) {
       const seqs = o.records.map((rec) => seqOf.get(rec)!);
-      objects.push({ bucket: 'quarantine', key: o.key, body: o.body, count: o.count, firstSeq: seqs[0]!, lastSeq: seqs[seqs.length - 1]!, seqs, ids: o.records.map((rec) => rec.id) });
+      objects.push({
+        bucket: 'quarantine',
+        key: o.key,
+        body: o.body,
+        count: o.count,
+        firstSeq: seqs[0]!,
+        lastSeq: seqs[seqs.length - 1]!,
+        seqs,
+        ids: o.records.map((rec) => rec.id),
+      });
     }
   }
   return {

@@ -47,7 +47,6 @@ async function readJournal(s3: S3Client, bucket: string, key: string): Promise<J
   return (await getJsonOrNull<{ entries?: JournalEntry[] }>(s3, bucket, key))?.entries ?? [];
 }
 
-
 /**
  * Lowest sequence number to re-deliver after some writes failed. Lambda re-delivers everything from the lowest reported
  * failure on, so the point moves down to the first record of any written object that holds records at or after it:
@@ -80,9 +79,16 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
   const jKey = journalKey(consumer, plan.shardId);
   const journal = await readJournal(deps.s3, deps.buckets.lake, jKey);
 
-  const fresh: JournalEntry[] = plan.objects.map((o) => ({ bucket: bucketOf(o), key: o.key, first: o.firstSeq, last: o.lastSeq }));
+  const fresh: JournalEntry[] = plan.objects.map((o) => ({
+    bucket: bucketOf(o),
+    key: o.key,
+    first: o.firstSeq,
+    last: o.lastSeq,
+  }));
   const freshKeys = new Set(fresh.map((e) => `${e.bucket}/${e.key}`));
-  const stale = journal.filter((e) => compareSeq(e.first, plan.firstSeq) >= 0 && !freshKeys.has(`${e.bucket}/${e.key}`));
+  const stale = journal.filter(
+    (e) => compareSeq(e.first, plan.firstSeq) >= 0 && !freshKeys.has(`${e.bucket}/${e.key}`),
+  );
   // Entries wholly before this batch are committed (the poller checkpointed past them): forget them.
   const kept = journal.filter((e) => compareSeq(e.first, plan.firstSeq) < 0 && compareSeq(e.last, plan.firstSeq) >= 0);
 
@@ -90,7 +96,12 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
     new PutObjectCommand({
       Bucket: deps.buckets.lake,
       Key: jKey,
-      Body: JSON.stringify({ consumer, shardId: plan.shardId, batchFirst: plan.firstSeq, entries: [...kept, ...fresh] }),
+      Body: JSON.stringify({
+        consumer,
+        shardId: plan.shardId,
+        batchFirst: plan.firstSeq,
+        entries: [...kept, ...fresh],
+      }),
       ContentType: 'application/json',
     }),
   );
@@ -98,14 +109,24 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
   for (const e of stale) staleByBucket.set(e.bucket, [...(staleByBucket.get(e.bucket) ?? []), e.key]);
   for (const [bucket, keys] of staleByBucket) {
     const failed = await deleteKeys(deps.s3, bucket, keys);
-    if (failed.length) throw new LakeWriterError('stale_delete_failed', `Could not delete ${failed.length} objects of an earlier attempt: ${failed[0]!.message}`);
+    if (failed.length)
+      throw new LakeWriterError(
+        'stale_delete_failed',
+        `Could not delete ${failed.length} objects of an earlier attempt: ${failed[0]!.message}`,
+      );
   }
 
   const errors: string[] = [];
   const outcomes = await mapLimit(plan.objects, deps.concurrency ?? 8, async (o) => {
     try {
       await deps.s3.send(
-        new PutObjectCommand({ Bucket: bucketOf(o), Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }),
+        new PutObjectCommand({
+          Bucket: bucketOf(o),
+          Key: o.key,
+          Body: o.body,
+          ContentType: 'application/x-ndjson',
+          ContentEncoding: 'gzip',
+        }),
       );
       return true;
     } catch (err) {
@@ -116,8 +137,18 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
   const written = plan.objects.filter((_, i) => outcomes[i]);
   const failed = plan.objects.filter((_, i) => !outcomes[i]);
   const failedFrom = redeliveryPoint(plan.objects, failed);
-  recordLakeBatch({ rows: plan.rows, quarantined: plan.quarantined, objects: written.length, failedObjects: failed.length });
-  if (failed.length) logger.warn('lake writer: some objects failed; re-delivering', { shardId: plan.shardId, failedFrom, errors: errors.slice(0, 5) });
+  recordLakeBatch({
+    rows: plan.rows,
+    quarantined: plan.quarantined,
+    objects: written.length,
+    failedObjects: failed.length,
+  });
+  if (failed.length)
+    logger.warn('lake writer: some objects failed; re-delivering', {
+      shardId: plan.shardId,
+      failedFrom,
+      errors: errors.slice(0, 5),
+    });
   return { plan, written, errors, ...(failedFrom !== undefined ? { failedFrom } : {}) };
 }
 
@@ -130,6 +161,9 @@ export async function writeRecords(records: StreamRecord[], deps: LakeWriterDeps
 /** The lake writer's answer to one Lambda Kinesis event: the partial batch response (see `wholeBatchResponse`). */
 export function lakeBatch(event: KinesisStreamEvent, deps: LakeWriterDeps): Promise<KinesisStreamBatchResponse> {
   return wholeBatchResponse(event, async (records) =>
-    (await writeRecords(records, deps)).map((r) => ({ shardId: r.plan.shardId, ...(r.failedFrom !== undefined ? { failedFrom: r.failedFrom, error: r.errors.join('; ') } : {}) })),
+    (await writeRecords(records, deps)).map((r) => ({
+      shardId: r.plan.shardId,
+      ...(r.failedFrom !== undefined ? { failedFrom: r.failedFrom, error: r.errors.join('; ') } : {}),
+    })),
   );
 }

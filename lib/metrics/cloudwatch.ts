@@ -36,20 +36,32 @@ type Samples = Map<string, [number, number][]>;
  * Runs metric queries over a window: at most 500 per call, every page of each call (a query's points may be split
  * across pages), points collected per query id as (epoch ms, value).
  */
-async function getMetricData(cloudwatch: CloudWatchClient, queries: MetricDataQuery[], window: MetricsWindow): Promise<Samples> {
+async function getMetricData(
+  cloudwatch: CloudWatchClient,
+  queries: MetricDataQuery[],
+  window: MetricsWindow,
+): Promise<Samples> {
   const out: Samples = new Map();
   for (let i = 0; i < queries.length; i += MAX_QUERIES_PER_CALL) {
     const batch = queries.slice(i, i + MAX_QUERIES_PER_CALL);
     const pages = paginateGetMetricData(
       { client: cloudwatch },
-      { MetricDataQueries: batch, StartTime: new Date(window.start), EndTime: new Date(window.end), ScanBy: 'TimestampAscending' },
+      {
+        MetricDataQueries: batch,
+        StartTime: new Date(window.start),
+        EndTime: new Date(window.end),
+        ScanBy: 'TimestampAscending',
+      },
     );
     try {
       for await (const res of pages) {
         for (const r of res.MetricDataResults ?? []) {
           if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
             const why = (r.Messages ?? []).map((m) => m.Value).join('; ') || r.StatusCode;
-            throw new MetricsError('metrics_unavailable', `CloudWatch could not answer query ${r.Id}: ${why}. Check the console role's cloudwatch:GetMetricData permission.`);
+            throw new MetricsError(
+              'metrics_unavailable',
+              `CloudWatch could not answer query ${r.Id}: ${why}. Check the console role's cloudwatch:GetMetricData permission.`,
+            );
           }
           const list = out.get(r.Id!) ?? [];
           (r.Timestamps ?? []).forEach((ts, k) => {
@@ -99,13 +111,17 @@ export class CloudWatchMetricsSource implements MetricsSource {
         ReturnData: true,
       })),
     );
-    const samples = queries.length ? await getMetricData(this.deps.cloudwatch, queries, window) : new Map<string, [number, number][]>();
+    const samples = queries.length
+      ? await getMetricData(this.deps.cloudwatch, queries, window)
+      : new Map<string, [number, number][]>();
     const shards: ShardSeries[] = [];
     shardIds.forEach((shardId, i) => {
       const of = SHARD_METRICS.map((_, j) => samples.get(`s${i}_${j}`) ?? []);
       // Like the local source, a shard that published nothing in the range (e.g. closed long ago) is left out.
       if (of.every((s) => s.length === 0)) return;
-      const series = Object.fromEntries(SHARD_METRICS.map((name, j) => [name, fillSeries(window, of[j]!, STATISTIC[name])])) as ShardSeries['series'];
+      const series = Object.fromEntries(
+        SHARD_METRICS.map((name, j) => [name, fillSeries(window, of[j]!, STATISTIC[name])]),
+      ) as ShardSeries['series'];
       shards.push({ shardId, series });
     });
     shards.sort((a, b) => a.shardId.localeCompare(b.shardId));
@@ -124,7 +140,11 @@ export class CloudWatchMetricsSource implements MetricsSource {
       Period: window.period,
       ReturnData: true,
     });
-    const samples = await getMetricData(this.deps.cloudwatch, [search('EventsAccepted'), search('EventsRejected')], window);
+    const samples = await getMetricData(
+      this.deps.cloudwatch,
+      [search('EventsAccepted'), search('EventsRejected')],
+      window,
+    );
     return {
       ...windowFields(range, window),
       accepted: fillSeries(window, samples.get('accepted') ?? [], 'Sum'),

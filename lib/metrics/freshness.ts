@@ -28,7 +28,9 @@ export async function lakeFreshness(s3: S3Client, bucket: string, now: Date = ne
   objects.sort((a, b) => b.LastModified!.getTime() - a.LastModified!.getTime());
   const newest = objects[0]?.LastModified ?? null;
   const recent = objects.filter((o) => o.Key!.endsWith('.jsonl.gz')).slice(0, NEWEST_OBJECTS_READ);
-  const rows = (await mapLimit(recent, NEWEST_OBJECTS_READ, (o) => readJsonl<{ event_time?: string }>(s3, bucket, o.Key!))).flat();
+  const rows = (
+    await mapLimit(recent, NEWEST_OBJECTS_READ, (o) => readJsonl<{ event_time?: string }>(s3, bucket, o.Key!))
+  ).flat();
   let eventMs: number | null = null;
   for (const r of rows) {
     const t = r.event_time ? Date.parse(r.event_time) : NaN;

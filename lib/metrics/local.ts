@@ -1,4 +1,14 @@
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../errors.ts';
 import {
@@ -246,10 +256,12 @@ function parseLine(line: string): Aggregate | undefined {
     return undefined;
   }
   const t = typeof raw?.t === 'string' ? Date.parse(raw.t) : NaN;
-  const dim: Dimension | undefined = typeof raw.shard === 'string' ? 'shard' : typeof raw.type === 'string' ? 'type' : undefined;
+  const dim: Dimension | undefined =
+    typeof raw.shard === 'string' ? 'shard' : typeof raw.type === 'string' ? 'type' : undefined;
   if (!Number.isFinite(t) || !dim || typeof raw.m !== 'object' || raw.m === null) return undefined;
   const m: Values = {};
-  for (const [name, v] of Object.entries(raw.m)) if (KNOWN.has(name) && typeof v === 'number' && Number.isFinite(v)) m[name as MetricName] = v;
+  for (const [name, v] of Object.entries(raw.m))
+    if (KNOWN.has(name) && typeof v === 'number' && Number.isFinite(v)) m[name as MetricName] = v;
   return { t, dim, id: String(dim === 'shard' ? raw.shard : raw.type), m };
 }
 
@@ -267,12 +279,17 @@ function readDay(file: string): Map<string, Aggregate> {
       files.delete(file);
       return new Map();
     }
-    throw new MetricsError('metrics_unreadable', `Cannot read local metrics ${file}: ${errorMessage(err)}. Check the data directory's permissions.`, { cause: err });
+    throw new MetricsError(
+      'metrics_unreadable',
+      `Cannot read local metrics ${file}: ${errorMessage(err)}. Check the data directory's permissions.`,
+      { cause: err },
+    );
   }
   try {
     const st = fstatSync(fd);
     let state = files.get(file);
-    if (!state || state.ino !== st.ino || st.size < state.offset) state = { ino: st.ino, offset: 0, entries: new Map() };
+    if (!state || state.ino !== st.ino || st.size < state.offset)
+      state = { ino: st.ino, offset: 0, entries: new Map() };
     if (st.size > state.offset) {
       const buf = Buffer.alloc(st.size - state.offset);
       let got = 0;

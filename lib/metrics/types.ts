@@ -2,13 +2,23 @@ import { TributaryError } from '../errors.ts';
 
 /** Failures of the metrics port: a range it does not know (400), or a metrics store it cannot read (502). */
 export class MetricsError extends TributaryError {
-  constructor(code: 'bad_range' | 'metrics_unavailable' | 'metrics_unreadable', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'bad_range' | 'metrics_unavailable' | 'metrics_unreadable',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, { ...options, status: code === 'bad_range' ? 400 : 502 });
   }
 }
 
 /** Kinesis's shard-level metrics (CloudWatch namespace `AWS/Kinesis`), under the same names in both modes. */
-export const SHARD_METRICS = ['IncomingRecords', 'IncomingBytes', 'OutgoingRecords', 'WriteProvisionedThroughputExceeded', 'IteratorAgeMilliseconds'] as const;
+export const SHARD_METRICS = [
+  'IncomingRecords',
+  'IncomingBytes',
+  'OutgoingRecords',
+  'WriteProvisionedThroughputExceeded',
+  'IteratorAgeMilliseconds',
+] as const;
 export type ShardMetricName = (typeof SHARD_METRICS)[number];
 
 /** The ingest API's counters (namespace `Tributary`, emitted by lib/observability.ts). */
@@ -52,7 +62,10 @@ export const RANGE_NAMES = Object.keys(RANGES) as MetricsRange[];
 export function parseRange(raw: string | null | undefined): MetricsRange {
   if (raw === null || raw === undefined || raw === '') return '15m';
   if (Object.hasOwn(RANGES, raw)) return raw as MetricsRange;
-  throw new MetricsError('bad_range', `range=${JSON.stringify(raw)} is not a metrics range; use one of ${RANGE_NAMES.join(', ')}.`);
+  throw new MetricsError(
+    'bad_range',
+    `range=${JSON.stringify(raw)} is not a metrics range; use one of ${RANGE_NAMES.join(', ')}.`,
+  );
 }
 
 /** One bucket of a series: its start (epoch ms) and value; null where an age was never measured (nothing read). */
@@ -85,7 +98,10 @@ export function metricsWindow(range: MetricsRange, now: Date): MetricsWindow {
 }
 
 /** The fields every metrics answer starts with: its range and window. */
-export function windowFields(range: MetricsRange, w: MetricsWindow): { range: MetricsRange; period: number; start: number; end: number; at: number } {
+export function windowFields(
+  range: MetricsRange,
+  w: MetricsWindow,
+): { range: MetricsRange; period: number; start: number; end: number; at: number } {
   return { range, period: w.period, start: w.start, end: w.end, at: w.at };
 }
 
@@ -93,7 +109,11 @@ export function windowFields(range: MetricsRange, w: MetricsWindow): { range: Me
  * Puts samples (epoch ms, value) into the window's buckets with the metric's statistic. Empty buckets of a count are 0,
  * so lines stay continuous; an empty bucket of an age is null (a gap: nothing was reading then).
  */
-export function fillSeries(window: MetricsWindow, samples: Iterable<readonly [number, number]>, stat: MetricStatistic): Point[] {
+export function fillSeries(
+  window: MetricsWindow,
+  samples: Iterable<readonly [number, number]>,
+  stat: MetricStatistic,
+): Point[] {
   const step = window.period * 1000;
   const values: (number | null)[] = window.times.map(() => null);
   for (const [t, v] of samples) {
@@ -158,7 +178,12 @@ export interface ShardMetricsRecorder {
   recordIngest(type: string, accepted: number, rejected: number): void;
 }
 
-const TRAFFIC: ShardMetricName[] = ['IncomingRecords', 'IncomingBytes', 'OutgoingRecords', 'WriteProvisionedThroughputExceeded'];
+const TRAFFIC: ShardMetricName[] = [
+  'IncomingRecords',
+  'IncomingBytes',
+  'OutgoingRecords',
+  'WriteProvisionedThroughputExceeded',
+];
 
 /** Whether anything moved in the range (an idle reader's zero iterator age is not traffic). */
 export function hasTraffic(m: ShardMetrics): boolean {

@@ -10,7 +10,10 @@ import { DatabaseUnavailableError } from './errors.ts';
  * embedded PGlite server of `tributary dev` (TRIBUTARY_PG_PORT, default 4570). In AWS the stack passes the Aurora
  * endpoint (TRIBUTARY_DB_HOST, _PORT, _NAME, _USER) and the secret holding its password (`auroraPassword`).
  */
-export function databaseUrl(config: Pick<TributaryConfig, 'mode' | 'host' | 'ports'>, env: NodeJS.ProcessEnv = process.env): string {
+export function databaseUrl(
+  config: Pick<TributaryConfig, 'mode' | 'host' | 'ports'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (env.DATABASE_URL) {
     let ok = false;
     try {
@@ -19,12 +22,18 @@ export function databaseUrl(config: Pick<TributaryConfig, 'mode' | 'host' | 'por
     } catch {
       ok = false;
     }
-    if (!ok) throw new ConfigError('DATABASE_URL is not a postgres:// URL; set it like postgres://user:password@host:5432/database.');
+    if (!ok)
+      throw new ConfigError(
+        'DATABASE_URL is not a postgres:// URL; set it like postgres://user:password@host:5432/database.',
+      );
     return env.DATABASE_URL;
   }
   if (config.mode === 'aws') {
     const host = env.TRIBUTARY_DB_HOST;
-    if (!host) throw new ConfigError('TRIBUTARY_DB_HOST is not set; the database stack passes it to the OLTP sink (stacks/database.ts).');
+    if (!host)
+      throw new ConfigError(
+        'TRIBUTARY_DB_HOST is not set; the database stack passes it to the OLTP sink (stacks/database.ts).',
+      );
     const user = encodeURIComponent(env.TRIBUTARY_DB_USER || 'postgres');
     return `postgres://${user}@${host}:${env.TRIBUTARY_DB_PORT || '5432'}/${encodeURIComponent(env.TRIBUTARY_DB_NAME || 'tributary')}`;
   }
@@ -105,7 +114,12 @@ export function failureKind(err: unknown): FailureKind {
 /** A failure of the connection rather than of the statement: no SQLSTATE at all, or class 08, 53 or 57. */
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return !(typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) || code.startsWith('08') || code.startsWith('53') || code.startsWith('57');
+  return (
+    !(typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) ||
+    code.startsWith('08') ||
+    code.startsWith('53') ||
+    code.startsWith('57')
+  );
 }
 
 /**
@@ -154,7 +168,8 @@ export async function auroraPassword(config: TributaryConfig, secretArn: string)
   } catch {
     password = undefined;
   }
-  if (typeof password !== 'string' || !password) throw new ConfigError(`The database secret ${secretArn} holds no "password" field.`);
+  if (typeof password !== 'string' || !password)
+    throw new ConfigError(`The database secret ${secretArn} holds no "password" field.`);
   secretCache = { arn: secretArn, password, until: Date.now() + 5 * 60_000 };
   return password;
 }
@@ -168,7 +183,15 @@ export function databasePool(config: TributaryConfig, env: NodeJS.ProcessEnv = p
   const url = databaseUrl(config, env);
   if (config.mode !== 'aws' || env.DATABASE_URL) return createPool(url, max !== undefined ? { max } : {});
   const arn = env.TRIBUTARY_DB_SECRET_ARN;
-  if (!arn) throw new ConfigError('TRIBUTARY_DB_SECRET_ARN is not set; the database stack passes it to the OLTP sink (stacks/database.ts).');
+  if (!arn)
+    throw new ConfigError(
+      'TRIBUTARY_DB_SECRET_ARN is not set; the database stack passes it to the OLTP sink (stacks/database.ts).',
+    );
   // Aurora scaled to 0 ACU takes some seconds to resume on the first connection.
-  return createPool(url, { password: () => auroraPassword(config, arn), ssl: { rejectUnauthorized: true }, max: max ?? 2, connectionTimeoutMillis: 30_000 });
+  return createPool(url, {
+    password: () => auroraPassword(config, arn),
+    ssl: { rejectUnauthorized: true },
+    max: max ?? 2,
+    connectionTimeoutMillis: 30_000,
+  });
 }

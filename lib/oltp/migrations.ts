@@ -142,7 +142,9 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations ORDER BY version');
+    const { rows } = await client.query<{ version: number; checksum: string }>(
+      'SELECT version, checksum FROM schema_migrations ORDER BY version',
+    );
     const known = new Map(migrations.map((m) => [m.version, m]));
     for (const r of rows) {
       const m = known.get(r.version);
@@ -152,7 +154,9 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
         );
       }
       if (migrationChecksum(m) !== r.checksum) {
-        throw new MigrationError(`Migration ${m.version} (${m.name}) differs from the one applied to this database; restore it and add the change as a new migration.`);
+        throw new MigrationError(
+          `Migration ${m.version} (${m.name}) differs from the one applied to this database; restore it and add the change as a new migration.`,
+        );
       }
     }
     const done = new Set(rows.map((r) => r.version));
@@ -160,7 +164,11 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await client.query(m.sql);
-      await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, migrationChecksum(m)]);
+      await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+        m.version,
+        m.name,
+        migrationChecksum(m),
+      ]);
       applied.push(m.version);
     }
     return { applied, version: Math.max(0, ...rows.map((r) => r.version), ...applied) };

@@ -43,7 +43,10 @@ export interface TransactionRow {
 }
 
 /** Column of the statement ← field of the event (the JSON pointer a database error is reported at). */
-export const FIELD_OF: Record<Exclude<keyof TransactionRow, 'as_of' | 'received_at' | 'source' | 'redrive_job'>, string> = {
+export const FIELD_OF: Record<
+  Exclude<keyof TransactionRow, 'as_of' | 'received_at' | 'source' | 'redrive_job'>,
+  string
+> = {
   trans_num: '/trans_num',
   cc_num: '/cc_num',
   first: '/first',
@@ -80,7 +83,11 @@ function scalar(data: Record<string, unknown>, field: string, errors: FieldError
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  errors.push({ path: `/${field}`, keyword: 'type', message: `must be a string, number or null, not ${Array.isArray(v) ? 'an array' : 'an object'}` });
+  errors.push({
+    path: `/${field}`,
+    keyword: 'type',
+    message: `must be a string, number or null, not ${Array.isArray(v) ? 'an array' : 'an object'}`,
+  });
   return null;
 }
 
@@ -100,15 +107,30 @@ export function decodeRecord(record: StreamRecord): Decoded {
   if (envelope.type !== SINK_TYPE) return { kind: 'skip' };
   const data = envelope.data;
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    return { kind: 'reject', envelope, reason: 'schema_violation', errors: [{ path: '', keyword: 'type', message: 'the event must be a JSON object' }] };
+    return {
+      kind: 'reject',
+      envelope,
+      reason: 'schema_violation',
+      errors: [{ path: '', keyword: 'type', message: 'the event must be a JSON object' }],
+    };
   }
   const d = data as Record<string, unknown>;
   const errors: FieldError[] = [];
   const text = (f: string) => scalar(d, f, errors);
   const trans_num = text('trans_num');
   const cc_num = text('cc_num');
-  if (trans_num === null || trans_num === '') errors.push({ path: '/trans_num', keyword: 'required', message: 'the transaction needs its trans_num (the primary key)' });
-  if (cc_num === null || cc_num === '') errors.push({ path: '/cc_num', keyword: 'required', message: 'the transaction needs the card number (it identifies the customer)' });
+  if (trans_num === null || trans_num === '')
+    errors.push({
+      path: '/trans_num',
+      keyword: 'required',
+      message: 'the transaction needs its trans_num (the primary key)',
+    });
+  if (cc_num === null || cc_num === '')
+    errors.push({
+      path: '/cc_num',
+      keyword: 'required',
+      message: 'the transaction needs the card number (it identifies the customer)',
+    });
   const time = text('trans_date_trans_time');
   const row: TransactionRow = {
     trans_num: trans_num ?? '',
@@ -145,7 +167,14 @@ export function decodeRecord(record: StreamRecord): Decoded {
 
 /** A database error as the quarantine reports it: the event field it concerns, when the error names one. */
 export function databaseErrors(err: unknown): FieldError[] {
-  const e = err as { code?: string; column?: string; constraint?: string; table?: string; detail?: string; message?: unknown };
+  const e = err as {
+    code?: string;
+    column?: string;
+    constraint?: string;
+    table?: string;
+    detail?: string;
+    message?: unknown;
+  };
   const message = [typeof e.message === 'string' ? e.message : errorMessage(err), e.detail].filter(Boolean).join(' — ');
   const keyword = `sqlstate:${e.code ?? 'unknown'}`;
   return [{ path: pathOfDbError(e), keyword, message }];
@@ -157,10 +186,22 @@ const COLUMN_FIELD: Record<string, Record<string, string>> = {
   address: { street: '/street', zip: '/zip', lat: '/lat', long: '/long', city_id: '/city' },
   customer: { cc_num: '/cc_num', first: '/first', last: '/last', gender: '/gender', job: '/job', dob: '/dob' },
   merchant: { name: '/merchant', category: '/category', lat: '/merch_lat', long: '/merch_long' },
-  transaction: { trans_num: '/trans_num', amount: '/amt', timestamp: '/trans_date_trans_time', unix_time: '/unix_time', is_fraud: '/is_fraud' },
+  transaction: {
+    trans_num: '/trans_num',
+    amount: '/amt',
+    timestamp: '/trans_date_trans_time',
+    unix_time: '/unix_time',
+    is_fraud: '/is_fraud',
+  },
 };
 
-function pathOfDbError(e: { code?: string; column?: string; constraint?: string; table?: string; detail?: string }): string {
+function pathOfDbError(e: {
+  code?: string;
+  column?: string;
+  constraint?: string;
+  table?: string;
+  detail?: string;
+}): string {
   const table = e.table ? COLUMN_FIELD[e.table] : undefined;
   if (table && e.column && table[e.column]) return table[e.column]!;
   if (table && e.constraint) {

@@ -61,9 +61,17 @@ async function applyChunk(
   for (let attempt = 1; ; attempt++) {
     try {
       const inserted = await withTransaction(pool, async (client) => {
-        const ids = await applyRows(client, items.map((i) => i.row));
+        const ids = await applyRows(
+          client,
+          items.map((i) => i.row),
+        );
         // Counted in the same transaction as the rows: the counters are exactly what the tables hold.
-        await recordProgress(client, consumer, items.map((i) => i.record), { applied: ids.size, duplicates: items.length - ids.size, rejected: 0, batches: 0 });
+        await recordProgress(
+          client,
+          consumer,
+          items.map((i) => i.record),
+          { applied: ids.size, duplicates: items.length - ids.size, rejected: 0, batches: 0 },
+        );
         return ids;
       });
       return { applied: inserted.size, duplicates: items.length - inserted.size };
@@ -74,10 +82,15 @@ async function applyChunk(
         continue;
       }
       if (kind !== 'rejected') {
-        throw err instanceof DatabaseUnavailableError ? err : new DatabaseUnavailableError(`The database failed: ${errorMessage(err)}`, { cause: err });
+        throw err instanceof DatabaseUnavailableError
+          ? err
+          : new DatabaseUnavailableError(`The database failed: ${errorMessage(err)}`, { cause: err });
       }
       if (items.length === 1) {
-        rejections.push({ record: items[0]!.record, decoded: { kind: 'reject', envelope: items[0]!.envelope, reason: 'db_rejected', errors: databaseErrors(err) } });
+        rejections.push({
+          record: items[0]!.record,
+          decoded: { kind: 'reject', envelope: items[0]!.envelope, reason: 'db_rejected', errors: databaseErrors(err) },
+        });
         return { applied: 0, duplicates: 0 };
       }
       const mid = Math.ceil(items.length / 2);
@@ -110,8 +123,21 @@ function toQuarantine(r: Rejection, quarantinedAt: string): QuarantineRecord {
  * Writes the rejected events of one shard's batch to quarantine: one object per (day, reason), named after the shard
  * and the batch's first and last sequence numbers, so a re-delivered batch overwrites its own objects.
  */
-async function quarantineRejections(deps: OltpSinkDeps, shardId: string, first: string, last: string, rejections: Rejection[], at: string): Promise<void> {
-  await writeQuarantine(deps.s3, deps.quarantineBucket, rejections.map((r) => toQuarantine(r, at)), 'oltp-sink', `${shardId}-${first}-${last}`);
+async function quarantineRejections(
+  deps: OltpSinkDeps,
+  shardId: string,
+  first: string,
+  last: string,
+  rejections: Rejection[],
+  at: string,
+): Promise<void> {
+  await writeQuarantine(
+    deps.s3,
+    deps.quarantineBucket,
+    rejections.map((r) => toQuarantine(r, at)),
+    'oltp-sink',
+    `${shardId}-${first}-${last}`,
+  );
 }
 
 /**
@@ -153,31 +179,58 @@ export async function sinkShard(records: StreamRecord[], deps: OltpSinkDeps): Pr
   const at = (deps.now?.() ?? new Date()).toISOString();
   if (final.length) {
     try {
-      await quarantineRejections(deps, shardId, sorted[0]!.sequenceNumber, sorted[sorted.length - 1]!.sequenceNumber, final, at);
+      await quarantineRejections(
+        deps,
+        shardId,
+        sorted[0]!.sequenceNumber,
+        sorted[sorted.length - 1]!.sequenceNumber,
+        final,
+        at,
+      );
       result.rejected = final.length;
     } catch (err) {
       const first = final.map((r) => r.record.sequenceNumber).sort(compareSeq)[0]!;
-      if (!outage || compareSeq(first, outage.from) < 0) outage = { from: first, error: `quarantine write failed: ${errorMessage(err)}` };
+      if (!outage || compareSeq(first, outage.from) < 0)
+        outage = { from: first, error: `quarantine write failed: ${errorMessage(err)}` };
     }
   }
   if (!outage) {
     try {
-      await recordProgress(deps.pool, consumer, sorted, { applied: 0, duplicates: 0, rejected: result.rejected, batches: 1 });
+      await recordProgress(deps.pool, consumer, sorted, {
+        applied: 0,
+        duplicates: 0,
+        rejected: result.rejected,
+        batches: 1,
+      });
     } catch (err) {
       // The events are in and counted; only the batch and quarantine counters miss this batch. Said loudly all the same.
       logger.warn('oltp sink: could not count the batch', { shardId, error: errorMessage(err) });
     }
   }
-  recordOltpBatch({ applied: result.applied, duplicates: result.duplicates, rejected: result.rejected, failed: outage ? 1 : 0 });
+  recordOltpBatch({
+    applied: result.applied,
+    duplicates: result.duplicates,
+    rejected: result.rejected,
+    failed: outage ? 1 : 0,
+  });
   if (outage) {
-    logger.warn('oltp sink: database unavailable; re-delivering', { shardId, failedFrom: outage.from, error: outage.error });
+    logger.warn('oltp sink: database unavailable; re-delivering', {
+      shardId,
+      failedFrom: outage.from,
+      error: outage.error,
+    });
     return { ...result, failedFrom: outage.from, error: outage.error };
   }
   return result;
 }
 
 /** Adds to the consumer's `sink_progress` row of the records' shard and moves its sequence number forward. */
-async function recordProgress(db: pg.Pool | pg.PoolClient, consumer: string, records: StreamRecord[], add: { applied: number; duplicates: number; rejected: number; batches: number }): Promise<void> {
+async function recordProgress(
+  db: pg.Pool | pg.PoolClient,
+  consumer: string,
+  records: StreamRecord[],
+  add: { applied: number; duplicates: number; rejected: number; batches: number },
+): Promise<void> {
   const last = records[records.length - 1]!;
   const arrived = records.reduce((a, r) => Math.max(a, r.arrivedAt), 0);
   await db.query(
@@ -193,7 +246,16 @@ async function recordProgress(db: pg.Pool | pg.PoolClient, consumer: string, rec
        duplicates = p.duplicates + EXCLUDED.duplicates,
        rejected = p.rejected + EXCLUDED.rejected,
        batches = p.batches + EXCLUDED.batches`,
-    [consumer, last.shardId, last.sequenceNumber, new Date(arrived).toISOString(), add.applied, add.duplicates, add.rejected, add.batches],
+    [
+      consumer,
+      last.shardId,
+      last.sequenceNumber,
+      new Date(arrived).toISOString(),
+      add.applied,
+      add.duplicates,
+      add.rejected,
+      add.batches,
+    ],
   );
 }
 

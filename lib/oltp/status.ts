@@ -54,7 +54,9 @@ const iso = (v: Date | string | null): string | null => (v === null ? null : new
 
 /** The newest `limit` transactions by application time, then event time (the console's list). */
 export async function latestTransactions(pool: pg.Pool, limit = 20): Promise<LatestTransaction[]> {
-  const { rows } = await pool.query<Omit<LatestTransaction, 'timestamp' | 'applied_at'> & { timestamp: Date | null; applied_at: Date }>(
+  const { rows } = await pool.query<
+    Omit<LatestTransaction, 'timestamp' | 'applied_at'> & { timestamp: Date | null; applied_at: Date }
+  >(
     `SELECT t.trans_num, t."timestamp", t.amount::text AS amount, t.is_fraud, cu.cc_num,
             concat_ws(' ', cu.first, cu.last) AS customer, m.name AS merchant, m.category, ci.name AS city, ci.state,
             t.source, t.redrive_job, t.applied_at
@@ -81,7 +83,10 @@ export async function oltpStatus(pool: pg.Pool, options: { latest?: number } = {
   } catch (err) {
     // Also when the server goes away half-way through: that is the database being unavailable, not a bug.
     if (err instanceof TributaryError || !isConnectionError(err)) throw err;
-    throw new DatabaseUnavailableError(`The database stopped answering: ${errorMessage(err)}. Is \`tributary dev\` running, or DATABASE_URL set?`, { cause: err });
+    throw new DatabaseUnavailableError(
+      `The database stopped answering: ${errorMessage(err)}. Is \`tributary dev\` running, or DATABASE_URL set?`,
+      { cause: err },
+    );
   }
 }
 
@@ -90,18 +95,34 @@ async function readStatus(pool: pg.Pool, options: { latest?: number }): Promise<
   try {
     server = (await pool.query<{ version: string }>('SELECT version()')).rows[0]!.version;
   } catch (err) {
-    throw new DatabaseUnavailableError(`Cannot reach the database: ${errorMessage(err)}. Is \`tributary dev\` running, or DATABASE_URL set?`, { cause: err });
+    throw new DatabaseUnavailableError(
+      `Cannot reach the database: ${errorMessage(err)}. Is \`tributary dev\` running, or DATABASE_URL set?`,
+      { cause: err },
+    );
   }
   const latestVersion = MIGRATIONS.at(-1)!.version;
   const tables = Object.fromEntries(OLTP_TABLES.map((t) => [t, 0])) as Record<OltpTable, number>;
-  const migrated = (await pool.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`)).rows[0]!.t !== null;
+  const migrated =
+    (await pool.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`)).rows[0]!.t !== null;
   if (!migrated) return { server, migration: { current: 0, latest: latestVersion }, tables, sink: [], latest: [] };
-  const current = Number((await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]!.v ?? 0);
-  const counts = await pool.query<{ t: OltpTable; n: string }>(OLTP_TABLES.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM "${t}"`).join(' UNION ALL '));
+  const current = Number(
+    (await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]!.v ?? 0,
+  );
+  const counts = await pool.query<{ t: OltpTable; n: string }>(
+    OLTP_TABLES.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM "${t}"`).join(' UNION ALL '),
+  );
   for (const r of counts.rows) tables[r.t] = Number(r.n);
   const progress = await pool.query<{
-    consumer: string; shard_id: string; sequence_number: string; last_received_at: Date | null; last_applied_at: Date; now: Date;
-    applied: string; duplicates: string; rejected: string; batches: string;
+    consumer: string;
+    shard_id: string;
+    sequence_number: string;
+    last_received_at: Date | null;
+    last_applied_at: Date;
+    now: Date;
+    applied: string;
+    duplicates: string;
+    rejected: string;
+    batches: string;
   }>('SELECT *, now() AS now FROM sink_progress ORDER BY consumer, shard_id');
   const sink = progress.rows.map((r) => ({
     consumer: r.consumer,
@@ -109,7 +130,9 @@ async function readStatus(pool: pg.Pool, options: { latest?: number }): Promise<
     sequenceNumber: r.sequence_number,
     lastReceivedAt: iso(r.last_received_at),
     lastAppliedAt: iso(r.last_applied_at)!,
-    latencyMs: r.last_received_at ? Math.max(0, new Date(r.last_applied_at).getTime() - new Date(r.last_received_at).getTime()) : null,
+    latencyMs: r.last_received_at
+      ? Math.max(0, new Date(r.last_applied_at).getTime() - new Date(r.last_received_at).getTime())
+      : null,
     idleMs: Math.max(0, new Date(r.now).getTime() - new Date(r.last_applied_at).getTime()),
     applied: Number(r.applied),
     duplicates: Number(r.duplicates),

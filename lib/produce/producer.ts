@@ -74,7 +74,10 @@ class RateLimiter {
  * flight, retrying what the API reports as retryable (503, 5xx, network errors, per-event `failed`) with backoff.
  * Resolves with exact counts; an event is counted once, by its final outcome.
  */
-export async function produce(events: AsyncIterable<OutgoingEvent> | Iterable<OutgoingEvent>, options: ProduceOptions): Promise<ProduceSummary> {
+export async function produce(
+  events: AsyncIterable<OutgoingEvent> | Iterable<OutgoingEvent>,
+  options: ProduceOptions,
+): Promise<ProduceSummary> {
   const started = Date.now();
   const batchSize = Math.min(MAX_EVENTS_PER_REQUEST, Math.max(1, options.batch ?? MAX_EVENTS_PER_REQUEST));
   const concurrency = Math.max(1, options.concurrency ?? 4);
@@ -82,12 +85,24 @@ export async function produce(events: AsyncIterable<OutgoingEvent> | Iterable<Ou
   const fetchImpl = options.fetchImpl ?? fetch;
   const limiter = new RateLimiter(options.rate ?? 0);
   const url = `${options.endpoint.replace(/\/$/, '')}/v1/events/${encodeURIComponent(options.type)}`;
-  const summary: ProduceSummary = { type: options.type, sent: 0, accepted: 0, rejected: 0, failed: 0, requests: 0, retries: 0, seconds: 0, eventsPerSecond: 0, firstErrors: [] };
+  const summary: ProduceSummary = {
+    type: options.type,
+    sent: 0,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    requests: 0,
+    retries: 0,
+    seconds: 0,
+    eventsPerSecond: 0,
+    firstErrors: [],
+  };
   let errors: ProducedError[] = [];
   // Batches finish out of order; keep a bounded list and the lowest indices.
   const note = (e: ProducedError) => {
     errors.push(e);
-    if (errors.length > 10 * MAX_FIRST_ERRORS) errors = errors.sort((a, b) => a.index - b.index).slice(0, MAX_FIRST_ERRORS);
+    if (errors.length > 10 * MAX_FIRST_ERRORS)
+      errors = errors.sort((a, b) => a.index - b.index).slice(0, MAX_FIRST_ERRORS);
   };
   let fatal: Error | undefined;
 
@@ -105,12 +120,20 @@ export async function produce(events: AsyncIterable<OutgoingEvent> | Iterable<Ou
         status = res.status;
         bodyText = await res.text();
       } catch (err) {
-        if (attempt >= maxAttempts) throw new ProducerError('unreachable', `Cannot reach ${url}: ${errorMessage(err)}. Is \`tributary dev\` running?`);
+        if (attempt >= maxAttempts)
+          throw new ProducerError(
+            'unreachable',
+            `Cannot reach ${url}: ${errorMessage(err)}. Is \`tributary dev\` running?`,
+          );
       }
       if (status === 200 || status === 207 || (status === 503 && bodyText.includes('"results"'))) {
         return JSON.parse(bodyText) as IngestResult;
       }
-      if (status === 401) throw new ProducerError('unauthorized', 'The API refused the key (401). Use the key printed by `tributary dev`, or set TRIBUTARY_API_KEY.');
+      if (status === 401)
+        throw new ProducerError(
+          'unauthorized',
+          'The API refused the key (401). Use the key printed by `tributary dev`, or set TRIBUTARY_API_KEY.',
+        );
       if (status >= 400 && status < 500 && status !== 429) {
         let message = bodyText;
         try {
@@ -120,7 +143,11 @@ export async function produce(events: AsyncIterable<OutgoingEvent> | Iterable<Ou
         }
         throw new ProducerError('rejected_request', `The API answered ${status}: ${message}`);
       }
-      if (attempt >= maxAttempts) throw new ProducerError('unavailable', `The API kept failing (${status || 'network error'}) after ${attempt} attempts.`);
+      if (attempt >= maxAttempts)
+        throw new ProducerError(
+          'unavailable',
+          `The API kept failing (${status || 'network error'}) after ${attempt} attempts.`,
+        );
       summary.retries++;
       await sleep(Math.min(5_000, 100 * 2 ** attempt * Math.random() + 50));
     }
@@ -136,11 +163,25 @@ export async function produce(events: AsyncIterable<OutgoingEvent> | Iterable<Ou
         if (r.status === 'accepted') summary.accepted++;
         else if (r.status === 'rejected') {
           summary.rejected++;
-          note({ index: ev.index, ...(ev.line !== undefined ? { line: ev.line } : {}), id: r.id, status: r.status, reason: r.reason, errors: r.errors });
+          note({
+            index: ev.index,
+            ...(ev.line !== undefined ? { line: ev.line } : {}),
+            id: r.id,
+            status: r.status,
+            reason: r.reason,
+            errors: r.errors,
+          });
         } else if (r.retryable && attempt < maxAttempts) retry.push(ev);
         else {
           summary.failed++;
-          note({ index: ev.index, ...(ev.line !== undefined ? { line: ev.line } : {}), id: r.id, status: r.status, reason: r.reason, errors: r.errors });
+          note({
+            index: ev.index,
+            ...(ev.line !== undefined ? { line: ev.line } : {}),
+            id: r.id,
+            status: r.status,
+            reason: r.reason,
+            errors: r.errors,
+          });
         }
       });
       pending = retry;
@@ -162,7 +203,12 @@ export async function produce(events: AsyncIterable<OutgoingEvent> | Iterable<Ou
       })
       .finally(() => {
         inflight.delete(p);
-        options.onProgress?.({ sent: summary.sent, accepted: summary.accepted, rejected: summary.rejected, failed: summary.failed });
+        options.onProgress?.({
+          sent: summary.sent,
+          accepted: summary.accepted,
+          rejected: summary.rejected,
+          failed: summary.failed,
+        });
       });
     inflight.add(p);
     if (inflight.size >= concurrency) await Promise.race(inflight);

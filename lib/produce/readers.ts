@@ -27,7 +27,10 @@ export async function detectFormat(file: string): Promise<FileFormat> {
   const fh = await open(file, 'r');
   try {
     const { buffer, bytesRead } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
-    const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const head = buffer
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
     const first = head.trimStart()[0];
     if (first === '[') return 'json';
     if (first === '{') {
@@ -129,7 +132,10 @@ async function* readJson(file: string): AsyncGenerator<FileEvent> {
   try {
     doc = parseJson(text);
   } catch (err) {
-    throw new ProduceInputError('bad_input', `${file} is not valid JSON (${(err as Error).message}). For one event per line use .ndjson.`);
+    throw new ProduceInputError(
+      'bad_input',
+      `${file} is not valid JSON (${(err as Error).message}). For one event per line use .ndjson.`,
+    );
   }
   if (Array.isArray(doc)) {
     for (let i = 0; i < doc.length; i++) yield { line: i + 1, value: doc[i] };
@@ -139,7 +145,11 @@ async function* readJson(file: string): AsyncGenerator<FileEvent> {
 }
 
 /** Streams the events of a CSV (with header), JSON (object or array) or NDJSON file. */
-export async function* readEventsFromFile(file: string, sv: SchemaVersion, format?: FileFormat): AsyncGenerator<FileEvent> {
+export async function* readEventsFromFile(
+  file: string,
+  sv: SchemaVersion,
+  format?: FileFormat,
+): AsyncGenerator<FileEvent> {
   const fmt = format ?? (await detectFormat(file));
   if (fmt === 'csv') yield* readCsv(file, sv);
   else if (fmt === 'ndjson') yield* readNdjson(file);

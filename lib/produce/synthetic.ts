@@ -9,8 +9,32 @@ export interface SyntheticEvent {
 
 const FIRST = ['Jennifer', 'Stephanie', 'Edward', 'Jeremy', 'Tyler', 'Ana', 'Dmitri', "O'Neil", 'Zoë', 'Kwame'];
 const LAST = ['Banks', 'Gill', 'Sanchez', 'White', 'Garcia', 'Nguyen', "D'Angelo", 'Müller', 'Okafor', 'Smith'];
-const CATEGORIES = ['misc_net', 'grocery_pos', 'entertainment', 'gas_transport', 'misc_pos', 'grocery_net', 'shopping_net', 'shopping_pos', 'food_dining', 'personal_care', 'health_fitness', 'travel', 'kids_pets', 'home'];
-const MERCHANTS = ['fraud_Rippin, Kub and Mann', 'fraud_Heller, Gutmann and Zieme', 'fraud_Lind-Buckridge', 'fraud_Kutch, Hermiston and Farrell', 'fraud_Keeling-Crist', 'fraud_Stroman, Hudson and Erdman', 'fraud_Rowe-Vandervort', 'fraud_Corwin-Collins'];
+const CATEGORIES = [
+  'misc_net',
+  'grocery_pos',
+  'entertainment',
+  'gas_transport',
+  'misc_pos',
+  'grocery_net',
+  'shopping_net',
+  'shopping_pos',
+  'food_dining',
+  'personal_care',
+  'health_fitness',
+  'travel',
+  'kids_pets',
+  'home',
+];
+const MERCHANTS = [
+  'fraud_Rippin, Kub and Mann',
+  'fraud_Heller, Gutmann and Zieme',
+  'fraud_Lind-Buckridge',
+  'fraud_Kutch, Hermiston and Farrell',
+  'fraud_Keeling-Crist',
+  'fraud_Stroman, Hudson and Erdman',
+  'fraud_Rowe-Vandervort',
+  'fraud_Corwin-Collins',
+];
 const CITIES: [string, string, string, number, number, number][] = [
   ['Moravian Falls', 'NC', '28654', 36.0788, -81.1781, 3495],
   ['Orient', 'WA', '99160', 48.8878, -118.2105, 149],
@@ -19,7 +43,14 @@ const CITIES: [string, string, string, number, number, number][] = [
   ['Doe Hill', 'VA', '24433', 38.4207, -79.4629, 99],
   ['Springfield', 'MA', '01103', 42.1015, -72.5898, 153_060],
 ];
-const JOBS = ['Psychologist, counselling', 'Special educational needs teacher', 'Nature conservation officer', 'Patent attorney', 'Dance movement psychotherapist', 'Data engineer'];
+const JOBS = [
+  'Psychologist, counselling',
+  'Special educational needs teacher',
+  'Nature conservation officer',
+  'Patent attorney',
+  'Dance movement psychotherapist',
+  'Data engineer',
+];
 const SECTIONS = ['home', 'cart', 'checkout', 'product/shoes', 'Sale! 50% off', 'rückgabe', '', '../admin'];
 
 function pad(n: number, w = 2): string {
@@ -99,7 +130,10 @@ function taxiTrip(rng: Rng, base: number): Record<string, unknown> {
 function click(rng: Rng, base: number): Record<string, unknown> {
   void base;
   return {
-    metadata: { uuid: `${rng.hex(8)}-${rng.hex(4)}-4${rng.hex(3)}-a${rng.hex(3)}-${rng.hex(12)}`, section: rng.pick(SECTIONS) },
+    metadata: {
+      uuid: `${rng.hex(8)}-${rng.hex(4)}-4${rng.hex(3)}-a${rng.hex(3)}-${rng.hex(12)}`,
+      section: rng.pick(SECTIONS),
+    },
     payload: {
       userid: String(rng.int(1000, 99999)),
       email_id: `user${rng.int(1, 9999)}@example.com`,
@@ -113,7 +147,16 @@ function click(rng: Rng, base: number): Record<string, unknown> {
         { value: 'New', onclick: 'CreateNewDoc()' },
         { value: 'Open', onclick: 'OpenDoc()' },
       ],
-      text: { data: 'Click Here', size: '36', style: 'bold', name: 'text1', hOffset: '250', vOffset: '100', alignment: 'center', onMouseUp: 'sun1.opacity = (sun1.opacity / 100) * 90;' },
+      text: {
+        data: 'Click Here',
+        size: '36',
+        style: 'bold',
+        name: 'text1',
+        hOffset: '250',
+        vOffset: '100',
+        alignment: 'center',
+        onMouseUp: 'sun1.opacity = (sun1.opacity / 100) * 90;',
+      },
     },
   };
 }
@@ -128,8 +171,17 @@ const BREAKERS: Record<string, ((e: Record<string, unknown>, rng: Rng) => void)[
     (e) => (e.trans_num = 'not-hex'),
     (e) => (e.trans_date_trans_time = '2020-02-30 10:00:00'),
   ],
-  taxi_trips: [(e) => (e.CALL_TYPE = 'D'), (e) => delete e.TRIP_ID, (e) => (e.POLYLINE = '[[1,2],[oops]]'), (e) => (e.TAXI_ID = 'abc')],
-  clickstream: [(e) => delete e.metadata, (e) => ((e.metadata as Record<string, unknown>).uuid = ''), (e) => (e.payload = 'nope')],
+  taxi_trips: [
+    (e) => (e.CALL_TYPE = 'D'),
+    (e) => delete e.TRIP_ID,
+    (e) => (e.POLYLINE = '[[1,2],[oops]]'),
+    (e) => (e.TAXI_ID = 'abc'),
+  ],
+  clickstream: [
+    (e) => delete e.metadata,
+    (e) => ((e.metadata as Record<string, unknown>).uuid = ''),
+    (e) => (e.payload = 'nope'),
+  ],
 };
 
 /** Types the generator knows. */
@@ -139,15 +191,27 @@ export const SYNTHETIC_TYPES = ['transactions', 'taxi_trips', 'clickstream'] as 
  * Deterministic synthetic events of a type: exactly `round(count × invalidRatio)` of them are invalid (a field broken
  * against the schema, or every fifth one malformed JSON), at positions chosen by the seed.
  */
-export function* syntheticEvents(type: string, count: number, options: { invalidRatio?: number; seed?: number; baseTime?: number } = {}): Generator<SyntheticEvent> {
+export function* syntheticEvents(
+  type: string,
+  count: number,
+  options: { invalidRatio?: number; seed?: number; baseTime?: number } = {},
+): Generator<SyntheticEvent> {
   const rng = new Rng(options.seed ?? 1);
   const base = options.baseTime ?? Date.UTC(2026, 0, 15, 12);
   const invalid = rng.sample(count, Math.round(count * (options.invalidRatio ?? 0)));
   const breakers = BREAKERS[type];
-  if (!breakers) throw new Error(`No synthetic generator for type ${JSON.stringify(type)}; choose one of ${SYNTHETIC_TYPES.join(', ')}.`);
+  if (!breakers)
+    throw new Error(
+      `No synthetic generator for type ${JSON.stringify(type)}; choose one of ${SYNTHETIC_TYPES.join(', ')}.`,
+    );
   let broken = 0;
   for (let i = 0; i < count; i++) {
-    const value = type === 'transactions' ? transaction(rng, i, base) : type === 'taxi_trips' ? taxiTrip(rng, base) : click(rng, base);
+    const value =
+      type === 'transactions'
+        ? transaction(rng, i, base)
+        : type === 'taxi_trips'
+          ? taxiTrip(rng, base)
+          : click(rng, base);
     if (!invalid.has(i)) {
       yield { value, valid: true };
       continue;

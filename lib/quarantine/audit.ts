@@ -33,7 +33,10 @@ export async function writeAudit(s3: S3Client, bucket: string, entry: AuditEntry
 
 /** The newest audit entries, newest first. */
 export async function listAudit(s3: S3Client, bucket: string, limit = 100): Promise<AuditEntry[]> {
-  const keys = (await listAll(s3, bucket, QUARANTINE_PREFIX.audit)).map((o) => o.Key!).sort().slice(0, Math.max(1, limit));
+  const keys = (await listAll(s3, bucket, QUARANTINE_PREFIX.audit))
+    .map((o) => o.Key!)
+    .sort()
+    .slice(0, Math.max(1, limit));
   return mapLimit(keys, 16, async (Key) => {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
     return JSON.parse(await res.Body!.transformToString()) as AuditEntry;

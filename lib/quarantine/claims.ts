@@ -44,9 +44,22 @@ function status(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
-async function put(s3: S3Client, bucket: string, claim: Claim, condition: { IfNoneMatch: '*' } | { IfMatch: string }): Promise<string | undefined> {
+async function put(
+  s3: S3Client,
+  bucket: string,
+  claim: Claim,
+  condition: { IfNoneMatch: '*' } | { IfMatch: string },
+): Promise<string | undefined> {
   try {
-    const res = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: claimKey(claim.qid), Body: JSON.stringify(claim), ContentType: 'application/json', ...condition }));
+    const res = await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: claimKey(claim.qid),
+        Body: JSON.stringify(claim),
+        ContentType: 'application/json',
+        ...condition,
+      }),
+    );
     return res.ETag ?? '';
   } catch (err) {
     if (lostConditionalWrite(err)) return undefined;
@@ -87,12 +100,19 @@ export async function claimRecord(
     const ours = holder.job === mine.job;
     if (!ours && !holder.released && !(await mayTakeOver(holder))) return { claimed: false, holder };
     const replaced = await put(s3, bucket, mine, { IfMatch: current.etag });
-    if (replaced !== undefined) return { claimed: true, claim: mine, etag: replaced, ...(ours ? {} : { from: holder }) };
+    if (replaced !== undefined)
+      return { claimed: true, claim: mine, etag: replaced, ...(ours ? {} : { from: holder }) };
   }
   return { claimed: false, holder: holder ?? { ...mine, job: '(unknown)' } };
 }
 
 /** Lets a claimed record go (the job has no final outcome for it), unless someone else holds the claim by now. */
-export async function releaseClaim(s3: S3Client, bucket: string, claim: Claim, etag: string, at: string): Promise<void> {
+export async function releaseClaim(
+  s3: S3Client,
+  bucket: string,
+  claim: Claim,
+  etag: string,
+  at: string,
+): Promise<void> {
   await put(s3, bucket, { ...claim, at, released: true }, { IfMatch: etag });
 }

@@ -9,13 +9,25 @@ import type { FieldError } from '../registry/registry.ts';
 /** A quarantined record's state, derived from the records plus the ledger (architecture.md §7). */
 export type QuarantineStatus = 'open' | 'redriven' | 'discarded';
 export const QUARANTINE_STATUSES: readonly QuarantineStatus[] = ['open', 'redriven', 'discarded'];
-export const QUARANTINE_STAGES: readonly QuarantineStage[] = ['ingest', 'lake-writer', 'oltp-sink', 'redrive', 'import'];
+export const QUARANTINE_STAGES: readonly QuarantineStage[] = [
+  'ingest',
+  'lake-writer',
+  'oltp-sink',
+  'redrive',
+  'import',
+];
 
 /**
  * Prefixes of the quarantine bucket: the records, the ledger of what happened to them, jobs, the audit log and the
  * re-drive claims (one object per record a job is sending or has sent, lib/quarantine/claims.ts).
  */
-export const QUARANTINE_PREFIX = { records: 'records/', ledger: 'ledger/', jobs: 'jobs/', audit: 'audit/', claims: 'claims/' } as const;
+export const QUARANTINE_PREFIX = {
+  records: 'records/',
+  ledger: 'ledger/',
+  jobs: 'jobs/',
+  audit: 'audit/',
+  claims: 'claims/',
+} as const;
 
 /**
  * One line of the ledger (`ledger/dt=YYYY-MM-DD/<job>-<n>.jsonl.gz`): what a job did to one quarantined record.
@@ -71,7 +83,10 @@ export function qidOf(key: string, line: number): string {
 
 function toIso(name: string, v: string): string {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
-  if (Number.isNaN(ms)) throw new QuarantineRequestError(`"${name}" must be an ISO-8601 date or date-time, e.g. 2026-11-25 or 2026-11-25T10:00:00Z; got ${JSON.stringify(v)}.`);
+  if (Number.isNaN(ms))
+    throw new QuarantineRequestError(
+      `"${name}" must be an ISO-8601 date or date-time, e.g. 2026-11-25 or 2026-11-25T10:00:00Z; got ${JSON.stringify(v)}.`,
+    );
   return new Date(ms).toISOString();
 }
 
@@ -89,24 +104,34 @@ export function parseFilter(params: URLSearchParams | Record<string, string | un
   if (type) f.type = type;
   const stage = get('stage');
   if (stage) {
-    if (!QUARANTINE_STAGES.includes(stage as QuarantineStage)) throw new QuarantineRequestError(`Unknown stage ${JSON.stringify(stage)}; use one of ${QUARANTINE_STAGES.join(', ')}.`);
+    if (!QUARANTINE_STAGES.includes(stage as QuarantineStage))
+      throw new QuarantineRequestError(
+        `Unknown stage ${JSON.stringify(stage)}; use one of ${QUARANTINE_STAGES.join(', ')}.`,
+      );
     f.stage = stage as QuarantineStage;
   }
   const reason = get('reason');
   if (reason) {
-    if (!(QUARANTINE_REASONS as readonly string[]).includes(reason)) throw new QuarantineRequestError(`Unknown reason ${JSON.stringify(reason)}; use one of ${QUARANTINE_REASONS.join(', ')}.`);
+    if (!(QUARANTINE_REASONS as readonly string[]).includes(reason))
+      throw new QuarantineRequestError(
+        `Unknown reason ${JSON.stringify(reason)}; use one of ${QUARANTINE_REASONS.join(', ')}.`,
+      );
     f.reason = reason;
   }
   const status = get('status');
   if (status) {
-    if (status !== 'all' && !QUARANTINE_STATUSES.includes(status as QuarantineStatus)) throw new QuarantineRequestError(`Unknown status ${JSON.stringify(status)}; use open, redriven, discarded or all.`);
+    if (status !== 'all' && !QUARANTINE_STATUSES.includes(status as QuarantineStatus))
+      throw new QuarantineRequestError(
+        `Unknown status ${JSON.stringify(status)}; use open, redriven, discarded or all.`,
+      );
     f.status = status as QuarantineFilter['status'];
   }
   const from = get('from');
   if (from) f.from = toIso('from', from);
   const to = get('to');
   if (to) f.to = toIso('to', to);
-  if (f.from && f.to && f.from >= f.to) throw new QuarantineRequestError(`"from" (${f.from}) must be before "to" (${f.to}).`);
+  if (f.from && f.to && f.from >= f.to)
+    throw new QuarantineRequestError(`"from" (${f.from}) must be before "to" (${f.to}).`);
   const q = get('q');
   if (q) f.q = q;
   return f;
@@ -220,14 +245,23 @@ export class QuarantineIndex {
 
   async #refresh(): Promise<void> {
     const started = Date.now();
-    const [records, ledger] = await Promise.all([listAll(this.#s3, this.#bucket, QUARANTINE_PREFIX.records), listAll(this.#s3, this.#bucket, QUARANTINE_PREFIX.ledger)]);
+    const [records, ledger] = await Promise.all([
+      listAll(this.#s3, this.#bucket, QUARANTINE_PREFIX.records),
+      listAll(this.#s3, this.#bucket, QUARANTINE_PREFIX.ledger),
+    ]);
     const listed = new Set(records.map((o) => o.Key!));
     for (const key of [...this.#objects.keys()]) if (!listed.has(key)) this.#dropObject(key);
     const newRecords = records.filter((o) => !this.#objects.has(o.Key!));
-    const loaded = await mapLimit(newRecords, 16, async (o) => ({ key: o.Key!, records: await readJsonl<QuarantineRecord>(this.#s3, this.#bucket, o.Key!) }));
+    const loaded = await mapLimit(newRecords, 16, async (o) => ({
+      key: o.Key!,
+      records: await readJsonl<QuarantineRecord>(this.#s3, this.#bucket, o.Key!),
+    }));
     for (const { key, records: recs } of loaded) this.addObject(key, recs);
     const newLedger = ledger.filter((o) => !this.#ledgerKeys.has(o.Key!));
-    const ledgerLines = await mapLimit(newLedger, 16, async (o) => ({ key: o.Key!, lines: await readJsonl<LedgerEntry>(this.#s3, this.#bucket, o.Key!) }));
+    const ledgerLines = await mapLimit(newLedger, 16, async (o) => ({
+      key: o.Key!,
+      lines: await readJsonl<LedgerEntry>(this.#s3, this.#bucket, o.Key!),
+    }));
     for (const { key, lines } of ledgerLines) this.applyLedger(key, lines);
     this.#refreshedAt = started;
   }
@@ -290,7 +324,11 @@ export class QuarantineIndex {
     if (this.#dirty) {
       this.#sorted = [...this.#byQid.values()].sort(
         (a, b) =>
-          (a.record.quarantined_at < b.record.quarantined_at ? 1 : a.record.quarantined_at > b.record.quarantined_at ? -1 : 0) ||
+          (a.record.quarantined_at < b.record.quarantined_at
+            ? 1
+            : a.record.quarantined_at > b.record.quarantined_at
+              ? -1
+              : 0) ||
           (a.key < b.key ? 1 : a.key > b.key ? -1 : 0) ||
           a.line - b.line,
       );

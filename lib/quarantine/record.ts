@@ -5,7 +5,15 @@ import type { FieldError } from '../registry/registry.ts';
 export type QuarantineStage = 'ingest' | 'lake-writer' | 'oltp-sink' | 'redrive' | 'import';
 
 /** Why a record was quarantined (also the `reason=` partition values of the quarantine table). */
-export const QUARANTINE_REASONS = ['schema_violation', 'malformed_json', 'unknown_type', 'too_large', 'invalid_envelope', 'processing_error', 'db_rejected'] as const;
+export const QUARANTINE_REASONS = [
+  'schema_violation',
+  'malformed_json',
+  'unknown_type',
+  'too_large',
+  'invalid_envelope',
+  'processing_error',
+  'db_rejected',
+] as const;
 
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
@@ -48,7 +56,10 @@ export function decodePayload(rec: Pick<QuarantineRecord, 'payload' | 'payload_e
 }
 
 /** What a stage knows when it quarantines something: the record's fields, with the raw payload still as bytes. */
-export type QuarantineInput = Pick<QuarantineRecord, 'id' | 'stage' | 'reason' | 'errors' | 'type' | 'v' | 'source' | 'origin_stage'> & {
+export type QuarantineInput = Pick<
+  QuarantineRecord,
+  'id' | 'stage' | 'reason' | 'errors' | 'type' | 'v' | 'source' | 'origin_stage'
+> & {
   receivedAt: string;
   quarantinedAt: string;
   payload: string | Uint8Array;
@@ -72,7 +83,15 @@ export function quarantineRecord(input: QuarantineInput): QuarantineRecord {
   // Optional fields sit where architecture.md §7 lists them; rebuild to keep that order stable in the files.
   if (input.type === undefined && input.v === undefined) return rec;
   const { id, stage, reason, errors, ...rest } = rec;
-  return { id, stage, reason, errors, ...(input.type !== undefined ? { type: input.type } : {}), ...(input.v !== undefined ? { v: input.v } : {}), ...rest };
+  return {
+    id,
+    stage,
+    reason,
+    errors,
+    ...(input.type !== undefined ? { type: input.type } : {}),
+    ...(input.v !== undefined ? { v: input.v } : {}),
+    ...rest,
+  };
 }
 
 /** Key-safe text for a reason or stage (they are enums, but a key must never be steerable by data). */
@@ -92,7 +111,11 @@ export interface QuarantineObject {
  * `records/dt=YYYY-MM-DD/reason=<reason>/<stage>-<unique>.jsonl.gz`. `unique` must be deterministic for a retried
  * batch (so a retry overwrites) and unique across batches.
  */
-export function quarantineObjects(records: QuarantineRecord[], stage: QuarantineStage, unique: string): QuarantineObject[] {
+export function quarantineObjects(
+  records: QuarantineRecord[],
+  stage: QuarantineStage,
+  unique: string,
+): QuarantineObject[] {
   const groups = new Map<string, QuarantineRecord[]>();
   for (const r of records) {
     const key = `records/dt=${r.quarantined_at.slice(0, 10)}/reason=${keySegment(r.reason)}/${keySegment(stage)}-${unique}.jsonl.gz`;
@@ -104,6 +127,6 @@ export function quarantineObjects(records: QuarantineRecord[], stage: Quarantine
     key,
     count: recs.length,
     records: recs,
-    body: gzipSync(recs.map((r) => JSON.stringify(r)).join('\n') + '\n'),
+    body: gzipSync(`${recs.map((r) => JSON.stringify(r)).join('\n')}\n`),
   }));
 }

@@ -14,7 +14,13 @@ import { mapLimit } from '../util/concurrency.ts';
 import { claimRecord, DEFAULT_CLAIM_TIMES, releaseClaim, type Claim, type ClaimTimes } from './claims.ts';
 import { QuarantineRequestError } from './errors.ts';
 import { decodePayload, quarantineRecord, type QuarantineReason, type QuarantineRecord } from './record.ts';
-import { QUARANTINE_PREFIX, qidOf, type LedgerEntry, type QuarantineEntry, type QuarantineIndex } from './quarantine-index.ts';
+import {
+  QUARANTINE_PREFIX,
+  qidOf,
+  type LedgerEntry,
+  type QuarantineEntry,
+  type QuarantineIndex,
+} from './quarantine-index.ts';
 
 /** What re-driving needs: the registry to re-validate, the stream to put on, the quarantine bucket and its index. */
 export interface QuarantineDeps {
@@ -62,18 +68,27 @@ export function redriveSource(rec: QuarantineRecord): RedriveSource {
       // Not JSON (that may be why it was quarantined): the payload is all there is to fix.
     }
     if (env && typeof env.type === 'string' && 'data' in env) {
-      const str = (k: string, fallback: string) => (typeof env[k] === 'string' && env[k] !== '' ? (env[k] as string) : fallback);
+      const str = (k: string, fallback: string) =>
+        typeof env[k] === 'string' && env[k] !== '' ? (env[k] as string) : fallback;
       const receivedAt = str('received_at', rec.received_at);
       return {
         type: env.type,
         event: JSON.stringify(env.data),
         id: str('id', rec.id),
-        receivedAt: Number.isNaN(Date.parse(receivedAt)) ? rec.received_at : new Date(Date.parse(receivedAt)).toISOString(),
+        receivedAt: Number.isNaN(Date.parse(receivedAt))
+          ? rec.received_at
+          : new Date(Date.parse(receivedAt)).toISOString(),
         ...(typeof env.v === 'number' ? { v: env.v } : {}),
       };
     }
   }
-  return { ...(rec.type !== undefined ? { type: rec.type } : {}), event: text, id: rec.id, receivedAt: rec.received_at, ...(rec.v !== undefined ? { v: rec.v } : {}) };
+  return {
+    ...(rec.type !== undefined ? { type: rec.type } : {}),
+    event: text,
+    id: rec.id,
+    receivedAt: rec.received_at,
+    ...(rec.v !== undefined ? { v: rec.v } : {}),
+  };
 }
 
 /**
@@ -100,27 +115,68 @@ export type PreparedRedrive =
  * envelope it goes back on the stream as: the original id and received time, `source: "redrive"` and the `redrive`
  * block. The same checks as ingest (coercion, lossless big integers, event time, size).
  */
-export function prepareRedrive(registry: Registry, rec: QuarantineRecord, info: RedriveInfo, fix?: RecordFix): PreparedRedrive {
+export function prepareRedrive(
+  registry: Registry,
+  rec: QuarantineRecord,
+  info: RedriveInfo,
+  fix?: RecordFix,
+): PreparedRedrive {
   const src = redriveSource(rec);
   const event = fix?.event ?? src.event;
   const type = fix?.type ?? src.type;
-  const fail = (reason: QuarantineReason, errors: FieldError[], v?: number): PreparedRedrive => ({ ok: false, id: src.id, ...(type ? { type } : {}), ...(v !== undefined ? { v } : {}), reason, errors, event });
+  const fail = (reason: QuarantineReason, errors: FieldError[], v?: number): PreparedRedrive => ({
+    ok: false,
+    id: src.id,
+    ...(type ? { type } : {}),
+    ...(v !== undefined ? { v } : {}),
+    reason,
+    errors,
+    event,
+  });
   if (!type || !registry.has(type)) {
-    const message = type ? `type ${JSON.stringify(type)} is not registered (${registry.names().join(', ')}); choose one` : `the record has no event type; choose one of ${registry.names().join(', ')}`;
+    const message = type
+      ? `type ${JSON.stringify(type)} is not registered (${registry.names().join(', ')}); choose one`
+      : `the record has no event type; choose one of ${registry.names().join(', ')}`;
     return fail('unknown_type', [{ path: '/', keyword: 'type', message }]);
   }
   const v = registry.version(type).v;
-  let prepared;
+  let prepared: ReturnType<typeof prepareEvents>;
   try {
-    prepared = prepareEvents(registry, { type, body: event, contentType: 'application/json', source: 'redrive', id: src.id, redrive: info }, src.receivedAt);
+    prepared = prepareEvents(
+      registry,
+      { type, body: event, contentType: 'application/json', source: 'redrive', id: src.id, redrive: info },
+      src.receivedAt,
+    );
   } catch (err) {
     // The body limits (5 MiB, 500 events) and unparseable JSON are the event's fault; anything else is ours.
-    if (err instanceof PayloadTooLargeError) return fail('too_large', [{ path: '/', keyword: 'maxBytes', message: errorMessage(err) }], v);
-    if (err instanceof MalformedBodyError) return fail('malformed_json', [{ path: '/', keyword: 'json', message: errorMessage(err) }], v);
-    return fail('processing_error', [{ path: '/', keyword: 'processing', message: `the re-drive could not process this event: ${errorMessage(err)}` }], v);
+    if (err instanceof PayloadTooLargeError)
+      return fail('too_large', [{ path: '/', keyword: 'maxBytes', message: errorMessage(err) }], v);
+    if (err instanceof MalformedBodyError)
+      return fail('malformed_json', [{ path: '/', keyword: 'json', message: errorMessage(err) }], v);
+    return fail(
+      'processing_error',
+      [
+        {
+          path: '/',
+          keyword: 'processing',
+          message: `the re-drive could not process this event: ${errorMessage(err)}`,
+        },
+      ],
+      v,
+    );
   }
   if (prepared.parsed.items.length !== 1) {
-    return fail('schema_violation', [{ path: '/', keyword: 'type', message: `holds ${prepared.parsed.items.length} events; a re-drive puts back one event, so edit it down to one JSON object` }], v);
+    return fail(
+      'schema_violation',
+      [
+        {
+          path: '/',
+          keyword: 'type',
+          message: `holds ${prepared.parsed.items.length} events; a re-drive puts back one event, so edit it down to one JSON object`,
+        },
+      ],
+      v,
+    );
   }
   const rejected = prepared.rejections[0];
   if (rejected) return fail(rejected.reason, rejected.errors, v);
@@ -137,18 +193,39 @@ export interface FixCheck {
 
 /** Validates an edited event the way a re-drive would, without putting it anywhere. */
 export function checkFix(registry: Registry, rec: QuarantineRecord, fix: RecordFix): FixCheck {
-  const p = prepareRedrive(registry, rec, { job: 'check', at: new Date(0).toISOString(), by: 'check', attempt: rec.attempts }, fix);
-  return p.ok ? { valid: true, type: p.type, v: p.v, errors: [] } : { valid: false, ...(p.type ? { type: p.type } : {}), ...(p.v !== undefined ? { v: p.v } : {}), errors: p.errors };
+  const p = prepareRedrive(
+    registry,
+    rec,
+    { job: 'check', at: new Date(0).toISOString(), by: 'check', attempt: rec.attempts },
+    fix,
+  );
+  return p.ok
+    ? { valid: true, type: p.type, v: p.v, errors: [] }
+    : { valid: false, ...(p.type ? { type: p.type } : {}), ...(p.v !== undefined ? { v: p.v } : {}), errors: p.errors };
 }
 
 /** Writes one ledger object and applies it to the index at once, so this process sees the change immediately. */
-export async function writeLedger(s3: S3Client, index: QuarantineIndex, name: string, lines: LedgerEntry[], at: string): Promise<string> {
+export async function writeLedger(
+  s3: S3Client,
+  index: QuarantineIndex,
+  name: string,
+  lines: LedgerEntry[],
+  at: string,
+): Promise<string> {
   const key = `${QUARANTINE_PREFIX.ledger}dt=${at.slice(0, 10)}/${name}.jsonl.gz`;
-  const body = gzipSync(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const body = gzipSync(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   // The ledger is what makes a record "redriven": retry before giving up, the records are already back on the stream.
   for (let attempt = 1; ; attempt++) {
     try {
-      await s3.send(new PutObjectCommand({ Bucket: index.bucket, Key: key, Body: body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: index.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/x-ndjson',
+          ContentEncoding: 'gzip',
+        }),
+      );
       break;
     } catch (err) {
       if (attempt >= 5) throw err;
@@ -170,15 +247,29 @@ export async function claimEntries(
   jobId: string,
   chunkNo: number,
   entries: QuarantineEntry[],
-): Promise<{ held: { e: QuarantineEntry; claim: Claim; etag: string }[]; refused: { e: QuarantineEntry; holder: Claim }[] }> {
+): Promise<{
+  held: { e: QuarantineEntry; claim: Claim; etag: string }[];
+  refused: { e: QuarantineEntry; holder: Claim }[];
+}> {
   const times = { ...DEFAULT_CLAIM_TIMES, ...deps.claims };
   let fresh: Promise<void> | undefined;
   const mayTakeOver = async (holder: Claim) => {
     if (Date.now() - Date.parse(holder.at) < times.takeoverMs) return false;
     await (fresh ??= deps.index.refresh());
-    return deps.index.has(holder.qid) && deps.index.get(holder.qid).status === 'open' && !deps.index.outcomeOf(holder.job, holder.qid);
+    return (
+      deps.index.has(holder.qid) &&
+      deps.index.get(holder.qid).status === 'open' &&
+      !deps.index.outcomeOf(holder.job, holder.qid)
+    );
   };
-  const outcomes = await mapLimit(entries, CLAIM_CONCURRENCY, (e) => claimRecord(deps.s3, deps.bucket, { qid: e.qid, job: jobId, chunk: chunkNo, at: new Date().toISOString() }, mayTakeOver));
+  const outcomes = await mapLimit(entries, CLAIM_CONCURRENCY, (e) =>
+    claimRecord(
+      deps.s3,
+      deps.bucket,
+      { qid: e.qid, job: jobId, chunk: chunkNo, at: new Date().toISOString() },
+      mayTakeOver,
+    ),
+  );
   const held: { e: QuarantineEntry; claim: Claim; etag: string }[] = [];
   const refused: { e: QuarantineEntry; holder: Claim }[] = [];
   outcomes.forEach((c, i) => {
@@ -226,12 +317,26 @@ export async function redriveChunk(
   for (const qid of qids) {
     if (deps.index.outcomeOf(job.id, qid)) continue;
     if (!deps.index.has(qid)) {
-      lines.push({ ...base, qid, id: '', outcome: 'skipped', errors: [{ path: '/', keyword: 'missing', message: 'no longer in the quarantine bucket' }] });
+      lines.push({
+        ...base,
+        qid,
+        id: '',
+        outcome: 'skipped',
+        errors: [{ path: '/', keyword: 'missing', message: 'no longer in the quarantine bucket' }],
+      });
       continue;
     }
     const e = deps.index.get(qid);
     if (e.status !== 'open') {
-      lines.push({ ...base, qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'status', message: `already ${e.status}${e.last ? ` by job ${e.last.job}` : ''}` }] });
+      lines.push({
+        ...base,
+        qid,
+        id: e.record.id,
+        outcome: 'skipped',
+        errors: [
+          { path: '/', keyword: 'status', message: `already ${e.status}${e.last ? ` by job ${e.last.job}` : ''}` },
+        ],
+      });
       continue;
     }
     candidates.push(e);
@@ -239,7 +344,15 @@ export async function redriveChunk(
 
   const { held, refused } = await claimEntries(deps, job.id, chunkNo, candidates);
   for (const { e, holder } of refused) {
-    lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'claimed', message: `being re-driven by job ${holder.job} (claimed ${holder.at})` }] });
+    lines.push({
+      ...base,
+      qid: e.qid,
+      id: e.record.id,
+      outcome: 'skipped',
+      errors: [
+        { path: '/', keyword: 'claimed', message: `being re-driven by job ${holder.job} (claimed ${holder.at})` },
+      ],
+    });
   }
 
   const puts: { e: QuarantineEntry; claim: Claim; etag: string; p: Extract<PreparedRedrive, { ok: true }> }[] = [];
@@ -248,7 +361,12 @@ export async function redriveChunk(
   const counts: ChunkCounts = { accepted: 0, failed: 0, skipped: lines.length, errors: 0 };
   for (const h of held) {
     const { e } = h;
-    const p = prepareRedrive(deps.registry, e.record, { job: job.id, at, by: job.by, attempt: e.record.attempts, stage: originStage(e.record) }, job.fixes?.get(e.qid));
+    const p = prepareRedrive(
+      deps.registry,
+      e.record,
+      { job: job.id, at, by: job.by, attempt: e.record.attempts, stage: originStage(e.record) },
+      job.fixes?.get(e.qid),
+    );
     if (p.ok) {
       puts.push({ ...h, p });
     } else {
@@ -275,18 +393,56 @@ export async function redriveChunk(
   for (const x of puts.filter((x) => !inLease.includes(x))) {
     counts.errors++;
     release.push(x);
-    lines.push({ ...base, qid: x.e.qid, id: x.e.record.id, outcome: 'error', errors: [{ path: '/', keyword: 'claim', message: `not sent: its claim expired before the stream was reached (${times.leaseMs} ms); re-drive it again` }] });
+    lines.push({
+      ...base,
+      qid: x.e.qid,
+      id: x.e.record.id,
+      outcome: 'error',
+      errors: [
+        {
+          path: '/',
+          keyword: 'claim',
+          message: `not sent: its claim expired before the stream was reached (${times.leaseMs} ms); re-drive it again`,
+        },
+      ],
+    });
   }
-  const outcomes = inLease.length ? await putRecordsReliably(deps.kinesis, deps.streamName, inLease.map((x) => x.p.entry), deps.putOptions) : [];
+  const outcomes = inLease.length
+    ? await putRecordsReliably(
+        deps.kinesis,
+        deps.streamName,
+        inLease.map((x) => x.p.entry),
+        deps.putOptions,
+      )
+    : [];
   outcomes.forEach((o, i) => {
     const x = inLease[i]!;
     if (o.ok) {
       counts.accepted++;
-      lines.push({ ...base, qid: x.e.qid, id: x.e.record.id, outcome: 'accepted', shard_id: o.shardId, sequence_number: o.sequenceNumber });
+      lines.push({
+        ...base,
+        qid: x.e.qid,
+        id: x.e.record.id,
+        outcome: 'accepted',
+        shard_id: o.shardId,
+        sequence_number: o.sequenceNumber,
+      });
     } else {
       counts.errors++;
       release.push(x);
-      lines.push({ ...base, qid: x.e.qid, id: x.e.record.id, outcome: 'error', errors: [{ path: '/', keyword: 'stream', message: `the stream did not accept it after ${o.attempts} attempts: ${o.errorMessage}` }] });
+      lines.push({
+        ...base,
+        qid: x.e.qid,
+        id: x.e.record.id,
+        outcome: 'error',
+        errors: [
+          {
+            path: '/',
+            keyword: 'stream',
+            message: `the stream did not accept it after ${o.attempts} attempts: ${o.errorMessage}`,
+          },
+        ],
+      });
     }
   });
 
@@ -294,12 +450,26 @@ export async function redriveChunk(
   if (again.length) {
     // The new records land before the ledger says "failed", so a crash in between leaves the original open, not lost.
     const byRecord = new Map(again.map((a) => [a.record, a]));
-    for (const o of await writeQuarantine(deps.s3, deps.bucket, again.map((a) => a.record), 'redrive', unique)) {
+    for (const o of await writeQuarantine(
+      deps.s3,
+      deps.bucket,
+      again.map((a) => a.record),
+      'redrive',
+      unique,
+    )) {
       const entries = deps.index.addObject(o.key, o.records);
       o.records.forEach((r, line) => {
         const a = byRecord.get(r)!;
         counts.failed++;
-        lines.push({ ...base, qid: a.e.qid, id: a.e.record.id, outcome: 'failed', reason: r.reason, errors: r.errors, new_qid: entries[line]?.qid ?? qidOf(o.key, line) });
+        lines.push({
+          ...base,
+          qid: a.e.qid,
+          id: a.e.record.id,
+          outcome: 'failed',
+          reason: r.reason,
+          errors: r.errors,
+          new_qid: entries[line]?.qid ?? qidOf(o.key, line),
+        });
       });
     }
   }
@@ -311,7 +481,10 @@ export async function redriveChunk(
 
 /** Kinesis accepts up to 1,000 records per second per open shard; a re-drive never asks for more. */
 export async function streamRecordLimit(kinesis: KinesisClient, streamName: string): Promise<number> {
-  const open = (await listAllShards(kinesis, streamName)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber).length;
-  if (!open) throw new QuarantineRequestError(`Stream ${streamName} has no open shards; nothing can be re-driven until it has.`);
+  const open = (await listAllShards(kinesis, streamName)).filter(
+    (s) => !s.SequenceNumberRange?.EndingSequenceNumber,
+  ).length;
+  if (!open)
+    throw new QuarantineRequestError(`Stream ${streamName} has no open shards; nothing can be re-driven until it has.`);
   return open * 1000;
 }

@@ -1,7 +1,13 @@
 import { QuarantineRequestError } from './errors.ts';
 import type { RecordFix } from './redrive.ts';
 import type { RedriveRequest } from './service.ts';
-import { parseFilter, type LedgerEntry, type QuarantineEntry, type QuarantineFilter, type QuarantineStatus } from './quarantine-index.ts';
+import {
+  parseFilter,
+  type LedgerEntry,
+  type QuarantineEntry,
+  type QuarantineFilter,
+  type QuarantineStatus,
+} from './quarantine-index.ts';
 
 /** A quarantined record as a list row: what the table shows, without the whole payload. */
 export interface QuarantineListItem {
@@ -39,34 +45,43 @@ export function listItem(e: QuarantineEntry): QuarantineListItem {
     attempts: r.attempts,
     errorCount: r.errors.length,
     ...(first ? { firstError: { path: first.path, message: first.message } } : {}),
-    preview: r.payload_encoding === 'base64' ? `(binary, ${Math.floor((r.payload.length * 3) / 4)} bytes)` : r.payload.slice(0, 160),
+    preview:
+      r.payload_encoding === 'base64'
+        ? `(binary, ${Math.floor((r.payload.length * 3) / 4)} bytes)`
+        : r.payload.slice(0, 160),
     ...(e.last ? { last: { job: e.last.job, outcome: e.last.outcome, at: e.last.at, by: e.last.by } } : {}),
   };
 }
 
 function object(body: unknown, what: string): Record<string, unknown> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new QuarantineRequestError(`Send ${what} as a JSON object.`);
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new QuarantineRequestError(`Send ${what} as a JSON object.`);
   return body as Record<string, unknown>;
 }
 
 function qidList(v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.some((q) => typeof q !== 'string')) throw new QuarantineRequestError('"qids" must be an array of record ids.');
-  if (v.length > 100_000) throw new QuarantineRequestError('Select at most 100,000 records at a time; re-drive by filter for more.');
+  if (!Array.isArray(v) || v.some((q) => typeof q !== 'string'))
+    throw new QuarantineRequestError('"qids" must be an array of record ids.');
+  if (v.length > 100_000)
+    throw new QuarantineRequestError('Select at most 100,000 records at a time; re-drive by filter for more.');
   return v as string[];
 }
 
 function filterOf(v: unknown): QuarantineFilter | undefined {
   if (v === undefined) return undefined;
   const o = object(v, '"filter"');
-  return parseFilter(Object.fromEntries(Object.entries(o).map(([k, x]) => [k, x === null || x === undefined ? undefined : String(x)])));
+  return parseFilter(
+    Object.fromEntries(Object.entries(o).map(([k, x]) => [k, x === null || x === undefined ? undefined : String(x)])),
+  );
 }
 
 /** Reads `{event, type?}` (the fix editor's text). */
 export function readFix(body: unknown): RecordFix {
   const o = object(body, 'the fix');
   if (typeof o.event !== 'string') throw new QuarantineRequestError('"event" must be the edited event as JSON text.');
-  if (o.type !== undefined && typeof o.type !== 'string') throw new QuarantineRequestError('"type" must be an event type name.');
+  if (o.type !== undefined && typeof o.type !== 'string')
+    throw new QuarantineRequestError('"type" must be an event type name.');
   return { event: o.event, ...(typeof o.type === 'string' && o.type ? { type: o.type } : {}) };
 }
 
@@ -94,5 +109,9 @@ export function readDiscardRequest(body: unknown): { qids?: string[]; filter?: Q
   const o = object(body, 'the discard request');
   const qids = qidList(o.qids);
   const filter = filterOf(o.filter);
-  return { ...(qids ? { qids } : {}), ...(filter ? { filter } : {}), reason: typeof o.reason === 'string' ? o.reason : '' };
+  return {
+    ...(qids ? { qids } : {}),
+    ...(filter ? { filter } : {}),
+    reason: typeof o.reason === 'string' ? o.reason : '',
+  };
 }

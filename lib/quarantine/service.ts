@@ -7,8 +7,27 @@ import { mapLimit } from '../util/concurrency.ts';
 import { WindowRateLimiter } from '../util/rate.ts';
 import { listAudit, writeAudit, type AuditEntry } from './audit.ts';
 import { QuarantineForbiddenError, QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
-import { checkFix, claimEntries, redriveChunk, redriveSource, streamRecordLimit, writeLedger, type FixCheck, type QuarantineDeps, type RecordFix, type RedriveSource } from './redrive.ts';
-import { filterParams, QUARANTINE_PREFIX, type LedgerEntry, type QuarantineCounts, type QuarantineEntry, type QuarantineFilter, type QuarantinePage } from './quarantine-index.ts';
+import {
+  checkFix,
+  claimEntries,
+  redriveChunk,
+  redriveSource,
+  streamRecordLimit,
+  writeLedger,
+  type FixCheck,
+  type QuarantineDeps,
+  type RecordFix,
+  type RedriveSource,
+} from './redrive.ts';
+import {
+  filterParams,
+  QUARANTINE_PREFIX,
+  type LedgerEntry,
+  type QuarantineCounts,
+  type QuarantineEntry,
+  type QuarantineFilter,
+  type QuarantinePage,
+} from './quarantine-index.ts';
 
 /** Who is acting: a name for the audit log and the console role that decides what they may do. */
 export interface Actor {
@@ -67,7 +86,22 @@ export interface QuarantineOptions {
 
 export type ExportFormat = 'jsonl' | 'csv';
 
-const CSV_COLUMNS = ['qid', 'status', 'id', 'stage', 'reason', 'type', 'v', 'received_at', 'quarantined_at', 'attempts', 'source', 'errors', 'payload_encoding', 'payload'] as const;
+const CSV_COLUMNS = [
+  'qid',
+  'status',
+  'id',
+  'stage',
+  'reason',
+  'type',
+  'v',
+  'received_at',
+  'quarantined_at',
+  'attempts',
+  'source',
+  'errors',
+  'payload_encoding',
+  'payload',
+] as const;
 const TICK_MS = 250;
 /** A job whose file says running but has not been updated for this long died with its process. */
 const STALE_JOB_MS = 30_000;
@@ -105,7 +139,11 @@ function tallyOutcomes(lines: LedgerEntry[]): Pick<JobState, 'accepted' | 'faile
 }
 
 function requireOperator(actor: Actor, what: string): void {
-  if (actor.role !== 'operator') throw new QuarantineForbiddenError('forbidden', `${what} needs the operator role; sign in with the operator password.`);
+  if (actor.role !== 'operator')
+    throw new QuarantineForbiddenError(
+      'forbidden',
+      `${what} needs the operator role; sign in with the operator password.`,
+    );
 }
 
 /**
@@ -120,7 +158,12 @@ export class QuarantineService {
 
   constructor(deps: QuarantineDeps, opts: QuarantineOptions = {}) {
     this.deps = deps;
-    this.#opts = { defaultRate: opts.defaultRate ?? 500, exportEnabled: opts.exportEnabled ?? true, maxStaleMs: opts.maxStaleMs ?? 2000, dispatch: opts.dispatch };
+    this.#opts = {
+      defaultRate: opts.defaultRate ?? 500,
+      exportEnabled: opts.exportEnabled ?? true,
+      maxStaleMs: opts.maxStaleMs ?? 2000,
+      dispatch: opts.dispatch,
+    };
   }
 
   get exportEnabled(): boolean {
@@ -144,7 +187,9 @@ export class QuarantineService {
   }
 
   /** One record with the event a re-drive would send, its schema and its ledger history. */
-  async detail(qid: string): Promise<{ entry: QuarantineEntry; source: RedriveSource; schema?: unknown; latestVersion?: number }> {
+  async detail(
+    qid: string,
+  ): Promise<{ entry: QuarantineEntry; source: RedriveSource; schema?: unknown; latestVersion?: number }> {
     await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
     const entry = this.deps.index.get(qid);
     const source = redriveSource(entry.record);
@@ -161,8 +206,13 @@ export class QuarantineService {
     return checkFix(this.deps.registry, this.deps.index.get(qid).record, fix);
   }
 
-  #selection(req: { qids?: string[]; filter?: QuarantineFilter }): { qids: string[]; selection: AuditEntry['selection']; filter?: Record<string, string> } {
-    if (req.qids && req.filter) throw new QuarantineRequestError('Give either record ids ("qids") or a filter, not both.');
+  #selection(req: { qids?: string[]; filter?: QuarantineFilter }): {
+    qids: string[];
+    selection: AuditEntry['selection'];
+    filter?: Record<string, string>;
+  } {
+    if (req.qids && req.filter)
+      throw new QuarantineRequestError('Give either record ids ("qids") or a filter, not both.');
     if (req.qids) {
       // At most once per job: a record listed twice is re-driven once.
       const qids = [...new Set(req.qids)];
@@ -172,7 +222,11 @@ export class QuarantineService {
     }
     if (!req.filter) throw new QuarantineRequestError('Give record ids ("qids") or a filter.');
     const filter = { ...req.filter, status: 'open' as const };
-    return { qids: [...this.deps.index.matching(filter)].map((e) => e.qid), selection: 'filter', filter: filterParams(filter) };
+    return {
+      qids: [...this.deps.index.matching(filter)].map((e) => e.qid),
+      selection: 'filter',
+      filter: filterParams(filter),
+    };
   }
 
   /** Starts a re-drive job and returns its first state; the job runs on in this process. */
@@ -182,7 +236,8 @@ export class QuarantineService {
     const { qids, selection, filter } = this.#selection(req);
     if (!qids.length) throw new QuarantineRequestError('No open records match this filter; nothing to re-drive.');
     const asked = req.rate ?? this.#opts.defaultRate;
-    if (!Number.isFinite(asked) || asked < 1) throw new QuarantineRequestError(`Rate must be at least 1 record per second; got ${asked}.`);
+    if (!Number.isFinite(asked) || asked < 1)
+      throw new QuarantineRequestError(`Rate must be at least 1 record per second; got ${asked}.`);
     const limit = await streamRecordLimit(this.deps.kinesis, this.deps.streamName);
     const rate = Math.min(Math.floor(asked), limit);
     const fixes = new Map(Object.entries(req.fixes ?? {}).filter(([q]) => qids.includes(q)));
@@ -204,10 +259,15 @@ export class QuarantineService {
       chunks: 0,
       startedAt: now,
       updatedAt: now,
-      ...(rate < asked ? { message: `Rate capped at ${rate}/s: the stream's open shards accept ${limit} records/s.` } : {}),
+      ...(rate < asked
+        ? { message: `Rate capped at ${rate}/s: the stream's open shards accept ${limit} records/s.` }
+        : {}),
     };
     // The request is stored first, so whichever process runs the job (this one, or a worker) can read it.
-    await putJson(this.deps.s3, this.deps.bucket, requestKey(state.id), { qids, fixes: Object.fromEntries(fixes) } satisfies StoredRequest);
+    await putJson(this.deps.s3, this.deps.bucket, requestKey(state.id), {
+      qids,
+      fixes: Object.fromEntries(fixes),
+    } satisfies StoredRequest);
     const job: RunningJob = { state, qids, fixes, cancelled: false, done: Promise.resolve(state) };
     if (this.#opts.dispatch) {
       await this.#persist(job);
@@ -234,7 +294,14 @@ export class QuarantineService {
     // The state file is written about once a second, the ledger with every chunk: after a crash the ledger is the
     // truth. Chunks re-run from the last saved position pass over the records this job already has an outcome for.
     Object.assign(state, tallyOutcomes(this.deps.index.outcomesOf(id)));
-    const job: RunningJob = { state, qids: req.qids, fixes: new Map(Object.entries(req.fixes)), cancelled: false, done: Promise.resolve(state), deadline };
+    const job: RunningJob = {
+      state,
+      qids: req.qids,
+      fixes: new Map(Object.entries(req.fixes)),
+      cancelled: false,
+      done: Promise.resolve(state),
+      deadline,
+    };
     this.#jobs.set(id, job);
     try {
       const done = await (job.done = this.#run(job));
@@ -272,7 +339,11 @@ export class QuarantineService {
     let lastStart = 0;
     let lastCancelCheck = Date.now();
     let first = true;
-    const pause = (ms: number) => new Promise<void>((r) => ((job.wake = r), setTimeout(r, ms)));
+    const pause = (ms: number) =>
+      new Promise<void>((r) => {
+        job.wake = r;
+        setTimeout(r, ms);
+      });
     try {
       while (s.processed < job.qids.length && !job.cancelled) {
         // Every invocation moves the job on by at least one chunk: one whose set-up (the index listing) used up its
@@ -280,7 +351,10 @@ export class QuarantineService {
         if (!first && job.deadline !== undefined && Date.now() >= job.deadline) break;
         const qids = job.qids.slice(s.processed, s.processed + perTick);
         // Evenly spaced chunks (n records every n / rate seconds), and never more than the rate in any one second.
-        const wait = Math.max(lastStart + (qids.length * 1000) / s.rate - Date.now(), limiter.delayFor(qids.length, Date.now()));
+        const wait = Math.max(
+          lastStart + (qids.length * 1000) / s.rate - Date.now(),
+          limiter.delayFor(qids.length, Date.now()),
+        );
         if (wait > 0 && !first) await pause(wait);
         first = false;
         // A cancel from another process (the console, while a worker runs the job) is a marker in the bucket.
@@ -333,7 +407,8 @@ export class QuarantineService {
     // Running elsewhere: leave a marker the running process checks every second.
     const state = await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
     if (!state) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
-    if (state.status === 'running') await putJson(this.deps.s3, this.deps.bucket, cancelKey(id), { at: this.#now(), by: actor.by });
+    if (state.status === 'running')
+      await putJson(this.deps.s3, this.deps.bucket, cancelKey(id), { at: this.#now(), by: actor.by });
     return state;
   }
 
@@ -345,9 +420,14 @@ export class QuarantineService {
   }
 
   /** A job's state and a page of its per-record outcomes. */
-  async job(id: string, page: { offset?: number; limit?: number } = {}): Promise<{ state: JobState; outcomes: LedgerEntry[]; outcomeTotal: number }> {
+  async job(
+    id: string,
+    page: { offset?: number; limit?: number } = {},
+  ): Promise<{ state: JobState; outcomes: LedgerEntry[]; outcomeTotal: number }> {
     const running = this.#jobs.get(id);
-    let state = running ? { ...running.state } : await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
+    let state = running
+      ? { ...running.state }
+      : await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
     if (!state) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
     state = this.#settle(state);
     if (!running) await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
@@ -359,7 +439,12 @@ export class QuarantineService {
 
   #settle(s: JobState): JobState {
     if (s.status === 'running' && !this.#jobs.has(s.id) && Date.now() - Date.parse(s.updatedAt) > STALE_JOB_MS) {
-      return { ...s, status: 'interrupted', message: 'The process running this job stopped; records not yet processed stay open. Resume the job to finish it; a new job takes over its unfinished records 5 minutes after they were claimed.' };
+      return {
+        ...s,
+        status: 'interrupted',
+        message:
+          'The process running this job stopped; records not yet processed stay open. Resume the job to finish it; a new job takes over its unfinished records 5 minutes after they were claimed.',
+      };
     }
     return s;
   }
@@ -381,7 +466,10 @@ export class QuarantineService {
   }
 
   /** Marks records discarded (with a reason, for the audit log); records that are not open are left as they are. */
-  async discard(req: { qids?: string[]; filter?: QuarantineFilter; reason: string }, actor: Actor): Promise<{ discarded: number; skipped: number; audit: string }> {
+  async discard(
+    req: { qids?: string[]; filter?: QuarantineFilter; reason: string },
+    actor: Actor,
+  ): Promise<{ discarded: number; skipped: number; audit: string }> {
     requireOperator(actor, 'Discarding');
     const reason = (req.reason ?? '').trim();
     if (!reason) throw new QuarantineRequestError('Discarding needs a reason (it goes in the audit log).');
@@ -395,13 +483,36 @@ export class QuarantineService {
     const entries = qids.map((qid) => this.deps.index.get(qid));
     const lines: LedgerEntry[] = entries
       .filter((e) => e.status !== 'open')
-      .map((e) => ({ ...base, qid: e.qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'status', message: `already ${e.status}` }] }));
+      .map((e) => ({
+        ...base,
+        qid: e.qid,
+        id: e.record.id,
+        outcome: 'skipped',
+        errors: [{ path: '/', keyword: 'status', message: `already ${e.status}` }],
+      }));
     // Claimed like a re-drive (and never released: discarded is final), so a discard and a running re-drive never
     // both act on one record — it is either sent or discarded.
-    const { held, refused } = await claimEntries(this.deps, job, 0, entries.filter((e) => e.status === 'open'));
+    const { held, refused } = await claimEntries(
+      this.deps,
+      job,
+      0,
+      entries.filter((e) => e.status === 'open'),
+    );
     for (const { e } of held) lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'discarded', reason });
     for (const { e, holder } of refused) {
-      lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'skipped', errors: [{ path: '/', keyword: 'claimed', message: `being re-driven by job ${holder.job} (claimed ${holder.at}); discard it once that job is done` }] });
+      lines.push({
+        ...base,
+        qid: e.qid,
+        id: e.record.id,
+        outcome: 'skipped',
+        errors: [
+          {
+            path: '/',
+            keyword: 'claimed',
+            message: `being re-driven by job ${holder.job} (claimed ${holder.at}); discard it once that job is done`,
+          },
+        ],
+      });
     }
     const discarded = lines.filter((l) => l.outcome === 'discarded').length;
     if (lines.length) await writeLedger(this.deps.s3, this.deps.index, `discard-${id}-000000`, lines, at);
@@ -425,7 +536,11 @@ export class QuarantineService {
    * caller can stream it; the export is written to the audit log when the last chunk has been produced.
    */
   async *export(filter: QuarantineFilter, format: ExportFormat, actor: Actor): AsyncGenerator<string> {
-    if (!this.#opts.exportEnabled) throw new QuarantineForbiddenError('export_disabled', 'Export is switched off for this console (TRIBUTARY_CONSOLE_EXPORT=off).');
+    if (!this.#opts.exportEnabled)
+      throw new QuarantineForbiddenError(
+        'export_disabled',
+        'Export is switched off for this console (TRIBUTARY_CONSOLE_EXPORT=off).',
+      );
     requireOperator(actor, 'Exporting');
     await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
     const at = this.#now();
@@ -435,7 +550,11 @@ export class QuarantineService {
     let header = true;
     // CSV through the shared writer (lib/util/csv.ts): no payload or error text can be read as a spreadsheet formula.
     const csv = () => {
-      const text = csvText(CSV_COLUMNS.map((name) => ({ name, numeric: name === 'v' || name === 'attempts' })), rows, { header });
+      const text = csvText(
+        CSV_COLUMNS.map((name) => ({ name, numeric: name === 'v' || name === 'attempts' })),
+        rows,
+        { header },
+      );
       header = false;
       rows = [];
       return text;
@@ -445,7 +564,11 @@ export class QuarantineService {
       if (format === 'jsonl') {
         lines.push(JSON.stringify({ qid: e.qid, status: e.status, ...e.record }));
       } else {
-        const row: Record<string, unknown> = { ...(e.record as unknown as Record<string, unknown>), qid: e.qid, status: e.status };
+        const row: Record<string, unknown> = {
+          ...(e.record as unknown as Record<string, unknown>),
+          qid: e.qid,
+          status: e.status,
+        };
         rows.push(CSV_COLUMNS.map((c) => (row[c] ?? null) as CsvCell));
       }
       if (lines.length >= 1000) {

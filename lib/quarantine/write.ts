@@ -2,8 +2,20 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { quarantineObjects, type QuarantineObject, type QuarantineRecord, type QuarantineStage } from './record.ts';
 
 /** Puts one quarantine object (gzip JSONL) as every writer stores it. */
-export async function putQuarantineObject(s3: S3Client, bucket: string, o: Pick<QuarantineObject, 'key' | 'body'>): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }));
+export async function putQuarantineObject(
+  s3: S3Client,
+  bucket: string,
+  o: Pick<QuarantineObject, 'key' | 'body'>,
+): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: o.key,
+      Body: o.body,
+      ContentType: 'application/x-ndjson',
+      ContentEncoding: 'gzip',
+    }),
+  );
 }
 
 /**
@@ -17,7 +29,13 @@ export async function putQuarantineObject(s3: S3Client, bucket: string, o: Pick<
  * @example
  * await writeQuarantine(s3, 'quarantine', records, 'oltp-sink', `${shardId}-${firstSeq}-${lastSeq}`);
  */
-export async function writeQuarantine(s3: S3Client, bucket: string, records: QuarantineRecord[], stage: QuarantineStage, unique: string): Promise<QuarantineObject[]> {
+export async function writeQuarantine(
+  s3: S3Client,
+  bucket: string,
+  records: QuarantineRecord[],
+  stage: QuarantineStage,
+  unique: string,
+): Promise<QuarantineObject[]> {
   const objects = quarantineObjects(records, stage, unique);
   await Promise.all(objects.map((o) => putQuarantineObject(s3, bucket, o)));
   return objects;

@@ -5,7 +5,16 @@ import {
   StopQueryExecutionCommand,
   type AthenaClient,
 } from '@aws-sdk/client-athena';
-import { normalizeCell, timeoutMessage, type EngineQuery, type EngineRun, type EngineStatus, type QueryEngine, type QueryState, type ResultPage } from './engine.ts';
+import {
+  normalizeCell,
+  timeoutMessage,
+  type EngineQuery,
+  type EngineRun,
+  type EngineStatus,
+  type QueryEngine,
+  type QueryState,
+  type ResultPage,
+} from './engine.ts';
 import { QueryError, QueryRefusedError } from './errors.ts';
 import { sqlLiteral } from './params.ts';
 
@@ -16,7 +25,13 @@ export interface AthenaEngineOptions {
   catalog?: string;
 }
 
-const STATES: Record<string, QueryState> = { QUEUED: 'QUEUED', RUNNING: 'RUNNING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED', CANCELLED: 'CANCELLED' };
+const STATES: Record<string, QueryState> = {
+  QUEUED: 'QUEUED',
+  RUNNING: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+};
 
 /**
  * Athena behind the query-engine interface: StartQueryExecution in the stage's workgroup (which enforces the result
@@ -65,7 +80,9 @@ export class AthenaEngine implements QueryEngine {
     const error = timedOut
       ? timeoutMessage(run.timeoutMs, true)
       : state === 'FAILED'
-        ? (q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage ?? 'Athena reported the query as FAILED.')
+        ? (q?.Status?.StateChangeReason ??
+          q?.Status?.AthenaError?.ErrorMessage ??
+          'Athena reported the query as FAILED.')
         : undefined;
     const location = q?.ResultConfiguration?.OutputLocation;
     return {
@@ -74,7 +91,9 @@ export class AthenaEngine implements QueryEngine {
       bytesScanned: q?.Statistics?.DataScannedInBytes ?? 0,
       rows: 0,
       truncated: false,
-      ...(q?.Statistics?.EngineExecutionTimeInMillis !== undefined ? { engineMs: q.Statistics.EngineExecutionTimeInMillis } : {}),
+      ...(q?.Statistics?.EngineExecutionTimeInMillis !== undefined
+        ? { engineMs: q.Statistics.EngineExecutionTimeInMillis }
+        : {}),
       ...(completed && state !== 'QUEUED' && state !== 'RUNNING' ? { completedAt: completed.toISOString() } : {}),
       ...(location ? { resultLocation: location } : {}),
     };
@@ -87,15 +106,28 @@ export class AthenaEngine implements QueryEngine {
     // The first page starts with a header row, so ask for one more (Athena allows at most 1000 per call).
     const want = Math.min(page.maxResults, limit - cursor.n);
     const res = await this.options.client.send(
-      new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: Math.min(1000, want + (first ? 1 : 0)), ...(cursor.t ? { NextToken: cursor.t } : {}) }),
+      new GetQueryResultsCommand({
+        QueryExecutionId: id,
+        MaxResults: Math.min(1000, want + (first ? 1 : 0)),
+        ...(cursor.t ? { NextToken: cursor.t } : {}),
+      }),
     );
-    const columns = (res.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({ name: c.Name ?? '', type: (c.Type ?? 'varchar').toLowerCase() }));
+    const columns = (res.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({
+      name: c.Name ?? '',
+      type: (c.Type ?? 'varchar').toLowerCase(),
+    }));
     let data = res.ResultSet?.Rows ?? [];
     if (first) data = data.slice(1);
-    const rows = data.slice(0, Math.max(0, want)).map((r) => (r.Data ?? []).map((d, i) => normalizeCell(columns[i]?.type ?? 'varchar', d.VarCharValue ?? null)));
+    const rows = data
+      .slice(0, Math.max(0, want))
+      .map((r) => (r.Data ?? []).map((d, i) => normalizeCell(columns[i]?.type ?? 'varchar', d.VarCharValue ?? null)));
     const n = cursor.n + rows.length;
     const more = !!res.NextToken && n < limit;
-    return { columns, rows, ...(more ? { nextToken: Buffer.from(JSON.stringify({ t: res.NextToken, n })).toString('base64url') } : {}) };
+    return {
+      columns,
+      rows,
+      ...(more ? { nextToken: Buffer.from(JSON.stringify({ t: res.NextToken, n })).toString('base64url') } : {}),
+    };
   }
 
   async cancel(id: string): Promise<void> {
@@ -109,9 +141,13 @@ export class AthenaEngine implements QueryEngine {
 function pageCursor(token: string): { t: string; n: number } {
   try {
     const c = JSON.parse(Buffer.from(token, 'base64url').toString()) as { t?: unknown; n?: unknown };
-    if (typeof c.t === 'string' && typeof c.n === 'number' && Number.isSafeInteger(c.n) && c.n >= 0) return { t: c.t, n: c.n };
+    if (typeof c.t === 'string' && typeof c.n === 'number' && Number.isSafeInteger(c.n) && c.n >= 0)
+      return { t: c.t, n: c.n };
   } catch {
     // not ours: refused below
   }
-  throw new QueryRefusedError('bad_token', 'This nextToken was not issued for these results; start again from the first page.');
+  throw new QueryRefusedError(
+    'bad_token',
+    'This nextToken was not issued for these results; start again from the first page.',
+  );
 }

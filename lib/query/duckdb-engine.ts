@@ -8,7 +8,17 @@ import { decodePartitionValue, manifestKey } from '../lake/partition.ts';
 import { quoteIdent, quoteString } from '../catalog/types.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { normalizeCell, timeoutMessage, type Cell, type EngineQuery, type EngineRun, type EngineStatus, type QueryEngine, type ResultColumn, type ResultPage } from './engine.ts';
+import {
+  normalizeCell,
+  timeoutMessage,
+  type Cell,
+  type EngineQuery,
+  type EngineRun,
+  type EngineStatus,
+  type QueryEngine,
+  type ResultColumn,
+  type ResultPage,
+} from './engine.ts';
 import { QueryError, QueryNotFoundError, QueryRefusedError } from './errors.ts';
 
 interface Run {
@@ -81,7 +91,9 @@ export class DuckDbEngine implements QueryEngine {
         autoinstall_known_extensions: 'false',
       });
       const setup = await db.connect();
-      const dirs = [this.layout.bucketDir('lake'), this.layout.bucketDir('quarantine'), this.#profileDir].map((d) => quoteString(`${d}${path.sep}`));
+      const dirs = [this.layout.bucketDir('lake'), this.layout.bucketDir('quarantine'), this.#profileDir].map((d) =>
+        quoteString(`${d}${path.sep}`),
+      );
       await setup.run(`SET allowed_directories = [${dirs.join(', ')}]`);
       await setup.run('SET enable_external_access = false');
       const free: Slot[] = [];
@@ -120,14 +132,16 @@ export class DuckDbEngine implements QueryEngine {
     const wanted = `${ext}${this.layout.suffix}`;
     const base = path.join(this.layout.bucketDir(t.bucket), prefix);
     const visit = (rel: string, depth: number) => {
-      let entries;
+      let entries: import('node:fs').Dirent[];
       try {
         entries = readdirSync(path.join(base, rel), { withFileTypes: true });
       } catch {
         return;
       }
       if (depth === 0) {
-        const files = entries.filter((e) => e.isFile() && e.name.endsWith(wanted)).map((e) => e.name.slice(0, -this.layout.suffix.length || undefined));
+        const files = entries
+          .filter((e) => e.isFile() && e.name.endsWith(wanted))
+          .map((e) => e.name.slice(0, -this.layout.suffix.length || undefined));
         if (files.length) out.set(rel, files);
         return;
       }
@@ -146,14 +160,18 @@ export class DuckDbEngine implements QueryEngine {
     const raw = this.#dirsWith(t, t.prefix, '.jsonl.gz');
     const compacted = this.#dirsWith(t, t.compactedPrefix, '.parquet');
     listing.set(path.join(this.layout.bucketDir(t.bucket), t.prefix), { table: t, dirs: raw });
-    if (t.compactedPrefix) listing.set(path.join(this.layout.bucketDir(t.bucket), t.compactedPrefix), { table: t, dirs: compacted });
+    if (t.compactedPrefix)
+      listing.set(path.join(this.layout.bucketDir(t.bucket), t.compactedPrefix), { table: t, dirs: compacted });
     const hidden: string[] = [];
     for (const [dir, files] of raw) {
       const parts = compacted.get(dir);
       if (!parts) continue;
       const keys = new Set(files.map((f) => `${t.prefix}${dir}${f}`));
       for (const part of parts) {
-        const file = path.join(this.layout.bucketDir(t.bucket), `${manifestKey(`${t.compactedPrefix}${dir}${part}`)}${this.layout.suffix}`);
+        const file = path.join(
+          this.layout.bucketDir(t.bucket),
+          `${manifestKey(`${t.compactedPrefix}${dir}${part}`)}${this.layout.suffix}`,
+        );
         let sources: string[] = [];
         try {
           sources = (JSON.parse(readFileSync(file, 'utf8')) as { sources: string[] }).sources;
@@ -173,7 +191,11 @@ export class DuckDbEngine implements QueryEngine {
   async #views(c: DuckDBConnection, names: ReadonlySet<string>, listing: Listing): Promise<string[]> {
     const wanted = (name: string) => names.has(name);
     const present = new Map<string, PresentFiles>();
-    for (const t of this.catalog.tables()) present.set(t.name, wanted(t.name) || wanted('lake_objects') ? this.#present(t, listing) : { raw: false, compacted: false });
+    for (const t of this.catalog.tables())
+      present.set(
+        t.name,
+        wanted(t.name) || wanted('lake_objects') ? this.#present(t, listing) : { raw: false, compacted: false },
+      );
     const made: string[] = [];
     for (const stmt of duckViews(this.catalog, this.layout, (t) => present.get(t.name)!, wanted)) await c.run(stmt);
     for (const name of [...this.catalog.tables().map((t) => t.name), 'lake_objects']) if (wanted(name)) made.push(name);
@@ -182,7 +204,12 @@ export class DuckDbEngine implements QueryEngine {
 
   async start(query: EngineQuery, run: EngineRun): Promise<string> {
     const id = newId();
-    const r: Run = { status: { state: 'RUNNING', bytesScanned: 0, rows: 0, truncated: false }, columns: [], rows: [], done: Promise.resolve() };
+    const r: Run = {
+      status: { state: 'RUNNING', bytesScanned: 0, rows: 0, truncated: false },
+      columns: [],
+      rows: [],
+      done: Promise.resolve(),
+    };
     this.#runs.set(id, r);
     this.#trim();
     r.done = this.#execute(r, query, run);
@@ -210,10 +237,13 @@ export class DuckDbEngine implements QueryEngine {
       const extracted = await slot.c.extractStatements(wrapped);
       if (extracted.count !== 1) throw new QueryError('not_read_only', 'Only one SELECT statement runs here.');
       const prepared = await extracted.prepare(0);
-      if (prepared.statementType !== opened.selectType) throw new QueryError('not_read_only', 'Only a SELECT statement runs here.');
+      if (prepared.statementType !== opened.selectType)
+        throw new QueryError('not_read_only', 'Only a SELECT statement runs here.');
       prepared.bind(query.values.map((v): DuckDBValue => v.value));
       const result = await prepared.stream();
-      run.columns = result.columnNames().map((name, i) => ({ name, type: result.columnTypes()[i]!.toString().toLowerCase() }));
+      run.columns = result
+        .columnNames()
+        .map((name, i) => ({ name, type: result.columnTypes()[i]!.toString().toLowerCase() }));
       for await (const chunk of result.yieldRowsJson()) {
         for (const row of chunk) {
           if (run.rows.length >= opts.rowLimit) run.status.truncated = true;
@@ -227,7 +257,8 @@ export class DuckDbEngine implements QueryEngine {
       run.status.state = 'SUCCEEDED';
     } catch (err) {
       run.status.state = run.cancelled ? 'CANCELLED' : 'FAILED';
-      if (!run.cancelled) run.status.error = run.timedOut ? timeoutMessage(opts.timeoutMs) : cleanDuckError(errorMessage(err));
+      if (!run.cancelled)
+        run.status.error = run.timedOut ? timeoutMessage(opts.timeoutMs) : cleanDuckError(errorMessage(err));
     } finally {
       clearTimeout(timer);
       run.status.engineMs = Date.now() - started;
@@ -263,7 +294,9 @@ export class DuckDbEngine implements QueryEngine {
     for (const info of scans) {
       // lake_objects lists files with read_blob without their content: nothing is read.
       if (info.Function === 'READ_BLOB' && !String(info.Projections ?? '').includes('content')) continue;
-      const names = String(info['Filename(s)'] ?? '').split(', ').filter((n) => n && n !== '...');
+      const names = String(info['Filename(s)'] ?? '')
+        .split(', ')
+        .filter((n) => n && n !== '...');
       const listed = !String(info['Filename(s)'] ?? '').endsWith('...') && names.every((n) => !n.includes('*'));
       if (!names.length) continue;
       if (listed) {
@@ -277,7 +310,12 @@ export class DuckDbEngine implements QueryEngine {
       let sum = 0;
       let count = 0;
       for (const [dir, files] of dirs) {
-        const values = Object.fromEntries(dir.split('/').filter(Boolean).map((seg) => [seg.slice(0, seg.indexOf('=')), decodePartitionValue(seg.slice(seg.indexOf('=') + 1))]));
+        const values = Object.fromEntries(
+          dir
+            .split('/')
+            .filter(Boolean)
+            .map((seg) => [seg.slice(0, seg.indexOf('=')), decodePartitionValue(seg.slice(seg.indexOf('=') + 1))]),
+        );
         if (!query.keeps(table.name, values)) continue;
         for (const f of files) {
           sum += fileSize(path.join(base, dir, `${f}${this.layout.suffix}`));
@@ -300,9 +338,17 @@ export class DuckDbEngine implements QueryEngine {
 
   async results(id: string, page: { nextToken?: string; maxResults: number }): Promise<ResultPage> {
     const run = this.#run(id);
-    if (run.status.state !== 'SUCCEEDED') throw new QueryError('not_ready', `Query ${id} is ${run.status.state}; results exist only once it has SUCCEEDED.`);
+    if (run.status.state !== 'SUCCEEDED')
+      throw new QueryError(
+        'not_ready',
+        `Query ${id} is ${run.status.state}; results exist only once it has SUCCEEDED.`,
+      );
     const from = page.nextToken ? Number(page.nextToken) : 0;
-    if (!Number.isSafeInteger(from) || from < 0) throw new QueryRefusedError('bad_token', 'This nextToken was not issued for these results; start again from the first page.');
+    if (!Number.isSafeInteger(from) || from < 0)
+      throw new QueryRefusedError(
+        'bad_token',
+        'This nextToken was not issued for these results; start again from the first page.',
+      );
     const rows = run.rows.slice(from, from + page.maxResults);
     const next = from + rows.length;
     return { columns: run.columns, rows, ...(next < run.rows.length ? { nextToken: String(next) } : {}) };
@@ -335,7 +381,11 @@ export class DuckDbEngine implements QueryEngine {
 
   #run(id: string): Run {
     const run = this.#runs.get(id);
-    if (!run) throw new QueryNotFoundError('unknown_query', `No query ${id} in this process (the local engine keeps a query's rows in the process that ran it).`);
+    if (!run)
+      throw new QueryNotFoundError(
+        'unknown_query',
+        `No query ${id} in this process (the local engine keeps a query's rows in the process that ran it).`,
+      );
     return run;
   }
 

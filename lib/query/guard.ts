@@ -46,9 +46,25 @@ export interface GuardContext {
 const SAFE_TABLE_FUNCTIONS = new Set(['unnest', 'range', 'generate_series']);
 /** DuckDB table functions that read the files they name (locally confined to the lake and quarantine directories). */
 const FILE_READERS = new Set([
-  'read_json', 'read_json_auto', 'read_json_objects', 'read_json_objects_auto', 'read_ndjson', 'read_ndjson_auto', 'read_ndjson_objects',
-  'read_parquet', 'parquet_scan', 'parquet_metadata', 'parquet_schema', 'parquet_file_metadata', 'parquet_kv_metadata',
-  'read_csv', 'read_csv_auto', 'sniff_csv', 'read_text', 'read_blob', 'glob',
+  'read_json',
+  'read_json_auto',
+  'read_json_objects',
+  'read_json_objects_auto',
+  'read_ndjson',
+  'read_ndjson_auto',
+  'read_ndjson_objects',
+  'read_parquet',
+  'parquet_scan',
+  'parquet_metadata',
+  'parquet_schema',
+  'parquet_file_metadata',
+  'parquet_kv_metadata',
+  'read_csv',
+  'read_csv_auto',
+  'sniff_csv',
+  'read_text',
+  'read_blob',
+  'glob',
 ]);
 const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
 
@@ -90,11 +106,20 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
     }
     const found = lookup(ctx.catalog, name);
     if (!found) {
-      const known = ctx.catalog.tables().map((t) => t.name).concat(ctx.engine === 'duckdb' ? ['lake_objects'] : []);
-      throw new QueryRefusedError('unknown_table', `${JSON.stringify(ref.schema ? `${ref.schema}.${ref.name}` : ref.name)} is not a table of the lake; query ${known.join(', ')}.`);
+      const known = ctx.catalog
+        .tables()
+        .map((t) => t.name)
+        .concat(ctx.engine === 'duckdb' ? ['lake_objects'] : []);
+      throw new QueryRefusedError(
+        'unknown_table',
+        `${JSON.stringify(ref.schema ? `${ref.schema}.${ref.name}` : ref.name)} is not a table of the lake; query ${known.join(', ')}.`,
+      );
     }
     if (found.objects === 'all') tables.add(found.table.name);
-    const pred = where === null || where === undefined ? null : compile(where, (col) => columnOf(col, ref, found.table), ctx.params);
+    const pred =
+      where === null || where === undefined
+        ? null
+        : compile(where, (col) => columnOf(col, ref, found.table), ctx.params);
     reads.push({
       table: found.table,
       objects: found.objects,
@@ -111,7 +136,12 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
       switch (r.type) {
         case 'BASE_TABLE':
           claimed.add(r);
-          bases.push({ node: r, name: String(r.table_name ?? ''), schema: String(r.schema_name ?? ''), alias: String(r.alias ?? '') });
+          bases.push({
+            node: r,
+            name: String(r.table_name ?? ''),
+            schema: String(r.schema_name ?? ''),
+            alias: String(r.alias ?? ''),
+          });
           return;
         case 'JOIN':
           collect(r.left);
@@ -128,12 +158,21 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
             fileReaders.push(fn);
             return;
           }
-          throw new QueryRefusedError('table_function', `The table function ${fn}() is not available here (it could read or run something the guard cannot see); query the lake's tables, with unnest, range or generate_series where you need rows.`);
+          throw new QueryRefusedError(
+            'table_function',
+            `The table function ${fn}() is not available here (it could read or run something the guard cannot see); query the lake's tables, with unnest, range or generate_series where you need rows.`,
+          );
         }
         case 'SHOW_REF':
-          throw new QueryRefusedError('not_a_query', 'DESCRIBE, SHOW and SUMMARIZE are not available here; the Tables panel (GET /api/catalog) lists every table and column.');
+          throw new QueryRefusedError(
+            'not_a_query',
+            'DESCRIBE, SHOW and SUMMARIZE are not available here; the Tables panel (GET /api/catalog) lists every table and column.',
+          );
         default:
-          throw new QueryRefusedError('unsupported_from', `A FROM item of kind ${String(r.type)} (e.g. PIVOT) is not available here; use GROUP BY with CASE or FILTER instead.`);
+          throw new QueryRefusedError(
+            'unsupported_from',
+            `A FROM item of kind ${String(r.type)} (e.g. PIVOT) is not available here; use GROUP BY with CASE or FILTER instead.`,
+          );
       }
     };
     if (from) collect(from);
@@ -164,13 +203,24 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
         }
         inner = seen;
         if (node.type === 'SELECT_NODE') claimFrom(node.from_table, node.where_clause, inner);
-        if (node.type === 'RECURSIVE_CTE_NODE' && typeof node.cte_name === 'string') inner = new Set([...inner, node.cte_name.toLowerCase()]);
+        if (node.type === 'RECURSIVE_CTE_NODE' && typeof node.cte_name === 'string')
+          inner = new Set([...inner, node.cte_name.toLowerCase()]);
       } else if (node.type === 'BASE_TABLE' && !claimed.has(node)) {
         // A table somewhere no FROM walk reached: read it as unfiltered rather than miss it.
         claimed.add(node);
-        resolve({ node, name: String(node.table_name ?? ''), schema: String(node.schema_name ?? ''), alias: String(node.alias ?? '') }, s, null);
+        resolve(
+          {
+            node,
+            name: String(node.table_name ?? ''),
+            schema: String(node.schema_name ?? ''),
+            alias: String(node.alias ?? ''),
+          },
+          s,
+          null,
+        );
       }
-      for (const [k, v] of Object.entries(node)) if (k !== 'cte_map' && v && typeof v === 'object') stack.push([v, inner]);
+      for (const [k, v] of Object.entries(node))
+        if (k !== 'cte_map' && v && typeof v === 'object') stack.push([v, inner]);
     }
   };
   visit(tree, new Set());
@@ -209,7 +259,11 @@ function columnOf(ref: SqlNode, table: BaseRef, def: TableDef): PartitionDef | n
  * decide it, null when something else does (a non-partition column, a function, a subquery). Null is "may hold rows":
  * only a definite false prunes, so an unknown never hides a scan.
  */
-function compile(expr: unknown, columnOf: (ref: SqlNode) => PartitionDef | null, params: Record<string, BoundValue>): Pred | null {
+function compile(
+  expr: unknown,
+  columnOf: (ref: SqlNode) => PartitionDef | null,
+  params: Record<string, BoundValue>,
+): Pred | null {
   const used = new Set<string>();
   const scalar = (e: unknown): Scalar | null => scalarOf(e as SqlNode, params);
   const column = (e: unknown): PartitionDef | null => {
@@ -251,14 +305,20 @@ function compile(expr: unknown, columnOf: (ref: SqlNode) => PartitionDef | null,
       const parts = [...merged, ...children.map(go)];
       if (parts.every((p) => p === null)) return null;
       // A part nobody can judge is unknown for every partition: the AND can then only be known false, the OR true.
-      return kleene(parts.map((p) => p ?? UNKNOWN), type === 'CONJUNCTION_OR');
+      return kleene(
+        parts.map((p) => p ?? UNKNOWN),
+        type === 'CONJUNCTION_OR',
+      );
     }
     if (type === 'OPERATOR_NOT') {
       const inner = go((n.children as unknown[])[0]);
-      return inner && ((v) => {
-        const r = inner(v);
-        return r === null ? null : !r;
-      });
+      return (
+        inner &&
+        ((v) => {
+          const r = inner(v);
+          return r === null ? null : !r;
+        })
+      );
     }
     if (type === 'COMPARE_BETWEEN' || type === 'COMPARE_NOT_BETWEEN') {
       const col = column(n.input);
@@ -296,7 +356,7 @@ function compile(expr: unknown, columnOf: (ref: SqlNode) => PartitionDef | null,
       const c = col;
       const k = other;
       return (v) => {
-        if (k.kind === 'null') return type === 'COMPARE_DISTINCT_FROM' ? true : false;
+        if (k.kind === 'null') return type === 'COMPARE_DISTINCT_FROM';
         const r = compare(c, v, k);
         return r === null ? null : op(flip ? -r : r);
       };
@@ -332,10 +392,15 @@ function memberOf(col: PartitionDef, values: Scalar[], negated: boolean): Pred |
   return (v) => {
     const raw = v[col.name];
     if (raw === undefined || raw === null) return null;
-    const key = col.type.kind === 'int' ? (raw.trim() !== '' && Number.isFinite(Number(raw)) ? `n${Number(raw)}` : null) : `t${raw}`;
+    const key =
+      col.type.kind === 'int'
+        ? raw.trim() !== '' && Number.isFinite(Number(raw))
+          ? `n${Number(raw)}`
+          : null
+        : `t${raw}`;
     if (key === null) return null;
     const hit = keys.has(key);
-    if (negated) return hit || hasNull ? false : true;
+    if (negated) return !(hit || hasNull);
     return hit;
   };
 }
@@ -383,7 +448,18 @@ function compare(col: PartitionDef, values: PartitionValues, k: Scalar): number 
   return raw < k.v ? -1 : raw > k.v ? 1 : 0;
 }
 
-const INTEGER_IDS = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT']);
+const INTEGER_IDS = new Set([
+  'TINYINT',
+  'SMALLINT',
+  'INTEGER',
+  'BIGINT',
+  'HUGEINT',
+  'UTINYINT',
+  'USMALLINT',
+  'UINTEGER',
+  'UBIGINT',
+  'UHUGEINT',
+]);
 const ISO_DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 
 /** A constant of the tree (a literal, a placeholder's value, a literal cast to text or date), or null. */
@@ -395,7 +471,11 @@ function scalarOf(n: SqlNode | undefined, params: Record<string, BoundValue>): S
     return b.type === 'number' ? { kind: 'number', v: b.value } : { kind: 'text', v: b.value };
   }
   if (n.class === 'CONSTANT') {
-    const value = n.value as { type: { id: string; type_info?: { scale?: number } | null }; is_null: boolean; value?: unknown };
+    const value = n.value as {
+      type: { id: string; type_info?: { scale?: number } | null };
+      is_null: boolean;
+      value?: unknown;
+    };
     if (value.is_null) return { kind: 'null' };
     const id = value.type.id;
     if (id === 'VARCHAR') return { kind: 'text', v: String(value.value) };

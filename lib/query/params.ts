@@ -24,25 +24,39 @@ function resolveDate(raw: string, now: Date): string | null {
   const m = RELATIVE.exec(s);
   if (!m) return null;
   const days = m[1] ? (m[1] === '-' ? -1 : 1) * Number(m[2]) : 0;
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days)).toISOString().slice(0, 10);
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days))
+    .toISOString()
+    .slice(0, 10);
 }
 
 /**
  * Checks and converts raw parameter values (from the CLI or a form) against a saved query's definitions, filling in
  * defaults. Returns the values by placeholder name: a date range `p` provides `$p_from` and `$p_to`.
  */
-export function resolveParams(defs: ParamDef[], raw: Record<string, string | undefined>, now = new Date()): Record<string, BoundValue> {
+export function resolveParams(
+  defs: ParamDef[],
+  raw: Record<string, string | undefined>,
+  now = new Date(),
+): Record<string, BoundValue> {
   const out: Record<string, BoundValue> = {};
   const known = new Set(defs.map((d) => d.name));
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   if (unknown.length) {
-    throw new QueryRefusedError('unknown_param', `Unknown parameter ${unknown.join(', ')}; this query takes ${defs.map((d) => d.name).join(', ') || 'no parameters'}.`);
+    throw new QueryRefusedError(
+      'unknown_param',
+      `Unknown parameter ${unknown.join(', ')}; this query takes ${defs.map((d) => d.name).join(', ') || 'no parameters'}.`,
+    );
   }
   for (const d of defs) {
     const given = raw[d.name];
     const value = given ?? (d.default === undefined ? undefined : String(d.default));
-    if (value === undefined) throw new QueryRefusedError('missing_param', `Parameter ${d.name} (${d.type}) is required${d.description ? `: ${d.description}` : ''}.`);
-    const bad = (what: string) => new QueryRefusedError('bad_param', `Parameter ${d.name} must be ${what}, got ${JSON.stringify(value)}.`);
+    if (value === undefined)
+      throw new QueryRefusedError(
+        'missing_param',
+        `Parameter ${d.name} (${d.type}) is required${d.description ? `: ${d.description}` : ''}.`,
+      );
+    const bad = (what: string) =>
+      new QueryRefusedError('bad_param', `Parameter ${d.name} must be ${what}, got ${JSON.stringify(value)}.`);
     switch (d.type) {
       case 'date': {
         const v = resolveDate(value, now);
@@ -54,7 +68,8 @@ export function resolveParams(defs: ParamDef[], raw: Record<string, string | und
         const [a, b, ...rest] = value.split('..');
         const from = a !== undefined ? resolveDate(a, now) : null;
         const to = b !== undefined ? resolveDate(b, now) : null;
-        if (rest.length || !from || !to) throw bad('a date range FROM..TO (e.g. 2024-01-01..2024-01-31 or today-7d..today)');
+        if (rest.length || !from || !to)
+          throw bad('a date range FROM..TO (e.g. 2024-01-01..2024-01-31 or today-7d..today)');
         if (from > to) throw bad('a range whose start is not after its end');
         out[`${d.name}_from`] = { type: 'text', value: from };
         out[`${d.name}_to`] = { type: 'text', value: to };
@@ -66,7 +81,8 @@ export function resolveParams(defs: ParamDef[], raw: Record<string, string | und
       case 'number': {
         const n = Number(value);
         if (value.trim() === '' || !Number.isFinite(n)) throw bad('a number');
-        if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) throw bad(`between ${d.min ?? '-∞'} and ${d.max ?? '∞'}`);
+        if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max))
+          throw bad(`between ${d.min ?? '-∞'} and ${d.max ?? '∞'}`);
         out[d.name] = { type: 'number', value: n };
         break;
       }
@@ -82,7 +98,10 @@ export function resolveParams(defs: ParamDef[], raw: Record<string, string | und
 /** Values of ad-hoc `--param k=v`: numbers stay numbers, everything else is text. */
 export function adhocParams(raw: Record<string, string>): Record<string, BoundValue> {
   return Object.fromEntries(
-    Object.entries(raw).map(([k, v]) => [k, v.trim() !== '' && Number.isFinite(Number(v)) ? { type: 'number', value: Number(v) } : { type: 'text', value: v }]),
+    Object.entries(raw).map(([k, v]) => [
+      k,
+      v.trim() !== '' && Number.isFinite(Number(v)) ? { type: 'number', value: Number(v) } : { type: 'text', value: v },
+    ]),
   );
 }
 
@@ -93,7 +112,11 @@ export function adhocParams(raw: Record<string, string>): Record<string, BoundVa
 export function orderedValues(names: string[], values: Record<string, BoundValue>): BoundValue[] {
   return names.map((name) => {
     const v = values[name];
-    if (!v) throw new QueryRefusedError('missing_param', `The query uses $${name} but no value was given for it (pass --param ${name}=…).`);
+    if (!v)
+      throw new QueryRefusedError(
+        'missing_param',
+        `The query uses $${name} but no value was given for it (pass --param ${name}=…).`,
+      );
     return v;
   });
 }

@@ -79,14 +79,21 @@ export class SqlParser {
     }
     const parsed = await this.#serialize(text);
     if (parsed.error) throw refusal(parsed);
-    if (!parsed.statements.length) throw new QueryRefusedError('empty_query', 'The query is empty; write one SELECT statement.');
+    if (!parsed.statements.length)
+      throw new QueryRefusedError('empty_query', 'The query is empty; write one SELECT statement.');
     if (parsed.statements.length > 1) {
-      throw new QueryRefusedError('multiple_statements', `Only one statement per query; this text holds ${parsed.statements.length}. Run them one at a time.`);
+      throw new QueryRefusedError(
+        'multiple_statements',
+        `Only one statement per query; this text holds ${parsed.statements.length}. Run them one at a time.`,
+      );
     }
     const [statement] = parsed.statements;
     const names = statement!.named_param_map.map((p) => p.key);
     if (names.some((n) => /^[0-9]+$/.test(n))) {
-      throw new QueryRefusedError('positional_param', 'Name the placeholders ($day, then pass day=…); positional ? and $1 placeholders are not accepted.');
+      throw new QueryRefusedError(
+        'positional_param',
+        'Name the placeholders ($day, then pass day=…); positional ? and $1 placeholders are not accepted.',
+      );
     }
     const sql = await this.#withoutTrailer(text, JSON.stringify(statement!.node));
     if (!names.length) return { tree: statement!.node, sql, params: [] };
@@ -99,7 +106,8 @@ export class SqlParser {
     if (trimmed === text) return text;
     const again = await this.#serialize(trimmed);
     // Only trailing characters went, so every position in the tree is the same: the text must serialize identically.
-    if (!again.error && again.statements.length === 1 && JSON.stringify(again.statements[0]!.node) === tree) return trimmed;
+    if (!again.error && again.statements.length === 1 && JSON.stringify(again.statements[0]!.node) === tree)
+      return trimmed;
     throw new QueryRefusedError('syntax_error', 'The query could not be read without its trailing ";"; remove it.');
   }
 
@@ -117,7 +125,16 @@ export class SqlParser {
       for (let at = sql.indexOf(needle); at >= 0; at = sql.indexOf(needle, at + 1)) {
         // A longer name or a dollar-quote tag ($name$) is another token, not this placeholder.
         const next = sql.charCodeAt(at + needle.length);
-        if (!(next >= 0x80 || (next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5a) || (next >= 0x61 && next <= 0x7a) || next === 0x5f || next === 0x24)) {
+        if (
+          !(
+            next >= 0x80 ||
+            (next >= 0x30 && next <= 0x39) ||
+            (next >= 0x41 && next <= 0x5a) ||
+            (next >= 0x61 && next <= 0x7a) ||
+            next === 0x5f ||
+            next === 0x24
+          )
+        ) {
           candidates.push({ at, name });
         }
       }
@@ -131,10 +148,14 @@ export class SqlParser {
     });
     const probed = await this.#serialize(probe + sql.slice(from));
     const found = new Set<string>();
-    if (!probed.error && probed.statements.length === 1) for (const p of probed.statements[0]!.named_param_map) found.add(p.key);
+    if (!probed.error && probed.statements.length === 1)
+      for (const p of probed.statements[0]!.named_param_map) found.add(p.key);
     const real = candidates.filter((_, i) => found.has(`_${tag}${i}`));
     if (real.length !== countParameters(tree)) {
-      throw new QueryRefusedError('bad_param', 'The placeholders of this query could not be located; write them as $name, separated from the words around them.');
+      throw new QueryRefusedError(
+        'bad_param',
+        'The placeholders of this query could not be located; write them as $name, separated from the words around them.',
+      );
     }
     let out = '';
     from = 0;
@@ -166,7 +187,8 @@ function refusal(e: Extract<Serialized, { error: true }>): QueryRefusedError {
   if (e.error_message.includes('max_expression_depth')) {
     return new QueryRefusedError('too_deep', 'The query nests expressions more than 1,000 levels deep; simplify it.');
   }
-  const at = e.position !== undefined && Number.isFinite(Number(e.position)) ? ` (at character ${Number(e.position) + 1})` : '';
+  const at =
+    e.position !== undefined && Number.isFinite(Number(e.position)) ? ` (at character ${Number(e.position) + 1})` : '';
   return new QueryRefusedError('syntax_error', `The query could not be parsed${at}: ${e.error_message}`);
 }
 
@@ -180,7 +202,8 @@ export function walkTree(root: unknown, visit: (node: SqlNode) => void): void {
     } else if (x && typeof x === 'object') {
       visit(x as SqlNode);
       const values = Object.values(x);
-      for (let i = values.length - 1; i >= 0; i--) if (values[i] && typeof values[i] === 'object') stack.push(values[i]);
+      for (let i = values.length - 1; i >= 0; i--)
+        if (values[i] && typeof values[i] === 'object') stack.push(values[i]);
     }
   }
 }

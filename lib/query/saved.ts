@@ -31,21 +31,37 @@ export function loadSavedQueries(dir = defaultQueriesDir()): SavedQuery[] {
   for (const file of readdirSync(/*turbopackIgnore: true*/ dir).sort()) {
     if (!file.endsWith('.json')) continue;
     const name = file.slice(0, -5);
-    if (!NAME.test(name)) throw new QueryError('bad_saved_query', `${path.join(dir, file)}: query names are lower-case letters, digits and _.`);
-    const meta = JSON.parse(readFileSync(/*turbopackIgnore: true*/ path.join(/*turbopackIgnore: true*/ dir, file), 'utf8')) as { description?: string; params?: ParamDef[] };
+    if (!NAME.test(name))
+      throw new QueryError(
+        'bad_saved_query',
+        `${path.join(dir, file)}: query names are lower-case letters, digits and _.`,
+      );
+    const meta = JSON.parse(
+      readFileSync(/*turbopackIgnore: true*/ path.join(/*turbopackIgnore: true*/ dir, file), 'utf8'),
+    ) as { description?: string; params?: ParamDef[] };
     const params = meta.params ?? [];
     for (const p of params) {
       if (!PARAM_TYPES.has(p.type) || !NAME.test(p.name) || (p.type === 'enum' && !p.values?.length)) {
-        throw new QueryError('bad_saved_query', `${path.join(dir, file)}: parameter ${JSON.stringify(p)} needs a name and a type (${[...PARAM_TYPES].join(', ')}; enum with values).`);
+        throw new QueryError(
+          'bad_saved_query',
+          `${path.join(dir, file)}: parameter ${JSON.stringify(p)} needs a name and a type (${[...PARAM_TYPES].join(', ')}; enum with values).`,
+        );
       }
     }
     const sql: SavedQuery['sql'] = {};
-    for (const [variant, suffix] of [['shared', '.sql'], ['athena', '.athena.sql'], ['duckdb', '.duckdb.sql']] as const) {
+    for (const [variant, suffix] of [
+      ['shared', '.sql'],
+      ['athena', '.athena.sql'],
+      ['duckdb', '.duckdb.sql'],
+    ] as const) {
       const f = path.join(/*turbopackIgnore: true*/ dir, `${name}${suffix}`);
       if (existsSync(/*turbopackIgnore: true*/ f)) sql[variant] = readFileSync(/*turbopackIgnore: true*/ f, 'utf8');
     }
     if (!sql.shared && !(sql.athena && sql.duckdb)) {
-      throw new QueryError('bad_saved_query', `${path.join(dir, file)}: needs ${name}.sql, or both ${name}.athena.sql and ${name}.duckdb.sql.`);
+      throw new QueryError(
+        'bad_saved_query',
+        `${path.join(dir, file)}: needs ${name}.sql, or both ${name}.athena.sql and ${name}.duckdb.sql.`,
+      );
     }
     out.push({ name, description: meta.description ?? '', params, sql });
   }
@@ -55,7 +71,11 @@ export function loadSavedQueries(dir = defaultQueriesDir()): SavedQuery[] {
 /** A saved query by name, or an error listing the known ones. */
 export function savedQuery(name: string, all = loadSavedQueries()): SavedQuery {
   const q = all.find((x) => x.name === name);
-  if (!q) throw new QueryNotFoundError('unknown_saved_query', `No saved query ${JSON.stringify(name)}; saved queries: ${all.map((x) => x.name).join(', ')}.`);
+  if (!q)
+    throw new QueryNotFoundError(
+      'unknown_saved_query',
+      `No saved query ${JSON.stringify(name)}; saved queries: ${all.map((x) => x.name).join(', ')}.`,
+    );
   return q;
 }
 
@@ -69,6 +89,10 @@ export function savedSql(q: SavedQuery, engine: QueryEngine['name']): string {
  * in), its name for the history — from raw parameter text (CLI flags, a form, a URL). Throws QueryRefusedError on a bad
  * parameter.
  */
-export function savedRequest(q: SavedQuery, raw: Record<string, string>, engine: QueryEngine['name']): { sql: string; params: Record<string, BoundValue>; saved: string } {
+export function savedRequest(
+  q: SavedQuery,
+  raw: Record<string, string>,
+  engine: QueryEngine['name'],
+): { sql: string; params: Record<string, BoundValue>; saved: string } {
   return { sql: savedSql(q, engine), params: resolveParams(q.params, raw), saved: q.name };
 }

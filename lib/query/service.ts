@@ -9,7 +9,18 @@ import { listAll } from '../aws/s3.ts';
 import { getJsonOrNull, newestFirstKey, putJson } from '../aws/s3.ts';
 import { csvText } from '../util/csv.ts';
 import { formatBytes } from '../util/format.ts';
-import { isFinal, isNumericType, type Cell, type EngineQuery, type EngineRun, type EngineStatus, type QueryEngine, type QueryState, type ResultColumn, type ResultPage } from './engine.ts';
+import {
+  isFinal,
+  isNumericType,
+  type Cell,
+  type EngineQuery,
+  type EngineRun,
+  type EngineStatus,
+  type QueryEngine,
+  type QueryState,
+  type ResultColumn,
+  type ResultPage,
+} from './engine.ts';
 import { QueryError, QueryForbiddenError, QueryNotFoundError, QueryRefusedError } from './errors.ts';
 import { guardQuery, type GuardReport, type ObjectSet, type PartitionValues, type TableRead } from './guard.ts';
 import { orderedValues, type BoundValue } from './params.ts';
@@ -38,7 +49,11 @@ export interface QueryLimits {
   maxUnfilteredScanBytes: number;
 }
 
-export const DEFAULT_LIMITS: QueryLimits = { timeoutMs: 5 * 60_000, rowLimit: 10_000, maxUnfilteredScanBytes: 100 * MB };
+export const DEFAULT_LIMITS: QueryLimits = {
+  timeoutMs: 5 * 60_000,
+  rowLimit: 10_000,
+  maxUnfilteredScanBytes: 100 * MB,
+};
 
 export interface QueryServiceDeps {
   engine: QueryEngine;
@@ -185,7 +200,11 @@ export class QueryService {
     const out: ScanEstimate[] = [];
     for (const read of reads) {
       const listing = await this.tableListing(read.table);
-      const sets: Record<ObjectSet, PartitionSize[]> = { all: [...listing.raw, ...listing.compacted], raw: listing.raw, compacted: listing.compacted };
+      const sets: Record<ObjectSet, PartitionSize[]> = {
+        all: [...listing.raw, ...listing.compacted],
+        raw: listing.raw,
+        compacted: listing.compacted,
+      };
       const e: ScanEstimate = { read, bytes: 0, objects: 0, partitions: 0 };
       for (const p of sets[read.objects]) {
         if (!read.keeps(p.values)) continue;
@@ -207,21 +226,36 @@ export class QueryService {
    */
   async check(req: QueryRequest): Promise<{ query: EngineQuery; estimate: ScanEstimate[]; report: GuardReport }> {
     if (req.allowFullScan && req.actor?.role === 'viewer') {
-      throw new QueryForbiddenError('Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.');
+      throw new QueryForbiddenError(
+        'Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.',
+      );
     }
-    if (typeof req.sql !== 'string') throw new QueryRefusedError('empty_query', 'Send the query as text: one SELECT statement.');
+    if (typeof req.sql !== 'string')
+      throw new QueryRefusedError('empty_query', 'Send the query as text: one SELECT statement.');
     const parsed = await this.#parser.parse(req.sql);
     if (this.engine === 'athena' && parsed.sql.includes('/*')) {
       // DuckDB nests block comments, Trino ends one at the first */: with one in the text the guard and Athena could
       // read two different queries.
-      throw new QueryRefusedError('block_comment', 'Write comments with -- here: Athena (Trino) ends a /* comment at the first */ while the guard\'s parser nests them, so the two could read different queries.');
+      throw new QueryRefusedError(
+        'block_comment',
+        "Write comments with -- here: Athena (Trino) ends a /* comment at the first */ while the guard's parser nests them, so the two could read different queries.",
+      );
     }
     const values = orderedValues(parsed.params, req.params ?? {});
-    const report = guardQuery(parsed.tree, { catalog: this.deps.catalog, engine: this.engine, params: req.params ?? {} });
+    const report = guardQuery(parsed.tree, {
+      catalog: this.deps.catalog,
+      engine: this.engine,
+      params: req.params ?? {},
+    });
     if (report.fileReaders.length && !req.allowFullScan) {
       throw new QueryRefusedError(
         'partition_filter_required',
-        `${[...new Set(report.fileReaders)].map((f) => `${f}()`).join(', ')} reads files directly, past the partition guard; query the lake's tables (${this.deps.catalog.tables().map((t) => t.name).join(', ')}) with a filter on dt instead. An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
+        `${[...new Set(report.fileReaders)].map((f) => `${f}()`).join(', ')} reads files directly, past the partition guard; query the lake's tables (${this.deps.catalog
+          .tables()
+          .map((t) => t.name)
+          .join(
+            ', ',
+          )}) with a filter on dt instead. An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
       );
     }
     const estimate = await this.estimate(report.reads);
@@ -246,14 +280,22 @@ export class QueryService {
       .filter((e) => e.bytes > 0)
       .sort((a, b) => b.bytes - a.bytes)
       .map((e) => {
-        const range = !e.firstDt ? '' : e.firstDt === e.lastDt ? `, dt ${e.firstDt}` : `, dt ${e.firstDt} … ${e.lastDt}`;
-        const how = e.read.constrained ? 'kept by its filter' : 'with no filter on dt in the WHERE of the SELECT that reads it';
+        const range = !e.firstDt
+          ? ''
+          : e.firstDt === e.lastDt
+            ? `, dt ${e.firstDt}`
+            : `, dt ${e.firstDt} … ${e.lastDt}`;
+        const how = e.read.constrained
+          ? 'kept by its filter'
+          : 'with no filter on dt in the WHERE of the SELECT that reads it';
         return `${e.read.written}: ${formatBytes(e.bytes)} in ${e.objects.toLocaleString('en-US')} objects${range}, ${how}`;
       });
     const worst = estimate.reduce((a, e) => (e.bytes > a.bytes ? e : a));
     const last = worst.lastDt ?? this.#today();
     const weekBefore = new Date(Date.parse(`${last}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
-    const add = worst.read.constrained ? `Narrow the filter on dt where ${worst.read.written} is read` : `Add a filter on dt to the WHERE of the SELECT that reads ${worst.read.written}`;
+    const add = worst.read.constrained
+      ? `Narrow the filter on dt where ${worst.read.written} is read`
+      : `Add a filter on dt to the WHERE of the SELECT that reads ${worst.read.written}`;
     return new QueryRefusedError(
       'partition_filter_required',
       `This query would scan about ${formatBytes(total)} (${parts.join('; ')}); the scan limit is ${formatBytes(this.limits.maxUnfilteredScanBytes)}. ` +
@@ -297,7 +339,10 @@ export class QueryService {
     }
     this.#remember(info);
     // A local query ends in this process: write its result and history then, not only when somebody polls.
-    void this.deps.engine.settled?.(id)?.then(() => this.status(id)).catch(() => {});
+    void this.deps.engine
+      .settled?.(id)
+      ?.then(() => this.status(id))
+      .catch(() => {});
     return { ...info };
   }
 
@@ -320,7 +365,13 @@ export class QueryService {
       if (this.#now().getTime() < Date.parse(info.submittedAt) + info.timeoutMs + ORPHAN_GRACE_MS) {
         return { ...info, elapsedMs: this.#now().getTime() - Date.parse(info.submittedAt) };
       }
-      s = { state: 'FAILED', error: 'The process that ran this query stopped before it finished; run it again.', bytesScanned: 0, rows: 0, truncated: false };
+      s = {
+        state: 'FAILED',
+        error: 'The process that ran this query stopped before it finished; run it again.',
+        bytesScanned: 0,
+        rows: 0,
+        truncated: false,
+      };
     }
     Object.assign(info, {
       state: s.state,
@@ -352,10 +403,17 @@ export class QueryService {
     const info = await this.#info(id);
     const maxResults = Math.max(1, Math.min(Math.floor(page.maxResults ?? 1000) || 1000, 1000));
     try {
-      return await this.deps.engine.results(id, { maxResults, ...(page.nextToken ? { nextToken: page.nextToken } : {}) }, runOf(info));
+      return await this.deps.engine.results(
+        id,
+        { maxResults, ...(page.nextToken ? { nextToken: page.nextToken } : {}) },
+        runOf(info),
+      );
     } catch (err) {
       if (err instanceof QueryNotFoundError) {
-        throw new QueryError('elsewhere', `The rows of query ${id} are held by the process that ran it (the local engine keeps them in memory); download its CSV instead (GET /api/queries/${id}/csv, tributary query --csv ${id}).`);
+        throw new QueryError(
+          'elsewhere',
+          `The rows of query ${id} are held by the process that ran it (the local engine keeps them in memory); download its CSV instead (GET /api/queries/${id}/csv, tributary query --csv ${id}).`,
+        );
       }
       throw err;
     }
@@ -382,7 +440,11 @@ export class QueryService {
     try {
       await this.deps.engine.cancel(id);
     } catch (err) {
-      if (err instanceof QueryNotFoundError) throw new QueryError('elsewhere', `Query ${id} runs in another process (the local engine); only that process can cancel it.`);
+      if (err instanceof QueryNotFoundError)
+        throw new QueryError(
+          'elsewhere',
+          `Query ${id} runs in another process (the local engine); only that process can cancel it.`,
+        );
       throw err;
     }
     return this.status(id);
@@ -393,7 +455,10 @@ export class QueryService {
     const started = await this.start(req);
     const info = await this.wait(started.id);
     if (info.state !== 'SUCCEEDED') {
-      throw new QueryError(info.state === 'CANCELLED' ? 'cancelled' : 'query_failed', info.error ?? `Query ${info.id} ended ${info.state}.`);
+      throw new QueryError(
+        info.state === 'CANCELLED' ? 'cancelled' : 'query_failed',
+        info.error ?? `Query ${info.id} ended ${info.state}.`,
+      );
     }
     return { info, ...(await this.allResults(info.id)) };
   }
@@ -404,8 +469,13 @@ export class QueryService {
    */
   async csv(id: string): Promise<AsyncIterable<string>> {
     const info = await this.status(id);
-    if (!isFinal(info.state)) throw new QueryError('not_ready', `Query ${id} is ${info.state}; its CSV exists once it has SUCCEEDED.`);
-    if (info.state !== 'SUCCEEDED' || !info.resultKey) throw new QueryNotFoundError('no_results', `Query ${id} ended ${info.state}; only queries that SUCCEEDED have a CSV.`);
+    if (!isFinal(info.state))
+      throw new QueryError('not_ready', `Query ${id} is ${info.state}; its CSV exists once it has SUCCEEDED.`);
+    if (info.state !== 'SUCCEEDED' || !info.resultKey)
+      throw new QueryNotFoundError(
+        'no_results',
+        `Query ${id} ended ${info.state}; only queries that SUCCEEDED have a CSV.`,
+      );
     const body = await this.#object(info.resultKey, id);
     if (this.deps.engine.name === 'duckdb') return chunksOf(body);
     return this.#athenaCsv(id, body);
@@ -416,7 +486,10 @@ export class QueryService {
       const res = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.buckets.athenaResults, Key: key }));
       return res.Body as Readable;
     } catch (err) {
-      throw new QueryNotFoundError('no_results', `The stored result of query ${id} cannot be read (${errorMessage(err)}); run the query again.`);
+      throw new QueryNotFoundError(
+        'no_results',
+        `The stored result of query ${id} cannot be read (${errorMessage(err)}); run the query again.`,
+      );
     }
   }
 
@@ -427,7 +500,9 @@ export class QueryService {
     let columns: { name: string; numeric: boolean }[] | undefined;
     let rows: string[][] = [];
     let first = true;
-    for await (const record of body.pipe(parseCsv({ relax_column_count: false, bom: true })) as AsyncIterable<string[]>) {
+    for await (const record of body.pipe(parseCsv({ relax_column_count: false, bom: true })) as AsyncIterable<
+      string[]
+    >) {
       if (!columns) {
         columns = record.map((name) => ({ name, numeric: isNumericType(types.get(name) ?? 'varchar') }));
         continue;
@@ -444,7 +519,10 @@ export class QueryService {
 
   /** The newest history entries first. */
   async history(limit = 50): Promise<QueryInfo[]> {
-    const keys = (await listAll(this.deps.s3, this.deps.buckets.athenaResults, HISTORY_PREFIX)).map((o) => o.Key!).sort().slice(0, limit);
+    const keys = (await listAll(this.deps.s3, this.deps.buckets.athenaResults, HISTORY_PREFIX))
+      .map((o) => o.Key!)
+      .sort()
+      .slice(0, limit);
     const out: QueryInfo[] = [];
     for (const key of keys) {
       const res = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.buckets.athenaResults, Key: key }));
@@ -455,11 +533,16 @@ export class QueryService {
 
   /** A query's info: this instance's, else its history entry (it has ended), else its start record (another instance's). */
   async #info(id: string): Promise<QueryInfo> {
-    if (!QUERY_ID.test(id)) throw new QueryNotFoundError('unknown_query', `${JSON.stringify(id.slice(0, 140))} is not a query id.`);
+    if (!QUERY_ID.test(id))
+      throw new QueryNotFoundError('unknown_query', `${JSON.stringify(id.slice(0, 140))} is not a query id.`);
     const known = this.#queries.get(id);
     if (known) return known;
     const record = await getJsonOrNull<QueryInfo>(this.deps.s3, this.deps.buckets.athenaResults, recordKey(id));
-    if (!record) throw new QueryNotFoundError('unknown_query', `No query ${id}; see the history (tributary query --history) for earlier ones.`);
+    if (!record)
+      throw new QueryNotFoundError(
+        'unknown_query',
+        `No query ${id}; see the history (tributary query --history) for earlier ones.`,
+      );
     const ended = await getJsonOrNull<QueryInfo>(this.deps.s3, this.deps.buckets.athenaResults, historyKey(record));
     if (ended) this.#finalized.add(id);
     this.#remember(ended ?? record);
@@ -493,8 +576,18 @@ export class QueryService {
         if (this.deps.engine.name === 'duckdb') {
           info.resultKey = `${RESULTS_PREFIX}${info.id}.csv`;
           const { columns, rows } = await this.allResults(info.id);
-          const body = csvText(columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })), rows);
-          await this.deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: info.resultKey, Body: body, ContentType: 'text/csv; charset=utf-8' }));
+          const body = csvText(
+            columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })),
+            rows,
+          );
+          await this.deps.s3.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: info.resultKey,
+              Body: body,
+              ContentType: 'text/csv; charset=utf-8',
+            }),
+          );
         } else if (s.resultLocation) {
           const at = s3Location(s.resultLocation);
           if (at?.bucket === bucket) info.resultKey = at.key;
@@ -521,8 +614,13 @@ export class QueryService {
 }
 
 const recordKey = (id: string) => `${RECORDS_PREFIX}${id}.json`;
-const historyKey = (info: Pick<QueryInfo, 'id' | 'submittedAt'>) => newestFirstKey(HISTORY_PREFIX, info.submittedAt, info.id);
-const runOf = (info: QueryInfo): EngineRun => ({ submittedAt: info.submittedAt, timeoutMs: info.timeoutMs, rowLimit: info.rowLimit });
+const historyKey = (info: Pick<QueryInfo, 'id' | 'submittedAt'>) =>
+  newestFirstKey(HISTORY_PREFIX, info.submittedAt, info.id);
+const runOf = (info: QueryInfo): EngineRun => ({
+  submittedAt: info.submittedAt,
+  timeoutMs: info.timeoutMs,
+  rowLimit: info.rowLimit,
+});
 
 /** `s3://bucket/key` → its parts (Athena's OutputLocation). */
 function s3Location(uri: string): { bucket: string; key: string } | null {

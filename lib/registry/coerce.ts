@@ -113,7 +113,8 @@ function applyCsv(obj: Record<string, unknown>, steps: Step[]): void {
     const c = coerceCsvValue(v, step.types);
     if (c === undefined) delete obj[step.key];
     else obj[step.key] = c;
-    if (step.children && c && typeof c === 'object' && !Array.isArray(c)) applyCsv(c as Record<string, unknown>, step.children);
+    if (step.children && c && typeof c === 'object' && !Array.isArray(c))
+      applyCsv(c as Record<string, unknown>, step.children);
   }
 }
 

@@ -55,7 +55,8 @@ export class JsonTextError extends TributaryError {
   }
 }
 
-const NOT_UNICODE = 'has an unpaired surrogate escape (such as \\ud800) and is not Unicode text; send the character itself, or both halves of its surrogate pair.';
+const NOT_UNICODE =
+  'has an unpaired surrogate escape (such as \\ud800) and is not Unicode text; send the character itself, or both halves of its surrogate pair.';
 
 const quote = (s: string) => JSON.stringify(toWellFormed(s).slice(0, 64));
 
@@ -68,7 +69,9 @@ class Problem {
   ) {}
 
   toError(): JsonTextError {
-    const p = this.tokens.map((t) => `/${typeof t === 'number' ? t : toWellFormed(t).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+    const p = this.tokens
+      .map((t) => `/${typeof t === 'number' ? t : toWellFormed(t).replace(/~/g, '~0').replace(/\//g, '~1')}`)
+      .join('');
     return new JsonTextError(p || '/', this.keyword, this.message);
   }
 }
@@ -90,18 +93,24 @@ function inspect(v: unknown, depth: number, limit: number, eventLimit: number, s
     return;
   }
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Problem('number', 'number is beyond the range of a double (about 1.8e308); send it as a string.');
+    if (!Number.isFinite(v))
+      throw new Problem('number', 'number is beyond the range of a double (about 1.8e308); send it as a string.');
     return;
   }
   if (v === null || typeof v !== 'object') return;
-  if (depth >= limit) throw new Problem('depth', `objects and arrays nest more than ${eventLimit} levels deep here; an event may nest at most ${eventLimit} levels.`);
+  if (depth >= limit)
+    throw new Problem(
+      'depth',
+      `objects and arrays nest more than ${eventLimit} levels deep here; an event may nest at most ${eventLimit} levels.`,
+    );
   if (Array.isArray(v)) {
     let i = 0;
     try {
       for (; i < v.length; i++) {
         const x: unknown = v[i];
         if (typeof x === 'number' && unsafeIntegerLiteral(x)) v[i] = String(x);
-        else if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number') inspect(x, depth + 1, limit, eventLimit, strings);
+        else if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number')
+          inspect(x, depth + 1, limit, eventLimit, strings);
       }
     } catch (err) {
       if (err instanceof Problem) err.tokens.unshift(i);
@@ -116,8 +125,10 @@ function inspect(v: unknown, depth: number, limit: number, eventLimit: number, s
       if (strings && !isWellFormed(key)) throw new Problem('encoding', `member name ${NOT_UNICODE}`);
       const x = o[key];
       // An own `__proto__` (JSON.parse makes one) must be redefined: assigning it would call the prototype setter.
-      if (typeof x === 'number' && unsafeIntegerLiteral(x)) Object.defineProperty(o, key, { value: String(x), writable: true, enumerable: true, configurable: true });
-      else if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number') inspect(x, depth + 1, limit, eventLimit, strings);
+      if (typeof x === 'number' && unsafeIntegerLiteral(x))
+        Object.defineProperty(o, key, { value: String(x), writable: true, enumerable: true, configurable: true });
+      else if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number')
+        inspect(x, depth + 1, limit, eventLimit, strings);
     }
   } catch (err) {
     if (err instanceof Problem) err.tokens.unshift(key);
@@ -172,7 +183,11 @@ export function readJsonStrict(text: string, options: StrictOptions = {}): Stric
       onDuplicateKey: ({ key, position }) => {
         // RFC 8259 §4: readers disagree about repeated names (last wins, first wins, error), so the data would mean
         // different things to different consumers of the lake.
-        throw new JsonTextError('/', 'duplicate', `member name ${quote(key)} appears twice in one object with different values (the second at character ${position}); send each name once.`);
+        throw new JsonTextError(
+          '/',
+          'duplicate',
+          `member name ${quote(key)} appears twice in one object with different values (the second at character ${position}); send each name once.`,
+        );
       },
     });
     return { value: lossless, canonical: false };

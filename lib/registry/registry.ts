@@ -11,14 +11,20 @@ import { compilePointer, type PointerGetter } from './pointer.ts';
 export class RegistryError extends TributaryError {}
 
 export class UnknownTypeError extends RegistryError {
-  constructor(readonly type: string, readonly known: string[]) {
+  constructor(
+    readonly type: string,
+    readonly known: string[],
+  ) {
     super('unknown_type', `Unknown event type ${JSON.stringify(type)}; known types: ${known.join(', ')}.`);
   }
 }
 
 export class UnknownVersionError extends RegistryError {
   constructor(type: string, v: unknown, known: number[]) {
-    super('unknown_version', `Event type ${type} has no schema version ${JSON.stringify(v)}; versions: ${known.join(', ')}.`);
+    super(
+      'unknown_version',
+      `Event type ${type} has no schema version ${JSON.stringify(v)}; versions: ${known.join(', ')}.`,
+    );
   }
 }
 
@@ -149,11 +155,17 @@ function loadType(ajv: Ajv2020, dir: string, name: string): EventType {
   const manifestPath = path.join(dir, 'type.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as TypeManifest;
   if (manifest.type !== name) {
-    throw new RegistryError('bad_manifest', `${manifestPath}: "type" is ${JSON.stringify(manifest.type)} but the directory is ${name}.`);
+    throw new RegistryError(
+      'bad_manifest',
+      `${manifestPath}: "type" is ${JSON.stringify(manifest.type)} but the directory is ${name}.`,
+    );
   }
   for (const p of manifest.partitions) {
     if (!PARTITION_NAME.test(p.name) || p.name === 'dt' || p.name === 'hour') {
-      throw new RegistryError('bad_manifest', `${manifestPath}: partition name ${JSON.stringify(p.name)} must match ${PARTITION_NAME} and not be dt/hour.`);
+      throw new RegistryError(
+        'bad_manifest',
+        `${manifestPath}: partition name ${JSON.stringify(p.name)} must match ${PARTITION_NAME} and not be dt/hour.`,
+      );
     }
   }
   const versions = new Map<number, SchemaVersion>();
@@ -171,7 +183,11 @@ function loadType(ajv: Ajv2020, dir: string, name: string): EventType {
     });
   }
   const latest = versions.get(manifest.latest);
-  if (!latest) throw new RegistryError('bad_manifest', `${manifestPath}: latest version v${manifest.latest} has no v${manifest.latest}.schema.json.`);
+  if (!latest)
+    throw new RegistryError(
+      'bad_manifest',
+      `${manifestPath}: latest version v${manifest.latest} has no v${manifest.latest}.schema.json.`,
+    );
   return {
     name,
     manifest,

@@ -19,17 +19,25 @@ export interface ShardOutcome {
  * first record failed is reported the same way, not as a function error. When `run` throws, the error propagates: a
  * function error, and Lambda retries (or bisects) the whole batch.
  */
-export async function wholeBatchResponse(event: KinesisStreamEvent, run: (records: StreamRecord[]) => Promise<ShardOutcome[]>): Promise<KinesisStreamBatchResponse> {
+export async function wholeBatchResponse(
+  event: KinesisStreamEvent,
+  run: (records: StreamRecord[]) => Promise<ShardOutcome[]>,
+): Promise<KinesisStreamBatchResponse> {
   const records = event.Records.map(fromLambdaRecord);
   const outcomes = await run(records);
   const batchItemFailures: KinesisStreamBatchResponse['batchItemFailures'] = [];
   for (const o of outcomes) {
     if (o.failedFrom === undefined) continue;
     const from = o.failedFrom;
-    const first = records.filter((r) => r.shardId === o.shardId && compareSeq(r.sequenceNumber, from) >= 0).sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber))[0];
+    const first = records
+      .filter((r) => r.shardId === o.shardId && compareSeq(r.sequenceNumber, from) >= 0)
+      .sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber))[0];
     // A point past every record of its shard, or a shard not in the event, is a bug of `run`: never report success
     // for what it says failed — fail the invocation, and Lambda delivers the batch again.
-    if (!first) throw new Error(`${o.shardId} failed from ${from}, which is not a record of this batch; re-delivering the whole batch`);
+    if (!first)
+      throw new Error(
+        `${o.shardId} failed from ${from}, which is not a record of this batch; re-delivering the whole batch`,
+      );
     batchItemFailures.push({ itemIdentifier: first.sequenceNumber });
   }
   return { batchItemFailures };

@@ -1,4 +1,9 @@
-import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type ShardIteratorType } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  type ShardIteratorType,
+} from '@aws-sdk/client-kinesis';
 import { listAllShards } from '../aws/kinesis.ts';
 import { TributaryError } from '../errors.ts';
 import { compareSeq } from './records.ts';
@@ -31,7 +36,10 @@ export async function listShards(kinesis: KinesisClient, streamName: string): Pr
       ...(s.AdjacentParentShardId ? { adjacentParent: s.AdjacentParentShardId } : {}),
       children: [],
       hashKeyRange: { start: s.HashKeyRange?.StartingHashKey ?? '', end: s.HashKeyRange?.EndingHashKey ?? '' },
-      sequenceRange: { start: s.SequenceNumberRange?.StartingSequenceNumber ?? '', ...(s.SequenceNumberRange?.EndingSequenceNumber ? { end: s.SequenceNumberRange.EndingSequenceNumber } : {}) },
+      sequenceRange: {
+        start: s.SequenceNumberRange?.StartingSequenceNumber ?? '',
+        ...(s.SequenceNumberRange?.EndingSequenceNumber ? { end: s.SequenceNumberRange.EndingSequenceNumber } : {}),
+      },
       open: !s.SequenceNumberRange?.EndingSequenceNumber,
     });
   }
@@ -90,23 +98,59 @@ const LATEST_WINDOWS_MS = [60_000, 15 * 60_000, 3600_000, 24 * 3600_000];
  * `limit`), or the newest `limit` records. Kinesis has no "last N", so that reads from a widening window before now and
  * keeps the tail.
  */
-export async function readShard(kinesis: KinesisClient, streamName: string, shardId: string, opts: ReadOptions): Promise<BrowsedRecord[]> {
-  if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > 10_000) throw new StreamBrowseError('bad_limit', `limit must be a whole number from 1 to 10000, got ${opts.limit}.`);
+export async function readShard(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardId: string,
+  opts: ReadOptions,
+): Promise<BrowsedRecord[]> {
+  if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > 10_000)
+    throw new StreamBrowseError('bad_limit', `limit must be a whole number from 1 to 10000, got ${opts.limit}.`);
   const now = opts.now ?? (() => new Date());
   if ('latest' in opts.from) {
     for (const windowMs of [...LATEST_WINDOWS_MS, Infinity]) {
       const since = windowMs === Infinity ? undefined : new Date(now().getTime() - windowMs);
-      const all = await readFrom(kinesis, streamName, shardId, since ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: since } : { ShardIteratorType: 'TRIM_HORIZON' }, Number.MAX_SAFE_INTEGER, opts.maxCalls ?? 200, opts.limit);
+      const all = await readFrom(
+        kinesis,
+        streamName,
+        shardId,
+        since ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: since } : { ShardIteratorType: 'TRIM_HORIZON' },
+        Number.MAX_SAFE_INTEGER,
+        opts.maxCalls ?? 200,
+        opts.limit,
+      );
       if (all.length >= opts.limit || windowMs === Infinity) return all.slice(-opts.limit);
     }
   }
   if ('sequence' in opts.from) {
-    if (!/^[0-9]{1,128}$/.test(opts.from.sequence)) throw new StreamBrowseError('bad_sequence', `A sequence number is digits only, got ${JSON.stringify(opts.from.sequence)}.`);
-    return readFrom(kinesis, streamName, shardId, { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: opts.from.sequence }, opts.limit, opts.maxCalls ?? 50);
+    if (!/^[0-9]{1,128}$/.test(opts.from.sequence))
+      throw new StreamBrowseError(
+        'bad_sequence',
+        `A sequence number is digits only, got ${JSON.stringify(opts.from.sequence)}.`,
+      );
+    return readFrom(
+      kinesis,
+      streamName,
+      shardId,
+      { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: opts.from.sequence },
+      opts.limit,
+      opts.maxCalls ?? 50,
+    );
   }
   const ts = (opts.from as { timestamp: Date }).timestamp;
-  if (Number.isNaN(ts.getTime())) throw new StreamBrowseError('bad_timestamp', 'The timestamp is not a valid date-time; use ISO-8601, e.g. 2026-01-15T10:00:00Z.');
-  return readFrom(kinesis, streamName, shardId, { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: ts }, opts.limit, opts.maxCalls ?? 50);
+  if (Number.isNaN(ts.getTime()))
+    throw new StreamBrowseError(
+      'bad_timestamp',
+      'The timestamp is not a valid date-time; use ISO-8601, e.g. 2026-01-15T10:00:00Z.',
+    );
+  return readFrom(
+    kinesis,
+    streamName,
+    shardId,
+    { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: ts },
+    opts.limit,
+    opts.maxCalls ?? 50,
+  );
 }
 
 async function readFrom(
@@ -120,7 +164,11 @@ async function readFrom(
 ): Promise<BrowsedRecord[]> {
   let iterator: string | undefined;
   try {
-    iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ...start }), { abortSignal: AbortSignal.timeout(ITERATOR_TIMEOUT_MS) })).ShardIterator;
+    iterator = (
+      await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ...start }), {
+        abortSignal: AbortSignal.timeout(ITERATOR_TIMEOUT_MS),
+      })
+    ).ShardIterator;
   } catch (err) {
     // kinesalite never answers AT_TIMESTAMP when no record arrived after the timestamp (Kinesis answers at once with
     // an iterator at the tip): a wait that long means there is nothing to read from there.
@@ -129,10 +177,18 @@ async function readFrom(
   }
   const out: BrowsedRecord[] = [];
   for (let calls = 0; iterator && out.length < limit && calls < maxCalls; calls++) {
-    const res = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(1, limit - out.length)) }));
+    const res = await kinesis.send(
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(1, limit - out.length)) }),
+    );
     for (const r of res.Records ?? []) {
       const data = r.Data ?? new Uint8Array();
-      out.push({ sequenceNumber: r.SequenceNumber!, partitionKey: r.PartitionKey ?? '', arrivedAt: (r.ApproximateArrivalTimestamp ?? new Date(0)).toISOString(), bytes: data.length, ...decode(data) });
+      out.push({
+        sequenceNumber: r.SequenceNumber!,
+        partitionKey: r.PartitionKey ?? '',
+        arrivedAt: (r.ApproximateArrivalTimestamp ?? new Date(0)).toISOString(),
+        bytes: data.length,
+        ...decode(data),
+      });
       if (out.length > keepLast) out.shift();
     }
     // Caught up with the shard's tip: nothing more to read now.

@@ -162,7 +162,11 @@ export async function putRecordsReliably(
             tally?.stored(r.ShardId, entryBytes(e));
           } else {
             if (r?.ErrorCode === THROTTLED) tally?.throttled(throttledShard(r.ErrorMessage));
-            lastError.set(e.i, { code: r?.ErrorCode ?? 'MissingResult', message: r?.ErrorMessage ?? 'Kinesis returned no result for this entry', retryable: true });
+            lastError.set(e.i, {
+              code: r?.ErrorCode ?? 'MissingResult',
+              message: r?.ErrorMessage ?? 'Kinesis returned no result for this entry',
+              retryable: true,
+            });
             retry.push(e.i);
           }
         });
@@ -173,7 +177,14 @@ export async function putRecordsReliably(
           if (code === THROTTLED) tally?.throttled(throttledShard(errorMessage(err)));
           lastError.set(e.i, { code, message: errorMessage(err), retryable });
           if (retryable) retry.push(e.i);
-          else outcomes[e.i] = { ok: false, errorCode: code, errorMessage: errorMessage(err), attempts: attempt, retryable: false };
+          else
+            outcomes[e.i] = {
+              ok: false,
+              errorCode: code,
+              errorMessage: errorMessage(err),
+              attempts: attempt,
+              retryable: false,
+            };
         }
       }
       tally?.report();

@@ -8,7 +8,15 @@ export interface CsvColumn {
 }
 
 /** A CSV cell: text, a number, a boolean, null (empty) or a nested value (written as JSON text). */
-export type CsvCell = string | number | bigint | boolean | null | undefined | readonly unknown[] | { readonly [k: string]: unknown };
+export type CsvCell =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | undefined
+  | readonly unknown[]
+  | { readonly [k: string]: unknown };
 
 /**
  * RFC 4180 CSV (CRLF line ends, fields quoted when they hold a quote, comma or line break) with csv-stringify, safe to
@@ -16,7 +24,11 @@ export type CsvCell = string | number | bigint | boolean | null | undefined | re
  * full-width forms) gets a leading `'` so it is never taken for a formula (OWASP "CSV Injection"). A cell of a numeric
  * column that is a number stays a plain number, negative ones included. `header: false` continues an earlier chunk.
  */
-export function csvText(columns: CsvColumn[], rows: readonly (readonly CsvCell[])[], options: { header?: boolean } = {}): string {
+export function csvText(
+  columns: CsvColumn[],
+  rows: readonly (readonly CsvCell[])[],
+  options: { header?: boolean } = {},
+): string {
   const records = rows.map((r) => columns.map((c, i) => cellValue(c, r[i])));
   return stringify(records, {
     header: options.header ?? true,

@@ -9,7 +9,7 @@ const emit = http.Server.prototype.emit;
 http.Server.prototype.emit = function (event, ...args) {
   if (event === 'request') {
     const req = args[0];
-    if (req && req.headers && req.socket) req.headers[HEADER] = req.socket.remoteAddress || 'unknown';
+    if (req?.headers && req.socket) req.headers[HEADER] = req.socket.remoteAddress || 'unknown';
   }
   return emit.call(this, event, ...args);
 };

@@ -17,12 +17,14 @@ runChild('console', async () => {
       NEXT_TELEMETRY_DISABLED: '1',
       NEXT_IGNORE_INCORRECT_LOCKFILE: '1',
       // The client's address for the sign-in throttle, from the socket (what CloudFront's function does in AWS).
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('./client-address.mjs', import.meta.url).href}`.trim(),
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('./client-address.mjs', import.meta.url).href}`.trim(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const relay = (b: Buffer) => {
-    for (const line of b.toString().split('\n')) if (/ready|error|warn/i.test(line)) process.stderr.write(`console: ${line.trim()}\n`);
+    for (const line of b.toString().split('\n'))
+      if (/ready|error|warn/i.test(line)) process.stderr.write(`console: ${line.trim()}\n`);
   };
   next.stdout?.on('data', relay);
   next.stderr?.on('data', relay);

@@ -14,7 +14,14 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
  * Starts an emulator as a child process (TypeScript through tsx) and resolves once it listens. The child exits when
  * this process disconnects, so a crashed parent does not leave emulators holding the ports.
  */
-export function startEmulator(name: string, script: string, args: string[], nodeArgs: string[] = [], timeoutMs = 15_000, env: NodeJS.ProcessEnv = process.env): Promise<RunningEmulator> {
+export function startEmulator(
+  name: string,
+  script: string,
+  args: string[],
+  nodeArgs: string[] = [],
+  timeoutMs = 15_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningEmulator> {
   const child = fork(here(script), args, {
     execArgv: [...nodeArgs, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -59,7 +66,12 @@ export function startKinesis(host: string, port: number, dir: string): Promise<R
 
 /** s3rver (S3 API) storing objects under `dir`, creating `buckets` if missing. */
 export function startS3(host: string, port: number, dir: string, buckets: string[]): Promise<RunningEmulator> {
-  return startEmulator('s3rver', './s3.ts', [host, String(port), dir, buckets.join(',')], ['--openssl-legacy-provider']);
+  return startEmulator(
+    's3rver',
+    './s3.ts',
+    [host, String(port), dir, buckets.join(',')],
+    ['--openssl-legacy-provider'],
+  );
 }
 
 /** The Next.js console (`next dev`) behind a wrapper that exits with this process. */

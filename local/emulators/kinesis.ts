@@ -11,7 +11,13 @@ const [host = '127.0.0.1', portArg = '4567', dir] = process.argv.slice(2);
 runChild('kinesalite', async () => {
   if (dir) mkdirSync(dir, { recursive: true });
   // Streams become ACTIVE at once: a laptop has no reason to wait like the real service does.
-  const server = kinesalite({ ...(dir ? { path: dir } : {}), createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
+  const server = kinesalite({
+    ...(dir ? { path: dir } : {}),
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    shardLimit: 100,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(Number(portArg), host, () => resolve());

@@ -37,8 +37,17 @@ interface S3ObjectInput {
 const require = createRequire(import.meta.url);
 const FilesystemStore = require('s3rver/lib/stores/filesystem') as { prototype: Record<string, unknown> };
 const ObjectController = require('s3rver/lib/controllers/object') as { putObject: (ctx: PutContext) => Promise<void> };
-const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: Record<string, string>) => Error;
-const S3Object = require('s3rver/lib/models/object') as (new (bucket: string, key: string, content: unknown, metadata: unknown) => { range?: unknown }) & {
+const S3Error = require('s3rver/lib/models/error') as new (
+  code: string,
+  message: string,
+  detail?: Record<string, string>,
+) => Error;
+const S3Object = require('s3rver/lib/models/object') as (new (
+  bucket: string,
+  key: string,
+  content: unknown,
+  metadata: unknown,
+) => { range?: unknown }) & {
   ALLOWED_METADATA: string[];
 };
 
@@ -51,18 +60,34 @@ async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
   await rename(tmp, file);
 }
 
-type PutMetadata = (this: Store, bucket: string, key: string, metadata: Record<string, unknown>, md5?: string) => Promise<void>;
+type PutMetadata = (
+  this: Store,
+  bucket: string,
+  key: string,
+  metadata: Record<string, unknown>,
+  md5?: string,
+) => Promise<void>;
 
-FilesystemStore.prototype.putMetadata = async function putMetadata(this: Store, bucket: string, key: string, metadata: Record<string, unknown>, md5?: string) {
+FilesystemStore.prototype.putMetadata = async function putMetadata(
+  this: Store,
+  bucket: string,
+  key: string,
+  metadata: Record<string, unknown>,
+  md5?: string,
+) {
   const metadataPath = this.getResourcePath(bucket, key, 'metadata.json');
   const md5Path = this.getResourcePath(bucket, key, 'object.md5');
   const json: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(metadata)) if (S3Object.ALLOWED_METADATA.includes(k) || k.startsWith('x-amz-meta-')) json[k] = v;
+  for (const [k, v] of Object.entries(metadata))
+    if (S3Object.ALLOWED_METADATA.includes(k) || k.startsWith('x-amz-meta-')) json[k] = v;
   if (md5) await writeAtomic(md5Path, md5);
   await writeAtomic(metadataPath, JSON.stringify(json, null, 2));
 };
 
-FilesystemStore.prototype.putObject = async function putObject(this: Store & { putMetadata: PutMetadata }, object: S3ObjectInput) {
+FilesystemStore.prototype.putObject = async function putObject(
+  this: Store & { putMetadata: PutMetadata },
+  object: S3ObjectInput,
+) {
   const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
   await mkdir(path.dirname(objectPath), { recursive: true });
   const tmp = tmpName(objectPath);
@@ -96,12 +121,17 @@ FilesystemStore.prototype.putObject = async function putObject(this: Store & { p
   }
 };
 
-FilesystemStore.prototype.getObject = async function getObject(this: Store, bucket: string, key: string, options?: { start?: number; end?: number }) {
+FilesystemStore.prototype.getObject = async function getObject(
+  this: Store,
+  bucket: string,
+  key: string,
+  options?: { start?: number; end?: number },
+) {
   // The file and its metadata (the ETag) are opened under the key's write lock: a write puts the metadata in place
   // before it renames the object file, so a read between the two would pair the old bytes with the new ETag, and a
   // conditional write on that ETag would then succeed on bytes it never read (a lost update S3 cannot have).
   const opened = await withKeyLock(`${bucket}/${key}`, async () => {
-    let handle;
+    let handle: import('node:fs/promises').FileHandle;
     try {
       handle = await open(this.getResourcePath(bucket, key, 'object'), 'r');
     } catch (err) {
@@ -165,13 +195,15 @@ ObjectController.putObject = function conditionalPutObject(ctx: PutContext) {
     if (ifNoneMatch !== undefined || ifMatch !== undefined) {
       const exists = await ctx.store.existsObject(bucket, key);
       if (ifNoneMatch !== undefined) {
-        if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on PutObject accepts only "*".');
+        if (ifNoneMatch.trim() !== '*')
+          throw new S3Error('NotImplemented', 'If-None-Match on PutObject accepts only "*".');
         if (exists) throw new S3Error('PreconditionFailed', PRECONDITION, { Condition: 'If-None-Match' });
       }
       if (ifMatch !== undefined) {
         if (!exists) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
         const etag = String((await ctx.store.getMetadata(bucket, key)).etag ?? '');
-        if (unquote(etag) !== unquote(ifMatch)) throw new S3Error('PreconditionFailed', PRECONDITION, { Condition: 'If-Match' });
+        if (unquote(etag) !== unquote(ifMatch))
+          throw new S3Error('PreconditionFailed', PRECONDITION, { Condition: 'If-Match' });
       }
     }
     return putObject(ctx);

@@ -19,7 +19,10 @@ runChild('s3rver', async () => {
     port: Number(portArg),
     directory: dir,
     silent: true,
-    configureBuckets: buckets.split(',').filter(Boolean).map((name) => ({ name })),
+    configureBuckets: buckets
+      .split(',')
+      .filter(Boolean)
+      .map((name) => ({ name })),
   });
   const { port } = await server.run();
   return { port, close: () => server.close() };

@@ -10,12 +10,32 @@ import { MIGRATIONS } from '../../lib/oltp/migrations.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { testDatabase, type TestDatabase } from '../integration/db.ts';
-import { post, readLake, removeDir, sendTransactions, startTestRuntime, tempDir, waitFor } from '../integration/helpers.ts';
+import {
+  post,
+  readLake,
+  removeDir,
+  sendTransactions,
+  startTestRuntime,
+  tempDir,
+  waitFor,
+} from '../integration/helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BROKEN = [1, 2, 3, 4].map((i) => {
-  const data = { trans_num: `${i}`.padStart(32, 'c'), cc_num: '4000000000000009', trans_date_trans_time: '2026-02-20 10:00:00', amt: i };
-  return { id: data.trans_num, type: 'transactions', received_at: '2026-02-20T10:00:01.000Z', event_time: '2026-02-20T10:00:00.000Z', source: 'producer', data };
+  const data = {
+    trans_num: `${i}`.padStart(32, 'c'),
+    cc_num: '4000000000000009',
+    trans_date_trans_time: '2026-02-20 10:00:00',
+    amt: i,
+  };
+  return {
+    id: data.trans_num,
+    type: 'transactions',
+    received_at: '2026-02-20T10:00:01.000Z',
+    event_time: '2026-02-20T10:00:00.000Z',
+    source: 'producer',
+    data,
+  };
 });
 const PASSWORD = 'e2e-console-password';
 const VIEWER_PASSWORD = 'e2e-viewer-password';
@@ -43,7 +63,8 @@ async function freePort(): Promise<number> {
 
 /** With UPDATE_SCREENSHOTS=1 the pages are saved for the README (docs/screenshots/). */
 async function shot(page: Page, name: string): Promise<void> {
-  if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
+  if (process.env.UPDATE_SCREENSHOTS === '1')
+    await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
 }
 
 async function replaceSql(page: Page, sql: string): Promise<void> {
@@ -66,7 +87,10 @@ describe('console in Chromium against tributary dev', () => {
   const redriven: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. .ci/run installs it.`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. .ci/run installs it.`,
+      );
     dir = tempDir('e2e-sql');
     // A tiny guard limit (10 KB), so a scan of all the test transactions is refused in the browser.
     process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB = '0.01';
@@ -75,21 +99,50 @@ describe('console in Chromium against tributary dev', () => {
     process.env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD = VIEWER_PASSWORD;
     // The OLTP sink on a database of its own (on DATABASE_URL's server when set, else an embedded PGlite).
     db = await testDatabase('e2e');
-    rt = await startTestRuntime(dir, { console: true, oltp: true, databaseUrl: db.url, ports: { api: 0, kinesis: 0, s3: 0, console: await freePort() } });
+    rt = await startTestRuntime(dir, {
+      console: true,
+      oltp: true,
+      databaseUrl: db.url,
+      ports: { api: 0, kinesis: 0, s3: 0, console: await freePort() },
+    });
     // A producer writing to the stream itself with envelopes that lack "v": the lake writer quarantines them (before the
     // API traffic, so the newest records of each shard stay valid ones for the stream test).
     await awsClients(rt.config).kinesis.send(
-      new PutRecordsCommand({ StreamName: rt.config.streamName, Records: BROKEN.map((b) => ({ Data: Buffer.from(JSON.stringify(b)), PartitionKey: b.id })) }),
+      new PutRecordsCommand({
+        StreamName: rt.config.streamName,
+        Records: BROKEN.map((b) => ({ Data: Buffer.from(JSON.stringify(b)), PartitionKey: b.id })),
+      }),
     );
     sent = await sendTransactions(rt, 600, 5);
     // Known validation failures for the schemas page: three bad genders, two amounts that are not numbers.
     // The bad genders carry markup in a text field: the console must show it as text, never run it.
-    const bad = [1, 2, 3].map((i) => ({ trans_num: `${i}`.padStart(32, 'a'), cc_num: '4000000000000001', merchant: XSS, gender: 'X' }));
-    bad.push(...[4, 5].map((i) => ({ trans_num: `${i}`.padStart(32, 'b'), cc_num: '4000000000000001', amt: 'lots' }) as never));
+    const bad = [1, 2, 3].map((i) => ({
+      trans_num: `${i}`.padStart(32, 'a'),
+      cc_num: '4000000000000001',
+      merchant: XSS,
+      gender: 'X',
+    }));
+    bad.push(
+      ...[4, 5].map((i) => ({ trans_num: `${i}`.padStart(32, 'b'), cc_num: '4000000000000001', amt: 'lots' }) as never),
+    );
     const res = await post(rt, 'transactions', JSON.stringify(bad));
     expect(res.json.rejected).toBe(5);
-    rows = (await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 600 && l.quarantine.length >= 4)).rows;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    rows = (
+      await waitFor(
+        () => readLake(rt.config),
+        (l) => l.rows.length >= 600 && l.quarantine.length >= 4,
+      )
+    ).rows;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     // next dev compiles the page on the first request. Signing in returns to the page asked for.
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
@@ -102,7 +155,24 @@ describe('console in Chromium against tributary dev', () => {
     // The workspace's first API calls compile their routes (over 30 s on a loaded 2-core machine).
     await page.waitForLoadState('networkidle', { timeout: 150_000 });
     // ...and each route handler on its first call: compile them now, not inside a test's time.
-    for (const route of ['/api/queries/warm-up', '/api/queries/warm-up/results', '/api/queries/warm-up/csv', '/api/schemas', '/api/stream/shards', '/api/quarantine', '/api/quarantine/counts', '/api/quarantine/jobs', '/api/quarantine/x', '/api/quarantine/jobs/x', '/api/audit', '/api/metrics/shards?range=15m', '/api/metrics/pipeline?range=15m', '/api/metrics/freshness', '/api/oltp']) await page.request.get(`${rt.consoleUrl}${route}`, { timeout: 150_000 });
+    for (const route of [
+      '/api/queries/warm-up',
+      '/api/queries/warm-up/results',
+      '/api/queries/warm-up/csv',
+      '/api/schemas',
+      '/api/stream/shards',
+      '/api/quarantine',
+      '/api/quarantine/counts',
+      '/api/quarantine/jobs',
+      '/api/quarantine/x',
+      '/api/quarantine/jobs/x',
+      '/api/audit',
+      '/api/metrics/shards?range=15m',
+      '/api/metrics/pipeline?range=15m',
+      '/api/metrics/freshness',
+      '/api/oltp',
+    ])
+      await page.request.get(`${rt.consoleUrl}${route}`, { timeout: 150_000 });
   }, 300_000);
 
   afterAll(async () => {
@@ -125,7 +195,10 @@ describe('console in Chromium against tributary dev', () => {
       expect(p.url()).toBe(`${rt.consoleUrl}/login?next=%2Fschemas%3Fx%3D1`);
       const api = await p.request.get(`${rt.consoleUrl}/api/catalog`);
       expect(api.status()).toBe(401);
-      expect(await api.json()).toEqual({ error: 'Sign in first: POST /api/login with the console password.', code: 'unauthenticated' });
+      expect(await api.json()).toEqual({
+        error: 'Sign in first: POST /api/login with the console password.',
+        code: 'unauthenticated',
+      });
       await p.getByLabel('Console password').fill('not-the-password');
       await p.getByRole('button', { name: 'Sign in' }).click();
       await expect.poll(() => p.getByRole('alert').textContent(), { timeout: 60_000 }).toBe('Wrong password.');
@@ -133,47 +206,98 @@ describe('console in Chromium against tributary dev', () => {
       // Each failure is counted against the address the console's wrapper took from the socket, whatever the client
       // claims: two more failures that claim other addresses land on 127.0.0.1's counter (3 failures in all).
       for (const claimed of ['10.9.8.7', '10.9.8.6']) {
-        const wrong = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: 'still-wrong' }, headers: { ...own, 'x-tributary-client-ip': claimed } });
+        const wrong = await p.request.post(`${rt.consoleUrl}/api/login`, {
+          data: { password: 'still-wrong' },
+          headers: { ...own, 'x-tributary-client-ip': claimed },
+        });
         expect([wrong.status(), await wrong.json()]).toEqual([401, { error: 'Wrong password.', code: 'bad_password' }]);
       }
-      const counter = await getJsonOrNull<{ n: number }>(awsClients(rt.config).s3, rt.config.buckets.athenaResults, `console/throttle/client/${createHash('sha256').update('127.0.0.1').digest('hex').slice(0, 32)}.json`);
+      const counter = await getJsonOrNull<{ n: number }>(
+        awsClients(rt.config).s3,
+        rt.config.buckets.athenaResults,
+        `console/throttle/client/${createHash('sha256').update('127.0.0.1').digest('hex').slice(0, 32)}.json`,
+      );
       expect(counter?.n).toBe(3);
       // Sign-in takes JSON or the form, nothing else, and only from the console's own pages.
-      const plain = await p.request.post(`${rt.consoleUrl}/api/login`, { data: `password=${PASSWORD}`, headers: { ...own, 'content-type': 'text/plain' } });
+      const plain = await p.request.post(`${rt.consoleUrl}/api/login`, {
+        data: `password=${PASSWORD}`,
+        headers: { ...own, 'content-type': 'text/plain' },
+      });
       expect([plain.status(), ((await plain.json()) as { code: string }).code]).toEqual([400, 'bad_content_type']);
-      const foreign = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: PASSWORD }, headers: { origin: 'https://evil.example' } });
+      const foreign = await p.request.post(`${rt.consoleUrl}/api/login`, {
+        data: { password: PASSWORD },
+        headers: { origin: 'https://evil.example' },
+      });
       expect([foreign.status(), ((await foreign.json()) as { code: string }).code]).toEqual([403, 'cross_site']);
       const login = await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: PASSWORD }, headers: own });
       expect(await login.json()).toEqual({ role: 'operator' });
       // The right password gave its attempt back: the failures stay at 3.
-      expect((await getJsonOrNull<{ n: number }>(awsClients(rt.config).s3, rt.config.buckets.athenaResults, `console/throttle/client/${createHash('sha256').update('127.0.0.1').digest('hex').slice(0, 32)}.json`))?.n).toBe(3);
+      expect(
+        (
+          await getJsonOrNull<{ n: number }>(
+            awsClients(rt.config).s3,
+            rt.config.buckets.athenaResults,
+            `console/throttle/client/${createHash('sha256').update('127.0.0.1').digest('hex').slice(0, 32)}.json`,
+          )
+        )?.n,
+      ).toBe(3);
       expect((await p.request.get(`${rt.consoleUrl}/api/catalog`)).status()).toBe(200);
       // Signed in, a state change from another site is still refused, and so is one that is not JSON.
-      const csrf = await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { data: { qids: ['x'], reason: 'csrf' }, headers: { origin: 'https://evil.example' } });
+      const csrf = await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, {
+        data: { qids: ['x'], reason: 'csrf' },
+        headers: { origin: 'https://evil.example' },
+      });
       expect([csrf.status(), ((await csrf.json()) as { code: string }).code]).toEqual([403, 'cross_site']);
-      const form = await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { form: { qids: 'x', reason: 'form' }, headers: own });
+      const form = await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, {
+        form: { qids: 'x', reason: 'form' },
+        headers: own,
+      });
       expect([form.status(), ((await form.json()) as { code: string }).code]).toEqual([415, 'bad_content_type']);
       // Signing out revokes the session: the cookie, kept and sent again, no longer works.
       const cookie = (await anon.cookies()).find((c) => c.name === 'tributary_session')!.value;
       await p.goto(`${rt.consoleUrl}/schemas`, { waitUntil: 'networkidle' });
       await p.getByRole('button', { name: 'Sign out' }).click();
       await p.waitForURL(`${rt.consoleUrl}/login`);
-      const replayed = await fetch(`${rt.consoleUrl}/api/catalog`, { headers: { cookie: `tributary_session=${cookie}` } });
+      const replayed = await fetch(`${rt.consoleUrl}/api/catalog`, {
+        headers: { cookie: `tributary_session=${cookie}` },
+      });
       expect(replayed.status).toBe(401);
       // A viewer reads but may not re-drive, discard or export; a forged role header changes nothing.
-      expect(await (await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: VIEWER_PASSWORD }, headers: own })).json()).toEqual({ role: 'viewer' });
+      expect(
+        await (
+          await p.request.post(`${rt.consoleUrl}/api/login`, { data: { password: VIEWER_PASSWORD }, headers: own })
+        ).json(),
+      ).toEqual({ role: 'viewer' });
       expect((await p.request.get(`${rt.consoleUrl}/api/quarantine`)).status()).toBe(200);
       expect((await p.request.get(`${rt.consoleUrl}/api/oltp`)).status()).toBe(200);
       const forged = { ...own, 'x-tributary-role': 'operator' };
-      const refused = await p.request.post(`${rt.consoleUrl}/api/quarantine/redrive`, { data: { filter: {} }, headers: forged });
+      const refused = await p.request.post(`${rt.consoleUrl}/api/quarantine/redrive`, {
+        data: { filter: {} },
+        headers: forged,
+      });
       expect([refused.status(), ((await refused.json()) as { code: string }).code]).toEqual([403, 'forbidden']);
-      expect((await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, { data: { filter: {}, reason: 'x' }, headers: own })).status()).toBe(403);
+      expect(
+        (
+          await p.request.post(`${rt.consoleUrl}/api/quarantine/discard`, {
+            data: { filter: {}, reason: 'x' },
+            headers: own,
+          })
+        ).status(),
+      ).toBe(403);
       expect((await p.request.get(`${rt.consoleUrl}/api/quarantine/export?format=csv`)).status()).toBe(403);
       // …nor lift the SQL scan guard: the route refuses it, the workspace does not offer it.
-      const lift = await p.request.post(`${rt.consoleUrl}/api/queries`, { data: { sql: 'SELECT count(*) FROM transactions', allowFullScan: true }, headers: own });
-      expect([lift.status(), ((await lift.json()) as { error: string }).error]).toEqual([403, 'Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.']);
+      const lift = await p.request.post(`${rt.consoleUrl}/api/queries`, {
+        data: { sql: 'SELECT count(*) FROM transactions', allowFullScan: true },
+        headers: own,
+      });
+      expect([lift.status(), ((await lift.json()) as { error: string }).error]).toEqual([
+        403,
+        'Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.',
+      ]);
       await p.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
-      await expect.poll(() => p.getByText('Viewer: only an operator can run a query past the scan guard.').count()).toBe(1);
+      await expect
+        .poll(() => p.getByText('Viewer: only an operator can run a query past the scan guard.').count())
+        .toBe(1);
       expect(await p.getByLabel('allow a full scan').count()).toBe(0);
       await p.goto(`${rt.consoleUrl}/quarantine`, { waitUntil: 'networkidle', timeout: 150_000 });
       expect(await p.getByRole('button', { name: /^Re-drive all/ }).count()).toBe(0);
@@ -189,17 +313,26 @@ describe('console in Chromium against tributary dev', () => {
     // All the test data is more than the tiny guard limit: the operator lifts the guard (before typing, so the editor
     // keeps the focus for Ctrl+Enter).
     await page.getByLabel('allow a full scan').check();
-    await replaceSql(page, "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY category ORDER BY category");
+    await replaceSql(
+      page,
+      "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY category ORDER BY category",
+    );
     await page.keyboard.press('Control+Enter');
     const status = page.getByTestId('query-status');
-    await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/^SUCCEEDED · .* scanned · \$0\.0000\d+ at Athena's price · \d+ rows/);
+    await expect
+      .poll(() => status.textContent(), { timeout: 120_000 })
+      .toMatch(/^SUCCEEDED · .* scanned · \$0\.0000\d+ at Athena's price · \d+ rows/);
     const byCategory = new Map<string, number>();
     for (const r of rows) {
       const c = (r.data as { category: string }).category;
       byCategory.set(c, (byCategory.get(c) ?? 0) + 1);
     }
     const expected = [...byCategory].sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => [c, String(n)]);
-    const cells = () => page.getByTestId('results').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const cells = () =>
+      page
+        .getByTestId('results')
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     await expect.poll(cells, { timeout: 60_000 }).toEqual(expected);
     await expect.poll(() => page.locator('figure.chart .recharts-bar-rectangle').count()).toBe(expected.length);
     const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
@@ -211,7 +344,11 @@ describe('console in Chromium against tributary dev', () => {
     await page.getByLabel('allow a full scan').uncheck();
     await replaceSql(page, 'SELECT count(*) FROM transactions');
     await page.getByRole('button', { name: /^Run/ }).click();
-    await expect.poll(() => page.getByTestId('query-error').textContent(), { timeout: 30_000 }).toMatch(/^This query would scan about .* Add a filter on dt to the WHERE of the SELECT that reads transactions, e\.g\. WHERE dt = '2026-01-1\d'/);
+    await expect
+      .poll(() => page.getByTestId('query-error').textContent(), { timeout: 30_000 })
+      .toMatch(
+        /^This query would scan about .* Add a filter on dt to the WHERE of the SELECT that reads transactions, e\.g\. WHERE dt = '2026-01-1\d'/,
+      );
 
     await page.getByRole('button', { name: 'top_merchants' }).click();
     await page.getByLabel('period from').fill('2026-01-01');
@@ -219,7 +356,9 @@ describe('console in Chromium against tributary dev', () => {
     await page.getByLabel('limit (number)').fill('3');
     await page.getByLabel('allow a full scan').check();
     await page.getByRole('button', { name: /^Run/ }).click();
-    await expect.poll(() => page.getByTestId('query-status').textContent(), { timeout: 120_000 }).toMatch(/^SUCCEEDED .* 3 rows/);
+    await expect
+      .poll(() => page.getByTestId('query-status').textContent(), { timeout: 120_000 })
+      .toMatch(/^SUCCEEDED .* 3 rows/);
     const stats = new Map<string, { n: number; amt: number }>();
     for (const r of rows) {
       const d = r.data as { merchant: string; amt: number };
@@ -228,20 +367,36 @@ describe('console in Chromium against tributary dev', () => {
       s.amt += d.amt;
       stats.set(d.merchant, s);
     }
-    const top = [...stats].sort(([am, a], [bm, b]) => b.n - a.n || b.amt - a.amt || am.localeCompare(bm)).slice(0, 3).map(([m]) => m);
-    await expect.poll(() => page.getByTestId('results').locator('tbody tr td:nth-child(2)').allTextContents(), { timeout: 30_000 }).toEqual(top);
+    const top = [...stats]
+      .sort(([am, a], [bm, b]) => b.n - a.n || b.amt - a.amt || am.localeCompare(bm))
+      .slice(0, 3)
+      .map(([m]) => m);
+    await expect
+      .poll(() => page.getByTestId('results').locator('tbody tr td:nth-child(2)').allTextContents(), {
+        timeout: 30_000,
+      })
+      .toEqual(top);
     // The history lists both runs, the saved one by name, each with who ran it (the name given at sign-in).
-    await expect.poll(() => page.locator('table.history tbody tr').allTextContents()).toContainEqual(expect.stringMatching(/^[\d-]+ [\d:]+erinSUCCEEDED.*\[top_merchants\]/));
+    await expect
+      .poll(() => page.locator('table.history tbody tr').allTextContents())
+      .toContainEqual(expect.stringMatching(/^[\d-]+ [\d:]+erinSUCCEEDED.*\[top_merchants\]/));
     await shot(page, 'sql');
   }, 240_000);
 
   it('shows a type manifest and JSON Schema and its validation failures per field', async () => {
     await page.goto(`${rt.consoleUrl}/schemas`, { waitUntil: 'networkidle', timeout: 150_000 });
     await page.getByRole('button', { name: 'transactions', exact: true }).click();
-    const schema = JSON.parse((await page.getByTestId('schema').textContent())!) as { title: string; required: string[] };
+    const schema = JSON.parse((await page.getByTestId('schema').textContent())!) as {
+      title: string;
+      required: string[];
+    };
     expect(schema.title).toBe('transactions v1');
     expect(schema.required).toEqual(['trans_num', 'cc_num']);
-    const failures = () => page.getByTestId('failures').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)));
+    const failures = () =>
+      page
+        .getByTestId('failures')
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)));
     await expect.poll(failures, { timeout: 120_000 }).toEqual([
       ['v1', '/gender', 'enum', '3'],
       ['v1', '/amt', 'type', '2'],
@@ -252,7 +407,10 @@ describe('console in Chromium against tributary dev', () => {
   it('lists the shards and browses the newest records of one, pretty and raw', async () => {
     await page.goto(`${rt.consoleUrl}/stream`, { waitUntil: 'networkidle', timeout: 150_000 });
     await expect.poll(() => page.getByTestId('shards').locator('tbody tr').count(), { timeout: 60_000 }).toBe(2);
-    expect(await page.getByTestId('shards').locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['open', 'open']);
+    expect(await page.getByTestId('shards').locator('tbody tr td:nth-child(2)').allTextContents()).toEqual([
+      'open',
+      'open',
+    ]);
     await page.getByRole('button', { name: 'shardId-000000000001' }).click();
     await page.getByLabel('Number of records').fill('5');
     await page.getByRole('button', { name: 'Read', exact: true }).click();
@@ -271,12 +429,20 @@ describe('console in Chromium against tributary dev', () => {
     await page.goto(`${rt.consoleUrl}/`, { waitUntil: 'networkidle', timeout: 150_000 });
     // Both shards took records: one line each in the IncomingRecords and OutgoingRecords charts.
     for (const metric of ['IncomingRecords', 'OutgoingRecords']) {
-      await expect.poll(() => page.getByTestId(`shard-chart-${metric}`).locator('.recharts-line').count(), { timeout: 120_000 }).toBe(2);
+      await expect
+        .poll(() => page.getByTestId(`shard-chart-${metric}`).locator('.recharts-line').count(), { timeout: 120_000 })
+        .toBe(2);
     }
-    await expect.poll(() => page.getByTestId('kpi-quarantine').locator('.kpi-value').textContent(), { timeout: 60_000 }).toBe('9');
+    await expect
+      .poll(() => page.getByTestId('kpi-quarantine').locator('.kpi-value').textContent(), { timeout: 60_000 })
+      .toBe('9');
     await page.getByRole('button', { name: '1 h' }).click();
     expect(await page.getByRole('button', { name: '1 h' }).getAttribute('aria-pressed')).toBe('true');
-    await expect.poll(() => page.getByTestId('shard-chart-IncomingRecords').locator('.recharts-line').count(), { timeout: 60_000 }).toBe(2);
+    await expect
+      .poll(() => page.getByTestId('shard-chart-IncomingRecords').locator('.recharts-line').count(), {
+        timeout: 60_000,
+      })
+      .toBe(2);
     await shot(page, 'overview');
   }, 240_000);
 
@@ -291,7 +457,9 @@ describe('console in Chromium against tributary dev', () => {
     // The record's error is highlighted at its path in the payload; a payload is text, never markup.
     await page.getByTestId('q-table').locator('tbody tr').first().getByRole('button').click();
     const detail = page.getByTestId('record-detail');
-    await expect.poll(() => detail.locator('.j-mark').first().textContent(), { timeout: 120_000 }).toMatch(/^"gender": "X",? ← must be one of "M", "F", null$/);
+    await expect
+      .poll(() => detail.locator('.j-mark').first().textContent(), { timeout: 120_000 })
+      .toMatch(/^"gender": "X",? ← must be one of "M", "F", null$/);
     const id = (await detail.locator('#detail-title code').textContent())!;
     expect(await detail.getByTestId('payload-view').textContent()).toContain(`"merchant": ${JSON.stringify(XSS)}`);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
@@ -300,12 +468,20 @@ describe('console in Chromium against tributary dev', () => {
     await editor.click();
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
-    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, gender: 'Q' }));
-    await expect.poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 }).toMatch(/^\/gender must be one of/);
+    await page.keyboard.insertText(
+      JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, gender: 'Q' }),
+    );
+    await expect
+      .poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 })
+      .toMatch(/^\/gender must be one of/);
     await page.keyboard.press('Control+A');
     // With a category, so its merchant (the markup) gets a merchant row and the OLTP page shows it.
-    await page.keyboard.insertText(JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, category: 'misc_net', gender: 'F' }));
-    await expect.poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 }).toBe('✓ valid against transactions v1');
+    await page.keyboard.insertText(
+      JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, category: 'misc_net', gender: 'F' }),
+    );
+    await expect
+      .poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 })
+      .toBe('✓ valid against transactions v1');
     await shot(page, 'quarantine');
     await page.getByRole('button', { name: 'Re-drive fixed record' }).click();
     const firstJob = page.getByTestId('jobs').locator('tbody tr').first();
@@ -320,24 +496,44 @@ describe('console in Chromium against tributary dev', () => {
     await page.getByRole('button', { name: 'Re-drive all 4 matching' }).click();
     const jobCells = async () => (await firstJob.locator('td').allTextContents()).slice(1).map((t) => t.trim());
     // by, selection, status, progress, accepted, failed again, skipped, rate/s
-    await expect.poll(jobCells, { timeout: 60_000 }).toEqual(['erin', 'filter stage=lake-writer&status=open', 'succeeded', '4/4', '4', '0', '0', '500', 'outcomes']);
+    await expect
+      .poll(jobCells, { timeout: 60_000 })
+      .toEqual(['erin', 'filter stage=lake-writer&status=open', 'succeeded', '4/4', '4', '0', '0', '500', 'outcomes']);
     redriven.push(...BROKEN.map((b) => b.id));
     // The job just started shows its per-record outcomes.
-    await expect.poll(() => page.getByTestId('job-outcomes').locator('tbody td:nth-child(2)').allTextContents(), { timeout: 30_000 }).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    await expect
+      .poll(() => page.getByTestId('job-outcomes').locator('tbody td:nth-child(2)').allTextContents(), {
+        timeout: 30_000,
+      })
+      .toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
     await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('No records match.');
 
     // The SQL workspace finds them in the lake, with their original ids (once the lake writer has written them).
     const want = [...BROKEN.map((b) => b.id), id].sort().map((i) => [i, 'redrive']);
-    await waitFor(() => readLake(rt.config), (l) => l.rows.filter((r) => r.source === 'redrive').length >= want.length);
+    await waitFor(
+      () => readLake(rt.config),
+      (l) => l.rows.filter((r) => r.source === 'redrive').length >= want.length,
+    );
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
     await page.getByLabel('allow a full scan').check();
-    await replaceSql(page, "SELECT id, source FROM transactions WHERE dt >= '2026-01-01' AND source = 'redrive' ORDER BY id");
+    await replaceSql(
+      page,
+      "SELECT id, source FROM transactions WHERE dt >= '2026-01-01' AND source = 'redrive' ORDER BY id",
+    );
     await page.keyboard.press('Control+Enter');
-    const cells = () => page.getByTestId('results').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const cells = () =>
+      page
+        .getByTestId('results')
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     await expect.poll(cells, { timeout: 120_000 }).toEqual(want);
 
     await page.goto(`${rt.consoleUrl}/audit`, { waitUntil: 'networkidle', timeout: 150_000 });
-    const audit = () => page.getByTestId('audit').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)));
+    const audit = () =>
+      page
+        .getByTestId('audit')
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)));
     await expect.poll(audit, { timeout: 60_000 }).toEqual([
       ['erin (operator)', 'redrive', 'stage=lake-writer&status=open', '4', 'succeeded: 4 accepted', ''],
       ['erin (operator)', 'redrive', 'one record', '1', 'succeeded: 1 accepted', '1 edited'],
@@ -352,27 +548,62 @@ describe('console in Chromium against tributary dev', () => {
     expect(redriven).toHaveLength(1 + BROKEN.length);
     await page.goto(`${rt.consoleUrl}/oltp`, { waitUntil: 'networkidle', timeout: 150_000 });
     // The page refreshes itself every 5 s until the sink has applied the last re-driven events.
-    await expect.poll(() => page.getByTestId('oltp-rows-transaction').locator('.kpi-value').textContent(), { timeout: 120_000 }).toBe(expected.toLocaleString('en-US'));
-    expect(await page.getByTestId('oltp-migration').locator('.kpi-value').textContent()).toBe(`${MIGRATIONS.length} / ${MIGRATIONS.length}`);
+    await expect
+      .poll(() => page.getByTestId('oltp-rows-transaction').locator('.kpi-value').textContent(), { timeout: 120_000 })
+      .toBe(expected.toLocaleString('en-US'));
+    expect(await page.getByTestId('oltp-migration').locator('.kpi-value').textContent()).toBe(
+      `${MIGRATIONS.length} / ${MIGRATIONS.length}`,
+    );
     // Nothing the suite sent is refused by the database.
     expect(await page.getByTestId('oltp-failures').locator('.kpi-value').textContent()).toBe('0');
 
-    const sink = await page.getByTestId('oltp-sink').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const sink = await page
+      .getByTestId('oltp-sink')
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     expect(sink.map((r) => r.slice(0, 2))).toEqual([
       ['oltp-sink', 'shardId-000000000000'],
       ['oltp-sink', 'shardId-000000000001'],
     ]);
     expect(sink.reduce((a, r) => a + Number(r[2]!.replace(/,/g, '')), 0)).toBe(expected);
     expect(sink.map((r) => r[4])).toEqual(['0', '0']);
-    for (const r of sink) expect(r.slice(6)).toEqual([expect.stringMatching(/ ago$/), expect.stringMatching(/^\d+ (ms|s|min)$/)]);
+    for (const r of sink)
+      expect(r.slice(6)).toEqual([expect.stringMatching(/ ago$/), expect.stringMatching(/^\d+ (ms|s|min)$/)]);
 
     // The re-driven events are the newest: each with its re-drive job; the markup in a merchant name is text.
-    const jobs = ((await (await page.request.get(`${rt.consoleUrl}/api/quarantine/jobs`)).json()) as { jobs: { id: string; selection: string; filter?: Record<string, string> }[] }).jobs;
+    const jobs = (
+      (await (await page.request.get(`${rt.consoleUrl}/api/quarantine/jobs`)).json()) as {
+        jobs: { id: string; selection: string; filter?: Record<string, string> }[];
+      }
+    ).jobs;
     const byFilter = jobs.find((j) => j.filter?.stage === 'lake-writer')!.id;
     const one = jobs.find((j) => j.selection === 'one')!.id;
-    const row = async (transNum: string) => (await page.getByTestId('oltp-latest').locator(`tr[data-trans-num="${transNum}"] td`).allTextContents()).map((t) => t.trim());
-    expect(await row(BROKEN[0]!.id)).toEqual([BROKEN[0]!.id, '2026-02-20 10:00:00', '1.00', '— •••• 0009', '—', '—', '—', '—', `redrive job ${byFilter}`]);
-    expect(await row(redriven[0]!)).toEqual([redriven[0], '—', '—', '— •••• 0001', XSS, 'misc_net', '—', '—', `redrive job ${one}`]);
+    const row = async (transNum: string) =>
+      (await page.getByTestId('oltp-latest').locator(`tr[data-trans-num="${transNum}"] td`).allTextContents()).map(
+        (t) => t.trim(),
+      );
+    expect(await row(BROKEN[0]!.id)).toEqual([
+      BROKEN[0]!.id,
+      '2026-02-20 10:00:00',
+      '1.00',
+      '— •••• 0009',
+      '—',
+      '—',
+      '—',
+      '—',
+      `redrive job ${byFilter}`,
+    ]);
+    expect(await row(redriven[0]!)).toEqual([
+      redriven[0],
+      '—',
+      '—',
+      '— •••• 0001',
+      XSS,
+      'misc_net',
+      '—',
+      '—',
+      `redrive job ${one}`,
+    ]);
     expect(await page.getByTestId('oltp-latest').locator('img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     await shot(page, 'oltp');

@@ -24,7 +24,14 @@ export interface TestTransaction {
 }
 
 export function transaction(n: number, over: Record<string, unknown> = {}, day: string = today()): TestTransaction {
-  return { trans_num: hex32(n), cc_num: '4000000000000002', trans_date_trans_time: `${day} 10:00:00`, amt: n + 0.5, merchant: 'm', ...over };
+  return {
+    trans_num: hex32(n),
+    cc_num: '4000000000000002',
+    trans_date_trans_time: `${day} 10:00:00`,
+    amt: n + 0.5,
+    merchant: 'm',
+    ...over,
+  };
 }
 
 /** A stream envelope around `data`, as ingest writes it (type `transactions`, v1, source `api` unless overridden). */

@@ -18,7 +18,10 @@ function everyPolicy(infra: Infra): FoundPolicy[] {
   const attached = infra.byType('aws:iam/role:Role').flatMap((role) =>
     infra.managedPolicies(role).map((arn) => {
       const known = managed.find((m) => m.arn === arn);
-      if (!known) throw new Error(`${role.name} attaches ${arn}, whose document tests/infra/access.ts does not know: add it there (and check it)`);
+      if (!known)
+        throw new Error(
+          `${role.name} attaches ${arn}, whose document tests/infra/access.ts does not know: add it there (and check it)`,
+        );
       return { where: `${role.name} (managed ${arn})`, statements: [...known.statements] };
     }),
   );
@@ -32,7 +35,11 @@ describe.each(['ci', 'production'] as const)('IAM of the %s stage', (stage) => {
     const lambdas = infra.byType('aws:lambda/function:Function').map((f) => f.name);
     const unlisted = lambdas.filter((name) => !ACCESS.some((a) => a.lambda.test(name)));
     expect(unlisted, 'functions without a row in tests/infra/access.ts').toEqual([]);
-    for (const a of ACCESS) expect(lambdas.filter((name) => a.lambda.test(name)), a.label).toHaveLength(1);
+    for (const a of ACCESS)
+      expect(
+        lambdas.filter((name) => a.lambda.test(name)),
+        a.label,
+      ).toHaveLength(1);
   });
 
   it.each(ACCESS.map((a) => [a.label, a] as const))('%s may do exactly what its row says', (label, access) => {
@@ -51,7 +58,9 @@ describe.each(['ci', 'production'] as const)('IAM of the %s stage', (stage) => {
 
   it('the only grants on every resource ("*") are for actions AWS does not scope to a resource', () => {
     const onEverything = new Set<string>();
-    for (const p of everyPolicy(infra)) for (const s of p.statements) if (s.effect === 'Allow' && s.resources.includes('*')) for (const a of s.actions) onEverything.add(a);
+    for (const p of everyPolicy(infra))
+      for (const s of p.statements)
+        if (s.effect === 'Allow' && s.resources.includes('*')) for (const a of s.actions) onEverything.add(a);
     expect([...onEverything].sort()).toEqual(
       [
         // AWSLambdaBasicExecutionRole / AWSLambdaVPCAccessExecutionRole (AWS-managed)
@@ -72,15 +81,29 @@ describe.each(['ci', 'production'] as const)('IAM of the %s stage', (stage) => {
   });
 
   it('the only Deny statements are the buckets’ HTTPS-only guards', () => {
-    const denies = everyPolicy(infra).flatMap((p) => p.statements.filter((s) => s.effect === 'Deny').map((s) => ({ where: p.where, s })));
-    expect(denies.map((d) => d.where).sort()).toEqual(['AthenaResultsPolicy.policy', 'ConsoleAssetsPolicy.policy', 'ImportsPolicy.policy', 'LakePolicy.policy', 'QuarantinePolicy.policy']);
-    for (const { s } of denies) expect(canonical(s.conditions)).toBe(canonical({ Bool: { 'aws:SecureTransport': 'false' } }));
+    const denies = everyPolicy(infra).flatMap((p) =>
+      p.statements.filter((s) => s.effect === 'Deny').map((s) => ({ where: p.where, s })),
+    );
+    expect(denies.map((d) => d.where).sort()).toEqual([
+      'AthenaResultsPolicy.policy',
+      'ConsoleAssetsPolicy.policy',
+      'ImportsPolicy.policy',
+      'LakePolicy.policy',
+      'QuarantinePolicy.policy',
+    ]);
+    for (const { s } of denies)
+      expect(canonical(s.conditions)).toBe(canonical({ Bool: { 'aws:SecureTransport': 'false' } }));
   });
 
   it('no role is granted KMS: the stream’s AWS-managed key (alias/aws/kinesis) needs no IAM permission', () => {
-    const kms = everyPolicy(infra).flatMap((p) => p.statements.filter((s) => s.actions.some((a) => a.startsWith('kms:'))).map(() => p.where));
+    const kms = everyPolicy(infra).flatMap((p) =>
+      p.statements.filter((s) => s.actions.some((a) => a.startsWith('kms:'))).map(() => p.where),
+    );
     expect(kms).toEqual([]);
-    expect(infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream').inputs).toMatchObject({ encryptionType: 'KMS', kmsKeyId: 'alias/aws/kinesis' });
+    expect(infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream').inputs).toMatchObject({
+      encryptionType: 'KMS',
+      kmsKeyId: 'alias/aws/kinesis',
+    });
   });
 });
 
@@ -88,7 +111,10 @@ describe('the README', () => {
   it('“Who may do what” is the table of tests/infra/access.ts, row for row', () => {
     const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('**Who may do what**'));
-    const table = section.slice(section.indexOf('\n| function |'), section.indexOf('\n\n', section.indexOf('\n| function |') + 1));
+    const table = section.slice(
+      section.indexOf('\n| function |'),
+      section.indexOf('\n\n', section.indexOf('\n| function |') + 1),
+    );
     const rows = table
       .trim()
       .split('\n')

@@ -31,7 +31,9 @@ describe('Glue tables', () => {
     const raw = actual.find((t) => t.inputs.name === 'transactions_raw')!;
     expect((raw.inputs.parameters as Record<string, string>)['projection.dt.range']).toBe('1970-01-01,NOW+1DAYS');
     expect((raw.inputs.parameters as Record<string, string>)['projection.hour.range']).toBe('0,23');
-    expect((raw.inputs.storageDescriptor as { location: string }).location).toBe(`s3://${names.lake}/events/transactions/`);
+    expect((raw.inputs.storageDescriptor as { location: string }).location).toBe(
+      `s3://${names.lake}/events/transactions/`,
+    );
     expect(infra.one('aws:glue/catalogDatabase:CatalogDatabase', 'LakeDatabase').inputs.name).toBe('tributary_ci');
   });
 });
@@ -45,7 +47,10 @@ describe('Athena', () => {
         enforceWorkgroupConfiguration: true,
         publishCloudwatchMetricsEnabled: true,
         bytesScannedCutoffPerQuery: 10 * GiB,
-        resultConfiguration: { outputLocation: `s3://${String(bucket('AthenaResults').state.bucket)}/athena-results/`, encryptionConfiguration: { encryptionOption: 'SSE_S3' } },
+        resultConfiguration: {
+          outputLocation: `s3://${String(bucket('AthenaResults').state.bucket)}/athena-results/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+        },
       },
     });
   });
@@ -56,7 +61,11 @@ describe('Athena', () => {
     expect(named.map((q) => q.inputs.name).sort()).toEqual(saved.map((q) => q.name).sort());
     for (const q of saved) {
       const got = named.find((n) => n.inputs.name === q.name)!;
-      expect(got.inputs).toMatchObject({ query: savedSql(q, 'athena'), database: 'tributary_ci', workgroup: 'tributary-ci' });
+      expect(got.inputs).toMatchObject({
+        query: savedSql(q, 'athena'),
+        database: 'tributary_ci',
+        workgroup: 'tributary-ci',
+      });
     }
   });
 });
@@ -65,7 +74,12 @@ describe('compactor', () => {
   it('runs every hour from functions/compactor with DuckDB installed for its platform, and may use only the lake', () => {
     expect(infra.one('aws:cloudwatch/eventRule:EventRule', /Compactor/).inputs.scheduleExpression).toBe('rate(1 hour)');
     const fn = infra.lambda(/^CompactorHandler$|^Compactor.*Function$/);
-    expect(fn.inputs).toMatchObject({ timeout: 900, memorySize: 3008, architectures: ['arm64'], runtime: 'nodejs22.x' });
+    expect(fn.inputs).toMatchObject({
+      timeout: 900,
+      memorySize: 3008,
+      architectures: ['arm64'],
+      runtime: 'nodejs22.x',
+    });
     const build = infra.build(/Compactor/);
     expect(build.handler).toBe('functions/compactor/handler.handler');
     expect(JSON.stringify(build)).toContain('@duckdb/node-api');
@@ -84,25 +98,63 @@ describe('monitoring', () => {
   const topicArn = () => infra.part('sst:aws:SnsTopic', 'Alarms', 'aws:sns/topic:Topic').state.arn;
 
   it('alarms when the lake writer is 5 minutes behind for 5 minutes, or fails', () => {
-    expect(alarm('LakeWriterIteratorAge').inputs).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'IteratorAge', statistic: 'Maximum', period: 60, evaluationPeriods: 5, threshold: 300_000, comparisonOperator: 'GreaterThanThreshold' });
-    expect(alarm('LakeWriterErrors').inputs).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Errors', statistic: 'Sum', period: 300, threshold: 0, comparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm('LakeWriterIteratorAge').inputs).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metricName: 'IteratorAge',
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 5,
+      threshold: 300_000,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm('LakeWriterErrors').inputs).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      statistic: 'Sum',
+      period: 300,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
     const fnName = infra.lambda(/^LakeWriter$/).state.name;
     expect((alarm('LakeWriterIteratorAge').inputs.dimensions as Record<string, string>).FunctionName).toBe(fnName);
   });
 
   it('alarms on any write throttle of the stream', () => {
     const streamName = infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream').state.name;
-    expect(alarm('StreamWriteThrottles').inputs).toMatchObject({ namespace: 'AWS/Kinesis', metricName: 'WriteProvisionedThroughputExceeded', dimensions: { StreamName: streamName }, statistic: 'Sum', threshold: 0 });
+    expect(alarm('StreamWriteThrottles').inputs).toMatchObject({
+      namespace: 'AWS/Kinesis',
+      metricName: 'WriteProvisionedThroughputExceeded',
+      dimensions: { StreamName: streamName },
+      statistic: 'Sum',
+      threshold: 0,
+    });
   });
 
   it('alarms per event type when more than 5 % of at least 100 events in 5 minutes were rejected', () => {
     for (const type of defaultRegistry().names()) {
-      const a = alarm(`InvalidRate_${type}`).inputs as { threshold: number; metricQueries: { id: string; expression?: string; metric?: { metricName: string; namespace: string; dimensions: Record<string, string>; period: number } }[] };
+      const a = alarm(`InvalidRate_${type}`).inputs as {
+        threshold: number;
+        metricQueries: {
+          id: string;
+          expression?: string;
+          metric?: { metricName: string; namespace: string; dimensions: Record<string, string>; period: number };
+        }[];
+      };
       expect(a.threshold).toBe(0.05);
       expect(a.metricQueries.map((q) => q.id)).toEqual(['accepted', 'rejected', 'rate']);
-      expect(a.metricQueries[0]!.metric).toMatchObject({ namespace: 'Tributary', metricName: 'EventsAccepted', dimensions: { service: 'tributary', type }, period: 300 });
-      expect(a.metricQueries[1]!.metric).toMatchObject({ metricName: 'EventsRejected', dimensions: { service: 'tributary', type } });
-      expect(a.metricQueries[2]!.expression).toBe('IF((accepted + rejected) >= 100, rejected / (accepted + rejected), 0)');
+      expect(a.metricQueries[0]!.metric).toMatchObject({
+        namespace: 'Tributary',
+        metricName: 'EventsAccepted',
+        dimensions: { service: 'tributary', type },
+        period: 300,
+      });
+      expect(a.metricQueries[1]!.metric).toMatchObject({
+        metricName: 'EventsRejected',
+        dimensions: { service: 'tributary', type },
+      });
+      expect(a.metricQueries[2]!.expression).toBe(
+        'IF((accepted + rejected) >= 100, rejected / (accepted + rejected), 0)',
+      );
     }
   });
 
@@ -111,16 +163,32 @@ describe('monitoring', () => {
     // Lake writer ×2, stream throttles, OLTP sink ×3 (tests/infra/database.test.ts), API 5xx, ingest, authorizer,
     // compactor ×3, re-drive worker, one invalid-rate alarm per type.
     expect(alarms.length).toBe(13 + defaultRegistry().names().length);
-    for (const a of alarms) expect(a.inputs, a.name).toMatchObject({ alarmActions: [topicArn()], okActions: [topicArn()] });
+    for (const a of alarms)
+      expect(a.inputs, a.name).toMatchObject({ alarmActions: [topicArn()], okActions: [topicArn()] });
     // Missing data is no failure for counts of failures; only the compactor's silence is one.
-    expect(alarms.filter((a) => a.inputs.treatMissingData !== 'notBreaching').map((a) => [a.name, a.inputs.treatMissingData])).toEqual([['CompactorNotRunning', 'breaching']]);
-    const notification = infra.byType('aws:s3/bucketNotification:BucketNotification').find((n) => n.inputs.bucket === bucket('Quarantine').state.bucket)!;
-    expect(notification.inputs.topics).toEqual([expect.objectContaining({ topicArn: topicArn(), events: ['s3:ObjectCreated:*'], filterPrefix: 'aws/lambda/' })]);
+    expect(
+      alarms
+        .filter((a) => a.inputs.treatMissingData !== 'notBreaching')
+        .map((a) => [a.name, a.inputs.treatMissingData]),
+    ).toEqual([['CompactorNotRunning', 'breaching']]);
+    const notification = infra
+      .byType('aws:s3/bucketNotification:BucketNotification')
+      .find((n) => n.inputs.bucket === bucket('Quarantine').state.bucket)!;
+    expect(notification.inputs.topics).toEqual([
+      expect.objectContaining({ topicArn: topicArn(), events: ['s3:ObjectCreated:*'], filterPrefix: 'aws/lambda/' }),
+    ]);
   });
 
   /** Every input of an alarm but its description: the metric, its dimensions, the threshold and the actions. */
   const expectAlarm = (name: string, want: Record<string, unknown>) =>
-    expect(checkExact(name, alarm(name).inputs, { alarmActions: [topicArn()], okActions: [topicArn()], treatMissingData: 'notBreaching', ...want }, ['alarmDescription', 'name'])).toEqual([]);
+    expect(
+      checkExact(
+        name,
+        alarm(name).inputs,
+        { alarmActions: [topicArn()], okActions: [topicArn()], treatMissingData: 'notBreaching', ...want },
+        ['alarmDescription', 'name'],
+      ),
+    ).toEqual([]);
   /** Any failed invocation of the function in `period` seconds. */
   const lambdaErrors = (fn: string | RegExp, period = 300) => ({
     namespace: 'AWS/Lambda',
@@ -137,7 +205,10 @@ describe('monitoring', () => {
     expectAlarm('Api5xx', {
       namespace: 'AWS/ApiGateway',
       metricName: '5xx',
-      dimensions: { ApiId: infra.part('sst:aws:ApiGatewayV2', 'Api', 'aws:apigatewayv2/api:Api').id, Stage: '$default' },
+      dimensions: {
+        ApiId: infra.part('sst:aws:ApiGatewayV2', 'Api', 'aws:apigatewayv2/api:Api').id,
+        Stage: '$default',
+      },
       statistic: 'Sum',
       period: 300,
       evaluationPeriods: 1,
@@ -184,7 +255,12 @@ describe('monitoring', () => {
 describe('console and re-drive worker', () => {
   it('the worker (its name fixed, so its role can name it) may invoke only itself, and cannot delete anything', () => {
     const fn = infra.lambda(/^RedriveWorker$/);
-    expect(fn.inputs).toMatchObject({ name: 'tributary-ci-RedriveWorker', timeout: 900, runtime: 'nodejs22.x', architectures: ['arm64'] });
+    expect(fn.inputs).toMatchObject({
+      name: 'tributary-ci-RedriveWorker',
+      timeout: 900,
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+    });
     const statements = infra.statementsOf(infra.roleOf(fn));
     expect(checkInvokeOnly('RedriveWorker', statements, [fn.state.arn])).toEqual([]);
     expect(fn.state.arn).toBe('arn:aws:lambda:us-east-1:123456789012:function:tributary-ci-RedriveWorker');
@@ -205,18 +281,26 @@ describe('console and re-drive worker', () => {
   it('the console server gets its workgroup, database, worker and status function in its environment, and is linked to nothing', () => {
     const server = infra.lambda(/^ConsoleServer/);
     const env = (server.inputs.environment as { variables: Record<string, string> }).variables;
-    expect(env).toMatchObject({ TRIBUTARY_MODE: 'aws', TRIBUTARY_ATHENA_WORKGROUP: 'tributary-ci', TRIBUTARY_GLUE_DATABASE: 'tributary_ci', TRIBUTARY_REDRIVE_FUNCTION: infra.lambda(/^RedriveWorker$/).state.name });
+    expect(env).toMatchObject({
+      TRIBUTARY_MODE: 'aws',
+      TRIBUTARY_ATHENA_WORKGROUP: 'tributary-ci',
+      TRIBUTARY_GLUE_DATABASE: 'tributary_ci',
+      TRIBUTARY_REDRIVE_FUNCTION: infra.lambda(/^RedriveWorker$/).state.name,
+    });
     expect(env.TRIBUTARY_CONSOLE_PASSWORD).toBe('infra-test-password');
     expect(Object.keys(env).filter((k) => k.startsWith('SST_RESOURCE_'))).toEqual(['SST_RESOURCE_App']);
   });
 
-  it('CloudFront stamps every console request with the viewer\'s address, overwriting the client\'s (the sign-in throttle counts by it)', () => {
+  it("CloudFront stamps every console request with the viewer's address, overwriting the client's (the sign-in throttle counts by it)", () => {
     const fn = infra.one('aws:cloudfront/function:Function', 'ConsoleCloudfrontFunctionRequest');
     const code = String(fn.inputs.code);
     expect(code.indexOf(CLIENT_ADDRESS_INJECTION)).toBeGreaterThan(code.indexOf('async function handler(event)'));
     expect(code.indexOf(CLIENT_ADDRESS_INJECTION)).toBeLessThan(code.indexOf('routeSite('));
     // The injection itself, run on a request that claims an address of its own.
-    const event = { viewer: { ip: '203.0.113.9' }, request: { headers: { [CLIENT_ADDRESS_HEADER]: { value: '10.0.0.1' }, host: { value: 'console.example' } } } };
+    const event = {
+      viewer: { ip: '203.0.113.9' },
+      request: { headers: { [CLIENT_ADDRESS_HEADER]: { value: '10.0.0.1' }, host: { value: 'console.example' } } },
+    };
     new Function('event', CLIENT_ADDRESS_INJECTION)(event);
     expect(event.request.headers[CLIENT_ADDRESS_HEADER]).toEqual({ value: '203.0.113.9' });
   });
@@ -242,8 +326,16 @@ describe('console and re-drive worker', () => {
 });
 
 describe('native dependencies', () => {
-  type Lock = { packages: Record<string, { version: string; os?: string[]; cpu?: string[]; optionalDependencies?: Record<string, string> }> };
-  const lock = async () => JSON.parse((await import('node:fs')).readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as Lock;
+  type Lock = {
+    packages: Record<
+      string,
+      { version: string; os?: string[]; cpu?: string[]; optionalDependencies?: Record<string, string> }
+    >;
+  };
+  const lock = async () =>
+    JSON.parse(
+      (await import('node:fs')).readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8'),
+    ) as Lock;
   /** The locked DuckDB version, after checking that its binding for linux-<arch> is in the lock (npm skips a missing one silently). */
   const lockedFor = async (arch: string) => {
     const { packages } = await lock();
@@ -251,12 +343,18 @@ describe('native dependencies', () => {
     const bindings = packages['node_modules/@duckdb/node-bindings']!;
     expect(bindings.version).toBe(locked);
     expect(bindings.optionalDependencies?.[`@duckdb/node-bindings-linux-${arch}`]).toBe(locked);
-    expect(packages[`node_modules/@duckdb/node-bindings-linux-${arch}`]).toMatchObject({ version: locked, os: ['linux'], cpu: [arch] });
+    expect(packages[`node_modules/@duckdb/node-bindings-linux-${arch}`]).toMatchObject({
+      version: locked,
+      os: ['linux'],
+      cpu: [arch],
+    });
     return locked;
   };
 
   it('DuckDB is installed for the compactor at the locked version, whose linux-arm64 binding exists', async () => {
-    const build = infra.build(/Compactor/) as unknown as { properties?: { architecture?: string; install?: Record<string, string> } };
+    const build = infra.build(/Compactor/) as unknown as {
+      properties?: { architecture?: string; install?: Record<string, string> };
+    };
     const arch = build.properties?.architecture === 'arm64' ? 'arm64' : 'x64';
     expect(build.properties?.install).toEqual({ '@duckdb/node-api': await lockedFor(arch) });
   });
@@ -265,7 +363,11 @@ describe('native dependencies', () => {
     const { default: openNext } = await import('../../open-next.config.ts');
     const arch = (infra.lambda(/^ConsoleServer/).inputs.architectures as string[])[0];
     expect(arch).toBe('arm64');
-    expect(openNext.default.install).toEqual({ packages: [`@duckdb/node-api@${await lockedFor(arch!)}`], arch, additionalArgs: `--cpu=${arch}` });
+    expect(openNext.default.install).toEqual({
+      packages: [`@duckdb/node-api@${await lockedFor(arch!)}`],
+      arch,
+      additionalArgs: `--cpu=${arch}`,
+    });
   });
 });
 
@@ -274,9 +376,14 @@ describe('function roles', () => {
     const lambdas = infra.byType('aws:lambda/function:Function');
     expect(lambdas.length).toBeGreaterThanOrEqual(7);
     for (const fn of lambdas) {
-      const policy = JSON.parse(String(infra.roleOf(fn).inputs.assumeRolePolicy)) as { Statement: { Effect: string; Principal: { Service?: string | string[]; AWS?: unknown }; Action: string }[] };
+      const policy = JSON.parse(String(infra.roleOf(fn).inputs.assumeRolePolicy)) as {
+        Statement: { Effect: string; Principal: { Service?: string | string[]; AWS?: unknown }; Action: string }[];
+      };
       // The console's Lambda@Edge signer also runs at the edge, so edgelambda may assume its role too.
-      const services = fn.name === 'ConsoleEdgeFunction' ? ['edgelambda.amazonaws.com', 'lambda.amazonaws.com'] : ['lambda.amazonaws.com'];
+      const services =
+        fn.name === 'ConsoleEdgeFunction'
+          ? ['edgelambda.amazonaws.com', 'lambda.amazonaws.com']
+          : ['lambda.amazonaws.com'];
       expect(policy.Statement.length, fn.name).toBe(1);
       const [st] = policy.Statement;
       expect([st!.Effect, st!.Action, st!.Principal.AWS], fn.name).toEqual(['Allow', 'sts:AssumeRole', undefined]);

@@ -30,7 +30,8 @@ export function checkExact(what: string, inputs: Inputs, expected: Inputs, ignor
   for (const key of [...keys].sort()) {
     if (ignore.includes(key)) continue;
     if (!(key in expected)) problems.push(`${what}.${key}: not expected, got ${canonical(inputs[key])}`);
-    else if (canonical(inputs[key]) !== canonical(expected[key])) problems.push(`${what}.${key}: expected ${canonical(expected[key])}, got ${canonical(inputs[key])}`);
+    else if (canonical(inputs[key]) !== canonical(expected[key]))
+      problems.push(`${what}.${key}: expected ${canonical(expected[key])}, got ${canonical(inputs[key])}`);
   }
   return problems;
 }
@@ -53,11 +54,20 @@ export function checkStream(stream: Resource, expected: { shards: number; retent
   const problems = checkExact(
     'stream',
     rest,
-    { streamModeDetails: { streamMode: 'PROVISIONED' }, shardCount: expected.shards, retentionPeriod: expected.retentionHours, encryptionType: 'KMS', kmsKeyId: 'alias/aws/kinesis' },
+    {
+      streamModeDetails: { streamMode: 'PROVISIONED' },
+      shardCount: expected.shards,
+      retentionPeriod: expected.retentionHours,
+      encryptionType: 'KMS',
+      kmsKeyId: 'alias/aws/kinesis',
+    },
     ['name'],
   );
   const metrics = [...((shardLevelMetrics ?? []) as string[])].sort();
-  if (canonical(metrics) !== canonical([...SHARD_LEVEL_METRICS].sort())) problems.push(`stream.shardLevelMetrics: expected all of ${canonical(SHARD_LEVEL_METRICS)}, got ${canonical(shardLevelMetrics)}`);
+  if (canonical(metrics) !== canonical([...SHARD_LEVEL_METRICS].sort()))
+    problems.push(
+      `stream.shardLevelMetrics: expected all of ${canonical(SHARD_LEVEL_METRICS)}, got ${canonical(shardLevelMetrics)}`,
+    );
   return problems;
 }
 
@@ -79,7 +89,10 @@ export const LAKE_WRITER_MAPPING = {
  * from TRIM_HORIZON of the events stream into the lake writer, failed batches to the quarantine bucket — and nothing
  * else set.
  */
-export function checkLakeWriterMapping(mapping: Resource, wiring: { streamArn: unknown; functionArn: unknown; quarantineArn: unknown }): Problems {
+export function checkLakeWriterMapping(
+  mapping: Resource,
+  wiring: { streamArn: unknown; functionArn: unknown; quarantineArn: unknown },
+): Problems {
   return checkExact('lakeWriterMapping', mapping.inputs, {
     ...LAKE_WRITER_MAPPING,
     eventSourceArn: wiring.streamArn,
@@ -110,7 +123,10 @@ export const OLTP_SINK_MAPPING = {
 export const OLTP_SINK_FILTER = { filters: [{ pattern: JSON.stringify({ data: { type: ['transactions'] } }) }] };
 
 /** Every setting of the sink's mapping, exactly (the filter and the on-failure destination included). */
-export function checkOltpSinkMapping(mapping: Resource, wiring: { streamArn: unknown; functionArn: unknown; quarantineArn: unknown }): Problems {
+export function checkOltpSinkMapping(
+  mapping: Resource,
+  wiring: { streamArn: unknown; functionArn: unknown; quarantineArn: unknown },
+): Problems {
   return checkExact('oltpSinkMapping', mapping.inputs, {
     ...OLTP_SINK_MAPPING,
     eventSourceArn: wiring.streamArn,
@@ -128,7 +144,10 @@ export function checkOltpSinkMapping(mapping: Resource, wiring: { streamArn: unk
  * and security group only; on production deletion protection, a final snapshot and 7 days of backups, elsewhere
  * neither and 1 day. Names generated per stage and the password are not compared.
  */
-export function checkDatabaseCluster(cluster: Resource, expected: { maxAcu: number; production: boolean; subnetGroup: unknown; securityGroup: unknown }): Problems {
+export function checkDatabaseCluster(
+  cluster: Resource,
+  expected: { maxAcu: number; production: boolean; subnetGroup: unknown; securityGroup: unknown },
+): Problems {
   return checkExact(
     'databaseCluster',
     cluster.inputs,
@@ -166,7 +185,12 @@ export interface AllowedIngress {
  * or prefix list, no other protocol or port range, no other source group — whichever resource type the rule is
  * declared with (`aws:vpc/securityGroupIngressRule`, `aws:ec2/securityGroupRule`).
  */
-export function checkIngressOnly(what: string, group: Resource, rules: Resource[], allowed: AllowedIngress[]): Problems {
+export function checkIngressOnly(
+  what: string,
+  group: Resource,
+  rules: Resource[],
+  allowed: AllowedIngress[],
+): Problems {
   const problems: Problems = [];
   const inline = group.inputs.ingress as unknown[] | undefined;
   if (inline?.length) problems.push(`${what}: inline ingress rules ${canonical(inline)}`);
@@ -177,17 +201,41 @@ export function checkIngressOnly(what: string, group: Resource, rules: Resource[
     let normalized: Record<string, unknown>;
     if (rule.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule') {
       if (i.securityGroupId !== groupId) continue;
-      normalized = { protocol: i.ipProtocol, fromPort: i.fromPort, toPort: i.toPort, from: i.referencedSecurityGroupId, cidr: i.cidrIpv4 ?? i.cidrIpv6, prefixList: i.prefixListId };
+      normalized = {
+        protocol: i.ipProtocol,
+        fromPort: i.fromPort,
+        toPort: i.toPort,
+        from: i.referencedSecurityGroupId,
+        cidr: i.cidrIpv4 ?? i.cidrIpv6,
+        prefixList: i.prefixListId,
+      };
     } else if (rule.type === 'aws:ec2/securityGroupRule:SecurityGroupRule') {
       if (i.securityGroupId !== groupId || i.type !== 'ingress') continue;
-      normalized = { protocol: i.protocol, fromPort: i.fromPort, toPort: i.toPort, from: i.sourceSecurityGroupId, cidr: i.cidrBlocks ?? i.ipv6CidrBlocks, prefixList: i.prefixListIds, self: i.self };
+      normalized = {
+        protocol: i.protocol,
+        fromPort: i.fromPort,
+        toPort: i.toPort,
+        from: i.sourceSecurityGroupId,
+        cidr: i.cidrBlocks ?? i.ipv6CidrBlocks,
+        prefixList: i.prefixListIds,
+        self: i.self,
+      };
     } else continue;
     const match = allowed.find((a) => normalized.from === a.from);
-    const ok = match && normalized.protocol === 'tcp' && normalized.fromPort === match.port && normalized.toPort === match.port && normalized.cidr === undefined && normalized.prefixList === undefined && !normalized.self;
+    const ok =
+      match &&
+      normalized.protocol === 'tcp' &&
+      normalized.fromPort === match.port &&
+      normalized.toPort === match.port &&
+      normalized.cidr === undefined &&
+      normalized.prefixList === undefined &&
+      !normalized.self;
     if (!ok) problems.push(`${what}: unexpected ingress ${rule.name} ${canonical(normalized)}`);
     else seen.add(`${String(match.from)}:${match.port}`);
   }
-  for (const a of allowed) if (!seen.has(`${String(a.from)}:${a.port}`)) problems.push(`${what}: missing ingress tcp ${a.port} from ${String(a.from)}`);
+  for (const a of allowed)
+    if (!seen.has(`${String(a.from)}:${a.port}`))
+      problems.push(`${what}: missing ingress tcp ${a.port} from ${String(a.from)}`);
   return problems;
 }
 
@@ -213,35 +261,67 @@ export function checkEgressOnly(what: string, group: Resource, rules: Resource[]
     let normalized: Record<string, unknown>;
     if (rule.type === 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule') {
       if (i.securityGroupId !== groupId) continue;
-      normalized = { protocol: i.ipProtocol, fromPort: i.fromPort, toPort: i.toPort, to: i.referencedSecurityGroupId ?? i.prefixListId, cidr: i.cidrIpv4 ?? i.cidrIpv6 };
+      normalized = {
+        protocol: i.ipProtocol,
+        fromPort: i.fromPort,
+        toPort: i.toPort,
+        to: i.referencedSecurityGroupId ?? i.prefixListId,
+        cidr: i.cidrIpv4 ?? i.cidrIpv6,
+      };
       if (i.referencedSecurityGroupId !== undefined && i.prefixListId !== undefined) normalized.both = true;
     } else if (rule.type === 'aws:ec2/securityGroupRule:SecurityGroupRule') {
       if (i.securityGroupId !== groupId || i.type !== 'egress') continue;
       const lists = (i.prefixListIds ?? []) as unknown[];
-      normalized = { protocol: i.protocol, fromPort: i.fromPort, toPort: i.toPort, to: i.sourceSecurityGroupId ?? (lists.length === 1 ? lists[0] : undefined), cidr: i.cidrBlocks ?? i.ipv6CidrBlocks, lists: lists.length > 1 ? lists : undefined, self: i.self };
+      normalized = {
+        protocol: i.protocol,
+        fromPort: i.fromPort,
+        toPort: i.toPort,
+        to: i.sourceSecurityGroupId ?? (lists.length === 1 ? lists[0] : undefined),
+        cidr: i.cidrBlocks ?? i.ipv6CidrBlocks,
+        lists: lists.length > 1 ? lists : undefined,
+        self: i.self,
+      };
     } else continue;
     const match = allowed.find((a) => normalized.to === a.to);
-    const ok = match && normalized.protocol === 'tcp' && normalized.fromPort === match.port && normalized.toPort === match.port && normalized.cidr === undefined && !normalized.both && normalized.lists === undefined && !normalized.self;
+    const ok =
+      match &&
+      normalized.protocol === 'tcp' &&
+      normalized.fromPort === match.port &&
+      normalized.toPort === match.port &&
+      normalized.cidr === undefined &&
+      !normalized.both &&
+      normalized.lists === undefined &&
+      !normalized.self;
     if (!ok) problems.push(`${what}: unexpected egress ${rule.name} ${canonical(normalized)}`);
     else seen.add(`${String(match.to)}:${match.port}`);
   }
-  for (const a of allowed) if (!seen.has(`${String(a.to)}:${a.port}`)) problems.push(`${what}: missing egress tcp ${a.port} to ${String(a.to)}`);
+  for (const a of allowed)
+    if (!seen.has(`${String(a.to)}:${a.port}`))
+      problems.push(`${what}: missing egress tcp ${a.port} to ${String(a.to)}`);
   return problems;
 }
 
 // ---- Lambda functions ----
 
 /** Node 22 on Graviton (stacks/lambda.ts `lambdaDefaults`). */
-export function checkFunctionPlatform(fn: Resource, expected = { runtime: 'nodejs22.x', architecture: 'arm64' }): Problems {
+export function checkFunctionPlatform(
+  fn: Resource,
+  expected = { runtime: 'nodejs22.x', architecture: 'arm64' },
+): Problems {
   const problems: Problems = [];
-  if (fn.inputs.runtime !== expected.runtime) problems.push(`${fn.name}.runtime: expected ${expected.runtime}, got ${canonical(fn.inputs.runtime)}`);
-  if (canonical(fn.inputs.architectures) !== canonical([expected.architecture])) problems.push(`${fn.name}.architectures: expected ["${expected.architecture}"], got ${canonical(fn.inputs.architectures)}`);
+  if (fn.inputs.runtime !== expected.runtime)
+    problems.push(`${fn.name}.runtime: expected ${expected.runtime}, got ${canonical(fn.inputs.runtime)}`);
+  if (canonical(fn.inputs.architectures) !== canonical([expected.architecture]))
+    problems.push(
+      `${fn.name}.architectures: expected ["${expected.architecture}"], got ${canonical(fn.inputs.architectures)}`,
+    );
   return problems;
 }
 
 // ---- IAM ----
 
-const statementKey = (s: Statement) => canonical({ ...s, actions: [...s.actions].sort(), resources: [...s.resources].sort() });
+const statementKey = (s: Statement) =>
+  canonical({ ...s, actions: [...s.actions].sort(), resources: [...s.resources].sort() });
 
 /** The role grants exactly `expected` (as a multiset of statements; action and resource order do not matter). */
 export function checkStatements(what: string, actual: Statement[], expected: Statement[]): Problems {
@@ -264,10 +344,15 @@ export function checkNoWildcards(what: string, statements: Statement[]): Problem
   const problems: Problems = [];
   for (const s of statements) {
     if (s.effect !== 'Allow') continue;
-    if (s.notAction) problems.push(`${what}: allows every action but ${s.actions.join(', ')} (NotAction ${statementKey(s)})`);
-    if (s.notResource) problems.push(`${what}: allows on every resource but ${s.resources.join(', ')} (NotResource ${statementKey(s)})`);
+    if (s.notAction)
+      problems.push(`${what}: allows every action but ${s.actions.join(', ')} (NotAction ${statementKey(s)})`);
+    if (s.notResource)
+      problems.push(`${what}: allows on every resource but ${s.resources.join(', ')} (NotResource ${statementKey(s)})`);
     const wild = s.actions.filter((a) => /[*?]/.test(a));
-    if (wild.length && !s.notAction) problems.push(`${what}: allows the wildcard action${wild.length > 1 ? 's' : ''} ${wild.join(', ')} (${statementKey(s)})`);
+    if (wild.length && !s.notAction)
+      problems.push(
+        `${what}: allows the wildcard action${wild.length > 1 ? 's' : ''} ${wild.join(', ')} (${statementKey(s)})`,
+      );
   }
   return problems;
 }
@@ -286,7 +371,8 @@ export interface FoundPolicy {
  */
 export function policiesIn(resources: Resource[]): FoundPolicy[] {
   const found: FoundPolicy[] = [];
-  const isPolicy = (v: unknown): boolean => Boolean(v && typeof v === 'object' && typeof (v as { Statement?: unknown }).Statement === 'object');
+  const isPolicy = (v: unknown): boolean =>
+    Boolean(v && typeof v === 'object' && typeof (v as { Statement?: unknown }).Statement === 'object');
   for (const r of resources) {
     const visit = (value: unknown, at: string): void => {
       if (typeof value === 'string') {
@@ -298,21 +384,35 @@ export function policiesIn(resources: Resource[]): FoundPolicy[] {
           return;
         }
         if (isPolicy(doc)) found.push({ where: `${r.name}.${at}`, statements: parseStatements(value) });
-      } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${at}[${i}]`));
+      } else if (Array.isArray(value))
+        value.forEach((v, i) => {
+          visit(v, `${at}[${i}]`);
+        });
       else if (value && typeof value === 'object') {
-        if (isPolicy(value)) found.push({ where: `${r.name}.${at}`, statements: parseStatements(JSON.stringify(value)) });
+        if (isPolicy(value))
+          found.push({ where: `${r.name}.${at}`, statements: parseStatements(JSON.stringify(value)) });
         else for (const [k, v] of Object.entries(value)) visit(v, at ? `${at}.${k}` : k);
       }
     };
     visit(r.inputs, '');
-    if (r.type === 'aws:lambda/permission:Permission') found.push({ where: `${r.name} (Lambda permission)`, statements: [allow([String(r.inputs.action)], [r.inputs.function])] });
+    if (r.type === 'aws:lambda/permission:Permission')
+      found.push({
+        where: `${r.name} (Lambda permission)`,
+        statements: [allow([String(r.inputs.action)], [r.inputs.function])],
+      });
   }
   return found;
 }
 
 /** An IAM wildcard pattern (`*` any run of characters, `?` one) as a regular expression. */
 function iamPattern(pattern: string, flags = ''): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    flags,
+  );
 }
 
 /** IAM's match of an action pattern against an action: case-insensitive. */
@@ -341,10 +441,15 @@ export function checkInvokeOnly(what: string, statements: Statement[], functionA
       problems.push(`${what}: NotAction statement ${statementKey(s)}`);
       continue;
     }
-    const lambda = s.actions.filter((a) => a.toLowerCase().startsWith('lambda:') || actionMatches(a, 'lambda:InvokeFunction'));
+    const lambda = s.actions.filter(
+      (a) => a.toLowerCase().startsWith('lambda:') || actionMatches(a, 'lambda:InvokeFunction'),
+    );
     if (!lambda.length) continue;
     const other = lambda.filter((a) => a.toLowerCase() !== 'lambda:invokefunction');
-    if (other.length) problems.push(`${what}: Lambda actions other than lambda:InvokeFunction: ${other.join(', ')} (${statementKey(s)})`);
+    if (other.length)
+      problems.push(
+        `${what}: Lambda actions other than lambda:InvokeFunction: ${other.join(', ')} (${statementKey(s)})`,
+      );
     if (s.notResource) problems.push(`${what}: Lambda actions on NotResource (${statementKey(s)})`);
     for (const r of s.resources) {
       if (expected.has(r)) granted.add(r);
@@ -361,11 +466,19 @@ export function checkInvokeOnly(what: string, statements: Statement[], functionA
  */
 export function allows(statements: Statement[], action: string, resource: string): boolean {
   const matches = (s: Statement) =>
-    s.actions.some((a) => actionMatches(a, action)) !== Boolean(s.notAction) && s.resources.some((r) => resourceMatches(r, resource)) !== Boolean(s.notResource);
-  return statements.some((s) => s.effect === 'Allow' && matches(s)) && !statements.some((s) => s.effect === 'Deny' && matches(s));
+    s.actions.some((a) => actionMatches(a, action)) !== Boolean(s.notAction) &&
+    s.resources.some((r) => resourceMatches(r, resource)) !== Boolean(s.notResource);
+  return (
+    statements.some((s) => s.effect === 'Allow' && matches(s)) &&
+    !statements.some((s) => s.effect === 'Deny' && matches(s))
+  );
 }
 
-export const allow = (actions: string[], resources: unknown[]): Statement => ({ effect: 'Allow', actions: [...actions].sort(), resources: resources.map(String).sort() });
+export const allow = (actions: string[], resources: unknown[]): Statement => ({
+  effect: 'Allow',
+  actions: [...actions].sort(),
+  resources: resources.map(String).sort(),
+});
 
 export const BASIC_EXECUTION_ROLE = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 /** What SST attaches to a function in a VPC (its ENIs): the AWS-managed policy, not an inline wildcard of ours. */

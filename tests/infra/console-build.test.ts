@@ -26,8 +26,13 @@ function files(dir: string): string[] {
 function serverDir(): string {
   const build = consoleBuild();
   expect(build.code, `the console build failed; log ${build.logFile}:\n${build.tail}`).toBe(0);
-  const output = JSON.parse(fs.readFileSync(path.join(build.outDir, 'open-next.output.json'), 'utf8')) as { origins: { default: { bundle: string; handler: string } } };
-  expect(output.origins.default).toMatchObject({ bundle: '.open-next/server-functions/default', handler: 'index.handler' });
+  const output = JSON.parse(fs.readFileSync(path.join(build.outDir, 'open-next.output.json'), 'utf8')) as {
+    origins: { default: { bundle: string; handler: string } };
+  };
+  expect(output.origins.default).toMatchObject({
+    bundle: '.open-next/server-functions/default',
+    handler: 'index.handler',
+  });
   return path.join(REPO, output.origins.default.bundle);
 }
 
@@ -44,29 +49,38 @@ describe('console build', () => {
     const want = files(path.join(REPO, dir));
     expect(want.length).toBeGreaterThan(0);
     expect(files(shipped)).toEqual(want);
-    for (const f of want) expect(fs.readFileSync(path.join(shipped, f)).equals(fs.readFileSync(path.join(REPO, dir, f))), f).toBe(true);
+    for (const f of want)
+      expect(fs.readFileSync(path.join(shipped, f)).equals(fs.readFileSync(path.join(REPO, dir, f))), f).toBe(true);
   });
 
   it('the server function carries DuckDB for linux-arm64 at the locked version (the console guards every query with its parser)', () => {
     const root = serverDir();
-    const lock = JSON.parse(fs.readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version: string }>;
+    };
     const locked = lock.packages['node_modules/@duckdb/node-api']!.version;
     for (const pkg of ['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-arm64']) {
       const manifest = path.join(root, 'node_modules', pkg, 'package.json');
       expect(fs.existsSync(manifest), `${manifest} is missing`).toBe(true);
       expect((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version, pkg).toBe(locked);
     }
-    expect(fs.existsSync(path.join(root, 'node_modules', '@duckdb', 'node-bindings-linux-arm64', 'duckdb.node'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'node_modules', '@duckdb', 'node-bindings-linux-arm64', 'duckdb.node'))).toBe(
+      true,
+    );
   });
 
   it('the deployed console reads them from /var/task, where its server function has them, and they load as locally', () => {
     const env = (infra.lambda(/^ConsoleServer/).inputs.environment as { variables: Record<string, string> }).variables;
-    expect({ schemas: env.TRIBUTARY_SCHEMAS_DIR, queries: env.TRIBUTARY_QUERIES_DIR }).toEqual({ schemas: '/var/task/schemas', queries: '/var/task/queries' });
+    expect({ schemas: env.TRIBUTARY_SCHEMAS_DIR, queries: env.TRIBUTARY_QUERIES_DIR }).toEqual({
+      schemas: '/var/task/schemas',
+      queries: '/var/task/queries',
+    });
     const root = serverDir();
     const built = new Registry(path.join(root, 'schemas'));
     const repo = new Registry(path.join(REPO, 'schemas'));
     expect(built.names()).toEqual(repo.names());
-    for (const name of repo.names()) expect([...built.get(name).versions.keys()], name).toEqual([...repo.get(name).versions.keys()]);
+    for (const name of repo.names())
+      expect([...built.get(name).versions.keys()], name).toEqual([...repo.get(name).versions.keys()]);
     expect(loadSavedQueries(path.join(root, 'queries'))).toEqual(loadSavedQueries(path.join(REPO, 'queries')));
   });
 });

@@ -37,17 +37,24 @@ const BUILD_TIMEOUT_MS = 15 * 60_000;
 /** The variables the deploy adds to the build's environment: SST's and the console's own, none of the harness's. */
 function deployBuildEnv(recorded: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(recorded).filter(([k]) => k === 'SST' || k.startsWith('SST_RESOURCE_') || (k.startsWith('TRIBUTARY_') && !k.startsWith('TRIBUTARY_INFRA_'))),
+    Object.entries(recorded).filter(
+      ([k]) =>
+        k === 'SST' ||
+        k.startsWith('SST_RESOURCE_') ||
+        (k.startsWith('TRIBUTARY_') && !k.startsWith('TRIBUTARY_INFRA_')),
+    ),
   );
 }
 
 /** Runs the console's build command of a deployed stage (its `ConsoleBuilder` resource) in the repository. */
 export async function buildConsole(resources: RecordedResource[]): Promise<ConsoleBuild> {
   const builders = resources.filter((r) => r.type === 'command:local:Command' && r.name === 'ConsoleBuilder');
-  if (builders.length !== 1) throw new Error(`expected one ConsoleBuilder command in the deploy, found ${builders.length}`);
+  if (builders.length !== 1)
+    throw new Error(`expected one ConsoleBuilder command in the deploy, found ${builders.length}`);
   const { create, environment } = builders[0]!.inputs as { create: string; environment: Record<string, string> };
   const env: NodeJS.ProcessEnv = { ...process.env, ...deployBuildEnv(environment), NEXT_TELEMETRY_DISABLED: '1' };
-  for (const k of Object.keys(env)) if (k.startsWith('VITEST') || k === 'NODE_OPTIONS' || k.startsWith('TRIBUTARY_INFRA_')) delete env[k];
+  for (const k of Object.keys(env))
+    if (k.startsWith('VITEST') || k === 'NODE_OPTIONS' || k.startsWith('TRIBUTARY_INFRA_')) delete env[k];
   const logFile = path.join(os.tmpdir(), `tributary-console-build-${process.pid}.log`);
   const log = fs.openSync(logFile, 'w');
   const started = Date.now();
@@ -66,7 +73,14 @@ export async function buildConsole(resources: RecordedResource[]): Promise<Conso
       });
     });
     const text = fs.readFileSync(logFile, 'utf8');
-    return { command: create, code, ms: Date.now() - started, tail: text.slice(-6000), logFile, outDir: path.join(REPO, '.open-next') };
+    return {
+      command: create,
+      code,
+      ms: Date.now() - started,
+      tail: text.slice(-6000),
+      logFile,
+      outDir: path.join(REPO, '.open-next'),
+    };
   } finally {
     fs.closeSync(log);
   }

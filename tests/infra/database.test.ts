@@ -35,12 +35,22 @@ const password = () => String(aurora('random:index/randomPassword:RandomPassword
 const quarantineArn = () => String(infra.part('sst:aws:Bucket', 'Quarantine', 'aws:s3/bucket:Bucket').state.arn);
 const streamArn = () => infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream').state.arn;
 const vpcParts = (type: string) => infra.descendants(infra.one('sst:aws:Vpc', 'Vpc')).filter((r) => r.type === type);
-const privateSubnetIds = () => vpcParts('aws:ec2/subnet:Subnet').filter((s) => /PrivateSubnet/.test(s.name)).map((s) => s.state.id).sort();
+const privateSubnetIds = () =>
+  vpcParts('aws:ec2/subnet:Subnet')
+    .filter((s) => /PrivateSubnet/.test(s.name))
+    .map((s) => s.state.id)
+    .sort();
 const group = (name: string) => infra.one('aws:ec2/securityGroup:SecurityGroup', name);
 const sink = () => infra.lambda(OLTP_SINK);
 const status = () => infra.lambda(OLTP_STATUS);
-const ingressRules = () => [...infra.byType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'), ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule')];
-const egressRules = () => [...infra.byType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'), ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule')];
+const ingressRules = () => [
+  ...infra.byType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'),
+  ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule'),
+];
+const egressRules = () => [
+  ...infra.byType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'),
+  ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule'),
+];
 const envOf = (fn: Resource) => (fn.inputs.environment as { variables: Record<string, string> }).variables;
 /** What both database functions get to find the database: its endpoint, the secret's ARN, the RDS CA bundle. */
 const databaseEnv = () => ({
@@ -83,12 +93,17 @@ describe('Aurora cluster', () => {
       engineVersion: '17.4',
       publiclyAccessible: false,
     });
-    expect([...(aurora('aws:rds/subnetGroup:SubnetGroup').inputs.subnetIds as string[])].sort()).toEqual(privateSubnetIds());
+    expect([...(aurora('aws:rds/subnetGroup:SubnetGroup').inputs.subnetIds as string[])].sort()).toEqual(
+      privateSubnetIds(),
+    );
   });
 
   it('refuses plaintext connections (rds.force_ssl) in its cluster parameter group, of the Postgres 17 family', () => {
     const params = aurora('aws:rds/clusterParameterGroup:ClusterParameterGroup');
-    expect(params.inputs).toMatchObject({ family: 'aurora-postgresql17', parameters: [{ name: 'rds.force_ssl', value: '1' }] });
+    expect(params.inputs).toMatchObject({
+      family: 'aurora-postgresql17',
+      parameters: [{ name: 'rds.force_ssl', value: '1' }],
+    });
     expect(cluster().inputs.dbClusterParameterGroupName).toBe(params.state.name);
   });
 
@@ -140,9 +155,17 @@ describe('network', () => {
   });
 
   it('no security group of the app admits anything from an address range, and the VPC default group is emptied', () => {
-    for (const sg of infra.byType('aws:ec2/securityGroup:SecurityGroup')) expect(sg.inputs.ingress ?? [], sg.name).toEqual([]);
-    for (const rule of ingressRules()) expect([rule.inputs.cidrIpv4, rule.inputs.cidrIpv6, rule.inputs.cidrBlocks, rule.inputs.prefixListId], rule.name).toEqual([undefined, undefined, undefined, undefined]);
-    expect(vpcParts('aws:ec2/defaultSecurityGroup:DefaultSecurityGroup')[0]!.inputs).toMatchObject({ ingress: [], egress: [] });
+    for (const sg of infra.byType('aws:ec2/securityGroup:SecurityGroup'))
+      expect(sg.inputs.ingress ?? [], sg.name).toEqual([]);
+    for (const rule of ingressRules())
+      expect(
+        [rule.inputs.cidrIpv4, rule.inputs.cidrIpv6, rule.inputs.cidrBlocks, rule.inputs.prefixListId],
+        rule.name,
+      ).toEqual([undefined, undefined, undefined, undefined]);
+    expect(vpcParts('aws:ec2/defaultSecurityGroup:DefaultSecurityGroup')[0]!.inputs).toMatchObject({
+      ingress: [],
+      egress: [],
+    });
   });
 
   it('the sink admits nothing and may connect only to the database, the Secrets Manager endpoint and S3', () => {
@@ -175,19 +198,33 @@ describe('network', () => {
 
   it('the Secrets Manager endpoint admits HTTPS from the sink and the status function only', () => {
     expect(
-      checkIngressOnly('SecretsManagerEndpointSecurityGroup', group('SecretsManagerEndpointSecurityGroup'), ingressRules(), [
-        { from: group('OltpSinkSecurityGroup').state.id, port: 443 },
-        { from: group('OltpStatusSecurityGroup').state.id, port: 443 },
-      ]),
+      checkIngressOnly(
+        'SecretsManagerEndpointSecurityGroup',
+        group('SecretsManagerEndpointSecurityGroup'),
+        ingressRules(),
+        [
+          { from: group('OltpSinkSecurityGroup').state.id, port: 443 },
+          { from: group('OltpStatusSecurityGroup').state.id, port: 443 },
+        ],
+      ),
     ).toEqual([]);
   });
 
   it('an S3 gateway endpoint on both private route tables allows only PutObject under the quarantine bucket’s records/', () => {
     const s3 = endpoint('S3Endpoint');
-    const tables = vpcParts('aws:ec2/routeTable:RouteTable').filter((t) => /PrivateRouteTable/.test(t.name)).map((t) => t.state.id).sort();
-    expect(s3.inputs).toMatchObject({ vpcId: infra.part('sst:aws:Vpc', 'Vpc', 'aws:ec2/vpc:Vpc').state.id, vpcEndpointType: 'Gateway', serviceName: 'com.amazonaws.us-east-1.s3' });
+    const tables = vpcParts('aws:ec2/routeTable:RouteTable')
+      .filter((t) => /PrivateRouteTable/.test(t.name))
+      .map((t) => t.state.id)
+      .sort();
+    expect(s3.inputs).toMatchObject({
+      vpcId: infra.part('sst:aws:Vpc', 'Vpc', 'aws:ec2/vpc:Vpc').state.id,
+      vpcEndpointType: 'Gateway',
+      serviceName: 'com.amazonaws.us-east-1.s3',
+    });
     expect([...(s3.inputs.routeTableIds as string[])].sort()).toEqual(tables);
-    expect(parseStatements(String(s3.inputs.policy))).toEqual([allow(['s3:PutObject'], [`${quarantineArn()}/records/*`])]);
+    expect(parseStatements(String(s3.inputs.policy))).toEqual([
+      allow(['s3:PutObject'], [`${quarantineArn()}/records/*`]),
+    ]);
   });
 
   it('a Secrets Manager interface endpoint with private DNS in one private subnet allows only reading the database secret', () => {
@@ -200,20 +237,37 @@ describe('network', () => {
     });
     expect(sm.inputs.subnetIds).toHaveLength(1);
     expect(privateSubnetIds()).toContain((sm.inputs.subnetIds as string[])[0]);
-    expect(parseStatements(String(sm.inputs.policy))).toEqual([allow(['secretsmanager:GetSecretValue'], [secret().state.arn])]);
+    expect(parseStatements(String(sm.inputs.policy))).toEqual([
+      allow(['secretsmanager:GetSecretValue'], [secret().state.arn]),
+    ]);
     // Any principal, so both functions' roles (their IAM decides who may read the secret), and no Deny that excludes one.
-    expect((JSON.parse(String(sm.inputs.policy)) as { Statement: { Principal: unknown }[] }).Statement.map((st) => st.Principal)).toEqual(['*']);
+    expect(
+      (JSON.parse(String(sm.inputs.policy)) as { Statement: { Principal: unknown }[] }).Statement.map(
+        (st) => st.Principal,
+      ),
+    ).toEqual(['*']);
   });
 
   it('these are the only two VPC endpoints (no Kinesis endpoint: Lambda polls the stream)', () => {
-    expect(infra.byType('aws:ec2/vpcEndpoint:VpcEndpoint').map((e) => e.name).sort()).toEqual(['S3Endpoint', 'SecretsManagerEndpoint']);
+    expect(
+      infra
+        .byType('aws:ec2/vpcEndpoint:VpcEndpoint')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(['S3Endpoint', 'SecretsManagerEndpoint']);
   });
 });
 
 describe('OLTP sink', () => {
   it('reads the stream through an event source mapping with every setting as specified', () => {
     const mapping = infra.one('aws:lambda/eventSourceMapping:EventSourceMapping', /OltpSink/);
-    expect(checkOltpSinkMapping(mapping, { streamArn: streamArn(), functionArn: sink().state.arn, quarantineArn: quarantineArn() })).toEqual([]);
+    expect(
+      checkOltpSinkMapping(mapping, {
+        streamArn: streamArn(),
+        functionArn: sink().state.arn,
+        quarantineArn: quarantineArn(),
+      }),
+    ).toEqual([]);
     // The values behind the checker, spelled out: it never gives up, never bisects, only gets transactions.
     expect(mapping.inputs).toMatchObject({
       functionResponseTypes: ['ReportBatchItemFailures'],
@@ -238,7 +292,11 @@ describe('OLTP sink', () => {
     const fn = sink();
     expect(fn.inputs).toMatchObject({ handler: 'functions/oltp-sink/handler.handler', timeout: 60, memorySize: 1024 });
     expect(checkFunctionPlatform(fn)).toEqual([]);
-    expect(infra.build(OLTP_SINK)).toMatchObject({ handler: 'functions/oltp-sink/handler.handler', runtime: 'nodejs22.x', properties: { architecture: 'arm64' } });
+    expect(infra.build(OLTP_SINK)).toMatchObject({
+      handler: 'functions/oltp-sink/handler.handler',
+      runtime: 'nodejs22.x',
+      properties: { architecture: 'arm64' },
+    });
   });
 
   it('runs in both private subnets with its own security group', () => {
@@ -256,7 +314,9 @@ describe('OLTP sink', () => {
       TRIBUTARY_SCHEMAS_DIR: '/var/task/schemas',
       ...databaseEnv(),
     });
-    expect(String(env.TRIBUTARY_DB_HOST)).toMatch(/^tributary-ci-databasecluster-[a-z]{8}\.cluster-\w+\.us-east-1\.rds\.amazonaws\.com$/);
+    expect(String(env.TRIBUTARY_DB_HOST)).toMatch(
+      /^tributary-ci-databasecluster-[a-z]{8}\.cluster-\w+\.us-east-1\.rds\.amazonaws\.com$/,
+    );
     expect(JSON.stringify(env)).not.toContain(password());
     // Not linked to the database (the link would put the password into SST_RESOURCE_Database).
     expect(Object.keys(env).filter((k) => k.startsWith('SST_RESOURCE_'))).toEqual(['SST_RESOURCE_App']);
@@ -267,7 +327,16 @@ describe('OLTP sink', () => {
     const statements = infra.statementsOf(role);
     expect(
       checkStatements('OltpSink', statements, [
-        allow(['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'], [streamArn()]),
+        allow(
+          [
+            'kinesis:DescribeStream',
+            'kinesis:DescribeStreamSummary',
+            'kinesis:GetRecords',
+            'kinesis:GetShardIterator',
+            'kinesis:ListShards',
+          ],
+          [streamArn()],
+        ),
         allow(['secretsmanager:GetSecretValue'], [secret().state.arn]),
         allow(['s3:PutObject'], [`${quarantineArn()}/records/*`]),
         allow(['s3:PutObject'], [`${quarantineArn()}/aws/lambda/*`]),
@@ -285,7 +354,11 @@ describe('OLTP status function', () => {
     const fn = status();
     expect(fn.inputs).toMatchObject({ handler: 'functions/oltp-status/handler.handler', timeout: 30, memorySize: 512 });
     expect(checkFunctionPlatform(fn)).toEqual([]);
-    expect(infra.build(OLTP_STATUS)).toMatchObject({ handler: 'functions/oltp-status/handler.handler', runtime: 'nodejs22.x', properties: { architecture: 'arm64' } });
+    expect(infra.build(OLTP_STATUS)).toMatchObject({
+      handler: 'functions/oltp-status/handler.handler',
+      runtime: 'nodejs22.x',
+      properties: { architecture: 'arm64' },
+    });
     expect(infra.build(OLTP_STATUS).copyFiles?.map((c) => c.to)).toEqual(['schemas']);
   });
 
@@ -309,7 +382,9 @@ describe('OLTP status function', () => {
   it('may read the database secret only — no stream, no S3, nothing else', () => {
     const role = infra.roleOf(status());
     const statements = infra.statementsOf(role);
-    expect(checkStatements('OltpStatus', statements, [allow(['secretsmanager:GetSecretValue'], [secret().state.arn])])).toEqual([]);
+    expect(
+      checkStatements('OltpStatus', statements, [allow(['secretsmanager:GetSecretValue'], [secret().state.arn])]),
+    ).toEqual([]);
     expect(checkNoWildcards('OltpStatus', statements)).toEqual([]);
     expect(infra.managedPolicies(role)).toEqual([BASIC_EXECUTION_ROLE, VPC_ACCESS_EXECUTION_ROLE].sort());
     // Its own role, not the sink's.
@@ -319,9 +394,13 @@ describe('OLTP status function', () => {
   it('is invoked by nothing but IAM principals: no event source, no resource policy, no URL', () => {
     const fn = status();
     const refersToIt = (v: unknown) => v === fn.state.arn || v === fn.state.name;
-    expect(infra.byType('aws:lambda/eventSourceMapping:EventSourceMapping').filter((m) => refersToIt(m.inputs.functionName))).toEqual([]);
+    expect(
+      infra.byType('aws:lambda/eventSourceMapping:EventSourceMapping').filter((m) => refersToIt(m.inputs.functionName)),
+    ).toEqual([]);
     expect(infra.byType('aws:lambda/permission:Permission').filter((p) => refersToIt(p.inputs.function))).toEqual([]);
-    expect(infra.byType('aws:lambda/functionUrl:FunctionUrl').filter((u) => refersToIt(u.inputs.functionName))).toEqual([]);
+    expect(infra.byType('aws:lambda/functionUrl:FunctionUrl').filter((u) => refersToIt(u.inputs.functionName))).toEqual(
+      [],
+    );
   });
 });
 
@@ -335,17 +414,24 @@ describe('console → OLTP status', () => {
 
   it('may invoke exactly the status function and the re-drive worker (their ARNs), nothing else of Lambda', () => {
     const statements = infra.statementsOf(infra.roleOf(server()));
-    expect(checkInvokeOnly('console', statements, [status().state.arn, infra.lambda(/^RedriveWorker$/).state.arn])).toEqual([]);
+    expect(
+      checkInvokeOnly('console', statements, [status().state.arn, infra.lambda(/^RedriveWorker$/).state.arn]),
+    ).toEqual([]);
     // Spelled out: one statement per linked function.
     expect(statements.filter((s) => s.actions.some((a) => a.startsWith('lambda:')))).toEqual(
-      expect.arrayContaining([allow(['lambda:InvokeFunction'], [status().state.arn]), allow(['lambda:InvokeFunction'], [infra.lambda(/^RedriveWorker$/).state.arn])]),
+      expect.arrayContaining([
+        allow(['lambda:InvokeFunction'], [status().state.arn]),
+        allow(['lambda:InvokeFunction'], [infra.lambda(/^RedriveWorker$/).state.arn]),
+      ]),
     );
     expect(statements.filter((s) => s.actions.some((a) => a.startsWith('lambda:')))).toHaveLength(2);
   });
 
   it('the console gets no database access of its own: no secret, no database in its environment', () => {
     const statements = infra.statementsOf(infra.roleOf(server()));
-    expect(statements.filter((s) => s.actions.some((a) => /^(secretsmanager|rds|rds-data|rds-db):/.test(a)))).toEqual([]);
+    expect(statements.filter((s) => s.actions.some((a) => /^(secretsmanager|rds|rds-data|rds-db):/.test(a)))).toEqual(
+      [],
+    );
     expect(JSON.stringify(statements)).not.toContain(String(secret().state.arn));
     const env = envOf(server());
     expect(Object.keys(env).filter((k) => k.startsWith('TRIBUTARY_DB_'))).toEqual([]);
@@ -369,7 +455,15 @@ describe('OLTP alarms', () => {
       threshold: 300_000,
       comparisonOperator: 'GreaterThanThreshold',
     });
-    expect(alarm('OltpSinkErrors').inputs).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: fnName }, statistic: 'Sum', period: 300, threshold: 0, comparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm('OltpSinkErrors').inputs).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: { FunctionName: fnName },
+      statistic: 'Sum',
+      period: 300,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('alarm on any batch the sink stopped on an unavailable database (its EMF metric, Tributary namespace and service)', () => {
@@ -383,7 +477,11 @@ describe('OLTP alarms', () => {
       comparisonOperator: 'GreaterThanThreshold',
     });
     for (const name of ['OltpSinkIteratorAge', 'OltpSinkErrors', 'OltpBatchesFailed']) {
-      expect(alarm(name).inputs, name).toMatchObject({ alarmActions: [topicArn()], okActions: [topicArn()], treatMissingData: 'notBreaching' });
+      expect(alarm(name).inputs, name).toMatchObject({
+        alarmActions: [topicArn()],
+        okActions: [topicArn()],
+        treatMissingData: 'notBreaching',
+      });
     }
   });
 });

@@ -30,6 +30,9 @@ export function deployed(stage: StageName): Infra {
 /** The console build of the `ci` deploy; throws (failing the test that asks) when it was skipped. */
 export function consoleBuild(): ConsoleBuild {
   const build = inject('consoleBuild');
-  if (!build) throw new Error('The console build was skipped (TRIBUTARY_INFRA_CONSOLE_BUILD=skip); run npm run test:infra without it.');
+  if (!build)
+    throw new Error(
+      'The console build was skipped (TRIBUTARY_INFRA_CONSOLE_BUILD=skip); run npm run test:infra without it.',
+    );
   return build;
 }

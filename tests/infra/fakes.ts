@@ -56,15 +56,27 @@ const SHAPES: Record<string, TypeShape> = {
     field: 'bucket',
     lower: true,
     arn: (p) => `arn:${PARTITION}:s3:::${p}`,
-    extra: (p) => ({ bucketDomainName: `${p}.s3.amazonaws.com`, bucketRegionalDomainName: `${p}.s3.${REGION}.amazonaws.com`, region: REGION }),
+    extra: (p) => ({
+      bucketDomainName: `${p}.s3.amazonaws.com`,
+      bucketRegionalDomainName: `${p}.s3.${REGION}.amazonaws.com`,
+      region: REGION,
+    }),
   },
   'aws:s3/bucketV2:BucketV2': {
     field: 'bucket',
     lower: true,
     arn: (p) => `arn:${PARTITION}:s3:::${p}`,
-    extra: (p) => ({ bucketDomainName: `${p}.s3.amazonaws.com`, bucketRegionalDomainName: `${p}.s3.${REGION}.amazonaws.com`, region: REGION }),
+    extra: (p) => ({
+      bucketDomainName: `${p}.s3.amazonaws.com`,
+      bucketRegionalDomainName: `${p}.s3.${REGION}.amazonaws.com`,
+      region: REGION,
+    }),
   },
-  'aws:s3/bucketObjectv2:BucketObjectv2': { field: 'key', id: (p) => p, extra: () => ({ etag: 'mock-etag', versionId: 'mock-version' }) },
+  'aws:s3/bucketObjectv2:BucketObjectv2': {
+    field: 'key',
+    id: (p) => p,
+    extra: () => ({ etag: 'mock-etag', versionId: 'mock-version' }),
+  },
   'aws:kinesis/stream:Stream': { field: 'name', arn: (p) => regional('kinesis', `stream/${p}`) },
   'aws:lambda/function:Function': {
     field: 'name',
@@ -77,18 +89,29 @@ const SHAPES: Record<string, TypeShape> = {
   },
   'aws:lambda/functionUrl:FunctionUrl': {
     id: (_p, name) => shortId(name),
-    extra: (_p, id) => ({ functionUrl: `https://${id}.lambda-url.${REGION}.on.aws/`, urlId: id, functionArn: regional('lambda', `function:${id}`) }),
+    extra: (_p, id) => ({
+      functionUrl: `https://${id}.lambda-url.${REGION}.on.aws/`,
+      urlId: id,
+      functionArn: regional('lambda', `function:${id}`),
+    }),
   },
   'aws:lambda/eventSourceMapping:EventSourceMapping': {
-    id: (_p, name) => `${hex(name, 8)}-0000-4000-8000-${hex(name + 'uuid', 12)}`,
+    id: (_p, name) => `${hex(name, 8)}-0000-4000-8000-${hex(`${name}uuid`, 12)}`,
     arn: (_p, id) => regional('lambda', `event-source-mapping:${id}`),
     extra: (_p, id) => ({ uuid: id, state: 'Enabled' }),
   },
-  'aws:iam/role:Role': { field: 'name', arn: (p) => `arn:${PARTITION}:iam::${ACCOUNT}:role/${p}`, extra: (p) => ({ uniqueId: `AROA${hex(p, 16).toUpperCase()}` }) },
+  'aws:iam/role:Role': {
+    field: 'name',
+    arn: (p) => `arn:${PARTITION}:iam::${ACCOUNT}:role/${p}`,
+    extra: (p) => ({ uniqueId: `AROA${hex(p, 16).toUpperCase()}` }),
+  },
   'aws:iam/policy:Policy': { field: 'name', arn: (p) => `arn:${PARTITION}:iam::${ACCOUNT}:policy/${p}` },
   'aws:cloudwatch/logGroup:LogGroup': { field: 'name', arn: (p) => regional('logs', `log-group:${p}`) },
   'aws:cloudwatch/metricAlarm:MetricAlarm': { field: 'name', arn: (p) => regional('cloudwatch', `alarm:${p}`) },
-  'aws:cloudwatch/dashboard:Dashboard': { field: 'dashboardName', arn: (p) => `arn:${PARTITION}:cloudwatch::${ACCOUNT}:dashboard/${p}` },
+  'aws:cloudwatch/dashboard:Dashboard': {
+    field: 'dashboardName',
+    arn: (p) => `arn:${PARTITION}:cloudwatch::${ACCOUNT}:dashboard/${p}`,
+  },
   'aws:cloudwatch/eventRule:EventRule': { field: 'name', arn: (p) => regional('events', `rule/${p}`) },
   'aws:dynamodb/table:Table': {
     field: 'name',
@@ -98,24 +121,49 @@ const SHAPES: Record<string, TypeShape> = {
   'aws:cloudfront/distribution:Distribution': {
     id: (_p, name) => `E${hex(name, 13).toUpperCase()}`,
     arn: (_p, id) => `arn:${PARTITION}:cloudfront::${ACCOUNT}:distribution/${id}`,
-    extra: (_p, id) => ({ domainName: `d${hex(id, 13)}.cloudfront.net`, hostedZoneId: 'Z2FDTNDATAQYW2', status: 'Deployed', etag: 'mock-etag' }),
+    extra: (_p, id) => ({
+      domainName: `d${hex(id, 13)}.cloudfront.net`,
+      hostedZoneId: 'Z2FDTNDATAQYW2',
+      status: 'Deployed',
+      etag: 'mock-etag',
+    }),
   },
-  'aws:cloudfront/function:Function': { field: 'name', arn: (p) => `arn:${PARTITION}:cloudfront::${ACCOUNT}:function/${p}`, extra: () => ({ etag: 'mock-etag', liveStageEtag: 'mock-etag' }) },
+  'aws:cloudfront/function:Function': {
+    field: 'name',
+    arn: (p) => `arn:${PARTITION}:cloudfront::${ACCOUNT}:function/${p}`,
+    extra: () => ({ etag: 'mock-etag', liveStageEtag: 'mock-etag' }),
+  },
   'aws:cloudfront/keyValueStore:KeyValueStore': {
     field: 'name',
     id: (p) => p,
-    arn: (p) => `arn:${PARTITION}:cloudfront::${ACCOUNT}:key-value-store/${hex(p, 8)}-0000-4000-8000-${hex(p + 'kvs', 12)}`,
+    arn: (p) =>
+      `arn:${PARTITION}:cloudfront::${ACCOUNT}:key-value-store/${hex(p, 8)}-0000-4000-8000-${hex(`${p}kvs`, 12)}`,
     extra: () => ({ etag: 'mock-etag' }),
   },
-  'aws:cloudfront/cachePolicy:CachePolicy': { field: 'name', id: (_p, name) => `${hex(name, 8)}-0000-4000-8000-${hex(name + 'cp', 12)}`, extra: () => ({ etag: 'mock-etag' }) },
-  'aws:cloudfront/originAccessControl:OriginAccessControl': { field: 'name', id: (_p, name) => `E${hex(name, 13).toUpperCase()}`, extra: () => ({ etag: 'mock-etag' }) },
+  'aws:cloudfront/cachePolicy:CachePolicy': {
+    field: 'name',
+    id: (_p, name) => `${hex(name, 8)}-0000-4000-8000-${hex(`${name}cp`, 12)}`,
+    extra: () => ({ etag: 'mock-etag' }),
+  },
+  'aws:cloudfront/originAccessControl:OriginAccessControl': {
+    field: 'name',
+    id: (_p, name) => `E${hex(name, 13).toUpperCase()}`,
+    extra: () => ({ etag: 'mock-etag' }),
+  },
   'aws:sns/topic:Topic': { field: 'name', arn: (p) => regional('sns', p) },
-  'aws:sqs/queue:Queue': { field: 'name', arn: (p) => regional('sqs', p), extra: (p) => ({ url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${p}` }) },
+  'aws:sqs/queue:Queue': {
+    field: 'name',
+    arn: (p) => regional('sqs', p),
+    extra: (p) => ({ url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${p}` }),
+  },
   'aws:apigatewayv2/api:Api': {
     field: 'name',
     id: (_p, name) => shortId(name),
     arn: (_p, id) => `arn:${PARTITION}:apigateway:${REGION}::/apis/${id}`,
-    extra: (_p, id) => ({ apiEndpoint: `https://${id}.execute-api.${REGION}.amazonaws.com`, executionArn: regional('execute-api', id) }),
+    extra: (_p, id) => ({
+      apiEndpoint: `https://${id}.execute-api.${REGION}.amazonaws.com`,
+      executionArn: regional('execute-api', id),
+    }),
   },
   'aws:apigatewayv2/stage:Stage': {
     field: 'name',
@@ -128,30 +176,68 @@ const SHAPES: Record<string, TypeShape> = {
   'aws:apigatewayv2/route:Route': { id: (_p, name) => shortId(name) },
   'aws:apigatewayv2/integration:Integration': { id: (_p, name) => shortId(name) },
   'aws:apigatewayv2/authorizer:Authorizer': { id: (_p, name) => shortId(name) },
-  'aws:glue/catalogDatabase:CatalogDatabase': { field: 'name', id: (p) => `${ACCOUNT}:${p}`, arn: (p) => regional('glue', `database/${p}`) },
+  'aws:glue/catalogDatabase:CatalogDatabase': {
+    field: 'name',
+    id: (p) => `${ACCOUNT}:${p}`,
+    arn: (p) => regional('glue', `database/${p}`),
+  },
   'aws:glue/catalogTable:CatalogTable': {
     field: 'name',
     id: (p, _n, i) => `${ACCOUNT}:${String(i.databaseName)}:${p}`,
     arn: (p, _id, i) => regional('glue', `table/${String(i.databaseName)}/${p}`),
   },
   'aws:athena/workgroup:Workgroup': { field: 'name', id: (p) => p, arn: (p) => regional('athena', `workgroup/${p}`) },
-  'aws:athena/namedQuery:NamedQuery': { field: 'name', id: (_p, name) => `${hex(name, 8)}-0000-4000-8000-${hex(name + 'q', 12)}` },
+  'aws:athena/namedQuery:NamedQuery': {
+    field: 'name',
+    id: (_p, name) => `${hex(name, 8)}-0000-4000-8000-${hex(`${name}q`, 12)}`,
+  },
   'aws:scheduler/schedule:Schedule': { field: 'name', arn: (p) => regional('scheduler', `schedule/default/${p}`) },
-  'aws:scheduler/scheduleGroup:ScheduleGroup': { field: 'name', arn: (p) => regional('scheduler', `schedule-group/${p}`) },
+  'aws:scheduler/scheduleGroup:ScheduleGroup': {
+    field: 'name',
+    arn: (p) => regional('scheduler', `schedule-group/${p}`),
+  },
   // ---- the OLTP database (stacks/database.ts): VPC, endpoints, security groups, Aurora ----
   'aws:ec2/vpc:Vpc': {
     id: (_p, name) => `vpc-${hex(name, 17)}`,
     arn: (_p, id) => regional('ec2', `vpc/${id}`),
-    extra: (_p, id) => ({ defaultSecurityGroupId: `sg-${hex(id + 'default', 17)}`, mainRouteTableId: `rtb-${hex(id + 'main', 17)}`, defaultNetworkAclId: `acl-${hex(id, 17)}`, ownerId: ACCOUNT }),
+    extra: (_p, id) => ({
+      defaultSecurityGroupId: `sg-${hex(`${id}default`, 17)}`,
+      mainRouteTableId: `rtb-${hex(`${id}main`, 17)}`,
+      defaultNetworkAclId: `acl-${hex(id, 17)}`,
+      ownerId: ACCOUNT,
+    }),
   },
-  'aws:ec2/subnet:Subnet': { id: (_p, name) => `subnet-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `subnet/${id}`) },
-  'aws:ec2/routeTable:RouteTable': { id: (_p, name) => `rtb-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `route-table/${id}`) },
+  'aws:ec2/subnet:Subnet': {
+    id: (_p, name) => `subnet-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `subnet/${id}`),
+  },
+  'aws:ec2/routeTable:RouteTable': {
+    id: (_p, name) => `rtb-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `route-table/${id}`),
+  },
   'aws:ec2/routeTableAssociation:RouteTableAssociation': { id: (_p, name) => `rtbassoc-${hex(name, 17)}` },
-  'aws:ec2/internetGateway:InternetGateway': { id: (_p, name) => `igw-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `internet-gateway/${id}`) },
-  'aws:ec2/securityGroup:SecurityGroup': { field: 'name', id: (_p, name) => `sg-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `security-group/${id}`) },
-  'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup': { id: (_p, name) => `sg-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `security-group/${id}`), extra: () => ({ name: 'default' }) },
-  'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': { id: (_p, name) => `sgr-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `security-group-rule/${id}`) },
-  'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': { id: (_p, name) => `sgr-${hex(name, 17)}`, arn: (_p, id) => regional('ec2', `security-group-rule/${id}`) },
+  'aws:ec2/internetGateway:InternetGateway': {
+    id: (_p, name) => `igw-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `internet-gateway/${id}`),
+  },
+  'aws:ec2/securityGroup:SecurityGroup': {
+    field: 'name',
+    id: (_p, name) => `sg-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `security-group/${id}`),
+  },
+  'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup': {
+    id: (_p, name) => `sg-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `security-group/${id}`),
+    extra: () => ({ name: 'default' }),
+  },
+  'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': {
+    id: (_p, name) => `sgr-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `security-group-rule/${id}`),
+  },
+  'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': {
+    id: (_p, name) => `sgr-${hex(name, 17)}`,
+    arn: (_p, id) => regional('ec2', `security-group-rule/${id}`),
+  },
   'aws:ec2/vpcEndpoint:VpcEndpoint': {
     id: (_p, name) => `vpce-${hex(name, 17)}`,
     arn: (_p, id) => regional('ec2', `vpc-endpoint/${id}`),
@@ -159,7 +245,16 @@ const SHAPES: Record<string, TypeShape> = {
     extra: (_p, id, i) =>
       i.vpcEndpointType === 'Gateway'
         ? { prefixListId: `pl-${hex(String(i.serviceName), 8)}`, state: 'available' }
-        : { dnsEntries: [{ dnsName: `${id}.${String(i.serviceName).split('.').pop()}.${REGION}.vpce.amazonaws.com`, hostedZoneId: 'Z7HUB22UULQXV' }], networkInterfaceIds: ((i.subnetIds ?? []) as string[]).map((s) => `eni-${hex(id + s, 17)}`), state: 'available' },
+        : {
+            dnsEntries: [
+              {
+                dnsName: `${id}.${String(i.serviceName).split('.').pop()}.${REGION}.vpce.amazonaws.com`,
+                hostedZoneId: 'Z7HUB22UULQXV',
+              },
+            ],
+            networkInterfaceIds: ((i.subnetIds ?? []) as string[]).map((s) => `eni-${hex(id + s, 17)}`),
+            state: 'available',
+          },
   },
   'aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace': {
     field: 'name',
@@ -170,20 +265,43 @@ const SHAPES: Record<string, TypeShape> = {
   'aws:ec2/instance:Instance': {
     id: (_p, name) => `i-${hex(name, 17)}`,
     arn: (_p, id) => regional('ec2', `instance/${id}`),
-    extra: (_p, id) => ({ publicIp: '198.51.100.10', privateIp: '10.0.0.10', primaryNetworkInterfaceId: `eni-${hex(id, 17)}` }),
+    extra: (_p, id) => ({
+      publicIp: '198.51.100.10',
+      privateIp: '10.0.0.10',
+      primaryNetworkInterfaceId: `eni-${hex(id, 17)}`,
+    }),
   },
   'aws:ec2/keyPair:KeyPair': { field: 'keyName', id: (p) => p, arn: (p) => regional('ec2', `key-pair/${p}`) },
-  'aws:iam/instanceProfile:InstanceProfile': { field: 'name', arn: (p) => `arn:${PARTITION}:iam::${ACCOUNT}:instance-profile/${p}` },
+  'aws:iam/instanceProfile:InstanceProfile': {
+    field: 'name',
+    arn: (p) => `arn:${PARTITION}:iam::${ACCOUNT}:instance-profile/${p}`,
+  },
   'tls:index/privateKey:PrivateKey': {
     id: (_p, name) => hex(name, 40),
-    extra: (_p, id) => ({ privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-${id}\n-----END OPENSSH PRIVATE KEY-----\n`, publicKeyOpenssh: `ssh-rsa MOCK${id}` }),
+    extra: (_p, id) => ({
+      privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-${id}\n-----END OPENSSH PRIVATE KEY-----\n`,
+      publicKeyOpenssh: `ssh-rsa MOCK${id}`,
+    }),
   },
-  'aws:secretsmanager/secret:Secret': { field: 'name', arn: (p) => regional('secretsmanager', `secret:${p}-${hex(p, 6)}`) },
-  'aws:secretsmanager/secretVersion:SecretVersion': { id: (_p, name) => `${hex(name, 8)}|mock-version`, extra: () => ({ versionId: 'mock-version' }) },
-  'random:index/randomPassword:RandomPassword': { id: (_p, name) => name, extra: (_p, name, i) => ({ result: `pw${hex(`password:${name}`, Math.max(0, Number(i.length ?? 16) - 2))}` }) },
+  'aws:secretsmanager/secret:Secret': {
+    field: 'name',
+    arn: (p) => regional('secretsmanager', `secret:${p}-${hex(p, 6)}`),
+  },
+  'aws:secretsmanager/secretVersion:SecretVersion': {
+    id: (_p, name) => `${hex(name, 8)}|mock-version`,
+    extra: () => ({ versionId: 'mock-version' }),
+  },
+  'random:index/randomPassword:RandomPassword': {
+    id: (_p, name) => name,
+    extra: (_p, name, i) => ({ result: `pw${hex(`password:${name}`, Math.max(0, Number(i.length ?? 16) - 2))}` }),
+  },
   'aws:rds/subnetGroup:SubnetGroup': { field: 'name', lower: true, arn: (p) => regional('rds', `subgrp:${p}`) },
   'aws:rds/parameterGroup:ParameterGroup': { field: 'name', lower: true, arn: (p) => regional('rds', `pg:${p}`) },
-  'aws:rds/clusterParameterGroup:ClusterParameterGroup': { field: 'name', lower: true, arn: (p) => regional('rds', `cluster-pg:${p}`) },
+  'aws:rds/clusterParameterGroup:ClusterParameterGroup': {
+    field: 'name',
+    lower: true,
+    arn: (p) => regional('rds', `cluster-pg:${p}`),
+  },
   'aws:rds/cluster:Cluster': {
     field: 'clusterIdentifier',
     lower: true,
@@ -201,16 +319,26 @@ const SHAPES: Record<string, TypeShape> = {
     field: 'identifier',
     lower: true,
     arn: (p) => regional('rds', `db:${p}`),
-    extra: (p, _id, i) => ({ endpoint: `${p}.${hex(ACCOUNT, 12)}.${REGION}.rds.amazonaws.com`, port: String(i.engine).includes('postgres') ? 5432 : 3306, writer: true }),
+    extra: (p, _id, i) => ({
+      endpoint: `${p}.${hex(ACCOUNT, 12)}.${REGION}.rds.amazonaws.com`,
+      port: String(i.engine).includes('postgres') ? 5432 : 3306,
+      writer: true,
+    }),
   },
   'random:index/randomBytes:RandomBytes': {
     id: (_p, name) => name,
     extra: (_p, _id, i) => {
-      const bytes = createHash('sha256').update('random').digest().subarray(0, Number(i.length ?? 32));
+      const bytes = createHash('sha256')
+        .update('random')
+        .digest()
+        .subarray(0, Number(i.length ?? 32));
       return { base64: bytes.toString('base64'), hex: bytes.toString('hex') };
     },
   },
-  'random:index/randomString:RandomString': { id: (_p, name) => name, extra: (_p, _id, i) => ({ result: hex('rs', Number(i.length ?? 8)) }) },
+  'random:index/randomString:RandomString': {
+    id: (_p, name) => name,
+    extra: (_p, _id, i) => ({ result: hex('rs', Number(i.length ?? 8)) }),
+  },
 };
 
 /** `aws:glue/catalogTable:CatalogTable` → `glue`. */
@@ -225,7 +353,9 @@ export function fakeResource(type: string, name: string, inputs: Inputs): { id: 
   if (!shape) {
     // Generic AWS resource: `name` when it has one, an ARN in the resource's service.
     const physical = str(inputs.name) ?? autoName(name);
-    const arn = type.startsWith('aws:') ? regional(serviceOf(type), `${type.split(':').pop()?.toLowerCase() ?? 'resource'}/${physical}`) : undefined;
+    const arn = type.startsWith('aws:')
+      ? regional(serviceOf(type), `${type.split(':').pop()?.toLowerCase() ?? 'resource'}/${physical}`)
+      : undefined;
     return { id: physical, state: { ...inputs, ...(arn ? { arn } : {}), id: physical } };
   }
   const field = shape.field;
@@ -281,16 +411,33 @@ export function policyDocumentJson(statements: PolicyStatementInput[]): string {
 export function fakeInvoke(token: string, inputs: Inputs): Inputs {
   switch (token) {
     case 'aws:index/getCallerIdentity:getCallerIdentity':
-      return { accountId: ACCOUNT, arn: `arn:${PARTITION}:iam::${ACCOUNT}:user/infra-test`, userId: 'AIDAMOCKINFRATEST', id: ACCOUNT };
+      return {
+        accountId: ACCOUNT,
+        arn: `arn:${PARTITION}:iam::${ACCOUNT}:user/infra-test`,
+        userId: 'AIDAMOCKINFRATEST',
+        id: ACCOUNT,
+      };
     case 'aws:index/getRegion:getRegion':
-      return { id: REGION, name: REGION, region: REGION, description: 'US East (N. Virginia)', endpoint: `ec2.${REGION}.amazonaws.com` };
+      return {
+        id: REGION,
+        name: REGION,
+        region: REGION,
+        description: 'US East (N. Virginia)',
+        endpoint: `ec2.${REGION}.amazonaws.com`,
+      };
     case 'aws:index/getPartition:getPartition':
       return { id: PARTITION, partition: PARTITION, dnsSuffix: 'amazonaws.com', reverseDnsPrefix: 'com.amazonaws' };
     case 'aws:iam/getPolicyDocument:getPolicyDocument': {
       const statements = (inputs.statements ?? []) as PolicyStatementInput[];
       const json = policyDocumentJson(statements);
       // An empty statement list comes back unset, which is what makes SST skip the inline policy (function.ts createRole).
-      return { ...inputs, statements: statements.length ? statements : undefined, json, minifiedJson: JSON.stringify(JSON.parse(json)), id: hex(json, 10) };
+      return {
+        ...inputs,
+        statements: statements.length ? statements : undefined,
+        json,
+        minifiedJson: JSON.stringify(JSON.parse(json)),
+        id: hex(json, 10),
+      };
     }
     case 'aws:index/getAvailabilityZones:getAvailabilityZones': {
       const names = ['a', 'b', 'c', 'd', 'e', 'f'].map((z) => `${REGION}${z}`);
@@ -298,14 +445,22 @@ export function fakeInvoke(token: string, inputs: Inputs): Inputs {
     }
     case 'aws:ec2/getAmi:getAmi':
       // The newest Amazon Linux 2023 arm64 image (SST's bastion host).
-      return { ...inputs, id: 'ami-0123456789abcdef0', imageId: 'ami-0123456789abcdef0', name: 'al2023-ami-2023.0.20260101.0-kernel-6.1-arm64', architecture: 'arm64' };
+      return {
+        ...inputs,
+        id: 'ami-0123456789abcdef0',
+        imageId: 'ami-0123456789abcdef0',
+        name: 'al2023-ami-2023.0.20260101.0-kernel-6.1-arm64',
+        architecture: 'arm64',
+      };
     case 'aws:index/getArn:getArn': {
       const arn = String(inputs.arn);
       const [, partition, service, region, account, ...rest] = arn.split(':');
       return { arn, partition, service, region, account, resource: rest.join(':'), id: arn };
     }
     default:
-      throw new Error(`infra harness: no fake for provider function "${token}" (inputs ${JSON.stringify(inputs)}); add it to fakeInvoke in tests/infra/fakes.ts`);
+      throw new Error(
+        `infra harness: no fake for provider function "${token}" (inputs ${JSON.stringify(inputs)}); add it to fakeInvoke in tests/infra/fakes.ts`,
+      );
   }
 }
 
@@ -329,7 +484,9 @@ const HANDLER_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs'
 const SST_FORCE_EXTERNAL = ['sharp', 'pg-native'];
 
 interface EsbuildSync {
-  buildSync(options: Record<string, unknown>): { errors: { text: string; location?: { file: string; line: number } | null }[] };
+  buildSync(options: Record<string, unknown>): {
+    errors: { text: string; location?: { file: string; line: number } | null }[];
+  };
 }
 
 /**
@@ -338,17 +495,39 @@ interface EsbuildSync {
  * returns esbuild's errors. So a function that could not be bundled (a native module pulled in by an import, a
  * missing file) fails the infra tests as it would fail `sst deploy`. Packages to install are not installed here.
  */
-export function fakeRuntimeBuild(input: RuntimeBuildInput, root: string, work: string, platform: string): { handler: string; out: string; errors: string[]; sourcemaps: string[] } {
-  if (input.bundle) return { handler: input.handler, out: path.resolve(root, input.bundle), errors: [], sourcemaps: [] };
-  if (!String(input.runtime).startsWith('nodejs')) return { handler: input.handler, out: '', errors: [`infra harness: no fake build for runtime "${input.runtime}"`], sourcemaps: [] };
+export function fakeRuntimeBuild(
+  input: RuntimeBuildInput,
+  root: string,
+  work: string,
+  platform: string,
+): { handler: string; out: string; errors: string[]; sourcemaps: string[] } {
+  if (input.bundle)
+    return { handler: input.handler, out: path.resolve(root, input.bundle), errors: [], sourcemaps: [] };
+  if (!String(input.runtime).startsWith('nodejs'))
+    return {
+      handler: input.handler,
+      out: '',
+      errors: [`infra harness: no fake build for runtime "${input.runtime}"`],
+      sourcemaps: [],
+    };
   const parsed = path.posix.parse(input.handler);
   const base = path.posix.join(parsed.dir, parsed.name);
   const exportName = parsed.ext.replace(/^\./, '');
   const source = HANDLER_EXTENSIONS.map((ext) => path.join(root, base + ext)).find((file) => fs.existsSync(file));
   if (!source || !exportName) {
-    return { handler: input.handler, out: '', errors: [`Could not find file for handler "${input.handler}" (function ${input.functionID}; looked for ${base}{${HANDLER_EXTENSIONS.join(',')}} under ${root})`], sourcemaps: [] };
+    return {
+      handler: input.handler,
+      out: '',
+      errors: [
+        `Could not find file for handler "${input.handler}" (function ${input.functionID}; looked for ${base}{${HANDLER_EXTENSIONS.join(',')}} under ${root})`,
+      ],
+      sourcemaps: [],
+    };
   }
-  const props = (input.properties ?? {}) as { install?: string[] | Record<string, string>; esbuild?: { external?: string[] } };
+  const props = (input.properties ?? {}) as {
+    install?: string[] | Record<string, string>;
+    esbuild?: { external?: string[] };
+  };
   const install = Array.isArray(props.install) ? props.install : Object.keys(props.install ?? {});
   const out = path.join(work, 'artifacts', `${input.functionID}-src`);
   const esbuild = createRequire(path.join(platform, 'package.json'))('esbuild') as EsbuildSync;
@@ -366,11 +545,15 @@ export function fakeRuntimeBuild(input: RuntimeBuildInput, root: string, work: s
       outfile: path.join(out, `${base}.mjs`),
       write: true,
       logLevel: 'silent',
-      banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);",
+      },
     });
   } catch (err) {
     // buildSync throws when the build has errors; they are on the error.
-    result = { errors: (err as { errors?: ReturnType<EsbuildSync['buildSync']>['errors'] }).errors ?? [{ text: String(err) }] };
+    result = {
+      errors: (err as { errors?: ReturnType<EsbuildSync['buildSync']>['errors'] }).errors ?? [{ text: String(err) }],
+    };
   }
   const errors = result.errors.map((e) => `${e.text}${e.location ? ` ${e.location.file}:${e.location.line}` : ''}`);
   return { handler: input.handler, out, errors, sourcemaps: [] };
@@ -399,8 +582,19 @@ export function writeFakeOpenNextOutput(root: string): void {
           { from: '.open-next/cache', to: '_cache', cached: false },
         ],
       },
-      imageOptimizer: { type: 'function', ...fn('.open-next/image-optimization-function'), streaming: false, imageLoader: 's3' },
-      default: { type: 'function', ...fn('.open-next/server-functions/default'), streaming: false, wrapper: 'aws-lambda', converter: 'aws-apigw-v2' },
+      imageOptimizer: {
+        type: 'function',
+        ...fn('.open-next/image-optimization-function'),
+        streaming: false,
+        imageLoader: 's3',
+      },
+      default: {
+        type: 'function',
+        ...fn('.open-next/server-functions/default'),
+        streaming: false,
+        wrapper: 'aws-lambda',
+        converter: 'aws-apigw-v2',
+      },
     },
     behaviors: [
       { pattern: '_next/image*', origin: 'imageOptimizer' },
@@ -418,14 +612,37 @@ export function writeFakeOpenNextOutput(root: string): void {
     },
   };
   write('.open-next/open-next.output.json', JSON.stringify(output, null, 2));
-  for (const dir of ['server-functions/default', 'image-optimization-function', 'dynamodb-provider', 'warmer-function', 'revalidation-function']) {
-    write(`.open-next/${dir}/index.mjs`, `// stand-in for open-next's ${dir} (infra test)\nexport const handler = async () => ({});\n`);
+  for (const dir of [
+    'server-functions/default',
+    'image-optimization-function',
+    'dynamodb-provider',
+    'warmer-function',
+    'revalidation-function',
+  ]) {
+    write(
+      `.open-next/${dir}/index.mjs`,
+      `// stand-in for open-next's ${dir} (infra test)\nexport const handler = async () => ({});\n`,
+    );
   }
   write('.open-next/assets/BUILD_ID', 'infra-test-build');
   write('.open-next/assets/_next/static/infra-test-build/_buildManifest.js', 'self.__BUILD_MANIFEST = {};\n');
   write('.open-next/assets/favicon.ico', '');
   write('.open-next/cache/infra-test-build/index.cache', '{}');
   write('.next/BUILD_ID', 'infra-test-build');
-  write('.next/routes-manifest.json', JSON.stringify({ version: 3, basePath: '', pages404: true, redirects: [], headers: [], dynamicRoutes: [], staticRoutes: [] }));
-  write('.next/prerender-manifest.json', JSON.stringify({ version: 4, routes: {}, dynamicRoutes: {}, notFoundRoutes: [], preview: {} }));
+  write(
+    '.next/routes-manifest.json',
+    JSON.stringify({
+      version: 3,
+      basePath: '',
+      pages404: true,
+      redirects: [],
+      headers: [],
+      dynamicRoutes: [],
+      staticRoutes: [],
+    }),
+  );
+  write(
+    '.next/prerender-manifest.json',
+    JSON.stringify({ version: 4, routes: {}, dynamicRoutes: {}, notFoundRoutes: [], preview: {} }),
+  );
 }

@@ -20,7 +20,10 @@ function app(run: string, options: { app?: string; header?: string } = {}): stri
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-infra-fixture-'));
   dirs.push(dir);
   fs.mkdirSync(path.join(dir, 'functions', 'ok'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'functions', 'ok', 'handler.ts'), 'export const handler = async () => ({ ok: true });\n');
+  fs.writeFileSync(
+    path.join(dir, 'functions', 'ok', 'handler.ts'),
+    'export const handler = async () => ({ ok: true });\n',
+  );
   const config = path.join(dir, 'sst.config.ts');
   fs.writeFileSync(
     config,
@@ -39,12 +42,23 @@ describe('offline deploy of a small app', () => {
     );
     const infra = await deployStage('dev', { config });
     expect(infra.app).toMatchObject({ name: 'fixture', stage: 'dev', removal: 'retain', protect: false });
-    expect(infra.build('Ok')).toMatchObject({ functionID: 'Ok', handler: 'functions/ok/handler.handler', runtime: 'nodejs24.x', properties: { architecture: 'x86_64' } });
-    expect(infra.lambda('Ok').inputs).toMatchObject({ s3Bucket: 'sst-asset-123456789012-mock', s3Key: expect.stringMatching(/^assets\/Ok-code-[0-9a-f]{64}\.zip$/), handler: 'functions/ok/handler.handler' });
+    expect(infra.build('Ok')).toMatchObject({
+      functionID: 'Ok',
+      handler: 'functions/ok/handler.handler',
+      runtime: 'nodejs24.x',
+      properties: { architecture: 'x86_64' },
+    });
+    expect(infra.lambda('Ok').inputs).toMatchObject({
+      s3Bucket: 'sst-asset-123456789012-mock',
+      s3Key: expect.stringMatching(/^assets\/Ok-code-[0-9a-f]{64}\.zip$/),
+      handler: 'functions/ok/handler.handler',
+    });
     // removal defaults to "retain": platform/src/auto/run.ts marks buckets retainOnDelete.
     expect(infra.part('sst:aws:Bucket', 'Files', 'aws:s3/bucket:Bucket').options.retainOnDelete).toBe(true);
     const bucketArn = infra.part('sst:aws:Bucket', 'Files', 'aws:s3/bucket:Bucket').state.arn;
-    expect(infra.functionStatements('Ok')).toEqual([{ effect: 'Allow', actions: ['s3:*'], resources: [bucketArn, `${String(bucketArn)}/*`].sort() }]);
+    expect(infra.functionStatements('Ok')).toEqual([
+      { effect: 'Allow', actions: ['s3:*'], resources: [bucketArn, `${String(bucketArn)}/*`].sort() },
+    ]);
     expect(infra.outputs.fn).toMatch(/^fixture-dev-OkFunction-[a-z]{8}$/);
   });
 });
@@ -54,20 +68,26 @@ describe('what the harness cannot fake fails the deploy, naming it', () => {
     const config = app(`    const vpc = aws.ec2.getVpcOutput({ default: true });
     new aws.s3.Bucket('Tagged', { tags: { vpc: vpc.id } });
     return {};`);
-    await expect(deployStage('dev', { config })).rejects.toThrow(/no fake for provider function "aws:ec2\/getVpc:getVpc"/);
+    await expect(deployStage('dev', { config })).rejects.toThrow(
+      /no fake for provider function "aws:ec2\/getVpc:getVpc"/,
+    );
   });
 
   it('a CLI RPC method without a stub', async () => {
     const config = app(`    const { rpc } = await import('${path.join(PLATFORM, 'src/components/rpc/rpc.ts')}');
     await rpc.call('Provider.Aws.Appsync', {});
     return {};`);
-    await expect(deployStage('dev', { config })).rejects.toThrow(/CLI RPC method "Provider\.Aws\.Appsync" is not stubbed/);
+    await expect(deployStage('dev', { config })).rejects.toThrow(
+      /CLI RPC method "Provider\.Aws\.Appsync" is not stubbed/,
+    );
   });
 
   it('a handler whose file does not exist', async () => {
     const config = app(`    new sst.aws.Function('Broken', { handler: 'functions/missing/handler.handler' });
     return {};`);
-    await expect(deployStage('dev', { config })).rejects.toThrow(/Could not find file for handler "functions\/missing\/handler\.handler"/);
+    await expect(deployStage('dev', { config })).rejects.toThrow(
+      /Could not find file for handler "functions\/missing\/handler\.handler"/,
+    );
   });
 
   it('a top-level import in sst.config.ts (the CLI refuses it too)', async () => {
@@ -80,25 +100,47 @@ describe('fakes', () => {
   it('render policy documents like the AWS provider (single values collapsed)', () => {
     const json = policyDocumentJson([
       { effect: 'Allow', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'] },
-      { effect: 'Deny', actions: ['s3:DeleteObject', 's3:PutObject'], resources: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'], conditions: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] },
+      {
+        effect: 'Deny',
+        actions: ['s3:DeleteObject', 's3:PutObject'],
+        resources: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'],
+        conditions: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+      },
     ]);
     expect(JSON.parse(json)).toEqual({
       Version: '2012-10-17',
       Statement: [
         { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' },
-        { Effect: 'Deny', Action: ['s3:DeleteObject', 's3:PutObject'], Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+        {
+          Effect: 'Deny',
+          Action: ['s3:DeleteObject', 's3:PutObject'],
+          Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
       ],
     });
-    expect(parseStatements(json)[1]).toEqual({ effect: 'Deny', actions: ['s3:DeleteObject', 's3:PutObject'], resources: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'], conditions: { Bool: { 'aws:SecureTransport': 'false' } } });
+    expect(parseStatements(json)[1]).toEqual({
+      effect: 'Deny',
+      actions: ['s3:DeleteObject', 's3:PutObject'],
+      resources: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'],
+      conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
   });
 
   it('give resources deterministic ids, names and ARNs', () => {
-    expect(fakeResource('aws:kinesis/stream:Stream', 'EventsStream', { name: 'tributary-ci-events' }).state.arn).toBe('arn:aws:kinesis:us-east-1:123456789012:stream/tributary-ci-events');
+    expect(fakeResource('aws:kinesis/stream:Stream', 'EventsStream', { name: 'tributary-ci-events' }).state.arn).toBe(
+      'arn:aws:kinesis:us-east-1:123456789012:stream/tributary-ci-events',
+    );
     expect(fakeResource('aws:s3/bucket:Bucket', 'B', {})).toEqual(fakeResource('aws:s3/bucket:Bucket', 'B', {}));
-    expect(fakeResource('aws:s3/bucket:Bucket', 'B', { bucket: 'x' }).state).toMatchObject({ bucket: 'x', arn: 'arn:aws:s3:::x' });
+    expect(fakeResource('aws:s3/bucket:Bucket', 'B', { bucket: 'x' }).state).toMatchObject({
+      bucket: 'x',
+      arn: 'arn:aws:s3:::x',
+    });
   });
 
   it('refuse provider functions they do not know', () => {
-    expect(() => fakeInvoke('aws:ec2/getVpc:getVpc', {})).toThrow(/no fake for provider function "aws:ec2\/getVpc:getVpc"/);
+    expect(() => fakeInvoke('aws:ec2/getVpc:getVpc', {})).toThrow(
+      /no fake for provider function "aws:ec2\/getVpc:getVpc"/,
+    );
   });
 });

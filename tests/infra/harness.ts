@@ -68,27 +68,43 @@ export interface Statement {
 }
 
 /** Values for the stacks' `sst.Secret`s (set per stage with `npx sst secret set` in real deploys). */
-export const DEFAULT_SECRETS: Record<string, string> = { IngestApiKey: 'infra-test-key', ConsolePassword: 'infra-test-password' };
+export const DEFAULT_SECRETS: Record<string, string> = {
+  IngestApiKey: 'infra-test-key',
+  ConsolePassword: 'infra-test-password',
+};
 
 interface Esbuild {
   build(options: Record<string, unknown>): Promise<{ errors: { text: string }[]; warnings: { text: string }[] }>;
 }
 type EsbuildPlugin = { name: string; setup(build: EsbuildPluginBuild): void };
 interface EsbuildPluginBuild {
-  onLoad(options: { filter: RegExp }, cb: (args: { path: string }) => { contents: string; loader: string } | undefined): void;
-  onResolve(options: { filter: RegExp }, cb: (args: { importer: string; kind: string; path: string }) => { errors: { text: string }[] } | undefined): void;
+  onLoad(
+    options: { filter: RegExp },
+    cb: (args: { path: string }) => { contents: string; loader: string } | undefined,
+  ): void;
+  onResolve(
+    options: { filter: RegExp },
+    cb: (args: { importer: string; kind: string; path: string }) => { errors: { text: string }[] } | undefined,
+  ): void;
 }
 
 function esbuild(): Esbuild {
   if (!fs.existsSync(path.join(PLATFORM, 'package.json'))) {
-    throw new Error(`${PLATFORM} is missing: run \`SST_SKIP_DEPENDENCY_CHECK=1 SST_NO_BUN=1 SST_TELEMETRY_DISABLED=1 npx sst install --stage ci\` (npm run test:infra does)`);
+    throw new Error(
+      `${PLATFORM} is missing: run \`SST_SKIP_DEPENDENCY_CHECK=1 SST_NO_BUN=1 SST_TELEMETRY_DISABLED=1 npx sst install --stage ci\` (npm run test:infra does)`,
+    );
   }
   // SST's own esbuild, installed into the platform by `sst install` (the CLI embeds the Go build of the same tool).
   return createRequire(path.join(PLATFORM, 'package.json'))('esbuild') as Esbuild;
 }
 
 /** pkg/js/js.go `Build`: the options every CLI bundle shares. */
-function cliBuildOptions(root: string, code: string, outfile: string, extra: { banner?: string; globals: string; define: Record<string, string>; inject?: string[] }) {
+function cliBuildOptions(
+  root: string,
+  code: string,
+  outfile: string,
+  extra: { banner?: string; globals: string; define: Record<string, string>; inject?: string[] },
+) {
   const plugins: EsbuildPlugin[] = [
     {
       // Provider globals prepended to every source outside `.sst` (so nothing under a path containing ".sst" gets them).
@@ -106,8 +122,18 @@ function cliBuildOptions(root: string, code: string, outfile: string, extra: { b
       name: 'DisallowImports',
       setup(build) {
         build.onResolve({ filter: /.*/ }, (args) => {
-          if (extra.globals === '' && path.basename(args.importer) === 'sst.config.ts' && args.kind === 'import-statement') {
-            return { errors: [{ text: `ErrTopLevelImport: sst.config.ts imports "${args.path}" at the top level; SST evaluates app() before the platform exists, import inside run()` }] };
+          if (
+            extra.globals === '' &&
+            path.basename(args.importer) === 'sst.config.ts' &&
+            args.kind === 'import-statement'
+          ) {
+            return {
+              errors: [
+                {
+                  text: `ErrTopLevelImport: sst.config.ts imports "${args.path}" at the top level; SST evaluates app() before the platform exists, import inside run()`,
+                },
+              ],
+            };
           }
           return undefined;
         });
@@ -116,15 +142,16 @@ function cliBuildOptions(root: string, code: string, outfile: string, extra: { b
   ];
   return {
     banner: {
-      js: [
-        '',
-        "import { createRequire as topLevelCreateRequire } from 'module';",
-        'const require = topLevelCreateRequire(import.meta.url);',
-        'import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"',
-        'const __filename = topLevelFileUrlToPath(import.meta.url)',
-        'const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))',
-        '',
-      ].join('\n') + (extra.banner ?? ''),
+      js:
+        [
+          '',
+          "import { createRequire as topLevelCreateRequire } from 'module';",
+          'const require = topLevelCreateRequire(import.meta.url);',
+          'import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"',
+          'const __filename = topLevelFileUrlToPath(import.meta.url)',
+          'const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))',
+          '',
+        ].join('\n') + (extra.banner ?? ''),
     },
     mainFields: ['module', 'main'],
     format: 'esm',
@@ -133,7 +160,17 @@ function cliBuildOptions(root: string, code: string, outfile: string, extra: { b
     stdin: { contents: code, resolveDir: root, sourcefile: 'eval.ts', loader: 'ts' },
     nodePaths: [path.join(PLATFORM, 'node_modules')],
     plugins,
-    external: ['@pulumi/*', 'undici', '@pulumiverse/*', '@sst-provider/*', '@aws-sdk/*', 'esbuild', 'archiver', 'glob', 'vite'],
+    external: [
+      '@pulumi/*',
+      'undici',
+      '@pulumiverse/*',
+      '@sst-provider/*',
+      '@aws-sdk/*',
+      'esbuild',
+      'archiver',
+      'glob',
+      'vite',
+    ],
     define: extra.define,
     inject: extra.inject ?? [],
     outfile,
@@ -153,7 +190,8 @@ function scratch(label: string): string {
     swept = true;
     for (const f of fs.readdirSync(PLATFORM)) {
       const file = path.join(PLATFORM, f);
-      if (f.startsWith('infra-test.') && Date.now() - fs.statSync(file).mtimeMs > 3_600_000) fs.rmSync(file, { force: true });
+      if (f.startsWith('infra-test.') && Date.now() - fs.statSync(file).mtimeMs > 3_600_000)
+        fs.rmSync(file, { force: true });
     }
   }
   return path.join(PLATFORM, `infra-test.${label}.${process.pid}.${Date.now()}.${counter++}.mjs`);
@@ -167,8 +205,12 @@ async function build(options: ReturnType<typeof cliBuildOptions>, what: string):
   try {
     await esbuild().build(options);
   } catch (e) {
-    const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
-    const text = errors?.map((x) => (x.location ? `${x.location.file}:${x.location.line}:${x.location.column}: ${x.text}` : x.text)).join('\n');
+    const errors = (
+      e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }
+    ).errors;
+    const text = errors
+      ?.map((x) => (x.location ? `${x.location.file}:${x.location.line}:${x.location.column}: ${x.text}` : x.text))
+      .join('\n');
     throw new Error(`building ${what} failed:\n${text ?? String(e)}`, { cause: e });
   }
 }
@@ -177,7 +219,13 @@ async function build(options: ReturnType<typeof cliBuildOptions>, what: string):
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if ((k.startsWith('TRIBUTARY_') && k !== 'TRIBUTARY_INFRA_DEBUG') || k.startsWith('SST_SECRET_') || k.startsWith('VITEST') || k === 'NODE_OPTIONS') continue;
+    if (
+      (k.startsWith('TRIBUTARY_') && k !== 'TRIBUTARY_INFRA_DEBUG') ||
+      k.startsWith('SST_SECRET_') ||
+      k.startsWith('VITEST') ||
+      k === 'NODE_OPTIONS'
+    )
+      continue;
     env[k] = v;
   }
   return { ...env, ...extra } as NodeJS.ProcessEnv;
@@ -189,10 +237,21 @@ export async function evaluateApp(stage: string, config = path.join(REPO, 'sst.c
   const root = path.dirname(config);
   const outfile = scratch(`app-${stage}`);
   const code = `import mod from '${config}';\nif (mod.stacks || mod.config) {\n  console.log("~v2")\n  process.exit(0)\n}\nconsole.log("~j" + JSON.stringify(await mod.app({\n  stage: $input.stage || undefined,\n})))`;
-  await build(cliBuildOptions(root, code, outfile, { banner: 'function $config(input) { return input }', globals: '', define: { $input: JSON.stringify({ stage }) } }), `${config} (app)`);
+  await build(
+    cliBuildOptions(root, code, outfile, {
+      banner: 'function $config(input) { return input }',
+      globals: '',
+      define: { $input: JSON.stringify({ stage }) },
+    }),
+    `${config} (app)`,
+  );
   let stdout: string;
   try {
-    ({ stdout } = await promisify(execFile)(process.execPath, ['--no-warnings', outfile], { cwd: root, env: childEnv({}), timeout: 30_000 }));
+    ({ stdout } = await promisify(execFile)(process.execPath, ['--no-warnings', outfile], {
+      cwd: root,
+      env: childEnv({}),
+      timeout: 30_000,
+    }));
   } catch (e) {
     throw new Error(`Error evaluating config: ${(e as Error).message}`, { cause: e });
   } finally {
@@ -200,17 +259,21 @@ export async function evaluateApp(stage: string, config = path.join(REPO, 'sst.c
   }
   const line = stdout.split('\n').find((l) => l.startsWith('~j'));
   if (!line) throw new Error(`app() printed no result:\n${stdout}`);
-  const parsed = JSON.parse(line.slice(2)) as Partial<Omit<AppConfig, 'providers'>> & { providers?: Record<string, unknown> };
+  const parsed = JSON.parse(line.slice(2)) as Partial<Omit<AppConfig, 'providers'>> & {
+    providers?: Record<string, unknown>;
+  };
   const providers: Record<string, Record<string, unknown>> = {};
   for (const [name, args] of Object.entries(parsed.providers ?? {})) {
-    providers[name] = args === true ? {} : typeof args === 'string' ? { version: args } : (args as Record<string, unknown>);
+    providers[name] =
+      args === true ? {} : typeof args === 'string' ? { version: args } : (args as Record<string, unknown>);
   }
   if (!parsed.name) throw new Error('Project name is required');
   if (/[^a-zA-Z0-9-]/.test(parsed.name)) throw new Error(`invalid app name "${parsed.name}"`);
   if (!parsed.home) throw new Error('You must specify a "home" provider in the project configuration file.');
   if (!(parsed.home in providers) && parsed.home !== 'local') providers[parsed.home] = {};
   const removal = parsed.removal || 'retain';
-  if (!['remove', 'retain', 'retain-all'].includes(removal)) throw new Error('Removal must be one of: remove, retain, retain-all');
+  if (!['remove', 'retain', 'retain-all'].includes(removal))
+    throw new Error('Removal must be one of: remove, retain, retain-all');
   return {
     name: parsed.name,
     stage,
@@ -252,8 +315,14 @@ export async function deployStage(stage: string, options: DeployOptions = {}): P
     paths: { home: path.join(work, 'home'), root, work, platform: PLATFORM },
     state: { version: {} },
   };
-  const lock = JSON.parse(fs.readFileSync(path.join(PLATFORM, '..', 'provider-lock.json'), 'utf8')) as { alias: string; package: string }[];
-  const globals = [...lock.map((e) => `import * as ${e.alias} from "${e.package}";`), `import * as sst from "${path.posix.join(PLATFORM, 'src/components')}";`].join('\n');
+  const lock = JSON.parse(fs.readFileSync(path.join(PLATFORM, '..', 'provider-lock.json'), 'utf8')) as {
+    alias: string;
+    package: string;
+  }[];
+  const globals = [
+    ...lock.map((e) => `import * as ${e.alias} from "${e.package}";`),
+    `import * as sst from "${path.posix.join(PLATFORM, 'src/components')}";`,
+  ].join('\n');
 
   const program = scratch(`run-${stage}`);
   const runtime = scratch('runtime');
@@ -290,11 +359,21 @@ export async function deployStage(stage: string, options: DeployOptions = {}): P
       stack: app.stage,
       secrets: { ...DEFAULT_SECRETS, ...options.secrets },
     };
-    const { code: exitCode, output } = await runChild(runtime, childEnv({ ...options.env, TRIBUTARY_INFRA_JOB: JSON.stringify(job) }), root, options.timeoutMs ?? 100_000);
-    const result = fs.existsSync(resultFile) ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as RuntimeResult) : undefined;
-    if (!result || !result.ok || exitCode !== 0) {
+    const { code: exitCode, output } = await runChild(
+      runtime,
+      childEnv({ ...options.env, TRIBUTARY_INFRA_JOB: JSON.stringify(job) }),
+      root,
+      options.timeoutMs ?? 100_000,
+    );
+    const result = fs.existsSync(resultFile)
+      ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as RuntimeResult)
+      : undefined;
+    if (!result?.ok || exitCode !== 0) {
       const failures = result?.failures.join('\n\n') ?? '(no result written)';
-      throw new DeployError(`offline deploy of stage "${stage}" failed (exit ${exitCode}):\n${failures}\n--- program output ---\n${output.slice(-8000)}`, result);
+      throw new DeployError(
+        `offline deploy of stage "${stage}" failed (exit ${exitCode}):\n${failures}\n--- program output ---\n${output.slice(-8000)}`,
+        result,
+      );
     }
     return new Infra(app, result);
   } finally {
@@ -321,9 +400,18 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function runChild(script: string, env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function runChild(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', '--no-deprecation', '--no-warnings', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', '--no-deprecation', '--no-warnings', script], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     running.add(child);
     child.on('exit', () => running.delete(child));
     let output = '';
@@ -373,10 +461,14 @@ export class Infra {
   /** The one resource of `type` whose name is `name` (or matches it); throws listing the candidates otherwise. */
   one(type: string, name: string | RegExp, within?: Resource[]): Resource {
     const pool = within ?? this.byType(type);
-    const hits = pool.filter((r) => r.type === type && (typeof name === 'string' ? r.name === name : name.test(r.name)));
+    const hits = pool.filter(
+      (r) => r.type === type && (typeof name === 'string' ? r.name === name : name.test(r.name)),
+    );
     if (hits.length !== 1) {
       const names = pool.filter((r) => r.type === type).map((r) => r.name);
-      throw new Error(`expected exactly one ${type} named ${String(name)}, found ${hits.length}; registered: ${names.join(', ') || '(none)'}`);
+      throw new Error(
+        `expected exactly one ${type} named ${String(name)}, found ${hits.length}; registered: ${names.join(', ') || '(none)'}`,
+      );
     }
     return hits[0] as Resource;
   }
@@ -433,9 +525,11 @@ export class Infra {
    */
   statementsOf(role: Resource): Statement[] {
     const documents: string[] = [];
-    for (const p of (role.inputs.inlinePolicies ?? []) as { name?: string; policy?: string }[]) if (p.policy) documents.push(p.policy);
+    for (const p of (role.inputs.inlinePolicies ?? []) as { name?: string; policy?: string }[])
+      if (p.policy) documents.push(p.policy);
     const roleName = role.state.name;
-    for (const rp of this.byType('aws:iam/rolePolicy:RolePolicy')) if (rp.inputs.role === roleName || rp.inputs.role === role.state.arn) documents.push(String(rp.inputs.policy));
+    for (const rp of this.byType('aws:iam/rolePolicy:RolePolicy'))
+      if (rp.inputs.role === roleName || rp.inputs.role === role.state.arn) documents.push(String(rp.inputs.policy));
     return documents.flatMap(parseStatements);
   }
 
@@ -453,8 +547,13 @@ export class Infra {
 
   /** The `Runtime.Build` input of the function `functionID` (the sst.aws.Function's name). */
   build(functionID: string | RegExp): RuntimeBuildInput {
-    const hits = this.builds.filter((b) => (typeof functionID === 'string' ? b.functionID === functionID : functionID.test(b.functionID)));
-    if (hits.length !== 1) throw new Error(`expected one build of ${String(functionID)}, found ${hits.length}: ${this.builds.map((b) => b.functionID).join(', ')}`);
+    const hits = this.builds.filter((b) =>
+      typeof functionID === 'string' ? b.functionID === functionID : functionID.test(b.functionID),
+    );
+    if (hits.length !== 1)
+      throw new Error(
+        `expected one build of ${String(functionID)}, found ${hits.length}: ${this.builds.map((b) => b.functionID).join(', ')}`,
+      );
     return hits[0] as RuntimeBuildInput;
   }
 }

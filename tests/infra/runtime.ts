@@ -48,7 +48,14 @@ export interface RecordedResource {
   secrets: string[];
   /** What the fake provider returned (ids, ARNs, auto-names). */
   state: Record<string, unknown>;
-  options: { protect: boolean; retainOnDelete: boolean; deleteBeforeReplace: boolean; ignoreChanges: string[]; dependsOn: string[]; importId: string };
+  options: {
+    protect: boolean;
+    retainOnDelete: boolean;
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    dependsOn: string[];
+    importId: string;
+  };
 }
 
 export interface RuntimeResult {
@@ -92,7 +99,15 @@ interface MockArgs {
 }
 interface Pulumi {
   runtime: {
-    setMocks(mocks: { newResource(a: MockArgs): { id: string | undefined; state: Record<string, unknown> }; call(a: { token: string; inputs: Record<string, unknown> }): Record<string, unknown> }, project: string, stack: string, preview: boolean): Promise<void>;
+    setMocks(
+      mocks: {
+        newResource(a: MockArgs): { id: string | undefined; state: Record<string, unknown> };
+        call(a: { token: string; inputs: Record<string, unknown> }): Record<string, unknown>;
+      },
+      project: string,
+      stack: string,
+      preview: boolean,
+    ): Promise<void>;
     runInPulumiStack(init: () => Promise<unknown>): Promise<Record<string, unknown> | undefined>;
     waitForRPCs?: () => Promise<void>;
     specialSigKey: string;
@@ -106,7 +121,8 @@ interface MockMonitorClass {
 
 function readJob(): RuntimeJob {
   const text = process.env.TRIBUTARY_INFRA_JOB;
-  if (!text) throw new Error('tests/infra/runtime: TRIBUTARY_INFRA_JOB is not set (this file is run by tests/infra/harness.ts)');
+  if (!text)
+    throw new Error('tests/infra/runtime: TRIBUTARY_INFRA_JOB is not set (this file is run by tests/infra/harness.ts)');
   return JSON.parse(text) as RuntimeJob;
 }
 const job = readJob();
@@ -117,7 +133,13 @@ const pulumi = requireFromPlatform('@pulumi/pulumi') as Pulumi;
 const { MockMonitor } = requireFromPlatform('@pulumi/pulumi/runtime/mocks.js') as { MockMonitor: MockMonitorClass };
 
 const failures: string[] = [];
-const raw: { args: MockArgs; id: string | null; state: Record<string, unknown>; options: RecordedResource['options'] & { parent: string; provider: string }; urn: string }[] = [];
+const raw: {
+  args: MockArgs;
+  id: string | null;
+  state: Record<string, unknown>;
+  options: RecordedResource['options'] & { parent: string; provider: string };
+  urn: string;
+}[] = [];
 const rpcCalls: RuntimeResult['rpc'] = [];
 const invokes: RuntimeResult['invokes'] = [];
 const builds: RuntimeBuildInput[] = [];
@@ -163,11 +185,21 @@ MockMonitor.prototype.registerResource = function (req, cb) {
 await pulumi.runtime.setMocks(
   {
     newResource(args) {
-      const options = registering ?? { parent: '', provider: '', protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], dependsOn: [], importId: '' };
+      const options = registering ?? {
+        parent: '',
+        provider: '',
+        protect: false,
+        retainOnDelete: false,
+        deleteBeforeReplace: false,
+        ignoreChanges: [],
+        dependsOn: [],
+        importId: '',
+      };
       let result: { id: string | undefined; state: Record<string, unknown> };
       if (!args.custom) result = { id: undefined, state: {} };
       else if (args.type.startsWith('pulumi:providers:')) result = { id: `${args.name}_id`, state: args.inputs };
-      else if (args.type.startsWith('pulumi-nodejs:dynamic')) result = { id: `${args.name}_id`, state: { ...args.inputs } };
+      else if (args.type.startsWith('pulumi-nodejs:dynamic'))
+        result = { id: `${args.name}_id`, state: { ...args.inputs } };
       else result = fakeResource(args.type, args.name, args.inputs);
       raw.push({ args, id: result.id ?? null, state: result.state, options, urn: '' });
       debug('resource', args.type, args.name);
@@ -293,7 +325,8 @@ async function plain(value: unknown, at: string, secrets: string[]): Promise<unk
 }
 
 async function report(): Promise<void> {
-  if (!finished && failures.length === 0) fail('the stack never finished (its outputs never resolved) although nothing failed visibly');
+  if (!finished && failures.length === 0)
+    fail('the stack never finished (its outputs never resolved) although nothing failed visibly');
   if (pulumi.log.hasErrors()) fail('Pulumi logged errors (see the program output)');
   const resources: RecordedResource[] = [];
   for (const r of raw) {

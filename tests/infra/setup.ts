@@ -16,14 +16,18 @@ export default async function setup(project: TestProject): Promise<void> {
   const started = Date.now();
   // No test timeout applies here: a loaded machine gets more than the harness's default 100 s per deploy.
   const deploys = await Promise.all(STAGES.map((stage) => deployStage(stage, { timeoutMs: 300_000 })));
-  const stages = Object.fromEntries(deploys.map((infra) => [infra.stage, { app: infra.app, result: infra.result }])) as DeployedStages;
+  const stages = Object.fromEntries(
+    deploys.map((infra) => [infra.stage, { app: infra.app, result: infra.result }]),
+  ) as DeployedStages;
   project.provide('infraStages', stages);
   const counts = deploys.map((infra) => `${infra.stage}: ${infra.resources.length} resources`).join(', ');
   console.log(`[infra] offline deploys in ${((Date.now() - started) / 1000).toFixed(1)} s (${counts})`);
   let build: ConsoleBuild | null = null;
   if (!SKIP_CONSOLE_BUILD) {
     build = await buildConsole(stages.ci.result.resources);
-    console.log(`[infra] console build (${build.command}) exited ${build.code} in ${(build.ms / 1000).toFixed(1)} s; log: ${build.logFile}`);
+    console.log(
+      `[infra] console build (${build.command}) exited ${build.code} in ${(build.ms / 1000).toFixed(1)} s; log: ${build.logFile}`,
+    );
   }
   project.provide('consoleBuild', build);
 }

@@ -23,7 +23,11 @@ describe('events stream', () => {
 describe('lake writer', () => {
   it('reads the stream through an event source mapping with every setting as specified', () => {
     const mapping = infra.one('aws:lambda/eventSourceMapping:EventSourceMapping', /LakeWriter/);
-    const problems = checkLakeWriterMapping(mapping, { streamArn: stream().state.arn, functionArn: infra.lambda(LAKE_WRITER).state.arn, quarantineArn: bucket('Quarantine').state.arn });
+    const problems = checkLakeWriterMapping(mapping, {
+      streamArn: stream().state.arn,
+      functionArn: infra.lambda(LAKE_WRITER).state.arn,
+      quarantineArn: bucket('Quarantine').state.arn,
+    });
     expect(problems).toEqual([]);
     // The values behind the checker, spelled out.
     expect(mapping.inputs).toMatchObject({
@@ -32,7 +36,9 @@ describe('lake writer', () => {
       batchSize: 500,
       maximumRetryAttempts: 5,
       startingPosition: 'TRIM_HORIZON',
-      destinationConfig: { onFailure: { destinationArn: expect.stringMatching(/^arn:aws:s3:::tributary-ci-quarantinebucket-[a-z]{8}$/) } },
+      destinationConfig: {
+        onFailure: { destinationArn: expect.stringMatching(/^arn:aws:s3:::tributary-ci-quarantinebucket-[a-z]{8}$/) },
+      },
     });
   });
 
@@ -44,8 +50,16 @@ describe('lake writer', () => {
 
   it('is built from functions/lake-writer with 2 minutes and 1024 MB', () => {
     const fn = infra.lambda(LAKE_WRITER);
-    expect(fn.inputs).toMatchObject({ handler: 'functions/lake-writer/handler.handler', timeout: 120, memorySize: 1024 });
-    expect(infra.build(LAKE_WRITER)).toMatchObject({ handler: 'functions/lake-writer/handler.handler', runtime: 'nodejs22.x', properties: { architecture: 'arm64' } });
+    expect(fn.inputs).toMatchObject({
+      handler: 'functions/lake-writer/handler.handler',
+      timeout: 120,
+      memorySize: 1024,
+    });
+    expect(infra.build(LAKE_WRITER)).toMatchObject({
+      handler: 'functions/lake-writer/handler.handler',
+      runtime: 'nodejs22.x',
+      properties: { architecture: 'arm64' },
+    });
   });
 });
 
@@ -56,22 +70,38 @@ describe('functions', () => {
 
   it('every function built from functions/ runs Node 22 on arm64 and ships the schemas (where lib/config reads them)', () => {
     const own = infra.builds.filter((b) => b.handler.startsWith('functions/'));
-    expect(own.map((b) => b.functionID).sort()).toEqual(expect.arrayContaining(['Ingest', 'IngestAuthorizer', 'LakeWriter']));
+    expect(own.map((b) => b.functionID).sort()).toEqual(
+      expect.arrayContaining(['Ingest', 'IngestAuthorizer', 'LakeWriter']),
+    );
     for (const build of own) {
       expect(checkFunctionPlatform(infra.lambda(build.functionID)), build.functionID).toEqual([]);
-      expect(build.copyFiles?.map((c) => ({ to: c.to, isDir: c.isDir })), build.functionID).toEqual([{ to: 'schemas', isDir: true }]);
-      const env = (infra.lambda(build.functionID).inputs.environment as { variables: Record<string, string> }).variables;
+      expect(
+        build.copyFiles?.map((c) => ({ to: c.to, isDir: c.isDir })),
+        build.functionID,
+      ).toEqual([{ to: 'schemas', isDir: true }]);
+      const env = (infra.lambda(build.functionID).inputs.environment as { variables: Record<string, string> })
+        .variables;
       if (env.TRIBUTARY_MODE) expect(env.TRIBUTARY_SCHEMAS_DIR, build.functionID).toBe('/var/task/schemas');
     }
   });
 
-  it('every function bundles with the CLI\'s esbuild settings; DuckDB is left out (or installed, for the compactor)', () => {
+  it("every function bundles with the CLI's esbuild settings; DuckDB is left out (or installed, for the compactor)", () => {
     // The harness's Runtime.Build runs esbuild like pkg/runtime/node/build.go: a bundle error fails the deploy itself.
     const own = infra.builds.filter((b) => b.handler.startsWith('functions/'));
-    expect(own.map((b) => b.handler.split('/')[1]).sort()).toEqual(['authorizer', 'compactor', 'ingest', 'lake-writer', 'oltp-sink', 'oltp-status', 'redrive']);
+    expect(own.map((b) => b.handler.split('/')[1]).sort()).toEqual([
+      'authorizer',
+      'compactor',
+      'ingest',
+      'lake-writer',
+      'oltp-sink',
+      'oltp-status',
+      'redrive',
+    ]);
     for (const build of own) {
       const props = build.properties as { install?: unknown; esbuild?: { external?: string[] } };
-      const left = /Compactor/.test(build.functionID) ? JSON.stringify(props.install) : JSON.stringify(props.esbuild?.external);
+      const left = /Compactor/.test(build.functionID)
+        ? JSON.stringify(props.install)
+        : JSON.stringify(props.esbuild?.external);
       expect(left, build.functionID).toContain('@duckdb/node-api');
     }
   });
@@ -98,13 +128,22 @@ describe('functions', () => {
 describe('IAM: what each function could do if taken over', () => {
   const q = () => String(bucket('Quarantine').state.arn);
   const l = () => String(bucket('Lake').state.arn);
-  const can = (fn: string | RegExp, action: string, resource: string) => allows(infra.functionStatements(fn), action, resource);
+  const can = (fn: string | RegExp, action: string, resource: string) =>
+    allows(infra.functionStatements(fn), action, resource);
 
   it('ingest puts events and quarantines records; it cannot delete or reshape the stream, nor read or delete the quarantine', () => {
     const streamArn = String(stream().state.arn);
     expect(can('Ingest', 'kinesis:PutRecords', streamArn)).toBe(true);
-    expect(can('Ingest', 's3:PutObject', `${q()}/records/dt=2026-01-01/reason=malformed_json/ingest-x.jsonl.gz`)).toBe(true);
-    for (const action of ['kinesis:DeleteStream', 'kinesis:UpdateShardCount', 'kinesis:DecreaseStreamRetentionPeriod', 'kinesis:GetRecords', 'kinesis:StopStreamEncryption']) {
+    expect(can('Ingest', 's3:PutObject', `${q()}/records/dt=2026-01-01/reason=malformed_json/ingest-x.jsonl.gz`)).toBe(
+      true,
+    );
+    for (const action of [
+      'kinesis:DeleteStream',
+      'kinesis:UpdateShardCount',
+      'kinesis:DecreaseStreamRetentionPeriod',
+      'kinesis:GetRecords',
+      'kinesis:StopStreamEncryption',
+    ]) {
       expect(can('Ingest', action, streamArn), action).toBe(false);
     }
     for (const [action, resource] of [
@@ -140,31 +179,50 @@ describe('buckets', () => {
   const DATA = ['Lake', 'Quarantine', 'AthenaResults', 'Imports'];
 
   it('the four data buckets exist, named per app and stage', () => {
-    for (const name of DATA) expect(bucket(name).state.bucket).toMatch(new RegExp(`^tributary-ci-${name.toLowerCase()}bucket-[a-z]{8}$`));
+    for (const name of DATA)
+      expect(bucket(name).state.bucket).toMatch(new RegExp(`^tributary-ci-${name.toLowerCase()}bucket-[a-z]{8}$`));
   });
 
   it('each is SSE-S3 with bucket keys, blocks public access and aborts incomplete uploads after 7 days', () => {
     for (const name of DATA) {
       const physical = bucket(name).state.bucket;
-      expect(infra.one('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', `${name}Encryption`).inputs).toEqual({
+      expect(
+        infra.one(
+          'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+          `${name}Encryption`,
+        ).inputs,
+      ).toEqual({
         bucket: physical,
         rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }],
       });
-      expect(infra.part('sst:aws:Bucket', name, 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs).toEqual({
+      expect(
+        infra.part('sst:aws:Bucket', name, 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs,
+      ).toEqual({
         bucket: physical,
         blockPublicAcls: true,
         blockPublicPolicy: true,
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       });
-      const lifecycle = infra.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', `${name}Lifecycle`);
+      const lifecycle = infra.one(
+        'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+        `${name}Lifecycle`,
+      );
       expect(lifecycle.inputs.bucket).toBe(physical);
-      expect((lifecycle.inputs.rules as unknown[])[0]).toEqual({ id: 'abort-incomplete-uploads', status: 'Enabled', filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } });
+      expect((lifecycle.inputs.rules as unknown[])[0]).toEqual({
+        id: 'abort-incomplete-uploads',
+        status: 'Enabled',
+        filter: {},
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+      });
     }
   });
 
   it('query results, local CSVs and query records expire after 7 days, the history after 90', () => {
-    const rules = infra.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'AthenaResultsLifecycle').inputs.rules as Record<string, unknown>[];
+    const rules = infra.one(
+      'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+      'AthenaResultsLifecycle',
+    ).inputs.rules as Record<string, unknown>[];
     expect(rules.slice(1)).toEqual([
       { id: 'expire-results', status: 'Enabled', filter: { prefix: 'athena-results/' }, expiration: { days: 7 } },
       { id: 'expire-csv', status: 'Enabled', filter: { prefix: 'query-results/' }, expiration: { days: 7 } },
@@ -175,7 +233,8 @@ describe('buckets', () => {
   });
 
   it('quarantined records move to IA after 30 days and Glacier IR after 180, and are never expired', () => {
-    const rules = infra.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'QuarantineLifecycle').inputs.rules as Record<string, unknown>[];
+    const rules = infra.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'QuarantineLifecycle')
+      .inputs.rules as Record<string, unknown>[];
     expect(rules.slice(1)).toEqual([
       {
         id: 'records-to-colder-storage',
@@ -202,16 +261,24 @@ describe('ingest API', () => {
       authorizerResultTtlInSeconds: 300,
       authorizerUri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${String(infra.lambda('IngestAuthorizer').state.arn)}/invocations`,
     });
-    const routes = Object.fromEntries(infra.byType('aws:apigatewayv2/route:Route').map((r) => [r.inputs.routeKey, r.inputs]));
+    const routes = Object.fromEntries(
+      infra.byType('aws:apigatewayv2/route:Route').map((r) => [r.inputs.routeKey, r.inputs]),
+    );
     expect(Object.keys(routes).sort()).toEqual(['GET /health', 'POST /v1/events/{type}']);
-    expect(routes['POST /v1/events/{type}']).toMatchObject({ authorizationType: 'CUSTOM', authorizerId: authorizer.id });
+    expect(routes['POST /v1/events/{type}']).toMatchObject({
+      authorizationType: 'CUSTOM',
+      authorizerId: authorizer.id,
+    });
     expect(routes['GET /health']).toMatchObject({ authorizationType: 'NONE' });
     expect(routes['GET /health']?.authorizerId).toBeUndefined();
   });
 
   it('both routes invoke the one ingest function', () => {
     const integrations = infra.byType('aws:apigatewayv2/integration:Integration');
-    expect(integrations.map((i) => i.inputs.integrationUri)).toEqual([infra.lambda('Ingest').state.arn, infra.lambda('Ingest').state.arn]);
+    expect(integrations.map((i) => i.inputs.integrationUri)).toEqual([
+      infra.lambda('Ingest').state.arn,
+      infra.lambda('Ingest').state.arn,
+    ]);
   });
 
   it('the stage throttles at 500 rps (burst 1000) and keeps JSON access logs for a month', () => {
@@ -227,7 +294,10 @@ describe('the offline deploy itself', () => {
   it('used only the CLI RPC methods and provider functions the harness fakes', () => {
     expect(infra.result.unknownRpc).toEqual([]);
     expect(infra.result.unknownInvokes).toEqual([]);
-    expect([...new Set(infra.result.rpc.map((r) => r.method))].sort()).toEqual(['Provider.Aws.Bootstrap', 'Runtime.Build']);
+    expect([...new Set(infra.result.rpc.map((r) => r.method))].sort()).toEqual([
+      'Provider.Aws.Bootstrap',
+      'Runtime.Build',
+    ]);
   });
 
   it('returns the stack outputs of sst.config.ts', () => {

@@ -10,9 +10,16 @@ import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpe
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/tributary.mjs', ...args], { cwd: root, env: { ...process.env, ...env }, maxBuffer: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, ['bin/tributary.mjs', ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      maxBuffer: 32 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -21,7 +28,8 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 }
 
 // The header line of fraudTrain.csv / fraudTest.csv (pandas' unnamed index column first).
-const FRAUD_HEADER = ',trans_date_trans_time,cc_num,merchant,category,amt,first,last,gender,street,city,state,zip,lat,long,city_pop,job,dob,trans_num,unix_time,merch_lat,merch_long,is_fraud';
+const FRAUD_HEADER =
+  ',trans_date_trans_time,cc_num,merchant,category,amt,first,last,gender,street,city,state,zip,lat,long,city_pop,job,dob,trans_num,unix_time,merch_lat,merch_long,is_fraud';
 
 describe('tributary CLI against a running pipeline', () => {
   let rt: DevRuntime;
@@ -77,21 +85,53 @@ describe('tributary CLI against a running pipeline', () => {
       },
     ]);
 
-    const nd = await produceFile('clicks.ndjson', ['{"metadata":{"uuid":"c1","section":"home"},"payload":{"session_time":"2.3"}}', '{"metadata":{"uuid":"c2","section":"a/b"},"payload":{}}', '{broken', ''], 'clickstream');
+    const nd = await produceFile(
+      'clicks.ndjson',
+      [
+        '{"metadata":{"uuid":"c1","section":"home"},"payload":{"session_time":"2.3"}}',
+        '{"metadata":{"uuid":"c2","section":"a/b"},"payload":{}}',
+        '{broken',
+        '',
+      ],
+      'clickstream',
+    );
     expect(JSON.parse(nd.stdout)).toMatchObject({ sent: 3, accepted: 2, rejected: 1, failed: 0 });
 
-    const js = await produceFile('trips.json', [JSON.stringify([{ TRIP_ID: '1372636858620000589', CALL_TYPE: 'C', ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 20000589, TIMESTAMP: 1372636858, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[[-8.618643,41.141412]]' }])], 'taxi_trips');
+    const js = await produceFile(
+      'trips.json',
+      [
+        JSON.stringify([
+          {
+            TRIP_ID: '1372636858620000589',
+            CALL_TYPE: 'C',
+            ORIGIN_CALL: null,
+            ORIGIN_STAND: null,
+            TAXI_ID: 20000589,
+            TIMESTAMP: 1372636858,
+            DAY_TYPE: 'A',
+            MISSING_DATA: false,
+            POLYLINE: '[[-8.618643,41.141412]]',
+          },
+        ]),
+      ],
+      'taxi_trips',
+    );
     expect(JSON.parse(js.stdout)).toMatchObject({ sent: 1, accepted: 1, rejected: 0, failed: 0 });
 
-    const lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= 5);
+    const lake = await waitFor(
+      () => readLake(rt.config),
+      (l) => l.rows.length >= 5,
+    );
     expect(lake.rows.length).toBe(5);
-    expect(lake.keys.map((k) => k.replace(/\/shardId-.*$/, '')).sort()).toEqual([
-      'events/clickstream/dt=' + lake.rows.find((r) => r.id === 'c1')!.event_time.slice(0, 10) + '/hour=' + lake.rows.find((r) => r.id === 'c1')!.event_time.slice(11, 13) + '/section=a%2Fb',
-      'events/clickstream/dt=' + lake.rows.find((r) => r.id === 'c1')!.event_time.slice(0, 10) + '/hour=' + lake.rows.find((r) => r.id === 'c1')!.event_time.slice(11, 13) + '/section=home',
-      'events/taxi_trips/dt=2013-07-01/hour=00',
-      'events/transactions/dt=2019-01-01/hour=00',
-      'events/transactions/dt=2019-01-01/hour=01',
-    ].sort());
+    expect(lake.keys.map((k) => k.replace(/\/shardId-.*$/, '')).sort()).toEqual(
+      [
+        `events/clickstream/dt=${lake.rows.find((r) => r.id === 'c1')!.event_time.slice(0, 10)}/hour=${lake.rows.find((r) => r.id === 'c1')!.event_time.slice(11, 13)}/section=a%2Fb`,
+        `events/clickstream/dt=${lake.rows.find((r) => r.id === 'c1')!.event_time.slice(0, 10)}/hour=${lake.rows.find((r) => r.id === 'c1')!.event_time.slice(11, 13)}/section=home`,
+        'events/taxi_trips/dt=2013-07-01/hour=00',
+        'events/transactions/dt=2019-01-01/hour=00',
+        'events/transactions/dt=2019-01-01/hour=01',
+      ].sort(),
+    );
     const card = lake.rows.find((r) => r.id === '1f76529f8574734946361c461b024d99')!;
     expect((card.data as { cc_num: string }).cc_num).toBe('4992346398065154184');
 
@@ -100,7 +140,11 @@ describe('tributary CLI against a running pipeline', () => {
     const s = JSON.parse(status.stdout);
     expect(s.lake.rows).toBe(5);
     expect(s.lake.byType.transactions).toMatchObject({ rows: 2, partitions: 2 });
-    expect(s.quarantine).toMatchObject({ records: 2, byStage: { ingest: 2 }, byReason: { schema_violation: 1, malformed_json: 1 } });
+    expect(s.quarantine).toMatchObject({
+      records: 2,
+      byStage: { ingest: 2 },
+      byReason: { schema_violation: 1, malformed_json: 1 },
+    });
     expect(s.stream).toMatchObject({ name: 'events', status: 'ACTIVE' });
   });
 
@@ -129,31 +173,90 @@ describe('tributary CLI against a running pipeline', () => {
     for (const [name, lines, type] of files) {
       const r = await produceFile(name, lines, type);
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ sent: lines.length - 1, accepted: lines.length - 1, rejected: 0, failed: 0 });
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        sent: lines.length - 1,
+        accepted: lines.length - 1,
+        rejected: 0,
+        failed: 0,
+      });
     }
 
     // Ingest writes the quarantine before it answers, so anything sent would be there when the command has exited.
     const quarantinedBefore = (await readLake(rt.config)).quarantine.length;
-    const refused = await produceFile('headerless.csv', ['0,2020-06-21 12:14:25,60416207185,fraud_Schmeler-Howe', ''], 'transactions');
+    const refused = await produceFile(
+      'headerless.csv',
+      ['0,2020-06-21 12:14:25,60416207185,fraud_Schmeler-Howe', ''],
+      'transactions',
+    );
     expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.stdout)).toEqual({ error: expect.stringMatching(/headerless\.csv has no header line: its first line names none of the fields of transactions v1/) });
+    expect(JSON.parse(refused.stdout)).toEqual({
+      error: expect.stringMatching(
+        /headerless\.csv has no header line: its first line names none of the fields of transactions v1/,
+      ),
+    });
     expect((await readLake(rt.config)).quarantine.length).toBe(quarantinedBefore);
 
-    const ids = ['a0000000000000000000000000000001', 'a0000000000000000000000000000002', 'a0000000000000000000000000000003', 'T1', 'T2'];
-    const lake = await waitFor(() => readLake(rt.config), (l) => l.rows.filter((r) => ids.includes(r.id)).length >= 5);
-    const mine = ids.map((id) => lake.rows.filter((r) => r.id === id)).flat();
-    expect(mine.map((r) => [r.id, r.type])).toEqual([...ids.slice(0, 3).map((id) => [id, 'transactions']), ['T1', 'taxi_trips'], ['T2', 'taxi_trips']]);
-    expect(mine.slice(0, 3).map((r) => (r.data as { cc_num: string }).cc_num)).toEqual(['60416207185', '630423337322', '4992346398065154184']);
-    expect(mine.slice(0, 3).map((r) => r.data as Record<string, unknown>).map((d) => [d.amt, d.city_pop, d.is_fraud, d.zip])).toEqual([
+    const ids = [
+      'a0000000000000000000000000000001',
+      'a0000000000000000000000000000002',
+      'a0000000000000000000000000000003',
+      'T1',
+      'T2',
+    ];
+    const lake = await waitFor(
+      () => readLake(rt.config),
+      (l) => l.rows.filter((r) => ids.includes(r.id)).length >= 5,
+    );
+    const mine = ids.flatMap((id) => lake.rows.filter((r) => r.id === id));
+    expect(mine.map((r) => [r.id, r.type])).toEqual([
+      ...ids.slice(0, 3).map((id) => [id, 'transactions']),
+      ['T1', 'taxi_trips'],
+      ['T2', 'taxi_trips'],
+    ]);
+    expect(mine.slice(0, 3).map((r) => (r.data as { cc_num: string }).cc_num)).toEqual([
+      '60416207185',
+      '630423337322',
+      '4992346398065154184',
+    ]);
+    expect(
+      mine
+        .slice(0, 3)
+        .map((r) => r.data as Record<string, unknown>)
+        .map((d) => [d.amt, d.city_pop, d.is_fraud, d.zip]),
+    ).toEqual([
       [2.86, 1645, 0, '82514'],
       [null, null, null, '99160'],
       [220.11, 4154, 1, '1257'],
     ]);
-    expect(mine.map((r) => r.event_time)).toEqual(['2020-06-21T12:14:25.000Z', '2020-06-21T12:14:33.000Z', '2020-06-21T12:14:53.000Z', '2014-08-14T17:57:17.000Z', '2014-08-14T17:50:11.000Z']);
+    expect(mine.map((r) => r.event_time)).toEqual([
+      '2020-06-21T12:14:25.000Z',
+      '2020-06-21T12:14:33.000Z',
+      '2020-06-21T12:14:53.000Z',
+      '2014-08-14T17:57:17.000Z',
+      '2014-08-14T17:50:11.000Z',
+    ]);
   }, 90_000);
 
   it('generates synthetic traffic with an exact invalid share', async () => {
-    const res = await cli(['produce', '--synthetic', 'taxi_trips', '--count', '300', '--invalid-ratio', '0.1', '--seed', '9', '--rate', '5000', '--batch', '100', '--json'], env);
+    const res = await cli(
+      [
+        'produce',
+        '--synthetic',
+        'taxi_trips',
+        '--count',
+        '300',
+        '--invalid-ratio',
+        '0.1',
+        '--seed',
+        '9',
+        '--rate',
+        '5000',
+        '--batch',
+        '100',
+        '--json',
+      ],
+      env,
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ sent: 300, accepted: 270, rejected: 30, failed: 0, requests: 3 });
   });
@@ -167,23 +270,40 @@ describe('tributary CLI against a running pipeline', () => {
     expect(badType.stderr).toContain('Unknown type "orders"; types: clickstream, taxi_trips, transactions.');
     expect((await cli(['frobnicate'], env)).code).toBe(2);
     expect((await cli(['produce', '--synthetic', 'transactions', '--batch', '501'], env)).code).toBe(2);
-    const down = await cli(['produce', '--synthetic', 'transactions', '--count', '5', '--json'], { ...env, TRIBUTARY_API_URL: 'http://127.0.0.1:9' });
+    const down = await cli(['produce', '--synthetic', 'transactions', '--count', '5', '--json'], {
+      ...env,
+      TRIBUTARY_API_URL: 'http://127.0.0.1:9',
+    });
     expect(down.code).toBe(1);
     expect(JSON.parse(down.stdout).error).toMatch(/^Cannot reach http:\/\/127\.0\.0\.1:9\/v1\/events\/transactions/);
-    const wrongKey = await cli(['produce', '--synthetic', 'transactions', '--count', '5'], { ...env, TRIBUTARY_API_KEY: 'nope' });
+    const wrongKey = await cli(['produce', '--synthetic', 'transactions', '--count', '5'], {
+      ...env,
+      TRIBUTARY_API_KEY: 'nope',
+    });
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toContain('The API refused the key (401)');
     // Six CLI processes, each starting Node and compiling TypeScript: slow when the machine is busy.
   }, 90_000);
 
   it('lists, shows, discards, re-drives and exports quarantined records', async () => {
-    const tx = (i: number, extra: object) => ({ trans_num: `${i}`.padStart(32, 'd'), cc_num: '4000000000000003', ...extra });
+    const tx = (i: number, extra: object) => ({
+      trans_num: `${i}`.padStart(32, 'd'),
+      cc_num: '4000000000000003',
+      ...extra,
+    });
     const bad = [tx(1, { gender: 'X' }), tx(2, { gender: 'X' }), tx(3, { amt: 'lots' })];
-    const res = await fetch(`${rt.apiUrl}/v1/events/transactions`, { method: 'POST', headers: { 'x-api-key': rt.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(bad) });
+    const res = await fetch(`${rt.apiUrl}/v1/events/transactions`, {
+      method: 'POST',
+      headers: { 'x-api-key': rt.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify(bad),
+    });
     expect(((await res.json()) as { rejected: number }).rejected).toBe(3);
     const list = await cli(['quarantine', 'list', '--text', 'dddd', '--json'], env);
     expect(list.code).toBe(0);
-    const page = JSON.parse(list.stdout) as { total: number; items: { qid: string; id: string; firstError: { path: string } }[] };
+    const page = JSON.parse(list.stdout) as {
+      total: number;
+      items: { qid: string; id: string; firstError: { path: string } }[];
+    };
     expect(page.total).toBe(3);
     const byId = new Map(page.items.map((i) => [i.id, i]));
     expect(byId.get(tx(3, {}).trans_num)!.firstError.path).toBe('/amt');
@@ -193,15 +313,33 @@ describe('tributary CLI against a running pipeline', () => {
     const noWhy = await cli(['quarantine', 'discard', byId.get(tx(3, {}).trans_num)!.qid], env);
     expect(noWhy.code).toBe(2);
     expect(noWhy.stderr).toContain('Discarding needs --why');
-    const discard = await cli(['quarantine', 'discard', byId.get(tx(3, {}).trans_num)!.qid, '--why', 'amount unknowable', '--json'], env);
+    const discard = await cli(
+      ['quarantine', 'discard', byId.get(tx(3, {}).trans_num)!.qid, '--why', 'amount unknowable', '--json'],
+      env,
+    );
     expect(JSON.parse(discard.stdout)).toMatchObject({ discarded: 1, skipped: 0 });
 
     // Still invalid: both fail again, and are quarantined anew with stage redrive.
     const redrive = await cli(['redrive', '--all-matching', '--text', 'dddd', '--json'], env);
     expect(redrive.code).toBe(0);
-    expect(JSON.parse(redrive.stdout)).toMatchObject({ status: 'succeeded', total: 2, accepted: 0, failed: 2, skipped: 0, by: expect.stringMatching(/^cli:/) });
-    const after = JSON.parse((await cli(['quarantine', 'list', '--text', 'dddd', '--status', 'all', '--json'], env)).stdout) as { items: { stage: string; status: string }[] };
-    expect(after.items.map((i) => `${i.stage}:${i.status}`).sort()).toEqual(['ingest:discarded', 'ingest:redriven', 'ingest:redriven', 'redrive:open', 'redrive:open']);
+    expect(JSON.parse(redrive.stdout)).toMatchObject({
+      status: 'succeeded',
+      total: 2,
+      accepted: 0,
+      failed: 2,
+      skipped: 0,
+      by: expect.stringMatching(/^cli:/),
+    });
+    const after = JSON.parse(
+      (await cli(['quarantine', 'list', '--text', 'dddd', '--status', 'all', '--json'], env)).stdout,
+    ) as { items: { stage: string; status: string }[] };
+    expect(after.items.map((i) => `${i.stage}:${i.status}`).sort()).toEqual([
+      'ingest:discarded',
+      'ingest:redriven',
+      'ingest:redriven',
+      'redrive:open',
+      'redrive:open',
+    ]);
     const csv = await cli(['quarantine', 'export', '--stage', 'redrive', '--format', 'csv'], env);
     expect(csv.stdout.trim().split('\r\n').length).toBe(3);
   }, 120_000);

@@ -44,13 +44,15 @@ describe('compaction of closed partition-hours into Parquet', () => {
       out[table] = (await svc.run({ sql: `SELECT * FROM ${table} WHERE ${ALL} ORDER BY id` })).rows;
     }
     for (const q of saved.filter((x) => x.name !== 'lake_health')) {
-      const period = q.name === 'invalid_rate' ? `2020-01-01..${new Date().toISOString().slice(0, 10)}` : '2020-01-01..2030-12-31';
+      const period =
+        q.name === 'invalid_rate' ? `2020-01-01..${new Date().toISOString().slice(0, 10)}` : '2020-01-01..2030-12-31';
       out[q.name] = (await svc.run({ sql: savedSql(q, 'duckdb'), params: resolveParams(q.params, { period }) })).rows;
     }
     return out;
   }
 
-  const lakeKeys = async (prefix: string) => (await listAll(awsClients(rt.config).s3, rt.config.buckets.lake, prefix)).map((o) => o.Key!);
+  const lakeKeys = async (prefix: string) =>
+    (await listAll(awsClients(rt.config).s3, rt.config.buckets.lake, prefix)).map((o) => o.Key!);
 
   beforeAll(async () => {
     dir = tempDir('compact');
@@ -75,12 +77,20 @@ describe('compaction of closed partition-hours into Parquet', () => {
     const statusBefore = await pipelineStatus(rt.config, awsClients(rt.config));
 
     const result = await compactLake(compactorDeps(rt.config), { before });
-    expect(result).toMatchObject({ partitions: partitions.size, sourceObjects: jsonl.length, parquetObjects: partitions.size, rows: sent, resumed: 0 });
+    expect(result).toMatchObject({
+      partitions: partitions.size,
+      sourceObjects: jsonl.length,
+      parquetObjects: partitions.size,
+      rows: sent,
+      resumed: 0,
+    });
 
     expect((await lakeKeys('events/')).filter((k) => k.endsWith('.jsonl.gz'))).toEqual([]);
     const parquet = await lakeKeys('compacted/');
     expect(parquet.length).toBe(partitions.size);
-    expect(new Set(parquet.map((k) => k.slice(0, k.lastIndexOf('/')).replace(/^compacted\//, 'events/')))).toEqual(partitions);
+    expect(new Set(parquet.map((k) => k.slice(0, k.lastIndexOf('/')).replace(/^compacted\//, 'events/')))).toEqual(
+      partitions,
+    );
     expect(await snapshot()).toEqual(beforeSnap);
 
     const statusAfter = await pipelineStatus(rt.config, awsClients(rt.config));
@@ -92,9 +102,13 @@ describe('compaction of closed partition-hours into Parquet', () => {
     const file = path.join(s3dir, `${parquet[0]}._S3rver_object`);
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    const codecs = (await c.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`)).getRows().map((r) => r[0]);
+    const codecs = (await c.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`))
+      .getRows()
+      .map((r) => r[0]);
     expect(codecs).toEqual(['ZSTD']);
-    const times = (await c.runAndReadAll(`SELECT CAST(event_time AS VARCHAR), _source FROM read_parquet('${file}')`)).getRows();
+    const times = (
+      await c.runAndReadAll(`SELECT CAST(event_time AS VARCHAR), _source FROM read_parquet('${file}')`)
+    ).getRows();
     expect(times.map((r) => r[0])).toEqual(times.map((r) => r[0]).sort());
     expect(times.every((r) => String(r[1]).startsWith('events/') && String(r[1]).endsWith('.jsonl.gz'))).toBe(true);
     c.closeSync();
@@ -102,7 +116,11 @@ describe('compaction of closed partition-hours into Parquet', () => {
     expect(readdirSync(path.dirname(file)).filter((f) => f.endsWith('._S3rver_object'))).toHaveLength(1);
 
     // Idempotent: nothing left to do.
-    expect(await compactLake(compactorDeps(rt.config), { before })).toMatchObject({ partitions: 0, sourceObjects: 0, parquetObjects: 0 });
+    expect(await compactLake(compactorDeps(rt.config), { before })).toMatchObject({
+      partitions: 0,
+      sourceObjects: 0,
+      parquetObjects: 0,
+    });
   }, 240_000);
 
   it('late records for compacted hours stay visible, and a run that crashes mid-way is finished by the next one', async () => {
@@ -113,13 +131,21 @@ describe('compaction of closed partition-hours into Parquet', () => {
     expect((expected.transactions as unknown[]).length).toBe(380);
 
     let crashes = 0;
-    const crashing = { ...compactorDeps(rt.config), afterWrite: async () => { crashes++; throw new Error('power cut'); } };
+    const crashing = {
+      ...compactorDeps(rt.config),
+      afterWrite: async () => {
+        crashes++;
+        throw new Error('power cut');
+      },
+    };
     const crashed = await compactLake(crashing, { before });
     // Every partition-hour with late records wrote its Parquet object and crashed before deleting its JSONL sources;
     // each is reported, none held up another. Queries still see each row once.
     expect(crashes).toBeGreaterThanOrEqual(1);
     expect(crashed.failed.length).toBe(crashes);
-    expect(crashed.failed.every((f) => f.table === 'transactions' && /power cut\. Run compaction again/.test(f.error))).toBe(true);
+    expect(
+      crashed.failed.every((f) => f.table === 'transactions' && /power cut\. Run compaction again/.test(f.error)),
+    ).toBe(true);
     expect((await lakeKeys('compacted/')).length).toBe(parquetBefore.length + crashes);
     expect(await snapshot()).toEqual(expected);
 
@@ -134,18 +160,36 @@ describe('compaction of closed partition-hours into Parquet', () => {
 
   it('tributary compact reports what it did as JSON', async () => {
     await send('taxi_trips', 30, 123);
-    const env = { ...process.env, TRIBUTARY_S3_ENDPOINT: rt.config.endpoints!.s3, TRIBUTARY_KINESIS_ENDPOINT: rt.config.endpoints!.kinesis, TRIBUTARY_DATA_DIR: dir };
-    const { stdout } = await exec(process.execPath, ['bin/tributary.mjs', 'compact', '--before', before, '--table', 'taxi_trips', '--json'], { cwd: root, env });
+    const env = {
+      ...process.env,
+      TRIBUTARY_S3_ENDPOINT: rt.config.endpoints!.s3,
+      TRIBUTARY_KINESIS_ENDPOINT: rt.config.endpoints!.kinesis,
+      TRIBUTARY_DATA_DIR: dir,
+    };
+    const { stdout } = await exec(
+      process.execPath,
+      ['bin/tributary.mjs', 'compact', '--before', before, '--table', 'taxi_trips', '--json'],
+      { cwd: root, env },
+    );
     const out = JSON.parse(stdout);
     expect(out).toMatchObject({ before, rows: 30, resumed: 0 });
     expect(out.parquetObjects).toBe(out.partitions);
-    const bad = await exec(process.execPath, ['bin/tributary.mjs', 'compact', '--before', 'yesterday'], { cwd: root, env }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await exec(process.execPath, ['bin/tributary.mjs', 'compact', '--before', 'yesterday'], {
+      cwd: root,
+      env,
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(1);
-    expect((bad as { stderr: string }).stderr).toMatch(/--before must be an hour YYYY-MM-DDTHH \(UTC\), got "yesterday"/);
+    expect((bad as { stderr: string }).stderr).toMatch(
+      /--before must be an hour YYYY-MM-DDTHH \(UTC\), got "yesterday"/,
+    );
   }, 240_000);
 
   it('refuses a malformed cut-off or an unknown table with a clear message', async () => {
-    await expect(compactLake(compactorDeps(rt.config), { before: '2026-01-15 10:00' })).rejects.toThrow(/--before must be an hour YYYY-MM-DDTHH/);
-    await expect(compactLake(compactorDeps(rt.config), { tables: ['quarantine'] })).rejects.toThrow(/Cannot compact quarantine; compactable tables: clickstream, taxi_trips, transactions/);
+    await expect(compactLake(compactorDeps(rt.config), { before: '2026-01-15 10:00' })).rejects.toThrow(
+      /--before must be an hour YYYY-MM-DDTHH/,
+    );
+    await expect(compactLake(compactorDeps(rt.config), { tables: ['quarantine'] })).rejects.toThrow(
+      /Cannot compact quarantine; compactable tables: clickstream, taxi_trips, transactions/,
+    );
   });
 });

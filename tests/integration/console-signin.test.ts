@@ -9,7 +9,10 @@ import { startS3, type RunningEmulator } from '../../local/emulators/index.ts';
 import { removeDir, tempDir } from './helpers.ts';
 
 const BUCKET = 'athena-results';
-const cfg = authConfig({ TRIBUTARY_CONSOLE_PASSWORD: 'operator-pass', TRIBUTARY_CONSOLE_VIEWER_PASSWORD: 'viewer-pass' });
+const cfg = authConfig({
+  TRIBUTARY_CONSOLE_PASSWORD: 'operator-pass',
+  TRIBUTARY_CONSOLE_VIEWER_PASSWORD: 'viewer-pass',
+});
 const form = (password: string) => ({ password, next: '/', form: false });
 
 /**
@@ -23,7 +26,12 @@ describe('console sign-in across instances (S3 real)', () => {
   let dir: string;
   const clients: S3Client[] = [];
   const instance = (rules?: { client: ThrottleRule; global: ThrottleRule }, bucket = BUCKET): SignInDeps => {
-    const s3 = new S3Client({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${s3rver.port}`, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const s3 = new S3Client({
+      region: 'eu-west-1',
+      endpoint: `http://127.0.0.1:${s3rver.port}`,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     clients.push(s3);
     return { cfg, sessions: new SessionStore(s3, bucket), throttle: new SignInThrottle(s3, bucket, rules) };
   };
@@ -45,7 +53,8 @@ describe('console sign-in across instances (S3 real)', () => {
       },
       (e: unknown) => e as SignInThrottledError,
     );
-  const tally = (words: string[]) => Object.fromEntries([...new Set(words)].sort().map((w) => [w, words.filter((x) => x === w).length]));
+  const tally = (words: string[]) =>
+    Object.fromEntries([...new Set(words)].sort().map((w) => [w, words.filter((x) => x === w).length]));
 
   beforeAll(async () => {
     dir = tempDir('console-signin');
@@ -80,12 +89,22 @@ describe('console sign-in across instances (S3 real)', () => {
     const a = instance(rules, 'signin-b2');
     const b = instance(rules, 'signin-b2');
     // Two right passwords first: they do not use up the allowance.
-    expect([await attempt(a, 'operator-pass', '192.0.2.7'), await attempt(b, 'viewer-pass', '192.0.2.7')]).toEqual(['operator', 'viewer']);
+    expect([await attempt(a, 'operator-pass', '192.0.2.7'), await attempt(b, 'viewer-pass', '192.0.2.7')]).toEqual([
+      'operator',
+      'viewer',
+    ]);
     // 30 wrong guesses at once, half on each instance: exactly 10 are checked, 20 are refused before their password is.
-    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => attempt(i % 2 ? a : b, `guess-${i}`, '192.0.2.7')));
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => attempt(i % 2 ? a : b, `guess-${i}`, '192.0.2.7')),
+    );
     expect(tally(burst)).toEqual({ 'throttled:client': 20, wrong: 10 });
     // Now even the right password waits, with the time left in the window.
-    await expect(signIn(form('operator-pass'), '192.0.2.7', a)).rejects.toMatchObject({ status: 429, code: 'throttled', scope: 'client', retryAfterS: expect.any(Number) });
+    await expect(signIn(form('operator-pass'), '192.0.2.7', a)).rejects.toMatchObject({
+      status: 429,
+      code: 'throttled',
+      scope: 'client',
+      retryAfterS: expect.any(Number),
+    });
     const refused = await refusal(signIn(form('operator-pass'), '192.0.2.7', b));
     expect(refused.retryAfterS).toBeGreaterThan(890);
     expect(refused.retryAfterS).toBeLessThanOrEqual(900);
@@ -95,7 +114,10 @@ describe('console sign-in across instances (S3 real)', () => {
   });
 
   it('a window that has passed starts a new allowance', async () => {
-    const throttle = instance({ client: { limit: 2, windowMs: 60_000 }, global: { limit: 100, windowMs: 60_000 } }, 'signin-b3').throttle;
+    const throttle = instance(
+      { client: { limit: 2, windowMs: 60_000 }, global: { limit: 100, windowMs: 60_000 } },
+      'signin-b3',
+    ).throttle;
     let t = Date.UTC(2026, 11, 1, 12);
     const now = () => t;
     await throttle.admit('x', now);
@@ -116,12 +138,25 @@ describe('console sign-in across instances (S3 real)', () => {
     const a = instance(rules, 'signin-b4');
     const b = instance(rules, 'signin-b4');
     // 8 addresses × 3 guesses, concurrently: 12 are checked in all, whatever the address.
-    const burst = await Promise.all(Array.from({ length: 24 }, (_, i) => attempt(i % 2 ? a : b, `guess-${i}`, `203.0.113.${i % 8}`)));
+    const burst = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => attempt(i % 2 ? a : b, `guess-${i}`, `203.0.113.${i % 8}`)),
+    );
     expect(burst.filter((w) => w === 'wrong')).toHaveLength(12);
     expect(burst.filter((w) => w.startsWith('throttled'))).toHaveLength(12);
     const refused = await refusal(signIn(form('operator-pass'), '198.51.100.200', a));
-    expect([refused.status, refused.scope, refused.message]).toEqual([429, 'global', `Too many failed sign-ins to this console from all addresses; sign-in is paused. Try again in ${refused.retryAfterS} s.`]);
+    expect([refused.status, refused.scope, refused.message]).toEqual([
+      429,
+      'global',
+      `Too many failed sign-ins to this console from all addresses; sign-in is paused. Try again in ${refused.retryAfterS} s.`,
+    ]);
     // Refused globally, the new address's attempt was given back: its own allowance is untouched.
-    expect(await new SignInThrottle(clients.at(-1)!, 'signin-b4', { client: rules.client, global: { limit: 1000, windowMs: 60_000 } }).admit('198.51.100.200').then(() => 'admitted')).toBe('admitted');
+    expect(
+      await new SignInThrottle(clients.at(-1)!, 'signin-b4', {
+        client: rules.client,
+        global: { limit: 1000, windowMs: 60_000 },
+      })
+        .admit('198.51.100.200')
+        .then(() => 'admitted'),
+    ).toBe('admitted');
   });
 });

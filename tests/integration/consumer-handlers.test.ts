@@ -7,7 +7,7 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { envelope, hex32 as hex, transaction } from '../helpers/factories.ts';
 import { createHandler as lakeWriterHandler } from '../../functions/lake-writer/handler.ts';
@@ -29,7 +29,13 @@ function event(shards: number[], days: string[]): KinesisStreamEvent {
         const n = shard * 1000 + i;
         const env = envelope(tx(n, day), { id: hex(n), event_time: `${day}T10:00:00.000Z` });
         return {
-          kinesis: { kinesisSchemaVersion: '1.0', partitionKey: `pk-${n}`, sequenceNumber: seqOf(shard, i), data: Buffer.from(JSON.stringify(env)).toString('base64'), approximateArrivalTimestamp: 1_772_359_200 },
+          kinesis: {
+            kinesisSchemaVersion: '1.0',
+            partitionKey: `pk-${n}`,
+            sequenceNumber: seqOf(shard, i),
+            data: Buffer.from(JSON.stringify(env)).toString('base64'),
+            approximateArrivalTimestamp: 1_772_359_200,
+          },
           eventSource: 'aws:kinesis',
           eventVersion: '1.0',
           eventID: `shardId-00000000000${shard}:${seqOf(shard, i)}`,
@@ -48,7 +54,11 @@ const DAYS = ['2026-03-01', '2026-03-01', '2026-03-01', '2026-03-02', '2026-03-0
 describe('lake writer handler', () => {
   const s3Mock = mockClient(S3Client);
   const s3 = new S3Client({ region: 'us-east-1' });
-  const handler = lakeWriterHandler(() => ({ s3, registry: defaultRegistry(), buckets: { lake: 'lake', quarantine: 'quarantine' } }));
+  const handler = lakeWriterHandler(() => ({
+    s3,
+    registry: defaultRegistry(),
+    buckets: { lake: 'lake', quarantine: 'quarantine' },
+  }));
   let puts: string[] = [];
 
   beforeEach(() => {
@@ -60,7 +70,11 @@ describe('lake writer handler', () => {
 
   const failing = (test: (key: string) => boolean) =>
     s3Mock.on(PutObjectCommand).callsFake((input: { Key: string }) => {
-      if (test(input.Key)) throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+      if (test(input.Key))
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+          name: 'InternalError',
+          $metadata: { httpStatusCode: 500 },
+        });
       puts.push(input.Key);
       return {};
     });
@@ -73,7 +87,9 @@ describe('lake writer handler', () => {
 
   it('reports the first record of the failed object of each of two shards', async () => {
     failing((key) => key.includes('dt=2026-03-02'));
-    expect(await handler(event([0, 1], DAYS), context)).toEqual({ batchItemFailures: [{ itemIdentifier: seqOf(0, 3) }, { itemIdentifier: seqOf(1, 3) }] });
+    expect(await handler(event([0, 1], DAYS), context)).toEqual({
+      batchItemFailures: [{ itemIdentifier: seqOf(0, 3) }, { itemIdentifier: seqOf(1, 3) }],
+    });
   });
 
   it('reports a shard that failed at its first record as a partial response, not a function error', async () => {
@@ -83,7 +99,9 @@ describe('lake writer handler', () => {
   });
 
   it('throws when the batch cannot be handled at all, so Lambda retries it whole', async () => {
-    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    s3Mock
+      .on(GetObjectCommand)
+      .rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
     await expect(handler(event([0, 1], DAYS), context)).rejects.toThrow('Access Denied');
   });
 });
@@ -104,7 +122,12 @@ describe('OLTP sink handler', () => {
       const query = client.query.bind(client) as (...a: unknown[]) => unknown;
       (client as { query: unknown }).query = (...args: unknown[]) => {
         const params = args[1];
-        if (Array.isArray(params) && JSON.stringify(params).match(/[0-9a-f]{32}/g)?.some((t) => outage.has(t))) {
+        if (
+          Array.isArray(params) &&
+          JSON.stringify(params)
+            .match(/[0-9a-f]{32}/g)
+            ?.some((t) => outage.has(t))
+        ) {
           return Promise.reject(Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' }));
         }
         return query(...args);
@@ -133,7 +156,9 @@ describe('OLTP sink handler', () => {
     const e = event([2, 3], DAYS);
     // The second chunk (records 3..5) of both shards meets the outage.
     outage.add(hex(2004)).add(hex(3005));
-    expect(await handler()(e, context)).toEqual({ batchItemFailures: [{ itemIdentifier: seqOf(2, 3) }, { itemIdentifier: seqOf(3, 3) }] });
+    expect(await handler()(e, context)).toEqual({
+      batchItemFailures: [{ itemIdentifier: seqOf(2, 3) }, { itemIdentifier: seqOf(3, 3) }],
+    });
     expect(await applied()).toBe(String(12 + 6));
     // Delivered again from there once the database is back: the rest goes in, nothing twice.
     outage.clear();
@@ -144,13 +169,17 @@ describe('OLTP sink handler', () => {
   it('reports a shard whose first chunk failed as a partial response, not a function error', async () => {
     outage.clear();
     outage.add(hex(4000));
-    expect(await handler()(event([4], DAYS), context)).toEqual({ batchItemFailures: [{ itemIdentifier: seqOf(4, 0) }] });
+    expect(await handler()(event([4], DAYS), context)).toEqual({
+      batchItemFailures: [{ itemIdentifier: seqOf(4, 0) }],
+    });
   });
 
   it('throws when the sink cannot start (the database refuses every connection)', async () => {
     const down = createPool('postgres://postgres@127.0.0.1:1/none', { max: 1, connectionTimeoutMillis: 1_000 });
     try {
-      await expect(oltpSinkHandler(() => ({ pool: down, s3, quarantineBucket: 'quarantine' }))(event([5], DAYS), context)).rejects.toThrow();
+      await expect(
+        oltpSinkHandler(() => ({ pool: down, s3, quarantineBucket: 'quarantine' }))(event([5], DAYS), context),
+      ).rejects.toThrow();
     } finally {
       await down.end();
     }

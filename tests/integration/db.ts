@@ -42,7 +42,14 @@ export async function testDatabase(label: string): Promise<TestDatabase> {
 }
 
 /** An embedded PGlite server on a free port, with a restart (SIGKILL, then start again on the same directory and port). */
-export async function startTestPglite(): Promise<{ url: string; port: number; restart(downMs?: number): Promise<void>; kill(): void; start(): Promise<void>; stop(): Promise<void> }> {
+export async function startTestPglite(): Promise<{
+  url: string;
+  port: number;
+  restart(downMs?: number): Promise<void>;
+  kill(): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-pglite-'));
   let emu: RunningEmulator = await startPglite('127.0.0.1', 0, dir);
   const port = emu.port;

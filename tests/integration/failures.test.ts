@@ -1,14 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { duplicates, post, readLake, startTestRuntime, tempDir, waitFor, sendTransactions, runtimePerTest } from './helpers.ts';
+import {
+  duplicates,
+  post,
+  readLake,
+  startTestRuntime,
+  tempDir,
+  waitFor,
+  sendTransactions,
+  runtimePerTest,
+} from './helpers.ts';
 
 describe('consumer failures lose and duplicate nothing', () => {
   const s = runtimePerTest();
 
   it('retries and bisects batches after function errors', async () => {
     s.dir = tempDir('bisect');
-    s.rt = await startTestRuntime(s.dir, { faults: { lakeWriter: { failInvocations: 5 } }, mapping: { batchSize: 400 } });
+    s.rt = await startTestRuntime(s.dir, {
+      faults: { lakeWriter: { failInvocations: 5 } },
+      mapping: { batchSize: 400 },
+    });
     const ids = await sendTransactions(s.rt, 1200, 11);
-    const lake = await waitFor(() => readLake(s.rt!.config), (l) => l.rows.length >= ids.length, 90_000);
+    const lake = await waitFor(
+      () => readLake(s.rt!.config),
+      (l) => l.rows.length >= ids.length,
+      90_000,
+    );
     expect(lake.rows.length).toBe(1200);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
     expect(lake.rows.map((r) => r.id).sort()).toEqual(ids.sort());
@@ -22,7 +38,12 @@ describe('consumer failures lose and duplicate nothing', () => {
   function hourEvents(hours: string[]): string {
     return hours
       .map((h, i) =>
-        JSON.stringify({ trans_num: i.toString(16).padStart(32, '0'), cc_num: '4111111111111111', trans_date_trans_time: `2026-01-01 ${h}:00:00`, amt: i }),
+        JSON.stringify({
+          trans_num: i.toString(16).padStart(32, '0'),
+          cc_num: '4111111111111111',
+          trans_date_trans_time: `2026-01-01 ${h}:00:00`,
+          amt: i,
+        }),
       )
       .join('\n');
   }
@@ -38,7 +59,11 @@ describe('consumer failures lose and duplicate nothing', () => {
     const hours = [...Array(200).fill('10'), ...Array(200).fill('11')];
     const res = await post(s.rt, 'transactions', hourEvents(hours), { 'content-type': 'application/x-ndjson' });
     expect(res.json.accepted).toBe(400);
-    const lake = await waitFor(() => readLake(s.rt!.config), (l) => l.rows.length >= 400, 60_000);
+    const lake = await waitFor(
+      () => readLake(s.rt!.config),
+      (l) => l.rows.length >= 400,
+      60_000,
+    );
     expect(lake.rows.length).toBe(400);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
     // First invocation: hour 10 stored, hour 11 failed and reported; second invocation: hour 11 alone.
@@ -57,8 +82,14 @@ describe('consumer failures lose and duplicate nothing', () => {
     });
     // Hours interleave, so the hour-10 object spans the first hour-11 record.
     const hours = Array.from({ length: 400 }, (_, i) => (i % 2 ? '11' : '10'));
-    expect((await post(s.rt, 'transactions', hourEvents(hours), { 'content-type': 'application/x-ndjson' })).json.accepted).toBe(400);
-    const lake = await waitFor(() => readLake(s.rt!.config), (l) => l.rows.length >= 400, 60_000);
+    expect(
+      (await post(s.rt, 'transactions', hourEvents(hours), { 'content-type': 'application/x-ndjson' })).json.accepted,
+    ).toBe(400);
+    const lake = await waitFor(
+      () => readLake(s.rt!.config),
+      (l) => l.rows.length >= 400,
+      60_000,
+    );
     expect(lake.rows.length).toBe(400);
     expect(duplicates(lake.rows.map((r) => r.id))).toEqual([]);
     expect(lake.rows.filter((r) => r.event_time.startsWith('2026-01-01T10:')).length).toBe(200);
@@ -73,15 +104,23 @@ describe('consumer failures lose and duplicate nothing', () => {
       shardCount: 1,
     });
     await sendTransactions(s.rt, 30, 13);
-    const lake = await waitFor(() => readLake(s.rt!.config), (l) => l.onFailure >= 1, 30_000);
+    const lake = await waitFor(
+      () => readLake(s.rt!.config),
+      (l) => l.onFailure >= 1,
+      30_000,
+    );
     expect(lake.onFailure).toBe(1);
     expect(lake.rows).toEqual([]);
     const { s3 } = (await import('../../lib/aws/clients.ts')).awsClients(s.rt.config);
     const { listAll } = await import('../../lib/aws/s3.ts');
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const [obj] = await listAll(s3, 'quarantine', 'aws/lambda/');
-    expect(obj!.Key).toMatch(/^aws\/lambda\/[0-9a-f-]{36}\/shardId-000000000000\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/);
-    const record = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'quarantine', Key: obj!.Key! }))).Body!.transformToString());
+    expect(obj!.Key).toMatch(
+      /^aws\/lambda\/[0-9a-f-]{36}\/shardId-000000000000\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/,
+    );
+    const record = JSON.parse(
+      await (await s3.send(new GetObjectCommand({ Bucket: 'quarantine', Key: obj!.Key! }))).Body!.transformToString(),
+    );
     expect(record.requestContext.condition).toBe('RetryAttemptsExhausted');
     expect(record.requestContext.approximateInvokeCount).toBe(2);
     expect(record.KinesisBatchInfo.batchSize).toBe(30);

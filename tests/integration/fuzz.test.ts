@@ -20,7 +20,9 @@ describe(`${REQUESTS} hostile requests against tributary dev (seed ${SEED})`, ()
     removeDir(dir);
   });
 
-  it('answers each with what it deserves, stays up, and keeps exactly what it acknowledged', { timeout: 900_000 }, async () => {
+  it('answers each with what it deserves, stays up, and keeps exactly what it acknowledged', {
+    timeout: 900_000,
+  }, async () => {
     const report = await runHostileRequests(rt, { seed: SEED, requests: REQUESTS });
     expect(report.problems).toEqual([]);
     expect([...report.statuses].filter(([s]) => s >= 500)).toEqual([]);

@@ -53,13 +53,20 @@ export async function readLake(config: TributaryConfig): Promise<LakeContents> {
   const objects = (await listAll(s3, config.buckets.lake, 'events/')).map((o) => o.Key!);
   const rows = (await mapLimit(objects, 16, (k) => readJsonl<Envelope>(s3, config.buckets.lake, k))).flat();
   const qKeys = (await listAll(s3, config.buckets.quarantine, 'records/')).map((o) => o.Key!);
-  const quarantine = (await mapLimit(qKeys, 16, (k) => readJsonl<QuarantineRecord>(s3, config.buckets.quarantine, k))).flat();
+  const quarantine = (
+    await mapLimit(qKeys, 16, (k) => readJsonl<QuarantineRecord>(s3, config.buckets.quarantine, k))
+  ).flat();
   const onFailure = (await listAll(s3, config.buckets.quarantine, 'aws/lambda/')).length;
   return { rows, keys: objects, quarantine, onFailure };
 }
 
 /** Polls until `check` returns true, or fails with the last state after `timeoutMs`. */
-export async function waitFor<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 120_000, everyMs = 500): Promise<T> {
+export async function waitFor<T>(
+  read: () => Promise<T>,
+  check: (v: T) => boolean,
+  timeoutMs = 120_000,
+  everyMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();
@@ -77,7 +84,11 @@ export function duplicates(values: string[]): string[] {
 }
 
 export async function post(rt: DevRuntime, type: string, body: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${rt.apiUrl}/v1/events/${type}`, { method: 'POST', headers: { 'x-api-key': rt.apiKey, 'content-type': 'application/json', ...headers }, body });
+  const res = await fetch(`${rt.apiUrl}/v1/events/${type}`, {
+    method: 'POST',
+    headers: { 'x-api-key': rt.apiKey, 'content-type': 'application/json', ...headers },
+    body,
+  });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
@@ -91,7 +102,10 @@ export async function post(rt: DevRuntime, type: string, body: string, headers: 
 /** Sends `count` valid synthetic transactions through the API and returns their ids. */
 export async function sendTransactions(rt: DevRuntime, count: number, seed: number): Promise<string[]> {
   const events = [...syntheticEvents('transactions', count, { seed })];
-  const summary = await produce(events.map((e, index) => ({ text: JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: 'transactions' });
+  const summary = await produce(
+    events.map((e, index) => ({ text: JSON.stringify(e.value), index })),
+    { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: 'transactions' },
+  );
   if (summary.accepted !== count) throw new Error(`expected ${count} accepted, got ${JSON.stringify(summary)}`);
   return events.map((e) => eventIdOf(defaultRegistry().get('transactions'), e.value)!);
 }
@@ -108,7 +122,12 @@ export function runtimePerTest(): { rt?: DevRuntime; dir: string } {
 }
 
 /** Valid synthetic events of a type wrapped in envelopes as ingest wraps them (received at `receivedAt`). */
-export function syntheticEnvelopes(type: string, count: number, seed: number, receivedAt = new Date().toISOString()): Envelope[] {
+export function syntheticEnvelopes(
+  type: string,
+  count: number,
+  seed: number,
+  receivedAt = new Date().toISOString(),
+): Envelope[] {
   const t = defaultRegistry().get(type);
   return [...syntheticEvents(type, count, { seed })].map((e) => {
     const r = buildEnvelope({ type: t, v: 1, data: e.value, receivedAt, source: 'producer' });
@@ -129,7 +148,11 @@ export async function landInLake(config: TributaryConfig, envelopes: Envelope[],
   const groups = new Map<string, string[]>();
   for (const e of envelopes) {
     const t = registry.get(e.type);
-    const prefix = lakePrefix(e.type, e.event_time, t.partitions.map((p) => ({ name: p.name, value: p.get(e.data) })));
+    const prefix = lakePrefix(
+      e.type,
+      e.event_time,
+      t.partitions.map((p) => ({ name: p.name, value: p.get(e.data) })),
+    );
     groups.set(prefix, [...(groups.get(prefix) ?? []), JSON.stringify(e)]);
   }
   const { s3 } = awsClients(config);
@@ -139,7 +162,9 @@ export async function landInLake(config: TributaryConfig, envelopes: Envelope[],
       const chunk = lines.slice(i, i + perObject);
       const first = ++lakeSeq * 1000;
       const key = `${prefix}/${lakeObjectName('shardId-000000000000', String(first), String(first + chunk.length))}`;
-      await s3.send(new PutObjectCommand({ Bucket: config.buckets.lake, Key: key, Body: gzipSync(`${chunk.join('\n')}\n`) }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: config.buckets.lake, Key: key, Body: gzipSync(`${chunk.join('\n')}\n`) }),
+      );
       keys.push(key);
     }
   }

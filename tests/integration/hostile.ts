@@ -23,10 +23,41 @@ const TYPES = ['transactions', 'taxi_trips', 'clickstream'] as const;
 type TypeName = (typeof TYPES)[number];
 /** Every kind of request the generator makes; a run of 10,000 makes each of them. */
 export const KINDS = [
-  'ndjson', 'json-array', 'json-object', 'ndjson-mixed', 'json-mixed', 'malformed', 'not-utf8', 'fffd-raw-json', 'fffd-escaped', 'fffd-ndjson',
-  'content-type', 'unknown-type', 'version', 'version-ok', 'auth', 'method', 'path', 'huge-header', 'many-headers', 'nul-header', 'bad-header-name',
-  'two-lengths', 'too-many', 'huge-declared', 'over-limit', 'over-limit-chunked', 'at-limit', 'at-limit-chunked', 'chunked', 'bad-chunk',
-  'truncated', 'truncated-chunked', 'big-integers', 'depth-at-limit', 'expect-continue',
+  'ndjson',
+  'json-array',
+  'json-object',
+  'ndjson-mixed',
+  'json-mixed',
+  'malformed',
+  'not-utf8',
+  'fffd-raw-json',
+  'fffd-escaped',
+  'fffd-ndjson',
+  'content-type',
+  'unknown-type',
+  'version',
+  'version-ok',
+  'auth',
+  'method',
+  'path',
+  'huge-header',
+  'many-headers',
+  'nul-header',
+  'bad-header-name',
+  'two-lengths',
+  'too-many',
+  'huge-declared',
+  'over-limit',
+  'over-limit-chunked',
+  'at-limit',
+  'at-limit-chunked',
+  'chunked',
+  'bad-chunk',
+  'truncated',
+  'truncated-chunked',
+  'big-integers',
+  'depth-at-limit',
+  'expect-continue',
 ];
 
 /** What a request deserves. `quarantined`: whole bodies the API must have put in the quarantine (0 or 1). */
@@ -106,9 +137,20 @@ function exchange(port: number, c: Case): Promise<Answer | 'dropped'> {
 type Header = [string, string];
 
 /** An HTTP/1.1 request, byte for byte: `length` 'auto' adds Content-Length, 'none' leaves it out, a number lies. */
-function http(method: string, target: string, headers: Header[], body?: Buffer | string, length: 'auto' | 'none' | number = 'auto'): Buffer {
+function http(
+  method: string,
+  target: string,
+  headers: Header[],
+  body?: Buffer | string,
+  length: 'auto' | 'none' | number = 'auto',
+): Buffer {
   const b = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
-  const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...headers.map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    `${method} ${target} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Connection: close',
+    ...headers.map(([k, v]) => `${k}: ${v}`),
+  ];
   if (length === 'auto' && (body !== undefined || method === 'POST')) lines.push(`Content-Length: ${b.length}`);
   else if (typeof length === 'number') lines.push(`Content-Length: ${length}`);
   return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), b]);
@@ -132,7 +174,11 @@ class Events {
   #n = 0;
 
   constructor(readonly seed: number) {
-    for (const t of TYPES) this.#pools.set(t, [...syntheticEvents(t, 200, { seed: seed + t.length })].map((e) => e.value!));
+    for (const t of TYPES)
+      this.#pools.set(
+        t,
+        [...syntheticEvents(t, 200, { seed: seed + t.length })].map((e) => e.value!),
+      );
   }
 
   next(rng: Rng, type: TypeName): Record<string, unknown> {
@@ -193,39 +239,77 @@ function makeCase(rng: Rng, events: Events, key: string): Case {
 
   if (roll < 170) {
     const es = batch(rng.int(1, 8));
-    const ct = rng.pick(['application/x-ndjson', 'application/ndjson; charset=utf-8', 'application/jsonl', 'application/x-jsonlines', 'APPLICATION/X-NDJSON']);
-    const body = es.map((e) => (rng.next() < 0.3 ? spaced(e) : JSON.stringify(e))).join(rng.pick(['\n', '\r\n', '\n\n'])) + rng.pick(['', '\n']);
+    const ct = rng.pick([
+      'application/x-ndjson',
+      'application/ndjson; charset=utf-8',
+      'application/jsonl',
+      'application/x-jsonlines',
+      'APPLICATION/X-NDJSON',
+    ]);
+    const body =
+      es.map((e) => (rng.next() < 0.3 ? spaced(e) : JSON.stringify(e))).join(rng.pick(['\n', '\r\n', '\n\n'])) +
+      rng.pick(['', '\n']);
     return { kind: 'ndjson', bytes: http('POST', path, [auth, ['Content-Type', ct]], body), expect: ok(es.length) };
   }
   if (roll < 280) {
     const es = batch(rng.int(1, 8));
-    const ct = rng.pick(['application/json', 'application/json; charset=UTF-8', 'text/plain;charset=UTF-8', 'application/vnd.tributary.events+json', undefined]);
+    const ct = rng.pick([
+      'application/json',
+      'application/json; charset=UTF-8',
+      'text/plain;charset=UTF-8',
+      'application/vnd.tributary.events+json',
+      undefined,
+    ]);
     const body = rng.next() < 0.5 ? JSON.stringify(es) : JSON.stringify(es, null, 2);
-    return { kind: 'json-array', bytes: http('POST', path, [auth, ...(ct ? [['Content-Type', ct] as Header] : [])], body), expect: ok(es.length) };
+    return {
+      kind: 'json-array',
+      bytes: http('POST', path, [auth, ...(ct ? [['Content-Type', ct] as Header] : [])], body),
+      expect: ok(es.length),
+    };
   }
   if (roll < 330) {
     const [e] = batch(1);
-    return { kind: 'json-object', bytes: http('POST', path, [auth, json], rng.next() < 0.5 ? JSON.stringify(e) : ` ${spaced(e)}\n`), expect: ok(1) };
+    return {
+      kind: 'json-object',
+      bytes: http('POST', path, [auth, json], rng.next() < 0.5 ? JSON.stringify(e) : ` ${spaced(e)}\n`),
+      expect: ok(1),
+    };
   }
   if (roll < 430) {
     const good = rng.int(1, 10);
     const invalid = rng.int(0, 5);
     const malformed = rng.int(invalid ? 0 : 1, 5);
-    const lines = [...batch(good).map((e) => JSON.stringify(e)), ...Array.from({ length: invalid }, () => JSON.stringify(events.invalid(rng, type))), ...Array.from({ length: malformed }, () => rng.pick(BAD_LINES)(events.next(rng, type)))];
+    const lines = [
+      ...batch(good).map((e) => JSON.stringify(e)),
+      ...Array.from({ length: invalid }, () => JSON.stringify(events.invalid(rng, type))),
+      ...Array.from({ length: malformed }, () => rng.pick(BAD_LINES)(events.next(rng, type))),
+    ];
     for (let i = lines.length - 1; i > 0; i--) {
       const j = rng.int(0, i);
       [lines[i], lines[j]] = [lines[j]!, lines[i]!];
     }
-    return { kind: 'ndjson-mixed', bytes: http('POST', path, [auth, ['Content-Type', 'application/x-ndjson']], lines.join('\n')), expect: { status: 207, accepted: good, rejected: invalid + malformed, quarantined: 0 } };
+    return {
+      kind: 'ndjson-mixed',
+      bytes: http('POST', path, [auth, ['Content-Type', 'application/x-ndjson']], lines.join('\n')),
+      expect: { status: 207, accepted: good, rejected: invalid + malformed, quarantined: 0 },
+    };
   }
   if (roll < 470) {
     const good = batch(rng.int(1, 8));
     const bad = Array.from({ length: rng.int(1, 4) }, () => events.invalid(rng, type));
-    return { kind: 'json-mixed', bytes: http('POST', path, [auth, json], JSON.stringify([...good, ...bad])), expect: { status: 207, accepted: good.length, rejected: bad.length, quarantined: 0 } };
+    return {
+      kind: 'json-mixed',
+      bytes: http('POST', path, [auth, json], JSON.stringify([...good, ...bad])),
+      expect: { status: 207, accepted: good.length, rejected: bad.length, quarantined: 0 },
+    };
   }
   if (roll < 560) {
     const body = rng.pick(BAD_DOCUMENTS)(events.next(rng, type));
-    return { kind: 'malformed', bytes: http('POST', path, [auth, rng.pick([json, ['Content-Type', 'text/plain'] as Header])], body), expect: { status: 400, error: 'malformed_json', quarantined: 1 } };
+    return {
+      kind: 'malformed',
+      bytes: http('POST', path, [auth, rng.pick([json, ['Content-Type', 'text/plain'] as Header])], body),
+      expect: { status: 400, error: 'malformed_json', quarantined: 1 },
+    };
   }
   if (roll < 610) {
     // Bytes that are not UTF-8 (a Latin-1 é, a lone continuation byte, an encoded surrogate, an overlong slash).
@@ -233,16 +317,34 @@ function makeCase(rng: Rng, events: Events, key: string): Case {
     const bad = rng.pick([[0xe9], [0x80], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xff, 0xfe]]);
     const body = Buffer.concat([Buffer.from(`${e.slice(0, -1)},"x":"`), Buffer.from(bad), Buffer.from('"}')]);
     const ct = rng.pick(['application/json', 'text/plain', 'application/x-ndjson', undefined]);
-    return { kind: 'not-utf8', bytes: http('POST', path, [auth, ...(ct ? [['Content-Type', ct] as Header] : [])], body), expect: { status: 400, error: 'malformed_json', quarantined: 1 } };
+    return {
+      kind: 'not-utf8',
+      bytes: http('POST', path, [auth, ...(ct ? [['Content-Type', ct] as Header] : [])], body),
+      expect: { status: 400, error: 'malformed_json', quarantined: 1 },
+    };
   }
   if (roll < 630) {
     // U+FFFD: raw in a body API Gateway decodes (refused), escaped (accepted), raw in NDJSON bytes (accepted).
     const [e] = batch(1);
     const text = JSON.stringify(e);
     const which = rng.int(0, 2);
-    if (which === 0) return { kind: 'fffd-raw-json', bytes: http('POST', path, [auth, json], `${text.slice(0, -1)},"r":"\ufffd"}`), expect: { status: 400, error: 'malformed_json', quarantined: 1 } };
-    if (which === 1) return { kind: 'fffd-escaped', bytes: http('POST', path, [auth, json], `${text.slice(0, -1)},"r":"\\ufffd"}`), expect: ok(1) };
-    return { kind: 'fffd-ndjson', bytes: http('POST', path, [auth, ['Content-Type', 'application/x-ndjson']], `${text.slice(0, -1)},"r":"\ufffd"}`), expect: ok(1) };
+    if (which === 0)
+      return {
+        kind: 'fffd-raw-json',
+        bytes: http('POST', path, [auth, json], `${text.slice(0, -1)},"r":"\ufffd"}`),
+        expect: { status: 400, error: 'malformed_json', quarantined: 1 },
+      };
+    if (which === 1)
+      return {
+        kind: 'fffd-escaped',
+        bytes: http('POST', path, [auth, json], `${text.slice(0, -1)},"r":"\\ufffd"}`),
+        expect: ok(1),
+      };
+    return {
+      kind: 'fffd-ndjson',
+      bytes: http('POST', path, [auth, ['Content-Type', 'application/x-ndjson']], `${text.slice(0, -1)},"r":"\ufffd"}`),
+      expect: ok(1),
+    };
   }
   if (roll < 680) {
     const headers: Header[] = rng.pick([
@@ -254,28 +356,74 @@ function makeCase(rng: Rng, events: Events, key: string): Case {
       [['Content-Type', 'application/json-seq']],
       [['Content-Type', 'application/json; charset=latin1']],
       [['Content-Type', 'text/plain; charset=utf-16']],
-      [['Content-Type', 'application/json'], ['Content-Type', 'application/json']],
-      [['Content-Type', 'application/json'], ['Content-Type', 'application/x-ndjson']],
+      [
+        ['Content-Type', 'application/json'],
+        ['Content-Type', 'application/json'],
+      ],
+      [
+        ['Content-Type', 'application/json'],
+        ['Content-Type', 'application/x-ndjson'],
+      ],
       [['Content-Type', '"application/json"']],
       [['Content-Type', 'json']],
     ] as Header[][]);
-    return { kind: 'content-type', bytes: http('POST', path, [auth, ...headers], JSON.stringify(batch(1)[0])), expect: { status: 415, error: 'unsupported_media_type' } };
+    return {
+      kind: 'content-type',
+      bytes: http('POST', path, [auth, ...headers], JSON.stringify(batch(1)[0])),
+      expect: { status: 415, error: 'unsupported_media_type' },
+    };
   }
   if (roll < 710) {
-    const name = rng.pick(['orders', 'Transactions', 'transactions%20', '%00nul', 'caf%C3%A9', 'x'.repeat(rng.int(300, 2000)), 'transactions.json', '..', '%2e%2e']);
-    return { kind: 'unknown-type', bytes: http('POST', `/v1/events/${name}`, [auth, json], JSON.stringify(batch(1)[0])), expect: { status: 400, error: 'unknown_type', quarantined: 1 } };
+    const name = rng.pick([
+      'orders',
+      'Transactions',
+      'transactions%20',
+      '%00nul',
+      'caf%C3%A9',
+      'x'.repeat(rng.int(300, 2000)),
+      'transactions.json',
+      '..',
+      '%2e%2e',
+    ]);
+    return {
+      kind: 'unknown-type',
+      bytes: http('POST', `/v1/events/${name}`, [auth, json], JSON.stringify(batch(1)[0])),
+      expect: { status: 400, error: 'unknown_type', quarantined: 1 },
+    };
   }
   if (roll < 740) {
     const v = rng.pick(['', 'abc', '1.5', '-1', '1e0', '0x1', '1&v=1', '%zz', '9', '99999999999']);
-    return { kind: 'version', bytes: http('POST', `${path}?v=${v}`, [auth, json], JSON.stringify(batch(1)[0])), expect: { status: 400, error: 'unknown_version' } };
+    return {
+      kind: 'version',
+      bytes: http('POST', `${path}?v=${v}`, [auth, json], JSON.stringify(batch(1)[0])),
+      expect: { status: 400, error: 'unknown_version' },
+    };
   }
   if (roll < 750) {
     const [e] = batch(1);
-    return { kind: 'version-ok', bytes: http('POST', `${path}?v=1&other=%zz`, [auth, json], JSON.stringify(e)), expect: ok(1) };
+    return {
+      kind: 'version-ok',
+      bytes: http('POST', `${path}?v=1&other=%zz`, [auth, json], JSON.stringify(e)),
+      expect: ok(1),
+    };
   }
   if (roll < 790) {
-    const keys: Header[][] = [[], [['x-api-key', 'wrong']], [['x-api-key', `${key}x`]], [['x-api-key', key], ['x-api-key', key]], [['x-api-key', ` ${key.slice(1)}`]], [['X-API-KEY', key.toUpperCase()]]];
-    return { kind: 'auth', bytes: http('POST', path, [...rng.pick(keys), json], JSON.stringify(batch(1)[0])), expect: { status: 401, error: 'unauthorized' } };
+    const keys: Header[][] = [
+      [],
+      [['x-api-key', 'wrong']],
+      [['x-api-key', `${key}x`]],
+      [
+        ['x-api-key', key],
+        ['x-api-key', key],
+      ],
+      [['x-api-key', ` ${key.slice(1)}`]],
+      [['X-API-KEY', key.toUpperCase()]],
+    ];
+    return {
+      kind: 'auth',
+      bytes: http('POST', path, [...rng.pick(keys), json], JSON.stringify(batch(1)[0])),
+      expect: { status: 401, error: 'unauthorized' },
+    };
   }
   if (roll < 820) {
     const [method, target, status] = rng.pick([
@@ -290,7 +438,12 @@ function makeCase(rng: Rng, events: Events, key: string): Case {
       ['FOO', path, 400],
       ['OPTIONS', '*', 400],
     ] as [string, string, number][]);
-    return { kind: 'method', bytes: http(method, target, [auth], method === 'GET' || method === 'HEAD' ? undefined : '{}'), expect: { status }, parserRefusal: method === 'FOO' };
+    return {
+      kind: 'method',
+      bytes: http(method, target, [auth], method === 'GET' || method === 'HEAD' ? undefined : '{}'),
+      expect: { status },
+      parserRefusal: method === 'FOO',
+    };
   }
   if (roll < 860) {
     const [target, status] = rng.pick([
@@ -312,27 +465,77 @@ function makeCase(rng: Rng, events: Events, key: string): Case {
   }
   if (roll < 890) {
     const which = rng.int(0, 4);
-    if (which === 0) return { kind: 'huge-header', bytes: http('POST', path, [auth, json, ['x-junk', 'j'.repeat(rng.int(17_000, 60_000))]], '{}'), expect: { status: 431 }, parserRefusal: true };
+    if (which === 0)
+      return {
+        kind: 'huge-header',
+        bytes: http('POST', path, [auth, json, ['x-junk', 'j'.repeat(rng.int(17_000, 60_000))]], '{}'),
+        expect: { status: 431 },
+        parserRefusal: true,
+      };
     if (which === 1) {
       const es = batch(rng.int(1, 3));
       const many = Array.from({ length: rng.int(50, 400) }, (_, i): Header => [`x-h${i}`, 'v'.repeat(rng.int(0, 20))]);
-      return { kind: 'many-headers', bytes: http('POST', path, [auth, json, ...many], JSON.stringify(es)), expect: ok(es.length) };
+      return {
+        kind: 'many-headers',
+        bytes: http('POST', path, [auth, json, ...many], JSON.stringify(es)),
+        expect: ok(es.length),
+      };
     }
-    if (which === 2) return { kind: 'nul-header', bytes: http('POST', path, [auth, json, ['x-nul', 'a\u0000b']], '{}'), expect: { status: 400 }, parserRefusal: true };
-    if (which === 3) return { kind: 'bad-header-name', bytes: http('POST', path, [auth, json, ['bad header', 'x']], '{}'), expect: { status: 400 }, parserRefusal: true };
-    return { kind: 'two-lengths', bytes: http('POST', path, [auth, json, ['Content-Length', '2'], ['Content-Length', '3']], '{}', 'none'), expect: { status: 400 }, parserRefusal: true };
+    if (which === 2)
+      return {
+        kind: 'nul-header',
+        bytes: http('POST', path, [auth, json, ['x-nul', 'a\u0000b']], '{}'),
+        expect: { status: 400 },
+        parserRefusal: true,
+      };
+    if (which === 3)
+      return {
+        kind: 'bad-header-name',
+        bytes: http('POST', path, [auth, json, ['bad header', 'x']], '{}'),
+        expect: { status: 400 },
+        parserRefusal: true,
+      };
+    return {
+      kind: 'two-lengths',
+      bytes: http('POST', path, [auth, json, ['Content-Length', '2'], ['Content-Length', '3']], '{}', 'none'),
+      expect: { status: 400 },
+      parserRefusal: true,
+    };
   }
   if (roll < 930) {
     const which = rng.int(0, 19);
-    if (which < 6) return { kind: 'too-many', bytes: http('POST', path, [auth, ['Content-Type', 'application/x-ndjson']], Array.from({ length: 501 }, () => '{}').join('\n')), expect: { status: 413, error: 'too_large' } };
-    if (which < 11) return { kind: 'huge-declared', bytes: http('POST', path, [auth, json], '{"a":1', 10 * 1024 ** 3), expect: { status: 413, error: 'too_large' } };
+    if (which < 6)
+      return {
+        kind: 'too-many',
+        bytes: http(
+          'POST',
+          path,
+          [auth, ['Content-Type', 'application/x-ndjson']],
+          Array.from({ length: 501 }, () => '{}').join('\n'),
+        ),
+        expect: { status: 413, error: 'too_large' },
+      };
+    if (which < 11)
+      return {
+        kind: 'huge-declared',
+        bytes: http('POST', path, [auth, json], '{"a":1', 10 * 1024 ** 3),
+        expect: { status: 413, error: 'too_large' },
+      };
     if (which < 15) {
       const body = Buffer.alloc(MAX_BODY_BYTES + 1 + rng.int(0, 100_000), 0x20);
-      return { kind: 'over-limit', bytes: http('POST', path, [auth, json], body), expect: { status: 413, error: 'too_large' } };
+      return {
+        kind: 'over-limit',
+        bytes: http('POST', path, [auth, json], body),
+        expect: { status: 413, error: 'too_large' },
+      };
     }
     if (which < 19) {
       const body = Buffer.alloc(MAX_BODY_BYTES + rng.int(1, 100_000), 0x20);
-      return { kind: 'over-limit-chunked', bytes: http('POST', path, [auth, json, ['Transfer-Encoding', 'chunked']], chunked(rng, body), 'none'), expect: { status: 413, error: 'too_large' } };
+      return {
+        kind: 'over-limit-chunked',
+        bytes: http('POST', path, [auth, json, ['Transfer-Encoding', 'chunked']], chunked(rng, body), 'none'),
+        expect: { status: 413, error: 'too_large' },
+      };
     }
     // Exactly at the limit: 500 transactions padded to 5 MiB in all, with a Content-Length or chunked.
     const lines = Array.from({ length: 500 }, () => JSON.stringify(events.next(rng, 'transactions')));
@@ -348,15 +551,45 @@ function makeCase(rng: Rng, events: Events, key: string): Case {
     const te = rng.next() < 0.5;
     return {
       kind: te ? 'at-limit-chunked' : 'at-limit',
-      bytes: te ? http('POST', '/v1/events/transactions', [auth, nd, ['Transfer-Encoding', 'chunked']], chunked(rng, body), 'none') : http('POST', '/v1/events/transactions', [auth, nd], body),
+      bytes: te
+        ? http(
+            'POST',
+            '/v1/events/transactions',
+            [auth, nd, ['Transfer-Encoding', 'chunked']],
+            chunked(rng, body),
+            'none',
+          )
+        : http('POST', '/v1/events/transactions', [auth, nd], body),
       expect: ok(500),
     };
   }
   if (roll < 950) {
     const es = batch(rng.int(1, 10));
     const body = Buffer.from(es.map((e) => JSON.stringify(e)).join('\n'));
-    if (rng.next() < 0.7) return { kind: 'chunked', bytes: http('POST', path, [auth, ['Content-Type', 'application/x-ndjson'], ['Transfer-Encoding', 'chunked']], chunked(rng, body), 'none'), expect: ok(es.length) };
-    return { kind: 'bad-chunk', bytes: http('POST', path, [auth, json, ['Transfer-Encoding', 'chunked']], Buffer.from('zz\r\n{}\r\n0\r\n\r\n'), 'none'), expect: { status: 400 }, parserRefusal: true };
+    if (rng.next() < 0.7)
+      return {
+        kind: 'chunked',
+        bytes: http(
+          'POST',
+          path,
+          [auth, ['Content-Type', 'application/x-ndjson'], ['Transfer-Encoding', 'chunked']],
+          chunked(rng, body),
+          'none',
+        ),
+        expect: ok(es.length),
+      };
+    return {
+      kind: 'bad-chunk',
+      bytes: http(
+        'POST',
+        path,
+        [auth, json, ['Transfer-Encoding', 'chunked']],
+        Buffer.from('zz\r\n{}\r\n0\r\n\r\n'),
+        'none',
+      ),
+      expect: { status: 400 },
+      parserRefusal: true,
+    };
   }
   if (roll < 970) {
     const body = Buffer.from(JSON.stringify(batch(rng.int(1, 5))));
@@ -371,10 +604,17 @@ function makeCase(rng: Rng, events: Events, key: string): Case {
     // Card numbers as 19- and 20-digit JSON numbers: every digit must reach the lake.
     const es = Array.from({ length: rng.int(1, 5) }, () => events.next(rng, 'transactions'));
     const cards = es.map(() => rng.digits(19));
-    const lines = es.map((e, i) => JSON.stringify({ ...e, cc_num: 0 }).replace('"cc_num":0', `"cc_num":${rng.pick(['', ' '])}${cards[i]}`));
+    const lines = es.map((e, i) =>
+      JSON.stringify({ ...e, cc_num: 0 }).replace('"cc_num":0', `"cc_num":${rng.pick(['', ' '])}${cards[i]}`),
+    );
     return {
       kind: 'big-integers',
-      bytes: http('POST', '/v1/events/transactions', [auth, ['Content-Type', 'application/x-ndjson']], lines.join('\n')),
+      bytes: http(
+        'POST',
+        '/v1/events/transactions',
+        [auth, ['Content-Type', 'application/x-ndjson']],
+        lines.join('\n'),
+      ),
       expect: ok(es.length),
       exactCards: es.map((e, i) => [String(e.trans_num), cards[i]!]),
     };
@@ -386,7 +626,11 @@ function makeCase(rng: Rng, events: Events, key: string): Case {
     return { kind: 'depth-at-limit', bytes: http('POST', '/v1/events/clickstream', [auth, json], body), expect: ok(1) };
   }
   const es = batch(rng.int(1, 3));
-  return { kind: 'expect-continue', bytes: http('POST', path, [auth, json, ['Expect', '100-continue']], JSON.stringify(es)), expect: ok(es.length) };
+  return {
+    kind: 'expect-continue',
+    bytes: http('POST', path, [auth, json, ['Expect', '100-continue']], JSON.stringify(es)),
+    expect: ok(es.length),
+  };
 }
 
 /** Why an answer is not what its request deserves, or undefined. */
@@ -402,13 +646,13 @@ function mismatch(c: Case, a: Answer | 'dropped'): string | undefined {
   } catch {
     return e.error || e.accepted !== undefined ? `answer is not JSON: ${a.body.slice(0, 200)}` : undefined;
   }
-  if (e.error && json.error !== e.error) return `error ${String(json.error)}, expected ${e.error}: ${a.body.slice(0, 300)}`;
+  if (e.error && json.error !== e.error)
+    return `error ${String(json.error)}, expected ${e.error}: ${a.body.slice(0, 300)}`;
   if (e.accepted !== undefined && (json.accepted !== e.accepted || json.rejected !== e.rejected || json.failed !== 0)) {
     return `accepted/rejected/failed ${String(json.accepted)}/${String(json.rejected)}/${String(json.failed)}, expected ${e.accepted}/${e.rejected}/0`;
   }
   return undefined;
 }
-
 
 export interface HostileOptions {
   seed: number;
@@ -497,39 +741,61 @@ export async function runHostileRequests(rt: DevRuntime, options: HostileOptions
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
   const sent = Date.now();
 
-  if (wrong.length) problems.push(`${wrong.length} answers are not what their request deserves (replay with seed ${options.seed}):`, ...wrong.slice(0, 20));
+  if (wrong.length)
+    problems.push(
+      `${wrong.length} answers are not what their request deserves (replay with seed ${options.seed}):`,
+      ...wrong.slice(0, 20),
+    );
   const fivexx = [...statuses].filter(([s]) => s >= 500).reduce((n, [, k]) => n + k, 0);
   if (fivexx) problems.push(`${fivexx} answers were 5xx`);
   const dead = rt.emulators.filter((e) => e.child.exitCode !== null || e.child.signalCode !== null).map((e) => e.name);
   if (dead.length) problems.push(`emulators stopped: ${dead.join(', ')}`);
-  const health = await fetch(`${rt.apiUrl}/health`).then((r) => r.status, (err: Error) => err.message);
+  const health = await fetch(`${rt.apiUrl}/health`).then(
+    (r) => r.status,
+    (err: Error) => err.message,
+  );
   if (health !== 200) problems.push(`GET /health answered ${health}`);
   const twice = duplicates(acceptedIds);
   if (twice.length) problems.push(`ids acknowledged twice: ${twice.slice(0, 5).join(', ')}`);
 
   rt.poller.start();
   const accepted = new Set(acceptedIds);
-  const lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= accepted.size, options.lakeTimeoutMs ?? 300_000, 2_000);
+  const lake = await waitFor(
+    () => readLake(rt.config),
+    (l) => l.rows.length >= accepted.size,
+    options.lakeTimeoutMs ?? 300_000,
+    2_000,
+  );
   const lakeSeconds = (Date.now() - sent) / 1000;
   const lakeIds = lake.rows.map((r) => r.id);
   const inLakeTwice = duplicates(lakeIds);
-  if (inLakeTwice.length) problems.push(`${inLakeTwice.length} ids are in the lake more than once: ${inLakeTwice.slice(0, 5).join(', ')}`);
+  if (inLakeTwice.length)
+    problems.push(`${inLakeTwice.length} ids are in the lake more than once: ${inLakeTwice.slice(0, 5).join(', ')}`);
   const inLake = new Set(lakeIds);
   const missing = [...accepted].filter((id) => !inLake.has(id));
   const extra = lakeIds.filter((id) => !accepted.has(id));
-  if (missing.length || extra.length) problems.push(`lake: ${missing.length} accepted events missing (${missing.slice(0, 3).join(', ')}), ${extra.length} not acknowledged (${extra.slice(0, 3).join(', ')})`);
+  if (missing.length || extra.length)
+    problems.push(
+      `lake: ${missing.length} accepted events missing (${missing.slice(0, 3).join(', ')}), ${extra.length} not acknowledged (${extra.slice(0, 3).join(', ')})`,
+    );
   for (const r of lake.rows) {
     const want = cards.get(r.id);
     const got = (r.data as { cc_num?: unknown }).cc_num;
-    if (want !== undefined && got !== want) problems.push(`${r.id}: cc_num ${JSON.stringify(got)} in the lake, ${want} sent`);
+    if (want !== undefined && got !== want)
+      problems.push(`${r.id}: cc_num ${JSON.stringify(got)} in the lake, ${want} sent`);
   }
-  if (lake.quarantine.length !== rejected + bodies) problems.push(`quarantine holds ${lake.quarantine.length} records, ${rejected} rejected events + ${bodies} refused bodies were answered`);
+  if (lake.quarantine.length !== rejected + bodies)
+    problems.push(
+      `quarantine holds ${lake.quarantine.length} records, ${rejected} rejected events + ${bodies} refused bodies were answered`,
+    );
   const inQuarantine = new Map<string, number>();
   for (const q of lake.quarantine) count(inQuarantine, q.reason);
   const asText = (m: Map<string, number>) => JSON.stringify(Object.fromEntries([...m].sort()));
-  if (asText(inQuarantine) !== asText(byReason)) problems.push(`quarantine by reason ${asText(inQuarantine)}, answered ${asText(byReason)}`);
+  if (asText(inQuarantine) !== asText(byReason))
+    problems.push(`quarantine by reason ${asText(inQuarantine)}, answered ${asText(byReason)}`);
   const stages = [...new Set(lake.quarantine.map((q) => q.stage))];
-  if (stages.some((s) => s !== 'ingest')) problems.push(`quarantine stages ${stages.join(', ')}: only ingest may refuse`);
+  if (stages.some((s) => s !== 'ingest'))
+    problems.push(`quarantine stages ${stages.join(', ')}: only ingest may refuse`);
   if (lake.onFailure) problems.push(`${lake.onFailure} batches went to the on-failure destination`);
   if (options.requests >= 10_000) {
     const absent = KINDS.filter((k) => !kinds.has(k));

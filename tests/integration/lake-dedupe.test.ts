@@ -24,7 +24,12 @@ const ALL = "dt >= '2000-01-01'";
 const BOUNDARY = '2026-01-20T11:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(BOUNDARY) + ms).toISOString();
 /** Transactions happening at `eventTime` (their own time field and the envelope's). */
-const dated = (es: Envelope[], eventTime: string) => es.map((e) => ({ ...e, event_time: eventTime, data: { ...(e.data as object), trans_date_trans_time: `${eventTime.slice(0, 10)} ${eventTime.slice(11, 19)}` } }));
+const dated = (es: Envelope[], eventTime: string) =>
+  es.map((e) => ({
+    ...e,
+    event_time: eventTime,
+    data: { ...(e.data as object), trans_date_trans_time: `${eventTime.slice(0, 10)} ${eventTime.slice(11, 19)}` },
+  }));
 
 describe('one row per event id in the lake tables, whatever the lake holds', () => {
   let rt: DevRuntime;
@@ -47,7 +52,8 @@ describe('one row per event id in the lake tables, whatever the lake holds', () 
     const out: Record<string, unknown> = {};
     for (const t of TABLES) out[t] = await rows(`SELECT * FROM ${t} WHERE ${ALL} ORDER BY id`);
     for (const q of saved) {
-      const period = q.name === 'invalid_rate' ? `2020-01-01..${new Date().toISOString().slice(0, 10)}` : '2020-01-01..2030-12-31';
+      const period =
+        q.name === 'invalid_rate' ? `2020-01-01..${new Date().toISOString().slice(0, 10)}` : '2020-01-01..2030-12-31';
       out[q.name] = (await svc.run({ sql: savedSql(q, 'duckdb'), params: resolveParams(q.params, { period }) })).rows;
     }
     return out;
@@ -55,7 +61,9 @@ describe('one row per event id in the lake tables, whatever the lake holds', () 
 
   async function expectOneRowPerId(): Promise<void> {
     for (const t of TABLES) {
-      const [[n, ids]] = (await rows(`SELECT count(*), count(DISTINCT id) FROM ${t} WHERE ${ALL}`)) as [[number, number]];
+      const [[n, ids]] = (await rows(`SELECT count(*), count(DISTINCT id) FROM ${t} WHERE ${ALL}`)) as [
+        [number, number],
+      ];
       expect(n, t).toBe(ids);
       expect(n, t).toBe(SENT[t] + EXTRA[t]);
     }
@@ -68,7 +76,10 @@ describe('one row per event id in the lake tables, whatever the lake holds', () 
     for (const t of TABLES) {
       const events = [...syntheticEvents(t, SENT[t], { seed: 5 })].map((e) => e.value);
       sent.set(t, events);
-      await produce(events.map((e, index) => ({ text: JSON.stringify(e), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: t });
+      await produce(
+        events.map((e, index) => ({ text: JSON.stringify(e), index })),
+        { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: t },
+      );
     }
     const total = Object.values(SENT).reduce((a, n) => a + n, 0);
     expect(await waitFor(lakeRowCount, (n) => n >= total, 150_000)).toBe(total);
@@ -101,9 +112,13 @@ describe('one row per event id in the lake tables, whatever the lake holds', () 
     // The retry: the same events sent again, as new requests (new received time, new objects).
     for (const t of TABLES) {
       const again = sent.get(t)!.slice(0, RESENT[t]);
-      await produce(again.map((e, index) => ({ text: JSON.stringify(e), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: t });
+      await produce(
+        again.map((e, index) => ({ text: JSON.stringify(e), index })),
+        { endpoint: rt.apiUrl, apiKey: rt.apiKey, type: t },
+      );
     }
-    const physical = Object.values(SENT).reduce((a, n) => a + n, 0) + Object.values(RESENT).reduce((a, n) => a + n, 0) + 4;
+    const physical =
+      Object.values(SENT).reduce((a, n) => a + n, 0) + Object.values(RESENT).reduce((a, n) => a + n, 0) + 4;
     expect(await waitFor(lakeRowCount, (n) => n >= physical, 150_000)).toBe(physical);
     // Copies two and three of the events sent three times: the clickstream ones in the next hour.
     for (const e of [...click.slice(1), ...tx.slice(1)]) await landInLake(rt.config, [e]);
@@ -112,15 +127,26 @@ describe('one row per event id in the lake tables, whatever the lake holds', () 
     await expectOneRowPerId();
     expect(await snapshot()).toEqual(baseline);
     // The copy received first is the row: for the clickstream event, the one in the hour before the boundary.
-    expect(await rows(`SELECT CAST(received_at AS VARCHAR), hour FROM clickstream WHERE dt = '2026-01-20' AND id = '${click[0]!.id}'`)).toEqual([['2026-01-20 10:59:59.9', 10]]);
-    expect(await rows(`SELECT CAST(received_at AS VARCHAR) FROM transactions WHERE dt = '2026-01-20' AND id = '${tx[0]!.id}'`)).toEqual([['2026-01-20 10:00:00']]);
+    expect(
+      await rows(
+        `SELECT CAST(received_at AS VARCHAR), hour FROM clickstream WHERE dt = '2026-01-20' AND id = '${click[0]!.id}'`,
+      ),
+    ).toEqual([['2026-01-20 10:59:59.9', 10]]);
+    expect(
+      await rows(
+        `SELECT CAST(received_at AS VARCHAR) FROM transactions WHERE dt = '2026-01-20' AND id = '${tx[0]!.id}'`,
+      ),
+    ).toEqual([['2026-01-20 10:00:00']]);
     const first = [...tie].sort((a, b) => (a.key < b.key ? -1 : 1))[0]!;
-    expect(await rows(`SELECT amt FROM transactions WHERE dt = '2026-01-20' AND id = '${first.e.id}'`)).toEqual([[(first.e.data as { amt: number }).amt]]);
+    expect(await rows(`SELECT amt FROM transactions WHERE dt = '2026-01-20' AND id = '${first.e.id}'`)).toEqual([
+      [(first.e.data as { amt: number }).amt],
+    ]);
   }, 300_000);
 
   it('a dt filter still reads only that day: the rule is per day, so the partition filter is pushed below it', async () => {
     const { s3 } = awsClients(rt.config);
-    const sizeOf = async (prefix: string) => (await listAll(s3, rt.config.buckets.lake, prefix)).reduce((a, o) => a + o.Size!, 0);
+    const sizeOf = async (prefix: string) =>
+      (await listAll(s3, rt.config.buckets.lake, prefix)).reduce((a, o) => a + o.Size!, 0);
     const one = await svc.run({ sql: "SELECT count(*) FROM clickstream WHERE dt = '2026-01-20'" });
     expect(one.rows).toEqual([[1]]);
     expect(one.info.bytesScanned).toBe(await sizeOf('events/clickstream/dt=2026-01-20/'));
@@ -158,9 +184,13 @@ describe('one row per event id in the lake tables, whatever the lake holds', () 
     const c = await db.connect();
     try {
       const parquet = `read_parquet('${lakeDir}/compacted/*/*/*/**/*.parquet._S3rver_object', filename = true, union_by_name = true)`;
-      const perHour = await c.runAndReadAll(`SELECT regexp_replace(filename, '/[^/]+$', '') AS d, count(*) - count(DISTINCT id) FROM ${parquet} GROUP BY 1 HAVING count(*) <> count(DISTINCT id)`);
+      const perHour = await c.runAndReadAll(
+        `SELECT regexp_replace(filename, '/[^/]+$', '') AS d, count(*) - count(DISTINCT id) FROM ${parquet} GROUP BY 1 HAVING count(*) <> count(DISTINCT id)`,
+      );
       expect(perHour.getRows()).toEqual([]);
-      const clicks = await c.runAndReadAll(`SELECT CAST(received_at AS VARCHAR) FROM ${parquet} WHERE id = '${click[0]!.id}' ORDER BY 1`);
+      const clicks = await c.runAndReadAll(
+        `SELECT CAST(received_at AS VARCHAR) FROM ${parquet} WHERE id = '${click[0]!.id}' ORDER BY 1`,
+      );
       expect(clicks.getRows().map((r) => r[0])).toEqual(['2026-01-20 10:59:59.9', '2026-01-20 11:00:00.2']);
     } finally {
       c.closeSync();
@@ -169,24 +199,42 @@ describe('one row per event id in the lake tables, whatever the lake holds', () 
     expect(await snapshot()).toEqual(baseline);
     await expectOneRowPerId();
     const first = [...tie].sort((a, b) => (a.key < b.key ? -1 : 1))[0]!;
-    expect(await rows(`SELECT amt FROM transactions WHERE dt = '2026-01-20' AND id = '${first.e.id}'`)).toEqual([[(first.e.data as { amt: number }).amt]]);
+    expect(await rows(`SELECT amt FROM transactions WHERE dt = '2026-01-20' AND id = '${first.e.id}'`)).toEqual([
+      [(first.e.data as { amt: number }).amt],
+    ]);
     // Still pruned once compacted: the day's Parquet objects and nothing else.
     const day = await svc.run({ sql: "SELECT count(*) FROM clickstream WHERE dt = '2026-01-20'" });
-    expect(day.info.bytesScanned).toBe((await listAll(s3, rt.config.buckets.lake, 'compacted/clickstream/dt=2026-01-20/')).reduce((a, o) => a + o.Size!, 0));
+    expect(day.info.bytesScanned).toBe(
+      (await listAll(s3, rt.config.buckets.lake, 'compacted/clickstream/dt=2026-01-20/')).reduce(
+        (a, o) => a + o.Size!,
+        0,
+      ),
+    );
 
     // A later retry of a compacted event lands as JSONL in its compacted hour: hidden at once, and dropped by the next
     // run against the Parquet already there (no new Parquet object).
     const parquetBefore = (await listAll(s3, rt.config.buckets.lake, 'compacted/')).map((o) => o.Key!);
     await landInLake(rt.config, [{ ...tx[0]!, received_at: at(3600_000 * 5) }]);
     expect(await snapshot()).toEqual(baseline);
-    expect(await compactLake(compactorDeps(rt.config), { before })).toMatchObject({ partitions: 1, sourceObjects: 1, parquetObjects: 0, rows: 0, duplicates: 1 });
+    expect(await compactLake(compactorDeps(rt.config), { before })).toMatchObject({
+      partitions: 1,
+      sourceObjects: 1,
+      parquetObjects: 0,
+      rows: 0,
+      duplicates: 1,
+    });
     expect((await listAll(s3, rt.config.buckets.lake, 'compacted/')).map((o) => o.Key!)).toEqual(parquetBefore);
     expect(await snapshot()).toEqual(baseline);
 
     // A copy received before the compacted one (a record delayed on its way) ranks first: compaction keeps it and
     // every reader sees it instead, still once.
-    await landInLake(rt.config, [{ ...tx[0]!, received_at: at(-3600_000 - 60_000), data: { ...(tx[0]!.data as object), amt: 1234.5 } }]);
-    const earlier = async () => rows(`SELECT CAST(received_at AS VARCHAR), amt FROM transactions WHERE dt = '2026-01-20' AND id = '${tx[0]!.id}'`);
+    await landInLake(rt.config, [
+      { ...tx[0]!, received_at: at(-3600_000 - 60_000), data: { ...(tx[0]!.data as object), amt: 1234.5 } },
+    ]);
+    const earlier = async () =>
+      rows(
+        `SELECT CAST(received_at AS VARCHAR), amt FROM transactions WHERE dt = '2026-01-20' AND id = '${tx[0]!.id}'`,
+      );
     expect(await earlier()).toEqual([['2026-01-20 09:59:00', 1234.5]]);
     expect(await compactLake(compactorDeps(rt.config), { before })).toMatchObject({ rows: 1, duplicates: 0 });
     expect(await earlier()).toEqual([['2026-01-20 09:59:00', 1234.5]]);

@@ -22,24 +22,45 @@ describe('the local mappings are the deployed ones', () => {
       [LOCAL_MAPPINGS['lake-writer'], LAKE_WRITER_MAPPING],
       [LOCAL_MAPPINGS['oltp-sink'], OLTP_SINK_MAPPING],
     ] as const) {
-      const differs = Object.keys({ ...local, ...deployed }).filter((k) => JSON.stringify(local[k as keyof typeof local]) !== JSON.stringify(deployed[k as keyof typeof deployed]));
+      const differs = Object.keys({ ...local, ...deployed }).filter(
+        (k) => JSON.stringify(local[k as keyof typeof local]) !== JSON.stringify(deployed[k as keyof typeof deployed]),
+      );
       expect(differs).toEqual(Object.keys(LOCAL_MAPPING_OVERRIDES));
     }
     // What used to differ without saying so: the batch size (1,000 locally) and the record age (no limit locally).
-    expect(LOCAL_MAPPINGS['lake-writer']).toMatchObject({ batchSize: 500, maximumRecordAgeInSeconds: 86_400, maximumRetryAttempts: 5, bisectBatchOnFunctionError: true });
-    expect(LOCAL_MAPPINGS['oltp-sink']).toMatchObject({ batchSize: 500, maximumRecordAgeInSeconds: -1, maximumRetryAttempts: -1, bisectBatchOnFunctionError: false, filterCriteria: OLTP_SINK_MAPPING.filterCriteria });
+    expect(LOCAL_MAPPINGS['lake-writer']).toMatchObject({
+      batchSize: 500,
+      maximumRecordAgeInSeconds: 86_400,
+      maximumRetryAttempts: 5,
+      bisectBatchOnFunctionError: true,
+    });
+    expect(LOCAL_MAPPINGS['oltp-sink']).toMatchObject({
+      batchSize: 500,
+      maximumRecordAgeInSeconds: -1,
+      maximumRetryAttempts: -1,
+      bisectBatchOnFunctionError: false,
+      filterCriteria: OLTP_SINK_MAPPING.filterCriteria,
+    });
   });
 
   it('matches records the way Lambda event filtering does, and refuses operators it does not emulate', () => {
     const match = recordFilter(OLTP_SINK_MAPPING.filterCriteria)!;
-    const rec = (data: string) => ({ kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: '1', approximateArrivalTimestamp: 0, data: Buffer.from(data).toString('base64') });
+    const rec = (data: string) => ({
+      kinesisSchemaVersion: '1.0',
+      partitionKey: 'p',
+      sequenceNumber: '1',
+      approximateArrivalTimestamp: 0,
+      data: Buffer.from(data).toString('base64'),
+    });
     expect(match(rec(JSON.stringify({ type: 'transactions', data: {} })))).toBe(true);
     expect(match(rec(JSON.stringify({ type: 'clickstream', data: {} })))).toBe(false);
     expect(match(rec(JSON.stringify({ type: ['x', 'transactions'] })))).toBe(true);
     expect(match(rec('not json'))).toBe(false);
     expect(match(rec(JSON.stringify({ data: { type: 'transactions' } })))).toBe(false);
     expect(recordFilter(undefined)).toBeUndefined();
-    expect(() => recordFilter({ filters: [{ pattern: JSON.stringify({ data: { type: [{ prefix: 'tr' }] } }) }] })).toThrow(ConfigError);
+    expect(() =>
+      recordFilter({ filters: [{ pattern: JSON.stringify({ data: { type: [{ prefix: 'tr' }] } }) }] }),
+    ).toThrow(ConfigError);
   });
 });
 
@@ -59,10 +80,26 @@ describe('the local poller runs a mapping as Lambda would', () => {
 
   it('delivers only the records the sink’s filter matches, and checkpoints past the others', async () => {
     const { kinesis, s3 } = awsClients(rt.config);
-    const data = [{ id: 't1', type: 'transactions' }, { id: 'c1', type: 'clickstream' }, 'garbage', { id: 't2', type: 'transactions' }, { id: 'x1', type: 'taxi_trips' }];
-    const res = await kinesis.send(new PutRecordsCommand({ StreamName: rt.config.streamName, Records: data.map((d, i) => ({ Data: Buffer.from(typeof d === 'string' ? d : JSON.stringify(d)), PartitionKey: `k${i}` })) }));
+    const data = [
+      { id: 't1', type: 'transactions' },
+      { id: 'c1', type: 'clickstream' },
+      'garbage',
+      { id: 't2', type: 'transactions' },
+      { id: 'x1', type: 'taxi_trips' },
+    ];
+    const res = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: rt.config.streamName,
+        Records: data.map((d, i) => ({
+          Data: Buffer.from(typeof d === 'string' ? d : JSON.stringify(d)),
+          PartitionKey: `k${i}`,
+        })),
+      }),
+    );
     const last = new Map<string, string>();
-    for (const r of res.Records ?? []) if (!last.has(r.ShardId!) || compareSeq(r.SequenceNumber!, last.get(r.ShardId!)!) > 0) last.set(r.ShardId!, r.SequenceNumber!);
+    for (const r of res.Records ?? [])
+      if (!last.has(r.ShardId!) || compareSeq(r.SequenceNumber!, last.get(r.ShardId!)!) > 0)
+        last.set(r.ShardId!, r.SequenceNumber!);
     const seen: string[] = [];
     const poller = new ShardPoller({
       kinesis,
@@ -76,7 +113,8 @@ describe('the local poller runs a mapping as Lambda would', () => {
         name: 'filter-test',
         functionTimeoutMs: 10_000,
         handler: async (event: KinesisStreamEvent) => {
-          for (const r of event.Records) seen.push((JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()) as { id: string }).id);
+          for (const r of event.Records)
+            seen.push((JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()) as { id: string }).id);
           return { batchItemFailures: [] };
         },
       },
@@ -86,7 +124,10 @@ describe('the local poller runs a mapping as Lambda would', () => {
     try {
       const stats = await waitFor(
         async () => poller.stats(),
-        (s) => [...last].every(([shard, seq]) => s.some((x) => x.shardId === shard && x.checkpoint !== undefined && compareSeq(x.checkpoint, seq) >= 0)),
+        (s) =>
+          [...last].every(([shard, seq]) =>
+            s.some((x) => x.shardId === shard && x.checkpoint !== undefined && compareSeq(x.checkpoint, seq) >= 0),
+          ),
         60_000,
         100,
       );

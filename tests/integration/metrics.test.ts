@@ -23,12 +23,22 @@ describe('local metrics recorded by the runtime', () => {
     dir = tempDir('metrics');
     rt = await startTestRuntime(dir);
     await sendTransactions(rt, N, 17);
-    const bad = [1, 2, 3].map((i) => ({ trans_num: `${i}`.padStart(32, 'c'), cc_num: '4000000000000001', gender: 'X' }));
+    const bad = [1, 2, 3].map((i) => ({
+      trans_num: `${i}`.padStart(32, 'c'),
+      cc_num: '4000000000000001',
+      gender: 'X',
+    }));
     expect((await post(rt, 'transactions', JSON.stringify(bad))).json.rejected).toBe(3);
     const { kinesis } = awsClients(rt.config);
     for (const s of await listShards(kinesis, rt.config.streamName)) {
-      const recs = await readShard(kinesis, rt.config.streamName, s.id, { from: { timestamp: new Date(0) }, limit: 10_000 });
-      onStream.set(s.id, { records: recs.length, bytes: recs.reduce((sum, r) => sum + r.bytes + Buffer.byteLength(r.partitionKey), 0) });
+      const recs = await readShard(kinesis, rt.config.streamName, s.id, {
+        from: { timestamp: new Date(0) },
+        limit: 10_000,
+      });
+      onStream.set(s.id, {
+        records: recs.length,
+        bytes: recs.reduce((sum, r) => sum + r.bytes + Buffer.byteLength(r.partitionKey), 0),
+      });
     }
   }, 150_000);
 
@@ -47,7 +57,10 @@ describe('local metrics recorded by the runtime', () => {
 
   it('counts every record put and read, per shard, exactly', async () => {
     expect([...onStream.values()].reduce((s, x) => s + x.records, 0)).toBe(N);
-    await waitFor(() => readLake(rt.config), (l) => l.rows.length >= N);
+    await waitFor(
+      () => readLake(rt.config),
+      (l) => l.rows.length >= N,
+    );
     rt.metrics.flush();
     const m: ShardMetrics = await read();
     expect(m.period).toBe(60);
@@ -55,9 +68,17 @@ describe('local metrics recorded by the runtime', () => {
     expect(used.length).toBeGreaterThan(0);
     expect(m.shards.map((s) => s.shardId)).toEqual(expect.arrayContaining(used));
     for (const s of m.shards) {
-      const sum = (name: 'IncomingRecords' | 'IncomingBytes' | 'OutgoingRecords' | 'WriteProvisionedThroughputExceeded') => s.series[name].reduce((t, p) => t + (p.v ?? 0), 0);
+      const sum = (
+        name: 'IncomingRecords' | 'IncomingBytes' | 'OutgoingRecords' | 'WriteProvisionedThroughputExceeded',
+      ) => s.series[name].reduce((t, p) => t + (p.v ?? 0), 0);
       const expected = onStream.get(s.shardId) ?? { records: 0, bytes: 0 };
-      expect({ shard: s.shardId, in: sum('IncomingRecords'), bytes: sum('IncomingBytes'), out: sum('OutgoingRecords'), throttled: sum('WriteProvisionedThroughputExceeded') }).toEqual({
+      expect({
+        shard: s.shardId,
+        in: sum('IncomingRecords'),
+        bytes: sum('IncomingBytes'),
+        out: sum('OutgoingRecords'),
+        throttled: sum('WriteProvisionedThroughputExceeded'),
+      }).toEqual({
         shard: s.shardId,
         in: expected.records,
         bytes: expected.bytes,
@@ -89,9 +110,15 @@ describe('local metrics recorded by the runtime', () => {
       expect(metricTotal(body, 'IncomingRecords')).toBe(N);
       const bad = await shardsRoute(new Request('http://console/api/metrics/shards?range=2h'));
       expect(bad.status).toBe(400);
-      expect(await bad.json()).toEqual({ error: 'range="2h" is not a metrics range; use one of 15m, 1h, 24h, 7d.', code: 'bad_range' });
+      expect(await bad.json()).toEqual({
+        error: 'range="2h" is not a metrics range; use one of 15m, 1h, 24h, 7d.',
+        code: 'bad_range',
+      });
     } finally {
-      for (const [k, v] of [['TRIBUTARY_MODE', saved.mode], ['TRIBUTARY_DATA_DIR', saved.dir]] as const) {
+      for (const [k, v] of [
+        ['TRIBUTARY_MODE', saved.mode],
+        ['TRIBUTARY_DATA_DIR', saved.dir],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import { main } from '../../cli/main.ts';
 import { createPool } from '../../lib/oltp/db.ts';
 import { migrate, MIGRATIONS } from '../../lib/oltp/migrations.ts';
@@ -30,7 +30,9 @@ const txn = (n: number, cc_num: string) => ({
 
 async function cc(pool: pg.Pool): Promise<string[]> {
   try {
-    return (await pool.query<{ cc_num: string }>('SELECT cc_num FROM customer ORDER BY cc_num')).rows.map((r) => r.cc_num);
+    return (await pool.query<{ cc_num: string }>('SELECT cc_num FROM customer ORDER BY cc_num')).rows.map(
+      (r) => r.cc_num,
+    );
   } catch {
     return [];
   }
@@ -76,11 +78,18 @@ describe('an OLTP database of the previous release takes 11- to 14-digit card nu
 
   it('the sink upgrades it on start and loads 11-, 12-, 13- and 14-digit cards sent through the API, end to end', async () => {
     rt = await startTestRuntime(dir, { oltp: true, databaseUrl: db.url });
-    expect((await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(
+      (await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map(
+        (r) => r.version,
+      ),
+    ).toEqual(MIGRATIONS.map((m) => m.version));
     const cards = ['60416207185', '630423337322', '4838637940262', '38859492057661', '2703186189652095'];
     const res = await post(rt, 'transactions', JSON.stringify(cards.map((c, i) => txn(i + 1, c))));
     expect(res.json).toMatchObject({ accepted: 5, rejected: 0, failed: 0 });
-    const rows = await waitFor(() => cc(pool), (r) => r.length >= 5);
+    const rows = await waitFor(
+      () => cc(pool),
+      (r) => r.length >= 5,
+    );
     expect(rows).toEqual([...cards].sort());
     expect((await pool.query('SELECT count(*)::int AS n FROM "transaction"')).rows[0].n).toBe(5);
     // Nothing was refused by the database on the way.
@@ -91,7 +100,9 @@ describe('an OLTP database of the previous release takes 11- to 14-digit card nu
   it('still refuses what is no card number, at the field, when a record reaches the database without ingest', async () => {
     const insert = pool.query(`INSERT INTO customer (cc_num, as_of) VALUES ('1234567', now())`);
     await expect(insert).rejects.toMatchObject({ code: '23514', constraint: 'customer_cc_num_check' });
-    const ok = await pool.query<{ id: string }>(`INSERT INTO customer (cc_num, as_of) VALUES ('12345678', now()) RETURNING id`);
+    const ok = await pool.query<{ id: string }>(
+      `INSERT INTO customer (cc_num, as_of) VALUES ('12345678', now()) RETURNING id`,
+    );
     await pool.query('DELETE FROM customer WHERE id = $1', [ok.rows[0]!.id]);
   });
 });

@@ -28,20 +28,31 @@ describe('query service across Lambda instances (Athena mocked at the SDK, S3 re
   const clients: S3Client[] = [];
 
   const s3Client = () => {
-    const c = new S3Client({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${s3rver.port}`, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const c = new S3Client({
+      region: 'eu-west-1',
+      endpoint: `http://127.0.0.1:${s3rver.port}`,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     clients.push(c);
     return c;
   };
   const instance = (resultsBucket = buckets.athenaResults) =>
     new QueryService({
-      engine: new AthenaEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'tributary-ci', database: 'tributary_ci' }),
+      engine: new AthenaEngine({
+        client: new AthenaClient({ region: 'eu-west-1' }),
+        workGroup: 'tributary-ci',
+        database: 'tributary_ci',
+      }),
       catalog: new Catalog(defaultRegistry()),
       s3: s3Client(),
       buckets: { ...buckets, athenaResults: resultsBucket },
     });
   const historyOf = async (id: string) => {
     const s3 = s3Client();
-    const keys = (await listAll(s3, buckets.athenaResults, 'history/')).map((o) => o.Key!).filter((k) => k.endsWith(`-${id}.json`));
+    const keys = (await listAll(s3, buckets.athenaResults, 'history/'))
+      .map((o) => o.Key!)
+      .filter((k) => k.endsWith(`-${id}.json`));
     return Promise.all(keys.map((k) => getJsonOrNull<QueryInfo>(s3, buckets.athenaResults, k)));
   };
   const csvOf = async (chunks: AsyncIterable<string>) => {
@@ -66,36 +77,81 @@ describe('query service across Lambda instances (Athena mocked at the SDK, S3 re
   it('one instance starts, another answers status, results and the CSV; history is written once, with the signed-in user', async () => {
     const a = instance();
     const b = instance();
-    const started = await a.start({ sql: "SELECT category, n FROM transactions WHERE dt = $day;", params: { day: { type: 'text', value: '2026-01-03' } }, actor: ALICE });
+    const started = await a.start({
+      sql: 'SELECT category, n FROM transactions WHERE dt = $day;',
+      params: { day: { type: 'text', value: '2026-01-03' } },
+      actor: ALICE,
+    });
     // The engine got the guarded text with ? and the value as a parameter; the record is in S3 before start answers.
-    expect(sim.calls('StartQueryExecutionCommand')[0]).toMatchObject({ QueryString: 'SELECT category, n FROM transactions WHERE dt = ?', ExecutionParameters: ["'2026-01-03'"], WorkGroup: 'tributary-ci' });
+    expect(sim.calls('StartQueryExecutionCommand')[0]).toMatchObject({
+      QueryString: 'SELECT category, n FROM transactions WHERE dt = ?',
+      ExecutionParameters: ["'2026-01-03'"],
+      WorkGroup: 'tributary-ci',
+    });
     const record = await getJsonOrNull<QueryInfo>(s3Client(), buckets.athenaResults, `queries/${started.id}.json`);
-    expect(record).toMatchObject({ id: started.id, state: 'RUNNING', by: 'alice', engine: 'athena', timeoutMs: 300_000, rowLimit: 10_000 });
+    expect(record).toMatchObject({
+      id: started.id,
+      state: 'RUNNING',
+      by: 'alice',
+      engine: 'athena',
+      timeoutMs: 300_000,
+      rowLimit: 10_000,
+    });
 
     expect(await b.status(started.id)).toMatchObject({ id: started.id, state: 'QUEUED', by: 'alice' });
     sim.run(started.id);
     expect((await b.status(started.id)).state).toBe('RUNNING');
     await sim.succeed(
       started.id,
-      [{ Name: 'category', Type: 'varchar' }, { Name: 'n', Type: 'bigint' }],
-      [['=HYPERLINK("http://evil","click")', '-5'], ['+cmd', '12'], ['grocery_pos', null], ['@SUM(A1)', '9007199254740993']],
+      [
+        { Name: 'category', Type: 'varchar' },
+        { Name: 'n', Type: 'bigint' },
+      ],
+      [
+        ['=HYPERLINK("http://evil","click")', '-5'],
+        ['+cmd', '12'],
+        ['grocery_pos', null],
+        ['@SUM(A1)', '9007199254740993'],
+      ],
     );
     const done = await b.status(started.id);
-    expect(done).toMatchObject({ state: 'SUCCEEDED', bytesScanned: 123_456_789, by: 'alice', resultKey: `athena-results/${started.id}.csv`, completedAt: sim.queries.get(started.id)!.completed!.toISOString() });
+    expect(done).toMatchObject({
+      state: 'SUCCEEDED',
+      bytesScanned: 123_456_789,
+      by: 'alice',
+      resultKey: `athena-results/${started.id}.csv`,
+      completedAt: sim.queries.get(started.id)!.completed!.toISOString(),
+    });
     // The instance that started it sees the end too, and writes the same history entry again: still one.
     expect(await a.status(started.id)).toMatchObject({ state: 'SUCCEEDED', completedAt: done.completedAt });
-    expect(await historyOf(started.id)).toEqual([expect.objectContaining({ id: started.id, state: 'SUCCEEDED', by: 'alice', completedAt: done.completedAt })]);
+    expect(await historyOf(started.id)).toEqual([
+      expect.objectContaining({ id: started.id, state: 'SUCCEEDED', by: 'alice', completedAt: done.completedAt }),
+    ]);
     expect((await a.history(10)).filter((h) => h.id === started.id).length).toBe(1);
 
     // A third instance, which never saw the query, pages its rows and downloads its CSV: Athena's own result object,
     // rewritten so no cell is a formula, numbers left as numbers.
     const c = instance();
     const page = await c.results(started.id, { maxResults: 2 });
-    expect(page.rows).toEqual([['=HYPERLINK("http://evil","click")', -5], ['+cmd', 12]]);
-    expect((await c.results(started.id, { maxResults: 2, nextToken: page.nextToken! })).rows).toEqual([['grocery_pos', null], ['@SUM(A1)', '9007199254740993']]);
+    expect(page.rows).toEqual([
+      ['=HYPERLINK("http://evil","click")', -5],
+      ['+cmd', 12],
+    ]);
+    expect((await c.results(started.id, { maxResults: 2, nextToken: page.nextToken! })).rows).toEqual([
+      ['grocery_pos', null],
+      ['@SUM(A1)', '9007199254740993'],
+    ]);
     const csv = await csvOf(await c.csv(started.id));
-    expect(csv).toBe('category,n\r\n"\'=HYPERLINK(""http://evil"",""click"")",-5\r\n\'+cmd,12\r\ngrocery_pos,\r\n\'@SUM(A1),9007199254740993\r\n');
-    expect(parseCsv(csv)).toEqual([['category', 'n'], ['\'=HYPERLINK("http://evil","click")', '-5'], ["'+cmd", '12'], ['grocery_pos', ''], ["'@SUM(A1)", '9007199254740993']]);
+    expect(csv).toBe(
+      'category,n\r\n"\'=HYPERLINK(""http://evil"",""click"")",-5\r\n\'+cmd,12\r\ngrocery_pos,\r\n\'@SUM(A1),9007199254740993\r\n',
+    );
+    expect(parseCsv(csv)).toEqual([
+      ['category', 'n'],
+      ['\'=HYPERLINK("http://evil","click")', '-5'],
+      ["'+cmd", '12'],
+      ['grocery_pos', ''],
+      ["'@SUM(A1)", '9007199254740993'],
+    ]);
   });
 
   it('another instance cancels; a query past its timeout is stopped by whichever instance polls and reported the same by all', async () => {
@@ -109,12 +165,24 @@ describe('query service across Lambda instances (Athena mocked at the SDK, S3 re
     expect(await historyOf(q.id)).toEqual([expect.objectContaining({ state: 'CANCELLED', by: 'alice' })]);
     await expect(a.csv(q.id)).rejects.toMatchObject({ code: 'no_results', status: 404 });
 
-    const slow = await a.start({ sql: "SELECT count(*) FROM transactions WHERE dt = '2026-01-04'", timeoutMs: 3_000, actor: ALICE });
+    const slow = await a.start({
+      sql: "SELECT count(*) FROM transactions WHERE dt = '2026-01-04'",
+      timeoutMs: 3_000,
+      actor: ALICE,
+    });
     sim.run(slow.id);
     await expect(b.csv(slow.id)).rejects.toMatchObject({ code: 'not_ready', status: 409 });
     // Nobody stops it but the deadline: the first instance to poll after it stops the query.
-    const timedOut = await waitFor(() => b.status(slow.id), (s) => s.state !== 'RUNNING', 30_000, 100);
-    expect(timedOut).toMatchObject({ state: 'FAILED', error: 'Query timed out after 3.0 s and was stopped; add filters (dt, hour) or raise the timeout.' });
+    const timedOut = await waitFor(
+      () => b.status(slow.id),
+      (s) => s.state !== 'RUNNING',
+      30_000,
+      100,
+    );
+    expect(timedOut).toMatchObject({
+      state: 'FAILED',
+      error: 'Query timed out after 3.0 s and was stopped; add filters (dt, hour) or raise the timeout.',
+    });
     expect(await a.status(slow.id)).toMatchObject({ state: 'FAILED', error: timedOut.error });
     expect(sim.calls('StopQueryExecutionCommand').filter((c) => c.QueryExecutionId === slow.id).length).toBe(1);
     expect(await historyOf(slow.id)).toEqual([expect.objectContaining({ state: 'FAILED', error: timedOut.error })]);
@@ -135,7 +203,11 @@ describe('query service across Lambda instances (Athena mocked at the SDK, S3 re
   it('the guard runs in AWS too: Athena never sees a refused query', async () => {
     const a = instance();
     const before = sim.calls('StartQueryExecutionCommand').length;
-    for (const sql of ["SELECT 1; DROP TABLE transactions", "SELECT count(*) FROM transactions WHERE dt = '2026-01-03' /* /* */ OR true -- */", 'SELECT * FROM lake_objects']) {
+    for (const sql of [
+      'SELECT 1; DROP TABLE transactions',
+      "SELECT count(*) FROM transactions WHERE dt = '2026-01-03' /* /* */ OR true -- */",
+      'SELECT * FROM lake_objects',
+    ]) {
       await expect(a.start({ sql }), sql).rejects.toBeInstanceOf(QueryRefusedError);
     }
     expect(sim.calls('StartQueryExecutionCommand').length).toBe(before);

@@ -28,6 +28,7 @@ const INVALID = 0.05;
 
 type Row = Record<string, unknown>;
 const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;
+// biome-ignore lint/suspicious/noExplicitAny: rows of three event types, read field by field in the assertions.
 const dataOf = (e: Envelope) => e.data as Record<string, any>;
 
 /** A hash of every file under a directory: paths, sizes and contents (s3rver keeps each object as a file). */
@@ -72,7 +73,11 @@ describe('query layer on DuckDB over the running local pipeline', () => {
 
   async function runSaved(name: string, raw: Record<string, string>): Promise<Row[]> {
     const q = saved.find((x) => x.name === name)!;
-    const { columns, rows } = await svc.run({ sql: savedSql(q, 'duckdb'), params: resolveParams(q.params, raw), saved: name });
+    const { columns, rows } = await svc.run({
+      sql: savedSql(q, 'duckdb'),
+      params: resolveParams(q.params, raw),
+      saved: name,
+    });
     return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]])));
   }
 
@@ -81,10 +86,17 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     rt = await startTestRuntime(dir);
     for (const [type, count] of Object.entries(COUNTS)) {
       const events = [...syntheticEvents(type, count, { seed: 42, invalidRatio: INVALID })];
-      await produce(events.map((e, index) => ({ text: e.raw ?? JSON.stringify(e.value), index })), { endpoint: rt.apiUrl, apiKey: rt.apiKey, type });
+      await produce(
+        events.map((e, index) => ({ text: e.raw ?? JSON.stringify(e.value), index })),
+        { endpoint: rt.apiUrl, apiKey: rt.apiKey, type },
+      );
     }
     const valid = Object.values(COUNTS).reduce((a, n) => a + n - Math.round(n * INVALID), 0);
-    lake = await waitFor(() => readLake(rt.config), (l) => l.rows.length >= valid, 150_000);
+    lake = await waitFor(
+      () => readLake(rt.config),
+      (l) => l.rows.length >= valid,
+      150_000,
+    );
     expect(lake.rows.length).toBe(valid);
     svc = queryService(rt.config);
   }, 300_000);
@@ -96,7 +108,16 @@ describe('query layer on DuckDB over the running local pipeline', () => {
   });
 
   it('every saved query loads and has SQL for both engines', () => {
-    expect(saved.map((q) => q.name)).toEqual(['clickstream_sections', 'failures_by_field', 'fraud_by_category', 'invalid_rate', 'lake_health', 'redrive_outcomes', 'taxi_call_types', 'top_merchants']);
+    expect(saved.map((q) => q.name)).toEqual([
+      'clickstream_sections',
+      'failures_by_field',
+      'fraud_by_category',
+      'invalid_rate',
+      'lake_health',
+      'redrive_outcomes',
+      'taxi_call_types',
+      'top_merchants',
+    ]);
     for (const q of saved) {
       expect(savedSql(q, 'duckdb').length).toBeGreaterThan(20);
       expect(savedSql(q, 'athena').length).toBeGreaterThan(20);
@@ -115,8 +136,14 @@ describe('query layer on DuckDB over the running local pipeline', () => {
       expect(r.transactions).toBe(g.length);
       expect(r.fraud_transactions).toBe(fraud.length);
       expect(r.fraud_rate).toBeCloseTo(round(fraud.length / g.length, 4), 4);
-      expect(r.amount).toBeCloseTo(g.reduce((a, e) => a + dataOf(e).amt, 0), 1);
-      expect(r.fraud_amount).toBeCloseTo(fraud.reduce((a, e) => a + dataOf(e).amt, 0), 1);
+      expect(r.amount).toBeCloseTo(
+        g.reduce((a, e) => a + dataOf(e).amt, 0),
+        1,
+      );
+      expect(r.fraud_amount).toBeCloseTo(
+        fraud.reduce((a, e) => a + dataOf(e).amt, 0),
+        1,
+      );
     }
     // Ordered by day, then category.
     const keys = rows.map((r) => `${r.day}|${r.category}`);
@@ -125,7 +152,11 @@ describe('query layer on DuckDB over the running local pipeline', () => {
 
   it('top_merchants: ranked by transactions then amount, cut at the limit', async () => {
     const rows = await runSaved('top_merchants', { period: PERIOD, limit: '3' });
-    const stats = [...groupBy(byType('transactions'), (e) => dataOf(e).merchant)].map(([merchant, g]) => ({ merchant, n: g.length, amt: g.reduce((a, e) => a + dataOf(e).amt, 0) }));
+    const stats = [...groupBy(byType('transactions'), (e) => dataOf(e).merchant)].map(([merchant, g]) => ({
+      merchant,
+      n: g.length,
+      amt: g.reduce((a, e) => a + dataOf(e).amt, 0),
+    }));
     stats.sort((a, b) => b.n - a.n || b.amt - a.amt || a.merchant.localeCompare(b.merchant));
     expect(rows.map((r) => r.rank)).toEqual([1, 2, 3]);
     expect(rows.map((r) => r.merchant)).toEqual(stats.slice(0, 3).map((s) => s.merchant));
@@ -135,7 +166,10 @@ describe('query layer on DuckDB over the running local pipeline', () => {
   it('taxi_call_types: trips and average duration per call type per hour', async () => {
     const rows = await runSaved('taxi_call_types', { period: PERIOD });
     const trips = byType('taxi_trips');
-    const groups = groupBy(trips, (e) => `${e.event_time.slice(0, 10)}|${Number(e.event_time.slice(11, 13))}|${dataOf(e).CALL_TYPE}`);
+    const groups = groupBy(
+      trips,
+      (e) => `${e.event_time.slice(0, 10)}|${Number(e.event_time.slice(11, 13))}|${dataOf(e).CALL_TYPE}`,
+    );
     expect(rows.length).toBe(groups.size);
     for (const r of rows) {
       const g = groups.get(`${r.day}|${r.hour}|${r.call_type}`)!;
@@ -171,9 +205,18 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     const hourOf = (iso: string) => `${iso.slice(0, 13)}:00:00`;
     for (const r of rows) {
       const hour = String(r.hour_start).slice(0, 19).replace('T', ' ');
-      const accepted = lake.rows.filter((e) => e.type === r.type && hourOf(e.received_at).replace('T', ' ') === hour).length;
-      const invalidAll = ingest.filter((q) => (q.type ?? '(unknown)') === r.type && hourOf(q.received_at).replace('T', ' ') === hour).length;
-      const invalid = ingest.filter((q) => (q.type ?? '(unknown)') === r.type && q.reason === r.reason && hourOf(q.received_at).replace('T', ' ') === hour).length;
+      const accepted = lake.rows.filter(
+        (e) => e.type === r.type && hourOf(e.received_at).replace('T', ' ') === hour,
+      ).length;
+      const invalidAll = ingest.filter(
+        (q) => (q.type ?? '(unknown)') === r.type && hourOf(q.received_at).replace('T', ' ') === hour,
+      ).length;
+      const invalid = ingest.filter(
+        (q) =>
+          (q.type ?? '(unknown)') === r.type &&
+          q.reason === r.reason &&
+          hourOf(q.received_at).replace('T', ' ') === hour,
+      ).length;
       expect(r.invalid).toBe(invalid);
       expect(r.accepted).toBe(accepted);
       expect(r.invalid_rate).toBeCloseTo(round(invalid / (accepted + invalidAll), 4), 4);
@@ -199,11 +242,17 @@ describe('query layer on DuckDB over the running local pipeline', () => {
   it('lake_health: objects and bytes per partition match the bucket listing', async () => {
     const rows = await runSaved('lake_health', { period: '2020-01-01..2030-12-31', small_kb: '2' });
     const { s3 } = awsClients(rt.config);
-    const lakeObjects = (await listAll(s3, rt.config.buckets.lake, 'events/')).filter((o) => o.Key!.endsWith('.jsonl.gz'));
+    const lakeObjects = (await listAll(s3, rt.config.buckets.lake, 'events/')).filter((o) =>
+      o.Key!.endsWith('.jsonl.gz'),
+    );
     const quarantineObjects = await listAll(s3, rt.config.buckets.quarantine, 'records/');
     const objects = [...lakeObjects, ...quarantineObjects];
     const tableOf = (key: string) => (key.startsWith('records/') ? 'quarantine' : key.split('/')[1]);
-    const partitionOf = (key: string) => key.split('/').slice(key.startsWith('records/') ? 1 : 2, -1).join('/');
+    const partitionOf = (key: string) =>
+      key
+        .split('/')
+        .slice(key.startsWith('records/') ? 1 : 2, -1)
+        .join('/');
     const groups = groupBy(objects, (o) => `${tableOf(o.Key!)}|${partitionOf(o.Key!)}`);
     expect(quarantineObjects.length).toBeGreaterThan(0);
     expect(rows.length).toBe(groups.size);
@@ -218,7 +267,10 @@ describe('query layer on DuckDB over the running local pipeline', () => {
 
   it('ad-hoc SQL: reserved-word columns, exact card numbers, bytes scanned and cost', async () => {
     const day = byType('taxi_trips')[0]!.event_time.slice(0, 10);
-    const { info, columns, rows } = await svc.run({ sql: `SELECT count(*) AS n, min("timestamp") AS first_ts FROM taxi_trips WHERE dt = $day`, params: { day: { type: 'text', value: day } } });
+    const { info, columns, rows } = await svc.run({
+      sql: `SELECT count(*) AS n, min("timestamp") AS first_ts FROM taxi_trips WHERE dt = $day`,
+      params: { day: { type: 'text', value: day } },
+    });
     const expected = byType('taxi_trips').filter((e) => e.event_time.startsWith(day));
     expect(columns.map((c) => c.name)).toEqual(['n', 'first_ts']);
     expect(rows).toEqual([[expected.length, Math.min(...expected.map((e) => dataOf(e).TIMESTAMP))]]);
@@ -229,14 +281,18 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     // Below Athena's 10 MB minimum the cost is the minimum: 10 MB at $5/TB.
     expect(info.costUsd).toBeCloseTo((10 / (1024 * 1024)) * 5, 12);
     const card = byType('transactions').find((e) => String(dataOf(e).cc_num).length === 19)!;
-    const cc = await svc.run({ sql: 'SELECT cc_num, data_id FROM transactions WHERE dt >= $from AND id = $id', params: { from: { type: 'text', value: '2000-01-01' }, id: { type: 'text', value: card.id } } });
+    const cc = await svc.run({
+      sql: 'SELECT cc_num, data_id FROM transactions WHERE dt >= $from AND id = $id',
+      params: { from: { type: 'text', value: '2000-01-01' }, id: { type: 'text', value: card.id } },
+    });
     expect(cc.rows).toEqual([[dataOf(card).cc_num, dataOf(card).id]]);
   });
 
   it('the partition-filter guard refuses a scan whose estimate is over the limit and says which filter to add', async () => {
     const day = byType('transactions')[0]!.event_time.slice(0, 10);
     const { s3 } = awsClients(rt.config);
-    const size = async (prefix: string) => (await listAll(s3, rt.config.buckets.lake, prefix)).reduce((a, o) => a + o.Size!, 0);
+    const size = async (prefix: string) =>
+      (await listAll(s3, rt.config.buckets.lake, prefix)).reduce((a, o) => a + o.Size!, 0);
     const dayBytes = await size(`events/transactions/dt=${day}/`);
     expect(await size('events/transactions/')).toBeGreaterThan(dayBytes);
     // A limit that one day fits in and the whole table does not.
@@ -244,7 +300,9 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     try {
       const err = await guarded.start({ sql: 'SELECT count(*) FROM transactions' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(QueryRefusedError);
-      expect((err as Error).message).toMatch(/^This query would scan about [\d.]+ KB \(transactions: [\d.]+ KB in \d+ objects, dt 2026-01-0\d … 2026-01-15, with no filter on dt in the WHERE of the SELECT that reads it\); the scan limit is [\d.]+ KB\. Add a filter on dt to the WHERE of the SELECT that reads transactions, e\.g\. WHERE dt = '2026-01-15' or WHERE dt BETWEEN '2026-01-09' AND '2026-01-15'/);
+      expect((err as Error).message).toMatch(
+        /^This query would scan about [\d.]+ KB \(transactions: [\d.]+ KB in \d+ objects, dt 2026-01-0\d … 2026-01-15, with no filter on dt in the WHERE of the SELECT that reads it\); the scan limit is [\d.]+ KB\. Add a filter on dt to the WHERE of the SELECT that reads transactions, e\.g\. WHERE dt = '2026-01-15' or WHERE dt BETWEEN '2026-01-09' AND '2026-01-15'/,
+      );
       // The same query runs with a dt filter (its estimate within the limit and equal to what DuckDB read), or when
       // the caller accepts the full scan.
       const filtered = await guarded.run({ sql: `SELECT count(*) FROM transactions WHERE dt = '${day}'` });
@@ -263,18 +321,25 @@ describe('query layer on DuckDB over the running local pipeline', () => {
       ]) {
         await expect(guarded.start({ sql }), sql).rejects.toMatchObject({ code: 'partition_filter_required' });
       }
-      await expect(guarded.start({ sql: 'SELECT count(*) FROM transactions', allowFullScan: true, actor: { by: 'vera', role: 'viewer' } })).rejects.toBeInstanceOf(QueryForbiddenError);
+      await expect(
+        guarded.start({
+          sql: 'SELECT count(*) FROM transactions',
+          allowFullScan: true,
+          actor: { by: 'vera', role: 'viewer' },
+        }),
+      ).rejects.toBeInstanceOf(QueryForbiddenError);
     } finally {
       await guarded.deps.engine.close();
     }
   });
 
-  it('runs the issue\'s exploit and every other write path nowhere: the lake is byte for byte unchanged and later queries see normal settings', async () => {
+  it("runs the issue's exploit and every other write path nowhere: the lake is byte for byte unchanged and later queries see normal settings", async () => {
     const lakeDir = path.join(dir, 's3', rt.config.buckets.lake);
     const target = path.join(lakeDir, 'events', 'transactions', 'forged.csv');
     const buckets = [lakeDir, path.join(dir, 's3', rt.config.buckets.quarantine)];
     const before = buckets.map(treeHash);
-    const setting = async (name: string) => (await svc.run({ sql: `SELECT current_setting('${name}') AS v` })).rows[0]![0];
+    const setting = async (name: string) =>
+      (await svc.run({ sql: `SELECT current_setting('${name}') AS v` })).rows[0]![0];
     const memory = await setting('memory_limit');
     const attempts = [
       `SELECT $$'$$ AS a) t; COPY (SELECT 42) TO $p$${target}$p$; SELECT * FROM (SELECT $$'$$ AS b`,
@@ -317,7 +382,12 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     expect(t.error).toBe('Query timed out after 0.3 s; add filters (dt, hour) or raise the timeout.');
     expect(t.elapsedMs).toBeLessThan(10_000);
     const running = await svc.start({ sql: slow });
-    await waitFor(() => svc.status(running.id), (st) => st.state === 'RUNNING', 10_000, 20);
+    await waitFor(
+      () => svc.status(running.id),
+      (st) => st.state === 'RUNNING',
+      10_000,
+      20,
+    );
     const cancelled = await svc.cancel(running.id);
     expect(cancelled.state).toBe('CANCELLED');
     expect(cancelled.costUsd).toBeGreaterThan(0);
@@ -327,15 +397,32 @@ describe('query layer on DuckDB over the running local pipeline', () => {
   it('keeps the row limit, history (with who ran it) and the CSV of each query in the athena-results bucket', async () => {
     const limited = queryService(rt.config, { rowLimit: 7, maxUnfilteredScanBytes: 1e12 });
     try {
-      const { info, columns, rows } = await limited.run({ sql: 'SELECT id, amt FROM transactions ORDER BY id', actor: { by: 'alice', role: 'viewer' } });
+      const { info, columns, rows } = await limited.run({
+        sql: 'SELECT id, amt FROM transactions ORDER BY id',
+        actor: { by: 'alice', role: 'viewer' },
+      });
       expect(rows.length).toBe(7);
       expect(info.truncated).toBe(true);
-      const ids = byType('transactions').map((e) => e.id).sort();
+      const ids = byType('transactions')
+        .map((e) => e.id)
+        .sort();
       expect(rows.map((r) => r[0])).toEqual(ids.slice(0, 7));
-      expect(await csvOf(await limited.csv(info.id))).toBe(csvText(columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })), rows));
+      expect(await csvOf(await limited.csv(info.id))).toBe(
+        csvText(
+          columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })),
+          rows,
+        ),
+      );
       const history = await limited.history(100);
       const entry = history.find((h) => h.id === info.id)!;
-      expect(entry).toMatchObject({ state: 'SUCCEEDED', rows: 7, truncated: true, engine: 'duckdb', resultKey: `query-results/${info.id}.csv`, by: 'alice' });
+      expect(entry).toMatchObject({
+        state: 'SUCCEEDED',
+        rows: 7,
+        truncated: true,
+        engine: 'duckdb',
+        resultKey: `query-results/${info.id}.csv`,
+        by: 'alice',
+      });
       expect(history.filter((h) => h.id === info.id).length).toBe(1);
       // Newest first.
       const times = history.map((h) => h.submittedAt);
@@ -353,7 +440,9 @@ describe('query layer on DuckDB over the running local pipeline', () => {
       expect(seen).toMatchObject({ id: done.info.id, state: 'SUCCEEDED', rows: 1, by: 'local' });
       expect(await csvOf(await other.csv(done.info.id))).toBe("formula,n,text_n,plain\r\n'=1+2,-5,'-5,ok\r\n");
       await expect(other.results(done.info.id)).rejects.toMatchObject({ code: 'elsewhere', status: 409 });
-      const slow = await svc.start({ sql: 'SELECT count(*) FROM range(100000000000) a, range(10) b WHERE a.range % 7 = b.range' });
+      const slow = await svc.start({
+        sql: 'SELECT count(*) FROM range(100000000000) a, range(10) b WHERE a.range % 7 = b.range',
+      });
       expect(await other.status(slow.id)).toMatchObject({ state: 'RUNNING' });
       await expect(other.cancel(slow.id)).rejects.toMatchObject({ code: 'elsewhere', status: 409 });
       await expect(other.csv(slow.id)).rejects.toMatchObject({ code: 'not_ready', status: 409 });
@@ -368,18 +457,55 @@ describe('query layer on DuckDB over the running local pipeline', () => {
   });
 
   it('tributary queries run prints the saved query result as JSON and CSV', async () => {
-    const env = { ...process.env, TRIBUTARY_S3_ENDPOINT: rt.config.endpoints!.s3, TRIBUTARY_KINESIS_ENDPOINT: rt.config.endpoints!.kinesis, TRIBUTARY_DATA_DIR: dir };
-    const json = await exec(process.execPath, ['bin/tributary.mjs', 'queries', 'run', 'top_merchants', '--param', `period=${PERIOD}`, '--param', 'limit=2', '--json'], { cwd: root, env });
-    const out = JSON.parse(json.stdout) as { columns: { name: string }[]; rows: unknown[][]; query: { saved: string; state: string } };
+    const env = {
+      ...process.env,
+      TRIBUTARY_S3_ENDPOINT: rt.config.endpoints!.s3,
+      TRIBUTARY_KINESIS_ENDPOINT: rt.config.endpoints!.kinesis,
+      TRIBUTARY_DATA_DIR: dir,
+    };
+    const json = await exec(
+      process.execPath,
+      [
+        'bin/tributary.mjs',
+        'queries',
+        'run',
+        'top_merchants',
+        '--param',
+        `period=${PERIOD}`,
+        '--param',
+        'limit=2',
+        '--json',
+      ],
+      { cwd: root, env },
+    );
+    const out = JSON.parse(json.stdout) as {
+      columns: { name: string }[];
+      rows: unknown[][];
+      query: { saved: string; state: string };
+    };
     expect(out.columns.map((c) => c.name)).toEqual(['rank', 'merchant', 'transactions', 'amount']);
     expect(out.rows.length).toBe(2);
     expect(out.query).toMatchObject({ saved: 'top_merchants', state: 'SUCCEEDED' });
-    const csv = await exec(process.execPath, ['bin/tributary.mjs', 'query', "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY 1 ORDER BY 1", '--format', 'csv'], { cwd: root, env });
+    const csv = await exec(
+      process.execPath,
+      [
+        'bin/tributary.mjs',
+        'query',
+        "SELECT category, count(*) AS n FROM transactions WHERE dt >= '2026-01-01' GROUP BY 1 ORDER BY 1",
+        '--format',
+        'csv',
+      ],
+      { cwd: root, env },
+    );
     const lines = csv.stdout.trim().split('\r\n');
     const cats = groupBy(byType('transactions'), (e) => dataOf(e).category);
     expect(lines[0]).toBe('category,n');
     expect(lines.slice(1)).toEqual([...cats.keys()].sort().map((c) => `${c},${cats.get(c)!.length}`));
-    const refused = await exec(process.execPath, ['bin/tributary.mjs', 'query', 'SELECT * FROM transactions', '--max-unfiltered-scan', '0'], { cwd: root, env }).catch((e: { code: number; stderr: string }) => e);
+    const refused = await exec(
+      process.execPath,
+      ['bin/tributary.mjs', 'query', 'SELECT * FROM transactions', '--max-unfiltered-scan', '0'],
+      { cwd: root, env },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect((refused as { code: number }).code).toBe(2);
     expect((refused as { stderr: string }).stderr).toMatch(/refused: .*Add a filter on dt/);
   });

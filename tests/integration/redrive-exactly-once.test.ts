@@ -35,8 +35,20 @@ describe('re-drive: every record on the stream exactly once', () => {
   async function quarantineBroken(from: number, count: number): Promise<string[]> {
     const { kinesis } = awsClients(rt.config);
     for (let i = 0; i < count; i += 500) {
-      const envs = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({ id: hex(from + i + j), type: 'transactions', received_at: `${today}T09:00:00.000Z`, event_time: `${today}T10:00:00.000Z`, source: 'producer', data: tx(from + i + j) }));
-      const res = await kinesis.send(new PutRecordsCommand({ StreamName: rt.config.streamName, Records: envs.map((e) => ({ Data: Buffer.from(JSON.stringify(e)), PartitionKey: e.id })) }));
+      const envs = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
+        id: hex(from + i + j),
+        type: 'transactions',
+        received_at: `${today}T09:00:00.000Z`,
+        event_time: `${today}T10:00:00.000Z`,
+        source: 'producer',
+        data: tx(from + i + j),
+      }));
+      const res = await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: rt.config.streamName,
+          Records: envs.map((e) => ({ Data: Buffer.from(JSON.stringify(e)), PartitionKey: e.id })),
+        }),
+      );
       expect(res.FailedRecordCount).toBe(0);
     }
     const ids = new Set(Array.from({ length: count }, (_, i) => hex(from + i)));
@@ -67,17 +79,32 @@ describe('re-drive: every record on the stream exactly once', () => {
   /** The lake's re-driven rows for these ids, once the lake writer has read past every record the jobs put. */
   async function lakeRows(lines: LedgerEntry[], ids: Set<string>): Promise<Envelope[]> {
     const last = new Map<string, string>();
-    for (const l of lines) if (l.outcome === 'accepted' && (!last.has(l.shard_id!) || compareSeq(l.sequence_number!, last.get(l.shard_id!)!) > 0)) last.set(l.shard_id!, l.sequence_number!);
+    for (const l of lines)
+      if (
+        l.outcome === 'accepted' &&
+        (!last.has(l.shard_id!) || compareSeq(l.sequence_number!, last.get(l.shard_id!)!) > 0)
+      )
+        last.set(l.shard_id!, l.sequence_number!);
     await waitFor(
       async () => rt.poller.stats(),
-      (stats) => [...last].every(([shard, seq]) => stats.some((s) => s.shardId === shard && s.checkpoint !== undefined && compareSeq(s.checkpoint, seq) >= 0)),
+      (stats) =>
+        [...last].every(([shard, seq]) =>
+          stats.some((s) => s.shardId === shard && s.checkpoint !== undefined && compareSeq(s.checkpoint, seq) >= 0),
+        ),
     );
     return (await readLake(rt.config)).rows.filter((r) => r.source === 'redrive' && ids.has(r.id));
   }
 
-  function runWorker(job: string, hang: 'before-put' | 'after-put', at: number): { marker: string; kill: () => Promise<void> } {
+  function runWorker(
+    job: string,
+    hang: 'before-put' | 'after-put',
+    at: number,
+  ): { marker: string; kill: () => Promise<void> } {
     const marker = path.join(dir, `marker-${job}`);
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(rt.config), job], { env: { ...process.env, HANG: hang, HANG_AT: String(at), MARKER: marker }, stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(rt.config), job], {
+      env: { ...process.env, HANG: hang, HANG_AT: String(at), MARKER: marker },
+      stdio: 'inherit',
+    });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     return {
       marker,
@@ -92,12 +119,20 @@ describe('re-drive: every record on the stream exactly once', () => {
    * 200 quarantined records in a job the console hands to a worker process (100/s: chunks of 25), SIGKILLed at its
    * third PutRecords, before sending it or once Kinesis has stored it.
    */
-  async function killedMidJob(from: number, hang: 'before-put' | 'after-put'): Promise<{ qids: string[]; job: JobState }> {
+  async function killedMidJob(
+    from: number,
+    hang: 'before-put' | 'after-put',
+  ): Promise<{ qids: string[]; job: JobState }> {
     const qids = await quarantineBroken(from, 200);
     const console_ = new QuarantineService(quarantineService(rt.config).deps, { dispatch: async () => {} });
     const job = await console_.startRedrive({ qids, rate: 100 }, OPERATOR);
     const worker = runWorker(job.id, hang, 3);
-    await waitFor(async () => existsSync(worker.marker), (x) => x, 60_000, 50);
+    await waitFor(
+      async () => existsSync(worker.marker),
+      (x) => x,
+      60_000,
+      50,
+    );
     await worker.kill();
     return { qids, job };
   }
@@ -145,7 +180,14 @@ describe('re-drive: every record on the stream exactly once', () => {
     expect(before.filter((l) => l.outcome === 'accepted').length).toBe(50);
 
     const { state } = await quarantineService(rt.config).resume(job.id);
-    expect(state).toMatchObject({ status: 'succeeded', processed: 200, accepted: 200, skipped: 0, failed: 0, errors: 0 });
+    expect(state).toMatchObject({
+      status: 'succeeded',
+      processed: 200,
+      accepted: 200,
+      skipped: 0,
+      failed: 0,
+      errors: 0,
+    });
     const lines = await ledger([job.id]);
     expect(lines.map((l) => l.outcome)).toEqual(Array(200).fill('accepted'));
     expect(new Set(lines.map((l) => l.qid)).size).toBe(200);
@@ -162,7 +204,9 @@ describe('re-drive: every record on the stream exactly once', () => {
     expect(discarded).toMatchObject({ discarded: 125, skipped: 75 });
     const skips = (await ledger([`discard-${discarded.audit}`])).filter((l) => l.outcome === 'skipped');
     expect(skips.filter((l) => l.errors?.[0]?.keyword === 'claimed').length).toBe(25);
-    expect(skips.find((l) => l.errors?.[0]?.keyword === 'claimed')!.errors![0]!.message).toContain(`being re-driven by job ${job.id}`);
+    expect(skips.find((l) => l.errors?.[0]?.keyword === 'claimed')!.errors![0]!.message).toContain(
+      `being re-driven by job ${job.id}`,
+    );
 
     // The job resumes and sends only what it holds; the discarded records stay discarded.
     const { state } = await quarantineService(rt.config).resume(job.id);
@@ -179,12 +223,18 @@ describe('re-drive: every record on the stream exactly once', () => {
 
     // Within the takeover time another job leaves the dead job's claimed records alone.
     const takeoverMs = 20_000;
-    const other = new QuarantineService({ ...quarantineService(rt.config).deps, index: new QuarantineIndex(awsClients(rt.config).s3, rt.config.buckets.quarantine), claims: { takeoverMs, leaseMs: 10_000 } });
+    const other = new QuarantineService({
+      ...quarantineService(rt.config).deps,
+      index: new QuarantineIndex(awsClients(rt.config).s3, rt.config.buckets.quarantine),
+      claims: { takeoverMs, leaseMs: 10_000 },
+    });
     const early = await other.startRedrive({ qids, rate: 1000 }, OPERATOR);
     const earlyDone: JobState = await other.wait(early.id);
     // 50 accepted and 25 claimed by the dead job; the 125 it never reached go now.
     expect(earlyDone).toMatchObject({ status: 'succeeded', accepted: 125, skipped: 75 });
-    const claimedSkips = (await other.job(early.id, { limit: 500 })).outcomes.filter((o) => o.errors?.[0]?.keyword === 'claimed');
+    const claimedSkips = (await other.job(early.id, { limit: 500 })).outcomes.filter(
+      (o) => o.errors?.[0]?.keyword === 'claimed',
+    );
     expect(claimedSkips.length).toBe(25);
     expect(claimedSkips[0]!.errors![0]!.message).toContain(`being re-driven by job ${dead.id}`);
 
@@ -202,11 +252,15 @@ describe('re-drive: every record on the stream exactly once', () => {
     const rows = await lakeRows(lines, new Set(Array.from({ length: 200 }, (_, i) => hex(7001 + i))));
     expect(new Set(rows.map((r) => r.id)).size).toBe(200);
     expect(rows.length).toBe(225);
-    const twice = new Set(rows.filter((r) => r.redrive!.job === dead.id && rows.some((x) => x.id === r.id && x.redrive!.job === late.id)).map((r) => r.id));
+    const twice = new Set(
+      rows
+        .filter((r) => r.redrive!.job === dead.id && rows.some((x) => x.id === r.id && x.redrive!.job === late.id))
+        .map((r) => r.id),
+    );
     expect(twice.size).toBe(25);
   }, 300_000);
 
-  it('a job the stream refuses fails the worker invocation (so the worker\'s error alarm fires), once: the retry finds it ended', async () => {
+  it("a job the stream refuses fails the worker invocation (so the worker's error alarm fires), once: the retry finds it ended", async () => {
     const qids = await quarantineBroken(9001, 10);
     const console_ = new QuarantineService(quarantineService(rt.config).deps, { dispatch: async () => {} });
     const job = await console_.startRedrive({ qids, rate: 100 }, OPERATOR);
@@ -217,11 +271,23 @@ describe('re-drive: every record on the stream exactly once', () => {
       (e: unknown) => e,
     );
     expect(thrown).toBeInstanceOf(RedriveJobFailedError);
-    expect((thrown as Error).message).toBe(`Re-drive job ${job.id} failed: the stream refused 10 of 10 records; they stay in quarantine, open: re-drive them again once the stream takes writes.`);
+    expect((thrown as Error).message).toBe(
+      `Re-drive job ${job.id} failed: the stream refused 10 of 10 records; they stay in quarantine, open: re-drive them again once the stream takes writes.`,
+    );
     // Lambda retries a failed asynchronous invocation: the job has ended, saved, and the retry returns it quietly.
-    expect(await redriveWorkerStep(job.id, 60_000, 'worker', broken)).toMatchObject({ id: job.id, status: 'succeeded', processed: 10, accepted: 0, errors: 10 });
+    expect(await redriveWorkerStep(job.id, 60_000, 'worker', broken)).toMatchObject({
+      id: job.id,
+      status: 'succeeded',
+      processed: 10,
+      accepted: 0,
+      errors: 10,
+    });
     // A job that delivered everything does not fail its invocation.
     const ok = await console_.startRedrive({ qids, rate: 100 }, OPERATOR);
-    expect(await redriveWorkerStep(ok.id, 60_000, 'worker', rt.config)).toMatchObject({ status: 'succeeded', accepted: 10, errors: 0 });
+    expect(await redriveWorkerStep(ok.id, 60_000, 'worker', rt.config)).toMatchObject({
+      status: 'succeeded',
+      accepted: 10,
+      errors: 0,
+    });
   }, 120_000);
 });

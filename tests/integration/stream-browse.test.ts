@@ -19,7 +19,10 @@ describe('stream browser over kinesalite', () => {
     ids = await sendTransactions(rt, 120, 3);
     const { kinesis } = awsClients(rt.config);
     for (const s of await listShards(kinesis, rt.config.streamName)) {
-      all.set(s.id, await readShard(kinesis, rt.config.streamName, s.id, { from: { timestamp: new Date(0) }, limit: 1000 }));
+      all.set(
+        s.id,
+        await readShard(kinesis, rt.config.streamName, s.id, { from: { timestamp: new Date(0) }, limit: 1000 }),
+      );
     }
   }, 60_000);
 
@@ -43,7 +46,14 @@ describe('stream browser over kinesalite', () => {
     expect(records.map((r) => (r.json as { id: string }).id).sort()).toEqual([...ids].sort());
     for (const list of all.values()) {
       expect(list.map((r) => r.sequenceNumber)).toEqual(list.map((r) => r.sequenceNumber).sort(compareSeq));
-      expect(list.every((r) => r.encoding === 'utf8' && (r.json as { type: string }).type === 'transactions' && r.bytes === Buffer.byteLength(r.text))).toBe(true);
+      expect(
+        list.every(
+          (r) =>
+            r.encoding === 'utf8' &&
+            (r.json as { type: string }).type === 'transactions' &&
+            r.bytes === Buffer.byteLength(r.text),
+        ),
+      ).toBe(true);
     }
   });
 
@@ -52,29 +62,54 @@ describe('stream browser over kinesalite', () => {
     const [shardId, list] = [...all].find(([, l]) => l.length >= 10)!;
     const latest = await readShard(kinesis, rt.config.streamName, shardId, { from: { latest: true }, limit: 5 });
     expect(latest.map((r) => r.sequenceNumber)).toEqual(list.slice(-5).map((r) => r.sequenceNumber));
-    const fromSeq = await readShard(kinesis, rt.config.streamName, shardId, { from: { sequence: list[3]!.sequenceNumber }, limit: 4 });
+    const fromSeq = await readShard(kinesis, rt.config.streamName, shardId, {
+      from: { sequence: list[3]!.sequenceNumber },
+      limit: 4,
+    });
     expect(fromSeq.map((r) => r.sequenceNumber)).toEqual(list.slice(3, 7).map((r) => r.sequenceNumber));
     // A time after the newest record: nothing to read, answered quickly.
     const t0 = Date.now();
-    expect(await readShard(kinesis, rt.config.streamName, shardId, { from: { timestamp: new Date() }, limit: 5 })).toEqual([]);
+    expect(
+      await readShard(kinesis, rt.config.streamName, shardId, { from: { timestamp: new Date() }, limit: 5 }),
+    ).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(10_000);
     // More than the shard holds: all of it.
-    const everything = await readShard(kinesis, rt.config.streamName, shardId, { from: { latest: true }, limit: 10_000 });
+    const everything = await readShard(kinesis, rt.config.streamName, shardId, {
+      from: { latest: true },
+      limit: 10_000,
+    });
     expect(everything.length).toBe(list.length);
   });
 
   it('shows bytes that are not UTF-8 as base64 and text that is not JSON as text', async () => {
     const { kinesis } = awsClients(rt.config);
-    const bin = await kinesis.send(new PutRecordCommand({ StreamName: rt.config.streamName, PartitionKey: 'raw', Data: Uint8Array.from([0xff, 0xfe, 0x00, 0x41]) }));
-    const txt = await kinesis.send(new PutRecordCommand({ StreamName: rt.config.streamName, PartitionKey: 'raw', Data: Buffer.from('not json {') }));
-    const got = await readShard(kinesis, rt.config.streamName, bin.ShardId!, { from: { sequence: bin.SequenceNumber! }, limit: 2 });
+    const bin = await kinesis.send(
+      new PutRecordCommand({
+        StreamName: rt.config.streamName,
+        PartitionKey: 'raw',
+        Data: Uint8Array.from([0xff, 0xfe, 0x00, 0x41]),
+      }),
+    );
+    const txt = await kinesis.send(
+      new PutRecordCommand({ StreamName: rt.config.streamName, PartitionKey: 'raw', Data: Buffer.from('not json {') }),
+    );
+    const got = await readShard(kinesis, rt.config.streamName, bin.ShardId!, {
+      from: { sequence: bin.SequenceNumber! },
+      limit: 2,
+    });
     expect(got.map((r) => [r.encoding, r.text, r.json, r.partitionKey])).toEqual([
       ['base64', Buffer.from([0xff, 0xfe, 0x00, 0x41]).toString('base64'), undefined, 'raw'],
       ['utf8', 'not json {', undefined, 'raw'],
     ]);
     expect(txt.ShardId).toBe(bin.ShardId);
-    await expect(readShard(kinesis, rt.config.streamName, bin.ShardId!, { from: { sequence: '12ab' }, limit: 2 })).rejects.toThrow(/digits only/);
-    await expect(readShard(kinesis, rt.config.streamName, bin.ShardId!, { from: { timestamp: new Date('nope') }, limit: 2 })).rejects.toThrow(/not a valid date-time/);
-    await expect(readShard(kinesis, rt.config.streamName, bin.ShardId!, { from: { latest: true }, limit: 0 })).rejects.toThrow(/limit must be a whole number from 1 to 10000/);
+    await expect(
+      readShard(kinesis, rt.config.streamName, bin.ShardId!, { from: { sequence: '12ab' }, limit: 2 }),
+    ).rejects.toThrow(/digits only/);
+    await expect(
+      readShard(kinesis, rt.config.streamName, bin.ShardId!, { from: { timestamp: new Date('nope') }, limit: 2 }),
+    ).rejects.toThrow(/not a valid date-time/);
+    await expect(
+      readShard(kinesis, rt.config.streamName, bin.ShardId!, { from: { latest: true }, limit: 0 }),
+    ).rejects.toThrow(/limit must be a whole number from 1 to 10000/);
   });
 });

@@ -16,8 +16,21 @@ function deps(kinesisBehaviour: 'throttle' | 'ok') {
   const kinesis = {
     send: async (cmd: { input: { Records?: unknown[] } }) => {
       const n = cmd.input.Records?.length ?? 0;
-      if (kinesisBehaviour === 'throttle') return { FailedRecordCount: n, Records: Array.from({ length: n }, () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' })) };
-      return { FailedRecordCount: 0, Records: Array.from({ length: n }, (_, i) => ({ ShardId: 'shardId-000000000000', SequenceNumber: String(i + 1) })) };
+      if (kinesisBehaviour === 'throttle')
+        return {
+          FailedRecordCount: n,
+          Records: Array.from({ length: n }, () => ({
+            ErrorCode: 'ProvisionedThroughputExceededException',
+            ErrorMessage: 'Rate exceeded',
+          })),
+        };
+      return {
+        FailedRecordCount: 0,
+        Records: Array.from({ length: n }, (_, i) => ({
+          ShardId: 'shardId-000000000000',
+          SequenceNumber: String(i + 1),
+        })),
+      };
     },
   } as unknown as KinesisClient;
   const s3 = {
@@ -26,11 +39,26 @@ function deps(kinesisBehaviour: 'throttle' | 'ok') {
       return {};
     },
   } as unknown as S3Client;
-  const d: IngestApiDeps = { registry: defaultRegistry(), kinesis, s3, streamName: 'events', quarantineBucket: 'quarantine', apiKeys: ['k1', 'k2'], putOptions: { maxAttempts: 2, sleep: async () => {} } };
+  const d: IngestApiDeps = {
+    registry: defaultRegistry(),
+    kinesis,
+    s3,
+    streamName: 'events',
+    quarantineBucket: 'quarantine',
+    apiKeys: ['k1', 'k2'],
+    putOptions: { maxAttempts: 2, sleep: async () => {} },
+  };
   return { d, puts };
 }
 
-const req = (over: Partial<HttpRequest>): HttpRequest => ({ method: 'POST', path: '/v1/events/transactions', headers: { 'x-api-key': 'k1' }, query: {}, body: '{}', ...over });
+const req = (over: Partial<HttpRequest>): HttpRequest => ({
+  method: 'POST',
+  path: '/v1/events/transactions',
+  headers: { 'x-api-key': 'k1' },
+  query: {},
+  body: '{}',
+  ...over,
+});
 const tx = (n: string) => ({ trans_num: n.repeat(32), cc_num: '4111111111111111' });
 
 describe('ingest API responses', () => {
@@ -48,7 +76,9 @@ describe('ingest API responses', () => {
     const { d } = deps('ok');
     const nf = await handleIngestHttp(req({ path: '/v1/nothing' }), d);
     expect(nf.statusCode).toBe(404);
-    expect(JSON.parse(nf.body).message).toBe('No route POST /v1/nothing. Send events with POST /v1/events/{type} (types: clickstream, taxi_trips, transactions).');
+    expect(JSON.parse(nf.body).message).toBe(
+      'No route POST /v1/nothing. Send events with POST /v1/events/{type} (types: clickstream, taxi_trips, transactions).',
+    );
     expect((await handleIngestHttp(req({ method: 'GET' }), d)).statusCode).toBe(405);
   });
 
@@ -56,14 +86,47 @@ describe('ingest API responses', () => {
     const { d, puts } = deps('ok');
     const all = await handleIngestHttp(req({ body: JSON.stringify([tx('a'), tx('b')]) }), d);
     expect(all.statusCode).toBe(200);
-    expect(JSON.parse(all.body)).toEqual({ accepted: 2, rejected: 0, failed: 0, results: [{ index: 0, id: 'a'.repeat(32), status: 'accepted' }, { index: 1, id: 'b'.repeat(32), status: 'accepted' }] });
+    expect(JSON.parse(all.body)).toEqual({
+      accepted: 2,
+      rejected: 0,
+      failed: 0,
+      results: [
+        { index: 0, id: 'a'.repeat(32), status: 'accepted' },
+        { index: 1, id: 'b'.repeat(32), status: 'accepted' },
+      ],
+    });
     const mixed = await handleIngestHttp(req({ body: JSON.stringify([tx('c'), { ...tx('d'), gender: 'Q' }]) }), d);
     expect(mixed.statusCode).toBe(207);
     expect(puts).toHaveLength(1);
-    expect(puts[0]!.key).toMatch(/^records\/dt=\d{4}-\d{2}-\d{2}\/reason=schema_violation\/ingest-[0-9a-f-]{36}\.jsonl\.gz$/);
+    expect(puts[0]!.key).toMatch(
+      /^records\/dt=\d{4}-\d{2}-\d{2}\/reason=schema_violation\/ingest-[0-9a-f-]{36}\.jsonl\.gz$/,
+    );
     const q = JSON.parse(puts[0]!.body);
-    expect(Object.keys(q)).toEqual(['id', 'stage', 'reason', 'errors', 'type', 'v', 'received_at', 'quarantined_at', 'payload', 'payload_encoding', 'attempts', 'source']);
-    expect(q).toMatchObject({ id: 'd'.repeat(32), stage: 'ingest', reason: 'schema_violation', type: 'transactions', v: 1, payload: JSON.stringify({ ...tx('d'), gender: 'Q' }), payload_encoding: 'utf8', attempts: 1, source: 'api' });
+    expect(Object.keys(q)).toEqual([
+      'id',
+      'stage',
+      'reason',
+      'errors',
+      'type',
+      'v',
+      'received_at',
+      'quarantined_at',
+      'payload',
+      'payload_encoding',
+      'attempts',
+      'source',
+    ]);
+    expect(q).toMatchObject({
+      id: 'd'.repeat(32),
+      stage: 'ingest',
+      reason: 'schema_violation',
+      type: 'transactions',
+      v: 1,
+      payload: JSON.stringify({ ...tx('d'), gender: 'Q' }),
+      payload_encoding: 'utf8',
+      attempts: 1,
+      source: 'api',
+    });
   });
 
   it('answers 503 with per-event failures when the stream refuses everything, and quarantines nothing valid', async () => {
@@ -110,7 +173,13 @@ describe('ingest API responses', () => {
       body: Buffer.from('{"a":1}').toString('base64'),
       isBase64Encoded: true,
     });
-    expect(r).toEqual({ method: 'POST', path: '/v1/events/transactions', headers: { 'x-api-key': 'k1' }, query: { v: '1' }, body: Buffer.from('{"a":1}') });
+    expect(r).toEqual({
+      method: 'POST',
+      path: '/v1/events/transactions',
+      headers: { 'x-api-key': 'k1' },
+      query: { v: '1' },
+      body: Buffer.from('{"a":1}'),
+    });
   });
 });
 
@@ -118,11 +187,23 @@ describe('event times the lake does not show', () => {
   it('are rejected at their field and quarantined, so no accepted event is invisible to Athena', async () => {
     const { d, puts } = deps('ok');
     const at = (n: string, t: string) => ({ ...tx(n), trans_date_trans_time: t });
-    const res = await handleIngestHttp(req({ body: JSON.stringify([at('a', '2019-01-01 00:00:18'), at('b', '1999-12-31 23:59:59'), at('c', '2999-01-01 00:00:00')]) }), d);
+    const res = await handleIngestHttp(
+      req({
+        body: JSON.stringify([
+          at('a', '2019-01-01 00:00:18'),
+          at('b', '1999-12-31 23:59:59'),
+          at('c', '2999-01-01 00:00:00'),
+        ]),
+      }),
+      d,
+    );
     expect(res.statusCode).toBe(207);
     const body = JSON.parse(res.body);
     expect(body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'accepted', 'rejected']);
-    expect(body.results[2]).toMatchObject({ reason: 'schema_violation', errors: [{ path: '/trans_date_trans_time', keyword: 'range' }] });
+    expect(body.results[2]).toMatchObject({
+      reason: 'schema_violation',
+      errors: [{ path: '/trans_date_trans_time', keyword: 'range' }],
+    });
     expect(JSON.parse(puts[0]!.body)).toMatchObject({ id: 'c'.repeat(32), reason: 'schema_violation' });
   });
 });
@@ -141,7 +222,10 @@ describe('ingest API metrics', () => {
     const counted: unknown[][] = [];
     d.metrics = { recordIngest: (...a) => void counted.push(['ingest', ...a]) };
     d.putOptions = { ...d.putOptions, metrics: { recordPut: (...a) => void counted.push(['put', ...a]) } };
-    const res = await handleIngestHttp(req({ body: JSON.stringify([tx('a'), tx('b'), { ...tx('c'), gender: 'Q' }]) }), d);
+    const res = await handleIngestHttp(
+      req({ body: JSON.stringify([tx('a'), tx('b'), { ...tx('c'), gender: 'Q' }]) }),
+      d,
+    );
     expect(res.statusCode).toBe(207);
     expect(sent).toBeGreaterThan(0);
     expect(counted).toEqual([
@@ -156,7 +240,11 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
    * A payload 2.0 event as an HTTP API builds it: text/*, application/json, application/xml and application/javascript
    * bodies as a string decoded from UTF-8 (bytes that are not UTF-8 become U+FFFD), any other body base64.
    */
-  function apigw(bytes: Buffer, contentType: string | undefined, over: { path?: string; query?: Record<string, string>; key?: string } = {}): APIGatewayProxyEventV2 {
+  function apigw(
+    bytes: Buffer,
+    contentType: string | undefined,
+    over: { path?: string; query?: Record<string, string>; key?: string } = {},
+  ): APIGatewayProxyEventV2 {
     const text = deliveredAsText(contentType);
     const path = over.path ?? '/v1/events/transactions';
     return {
@@ -164,7 +252,11 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
       routeKey: 'POST /v1/events/{type}',
       rawPath: path,
       rawQueryString: new URLSearchParams(over.query ?? {}).toString(),
-      headers: { 'x-api-key': over.key ?? 'k1', ...(contentType ? { 'content-type': contentType } : {}), 'content-length': String(bytes.length) },
+      headers: {
+        'x-api-key': over.key ?? 'k1',
+        ...(contentType ? { 'content-type': contentType } : {}),
+        'content-length': String(bytes.length),
+      },
       ...(over.query ? { queryStringParameters: over.query } : {}),
       pathParameters: { type: path.split('/')[3]! },
       requestContext: { http: { method: 'POST', path } } as never,
@@ -173,7 +265,11 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
     };
   }
   const call = async (d: IngestApiDeps, event: APIGatewayProxyEventV2) => {
-    const res = (await createHandler(() => d)(event)) as { statusCode: number; body: string; headers: Record<string, string> };
+    const res = (await createHandler(() => d)(event)) as {
+      statusCode: number;
+      body: string;
+      headers: Record<string, string>;
+    };
     return { status: res.statusCode, headers: res.headers, json: JSON.parse(res.body) as Record<string, unknown> };
   };
   const tx1 = '{"trans_num":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","cc_num":"4111111111111111","merchant":"caf\u00e9"}';
@@ -183,26 +279,42 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
     const { d, puts } = deps('ok');
     for (const ct of ['application/json', 'text/plain; charset=utf-8', 'application/x-ndjson', undefined]) {
       const res = await call(d, apigw(notUtf8, ct));
-      expect([ct, res.status, res.json.error, (res.json.errors as { keyword: string }[])[0]!.keyword]).toEqual([ct, 400, 'malformed_json', 'encoding']);
+      expect([ct, res.status, res.json.error, (res.json.errors as { keyword: string }[])[0]!.keyword]).toEqual([
+        ct,
+        400,
+        'malformed_json',
+        'encoding',
+      ]);
     }
-    expect(puts.map((p) => JSON.parse(p.body)).map((q) => [q.reason, q.payload_encoding, q.errors[0].keyword])).toEqual([
-      ['malformed_json', 'utf8', 'encoding'],
-      ['malformed_json', 'utf8', 'encoding'],
-      ['malformed_json', 'base64', 'encoding'],
-      ['malformed_json', 'base64', 'encoding'],
-    ]);
+    expect(puts.map((p) => JSON.parse(p.body)).map((q) => [q.reason, q.payload_encoding, q.errors[0].keyword])).toEqual(
+      [
+        ['malformed_json', 'utf8', 'encoding'],
+        ['malformed_json', 'utf8', 'encoding'],
+        ['malformed_json', 'base64', 'encoding'],
+        ['malformed_json', 'base64', 'encoding'],
+      ],
+    );
     expect(JSON.parse(puts[2]!.body).payload).toBe(notUtf8.toString('base64'));
     // A real U+FFFD gets through as the JSON escape in text bodies, and as itself in bodies passed as bytes.
     const escaped = await call(d, apigw(Buffer.from(tx1.replace('caf\u00e9', 'x\\ufffd')), 'application/json'));
     expect(escaped.status).toBe(200);
-    const rawFffd = await call(d, apigw(Buffer.from(tx1.replace('aaaa', 'bbbb').replace('caf\u00e9', 'x\ufffd')), 'application/x-ndjson'));
+    const rawFffd = await call(
+      d,
+      apigw(Buffer.from(tx1.replace('aaaa', 'bbbb').replace('caf\u00e9', 'x\ufffd')), 'application/x-ndjson'),
+    );
     expect(rawFffd.status).toBe(200);
     expect(puts).toHaveLength(4);
   });
 
   it('refuses content types that are not JSON or NDJSON with 415, before reading the body, and quarantines nothing', async () => {
     const { d, puts } = deps('ok');
-    for (const ct of ['application/x-www-form-urlencoded', 'text/csv', 'application/xml', 'application/json, application/json', 'application/json; charset=iso-8859-1']) {
+    for (const ct of [
+      'application/x-www-form-urlencoded',
+      'text/csv',
+      'application/xml',
+      'application/json, application/json',
+      'application/json; charset=iso-8859-1',
+    ]) {
       const res = await call(d, apigw(Buffer.from(tx1), ct));
       expect([ct, res.status, res.json.error]).toEqual([ct, 415, 'unsupported_media_type']);
       expect(res.json.accepted).toMatch(/^application\/json/);
@@ -213,17 +325,33 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
   it('answers 400, never 500, to valid-looking JSON the strict reader refuses, and quarantines the body once with the place', async () => {
     const { d, puts } = deps('ok');
     const cases: [string, string, string][] = [
-      ['{"trans_num":"cccccccccccccccccccccccccccccccc","cc_num":"4111111111111111","cc_num":49923463980651541840}', 'duplicate', '/'],
-      ['{"trans_num":"dddddddddddddddddddddddddddddddd","cc_num":"4111111111111111","x":' + '['.repeat(5000) + ']'.repeat(5000) + '}', 'depth', '/x' + '/0'.repeat(499)],
-      ['{"trans_num":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","cc_num":"4111111111111111","merchant":"\\ud800"}', 'encoding', '/merchant'],
+      [
+        '{"trans_num":"cccccccccccccccccccccccccccccccc","cc_num":"4111111111111111","cc_num":49923463980651541840}',
+        'duplicate',
+        '/',
+      ],
+      [
+        `{"trans_num":"dddddddddddddddddddddddddddddddd","cc_num":"4111111111111111","x":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+        'depth',
+        `/x${'/0'.repeat(499)}`,
+      ],
+      [
+        '{"trans_num":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","cc_num":"4111111111111111","merchant":"\\ud800"}',
+        'encoding',
+        '/merchant',
+      ],
     ];
     for (const [body, keyword, path] of cases) {
       const res = await call(d, apigw(Buffer.from(body), 'application/json'));
       expect([res.status, res.json.error]).toEqual([400, 'malformed_json']);
-      expect((res.json.errors as { path: string; keyword: string }[]).map((e) => [e.keyword, e.path])).toEqual([[keyword, path]]);
+      expect((res.json.errors as { path: string; keyword: string }[]).map((e) => [e.keyword, e.path])).toEqual([
+        [keyword, path],
+      ]);
     }
     const quarantined = puts.map((p) => JSON.parse(p.body));
-    expect(quarantined.map((q) => [q.reason, q.errors[0].keyword, q.type, q.payload === cases[quarantined.indexOf(q)]![0]])).toEqual([
+    expect(
+      quarantined.map((q) => [q.reason, q.errors[0].keyword, q.type, q.payload === cases[quarantined.indexOf(q)]![0]]),
+    ).toEqual([
       ['malformed_json', 'duplicate', 'transactions', true],
       ['malformed_json', 'depth', 'transactions', true],
       ['malformed_json', 'encoding', 'transactions', true],
@@ -236,19 +364,39 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
     const res = await call(d, apigw(Buffer.from('{"a":'), 'application/json'));
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
-    expect(res.json).toEqual({ error: 'quarantine_unavailable', message: 'The body was refused (not valid JSON (Unexpected end of JSON input)) but could not be quarantined, so nothing of it was kept; retry the request.' });
+    expect(res.json).toEqual({
+      error: 'quarantine_unavailable',
+      message:
+        'The body was refused (not valid JSON (Unexpected end of JSON input)) but could not be quarantined, so nothing of it was kept; retry the request.',
+    });
   });
 
   it('takes no body within the limit that API Gateway could not hand to Lambda (6 MiB per synchronous invocation)', () => {
     const headers = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-h${i}`, 'v'.repeat(100)]));
-    const event = (body: Buffer, contentType: string) => ({ ...apigw(body, contentType), headers: { ...apigw(body, contentType).headers, ...headers } });
+    const event = (body: Buffer, contentType: string) => ({
+      ...apigw(body, contentType),
+      headers: { ...apigw(body, contentType).headers, ...headers },
+    });
     const atLimit = Buffer.alloc(MAX_BODY_BYTES, 0x7b);
-    expect(Buffer.byteLength(JSON.stringify(event(atLimit, 'application/x-ndjson')))).toBeLessThan(LAMBDA_SYNC_PAYLOAD_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(event(atLimit, 'application/x-ndjson')))).toBeLessThan(
+      LAMBDA_SYNC_PAYLOAD_BYTES,
+    );
     // The old 5 MiB limit did not fit once base64-encoded: API Gateway would have answered 5xx, not our 413.
-    expect(Buffer.byteLength(JSON.stringify(event(Buffer.alloc(5 * 1024 * 1024, 0x7b), 'application/x-ndjson')))).toBeGreaterThan(LAMBDA_SYNC_PAYLOAD_BYTES);
+    expect(
+      Buffer.byteLength(JSON.stringify(event(Buffer.alloc(5 * 1024 * 1024, 0x7b), 'application/x-ndjson'))),
+    ).toBeGreaterThan(LAMBDA_SYNC_PAYLOAD_BYTES);
     // Text bodies travel as JSON strings: ordinary JSON (quotes escaped) fits too.
-    const line = JSON.stringify({ ...tx('a'), merchant: 'fraud_Kirlin and Sons', category: 'grocery_pos', first: 'Jennifer', last: 'Banks', city: 'Moravian Falls' });
-    const text = Buffer.from(`[${Array.from({ length: Math.floor(MAX_BODY_BYTES / (line.length + 1)) - 1 }, () => line).join(',')}]`);
+    const line = JSON.stringify({
+      ...tx('a'),
+      merchant: 'fraud_Kirlin and Sons',
+      category: 'grocery_pos',
+      first: 'Jennifer',
+      last: 'Banks',
+      city: 'Moravian Falls',
+    });
+    const text = Buffer.from(
+      `[${Array.from({ length: Math.floor(MAX_BODY_BYTES / (line.length + 1)) - 1 }, () => line).join(',')}]`,
+    );
     expect(text.length).toBeLessThanOrEqual(MAX_BODY_BYTES);
     expect(Buffer.byteLength(JSON.stringify(event(text, 'application/json')))).toBeLessThan(LAMBDA_SYNC_PAYLOAD_BYTES);
   });
@@ -259,7 +407,9 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
       const res = await call(d, apigw(Buffer.from(tx1), 'application/json', { query: { v } }));
       expect([v, res.status, res.json.error]).toEqual([v, 400, 'unknown_version']);
     }
-    expect((await call(d, apigw(Buffer.from(tx1), 'application/json', { query: { v: '7' } }))).json.message).toBe('Event type transactions has no schema version 7; versions: 1.');
+    expect((await call(d, apigw(Buffer.from(tx1), 'application/json', { query: { v: '7' } }))).json.message).toBe(
+      'Event type transactions has no schema version 7; versions: 1.',
+    );
     expect(puts).toEqual([]);
   });
 });

@@ -35,7 +35,9 @@ export class AthenaSim {
   readonly mock = mockClient(AthenaClient);
   #n = 0;
 
-  constructor(readonly options: { outputPrefix: string; s3?: S3Client } = { outputPrefix: 's3://athena-results/athena-results/' }) {
+  constructor(
+    readonly options: { outputPrefix: string; s3?: S3Client } = { outputPrefix: 's3://athena-results/athena-results/' },
+  ) {
     this.mock.on(StartQueryExecutionCommand).callsFake((input: StartQueryExecutionCommandInput) => {
       const id = `0f${String(++this.#n).padStart(6, '0')}-sim`;
       this.queries.set(id, { id, input, state: 'QUEUED', submitted: new Date(), scanned: 0, columns: [], rows: [] });
@@ -47,7 +49,12 @@ export class AthenaSim {
         QueryExecution: {
           QueryExecutionId: q.id,
           Query: q.input.QueryString,
-          Status: { State: q.state, SubmissionDateTime: q.submitted, ...(q.completed ? { CompletionDateTime: q.completed } : {}), ...(q.reason ? { StateChangeReason: q.reason } : {}) },
+          Status: {
+            State: q.state,
+            SubmissionDateTime: q.submitted,
+            ...(q.completed ? { CompletionDateTime: q.completed } : {}),
+            ...(q.reason ? { StateChangeReason: q.reason } : {}),
+          },
           Statistics: { DataScannedInBytes: q.scanned, EngineExecutionTimeInMillis: 850 },
           ResultConfiguration: { OutputLocation: `${this.options.outputPrefix}${q.id}.csv` },
         },
@@ -61,19 +68,39 @@ export class AthenaSim {
       }
       return {};
     });
-    this.mock.on(GetQueryResultsCommand).callsFake(({ QueryExecutionId, NextToken, MaxResults }: { QueryExecutionId: string; NextToken?: string; MaxResults?: number }) => {
-      const q = this.#get(QueryExecutionId);
-      if (q.state !== 'SUCCEEDED') throw new InvalidRequestException({ message: `Query has not yet finished. Current state: ${q.state}`, $metadata: {} });
-      const max = MaxResults ?? 1000;
-      if (max > 1000) throw new InvalidRequestException({ message: 'MaxResults must be at most 1000', $metadata: {} });
-      const all = [q.columns.map((c) => c.Name), ...q.rows];
-      const from = NextToken ? Number(NextToken) : 0;
-      const page = all.slice(from, from + max);
-      return {
-        ResultSet: { Rows: page.map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) })), ResultSetMetadata: { ColumnInfo: q.columns } },
-        ...(from + page.length < all.length ? { NextToken: String(from + page.length) } : {}),
-      };
-    });
+    this.mock
+      .on(GetQueryResultsCommand)
+      .callsFake(
+        ({
+          QueryExecutionId,
+          NextToken,
+          MaxResults,
+        }: {
+          QueryExecutionId: string;
+          NextToken?: string;
+          MaxResults?: number;
+        }) => {
+          const q = this.#get(QueryExecutionId);
+          if (q.state !== 'SUCCEEDED')
+            throw new InvalidRequestException({
+              message: `Query has not yet finished. Current state: ${q.state}`,
+              $metadata: {},
+            });
+          const max = MaxResults ?? 1000;
+          if (max > 1000)
+            throw new InvalidRequestException({ message: 'MaxResults must be at most 1000', $metadata: {} });
+          const all = [q.columns.map((c) => c.Name), ...q.rows];
+          const from = NextToken ? Number(NextToken) : 0;
+          const page = all.slice(from, from + max);
+          return {
+            ResultSet: {
+              Rows: page.map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) })),
+              ResultSetMetadata: { ColumnInfo: q.columns },
+            },
+            ...(from + page.length < all.length ? { NextToken: String(from + page.length) } : {}),
+          };
+        },
+      );
   }
 
   #get(id: string): SimQuery {
@@ -87,12 +114,19 @@ export class AthenaSim {
   }
 
   /** Ends a query with its result, and writes the result object Athena would write. */
-  async succeed(id: string, columns: { Name: string; Type: string }[], rows: (string | null)[][], scanned = 123_456_789): Promise<void> {
+  async succeed(
+    id: string,
+    columns: { Name: string; Type: string }[],
+    rows: (string | null)[][],
+    scanned = 123_456_789,
+  ): Promise<void> {
     const q = this.#get(id);
     Object.assign(q, { columns, rows, scanned });
     if (this.options.s3) {
       const quote = (v: string | null) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);
-      const body = [columns.map((c) => quote(c.Name)), ...rows.map((r) => r.map(quote))].map((r) => `${r.join(',')}\n`).join('');
+      const body = [columns.map((c) => quote(c.Name)), ...rows.map((r) => r.map(quote))]
+        .map((r) => `${r.join(',')}\n`)
+        .join('');
       const [, bucket, key] = /^s3:\/\/([^/]+)\/(.*)$/.exec(`${this.options.outputPrefix}${id}.csv`)!;
       await this.options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     }
@@ -104,8 +138,17 @@ export class AthenaSim {
     Object.assign(this.#get(id), { state: 'FAILED', reason, completed: new Date() });
   }
 
-  calls(name: 'StartQueryExecutionCommand' | 'StopQueryExecutionCommand' | 'GetQueryExecutionCommand' | 'GetQueryResultsCommand'): Record<string, unknown>[] {
-    return this.mock.calls().filter((c) => c.args[0].constructor.name === name).map((c) => c.args[0].input as Record<string, unknown>);
+  calls(
+    name:
+      | 'StartQueryExecutionCommand'
+      | 'StopQueryExecutionCommand'
+      | 'GetQueryExecutionCommand'
+      | 'GetQueryResultsCommand',
+  ): Record<string, unknown>[] {
+    return this.mock
+      .calls()
+      .filter((c) => c.args[0].constructor.name === name)
+      .map((c) => c.args[0].input as Record<string, unknown>);
   }
 
   restore(): void {

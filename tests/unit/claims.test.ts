@@ -19,12 +19,18 @@ const kinesisMock = mockClient(KinesisClient);
 const s3 = new S3Client({ region: 'us-east-1' });
 const kinesis = new KinesisClient({ region: 'us-east-1' });
 
-const failed = (status: number, name: string) => new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
+const failed = (status: number, name: string) =>
+  new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
 // What the SDK's response body offers (a stream mixin); the claim reader uses only transformToString.
 const body = (v: unknown) => ({ transformToString: async () => JSON.stringify(v) }) as never;
 const mine: Claim = { qid: 'q.1', job: 'job-b', chunk: 0, at: new Date().toISOString() };
 const theirs: Claim = { qid: 'q.1', job: 'job-a', chunk: 3, at: '2026-03-01T10:00:00.000Z' };
-const conditions = () => s3Mock.commandCalls(PutObjectCommand).map((c) => ({ key: c.args[0].input.Key, IfNoneMatch: c.args[0].input.IfNoneMatch, IfMatch: c.args[0].input.IfMatch }));
+const conditions = () =>
+  s3Mock.commandCalls(PutObjectCommand).map((c) => ({
+    key: c.args[0].input.Key,
+    IfNoneMatch: c.args[0].input.IfNoneMatch,
+    IfMatch: c.args[0].input.IfMatch,
+  }));
 
 beforeEach(() => {
   s3Mock.reset();
@@ -49,7 +55,12 @@ describe('claiming a record with S3 conditional writes', () => {
     s3Mock.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(failed(412, 'PreconditionFailed'));
     s3Mock.on(PutObjectCommand, { IfMatch: '"e0"' }).resolves({ ETag: '"e2"' });
     s3Mock.on(GetObjectCommand).resolves({ Body: body(theirs), ETag: '"e0"' });
-    expect(await claimRecord(s3, 'quarantine', mine, (h) => h.job === 'job-a')).toEqual({ claimed: true, claim: mine, etag: '"e2"', from: theirs });
+    expect(await claimRecord(s3, 'quarantine', mine, (h) => h.job === 'job-a')).toEqual({
+      claimed: true,
+      claim: mine,
+      etag: '"e2"',
+      from: theirs,
+    });
     expect(conditions()).toEqual([
       { key: 'claims/q.1.json', IfNoneMatch: '*', IfMatch: undefined },
       { key: 'claims/q.1.json', IfNoneMatch: undefined, IfMatch: '"e0"' },
@@ -60,7 +71,11 @@ describe('claiming a record with S3 conditional writes', () => {
     s3Mock.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(failed(409, 'ConditionalRequestConflict'));
     s3Mock.on(PutObjectCommand, { IfMatch: '"e5"' }).resolves({ ETag: '"e6"' });
     s3Mock.on(GetObjectCommand).resolves({ Body: body({ ...mine, at: '2026-03-01T10:00:00.000Z' }), ETag: '"e5"' });
-    expect(await claimRecord(s3, 'quarantine', mine, () => false)).toEqual({ claimed: true, claim: mine, etag: '"e6"' });
+    expect(await claimRecord(s3, 'quarantine', mine, () => false)).toEqual({
+      claimed: true,
+      claim: mine,
+      etag: '"e6"',
+    });
     expect(conditions().map((c) => c.IfMatch ?? c.IfNoneMatch)).toEqual(['*', '"e5"']);
   });
 
@@ -82,29 +97,65 @@ describe('claiming a record with S3 conditional writes', () => {
     s3Mock.on(PutObjectCommand).rejects(failed(412, 'PreconditionFailed'));
     await releaseClaim(s3, 'quarantine', mine, '"e1"', '2026-03-01T11:00:00.000Z');
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
-    expect([put.IfMatch, JSON.parse(put.Body as string)]).toEqual(['"e1"', { ...mine, at: '2026-03-01T11:00:00.000Z', released: true }]);
+    expect([put.IfMatch, JSON.parse(put.Body as string)]).toEqual([
+      '"e1"',
+      { ...mine, at: '2026-03-01T11:00:00.000Z', released: true },
+    ]);
   });
 });
 
 describe('one re-drive chunk against the AWS APIs', () => {
   const registry = defaultRegistry();
-  const tx = (extra: Record<string, unknown> = {}) => ({ trans_num: 'a'.repeat(32), cc_num: '4000000000000002', trans_date_trans_time: '2026-03-01 12:00:00', amt: 1.5, ...extra });
-  const record: QuarantineRecord = quarantineRecord({ id: 'a'.repeat(32), stage: 'ingest', reason: 'schema_violation', errors: [], type: 'transactions', v: 1, receivedAt: '2026-03-01T12:00:01.000Z', quarantinedAt: '2026-03-01T12:00:02.000Z', payload: JSON.stringify(tx({ gender: 'X' })), source: 'api' });
+  const tx = (extra: Record<string, unknown> = {}) => ({
+    trans_num: 'a'.repeat(32),
+    cc_num: '4000000000000002',
+    trans_date_trans_time: '2026-03-01 12:00:00',
+    amt: 1.5,
+    ...extra,
+  });
+  const record: QuarantineRecord = quarantineRecord({
+    id: 'a'.repeat(32),
+    stage: 'ingest',
+    reason: 'schema_violation',
+    errors: [],
+    type: 'transactions',
+    v: 1,
+    receivedAt: '2026-03-01T12:00:01.000Z',
+    quarantinedAt: '2026-03-01T12:00:02.000Z',
+    payload: JSON.stringify(tx({ gender: 'X' })),
+    source: 'api',
+  });
 
   function setup() {
     const index = new QuarantineIndex(s3, 'quarantine');
-    const [ok, big, held] = index.addObject('records/dt=2026-03-01/reason=schema_violation/ingest-1.jsonl.gz', [record, { ...record, id: 'b'.repeat(32) }, { ...record, id: 'c'.repeat(32) }]);
+    const [ok, big, held] = index.addObject('records/dt=2026-03-01/reason=schema_violation/ingest-1.jsonl.gz', [
+      record,
+      { ...record, id: 'b'.repeat(32) },
+      { ...record, id: 'c'.repeat(32) },
+    ]);
     const written = new Map<string, Buffer>();
     s3Mock.on(PutObjectCommand).callsFake((input: { Key: string; Body: Buffer | string; IfNoneMatch?: string }) => {
       if (input.Key === `claims/${held!.qid}.json`) throw failed(412, 'PreconditionFailed');
       written.set(input.Key, Buffer.from(input.Body));
       return { ETag: '"new"' };
     });
-    s3Mock.on(GetObjectCommand, { Key: `claims/${held!.qid}.json` }).resolves({ Body: body({ qid: held!.qid, job: 'job-a', chunk: 0, at: new Date().toISOString() }), ETag: '"a"' });
-    kinesisMock.on(PutRecordsCommand).resolves({ Records: [{ ShardId: 'shardId-000000000000', SequenceNumber: '49600000000000000000000000000000000000000000000000000001' }] });
+    s3Mock
+      .on(GetObjectCommand, { Key: `claims/${held!.qid}.json` })
+      .resolves({ Body: body({ qid: held!.qid, job: 'job-a', chunk: 0, at: new Date().toISOString() }), ETag: '"a"' });
+    kinesisMock.on(PutRecordsCommand).resolves({
+      Records: [
+        {
+          ShardId: 'shardId-000000000000',
+          SequenceNumber: '49600000000000000000000000000000000000000000000000000001',
+        },
+      ],
+    });
     const fixes = new Map([
       [ok!.qid, { event: JSON.stringify(tx({ gender: 'F' })) }],
-      [big!.qid, { event: JSON.stringify(tx({ trans_num: 'b'.repeat(32), merchant: 'm'.repeat(5 * 1024 * 1024 + 1) })) }],
+      [
+        big!.qid,
+        { event: JSON.stringify(tx({ trans_num: 'b'.repeat(32), merchant: 'm'.repeat(5 * 1024 * 1024 + 1) })) },
+      ],
       [held!.qid, { event: JSON.stringify(tx({ trans_num: 'c'.repeat(32), gender: 'F' })) }],
     ]);
     return { index, written, fixes, ok: ok!, big: big!, held: held! };
@@ -113,7 +164,11 @@ describe('one re-drive chunk against the AWS APIs', () => {
   it('claims before it puts, skips what another job holds, and re-quarantines an oversized fix as too_large', async () => {
     const { index, written, fixes, ok, big, held } = setup();
     const deps = { registry, kinesis, s3, streamName: 'events', bucket: 'quarantine', index };
-    const { counts, lines } = await redriveChunk(deps, { id: 'job-b', by: 'alice', fixes }, 0, [ok.qid, big.qid, held.qid]);
+    const { counts, lines } = await redriveChunk(deps, { id: 'job-b', by: 'alice', fixes }, 0, [
+      ok.qid,
+      big.qid,
+      held.qid,
+    ]);
     expect(counts).toEqual({ accepted: 1, failed: 1, skipped: 1, errors: 0 });
     expect(lines.map((l) => [l.qid, l.outcome, l.reason])).toEqual([
       [held.qid, 'skipped', undefined],
@@ -125,10 +180,22 @@ describe('one re-drive chunk against the AWS APIs', () => {
     const claimPuts = s3Mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key!.startsWith('claims/'));
     expect(claimPuts.length).toBe(3);
     expect(claimPuts.every((c) => c.calledBefore(put))).toBe(true);
-    expect(s3Mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key!.startsWith('claims/')).every((c) => c.args[0].input.IfNoneMatch === '*')).toBe(true);
+    expect(
+      s3Mock
+        .commandCalls(PutObjectCommand)
+        .filter((c) => c.args[0].input.Key!.startsWith('claims/'))
+        .every((c) => c.args[0].input.IfNoneMatch === '*'),
+    ).toBe(true);
     expect(kinesisMock.commandCalls(PutRecordsCommand)[0]!.args[0].input.Records!.length).toBe(1);
     const requarantined = [...written].find(([k]) => k.startsWith('records/'))!;
-    expect(requarantined[0]).toMatch(/^records\/dt=\d{4}-\d{2}-\d{2}\/reason=too_large\/redrive-job-b-000000\.jsonl\.gz$/);
-    expect(JSON.parse(gunzipSync(requarantined[1]).toString())).toMatchObject({ id: 'b'.repeat(32), stage: 'redrive', reason: 'too_large', attempts: 2 });
+    expect(requarantined[0]).toMatch(
+      /^records\/dt=\d{4}-\d{2}-\d{2}\/reason=too_large\/redrive-job-b-000000\.jsonl\.gz$/,
+    );
+    expect(JSON.parse(gunzipSync(requarantined[1]).toString())).toMatchObject({
+      id: 'b'.repeat(32),
+      stage: 'redrive',
+      reason: 'too_large',
+      attempts: 2,
+    });
   });
 });

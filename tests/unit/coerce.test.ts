@@ -67,23 +67,38 @@ describe('CSV coercion by schema', () => {
   });
 
   it('reads pandas-style integral floats as integers and 0/1 as booleans', () => {
-    const out = registry.version('taxi_trips').coerceCsv({ ORIGIN_STAND: '15.0', ORIGIN_CALL: '31508', MISSING_DATA: '1', TIMESTAMP: '1372636858.0' }) as Record<string, unknown>;
+    const out = registry.version('taxi_trips').coerceCsv({
+      ORIGIN_STAND: '15.0',
+      ORIGIN_CALL: '31508',
+      MISSING_DATA: '1',
+      TIMESTAMP: '1372636858.0',
+    }) as Record<string, unknown>;
     expect(out).toEqual({ ORIGIN_STAND: 15, ORIGIN_CALL: 31508, MISSING_DATA: true, TIMESTAMP: 1372636858 });
-    expect((registry.version('taxi_trips').coerceCsv({ ORIGIN_STAND: '15.5' }) as Record<string, unknown>).ORIGIN_STAND).toBe('15.5');
+    expect(
+      (registry.version('taxi_trips').coerceCsv({ ORIGIN_STAND: '15.5' }) as Record<string, unknown>).ORIGIN_STAND,
+    ).toBe('15.5');
   });
 
   it('reads pandas\' "nan" as null where a field holds no text, and keeps it as text where it may (the site sends "nan")', () => {
-    const taxi = registry.version('taxi_trips').coerceCsv({ ORIGIN_CALL: 'nan', ORIGIN_STAND: 'NaN', TAXI_ID: 'nan' }) as Record<string, unknown>;
+    const taxi = registry
+      .version('taxi_trips')
+      .coerceCsv({ ORIGIN_CALL: 'nan', ORIGIN_STAND: 'NaN', TAXI_ID: 'nan' }) as Record<string, unknown>;
     // TAXI_ID may not be null: the text stays, so validation names the field.
     expect(taxi).toEqual({ ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 'nan' });
-    const tx = registry.version('transactions').coerceCsv({ amt: 'nan', city_pop: 'NaN', is_fraud: 'nan', job: 'nan' }) as Record<string, unknown>;
+    const tx = registry
+      .version('transactions')
+      .coerceCsv({ amt: 'nan', city_pop: 'NaN', is_fraud: 'nan', job: 'nan' }) as Record<string, unknown>;
     expect(tx).toEqual({ amt: null, city_pop: null, is_fraud: null, job: 'nan' });
-    const click = registry.version('clickstream').coerceCsv({ metadata: { uuid: 'u' }, payload: { session_time: 'nan' } }) as Record<string, unknown>;
+    const click = registry
+      .version('clickstream')
+      .coerceCsv({ metadata: { uuid: 'u' }, payload: { session_time: 'nan' } }) as Record<string, unknown>;
     expect(click.payload).toEqual({ session_time: 'nan' });
   });
 
   it('leaves text that is not a number as text so validation reports it', () => {
-    const out = registry.version('taxi_trips').coerceCsv({ TAXI_ID: '12abc', TIMESTAMP: '99999999999999999999' }) as Record<string, unknown>;
+    const out = registry
+      .version('taxi_trips')
+      .coerceCsv({ TAXI_ID: '12abc', TIMESTAMP: '99999999999999999999' }) as Record<string, unknown>;
     expect(out.TAXI_ID).toBe('12abc');
     // Beyond 2^53 an integer cannot be exact, so it is not converted.
     expect(out.TIMESTAMP).toBe('99999999999999999999');

@@ -25,7 +25,14 @@ function fakePool(answer: (sql: string, call: number) => { rows: unknown[] }) {
   return { query: async (sql: string) => answer(sql, call++) };
 }
 
-const counts = (byStage: Record<string, number>): QuarantineCounts => ({ open: 9, redriven: 0, discarded: 0, byType: {}, byStage, byReason: {} });
+const counts = (byStage: Record<string, number>): QuarantineCounts => ({
+  open: 9,
+  redriven: 0,
+  discarded: 0,
+  byType: {},
+  byStage,
+  byReason: {},
+});
 
 async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await GET(new Request(url));
@@ -46,7 +53,9 @@ describe('GET /api/oltp', () => {
     const { status, body } = await get('http://console/api/oltp');
     expect(status).toBe(503);
     expect(body.code).toBe('database_unavailable');
-    expect(body.error).toBe('Cannot reach the database: connect ECONNREFUSED 127.0.0.1:4570. Is `tributary dev` running, or DATABASE_URL set?');
+    expect(body.error).toBe(
+      'Cannot reach the database: connect ECONNREFUSED 127.0.0.1:4570. Is `tributary dev` running, or DATABASE_URL set?',
+    );
   });
 
   it('answers 503 when the database stops answering half-way, 500 for a failing statement', async () => {
@@ -67,7 +76,9 @@ describe('GET /api/oltp', () => {
   });
 
   it('reports a database never migrated, with the open oltp-sink quarantine backlog only', async () => {
-    g[POOL] = fakePool((sql) => (/version\(\)/.test(sql) ? { rows: [{ version: 'PostgreSQL 17.4 on x86_64' }] } : { rows: [{ t: null }] }));
+    g[POOL] = fakePool((sql) =>
+      /version\(\)/.test(sql) ? { rows: [{ version: 'PostgreSQL 17.4 on x86_64' }] } : { rows: [{ t: null }] },
+    );
     g[QUARANTINE] = { counts: async () => counts({ ingest: 5, 'oltp-sink': 3, 'lake-writer': 1 }) };
     const { status, body } = await get('http://console/api/oltp?latest=5');
     expect(status).toBe(200);
@@ -83,7 +94,9 @@ describe('GET /api/oltp', () => {
   });
 
   it('still answers when the quarantine cannot be read, saying why', async () => {
-    g[POOL] = fakePool((sql) => (/version\(\)/.test(sql) ? { rows: [{ version: 'PostgreSQL 17.4' }] } : { rows: [{ t: null }] }));
+    g[POOL] = fakePool((sql) =>
+      /version\(\)/.test(sql) ? { rows: [{ version: 'PostgreSQL 17.4' }] } : { rows: [{ t: null }] },
+    );
     g[QUARANTINE] = {
       counts: async () => {
         throw new Error('connect ECONNREFUSED 127.0.0.1:4569');
@@ -95,7 +108,16 @@ describe('GET /api/oltp', () => {
   });
 
   it('clamps ?latest=', () => {
-    expect([null, '', 'abc', '5', '2.7', '-3', '0', '1000'].map(parseLatest)).toEqual([OLTP_LATEST.default, OLTP_LATEST.default, OLTP_LATEST.default, 5, 2, 0, 0, OLTP_LATEST.max]);
+    expect([null, '', 'abc', '5', '2.7', '-3', '0', '1000'].map(parseLatest)).toEqual([
+      OLTP_LATEST.default,
+      OLTP_LATEST.default,
+      OLTP_LATEST.default,
+      5,
+      2,
+      0,
+      0,
+      OLTP_LATEST.max,
+    ]);
   });
 });
 
@@ -137,7 +159,17 @@ function cells(html: string, section: 'tbody' | 'tfoot' = 'tbody'): string[][] {
   return body
     .split('</tr>')
     .filter((r) => r.includes('<td'))
-    .map((r) => [...r.matchAll(/<t[dh][^>]*>(.*?)<\/t[dh]>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#x27;/g, "'")));
+    .map((r) =>
+      [...r.matchAll(/<t[dh][^>]*>(.*?)<\/t[dh]>/g)].map((m) =>
+        m[1]!
+          .replace(/<[^>]+>/g, '')
+          .replace(/&amp;/g, '&')
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&quot;/g, '"')
+          .replace(/&#x27;/g, "'"),
+      ),
+    );
 }
 
 describe('OLTP page components', () => {
@@ -145,7 +177,19 @@ describe('OLTP page components', () => {
     const html = renderToStaticMarkup(
       createElement(LatestTransactions, {
         rows: [
-          tx({ trans_num: 'c'.repeat(31) + '1', merchant: XSS, category: null, customer: '', city: null, state: null, amount: null, is_fraud: null, timestamp: null, source: 'redrive', redrive_job: 'job-42' }),
+          tx({
+            trans_num: `${'c'.repeat(31)}1`,
+            merchant: XSS,
+            category: null,
+            customer: '',
+            city: null,
+            state: null,
+            amount: null,
+            is_fraud: null,
+            timestamp: null,
+            source: 'redrive',
+            redrive_job: 'job-42',
+          }),
           tx({ is_fraud: true }),
         ],
       }),
@@ -154,20 +198,49 @@ describe('OLTP page components', () => {
     expect(html).toContain('&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;');
     expect(html).not.toContain('4000000000000001');
     expect(cells(html)).toEqual([
-      ['c'.repeat(31) + '1', '—', '—', '— •••• 0001', XSS, '—', '—', '—', 'redrive job job-42'],
-      ['0b242abb623afc578575680df30655b9', '2026-01-15 10:20:30', '1234.50', 'Jennifer Banks •••• 0001', 'fraud_Rippin, Kub and Mann', 'misc_net', 'Moravian Falls, NC', 'fraud', 'api'],
+      [`${'c'.repeat(31)}1`, '—', '—', '— •••• 0001', XSS, '—', '—', '—', 'redrive job job-42'],
+      [
+        '0b242abb623afc578575680df30655b9',
+        '2026-01-15 10:20:30',
+        '1234.50',
+        'Jennifer Banks •••• 0001',
+        'fraud_Rippin, Kub and Mann',
+        'misc_net',
+        'Moravian Falls, NC',
+        'fraud',
+        'api',
+      ],
     ]);
-    expect(renderToStaticMarkup(createElement(LatestTransactions, { rows: [] }))).toContain('No transactions in the database yet.');
+    expect(renderToStaticMarkup(createElement(LatestTransactions, { rows: [] }))).toContain(
+      'No transactions in the database yet.',
+    );
   });
 
   it('shows the sink per shard: counters, last batch age and lag, with totals', () => {
-    const html = renderToStaticMarkup(createElement(SinkTable, { sink: [shard({}), shard({ shardId: 'shardId-000000000001', applied: 800, duplicates: 0, rejected: 2, batches: 5, latencyMs: null, idleMs: 125_000 })] }));
+    const html = renderToStaticMarkup(
+      createElement(SinkTable, {
+        sink: [
+          shard({}),
+          shard({
+            shardId: 'shardId-000000000001',
+            applied: 800,
+            duplicates: 0,
+            rejected: 2,
+            batches: 5,
+            latencyMs: null,
+            idleMs: 125_000,
+          }),
+        ],
+      }),
+    );
     expect(cells(html)).toEqual([
       ['oltp-sink', 'shardId-000000000000', '1,200', '3', '0', '7', '12 s ago', '850 ms'],
       ['oltp-sink', 'shardId-000000000001', '800', '0', '2', '5', '2 min ago', '—'],
     ]);
     expect(cells(html, 'tfoot')).toEqual([['all shards', '2,000', '3', '2', '12', '']]);
-    expect(renderToStaticMarkup(createElement(SinkTable, { sink: [] }))).toContain('The sink has not applied a batch yet');
+    expect(renderToStaticMarkup(createElement(SinkTable, { sink: [] }))).toContain(
+      'The sink has not applied a batch yet',
+    );
   });
 
   it('shows rows per table, the migration and the failures card linking to the filtered quarantine', () => {
@@ -181,7 +254,9 @@ describe('OLTP page components', () => {
       at: '2026-01-15T10:20:31.000Z',
     };
     const html = renderToStaticMarkup(createElement(OltpKpis, { status }));
-    const tiles = [...html.matchAll(/data-testid="([^"]+)"><dt>([^<]*)<\/dt><dd class="kpi-value">(.*?)<\/dd>/g)].map((m) => [m[1], m[2], m[3]!.replace(/<!-- -->/g, '')]);
+    const tiles = [...html.matchAll(/data-testid="([^"]+)"><dt>([^<]*)<\/dt><dd class="kpi-value">(.*?)<\/dd>/g)].map(
+      (m) => [m[1], m[2], m[3]!.replace(/<!-- -->/g, '')],
+    );
     expect(tiles).toEqual([
       ['oltp-rows-transaction', 'Transactions', '12,345'],
       ['oltp-rows-customer', 'Customers', '41'],
@@ -193,24 +268,59 @@ describe('OLTP page components', () => {
     ]);
     expect(html).toContain('open in quarantine, stage oltp-sink · 3 quarantined in all');
     expect(html).toContain('<a href="/quarantine?stage=oltp-sink">');
-    const unknown = renderToStaticMarkup(createElement(OltpKpis, { status: { ...status, migration: { current: 0, latest: 1 }, quarantine: { open: null, error: 'S3 down' } } }));
+    const unknown = renderToStaticMarkup(
+      createElement(OltpKpis, {
+        status: { ...status, migration: { current: 0, latest: 1 }, quarantine: { open: null, error: 'S3 down' } },
+      }),
+    );
     expect(unknown).toContain('not migrated: the sink migrates on start, or run tributary db migrate');
     expect(unknown).toContain('open records unknown: S3 down');
   });
 
   it('tells what to do when the database is unavailable', () => {
-    const text = (e: Error, stale: boolean) => renderToStaticMarkup(createElement(OltpUnavailable, { error: e, stale })).replace(/<[^>]+>/g, '').replace(/<!-- -->/g, '');
-    expect(text(new ApiError('Cannot reach the database: connect ECONNREFUSED 127.0.0.1:4570.', 503, 'database_unavailable'), false)).toBe(
+    const text = (e: Error, stale: boolean) =>
+      renderToStaticMarkup(createElement(OltpUnavailable, { error: e, stale }))
+        .replace(/<[^>]+>/g, '')
+        .replace(/<!-- -->/g, '');
+    expect(
+      text(
+        new ApiError('Cannot reach the database: connect ECONNREFUSED 127.0.0.1:4570.', 503, 'database_unavailable'),
+        false,
+      ),
+    ).toBe(
       'The OLTP database is unavailable: Cannot reach the database: connect ECONNREFUSED 127.0.0.1:4570.' +
         'Run tributary dev (it starts the sink and its embedded database), or set DATABASE_URL to your Postgres server before starting the console. This page retries every 5 s.',
     );
-    expect(text(new Error('Failed to fetch'), true)).toMatch(/^Cannot load the OLTP status: Failed to fetch.*set DATABASE_URL.*the figures below are from the last successful read\.$/);
+    expect(text(new Error('Failed to fetch'), true)).toMatch(
+      /^Cannot load the OLTP status: Failed to fetch.*set DATABASE_URL.*the figures below are from the last successful read\.$/,
+    );
   });
 
   it('opens the quarantine with the filter of its URL, keeping only values the form can show', () => {
     const choices = { types: ['transactions'], stages: ['ingest', 'oltp-sink'], reasons: ['db_rejected'] };
-    expect(filterFromParams({ stage: 'oltp-sink' }, choices)).toEqual({ type: '', stage: 'oltp-sink', reason: '', status: 'open', from: '', to: '', q: '' });
-    expect(filterFromParams({ stage: 'nope', type: ['transactions', 'x'], reason: 'db_rejected', status: 'all', from: '2026-01-15T10:20:00Z', to: 'yesterday', q: ' abc ' }, choices)).toEqual({
+    expect(filterFromParams({ stage: 'oltp-sink' }, choices)).toEqual({
+      type: '',
+      stage: 'oltp-sink',
+      reason: '',
+      status: 'open',
+      from: '',
+      to: '',
+      q: '',
+    });
+    expect(
+      filterFromParams(
+        {
+          stage: 'nope',
+          type: ['transactions', 'x'],
+          reason: 'db_rejected',
+          status: 'all',
+          from: '2026-01-15T10:20:00Z',
+          to: 'yesterday',
+          q: ' abc ',
+        },
+        choices,
+      ),
+    ).toEqual({
       type: 'transactions',
       stage: '',
       reason: 'db_rejected',

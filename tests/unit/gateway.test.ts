@@ -22,7 +22,13 @@ async function serve(handler: HttpApiHandler): Promise<number> {
 }
 
 /** One request with the request target exactly as given (fetch would normalize it). */
-function raw(port: number, method: string, path: string, headers: Record<string, string | string[]> = {}, body?: Buffer | string) {
+function raw(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[]> = {},
+  body?: Buffer | string,
+) {
   return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let text = '';
@@ -35,7 +41,11 @@ function raw(port: number, method: string, path: string, headers: Record<string,
   });
 }
 
-const echo: HttpApiHandler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+const echo: HttpApiHandler = async (event) => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(event),
+});
 
 describe('local API gateway', () => {
   it('answers 400 to paths it cannot percent-decode, as an HTTP API does, and keeps serving', async () => {
@@ -47,7 +57,10 @@ describe('local API gateway', () => {
     for (const path of ['/v1/events/%zz', '/v1/events/%', '/v1/events/%E0%A4%A', '/v1/events/%ED%A0%80', '/%C0%AF']) {
       const res = await raw(port, 'POST', path, { 'content-type': 'application/json' }, '{}');
       expect(res.status, path).toBe(400);
-      expect(JSON.parse(res.body)).toEqual({ error: 'bad_request', message: 'The request path is not valid percent-encoding; write a literal "%" as %25.' });
+      expect(JSON.parse(res.body)).toEqual({
+        error: 'bad_request',
+        message: 'The request path is not valid percent-encoding; write a literal "%" as %25.',
+      });
     }
     // A request target that is not a path is a 400 too; `//` is a path (though not a valid URL) and reaches the handler.
     expect((await raw(port, 'OPTIONS', '*')).status).toBe(400);
@@ -69,14 +82,24 @@ describe('local API gateway', () => {
     for (let i = 0; i < 3; i++) expect((await raw(port, 'POST', '/v1/events/x', {}, '{}')).status).toBe(502);
     const fine = await raw(port, 'POST', '/v1/events/x', {}, '{}');
     // Like API Gateway, answers carry their length and are never chunked.
-    expect([fine.status, fine.body, fine.headers['content-length'], fine.headers['transfer-encoding']]).toEqual([200, 'fine', '4', undefined]);
+    expect([fine.status, fine.body, fine.headers['content-length'], fine.headers['transfer-encoding']]).toEqual([
+      200,
+      'fine',
+      '4',
+      undefined,
+    ]);
   });
 
   it('builds payload 2.0 events: decoded rawPath, repeated headers and parameters joined with commas, text or base64 bodies', async () => {
     const port = await serve(echo);
-    const ev = async (path: string, headers: Record<string, string | string[]>, body?: Buffer) => JSON.parse((await raw(port, 'POST', path, headers, body)).body) as APIGatewayProxyEventV2;
+    const ev = async (path: string, headers: Record<string, string | string[]>, body?: Buffer) =>
+      JSON.parse((await raw(port, 'POST', path, headers, body)).body) as APIGatewayProxyEventV2;
 
-    const a = await ev('/v1/events/click%20stream?v=1&v=2&x=%zz', { 'content-type': ['application/json', 'text/plain'], 'x-api-key': 'k' }, Buffer.from('{"a":1}'));
+    const a = await ev(
+      '/v1/events/click%20stream?v=1&v=2&x=%zz',
+      { 'content-type': ['application/json', 'text/plain'], 'x-api-key': 'k' },
+      Buffer.from('{"a":1}'),
+    );
     expect(a.rawPath).toBe('/v1/events/click stream');
     expect(a.routeKey).toBe('POST /v1/events/{type}');
     expect(a.pathParameters).toEqual({ type: 'click stream' });
@@ -97,7 +120,11 @@ describe('local API gateway', () => {
       ['application/x-www-form-urlencoded', false],
     ] as const) {
       const e = await ev('/v1/events/t', { 'content-type': type }, bytes);
-      expect([type, e.isBase64Encoded, e.body]).toEqual([type, !text, text ? '{"a":"\ufffd"}' : bytes.toString('base64')]);
+      expect([type, e.isBase64Encoded, e.body]).toEqual([
+        type,
+        !text,
+        text ? '{"a":"\ufffd"}' : bytes.toString('base64'),
+      ]);
     }
     const none = await ev('/v1/events/t', {}, bytes);
     expect([none.isBase64Encoded, none.body]).toEqual([true, bytes.toString('base64')]);
@@ -117,13 +144,16 @@ describe('local API gateway', () => {
       sock.on('data', (c) => (text += c.toString('latin1')));
       // Not reading while it uploads: a reset from the server would discard the unread response.
       sock.pause();
-      sock.write(`POST /v1/events/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`);
+      sock.write(
+        `POST /v1/events/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`,
+      );
       const chunk = Buffer.alloc(64 * 1024, 0x20);
       let sent = 0;
       const pump = () => {
         while (sent < declared) {
           sent += chunk.length;
-          if (!sock.write(sent <= declared ? chunk : chunk.subarray(0, declared - (sent - chunk.length)))) return void sock.once('drain', pump);
+          if (!sock.write(sent <= declared ? chunk : chunk.subarray(0, declared - (sent - chunk.length))))
+            return void sock.once('drain', pump);
         }
         sock.resume();
       };

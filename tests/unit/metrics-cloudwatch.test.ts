@@ -1,4 +1,9 @@
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  type GetMetricDataCommandInput,
+  type GetMetricDataCommandOutput,
+} from '@aws-sdk/client-cloudwatch';
 import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
@@ -18,17 +23,29 @@ const cloudwatchMock = mockClient(CloudWatchClient);
 /** A Kinesis client (the SDK's, mocked at its contract) whose stream has `count` open shards. */
 function kinesisWith(count: number): KinesisClient {
   kinesisMock.reset();
-  kinesisMock.on(ListShardsCommand).resolves({ Shards: Array.from({ length: count }, (_, i) => ({ ShardId: shardId(i), HashKeyRange: { StartingHashKey: '0', EndingHashKey: '1' }, SequenceNumberRange: { StartingSequenceNumber: '1' } })) });
+  kinesisMock.on(ListShardsCommand).resolves({
+    Shards: Array.from({ length: count }, (_, i) => ({
+      ShardId: shardId(i),
+      HashKeyRange: { StartingHashKey: '0', EndingHashKey: '1' },
+      SequenceNumberRange: { StartingSequenceNumber: '1' },
+    })),
+  });
   return new KinesisClient({ region: 'us-east-1' });
 }
 
 /** A CloudWatch client (the SDK's, mocked at its contract) answering GetMetricData from a script, keeping every request. */
-function cloudwatchWith(answers: ((input: GetMetricDataCommandInput) => Partial<GetMetricDataCommandOutput> | Error)[]) {
+function cloudwatchWith(
+  answers: ((input: GetMetricDataCommandInput) => Partial<GetMetricDataCommandOutput> | Error)[],
+) {
   const calls: GetMetricDataCommandInput[] = [];
   cloudwatchMock.reset();
   cloudwatchMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
     // A copy as sent: the SDK's paginator reuses the input object for the next page (and names MaxDatapoints unset).
-    calls.push(structuredClone(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))) as GetMetricDataCommandInput);
+    calls.push(
+      structuredClone(
+        Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
+      ) as GetMetricDataCommandInput,
+    );
     const next = answers.shift();
     if (!next) throw new Error('unexpected GetMetricData call');
     const out = next(input);
@@ -81,7 +98,12 @@ describe('CloudWatch metrics source', () => {
           { Id: 's0_4', Timestamps: [minute(4)], Values: [800], StatusCode: 'Complete' },
           ...[2, 3].map((j) => ({ Id: `s0_${j}`, Timestamps: [], Values: [], StatusCode: 'Complete' as const })),
           // The second shard published nothing in the range.
-          ...[0, 1, 2, 3, 4].map((j) => ({ Id: `s1_${j}`, Timestamps: [], Values: [], StatusCode: 'Complete' as const })),
+          ...[0, 1, 2, 3, 4].map((j) => ({
+            Id: `s1_${j}`,
+            Timestamps: [],
+            Values: [],
+            StatusCode: 'Complete' as const,
+          })),
         ],
       }),
     ]);
@@ -93,7 +115,13 @@ describe('CloudWatch metrics source', () => {
       { MetricDataQueries: queries, StartTime: START, EndTime: END, ScanBy: 'TimestampAscending' },
       { MetricDataQueries: queries, StartTime: START, EndTime: END, ScanBy: 'TimestampAscending', NextToken: 'page-2' },
     ]);
-    expect(m).toMatchObject({ range: '15m', period: 60, start: START.getTime(), end: END.getTime(), at: NOW.getTime() });
+    expect(m).toMatchObject({
+      range: '15m',
+      period: 60,
+      start: START.getTime(),
+      end: END.getTime(),
+      at: NOW.getTime(),
+    });
     expect(m.shards.map((s) => s.shardId)).toEqual([shardId(0)]);
     const v = (name: keyof (typeof m.shards)[number]['series']) => m.shards[0]!.series[name].map((p) => p.v);
     const zeros = () => Array<number | null>(15).fill(0);
@@ -102,12 +130,19 @@ describe('CloudWatch metrics source', () => {
     expect(v('OutgoingRecords')).toEqual(zeros());
     expect(v('WriteProvisionedThroughputExceeded')).toEqual(zeros());
     expect(v('IteratorAgeMilliseconds')).toEqual(Object.assign(Array(15).fill(null), { 3: 1500, 4: 800 }));
-    expect(m.shards[0]!.series.IncomingRecords.map((p) => p.t)).toEqual(Array.from({ length: 15 }, (_, i) => minute(i).getTime()));
+    expect(m.shards[0]!.series.IncomingRecords.map((p) => p.t)).toEqual(
+      Array.from({ length: 15 }, (_, i) => minute(i).getTime()),
+    );
   });
 
-  it('splits more than 500 queries into calls of at most 500, with the long ranges\' periods', async () => {
+  it("splits more than 500 queries into calls of at most 500, with the long ranges' periods", async () => {
     const answer = (input: GetMetricDataCommandInput) => ({
-      MetricDataResults: input.MetricDataQueries!.map((q) => ({ Id: q.Id, Timestamps: q.Id === 's100_0' ? [new Date('2026-01-15T09:00:00.000Z')] : [], Values: q.Id === 's100_0' ? [7] : [], StatusCode: 'Complete' as const })),
+      MetricDataResults: input.MetricDataQueries!.map((q) => ({
+        Id: q.Id,
+        Timestamps: q.Id === 's100_0' ? [new Date('2026-01-15T09:00:00.000Z')] : [],
+        Values: q.Id === 's100_0' ? [7] : [],
+        StatusCode: 'Complete' as const,
+      })),
     });
     const { client, calls } = cloudwatchWith([answer, answer]);
     const source = new CloudWatchMetricsSource({ cloudwatch: client, kinesis: kinesisWith(101), streamName: 'events' });
@@ -135,8 +170,18 @@ describe('CloudWatch metrics source', () => {
     expect(calls).toEqual([
       {
         MetricDataQueries: [
-          { Id: 'accepted', Expression: `SUM(SEARCH('{Tributary,service,type} MetricName="EventsAccepted" service="tributary"', 'Sum', 60))`, Period: 60, ReturnData: true },
-          { Id: 'rejected', Expression: `SUM(SEARCH('{Tributary,service,type} MetricName="EventsRejected" service="tributary"', 'Sum', 60))`, Period: 60, ReturnData: true },
+          {
+            Id: 'accepted',
+            Expression: `SUM(SEARCH('{Tributary,service,type} MetricName="EventsAccepted" service="tributary"', 'Sum', 60))`,
+            Period: 60,
+            ReturnData: true,
+          },
+          {
+            Id: 'rejected',
+            Expression: `SUM(SEARCH('{Tributary,service,type} MetricName="EventsRejected" service="tributary"', 'Sum', 60))`,
+            Period: 60,
+            ReturnData: true,
+          },
         ],
         StartTime: new Date('2026-01-15T09:08:00.000Z'),
         EndTime: END,
@@ -149,8 +194,21 @@ describe('CloudWatch metrics source', () => {
   });
 
   it('says which permission is missing when CloudWatch refuses', async () => {
-    const denied = Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied' });
-    const { client } = cloudwatchWith([() => denied, () => ({ MetricDataResults: [{ Id: 'accepted', StatusCode: 'Forbidden', Messages: [{ Code: 'Forbidden', Value: 'Insufficient permissions' }] }] })]);
+    const denied = Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), {
+      name: 'AccessDenied',
+    });
+    const { client } = cloudwatchWith([
+      () => denied,
+      () => ({
+        MetricDataResults: [
+          {
+            Id: 'accepted',
+            StatusCode: 'Forbidden',
+            Messages: [{ Code: 'Forbidden', Value: 'Insufficient permissions' }],
+          },
+        ],
+      }),
+    ]);
     const source = new CloudWatchMetricsSource({ cloudwatch: client, kinesis: kinesisWith(1), streamName: 'events' });
     const err = await source.shardMetrics({ range: '15m', now: NOW }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MetricsError);

@@ -11,13 +11,29 @@ const rec = (data: unknown, extra: Record<string, unknown> = {}, raw?: string): 
   sequenceNumber: '1',
   partitionKey: 'k',
   arrivedAt: 0,
-  data: Buffer.from(raw ?? JSON.stringify({ id: 'x', type: 'transactions', v: 1, received_at: '2024-01-01T00:00:00.000Z', event_time: '2024-01-01T12:00:00.000Z', source: 'api', data, ...extra })),
+  data: Buffer.from(
+    raw ??
+      JSON.stringify({
+        id: 'x',
+        type: 'transactions',
+        v: 1,
+        received_at: '2024-01-01T00:00:00.000Z',
+        event_time: '2024-01-01T12:00:00.000Z',
+        source: 'api',
+        data,
+        ...extra,
+      }),
+  ),
 });
 
 describe('decodeRecord', () => {
   it('turns a transactions envelope into text parameters without losing digits', () => {
     const d = decodeRecord(
-      rec(null, {}, `{"id":"x","type":"transactions","v":1,"received_at":"2024-01-01T00:00:00.000Z","event_time":"2024-01-01T12:00:00.000Z","source":"redrive","redrive":{"job":"j9","at":"2024-01-02T00:00:00.000Z","by":"ops","attempt":1},"data":{"trans_num":"ab","cc_num":"0400000000000000001","amt":12.5,"unix_time":123456789012345678901,"is_fraud":1,"trans_date_trans_time":"2019-01-01 00:00:18","first":"O'Brien"}}`),
+      rec(
+        null,
+        {},
+        `{"id":"x","type":"transactions","v":1,"received_at":"2024-01-01T00:00:00.000Z","event_time":"2024-01-01T12:00:00.000Z","source":"redrive","redrive":{"job":"j9","at":"2024-01-02T00:00:00.000Z","by":"ops","attempt":1},"data":{"trans_num":"ab","cc_num":"0400000000000000001","amt":12.5,"unix_time":123456789012345678901,"is_fraud":1,"trans_date_trans_time":"2019-01-01 00:00:18","first":"O'Brien"}}`,
+      ),
     );
     expect(d.kind).toBe('row');
     if (d.kind !== 'row') return;
@@ -43,7 +59,10 @@ describe('decodeRecord', () => {
     const noKeys = decodeRecord(rec({ first: 'x' }));
     expect(noKeys.kind === 'reject' && noKeys.errors.map((e) => e.path)).toEqual(['/trans_num', '/cc_num']);
     const nested = decodeRecord(rec({ trans_num: 'a', cc_num: '4000000000000000', city: { name: 'x' } }));
-    expect(nested.kind === 'reject' && [nested.reason, nested.errors]).toEqual(['schema_violation', [{ path: '/city', keyword: 'type', message: 'must be a string, number or null, not an object' }]]);
+    expect(nested.kind === 'reject' && [nested.reason, nested.errors]).toEqual([
+      'schema_violation',
+      [{ path: '/city', keyword: 'type', message: 'must be a string, number or null, not an object' }],
+    ]);
     const notObject = decodeRecord(rec([1, 2]));
     expect(notObject.kind === 'reject' && notObject.errors[0]!.message).toBe('the event must be a JSON object');
   });
@@ -62,24 +81,58 @@ describe('database failures', () => {
   });
 
   it('points a database error at the event field it concerns', () => {
-    expect(databaseErrors({ code: '23502', table: 'address', column: 'city_id', message: 'null value in column "city_id"' })[0]).toMatchObject({ path: '/city', keyword: 'sqlstate:23502' });
-    expect(databaseErrors({ code: '23514', table: 'customer', constraint: 'customer_gender_check', message: 'violates check constraint' })[0]!.path).toBe('/gender');
-    expect(databaseErrors({ code: '22003', message: 'numeric field overflow', detail: 'A field with precision 15, scale 2 must round to an absolute value less than 10^13.' })[0]).toEqual({
+    expect(
+      databaseErrors({
+        code: '23502',
+        table: 'address',
+        column: 'city_id',
+        message: 'null value in column "city_id"',
+      })[0],
+    ).toMatchObject({ path: '/city', keyword: 'sqlstate:23502' });
+    expect(
+      databaseErrors({
+        code: '23514',
+        table: 'customer',
+        constraint: 'customer_gender_check',
+        message: 'violates check constraint',
+      })[0]!.path,
+    ).toBe('/gender');
+    expect(
+      databaseErrors({
+        code: '22003',
+        message: 'numeric field overflow',
+        detail: 'A field with precision 15, scale 2 must round to an absolute value less than 10^13.',
+      })[0],
+    ).toEqual({
       path: '/amt',
       keyword: 'sqlstate:22003',
-      message: 'numeric field overflow — A field with precision 15, scale 2 must round to an absolute value less than 10^13.',
+      message:
+        'numeric field overflow — A field with precision 15, scale 2 must round to an absolute value less than 10^13.',
     });
     expect(databaseErrors({ code: '22021', message: 'invalid byte sequence' })[0]!.path).toBe('');
   });
 });
 
 describe('configuration', () => {
-  const local = { mode: 'local' as const, host: '127.0.0.1', ports: { api: 1, console: 2, kinesis: 3, s3: 4, pg: 4570 } };
+  const local = {
+    mode: 'local' as const,
+    host: '127.0.0.1',
+    ports: { api: 1, console: 2, kinesis: 3, s3: 4, pg: 4570 },
+  };
   it('uses DATABASE_URL, else the embedded PGlite port, else (AWS) the Aurora endpoint', () => {
     expect(databaseUrl(local, {} as NodeJS.ProcessEnv)).toBe('postgres://postgres@127.0.0.1:4570/postgres');
-    expect(databaseUrl(local, { DATABASE_URL: 'postgresql://u:p@db:5432/x' } as unknown as NodeJS.ProcessEnv)).toBe('postgresql://u:p@db:5432/x');
-    expect(() => databaseUrl(local, { DATABASE_URL: 'mysql://x' } as unknown as NodeJS.ProcessEnv)).toThrow(ConfigError);
-    expect(databaseUrl({ ...local, mode: 'aws' }, { TRIBUTARY_DB_HOST: 'c.cluster.rds', TRIBUTARY_DB_USER: 'app' } as unknown as NodeJS.ProcessEnv)).toBe('postgres://app@c.cluster.rds:5432/tributary');
+    expect(databaseUrl(local, { DATABASE_URL: 'postgresql://u:p@db:5432/x' } as unknown as NodeJS.ProcessEnv)).toBe(
+      'postgresql://u:p@db:5432/x',
+    );
+    expect(() => databaseUrl(local, { DATABASE_URL: 'mysql://x' } as unknown as NodeJS.ProcessEnv)).toThrow(
+      ConfigError,
+    );
+    expect(
+      databaseUrl({ ...local, mode: 'aws' }, {
+        TRIBUTARY_DB_HOST: 'c.cluster.rds',
+        TRIBUTARY_DB_USER: 'app',
+      } as unknown as NodeJS.ProcessEnv),
+    ).toBe('postgres://app@c.cluster.rds:5432/tributary');
     expect(() => databaseUrl({ ...local, mode: 'aws' }, {} as NodeJS.ProcessEnv)).toThrow(/TRIBUTARY_DB_HOST/);
     expect(redactUrl('postgres://u:secret@h:1/d')).toBe('postgres://u:***@h:1/d');
   });
@@ -98,7 +151,14 @@ describe('schema', () => {
 
   it('takes card numbers of 8 to 19 digits (ISO/IEC 7812), under the constraint name errors are mapped by', () => {
     expect(MIGRATIONS.at(-1)!.sql).toContain("ADD CONSTRAINT customer_cc_num_check CHECK (cc_num ~ '^[0-9]{8,19}$')");
-    expect(databaseErrors({ code: '23514', table: 'customer', constraint: 'customer_cc_num_check', message: 'violates check constraint' })[0]!.path).toBe('/cc_num');
+    expect(
+      databaseErrors({
+        code: '23514',
+        table: 'customer',
+        constraint: 'customer_cc_num_check',
+        message: 'violates check constraint',
+      })[0]!.path,
+    ).toBe('/cc_num');
   });
 
   it('passes every value as a parameter (no event text is ever spliced into SQL)', () => {

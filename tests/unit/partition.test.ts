@@ -8,16 +8,58 @@ import { Catalog } from '../../lib/catalog/catalog.ts';
 import { athenaViewSql } from '../../lib/catalog/glue.ts';
 import { quoteString } from '../../lib/catalog/types.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
-import { MAX_PARTITION_VALUE, NULL_PARTITION, decodePartitionValue, encodePartitionValue, lakeObjectName, lakePrefix } from '../../lib/lake/partition.ts';
+import {
+  MAX_PARTITION_VALUE,
+  NULL_PARTITION,
+  decodePartitionValue,
+  encodePartitionValue,
+  lakeObjectName,
+  lakePrefix,
+} from '../../lib/lake/partition.ts';
 
 const SAFE = /^[A-Za-z0-9._%-]*$/;
 
 /** Values that collided, escaped a prefix or did not read back before, next to ordinary ones. */
 const VALUES: unknown[] = [
-  '', '.', '..', '_', '%', '%25', '%2E', '...', '_.', 'home', 'product/shoes', 'Sale! 50% off', 'rückgabe', '../admin', '..\\..\\x',
-  'a+b', 'a b', '?#&=', '\u0000', '\n', '🔥', 'null', 'NULL', 'Null', '__HIVE_DEFAULT_PARTITION__', '__hive_default_partition__',
-  null, 'x'.repeat(128), 'x'.repeat(129), 'x'.repeat(10_000), 'x'.repeat(9_999) + 'y', 'ü'.repeat(200), '€'.repeat(50), '€'.repeat(60),
-  '\ud800', '\ufffd', 'a\udc00b', `head\u2026${'0'.repeat(32)}`, 'x/'.repeat(100),
+  '',
+  '.',
+  '..',
+  '_',
+  '%',
+  '%25',
+  '%2E',
+  '...',
+  '_.',
+  'home',
+  'product/shoes',
+  'Sale! 50% off',
+  'rückgabe',
+  '../admin',
+  '..\\..\\x',
+  'a+b',
+  'a b',
+  '?#&=',
+  '\u0000',
+  '\n',
+  '🔥',
+  'null',
+  'NULL',
+  'Null',
+  '__HIVE_DEFAULT_PARTITION__',
+  '__hive_default_partition__',
+  null,
+  'x'.repeat(128),
+  'x'.repeat(129),
+  'x'.repeat(10_000),
+  `${'x'.repeat(9_999)}y`,
+  'ü'.repeat(200),
+  '€'.repeat(50),
+  '€'.repeat(60),
+  '\ud800',
+  '\ufffd',
+  'a\udc00b',
+  `head\u2026${'0'.repeat(32)}`,
+  'x/'.repeat(100),
 ];
 
 describe('partition values', () => {
@@ -65,7 +107,7 @@ describe('partition values', () => {
     const long = encodePartitionValue('x'.repeat(10_000));
     expect(long.length).toBeLessThanOrEqual(MAX_PARTITION_VALUE);
     expect(long).toMatch(/^x+%E2%80%A6[0-9a-f]{32}$/);
-    expect(encodePartitionValue('x'.repeat(9_999) + 'y')).not.toBe(long);
+    expect(encodePartitionValue(`${'x'.repeat(9_999)}y`)).not.toBe(long);
     expect(encodePartitionValue('x'.repeat(128))).toBe('x'.repeat(128));
     for (const v of ['ü'.repeat(200), '€'.repeat(60), '🔥'.repeat(40)]) {
       const e = encodePartitionValue(v);
@@ -105,7 +147,7 @@ describe('partition values as DuckDB reads them', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-partition-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("hive partitioning reads every directory back as decodePartitionValue does, so both engines see one value per directory", async () => {
+  it('hive partitioning reads every directory back as decodePartitionValue does, so both engines see one value per directory', async () => {
     for (const [i, v] of VALUES.entries()) {
       const d = path.join(dir, `section=${encodePartitionValue(v)}`);
       mkdirSync(d, { recursive: true });
@@ -126,11 +168,22 @@ describe('partition values as DuckDB reads them', () => {
 
     // The Athena view's expression for the column, evaluated on the same paths (DuckDB has the same regexp_extract,
     // lower and url_decode; Trino's url_decode differs only on "+" and stray "%", which the encoding never writes).
-    const athena = /(CASE WHEN regexp_extract\(r\."\$path".*? END) AS "section"/.exec(athenaViewSql(new Catalog(defaultRegistry()).table('clickstream'), 'db'))![1]!;
-    const paths = VALUES.map((v, i) => `(${i}, ${quoteString(`s3://lake/events/clickstream/dt=2026-01-15/hour=12/section=${encodePartitionValue(v)}/x.jsonl.gz`)})`);
+    const athena = /(CASE WHEN regexp_extract\(r\."\$path".*? END) AS "section"/.exec(
+      athenaViewSql(new Catalog(defaultRegistry()).table('clickstream'), 'db'),
+    )![1]!;
+    const paths = VALUES.map(
+      (v, i) =>
+        `(${i}, ${quoteString(`s3://lake/events/clickstream/dt=2026-01-15/hour=12/section=${encodePartitionValue(v)}/x.jsonl.gz`)})`,
+    );
     const db2 = await DuckDBInstance.create(':memory:');
     const c2 = await db2.connect();
-    const viaAthena = (await c2.runAndReadAll(`SELECT ${athena.replaceAll('r."$path"', 'p')} FROM (VALUES ${paths.join(', ')}) AS t(i, p) ORDER BY i`)).getRowsJson().map((row) => row[0]);
+    const viaAthena = (
+      await c2.runAndReadAll(
+        `SELECT ${athena.replaceAll('r."$path"', 'p')} FROM (VALUES ${paths.join(', ')}) AS t(i, p) ORDER BY i`,
+      )
+    )
+      .getRowsJson()
+      .map((row) => row[0]);
     c2.closeSync();
     db2.closeSync();
     expect(viaAthena).toEqual(rows.map((row) => row[1]));

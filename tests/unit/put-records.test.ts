@@ -19,13 +19,19 @@ function scripted(responses: ((records: { PartitionKey?: string }[]) => unknown)
 }
 
 const ok = (i: number) => ({ ShardId: 'shardId-000000000000', SequenceNumber: String(100 + i) });
-const entries = (n: number) => Array.from({ length: n }, (_, i) => ({ data: Buffer.from(`e${i}`), partitionKey: `k${i}` }));
+const entries = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ data: Buffer.from(`e${i}`), partitionKey: `k${i}` }));
 const fast = { sleep: async () => {}, random: () => 0.5 };
 
 describe('putRecordsReliably', () => {
   it('retries only the entries Kinesis throttled and reports every outcome in order', async () => {
     const { client, calls } = scripted([
-      (rs) => ({ FailedRecordCount: 1, Records: rs.map((_, i) => (i === 1 ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' } : ok(i))) }),
+      (rs) => ({
+        FailedRecordCount: 1,
+        Records: rs.map((_, i) =>
+          i === 1 ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' } : ok(i),
+        ),
+      }),
       (rs) => ({ FailedRecordCount: 0, Records: rs.map((_, i) => ok(10 + i)) }),
     ]);
     const out = await putRecordsReliably(client, 's', entries(3), fast);
@@ -35,13 +41,31 @@ describe('putRecordsReliably', () => {
   });
 
   it('gives up after maxAttempts and says why, without dropping the entry', async () => {
-    const throttled = (rs: unknown[]) => ({ FailedRecordCount: rs.length, Records: rs.map(() => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard' })) });
+    const throttled = (rs: unknown[]) => ({
+      FailedRecordCount: rs.length,
+      Records: rs.map(() => ({
+        ErrorCode: 'ProvisionedThroughputExceededException',
+        ErrorMessage: 'Rate exceeded for shard',
+      })),
+    });
     const { client, calls } = scripted([throttled, throttled, throttled]);
     const out = await putRecordsReliably(client, 's', entries(2), { ...fast, maxAttempts: 3 });
     expect(calls).toHaveLength(3);
     expect(out).toEqual([
-      { ok: false, errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded for shard', attempts: 3, retryable: true },
-      { ok: false, errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded for shard', attempts: 3, retryable: true },
+      {
+        ok: false,
+        errorCode: 'ProvisionedThroughputExceededException',
+        errorMessage: 'Rate exceeded for shard',
+        attempts: 3,
+        retryable: true,
+      },
+      {
+        ok: false,
+        errorCode: 'ProvisionedThroughputExceededException',
+        errorMessage: 'Rate exceeded for shard',
+        attempts: 3,
+        retryable: true,
+      },
     ]);
   });
 
@@ -53,7 +77,15 @@ describe('putRecordsReliably', () => {
     const missing = Object.assign(new Error('Stream events not found'), { name: 'ResourceNotFoundException' });
     const second = scripted([() => missing]);
     const out = await putRecordsReliably(second.client, 's', entries(1), fast);
-    expect(out).toEqual([{ ok: false, errorCode: 'ResourceNotFoundException', errorMessage: 'Stream events not found', attempts: 1, retryable: false }]);
+    expect(out).toEqual([
+      {
+        ok: false,
+        errorCode: 'ResourceNotFoundException',
+        errorMessage: 'Stream events not found',
+        attempts: 1,
+        retryable: false,
+      },
+    ]);
   });
 
   it('chunks by 500 entries and by 5 MiB', () => {
@@ -61,7 +93,10 @@ describe('putRecordsReliably', () => {
     const big = Array.from({ length: 7 }, (_, i) => ({ data: Buffer.alloc(1024 * 1024 - 10), partitionKey: `k${i}` }));
     const chunks = chunkEntries(big);
     expect(chunks.map((c) => c.length)).toEqual([5, 2]);
-    for (const c of chunks) expect(c.reduce((s, e) => s + e.data.byteLength + e.partitionKey.length, 0)).toBeLessThanOrEqual(PUT_RECORDS_MAX_BYTES);
+    for (const c of chunks)
+      expect(c.reduce((s, e) => s + e.data.byteLength + e.partitionKey.length, 0)).toBeLessThanOrEqual(
+        PUT_RECORDS_MAX_BYTES,
+      );
   });
 });
 
@@ -73,7 +108,9 @@ describe('putRecordsReliably metrics', () => {
 
   it('counts stored entries and their bytes (data + partition key) per shard, per call', async () => {
     const shardOf = (k: string) => (Number(k.slice(1)) % 2 ? 'shardId-000000000001' : 'shardId-000000000000');
-    const { client } = scripted([(rs) => ({ Records: rs.map((r, i) => ({ ShardId: shardOf(r.PartitionKey!), SequenceNumber: String(i) })) })]);
+    const { client } = scripted([
+      (rs) => ({ Records: rs.map((r, i) => ({ ShardId: shardOf(r.PartitionKey!), SequenceNumber: String(i) })) }),
+    ]);
     const { puts, metrics } = recorder();
     // e0…e4 with keys k0…k4: 2 + 2 bytes each.
     await putRecordsReliably(client, 's', entries(5), { ...fast, metrics });
@@ -89,7 +126,10 @@ describe('putRecordsReliably metrics', () => {
         FailedRecordCount: 2,
         Records: rs.map((_, i) =>
           i === 0
-            ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000001 in stream s under account 111111111111.' }
+            ? {
+                ErrorCode: 'ProvisionedThroughputExceededException',
+                ErrorMessage: 'Rate exceeded for shard shardId-000000000001 in stream s under account 111111111111.',
+              }
             : i === 1
               ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' }
               : ok(i),

@@ -4,7 +4,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../lib/catalog/catalog.ts';
 import { normalizeCell, type QueryEngine } from '../../lib/query/engine.ts';
 import { QueryForbiddenError, QueryRefusedError } from '../../lib/query/errors.ts';
-import { adhocParams, orderedValues, resolveParams, sqlLiteral, type BoundValue, type ParamDef } from '../../lib/query/params.ts';
+import {
+  adhocParams,
+  orderedValues,
+  resolveParams,
+  sqlLiteral,
+  type BoundValue,
+  type ParamDef,
+} from '../../lib/query/params.ts';
 import { MAX_QUERY_BYTES, sqlParser } from '../../lib/query/parser.ts';
 import { athenaCostUsd, QueryService, type QueryRequest } from '../../lib/query/service.ts';
 import { summarizeSql } from '../../lib/query/sql.ts';
@@ -25,7 +32,7 @@ const refused = async (p: Promise<unknown>): Promise<QueryRefusedError> => {
   return err as QueryRefusedError;
 };
 
-describe('read-only: DuckDB\'s parser decides', () => {
+describe("read-only: DuckDB's parser decides", () => {
   it.each([
     'SELECT 1',
     'select * from transactions;',
@@ -62,7 +69,7 @@ describe('read-only: DuckDB\'s parser decides', () => {
     [';;', 'empty_query'],
     ["SELECT 'unterminated", 'syntax_error'],
     ['SELECT * FROM t /* open', 'syntax_error'],
-    ['SELECT ' + 'NOT '.repeat(3000) + 'true', 'too_deep'],
+    [`SELECT ${'NOT '.repeat(3000)}true`, 'too_deep'],
     // The issue's exploit: it only runs when a wrapper closes its parentheses; on its own it is not even one statement.
     ["SELECT $$'$$ AS a) t; COPY (SELECT 42) TO $p$/lake/x.csv$p$; SELECT * FROM (SELECT $$'$$ AS b", 'syntax_error'],
     // Dollar quotes and E-strings, which a tokenizer that knows only '…' reads as one harmless string.
@@ -84,8 +91,12 @@ describe('read-only: DuckDB\'s parser decides', () => {
   });
 
   it('drops a trailing ; and turns $name placeholders into ?, never inside strings, comments, identifiers or dollar quotes', async () => {
-    const parsed = await parser.parse("SELECT $x, '$x', \"$x\", $q$ $x $q$, $xy, $x::VARCHAR /* $x */ -- $x\nFROM t WHERE a = $x AND b BETWEEN $p_from AND $p_to ;\n");
-    expect(parsed.sql).toBe("SELECT ?, '$x', \"$x\", $q$ $x $q$, ?, ?::VARCHAR /* $x */ -- $x\nFROM t WHERE a = ? AND b BETWEEN ? AND ?");
+    const parsed = await parser.parse(
+      'SELECT $x, \'$x\', "$x", $q$ $x $q$, $xy, $x::VARCHAR /* $x */ -- $x\nFROM t WHERE a = $x AND b BETWEEN $p_from AND $p_to ;\n',
+    );
+    expect(parsed.sql).toBe(
+      'SELECT ?, \'$x\', "$x", $q$ $x $q$, ?, ?::VARCHAR /* $x */ -- $x\nFROM t WHERE a = ? AND b BETWEEN ? AND ?',
+    );
     expect(parsed.params).toEqual(['x', 'xy', 'x', 'x', 'p_from', 'p_to']);
     expect((await refused(parser.parse('SELECT ?'))).code).toBe('positional_param');
     expect((await refused(parser.parse('SELECT $1'))).code).toBe('positional_param');
@@ -124,9 +135,11 @@ const buckets = { lake: 'lake', quarantine: 'quarantine', athenaResults: 'result
 function service(engine: QueryEngine['name'] = 'duckdb', limitBytes = 50 * MiB): QueryService {
   const s3 = new S3Client({ region: 'eu-west-1' });
   const lake = fakeLake();
-  mockClient(s3).on(ListObjectsV2Command).callsFake((input: { Bucket: string; Prefix?: string }) => ({
-    Contents: input.Bucket === 'lake' ? lake.filter((o) => o.Key!.startsWith(input.Prefix ?? '')) : [],
-  }));
+  mockClient(s3)
+    .on(ListObjectsV2Command)
+    .callsFake((input: { Bucket: string; Prefix?: string }) => ({
+      Contents: input.Bucket === 'lake' ? lake.filter((o) => o.Key!.startsWith(input.Prefix ?? '')) : [],
+    }));
   return new QueryService({
     engine: { name: engine } as QueryEngine,
     catalog,
@@ -136,7 +149,8 @@ function service(engine: QueryEngine['name'] = 'duckdb', limitBytes = 50 * MiB):
   });
 }
 
-const estimated = async (svc: QueryService, req: QueryRequest) => (await svc.check(req)).estimate.reduce((a, e) => a + e.bytes, 0);
+const estimated = async (svc: QueryService, req: QueryRequest) =>
+  (await svc.check(req)).estimate.reduce((a, e) => a + e.bytes, 0);
 const day = (d: number) => ({ type: 'text', value: `2026-01-${String(d).padStart(2, '0')}` }) as BoundValue;
 
 describe('the partition-filter guard reads the parse tree', () => {
@@ -157,9 +171,18 @@ describe('the partition-filter guard reads the parse tree', () => {
     // The compacted day counts its Parquet objects too (the view reads both).
     ["SELECT count(*) FROM transactions WHERE dt = '2026-01-01'", 36],
     ["WITH t AS (SELECT * FROM transactions WHERE dt = '2026-01-03') SELECT count(*) FROM t", 24],
-    ["SELECT count(*) FROM transactions WHERE dt = '2026-01-03' AND id IN (SELECT id FROM transactions WHERE dt = '2026-01-04')", 48],
-    ["SELECT * FROM transactions t JOIN clickstream c ON t.id = c.id WHERE t.dt = '2026-01-03' AND c.dt = '2026-01-02'", 48],
-    ["SELECT id FROM transactions WHERE dt = '2026-01-03' UNION ALL SELECT id FROM transactions WHERE dt = '2026-01-04'", 48],
+    [
+      "SELECT count(*) FROM transactions WHERE dt = '2026-01-03' AND id IN (SELECT id FROM transactions WHERE dt = '2026-01-04')",
+      48,
+    ],
+    [
+      "SELECT * FROM transactions t JOIN clickstream c ON t.id = c.id WHERE t.dt = '2026-01-03' AND c.dt = '2026-01-02'",
+      48,
+    ],
+    [
+      "SELECT id FROM transactions WHERE dt = '2026-01-03' UNION ALL SELECT id FROM transactions WHERE dt = '2026-01-04'",
+      48,
+    ],
     ['WITH transactions AS (SELECT 1 AS x) SELECT * FROM transactions', 0],
     ['SELECT * FROM information_schema.tables', 0],
     ['SELECT * FROM range(10) r, unnest([1, 2]) u(x)', 0],
@@ -168,13 +191,23 @@ describe('the partition-filter guard reads the parse tree', () => {
   });
 
   it('prunes on placeholders like on constants', async () => {
-    expect(await estimated(svc, { sql: 'SELECT count(*) FROM transactions WHERE dt BETWEEN $from AND $to', params: { from: day(3), to: day(4) } })).toBe(48 * MiB);
-    expect(await estimated(svc, { sql: 'SELECT count(*) FROM transactions WHERE dt = $d AND hour < $h', params: { d: day(4), h: { type: 'number', value: 6 } } })).toBe(6 * MiB);
+    expect(
+      await estimated(svc, {
+        sql: 'SELECT count(*) FROM transactions WHERE dt BETWEEN $from AND $to',
+        params: { from: day(3), to: day(4) },
+      }),
+    ).toBe(48 * MiB);
+    expect(
+      await estimated(svc, {
+        sql: 'SELECT count(*) FROM transactions WHERE dt = $d AND hour < $h',
+        params: { d: day(4), h: { type: 'number', value: 6 } },
+      }),
+    ).toBe(6 * MiB);
   });
 
   it.each([
     ['SELECT count(*) FROM transactions', 'no filter'],
-    ["SELECT count(*) FROM transactions WHERE dt = dt", 'no filter'],
+    ['SELECT count(*) FROM transactions WHERE dt = dt', 'no filter'],
     ["SELECT count(*) FROM transactions WHERE dt = '2026-01-03' OR true", 'kept by its filter'],
     ["SELECT count(*) FROM transactions WHERE dt = '2026-01-03' OR amt > 5", 'kept by its filter'],
     ["SELECT dt = '2026-01-03' AS today FROM transactions", 'no filter'],
@@ -184,68 +217,118 @@ describe('the partition-filter guard reads the parse tree', () => {
     ["SELECT * FROM transactions WHERE dt <> '2026-01-03'", 'kept by its filter'],
     ["SELECT * FROM transactions WHERE dt >= '2026-01-01'", 'kept by its filter'],
     ["SELECT * FROM transactions t WHERE x.dt = '2026-01-03'", 'no filter'],
-    ["SELECT * FROM transactions a JOIN transactions b ON a.dt = b.dt AND b.dt = '2026-01-03' WHERE a.dt = '2026-01-03'", 'no filter'],
-    ["WITH transactions AS (SELECT * FROM transactions) SELECT * FROM transactions WHERE dt = '2026-01-03'", 'no filter'],
+    [
+      "SELECT * FROM transactions a JOIN transactions b ON a.dt = b.dt AND b.dt = '2026-01-03' WHERE a.dt = '2026-01-03'",
+      'no filter',
+    ],
+    [
+      "WITH transactions AS (SELECT * FROM transactions) SELECT * FROM transactions WHERE dt = '2026-01-03'",
+      'no filter',
+    ],
     ["SELECT id FROM transactions WHERE dt = '2026-01-03' UNION ALL SELECT id FROM transactions", 'no filter'],
-    ["SELECT * FROM transactions WHERE dt = '2026-01-03' AND EXISTS (SELECT 1 FROM transactions x WHERE x.id = 'a')", 'no filter'],
+    [
+      "SELECT * FROM transactions WHERE dt = '2026-01-03' AND EXISTS (SELECT 1 FROM transactions x WHERE x.id = 'a')",
+      'no filter',
+    ],
     ["SELECT count(*) FROM transactions GROUP BY dt HAVING dt = '2026-01-03'", 'no filter'],
   ])('refuses %s', async (sql, how) => {
     const err = await refused(svc.check({ sql }));
     expect(err.code).toBe('partition_filter_required');
-    expect(err.message).toMatch(/^This query would scan about \d+ MB \(.*transactions: \d+ MB in [\d,]+ objects, dt 2026-01-0\d … 2026-01-10, /);
+    expect(err.message).toMatch(
+      /^This query would scan about \d+ MB \(.*transactions: \d+ MB in [\d,]+ objects, dt 2026-01-0\d … 2026-01-10, /,
+    );
     expect(err.message).toContain(how);
-    expect(err.message).toMatch(/e\.g\. WHERE dt = '2026-01-10' or WHERE dt BETWEEN '2026-01-04' AND '2026-01-10' \(and on hour to narrow further\)\. An operator can run it anyway with --allow-full-scan/);
+    expect(err.message).toMatch(
+      /e\.g\. WHERE dt = '2026-01-10' or WHERE dt BETWEEN '2026-01-04' AND '2026-01-10' \(and on hour to narrow further\)\. An operator can run it anyway with --allow-full-scan/,
+    );
   });
 
   it('says the estimate and the limit', async () => {
     const err = await refused(svc.check({ sql: 'SELECT * FROM transactions' }));
-    expect(err.message).toMatch(/^This query would scan about 252 MB \(transactions: 252 MB in 264 objects, dt 2026-01-01 … 2026-01-10, with no filter on dt in the WHERE of the SELECT that reads it\); the scan limit is 50 MB\. Add a filter on dt to the WHERE of the SELECT that reads transactions/);
+    expect(err.message).toMatch(
+      /^This query would scan about 252 MB \(transactions: 252 MB in 264 objects, dt 2026-01-01 … 2026-01-10, with no filter on dt in the WHERE of the SELECT that reads it\); the scan limit is 50 MB\. Add a filter on dt to the WHERE of the SELECT that reads transactions/,
+    );
   });
 
   it('guards a 250 kB IN list exactly, and it is one lookup per partition', async () => {
-    const values = [`'2026-01-07'`, ...Array.from({ length: 19_000 }, (_, i) => `'1990-${String((i % 12) + 1).padStart(2, '0')}-${String(i % 28).padStart(2, '0')}'`)];
+    const values = [
+      `'2026-01-07'`,
+      ...Array.from(
+        { length: 19_000 },
+        (_, i) => `'1990-${String((i % 12) + 1).padStart(2, '0')}-${String(i % 28).padStart(2, '0')}'`,
+      ),
+    ];
     const sql = `SELECT count(*) FROM transactions WHERE dt IN (${values.join(',')})`;
     expect(Buffer.byteLength(sql)).toBeGreaterThan(240_000);
     expect(Buffer.byteLength(sql)).toBeLessThan(MAX_QUERY_BYTES);
     expect(await estimated(svc, { sql })).toBe(24 * MiB);
   });
 
-  it('refuses tables that are not the lake\'s, and table functions that read files or run SQL', async () => {
+  it("refuses tables that are not the lake's, and table functions that read files or run SQL", async () => {
     expect((await refused(svc.check({ sql: 'SELECT * FROM pg_catalog.pg_tables' }))).code).toBe('unknown_table');
-    const file = await refused(svc.check({ sql: "SELECT * FROM '/data/s3/lake/events/transactions/dt=2026-01-01/hour=00/a.jsonl.gz'" }));
-    expect(file.message).toMatch(/is not a table of the lake; query clickstream, quarantine, redrives, taxi_trips, transactions, lake_objects\.$/);
+    const file = await refused(
+      svc.check({ sql: "SELECT * FROM '/data/s3/lake/events/transactions/dt=2026-01-01/hour=00/a.jsonl.gz'" }),
+    );
+    expect(file.message).toMatch(
+      /is not a table of the lake; query clickstream, quarantine, redrives, taxi_trips, transactions, lake_objects\.$/,
+    );
     expect((await refused(svc.check({ sql: "SELECT * FROM query('SELECT 1')" }))).code).toBe('table_function');
     expect((await refused(svc.check({ sql: 'SUMMARIZE transactions' }))).code).toBe('not_a_query');
     expect((await refused(svc.check({ sql: 'DESCRIBE transactions' }))).code).toBe('not_a_query');
     const reader = await refused(svc.check({ sql: "SELECT * FROM read_json('/data/x.json')" }));
     expect(reader.message).toMatch(/^read_json\(\) reads files directly, past the partition guard/);
-    await expect(svc.check({ sql: "SELECT * FROM read_json('/data/x.json')", allowFullScan: true })).resolves.toBeTruthy();
+    await expect(
+      svc.check({ sql: "SELECT * FROM read_json('/data/x.json')", allowFullScan: true }),
+    ).resolves.toBeTruthy();
   });
 
   it('only an operator lifts the guard', async () => {
     const viewer: Actor = { by: 'vera', role: 'viewer' };
     const operator: Actor = { by: 'olga', role: 'operator' };
-    const err = await svc.check({ sql: 'SELECT * FROM transactions', allowFullScan: true, actor: viewer }).catch((e: unknown) => e);
+    const err = await svc
+      .check({ sql: 'SELECT * FROM transactions', allowFullScan: true, actor: viewer })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueryForbiddenError);
     expect((err as QueryForbiddenError).status).toBe(403);
-    expect((err as Error).message).toBe('Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.');
+    expect((err as Error).message).toBe(
+      'Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.',
+    );
     // A viewer's filtered query runs; an operator's unfiltered one runs when they lift the guard.
-    await expect(svc.check({ sql: "SELECT * FROM transactions WHERE dt = '2026-01-03'", actor: viewer })).resolves.toBeTruthy();
-    await expect(svc.check({ sql: 'SELECT * FROM transactions', allowFullScan: true, actor: operator })).resolves.toBeTruthy();
+    await expect(
+      svc.check({ sql: "SELECT * FROM transactions WHERE dt = '2026-01-03'", actor: viewer }),
+    ).resolves.toBeTruthy();
+    await expect(
+      svc.check({ sql: 'SELECT * FROM transactions', allowFullScan: true, actor: operator }),
+    ).resolves.toBeTruthy();
   });
 
   it('on Athena: the raw and compacted tables count their own objects, lake_objects does not exist, block comments are refused', async () => {
     const athena = service('athena');
-    expect(await estimated(athena, { sql: "SELECT count(*) FROM transactions_raw WHERE dt = '2026-01-01'" })).toBe(24 * MiB);
-    expect(await estimated(athena, { sql: "SELECT count(*) FROM transactions_compacted WHERE dt = '2026-01-01'" })).toBe(12 * MiB);
-    expect((await refused(athena.check({ sql: 'SELECT * FROM transactions_raw' }))).code).toBe('partition_filter_required');
+    expect(await estimated(athena, { sql: "SELECT count(*) FROM transactions_raw WHERE dt = '2026-01-01'" })).toBe(
+      24 * MiB,
+    );
+    expect(
+      await estimated(athena, { sql: "SELECT count(*) FROM transactions_compacted WHERE dt = '2026-01-01'" }),
+    ).toBe(12 * MiB);
+    expect((await refused(athena.check({ sql: 'SELECT * FROM transactions_raw' }))).code).toBe(
+      'partition_filter_required',
+    );
     expect((await refused(athena.check({ sql: 'SELECT * FROM lake_objects' }))).code).toBe('unknown_table');
-    expect((await refused(athena.check({ sql: "SELECT * FROM read_json('x')", allowFullScan: true }))).code).toBe('table_function');
+    expect((await refused(athena.check({ sql: "SELECT * FROM read_json('x')", allowFullScan: true }))).code).toBe(
+      'table_function',
+    );
     // DuckDB reads this as a filtered query; Trino ends the comment at the first */ and would scan everything.
-    const nested = await refused(athena.check({ sql: "SELECT count(*) FROM transactions WHERE dt = '2026-01-03' /* /* */ OR true -- */" }));
+    const nested = await refused(
+      athena.check({ sql: "SELECT count(*) FROM transactions WHERE dt = '2026-01-03' /* /* */ OR true -- */" }),
+    );
     expect(nested.code).toBe('block_comment');
-    expect(await estimated(athena, { sql: "SELECT count(*) FROM transactions -- a comment\nWHERE dt = '2026-01-03'" })).toBe(24 * MiB);
-    const check = await athena.check({ sql: 'SELECT count(*) FROM transactions WHERE dt BETWEEN $period_from AND $period_to;', params: { period_from: day(3), period_to: day(4) } });
+    expect(
+      await estimated(athena, { sql: "SELECT count(*) FROM transactions -- a comment\nWHERE dt = '2026-01-03'" }),
+    ).toBe(24 * MiB);
+    const check = await athena.check({
+      sql: 'SELECT count(*) FROM transactions WHERE dt BETWEEN $period_from AND $period_to;',
+      params: { period_from: day(3), period_to: day(4) },
+    });
     expect(check.query.sql).toBe('SELECT count(*) FROM transactions WHERE dt BETWEEN ? AND ?');
     expect(check.query.values.map(sqlLiteral)).toEqual(["'2026-01-03'", "'2026-01-04'"]);
   });
@@ -282,10 +365,19 @@ describe('parameters', () => {
     expect(() => resolveParams(defs, raw as Record<string, string>, now)).toThrow(message);
   });
   it('orders values as the statement uses them, as literals for Athena', () => {
-    const values = orderedValues(['x', 'p_from', 'x'], { x: { type: 'text', value: "it's" }, p_from: { type: 'text', value: '2026-01-01' } });
+    const values = orderedValues(['x', 'p_from', 'x'], {
+      x: { type: 'text', value: "it's" },
+      p_from: { type: 'text', value: '2026-01-01' },
+    });
     expect(values.map(sqlLiteral)).toEqual(["'it''s'", "'2026-01-01'", "'it''s'"]);
-    expect(() => orderedValues(['missing'], {})).toThrow('The query uses $missing but no value was given for it (pass --param missing=…).');
-    expect(adhocParams({ n: '42', s: 'abc', e: '' })).toEqual({ n: { type: 'number', value: 42 }, s: { type: 'text', value: 'abc' }, e: { type: 'text', value: '' } });
+    expect(() => orderedValues(['missing'], {})).toThrow(
+      'The query uses $missing but no value was given for it (pass --param missing=…).',
+    );
+    expect(adhocParams({ n: '42', s: 'abc', e: '' })).toEqual({
+      n: { type: 'number', value: 42 },
+      s: { type: 'text', value: 'abc' },
+      e: { type: 'text', value: '' },
+    });
   });
 });
 

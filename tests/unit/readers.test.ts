@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { detectFormat, mapCsvHeader, ProduceInputError, readEventsFromFile, type FileEvent } from '../../lib/produce/readers.ts';
+import {
+  detectFormat,
+  mapCsvHeader,
+  ProduceInputError,
+  readEventsFromFile,
+  type FileEvent,
+} from '../../lib/produce/readers.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-readers-'));
@@ -14,8 +20,10 @@ const file = (name: string, text: string) => {
 };
 const registry = defaultRegistry();
 // The header lines of fraudTrain.csv (pandas' unnamed index column first) and of the taxi train.csv / test.csv.
-const FRAUD_HEADER = ',trans_date_trans_time,cc_num,merchant,category,amt,first,last,gender,street,city,state,zip,lat,long,city_pop,job,dob,trans_num,unix_time,merch_lat,merch_long,is_fraud';
-const TAXI_HEADER = '"TRIP_ID","CALL_TYPE","ORIGIN_CALL","ORIGIN_STAND","TAXI_ID","TIMESTAMP","DAY_TYPE","MISSING_DATA","POLYLINE"';
+const FRAUD_HEADER =
+  ',trans_date_trans_time,cc_num,merchant,category,amt,first,last,gender,street,city,state,zip,lat,long,city_pop,job,dob,trans_num,unix_time,merch_lat,merch_long,is_fraud';
+const TAXI_HEADER =
+  '"TRIP_ID","CALL_TYPE","ORIGIN_CALL","ORIGIN_STAND","TAXI_ID","TIMESTAMP","DAY_TYPE","MISSING_DATA","POLYLINE"';
 async function all(p: string, type = 'transactions'): Promise<FileEvent[]> {
   const out: FileEvent[] = [];
   for await (const e of readEventsFromFile(p, registry.version(type))) out.push(e);
@@ -36,8 +44,19 @@ describe('input files', () => {
     const events = await all(csv);
     expect(events).toHaveLength(2);
     expect(events[0]!.line).toBe(2);
-    expect(events[1]!.value).toMatchObject({ id: 1, cc_num: '4992346398065154184', amt: 107.23, zip: '99160', is_fraud: 1, merchant: 'fraud_Heller', city_pop: 149 });
-    expect(events[0]!.value).toMatchObject({ merchant: 'fraud_Rippin, Kub and Mann', job: 'Psychologist, counselling' });
+    expect(events[1]!.value).toMatchObject({
+      id: 1,
+      cc_num: '4992346398065154184',
+      amt: 107.23,
+      zip: '99160',
+      is_fraud: 1,
+      merchant: 'fraud_Heller',
+      city_pop: 149,
+    });
+    expect(events[0]!.value).toMatchObject({
+      merchant: 'fraud_Rippin, Kub and Mann',
+      job: 'Psychologist, counselling',
+    });
     for (const e of events) expect(registry.version('transactions').validate(e.value)).toBe(true);
   });
 
@@ -52,8 +71,28 @@ describe('input files', () => {
     );
     const events = await all(csv, 'taxi_trips');
     expect(events.map((e) => e.value)).toEqual([
-      { TRIP_ID: '1372636858620000589', CALL_TYPE: 'C', ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 20000589, TIMESTAMP: 1372636858, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]' },
-      { TRIP_ID: '1372637303620000596', CALL_TYPE: 'B', ORIGIN_CALL: null, ORIGIN_STAND: 7, TAXI_ID: 20000596, TIMESTAMP: 1372637303, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[]' },
+      {
+        TRIP_ID: '1372636858620000589',
+        CALL_TYPE: 'C',
+        ORIGIN_CALL: null,
+        ORIGIN_STAND: null,
+        TAXI_ID: 20000589,
+        TIMESTAMP: 1372636858,
+        DAY_TYPE: 'A',
+        MISSING_DATA: false,
+        POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]',
+      },
+      {
+        TRIP_ID: '1372637303620000596',
+        CALL_TYPE: 'B',
+        ORIGIN_CALL: null,
+        ORIGIN_STAND: 7,
+        TAXI_ID: 20000596,
+        TIMESTAMP: 1372637303,
+        DAY_TYPE: 'A',
+        MISSING_DATA: false,
+        POLYLINE: '[]',
+      },
     ]);
   });
 
@@ -75,7 +114,11 @@ describe('input files', () => {
       { id: 3, cc_num: '60416207185', amt: null },
       { id: 4, cc_num: '4838637940262', zip: '1257', is_fraud: 1 },
     ]);
-    for (const e of events) expect(registry.version('transactions').validate(e.value), JSON.stringify(registry.version('transactions').validate.errors)).toBe(true);
+    for (const e of events)
+      expect(
+        registry.version('transactions').validate(e.value),
+        JSON.stringify(registry.version('transactions').validate.errors),
+      ).toBe(true);
   });
 
   it('reads the test.csv trip ids (T1, T2 …) as text, with empty or NA origins', async () => {
@@ -89,25 +132,55 @@ describe('input files', () => {
     );
     const events = await all(csv, 'taxi_trips');
     expect(events.map((e) => e.value)).toEqual([
-      { TRIP_ID: 'T1', CALL_TYPE: 'B', ORIGIN_CALL: null, ORIGIN_STAND: 15, TAXI_ID: 20000542, TIMESTAMP: 1408039037, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[[-8.585676,41.148522],[-8.585712,41.148639]]' },
-      { TRIP_ID: 'T2', CALL_TYPE: 'A', ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 20000108, TIMESTAMP: 1408038611, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[]' },
+      {
+        TRIP_ID: 'T1',
+        CALL_TYPE: 'B',
+        ORIGIN_CALL: null,
+        ORIGIN_STAND: 15,
+        TAXI_ID: 20000542,
+        TIMESTAMP: 1408039037,
+        DAY_TYPE: 'A',
+        MISSING_DATA: false,
+        POLYLINE: '[[-8.585676,41.148522],[-8.585712,41.148639]]',
+      },
+      {
+        TRIP_ID: 'T2',
+        CALL_TYPE: 'A',
+        ORIGIN_CALL: null,
+        ORIGIN_STAND: null,
+        TAXI_ID: 20000108,
+        TIMESTAMP: 1408038611,
+        DAY_TYPE: 'A',
+        MISSING_DATA: false,
+        POLYLINE: '[]',
+      },
     ]);
     for (const e of events) expect(registry.version('taxi_trips').validate(e.value)).toBe(true);
   });
 
   it('refuses a CSV without a header line instead of reading its first row as one (and never repeats that row)', async () => {
-    const csv = file('headerless.csv', '0,2019-01-01 00:00:18,2703186189652095,fraud_Rippin,misc_net,4.97\n1,2019-01-01 00:00:44,630423337322,fraud_Heller,grocery_pos,107.23\n');
+    const csv = file(
+      'headerless.csv',
+      '0,2019-01-01 00:00:18,2703186189652095,fraud_Rippin,misc_net,4.97\n1,2019-01-01 00:00:44,630423337322,fraud_Heller,grocery_pos,107.23\n',
+    );
     const err = await all(csv).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProduceInputError);
     expect((err as ProduceInputError).code).toBe('no_header');
-    expect((err as Error).message).toMatch(/headerless\.csv has no header line: its first line names none of the fields of transactions v1 \(id, trans_date_trans_time, cc_num, /);
+    expect((err as Error).message).toMatch(
+      /headerless\.csv has no header line: its first line names none of the fields of transactions v1 \(id, trans_date_trans_time, cc_num, /,
+    );
     expect((err as Error).message).not.toContain('2703186189652095');
     // One known column is a header: the others are sent as they are and validation names what is missing.
-    expect(await all(file('partial.csv', 'trans_num,card\nabc,1\n'))).toEqual([{ line: 2, value: { trans_num: 'abc', card: '1' } }]);
+    expect(await all(file('partial.csv', 'trans_num,card\nabc,1\n'))).toEqual([
+      { line: 2, value: { trans_num: 'abc', card: '1' } },
+    ]);
   });
 
   it('keeps a CSV row it cannot parse as raw text instead of dropping it', async () => {
-    const csv = file('broken.csv', 'trans_num,cc_num\n' + 'a'.repeat(32) + ',4111111111111111\n"unterminated,4111111111111111\n');
+    const csv = file(
+      'broken.csv',
+      `trans_num,cc_num\n${'a'.repeat(32)},4111111111111111\n"unterminated,4111111111111111\n`,
+    );
     const events = await all(csv);
     expect(events).toHaveLength(2);
     expect(events[0]!.value).toEqual({ trans_num: 'a'.repeat(32), cc_num: '4111111111111111' });
@@ -117,7 +190,10 @@ describe('input files', () => {
   it('reads JSON arrays and objects losslessly, and NDJSON with its bad lines kept raw', async () => {
     const arr = file('a.json', '[{"cc_num": 4992346398065154184, "trans_num": "x"}, {"cc_num": 1}]');
     expect(await detectFormat(arr)).toBe('json');
-    expect((await all(arr)).map((e) => e.value)).toEqual([{ cc_num: '4992346398065154184', trans_num: 'x' }, { cc_num: 1 }]);
+    expect((await all(arr)).map((e) => e.value)).toEqual([
+      { cc_num: '4992346398065154184', trans_num: 'x' },
+      { cc_num: 1 },
+    ]);
     const one = file('one.json', '{\n  "trans_num": "y",\n  "cc_num": "4111111111111111"\n}\n');
     expect(await detectFormat(one)).toBe('json');
     expect((await all(one)).map((e) => e.value)).toEqual([{ trans_num: 'y', cc_num: '4111111111111111' }]);

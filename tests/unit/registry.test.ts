@@ -43,12 +43,16 @@ describe('registry', () => {
     expect(registry.names()).toEqual(['clickstream', 'taxi_trips', 'transactions']);
     expect(registry.get('transactions').manifest.id).toEqual({ pointer: '/trans_num' });
     expect(registry.get('clickstream').partitions.map((p) => p.name)).toEqual(['section']);
-    expect(() => registry.get('nope')).toThrow(/Unknown event type "nope"; known types: clickstream, taxi_trips, transactions/);
+    expect(() => registry.get('nope')).toThrow(
+      /Unknown event type "nope"; known types: clickstream, taxi_trips, transactions/,
+    );
   });
 
   it('accepts a real transactions row and requires trans_num and cc_num only', () => {
     expect(check('transactions', tx()).ok).toBe(true);
-    expect(check('transactions', { trans_num: '0b242abb623afc578575680df30655b9', cc_num: '180042946491150' }).ok).toBe(true);
+    expect(check('transactions', { trans_num: '0b242abb623afc578575680df30655b9', cc_num: '180042946491150' }).ok).toBe(
+      true,
+    );
     const missing = check('transactions', { cc_num: null });
     expect(missing.ok).toBe(false);
     expect(missing.errors).toEqual([
@@ -60,7 +64,12 @@ describe('registry', () => {
   it('reports each bad field at its JSON path', () => {
     const r = check('transactions', tx({ gender: 'X', amt: 'lots', dob: '1988-13-01', trans_num: 'xyz' }));
     expect(r.ok).toBe(false);
-    expect(r.errors.map((e) => `${e.path}:${e.keyword}`).sort()).toEqual(['/amt:type', '/dob:format', '/gender:enum', '/trans_num:pattern']);
+    expect(r.errors.map((e) => `${e.path}:${e.keyword}`).sort()).toEqual([
+      '/amt:type',
+      '/dob:format',
+      '/gender:enum',
+      '/trans_num:pattern',
+    ]);
     expect(r.errors.find((e) => e.path === '/gender')!.message).toBe('must be one of "M", "F", null');
   });
 
@@ -72,12 +81,18 @@ describe('registry', () => {
   });
 
   it('never loses digits of a 19-digit card number sent as a JSON number', () => {
-    const parsed = parseJson('{"cc_num": 4992346398065154184, "amt": 1.5, "trans_num": "0b242abb623afc578575680df30655b9"}') as Record<string, unknown>;
+    const parsed = parseJson(
+      '{"cc_num": 4992346398065154184, "amt": 1.5, "trans_num": "0b242abb623afc578575680df30655b9"}',
+    ) as Record<string, unknown>;
     expect(parsed.cc_num).toBe('4992346398065154184');
     expect(parsed.amt).toBe(1.5);
     expect(check('transactions', parsed).ok).toBe(true);
     // The fast path leaves ordinary documents to JSON.parse.
-    expect(parseJson('{"a":12345678901234,"b":-81.17814950000001}')).toEqual({ a: 12345678901234, b: -81.17814950000001 });
+    expect(parseJson('{"a":12345678901234,"b":-81.17814950000001}')).toEqual({
+      a: 12345678901234,
+      // biome-ignore lint/correctness/noPrecisionLoss: the literal is the double the text reads as, which is the point.
+      b: -81.17814950000001,
+    });
   });
 
   it('does not coerce null into a number or a string', () => {
@@ -87,7 +102,17 @@ describe('registry', () => {
   });
 
   it('validates taxi trips: call types, NA origins, polyline text', () => {
-    const trip = { TRIP_ID: '1372636858620000589', CALL_TYPE: 'C', ORIGIN_CALL: null, ORIGIN_STAND: null, TAXI_ID: 20000589, TIMESTAMP: 1372636858, DAY_TYPE: 'A', MISSING_DATA: false, POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]' };
+    const trip = {
+      TRIP_ID: '1372636858620000589',
+      CALL_TYPE: 'C',
+      ORIGIN_CALL: null,
+      ORIGIN_STAND: null,
+      TAXI_ID: 20000589,
+      TIMESTAMP: 1372636858,
+      DAY_TYPE: 'A',
+      MISSING_DATA: false,
+      POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]',
+    };
     expect(check('taxi_trips', trip).ok).toBe(true);
     expect(check('taxi_trips', { ...trip, POLYLINE: '[]' }).ok).toBe(true);
     expect(check('taxi_trips', { ...trip, TRIP_ID: 1372636858620000589n.toString() }).ok).toBe(true);
@@ -97,10 +122,24 @@ describe('registry', () => {
   });
 
   it('accepts clickstream scalars as strings, numbers or booleans, and any section text', () => {
-    const ev = { metadata: { uuid: 'u-1', section: '../../etc/passwd' }, payload: { session_time: '2.3', legacy_account: 'False', membership_status: 'nan', is_cart_empty: true, menuitem: [{ value: 'New', onclick: 'x()' }], text: { size: 36 } } };
+    const ev = {
+      metadata: { uuid: 'u-1', section: '../../etc/passwd' },
+      payload: {
+        session_time: '2.3',
+        legacy_account: 'False',
+        membership_status: 'nan',
+        is_cart_empty: true,
+        menuitem: [{ value: 'New', onclick: 'x()' }],
+        text: { size: 36 },
+      },
+    };
     expect(check('clickstream', ev).ok).toBe(true);
     expect(check('clickstream', { metadata: { uuid: 'u', section: 'x'.repeat(10_000) }, payload: {} }).ok).toBe(true);
     const bad = check('clickstream', { metadata: { uuid: '' }, payload: 'nope' });
-    expect(bad.errors.map((e) => `${e.path}:${e.keyword}`).sort()).toEqual(['/metadata/section:required', '/metadata/uuid:minLength', '/payload:type']);
+    expect(bad.errors.map((e) => `${e.path}:${e.keyword}`).sort()).toEqual([
+      '/metadata/section:required',
+      '/metadata/uuid:minLength',
+      '/payload:type',
+    ]);
   });
 });

@@ -16,7 +16,15 @@ describe('synthetic events', () => {
         if (e.raw === undefined) {
           const v = structuredClone(e.value);
           sv.coerceJson(v);
-          ok = sv.validate(v) && buildEnvelope({ type: registry.get(type), v: 1, data: v, receivedAt: new Date().toISOString(), source: 'producer' }).ok;
+          ok =
+            sv.validate(v) &&
+            buildEnvelope({
+              type: registry.get(type),
+              v: 1,
+              data: v,
+              receivedAt: new Date().toISOString(),
+              source: 'producer',
+            }).ok;
         } else {
           expect(() => JSON.parse(e.raw!)).toThrow();
         }

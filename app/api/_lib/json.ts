@@ -8,9 +8,14 @@ import { errorMessage, TributaryError } from '../../../lib/errors.ts';
  */
 export function errorResponse(err: unknown): Response {
   if (err instanceof TributaryError) {
-    const retry = err instanceof ConsoleAuthError && err.retryAfterS ? { 'retry-after': String(err.retryAfterS) } : undefined;
-    return Response.json({ error: err.message, code: err.code }, { status: err.status, ...(retry ? { headers: retry } : {}) });
+    const retry =
+      err instanceof ConsoleAuthError && err.retryAfterS ? { 'retry-after': String(err.retryAfterS) } : undefined;
+    return Response.json(
+      { error: err.message, code: err.code },
+      { status: err.status, ...(retry ? { headers: retry } : {}) },
+    );
   }
-  if ((err as { name?: string }).name === 'ResourceNotFoundException') return Response.json({ error: errorMessage(err), code: 'not_found' }, { status: 404 });
+  if ((err as { name?: string }).name === 'ResourceNotFoundException')
+    return Response.json({ error: errorMessage(err), code: 'not_found' }, { status: 404 });
   return Response.json({ error: errorMessage(err), code: 'internal' }, { status: 500 });
 }

@@ -8,8 +8,12 @@ import { errorResponse } from './json.ts';
  * export const GET = route(async (req) => Response.json(await sharedQuarantineService().counts()));
  */
 export function route(handler: (req: Request) => Promise<Response>): (req: Request) => Promise<Response>;
-export function route<C>(handler: (req: Request, ctx: C) => Promise<Response>): (req: Request, ctx: C) => Promise<Response>;
-export function route<C>(handler: (req: Request, ctx: C) => Promise<Response>): (req: Request, ctx: C) => Promise<Response> {
+export function route<C>(
+  handler: (req: Request, ctx: C) => Promise<Response>,
+): (req: Request, ctx: C) => Promise<Response>;
+export function route<C>(
+  handler: (req: Request, ctx: C) => Promise<Response>,
+): (req: Request, ctx: C) => Promise<Response> {
   return async (req, ctx) => {
     try {
       return await handler(req, ctx);

@@ -2,7 +2,10 @@
  * A streamed download of text chunks. The first chunk is pulled before answering, so a refusal or an unreadable
  * source is thrown here (and answered as a proper error) rather than breaking the body half way.
  */
-export async function streamedResponse(source: AsyncIterable<string>, headers: Record<string, string>): Promise<Response> {
+export async function streamedResponse(
+  source: AsyncIterable<string>,
+  headers: Record<string, string>,
+): Promise<Response> {
   const chunks = source[Symbol.asyncIterator]();
   const first = await chunks.next();
   const enc = new TextEncoder();

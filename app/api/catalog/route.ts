@@ -11,7 +11,10 @@ export const GET = route(async () => {
     catalog.tables().map((t) => ({
       name: t.name,
       description: t.description,
-      columns: [...t.columns.map((c) => ({ name: c.name, type: hiveType(c.type), partition: false })), ...t.partitions.map((p) => ({ name: p.name, type: hiveType(p.type), partition: true }))],
+      columns: [
+        ...t.columns.map((c) => ({ name: c.name, type: hiveType(c.type), partition: false })),
+        ...t.partitions.map((p) => ({ name: p.name, type: hiveType(p.type), partition: true })),
+      ],
     })),
   );
 });

@@ -25,7 +25,12 @@ export async function POST(req: Request): Promise<Response> {
   } catch (err) {
     // The form gets the sign-in page back with what went wrong; a script gets the error itself.
     if (form && err instanceof ConsoleAuthError) {
-      return new Response(null, { status: 303, headers: { location: `/login?error=${err.code}&next=${encodeURIComponent(next)}${err.retryAfterS ? `&retry=${err.retryAfterS}` : ''}` } });
+      return new Response(null, {
+        status: 303,
+        headers: {
+          location: `/login?error=${err.code}&next=${encodeURIComponent(next)}${err.retryAfterS ? `&retry=${err.retryAfterS}` : ''}`,
+        },
+      });
     }
     return errorResponse(err);
   }

@@ -9,5 +9,8 @@ export const dynamic = 'force-dynamic';
 export const POST = route(async () => {
   const deps = consoleGate();
   await deps.sessions.revoke((await cookies()).get(SESSION_COOKIE)?.value, deps.cfg);
-  return new Response(null, { status: 303, headers: { location: '/login', 'set-cookie': sessionCookie(null, deps.cfg) } });
+  return new Response(null, {
+    status: 303,
+    headers: { location: '/login', 'set-cookie': sessionCookie(null, deps.cfg) },
+  });
 });

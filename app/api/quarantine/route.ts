@@ -9,6 +9,9 @@ export const dynamic = 'force-dynamic';
 /** Newest-first page of quarantined records: filters `type stage reason status from to q`, paging `offset limit`. */
 export const GET = route(async (req: Request) => {
   const params = new URL(req.url).searchParams;
-  const page = await sharedQuarantineService().list(parseFilter(params), { offset: intParam(params, 'offset', OFFSET), limit: intParam(params, 'limit', { fallback: 50, min: 1, max: 500 }) });
+  const page = await sharedQuarantineService().list(parseFilter(params), {
+    offset: intParam(params, 'offset', OFFSET),
+    limit: intParam(params, 'limit', { fallback: 50, min: 1, max: 500 }),
+  });
   return Response.json({ ...page, items: page.items.map(listItem) });
 });

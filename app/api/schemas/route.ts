@@ -9,7 +9,11 @@ export const GET = route(async () => {
   return Response.json(
     reg.names().map((name) => {
       const t = reg.get(name);
-      return { name, manifest: t.manifest, versions: [...t.versions.values()].sort((a, b) => a.v - b.v).map((v) => ({ v: v.v, schema: v.schema })) };
+      return {
+        name,
+        manifest: t.manifest,
+        versions: [...t.versions.values()].sort((a, b) => a.v - b.v).map((v) => ({ v: v.v, schema: v.schema })),
+      };
     }),
   );
 });

@@ -7,5 +7,7 @@ export const dynamic = 'force-dynamic';
 
 /** Discards records (`{qids}` or `{filter}`, and a `reason`); operators only. */
 export const POST = route(async (req: Request) => {
-  return Response.json(await sharedQuarantineService().discard(readDiscardRequest(await req.json().catch(() => null)), actorOf(req)));
+  return Response.json(
+    await sharedQuarantineService().discard(readDiscardRequest(await req.json().catch(() => null)), actorOf(req)),
+  );
 });

@@ -11,7 +11,8 @@ export const dynamic = 'force-dynamic';
 export const GET = route(async (req: Request) => {
   const params = new URL(req.url).searchParams;
   const format = params.get('format') ?? 'jsonl';
-  if (format !== 'jsonl' && format !== 'csv') throw new QuarantineRequestError(`Unknown export format ${JSON.stringify(format)}; use jsonl or csv.`);
+  if (format !== 'jsonl' && format !== 'csv')
+    throw new QuarantineRequestError(`Unknown export format ${JSON.stringify(format)}; use jsonl or csv.`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return await streamedResponse(sharedQuarantineService().export(parseFilter(params), format, actorOf(req)), {
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

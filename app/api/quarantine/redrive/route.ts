@@ -7,6 +7,9 @@ export const dynamic = 'force-dynamic';
 
 /** Starts a re-drive job (`{qids}` or `{filter}`, optional `fixes` and `rate`); operators only. */
 export const POST = route(async (req: Request) => {
-  const job = await sharedQuarantineService().startRedrive(readRedriveRequest(await req.json().catch(() => null)), actorOf(req));
+  const job = await sharedQuarantineService().startRedrive(
+    readRedriveRequest(await req.json().catch(() => null)),
+    actorOf(req),
+  );
   return Response.json(job, { status: 202 });
 });

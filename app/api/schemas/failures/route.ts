@@ -9,6 +9,12 @@ export const dynamic = 'force-dynamic';
 export const GET = route(async (req: Request) => {
   const period = new URL(req.url).searchParams.get('period') ?? undefined;
   const svc = sharedQueryService();
-  const { info, columns, rows } = await svc.run({ ...savedRequest(savedQuery('failures_by_field'), period ? { period } : {}, svc.engine), actor: actorOf(req) });
-  return Response.json({ query: info, rows: rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]]))) });
+  const { info, columns, rows } = await svc.run({
+    ...savedRequest(savedQuery('failures_by_field'), period ? { period } : {}, svc.engine),
+    actor: actorOf(req),
+  });
+  return Response.json({
+    query: info,
+    rows: rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]]))),
+  });
 });

@@ -8,5 +8,8 @@ export const dynamic = 'force-dynamic';
 /** The stream's shards: hash-key and sequence ranges, lineage, open or closed. */
 export const GET = route(async () => {
   const config = loadConfig();
-  return Response.json({ stream: config.streamName, shards: await listShards(awsClients(config).kinesis, config.streamName) });
+  return Response.json({
+    stream: config.streamName,
+    shards: await listShards(awsClients(config).kinesis, config.streamName),
+  });
 });

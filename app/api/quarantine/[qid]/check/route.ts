@@ -6,5 +6,7 @@ export const dynamic = 'force-dynamic';
 
 /** Validates an edited event (`{event, type?}`) the way a re-drive would, without re-driving it. */
 export const POST = route(async (req: Request, ctx: { params: Promise<{ qid: string }> }) => {
-  return Response.json(await sharedQuarantineService().check((await ctx.params).qid, readFix(await req.json().catch(() => null))));
+  return Response.json(
+    await sharedQuarantineService().check((await ctx.params).qid, readFix(await req.json().catch(() => null))),
+  );
 });

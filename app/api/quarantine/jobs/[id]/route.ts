@@ -8,7 +8,12 @@ export const dynamic = 'force-dynamic';
 /** A job's progress and a page of its per-record outcomes (`offset`, `limit`). */
 export const GET = route(async (req: Request, ctx: { params: Promise<{ id: string }> }) => {
   const params = new URL(req.url).searchParams;
-  return Response.json(await sharedQuarantineService().job((await ctx.params).id, { offset: intParam(params, 'offset', OFFSET), limit: intParam(params, 'limit', { fallback: 100, min: 1, max: 500 }) }));
+  return Response.json(
+    await sharedQuarantineService().job((await ctx.params).id, {
+      offset: intParam(params, 'offset', OFFSET),
+      limit: intParam(params, 'limit', { fallback: 100, min: 1, max: 500 }),
+    }),
+  );
 });
 
 /** Cancels a running job (it stops after the chunk in flight); operators only. */

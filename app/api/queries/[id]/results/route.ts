@@ -9,5 +9,7 @@ export const GET = route(async (req: Request, ctx: { params: Promise<{ id: strin
   const url = new URL(req.url);
   const nextToken = url.searchParams.get('nextToken') ?? undefined;
   const maxResults = intParam(url.searchParams, 'maxResults', { fallback: 100, min: 1, max: 1000 });
-  return Response.json(await sharedQueryService().results((await ctx.params).id, { ...(nextToken ? { nextToken } : {}), maxResults }));
+  return Response.json(
+    await sharedQueryService().results((await ctx.params).id, { ...(nextToken ? { nextToken } : {}), maxResults }),
+  );
 });

@@ -16,7 +16,10 @@ export const GET = route(async (req: Request, ctx: { params: Promise<{ id: strin
   if (mode === 'latest') from = { latest: true };
   else if (mode === 'timestamp') from = { timestamp: new Date(at) };
   else if (mode === 'sequence') from = { sequence: at };
-  else throw new StreamBrowseError('bad_from', `from must be latest, timestamp or sequence, got ${JSON.stringify(mode)}.`);
+  else
+    throw new StreamBrowseError('bad_from', `from must be latest, timestamp or sequence, got ${JSON.stringify(mode)}.`);
   const config = loadConfig();
-  return Response.json(await readShard(awsClients(config).kinesis, config.streamName, (await ctx.params).id, { from, limit }));
+  return Response.json(
+    await readShard(awsClients(config).kinesis, config.streamName, (await ctx.params).id, { from, limit }),
+  );
 });
