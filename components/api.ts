@@ -1,14 +1,12 @@
+import type { TableListing } from '../lib/catalog/listing.ts';
 import type { Cell, ResultColumn, ResultPage } from '../lib/query/engine.ts';
 import type { ParamDef } from '../lib/query/params.ts';
 import type { QueryInfo } from '../lib/query/service.ts';
 
 export type { Cell, ParamDef, QueryInfo, ResultColumn, ResultPage };
 
-export interface CatalogTable {
-  name: string;
-  description: string;
-  columns: { name: string; type: string; partition: boolean }[];
-}
+/** A table of `GET /api/catalog` (lib/catalog/listing.ts). */
+export type CatalogTable = TableListing;
 
 export interface SavedQueryInfo {
   name: string;

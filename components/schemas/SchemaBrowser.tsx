@@ -1,14 +1,10 @@
 'use client';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import type { TypeManifest } from '../../lib/registry/registry.ts';
+import type { SchemaListing } from '../../lib/registry/listing.ts';
 import { api } from '../api.ts';
 
-interface SchemaType {
-  name: string;
-  manifest: TypeManifest;
-  versions: { v: number; schema: Record<string, unknown> }[];
-}
+type SchemaType = SchemaListing;
 
 interface Failure {
   type: string;
