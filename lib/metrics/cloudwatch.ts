@@ -1,7 +1,7 @@
 import { paginateGetMetricData, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { errorMessage } from '../errors.ts';
-import { listShards } from '../stream/browse.ts';
+import { listAllShards } from '../aws/kinesis.ts';
 import {
   fillSeries,
   metricsWindow,
@@ -92,7 +92,7 @@ export class CloudWatchMetricsSource implements MetricsSource {
 
   async shardMetrics({ range, now }: MetricsQuery): Promise<ShardMetrics> {
     const window = metricsWindow(range, now);
-    const shardIds = (await listShards(this.deps.kinesis, this.deps.streamName)).map((s) => s.id);
+    const shardIds = (await listAllShards(this.deps.kinesis, this.deps.streamName)).map((s) => s.ShardId!);
     const queries: MetricDataQuery[] = shardIds.flatMap((shardId, i) =>
       SHARD_METRICS.map((name, j) => ({
         Id: `s${i}_${j}`,
