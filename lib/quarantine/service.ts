@@ -1,75 +1,28 @@
-import { getJsonOrNull, putJson } from '../aws/s3.ts';
-import { errorMessage } from '../errors.ts';
-import { newId } from '../ids.ts';
-import { csvText, type CsvCell } from '../util/csv.ts';
-import { listAll } from '../aws/s3.ts';
-import { mapLimit } from '../util/concurrency.ts';
-import { WindowRateLimiter } from '../util/rate.ts';
-import { listAudit, writeAudit, type AuditEntry } from './audit.ts';
-import { QuarantineForbiddenError, QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
+import type { Actor } from './access.ts';
+import { type AuditEntry, listAudit } from './audit.ts';
+import { type DiscardRequest, discardRecords } from './discard.ts';
+import { QuarantineForbiddenError } from './errors.ts';
+import { type ExportFormat, exportRecords } from './export.ts';
+import { type JobState, RedriveJobs, type RedriveRequest } from './jobs.ts';
+import type {
+  LedgerEntry,
+  QuarantineCounts,
+  QuarantineEntry,
+  QuarantineFilter,
+  QuarantinePage,
+} from './quarantine-index.ts';
 import {
   checkFix,
-  claimEntries,
-  redriveChunk,
-  redriveSource,
-  streamRecordLimit,
-  writeLedger,
   type FixCheck,
   type QuarantineDeps,
   type RecordFix,
   type RedriveSource,
+  redriveSource,
 } from './redrive.ts';
-import {
-  filterParams,
-  QUARANTINE_PREFIX,
-  type LedgerEntry,
-  type QuarantineCounts,
-  type QuarantineEntry,
-  type QuarantineFilter,
-  type QuarantinePage,
-} from './quarantine-index.ts';
 
-/** Who is acting: a name for the audit log and the console role that decides what they may do. */
-export interface Actor {
-  by: string;
-  role: 'viewer' | 'operator';
-}
-
-export type JobStatus = 'running' | 'succeeded' | 'cancelled' | 'failed' | 'interrupted';
-
-/** A re-drive job's progress, persisted at `jobs/<id>.json` in the quarantine bucket while it runs. */
-export interface JobState {
-  id: string;
-  kind: 'redrive';
-  by: string;
-  selection: AuditEntry['selection'];
-  filter?: Record<string, string>;
-  status: JobStatus;
-  total: number;
-  processed: number;
-  accepted: number;
-  failed: number;
-  skipped: number;
-  errors: number;
-  /** Records per second the job keeps to. */
-  rate: number;
-  /** Chunks written so far: a resumed job numbers its next objects after them, so names never collide. */
-  chunks: number;
-  startedAt: string;
-  updatedAt: string;
-  finishedAt?: string;
-  message?: string;
-}
-
-export interface RedriveRequest {
-  /** The records to re-drive; or, with `filter`, every record matching it (snapshot at start). */
-  qids?: string[];
-  filter?: QuarantineFilter;
-  /** Edited events by qid (the fix editor). */
-  fixes?: Record<string, RecordFix>;
-  /** Records per second; default 500, never above 1,000 per open shard. */
-  rate?: number;
-}
+export type { Actor } from './access.ts';
+export type { ExportFormat } from './export.ts';
+export type { JobState, JobStatus, RedriveRequest } from './jobs.ts';
 
 export interface QuarantineOptions {
   defaultRate?: number;
@@ -84,90 +37,30 @@ export interface QuarantineOptions {
   dispatch?: (jobId: string) => Promise<void>;
 }
 
-export type ExportFormat = 'jsonl' | 'csv';
-
-const CSV_COLUMNS = [
-  'qid',
-  'status',
-  'id',
-  'stage',
-  'reason',
-  'type',
-  'v',
-  'received_at',
-  'quarantined_at',
-  'attempts',
-  'source',
-  'errors',
-  'payload_encoding',
-  'payload',
-] as const;
-const TICK_MS = 250;
-/** A job whose file says running but has not been updated for this long died with its process. */
-const STALE_JOB_MS = 30_000;
-
-interface RunningJob {
-  state: JobState;
-  qids: string[];
-  fixes: Map<string, RecordFix>;
-  cancelled: boolean;
-  done: Promise<JobState>;
-  wake?: () => void;
-  /** Stop (still running) at this time, for a worker with a time limit. */
-  deadline?: number;
-}
-
-/** What a job was asked to do, stored beside its state for the process that runs it. */
-interface StoredRequest {
-  qids: string[];
-  fixes: Record<string, RecordFix>;
-}
-
-const requestKey = (id: string) => `${QUARANTINE_PREFIX.jobs}${id}.request.json`;
-const cancelKey = (id: string) => `${QUARANTINE_PREFIX.jobs}${id}.cancel`;
-
-/** A job's counts from its ledger lines (one line per record it reached). */
-function tallyOutcomes(lines: LedgerEntry[]): Pick<JobState, 'accepted' | 'failed' | 'skipped' | 'errors'> {
-  const t = { accepted: 0, failed: 0, skipped: 0, errors: 0 };
-  for (const l of lines) {
-    if (l.outcome === 'accepted') t.accepted++;
-    else if (l.outcome === 'failed') t.failed++;
-    else if (l.outcome === 'skipped') t.skipped++;
-    else if (l.outcome === 'error') t.errors++;
-  }
-  return t;
-}
-
-function requireOperator(actor: Actor, what: string): void {
-  if (actor.role !== 'operator')
-    throw new QuarantineForbiddenError(
-      'forbidden',
-      `${what} needs the operator role; sign in with the operator password.`,
-    );
-}
-
 /**
- * The quarantine as operators use it: browse with server-side filters, inspect, check a fix, re-drive (rate-limited
- * jobs with progress, cancel and per-record outcomes), discard with a reason, export every match, and the audit log.
- * Everything it records lives in the quarantine bucket, so cloud and local behave alike.
+ * The quarantine as operators use it, one façade over its parts: browse with server-side filters, inspect, check a
+ * fix (here), re-drive jobs (jobs.ts), discard with a reason (discard.ts), export every match (export.ts) and the
+ * audit log (audit.ts). Everything it records lives in the quarantine bucket, so cloud and local behave alike.
  */
 export class QuarantineService {
   readonly deps: QuarantineDeps;
-  readonly #opts: Required<Omit<QuarantineOptions, 'dispatch'>> & Pick<QuarantineOptions, 'dispatch'>;
-  readonly #jobs = new Map<string, RunningJob>();
+  readonly #maxStaleMs: number;
+  readonly #exportEnabled: boolean;
+  readonly #jobs: RedriveJobs;
 
   constructor(deps: QuarantineDeps, opts: QuarantineOptions = {}) {
     this.deps = deps;
-    this.#opts = {
+    this.#maxStaleMs = opts.maxStaleMs ?? 2000;
+    this.#exportEnabled = opts.exportEnabled ?? true;
+    this.#jobs = new RedriveJobs(deps, {
       defaultRate: opts.defaultRate ?? 500,
-      exportEnabled: opts.exportEnabled ?? true,
-      maxStaleMs: opts.maxStaleMs ?? 2000,
-      dispatch: opts.dispatch,
-    };
+      maxStaleMs: this.#maxStaleMs,
+      ...(opts.dispatch ? { dispatch: opts.dispatch } : {}),
+    });
   }
 
   get exportEnabled(): boolean {
-    return this.#opts.exportEnabled;
+    return this.#exportEnabled;
   }
 
   #now(): string {
@@ -176,13 +69,13 @@ export class QuarantineService {
 
   /** Newest-first page of records matching a filter (default: open ones). */
   async list(filter: QuarantineFilter, page: { offset?: number; limit?: number } = {}): Promise<QuarantinePage> {
-    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    await this.deps.index.ensureFresh(this.#maxStaleMs);
     return this.deps.index.list(filter, page);
   }
 
   /** Records per status and the open backlog per type, stage and reason. */
   async counts(): Promise<QuarantineCounts> {
-    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    await this.deps.index.ensureFresh(this.#maxStaleMs);
     return this.deps.index.counts();
   }
 
@@ -190,7 +83,7 @@ export class QuarantineService {
   async detail(
     qid: string,
   ): Promise<{ entry: QuarantineEntry; source: RedriveSource; schema?: unknown; latestVersion?: number }> {
-    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    await this.deps.index.ensureFresh(this.#maxStaleMs);
     const entry = this.deps.index.get(qid);
     const source = redriveSource(entry.record);
     const { registry } = this.deps;
@@ -202,395 +95,59 @@ export class QuarantineService {
 
   /** Validates an edited event the way a re-drive would (the editor's live check). */
   async check(qid: string, fix: RecordFix): Promise<FixCheck> {
-    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
+    await this.deps.index.ensureFresh(this.#maxStaleMs);
     return checkFix(this.deps.registry, this.deps.index.get(qid).record, fix);
   }
 
-  #selection(req: { qids?: string[]; filter?: QuarantineFilter }): {
-    qids: string[];
-    selection: AuditEntry['selection'];
-    filter?: Record<string, string>;
-  } {
-    if (req.qids && req.filter)
-      throw new QuarantineRequestError('Give either record ids ("qids") or a filter, not both.');
-    if (req.qids) {
-      // At most once per job: a record listed twice is re-driven once.
-      const qids = [...new Set(req.qids)];
-      if (!qids.length) throw new QuarantineRequestError('No records selected.');
-      for (const q of qids) this.deps.index.get(q);
-      return { qids, selection: qids.length === 1 ? 'one' : 'selected' };
-    }
-    if (!req.filter) throw new QuarantineRequestError('Give record ids ("qids") or a filter.');
-    const filter = { ...req.filter, status: 'open' as const };
-    return {
-      qids: [...this.deps.index.matching(filter)].map((e) => e.qid),
-      selection: 'filter',
-      filter: filterParams(filter),
-    };
+  /** Starts a re-drive job and returns its first state (jobs.ts). */
+  startRedrive(req: RedriveRequest, actor: Actor): Promise<JobState> {
+    return this.#jobs.start(req, actor);
   }
 
-  /** Starts a re-drive job and returns its first state; the job runs on in this process. */
-  async startRedrive(req: RedriveRequest, actor: Actor): Promise<JobState> {
-    requireOperator(actor, 'Re-driving');
-    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
-    const { qids, selection, filter } = this.#selection(req);
-    if (!qids.length) throw new QuarantineRequestError('No open records match this filter; nothing to re-drive.');
-    const asked = req.rate ?? this.#opts.defaultRate;
-    if (!Number.isFinite(asked) || asked < 1)
-      throw new QuarantineRequestError(`Rate must be at least 1 record per second; got ${asked}.`);
-    const limit = await streamRecordLimit(this.deps.kinesis, this.deps.streamName);
-    const rate = Math.min(Math.floor(asked), limit);
-    const fixes = new Map(Object.entries(req.fixes ?? {}).filter(([q]) => qids.includes(q)));
-    const now = this.#now();
-    const state: JobState = {
-      id: newId(),
-      kind: 'redrive',
-      by: actor.by,
-      selection,
-      ...(filter ? { filter } : {}),
-      status: 'running',
-      total: qids.length,
-      processed: 0,
-      accepted: 0,
-      failed: 0,
-      skipped: 0,
-      errors: 0,
-      rate,
-      chunks: 0,
-      startedAt: now,
-      updatedAt: now,
-      ...(rate < asked
-        ? { message: `Rate capped at ${rate}/s: the stream's open shards accept ${limit} records/s.` }
-        : {}),
-    };
-    // The request is stored first, so whichever process runs the job (this one, or a worker) can read it.
-    await putJson(this.deps.s3, this.deps.bucket, requestKey(state.id), {
-      qids,
-      fixes: Object.fromEntries(fixes),
-    } satisfies StoredRequest);
-    const job: RunningJob = { state, qids, fixes, cancelled: false, done: Promise.resolve(state) };
-    if (this.#opts.dispatch) {
-      await this.#persist(job);
-      await this.#opts.dispatch(state.id);
-      return { ...state };
-    }
-    this.#jobs.set(state.id, job);
-    await this.#persist(job);
-    job.done = this.#run(job);
-    return { ...state };
-  }
-
-  /**
-   * Runs a stored job in this process from where it stopped (the re-drive worker), until it is done, cancelled, or
-   * `deadline` (epoch ms) passes — after at least one chunk, so every invocation makes progress; `more` says the caller
-   * should run it again to continue.
-   */
-  async resume(id: string, deadline = Number.POSITIVE_INFINITY): Promise<{ state: JobState; more: boolean }> {
-    const state = await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
-    const req = await getJsonOrNull<StoredRequest>(this.deps.s3, this.deps.bucket, requestKey(id));
-    if (!state || !req) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
-    if (state.status !== 'running') return { state, more: false };
-    await this.deps.index.ensureFresh(0);
-    // The state file is written about once a second, the ledger with every chunk: after a crash the ledger is the
-    // truth. Chunks re-run from the last saved position pass over the records this job already has an outcome for.
-    Object.assign(state, tallyOutcomes(this.deps.index.outcomesOf(id)));
-    const job: RunningJob = {
-      state,
-      qids: req.qids,
-      fixes: new Map(Object.entries(req.fixes)),
-      cancelled: false,
-      done: Promise.resolve(state),
-      deadline,
-    };
-    this.#jobs.set(id, job);
-    try {
-      const done = await (job.done = this.#run(job));
-      return { state: done, more: done.status === 'running' };
-    } finally {
-      this.#jobs.delete(id);
-    }
-  }
-
-  async #persist(job: RunningJob): Promise<void> {
-    const s = job.state;
-    s.updatedAt = this.#now();
-    await putJson(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${s.id}.json`, s);
-    await writeAudit(this.deps.s3, this.deps.bucket, {
-      id: s.id,
-      at: s.startedAt,
-      by: s.by,
-      role: 'operator',
-      action: 'redrive',
-      selection: s.selection,
-      ...(s.filter ? { filter: s.filter } : {}),
-      requested: s.total,
-      counts: { accepted: s.accepted, failed: s.failed, skipped: s.skipped, errors: s.errors },
-      job: s.id,
-      status: s.status,
-      ...(job.fixes.size ? { note: `${job.fixes.size} edited` } : {}),
-    });
-  }
-
-  async #run(job: RunningJob): Promise<JobState> {
-    const s = job.state;
-    const perTick = Math.max(1, Math.min(500, Math.round((s.rate * TICK_MS) / 1000)));
-    const limiter = new WindowRateLimiter(s.rate);
-    let lastPersist = Date.now();
-    let lastStart = 0;
-    let lastCancelCheck = Date.now();
-    let first = true;
-    const pause = (ms: number) =>
-      new Promise<void>((r) => {
-        job.wake = r;
-        setTimeout(r, ms);
-      });
-    try {
-      while (s.processed < job.qids.length && !job.cancelled) {
-        // Every invocation moves the job on by at least one chunk: one whose set-up (the index listing) used up its
-        // time would otherwise end with no progress, again and again.
-        if (!first && job.deadline !== undefined && Date.now() >= job.deadline) break;
-        const qids = job.qids.slice(s.processed, s.processed + perTick);
-        // Evenly spaced chunks (n records every n / rate seconds), and never more than the rate in any one second.
-        const wait = Math.max(
-          lastStart + (qids.length * 1000) / s.rate - Date.now(),
-          limiter.delayFor(qids.length, Date.now()),
-        );
-        if (wait > 0 && !first) await pause(wait);
-        first = false;
-        // A cancel from another process (the console, while a worker runs the job) is a marker in the bucket.
-        if (Date.now() - lastCancelCheck >= 1000) {
-          lastCancelCheck = Date.now();
-          if (await getJsonOrNull(this.deps.s3, this.deps.bucket, cancelKey(s.id))) job.cancelled = true;
-        }
-        if (job.cancelled) break;
-        lastStart = Date.now();
-        const { counts } = await redriveChunk(this.deps, { id: s.id, by: s.by, fixes: job.fixes }, s.chunks++, qids);
-        limiter.record(qids.length, Date.now());
-        s.processed += qids.length;
-        s.accepted += counts.accepted;
-        s.failed += counts.failed;
-        s.skipped += counts.skipped;
-        s.errors += counts.errors;
-        if (Date.now() - lastPersist >= 1000) {
-          await this.#persist(job);
-          lastPersist = Date.now();
-        }
-      }
-      if (!job.cancelled && s.processed < job.qids.length) {
-        // Out of time: stays running for the next resume.
-        await this.#persist(job);
-        return { ...s };
-      }
-      s.status = job.cancelled ? 'cancelled' : 'succeeded';
-    } catch (err) {
-      s.status = 'failed';
-      s.message = `Stopped after ${s.processed} of ${s.total} records: ${errorMessage(err)}. Records not yet processed stay open; start a new job to continue.`;
-    }
-    s.finishedAt = this.#now();
-    try {
-      await this.#persist(job);
-    } catch {
-      // The ledger already holds every outcome; the job file and audit line are summaries.
-    }
-    return { ...s };
+  /** Runs a stored job in this process from where it stopped (the re-drive worker; jobs.ts). */
+  resume(id: string, deadline = Number.POSITIVE_INFINITY): Promise<{ state: JobState; more: boolean }> {
+    return this.#jobs.resume(id, deadline);
   }
 
   /** Asks a running job to stop after its current chunk. */
-  async cancel(id: string, actor: Actor): Promise<JobState> {
-    requireOperator(actor, 'Cancelling a re-drive');
-    const job = this.#jobs.get(id);
-    if (job) {
-      job.cancelled = true;
-      job.wake?.();
-      return job.done;
-    }
-    // Running elsewhere: leave a marker the running process checks every second.
-    const state = await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
-    if (!state) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
-    if (state.status === 'running')
-      await putJson(this.deps.s3, this.deps.bucket, cancelKey(id), { at: this.#now(), by: actor.by });
-    return state;
+  cancel(id: string, actor: Actor): Promise<JobState> {
+    return this.#jobs.cancel(id, actor);
   }
 
   /** Waits for a job of this process to finish (CLI, tests). */
-  async wait(id: string): Promise<JobState> {
-    const job = this.#jobs.get(id);
-    if (!job) throw new QuarantineNotFoundError(`Running job ${JSON.stringify(id)}`);
-    return job.done;
+  wait(id: string): Promise<JobState> {
+    return this.#jobs.wait(id);
   }
 
   /** A job's state and a page of its per-record outcomes. */
-  async job(
+  job(
     id: string,
     page: { offset?: number; limit?: number } = {},
   ): Promise<{ state: JobState; outcomes: LedgerEntry[]; outcomeTotal: number }> {
-    const running = this.#jobs.get(id);
-    let state = running
-      ? { ...running.state }
-      : await getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, `${QUARANTINE_PREFIX.jobs}${id}.json`);
-    if (!state) throw new QuarantineNotFoundError(`Job ${JSON.stringify(id)}`);
-    state = this.#settle(state);
-    if (!running) await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
-    const all = this.deps.index.outcomesOf(id);
-    const offset = Math.max(0, page.offset ?? 0);
-    const limit = Math.min(500, Math.max(1, page.limit ?? 100));
-    return { state, outcomes: all.slice(offset, offset + limit), outcomeTotal: all.length };
-  }
-
-  #settle(s: JobState): JobState {
-    if (s.status === 'running' && !this.#jobs.has(s.id) && Date.now() - Date.parse(s.updatedAt) > STALE_JOB_MS) {
-      return {
-        ...s,
-        status: 'interrupted',
-        message:
-          'The process running this job stopped; records not yet processed stay open. Resume the job to finish it; a new job takes over its unfinished records 5 minutes after they were claimed.',
-      };
-    }
-    return s;
+    return this.#jobs.job(id, page);
   }
 
   /** The newest jobs (this process's and those persisted by others), newest first. */
-  async jobs(limit = 20): Promise<JobState[]> {
-    // jobs/ also holds each job's request and cancel marker: only the state files (jobs/<id>.json) are jobs.
-    const keys = (await listAll(this.deps.s3, this.deps.bucket, QUARANTINE_PREFIX.jobs))
-      .map((o) => o.Key!)
-      .filter((k) => /^jobs\/[^/.]+\.json$/.test(k))
-      .sort()
-      .reverse()
-      .slice(0, limit);
-    const stored = await mapLimit(keys, 8, (k) => getJsonOrNull<JobState>(this.deps.s3, this.deps.bucket, k));
-    const byId = new Map<string, JobState>();
-    for (const s of stored) if (s) byId.set(s.id, this.#settle(s));
-    for (const j of this.#jobs.values()) byId.set(j.state.id, { ...j.state });
-    return [...byId.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1)).slice(0, limit);
+  jobs(limit = 20): Promise<JobState[]> {
+    return this.#jobs.jobs(limit);
   }
 
   /** Marks records discarded (with a reason, for the audit log); records that are not open are left as they are. */
-  async discard(
-    req: { qids?: string[]; filter?: QuarantineFilter; reason: string },
-    actor: Actor,
-  ): Promise<{ discarded: number; skipped: number; audit: string }> {
-    requireOperator(actor, 'Discarding');
-    const reason = (req.reason ?? '').trim();
-    if (!reason) throw new QuarantineRequestError('Discarding needs a reason (it goes in the audit log).');
-    if (reason.length > 500) throw new QuarantineRequestError('Keep the discard reason under 500 characters.');
-    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
-    const { qids, selection, filter } = this.#selection(req);
-    const at = this.#now();
-    const id = newId();
-    const job = `discard-${id}`;
-    const base = { job, action: 'discard' as const, at, by: actor.by };
-    const entries = qids.map((qid) => this.deps.index.get(qid));
-    const lines: LedgerEntry[] = entries
-      .filter((e) => e.status !== 'open')
-      .map((e) => ({
-        ...base,
-        qid: e.qid,
-        id: e.record.id,
-        outcome: 'skipped',
-        errors: [{ path: '/', keyword: 'status', message: `already ${e.status}` }],
-      }));
-    // Claimed like a re-drive (and never released: discarded is final), so a discard and a running re-drive never
-    // both act on one record — it is either sent or discarded.
-    const { held, refused } = await claimEntries(
-      this.deps,
-      job,
-      0,
-      entries.filter((e) => e.status === 'open'),
-    );
-    for (const { e } of held) lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'discarded', reason });
-    for (const { e, holder } of refused) {
-      lines.push({
-        ...base,
-        qid: e.qid,
-        id: e.record.id,
-        outcome: 'skipped',
-        errors: [
-          {
-            path: '/',
-            keyword: 'claimed',
-            message: `being re-driven by job ${holder.job} (claimed ${holder.at}); discard it once that job is done`,
-          },
-        ],
-      });
-    }
-    const discarded = lines.filter((l) => l.outcome === 'discarded').length;
-    if (lines.length) await writeLedger(this.deps.s3, this.deps.index, `discard-${id}-000000`, lines, at);
-    await writeAudit(this.deps.s3, this.deps.bucket, {
-      id,
-      at,
-      by: actor.by,
-      role: actor.role,
-      action: 'discard',
-      selection,
-      ...(filter ? { filter } : {}),
-      requested: qids.length,
-      counts: { discarded, skipped: lines.length - discarded },
-      note: reason,
-    });
-    return { discarded, skipped: lines.length - discarded, audit: id };
+  async discard(req: DiscardRequest, actor: Actor): Promise<{ discarded: number; skipped: number; audit: string }> {
+    await this.deps.index.ensureFresh(this.#maxStaleMs);
+    return discardRecords(this.deps, req, actor, this.#now());
   }
 
-  /**
-   * Every record matching a filter as JSONL (the stored record plus `qid` and `status`) or CSV, in chunks, so the
-   * caller can stream it; the export is written to the audit log when the last chunk has been produced.
-   */
+  /** Every record matching a filter as JSONL or CSV, in chunks to stream (export.ts); audited when done. */
   async *export(filter: QuarantineFilter, format: ExportFormat, actor: Actor): AsyncGenerator<string> {
-    if (!this.#opts.exportEnabled)
+    if (!this.#exportEnabled) {
       throw new QuarantineForbiddenError(
         'export_disabled',
         'Export is switched off for this console (TRIBUTARY_CONSOLE_EXPORT=off).',
       );
-    requireOperator(actor, 'Exporting');
-    await this.deps.index.ensureFresh(this.#opts.maxStaleMs);
-    const at = this.#now();
-    let n = 0;
-    let lines: string[] = [];
-    let rows: CsvCell[][] = [];
-    let header = true;
-    // CSV through the shared writer (lib/util/csv.ts): no payload or error text can be read as a spreadsheet formula.
-    const csv = () => {
-      const text = csvText(
-        CSV_COLUMNS.map((name) => ({ name, numeric: name === 'v' || name === 'attempts' })),
-        rows,
-        { header },
-      );
-      header = false;
-      rows = [];
-      return text;
-    };
-    for (const e of this.deps.index.matching(filter)) {
-      n++;
-      if (format === 'jsonl') {
-        lines.push(JSON.stringify({ qid: e.qid, status: e.status, ...e.record }));
-      } else {
-        const row: Record<string, unknown> = {
-          ...(e.record as unknown as Record<string, unknown>),
-          qid: e.qid,
-          status: e.status,
-        };
-        rows.push(CSV_COLUMNS.map((c) => (row[c] ?? null) as CsvCell));
-      }
-      if (lines.length >= 1000) {
-        yield `${lines.join('\n')}\n`;
-        lines = [];
-      }
-      if (rows.length >= 1000) yield csv();
     }
-    if (lines.length) yield `${lines.join('\n')}\n`;
-    if (format === 'csv' && (rows.length || header)) yield csv();
-    await writeAudit(this.deps.s3, this.deps.bucket, {
-      id: newId(),
-      at,
-      by: actor.by,
-      role: actor.role,
-      action: 'export',
-      selection: 'filter',
-      filter: filterParams(filter),
-      requested: n,
-      counts: { exported: n },
-      note: format,
-    });
+    await this.deps.index.ensureFresh(this.#maxStaleMs);
+    yield* exportRecords(this.deps, filter, format, actor, this.#now());
   }
 
   /** The newest audit entries. */
