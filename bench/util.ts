@@ -10,7 +10,7 @@ export const QUICK = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK 
 
 export const now = (): number => performance.now();
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep } from '../lib/util/time.ts';
 
 /** Progress goes to stderr so stdout holds only the table and the JSON line. */
 export function progress(msg: string): void {

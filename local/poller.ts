@@ -9,6 +9,7 @@ import {
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { listAllShards } from '../lib/aws/kinesis.ts';
+import { sleep } from '../lib/util/time.ts';
 import { ConfigError, errorMessage } from '../lib/errors.ts';
 import type { KinesisMapping } from '../lib/stream/mappings.ts';
 import type { ShardMetricsRecorder } from '../lib/metrics/types.ts';
@@ -107,20 +108,6 @@ export interface ShardStats {
   onFailureBatches: number;
   iteratorAgeMs: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 class FunctionError extends Error {}
 

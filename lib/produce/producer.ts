@@ -1,5 +1,6 @@
 import { TributaryError, errorMessage } from '../errors.ts';
 import type { EventResult, IngestResult } from '../ingest/ingest.ts';
+import { sleep } from '../util/time.ts';
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../ingest/body.ts';
 
 /** Errors talking to the ingest API from the producer. */
@@ -55,7 +56,6 @@ export interface ProduceSummary {
 const MAX_FIRST_ERRORS = 20;
 // Leave room for NDJSON newlines and stay well inside the API's body limit.
 const BODY_BUDGET = MAX_BODY_BYTES - 64 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class RateLimiter {
   #next = Date.now();

@@ -24,6 +24,7 @@ import {
 import { QueryError, QueryForbiddenError, QueryNotFoundError, QueryRefusedError } from './errors.ts';
 import { guardQuery, type GuardReport, type ObjectSet, type PartitionValues, type TableRead } from './guard.ts';
 import { orderedValues, type BoundValue } from './params.ts';
+import { sleep } from '../util/time.ts';
 import { sqlParser, type SqlParser } from './parser.ts';
 
 /** Athena's price: $5 per TB scanned, rounded up to the megabyte, at least 10 MB per query. */
@@ -391,7 +392,7 @@ export class QueryService {
     for (;;) {
       const info = await this.status(id);
       if (isFinal(info.state)) return info;
-      await new Promise((r) => setTimeout(r, everyMs));
+      await sleep(everyMs);
     }
   }
 

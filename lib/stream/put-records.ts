@@ -1,5 +1,6 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { errorMessage } from '../errors.ts';
+import { sleep as pause } from '../util/time.ts';
 import type { ShardMetricsRecorder } from '../metrics/types.ts';
 
 /** PutRecords limits: 500 entries and 5 MiB (data + partition keys) per call, 1 MiB per entry. */
@@ -82,8 +83,6 @@ export function chunkEntries<T extends PutEntry>(entries: T[]): T[][] {
   return chunks;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 const THROTTLED = 'ProvisionedThroughputExceededException';
 /** Stands for the shard of a throttled entry when Kinesis's message does not name it. */
 export const UNKNOWN_SHARD = 'stream';
@@ -138,7 +137,7 @@ export async function putRecordsReliably(
   const base = options.baseDelayMs ?? 50;
   const cap = options.maxDelayMs ?? 2_000;
   const deadline = Date.now() + (options.deadlineMs ?? 20_000);
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? ((ms: number) => pause(ms));
   const random = options.random ?? Math.random;
 
   const outcomes: (PutOutcome | undefined)[] = new Array(entries.length);
