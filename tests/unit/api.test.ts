@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
+import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { apiKeyMatches } from '../../lib/ingest/auth.ts';
@@ -10,35 +11,39 @@ import { createHandler } from '../../functions/ingest/handler.ts';
 import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_BODY_BYTES } from '../../lib/ingest/body.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
-// Kinesis emulators never throttle; a scripted client stands in for a stream that refuses every record.
+const kinesisMock = mockClient(KinesisClient);
+const s3Mock = mockClient(S3Client);
+
+// Kinesis emulators never throttle: the SDK's client, mocked at its contract, stands in for a stream that refuses
+// every record. Quarantine objects are kept, decoded, in `puts`.
 function deps(kinesisBehaviour: 'throttle' | 'ok') {
   const puts: { key: string; body: string }[] = [];
-  const kinesis = {
-    send: async (cmd: { input: { Records?: unknown[] } }) => {
-      const n = cmd.input.Records?.length ?? 0;
-      if (kinesisBehaviour === 'throttle')
-        return {
-          FailedRecordCount: n,
-          Records: Array.from({ length: n }, () => ({
-            ErrorCode: 'ProvisionedThroughputExceededException',
-            ErrorMessage: 'Rate exceeded',
-          })),
-        };
+  kinesisMock.reset();
+  s3Mock.reset();
+  kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+    const n = input.Records?.length ?? 0;
+    if (kinesisBehaviour === 'throttle')
       return {
-        FailedRecordCount: 0,
-        Records: Array.from({ length: n }, (_, i) => ({
-          ShardId: 'shardId-000000000000',
-          SequenceNumber: String(i + 1),
+        FailedRecordCount: n,
+        Records: Array.from({ length: n }, () => ({
+          ErrorCode: 'ProvisionedThroughputExceededException',
+          ErrorMessage: 'Rate exceeded',
         })),
       };
-    },
-  } as unknown as KinesisClient;
-  const s3 = {
-    send: async (cmd: { input: { Key: string; Body: Buffer } }) => {
-      puts.push({ key: cmd.input.Key, body: gunzipSync(cmd.input.Body).toString() });
-      return {};
-    },
-  } as unknown as S3Client;
+    return {
+      FailedRecordCount: 0,
+      Records: Array.from({ length: n }, (_, i) => ({
+        ShardId: 'shardId-000000000000',
+        SequenceNumber: String(i + 1),
+      })),
+    };
+  });
+  s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+    puts.push({ key: input.Key!, body: gunzipSync(input.Body as Buffer).toString() });
+    return {};
+  });
+  const kinesis = new KinesisClient({ region: 'us-east-1' });
+  const s3 = new S3Client({ region: 'us-east-1' });
   const d: IngestApiDeps = {
     registry: defaultRegistry(),
     kinesis,
@@ -211,14 +216,12 @@ describe('event times the lake does not show', () => {
 describe('ingest API metrics', () => {
   it('counts accepted and rejected events per type, and what the stream took per shard', async () => {
     const { d } = deps('ok');
-    let sent = 0;
-    const send = d.kinesis.send.bind(d.kinesis) as (cmd: unknown) => Promise<unknown>;
-    d.kinesis = {
-      send: (cmd: { input: { Records: { Data: Uint8Array; PartitionKey: string }[] } }) => {
-        for (const r of cmd.input.Records) sent += r.Data.byteLength + Buffer.byteLength(r.PartitionKey);
-        return send(cmd);
-      },
-    } as unknown as KinesisClient;
+    // What the stream was sent: every record's data and partition key, as the SDK client was asked to put them.
+    const sentBytes = () =>
+      kinesisMock
+        .commandCalls(PutRecordsCommand)
+        .flatMap((c) => c.args[0].input.Records ?? [])
+        .reduce((n, r) => n + r.Data!.byteLength + Buffer.byteLength(r.PartitionKey!), 0);
     const counted: unknown[][] = [];
     d.metrics = { recordIngest: (...a) => void counted.push(['ingest', ...a]) };
     d.putOptions = { ...d.putOptions, metrics: { recordPut: (...a) => void counted.push(['put', ...a]) } };
@@ -227,6 +230,7 @@ describe('ingest API metrics', () => {
       d,
     );
     expect(res.statusCode).toBe(207);
+    const sent = sentBytes();
     expect(sent).toBeGreaterThan(0);
     expect(counted).toEqual([
       ['put', 'shardId-000000000000', 2, sent, 0],
@@ -360,7 +364,7 @@ describe('through the Lambda handler, with events shaped as API Gateway sends th
 
   it('answers 503 when a refused body cannot be quarantined, so the client keeps it and retries', async () => {
     const { d } = deps('ok');
-    d.s3 = { send: async () => Promise.reject(new Error('SlowDown')) } as unknown as S3Client;
+    s3Mock.on(PutObjectCommand).rejects(new Error('SlowDown'));
     const res = await call(d, apigw(Buffer.from('{"a":'), 'application/json'));
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('1');

@@ -1,21 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
+import { mockClient } from 'aws-sdk-client-mock';
 import { chunkEntries, putRecordsReliably, PUT_RECORDS_MAX_BYTES } from '../../lib/stream/put-records.ts';
 
-// Kinesis emulators never throttle, so the retry policy is exercised against a scripted client.
+const kinesisMock = mockClient(KinesisClient);
+
+// Kinesis emulators never throttle, so the retry policy is exercised against the SDK's client mocked at its
+// contract, answering each PutRecords from a script.
 function scripted(responses: ((records: { PartitionKey?: string }[]) => unknown)[]) {
   const calls: string[][] = [];
-  const client = {
-    send: async (cmd: { input: { Records: { PartitionKey?: string }[] } }) => {
-      calls.push(cmd.input.Records.map((r) => r.PartitionKey!));
-      const next = responses.shift();
-      if (!next) throw new Error('no more responses');
-      const out = next(cmd.input.Records);
-      if (out instanceof Error) throw out;
-      return out;
-    },
-  } as unknown as KinesisClient;
-  return { client, calls };
+  kinesisMock.reset();
+  kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+    const records = input.Records ?? [];
+    calls.push(records.map((r) => r.PartitionKey!));
+    const next = responses.shift();
+    if (!next) throw new Error('no more responses');
+    const out = next(records);
+    if (out instanceof Error) throw out;
+    return out;
+  });
+  return { client: new KinesisClient({ region: 'us-east-1' }), calls };
 }
 
 const ok = (i: number) => ({ ShardId: 'shardId-000000000000', SequenceNumber: String(100 + i) });
