@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dataDirFrom } from '../lib/config.ts';
 import path from 'node:path';
 import { TributaryError } from '../lib/errors.ts';
 
@@ -23,7 +24,7 @@ export const stdio: Io = {
 
 /** The data directory of the local runtime (flag, else TRIBUTARY_DATA_DIR, else ./.data). */
 export function dataDirOf(flag: string | undefined): string {
-  return path.resolve(flag ?? process.env.TRIBUTARY_DATA_DIR ?? '.data');
+  return dataDirFrom(process.env, flag);
 }
 
 /** The API key to use: flag, TRIBUTARY_API_KEY, or the local runtime's key file. */

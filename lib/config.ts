@@ -3,6 +3,9 @@ import { ConfigError } from './errors.ts';
 
 export type RuntimeMode = 'local' | 'aws';
 
+/** Environment variables as read here (process.env, or a test's own). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 export interface BucketNames {
   lake: string;
   quarantine: string;
@@ -49,7 +52,7 @@ export const LOCAL_DEFAULTS = {
   region: 'us-east-1',
 } as const;
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function port(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
@@ -61,7 +64,7 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
+function required(env: Env, name: string): string {
   const v = env[name];
   if (!v)
     throw new ConfigError(`${name} is not set; in AWS mode the stack must pass it to the function (see stacks/).`);
@@ -69,15 +72,30 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 /**
- * Resolves the runtime configuration from the environment and fails fast with a message naming the variable to fix.
- * Mode is `aws` inside Lambda (or when TRIBUTARY_MODE=aws) and `local` otherwise.
+ * The mode of this process, worked out here only: TRIBUTARY_MODE when set (`local` or `aws`), else `aws` inside
+ * Lambda, else `local`.
+ *
+ * @throws ConfigError for any other TRIBUTARY_MODE.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): TributaryConfig {
+export function runtimeMode(env: Env = process.env): RuntimeMode {
   const explicit = env.TRIBUTARY_MODE;
   if (explicit && explicit !== 'local' && explicit !== 'aws') {
     throw new ConfigError(`TRIBUTARY_MODE=${JSON.stringify(explicit)} is not a mode; use "local" or "aws".`);
   }
-  const mode: RuntimeMode = (explicit as RuntimeMode | undefined) ?? (env.AWS_LAMBDA_FUNCTION_NAME ? 'aws' : 'local');
+  return (explicit as RuntimeMode | undefined) || (env.AWS_LAMBDA_FUNCTION_NAME ? 'aws' : 'local');
+}
+
+/** The local runtime's data directory, absolute: the CLI's `--data-dir`, else TRIBUTARY_DATA_DIR, else `./.data`. */
+export function dataDirFrom(env: Env = process.env, flag?: string): string {
+  return path.resolve(/*turbopackIgnore: true*/ flag || env.TRIBUTARY_DATA_DIR || '.data');
+}
+
+/**
+ * Resolves the runtime configuration from the environment and fails fast with a message naming the variable to fix.
+ * Mode is `aws` inside Lambda (or when TRIBUTARY_MODE=aws) and `local` otherwise.
+ */
+export function loadConfig(env: Env = process.env): TributaryConfig {
+  const mode = runtimeMode(env);
   const ports: LocalPorts = {
     api: port(env, 'TRIBUTARY_API_PORT', LOCAL_DEFAULTS.ports.api),
     console: port(env, 'TRIBUTARY_CONSOLE_PORT', LOCAL_DEFAULTS.ports.console),
@@ -86,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TributaryConfi
     pg: port(env, 'TRIBUTARY_PG_PORT', LOCAL_DEFAULTS.ports.pg),
   };
   const host = env.TRIBUTARY_HOST || LOCAL_DEFAULTS.host;
-  const dataDir = path.resolve(/*turbopackIgnore: true*/ env.TRIBUTARY_DATA_DIR || '.data');
+  const dataDir = dataDirFrom(env);
   if (mode === 'local') {
     return {
       mode,

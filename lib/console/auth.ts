@@ -1,3 +1,4 @@
+import { runtimeMode } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 
 /** Console roles: viewers read; operators may also re-drive, discard and export. */
@@ -16,7 +17,7 @@ export interface AuthConfig {
  * (viewer). In AWS a password is mandatory; locally the console is open unless one is set.
  */
 export function authConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
-  const aws = env.TRIBUTARY_MODE === 'aws' || (!env.TRIBUTARY_MODE && !!env.AWS_LAMBDA_FUNCTION_NAME);
+  const aws = runtimeMode(env) === 'aws';
   const passwords: AuthConfig['passwords'] = [];
   if (env.TRIBUTARY_CONSOLE_PASSWORD) passwords.push({ role: 'operator', password: env.TRIBUTARY_CONSOLE_PASSWORD });
   if (env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD)
