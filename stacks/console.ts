@@ -164,12 +164,12 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     {
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: objects(quarantine, 'jobs/', 'audit/'),
-      why: 're-drive jobs (request, state, cancel marker) and the audit log (lib/quarantine/service.ts, audit.ts)',
+      why: 're-drive jobs (request, state, cancel marker) and the audit log (lib/quarantine/jobs.ts, audit.ts)',
     },
     {
       actions: ['s3:PutObject'],
       resources: objects(quarantine, 'ledger/'),
-      why: 'a discard is written to the ledger (lib/quarantine/service.ts discard)',
+      why: 'a discard is written to the ledger (lib/quarantine/discard.ts)',
     },
     {
       actions: ['s3:GetObject', 's3:PutObject'],

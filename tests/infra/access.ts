@@ -198,7 +198,7 @@ export const ACCESS: FunctionAccess[] = [
       {
         actions: ['s3:GetObject', 's3:PutObject'],
         on: ['quarantine/jobs/'],
-        why: 'reads and updates the job (request, state), reads the cancel marker (lib/quarantine/service.ts)',
+        why: 'reads and updates the job (request, state), reads the cancel marker (lib/quarantine/jobs.ts)',
       },
       {
         actions: ['s3:GetObject', 's3:PutObject'],
