@@ -1,18 +1,13 @@
 import { errorMessage } from '../errors.ts';
+import type { IntRange } from '../http/params.ts';
 import type { OltpStatus } from '../oltp/status.ts';
 import type { QuarantineCounts } from '../quarantine/quarantine-index.ts';
 
 /** The quarantine stage of events the OLTP database refused. */
 export const OLTP_SINK_STAGE = 'oltp-sink';
 
-/** How many of the newest transactions the OLTP page lists: `?latest=` (whole number), clamped to 0…max. */
-export const OLTP_LATEST = { default: 20, max: 100 } as const;
-
-export function parseLatest(raw: string | null | undefined): number {
-  const n = raw === null || raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
-  if (!Number.isFinite(n)) return OLTP_LATEST.default;
-  return Math.min(OLTP_LATEST.max, Math.max(0, Math.floor(n)));
-}
+/** How many of the newest transactions the OLTP page lists: `?latest=` (a whole number), held to 0…100. */
+export const OLTP_LATEST: IntRange = { fallback: 20, min: 0, max: 100 };
 
 /** What `GET /api/oltp` answers: the database's status plus the sink's open quarantine backlog. */
 export interface OltpOverview extends OltpStatus {

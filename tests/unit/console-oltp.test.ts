@@ -8,7 +8,8 @@ import { OltpUnavailable } from '../../components/oltp/OltpOverview.tsx';
 import { SinkTable } from '../../components/oltp/SinkTable.tsx';
 import { filterFromParams } from '../../components/quarantine/types.ts';
 import { ApiError } from '../../components/api.ts';
-import { OLTP_LATEST, parseLatest, type OltpOverview } from '../../lib/console/oltp.ts';
+import { OLTP_LATEST, type OltpOverview } from '../../lib/console/oltp.ts';
+import { intParam } from '../../lib/http/params.ts';
 import { MIGRATIONS } from '../../lib/oltp/migrations.ts';
 import type { LatestTransaction, SinkProgress } from '../../lib/oltp/status.ts';
 import type { QuarantineCounts } from '../../lib/quarantine/quarantine-index.ts';
@@ -107,16 +108,16 @@ describe('GET /api/oltp', () => {
     expect(body.quarantine).toEqual({ open: null, error: 'connect ECONNREFUSED 127.0.0.1:4569' });
   });
 
-  it('clamps ?latest=', () => {
-    expect([null, '', 'abc', '5', '2.7', '-3', '0', '1000'].map(parseLatest)).toEqual([
-      OLTP_LATEST.default,
-      OLTP_LATEST.default,
-      OLTP_LATEST.default,
-      5,
-      2,
-      0,
-      0,
-      OLTP_LATEST.max,
+  it('holds ?latest= to 0…100 and refuses what is not a whole number', async () => {
+    const latest = (raw: string) => intParam(new URLSearchParams(raw), 'latest', OLTP_LATEST);
+    expect(['', 'latest=', 'latest=5', 'latest=-3', 'latest=0', 'latest=1000'].map(latest)).toEqual([
+      20, 20, 5, 0, 0, 100,
+    ]);
+    expect(() => latest('latest=2.7')).toThrow('latest: must be a whole number from 0 to 100, not "2.7".');
+    const { status, body } = await get('http://console/api/oltp?latest=abc');
+    expect([status, body]).toEqual([
+      400,
+      { error: 'latest: must be a whole number from 0 to 100, not "abc".', code: 'bad_parameter' },
     ]);
   });
 });

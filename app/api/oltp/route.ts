@@ -1,4 +1,5 @@
-import { oltpOverview, parseLatest } from '../../../lib/console/oltp.ts';
+import { OLTP_LATEST, oltpOverview } from '../../../lib/console/oltp.ts';
+import { intParam } from '../../../lib/http/params.ts';
 import { oltpStatusReader, sharedQuarantineService } from '../../../lib/composition.ts';
 import { route } from '../_lib/route.ts';
 
@@ -9,6 +10,6 @@ export const dynamic = 'force-dynamic';
  * (default 20, at most 100) and the open quarantine backlog of stage oltp-sink. 503 when the database is unavailable.
  */
 export const GET = route(async (req: Request) => {
-  const latest = parseLatest(new URL(req.url).searchParams.get('latest'));
+  const latest = intParam(new URL(req.url).searchParams, 'latest', OLTP_LATEST);
   return Response.json(await oltpOverview(oltpStatusReader(), sharedQuarantineService(), latest));
 });
