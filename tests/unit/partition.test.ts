@@ -96,8 +96,8 @@ describe('partition values', () => {
     for (const [i, v] of VALUES.entries()) {
       const e = encoded[i]!;
       const shortened = /%E2%80%A6[0-9a-f]{32}$/.test(e);
-      if (!shortened) expect(decodePartitionValue(e)).toBe(v);
-      else expect(decodePartitionValue(e)).not.toBe(v);
+      // A value too long for a key segment is shortened (so it cannot decode back); every other one decodes exactly.
+      expect(decodePartitionValue(e) === v, e).toBe(!shortened);
     }
     // Decoded values are distinct too (what a GROUP BY on the column sees).
     expect(new Set(encoded.map(decodePartitionValue)).size).toBe(VALUES.length);
