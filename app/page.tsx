@@ -1,7 +1,7 @@
 import { awsClients } from '../lib/aws/clients.ts';
 import { loadConfig } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
-import { pipelineStatus, type PipelineStatus } from '../lib/status.ts';
+import { pipelineStatus, type PipelineStatus } from '../lib/pipeline-status.ts';
 import { MetricsOverview } from '../components/overview/MetricsOverview.tsx';
 import { PipelineSummary } from '../components/overview/PipelineSummary.tsx';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { awsClients } from '../lib/aws/clients.ts';
 import { loadConfig } from '../lib/config.ts';
-import { pipelineStatus } from '../lib/status.ts';
+import { pipelineStatus } from '../lib/pipeline-status.ts';
 import { dataDirOf, fmt, type Io } from './common.ts';
 
 export const statusHelp = `tributary status [--json]

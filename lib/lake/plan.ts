@@ -73,27 +73,27 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
     let receivedAt: string;
     try {
       const text = r.data.toString('utf8');
-      const env = parseEnvelope(text);
-      if (env.redrive?.stage === 'oltp-sink') {
+      const envelope = parseEnvelope(text);
+      if (envelope.redrive?.stage === 'oltp-sink') {
         skipped++;
         continue;
       }
-      const type = registry.has(env.type) ? registry.get(env.type) : undefined;
+      const type = registry.has(envelope.type) ? registry.get(envelope.type) : undefined;
       if (!type)
         throw new EnvelopeError(
           'unknown_type',
-          `Envelope type ${JSON.stringify(env.type)} is not registered (${registry.names().join(', ')}).`,
+          `Envelope type ${JSON.stringify(envelope.type)} is not registered (${registry.names().join(', ')}).`,
         );
       prefix = lakePrefix(
         type.name,
-        env.event_time,
-        type.partitions.map((p) => ({ name: p.name, value: p.get(env.data) })),
+        envelope.event_time,
+        type.partitions.map((p) => ({ name: p.name, value: p.get(envelope.data) })),
       );
-      id = env.id;
-      receivedAt = env.received_at;
+      id = envelope.id;
+      receivedAt = envelope.received_at;
       // JSONL needs one record per line; envelopes from our producers never hold raw newlines, others get re-serialized.
       if (line.includes(NEWLINE) || line.includes(CR) || (text.length !== line.length && !isUtf8(line)))
-        line = Buffer.from(JSON.stringify(env));
+        line = Buffer.from(JSON.stringify(envelope));
     } catch (err) {
       const reason: QuarantineReason =
         err instanceof EnvelopeError ? (err.code as QuarantineReason) : 'processing_error';

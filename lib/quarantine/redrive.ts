@@ -60,25 +60,25 @@ export interface RedriveSource {
 export function redriveSource(rec: QuarantineRecord): RedriveSource {
   const text = decodePayload(rec).toString('utf8');
   if (rec.stage === 'lake-writer' || rec.stage === 'oltp-sink') {
-    let env: Record<string, unknown> | undefined;
+    let envelope: Record<string, unknown> | undefined;
     try {
       const v = parseJson(text);
-      if (v && typeof v === 'object' && !Array.isArray(v)) env = v as Record<string, unknown>;
+      if (v && typeof v === 'object' && !Array.isArray(v)) envelope = v as Record<string, unknown>;
     } catch {
       // Not JSON (that may be why it was quarantined): the payload is all there is to fix.
     }
-    if (env && typeof env.type === 'string' && 'data' in env) {
+    if (envelope && typeof envelope.type === 'string' && 'data' in envelope) {
       const str = (k: string, fallback: string) =>
-        typeof env[k] === 'string' && env[k] !== '' ? (env[k] as string) : fallback;
+        typeof envelope[k] === 'string' && envelope[k] !== '' ? (envelope[k] as string) : fallback;
       const receivedAt = str('received_at', rec.received_at);
       return {
-        type: env.type,
-        event: JSON.stringify(env.data),
+        type: envelope.type,
+        event: JSON.stringify(envelope.data),
         id: str('id', rec.id),
         receivedAt: Number.isNaN(Date.parse(receivedAt))
           ? rec.received_at
           : new Date(Date.parse(receivedAt)).toISOString(),
-        ...(typeof env.v === 'number' ? { v: env.v } : {}),
+        ...(typeof envelope.v === 'number' ? { v: envelope.v } : {}),
       };
     }
   }

@@ -12,7 +12,7 @@ import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
 import { compactorDeps, queryService } from '../../lib/composition.ts';
 import { listAll } from '../../lib/aws/s3.ts';
-import { pipelineStatus } from '../../lib/status.ts';
+import { pipelineStatus } from '../../lib/pipeline-status.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { landInLake, removeDir, startTestRuntime, syntheticEnvelopes, tempDir } from './helpers.ts';
 
