@@ -161,19 +161,11 @@ export async function produce(
       result.results.forEach((r, i) => {
         const ev = pending[i]!;
         if (r.status === 'accepted') summary.accepted++;
-        else if (r.status === 'rejected') {
-          summary.rejected++;
-          note({
-            index: ev.index,
-            ...(ev.line !== undefined ? { line: ev.line } : {}),
-            id: r.id,
-            status: r.status,
-            reason: r.reason,
-            errors: r.errors,
-          });
-        } else if (r.retryable && attempt < maxAttempts) retry.push(ev);
+        else if (r.status !== 'rejected' && r.retryable && attempt < maxAttempts) retry.push(ev);
         else {
-          summary.failed++;
+          // Rejected (the event's fault) or failed for good: counted as such and noted with its reason.
+          if (r.status === 'rejected') summary.rejected++;
+          else summary.failed++;
           note({
             index: ev.index,
             ...(ev.line !== undefined ? { line: ev.line } : {}),

@@ -3,7 +3,7 @@ import { type Actor, requireOperator } from './access.ts';
 import { writeAudit } from './audit.ts';
 import { QuarantineRequestError } from './errors.ts';
 import type { LedgerEntry, QuarantineFilter } from './quarantine-index.ts';
-import { claimEntries, type QuarantineDeps, writeLedger } from './redrive.ts';
+import { claimEntries, claimedSkip, type QuarantineDeps, writeLedger } from './redrive.ts';
 import { selectRecords } from './selection.ts';
 
 /** A discard: the records (ids or a filter) and the reason the audit log keeps. */
@@ -54,21 +54,7 @@ export async function discardRecords(
     entries.filter((e) => e.status === 'open'),
   );
   for (const { e } of held) lines.push({ ...base, qid: e.qid, id: e.record.id, outcome: 'discarded', reason });
-  for (const { e, holder } of refused) {
-    lines.push({
-      ...base,
-      qid: e.qid,
-      id: e.record.id,
-      outcome: 'skipped',
-      errors: [
-        {
-          path: '/',
-          keyword: 'claimed',
-          message: `being re-driven by job ${holder.job} (claimed ${holder.at}); discard it once that job is done`,
-        },
-      ],
-    });
-  }
+  for (const { e, holder } of refused) lines.push(claimedSkip(base, e, holder, 'discard it once that job is done'));
   const discarded = lines.filter((l) => l.outcome === 'discarded').length;
   if (lines.length) await writeLedger(deps.s3, deps.index, `discard-${id}-000000`, lines, at);
   await writeAudit(deps.s3, deps.bucket, {

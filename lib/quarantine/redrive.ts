@@ -237,6 +237,31 @@ export async function writeLedger(
 }
 
 /**
+ * The ledger line of a record left alone because another job holds its claim: skipped, naming the holder and when
+ * it claimed it, with what to do (`then`) when the caller has advice.
+ */
+export function claimedSkip(
+  base: Pick<LedgerEntry, 'job' | 'action' | 'at' | 'by'>,
+  e: QuarantineEntry,
+  holder: Claim,
+  then?: string,
+): LedgerEntry {
+  return {
+    ...base,
+    qid: e.qid,
+    id: e.record.id,
+    outcome: 'skipped',
+    errors: [
+      {
+        path: '/',
+        keyword: 'claimed',
+        message: `being re-driven by job ${holder.job} (claimed ${holder.at})${then ? `; ${then}` : ''}`,
+      },
+    ],
+  };
+}
+
+/**
  * Claims open records for a job (a re-drive chunk, or a discard): `held` are the ones this job now holds and may act
  * on; `refused` the ones another live job holds, with that holder. A claim older than `takeoverMs` whose record still
  * has no outcome belongs to a job that died and is taken over — after reading the ledger as it is now (once per call),
@@ -343,17 +368,7 @@ export async function redriveChunk(
   }
 
   const { held, refused } = await claimEntries(deps, job.id, chunkNo, candidates);
-  for (const { e, holder } of refused) {
-    lines.push({
-      ...base,
-      qid: e.qid,
-      id: e.record.id,
-      outcome: 'skipped',
-      errors: [
-        { path: '/', keyword: 'claimed', message: `being re-driven by job ${holder.job} (claimed ${holder.at})` },
-      ],
-    });
-  }
+  for (const { e, holder } of refused) lines.push(claimedSkip(base, e, holder));
 
   const puts: { e: QuarantineEntry; claim: Claim; etag: string; p: Extract<PreparedRedrive, { ok: true }> }[] = [];
   const again: { e: QuarantineEntry; record: QuarantineRecord; p: Extract<PreparedRedrive, { ok: false }> }[] = [];
@@ -388,24 +403,26 @@ export async function redriveChunk(
     }
   }
 
+  /** The ledger line of a claimed record that did not reach the stream (it stays open for another job). */
+  const notSent = (e: QuarantineEntry, keyword: string, message: string): LedgerEntry => ({
+    ...base,
+    qid: e.qid,
+    id: e.record.id,
+    outcome: 'error',
+    errors: [{ path: '/', keyword, message }],
+  });
   // Past its lease another job may soon take the record over: let it go rather than risk sending it twice.
   const inLease = puts.filter((x) => Date.now() - Date.parse(x.claim.at) < times.leaseMs);
   for (const x of puts.filter((x) => !inLease.includes(x))) {
     counts.errors++;
     release.push(x);
-    lines.push({
-      ...base,
-      qid: x.e.qid,
-      id: x.e.record.id,
-      outcome: 'error',
-      errors: [
-        {
-          path: '/',
-          keyword: 'claim',
-          message: `not sent: its claim expired before the stream was reached (${times.leaseMs} ms); re-drive it again`,
-        },
-      ],
-    });
+    lines.push(
+      notSent(
+        x.e,
+        'claim',
+        `not sent: its claim expired before the stream was reached (${times.leaseMs} ms); re-drive it again`,
+      ),
+    );
   }
   const outcomes = inLease.length
     ? await putRecordsReliably(
@@ -430,19 +447,9 @@ export async function redriveChunk(
     } else {
       counts.errors++;
       release.push(x);
-      lines.push({
-        ...base,
-        qid: x.e.qid,
-        id: x.e.record.id,
-        outcome: 'error',
-        errors: [
-          {
-            path: '/',
-            keyword: 'stream',
-            message: `the stream did not accept it after ${o.attempts} attempts: ${o.errorMessage}`,
-          },
-        ],
-      });
+      lines.push(
+        notSent(x.e, 'stream', `the stream did not accept it after ${o.attempts} attempts: ${o.errorMessage}`),
+      );
     }
   });
 
