@@ -1,10 +1,8 @@
-import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { runChild } from './child.ts';
+import { loadKinesalite } from './kinesis-iterators.ts';
 
-// kinesalite is CommonJS without types.
-const kinesalite = createRequire(import.meta.url)('kinesalite') as (opts: Record<string, unknown>) => Server;
+const kinesalite = loadKinesalite();
 
 const [host = '127.0.0.1', portArg = '4567', dir] = process.argv.slice(2);
 
