@@ -1,7 +1,6 @@
-import { awsClients } from '../lib/aws/clients.ts';
-import { loadConfig } from '../lib/config.ts';
+import { sharedPipelineInventory } from '../lib/composition.ts';
 import { errorMessage } from '../lib/errors.ts';
-import { pipelineStatus, type PipelineStatus } from '../lib/pipeline-status.ts';
+import type { PipelineStatus } from '../lib/pipeline-status.ts';
 import { MetricsOverview } from '../components/overview/MetricsOverview.tsx';
 import { PipelineSummary } from '../components/overview/PipelineSummary.tsx';
 
@@ -11,8 +10,8 @@ export default async function OverviewPage() {
   let status: PipelineStatus | undefined;
   let problem: string | undefined;
   try {
-    const config = loadConfig();
-    status = await pipelineStatus(config, awsClients(config));
+    // Renders within 5 s share one read; a read lists the buckets and counts only what is new since the last.
+    status = await sharedPipelineInventory().status(5_000);
   } catch (err) {
     problem = errorMessage(err);
   }

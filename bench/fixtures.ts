@@ -2,7 +2,7 @@
  * Inputs of the benchmarks: valid `transactions` events from the synthetic generator, NDJSON request bodies of them,
  * and the exact stream entries ingest makes of those bodies (via `prepareEvents`).
  */
-import { prepareEvents } from '../lib/ingest/ingest.ts';
+import { prepareEvents } from '../lib/events/prepare.ts';
 import { Rng } from '../lib/produce/random.ts';
 import { syntheticEvents } from '../lib/produce/synthetic.ts';
 import type { Registry } from '../lib/registry/registry.ts';

@@ -3,7 +3,7 @@
  * (coercion, ajv validation, envelope, JSON serialization to a Buffer) + `chunkEntries` — on NDJSON bodies of 500
  * ~500-byte transactions. Baseline: `JSON.parse` of each line + the same compiled ajv validator, nothing else.
  */
-import { prepareEvents } from '../lib/ingest/ingest.ts';
+import { prepareEvents } from '../lib/events/prepare.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';
 import { chunkEntries } from '../lib/stream/put-records.ts';
 import { BATCH, TYPE, transactions } from './fixtures.ts';

@@ -15,7 +15,7 @@ import { Catalog } from '../lib/catalog/catalog.ts';
 import { duckViewSql, s3rverLayout, type PresentFiles } from '../lib/catalog/duckdb.ts';
 import { duckType, quoteString } from '../lib/catalog/types.ts';
 import type { Envelope } from '../lib/envelope.ts';
-import { compactLake } from '../lib/lake/compact.ts';
+import { compactLake } from '../lib/compact/compact.ts';
 import { lakeObjectName, lakePrefix } from '../lib/lake/partition.ts';
 import { syntheticEvents } from '../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';

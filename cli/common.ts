@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dataDirFrom } from '../lib/config.ts';
+import { dataDirFrom, loadConfig, localApiKey, type TributaryConfig } from '../lib/config.ts';
 import path from 'node:path';
 import { TributaryError } from '../lib/errors.ts';
 
@@ -27,14 +26,17 @@ export function dataDirOf(flag: string | undefined): string {
   return dataDirFrom(process.env, flag);
 }
 
+/** The configuration of a command, with its `--data-dir` flag (when given) in place of TRIBUTARY_DATA_DIR. */
+export function commandConfig(dataDirFlag: string | undefined): TributaryConfig {
+  return loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDirOf(dataDirFlag) });
+}
+
 /** The API key to use: flag, TRIBUTARY_API_KEY, or the local runtime's key file. */
 export function resolveApiKey(flag: string | undefined, dataDir: string): string {
-  const key = flag ?? process.env.TRIBUTARY_API_KEY;
+  const key = localApiKey(dataDir, { given: flag });
   if (key) return key;
-  const file = path.join(dataDir, 'api-key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   throw new UsageError(
-    `No API key: pass --api-key, set TRIBUTARY_API_KEY, or start \`tributary dev\` (it writes ${file}).`,
+    `No API key: pass --api-key, set TRIBUTARY_API_KEY, or start \`tributary dev\` (it writes ${path.join(dataDir, 'api-key')}).`,
   );
 }
 

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../lib/config.ts';
-import { compactLake, defaultBefore, leftUnreadable } from '../lib/lake/compact.ts';
+import { compactLake, defaultBefore } from '../lib/compact/compact.ts';
+import { leftUnreadable } from '../lib/compact/report.ts';
 import { formatBytes } from '../lib/util/format.ts';
 import { compactorDeps } from '../lib/composition.ts';
-import { dataDirOf, fmt, type Io } from './common.ts';
+import { commandConfig, fmt, type Io } from './common.ts';
 
 export const compactHelp = `tributary compact [--before YYYY-MM-DDTHH] [--table <name> ...] [--quarantine-unreadable] [--json]
 
@@ -34,7 +34,7 @@ export async function compactCommand(argv: string[], io: Io): Promise<number> {
     },
     strict: true,
   });
-  const config = loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDirOf(values['data-dir']) });
+  const config = commandConfig(values['data-dir']);
   const bar =
     io.isTTY && !values.json
       ? new cliProgress.SingleBar(

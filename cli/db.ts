@@ -34,7 +34,7 @@ export async function dbCommand(argv: string[], io: Io): Promise<number> {
   });
   const config = loadConfig();
   const url = redactUrl(databaseUrl(config));
-  const pool = databasePool(config, process.env, 1);
+  const pool = databasePool(config, 1);
   try {
     if (sub === 'migrate') {
       const r = await migrate(pool);

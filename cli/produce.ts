@@ -1,7 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { LOCAL_DEFAULTS } from '../lib/config.ts';
+import { LOCAL_DEFAULTS, readSettings } from '../lib/config.ts';
 import { produce, type OutgoingEvent, type ProduceSummary } from '../lib/produce/producer.ts';
 import { readEventsFromFile, detectFormat, type FileFormat } from '../lib/produce/readers.ts';
 import { syntheticEvents, SYNTHETIC_TYPES } from '../lib/produce/synthetic.ts';
@@ -75,10 +75,11 @@ export async function produceCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError('--format must be csv, json or ndjson.');
   if (file && !existsSync(file)) throw new UsageError(`File not found: ${file}`);
 
+  const settings = readSettings();
   const endpoint =
     values.endpoint ??
-    process.env.TRIBUTARY_API_URL ??
-    `http://${LOCAL_DEFAULTS.host}:${process.env.TRIBUTARY_API_PORT ?? LOCAL_DEFAULTS.ports.api}`;
+    settings.TRIBUTARY_API_URL ??
+    `http://${LOCAL_DEFAULTS.host}:${settings.TRIBUTARY_API_PORT ?? LOCAL_DEFAULTS.ports.api}`;
   const apiKey = resolveApiKey(values['api-key'], dataDirOf(values['data-dir']));
   const batch = intFlag('batch', values.batch, 500, 1);
   if (batch > 500) throw new UsageError('--batch must be at most 500 (the API limit per request).');

@@ -1,12 +1,11 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../lib/config.ts';
 import { parseFilter, type QuarantineFilter } from '../lib/quarantine/quarantine-index.ts';
 import type { Actor, QuarantineService } from '../lib/quarantine/service.ts';
 import { listItem } from '../lib/quarantine/requests.ts';
 import { quarantineService } from '../lib/composition.ts';
-import { dataDirOf, fmt, intFlag, UsageError, type Io } from './common.ts';
+import { commandConfig, fmt, intFlag, UsageError, type Io } from './common.ts';
 
 const FILTER_OPTIONS = {
   type: { type: 'string' },
@@ -70,9 +69,7 @@ function cliActor(): Actor {
 }
 
 function service(values: Record<string, unknown>): QuarantineService {
-  return quarantineService(
-    loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDirOf(values['data-dir'] as string | undefined) }),
-  );
+  return quarantineService(commandConfig(values['data-dir'] as string | undefined));
 }
 
 /** `{qids}` from the positionals, or `{filter}` with --all-matching; exactly one of them. */

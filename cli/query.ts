@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../lib/config.ts';
 import { isNumericType, type Cell, type ResultColumn } from '../lib/query/engine.ts';
 import { QueryRefusedError } from '../lib/query/errors.ts';
 import { adhocParams } from '../lib/query/params.ts';
@@ -9,7 +8,7 @@ import { formatBytes } from '../lib/util/format.ts';
 import { summarizeSql } from '../lib/query/sql.ts';
 import { csvText } from '../lib/util/csv.ts';
 import { queryService } from '../lib/composition.ts';
-import { UsageError, dataDirOf, fmt, intFlag, numberFlag, type Io } from './common.ts';
+import { UsageError, commandConfig, fmt, intFlag, numberFlag, type Io } from './common.ts';
 
 const COMMON_OPTIONS = `Options:
   --param k=v               a parameter value (repeatable); the SQL names it $k
@@ -75,9 +74,7 @@ function cliActor() {
 }
 
 function service(values: Values): QueryService {
-  const dataDir = dataDirOf(values['data-dir']);
-  const config = loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDir });
-  return queryService(config, {
+  return queryService(commandConfig(values['data-dir']), {
     maxUnfilteredScanBytes: numberFlag('max-unfiltered-scan', values['max-unfiltered-scan'], 100, 0, 1e9) * 1024 * 1024,
     rowLimit: intFlag('max-rows', values['max-rows'], 10_000, 1),
     timeoutMs: numberFlag('timeout', values.timeout, 300, 1, 86_400) * 1000,

@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { awsClients } from '../lib/aws/clients.ts';
-import { loadConfig } from '../lib/config.ts';
-import { pipelineStatus } from '../lib/pipeline-status.ts';
-import { dataDirOf, fmt, type Io } from './common.ts';
+import { pipelineInventory } from '../lib/composition.ts';
+import type { PipelineStatus } from '../lib/pipeline-status.ts';
+import { commandConfig, dataDirOf, fmt, type Io } from './common.ts';
 
 export const statusHelp = `tributary status [--json]
 
@@ -35,10 +34,10 @@ export async function statusCommand(argv: string[], io: Io): Promise<number> {
     strict: true,
   });
   const dataDir = dataDirOf(values['data-dir']);
-  const config = loadConfig({ ...process.env, TRIBUTARY_DATA_DIR: dataDir });
-  let status: Awaited<ReturnType<typeof pipelineStatus>>;
+  const config = commandConfig(values['data-dir']);
+  let status: PipelineStatus;
   try {
-    status = await pipelineStatus(config, awsClients(config));
+    status = await pipelineInventory(config).status();
   } catch (err) {
     io.err(`error: cannot read the pipeline's storage (${(err as Error).message}). Is \`tributary dev\` running?`);
     return 1;

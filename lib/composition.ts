@@ -14,15 +14,15 @@ import { oltpStatus, type OltpStatus } from './oltp/status.ts';
 import type { OltpSinkDeps } from './oltp/sink.ts';
 import type pg from 'pg';
 import { defaultRegistry } from './registry/registry.ts';
-import { configuredApiKeys } from './ingest/auth.ts';
 import { QuarantineIndex } from './quarantine/quarantine-index.ts';
 import { RedriveJobFailedError } from './quarantine/errors.ts';
 import { QuarantineService, type JobState } from './quarantine/service.ts';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import type { CompactDeps } from './lake/compact.ts';
+import type { CompactDeps } from './compact/types.ts';
 import { CloudWatchMetricsSource } from './metrics/cloudwatch.ts';
 import { LocalMetricsSource, localMetricsRecorder, metricsDir, type LocalMetricsRecorder } from './metrics/local.ts';
 import type { MetricsSource } from './metrics/types.ts';
+import { PipelineInventory } from './pipeline-status.ts';
 
 /*
  * The composition root: builds each entry point's dependencies (SDK clients, engines, stores, services) from a
@@ -34,11 +34,8 @@ import type { MetricsSource } from './metrics/types.ts';
  * Dependencies of the ingest API for a configuration. The API key comes from TRIBUTARY_API_KEY (comma-separated for
  * rotation); the local runtime sets it, the AWS stack passes the secret.
  */
-export function ingestDeps(
-  config: TributaryConfig = loadConfig(),
-  env: NodeJS.ProcessEnv = process.env,
-): IngestApiDeps {
-  const keys = configuredApiKeys(env);
+export function ingestDeps(config: TributaryConfig = loadConfig()): IngestApiDeps {
+  const keys = config.apiKeys;
   if (!keys.length) throw new ConfigError('TRIBUTARY_API_KEY is not set; the ingest API refuses to run without a key.');
   const { kinesis, s3 } = awsClients(config);
   const metrics = metricsRecorder(config);
@@ -82,11 +79,8 @@ export function lakeWriterDeps(config: TributaryConfig = loadConfig()): LakeWrit
 }
 
 /** Dependencies of the OLTP sink for a configuration (the database pool of `databasePool`). */
-export function oltpSinkDeps(
-  config: TributaryConfig = loadConfig(),
-  env: NodeJS.ProcessEnv = process.env,
-): OltpSinkDeps {
-  const pool = () => databasePool(config, env);
+export function oltpSinkDeps(config: TributaryConfig = loadConfig()): OltpSinkDeps {
+  const pool = () => databasePool(config);
   return {
     pool: pool(),
     s3: awsClients(config).s3,
@@ -100,7 +94,7 @@ const SHARED_POOL = Symbol.for('tributary.oltpPool');
 /** The console's OLTP database pool: one per process, small (the page reads counts and a few rows). */
 export function sharedOltpPool(): pg.Pool {
   const g = globalThis as { [SHARED_POOL]?: pg.Pool };
-  return (g[SHARED_POOL] ??= databasePool(loadConfig(), process.env, 2));
+  return (g[SHARED_POOL] ??= databasePool(loadConfig(), 2));
 }
 
 /** Reads the OLTP status (`tributary db status`, the console's OLTP page). */
@@ -111,11 +105,8 @@ export type OltpStatusReader = (options: { latest?: number }) => Promise<OltpSta
  * database. In AWS the database lives in a private VPC the console's server function is not in, so the console asks
  * the status function in that VPC (TRIBUTARY_OLTP_STATUS_FUNCTION), which answers with the same JSON.
  */
-export function oltpStatusReader(
-  config: TributaryConfig = loadConfig(),
-  env: NodeJS.ProcessEnv = process.env,
-): OltpStatusReader {
-  const fn = env.TRIBUTARY_OLTP_STATUS_FUNCTION;
+export function oltpStatusReader(config: TributaryConfig = loadConfig()): OltpStatusReader {
+  const fn = config.console.oltpStatusFunction;
   if (config.mode !== 'aws' || !fn) return (options) => oltpStatus(sharedOltpPool(), options);
   return async (options) => {
     const res = await lambdaClient(config).send(
@@ -146,9 +137,8 @@ export function oltpStatusReader(
 export async function oltpStatusOnce(
   options: { latest?: number },
   config: TributaryConfig = loadConfig(),
-  env: NodeJS.ProcessEnv = process.env,
 ): Promise<OltpStatus> {
-  const pool = databasePool(config, env, 1);
+  const pool = databasePool(config, 1);
   try {
     return await oltpStatus(pool, { latest: Math.max(0, Math.min(100, Math.floor(Number(options.latest) || 0))) });
   } finally {
@@ -196,33 +186,17 @@ const SHARED = Symbol.for('tributary.queryService');
 export function sharedQueryService(): QueryService {
   const g = globalThis as { [SHARED]?: QueryService };
   if (!g[SHARED]) {
-    // The console's guard limit, in MB (TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB; default 100 MB).
-    const raw = process.env.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB;
-    const mb = raw === undefined || raw === '' ? undefined : Number(raw);
-    if (mb !== undefined && !(mb >= 0))
-      throw new ConfigError(
-        `TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB=${JSON.stringify(raw)} is not a number of megabytes ≥ 0.`,
-      );
-    g[SHARED] = queryService(loadConfig(), mb === undefined ? {} : { maxUnfilteredScanBytes: mb * 1024 * 1024 });
+    const config = loadConfig();
+    const max = config.console.maxUnfilteredScanBytes;
+    g[SHARED] = queryService(config, max === undefined ? {} : { maxUnfilteredScanBytes: max });
   }
   return g[SHARED];
 }
 
 /** The quarantine service of a configuration (browse, re-drive, discard, export, audit). */
-export function quarantineService(
-  config: TributaryConfig = loadConfig(),
-  env: NodeJS.ProcessEnv = process.env,
-): QuarantineService {
+export function quarantineService(config: TributaryConfig = loadConfig()): QuarantineService {
   const { kinesis, s3 } = awsClients(config);
-  const exportSetting = (env.TRIBUTARY_CONSOLE_EXPORT ?? 'on').trim().toLowerCase();
-  if (!['on', 'off', 'true', 'false', '1', '0'].includes(exportSetting))
-    throw new ConfigError(`TRIBUTARY_CONSOLE_EXPORT=${JSON.stringify(env.TRIBUTARY_CONSOLE_EXPORT)}: use on or off.`);
-  const rawRate = env.TRIBUTARY_REDRIVE_RATE;
-  const rate = rawRate === undefined || rawRate === '' ? undefined : Number(rawRate);
-  if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1))
-    throw new ConfigError(
-      `TRIBUTARY_REDRIVE_RATE=${JSON.stringify(rawRate)} is not a whole number of records per second ≥ 1.`,
-    );
+  const { exportEnabled, redriveRate, redriveFunction } = config.console;
   return new QuarantineService(
     {
       registry: defaultRegistry(),
@@ -235,10 +209,10 @@ export function quarantineService(
       putOptions: { metrics: metricsRecorder(config) },
     },
     {
-      exportEnabled: !['off', 'false', '0'].includes(exportSetting),
-      ...(rate !== undefined ? { defaultRate: rate } : {}),
+      exportEnabled,
+      ...(redriveRate !== undefined ? { defaultRate: redriveRate } : {}),
       // In AWS a console function is frozen once it has answered: jobs go to the re-drive worker function.
-      ...(env.TRIBUTARY_REDRIVE_FUNCTION ? { dispatch: redriveDispatch(config, env.TRIBUTARY_REDRIVE_FUNCTION) } : {}),
+      ...(redriveFunction ? { dispatch: redriveDispatch(config, redriveFunction) } : {}),
     },
   );
 }
@@ -249,6 +223,35 @@ const SHARED_QUARANTINE = Symbol.for('tributary.quarantineService');
 export function sharedQuarantineService(): QuarantineService {
   const g = globalThis as { [SHARED_QUARANTINE]?: QuarantineService };
   return (g[SHARED_QUARANTINE] ??= quarantineService());
+}
+
+/**
+ * The pipeline inventory of a configuration (stream, lake, quarantine, on-failure counts), for a one-off reader:
+ * it reads every object once (`tributary status`).
+ */
+export function pipelineInventory(config: TributaryConfig = loadConfig()): PipelineInventory {
+  const quarantine = quarantineService(config);
+  return new PipelineInventory({ config, ...awsClients(config), quarantineTotals: () => quarantine.totals() });
+}
+
+const SHARED_INVENTORY = Symbol.for('tributary.pipelineInventory');
+
+/**
+ * The console's pipeline inventory: one per process, over the console's quarantine index, so a render costs the
+ * bucket listings and the objects written since the last one, not a read of every object.
+ */
+export function sharedPipelineInventory(): PipelineInventory {
+  const g = globalThis as { [SHARED_INVENTORY]?: PipelineInventory };
+  if (!g[SHARED_INVENTORY]) {
+    const config = loadConfig();
+    const quarantine = sharedQuarantineService();
+    g[SHARED_INVENTORY] = new PipelineInventory({
+      config,
+      ...awsClients(config),
+      quarantineTotals: () => quarantine.totals(),
+    });
+  }
+  return g[SHARED_INVENTORY];
 }
 
 /** Hands a re-drive job to the worker function (asynchronous invoke: the caller does not wait for the job). */

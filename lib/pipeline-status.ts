@@ -1,11 +1,12 @@
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { listAll, readJsonl } from './aws/s3.ts';
 import { listAllShards } from './aws/kinesis.ts';
 import { errorMessage } from './errors.ts';
 import { manifestKey } from './lake/partition.ts';
 import { mapLimit } from './util/concurrency.ts';
 import type { TributaryConfig } from './config.ts';
+import type { QuarantineTotals } from './quarantine/quarantine-index.ts';
 
 export interface PipelineStatus {
   stream: { name: string; status: string; shards: { id: string; open: boolean; parent?: string }[]; error?: string };
@@ -15,95 +16,139 @@ export interface PipelineStatus {
     rows: number;
     byType: Record<string, { objects: number; bytes: number; rows: number; partitions: number }>;
   };
-  quarantine: {
-    objects: number;
-    records: number;
-    byStage: Record<string, number>;
-    byReason: Record<string, number>;
-    byType: Record<string, number>;
-  };
+  quarantine: QuarantineTotals;
   onFailure: { objects: number; records: number };
 }
 
+export interface InventoryDeps {
+  config: Pick<TributaryConfig, 'streamName' | 'buckets'>;
+  kinesis: KinesisClient;
+  s3: S3Client;
+  /** The quarantine's totals, from its index (lib/quarantine/quarantine-index.ts), which reads each object once. */
+  quarantineTotals: () => Promise<QuarantineTotals>;
+}
+
+/** What was read from one object, kept while the listing shows the same ETag (a rewrite shows a new one). */
+type Seen<T> = Map<string, { etag: string; value: T }>;
+
 /**
- * Counts what the pipeline holds: stream shards, lake objects/bytes/rows per type, quarantined records per stage,
- * reason and type, and on-failure batches. Reads every lake and quarantine object, so it is exact, not estimated.
+ * Reads `read(key)` for the listed objects not seen with the same ETag before, and forgets objects no longer listed:
+ * a refresh costs the listing plus the objects that are new or rewritten since the last one.
  */
-export async function pipelineStatus(
-  config: TributaryConfig,
-  clients: { kinesis: KinesisClient; s3: S3Client },
-): Promise<PipelineStatus> {
-  const { kinesis, s3 } = clients;
-  const stream: PipelineStatus['stream'] = { name: config.streamName, status: 'UNKNOWN', shards: [] };
-  try {
-    const sum = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: config.streamName }));
-    stream.status = sum.StreamDescriptionSummary?.StreamStatus ?? 'UNKNOWN';
-    stream.shards = (await listAllShards(kinesis, config.streamName)).map((s) => ({
-      id: s.ShardId!,
-      open: !s.SequenceNumberRange?.EndingSequenceNumber,
-      ...(s.ParentShardId ? { parent: s.ParentShardId } : {}),
-    }));
-  } catch (err) {
-    stream.error = errorMessage(err);
+async function readNew<T>(seen: Seen<T>, objects: _Object[], read: (key: string) => Promise<T>): Promise<T[]> {
+  const listed = new Set(objects.map((o) => o.Key!));
+  for (const key of seen.keys()) if (!listed.has(key)) seen.delete(key);
+  const fresh = objects.filter((o) => seen.get(o.Key!)?.etag !== o.ETag);
+  await mapLimit(fresh, 16, async (o) => {
+    seen.set(o.Key!, { etag: o.ETag ?? '', value: await read(o.Key!) });
+  });
+  return objects.map((o) => seen.get(o.Key!)!.value);
+}
+
+/**
+ * What the pipeline holds: stream shards, lake objects, bytes, rows and partitions per type, quarantined records per
+ * stage, reason and type, and on-failure batches. Exact: rows are counted in the objects, not estimated. It keeps
+ * what it has counted, so a refresh lists the buckets and reads only what was written since; a long-running process
+ * (the console) keeps one and answers every render from it (`maxAgeMs`), a one-off one (`tributary status`) reads
+ * everything once.
+ */
+export class PipelineInventory {
+  readonly #rows: Seen<number> = new Map();
+  readonly #manifests: Seen<{ sources: string[]; rows: number }> = new Map();
+  readonly #failures: Seen<number> = new Map();
+  #last?: { at: number; status: Promise<PipelineStatus> };
+
+  constructor(readonly deps: InventoryDeps) {}
+
+  /**
+   * The status, reusing one read at most `maxAgeMs` old; callers arriving during a read share it.
+   *
+   * @example
+   * const status = await sharedPipelineInventory().status(5_000);
+   */
+  status(maxAgeMs = 0): Promise<PipelineStatus> {
+    const last = this.#last;
+    if (last && maxAgeMs > 0 && Date.now() - last.at <= maxAgeMs) return last.status;
+    const status = this.#read();
+    this.#last = { at: Date.now(), status };
+    status.catch(() => {
+      if (this.#last?.status === status) this.#last = undefined;
+    });
+    return status;
   }
 
-  // Compacted hours are Parquet objects whose manifests list the JSONL objects they replaced and their row counts;
-  // JSONL objects still listed there (an interrupted compaction) are hidden from queries, so they are not counted.
-  const compacted = (await listAll(s3, config.buckets.lake, 'compacted/')).filter((o) => o.Key!.endsWith('.parquet'));
-  const manifests = await mapLimit(compacted, 16, async (o) => {
-    const res = await s3.send(new GetObjectCommand({ Bucket: config.buckets.lake, Key: manifestKey(o.Key!) }));
-    return JSON.parse(await res.Body!.transformToString()) as { sources: string[]; rows: number };
-  });
-  const covered = new Set(manifests.flatMap((m) => m.sources));
-  const lakeObjects = (await listAll(s3, config.buckets.lake, 'events/')).filter(
-    (o) => o.Key!.endsWith('.jsonl.gz') && !covered.has(o.Key!),
-  );
-  const rows = await mapLimit(lakeObjects, 16, async (o) => (await readJsonl(s3, config.buckets.lake, o.Key!)).length);
-  lakeObjects.push(...compacted);
-  rows.push(...manifests.map((m) => m.rows));
-  const lake: PipelineStatus['lake'] = { objects: lakeObjects.length, bytes: 0, rows: 0, byType: {} };
-  const partitions = new Map<string, Set<string>>();
-  lakeObjects.forEach((o, i) => {
-    const type = o.Key!.split('/')[1]!;
-    const t = (lake.byType[type] ??= { objects: 0, bytes: 0, rows: 0, partitions: 0 });
-    t.objects++;
-    t.bytes += o.Size ?? 0;
-    t.rows += rows[i]!;
-    lake.bytes += o.Size ?? 0;
-    lake.rows += rows[i]!;
-    const set = partitions.get(type) ?? new Set<string>();
-    // A partition is the same whether its objects are JSONL (events/) or compacted Parquet (compacted/).
-    set.add(o.Key!.slice(o.Key!.indexOf('/') + 1, o.Key!.lastIndexOf('/')));
-    partitions.set(type, set);
-  });
-  for (const [type, set] of partitions) lake.byType[type]!.partitions = set.size;
+  async #read(): Promise<PipelineStatus> {
+    const [stream, lake, quarantine, onFailure] = await Promise.all([
+      this.#stream(),
+      this.#lake(),
+      this.deps.quarantineTotals(),
+      this.#onFailure(),
+    ]);
+    return { stream, lake, quarantine, onFailure };
+  }
 
-  const qObjects = await listAll(s3, config.buckets.quarantine, 'records/');
-  const quarantine: PipelineStatus['quarantine'] = {
-    objects: qObjects.length,
-    records: 0,
-    byStage: {},
-    byReason: {},
-    byType: {},
-  };
-  const qRecords = await mapLimit(qObjects, 16, (o) =>
-    readJsonl<{ stage: string; reason: string; type?: string }>(s3, config.buckets.quarantine, o.Key!),
-  );
-  for (const recs of qRecords) {
-    for (const r of recs) {
-      quarantine.records++;
-      quarantine.byStage[r.stage] = (quarantine.byStage[r.stage] ?? 0) + 1;
-      quarantine.byReason[r.reason] = (quarantine.byReason[r.reason] ?? 0) + 1;
-      const t = r.type ?? '(unknown)';
-      quarantine.byType[t] = (quarantine.byType[t] ?? 0) + 1;
+  async #stream(): Promise<PipelineStatus['stream']> {
+    const { kinesis, config } = this.deps;
+    const stream: PipelineStatus['stream'] = { name: config.streamName, status: 'UNKNOWN', shards: [] };
+    try {
+      const sum = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: config.streamName }));
+      stream.status = sum.StreamDescriptionSummary?.StreamStatus ?? 'UNKNOWN';
+      stream.shards = (await listAllShards(kinesis, config.streamName)).map((s) => ({
+        id: s.ShardId!,
+        open: !s.SequenceNumberRange?.EndingSequenceNumber,
+        ...(s.ParentShardId ? { parent: s.ParentShardId } : {}),
+      }));
+    } catch (err) {
+      stream.error = errorMessage(err);
     }
+    return stream;
   }
-  const failures = await listAll(s3, config.buckets.quarantine, 'aws/lambda/');
-  let failureRecords = 0;
-  for (const o of failures) {
-    const res = await s3.send(new GetObjectCommand({ Bucket: config.buckets.quarantine, Key: o.Key! }));
-    const body = JSON.parse(await res.Body!.transformToString()) as { KinesisBatchInfo?: { batchSize?: number } };
-    failureRecords += body.KinesisBatchInfo?.batchSize ?? 0;
+
+  async #lake(): Promise<PipelineStatus['lake']> {
+    const { s3, config } = this.deps;
+    const bucket = config.buckets.lake;
+    // Compacted hours are Parquet objects whose manifests list the JSONL objects they replaced and their row counts;
+    // JSONL objects still listed there (an interrupted compaction) are hidden from queries, so they are not counted.
+    const compacted = (await listAll(s3, bucket, 'compacted/')).filter((o) => o.Key!.endsWith('.parquet'));
+    const manifests = await readNew(this.#manifests, compacted, async (key) => {
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: manifestKey(key) }));
+      return JSON.parse(await res.Body!.transformToString()) as { sources: string[]; rows: number };
+    });
+    const covered = new Set(manifests.flatMap((m) => m.sources));
+    const jsonl = (await listAll(s3, bucket, 'events/')).filter(
+      (o) => o.Key!.endsWith('.jsonl.gz') && !covered.has(o.Key!),
+    );
+    const rows = await readNew(this.#rows, jsonl, async (key) => (await readJsonl(s3, bucket, key)).length);
+    const objects = [...jsonl, ...compacted];
+    rows.push(...manifests.map((m) => m.rows));
+    const lake: PipelineStatus['lake'] = { objects: objects.length, bytes: 0, rows: 0, byType: {} };
+    const partitions = new Map<string, Set<string>>();
+    objects.forEach((o, i) => {
+      const type = o.Key!.split('/')[1]!;
+      const t = (lake.byType[type] ??= { objects: 0, bytes: 0, rows: 0, partitions: 0 });
+      t.objects++;
+      t.bytes += o.Size ?? 0;
+      t.rows += rows[i]!;
+      lake.bytes += o.Size ?? 0;
+      lake.rows += rows[i]!;
+      const set = partitions.get(type) ?? new Set<string>();
+      // A partition is the same whether its objects are JSONL (events/) or compacted Parquet (compacted/).
+      set.add(o.Key!.slice(o.Key!.indexOf('/') + 1, o.Key!.lastIndexOf('/')));
+      partitions.set(type, set);
+    });
+    for (const [type, set] of partitions) lake.byType[type]!.partitions = set.size;
+    return lake;
   }
-  return { stream, lake, quarantine, onFailure: { objects: failures.length, records: failureRecords } };
+
+  async #onFailure(): Promise<PipelineStatus['onFailure']> {
+    const { s3, config } = this.deps;
+    const bucket = config.buckets.quarantine;
+    const objects = await listAll(s3, bucket, 'aws/lambda/');
+    const sizes = await readNew(this.#failures, objects, async (key) => {
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = JSON.parse(await res.Body!.transformToString()) as { KinesisBatchInfo?: { batchSize?: number } };
+      return body.KinesisBatchInfo?.batchSize ?? 0;
+    });
+    return { objects: objects.length, records: sizes.reduce((a, b) => a + b, 0) };
+  }
 }

@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createHandler as createIngestHandler } from '../functions/ingest/handler.ts';
 import { createHandler as createLakeWriterHandler } from '../functions/lake-writer/handler.ts';
 import { createHandler as createOltpSinkHandler } from '../functions/oltp-sink/handler.ts';
 import { awsClients, createAwsClients } from '../lib/aws/clients.ts';
-import { LOCAL_DEFAULTS, loadConfig, type TributaryConfig } from '../lib/config.ts';
+import { LOCAL_DEFAULTS, loadConfig, localApiKey, readSettings, type TributaryConfig } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { localMetricsRecorder, type LocalMetricsRecorder } from '../lib/metrics/local.ts';
 import { ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/composition.ts';
@@ -81,18 +80,6 @@ export interface DevRuntime {
   stop(): Promise<void>;
 }
 
-/** The local API key: TRIBUTARY_API_KEY, else the one kept in the data dir, else a new one (kept for next time). */
-export function localApiKey(dataDir: string, explicit?: string): string {
-  if (explicit) return explicit;
-  if (process.env.TRIBUTARY_API_KEY) return process.env.TRIBUTARY_API_KEY;
-  const file = path.join(dataDir, 'api-key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const key = `trib_local_${randomBytes(18).toString('base64url')}`;
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
-}
-
 /**
  * Starts the whole pipeline on this machine: kinesalite and s3rver as child processes (data under `dataDir`), the
  * `events` stream and the buckets, the ingest handler behind an API Gateway v2-shaped HTTP server, the lake writer
@@ -106,7 +93,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   mkdirSync(dataDir, { recursive: true });
   const host = options.host ?? LOCAL_DEFAULTS.host;
   const ports = { ...LOCAL_DEFAULTS.ports, ...options.ports };
-  const apiKey = localApiKey(dataDir, options.apiKey);
+  const settings = readSettings();
+  const apiKey = localApiKey(dataDir, { given: options.apiKey, create: true })!;
   const buckets = Object.values(LOCAL_DEFAULTS.buckets);
 
   const emulators: RunningEmulator[] = [];
@@ -137,7 +125,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   };
   try {
     const oltp = options.oltp !== false;
-    const externalDb = options.databaseUrl ?? process.env.DATABASE_URL;
+    const externalDb = options.databaseUrl ?? settings.DATABASE_URL;
     const [kinesisEmu, s3Emu, pgEmu] = await Promise.all([
       startKinesis(host, ports.kinesis, path.join(dataDir, 'kinesis')),
       startS3(host, ports.s3, path.join(dataDir, 's3'), buckets),
@@ -166,7 +154,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
 
     // The same recorder the ingest deps count into (one per data directory and process).
     metrics = localMetricsRecorder(config.dataDir);
-    const ingest = ingestDeps(config, env);
+    const ingest = ingestDeps(config);
     const api = await serveHttpApi(
       createIngestHandler(() => ingest),
       host,
@@ -177,7 +165,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const apiAddr = api.address();
     const apiPort = typeof apiAddr === 'object' && apiAddr ? apiAddr.port : ports.api;
 
-    const faults = (options.faults ?? parseFaults(process.env.TRIBUTARY_FAULTS)).lakeWriter;
+    const faults = (options.faults ?? parseFaults(settings.TRIBUTARY_FAULTS)).lakeWriter;
     const writerDeps = lakeWriterDeps(config);
     if (faults) {
       // A client of its own so injected faults hit only the lake writer.
@@ -212,7 +200,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     poller = mapped('lake-writer', lakeWriter);
     let database: DevRuntime['database'];
     if (oltp) {
-      sinkDeps = oltpSinkDeps(config, env);
+      sinkDeps = oltpSinkDeps(config);
       // The sink migrates on start: the console and `tributary db status` see the tables at once.
       await ensureMigrated(sinkDeps);
       const deps = sinkDeps;

@@ -1,5 +1,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
-import { compactLake, reportCompaction, type CompactResult } from '../../lib/lake/compact.ts';
+import { compactLake } from '../../lib/compact/compact.ts';
+import { reportCompaction } from '../../lib/compact/report.ts';
+import type { CompactResult } from '../../lib/compact/types.ts';
 import { compactorDeps } from '../../lib/composition.ts';
 
 /**

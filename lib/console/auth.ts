@@ -1,4 +1,4 @@
-import { runtimeMode } from '../config.ts';
+import { readSettings, runtimeMode, type Env } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 
 /** Console roles: viewers read; operators may also re-drive, discard and export. */
@@ -16,18 +16,18 @@ export interface AuthConfig {
  * Reads the console's sign-in settings: TRIBUTARY_CONSOLE_PASSWORD (operator) and TRIBUTARY_CONSOLE_VIEWER_PASSWORD
  * (viewer). In AWS a password is mandatory; locally the console is open unless one is set.
  */
-export function authConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
+export function authConfig(env: Env = process.env): AuthConfig {
   const aws = runtimeMode(env) === 'aws';
+  // readSettings refuses a password shorter than 8 characters.
+  const s = readSettings(env);
   const passwords: AuthConfig['passwords'] = [];
-  if (env.TRIBUTARY_CONSOLE_PASSWORD) passwords.push({ role: 'operator', password: env.TRIBUTARY_CONSOLE_PASSWORD });
-  if (env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD)
-    passwords.push({ role: 'viewer', password: env.TRIBUTARY_CONSOLE_VIEWER_PASSWORD });
+  if (s.TRIBUTARY_CONSOLE_PASSWORD) passwords.push({ role: 'operator', password: s.TRIBUTARY_CONSOLE_PASSWORD });
+  if (s.TRIBUTARY_CONSOLE_VIEWER_PASSWORD)
+    passwords.push({ role: 'viewer', password: s.TRIBUTARY_CONSOLE_VIEWER_PASSWORD });
   if (aws && !passwords.length)
     throw new ConfigError(
       'TRIBUTARY_CONSOLE_PASSWORD is not set; in AWS the console requires sign-in (set the ConsolePassword secret).',
     );
-  if (passwords.some((p) => p.password.length < 8))
-    throw new ConfigError('Console passwords must be at least 8 characters long.');
   return { required: aws || passwords.length > 0, passwords, secure: aws };
 }
 

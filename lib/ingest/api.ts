@@ -6,16 +6,15 @@ import type { QuarantineReason } from '../quarantine/record.ts';
 import { UnknownTypeError, UnknownVersionError, type FieldError } from '../registry/registry.ts';
 import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 import { apiKeyMatches } from './auth.ts';
-import { ACCEPTED_TYPES, assertBodySize, framingOf, limitsMessage } from './body.ts';
+import { ACCEPTED_TYPES, assertBodySize, framingOf, limitsMessage } from '../events/body.ts';
 import {
+  BodyError,
   EncodingError,
-  IngestError,
   MalformedBodyError,
   PayloadTooLargeError,
-  QuarantineUnavailableError,
-  UnauthorizedError,
   UnsupportedMediaTypeError,
-} from './errors.ts';
+} from '../events/errors.ts';
+import { IngestError, QuarantineUnavailableError, UnauthorizedError } from './errors.ts';
 import { ingestEvents, quarantineWholeBody, type IngestDeps, type IngestResult } from './ingest.ts';
 
 /** A transport-neutral HTTP request (the Lambda handler and tests build it from their own event shapes). */
@@ -186,7 +185,7 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
     }
   } catch (err) {
     if (err instanceof MalformedBodyError) return errorResponse(400, err.code, err.message, { errors: err.errors });
-    if (err instanceof IngestError) {
+    if (err instanceof IngestError || err instanceof BodyError) {
       const extra =
         err instanceof PayloadTooLargeError
           ? { limits: limitsMessage() }

@@ -15,14 +15,6 @@ export function apiKeyMatches(presented: string | undefined, keys: readonly stri
   return ok;
 }
 
-/** The configured API keys: TRIBUTARY_API_KEY, comma-separated so a key can be rotated without downtime. */
-export function configuredApiKeys(env: Record<string, string | undefined> = process.env): string[] {
-  return (env.TRIBUTARY_API_KEY ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean);
-}
-
 /**
  * The decision of the API Gateway Lambda authorizer (simple responses): the `x-api-key` header against the configured
  * keys. No keys configured authorizes nothing, so a stage deployed without its secret is closed, not open.

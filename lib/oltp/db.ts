@@ -10,32 +10,15 @@ import { DatabaseUnavailableError } from './errors.ts';
  * embedded PGlite server of `tributary dev` (TRIBUTARY_PG_PORT, default 4570). In AWS the stack passes the Aurora
  * endpoint (TRIBUTARY_DB_HOST, _PORT, _NAME, _USER) and the secret holding its password (`auroraPassword`).
  */
-export function databaseUrl(
-  config: Pick<TributaryConfig, 'mode' | 'host' | 'ports'>,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
-  if (env.DATABASE_URL) {
-    let ok = false;
-    try {
-      const u = new URL(env.DATABASE_URL);
-      ok = u.protocol === 'postgres:' || u.protocol === 'postgresql:';
-    } catch {
-      ok = false;
-    }
-    if (!ok)
-      throw new ConfigError(
-        'DATABASE_URL is not a postgres:// URL; set it like postgres://user:password@host:5432/database.',
-      );
-    return env.DATABASE_URL;
-  }
+export function databaseUrl(config: Pick<TributaryConfig, 'mode' | 'host' | 'ports' | 'database'>): string {
+  const db = config.database;
+  if (db.url) return db.url;
   if (config.mode === 'aws') {
-    const host = env.TRIBUTARY_DB_HOST;
-    if (!host)
+    if (!db.host)
       throw new ConfigError(
         'TRIBUTARY_DB_HOST is not set; the database stack passes it to the OLTP sink (stacks/database.ts).',
       );
-    const user = encodeURIComponent(env.TRIBUTARY_DB_USER || 'postgres');
-    return `postgres://${user}@${host}:${env.TRIBUTARY_DB_PORT || '5432'}/${encodeURIComponent(env.TRIBUTARY_DB_NAME || 'tributary')}`;
+    return `postgres://${encodeURIComponent(db.user)}@${db.host}:${db.port}/${encodeURIComponent(db.name)}`;
   }
   return `postgres://postgres@${config.host}:${config.ports.pg}/postgres`;
 }
@@ -179,10 +162,10 @@ export async function auroraPassword(config: TributaryConfig, secretArn: string)
  * against the RDS certificate authorities the Lambda runtime ships (NODE_EXTRA_CA_CERTS, set by the stack), with
  * the password from TRIBUTARY_DB_SECRET_ARN.
  */
-export function databasePool(config: TributaryConfig, env: NodeJS.ProcessEnv = process.env, max?: number): pg.Pool {
-  const url = databaseUrl(config, env);
-  if (config.mode !== 'aws' || env.DATABASE_URL) return createPool(url, max !== undefined ? { max } : {});
-  const arn = env.TRIBUTARY_DB_SECRET_ARN;
+export function databasePool(config: TributaryConfig, max?: number): pg.Pool {
+  const url = databaseUrl(config);
+  if (config.mode !== 'aws' || config.database.url) return createPool(url, max !== undefined ? { max } : {});
+  const arn = config.database.secretArn;
   if (!arn)
     throw new ConfigError(
       'TRIBUTARY_DB_SECRET_ARN is not set; the database stack passes it to the OLTP sink (stacks/database.ts).',

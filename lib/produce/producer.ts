@@ -1,7 +1,7 @@
 import { TributaryError, errorMessage } from '../errors.ts';
 import type { EventResult, IngestResult } from '../ingest/ingest.ts';
 import { sleep } from '../util/time.ts';
-import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../ingest/body.ts';
+import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../events/body.ts';
 
 /** Errors talking to the ingest API from the producer. */
 export class ProducerError extends TributaryError {}

@@ -185,6 +185,15 @@ export interface QuarantinePage {
   refreshedAt: string;
 }
 
+/** Every quarantined record whatever its status, per stage, reason and type, and the objects holding them. */
+export interface QuarantineTotals {
+  objects: number;
+  records: number;
+  byStage: Record<string, number>;
+  byReason: Record<string, number>;
+  byType: Record<string, number>;
+}
+
 export interface QuarantineCounts {
   open: number;
   redriven: number;
@@ -382,6 +391,19 @@ export class QuarantineIndex {
       c.byReason[e.record.reason] = (c.byReason[e.record.reason] ?? 0) + 1;
     }
     return c;
+  }
+
+  /** Every record whatever its status (what the bucket holds, for `tributary status` and the Overview). */
+  totals(): QuarantineTotals {
+    const t: QuarantineTotals = { objects: this.#objects.size, records: 0, byStage: {}, byReason: {}, byType: {} };
+    for (const e of this.#byQid.values()) {
+      t.records++;
+      t.byStage[e.record.stage] = (t.byStage[e.record.stage] ?? 0) + 1;
+      t.byReason[e.record.reason] = (t.byReason[e.record.reason] ?? 0) + 1;
+      const type = e.record.type ?? '(unknown)';
+      t.byType[type] = (t.byType[type] ?? 0) + 1;
+    }
+    return t;
   }
 
   /** Ledger lines of one job, in the order the job wrote them (per-record outcomes). */

@@ -10,6 +10,7 @@ import type {
   QuarantineEntry,
   QuarantineFilter,
   QuarantinePage,
+  QuarantineTotals,
 } from './quarantine-index.ts';
 import {
   checkFix,
@@ -77,6 +78,12 @@ export class QuarantineService {
   async counts(): Promise<QuarantineCounts> {
     await this.deps.index.ensureFresh(this.#maxStaleMs);
     return this.deps.index.counts();
+  }
+
+  /** Every record whatever its status, per stage, reason and type (the Overview, `tributary status`). */
+  async totals(): Promise<QuarantineTotals> {
+    await this.deps.index.ensureFresh(this.#maxStaleMs);
+    return this.deps.index.totals();
   }
 
   /** One record with the event a re-drive would send, its schema and its ledger history. */

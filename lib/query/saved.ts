@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readSettings } from '../config.ts';
 import { repoDir } from '../registry/registry.ts';
 import type { QueryEngine } from './engine.ts';
 import { resolveParams, type BoundValue, type ParamDef } from './params.ts';
@@ -21,7 +22,8 @@ const PARAM_TYPES = new Set(['date', 'daterange', 'text', 'number', 'enum']);
 
 /** Directory of the saved queries shipped with Tributary (`TRIBUTARY_QUERIES_DIR` overrides it). */
 export function defaultQueriesDir(): string {
-  return process.env.TRIBUTARY_QUERIES_DIR ? path.resolve(process.env.TRIBUTARY_QUERIES_DIR) : repoDir('queries');
+  const dir = readSettings().TRIBUTARY_QUERIES_DIR;
+  return dir ? path.resolve(dir) : repoDir('queries');
 }
 
 /** Loads every saved query of a directory, failing on a malformed definition so a broken file is found at once. */

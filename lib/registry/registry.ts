@@ -6,6 +6,7 @@ import addFormats from 'ajv-formats';
 import { TributaryError } from '../errors.ts';
 import { compileCsvCoercer, compileJsonCoercer, type Coercer, type JsonCoercer } from './coerce.ts';
 import { compilePointer, type PointerGetter } from './pointer.ts';
+import { readSettings } from '../config.ts';
 
 /** Errors of the schema registry. */
 export class RegistryError extends TributaryError {}
@@ -82,11 +83,10 @@ export function repoDir(name: string): string {
   return existsSync(beside) ? beside : path.resolve(/*turbopackIgnore: true*/ process.cwd(), name);
 }
 
-/** Directory of the schemas shipped with Tributary. */
+/** Directory of the schemas shipped with Tributary (`TRIBUTARY_SCHEMAS_DIR` overrides it). */
 export function defaultSchemasDir(): string {
-  const env = process.env.TRIBUTARY_SCHEMAS_DIR;
-  if (env) return path.resolve(env);
-  return repoDir('schemas');
+  const dir = readSettings().TRIBUTARY_SCHEMAS_DIR;
+  return dir ? path.resolve(dir) : repoDir('schemas');
 }
 
 /** Converts ajv errors into the API's `{path, keyword, message}` list (path is a JSON pointer into the event). */

@@ -137,7 +137,7 @@ export const ACCESS: FunctionAccess[] = [
       {
         actions: ['s3:DeleteObject', 's3:GetObject'],
         on: ['lake/events/'],
-        why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it (lib/lake/compact.ts)',
+        why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it (lib/compact/compact.ts)',
       },
       {
         actions: ['s3:GetObject', 's3:PutObject'],

@@ -6,13 +6,13 @@ import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
-import { compactLake } from '../../lib/lake/compact.ts';
+import { compactLake } from '../../lib/compact/compact.ts';
 import { resolveParams } from '../../lib/query/params.ts';
 import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
 import { compactorDeps, queryService } from '../../lib/composition.ts';
 import { listAll } from '../../lib/aws/s3.ts';
-import { pipelineStatus } from '../../lib/pipeline-status.ts';
+import { pipelineInventory } from '../../lib/composition.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { landInLake, removeDir, startTestRuntime, syntheticEnvelopes, tempDir } from './helpers.ts';
 
@@ -33,7 +33,7 @@ describe('compaction of closed partition-hours into Parquet', () => {
   async function send(type: string, count: number, seed: number): Promise<void> {
     await landInLake(rt.config, syntheticEnvelopes(type, count, seed));
     sent += count;
-    const status = await pipelineStatus(rt.config, awsClients(rt.config));
+    const status = await pipelineInventory(rt.config).status();
     expect(status.lake.rows).toBe(sent);
   }
 
@@ -74,7 +74,7 @@ describe('compaction of closed partition-hours into Parquet', () => {
     const beforeSnap = await snapshot();
     const jsonl = (await lakeKeys('events/')).filter((k) => k.endsWith('.jsonl.gz'));
     const partitions = new Set(jsonl.map((k) => k.slice(0, k.lastIndexOf('/'))));
-    const statusBefore = await pipelineStatus(rt.config, awsClients(rt.config));
+    const statusBefore = await pipelineInventory(rt.config).status();
 
     const result = await compactLake(compactorDeps(rt.config), { before });
     expect(result).toMatchObject({
@@ -93,7 +93,7 @@ describe('compaction of closed partition-hours into Parquet', () => {
     );
     expect(await snapshot()).toEqual(beforeSnap);
 
-    const statusAfter = await pipelineStatus(rt.config, awsClients(rt.config));
+    const statusAfter = await pipelineInventory(rt.config).status();
     expect(statusAfter.lake.rows).toBe(statusBefore.lake.rows);
     expect(statusAfter.lake.byType.transactions!.partitions).toBe(statusBefore.lake.byType.transactions!.partitions);
 
@@ -154,7 +154,7 @@ describe('compaction of closed partition-hours into Parquet', () => {
     expect(resumed.rows + resumed.resumed).toBeGreaterThan(0);
     expect((await lakeKeys('events/')).filter((k) => k.endsWith('.jsonl.gz'))).toEqual([]);
     expect(await snapshot()).toEqual(expected);
-    const status = await pipelineStatus(rt.config, awsClients(rt.config));
+    const status = await pipelineInventory(rt.config).status();
     expect(status.lake.rows).toBe(sent);
   }, 240_000);
 

@@ -3,7 +3,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
-import { compactLake } from '../../lib/lake/compact.ts';
+import { compactLake } from '../../lib/compact/compact.ts';
 import { produce } from '../../lib/produce/producer.ts';
 import { syntheticEvents } from '../../lib/produce/synthetic.ts';
 import { resolveParams } from '../../lib/query/params.ts';

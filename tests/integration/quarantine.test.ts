@@ -235,7 +235,7 @@ describe('quarantine: browse, fix, re-drive, discard, export, audit', () => {
     await expect(async () => {
       for await (const _ of svc.export({}, 'csv', VIEWER)) void _;
     }).rejects.toBeInstanceOf(QuarantineForbiddenError);
-    const off = quarantineService(rt.config, { ...process.env, TRIBUTARY_CONSOLE_EXPORT: 'off' });
+    const off = quarantineService({ ...rt.config, console: { ...rt.config.console, exportEnabled: false } });
     await expect(off.export({}, 'jsonl', OPERATOR).next()).rejects.toMatchObject({ code: 'export_disabled' });
 
     const audit = await svc.audit();

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { authorizeApiKey, configuredApiKeys } from '../../lib/ingest/auth.ts';
+import { apiKeysFrom } from '../../lib/config.ts';
+import { authorizeApiKey } from '../../lib/ingest/auth.ts';
 
 describe('API key authorizer', () => {
   it('reads comma-separated keys for rotation', () => {
-    expect(configuredApiKeys({ TRIBUTARY_API_KEY: ' old-key , new-key ,, ' })).toEqual(['old-key', 'new-key']);
-    expect(configuredApiKeys({})).toEqual([]);
+    expect(apiKeysFrom({ TRIBUTARY_API_KEY: ' old-key , new-key ,, ' })).toEqual(['old-key', 'new-key']);
+    expect(apiKeysFrom({})).toEqual([]);
   });
 
   it('authorizes only a configured key, and nothing when no key is configured', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, framingOf, parseBody, splitJsonArray } from '../../lib/ingest/body.ts';
-import { MalformedBodyError, UnsupportedMediaTypeError } from '../../lib/ingest/errors.ts';
+import { MAX_BODY_BYTES, framingOf, parseBody, splitJsonArray } from '../../lib/events/body.ts';
+import { MalformedBodyError, UnsupportedMediaTypeError } from '../../lib/events/errors.ts';
 import { MAX_EVENT_DEPTH, parseJsonStrict } from '../../lib/registry/json.ts';
 
 describe('parseBody', () => {

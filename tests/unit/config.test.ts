@@ -2,7 +2,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authConfig } from '../../lib/console/auth.ts';
-import { dataDirFrom, loadConfig, runtimeMode } from '../../lib/config.ts';
+import { SETTING_NAMES, dataDirFrom, loadConfig, localApiKey, readSettings, runtimeMode } from '../../lib/config.ts';
+import { ConfigError } from '../../lib/errors.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 
 describe('configuration', () => {
   it('is local by default, AWS inside Lambda, and whatever TRIBUTARY_MODE says when it is set', () => {
@@ -33,5 +36,92 @@ describe('configuration', () => {
     expect(() => loadConfig({ TRIBUTARY_API_PORT: '70000' })).toThrow(
       'TRIBUTARY_API_PORT="70000" is not a TCP port; set it to a whole number between 0 and 65535.',
     );
+  });
+
+  it('validates every setting at once, typed, and names each malformed one with what to set', () => {
+    const s = readSettings({
+      TRIBUTARY_API_PORT: '4100',
+      TRIBUTARY_REDRIVE_RATE: '250',
+      TRIBUTARY_CONSOLE_EXPORT: ' OFF ',
+    });
+    expect([s.TRIBUTARY_API_PORT, s.TRIBUTARY_REDRIVE_RATE, s.TRIBUTARY_CONSOLE_EXPORT]).toEqual([4100, 250, 'off']);
+    expect(() =>
+      readSettings({
+        TRIBUTARY_REDRIVE_RATE: '2.5',
+        TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB: '-1',
+        TRIBUTARY_CONSOLE_EXPORT: 'maybe',
+        TRIBUTARY_LAKE_BUCKET: 'Lake_Bucket',
+        TRIBUTARY_STREAM_NAME: 'events stream',
+      }),
+    ).toThrow(
+      new ConfigError(
+        [
+          'TRIBUTARY_STREAM_NAME="events stream" is not a Kinesis stream name; use 1 to 128 letters, digits, "_", "-" or ".".',
+          'TRIBUTARY_LAKE_BUCKET="Lake_Bucket" is not an S3 bucket name; the stack passes the bucket name (stacks/).',
+          'TRIBUTARY_CONSOLE_EXPORT="maybe" is not a switch; use on or off.',
+          'TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB="-1" is not a number of megabytes; set it to a number ≥ 0 (0 refuses every unfiltered scan).',
+          'TRIBUTARY_REDRIVE_RATE="2.5" is not a whole number of records per second; set it to a whole number ≥ 1.',
+        ].join(' '),
+      ),
+    );
+  });
+
+  it('never repeats a secret in its refusal', () => {
+    const refuse = (env: Record<string, string>) => {
+      try {
+        readSettings(env);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refuse({ TRIBUTARY_CONSOLE_PASSWORD: 'hunter2' })).toBe(
+      'TRIBUTARY_CONSOLE_PASSWORD is shorter than 8 characters; console passwords must be at least 8 characters long.',
+    );
+    expect(refuse({ DATABASE_URL: 'mysql://app:s3cret@db/x' })).toBe(
+      'DATABASE_URL is not a Postgres URL; set it like postgres://user:password@host:5432/database.',
+    );
+  });
+
+  it('reads an environment once: asking again gives the same settings, a changed one is read anew', () => {
+    const env = { TRIBUTARY_API_PORT: '4100' };
+    const first = readSettings(env);
+    expect(readSettings({ ...env })).toBe(first);
+    expect(readSettings({ TRIBUTARY_API_PORT: '4200' }).TRIBUTARY_API_PORT).toBe(4200);
+  });
+
+  it('turns the console settings into what the services take', () => {
+    const c = loadConfig({
+      TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB: '1.5',
+      TRIBUTARY_REDRIVE_RATE: '40',
+      TRIBUTARY_CONSOLE_EXPORT: 'false',
+      TRIBUTARY_API_KEY: ' old , new ',
+    });
+    expect(c.console).toEqual({ exportEnabled: false, maxUnfilteredScanBytes: 1.5 * 1024 * 1024, redriveRate: 40 });
+    expect(c.apiKeys).toEqual(['old', 'new']);
+    expect(loadConfig({}).console).toEqual({ exportEnabled: true });
+  });
+
+  it('works out the local API key in one place: given, else TRIBUTARY_API_KEY, else the data directory file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-key-'));
+    try {
+      expect(localApiKey(dir, { env: {} })).toBeUndefined();
+      const created = localApiKey(dir, { env: {}, create: true })!;
+      expect(created).toMatch(/^trib_local_[A-Za-z0-9_-]{24}$/);
+      expect(readFileSync(path.join(dir, 'api-key'), 'utf8')).toBe(`${created}\n`);
+      expect(localApiKey(dir, { env: {} })).toBe(created);
+      expect(localApiKey(dir, { env: { TRIBUTARY_API_KEY: 'first,second' } })).toBe('first');
+      expect(localApiKey(dir, { given: 'flag', env: { TRIBUTARY_API_KEY: 'first' } })).toBe('flag');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the README's configuration table lists exactly the variables lib/config.ts reads", () => {
+    const readme = readFileSync(path.resolve('README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Configuration (environment variables)'));
+    const rows = section.slice(0, section.indexOf('\n\n', section.indexOf('| variable |')));
+    const names = [...rows.matchAll(/^\| `([A-Z_0-9]+)` \|/gm)].map((m) => m[1]);
+    expect(names).toEqual([...SETTING_NAMES]);
   });
 });

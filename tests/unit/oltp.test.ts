@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
 import { databaseUrl, failureKind, redactUrl } from '../../lib/oltp/db.ts';
 import { MIGRATIONS, migrationChecksum } from '../../lib/oltp/migrations.ts';
 import { databaseErrors, decodeRecord } from '../../lib/oltp/rows.ts';
@@ -114,26 +115,16 @@ describe('database failures', () => {
 });
 
 describe('configuration', () => {
-  const local = {
-    mode: 'local' as const,
-    host: '127.0.0.1',
-    ports: { api: 1, console: 2, kinesis: 3, s3: 4, pg: 4570 },
-  };
+  const aws = { TRIBUTARY_MODE: 'aws', AWS_REGION: 'eu-west-1', TRIBUTARY_STREAM_NAME: 's' };
+  const buckets = { TRIBUTARY_LAKE_BUCKET: 'lake-b', TRIBUTARY_QUARANTINE_BUCKET: 'quarantine-b' };
   it('uses DATABASE_URL, else the embedded PGlite port, else (AWS) the Aurora endpoint', () => {
-    expect(databaseUrl(local, {} as NodeJS.ProcessEnv)).toBe('postgres://postgres@127.0.0.1:4570/postgres');
-    expect(databaseUrl(local, { DATABASE_URL: 'postgresql://u:p@db:5432/x' } as unknown as NodeJS.ProcessEnv)).toBe(
-      'postgresql://u:p@db:5432/x',
-    );
-    expect(() => databaseUrl(local, { DATABASE_URL: 'mysql://x' } as unknown as NodeJS.ProcessEnv)).toThrow(
-      ConfigError,
-    );
+    expect(databaseUrl(loadConfig({ TRIBUTARY_PG_PORT: '4570' }))).toBe('postgres://postgres@127.0.0.1:4570/postgres');
+    expect(databaseUrl(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/x' }))).toBe('postgresql://u:p@db:5432/x');
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(ConfigError);
     expect(
-      databaseUrl({ ...local, mode: 'aws' }, {
-        TRIBUTARY_DB_HOST: 'c.cluster.rds',
-        TRIBUTARY_DB_USER: 'app',
-      } as unknown as NodeJS.ProcessEnv),
+      databaseUrl(loadConfig({ ...aws, ...buckets, TRIBUTARY_DB_HOST: 'c.cluster.rds', TRIBUTARY_DB_USER: 'app' })),
     ).toBe('postgres://app@c.cluster.rds:5432/tributary');
-    expect(() => databaseUrl({ ...local, mode: 'aws' }, {} as NodeJS.ProcessEnv)).toThrow(/TRIBUTARY_DB_HOST/);
+    expect(() => databaseUrl(loadConfig({ ...aws, ...buckets }))).toThrow(/TRIBUTARY_DB_HOST/);
     expect(redactUrl('postgres://u:secret@h:1/d')).toBe('postgres://u:***@h:1/d');
   });
 });

@@ -407,7 +407,7 @@ describe('results', () => {
 
 describe('compaction planning', () => {
   it('groups objects up to the target size, a bigger one alone, and closes hours an hour after they end', async () => {
-    const { chunkBySize, defaultBefore } = await import('../../lib/lake/compact.ts');
+    const { chunkBySize, defaultBefore } = await import('../../lib/compact/compact.ts');
     const objs = [5, 5, 5, 20, 1, 1].map((Size, i) => ({ Key: `k${i}`, Size }));
     expect(chunkBySize(objs, 10).map((c) => c.map((o) => o.Key))).toEqual([['k0', 'k1'], ['k2'], ['k3'], ['k4', 'k5']]);
     expect(chunkBySize([], 10)).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareEvents } from '../../lib/ingest/ingest.ts';
+import { prepareEvents } from '../../lib/events/prepare.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 // Events as the public data sets the three schemas model really export them (JSON bodies through the real ingest
