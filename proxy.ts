@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { consoleGate, gate } from './lib/console/gate.ts';
-import { SESSION_COOKIE } from './lib/console/sessions.ts';
+import { consoleGate, gate } from '@/lib/console/gate.ts';
+import { SESSION_COOKIE } from '@/lib/console/sessions.ts';
 
 /**
  * The console's gate (lib/console/gate.ts) for every page and route: cross-site state changes are refused; without a

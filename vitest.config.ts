@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The console's imports go through the `@/` alias of tsconfig.json (the routes and components tests import them).
+  resolve: { alias: { '@/': new URL('./', import.meta.url).pathname } },
   test: {
     pool: 'forks',
     maxWorkers: 2,

@@ -1,8 +1,8 @@
-import { sharedPipelineInventory } from '../lib/composition.ts';
-import { errorMessage } from '../lib/errors.ts';
-import type { PipelineStatus } from '../lib/pipeline-status.ts';
-import { MetricsOverview } from '../components/overview/MetricsOverview.tsx';
-import { PipelineSummary } from '../components/overview/PipelineSummary.tsx';
+import { sharedPipelineInventory } from '@/lib/composition.ts';
+import { errorMessage } from '@/lib/errors.ts';
+import type { PipelineStatus } from '@/lib/pipeline-status.ts';
+import { MetricsOverview } from '@/components/overview/MetricsOverview.tsx';
+import { PipelineSummary } from '@/components/overview/PipelineSummary.tsx';
 
 export const dynamic = 'force-dynamic';
 

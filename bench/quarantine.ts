@@ -24,7 +24,8 @@ import {
   type QuarantineRecord,
   type QuarantineStage,
 } from '../lib/quarantine/record.ts';
-import { QuarantineIndex, type QuarantineFilter } from '../lib/quarantine/quarantine-index.ts';
+import { QuarantineIndex } from '../lib/quarantine/quarantine-index.ts';
+import type { QuarantineFilter } from '../lib/quarantine/filter.ts';
 import { QuarantineService } from '../lib/quarantine/service.ts';
 import { syntheticEvents, SYNTHETIC_TYPES } from '../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';

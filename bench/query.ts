@@ -16,7 +16,7 @@ import { duckViewSql, s3rverLayout, type PresentFiles } from '../lib/catalog/duc
 import { duckType, quoteString } from '../lib/catalog/types.ts';
 import type { Envelope } from '../lib/envelope.ts';
 import { compactLake } from '../lib/compact/compact.ts';
-import { lakeObjectName, lakePrefix } from '../lib/lake/partition.ts';
+import { lakeObjectName, lakePrefix } from '../lib/layout/partition.ts';
 import { syntheticEvents } from '../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';
 import { queryService } from '../lib/composition.ts';

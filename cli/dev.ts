@@ -43,25 +43,25 @@ export async function devCommand(argv: string[], io: Io): Promise<number> {
     },
     strict: true,
   });
-  const env = readSettings();
+  const settings = readSettings();
   const dataDir = dataDirOf(values['data-dir']);
   const runtime = await startDev({
     dataDir,
-    host: values.host ?? env.TRIBUTARY_HOST ?? LOCAL_DEFAULTS.host,
+    host: values.host ?? settings.TRIBUTARY_HOST ?? LOCAL_DEFAULTS.host,
     ports: {
-      api: intFlag('api-port', values['api-port'], env.TRIBUTARY_API_PORT ?? LOCAL_DEFAULTS.ports.api),
+      api: intFlag('api-port', values['api-port'], settings.TRIBUTARY_API_PORT ?? LOCAL_DEFAULTS.ports.api),
       console: intFlag(
         'console-port',
         values['console-port'],
-        env.TRIBUTARY_CONSOLE_PORT ?? LOCAL_DEFAULTS.ports.console,
+        settings.TRIBUTARY_CONSOLE_PORT ?? LOCAL_DEFAULTS.ports.console,
       ),
       kinesis: intFlag(
         'kinesis-port',
         values['kinesis-port'],
-        env.TRIBUTARY_KINESIS_PORT ?? LOCAL_DEFAULTS.ports.kinesis,
+        settings.TRIBUTARY_KINESIS_PORT ?? LOCAL_DEFAULTS.ports.kinesis,
       ),
-      s3: intFlag('s3-port', values['s3-port'], env.TRIBUTARY_S3_PORT ?? LOCAL_DEFAULTS.ports.s3),
-      pg: intFlag('pg-port', values['pg-port'], env.TRIBUTARY_PG_PORT ?? LOCAL_DEFAULTS.ports.pg),
+      s3: intFlag('s3-port', values['s3-port'], settings.TRIBUTARY_S3_PORT ?? LOCAL_DEFAULTS.ports.s3),
+      pg: intFlag('pg-port', values['pg-port'], settings.TRIBUTARY_PG_PORT ?? LOCAL_DEFAULTS.ports.pg),
     },
     oltp: !values['no-oltp'],
     reset: !!values.reset,

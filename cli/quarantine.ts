@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { parseFilter, type QuarantineFilter } from '../lib/quarantine/quarantine-index.ts';
+import { parseFilter, type QuarantineFilter } from '../lib/quarantine/filter.ts';
 import type { Actor, QuarantineService } from '../lib/quarantine/service.ts';
 import { listItem } from '../lib/quarantine/requests.ts';
 import { quarantineService } from '../lib/composition.ts';

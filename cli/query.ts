@@ -3,7 +3,8 @@ import { isNumericType, type Cell, type ResultColumn } from '../lib/query/engine
 import { QueryRefusedError } from '../lib/query/errors.ts';
 import { adhocParams } from '../lib/query/params.ts';
 import { loadSavedQueries, savedQuery, savedRequest } from '../lib/query/saved.ts';
-import type { QueryInfo, QueryRequest, QueryService } from '../lib/query/service.ts';
+import type { QueryInfo, QueryRequest } from '../lib/query/query-info.ts';
+import type { QueryService } from '../lib/query/service.ts';
 import { formatBytes } from '../lib/util/format.ts';
 import { summarizeSql } from '../lib/query/sql.ts';
 import { csvText } from '../lib/util/csv.ts';

@@ -1,7 +1,7 @@
-import type { TableListing } from '../lib/catalog/listing.ts';
-import type { Cell, ResultColumn, ResultPage } from '../lib/query/engine.ts';
-import type { ParamDef } from '../lib/query/params.ts';
-import type { QueryInfo } from '../lib/query/service.ts';
+import type { TableListing } from '@/lib/catalog/listing.ts';
+import type { Cell, ResultColumn, ResultPage } from '@/lib/query/engine.ts';
+import type { ParamDef } from '@/lib/query/params.ts';
+import type { QueryInfo } from '@/lib/query/query-info.ts';
 
 export type { Cell, ParamDef, QueryInfo, ResultColumn, ResultPage };
 
@@ -34,5 +34,5 @@ export async function api<T>(url: string, init?: RequestInit): Promise<T> {
   return body;
 }
 
-export { isFinal as isFinalState } from '../lib/query/engine.ts';
-export { formatBytes } from '../lib/util/format.ts';
+export { isFinal as isFinalState } from '@/lib/query/engine.ts';
+export { formatBytes } from '@/lib/util/format.ts';

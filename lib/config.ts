@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: it is the declaration of every variable Tributary reads (a schema entry and a refusal
+// message each) and the one place they are turned into a configuration; split, a variable would have two homes.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';

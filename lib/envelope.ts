@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LAKE_DAYS, outsideLakeDays } from './catalog/catalog.ts';
+import { LAKE_DAYS, outsideLakeDays } from './layout/lake-days.ts';
 import { TributaryError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { EventTimeFormat, EventType, FieldError } from './registry/registry.ts';

@@ -3,7 +3,7 @@ import { GetObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s
 import { listAll, readJsonl } from './aws/s3.ts';
 import { listAllShards } from './aws/kinesis.ts';
 import { errorMessage } from './errors.ts';
-import { manifestKey } from './lake/partition.ts';
+import { manifestKey } from './layout/partition.ts';
 import { mapLimit } from './util/concurrency.ts';
 import type { TributaryConfig } from './config.ts';
 import type { QuarantineTotals } from './quarantine/quarantine-index.ts';

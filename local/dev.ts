@@ -7,7 +7,7 @@ import { createHandler as createOltpSinkHandler } from '../functions/oltp-sink/h
 import { awsClients, createAwsClients } from '../lib/aws/clients.ts';
 import { LOCAL_DEFAULTS, loadConfig, localApiKey, readSettings, type TributaryConfig } from '../lib/config.ts';
 import { errorMessage } from '../lib/errors.ts';
-import { localMetricsRecorder, type LocalMetricsRecorder } from '../lib/metrics/local.ts';
+import { localMetricsRecorder, type LocalMetricsRecorder } from '../lib/metrics/local-recorder.ts';
 import { ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/composition.ts';
 import { ensureMigrated, type OltpSinkDeps } from '../lib/oltp/sink.ts';
 import { redactUrl } from '../lib/oltp/db.ts';

@@ -9,6 +9,7 @@ import {
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { listAllShards } from '../lib/aws/kinesis.ts';
+import { withRetries } from '../lib/util/retry.ts';
 import { sleep } from '../lib/util/time.ts';
 import { ConfigError, errorMessage } from '../lib/errors.ts';
 import type { KinesisMapping } from '../lib/stream/mappings.ts';
@@ -511,22 +512,29 @@ export class ShardPoller {
         payload: JSON.stringify(this.#event(shardId, records)),
       };
       // Keep trying: the records leave the stream's reach once checkpointed, so this write must land first.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.#o.s3.send(
-            new PutObjectCommand({
-              Bucket: mapping.onFailure.bucket,
-              Key: key,
-              Body: JSON.stringify(body),
-              ContentType: 'application/json',
-            }),
-          );
-          break;
-        } catch (err) {
-          this.#o.log(`[${mapping.name}] on-failure write failed (attempt ${attempt}): ${errorMessage(err)}`);
-          if (this.#abort.signal.aborted) return;
-          await sleep(Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** attempt), this.#abort.signal);
-        }
+      const onFailure = mapping.onFailure;
+      try {
+        await withRetries(
+          () =>
+            this.#o.s3.send(
+              new PutObjectCommand({
+                Bucket: onFailure.bucket,
+                Key: key,
+                Body: JSON.stringify(body),
+                ContentType: 'application/json',
+              }),
+            ),
+          {
+            attempts: Number.POSITIVE_INFINITY,
+            baseMs: this.#o.retryBaseMs,
+            maxMs: this.#o.retryMaxMs,
+            signal: this.#abort.signal,
+            onRetry: (err, attempt) =>
+              this.#o.log(`[${mapping.name}] on-failure write failed (attempt ${attempt}): ${errorMessage(err)}`),
+          },
+        );
+      } catch {
+        return; // stopping: the batch is not checkpointed and is read again on the next start
       }
     }
     this.#o.log(

@@ -1,4 +1,4 @@
-import { AuditLog } from '../../components/audit/AuditLog.tsx';
+import { AuditLog } from '@/components/audit/AuditLog.tsx';
 
 export const metadata = { title: 'Audit log · Tributary console' };
 

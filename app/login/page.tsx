@@ -1,4 +1,4 @@
-import { safeNext } from '../../lib/console/auth.ts';
+import { safeNext } from '@/lib/console/auth.ts';
 
 export const metadata = { title: 'Sign in · Tributary console' };
 

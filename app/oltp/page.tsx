@@ -1,4 +1,4 @@
-import { OltpOverview } from '../../components/oltp/OltpOverview.tsx';
+import { OltpOverview } from '@/components/oltp/OltpOverview.tsx';
 
 export const metadata = { title: 'OLTP · Tributary console' };
 

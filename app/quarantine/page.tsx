@@ -1,11 +1,11 @@
 import { headers } from 'next/headers';
-import { QuarantineBrowser } from '../../components/quarantine/QuarantineBrowser.tsx';
-import { filterFromParams } from '../../components/quarantine/types.ts';
-import { QUARANTINE_REASONS } from '../../lib/quarantine/record.ts';
-import { QUARANTINE_STAGES } from '../../lib/quarantine/quarantine-index.ts';
-import { defaultRegistry } from '../../lib/registry/registry.ts';
-import { sharedQuarantineService } from '../../lib/composition.ts';
-import { actorFromHeaders } from '../api/_lib/actor.ts';
+import { QuarantineBrowser } from '@/components/quarantine/QuarantineBrowser.tsx';
+import { filterFromParams } from '@/components/quarantine/types.ts';
+import { QUARANTINE_REASONS } from '@/lib/quarantine/record.ts';
+import { QUARANTINE_STAGES } from '@/lib/quarantine/filter.ts';
+import { defaultRegistry } from '@/lib/registry/registry.ts';
+import { sharedQuarantineService } from '@/lib/composition.ts';
+import { actorFromHeaders } from '@/app/api/_lib/actor.ts';
 
 export const metadata = { title: 'Quarantine · Tributary console' };
 export const dynamic = 'force-dynamic';

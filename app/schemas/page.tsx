@@ -1,4 +1,4 @@
-import { SchemaBrowser } from '../../components/schemas/SchemaBrowser.tsx';
+import { SchemaBrowser } from '@/components/schemas/SchemaBrowser.tsx';
 
 export const metadata = { title: 'Schemas · Tributary console' };
 

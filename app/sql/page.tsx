@@ -1,6 +1,6 @@
 import { headers } from 'next/headers';
-import { SqlWorkspace } from '../../components/sql/SqlWorkspace.tsx';
-import { actorFromHeaders } from '../api/_lib/actor.ts';
+import { SqlWorkspace } from '@/components/sql/SqlWorkspace.tsx';
+import { actorFromHeaders } from '@/app/api/_lib/actor.ts';
 
 export const metadata = { title: 'SQL · Tributary console' };
 export const dynamic = 'force-dynamic';

@@ -1,4 +1,4 @@
-import { StreamBrowser } from '../../components/stream/StreamBrowser.tsx';
+import { StreamBrowser } from '@/components/stream/StreamBrowser.tsx';
 
 export const metadata = { title: 'Stream · Tributary console' };
 

@@ -1,4 +1,4 @@
-import type { LatestTransaction } from '../../lib/oltp/status.ts';
+import type { LatestTransaction } from '@/lib/oltp/status.ts';
 import { maskCard, utcTime } from './format.ts';
 
 /** The newest transactions the sink applied, joined back to their customer, merchant and city. Every value is text. */

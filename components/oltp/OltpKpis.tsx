@@ -1,4 +1,4 @@
-import type { OltpOverview } from '../../lib/console/oltp.ts';
+import type { OltpOverview } from '@/lib/console/oltp.ts';
 import { FailuresCard } from './FailuresCard.tsx';
 import { count } from './format.ts';
 

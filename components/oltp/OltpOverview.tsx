@@ -1,6 +1,6 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
-import type { OltpOverview as OltpData } from '../../lib/console/oltp.ts';
+import type { OltpOverview as OltpData } from '@/lib/console/oltp.ts';
 import { ApiError, api } from '../api.ts';
 import { LatestTransactions } from './LatestTransactions.tsx';
 import { OltpKpis } from './OltpKpis.tsx';

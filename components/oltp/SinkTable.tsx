@@ -1,4 +1,4 @@
-import type { SinkProgress } from '../../lib/oltp/status.ts';
+import type { SinkProgress } from '@/lib/oltp/status.ts';
 import { ago, count, duration } from './format.ts';
 
 /** The sink's progress per consumer and shard: what it applied, skipped as already there and quarantined, and how fresh. */

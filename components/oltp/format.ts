@@ -1,4 +1,4 @@
-import { formatDuration } from '../../lib/util/format.ts';
+import { formatDuration } from '@/lib/util/format.ts';
 
 /** An ISO time as `YYYY-MM-DD HH:MM:SS` (UTC, like the rest of the console); `—` when unknown. */
 export function utcTime(iso: string | null): string {

@@ -1,5 +1,5 @@
-import type { LakeFreshness } from '../../lib/metrics/freshness.ts';
-import { formatCount, formatDuration } from '../../lib/util/format.ts';
+import type { LakeFreshness } from '@/lib/metrics/freshness.ts';
+import { formatCount, formatDuration } from '@/lib/util/format.ts';
 
 export interface KpiValues {
   /** Events per minute over the last few minutes; undefined while loading. */

@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import type { LakeFreshness } from '../../lib/metrics/freshness.ts';
+import type { LakeFreshness } from '@/lib/metrics/freshness.ts';
 import {
   hasTraffic,
   RANGE_NAMES,
@@ -11,7 +11,7 @@ import {
   type MetricsRange,
   type PipelineMetrics,
   type ShardMetrics,
-} from '../../lib/metrics/types.ts';
+} from '@/lib/metrics/types.ts';
 import { api } from '../api.ts';
 import { KpiTiles } from './KpiTiles.tsx';
 import { ShardChart } from './ShardChart.tsx';

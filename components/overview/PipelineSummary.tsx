@@ -1,4 +1,4 @@
-import type { PipelineStatus } from '../../lib/pipeline-status.ts';
+import type { PipelineStatus } from '@/lib/pipeline-status.ts';
 
 const n = (v: number) => v.toLocaleString('en-US');
 

@@ -1,8 +1,8 @@
 'use client';
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { chartRows, metricTotal, STATISTIC, type ShardMetricName, type ShardMetrics } from '../../lib/metrics/types.ts';
-import { formatBytes, formatChartTime, formatCount, formatDuration } from '../../lib/util/format.ts';
+import { chartRows, metricTotal, STATISTIC, type ShardMetricName, type ShardMetrics } from '@/lib/metrics/types.ts';
+import { formatBytes, formatChartTime, formatCount, formatDuration } from '@/lib/util/format.ts';
 
 const SPECS: Record<ShardMetricName, { title: string; format: (v: number) => string }> = {
   IncomingRecords: { title: 'Incoming records', format: formatCount },

@@ -1,8 +1,8 @@
-import type { JobState } from '../../lib/quarantine/service.ts';
-import type { FixCheck, RedriveSource } from '../../lib/quarantine/redrive.ts';
-import type { LedgerEntry, QuarantineCounts, QuarantineEntry } from '../../lib/quarantine/quarantine-index.ts';
-import type { QuarantineListItem } from '../../lib/quarantine/requests.ts';
-import type { AuditEntry } from '../../lib/quarantine/audit.ts';
+import type { JobState } from '@/lib/quarantine/service.ts';
+import type { FixCheck, RedriveSource } from '@/lib/quarantine/redrive-prepare.ts';
+import type { LedgerEntry, QuarantineCounts, QuarantineEntry } from '@/lib/quarantine/quarantine-index.ts';
+import type { QuarantineListItem } from '@/lib/quarantine/requests.ts';
+import type { AuditEntry } from '@/lib/quarantine/audit.ts';
 
 export type { AuditEntry, FixCheck, JobState, LedgerEntry, QuarantineCounts, QuarantineListItem };
 

@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import type { SchemaListing } from '../../lib/registry/listing.ts';
+import type { SchemaListing } from '@/lib/registry/listing.ts';
 import { api } from '../api.ts';
 
 type SchemaType = SchemaListing;

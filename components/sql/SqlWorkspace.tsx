@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ResultChart } from './ResultChart.tsx';
-import { summarizeSql } from '../../lib/query/sql.ts';
+import { summarizeSql } from '@/lib/query/sql.ts';
 import { SqlEditor } from './SqlEditor.tsx';
 import {
   api,

@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import type { BrowsedRecord, ShardInfo } from '../../lib/stream/browse.ts';
+import type { BrowsedRecord, ShardInfo } from '@/lib/stream/browse.ts';
 import { api } from '../api.ts';
 
 type Mode = 'latest' | 'timestamp' | 'sequence';

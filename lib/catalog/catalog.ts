@@ -1,4 +1,8 @@
-import { decodePartitionValue } from '../lake/partition.ts';
+// Over 300 lines on purpose: the lake's table definitions (columns, partitions, projection, dedupe rule, the days the
+// tables show) are one contract that Glue, DuckDB, the compactor and the query guard all read; split, the rules that
+// must agree would live apart.
+import { decodePartitionValue } from '../layout/partition.ts';
+import { LAKE_DAYS } from '../layout/lake-days.ts';
 import { QUARANTINE_REASONS } from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
 import { CatalogError, INT, STRING, TIMESTAMP, glueName, quoteIdent, schemaToType, type SqlType } from './types.ts';
@@ -102,32 +106,6 @@ export function dedupeRanksFirst(
 
 /** Column of a compacted Parquet row naming the JSONL object it came from (what makes compaction atomic for readers). */
 export const SOURCE_COLUMN = '_source';
-
-/**
- * The days the lake's tables show, one rule for Athena's `dt` partition projection and for what ingest accepts, so no
- * accepted event lands in a partition Athena cannot see. From the Unix epoch (the first instant the unix-seconds and
- * unix-millis event times can write; the data we replace starts in 2013 for taxi trips and 2019 for card
- * transactions, and replays of old exports go further back) to one day after the time the event is written: clocks
- * ahead, or local time written as UTC (up to UTC+14), stay visible, while a unit mistake (milliseconds sent as
- * seconds, years ahead) is refused. Athena evaluates `NOW` when it queries, which is never before the write.
- */
-export const LAKE_DAYS = { first: '1970-01-01', daysAhead: 1 } as const;
-
-const DAY_MS = 86_400_000;
-
-/**
- * Why an event time (ms) is outside {@link LAKE_DAYS} when written at `nowMs`, as the end of a sentence about the
- * value; `undefined` when the tables show it.
- */
-export function outsideLakeDays(eventMs: number, nowMs: number): string | undefined {
-  if (eventMs < Date.parse(LAKE_DAYS.first))
-    return `is before ${LAKE_DAYS.first}, the first day the lake's tables show`;
-  const last = new Date(nowMs + LAKE_DAYS.daysAhead * DAY_MS).toISOString().slice(0, 10);
-  if (new Date(eventMs).toISOString().slice(0, 10) > last) {
-    return `is after ${last}, the last day the lake's tables show (${LAKE_DAYS.daysAhead} day after now); check the producer's clock and time zone, and the unit of the time`;
-  }
-  return undefined;
-}
 
 const DT_PROJECTION: Projection = {
   type: 'date',

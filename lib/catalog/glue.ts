@@ -7,7 +7,7 @@ import {
   type Projection,
   type TableDef,
 } from './catalog.ts';
-import { NULL_PARTITION } from '../lake/partition.ts';
+import { NULL_PARTITION } from '../layout/partition.ts';
 import { glueName, hiveType, quoteIdent, quoteString, trinoType } from './types.ts';
 
 /** The inputs of a Glue table (the shape of `aws.glue.CatalogTable`'s arguments), generated from the catalog. */

@@ -1,3 +1,5 @@
+// About 300 lines: the compaction run (tables, partition-hours, chunks) in one file, top to bottom; the DuckDB copy,
+// the repair of unreadable objects and the run's report are parquet.ts, repair.ts and report.ts.
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,7 +10,7 @@ import { deleteKeys, getJsonOrNull, listAll, putJson } from '../aws/s3.ts';
 import { partitionValuesOf } from '../catalog/catalog.ts';
 import { objectGlob, type LocalObjectLayout } from '../catalog/duckdb.ts';
 import { errorMessage } from '../errors.ts';
-import { manifestKey } from '../lake/partition.ts';
+import { manifestKey } from '../layout/partition.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { cleanFileError, copyToParquet, refusal, type Copied } from './parquet.ts';
 import { repairObject } from './repair.ts';

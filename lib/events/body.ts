@@ -1,4 +1,5 @@
 import { MIMEType } from 'node:util';
+import { parseTree } from 'jsonc-parser';
 import { JsonTextError, MAX_EVENT_DEPTH, readJsonStrict } from '../registry/json.ts';
 import type { FieldError } from '../registry/registry.ts';
 import { MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
@@ -117,41 +118,14 @@ function tooMany(n: number): PayloadTooLargeError {
 }
 
 /**
- * Returns the raw text of each top-level element of a JSON array text. Only called for bodies already known to be a
- * valid JSON array, so it needs to track strings and nesting, not validate.
+ * The raw text of each top-level element of a JSON array text, as sent (the quarantine keeps an event's own bytes).
+ * Called only for bodies the strict reader already accepted as an array; the offsets come from jsonc-parser's parse
+ * tree (VS Code's JSON parser), not from scanning the text here.
  */
 export function splitJsonArray(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let inString = false;
-  let start = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-      continue;
-    }
-    if (c === 34) {
-      inString = true;
-      if (depth === 1 && start < 0) start = i;
-    } else if (c === 91 /* [ */ || c === 123 /* { */) {
-      if (depth === 1 && start < 0) start = i;
-      depth++;
-    } else if (c === 93 /* ] */ || c === 125 /* } */) {
-      depth--;
-      if (depth === 0) {
-        if (start >= 0) out.push(text.slice(start, i).trim());
-        break;
-      }
-    } else if (c === 44 /* , */ && depth === 1) {
-      out.push(text.slice(start, i).trim());
-      start = -1;
-    } else if (depth === 1 && start < 0 && c > 32) {
-      start = i;
-    }
-  }
-  return out;
+  const tree = parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
+  if (tree?.type !== 'array') return [];
+  return (tree.children ?? []).map((n) => text.slice(n.offset, n.offset + n.length));
 }
 
 /** An NDJSON line as an event, or the reason the strict reader refused it. */

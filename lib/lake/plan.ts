@@ -12,7 +12,7 @@ import {
 } from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
 import { compareSeq, type StreamRecord } from '../stream/records.ts';
-import { lakeObjectName, lakePrefix } from './partition.ts';
+import { lakeObjectName, lakePrefix } from '../layout/partition.ts';
 
 /**
  * gzip level for lake objects. Level 1 keeps the writer above 100k records/s per core at ~7 % larger objects than

@@ -7,7 +7,7 @@ import type { Registry } from '../registry/registry.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { wholeBatchResponse } from '../stream/batch.ts';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
-import { safeSegment } from './partition.ts';
+import { safeSegment } from '../layout/partition.ts';
 import { planBatch, type BatchPlan, type PlannedObject } from './plan.ts';
 
 /** Errors of the lake writer. */

@@ -7,6 +7,7 @@ import { writeQuarantine } from '../quarantine/write.ts';
 import { wholeBatchResponse, type ShardOutcome } from '../stream/batch.ts';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
+import { withRetries } from '../util/retry.ts';
 import { applyRows } from './apply.ts';
 import { failureKind, withTransaction } from './db.ts';
 import { migrate } from './migrations.ts';
@@ -58,46 +59,43 @@ async function applyChunk(
   items: { record: StreamRecord; row: TransactionRow; envelope: Extract<Decoded, { kind: 'row' }>['envelope'] }[],
   rejections: Rejection[],
 ): Promise<{ applied: number; duplicates: number }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const inserted = await withTransaction(pool, async (client) => {
-        const ids = await applyRows(
-          client,
-          items.map((i) => i.row),
-        );
-        // Counted in the same transaction as the rows: the counters are exactly what the tables hold.
-        await recordProgress(
-          client,
-          consumer,
-          items.map((i) => i.record),
-          { applied: ids.size, duplicates: items.length - ids.size, rejected: 0, batches: 0 },
-        );
-        return ids;
-      });
-      return { applied: inserted.size, duplicates: items.length - inserted.size };
-    } catch (err) {
-      const kind = failureKind(err);
-      if (kind === 'conflict' && attempt <= CONFLICT_RETRIES) {
-        await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
-        continue;
-      }
-      if (kind !== 'rejected') {
-        throw err instanceof DatabaseUnavailableError
-          ? err
-          : new DatabaseUnavailableError(`The database failed: ${errorMessage(err)}`, { cause: err });
-      }
-      if (items.length === 1) {
-        rejections.push({
-          record: items[0]!.record,
-          decoded: { kind: 'reject', envelope: items[0]!.envelope, reason: 'db_rejected', errors: databaseErrors(err) },
-        });
-        return { applied: 0, duplicates: 0 };
-      }
-      const mid = Math.ceil(items.length / 2);
-      const a = await applyChunk(pool, consumer, items.slice(0, mid), rejections);
-      const b = await applyChunk(pool, consumer, items.slice(mid), rejections);
-      return { applied: a.applied + b.applied, duplicates: a.duplicates + b.duplicates };
+  try {
+    const inserted = await withRetries(
+      () =>
+        withTransaction(pool, async (client) => {
+          const ids = await applyRows(
+            client,
+            items.map((i) => i.row),
+          );
+          // Counted in the same transaction as the rows: the counters are exactly what the tables hold.
+          await recordProgress(
+            client,
+            consumer,
+            items.map((i) => i.record),
+            { applied: ids.size, duplicates: items.length - ids.size, rejected: 0, batches: 0 },
+          );
+          return ids;
+        }),
+      { attempts: CONFLICT_RETRIES + 1, baseMs: 20, maxMs: 200, retryable: (e) => failureKind(e) === 'conflict' },
+    );
+    return { applied: inserted.size, duplicates: items.length - inserted.size };
+  } catch (err) {
+    if (failureKind(err) !== 'rejected') {
+      throw err instanceof DatabaseUnavailableError
+        ? err
+        : new DatabaseUnavailableError(`The database failed: ${errorMessage(err)}`, { cause: err });
     }
+    if (items.length === 1) {
+      rejections.push({
+        record: items[0]!.record,
+        decoded: { kind: 'reject', envelope: items[0]!.envelope, reason: 'db_rejected', errors: databaseErrors(err) },
+      });
+      return { applied: 0, duplicates: 0 };
+    }
+    const mid = Math.ceil(items.length / 2);
+    const a = await applyChunk(pool, consumer, items.slice(0, mid), rejections);
+    const b = await applyChunk(pool, consumer, items.slice(mid), rejections);
+    return { applied: a.applied + b.applied, duplicates: a.duplicates + b.duplicates };
   }
 }
 

@@ -2,6 +2,7 @@ import { TributaryError, errorMessage } from '../errors.ts';
 import type { EventResult, IngestResult } from '../ingest/ingest.ts';
 import { sleep } from '../util/time.ts';
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../events/body.ts';
+import { WindowRateLimiter } from '../util/rate.ts';
 
 /** Errors talking to the ingest API from the producer. */
 export class ProducerError extends TributaryError {}
@@ -57,18 +58,6 @@ const MAX_FIRST_ERRORS = 20;
 // Leave room for NDJSON newlines and stay well inside the API's body limit.
 const BODY_BUDGET = MAX_BODY_BYTES - 64 * 1024;
 
-class RateLimiter {
-  #next = Date.now();
-  constructor(private readonly perSecond: number) {}
-  async take(n: number): Promise<void> {
-    if (!this.perSecond) return;
-    const now = Date.now();
-    const at = Math.max(now, this.#next);
-    this.#next = at + (n / this.perSecond) * 1000;
-    if (at > now) await sleep(at - now);
-  }
-}
-
 /**
  * Sends events to the ingest API in NDJSON batches (by count and bytes), with a rate limit and a few requests in
  * flight, retrying what the API reports as retryable (503, 5xx, network errors, per-event `failed`) with backoff.
@@ -79,11 +68,25 @@ export async function produce(
   options: ProduceOptions,
 ): Promise<ProduceSummary> {
   const started = Date.now();
-  const batchSize = Math.min(MAX_EVENTS_PER_REQUEST, Math.max(1, options.batch ?? MAX_EVENTS_PER_REQUEST));
+  const rate = options.rate ?? 0;
+  // A batch larger than the rate could never fit one second's budget: with a rate, batches are at most the rate.
+  const batchSize = Math.min(
+    MAX_EVENTS_PER_REQUEST,
+    Math.max(1, options.batch ?? MAX_EVENTS_PER_REQUEST),
+    rate > 0 ? Math.max(1, Math.floor(rate)) : Number.POSITIVE_INFINITY,
+  );
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const maxAttempts = options.maxAttempts ?? 8;
   const fetchImpl = options.fetchImpl ?? fetch;
-  const limiter = new RateLimiter(options.rate ?? 0);
+  // The re-drive's limiter: no one-second window sees more than `rate` events sent (counted when a batch starts).
+  // Below one event a second, one event per 1/rate seconds.
+  const limiter = rate > 0 ? new WindowRateLimiter(Math.max(1, rate), rate < 1 ? 1000 / rate : 1000) : undefined;
+  const take = async (n: number) => {
+    if (!limiter) return;
+    for (let wait = limiter.delayFor(n, Date.now()); wait > 0; wait = limiter.delayFor(n, Date.now()))
+      await sleep(wait);
+    limiter.record(n, Date.now());
+  };
   const url = `${options.endpoint.replace(/\/$/, '')}/v1/events/${encodeURIComponent(options.type)}`;
   const summary: ProduceSummary = {
     type: options.type,
@@ -186,7 +189,7 @@ export async function produce(
 
   const inflight = new Set<Promise<void>>();
   const dispatch = async (batch: OutgoingEvent[]) => {
-    await limiter.take(batch.length);
+    await take(batch.length);
     summary.sent += batch.length;
     const p = sendBatch(batch)
       .catch((err: unknown) => {

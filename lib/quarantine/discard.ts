@@ -2,8 +2,11 @@ import { newId } from '../ids.ts';
 import { type Actor, requireOperator } from './access.ts';
 import { writeAudit } from './audit.ts';
 import { QuarantineRequestError } from './errors.ts';
-import type { LedgerEntry, QuarantineFilter } from './quarantine-index.ts';
-import { claimEntries, claimedSkip, type QuarantineDeps, writeLedger } from './redrive.ts';
+import type { LedgerEntry } from './quarantine-index.ts';
+import type { QuarantineFilter } from './filter.ts';
+import type { QuarantineDeps } from './deps.ts';
+import { claimEntries } from './job-claims.ts';
+import { claimedSkip, writeLedger } from './ledger.ts';
 import { selectRecords } from './selection.ts';
 
 /** A discard: the records (ids or a filter) and the reason the audit log keeps. */

@@ -2,7 +2,8 @@ import { newId } from '../ids.ts';
 import { type CsvCell, csvText } from '../util/csv.ts';
 import { type Actor, requireOperator } from './access.ts';
 import { writeAudit } from './audit.ts';
-import { filterParams, type QuarantineFilter, type QuarantineIndex } from './quarantine-index.ts';
+import type { QuarantineIndex } from './quarantine-index.ts';
+import { filterParams, type QuarantineFilter } from './filter.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
 
 export type ExportFormat = 'jsonl' | 'csv';

@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: one class, the re-drive job scheduler (start, pacing, cancel polling, resume across
+// invocations, settling jobs a dead process left running), whose steps all read and write the same job state. The
+// per-chunk work is redrive.ts; claims, ledger and preparing an event have files of their own.
 import { getJsonOrNull, listAll, putJson } from '../aws/s3.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -6,8 +9,11 @@ import { WindowRateLimiter } from '../util/rate.ts';
 import { type Actor, requireOperator } from './access.ts';
 import { type AuditEntry, writeAudit } from './audit.ts';
 import { QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
-import { type LedgerEntry, QUARANTINE_PREFIX, type QuarantineFilter } from './quarantine-index.ts';
-import { type QuarantineDeps, type RecordFix, redriveChunk, streamRecordLimit } from './redrive.ts';
+import { type LedgerEntry, QUARANTINE_PREFIX } from './quarantine-index.ts';
+import type { QuarantineFilter } from './filter.ts';
+import type { QuarantineDeps } from './deps.ts';
+import { redriveChunk, streamRecordLimit } from './redrive.ts';
+import type { RecordFix } from './redrive-prepare.ts';
 import { selectRecords } from './selection.ts';
 
 export type JobStatus = 'running' | 'succeeded' | 'cancelled' | 'failed' | 'interrupted';

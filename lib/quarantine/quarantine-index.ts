@@ -1,21 +1,12 @@
+// About 300 lines: one class, the in-memory index of the quarantine bucket and its ledger; filtering is filter.ts.
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listAll, readJsonl } from '../aws/s3.ts';
 import { mapLimit } from '../util/concurrency.ts';
-import { QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
-import { QUARANTINE_REASONS, type QuarantineRecord, type QuarantineStage } from './record.ts';
+import { QuarantineNotFoundError } from './errors.ts';
+import { matches, type QuarantineFilter, type QuarantineStatus } from './filter.ts';
+import type { QuarantineRecord } from './record.ts';
 import type { FieldError } from '../registry/registry.ts';
-
-/** A quarantined record's state, derived from the records plus the ledger (architecture.md §7). */
-export type QuarantineStatus = 'open' | 'redriven' | 'discarded';
-export const QUARANTINE_STATUSES: readonly QuarantineStatus[] = ['open', 'redriven', 'discarded'];
-export const QUARANTINE_STAGES: readonly QuarantineStage[] = [
-  'ingest',
-  'lake-writer',
-  'oltp-sink',
-  'redrive',
-  'import',
-];
 
 /**
  * Prefixes of the quarantine bucket: the records, the ledger of what happened to them, jobs, the audit log and the
@@ -62,111 +53,14 @@ export interface QuarantineEntry {
   last?: LedgerEntry;
 }
 
-/** Server-side filters of the quarantine list; every field optional, all must match. */
-export interface QuarantineFilter {
-  type?: string;
-  stage?: QuarantineStage;
-  reason?: string;
-  /** Default `open`; `all` for every status. */
-  status?: QuarantineStatus | 'all';
-  /** Inclusive lower / exclusive upper bound on `quarantined_at` (ISO-8601). */
-  from?: string;
-  to?: string;
-  /** Case-insensitive text in the payload, an error path or an error message. */
-  q?: string;
-}
-
 /** The qid of line `line` of object `key`. */
 export function qidOf(key: string, line: number): string {
   return `${createHash('sha256').update(key).digest('base64url').slice(0, 16)}.${line}`;
 }
 
-function toIso(name: string, v: string): string {
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
-  if (Number.isNaN(ms))
-    throw new QuarantineRequestError(
-      `"${name}" must be an ISO-8601 date or date-time, e.g. 2026-11-25 or 2026-11-25T10:00:00Z; got ${JSON.stringify(v)}.`,
-    );
-  return new Date(ms).toISOString();
-}
-
-/**
- * Reads a filter from query parameters (`type`, `stage`, `reason`, `status`, `from`, `to`, `q`), checking enums and
- * times so a typo is a clear 400 rather than an empty list.
- */
-export function parseFilter(params: URLSearchParams | Record<string, string | undefined>): QuarantineFilter {
-  const get = (k: string) => {
-    const v = params instanceof URLSearchParams ? params.get(k) : params[k];
-    return v === null || v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
-  const f: QuarantineFilter = {};
-  const type = get('type');
-  if (type) f.type = type;
-  const stage = get('stage');
-  if (stage) {
-    if (!QUARANTINE_STAGES.includes(stage as QuarantineStage))
-      throw new QuarantineRequestError(
-        `Unknown stage ${JSON.stringify(stage)}; use one of ${QUARANTINE_STAGES.join(', ')}.`,
-      );
-    f.stage = stage as QuarantineStage;
-  }
-  const reason = get('reason');
-  if (reason) {
-    if (!(QUARANTINE_REASONS as readonly string[]).includes(reason))
-      throw new QuarantineRequestError(
-        `Unknown reason ${JSON.stringify(reason)}; use one of ${QUARANTINE_REASONS.join(', ')}.`,
-      );
-    f.reason = reason;
-  }
-  const status = get('status');
-  if (status) {
-    if (status !== 'all' && !QUARANTINE_STATUSES.includes(status as QuarantineStatus))
-      throw new QuarantineRequestError(
-        `Unknown status ${JSON.stringify(status)}; use open, redriven, discarded or all.`,
-      );
-    f.status = status as QuarantineFilter['status'];
-  }
-  const from = get('from');
-  if (from) f.from = toIso('from', from);
-  const to = get('to');
-  if (to) f.to = toIso('to', to);
-  if (f.from && f.to && f.from >= f.to)
-    throw new QuarantineRequestError(`"from" (${f.from}) must be before "to" (${f.to}).`);
-  const q = get('q');
-  if (q) f.q = q;
-  return f;
-}
-
-/** The filter as query parameters (for links, exports and the audit log), without empty fields. */
-export function filterParams(f: QuarantineFilter): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== '') out[k] = String(v);
-  return out;
-}
-
 interface Indexed extends QuarantineEntry {
   /** Lower-cased payload + error paths and messages, built on the first text search. */
   haystack?: string;
-}
-
-function haystackOf(e: Indexed): string {
-  if (e.haystack === undefined) {
-    const r = e.record;
-    e.haystack = `${r.payload}\n${r.id}\n${r.errors.map((x) => `${x.path} ${x.message}`).join('\n')}`.toLowerCase();
-  }
-  return e.haystack;
-}
-
-function matches(e: Indexed, f: QuarantineFilter, q: string | undefined): boolean {
-  const r = e.record;
-  if ((f.status ?? 'open') !== 'all' && e.status !== (f.status ?? 'open')) return false;
-  if (f.type !== undefined && r.type !== f.type) return false;
-  if (f.stage !== undefined && r.stage !== f.stage) return false;
-  if (f.reason !== undefined && r.reason !== f.reason) return false;
-  if (f.from !== undefined && r.quarantined_at < f.from) return false;
-  if (f.to !== undefined && r.quarantined_at >= f.to) return false;
-  if (q !== undefined && !haystackOf(e).includes(q)) return false;
-  return true;
 }
 
 function statusOf(l: LedgerEntry | undefined): QuarantineStatus | undefined {

@@ -1,13 +1,8 @@
 import { QuarantineRequestError } from './errors.ts';
-import type { RecordFix } from './redrive.ts';
+import type { RecordFix } from './redrive-prepare.ts';
 import type { RedriveRequest } from './service.ts';
-import {
-  parseFilter,
-  type LedgerEntry,
-  type QuarantineEntry,
-  type QuarantineFilter,
-  type QuarantineStatus,
-} from './quarantine-index.ts';
+import type { LedgerEntry, QuarantineEntry } from './quarantine-index.ts';
+import { parseFilter, type QuarantineFilter, type QuarantineStatus } from './filter.ts';
 
 /** A quarantined record as a list row: what the table shows, without the whole payload. */
 export interface QuarantineListItem {

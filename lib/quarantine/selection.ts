@@ -1,6 +1,7 @@
 import type { AuditEntry } from './audit.ts';
 import { QuarantineRequestError } from './errors.ts';
-import { filterParams, type QuarantineFilter, type QuarantineIndex } from './quarantine-index.ts';
+import type { QuarantineIndex } from './quarantine-index.ts';
+import { filterParams, type QuarantineFilter } from './filter.ts';
 
 /** The records an action was asked to act on, and how they were chosen (for the audit log). */
 export interface Selection {

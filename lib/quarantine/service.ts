@@ -8,18 +8,12 @@ import type {
   LedgerEntry,
   QuarantineCounts,
   QuarantineEntry,
-  QuarantineFilter,
   QuarantinePage,
   QuarantineTotals,
 } from './quarantine-index.ts';
-import {
-  checkFix,
-  type FixCheck,
-  type QuarantineDeps,
-  type RecordFix,
-  type RedriveSource,
-  redriveSource,
-} from './redrive.ts';
+import type { QuarantineFilter } from './filter.ts';
+import type { QuarantineDeps } from './deps.ts';
+import { checkFix, type FixCheck, type RecordFix, type RedriveSource, redriveSource } from './redrive-prepare.ts';
 
 export type { Actor } from './access.ts';
 export type { ExportFormat } from './export.ts';

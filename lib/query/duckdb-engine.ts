@@ -1,10 +1,13 @@
+// Over 300 lines on purpose: one QueryEngine implementation (DuckDB in place of Athena) whose parts share one
+// instance, its locked connection pool and its lake listing: the views over the emulator's files, the runs with their
+// timeouts, cancel and row limit, and the bytes-scanned figure read from DuckDB's profile.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { Catalog, TableDef } from '../catalog/catalog.ts';
 import { duckViews, type LocalObjectLayout, type PresentFiles } from '../catalog/duckdb.ts';
-import { decodePartitionValue, manifestKey } from '../lake/partition.ts';
+import { decodePartitionValue, manifestKey } from '../layout/partition.ts';
 import { quoteIdent, quoteString } from '../catalog/types.ts';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';

@@ -1,4 +1,4 @@
-import type { PartitionValues } from './guard.ts';
+import type { PartitionValues } from './partition-filter.ts';
 import type { BoundValue } from './params.ts';
 
 export type QueryState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';

@@ -1,14 +1,12 @@
+// Over 300 lines on purpose: one class holds the life of a query across instances (start record, status from the
+// engine or the history, one finalization, results, CSV, cancel), and each step reads the others' state. What is not
+// that life lives beside it: scan.ts (the estimate), history.ts (where queries are kept), result-csv.ts, query-info.ts.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parse as parseCsv } from 'csv-parse';
 import type { Readable } from 'node:stream';
-import type { Catalog, TableDef } from '../catalog/catalog.ts';
-import { partitionValuesOf } from '../catalog/catalog.ts';
+import type { Catalog } from '../catalog/catalog.ts';
 import { errorMessage } from '../errors.ts';
-import type { Actor } from '../quarantine/service.ts';
-import { listAll } from '../aws/s3.ts';
-import { getJsonOrNull, newestFirstKey, putJson } from '../aws/s3.ts';
+import { getJsonOrNull, putJson } from '../aws/s3.ts';
 import { csvText } from '../util/csv.ts';
-import { formatBytes } from '../util/format.ts';
 import {
   isFinal,
   isNumericType,
@@ -17,44 +15,18 @@ import {
   type EngineRun,
   type EngineStatus,
   type QueryEngine,
-  type QueryState,
   type ResultColumn,
   type ResultPage,
 } from './engine.ts';
 import { QueryError, QueryForbiddenError, QueryNotFoundError, QueryRefusedError } from './errors.ts';
-import { guardQuery, type GuardReport, type ObjectSet, type PartitionValues, type TableRead } from './guard.ts';
-import { orderedValues, type BoundValue } from './params.ts';
+import { guardQuery, type GuardReport, type TableRead } from './guard.ts';
+import { historyKey, listHistory, recordKey, RESULTS_PREFIX } from './history.ts';
+import { orderedValues } from './params.ts';
+import { athenaCostUsd, DEFAULT_LIMITS, type QueryInfo, type QueryLimits, type QueryRequest } from './query-info.ts';
+import { athenaCsv, chunksOf, s3Location } from './result-csv.ts';
+import { ScanEstimator, scanRefusal, type ScanEstimate } from './scan.ts';
 import { sleep } from '../util/time.ts';
 import { sqlParser, type SqlParser } from './parser.ts';
-
-/** Athena's price: $5 per TB scanned, rounded up to the megabyte, at least 10 MB per query. */
-export const ATHENA_USD_PER_TB = 5;
-const MB = 1024 * 1024;
-const TB = 1024 ** 4;
-
-/** What Athena would charge for a query that scanned `bytes` (failed queries are not charged). */
-export function athenaCostUsd(bytes: number, state: QueryState): number {
-  if (state === 'FAILED' || state === 'QUEUED') return 0;
-  const billed = Math.max(10 * MB, Math.ceil(bytes / MB) * MB);
-  return (billed / TB) * ATHENA_USD_PER_TB;
-}
-
-export interface QueryLimits {
-  timeoutMs: number;
-  /** Rows kept per query; more are cut off and the result says `truncated`. */
-  rowLimit: number;
-  /**
-   * The partition-filter guard's limit: a query whose estimated scan (the bytes of the partitions its dt/hour filters
-   * keep, over every table it reads) is larger is refused unless an operator lifts the guard.
-   */
-  maxUnfilteredScanBytes: number;
-}
-
-export const DEFAULT_LIMITS: QueryLimits = {
-  timeoutMs: 5 * 60_000,
-  rowLimit: 10_000,
-  maxUnfilteredScanBytes: 100 * MB,
-};
 
 export interface QueryServiceDeps {
   engine: QueryEngine;
@@ -67,83 +39,12 @@ export interface QueryServiceDeps {
   parser?: SqlParser;
 }
 
-export interface QueryRequest {
-  sql: string;
-  params?: Record<string, BoundValue>;
-  /** Name of the saved query it came from. */
-  saved?: string;
-  /** Lift the partition-filter guard for this query (operators only). */
-  allowFullScan?: boolean;
-  rowLimit?: number;
-  timeoutMs?: number;
-  /**
-   * Who runs it: the console's signed-in user, the CLI's OS user. Without one the caller is this process itself (the
-   * CLI, the benchmark, tests), which acts as an operator.
-   */
-  actor?: Actor;
-}
-
-/** One query as the service reports it, as its start record stores it, and as its history entry stores it. */
-export interface QueryInfo {
-  id: string;
-  engine: QueryEngine['name'];
-  sql: string;
-  saved?: string;
-  params: Record<string, string | number>;
-  /** Who ran it (the signed-in user's name, else their role; the CLI's OS user). */
-  by?: string;
-  state: QueryState;
-  error?: string;
-  submittedAt: string;
-  completedAt?: string;
-  elapsedMs: number;
-  bytesScanned: number;
-  costUsd: number;
-  rows: number;
-  truncated: boolean;
-  /** The limits it runs with (any instance applies them from the record). */
-  timeoutMs: number;
-  rowLimit: number;
-  /** The guard's estimate of the bytes it scans (before it ran). */
-  estimatedBytes?: number;
-  /** Key of the CSV of the result in the athena-results bucket (the local engine's, or Athena's own). */
-  resultKey?: string;
-}
-
-/** Bytes and objects of one partition directory of a table. */
-export interface PartitionSize {
-  values: PartitionValues;
-  bytes: number;
-  objects: number;
-}
-
-/** A table's objects by partition: the JSONL ones and the compacted Parquet ones. */
-export interface TableListing {
-  raw: PartitionSize[];
-  compacted: PartitionSize[];
-}
-
-/** What one table reference of a query would scan. */
-export interface ScanEstimate {
-  read: TableRead;
-  bytes: number;
-  objects: number;
-  partitions: number;
-  firstDt?: string;
-  lastDt?: string;
-}
-
-const HISTORY_PREFIX = 'history/';
-const RESULTS_PREFIX = 'query-results/';
-const RECORDS_PREFIX = 'queries/';
-const SIZE_CACHE_MS = 30_000;
 /** Queries kept in memory; older finished ones are read back from S3 when asked for. */
 const KEEP_QUERIES = 500;
 /** How long after its timeout a local query that another process started is given before it counts as interrupted. */
 const ORPHAN_GRACE_MS = 60_000;
 /** Athena's QueryExecutionId and the local engine's UUIDs: letters, digits, `-` and `_`, at most 128. */
 const QUERY_ID = /^[A-Za-z0-9_-]{1,128}$/;
-const CSV_CHUNK_ROWS = 1000;
 
 /**
  * Runs guarded, read-only SQL on one engine and keeps a history in S3. Guards: DuckDB's parser must read the text as
@@ -160,65 +61,17 @@ export class QueryService {
   readonly #queries = new Map<string, QueryInfo>();
   readonly #finalized = new Set<string>();
   readonly #finalizing = new Map<string, Promise<void>>();
-  readonly #listings = new Map<string, { at: number; listing: TableListing }>();
+  readonly #scan: ScanEstimator;
   readonly #parser: SqlParser;
 
   constructor(readonly deps: QueryServiceDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
     this.#parser = deps.parser ?? sqlParser();
+    this.#scan = new ScanEstimator(deps.s3, deps.buckets);
   }
 
   get engine(): QueryEngine['name'] {
     return this.deps.engine.name;
-  }
-
-  /** A table's objects grouped by partition directory (JSONL and compacted), from the bucket listing; cached for 30 s. */
-  async tableListing(t: TableDef): Promise<TableListing> {
-    const cached = this.#listings.get(t.name);
-    if (cached && Date.now() - cached.at < SIZE_CACHE_MS) return cached.listing;
-    const bucket = t.bucket === 'lake' ? this.deps.buckets.lake : this.deps.buckets.quarantine;
-    const group = async (prefix: string | undefined): Promise<PartitionSize[]> => {
-      if (!prefix) return [];
-      const byDir = new Map<string, PartitionSize>();
-      for (const o of await listAll(this.deps.s3, bucket, prefix)) {
-        const values = partitionValuesOf(t, o.Key!);
-        if (!values) continue;
-        const dir = o.Key!.slice(0, o.Key!.lastIndexOf('/'));
-        const p = byDir.get(dir) ?? { values, bytes: 0, objects: 0 };
-        p.bytes += o.Size ?? 0;
-        p.objects++;
-        byDir.set(dir, p);
-      }
-      return [...byDir.values()];
-    };
-    const listing = { raw: await group(t.prefix), compacted: await group(t.compactedPrefix) };
-    this.#listings.set(t.name, { at: Date.now(), listing });
-    return listing;
-  }
-
-  /** What each table reference of a guarded query would scan: the objects of the partitions its filter keeps. */
-  async estimate(reads: TableRead[]): Promise<ScanEstimate[]> {
-    const out: ScanEstimate[] = [];
-    for (const read of reads) {
-      const listing = await this.tableListing(read.table);
-      const sets: Record<ObjectSet, PartitionSize[]> = {
-        all: [...listing.raw, ...listing.compacted],
-        raw: listing.raw,
-        compacted: listing.compacted,
-      };
-      const e: ScanEstimate = { read, bytes: 0, objects: 0, partitions: 0 };
-      for (const p of sets[read.objects]) {
-        if (!read.keeps(p.values)) continue;
-        e.bytes += p.bytes;
-        e.objects += p.objects;
-        e.partitions++;
-        const dt = p.values.dt;
-        if (dt && (!e.firstDt || dt < e.firstDt)) e.firstDt = dt;
-        if (dt && (!e.lastDt || dt > e.lastDt)) e.lastDt = dt;
-      }
-      out.push(e);
-    }
-    return out;
   }
 
   /**
@@ -259,9 +112,10 @@ export class QueryService {
           )}) with a filter on dt instead. An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
       );
     }
-    const estimate = await this.estimate(report.reads);
+    const estimate = await this.#scan.estimate(report.reads);
     const total = estimate.reduce((a, e) => a + e.bytes, 0);
-    if (!req.allowFullScan && total > this.limits.maxUnfilteredScanBytes) throw this.#tooBig(estimate, total);
+    if (!req.allowFullScan && total > this.limits.maxUnfilteredScanBytes)
+      throw scanRefusal(estimate, total, this.limits.maxUnfilteredScanBytes, this.#today());
     const byTable = new Map<string, TableRead[]>();
     for (const r of report.reads) byTable.set(r.table.name, [...(byTable.get(r.table.name) ?? []), r]);
     return {
@@ -274,34 +128,6 @@ export class QueryService {
       estimate,
       report,
     };
-  }
-
-  #tooBig(estimate: ScanEstimate[], total: number): QueryRefusedError {
-    const parts = estimate
-      .filter((e) => e.bytes > 0)
-      .sort((a, b) => b.bytes - a.bytes)
-      .map((e) => {
-        const range = !e.firstDt
-          ? ''
-          : e.firstDt === e.lastDt
-            ? `, dt ${e.firstDt}`
-            : `, dt ${e.firstDt} … ${e.lastDt}`;
-        const how = e.read.constrained
-          ? 'kept by its filter'
-          : 'with no filter on dt in the WHERE of the SELECT that reads it';
-        return `${e.read.written}: ${formatBytes(e.bytes)} in ${e.objects.toLocaleString('en-US')} objects${range}, ${how}`;
-      });
-    const worst = estimate.reduce((a, e) => (e.bytes > a.bytes ? e : a));
-    const last = worst.lastDt ?? this.#today();
-    const weekBefore = new Date(Date.parse(`${last}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
-    const add = worst.read.constrained
-      ? `Narrow the filter on dt where ${worst.read.written} is read`
-      : `Add a filter on dt to the WHERE of the SELECT that reads ${worst.read.written}`;
-    return new QueryRefusedError(
-      'partition_filter_required',
-      `This query would scan about ${formatBytes(total)} (${parts.join('; ')}); the scan limit is ${formatBytes(this.limits.maxUnfilteredScanBytes)}. ` +
-        `${add}, e.g. WHERE dt = '${last}' or WHERE dt BETWEEN '${weekBefore}' AND '${last}' (and on hour to narrow further). An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
-    );
   }
 
   /**
@@ -479,7 +305,8 @@ export class QueryService {
       );
     const body = await this.#object(info.resultKey, id);
     if (this.deps.engine.name === 'duckdb') return chunksOf(body);
-    return this.#athenaCsv(id, body);
+    const { columns } = await this.results(id, { maxResults: 1 });
+    return athenaCsv(body, new Map(columns.map((c) => [c.name, c.type])));
   }
 
   async #object(key: string, id: string): Promise<Readable> {
@@ -494,42 +321,9 @@ export class QueryService {
     }
   }
 
-  /** Athena's CSV (a header, then every value quoted as text) with the column types of its result set. */
-  async *#athenaCsv(id: string, body: Readable): AsyncIterable<string> {
-    const { columns: meta } = await this.results(id, { maxResults: 1 });
-    const types = new Map(meta.map((c) => [c.name, c.type]));
-    let columns: { name: string; numeric: boolean }[] | undefined;
-    let rows: string[][] = [];
-    let first = true;
-    for await (const record of body.pipe(parseCsv({ relax_column_count: false, bom: true })) as AsyncIterable<
-      string[]
-    >) {
-      if (!columns) {
-        columns = record.map((name) => ({ name, numeric: isNumericType(types.get(name) ?? 'varchar') }));
-        continue;
-      }
-      rows.push(record);
-      if (rows.length >= CSV_CHUNK_ROWS) {
-        yield csvText(columns, rows, { header: first });
-        first = false;
-        rows = [];
-      }
-    }
-    if (columns && (rows.length || first)) yield csvText(columns, rows, { header: first });
-  }
-
   /** The newest history entries first. */
-  async history(limit = 50): Promise<QueryInfo[]> {
-    const keys = (await listAll(this.deps.s3, this.deps.buckets.athenaResults, HISTORY_PREFIX))
-      .map((o) => o.Key!)
-      .sort()
-      .slice(0, limit);
-    const out: QueryInfo[] = [];
-    for (const key of keys) {
-      const res = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.buckets.athenaResults, Key: key }));
-      out.push(JSON.parse(await res.Body!.transformToString()) as QueryInfo);
-    }
-    return out;
+  history(limit = 50): Promise<QueryInfo[]> {
+    return listHistory(this.deps.s3, this.deps.buckets.athenaResults, limit);
   }
 
   /** A query's info: this instance's, else its history entry (it has ended), else its start record (another instance's). */
@@ -614,22 +408,8 @@ export class QueryService {
   }
 }
 
-const recordKey = (id: string) => `${RECORDS_PREFIX}${id}.json`;
-const historyKey = (info: Pick<QueryInfo, 'id' | 'submittedAt'>) =>
-  newestFirstKey(HISTORY_PREFIX, info.submittedAt, info.id);
 const runOf = (info: QueryInfo): EngineRun => ({
   submittedAt: info.submittedAt,
   timeoutMs: info.timeoutMs,
   rowLimit: info.rowLimit,
 });
-
-/** `s3://bucket/key` → its parts (Athena's OutputLocation). */
-function s3Location(uri: string): { bucket: string; key: string } | null {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  return m ? { bucket: m[1]!, key: m[2]! } : null;
-}
-
-async function* chunksOf(body: Readable): AsyncIterable<string> {
-  // Decoded by the stream, so a character split across two chunks stays whole.
-  for await (const chunk of body.setEncoding('utf8')) yield chunk as string;
-}

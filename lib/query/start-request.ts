@@ -2,7 +2,7 @@ import type { QueryEngine } from './engine.ts';
 import { QueryRefusedError } from './errors.ts';
 import { adhocParams } from './params.ts';
 import { savedQuery, savedRequest } from './saved.ts';
-import type { QueryRequest } from './service.ts';
+import type { QueryRequest } from './query-info.ts';
 
 const USAGE =
   'Send {"sql": "SELECT …", "params": {"name": "value"}} or {"saved": "<name>", "params": {…}}, optionally with "allowFullScan": true (operators).';

@@ -11,7 +11,7 @@ import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import { mapLimit } from '../../lib/util/concurrency.ts';
 import { startDev, type DevOptions, type DevRuntime } from '../../local/dev.ts';
 import { buildEnvelope, eventIdOf } from '../../lib/envelope.ts';
-import { lakeObjectName, lakePrefix } from '../../lib/lake/partition.ts';
+import { lakeObjectName, lakePrefix } from '../../lib/layout/partition.ts';
 import { produce } from '../../lib/produce/producer.ts';
 import { syntheticEvents } from '../../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GET as shardsRoute } from '../../app/api/metrics/shards/route.ts';
 import { awsClients } from '../../lib/aws/clients.ts';
 import { lakeFreshness } from '../../lib/metrics/freshness.ts';
-import { metricsDir } from '../../lib/metrics/local.ts';
+import { metricsDir } from '../../lib/metrics/local-files.ts';
 import { metricTotal, type ShardMetrics } from '../../lib/metrics/types.ts';
 import { metricsSource } from '../../lib/composition.ts';
 import { listShards, readShard } from '../../lib/stream/browse.ts';

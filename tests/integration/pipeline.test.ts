@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventIdOf } from '../../lib/envelope.ts';
-import { decodePartitionValue } from '../../lib/lake/partition.ts';
+import { decodePartitionValue } from '../../lib/layout/partition.ts';
 import { produce } from '../../lib/produce/producer.ts';
 import { syntheticEvents } from '../../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';

@@ -13,7 +13,7 @@ import { hex32 as hex, transaction } from '../helpers/factories.ts';
 import { awsClients } from '../../lib/aws/clients.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import { RedriveJobFailedError } from '../../lib/quarantine/errors.ts';
-import { redriveSource } from '../../lib/quarantine/redrive.ts';
+import { redriveSource } from '../../lib/quarantine/redrive-prepare.ts';
 import { QuarantineService, type JobState } from '../../lib/quarantine/service.ts';
 import { QuarantineIndex, type LedgerEntry } from '../../lib/quarantine/quarantine-index.ts';
 import { quarantineService, redriveWorkerStep } from '../../lib/composition.ts';

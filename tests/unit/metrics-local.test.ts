@@ -11,7 +11,9 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalMetricsRecorder, LocalMetricsSource, METRICS_RETENTION_DAYS } from '../../lib/metrics/local.ts';
+import { METRICS_RETENTION_DAYS } from '../../lib/metrics/local-files.ts';
+import { LocalMetricsRecorder } from '../../lib/metrics/local-recorder.ts';
+import { LocalMetricsSource } from '../../lib/metrics/local-source.ts';
 import {
   hasTraffic,
   metricTotal,

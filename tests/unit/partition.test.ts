@@ -15,7 +15,7 @@ import {
   encodePartitionValue,
   lakeObjectName,
   lakePrefix,
-} from '../../lib/lake/partition.ts';
+} from '../../lib/layout/partition.ts';
 
 const SAFE = /^[A-Za-z0-9._%-]*$/;
 

@@ -3,14 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../lib/events/body.ts';
 import { QuarantineRequestError } from '../../lib/quarantine/errors.ts';
 import { quarantineRecord, type QuarantineRecord } from '../../lib/quarantine/record.ts';
-import { checkFix, originStage, prepareRedrive, redriveSource } from '../../lib/quarantine/redrive.ts';
-import {
-  filterParams,
-  parseFilter,
-  qidOf,
-  QuarantineIndex,
-  type LedgerEntry,
-} from '../../lib/quarantine/quarantine-index.ts';
+import { checkFix, originStage, prepareRedrive, redriveSource } from '../../lib/quarantine/redrive-prepare.ts';
+import { qidOf, QuarantineIndex, type LedgerEntry } from '../../lib/quarantine/quarantine-index.ts';
+import { filterParams, parseFilter } from '../../lib/quarantine/filter.ts';
 import { listItem, readDiscardRequest, readRedriveRequest } from '../../lib/quarantine/requests.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 

@@ -13,7 +13,8 @@ import {
   type ParamDef,
 } from '../../lib/query/params.ts';
 import { MAX_QUERY_BYTES, sqlParser } from '../../lib/query/parser.ts';
-import { athenaCostUsd, QueryService, type QueryRequest } from '../../lib/query/service.ts';
+import { athenaCostUsd, type QueryRequest } from '../../lib/query/query-info.ts';
+import { QueryService } from '../../lib/query/service.ts';
 import { summarizeSql } from '../../lib/query/sql.ts';
 import type { Actor } from '../../lib/quarantine/service.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';

@@ -1,5 +1,5 @@
-import { authConfig } from '../../../lib/console/auth.ts';
-import type { Actor } from '../../../lib/quarantine/service.ts';
+import { authConfig } from '@/lib/console/auth.ts';
+import type { Actor } from '@/lib/quarantine/service.ts';
 
 /**
  * Who is calling a route: the role and name the sign-in gate (proxy.ts) put in the request headers. A console without

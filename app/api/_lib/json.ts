@@ -1,5 +1,5 @@
-import { ConsoleAuthError } from '../../../lib/console/errors.ts';
-import { errorMessage, TributaryError } from '../../../lib/errors.ts';
+import { ConsoleAuthError } from '@/lib/console/errors.ts';
+import { errorMessage, TributaryError } from '@/lib/errors.ts';
 
 /**
  * The HTTP answer for an error: a Tributary error with its own status and code (refused input 400, not allowed 403,

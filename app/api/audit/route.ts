@@ -1,6 +1,6 @@
-import { intParam } from '../../../lib/http/params.ts';
-import { sharedQuarantineService } from '../../../lib/composition.ts';
-import { route } from '../_lib/route.ts';
+import { intParam } from '@/lib/http/params.ts';
+import { sharedQuarantineService } from '@/lib/composition.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

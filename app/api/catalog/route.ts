@@ -1,6 +1,6 @@
-import { tableListing } from '../../../lib/catalog/listing.ts';
-import { sharedQueryService } from '../../../lib/composition.ts';
-import { route } from '../_lib/route.ts';
+import { tableListing } from '@/lib/catalog/listing.ts';
+import { sharedQueryService } from '@/lib/composition.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,9 +1,9 @@
-import { clientAddress } from '../../../lib/console/auth.ts';
-import { consoleGate } from '../../../lib/console/gate.ts';
-import { sessionCookie } from '../../../lib/console/sessions.ts';
-import { readSignIn, signIn } from '../../../lib/console/signin.ts';
-import { ConsoleAuthError } from '../../../lib/console/errors.ts';
-import { errorResponse } from '../_lib/json.ts';
+import { clientAddress } from '@/lib/console/auth.ts';
+import { consoleGate } from '@/lib/console/gate.ts';
+import { sessionCookie } from '@/lib/console/sessions.ts';
+import { readSignIn, signIn } from '@/lib/console/signin.ts';
+import { ConsoleAuthError } from '@/lib/console/errors.ts';
+import { errorResponse } from '@/app/api/_lib/json.ts';
 
 export const dynamic = 'force-dynamic';
 

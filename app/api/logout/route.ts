@@ -1,7 +1,7 @@
 import { cookies } from 'next/headers';
-import { consoleGate } from '../../../lib/console/gate.ts';
-import { SESSION_COOKIE, sessionCookie } from '../../../lib/console/sessions.ts';
-import { route } from '../_lib/route.ts';
+import { consoleGate } from '@/lib/console/gate.ts';
+import { SESSION_COOKIE, sessionCookie } from '@/lib/console/sessions.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

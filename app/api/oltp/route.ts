@@ -1,7 +1,7 @@
-import { OLTP_LATEST, oltpOverview } from '../../../lib/console/oltp.ts';
-import { intParam } from '../../../lib/http/params.ts';
-import { oltpStatusReader, sharedQuarantineService } from '../../../lib/composition.ts';
-import { route } from '../_lib/route.ts';
+import { OLTP_LATEST, oltpOverview } from '@/lib/console/oltp.ts';
+import { intParam } from '@/lib/http/params.ts';
+import { oltpStatusReader, sharedQuarantineService } from '@/lib/composition.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,8 @@
-import { intParam, OFFSET } from '../../../lib/http/params.ts';
-import { sharedQuarantineService } from '../../../lib/composition.ts';
-import { parseFilter } from '../../../lib/quarantine/quarantine-index.ts';
-import { listItem } from '../../../lib/quarantine/requests.ts';
-import { route } from '../_lib/route.ts';
+import { intParam, OFFSET } from '@/lib/http/params.ts';
+import { sharedQuarantineService } from '@/lib/composition.ts';
+import { parseFilter } from '@/lib/quarantine/filter.ts';
+import { listItem } from '@/lib/quarantine/requests.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,8 @@
-import { intParam } from '../../../lib/http/params.ts';
-import { readStartRequest } from '../../../lib/query/start-request.ts';
-import { sharedQueryService } from '../../../lib/composition.ts';
-import { actorOf } from '../_lib/actor.ts';
-import { route } from '../_lib/route.ts';
+import { intParam } from '@/lib/http/params.ts';
+import { readStartRequest } from '@/lib/query/start-request.ts';
+import { sharedQueryService } from '@/lib/composition.ts';
+import { actorOf } from '@/app/api/_lib/actor.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

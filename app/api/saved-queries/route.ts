@@ -1,6 +1,6 @@
-import { loadSavedQueries, savedSql } from '../../../lib/query/saved.ts';
-import { sharedQueryService } from '../../../lib/composition.ts';
-import { route } from '../_lib/route.ts';
+import { loadSavedQueries, savedSql } from '@/lib/query/saved.ts';
+import { sharedQueryService } from '@/lib/composition.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
-import { schemaListing } from '../../../lib/registry/listing.ts';
-import { defaultRegistry } from '../../../lib/registry/registry.ts';
-import { route } from '../_lib/route.ts';
+import { schemaListing } from '@/lib/registry/listing.ts';
+import { defaultRegistry } from '@/lib/registry/registry.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
-import { parseRange } from '../../../../lib/metrics/types.ts';
-import { metricsSource } from '../../../../lib/composition.ts';
-import { route } from '../../_lib/route.ts';
+import { parseRange } from '@/lib/metrics/types.ts';
+import { metricsSource } from '@/lib/composition.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,7 +1,7 @@
-import { sharedQuarantineService } from '../../../../lib/composition.ts';
-import { readDiscardRequest } from '../../../../lib/quarantine/requests.ts';
-import { actorOf } from '../../_lib/actor.ts';
-import { route } from '../../_lib/route.ts';
+import { sharedQuarantineService } from '@/lib/composition.ts';
+import { readDiscardRequest } from '@/lib/quarantine/requests.ts';
+import { actorOf } from '@/app/api/_lib/actor.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,9 +1,9 @@
-import { sharedQuarantineService } from '../../../../lib/composition.ts';
-import { QuarantineRequestError } from '../../../../lib/quarantine/errors.ts';
-import { parseFilter } from '../../../../lib/quarantine/quarantine-index.ts';
-import { actorOf } from '../../_lib/actor.ts';
-import { route } from '../../_lib/route.ts';
-import { streamedResponse } from '../../_lib/stream.ts';
+import { sharedQuarantineService } from '@/lib/composition.ts';
+import { QuarantineRequestError } from '@/lib/quarantine/errors.ts';
+import { parseFilter } from '@/lib/quarantine/filter.ts';
+import { actorOf } from '@/app/api/_lib/actor.ts';
+import { route } from '@/app/api/_lib/route.ts';
+import { streamedResponse } from '@/app/api/_lib/stream.ts';
 
 export const dynamic = 'force-dynamic';
 

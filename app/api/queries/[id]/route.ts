@@ -1,5 +1,5 @@
-import { sharedQueryService } from '../../../../lib/composition.ts';
-import { route } from '../../_lib/route.ts';
+import { sharedQueryService } from '@/lib/composition.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,7 +1,7 @@
-import { savedQuery, savedRequest } from '../../../../lib/query/saved.ts';
-import { sharedQueryService } from '../../../../lib/composition.ts';
-import { actorOf } from '../../_lib/actor.ts';
-import { route } from '../../_lib/route.ts';
+import { savedQuery, savedRequest } from '@/lib/query/saved.ts';
+import { sharedQueryService } from '@/lib/composition.ts';
+import { actorOf } from '@/app/api/_lib/actor.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

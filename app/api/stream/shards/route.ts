@@ -1,7 +1,7 @@
-import { awsClients } from '../../../../lib/aws/clients.ts';
-import { loadConfig } from '../../../../lib/config.ts';
-import { listShards } from '../../../../lib/stream/browse.ts';
-import { route } from '../../_lib/route.ts';
+import { awsClients } from '@/lib/aws/clients.ts';
+import { loadConfig } from '@/lib/config.ts';
+import { listShards } from '@/lib/stream/browse.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
-import { sharedQuarantineService } from '../../../../../lib/composition.ts';
-import { readFix } from '../../../../../lib/quarantine/requests.ts';
-import { route } from '../../../_lib/route.ts';
+import { sharedQuarantineService } from '@/lib/composition.ts';
+import { readFix } from '@/lib/quarantine/requests.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
-import { sharedQueryService } from '../../../../../lib/composition.ts';
-import { route } from '../../../_lib/route.ts';
-import { streamedResponse } from '../../../_lib/stream.ts';
+import { sharedQueryService } from '@/lib/composition.ts';
+import { route } from '@/app/api/_lib/route.ts';
+import { streamedResponse } from '@/app/api/_lib/stream.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,8 @@
-import { intParam } from '../../../../../../lib/http/params.ts';
-import { awsClients } from '../../../../../../lib/aws/clients.ts';
-import { loadConfig } from '../../../../../../lib/config.ts';
-import { readShard, StreamBrowseError, type ReadFrom } from '../../../../../../lib/stream/browse.ts';
-import { route } from '../../../../_lib/route.ts';
+import { intParam } from '@/lib/http/params.ts';
+import { awsClients } from '@/lib/aws/clients.ts';
+import { loadConfig } from '@/lib/config.ts';
+import { readShard, StreamBrowseError, type ReadFrom } from '@/lib/stream/browse.ts';
+import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
 
