@@ -70,7 +70,7 @@ export function envelopes(
 ): Envelopes {
   const entries: PutEntry[] = [];
   for (const body of bodies) {
-    const p = prepareEvents(registry, { type: TYPE, body, contentType: 'application/x-ndjson' }, receivedAt);
+    const p = prepareEvents(registry, { type: TYPE, body, framing: 'ndjson' }, receivedAt);
     if (p.rejections.length) {
       const r = p.rejections[0]!;
       throw new Error(

@@ -39,11 +39,7 @@ export function runIngestBench(): IngestBenchResult {
 
   // Both paths must see the same, fully valid input; check once outside the timed loops.
   for (const body of bodies) {
-    const p = prepareEvents(
-      registry,
-      { type: TYPE, body, contentType: 'application/x-ndjson' },
-      new Date().toISOString(),
-    );
+    const p = prepareEvents(registry, { type: TYPE, body, framing: 'ndjson' }, new Date().toISOString());
     if (p.rejections.length || p.entries.length !== BATCH)
       throw new Error(`ingest bench input is not ${BATCH} valid events per body`);
     for (const line of body.split('\n'))
@@ -54,11 +50,7 @@ export function runIngestBench(): IngestBenchResult {
   let iHot = 0;
   const hot = (): number => {
     const body = bodies[iHot++ % bodies.length]!;
-    const p = prepareEvents(
-      registry,
-      { type: TYPE, body, contentType: 'application/x-ndjson' },
-      new Date().toISOString(),
-    );
+    const p = prepareEvents(registry, { type: TYPE, body, framing: 'ndjson' }, new Date().toISOString());
     const chunks = chunkEntries(p.entries);
     sink += chunks.length + p.rejections.length;
     return p.parsed.items.length;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { deliveredAsText } from '../lib/http/apigw.ts';
-import { MAX_BODY_BYTES, limitsMessage } from '../lib/events/body.ts';
+import { MAX_BODY_BYTES, limitsMessage } from '../lib/events/limits.ts';
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -9,12 +9,14 @@ import {
 } from '../registry/registry.ts';
 import { RECORD_MAX_BYTES, type PutEntry } from '../stream/put-records.ts';
 import { parseBody, type BodyItem, type ParsedBody } from './body.ts';
+import type { Framing } from './limits.ts';
 
 /** Events to accept: a body of one type, as the ingest API receives it or as a re-drive hands one event back. */
 export interface EventsRequest {
   type: string;
   body: string;
-  contentType?: string;
+  /** How the body frames its events (the ingest API reads it from Content-Type, limits.ts `framingOf`). */
+  framing?: Framing;
   /** Schema version to validate against; the type's latest when absent. */
   version?: number;
   source?: EnvelopeSource;
@@ -72,7 +74,7 @@ export interface PreparedEvents {
 export function prepareEvents(registry: Registry, req: EventsRequest, receivedAt: string): PreparedEvents {
   const type = registry.get(req.type);
   const sv = registry.version(req.type, req.version);
-  const parsed: ParsedBody = parseBody(req.body, req.contentType);
+  const parsed: ParsedBody = parseBody(req.body, req.framing);
   const source = req.source ?? 'api';
   const rejections: Rejection[] = [];
   const entries: PutEntry[] = [];

@@ -6,7 +6,7 @@ import type { QuarantineReason } from '../quarantine/record.ts';
 import { UnknownTypeError, UnknownVersionError, type FieldError } from '../registry/registry.ts';
 import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 import { apiKeyMatches } from './auth.ts';
-import { ACCEPTED_TYPES, assertBodySize, framingOf, limitsMessage } from '../events/body.ts';
+import { ACCEPTED_TYPES, assertBodySize, framingOf, limitsMessage } from '../events/limits.ts';
 import {
   BodyError,
   EncodingError,
@@ -132,8 +132,7 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
 
   try {
     if (!apiKeyMatches(req.headers['x-api-key'], deps.apiKeys)) throw new UnauthorizedError();
-    const contentType = req.headers['content-type'];
-    framingOf(contentType);
+    const framing = framingOf(req.headers['content-type']);
     const bytes = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.byteLength;
     assertBodySize(bytes);
 
@@ -172,7 +171,7 @@ export async function handleIngestHttp(req: HttpRequest, deps: IngestApiDeps): P
     }
     try {
       const result = await ingestEvents(
-        { type: typeName, body: text, contentType, ...(version !== undefined ? { version } : {}) },
+        { type: typeName, body: text, framing, ...(version !== undefined ? { version } : {}) },
         deps,
       );
       recordIngest(typeName, result);

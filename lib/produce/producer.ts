@@ -1,7 +1,7 @@
 import { TributaryError, errorMessage } from '../errors.ts';
 import type { EventResult, IngestResult } from '../ingest/ingest.ts';
 import { sleep } from '../util/time.ts';
-import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../events/body.ts';
+import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../events/limits.ts';
 import { WindowRateLimiter } from '../util/rate.ts';
 
 /** Errors talking to the ingest API from the producer. */

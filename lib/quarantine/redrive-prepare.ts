@@ -1,6 +1,7 @@
 import type { RedriveInfo } from '../envelope.ts';
 import { errorMessage } from '../errors.ts';
 import { MalformedBodyError, PayloadTooLargeError } from '../events/errors.ts';
+import { assertBodySize } from '../events/limits.ts';
 import { prepareEvents } from '../events/prepare.ts';
 import { parseJson } from '../registry/json.ts';
 import type { FieldError, Registry } from '../registry/registry.ts';
@@ -110,9 +111,11 @@ export function prepareRedrive(
   const v = registry.version(type).v;
   let prepared: ReturnType<typeof prepareEvents>;
   try {
+    // The ingest API's limits, on the event as it would be sent again.
+    assertBodySize(Buffer.byteLength(event));
     prepared = prepareEvents(
       registry,
-      { type, body: event, contentType: 'application/json', source: 'redrive', id: src.id, redrive: info },
+      { type, body: event, framing: 'json', source: 'redrive', id: src.id, redrive: info },
       src.receivedAt,
     );
   } catch (err) {

@@ -12,7 +12,7 @@
  * `?v=`, a header the HTTP parser refuses, a truncated upload) are in neither.
  */
 import net from 'node:net';
-import { MAX_BODY_BYTES } from '../../lib/events/body.ts';
+import { MAX_BODY_BYTES } from '../../lib/events/limits.ts';
 import { Rng } from '../../lib/produce/random.ts';
 import { syntheticEvents } from '../../lib/produce/synthetic.ts';
 import { MAX_EVENT_DEPTH } from '../../lib/registry/json.ts';

@@ -8,7 +8,7 @@ import { apiKeyMatches } from '../../lib/ingest/auth.ts';
 import { handleIngestHttp, statusFor, type HttpRequest, type IngestApiDeps } from '../../lib/ingest/api.ts';
 import { deliveredAsText, fromApiGatewayV2 } from '../../lib/http/apigw.ts';
 import { createHandler } from '../../functions/ingest/handler.ts';
-import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_BODY_BYTES } from '../../lib/events/body.ts';
+import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_BODY_BYTES } from '../../lib/events/limits.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 const kinesisMock = mockClient(KinesisClient);

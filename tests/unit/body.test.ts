@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, framingOf, parseBody, splitJsonArray } from '../../lib/events/body.ts';
+import { parseBody, splitJsonArray } from '../../lib/events/body.ts';
+import { MAX_BODY_BYTES, assertBodySize, framingOf } from '../../lib/events/limits.ts';
 import { MalformedBodyError, UnsupportedMediaTypeError } from '../../lib/events/errors.ts';
 import { MAX_EVENT_DEPTH, parseJsonStrict } from '../../lib/registry/json.ts';
 
@@ -10,7 +11,7 @@ describe('parseBody', () => {
     expect(arr.format).toBe('array');
     expect(arr.items.map((i) => i.value)).toEqual([{ a: 1 }, { a: 2 }]);
     expect(arr.rawOf(1)).toBe('{"a":2}');
-    const nd = parseBody('{"a":1}\r\n\n{"a":2}\n', 'application/x-ndjson');
+    const nd = parseBody('{"a":1}\r\n\n{"a":2}\n', 'ndjson');
     expect(nd.format).toBe('ndjson');
     expect(nd.items.map((i) => i.value)).toEqual([{ a: 1 }, { a: 2 }]);
   });
@@ -41,10 +42,12 @@ describe('parseBody', () => {
     expect(() => parseBody(many)).toThrow(
       'Request has 501 events; the limit is at most 500 events and 4194304 bytes (4 MiB) per request. Split it into smaller requests.',
     );
-    expect(() => parseBody(Array.from({ length: 501 }, () => '{}').join('\n'), 'application/x-ndjson')).toThrow(
+    expect(() => parseBody(Array.from({ length: 501 }, () => '{}').join('\n'), 'ndjson')).toThrow(
       /Request has 501 events/,
     );
-    expect(() => parseBody(`{"a":"${'x'.repeat(MAX_BODY_BYTES)}"}`)).toThrow(/bytes; the limit is at most 500 events/);
+    expect(() => assertBodySize(Buffer.byteLength(`{"a":"${'x'.repeat(MAX_BODY_BYTES)}"}`))).toThrow(
+      /bytes; the limit is at most 500 events/,
+    );
     expect(parseBody(JSON.stringify(Array.from({ length: 500 }, () => ({})))).items).toHaveLength(500);
   });
 
@@ -65,7 +68,7 @@ function refusal(
   contentType?: string,
 ): { message: string; errors: { path: string; keyword: string; message: string }[] } {
   try {
-    parseBody(text, contentType);
+    parseBody(text, framingOf(contentType));
   } catch (err) {
     if (err instanceof MalformedBodyError) return { message: err.message, errors: err.errors };
     throw err;
@@ -94,7 +97,7 @@ describe('the strict reader: what a JSON text may hold', () => {
     expect(refusal('[{"a":1}, {"b":{"c":1,"c":2}}]').errors[0]!.keyword).toBe('duplicate');
     // The same name with the same value twice means one thing to every reader (lossless-json's rule): kept once.
     expect(parseBody('{"a":1,"a":1}').items[0]!.value).toEqual({ a: 1 });
-    const nd = parseBody('{"a":1}\n{"a":1, "a":2}', 'application/x-ndjson');
+    const nd = parseBody('{"a":1}\n{"a":1, "a":2}', 'ndjson');
     expect(nd.items.map((i) => i.error?.keyword)).toEqual([undefined, 'duplicate']);
   });
 
@@ -143,7 +146,7 @@ describe('the strict reader: what a JSON text may hold', () => {
     ]);
     expect(refusal(`[{}, ${nest(MAX_EVENT_DEPTH + 1)}]`).errors[0]!.path).toBe(`/1${'/a'.repeat(MAX_EVENT_DEPTH)}`);
     expect(refusal('['.repeat(200_000) + ']'.repeat(200_000)).errors[0]!.keyword).toBe('depth');
-    expect(parseBody(`{"a":1}\n${nest(5000)}`, 'application/x-ndjson').items[1]!.error!.keyword).toBe('depth');
+    expect(parseBody(`{"a":1}\n${nest(5000)}`, 'ndjson').items[1]!.error!.keyword).toBe('depth');
   });
 
   it('refuses strings and names that are not Unicode text (lone surrogates), at their path', () => {
@@ -159,7 +162,7 @@ describe('the strict reader: what a JSON text may hold', () => {
     // In a name, the pointer shows U+FFFD for the lone half (a pointer must itself be Unicode text).
     expect(refusal('{"a/b":{"k\\udc00~":1}}').errors[0]!.path).toBe('/a~1b/k\ufffd~0');
     expect(parseBody('{"ok":"\\ud83d\\udd25 \\u00e9"}').items[0]!.value).toEqual({ ok: '🔥 é' });
-    const nd = parseBody('{"a":"\\ud800"}\n{"a":"fine"}', 'application/x-ndjson');
+    const nd = parseBody('{"a":"\\ud800"}\n{"a":"fine"}', 'ndjson');
     expect(nd.items.map((i) => i.error ?? i.value)).toEqual([
       {
         path: '/a',
@@ -203,6 +206,6 @@ describe('content types', () => {
     expect(() => framingOf('text/csv')).toThrow(
       'Content-Type text/csv is not accepted; send application/json (or any application/*+json), application/x-ndjson (or application/ndjson, application/jsonl, application/x-jsonlines, application/jsonlines) and text/plain, in UTF-8.',
     );
-    expect(() => parseBody('{}', 'application/x-www-form-urlencoded')).toThrow(UnsupportedMediaTypeError);
+    expect(() => framingOf('application/x-www-form-urlencoded')).toThrow(UnsupportedMediaTypeError);
   });
 });

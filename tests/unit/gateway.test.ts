@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveHttpApi, type HttpApiHandler } from '../../local/gateway.ts';
-import { MAX_BODY_BYTES } from '../../lib/events/body.ts';
+import { MAX_BODY_BYTES } from '../../lib/events/limits.ts';
 
 let server: Server | undefined;
 afterEach(async () => {

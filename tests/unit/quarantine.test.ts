@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../../lib/events/body.ts';
+import { MAX_BODY_BYTES } from '../../lib/events/limits.ts';
 import { QuarantineRequestError } from '../../lib/quarantine/errors.ts';
 import { quarantineRecord, type QuarantineRecord } from '../../lib/quarantine/record.ts';
 import { checkFix, originStage, prepareRedrive, redriveSource } from '../../lib/quarantine/redrive-prepare.ts';

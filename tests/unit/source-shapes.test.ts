@@ -11,7 +11,7 @@ const registry = defaultRegistry();
 const receivedAt = '2026-01-15T12:00:00.000Z';
 
 function ingest(type: string, body: string) {
-  const r = prepareEvents(registry, { type, body, contentType: 'application/json' }, receivedAt);
+  const r = prepareEvents(registry, { type, body, framing: 'json' }, receivedAt);
   return {
     accepted: r.entries.map(
       (e) => JSON.parse(Buffer.from(e.data).toString('utf8')) as { id: string; data: Record<string, unknown> },
