@@ -13,13 +13,20 @@ export const logger = new Logger({ serviceName: PIPELINE_SERVICE });
 // The console's CloudWatch source searches these names (lib/metrics/cloudwatch.ts).
 export const metrics = new Metrics({ namespace: PIPELINE_NAMESPACE, serviceName: PIPELINE_SERVICE });
 
+/** Emits counters as one EMF metric set: each field of `counts` under the metric name `names` gives it. */
+function emitCounts<K extends string>(
+  counts: Record<K, number>,
+  names: Record<K, string>,
+  dimensions: Record<string, string> = {},
+): void {
+  const m = metrics.singleMetric();
+  for (const [name, value] of Object.entries(dimensions)) m.addDimension(name, value);
+  for (const key of Object.keys(names) as K[]) m.addMetric(names[key], MetricUnit.Count, counts[key]);
+}
+
 /** Per-request ingest counters, by event type (the invalid-rate alarm divides Rejected by the sum). */
 export function recordIngest(type: string, counts: { accepted: number; rejected: number; failed: number }): void {
-  const m = metrics.singleMetric();
-  m.addDimension('type', type);
-  m.addMetric('EventsAccepted', MetricUnit.Count, counts.accepted);
-  m.addMetric('EventsRejected', MetricUnit.Count, counts.rejected);
-  m.addMetric('EventsFailed', MetricUnit.Count, counts.failed);
+  emitCounts(counts, { accepted: 'EventsAccepted', rejected: 'EventsRejected', failed: 'EventsFailed' }, { type });
 }
 
 /** Per-batch lake-writer counters. */
@@ -29,11 +36,12 @@ export function recordLakeBatch(counts: {
   objects: number;
   failedObjects: number;
 }): void {
-  const m = metrics.singleMetric();
-  m.addMetric('LakeRowsWritten', MetricUnit.Count, counts.rows);
-  m.addMetric('LakeRecordsQuarantined', MetricUnit.Count, counts.quarantined);
-  m.addMetric('LakeObjectsWritten', MetricUnit.Count, counts.objects);
-  m.addMetric('LakeObjectWriteFailures', MetricUnit.Count, counts.failedObjects);
+  emitCounts(counts, {
+    rows: 'LakeRowsWritten',
+    quarantined: 'LakeRecordsQuarantined',
+    objects: 'LakeObjectsWritten',
+    failedObjects: 'LakeObjectWriteFailures',
+  });
 }
 
 /** Per-batch OLTP sink counters (`failed` counts batches that stopped on an unavailable database). */
@@ -43,11 +51,12 @@ export function recordOltpBatch(counts: {
   rejected: number;
   failed: number;
 }): void {
-  const m = metrics.singleMetric();
-  m.addMetric('OltpEventsApplied', MetricUnit.Count, counts.applied);
-  m.addMetric('OltpEventsDuplicate', MetricUnit.Count, counts.duplicates);
-  m.addMetric('OltpEventsRejected', MetricUnit.Count, counts.rejected);
-  m.addMetric('OltpBatchesFailed', MetricUnit.Count, counts.failed);
+  emitCounts(counts, {
+    applied: 'OltpEventsApplied',
+    duplicates: 'OltpEventsDuplicate',
+    rejected: 'OltpEventsRejected',
+    failed: 'OltpBatchesFailed',
+  });
 }
 
 /**
@@ -61,9 +70,10 @@ export function recordCompaction(counts: {
   failed: number;
   unreadable: number;
 }): void {
-  const m = metrics.singleMetric();
-  m.addMetric('CompactionPartitions', MetricUnit.Count, counts.partitions);
-  m.addMetric('CompactionRows', MetricUnit.Count, counts.rows);
-  m.addMetric('CompactionPartitionsFailed', MetricUnit.Count, counts.failed);
-  m.addMetric('CompactionUnreadableObjects', MetricUnit.Count, counts.unreadable);
+  emitCounts(counts, {
+    partitions: 'CompactionPartitions',
+    rows: 'CompactionRows',
+    failed: 'CompactionPartitionsFailed',
+    unreadable: 'CompactionUnreadableObjects',
+  });
 }

@@ -11,6 +11,7 @@ import { partitionValuesOf } from '../catalog/catalog.ts';
 import { objectGlob, type LocalObjectLayout } from '../catalog/duckdb.ts';
 import { errorMessage } from '../errors.ts';
 import { manifestKey } from '../layout/partition.ts';
+import { chunkConsecutive } from '../util/chunks.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { cleanFileError, copyToParquet, refusal, type Copied } from './parquet.ts';
 import { repairObject } from './repair.ts';
@@ -287,21 +288,7 @@ async function compactChunk(
 
 /** Consecutive groups of objects whose sizes add up to at most `target` (a single larger object is its own group). */
 export function chunkBySize<T extends { Size?: number }>(objects: T[], target: number): T[][] {
-  const out: T[][] = [];
-  let cur: T[] = [];
-  let size = 0;
-  for (const o of objects) {
-    const s = o.Size ?? 0;
-    if (cur.length && size + s > target) {
-      out.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(o);
-    size += s;
-  }
-  if (cur.length) out.push(cur);
-  return out;
+  return chunkConsecutive(objects, (o) => o.Size ?? 0, target);
 }
 
 async function deleteOrThrow(s3: S3Client, bucket: string, keys: string[]): Promise<void> {

@@ -118,8 +118,13 @@ export class RedriveJobs {
     this.#opts = opts;
   }
 
+  /** The job clock (`deps.now`, tests move it): pacing, cancel polling and staleness all read it. */
+  #ms(): number {
+    return (this.deps.now?.() ?? new Date()).getTime();
+  }
+
   #now(): string {
-    return (this.deps.now?.() ?? new Date()).toISOString();
+    return new Date(this.#ms()).toISOString();
   }
 
   /** Starts a re-drive job and returns its first state; the job runs on in this process (or is dispatched). */
@@ -228,9 +233,9 @@ export class RedriveJobs {
     const s = job.state;
     const perTick = Math.max(1, Math.min(500, Math.round((s.rate * TICK_MS) / 1000)));
     const limiter = new WindowRateLimiter(s.rate);
-    let lastPersist = Date.now();
+    let lastPersist = this.#ms();
     let lastStart = 0;
-    let lastCancelCheck = Date.now();
+    let lastCancelCheck = this.#ms();
     let first = true;
     const pause = (ms: number) =>
       new Promise<void>((r) => {
@@ -241,32 +246,32 @@ export class RedriveJobs {
       while (s.processed < job.qids.length && !job.cancelled) {
         // Every invocation moves the job on by at least one chunk: one whose set-up (the index listing) used up its
         // time would otherwise end with no progress, again and again.
-        if (!first && job.deadline !== undefined && Date.now() >= job.deadline) break;
+        if (!first && job.deadline !== undefined && this.#ms() >= job.deadline) break;
         const qids = job.qids.slice(s.processed, s.processed + perTick);
         // Evenly spaced chunks (n records every n / rate seconds), and never more than the rate in any one second.
         const wait = Math.max(
-          lastStart + (qids.length * 1000) / s.rate - Date.now(),
-          limiter.delayFor(qids.length, Date.now()),
+          lastStart + (qids.length * 1000) / s.rate - this.#ms(),
+          limiter.delayFor(qids.length, this.#ms()),
         );
         if (wait > 0 && !first) await pause(wait);
         first = false;
         // A cancel from another process (the console, while a worker runs the job) is a marker in the bucket.
-        if (Date.now() - lastCancelCheck >= 1000) {
-          lastCancelCheck = Date.now();
+        if (this.#ms() - lastCancelCheck >= 1000) {
+          lastCancelCheck = this.#ms();
           if (await getJsonOrNull(this.deps.s3, this.deps.bucket, cancelKey(s.id))) job.cancelled = true;
         }
         if (job.cancelled) break;
-        lastStart = Date.now();
+        lastStart = this.#ms();
         const { counts } = await redriveChunk(this.deps, { id: s.id, by: s.by, fixes: job.fixes }, s.chunks++, qids);
-        limiter.record(qids.length, Date.now());
+        limiter.record(qids.length, this.#ms());
         s.processed += qids.length;
         s.accepted += counts.accepted;
         s.failed += counts.failed;
         s.skipped += counts.skipped;
         s.errors += counts.errors;
-        if (Date.now() - lastPersist >= 1000) {
+        if (this.#ms() - lastPersist >= 1000) {
           await this.#persist(job);
-          lastPersist = Date.now();
+          lastPersist = this.#ms();
         }
       }
       if (!job.cancelled && s.processed < job.qids.length) {
@@ -331,7 +336,7 @@ export class RedriveJobs {
   }
 
   #settle(s: JobState): JobState {
-    if (s.status === 'running' && !this.#jobs.has(s.id) && Date.now() - Date.parse(s.updatedAt) > STALE_JOB_MS) {
+    if (s.status === 'running' && !this.#jobs.has(s.id) && this.#ms() - Date.parse(s.updatedAt) > STALE_JOB_MS) {
       return {
         ...s,
         status: 'interrupted',

@@ -1,5 +1,6 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { errorMessage } from '../errors.ts';
+import { chunkConsecutive } from '../util/chunks.ts';
 import { sleep as pause } from '../util/time.ts';
 import type { ShardMetricsRecorder } from '../metrics/types.ts';
 
@@ -66,21 +67,7 @@ export function entryBytes(e: PutEntry): number {
 
 /** Splits entries into PutRecords calls that respect the entry-count and byte limits, keeping order. */
 export function chunkEntries<T extends PutEntry>(entries: T[]): T[][] {
-  const chunks: T[][] = [];
-  let cur: T[] = [];
-  let bytes = 0;
-  for (const e of entries) {
-    const size = entryBytes(e);
-    if (cur.length && (cur.length >= PUT_RECORDS_MAX_ENTRIES || bytes + size > PUT_RECORDS_MAX_BYTES)) {
-      chunks.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(e);
-    bytes += size;
-  }
-  if (cur.length) chunks.push(cur);
-  return chunks;
+  return chunkConsecutive(entries, entryBytes, PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_ENTRIES);
 }
 
 const THROTTLED = 'ProvisionedThroughputExceededException';
