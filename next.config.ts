@@ -9,6 +9,8 @@ const config: NextConfig = {
   outputFileTracingIncludes: { '/**': ['./schemas/**/*', './queries/**/*'] },
   typescript: { tsconfigPath: 'tsconfig.json' },
   poweredByHeader: false,
+  // No Next.js badge over the console's content, under `next dev` (`--console-dev`) too.
+  devIndicators: false,
 };
 
 export default config;

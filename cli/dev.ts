@@ -12,6 +12,8 @@ DATABASE_URL when it is set, else into an embedded PGlite server (Postgres in We
 Options:
   --reset               delete the local data (stream, lake, quarantine, checkpoints) first
   --no-console          run the pipeline without the web console
+  --console-dev         serve the console with \`next dev\` (edits show at once, pages compile on first visit)
+                        instead of its production build (built on the first start and whenever its sources change)
   --no-consumers        do not run the lake writer or the sink (records stay on the stream)
   --no-oltp             do not run the OLTP sink (nor PGlite)
   --data-dir <dir>      where data lives (default .data, or TRIBUTARY_DATA_DIR)
@@ -30,6 +32,7 @@ export async function devCommand(argv: string[], io: Io): Promise<number> {
     options: {
       reset: { type: 'boolean' },
       'no-console': { type: 'boolean' },
+      'console-dev': { type: 'boolean' },
       'no-consumers': { type: 'boolean' },
       'no-oltp': { type: 'boolean' },
       'data-dir': { type: 'string' },
@@ -66,6 +69,7 @@ export async function devCommand(argv: string[], io: Io): Promise<number> {
     oltp: !values['no-oltp'],
     reset: !!values.reset,
     console: !values['no-console'],
+    consoleDev: !!values['console-dev'],
     consumers: !values['no-consumers'],
     shardCount: intFlag('shards', values.shards, LOCAL_DEFAULTS.shardCount, 1),
     log: (m) => io.err(m),

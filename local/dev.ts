@@ -12,6 +12,7 @@ import { ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/composition.ts'
 import { ensureMigrated, type OltpSinkDeps } from '../lib/oltp/sink.ts';
 import { redactUrl } from '../lib/oltp/db.ts';
 import { CheckpointStore } from './checkpoints.ts';
+import { ensureConsoleBuild } from './console-build.ts';
 import { startConsole, startKinesis, startPglite, startS3, type RunningEmulator } from './emulators/index.ts';
 import { addS3Faults, parseFaults, withInvocationFaults, type Faults } from './faults.ts';
 import { serveHttpApi } from './gateway.ts';
@@ -44,6 +45,8 @@ export interface DevOptions {
   ports?: Partial<TributaryConfig['ports']>;
   reset?: boolean;
   console?: boolean;
+  /** Serve the console with `next dev` instead of its production build (edits show at once; pages compile on first visit). */
+  consoleDev?: boolean;
   shardCount?: number;
   apiKey?: string;
   /** Mapping settings to change for both consumers (tests' short batching windows), over `LOCAL_MAPPINGS`. */
@@ -96,6 +99,9 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const settings = readSettings();
   const apiKey = localApiKey(dataDir, { given: options.apiKey, create: true })!;
   const buckets = Object.values(LOCAL_DEFAULTS.buckets);
+  // The console's production build (when its sources changed since the last one) runs while the emulators start.
+  const consoleBuild = options.console && !options.consoleDev ? ensureConsoleBuild(log) : undefined;
+  consoleBuild?.catch(() => {}); // awaited below; a failure elsewhere first must not leave it unhandled
 
   const emulators: RunningEmulator[] = [];
   const servers: Server[] = [];
@@ -220,7 +226,9 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const startupMs = Date.now() - t0;
     let consoleUrl: string | undefined;
     if (options.console) {
-      emulators.push(await startConsole(host, ports.console, env));
+      const built = await consoleBuild;
+      if (built?.built) log(`console: built in ${(built.ms / 1000).toFixed(1)} s`);
+      emulators.push(await startConsole(host, ports.console, env, options.consoleDev ? 'dev' : 'production'));
       consoleUrl = `http://${host}:${ports.console}`;
     }
     return {

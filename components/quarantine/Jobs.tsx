@@ -4,11 +4,13 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api.ts';
 import type { JobResponse, JobState } from './types.ts';
 
-function JobOutcomes({ id, running }: { id: string; running: boolean }) {
+function JobOutcomes({ id }: { id: string }) {
   const job = useQuery({
     queryKey: ['q-job', id],
     queryFn: () => api<JobResponse>(`/api/quarantine/jobs/${id}?limit=200`),
-    refetchInterval: running ? 1000 : false,
+    // Until this answer itself says the job has ended: the jobs list may see the end first, and an answer taken just
+    // before it (no outcomes yet) must not stay on the page.
+    refetchInterval: (q) => (!q.state.data || q.state.data.state.status === 'running' ? 1000 : false),
   });
   if (!job.data) return <p className="muted">Loading outcomes…</p>;
   return (
@@ -122,9 +124,7 @@ export function Jobs({ canOperate, focus }: { canOperate: boolean; focus?: strin
           ))}
         </tbody>
       </table>
-      {shown ? (
-        <JobOutcomes id={shown} running={jobs.data.jobs.some((j) => j.id === shown && j.status === 'running')} />
-      ) : null}
+      {shown ? <JobOutcomes id={shown} /> : null}
     </>
   );
 }

@@ -3,14 +3,15 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { runChild } from './child.ts';
 
-// A wrapper process around `next dev`: Next cannot watch an IPC channel itself, so this child does, and takes Next down
-// with it when `tributary dev` goes away, even on SIGKILL.
-const [host = '127.0.0.1', portArg = '3000'] = process.argv.slice(2);
+// A wrapper process around `next start` (or `next dev`): Next cannot watch an IPC channel itself, so this child does,
+// and takes Next down with it when `tributary dev` goes away, even on SIGKILL.
+const [host = '127.0.0.1', portArg = '3000', mode = 'production'] = process.argv.slice(2);
 
 runChild('console', async () => {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
-  const next = spawn(process.execPath, [nextBin, 'dev', '--hostname', host, '--port', portArg], {
+  const command = mode === 'dev' ? 'dev' : 'start';
+  const next = spawn(process.execPath, [nextBin, command, '--hostname', host, '--port', portArg], {
     cwd: root,
     env: {
       ...process.env,

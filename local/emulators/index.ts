@@ -75,8 +75,17 @@ export function startS3(host: string, port: number, dir: string, buckets: string
 }
 
 /** The Next.js console (`next dev`) behind a wrapper that exits with this process. */
-export function startConsole(host: string, port: number, env: NodeJS.ProcessEnv): Promise<RunningEmulator> {
-  return startEmulator('console', './console.ts', [host, String(port)], [], 15_000, env);
+/**
+ * The console: `next start` over the production build (`local/console-build.ts` makes sure it is current), or `next
+ * dev` when asked (`--console-dev`: edits show at once, each page compiles on its first visit).
+ */
+export function startConsole(
+  host: string,
+  port: number,
+  env: NodeJS.ProcessEnv,
+  mode: 'production' | 'dev' = 'production',
+): Promise<RunningEmulator> {
+  return startEmulator('console', './console.ts', [host, String(port), mode], [], 30_000, env);
 }
 
 /**
