@@ -1,12 +1,12 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { LOCAL_DEFAULTS, readSettings } from '../lib/config.ts';
+import { readSettings } from '../lib/config.ts';
 import { produce, type OutgoingEvent, type ProduceSummary } from '../lib/produce/producer.ts';
 import { readEventsFromFile, detectFormat, type FileFormat } from '../lib/produce/readers.ts';
 import { syntheticEvents, SYNTHETIC_TYPES } from '../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';
-import { UsageError, dataDirOf, fmt, intFlag, numberFlag, resolveApiKey, type Io } from './common.ts';
+import { UsageError, commandConfig, dataDirOf, fmt, intFlag, numberFlag, resolveApiKey, type Io } from './common.ts';
 
 export const produceHelp = `tributary produce <file> --type <type> [options]
 tributary produce --synthetic <type> --count <n> [--invalid-ratio <r>] [--seed <s>] [options]
@@ -25,7 +25,8 @@ Options:
   --rate <n>             events per second (default: as fast as the API takes them)
   --batch <n>            events per request, ≤ 500 (default 500)
   --concurrency <n>      requests in flight (default 4)
-  --endpoint <url>       ingest API (default TRIBUTARY_API_URL or http://127.0.0.1:4000)
+  --endpoint <url>       ingest API (default TRIBUTARY_API_URL, else the API of the tributary dev running on the
+                         data directory, else http://127.0.0.1:4000)
   --api-key <key>        API key (default TRIBUTARY_API_KEY or the key of \`tributary dev\`)
   --json                 print the summary as JSON
 `;
@@ -75,11 +76,9 @@ export async function produceCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError('--format must be csv, json or ndjson.');
   if (file && !existsSync(file)) throw new UsageError(`File not found: ${file}`);
 
-  const settings = readSettings();
-  const endpoint =
-    values.endpoint ??
-    settings.TRIBUTARY_API_URL ??
-    `http://${LOCAL_DEFAULTS.host}:${settings.TRIBUTARY_API_PORT ?? LOCAL_DEFAULTS.ports.api}`;
+  // The ingest API of the stack running on the data directory (lib/config.ts runningStack), unless told otherwise.
+  const config = commandConfig(values['data-dir']);
+  const endpoint = values.endpoint ?? readSettings().TRIBUTARY_API_URL ?? `http://${config.host}:${config.ports.api}`;
   const apiKey = resolveApiKey(values['api-key'], dataDirOf(values['data-dir']));
   const batch = intFlag('batch', values.batch, 500, 1);
   if (batch > 500) throw new UsageError('--batch must be at most 500 (the API limit per request).');

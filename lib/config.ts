@@ -348,6 +348,38 @@ export function localApiKey(
   return created;
 }
 
+/** Where a running `tributary dev` listens, as it records it in its data directory so other commands find it. */
+export interface LocalStack {
+  pid: number;
+  host: string;
+  ports: LocalPorts;
+  startedAt: string;
+}
+
+/** The file, in the data directory, where `tributary dev` records its {@link LocalStack} while it runs. */
+export const LOCAL_STACK_FILE = 'runtime.json';
+
+/**
+ * The stack `tributary dev` runs on this data directory, or undefined when none does (no file, or one left by a
+ * process that is gone).
+ */
+export function runningStack(dataDir: string): LocalStack | undefined {
+  let stack: LocalStack;
+  try {
+    stack = JSON.parse(readFileSync(path.join(dataDir, LOCAL_STACK_FILE), 'utf8')) as LocalStack;
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(stack?.pid) || stack.pid <= 0 || !stack.ports) return undefined;
+  try {
+    process.kill(stack.pid, 0);
+  } catch (err) {
+    // EPERM: alive, but another user's.
+    if ((err as { code?: string }).code !== 'EPERM') return undefined;
+  }
+  return stack;
+}
+
 function required<K extends Name>(s: Settings, name: K): NonNullable<Settings[K]> {
   const v = s[name];
   if (v === undefined)
@@ -364,18 +396,22 @@ function required<K extends Name>(s: Settings, name: K): NonNullable<Settings[K]
 export function loadConfig(env: Env = process.env): TributaryConfig {
   const s = readSettings(env);
   const mode = runtimeMode(env);
+  const dataDir = dataDirFrom(env);
+  // Locally, a running `tributary dev` on this data directory says where it listens; variables still win.
+  const stack = mode === 'local' ? runningStack(dataDir) : undefined;
+  const defaults = stack?.ports ?? LOCAL_DEFAULTS.ports;
   const ports: LocalPorts = {
-    api: s.TRIBUTARY_API_PORT ?? LOCAL_DEFAULTS.ports.api,
-    console: s.TRIBUTARY_CONSOLE_PORT ?? LOCAL_DEFAULTS.ports.console,
-    kinesis: s.TRIBUTARY_KINESIS_PORT ?? LOCAL_DEFAULTS.ports.kinesis,
-    s3: s.TRIBUTARY_S3_PORT ?? LOCAL_DEFAULTS.ports.s3,
-    pg: s.TRIBUTARY_PG_PORT ?? LOCAL_DEFAULTS.ports.pg,
+    api: s.TRIBUTARY_API_PORT ?? defaults.api,
+    console: s.TRIBUTARY_CONSOLE_PORT ?? defaults.console,
+    kinesis: s.TRIBUTARY_KINESIS_PORT ?? defaults.kinesis,
+    s3: s.TRIBUTARY_S3_PORT ?? defaults.s3,
+    pg: s.TRIBUTARY_PG_PORT ?? defaults.pg,
   };
-  const host = s.TRIBUTARY_HOST ?? LOCAL_DEFAULTS.host;
+  const host = s.TRIBUTARY_HOST ?? stack?.host ?? LOCAL_DEFAULTS.host;
   const shared = {
     ports,
     host,
-    dataDir: dataDirFrom(env),
+    dataDir,
     apiKeys: apiKeysFrom(env),
     database: {
       ...(s.DATABASE_URL ? { url: s.DATABASE_URL } : {}),

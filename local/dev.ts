@@ -1,12 +1,22 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createHandler as createIngestHandler } from '../functions/ingest/handler.ts';
 import { createHandler as createLakeWriterHandler } from '../functions/lake-writer/handler.ts';
 import { createHandler as createOltpSinkHandler } from '../functions/oltp-sink/handler.ts';
 import { awsClients, createAwsClients } from '../lib/aws/clients.ts';
-import { LOCAL_DEFAULTS, loadConfig, localApiKey, readSettings, type TributaryConfig } from '../lib/config.ts';
-import { errorMessage } from '../lib/errors.ts';
+import {
+  LOCAL_DEFAULTS,
+  LOCAL_STACK_FILE,
+  type LocalStack,
+  loadConfig,
+  localApiKey,
+  readSettings,
+  runningStack,
+  type TributaryConfig,
+} from '../lib/config.ts';
+import { ConfigError, errorMessage } from '../lib/errors.ts';
 import { localMetricsRecorder, type LocalMetricsRecorder } from '../lib/metrics/local-recorder.ts';
 import { ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/composition.ts';
 import { ensureMigrated, type OltpSinkDeps } from '../lib/oltp/sink.ts';
@@ -83,6 +93,25 @@ export interface DevRuntime {
   stop(): Promise<void>;
 }
 
+/** Refuses, naming the flag to change, when a port `tributary dev` is about to listen on is taken (0: any free port). */
+async function assertPortsFree(
+  host: string,
+  wanted: { port: number; what: string; flag: string; variable: string }[],
+): Promise<void> {
+  for (const w of wanted) {
+    if (!w.port) continue;
+    const problem = await new Promise<string | undefined>((resolve) => {
+      const probe = createServer();
+      probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      probe.listen(w.port, host, () => probe.close(() => resolve(undefined)));
+    });
+    if (problem)
+      throw new ConfigError(
+        `Port ${w.port} on ${host} (${w.what}) is ${problem === 'EADDRINUSE' ? 'in use' : `not available (${problem})`}; pass ${w.flag} <port> or set ${w.variable}. Nothing was started or changed.`,
+      );
+  }
+}
+
 /**
  * Starts the whole pipeline on this machine: kinesalite and s3rver as child processes (data under `dataDir`), the
  * `events` stream and the buckets, the ingest handler behind an API Gateway v2-shaped HTTP server, the lake writer
@@ -92,11 +121,30 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const t0 = Date.now();
   const log = options.log ?? (() => {});
   const dataDir = path.resolve(options.dataDir);
-  if (options.reset) rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
   const host = options.host ?? LOCAL_DEFAULTS.host;
   const ports = { ...LOCAL_DEFAULTS.ports, ...options.ports };
   const settings = readSettings();
+  const oltp = options.oltp !== false;
+  const externalDb = options.databaseUrl ?? settings.DATABASE_URL;
+  // Refused before anything is created or reset: a second stack on one data directory, or a port already taken.
+  const running = runningStack(dataDir);
+  if (running)
+    throw new ConfigError(
+      `tributary dev is already running on ${dataDir} (pid ${running.pid}, ingest API http://${running.host}:${running.ports.api}); stop it first, or pass --data-dir for a second stack (if no such process runs, delete ${path.join(dataDir, LOCAL_STACK_FILE)}).`,
+    );
+  await assertPortsFree(host, [
+    { port: ports.api, what: 'the ingest API', flag: '--api-port', variable: 'TRIBUTARY_API_PORT' },
+    { port: ports.kinesis, what: 'Kinesis', flag: '--kinesis-port', variable: 'TRIBUTARY_KINESIS_PORT' },
+    { port: ports.s3, what: 'S3', flag: '--s3-port', variable: 'TRIBUTARY_S3_PORT' },
+    ...(options.console
+      ? [{ port: ports.console, what: 'the console', flag: '--console-port', variable: 'TRIBUTARY_CONSOLE_PORT' }]
+      : []),
+    ...(oltp && !externalDb
+      ? [{ port: ports.pg, what: 'the embedded Postgres', flag: '--pg-port', variable: 'TRIBUTARY_PG_PORT' }]
+      : []),
+  ]);
+  if (options.reset) rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
   const apiKey = localApiKey(dataDir, { given: options.apiKey, create: true })!;
   const buckets = Object.values(LOCAL_DEFAULTS.buckets);
   // The console's production build (when its sources changed since the last one) runs while the emulators start.
@@ -109,7 +157,10 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   let sinkPoller: ShardPoller | undefined;
   let sinkDeps: OltpSinkDeps | undefined;
   let metrics: LocalMetricsRecorder | undefined;
+  const stackFile = path.join(dataDir, LOCAL_STACK_FILE);
   const stop = async () => {
+    // Ours only: a stack that refused to start must not remove the file of the one that runs.
+    if (runningStack(dataDir)?.pid === process.pid) rmSync(stackFile, { force: true });
     await Promise.all([poller?.stop(), sinkPoller?.stop()]);
     await sinkDeps?.pool.end().catch(() => {});
     await Promise.all(
@@ -130,8 +181,6 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     await Promise.all(emulators.map((e) => e.stop()));
   };
   try {
-    const oltp = options.oltp !== false;
-    const externalDb = options.databaseUrl ?? settings.DATABASE_URL;
     const [kinesisEmu, s3Emu, pgEmu] = await Promise.all([
       startKinesis(host, ports.kinesis, path.join(dataDir, 'kinesis')),
       startS3(host, ports.s3, path.join(dataDir, 's3'), buckets),
@@ -231,6 +280,20 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       emulators.push(await startConsole(host, ports.console, env, options.consoleDev ? 'dev' : 'production'));
       consoleUrl = `http://${host}:${ports.console}`;
     }
+    // Where this stack listens, for every other command on this data directory (lib/config.ts runningStack).
+    const stack: LocalStack = {
+      pid: process.pid,
+      host,
+      ports: {
+        api: apiPort,
+        console: ports.console,
+        kinesis: kinesisEmu.port,
+        s3: s3Emu.port,
+        pg: pgEmu?.port ?? ports.pg,
+      },
+      startedAt: new Date().toISOString(),
+    };
+    writeFileSync(stackFile, JSON.stringify(stack, null, 2));
     return {
       config: { ...config, ports: { ...config.ports, api: apiPort } },
       apiUrl: `http://${host}:${apiPort}`,
