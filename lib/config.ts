@@ -191,8 +191,57 @@ const RULES: Record<Name, Rule> = {
   TRIBUTARY_FAULTS: { problem: 'is empty', hint: 'set it to JSON (local/faults.ts)' },
 };
 
+/** What each variable sets, one line each: the README's configuration table and every command's `--help` show it. */
+const ABOUT: Record<Name, string> = {
+  TRIBUTARY_MODE: '`local` or `aws`',
+  AWS_LAMBDA_FUNCTION_NAME: 'set by Lambda; makes the mode `aws`',
+  AWS_REGION: 'the AWS region (aws mode)',
+  AWS_DEFAULT_REGION: 'the AWS region when `AWS_REGION` is unset',
+  TRIBUTARY_HOST: 'address the local runtime listens on',
+  TRIBUTARY_DATA_DIR: "the local runtime's data directory",
+  TRIBUTARY_API_PORT: 'local ingest API port',
+  TRIBUTARY_CONSOLE_PORT: 'local console port',
+  TRIBUTARY_KINESIS_PORT: 'local Kinesis (kinesalite) port',
+  TRIBUTARY_S3_PORT: 'local S3 (s3rver) port',
+  TRIBUTARY_PG_PORT: 'local embedded Postgres (PGlite) port',
+  TRIBUTARY_KINESIS_ENDPOINT: 'Kinesis endpoint (local mode)',
+  TRIBUTARY_S3_ENDPOINT: 'S3 endpoint (local mode)',
+  TRIBUTARY_API_URL: 'the ingest API `tributary produce` sends to',
+  TRIBUTARY_API_KEY: "the ingest API's key; comma-separated keys are all accepted (rotation)",
+  TRIBUTARY_STREAM_NAME: 'the Kinesis stream',
+  TRIBUTARY_LAKE_BUCKET: 'the lake bucket (aws mode)',
+  TRIBUTARY_QUARANTINE_BUCKET: 'the quarantine bucket (aws mode)',
+  TRIBUTARY_ATHENA_RESULTS_BUCKET: 'Athena results, console sessions and query history (aws mode)',
+  TRIBUTARY_IMPORTS_BUCKET: 'the imports bucket (aws mode)',
+  TRIBUTARY_ATHENA_WORKGROUP: 'the Athena work group',
+  TRIBUTARY_GLUE_DATABASE: 'the Glue database',
+  TRIBUTARY_SCHEMAS_DIR: 'where the event schemas are read from',
+  TRIBUTARY_QUERIES_DIR: 'where the saved queries are read from',
+  DATABASE_URL: 'the OLTP database, a `postgres://` URL',
+  TRIBUTARY_DB_HOST: 'the Aurora endpoint (aws mode, set by the database stack)',
+  TRIBUTARY_DB_PORT: 'its port',
+  TRIBUTARY_DB_USER: 'its user',
+  TRIBUTARY_DB_NAME: 'its database',
+  TRIBUTARY_DB_SECRET_ARN: 'the secret holding its password (read at run time, never in the environment)',
+  TRIBUTARY_CONSOLE_PASSWORD: "the console's operator password (at least 8 characters; required in AWS)",
+  TRIBUTARY_CONSOLE_VIEWER_PASSWORD: "the console's viewer password (at least 8 characters)",
+  TRIBUTARY_CONSOLE_EXPORT: '`on`/`off`: the quarantine export in the console and CLI',
+  TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB: "the console's limit for a query without a partition filter, MB",
+  TRIBUTARY_REDRIVE_RATE: 'default re-drive pace, records/s',
+  TRIBUTARY_REDRIVE_FUNCTION: 'the re-drive worker function (aws mode, set by the console stack)',
+  TRIBUTARY_OLTP_STATUS_FUNCTION: "the OLTP status function in the database's VPC (aws mode, set by the console stack)",
+  TRIBUTARY_FAULTS: 'injected consumer faults for tests, JSON (`local/faults.ts`)',
+};
+
 /** Every variable Tributary reads, in the order the README's configuration table lists them. */
 export const SETTING_NAMES = Object.keys(RULES) as readonly Name[];
+
+/** What a variable sets (Markdown: names in backticks), as the README's configuration table says it. */
+export function settingAbout(name: Name): string {
+  return ABOUT[name];
+}
+
+export type SettingName = Name;
 const validate = new Ajv({ coerceTypes: true, allErrors: true }).compile(SCHEMA);
 
 function refusal(e: ErrorObject, raw: Record<string, string>): string {

@@ -2,7 +2,15 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authConfig } from '../../lib/console/auth.ts';
-import { SETTING_NAMES, dataDirFrom, loadConfig, localApiKey, readSettings, runtimeMode } from '../../lib/config.ts';
+import {
+  SETTING_NAMES,
+  dataDirFrom,
+  loadConfig,
+  localApiKey,
+  readSettings,
+  runtimeMode,
+  settingAbout,
+} from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -117,11 +125,28 @@ describe('configuration', () => {
     }
   });
 
-  it("the README's configuration table lists exactly the variables lib/config.ts reads", () => {
+  it("the README's configuration table lists exactly the variables lib/config.ts reads, saying what each sets", () => {
     const readme = readFileSync(path.resolve('README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('### Configuration (environment variables)'));
     const rows = section.slice(0, section.indexOf('\n\n', section.indexOf('| variable |')));
-    const names = [...rows.matchAll(/^\| `([A-Z_0-9]+)` \|/gm)].map((m) => m[1]);
-    expect(names).toEqual([...SETTING_NAMES]);
+    const table = [...rows.matchAll(/^\| `([A-Z_0-9]+)` \| (.*?) \| .*? \|$/gm)].map((m) => [m[1], m[2]]);
+    expect(table).toEqual(SETTING_NAMES.map((n) => [n, settingAbout(n)]));
+  });
+
+  it("every command's --help lists the variables it reads, each with what it sets", async () => {
+    const { commandHelp, commands } = await import('../../cli/main.ts');
+    for (const [name, cmd] of Object.entries(commands)) {
+      const help = commandHelp(cmd);
+      // After the header, one line per variable: its name, two or more spaces, what it sets.
+      const listed = help
+        .slice(help.indexOf('\nVariables ('))
+        .split('\n')
+        .slice(2)
+        .filter((l) => l.trim())
+        .map((l) => l.trim().split(/ {2,}/));
+      expect(listed, name).toEqual(cmd.reads.map((v) => [v, settingAbout(v).replaceAll('`', '')]));
+    }
+    expect(commands.produce!.reads).toContain('TRIBUTARY_API_URL');
+    expect(commands.db!.reads).toContain('DATABASE_URL');
   });
 });
