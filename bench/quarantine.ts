@@ -5,9 +5,7 @@
  * p50/p95 against the 300 ms target, next to the same counts through the SQL engine (DuckDB over the `quarantine`
  * table: what an operator would run without the index), and a re-drive job's throughput against its rate limit.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -31,8 +29,7 @@ import { syntheticEvents, SYNTHETIC_TYPES } from '../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../lib/registry/registry.ts';
 import { queryService } from '../lib/composition.ts';
 import { mapLimit } from '../lib/util/concurrency.ts';
-import { startDev } from '../local/dev.ts';
-import { median, now, percentile, progress, QUICK } from './util.ts';
+import { median, now, percentile, progress, QUICK, startBenchRuntime } from './util.ts';
 
 export interface ListFigure {
   name: string;
@@ -167,16 +164,7 @@ async function readStreamArrivals(kinesis: KinesisClient, streamName: string): P
 /** Runs the benchmark against a fresh local runtime (no consumers: the stream only has to accept re-driven records). */
 export async function runQuarantineBench(): Promise<QuarantineBenchResult> {
   const total = QUICK ? 10_000 : 100_000;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-quarantine-'));
-  progress(`quarantine: starting the local runtime in ${dataDir}`);
-  const rt = await startDev({
-    dataDir,
-    ports: { api: 0, kinesis: 0, s3: 0 },
-    console: false,
-    consumers: false,
-    oltp: false,
-    apiKey: 'bench',
-  });
+  const { rt, dataDir } = await startBenchRuntime('quarantine', { consumers: false, apiKey: 'bench' });
   const { s3, kinesis } = awsClients(rt.config);
   const bucket = rt.config.buckets.quarantine;
   const sql = queryService(rt.config, { maxUnfilteredScanBytes: Number.MAX_SAFE_INTEGER });

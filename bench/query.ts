@@ -4,8 +4,7 @@
  * ran, each on the local DuckDB engine. Bytes are what each layout makes a reader open (what Athena bills), times are
  * medians; compaction throughput is reported against a plain DuckDB JSONL → Parquet conversion of the same files.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -22,8 +21,7 @@ import { defaultRegistry } from '../lib/registry/registry.ts';
 import { queryService } from '../lib/composition.ts';
 import { listAll } from '../lib/aws/s3.ts';
 import { mapLimit } from '../lib/util/concurrency.ts';
-import { startDev } from '../local/dev.ts';
-import { median, now, progress, QUICK } from './util.ts';
+import { median, now, progress, QUICK, startBenchRuntime } from './util.ts';
 
 export interface LayoutFigure {
   bytes: number;
@@ -157,16 +155,7 @@ export async function runQueryBench(): Promise<QueryBenchResult> {
   const perDay = QUICK
     ? { transactions: 480, taxi_trips: 120, clickstream: 240 }
     : { transactions: 4800, taxi_trips: 1200, clickstream: 2400 };
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-query-'));
-  progress(`query: starting the local runtime in ${dataDir}`);
-  const rt = await startDev({
-    dataDir,
-    ports: { api: 0, kinesis: 0, s3: 0 },
-    console: false,
-    consumers: false,
-    oltp: false,
-    apiKey: 'bench',
-  });
+  const { rt, dataDir } = await startBenchRuntime('query', { consumers: false, apiKey: 'bench' });
   const { s3 } = awsClients(rt.config);
   const lake = rt.config.buckets.lake;
   const svc = queryService(rt.config, { maxUnfilteredScanBytes: Number.MAX_SAFE_INTEGER, rowLimit: 10_000 });

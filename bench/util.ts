@@ -4,6 +4,10 @@
  * throughput is reported next to a baseline measured the same way and as a ratio against it.
  */
 import { performance } from 'node:perf_hooks';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startDev, type DevOptions, type DevRuntime } from '../local/dev.ts';
 
 /** `BENCH_QUICK=1` shrinks durations and sizes for a fast smoke run. */
 export const QUICK = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
@@ -150,4 +154,23 @@ export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
 /** Pass/fail mark for a figure against its target. */
 export function verdict(ok: boolean): string {
   return ok ? 'ok' : 'MISSED';
+}
+
+/**
+ * A local runtime for one bench section, in a fresh data directory of its own (the caller removes it): free loopback
+ * ports, no console and no OLTP sink unless `over` asks for them.
+ */
+export async function startBenchRuntime(
+  section: string,
+  over: Partial<DevOptions> = {},
+): Promise<{ rt: DevRuntime; dataDir: string }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `tributary-bench-${section}-`));
+  progress(`${section}: starting the local runtime in ${dataDir}`);
+  try {
+    const rt = await startDev({ dataDir, ports: { api: 0, kinesis: 0, s3: 0 }, console: false, oltp: false, ...over });
+    return { rt, dataDir };
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 }

@@ -38,3 +38,22 @@ export function transaction(n: number, over: Record<string, unknown> = {}, day: 
 export function envelope(data: unknown, over: Partial<Envelope> & Pick<Envelope, 'id' | 'event_time'>): Envelope {
   return { type: 'transactions', v: 1, received_at: '2026-03-01T10:00:00.000Z', source: 'api', data, ...over };
 }
+
+/**
+ * The first trip of the Porto taxi data set (Kaggle `train.csv`) as a `taxi_trips` event: its 19-digit id as text,
+ * the `NA` origins as null, a one-point polyline unless overridden.
+ */
+export function taxiTrip(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    TRIP_ID: '1372636858620000589',
+    CALL_TYPE: 'C',
+    ORIGIN_CALL: null,
+    ORIGIN_STAND: null,
+    TAXI_ID: 20000589,
+    TIMESTAMP: 1372636858,
+    DAY_TYPE: 'A',
+    MISSING_DATA: false,
+    POLYLINE: '[[-8.618643,41.141412]]',
+    ...over,
+  };
+}

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevRuntime } from '../../local/dev.ts';
 import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
+import { taxiTrip } from '../helpers/factories.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -97,25 +98,7 @@ describe('tributary CLI against a running pipeline', () => {
     );
     expect(JSON.parse(nd.stdout)).toMatchObject({ sent: 3, accepted: 2, rejected: 1, failed: 0 });
 
-    const js = await produceFile(
-      'trips.json',
-      [
-        JSON.stringify([
-          {
-            TRIP_ID: '1372636858620000589',
-            CALL_TYPE: 'C',
-            ORIGIN_CALL: null,
-            ORIGIN_STAND: null,
-            TAXI_ID: 20000589,
-            TIMESTAMP: 1372636858,
-            DAY_TYPE: 'A',
-            MISSING_DATA: false,
-            POLYLINE: '[[-8.618643,41.141412]]',
-          },
-        ]),
-      ],
-      'taxi_trips',
-    );
+    const js = await produceFile('trips.json', [JSON.stringify([taxiTrip()])], 'taxi_trips');
     expect(JSON.parse(js.stdout)).toMatchObject({ sent: 1, accepted: 1, rejected: 0, failed: 0 });
 
     const lake = await waitFor(

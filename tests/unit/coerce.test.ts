@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 import { COERCE_CHANGED, compileCsvCoercer } from '../../lib/registry/coerce.ts';
+import { taxiTrip } from '../helpers/factories.ts';
 
 const registry = defaultRegistry();
 
@@ -52,17 +53,7 @@ describe('CSV coercion by schema', () => {
       MISSING_DATA: 'False',
       POLYLINE: '[[-8.618643,41.141412]]',
     });
-    expect(out).toEqual({
-      TRIP_ID: '1372636858620000589',
-      CALL_TYPE: 'C',
-      ORIGIN_CALL: null,
-      ORIGIN_STAND: null,
-      TAXI_ID: 20000589,
-      TIMESTAMP: 1372636858,
-      DAY_TYPE: 'A',
-      MISSING_DATA: false,
-      POLYLINE: '[[-8.618643,41.141412]]',
-    });
+    expect(out).toEqual(taxiTrip());
     expect(registry.version('taxi_trips').validate(out)).toBe(true);
   });
 

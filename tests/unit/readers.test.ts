@@ -10,6 +10,7 @@ import {
   type FileEvent,
 } from '../../lib/produce/readers.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
+import { taxiTrip } from '../helpers/factories.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-readers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,17 +72,7 @@ describe('input files', () => {
     );
     const events = await all(csv, 'taxi_trips');
     expect(events.map((e) => e.value)).toEqual([
-      {
-        TRIP_ID: '1372636858620000589',
-        CALL_TYPE: 'C',
-        ORIGIN_CALL: null,
-        ORIGIN_STAND: null,
-        TAXI_ID: 20000589,
-        TIMESTAMP: 1372636858,
-        DAY_TYPE: 'A',
-        MISSING_DATA: false,
-        POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]',
-      },
+      taxiTrip({ POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]' }),
       {
         TRIP_ID: '1372637303620000596',
         CALL_TYPE: 'B',

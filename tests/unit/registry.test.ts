@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry, toFieldErrors } from '../../lib/registry/registry.ts';
 import { parseJson } from '../../lib/registry/json.ts';
+import { taxiTrip } from '../helpers/factories.ts';
 
 const registry = defaultRegistry();
 
@@ -102,17 +103,7 @@ describe('registry', () => {
   });
 
   it('validates taxi trips: call types, NA origins, polyline text', () => {
-    const trip = {
-      TRIP_ID: '1372636858620000589',
-      CALL_TYPE: 'C',
-      ORIGIN_CALL: null,
-      ORIGIN_STAND: null,
-      TAXI_ID: 20000589,
-      TIMESTAMP: 1372636858,
-      DAY_TYPE: 'A',
-      MISSING_DATA: false,
-      POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]',
-    };
+    const trip = taxiTrip({ POLYLINE: '[[-8.618643,41.141412],[-8.618499,41.141376]]' });
     expect(check('taxi_trips', trip).ok).toBe(true);
     expect(check('taxi_trips', { ...trip, POLYLINE: '[]' }).ok).toBe(true);
     expect(check('taxi_trips', { ...trip, TRIP_ID: 1372636858620000589n.toString() }).ok).toBe(true);
