@@ -1,36 +1,31 @@
 import type { ReactNode } from 'react';
 import { headers } from 'next/headers';
+import { ColorSchemeScript, mantineHtmlProps } from '@mantine/core';
+import '@mantine/core/styles.css';
 import './globals.css';
+import { loadConfig } from '@/lib/config.ts';
+import { AppFrame } from '@/components/ui/AppFrame.tsx';
 import { Providers } from './providers.tsx';
 
 export const metadata = { title: 'Tributary console', description: 'Operations console of the Tributary pipeline' };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   // Set by proxy.ts for a signed-in session; absent when the console runs open (locally without a password).
-  const role = (await headers()).get('x-tributary-role');
+  const h = await headers();
+  const role = h.get('x-tributary-role');
+  const name = h.get('x-tributary-user');
+  const user = role ? { role, name: name ? decodeURIComponent(name) : role } : undefined;
   return (
-    <html lang="en">
+    <html lang="en" {...mantineHtmlProps}>
+      <head>
+        <ColorSchemeScript defaultColorScheme="auto" />
+      </head>
       <body>
-        <header className="topbar">
-          <strong>Tributary</strong>
-          <nav aria-label="Main">
-            <a href="/">Overview</a>
-            <a href="/stream">Stream</a>
-            <a href="/sql">SQL</a>
-            <a href="/oltp">OLTP</a>
-            <a href="/quarantine">Quarantine</a>
-            <a href="/schemas">Schemas</a>
-            <a href="/audit">Audit</a>
-          </nav>
-          {role ? (
-            <form method="post" action="/api/logout" className="session">
-              <span className="muted">{role}</span> <button type="submit">Sign out</button>
-            </form>
-          ) : null}
-        </header>
-        <main>
-          <Providers>{children}</Providers>
-        </main>
+        <Providers>
+          <AppFrame stage={loadConfig().console.stage} user={user}>
+            {children}
+          </AppFrame>
+        </Providers>
       </body>
     </html>
   );

@@ -3,6 +3,8 @@ import { sharedPipelineInventory } from '@/lib/composition.ts';
 import { errorMessage } from '@/lib/errors.ts';
 import { MetricsOverview } from '@/components/overview/MetricsOverview.tsx';
 import { PipelineSummary } from '@/components/overview/PipelineSummary.tsx';
+import { PageHeader } from '@/components/ui/PageHeader.tsx';
+import { Loading, Problem } from '@/components/ui/States.tsx';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,9 +15,9 @@ async function PipelineCounts() {
     return <PipelineSummary status={await sharedPipelineInventory().status(5_000)} />;
   } catch (err) {
     return (
-      <p className="error" role="alert">
+      <Problem>
         Cannot read the pipeline ({errorMessage(err)}). Start it with <code>npm run dev</code>.
-      </p>
+      </Problem>
     );
   }
 }
@@ -23,9 +25,12 @@ async function PipelineCounts() {
 export default function OverviewPage() {
   return (
     <>
-      <h1>Overview</h1>
+      <PageHeader
+        title="Overview"
+        description="Throughput per shard, the quarantine backlog and the lake's freshness."
+      />
       <MetricsOverview />
-      <Suspense fallback={<p aria-busy="true">Counting what the pipeline holds…</p>}>
+      <Suspense fallback={<Loading>Counting what the pipeline holds…</Loading>}>
         <PipelineCounts />
       </Suspense>
     </>

@@ -50,6 +50,7 @@ export interface Settings {
   TRIBUTARY_DB_USER?: string;
   TRIBUTARY_DB_NAME?: string;
   TRIBUTARY_DB_SECRET_ARN?: string;
+  TRIBUTARY_STAGE?: string;
   TRIBUTARY_CONSOLE_PASSWORD?: string;
   TRIBUTARY_CONSOLE_VIEWER_PASSWORD?: string;
   TRIBUTARY_CONSOLE_EXPORT?: 'on' | 'off' | 'true' | 'false' | '1' | '0';
@@ -117,6 +118,8 @@ const SCHEMA: JSONSchemaType<Settings> = {
     TRIBUTARY_DB_USER: TEXT,
     TRIBUTARY_DB_NAME: TEXT,
     TRIBUTARY_DB_SECRET_ARN: { type: 'string', pattern: '^arn:aws[a-z-]*:secretsmanager:', nullable: true },
+    // SST stage names: letters, digits and hyphens.
+    TRIBUTARY_STAGE: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,63}$', nullable: true },
     TRIBUTARY_CONSOLE_PASSWORD: { type: 'string', minLength: 8, nullable: true },
     TRIBUTARY_CONSOLE_VIEWER_PASSWORD: { type: 'string', minLength: 8, nullable: true },
     TRIBUTARY_CONSOLE_EXPORT: { type: 'string', enum: ['on', 'off', 'true', 'false', '1', '0'], nullable: true },
@@ -175,6 +178,7 @@ const RULES: Record<Name, Rule> = {
     problem: 'is not a Secrets Manager ARN',
     hint: 'the database stack passes it (stacks/database.ts)',
   },
+  TRIBUTARY_STAGE: { problem: 'is not a stage name', hint: 'use letters, digits and hyphens (the console stack passes it)' },
   TRIBUTARY_CONSOLE_PASSWORD: PASSWORD_RULE,
   TRIBUTARY_CONSOLE_VIEWER_PASSWORD: PASSWORD_RULE,
   TRIBUTARY_CONSOLE_EXPORT: { problem: 'is not a switch', hint: 'use on or off' },
@@ -223,6 +227,7 @@ const ABOUT: Record<Name, string> = {
   TRIBUTARY_DB_USER: 'its user',
   TRIBUTARY_DB_NAME: 'its database',
   TRIBUTARY_DB_SECRET_ARN: 'the secret holding its password (read at run time, never in the environment)',
+  TRIBUTARY_STAGE: "the deployment's stage, shown in the console's header (set by the console stack)",
   TRIBUTARY_CONSOLE_PASSWORD: "the console's operator password (at least 8 characters; required in AWS)",
   TRIBUTARY_CONSOLE_VIEWER_PASSWORD: "the console's viewer password (at least 8 characters)",
   TRIBUTARY_CONSOLE_EXPORT: '`on`/`off`: the quarantine export in the console and CLI',
@@ -308,6 +313,8 @@ export interface DatabaseSettings {
 
 /** The console's settings (its sign-in passwords are read by lib/console/auth.ts alone). */
 export interface ConsoleSettings {
+  /** The stage the console belongs to (`local` for `tributary dev`), shown in its header. */
+  stage: string;
   exportEnabled: boolean;
   /** The SQL guard's limit on a query without a partition filter (default in lib/query/service.ts). */
   maxUnfilteredScanBytes?: number;
@@ -471,6 +478,7 @@ export function loadConfig(env: Env = process.env): TributaryConfig {
       ...(s.TRIBUTARY_DB_SECRET_ARN ? { secretArn: s.TRIBUTARY_DB_SECRET_ARN } : {}),
     },
     console: {
+      stage: s.TRIBUTARY_STAGE ?? (mode === 'local' ? 'local' : 'aws'),
       exportEnabled: !['off', 'false', '0'].includes(s.TRIBUTARY_CONSOLE_EXPORT ?? 'on'),
       ...(s.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB !== undefined
         ? { maxUnfilteredScanBytes: s.TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB * 1024 * 1024 }

@@ -94,6 +94,7 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     ...tributaryEnvironment(events.name),
     ...analyticsEnvironment,
     TRIBUTARY_REDRIVE_FUNCTION: redriveWorker.name,
+    TRIBUTARY_STAGE: $app.stage,
     TRIBUTARY_OLTP_STATUS_FUNCTION: oltpStatus.name,
     TRIBUTARY_CONSOLE_PASSWORD: consolePassword.value,
     TRIBUTARY_CONSOLE_VIEWER_PASSWORD: consoleViewerPassword.value,

@@ -1,11 +1,12 @@
 import { AuditLog } from '@/components/audit/AuditLog.tsx';
+import { PageHeader } from '@/components/ui/PageHeader.tsx';
 
 export const metadata = { title: 'Audit log · Tributary console' };
 
 export default function AuditPage() {
   return (
     <>
-      <h1>Audit log</h1>
+      <PageHeader title="Audit log" description="Who re-drove, discarded or exported what, when, and how it went." />
       <AuditLog />
     </>
   );

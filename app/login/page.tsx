@@ -1,3 +1,4 @@
+import { Alert, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { safeNext } from '@/lib/console/auth.ts';
 
 export const metadata = { title: 'Sign in · Tributary console' };
@@ -21,31 +22,43 @@ export default async function LoginPage({
   const { next, error, retry } = await searchParams;
   const message = problem(error, retry);
   return (
-    <section className="login" aria-labelledby="login">
-      <h1 id="login">Sign in</h1>
-      <form method="post" action="/api/login">
-        <input type="hidden" name="next" value={safeNext(next)} />
-        <label>
-          Your name{' '}
-          <input
-            type="text"
-            name="name"
-            autoComplete="username"
-            maxLength={64}
-            placeholder="for the audit log (optional)"
-          />
-        </label>
-        <label>
-          {/* biome-ignore lint/a11y/noAutofocus: the page's one task is typing the password; focus there is what every sign-in page does. */}
-          Console password <input type="password" name="password" autoComplete="current-password" required autoFocus />
-        </label>
-        <button type="submit">Sign in</button>
-      </form>
-      {message ? (
-        <p className="error" role="alert">
-          {message}
-        </p>
-      ) : null}
-    </section>
+    <Paper withBorder p="xl" w={380} maw="100%" component="section" aria-labelledby="login">
+      <Stack gap="md">
+        <div>
+          <Title order={1} id="login">
+            Sign in
+          </Title>
+          <Text size="sm" c="dimmed">
+            Tributary console
+          </Text>
+        </div>
+        <form method="post" action="/api/login">
+          <Stack gap="sm">
+            <input type="hidden" name="next" value={safeNext(next)} />
+            <TextInput
+              label="Your name"
+              name="name"
+              autoComplete="username"
+              maxLength={64}
+              placeholder="for the audit log (optional)"
+            />
+            {/* The page's one task is typing the password; focus there is what every sign-in page does. */}
+            <PasswordInput
+              label="Console password"
+              name="password"
+              autoComplete="current-password"
+              required
+              autoFocus
+            />
+            <Button type="submit">Sign in</Button>
+          </Stack>
+        </form>
+        {message ? (
+          <Alert color="red" variant="light" role="alert">
+            {message}
+          </Alert>
+        ) : null}
+      </Stack>
+    </Paper>
   );
 }

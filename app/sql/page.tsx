@@ -1,5 +1,7 @@
+import { Suspense } from 'react';
 import { headers } from 'next/headers';
 import { SqlWorkspace } from '@/components/sql/SqlWorkspace.tsx';
+import { PageHeader } from '@/components/ui/PageHeader.tsx';
 import { actorFromHeaders } from '@/app/api/_lib/actor.ts';
 
 export const metadata = { title: 'SQL · Tributary console' };
@@ -10,8 +12,13 @@ export default async function SqlPage() {
   const canLiftGuard = actorFromHeaders(await headers()).role === 'operator';
   return (
     <>
-      <h1>SQL workspace</h1>
-      <SqlWorkspace canLiftGuard={canLiftGuard} />
+      <PageHeader
+        title="SQL workspace"
+        description="Query the lake (DuckDB locally, Athena in AWS); a filter on dt keeps the scan small."
+      />
+      <Suspense>
+        <SqlWorkspace canLiftGuard={canLiftGuard} />
+      </Suspense>
     </>
   );
 }

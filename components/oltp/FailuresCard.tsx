@@ -1,3 +1,6 @@
+import Link from 'next/link';
+import { Anchor } from '@mantine/core';
+import { Kpi } from '@/components/ui/Kpi.tsx';
 import { count } from './format.ts';
 
 /** Where the quarantine page lists what the OLTP database refused (the page reads its filter from the URL). */
@@ -17,18 +20,22 @@ export function FailuresCard({
   quarantinedTotal: number;
 }) {
   return (
-    <div className={`kpi${open ? ' kpi-alert' : ''}`} data-testid="oltp-failures">
-      <dt>Failures</dt>
-      <dd className="kpi-value">{open === null ? '?' : count(open)}</dd>
-      <dd className="kpi-note muted">
-        {open === null
-          ? `open records unknown: ${error ?? 'the quarantine cannot be read'}`
-          : 'open in quarantine, stage oltp-sink'}{' '}
-        · {count(quarantinedTotal)} quarantined in all
-      </dd>
-      <dd className="kpi-note">
-        <a href={OLTP_FAILURES_HREF}>Review in quarantine →</a>
-      </dd>
-    </div>
+    <Kpi
+      testId="oltp-failures"
+      label="Failures"
+      value={open === null ? '?' : count(open)}
+      alert={!!open}
+      note={
+        <>
+          {open === null
+            ? `open records unknown: ${error ?? 'the quarantine cannot be read'}`
+            : 'open in quarantine, stage oltp-sink'}{' '}
+          · {count(quarantinedTotal)} quarantined in all{' '}
+          <Anchor component={Link} href={OLTP_FAILURES_HREF} size="xs">
+            Review in quarantine →
+          </Anchor>
+        </>
+      }
+    />
   );
 }

@@ -1,62 +1,97 @@
+'use client';
+import { Text } from '@mantine/core';
 import type { LatestTransaction } from '@/lib/oltp/status.ts';
+import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
 import { maskCard, utcTime } from './format.ts';
+
+const COLUMNS: Column<LatestTransaction>[] = [
+  { id: 'trans_num', header: 'trans_num', sortValue: (t) => t.trans_num, cell: (t) => <code>{t.trans_num}</code> },
+  { id: 'time', header: 'time (UTC)', sortValue: (t) => t.timestamp, cell: (t) => utcTime(t.timestamp) },
+  {
+    id: 'amount',
+    header: 'amount',
+    numeric: true,
+    sortValue: (t) => (t.amount === null ? null : Number(t.amount)),
+    cell: (t) => t.amount ?? '—',
+  },
+  {
+    id: 'customer',
+    header: 'customer',
+    className: 'wrap',
+    sortValue: (t) => t.customer,
+    cell: (t) => (
+      <>
+        {t.customer || '—'}{' '}
+        <Text span size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
+          {maskCard(t.cc_num)}
+        </Text>
+      </>
+    ),
+  },
+  {
+    id: 'merchant',
+    header: 'merchant',
+    className: 'wrap',
+    sortValue: (t) => t.merchant,
+    cell: (t) => t.merchant ?? '—',
+  },
+  { id: 'category', header: 'category', sortValue: (t) => t.category, cell: (t) => t.category ?? '—' },
+  {
+    id: 'city',
+    header: 'city',
+    className: 'wrap',
+    sortValue: (t) => t.city,
+    cell: (t) => (t.city ? `${t.city}${t.state ? `, ${t.state}` : ''}` : '—'),
+  },
+  {
+    id: 'fraud',
+    header: 'fraud',
+    sortValue: (t) => (t.is_fraud === null ? null : Number(t.is_fraud)),
+    cell: (t) =>
+      t.is_fraud === null ? (
+        '—'
+      ) : t.is_fraud ? (
+        <Text span size="sm" fw={700} className="tone-bad">
+          fraud
+        </Text>
+      ) : (
+        'no'
+      ),
+  },
+  {
+    id: 'source',
+    header: 'source',
+    className: 'wrap',
+    sortValue: (t) => t.source,
+    cell: (t) => (
+      <>
+        {t.source}
+        {t.redrive_job ? (
+          <>
+            {' '}
+            <br />
+            <Text span size="xs" c="dimmed">
+              job <code>{t.redrive_job}</code>
+            </Text>
+          </>
+        ) : null}
+      </>
+    ),
+  },
+];
 
 /** The newest transactions the sink applied, joined back to their customer, merchant and city. Every value is text. */
 export function LatestTransactions({ rows }: { rows: LatestTransaction[] }) {
-  if (!rows.length) {
-    return (
-      <p className="empty" data-testid="oltp-latest-empty">
-        No transactions in the database yet.
-      </p>
-    );
-  }
   return (
-    <div className="oltp-latest-wrap">
-      <table className="oltp-latest" data-testid="oltp-latest">
-        <thead>
-          <tr>
-            <th>trans_num</th>
-            <th>time (UTC)</th>
-            <th className="num">amount</th>
-            <th>customer</th>
-            <th>merchant</th>
-            <th>category</th>
-            <th>city</th>
-            <th>fraud</th>
-            <th>source</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((t) => (
-            <tr key={t.trans_num} data-trans-num={t.trans_num}>
-              <td>
-                <code>{t.trans_num}</code>
-              </td>
-              <td>{utcTime(t.timestamp)}</td>
-              <td className="num">{t.amount ?? '—'}</td>
-              <td className="wrap narrow">
-                {t.customer || '—'} <span className="muted card">{maskCard(t.cc_num)}</span>
-              </td>
-              <td className="wrap">{t.merchant ?? '—'}</td>
-              <td>{t.category ?? '—'}</td>
-              <td className="wrap narrow">{t.city ? `${t.city}${t.state ? `, ${t.state}` : ''}` : '—'}</td>
-              <td>{t.is_fraud === null ? '—' : t.is_fraud ? <strong className="error">fraud</strong> : 'no'}</td>
-              <td className="source">
-                {t.source}
-                {t.redrive_job ? (
-                  <>
-                    {' '}
-                    <br />
-                    <span className="muted">
-                      job <code>{t.redrive_job}</code>
-                    </span>
-                  </>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      label="Latest transactions"
+      testId="oltp-latest"
+      columns={COLUMNS}
+      rows={rows}
+      rowKey={(t) => t.trans_num}
+      rowProps={(t) => ({ 'data-trans-num': t.trans_num })}
+      emptyTestId="oltp-latest-empty"
+      empty="No transactions in the database yet."
+    />
   );
 }

@@ -1,4 +1,5 @@
 import type { OltpOverview } from '@/lib/console/oltp.ts';
+import { Kpi, KpiGrid } from '@/components/ui/Kpi.tsx';
 import { FailuresCard } from './FailuresCard.tsx';
 import { count } from './format.ts';
 
@@ -22,22 +23,24 @@ function migrationNote({ current, latest }: OltpOverview['migration']): string {
 export function OltpKpis({ status }: { status: OltpOverview }) {
   const quarantinedTotal = status.sink.reduce((a, s) => a + s.rejected, 0);
   return (
-    <dl className="kpis" aria-label="OLTP database indicators">
+    <KpiGrid label="OLTP database indicators">
       {TABLES.map((t) => (
-        <div key={t.name} className="kpi" data-testid={`oltp-rows-${t.name}`}>
-          <dt>{t.label}</dt>
-          <dd className="kpi-value">{count(status.tables[t.name])}</dd>
-          <dd className="kpi-note muted">{t.note}</dd>
-        </div>
+        <Kpi
+          key={t.name}
+          testId={`oltp-rows-${t.name}`}
+          label={t.label}
+          value={count(status.tables[t.name])}
+          note={t.note}
+        />
       ))}
-      <div className="kpi" data-testid="oltp-migration">
-        <dt>Migration</dt>
-        <dd className="kpi-value">
-          {status.migration.current} / {status.migration.latest}
-        </dd>
-        <dd className="kpi-note muted">{migrationNote(status.migration)}</dd>
-      </div>
+      <Kpi
+        testId="oltp-migration"
+        label="Migration"
+        value={`${status.migration.current} / ${status.migration.latest}`}
+        note={migrationNote(status.migration)}
+        alert={status.migration.current !== status.migration.latest}
+      />
       <FailuresCard open={status.quarantine.open} error={status.quarantine.error} quarantinedTotal={quarantinedTotal} />
-    </dl>
+    </KpiGrid>
   );
 }

@@ -1,6 +1,8 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import type { OltpOverview as OltpData } from '@/lib/console/oltp.ts';
+import { Alert, Paper, Stack, Text, Title } from '@mantine/core';
+import { Loading } from '@/components/ui/States.tsx';
 import { ApiError, api } from '../api.ts';
 import { LatestTransactions } from './LatestTransactions.tsx';
 import { OltpKpis } from './OltpKpis.tsx';
@@ -14,16 +16,16 @@ const LATEST = 20;
 export function OltpUnavailable({ error, stale }: { error: Error; stale: boolean }) {
   const down = error instanceof ApiError && error.status === 503;
   return (
-    <div className="error" role="alert" data-testid="oltp-error">
-      <p>
+    <Alert color="red" variant="light" data-testid="oltp-error">
+      <Text size="sm">
         {down ? 'The OLTP database is unavailable' : 'Cannot load the OLTP status'}: {error.message}
-      </p>
-      <p>
+      </Text>
+      <Text size="sm">
         Run <code>tributary dev</code> (it starts the sink and its embedded database), or set <code>DATABASE_URL</code>{' '}
         to your Postgres server before starting the console. This page retries every {REFRESH_MS / 1000} s
         {stale ? '; the figures below are from the last successful read' : ''}.
-      </p>
-    </div>
+      </Text>
+    </Alert>
   );
 }
 
@@ -34,34 +36,34 @@ export function OltpOverview() {
     queryFn: () => api<OltpData>(`/api/oltp?latest=${LATEST}`),
     refetchInterval: REFRESH_MS,
   });
-  if (status.isPending) {
-    return (
-      <p className="muted" role="status">
-        Loading the OLTP database…
-      </p>
-    );
-  }
+  if (status.isPending) return <Loading>Loading the OLTP database…</Loading>;
   const data = status.data;
   return (
-    <div className="oltp">
+    <Stack gap="md">
       {status.error ? <OltpUnavailable error={status.error} stale={!!data} /> : null}
       {data ? (
         <>
-          <p className="status muted" data-testid="oltp-server">
+          <Text size="sm" c="dimmed" data-testid="oltp-server">
             {serverName(data.server)} · read {utcTime(data.at)} UTC · refreshes every {REFRESH_MS / 1000} s
-          </p>
+          </Text>
           <OltpKpis status={data} />
-          <section aria-labelledby="oltp-sink-title">
-            <h2 id="oltp-sink-title">Sink per shard</h2>
+          <Paper withBorder p="md" component="section" aria-labelledby="oltp-sink-title">
+            <Title order={2} id="oltp-sink-title" mb="xs">
+              Sink per shard
+            </Title>
             <SinkTable sink={data.sink} />
-          </section>
-          <section aria-labelledby="oltp-latest-title">
-            <h2 id="oltp-latest-title">Latest transactions</h2>
-            <p className="muted">The {LATEST} most recently applied, newest first.</p>
+          </Paper>
+          <Paper withBorder p="md" component="section" aria-labelledby="oltp-latest-title">
+            <Title order={2} id="oltp-latest-title">
+              Latest transactions
+            </Title>
+            <Text size="sm" c="dimmed" mb="xs">
+              The {LATEST} most recently applied, newest first.
+            </Text>
             <LatestTransactions rows={data.latest} />
-          </section>
+          </Paper>
         </>
       ) : null}
-    </div>
+    </Stack>
   );
 }

@@ -1,5 +1,6 @@
 import type { LakeFreshness } from '@/lib/metrics/freshness.ts';
 import { formatCount, formatDuration } from '@/lib/util/format.ts';
+import { Kpi, KpiGrid } from '@/components/ui/Kpi.tsx';
 
 export interface KpiValues {
   /** Events per minute over the last few minutes; undefined while loading. */
@@ -10,32 +11,28 @@ export interface KpiValues {
   freshness?: LakeFreshness;
 }
 
-function Tile({ name, label, value, note }: { name: string; label: string; value: string; note: string }) {
-  return (
-    <div className="kpi" data-testid={`kpi-${name}`}>
-      <dt>{label}</dt>
-      <dd className="kpi-value">{value}</dd>
-      <dd className="kpi-note muted">{note}</dd>
-    </div>
-  );
-}
-
 const rate = (v: number | undefined) => (v === undefined ? '…' : formatCount(v));
 
 /** The pipeline at a glance: ingest rates, quarantine, lake freshness. */
 export function KpiTiles({ acceptedPerMinute, rejectedPerMinute, backlog, freshness }: KpiValues) {
   return (
-    <dl className="kpis" aria-label="Pipeline indicators">
-      <Tile name="accepted" label="Accepted / min" value={rate(acceptedPerMinute)} note="last 5 minutes" />
-      <Tile name="rejected" label="Rejected / min" value={rate(rejectedPerMinute)} note="last 5 minutes, quarantined" />
-      <Tile
-        name="quarantine"
+    <KpiGrid label="Pipeline indicators">
+      <Kpi testId="kpi-accepted" label="Accepted / min" value={rate(acceptedPerMinute)} note="last 5 minutes" />
+      <Kpi
+        testId="kpi-rejected"
+        label="Rejected / min"
+        value={rate(rejectedPerMinute)}
+        note="last 5 minutes, quarantined"
+        alert={!!rejectedPerMinute}
+      />
+      <Kpi
+        testId="kpi-quarantine"
         label="Quarantine backlog"
         value={backlog === undefined ? '…' : backlog.toLocaleString('en-US')}
         note="open records (not re-driven or discarded)"
       />
-      <Tile
-        name="freshness"
+      <Kpi
+        testId="kpi-freshness"
         label="Lake freshness"
         value={
           !freshness
@@ -52,6 +49,6 @@ export function KpiTiles({ acceptedPerMinute, rejectedPerMinute, backlog, freshn
               : `newest object; newest event time ${formatDuration(freshness.newestEventAgeMs)} old`
         }
       />
-    </dl>
+    </KpiGrid>
   );
 }

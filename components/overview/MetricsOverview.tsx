@@ -12,6 +12,8 @@ import {
   type PipelineMetrics,
   type ShardMetrics,
 } from '@/lib/metrics/types.ts';
+import { Button, Group, Paper, SimpleGrid, Title } from '@mantine/core';
+import { Empty, Loading, Problem } from '@/components/ui/States.tsx';
 import { api } from '../api.ts';
 import { KpiTiles } from './KpiTiles.tsx';
 import { ShardChart } from './ShardChart.tsx';
@@ -45,18 +47,25 @@ export function MetricsOverview() {
   });
 
   return (
-    <section aria-labelledby="metrics" className="metrics">
-      <div className="metrics-head">
-        <h2 id="metrics">Stream metrics</h2>
-        {/* biome-ignore lint/a11y/useSemanticElements: a row of toggle buttons, not form fields; a fieldset would bring a legend and form styling. */}
-        <div role="group" aria-label="Range" className="range-selector">
+    <Paper withBorder p="md" component="section" aria-labelledby="metrics">
+      <Group justify="space-between" mb="xs">
+        <Title order={2} id="metrics">
+          Stream metrics
+        </Title>
+        <Button.Group aria-label="Range">
           {RANGE_NAMES.map((r) => (
-            <button key={r} type="button" aria-pressed={r === range} onClick={() => setRange(r)}>
+            <Button
+              key={r}
+              size="compact-sm"
+              variant={r === range ? 'filled' : 'default'}
+              aria-pressed={r === range}
+              onClick={() => setRange(r)}
+            >
               {RANGE_BUTTON[r]}
-            </button>
+            </Button>
           ))}
-        </div>
-      </div>
+        </Button.Group>
+      </Group>
       <KpiTiles
         acceptedPerMinute={
           pipeline.data ? ratePerMinute(pipeline.data.accepted, new Date(pipeline.data.at)) : undefined
@@ -68,30 +77,22 @@ export function MetricsOverview() {
         freshness={freshness.data}
       />
       {pipeline.error || freshness.error || counts.error ? (
-        <p className="error" role="alert">
-          Cannot load the indicators: {(pipeline.error ?? freshness.error ?? counts.error)!.message}
-        </p>
+        <Problem>Cannot load the indicators: {(pipeline.error ?? freshness.error ?? counts.error)!.message}</Problem>
       ) : null}
-      {shards.error ? (
-        <p className="error" role="alert">
-          Cannot load metrics: {shards.error.message}
-        </p>
-      ) : null}
+      {shards.error ? <Problem>Cannot load metrics: {shards.error.message}</Problem> : null}
       {shards.isPending ? (
-        <p className="muted" role="status">
-          Loading metrics…
-        </p>
+        <Loading>Loading metrics…</Loading>
       ) : shards.data && !hasTraffic(shards.data) ? (
-        <p className="empty" data-testid="metrics-empty">
+        <Empty testId="metrics-empty">
           No traffic in {RANGES[range].label} — produce some with <code>npx tributary produce</code>
-        </p>
+        </Empty>
       ) : shards.data ? (
-        <div className="chart-grid">
+        <SimpleGrid cols={{ base: 1, md: 2, xl: 3 }} spacing="sm">
           {SHARD_METRICS.map((m) => (
             <ShardChart key={m} metrics={shards.data} metric={m} />
           ))}
-        </div>
+        </SimpleGrid>
       ) : null}
-    </section>
+    </Paper>
   );
 }

@@ -1,6 +1,7 @@
 'use client';
 import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { Paper, Text } from '@mantine/core';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { chartRows, metricTotal, STATISTIC, type ShardMetricName, type ShardMetrics } from '@/lib/metrics/types.ts';
 import { formatBytes, formatChartTime, formatCount, formatDuration } from '@/lib/util/format.ts';
 
@@ -59,45 +60,51 @@ export function ShardChart({ metrics, metric }: { metrics: ShardMetrics; metric:
         : `max ${spec.format(total)}`;
   const time = (t: unknown) => formatChartTime(Number(t), metrics.period);
   return (
-    <figure
-      className="metric-chart"
+    <Paper
+      component="figure"
+      withBorder
+      m={0}
+      p="xs"
+      className="chart-panel"
       data-testid={`shard-chart-${metric}`}
       aria-label={`${spec.title} per shard, ${perPeriod(metrics.period)}: ${summary}`}
     >
-      <figcaption>
+      <Text component="figcaption" size="sm" px="xs" pb={4}>
         <strong>{spec.title}</strong>{' '}
-        <span className="muted">
+        <Text span size="xs" c="dimmed">
           {STATISTIC[metric] === 'Sum' ? perPeriod(metrics.period) : `max ${perPeriod(metrics.period)}`} · {summary}
-        </span>
-      </figcaption>
-      <LineChart width={344} height={180} data={rows} margin={{ top: 6, right: 12, bottom: 0, left: 0 }}>
-        <CartesianGrid strokeDasharray="3 3" vertical={false} />
-        <XAxis
-          dataKey="t"
-          type="number"
-          scale="time"
-          domain={[metrics.start, metrics.end - metrics.period * 1000]}
-          tickFormatter={time}
-          minTickGap={28}
-          fontSize={11}
-        />
-        <YAxis width={64} tickFormatter={(v: number) => spec.format(v)} fontSize={11} allowDecimals={false} />
-        <Tooltip labelFormatter={time} formatter={(v) => (typeof v === 'number' ? spec.format(v) : '—')} />
-        <Legend wrapperStyle={{ fontSize: 11 }} />
-        {metrics.shards.map((s, i) => (
-          <Line
-            key={s.shardId}
-            dataKey={s.shardId}
-            name={s.shardId}
-            stroke={COLORS[i % COLORS.length]}
-            dot={isolatedDot(rows, s.shardId)}
-            activeDot={{ r: 3 }}
-            isAnimationActive={false}
-            connectNulls={false}
-            strokeWidth={1.5}
+        </Text>
+      </Text>
+      <ResponsiveContainer width="100%" height={180}>
+        <LineChart data={rows} margin={{ top: 6, right: 12, bottom: 0, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis
+            dataKey="t"
+            type="number"
+            scale="time"
+            domain={[metrics.start, metrics.end - metrics.period * 1000]}
+            tickFormatter={time}
+            minTickGap={28}
+            fontSize={11}
           />
-        ))}
-      </LineChart>
-    </figure>
+          <YAxis width={64} tickFormatter={(v: number) => spec.format(v)} fontSize={11} allowDecimals={false} />
+          <Tooltip labelFormatter={time} formatter={(v) => (typeof v === 'number' ? spec.format(v) : '—')} />
+          <Legend wrapperStyle={{ fontSize: 11 }} />
+          {metrics.shards.map((s, i) => (
+            <Line
+              key={s.shardId}
+              dataKey={s.shardId}
+              name={s.shardId}
+              stroke={COLORS[i % COLORS.length]}
+              dot={isolatedDot(rows, s.shardId)}
+              activeDot={{ r: 3 }}
+              isAnimationActive={false}
+              connectNulls={false}
+              strokeWidth={1.5}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </Paper>
   );
 }

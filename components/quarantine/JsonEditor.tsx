@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'react';
 import { json } from '@codemirror/lang-json';
 import { EditorView } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
+import { editorTheme } from '@/components/ui/editor-theme.ts';
 
 interface Props {
   value: string;
@@ -25,6 +26,7 @@ export function JsonEditor({ value, onChange, label, readOnly = false }: Props) 
       doc: value,
       extensions: [
         basicSetup,
+        editorTheme,
         json(),
         EditorView.lineWrapping,
         EditorView.editable.of(!readOnly),
@@ -46,5 +48,5 @@ export function JsonEditor({ value, onChange, label, readOnly = false }: Props) 
       v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
   }, [value]);
 
-  return <div ref={host} className="json-editor" />;
+  return <div ref={host} className="code-editor" />;
 }

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { CodeBlock } from '@/components/ui/CodeBlock.tsx';
 
 export interface PathError {
   path: string;
@@ -101,8 +102,8 @@ export function JsonView({ text, errors }: { text: string; errors: PathError[] }
   } catch {
     return (
       <>
-        <p className="muted">Not valid JSON; shown as received.</p>
-        <pre className="payload">{text}</pre>
+        <p className="dimmed-note">Not valid JSON; shown as received.</p>
+        <CodeBlock label="Payload as received">{text}</CodeBlock>
       </>
     );
   }
@@ -117,7 +118,7 @@ export function JsonView({ text, errors }: { text: string; errors: PathError[] }
   return (
     <>
       {elsewhere.length ? (
-        <ul className="plain j-elsewhere">
+        <ul className="plain-list">
           {elsewhere.map((e, i) => (
             <li key={i} className="j-err">
               <code>{e.path}</code>: {e.message}
@@ -125,9 +126,9 @@ export function JsonView({ text, errors }: { text: string; errors: PathError[] }
           ))}
         </ul>
       ) : null}
-      <div className="payload json-view" data-testid="payload-view">
+      <CodeBlock as="div" label="Payload as received, errors marked" testId="payload-view">
         <Node value={value} pointer="" comma={false} marks={marks} />
-      </div>
+      </CodeBlock>
     </>
   );
 }

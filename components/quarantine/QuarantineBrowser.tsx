@@ -1,16 +1,22 @@
 'use client';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Anchor, Button, Checkbox, Grid, Group, NativeSelect, Paper, Text, TextInput, Title } from '@mantine/core';
+import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
+import { Problem } from '@/components/ui/States.tsx';
+import { useUrlState } from '@/components/ui/url-state.ts';
 import { api } from '../api.ts';
 import { Jobs } from './Jobs.tsx';
 import { RecordDetail } from './RecordDetail.tsx';
 import {
   EMPTY_FILTER,
+  filterFromParams,
   filterQuery,
   type FilterForm,
   type JobState,
   type ListResponse,
   type QuarantineCounts,
+  type QuarantineListItem,
 } from './types.ts';
 
 interface Props {
@@ -19,8 +25,6 @@ interface Props {
   types: string[];
   stages: readonly string[];
   reasons: readonly string[];
-  /** The filter the page opens with (from its URL, e.g. the OLTP page's link to stage oltp-sink). */
-  initialFilter?: FilterForm;
 }
 
 const PAGE = 50;
@@ -29,26 +33,27 @@ function filterBody(f: FilterForm): Record<string, string> {
   return Object.fromEntries(filterQuery(f).entries());
 }
 
-/** The quarantine: filters, a newest-first page, selection, bulk re-drive/discard/export, a record's detail, jobs. */
-export function QuarantineBrowser({
-  canOperate,
-  exportEnabled,
-  types,
-  stages,
-  reasons,
-  initialFilter = EMPTY_FILTER,
-}: Props) {
+/**
+ * The quarantine: filters, a newest-first page, selection, bulk re-drive/discard/export, a record's detail, jobs. The
+ * filter, the page, the open record and the open job live in the URL, so a pasted link shows the same view.
+ */
+export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, reasons }: Props) {
   const qc = useQueryClient();
-  const [draft, setDraft] = useState<FilterForm>(initialFilter);
-  const [filter, setFilter] = useState<FilterForm>(initialFilter);
-  const [offset, setOffset] = useState(0);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [detail, setDetail] = useState<string | null>(null);
-  const [focusJob, setFocusJob] = useState<string | undefined>();
-  const [discardReason, setDiscardReason] = useState('');
+  const url = useUrlState();
+  const filter = filterFromParams(Object.fromEntries(url.params), { types, stages, reasons });
   const query = filterQuery(filter);
+  const offset = Math.max(0, Math.floor(Number(url.get('offset')) || 0));
+  const detail = url.get('record') || null;
+  const focusJob = url.get('job') || undefined;
+  const [draft, setDraft] = useState<FilterForm>(filter);
+  // A link or the browser's back button changes the URL: the form shows what the list shows.
+  const filterKey = query.toString();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the key stands for the filter it was made from.
+  useEffect(() => setDraft(filter), [filterKey]);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [discardReason, setDiscardReason] = useState('');
   const list = useQuery({
-    queryKey: ['q-list', query.toString(), offset],
+    queryKey: ['q-list', filterKey, offset],
     queryFn: () => api<ListResponse>(`/api/quarantine?${query}&offset=${offset}&limit=${PAGE}`),
     placeholderData: keepPreviousData,
     refetchInterval: 5000,
@@ -59,7 +64,7 @@ export function QuarantineBrowser({
     refetchInterval: 5000,
   });
   const afterJob = (job: JobState) => {
-    setFocusJob(job.id);
+    url.set({ job: job.id });
     setSelected(new Set());
     void qc.invalidateQueries({ queryKey: ['q-jobs'] });
     void qc.invalidateQueries({ queryKey: ['q-list'] });
@@ -82,8 +87,13 @@ export function QuarantineBrowser({
     },
   });
   const apply = (f: FilterForm) => {
-    setFilter(f);
-    setOffset(0);
+    const changes: Record<string, string | undefined> = Object.fromEntries(
+      Object.keys(EMPTY_FILTER).map((k) => [k, undefined]),
+    );
+    for (const [k, v] of filterQuery(f)) changes[k] = v;
+    // 'open' is the default status: a link without it means the same.
+    if (changes.status === EMPTY_FILTER.status) changes.status = undefined;
+    url.set({ ...changes, offset: undefined });
     setSelected(new Set());
   };
   const set = (k: keyof FilterForm, v: string) => setDraft((d) => ({ ...d, [k]: v }));
@@ -102,237 +112,263 @@ export function QuarantineBrowser({
       else n.add(qid);
       return n;
     });
+  const columns: Column<QuarantineListItem>[] = [
+    {
+      id: 'select',
+      header: (
+        <Checkbox
+          aria-label="Select all on this page"
+          checked={allOnPage}
+          onChange={() => setSelected(allOnPage ? new Set() : new Set(items.map((i) => i.qid)))}
+        />
+      ),
+      cell: (i) => (
+        <Checkbox aria-label={`Select ${i.id}`} checked={selected.has(i.qid)} onChange={() => toggle(i.qid)} />
+      ),
+    },
+    {
+      id: 'at',
+      header: 'quarantined (UTC)',
+      sortValue: (i) => i.quarantined_at,
+      cell: (i) => (
+        <Button variant="subtle" size="compact-xs" onClick={() => url.set({ record: i.qid })}>
+          {i.quarantined_at.replace('T', ' ').slice(0, 19)}
+        </Button>
+      ),
+    },
+    { id: 'type', header: 'type', sortValue: (i) => i.type, cell: (i) => i.type ?? '—' },
+    { id: 'stage', header: 'stage', sortValue: (i) => i.stage, cell: (i) => i.stage },
+    { id: 'reason', header: 'reason', sortValue: (i) => i.reason, cell: (i) => i.reason },
+    {
+      id: 'error',
+      header: 'first error',
+      sortValue: (i) => i.firstError?.path,
+      className: 'wrap',
+      cell: (i) =>
+        i.firstError ? (
+          <span title={i.preview}>
+            <code>{i.firstError.path}</code> {i.firstError.message}
+            {i.errorCount > 1 ? (
+              <Text span size="xs" c="dimmed">
+                {' '}
+                (+{i.errorCount - 1})
+              </Text>
+            ) : null}
+          </span>
+        ) : null,
+    },
+    { id: 'status', header: 'status', sortValue: (i) => i.status, cell: (i) => i.status },
+  ];
+  const choice = (values: readonly string[]) => [
+    { value: '', label: 'any' },
+    ...values.map((v) => ({ value: v, label: v })),
+  ];
 
   return (
-    <div className="quarantine">
-      <p className="status" data-testid="q-counts">
+    <>
+      <Text size="sm" mb="sm" data-testid="q-counts">
         {counts.data ? (
           <>
             <strong>{counts.data.open.toLocaleString()}</strong> open · {counts.data.redriven.toLocaleString()}{' '}
             re-driven · {counts.data.discarded.toLocaleString()} discarded
             {Object.keys(counts.data.byReason).length ? (
-              <span className="muted">
+              <Text span size="sm" c="dimmed">
                 {' '}
                 — open by reason:{' '}
                 {Object.entries(counts.data.byReason)
                   .map(([r, n]) => `${r} ${n}`)
                   .join(', ')}
-              </span>
+              </Text>
             ) : null}
           </>
         ) : (
           'Counting…'
         )}
-      </p>
-      {/* biome-ignore lint/a11y/useSemanticElements: a form with role search is the pattern the browser tests and screen readers both know; <search> wrapping a form says the same. */}
-      <form
-        className="filters"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          apply(draft);
-        }}
-      >
-        <label>
-          Type{' '}
-          <select value={draft.type} onChange={(e) => select('type', e.target.value)}>
-            <option value="">any</option>
-            {types.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Stage{' '}
-          <select value={draft.stage} onChange={(e) => select('stage', e.target.value)}>
-            <option value="">any</option>
-            {stages.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Reason{' '}
-          <select value={draft.reason} onChange={(e) => select('reason', e.target.value)}>
-            <option value="">any</option>
-            {reasons.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status{' '}
-          <select value={draft.status} onChange={(e) => select('status', e.target.value)}>
-            {['open', 'redriven', 'discarded', 'all'].map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          From (UTC) <input type="datetime-local" value={draft.from} onChange={(e) => set('from', e.target.value)} />
-        </label>
-        <label>
-          To (UTC) <input type="datetime-local" value={draft.to} onChange={(e) => set('to', e.target.value)} />
-        </label>
-        <label>
-          Text{' '}
-          <input
-            type="search"
-            value={draft.q}
-            onChange={(e) => set('q', e.target.value)}
-            placeholder="in payload or error path"
-          />
-        </label>
-        <button type="submit">Apply</button>
-        <button
-          type="button"
-          onClick={() => {
-            setDraft(EMPTY_FILTER);
-            apply(EMPTY_FILTER);
+      </Text>
+      <Paper withBorder p="sm" mb="sm">
+        {/* biome-ignore lint/a11y/useSemanticElements: a form with role search is the pattern the browser tests and screen readers both know; <search> wrapping a form says the same. */}
+        <form
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            apply(draft);
           }}
         >
-          Reset
-        </button>
-      </form>
-      {list.error ? (
-        <p className="error" role="alert">
-          {list.error.message}
-        </p>
-      ) : null}
-      <div className="toolbar">
-        <span data-testid="q-total">
+          <Group align="flex-end" gap="sm">
+            <NativeSelect
+              label="Type"
+              value={draft.type}
+              onChange={(e) => select('type', e.currentTarget.value)}
+              data={choice(types)}
+            />
+            <NativeSelect
+              label="Stage"
+              value={draft.stage}
+              onChange={(e) => select('stage', e.currentTarget.value)}
+              data={choice(stages)}
+            />
+            <NativeSelect
+              label="Reason"
+              value={draft.reason}
+              onChange={(e) => select('reason', e.currentTarget.value)}
+              data={choice(reasons)}
+            />
+            <NativeSelect
+              label="Status"
+              value={draft.status}
+              onChange={(e) => select('status', e.currentTarget.value)}
+              data={['open', 'redriven', 'discarded', 'all']}
+            />
+            <TextInput
+              type="datetime-local"
+              label="From (UTC)"
+              value={draft.from}
+              onChange={(e) => set('from', e.currentTarget.value)}
+            />
+            <TextInput
+              type="datetime-local"
+              label="To (UTC)"
+              value={draft.to}
+              onChange={(e) => set('to', e.currentTarget.value)}
+            />
+            <TextInput
+              type="search"
+              label="Text"
+              value={draft.q}
+              onChange={(e) => set('q', e.currentTarget.value)}
+              placeholder="in payload or error path"
+              data-filter-focus
+            />
+            <Button type="submit">Apply</Button>
+            <Button
+              variant="default"
+              onClick={() => {
+                setDraft(EMPTY_FILTER);
+                apply(EMPTY_FILTER);
+              }}
+            >
+              Reset
+            </Button>
+          </Group>
+        </form>
+      </Paper>
+      <Group gap="sm" mb="sm" wrap="wrap">
+        <Text size="sm" data-testid="q-total" fw={500}>
           {list.isLoading
             ? 'Loading…'
             : total === 0
               ? 'No records match.'
               : `${offset + 1}–${offset + items.length} of ${total.toLocaleString()} matching`}
-        </span>
-        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-          ← Newer
-        </button>
-        <button type="button" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-          Older →
-        </button>
+        </Text>
+        <Button.Group>
+          <Button
+            variant="default"
+            size="compact-sm"
+            disabled={offset === 0}
+            onClick={() => url.set({ offset: Math.max(0, offset - PAGE) || undefined })}
+          >
+            ← Newer
+          </Button>
+          <Button
+            variant="default"
+            size="compact-sm"
+            disabled={offset + PAGE >= total}
+            onClick={() => url.set({ offset: offset + PAGE })}
+          >
+            Older →
+          </Button>
+        </Button.Group>
         {canOperate ? (
           <>
-            <button
-              type="button"
+            <Button
+              size="compact-sm"
               disabled={!selected.size || redrive.isPending}
               onClick={() => redrive.mutate({ qids: [...selected] })}
             >
               Re-drive selected ({selected.size})
-            </button>
-            <button
-              type="button"
+            </Button>
+            <Button
+              size="compact-sm"
               disabled={!total || filter.status !== 'open' || redrive.isPending}
               onClick={() => redrive.mutate({ filter: filterBody(filter) })}
             >
               Re-drive all {total.toLocaleString()} matching
-            </button>
-            <input
+            </Button>
+            <TextInput
+              size="xs"
               aria-label="Discard reason"
               value={discardReason}
-              onChange={(e) => setDiscardReason(e.target.value)}
+              onChange={(e) => setDiscardReason(e.currentTarget.value)}
               placeholder="discard reason"
             />
-            <button
-              type="button"
+            <Button
+              size="compact-sm"
+              color="red"
+              variant="outline"
               disabled={!selected.size || !discardReason.trim() || discard.isPending}
               onClick={() => discard.mutate()}
             >
               Discard selected
-            </button>
+            </Button>
             {exportEnabled ? (
               <>
-                <a href={`/api/quarantine/export?format=jsonl&${query}`} download>
+                <Anchor size="sm" href={`/api/quarantine/export?format=jsonl&${query}`} download>
                   Export JSONL
-                </a>
-                <a href={`/api/quarantine/export?format=csv&${query}`} download>
+                </Anchor>
+                <Anchor size="sm" href={`/api/quarantine/export?format=csv&${query}`} download>
                   Export CSV
-                </a>
+                </Anchor>
               </>
             ) : (
-              <span className="muted">Export is switched off.</span>
+              <Text size="sm" c="dimmed">
+                Export is switched off.
+              </Text>
             )}
           </>
         ) : (
-          <span className="muted">Viewer: re-drive, discard and export need the operator role.</span>
+          <Text size="sm" c="dimmed">
+            Viewer: re-drive, discard and export need the operator role.
+          </Text>
         )}
-      </div>
-      {redrive.error || discard.error ? (
-        <p className="error" role="alert">
-          {(redrive.error ?? discard.error)!.message}
-        </p>
-      ) : null}
-      <div className="q-grid">
-        <div className="table-wrap q-list">
-          <table data-testid="q-table">
-            <thead>
-              <tr>
-                <th>
-                  <input
-                    type="checkbox"
-                    aria-label="Select all on this page"
-                    checked={allOnPage}
-                    onChange={() => setSelected(allOnPage ? new Set() : new Set(items.map((i) => i.qid)))}
-                  />
-                </th>
-                <th>quarantined (UTC)</th>
-                <th>type</th>
-                <th>stage</th>
-                <th>reason</th>
-                <th>first error</th>
-                <th>status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((i) => (
-                <tr key={i.qid} className={i.qid === detail ? 'selected' : ''} data-qid={i.qid}>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`Select ${i.id}`}
-                      checked={selected.has(i.qid)}
-                      onChange={() => toggle(i.qid)}
-                    />
-                  </td>
-                  <td>
-                    <button type="button" className="link" onClick={() => setDetail(i.qid)}>
-                      {i.quarantined_at.replace('T', ' ').slice(0, 19)}
-                    </button>
-                  </td>
-                  <td>{i.type ?? '—'}</td>
-                  <td>{i.stage}</td>
-                  <td>{i.reason}</td>
-                  <td title={i.preview}>
-                    {i.firstError ? (
-                      <>
-                        <code>{i.firstError.path}</code> {i.firstError.message}
-                        {i.errorCount > 1 ? <span className="muted"> (+{i.errorCount - 1})</span> : null}
-                      </>
-                    ) : null}
-                  </td>
-                  <td>{i.status}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      </Group>
+      {redrive.error || discard.error ? <Problem>{(redrive.error ?? discard.error)!.message}</Problem> : null}
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, lg: detail ? 7 : 12 }}>
+          <DataTable
+            label="Quarantined records"
+            testId="q-table"
+            columns={columns}
+            rows={list.data ? items : undefined}
+            rowKey={(i) => i.qid}
+            rowProps={(i) => ({ 'data-qid': i.qid, 'aria-selected': i.qid === detail })}
+            loading={list.isLoading}
+            error={list.error}
+            maxHeight="36rem"
+          />
+        </Grid.Col>
         {detail ? (
-          <div className="detail-pane">
-            <RecordDetail
-              key={detail}
-              qid={detail}
-              canOperate={canOperate}
-              types={types}
-              onJob={afterJob}
-              onClose={() => setDetail(null)}
-            />
-          </div>
+          <Grid.Col span={{ base: 12, lg: 5 }}>
+            <Paper withBorder p="sm">
+              <RecordDetail
+                key={detail}
+                qid={detail}
+                canOperate={canOperate}
+                types={types}
+                onJob={afterJob}
+                onClose={() => url.set({ record: undefined })}
+              />
+            </Paper>
+          </Grid.Col>
         ) : null}
-      </div>
-      <h2>Re-drive jobs</h2>
-      <Jobs canOperate={canOperate} {...(focusJob ? { focus: focusJob } : {})} />
-    </div>
+      </Grid>
+      <Title order={2} mt="lg" mb="xs">
+        Re-drive jobs
+      </Title>
+      <Jobs
+        canOperate={canOperate}
+        {...(focusJob ? { focus: focusJob } : {})}
+        onOpen={(id) => url.set({ job: id || undefined })}
+      />
+    </>
   );
 }

@@ -1,6 +1,8 @@
 'use client';
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Button, Group, NativeSelect, Text, TextInput, Title } from '@mantine/core';
+import { Loading, Problem } from '@/components/ui/States.tsx';
 import { api } from '../api.ts';
 import { JsonEditor } from './JsonEditor.tsx';
 import { JsonView } from './JsonView.tsx';
@@ -83,27 +85,30 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
     },
   });
 
-  if (detail.isLoading) return <p className="muted">Loading record…</p>;
+  if (detail.isLoading) return <Loading>Loading record…</Loading>;
   if (detail.error)
     return (
-      <p className="error" role="alert">
-        {detail.error.message}
-      </p>
+      <>
+        <Problem>{detail.error.message}</Problem>
+        <Button variant="default" size="compact-sm" onClick={onClose}>
+          Close
+        </Button>
+      </>
     );
   const { entry, latestVersion } = detail.data!;
   const r = entry.record;
   const open = entry.status === 'open';
   return (
-    <section className="detail" aria-labelledby="detail-title" data-testid="record-detail">
-      <div className="toolbar">
-        <h2 id="detail-title">
+    <section aria-labelledby="detail-title" data-testid="record-detail">
+      <Group justify="space-between" wrap="nowrap" mb="xs">
+        <Title order={2} id="detail-title" fz="md">
           Record <code>{r.id}</code>
-        </h2>
-        <button type="button" onClick={onClose}>
+        </Title>
+        <Button variant="default" size="compact-sm" onClick={onClose}>
           Close
-        </button>
-      </div>
-      <dl className="meta">
+        </Button>
+      </Group>
+      <dl className="meta-list">
         <dt>status</dt>
         <dd data-testid="detail-status">
           {entry.status}
@@ -128,87 +133,92 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
           {r.attempts} · {r.source}
         </dd>
       </dl>
-      <h3>Errors</h3>
-      <ul className="plain errors" data-testid="detail-errors">
+      <Title order={3} mt="sm" mb={4}>
+        Errors
+      </Title>
+      <ul className="plain-list" data-testid="detail-errors">
         {r.errors.map((e, i) => (
           <li key={i}>
-            <code>{e.path}</code> <span className="muted">{e.keyword}</span> {e.message}
+            <code>{e.path}</code>{' '}
+            <Text span size="xs" c="dimmed">
+              {e.keyword}
+            </Text>{' '}
+            {e.message}
           </li>
         ))}
       </ul>
-      <h3>Payload as received {r.payload_encoding === 'base64' ? '(not UTF-8; shown as base64)' : ''}</h3>
+      <Title order={3} mt="sm" mb={4}>
+        Payload as received {r.payload_encoding === 'base64' ? '(not UTF-8; shown as base64)' : ''}
+      </Title>
       <JsonView text={r.payload} errors={r.errors} />
       {open && canOperate ? (
         <>
-          <h3>Fix and re-drive</h3>
-          <div className="toolbar">
-            <label>
-              Type{' '}
-              <select value={type || source?.type || ''} onChange={(e) => setType(e.target.value)}>
-                {!source?.type ? <option value="">choose…</option> : null}
-                {types.map((t) => (
-                  <option key={t}>{t}</option>
-                ))}
-              </select>
-            </label>
-            <span className="muted">Edits are checked against the schema as you type.</span>
-          </div>
+          <Title order={3} mt="sm" mb={4}>
+            Fix and re-drive
+          </Title>
+          <Group align="flex-end" gap="sm" mb="xs">
+            <NativeSelect
+              label="Type"
+              size="xs"
+              value={type || source?.type || ''}
+              onChange={(e) => setType(e.currentTarget.value)}
+              data={[...(!source?.type ? [{ value: '', label: 'choose…' }] : []), ...types]}
+            />
+            <Text size="xs" c="dimmed">
+              Edits are checked against the schema as you type.
+            </Text>
+          </Group>
           <JsonEditor key={qid} value={text ?? original} onChange={setText} label="Fix the event" />
           <div className="check" aria-live="polite" data-testid="fix-check">
             {check.data ? (
               check.data.valid ? (
-                <span className="ok">
+                <Text span size="sm" className="tone-ok">
                   ✓ valid against {check.data.type} v{check.data.v}
-                </span>
+                </Text>
               ) : (
-                <ul className="plain">
+                <ul className="plain-list">
                   {check.data.errors.map((e, i) => (
-                    <li key={i} className="error">
+                    <Text component="li" key={i} size="sm" className="tone-bad">
                       <code>{e.path}</code> {e.message}
-                    </li>
+                    </Text>
                   ))}
                 </ul>
               )
             ) : (
-              <span className="muted">Checking…</span>
+              <Text span size="sm" c="dimmed">
+                Checking…
+              </Text>
             )}
           </div>
-          <div className="toolbar">
-            <button
-              type="button"
+          <Group gap="sm" my="xs">
+            <Button
+              size="compact-sm"
               onClick={() => redrive.mutate()}
               disabled={redrive.isPending || !check.data?.valid || fix.event !== (text ?? original)}
             >
               {edited || retyped ? 'Re-drive fixed record' : 'Re-drive record'}
-            </button>
-            {redrive.error ? (
-              <span className="error" role="alert">
-                {redrive.error.message}
-              </span>
-            ) : null}
-          </div>
-          <div className="toolbar">
-            <label>
-              Discard reason{' '}
-              <input
-                value={discardReason}
-                onChange={(e) => setDiscardReason(e.target.value)}
-                placeholder="why this record is dropped"
-              />
-            </label>
-            <button
-              type="button"
+            </Button>
+          </Group>
+          {redrive.error ? <Problem>{redrive.error.message}</Problem> : null}
+          <Group align="flex-end" gap="sm" my="xs">
+            <TextInput
+              size="xs"
+              label="Discard reason"
+              value={discardReason}
+              onChange={(e) => setDiscardReason(e.currentTarget.value)}
+              placeholder="why this record is dropped"
+            />
+            <Button
+              size="compact-sm"
+              color="red"
+              variant="outline"
               onClick={() => discard.mutate()}
               disabled={!discardReason.trim() || discard.isPending}
             >
               Discard
-            </button>
-            {discard.error ? (
-              <span className="error" role="alert">
-                {discard.error.message}
-              </span>
-            ) : null}
-          </div>
+            </Button>
+          </Group>
+          {discard.error ? <Problem>{discard.error.message}</Problem> : null}
         </>
       ) : null}
     </section>

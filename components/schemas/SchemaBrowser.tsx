@@ -1,7 +1,11 @@
 'use client';
-import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { SchemaListing } from '@/lib/registry/listing.ts';
+import { Button, Grid, Group, NativeSelect, Paper, Table, Text, TextInput, Title } from '@mantine/core';
+import { CodeBlock } from '@/components/ui/CodeBlock.tsx';
+import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
+import { Loading, Problem } from '@/components/ui/States.tsx';
+import { useUrlState } from '@/components/ui/url-state.ts';
 import { api } from '../api.ts';
 
 type SchemaType = SchemaListing;
@@ -19,152 +23,159 @@ function isoDay(offsetDays: number): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Event types, their versions and JSON Schemas, and how often each field fails validation. */
+const FAILURE_COLUMNS: Column<Failure>[] = [
+  { id: 'v', header: 'version', sortValue: (f) => f.v, cell: (f) => (f.v === null ? '—' : `v${f.v}`) },
+  { id: 'path', header: 'field', sortValue: (f) => f.path, cell: (f) => <code>{f.path}</code> },
+  { id: 'keyword', header: 'rule', sortValue: (f) => f.keyword, cell: (f) => f.keyword },
+  {
+    id: 'failures',
+    header: 'failures',
+    numeric: true,
+    sortValue: (f) => f.failures,
+    cell: (f) => f.failures.toLocaleString('en-US'),
+  },
+  { id: 'example', header: 'example', className: 'wrap', cell: (f) => f.example },
+];
+
+/**
+ * Event types, their versions and JSON Schemas, and how often each field fails validation. The type, version and
+ * period live in the URL (?type=&v=&from=&to=).
+ */
 export function SchemaBrowser() {
+  const url = useUrlState();
   const types = useQuery({ queryKey: ['schemas'], queryFn: () => api<SchemaType[]>('/api/schemas') });
-  const [selected, setSelected] = useState<string | null>(null);
-  const [version, setVersion] = useState<number | null>(null);
-  const [from, setFrom] = useState(isoDay(-6));
-  const [to, setTo] = useState(isoDay(0));
+  const from = url.get('from') || isoDay(-6);
+  const to = url.get('to') || isoDay(0);
   const failures = useQuery({
     queryKey: ['failures', from, to],
     queryFn: () => api<{ rows: Failure[] }>(`/api/schemas/failures?period=${encodeURIComponent(`${from}..${to}`)}`),
   });
-  const type = types.data?.find((t) => t.name === (selected ?? types.data[0]?.name));
+  const type = types.data?.find((t) => t.name === (url.get('type') || types.data[0]?.name));
+  const version = Number(url.get('v')) || null;
   const shown = type?.versions.find((v) => v.v === (version ?? type.manifest.latest)) ?? type?.versions.at(-1);
-  const rows = (failures.data?.rows ?? []).filter((f) => f.type === type?.name);
+  const rows = failures.data ? failures.data.rows.filter((f) => f.type === type?.name) : undefined;
   const m = type?.manifest;
 
   return (
     <>
-      {types.error ? (
-        <p className="error" role="alert">
-          {types.error.message}
-        </p>
-      ) : null}
-      <nav className="tabs" aria-label="Event types">
+      {types.error ? <Problem>{types.error.message}</Problem> : null}
+      {types.isPending ? <Loading>Loading the event types…</Loading> : null}
+      <Group gap="xs" mb="md" role="navigation" aria-label="Event types">
         {types.data?.map((t) => (
-          <button
+          <Button
             key={t.name}
-            type="button"
-            className={`link ${t.name === type?.name ? 'active' : ''}`}
-            onClick={() => {
-              setSelected(t.name);
-              setVersion(null);
-            }}
+            variant={t.name === type?.name ? 'filled' : 'default'}
+            size="compact-sm"
+            aria-pressed={t.name === type?.name}
+            onClick={() => url.set({ type: t.name, v: undefined })}
           >
             {t.name}
-          </button>
+          </Button>
         ))}
-      </nav>
+      </Group>
       {type && m ? (
-        <div className="schema-grid">
-          <section aria-labelledby="manifest">
-            <h2 id="manifest">{type.name}</h2>
-            <p>{m.description}</p>
-            <table>
-              <tbody>
-                <tr>
-                  <th>table</th>
-                  <td>
-                    <code>{m.table}</code>
-                  </td>
-                </tr>
-                <tr>
-                  <th>event id</th>
-                  <td>
-                    <code>{m.id?.pointer ?? 'generated (UUIDv7)'}</code>
-                  </td>
-                </tr>
-                <tr>
-                  <th>event time</th>
-                  <td>
-                    {m.eventTime ? (
-                      <>
-                        <code>{m.eventTime.pointer}</code> ({m.eventTime.format})
-                      </>
-                    ) : (
-                      'received time'
-                    )}
-                  </td>
-                </tr>
-                <tr>
-                  <th>partitions</th>
-                  <td>dt, hour{m.partitions.map((p) => `, ${p.name} (${p.pointer})`).join('')}</td>
-                </tr>
-                <tr>
-                  <th>partition key</th>
-                  <td>
-                    <code>{m.partitionKey?.pointer ?? 'id'}</code>
-                  </td>
-                </tr>
-                <tr>
-                  <th>versions</th>
-                  <td>
-                    {type.versions.map((v) => `v${v.v}`).join(', ')} (latest v{m.latest})
-                  </td>
-                </tr>
-              </tbody>
-            </table>
-            <h2>Validation failures by field</h2>
-            <div className="toolbar">
-              <label>
-                From <input aria-label="Failures from" value={from} onChange={(e) => setFrom(e.target.value)} />
-              </label>
-              <label>
-                To <input aria-label="Failures to" value={to} onChange={(e) => setTo(e.target.value)} />
-              </label>
-            </div>
-            {failures.error ? (
-              <p className="error" role="alert">
-                {failures.error.message}
-              </p>
-            ) : null}
-            {failures.isFetching ? <p className="muted">Counting…</p> : null}
-            <table data-testid="failures">
-              <thead>
-                <tr>
-                  <th>version</th>
-                  <th>field</th>
-                  <th>rule</th>
-                  <th>failures</th>
-                  <th>example</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((f) => (
-                  <tr key={`${f.v}|${f.path}|${f.keyword}`}>
-                    <td>{f.v === null ? '—' : `v${f.v}`}</td>
-                    <td>
-                      <code>{f.path}</code>
-                    </td>
-                    <td>{f.keyword}</td>
-                    <td className="num">{f.failures.toLocaleString('en-US')}</td>
-                    <td>{f.example}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            {failures.data && !rows.length ? (
-              <p className="muted">No validation failures for {type.name} in this period.</p>
-            ) : null}
-          </section>
-          <section aria-labelledby="schema">
-            <h2 id="schema">
-              JSON Schema{' '}
-              <select aria-label="Schema version" value={shown?.v} onChange={(e) => setVersion(Number(e.target.value))}>
-                {type.versions.map((v) => (
-                  <option key={v.v} value={v.v}>
-                    v{v.v}
-                  </option>
-                ))}
-              </select>
-            </h2>
-            <pre className="schema" data-testid="schema">
-              {JSON.stringify(shown?.schema, null, 2)}
-            </pre>
-          </section>
-        </div>
+        <Grid gap="md">
+          <Grid.Col span={{ base: 12, lg: 6 }}>
+            <Paper withBorder p="md" component="section" aria-labelledby="manifest">
+              <Title order={2} id="manifest">
+                {type.name}
+              </Title>
+              <Text size="sm" my="xs">
+                {m.description}
+              </Text>
+              <Table withTableBorder={false} fz="sm" aria-label="Manifest">
+                <Table.Tbody>
+                  <Table.Tr>
+                    <Table.Th>table</Table.Th>
+                    <Table.Td>
+                      <code>{m.table}</code>
+                    </Table.Td>
+                  </Table.Tr>
+                  <Table.Tr>
+                    <Table.Th>event id</Table.Th>
+                    <Table.Td>
+                      <code>{m.id?.pointer ?? 'generated (UUIDv7)'}</code>
+                    </Table.Td>
+                  </Table.Tr>
+                  <Table.Tr>
+                    <Table.Th>event time</Table.Th>
+                    <Table.Td>
+                      {m.eventTime ? (
+                        <>
+                          <code>{m.eventTime.pointer}</code> ({m.eventTime.format})
+                        </>
+                      ) : (
+                        'received time'
+                      )}
+                    </Table.Td>
+                  </Table.Tr>
+                  <Table.Tr>
+                    <Table.Th>partitions</Table.Th>
+                    <Table.Td>dt, hour{m.partitions.map((p) => `, ${p.name} (${p.pointer})`).join('')}</Table.Td>
+                  </Table.Tr>
+                  <Table.Tr>
+                    <Table.Th>partition key</Table.Th>
+                    <Table.Td>
+                      <code>{m.partitionKey?.pointer ?? 'id'}</code>
+                    </Table.Td>
+                  </Table.Tr>
+                  <Table.Tr>
+                    <Table.Th>versions</Table.Th>
+                    <Table.Td>
+                      {type.versions.map((v) => `v${v.v}`).join(', ')} (latest v{m.latest})
+                    </Table.Td>
+                  </Table.Tr>
+                </Table.Tbody>
+              </Table>
+              <Title order={2} mt="md" mb="xs">
+                Validation failures by field
+              </Title>
+              <Group gap="sm" mb="xs">
+                <TextInput
+                  size="xs"
+                  label="Failures from"
+                  value={from}
+                  onChange={(e) => url.set({ from: e.currentTarget.value })}
+                />
+                <TextInput
+                  size="xs"
+                  label="Failures to"
+                  value={to}
+                  onChange={(e) => url.set({ to: e.currentTarget.value })}
+                />
+              </Group>
+              {failures.isFetching ? <Loading>Counting…</Loading> : null}
+              <DataTable
+                label="Validation failures by field"
+                testId="failures"
+                columns={FAILURE_COLUMNS}
+                rows={rows}
+                rowKey={(f) => `${f.v}|${f.path}|${f.keyword}`}
+                error={failures.error}
+                empty={`No validation failures for ${type.name} in this period.`}
+              />
+            </Paper>
+          </Grid.Col>
+          <Grid.Col span={{ base: 12, lg: 6 }}>
+            <Paper withBorder p="md" component="section" aria-labelledby="schema">
+              <Group justify="space-between" mb="xs">
+                <Title order={2} id="schema">
+                  JSON Schema
+                </Title>
+                <NativeSelect
+                  size="xs"
+                  aria-label="Schema version"
+                  value={String(shown?.v)}
+                  onChange={(e) => url.set({ v: e.currentTarget.value })}
+                  data={type.versions.map((v) => ({ value: String(v.v), label: `v${v.v}` }))}
+                />
+              </Group>
+              <CodeBlock className="schema" label={`JSON Schema of ${type.name} v${shown?.v}`} testId="schema">
+                {JSON.stringify(shown?.schema, null, 2)}
+              </CodeBlock>
+            </Paper>
+          </Grid.Col>
+        </Grid>
       ) : null}
     </>
   );

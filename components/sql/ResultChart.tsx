@@ -1,6 +1,7 @@
 'use client';
 import { useMemo, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { Group, NativeSelect, Paper, Text } from '@mantine/core';
+import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Cell, ResultColumn } from '../api.ts';
 
 const NUMERIC = /int|double|float|decimal|real|bigint/;
@@ -17,50 +18,62 @@ export function ResultChart({ columns, rows }: { columns: ResultColumn[]; rows: 
     () => rows.map((r) => ({ x: String(r[x] ?? ''), y: typeof r[y] === 'number' ? r[y] : Number(r[y]) })),
     [rows, x, y],
   );
-  if (!numeric.length || !rows.length) return <p className="muted">No numeric column to chart.</p>;
+  if (!numeric.length || !rows.length)
+    return (
+      <Text size="sm" c="dimmed">
+        No numeric column to chart.
+      </Text>
+    );
   const Chart = kind === 'bar' ? BarChart : LineChart;
   return (
-    <figure className="chart" aria-label="Result chart">
-      <div className="controls">
-        <label>
-          Chart{' '}
-          <select value={kind} onChange={(e) => setKind(e.target.value as 'bar' | 'line')}>
-            <option value="bar">bar</option>
-            <option value="line">line</option>
-          </select>
-        </label>
-        <label>
-          X{' '}
-          <select value={x} onChange={(e) => setX(Number(e.target.value))}>
-            {columns.map((c, i) => (
-              <option key={c.name} value={i}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Y{' '}
-          <select value={y} onChange={(e) => setY(Number(e.target.value))}>
-            {numeric.map(({ c, i }) => (
-              <option key={c.name} value={i}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
-      <Chart width={900} height={260} data={data} margin={{ top: 8, right: 16, bottom: 8, left: 16 }}>
-        <CartesianGrid strokeDasharray="3 3" />
-        <XAxis dataKey="x" />
-        <YAxis />
-        <Tooltip />
-        {kind === 'bar' ? (
-          <Bar dataKey="y" name={columns[y]?.name} fill="#4a7bd0" isAnimationActive={false} />
-        ) : (
-          <Line dataKey="y" name={columns[y]?.name} stroke="#4a7bd0" isAnimationActive={false} dot={false} />
-        )}
-      </Chart>
-    </figure>
+    <Paper withBorder p="sm" component="figure" m={0} className="chart chart-panel" aria-label="Result chart">
+      <Group gap="sm" mb="xs">
+        <NativeSelect
+          size="xs"
+          label="Chart"
+          value={kind}
+          onChange={(e) => setKind(e.currentTarget.value as 'bar' | 'line')}
+          data={['bar', 'line']}
+        />
+        <NativeSelect
+          size="xs"
+          label="X"
+          value={String(x)}
+          onChange={(e) => setX(Number(e.currentTarget.value))}
+          data={columns.map((c, i) => ({ value: String(i), label: c.name }))}
+        />
+        <NativeSelect
+          size="xs"
+          label="Y"
+          value={String(y)}
+          onChange={(e) => setY(Number(e.currentTarget.value))}
+          data={numeric.map(({ c, i }) => ({ value: String(i), label: c.name }))}
+        />
+      </Group>
+      <ResponsiveContainer width="100%" height={260}>
+        <Chart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 16 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="x" />
+          <YAxis />
+          <Tooltip />
+          {kind === 'bar' ? (
+            <Bar
+              dataKey="y"
+              name={columns[y]?.name}
+              fill="var(--mantine-primary-color-filled)"
+              isAnimationActive={false}
+            />
+          ) : (
+            <Line
+              dataKey="y"
+              name={columns[y]?.name}
+              stroke="var(--mantine-primary-color-filled)"
+              isAnimationActive={false}
+              dot={false}
+            />
+          )}
+        </Chart>
+      </ResponsiveContainer>
+    </Paper>
   );
 }

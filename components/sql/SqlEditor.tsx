@@ -4,6 +4,7 @@ import { sql, StandardSQL } from '@codemirror/lang-sql';
 import { Prec } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
+import { editorTheme } from '@/components/ui/editor-theme.ts';
 import type { CatalogTable } from '../api.ts';
 
 interface Props {
@@ -29,6 +30,7 @@ export function SqlEditor({ value, onChange, onRun, tables }: Props) {
       doc: value,
       extensions: [
         basicSetup,
+        editorTheme,
         sql({ dialect: StandardSQL, schema, upperCaseKeywords: true }),
         Prec.highest(
           keymap.of([
@@ -59,5 +61,5 @@ export function SqlEditor({ value, onChange, onRun, tables }: Props) {
       v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
   }, [value]);
 
-  return <div ref={host} className="sql-editor" />;
+  return <div ref={host} className="code-editor" />;
 }

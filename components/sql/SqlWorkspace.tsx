@@ -1,6 +1,23 @@
 'use client';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Anchor,
+  Button,
+  Checkbox,
+  Grid,
+  Group,
+  NativeSelect,
+  Paper,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+  UnstyledButton,
+} from '@mantine/core';
+import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
+import { Problem } from '@/components/ui/States.tsx';
+import { useUrlState } from '@/components/ui/url-state.ts';
 import { ResultChart } from './ResultChart.tsx';
 import { summarizeSql } from '@/lib/query/sql.ts';
 import { SqlEditor } from './SqlEditor.tsx';
@@ -26,70 +43,95 @@ function cellText(v: Cell): string {
 }
 
 function ParamInput({ def, value, onChange }: { def: ParamDef; value: string; onChange: (v: string) => void }) {
-  const id = `param-${def.name}`;
-  const label = (
-    <label htmlFor={id}>
-      {def.name} <span className="muted">({def.type})</span>
-    </label>
-  );
-  if (def.type === 'enum') {
+  const label = `${def.name} (${def.type})`;
+  if (def.type === 'enum')
     return (
-      <div className="param">
-        {label}
-        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-          {def.values.map((v) => (
-            <option key={v}>{v}</option>
-          ))}
-        </select>
-      </div>
+      <NativeSelect
+        size="xs"
+        label={label}
+        value={value}
+        onChange={(e) => onChange(e.currentTarget.value)}
+        data={def.values}
+      />
     );
-  }
   if (def.type === 'daterange') {
     const [from = '', to = ''] = value.split('..');
     return (
-      <div className="param">
-        {label}
-        <input
-          id={id}
-          aria-label={`${def.name} from`}
+      <Group gap={4} align="flex-end">
+        <TextInput
+          size="xs"
+          label={`${def.name} from`}
           value={from}
           placeholder="YYYY-MM-DD"
-          onChange={(e) => onChange(`${e.target.value}..${to}`)}
+          onChange={(e) => onChange(`${e.currentTarget.value}..${to}`)}
         />
-        <span>…</span>
-        <input
-          aria-label={`${def.name} to`}
+        <TextInput
+          size="xs"
+          label={`${def.name} to`}
           value={to}
           placeholder="YYYY-MM-DD"
-          onChange={(e) => onChange(`${from}..${e.target.value}`)}
+          onChange={(e) => onChange(`${from}..${e.currentTarget.value}`)}
         />
-      </div>
+      </Group>
     );
   }
   return (
-    <div className="param">
-      {label}
-      <input
-        id={id}
-        type={def.type === 'number' ? 'number' : 'text'}
-        value={value}
-        placeholder={def.type === 'date' ? 'YYYY-MM-DD or today-7d' : ''}
-        onChange={(e) => onChange(e.target.value)}
-      />
-    </div>
+    <TextInput
+      size="xs"
+      label={label}
+      type={def.type === 'number' ? 'number' : 'text'}
+      value={value}
+      placeholder={def.type === 'date' ? 'YYYY-MM-DD or today-7d' : ''}
+      onChange={(e) => onChange(e.currentTarget.value)}
+    />
   );
 }
 
-/** The SQL workspace: editor, saved queries with a parameter form, run/cancel, status and cost, paged results, CSV, chart, history. */
+const HISTORY_COLUMNS = (load: (h: QueryInfo) => void): Column<QueryInfo>[] => [
+  {
+    id: 'at',
+    header: 'submitted (UTC)',
+    sortValue: (h) => h.submittedAt,
+    cell: (h) => h.submittedAt.replace('T', ' ').slice(0, 19),
+  },
+  { id: 'by', header: 'by', sortValue: (h) => h.by, cell: (h) => h.by ?? '' },
+  { id: 'state', header: 'state', sortValue: (h) => h.state, cell: (h) => h.state },
+  {
+    id: 'scanned',
+    header: 'scanned',
+    numeric: true,
+    sortValue: (h) => h.bytesScanned,
+    cell: (h) => formatBytes(h.bytesScanned),
+  },
+  {
+    id: 'sql',
+    header: 'query',
+    className: 'wrap',
+    cell: (h) => (
+      <UnstyledButton className="history-load" onClick={() => load(h)} title="Open this run: its SQL and its results">
+        {h.saved ? `[${h.saved}] ` : ''}
+        {summarizeSql(h.sql)}
+      </UnstyledButton>
+    ),
+  },
+];
+
+/**
+ * The SQL workspace: editor, saved queries with a parameter form, run/cancel, status and cost, paged results, CSV,
+ * chart, history. The run shown is the URL's (?query=<id>), so a pasted link opens the same query and its results.
+ */
 export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
   const qc = useQueryClient();
+  const url = useUrlState();
+  const id = url.get('query') || null;
   const [sql, setSql] = useState(DEFAULT_SQL);
   const [saved, setSaved] = useState<SavedQueryInfo | null>(null);
   const [params, setParams] = useState<Record<string, string>>({});
   const [allowFullScan, setAllowFullScan] = useState(false);
-  const [id, setId] = useState<string | null>(null);
   const [tokens, setTokens] = useState<string[]>([]);
   const [now, setNow] = useState(() => Date.now());
+  // The SQL of the run a link opened goes into the editor once, not again on every poll.
+  const loadedFor = useRef<string | null>(null);
 
   const catalog = useQuery({ queryKey: ['catalog'], queryFn: () => api<CatalogTable[]>('/api/catalog') });
   const savedList = useQuery({
@@ -99,7 +141,7 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
   const history = useQuery({ queryKey: ['history'], queryFn: () => api<QueryInfo[]>('/api/queries?limit=20') });
   const status = useQuery({
     queryKey: ['query', id],
-    queryFn: () => api<QueryInfo>(`/api/queries/${id}`),
+    queryFn: () => api<QueryInfo>(`/api/queries/${encodeURIComponent(id!)}`),
     enabled: !!id,
     refetchInterval: (q) => (isFinalState(q.state.data?.state) ? false : 300),
   });
@@ -109,7 +151,7 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
     queryKey: ['results', id, token ?? ''],
     queryFn: () =>
       api<ResultPage>(
-        `/api/queries/${id}/results?maxResults=${PAGE}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
+        `/api/queries/${encodeURIComponent(id!)}/results?maxResults=${PAGE}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
       ),
     enabled: !!id && state === 'SUCCEEDED',
   });
@@ -122,21 +164,29 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
     const t = setInterval(() => setNow(Date.now()), 200);
     return () => clearInterval(t);
   }, [id, state]);
+  useEffect(() => {
+    if (status.data && loadedFor.current !== status.data.id) {
+      loadedFor.current = status.data.id;
+      setSql(status.data.sql);
+    }
+  }, [status.data]);
 
   const start = useMutation({
     mutationFn: (body: Record<string, unknown>) =>
       api<QueryInfo>('/api/queries', { method: 'POST', body: JSON.stringify(body) }),
     onSuccess: (info) => {
       setTokens([]);
-      setId(info.id);
+      // The editor already holds this run's SQL (or the saved query it expanded from).
+      loadedFor.current = info.id;
+      url.set({ query: info.id });
     },
   });
   const cancel = useMutation({
-    mutationFn: () => api<QueryInfo>(`/api/queries/${id}`, { method: 'DELETE' }),
+    mutationFn: () => api<QueryInfo>(`/api/queries/${encodeURIComponent(id!)}`, { method: 'DELETE' }),
     onSuccess: () => void status.refetch(),
   });
 
-  const running = !!id && !isFinalState(state);
+  const running = !!id && !!status.data && !isFinalState(state);
   const run = () => {
     if (running) return;
     const lift = canLiftGuard && allowFullScan;
@@ -148,6 +198,11 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
     setSql(q.sql);
     setParams(Object.fromEntries(q.params.map((p) => [p.name, p.default === undefined ? '' : String(p.default)])));
   };
+  const load = (h: QueryInfo) => {
+    setSaved(null);
+    setTokens([]);
+    url.set({ query: h.id });
+  };
   const info = status.data;
   const elapsed = info
     ? isFinalState(info.state)
@@ -155,175 +210,176 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
       : Math.max(info.elapsedMs, now - Date.parse(info.submittedAt))
     : 0;
   const page = results.data;
+  const resultColumns: Column<Cell[]>[] = (page?.columns ?? []).map((c, j) => ({
+    id: `${j}:${c.name}`,
+    header: c.name,
+    title: `${c.type} (sorts this page)`,
+    numeric: typeof page?.rows[0]?.[j] === 'number',
+    sortValue: (r) => {
+      const v = r[j];
+      return v === null || v === undefined ? null : typeof v === 'number' ? v : cellText(v);
+    },
+    cell: (r) => cellText(r[j] ?? null),
+  }));
 
   return (
-    <div className="workspace">
-      <aside className="sidebar">
-        <h2>Saved queries</h2>
-        <ul className="plain">
-          {savedList.data?.map((q) => (
-            <li key={q.name}>
-              <button
-                type="button"
-                className={`link ${saved?.name === q.name ? 'active' : ''}`}
-                title={q.description}
-                onClick={() => pick(q)}
-              >
-                {q.name}
-              </button>
-            </li>
+    <Grid gap="md" className="workspace">
+      <Grid.Col span={{ base: 12, md: 3 }}>
+        <Paper withBorder p="sm" component="aside" aria-label="Saved queries and tables">
+          <Title order={2} fz="sm" mb={4}>
+            Saved queries
+          </Title>
+          <ul className="plain-list">
+            {savedList.data?.map((q) => (
+              <li key={q.name}>
+                <Button
+                  variant={saved?.name === q.name ? 'light' : 'subtle'}
+                  size="compact-sm"
+                  title={q.description}
+                  onClick={() => pick(q)}
+                  aria-pressed={saved?.name === q.name}
+                >
+                  {q.name}
+                </Button>
+              </li>
+            ))}
+          </ul>
+          <Title order={2} fz="sm" mt="sm" mb={4}>
+            Tables
+          </Title>
+          {catalog.data?.map((t) => (
+            <details key={t.name}>
+              <summary>{t.name}</summary>
+              <ul className="plain-list columns">
+                {t.columns.map((c) => (
+                  <li key={c.name}>
+                    <code>{c.name}</code>{' '}
+                    <Text span size="xs" c="dimmed">
+                      {c.type}
+                      {c.partition ? ', partition' : ''}
+                    </Text>
+                  </li>
+                ))}
+              </ul>
+            </details>
           ))}
-        </ul>
-        <h2>Tables</h2>
-        {catalog.data?.map((t) => (
-          <details key={t.name}>
-            <summary>{t.name}</summary>
-            <ul className="plain columns">
-              {t.columns.map((c) => (
-                <li key={c.name}>
-                  <code>{c.name}</code>{' '}
-                  <span className="muted">
-                    {c.type}
-                    {c.partition ? ', partition' : ''}
-                  </span>
-                </li>
-              ))}
-            </ul>
-          </details>
-        ))}
-      </aside>
-      <section className="editor-pane" aria-label="Query">
-        {saved && sql === saved.sql ? (
-          <fieldset className="saved-form" aria-label="Parameters">
-            <p>
-              <strong>{saved.name}</strong>: {saved.description}
-            </p>
-            {saved.params.map((p) => (
-              <ParamInput
-                key={p.name}
-                def={p}
-                value={params[p.name] ?? ''}
-                onChange={(v) => setParams({ ...params, [p.name]: v })}
-              />
-            ))}
-          </fieldset>
-        ) : null}
-        <SqlEditor value={sql} onChange={setSql} onRun={run} tables={catalog.data ?? []} />
-        <div className="toolbar">
-          <button type="button" onClick={run} disabled={running || start.isPending}>
-            Run <span className="muted">(Ctrl+Enter)</span>
-          </button>
-          <button type="button" onClick={() => cancel.mutate()} disabled={!running}>
-            Cancel
-          </button>
-          {canLiftGuard ? (
-            <label>
-              <input type="checkbox" checked={allowFullScan} onChange={(e) => setAllowFullScan(e.target.checked)} />{' '}
-              allow a full scan
-            </label>
-          ) : (
-            <span className="muted">Viewer: only an operator can run a query past the scan guard.</span>
-          )}
-          {info?.state === 'SUCCEEDED' ? (
-            <a href={`/api/queries/${info.id}/csv`} download>
-              Download CSV
-            </a>
+        </Paper>
+      </Grid.Col>
+      <Grid.Col span={{ base: 12, md: 9 }}>
+        <Stack gap="sm" component="section" aria-label="Query">
+          {saved && sql === saved.sql ? (
+            <Paper withBorder p="sm" component="fieldset" aria-label="Parameters" m={0}>
+              <Text size="sm" mb="xs">
+                <strong>{saved.name}</strong>: {saved.description}
+              </Text>
+              <Group gap="sm" align="flex-end">
+                {saved.params.map((p) => (
+                  <ParamInput
+                    key={p.name}
+                    def={p}
+                    value={params[p.name] ?? ''}
+                    onChange={(v) => setParams({ ...params, [p.name]: v })}
+                  />
+                ))}
+              </Group>
+            </Paper>
           ) : null}
-        </div>
-        {start.error ? (
-          <p className="error" role="alert" data-testid="query-error">
-            {start.error.message}
-          </p>
-        ) : null}
-        {info ? (
-          <p className="status" role="status" data-testid="query-status">
-            <strong>{info.state}</strong> · {(elapsed / 1000).toFixed(2)} s · {formatBytes(info.bytesScanned)} scanned ·
-            ${info.costUsd.toFixed(6)} at Athena&apos;s price · {info.rows.toLocaleString('en-US')} rows
-            {info.truncated ? ' (cut at the row limit)' : ''}
-            {info.error ? <span className="error"> · {info.error}</span> : null}
-          </p>
-        ) : null}
-        {page ? (
-          <>
-            <div className="table-wrap">
-              <table data-testid="results">
-                <thead>
-                  <tr>
-                    {page.columns.map((c) => (
-                      <th key={c.name} title={c.type}>
-                        {c.name}
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.rows.map((r, i) => (
-                    <tr key={i}>
-                      {r.map((v, j) => (
-                        <td key={j} className={typeof v === 'number' ? 'num' : ''}>
-                          {cellText(v)}
-                        </td>
-                      ))}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <div className="toolbar">
-              <button type="button" disabled={!tokens.length} onClick={() => setTokens(tokens.slice(0, -1))}>
-                Previous
-              </button>
-              <span className="muted">
-                rows {tokens.length * PAGE + 1}–{tokens.length * PAGE + page.rows.length}
-              </span>
-              <button
-                type="button"
-                disabled={!page.nextToken}
-                onClick={() => page.nextToken && setTokens([...tokens, page.nextToken])}
-              >
-                Next
-              </button>
-            </div>
-            <ResultChart columns={page.columns} rows={page.rows} />
-          </>
-        ) : null}
-        <h2>History</h2>
-        <table className="history">
-          <thead>
-            <tr>
-              <th>submitted</th>
-              <th>by</th>
-              <th>state</th>
-              <th>scanned</th>
-              <th>query</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.data?.map((h) => (
-              <tr key={h.id}>
-                <td>{h.submittedAt.replace('T', ' ').slice(0, 19)}</td>
-                <td>{h.by ?? ''}</td>
-                <td>{h.state}</td>
-                <td className="num">{formatBytes(h.bytesScanned)}</td>
-                <td>
-                  <button
-                    type="button"
-                    className="link"
-                    onClick={() => {
-                      setSaved(null);
-                      setSql(h.sql);
-                    }}
-                    title="Load into the editor"
-                  >
-                    {h.saved ? `[${h.saved}] ` : ''}
-                    {summarizeSql(h.sql)}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-    </div>
+          <SqlEditor value={sql} onChange={setSql} onRun={run} tables={catalog.data ?? []} />
+          <Group gap="sm">
+            <Button onClick={run} disabled={running || start.isPending}>
+              Run&nbsp;
+              <Text span size="xs">
+                (Ctrl+Enter)
+              </Text>
+            </Button>
+            <Button variant="default" onClick={() => cancel.mutate()} disabled={!running}>
+              Cancel
+            </Button>
+            {canLiftGuard ? (
+              <Checkbox
+                label="allow a full scan"
+                checked={allowFullScan}
+                onChange={(e) => setAllowFullScan(e.currentTarget.checked)}
+              />
+            ) : (
+              <Text size="sm" c="dimmed">
+                Viewer: only an operator can run a query past the scan guard.
+              </Text>
+            )}
+            {info?.state === 'SUCCEEDED' ? (
+              <Anchor href={`/api/queries/${encodeURIComponent(info.id)}/csv`} download size="sm">
+                Download CSV
+              </Anchor>
+            ) : null}
+          </Group>
+          {start.error ? <Problem testId="query-error">{start.error.message}</Problem> : null}
+          {status.error ? <Problem>{status.error.message}</Problem> : null}
+          {info ? (
+            <Text size="sm" role="status" data-testid="query-status" className="tabular">
+              <strong>{info.state}</strong> · {(elapsed / 1000).toFixed(2)} s · {formatBytes(info.bytesScanned)} scanned
+              · ${info.costUsd.toFixed(6)} at Athena&apos;s price · {info.rows.toLocaleString('en-US')} rows
+              {info.truncated ? ' (cut at the row limit)' : ''}
+              {info.error ? (
+                <Text span className="tone-bad">
+                  {' '}
+                  · {info.error}
+                </Text>
+              ) : null}
+            </Text>
+          ) : null}
+          {page ? (
+            <>
+              <DataTable
+                label="Query results"
+                testId="results"
+                columns={resultColumns}
+                rows={page.rows}
+                rowKey={(r) => String(page.rows.indexOf(r))}
+                empty="The query returned no rows."
+                maxHeight="28rem"
+              />
+              <Group gap="sm">
+                <Button
+                  variant="default"
+                  size="compact-sm"
+                  disabled={!tokens.length}
+                  onClick={() => setTokens(tokens.slice(0, -1))}
+                >
+                  Previous
+                </Button>
+                <Text size="sm" c="dimmed">
+                  rows {tokens.length * PAGE + 1}–{tokens.length * PAGE + page.rows.length}
+                </Text>
+                <Button
+                  variant="default"
+                  size="compact-sm"
+                  disabled={!page.nextToken}
+                  onClick={() => page.nextToken && setTokens([...tokens, page.nextToken])}
+                >
+                  Next
+                </Button>
+              </Group>
+              <ResultChart key={id} columns={page.columns} rows={page.rows} />
+            </>
+          ) : null}
+          <Title order={2} mt="md">
+            History
+          </Title>
+          <DataTable
+            label="Query history"
+            testId="history"
+            className="history"
+            columns={HISTORY_COLUMNS(load)}
+            rows={history.data}
+            rowKey={(h) => h.id}
+            rowProps={(h) => ({ 'aria-selected': h.id === id })}
+            loading={history.isPending}
+            error={history.error}
+            empty="No queries yet: run one above."
+            maxHeight="20rem"
+          />
+        </Stack>
+      </Grid.Col>
+    </Grid>
   );
 }

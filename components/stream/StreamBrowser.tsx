@@ -1,157 +1,221 @@
 'use client';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
+import {
+  Button,
+  Checkbox,
+  Group,
+  NativeSelect,
+  NumberInput,
+  Paper,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import type { BrowsedRecord, ShardInfo } from '@/lib/stream/browse.ts';
+import { CodeBlock } from '@/components/ui/CodeBlock.tsx';
+import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
+import { Empty, Loading, Problem } from '@/components/ui/States.tsx';
+import { useUrlState } from '@/components/ui/url-state.ts';
 import { api } from '../api.ts';
 
 type Mode = 'latest' | 'timestamp' | 'sequence';
+const MODES: Mode[] = ['latest', 'timestamp', 'sequence'];
+const DEFAULT_LIMIT = 20;
 
 function RecordRow({ r, raw }: { r: BrowsedRecord; raw: boolean }) {
   const body = r.json !== undefined && !raw ? JSON.stringify(r.json, null, 2) : r.text;
   return (
     <li className="record">
-      <div className="record-meta">
+      <Text size="xs" c="dimmed" mb={4}>
         <code title="sequence number">{r.sequenceNumber}</code> · key <code>{r.partitionKey}</code> ·{' '}
         {r.arrivedAt.replace('T', ' ').replace('Z', '')} · {r.bytes} bytes
         {r.encoding === 'base64' ? ' · not UTF-8 (base64)' : r.json === undefined ? ' · not JSON' : ''}
-      </div>
-      <pre>{body}</pre>
+      </Text>
+      <CodeBlock label={`record ${r.sequenceNumber}`}>{body}</CodeBlock>
     </li>
   );
 }
 
-/** Shards of the stream and a record browser per shard: newest N, from a time, or from a sequence number. */
+function shardColumns(current: string | null, pick: (id: string) => void): Column<ShardInfo>[] {
+  return [
+    {
+      id: 'shard',
+      header: 'shard',
+      sortValue: (s) => s.id,
+      cell: (s) => (
+        <Button variant="subtle" size="compact-sm" onClick={() => pick(s.id)} aria-pressed={s.id === current}>
+          {s.id}
+        </Button>
+      ),
+    },
+    {
+      id: 'state',
+      header: 'state',
+      sortValue: (s) => (s.open ? 'open' : 'closed'),
+      cell: (s) => (s.open ? 'open' : 'closed'),
+    },
+    {
+      id: 'hash',
+      header: 'hash-key range',
+      cell: (s) => (
+        <code title={`${s.hashKeyRange.start} – ${s.hashKeyRange.end}`}>
+          {s.hashKeyRange.start.slice(0, 8)}… – {s.hashKeyRange.end.slice(0, 8)}…
+        </code>
+      ),
+    },
+    {
+      id: 'seq',
+      header: 'sequence range',
+      cell: (s) => (
+        <code title={`${s.sequenceRange.start} – ${s.sequenceRange.end ?? 'open'}`}>
+          …{s.sequenceRange.start.slice(-10)} – {s.sequenceRange.end ? `…${s.sequenceRange.end.slice(-10)}` : 'open'}
+        </code>
+      ),
+    },
+    { id: 'parent', header: 'parent', cell: (s) => [s.parent, s.adjacentParent].filter(Boolean).join(', ') || '—' },
+    { id: 'children', header: 'children', cell: (s) => s.children.join(', ') || '—' },
+  ];
+}
+
+/**
+ * Shards of the stream and a record browser per shard: newest N, from a time, or from a sequence number. The shard,
+ * the read and the raw switch live in the URL (?shard=&from=&at=&limit=&raw=1), so a link shows the same records.
+ */
 export function StreamBrowser() {
+  const url = useUrlState();
   const shards = useQuery({
     queryKey: ['shards'],
     queryFn: () => api<{ stream: string; shards: ShardInfo[] }>('/api/stream/shards'),
     refetchInterval: 10_000,
   });
-  const [shard, setShard] = useState<string | null>(null);
-  const [mode, setMode] = useState<Mode>('latest');
-  const [at, setAt] = useState('');
-  const [limit, setLimit] = useState(20);
-  const [raw, setRaw] = useState(false);
-  const [request, setRequest] = useState<{ shard: string; mode: Mode; at: string; limit: number } | null>(null);
+  const urlMode = url.get('from') as Mode;
+  const read = {
+    shard: url.get('shard'),
+    mode: MODES.includes(urlMode) ? urlMode : 'latest',
+    at: url.get('at'),
+    limit: Number(url.get('limit')) || DEFAULT_LIMIT,
+  };
+  const [mode, setMode] = useState<Mode>(read.mode);
+  const [at, setAt] = useState(read.at);
+  const [limit, setLimit] = useState<number | string>(read.limit);
+  // Shown at once, kept in the URL for a reload or a link.
+  const [raw, setRaw] = useState(url.get('raw') === '1');
+  // A read is asked for once the URL names it (?read=1): opening a shard alone does not read it.
+  const requested = url.get('read') === '1' && !!read.shard;
   const records = useQuery({
-    queryKey: ['records', request],
+    queryKey: ['records', read],
     queryFn: () =>
       api<BrowsedRecord[]>(
-        `/api/stream/shards/${encodeURIComponent(request!.shard)}/records?from=${request!.mode}&at=${encodeURIComponent(request!.at)}&limit=${request!.limit}`,
+        `/api/stream/shards/${encodeURIComponent(read.shard)}/records?from=${read.mode}&at=${encodeURIComponent(read.at)}&limit=${read.limit}`,
       ),
-    enabled: !!request,
+    enabled: requested,
   });
-  const current = shard ?? shards.data?.shards.find((s) => s.open)?.id ?? null;
+  const current = read.shard || shards.data?.shards.find((s) => s.open)?.id || null;
+  const columns = shardColumns(current, (id) => url.set({ shard: id, read: undefined }));
 
   return (
-    <>
-      <section aria-labelledby="shards">
-        <h2 id="shards">Shards of {shards.data ? <code>{shards.data.stream}</code> : '…'}</h2>
-        {shards.error ? (
-          <p className="error" role="alert">
-            {shards.error.message}
-          </p>
-        ) : null}
-        <table data-testid="shards">
-          <thead>
-            <tr>
-              <th>shard</th>
-              <th>state</th>
-              <th>hash-key range</th>
-              <th>sequence range</th>
-              <th>parent</th>
-              <th>children</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shards.data?.shards.map((s) => (
-              <tr key={s.id} className={s.id === current ? 'selected' : ''}>
-                <td>
-                  <button type="button" className="link" onClick={() => setShard(s.id)}>
-                    {s.id}
-                  </button>
-                </td>
-                <td>{s.open ? 'open' : 'closed'}</td>
-                <td>
-                  <code title={`${s.hashKeyRange.start} – ${s.hashKeyRange.end}`}>
-                    {s.hashKeyRange.start.slice(0, 8)}… – {s.hashKeyRange.end.slice(0, 8)}…
-                  </code>
-                </td>
-                <td>
-                  <code title={`${s.sequenceRange.start} – ${s.sequenceRange.end ?? 'open'}`}>
-                    …{s.sequenceRange.start.slice(-10)} –{' '}
-                    {s.sequenceRange.end ? `…${s.sequenceRange.end.slice(-10)}` : 'open'}
-                  </code>
-                </td>
-                <td>{[s.parent, s.adjacentParent].filter(Boolean).join(', ') || '—'}</td>
-                <td>{s.children.join(', ') || '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-      <section aria-labelledby="records">
-        <h2 id="records">Records of {current ? <code>{current}</code> : '…'}</h2>
+    <Stack gap="md">
+      <Paper withBorder p="md" component="section" aria-labelledby="shards">
+        <Title order={2} id="shards" mb="xs">
+          Shards of {shards.data ? <code>{shards.data.stream}</code> : '…'}
+        </Title>
+        <DataTable
+          label="Shards"
+          testId="shards"
+          columns={columns}
+          rows={shards.data?.shards}
+          rowKey={(s) => s.id}
+          rowProps={(s) => ({ 'aria-selected': s.id === current })}
+          loading={shards.isPending}
+          loadingText="Listing the shards…"
+          error={shards.error}
+          empty="The stream has no shards."
+        />
+      </Paper>
+      <Paper withBorder p="md" component="section" aria-labelledby="records">
+        <Title order={2} id="records" mb="xs">
+          Records of {current ? <code>{current}</code> : '…'}
+        </Title>
         <form
-          className="toolbar"
           onSubmit={(e) => {
             e.preventDefault();
-            if (current) setRequest({ shard: current, mode, at, limit });
+            if (current)
+              url.set({
+                shard: current,
+                from: mode === 'latest' ? undefined : mode,
+                at: mode === 'latest' ? undefined : at,
+                limit: Number(limit) === DEFAULT_LIMIT ? undefined : Number(limit),
+                read: 1,
+              });
           }}
         >
-          <label>
-            Read{' '}
-            <select value={mode} onChange={(e) => setMode(e.target.value as Mode)} aria-label="Read from">
-              <option value="latest">the newest</option>
-              <option value="timestamp">from a time</option>
-              <option value="sequence">from a sequence number</option>
-            </select>
-          </label>
-          {mode !== 'latest' ? (
-            <input
-              aria-label={mode === 'timestamp' ? 'Time (ISO-8601)' : 'Sequence number'}
-              value={at}
-              onChange={(e) => setAt(e.target.value)}
-              placeholder={mode === 'timestamp' ? '2026-01-15T10:00:00Z' : '4963…'}
+          <Group align="flex-end" gap="sm">
+            <NativeSelect
+              label="Read from"
+              value={mode}
+              onChange={(e) => setMode(e.currentTarget.value as Mode)}
+              data={[
+                { value: 'latest', label: 'the newest' },
+                { value: 'timestamp', label: 'from a time' },
+                { value: 'sequence', label: 'from a sequence number' },
+              ]}
             />
-          ) : null}
-          <label>
-            Records{' '}
-            <input
-              type="number"
-              min={1}
-              max={1000}
-              value={limit}
-              onChange={(e) => setLimit(Number(e.target.value))}
-              aria-label="Number of records"
+            {mode !== 'latest' ? (
+              <TextInput
+                label={mode === 'timestamp' ? 'Time (ISO-8601)' : 'Sequence number'}
+                value={at}
+                onChange={(e) => setAt(e.currentTarget.value)}
+                placeholder={mode === 'timestamp' ? '2026-01-15T10:00:00Z' : '4963…'}
+              />
+            ) : null}
+            <NumberInput label="Number of records" min={1} max={1000} value={limit} onChange={setLimit} w={150} />
+            <Button type="submit" disabled={!current}>
+              Read
+            </Button>
+            <Checkbox
+              label="raw"
+              checked={raw}
+              onChange={(e) => {
+                setRaw(e.currentTarget.checked);
+                url.set({ raw: e.currentTarget.checked ? 1 : undefined });
+              }}
+              mb={8}
             />
-          </label>
-          <button type="submit" disabled={!current}>
-            Read
-          </button>
-          <label>
-            <input type="checkbox" checked={raw} onChange={(e) => setRaw(e.target.checked)} /> raw
-          </label>
+          </Group>
         </form>
-        {records.error ? (
-          <p className="error" role="alert">
-            {records.error.message}
-          </p>
-        ) : null}
-        {records.isFetching ? <p className="muted">Reading…</p> : null}
+        {records.error ? <Problem>{records.error.message}</Problem> : null}
+        {records.isFetching ? <Loading>Reading…</Loading> : null}
         {records.data ? (
           <>
-            <p className="muted" data-testid="records-count">
+            <Text size="sm" c="dimmed" my="xs" data-testid="records-count">
               {records.data.length} records
-            </p>
-            <ol className="plain records" data-testid="records">
-              {records.data.map((r) => (
-                <RecordRow key={r.sequenceNumber} r={r} raw={raw} />
-              ))}
-            </ol>
+            </Text>
+            {records.data.length ? (
+              <Stack
+                component="ol"
+                gap="sm"
+                className="records"
+                data-testid="records"
+                p={0}
+                m={0}
+                style={{ listStyle: 'none' }}
+              >
+                {records.data.map((r) => (
+                  <RecordRow key={r.sequenceNumber} r={r} raw={raw} />
+                ))}
+              </Stack>
+            ) : (
+              <Empty>No records in this shard from there; produce some or read from an earlier point.</Empty>
+            )}
           </>
+        ) : !requested ? (
+          <Text size="sm" c="dimmed" mt="xs">
+            Pick a shard and press Read.
+          </Text>
         ) : null}
-      </section>
-    </>
+      </Paper>
+    </Stack>
   );
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
@@ -65,6 +66,17 @@ async function freePort(): Promise<number> {
 async function shot(page: Page, name: string): Promise<void> {
   if (process.env.UPDATE_SCREENSHOTS === '1')
     await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
+}
+
+/**
+ * axe-core's findings on the page as it is, serious and critical only (WCAG 2 A/AA and best practices), each as
+ * "rule: what is wrong — where"; the console must have none.
+ */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${v.help} — ${n.target.join(' ')} (${n.failureSummary ?? ''})`));
 }
 
 async function replaceSql(page: Page, sql: string): Promise<void> {
@@ -143,7 +155,8 @@ describe('console in Chromium against tributary dev', () => {
         '--no-first-run',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // A context of its own: axe-core's runner needs the page's context.
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
     // The console serves its production build (built by startDev when its sources changed). Signing in returns to the
     // page asked for.
     await page.goto(`${rt.consoleUrl}/sql`, { waitUntil: 'networkidle', timeout: 150_000 });
@@ -203,10 +216,32 @@ describe('console in Chromium against tributary dev', () => {
     }
     // A report, not a limit (timings on this machine are noisy): the README and the closing notes quote it.
     console.log(`first load, ms (production build): ${JSON.stringify(firstLoad)}`);
+    // Every page, in the light and the dark scheme, once its first answers are in: no serious or critical finding.
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [path] of pages) {
+        await page.goto(`${rt.consoleUrl}${path}`, { waitUntil: 'networkidle' });
+        await expect
+          .poll(
+            () =>
+              page
+                .locator('[role="status"]')
+                .filter({ hasText: /Loading|Counting|Listing/ })
+                .count(),
+            {
+              timeout: 60_000,
+            },
+          )
+          .toBe(0);
+        expect(await page.locator('html').getAttribute('data-mantine-color-scheme'), path).toBe(scheme);
+        expect(await accessibilityProblems(page), `${path} (${scheme})`).toEqual([]);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
     // The Overview's counts arrive after its first content, streamed in by the same response.
     await page.goto(`${rt.consoleUrl}/`);
     await expect.poll(() => page.locator('#summary').textContent(), { timeout: 60_000 }).toBe('Pipeline');
-  });
+  }, 240_000);
 
   it('requires sign-in for every page and route, refuses a wrong password and signs out', async () => {
     const anon = await browser.newContext();
@@ -361,6 +396,26 @@ describe('console in Chromium against tributary dev', () => {
         .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     await expect.poll(cells, { timeout: 60_000 }).toEqual(expected);
     await expect.poll(() => page.locator('figure.chart .recharts-bar-rectangle').count()).toBe(expected.length);
+    // The run is the URL's: opened from its link in another tab, it shows the same SQL, status and rows.
+    const runId = new URL(page.url()).searchParams.get('query');
+    expect(runId).toMatch(/\S/);
+    const other = await page.context().newPage();
+    await other.goto(`${rt.consoleUrl}/sql?query=${runId}`);
+    await expect
+      .poll(() => other.getByTestId('query-status').textContent(), { timeout: 60_000 })
+      .toMatch(/^SUCCEEDED · /);
+    await expect
+      .poll(
+        () =>
+          other
+            .getByTestId('results')
+            .locator('tbody tr')
+            .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))),
+        { timeout: 60_000 },
+      )
+      .toEqual(expected);
+    expect(await other.getByTestId('sql-editor').textContent()).toContain('GROUP BY category ORDER BY category');
+    await other.close();
     const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const csv = await (await page.request.get(`${rt.consoleUrl}${href}`)).text();
     expect(csv.split('\r\n').slice(0, 2)).toEqual(['category,n', `${expected[0]![0]},${expected[0]![1]}`]);
@@ -407,16 +462,19 @@ describe('console in Chromium against tributary dev', () => {
       .poll(() => page.locator('table.history tbody tr').allTextContents())
       .toContainEqual(expect.stringMatching(/^[\d-]+ [\d:]+erinSUCCEEDED.*\[top_merchants\]/));
     await shot(page, 'sql');
+    expect(await accessibilityProblems(page)).toEqual([]);
   }, 240_000);
 
   it('shows a type manifest and JSON Schema and its validation failures per field', async () => {
     await page.goto(`${rt.consoleUrl}/schemas`, { waitUntil: 'networkidle', timeout: 150_000 });
     await page.getByRole('button', { name: 'transactions', exact: true }).click();
-    const schema = JSON.parse((await page.getByTestId('schema').textContent())!) as {
-      title: string;
-      required: string[];
-    };
-    expect(schema.title).toBe('transactions v1');
+    // The type picked is the URL's: a link to ?type=transactions opens the same.
+    await expect.poll(() => new URL(page.url()).searchParams.get('type')).toBe('transactions');
+    const schemaText = () => page.getByTestId('schema').textContent();
+    await expect
+      .poll(async () => (JSON.parse((await schemaText())!) as { title: string }).title)
+      .toBe('transactions v1');
+    const schema = JSON.parse((await schemaText())!) as { title: string; required: string[] };
     expect(schema.required).toEqual(['trans_num', 'cc_num']);
     const failures = () =>
       page
@@ -479,6 +537,11 @@ describe('console in Chromium against tributary dev', () => {
     await page.getByLabel('Text').fill('/gender');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–3 of 3 matching');
+    // The filter is the URL's: a reload (or the link pasted elsewhere) shows the same list and form.
+    expect(new URL(page.url()).searchParams.get('q')).toBe('/gender');
+    await page.reload();
+    await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–3 of 3 matching');
+    expect(await page.getByLabel('Text').inputValue()).toBe('/gender');
 
     // The record's error is highlighted at its path in the payload; a payload is text, never markup.
     await page.getByTestId('q-table').locator('tbody tr').first().getByRole('button').click();
@@ -487,6 +550,12 @@ describe('console in Chromium against tributary dev', () => {
       .poll(() => detail.locator('.j-mark').first().textContent(), { timeout: 120_000 })
       .toMatch(/^"gender": "X",? ← must be one of "M", "F", null$/);
     const id = (await detail.locator('#detail-title code').textContent())!;
+    // So is the open record: the same link opens it again.
+    const qid = new URL(page.url()).searchParams.get('record');
+    expect(await page.getByTestId('q-table').locator('tbody tr').first().getAttribute('data-qid')).toBe(qid);
+    await page.reload();
+    await expect.poll(() => detail.locator('#detail-title code').textContent(), { timeout: 60_000 }).toBe(id);
+    await expect.poll(() => detail.locator('.j-mark').count(), { timeout: 60_000 }).toBeGreaterThan(0);
     expect(await detail.getByTestId('payload-view').textContent()).toContain(`"merchant": ${JSON.stringify(XSS)}`);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     expect(await detail.locator('img').count()).toBe(0);
@@ -509,6 +578,8 @@ describe('console in Chromium against tributary dev', () => {
       .poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 })
       .toBe('✓ valid against transactions v1');
     await shot(page, 'quarantine');
+    // The busiest view (a record open beside the list, the editor, the jobs) has no serious accessibility finding.
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole('button', { name: 'Re-drive fixed record' }).click();
     const firstJob = page.getByTestId('jobs').locator('tbody tr').first();
     await expect.poll(() => firstJob.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');

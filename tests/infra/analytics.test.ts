@@ -286,6 +286,7 @@ describe('console and re-drive worker', () => {
       TRIBUTARY_ATHENA_WORKGROUP: 'tributary-ci',
       TRIBUTARY_GLUE_DATABASE: 'tributary_ci',
       TRIBUTARY_REDRIVE_FUNCTION: infra.lambda(/^RedriveWorker$/).state.name,
+      TRIBUTARY_STAGE: 'ci',
     });
     expect(env.TRIBUTARY_CONSOLE_PASSWORD).toBe('infra-test-password');
     expect(Object.keys(env).filter((k) => k.startsWith('SST_RESOURCE_'))).toEqual(['SST_RESOURCE_App']);

@@ -105,9 +105,19 @@ describe('configuration', () => {
       TRIBUTARY_CONSOLE_EXPORT: 'false',
       TRIBUTARY_API_KEY: ' old , new ',
     });
-    expect(c.console).toEqual({ exportEnabled: false, maxUnfilteredScanBytes: 1.5 * 1024 * 1024, redriveRate: 40 });
+    expect(c.console).toEqual({
+      stage: 'local',
+      exportEnabled: false,
+      maxUnfilteredScanBytes: 1.5 * 1024 * 1024,
+      redriveRate: 40,
+    });
     expect(c.apiKeys).toEqual(['old', 'new']);
-    expect(loadConfig({}).console).toEqual({ exportEnabled: true });
+    expect(loadConfig({}).console).toEqual({ stage: 'local', exportEnabled: true });
+    // The console's header names the stage the stack passes; a name that is not one is refused at start.
+    expect(loadConfig({ TRIBUTARY_STAGE: 'pr-42' }).console.stage).toBe('pr-42');
+    expect(() => loadConfig({ TRIBUTARY_STAGE: 'no spaces' })).toThrow(
+      /TRIBUTARY_STAGE="no spaces" is not a stage name/,
+    );
   });
 
   it('works out the local API key in one place: given, else TRIBUTARY_API_KEY, else the data directory file', () => {
