@@ -178,7 +178,10 @@ const RULES: Record<Name, Rule> = {
     problem: 'is not a Secrets Manager ARN',
     hint: 'the database stack passes it (stacks/database.ts)',
   },
-  TRIBUTARY_STAGE: { problem: 'is not a stage name', hint: 'use letters, digits and hyphens (the console stack passes it)' },
+  TRIBUTARY_STAGE: {
+    problem: 'is not a stage name',
+    hint: 'use letters, digits and hyphens (the console stack passes it)',
+  },
   TRIBUTARY_CONSOLE_PASSWORD: PASSWORD_RULE,
   TRIBUTARY_CONSOLE_VIEWER_PASSWORD: PASSWORD_RULE,
   TRIBUTARY_CONSOLE_EXPORT: { problem: 'is not a switch', hint: 'use on or off' },

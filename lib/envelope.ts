@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { LAKE_DAYS, outsideLakeDays } from './layout/lake-days.ts';
 import { TributaryError } from './errors.ts';
 import { newId } from './ids.ts';
+import { firstLoneSurrogate } from './util/unicode.ts';
 import type { EventTimeFormat, EventType, FieldError } from './registry/registry.ts';
 
 /** Where an envelope came from (architecture.md §4). */
@@ -215,6 +216,11 @@ export function parseEnvelope(text: string, parse: (text: string) => unknown = J
   }
   if (typeof e.source !== 'string') problems.push('"source" must be a string');
   if (!('data' in e)) problems.push('"data" is missing');
+  // Ingest refuses them (lib/registry/json.ts); a producer writing to the stream itself must not put text in the lake
+  // that DuckDB cannot read back. A lone surrogate can only arrive as a \u escape.
+  const notText = text.includes('\\u') ? firstLoneSurrogate(e) : null;
+  if (notText !== null)
+    problems.push(`${notText} has an unpaired surrogate escape (such as \\ud800) and is not Unicode text`);
   if (problems.length)
     throw new EnvelopeError('invalid_envelope', `Record is not a Tributary envelope: ${problems.join('; ')}.`);
   if (!ISO_MS.test(e.event_time as string)) e.event_time = new Date(Date.parse(e.event_time as string)).toISOString();

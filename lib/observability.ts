@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { PIPELINE_NAMESPACE, PIPELINE_SERVICE } from './metrics/types.ts';
+import { COMPACTION_METRICS, OLTP_METRICS, PIPELINE_NAMESPACE, PIPELINE_SERVICE } from './metrics/types.ts';
 
 /**
  * Structured logs and CloudWatch metrics (EMF) through Powertools, shared by every function. The local runtime and the
@@ -51,12 +51,7 @@ export function recordOltpBatch(counts: {
   rejected: number;
   failed: number;
 }): void {
-  emitCounts(counts, {
-    applied: 'OltpEventsApplied',
-    duplicates: 'OltpEventsDuplicate',
-    rejected: 'OltpEventsRejected',
-    failed: 'OltpBatchesFailed',
-  });
+  emitCounts(counts, OLTP_METRICS);
 }
 
 /**
@@ -70,10 +65,5 @@ export function recordCompaction(counts: {
   failed: number;
   unreadable: number;
 }): void {
-  emitCounts(counts, {
-    partitions: 'CompactionPartitions',
-    rows: 'CompactionRows',
-    failed: 'CompactionPartitionsFailed',
-    unreadable: 'CompactionUnreadableObjects',
-  });
+  emitCounts(counts, COMPACTION_METRICS);
 }

@@ -13,7 +13,7 @@
  * `treatMissingData` is `notBreaching` for counts of failures (no data means nothing ran, so nothing failed) and
  * `breaching` only where silence is the failure (the compactor not running).
  */
-import { PIPELINE_NAMESPACE, PIPELINE_SERVICE } from '../lib/metrics/types.ts';
+import { COMPACTION_METRICS, OLTP_METRICS, PIPELINE_NAMESPACE, PIPELINE_SERVICE } from '../lib/metrics/types.ts';
 import { Registry } from '../lib/registry/registry.ts';
 import path from 'node:path';
 import { compactor } from './analytics.ts';
@@ -119,7 +119,7 @@ export const oltpBatchesFailedAlarm = new aws.cloudwatch.MetricAlarm('OltpBatche
   alarmDescription:
     'The OLTP sink could not apply batches: the database was unavailable (they are retried until it is back).',
   namespace: PIPELINE_NAMESPACE,
-  metricName: 'OltpBatchesFailed',
+  metricName: OLTP_METRICS.failed,
   dimensions: { service: PIPELINE_SERVICE },
   statistic: 'Sum',
   period: 300,
@@ -191,19 +191,14 @@ export const compactorNotRunningAlarm = new aws.cloudwatch.MetricAlarm('Compacto
   comparisonOperator: 'LessThanThreshold',
 });
 
-/**
- * Hook for the compactor's count of partitions it could not compact in a run (it carries on with the others): the EMF
- * metric of that name, namespace Tributary, dimension `service`. Keep it equal to the name the compactor emits.
- */
-export const COMPACTION_FAILED_PARTITIONS_METRIC = 'CompactionPartitionsFailed';
-
 /** Any partition a compaction run had to skip, in an hour: that partition stays JSONL until someone looks. */
 export const compactionFailedPartitionsAlarm = new aws.cloudwatch.MetricAlarm('CompactionFailedPartitions', {
   ...notify,
   alarmDescription:
     'The compactor skipped partitions it could not compact (its log names them and why); the others were compacted.',
   namespace: PIPELINE_NAMESPACE,
-  metricName: COMPACTION_FAILED_PARTITIONS_METRIC,
+  // The compactor's count of partition-hours it could not compact in a run (it carries on with the others).
+  metricName: COMPACTION_METRICS.failed,
   dimensions: { service: PIPELINE_SERVICE },
   statistic: 'Sum',
   period: 3600,

@@ -24,6 +24,22 @@ export type ShardMetricName = (typeof SHARD_METRICS)[number];
 /** The ingest API's counters (namespace `Tributary`, emitted by lib/observability.ts). */
 export const PIPELINE_METRICS = ['EventsAccepted', 'EventsRejected'] as const;
 export type PipelineMetricName = (typeof PIPELINE_METRICS)[number];
+/**
+ * Counters of the OLTP sink and the compactor (namespace `Tributary`, emitted by lib/observability.ts); the alarms in
+ * stacks/monitoring.ts watch these names, so both read them from here.
+ */
+export const OLTP_METRICS = {
+  applied: 'OltpEventsApplied',
+  duplicates: 'OltpEventsDuplicate',
+  rejected: 'OltpEventsRejected',
+  failed: 'OltpBatchesFailed',
+} as const;
+export const COMPACTION_METRICS = {
+  partitions: 'CompactionPartitions',
+  rows: 'CompactionRows',
+  failed: 'CompactionPartitionsFailed',
+  unreadable: 'CompactionUnreadableObjects',
+} as const;
 /** CloudWatch namespace and Powertools `service` dimension of Tributary's own metrics. */
 export const PIPELINE_NAMESPACE = 'Tributary';
 export const PIPELINE_SERVICE = 'tributary';

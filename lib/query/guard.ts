@@ -113,7 +113,7 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
     const pred =
       where === null || where === undefined
         ? null
-        : compilePartitionFilter(where, (col) => columnOf(col, ref, found.table), ctx.params);
+        : compilePartitionFilter(where, (col) => columnOf(col, ref, found.table, found.objects), ctx.params);
     reads.push({
       table: found.table,
       objects: found.objects,
@@ -233,13 +233,18 @@ function lookup(catalog: Catalog, name: string): { table: TableDef; objects: Obj
 /**
  * The partition column a column reference names on this table reference, or null: `dt` (every lake table of the FROM
  * has it, so with two of them the engines reject it as ambiguous), `alias.dt`, `table.dt` or `schema.table.dt`.
- * Partitions read from the object's path (clickstream's `section`) are not keys and never prune.
+ * Partitions read from the object's path (clickstream's `section`) are not keys and never prune, nor do partitions
+ * outside a de-duplicated table's window (hour, on the tables' one-row-per-event views; the _raw and _compacted tables
+ * prune by every key).
  */
-function columnOf(ref: SqlNode, table: BaseRef, def: TableDef): PartitionDef | null {
+function columnOf(ref: SqlNode, table: BaseRef, def: TableDef, objects: ObjectSet): PartitionDef | null {
   const names = (ref.column_names as string[]).map((n) => n.toLowerCase());
   const col = names.at(-1)!;
   const part = def.partitions.find((p) => p.name === col);
   if (!part || part.projection.type === 'path') return null;
+  // Through the one-row-per-event view, only the partitions of its window (dt) reach the files: a filter on hour is
+  // applied above the window, which must see the whole day to pick each event's row, so both engines read the day.
+  if (objects === 'all' && def.dedupe && !def.dedupe.scope.includes(part.name)) return null;
   const qual = names.slice(0, -1);
   if (!qual.length) return part;
   const alias = table.alias.toLowerCase();

@@ -122,6 +122,6 @@ export function scanRefusal(
   return new QueryRefusedError(
     'partition_filter_required',
     `This query would scan about ${formatBytes(total)} (${parts.join('; ')}); the scan limit is ${formatBytes(limitBytes)}. ` +
-      `${add}, e.g. WHERE dt = '${last}' or WHERE dt BETWEEN '${weekBefore}' AND '${last}' (and on hour to narrow further). An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
+      `${add}, e.g. WHERE dt = '${last}' or WHERE dt BETWEEN '${weekBefore}' AND '${last}' (a filter on hour narrows only the _raw and _compacted tables of Athena; the one-row-per-event tables read whole days). An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
   );
 }

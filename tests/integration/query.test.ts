@@ -16,6 +16,10 @@ import { loadSavedQueries, savedSql } from '../../lib/query/saved.ts';
 import type { QueryService } from '../../lib/query/service.ts';
 import { csvText } from '../../lib/util/csv.ts';
 import { queryService } from '../../lib/composition.ts';
+import { Catalog } from '../../lib/catalog/catalog.ts';
+import { s3rverLayout } from '../../lib/catalog/duckdb.ts';
+import { DuckDbEngine } from '../../lib/query/duckdb-engine.ts';
+import { defaultRegistry } from '../../lib/registry/registry.ts';
 import { listAll } from '../../lib/aws/s3.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { readLake, removeDir, startTestRuntime, tempDir, waitFor, type LakeContents } from './helpers.ts';
@@ -372,6 +376,43 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     const day = byType('transactions')[0]!.event_time.slice(0, 10);
     const after = await svc.run({ sql: `SELECT count(*) FROM transactions WHERE dt = '${day}'` });
     expect(after.rows).toEqual([[byType('transactions').filter((e) => e.event_time.startsWith(day)).length]]);
+  });
+
+  it('the local engine itself runs nothing but one SELECT: every write path sent to it directly, past the service, fails and leaves the lake and settings as they were', async () => {
+    // DuckDB has no read-only mode for the directories it may read (allowed_directories admits writes too), so this
+    // is the barrier between a query and the lake, independent of the service's check above: DuckDB's own
+    // extractStatements and statement type, on an instance whose configuration is locked.
+    const lakeDir = path.join(dir, 's3', rt.config.buckets.lake);
+    const target = path.join(lakeDir, 'events', 'transactions', 'forged.csv');
+    const buckets = [lakeDir, path.join(dir, 's3', rt.config.buckets.quarantine)];
+    const before = buckets.map(treeHash);
+    const engine = new DuckDbEngine(new Catalog(defaultRegistry()), s3rverLayout(dir, rt.config.buckets));
+    const run = { submittedAt: new Date().toISOString(), timeoutMs: 30_000, rowLimit: 10 };
+    const direct = async (sql: string) => {
+      const id = await engine.start({ sql, values: [], tables: [], keeps: () => true }, run);
+      await engine.settled(id);
+      return { id, ...(await engine.status(id)) };
+    };
+    for (const sql of [
+      `COPY (SELECT 42) TO '${target}'`,
+      `SELECT 1) t; COPY (SELECT 42) TO '${target}'; SELECT * FROM (SELECT 1`,
+      `EXPORT DATABASE '${path.join(lakeDir, 'export')}'`,
+      `ATTACH '${path.join(lakeDir, 'x.db')}' AS x`,
+      'CREATE TABLE x AS SELECT 1',
+      "SET memory_limit = '1MB'",
+      "SET GLOBAL memory_limit = '1MB'",
+      'SET GLOBAL lock_configuration = false',
+      'INSTALL httpfs',
+    ]) {
+      const st = await direct(sql);
+      expect([sql, st.state, st.error]).toEqual([sql, 'FAILED', expect.stringMatching(/\S/)]);
+    }
+    expect(buckets.map(treeHash)).toEqual(before);
+    const settings = await direct("SELECT current_setting('memory_limit'), current_setting('lock_configuration')");
+    expect(settings.state).toBe('SUCCEEDED');
+    const [memory, locked] = (await engine.results(settings.id, { maxResults: 1 })).rows[0]!;
+    expect(memory).not.toMatch(/^1(\.0)? ?Mi?B$/);
+    expect(locked).toBe(true);
   });
 
   it('stops a query at its timeout and on cancel', async () => {

@@ -197,6 +197,30 @@ describe('parseEnvelope', () => {
     );
   });
 
+  it('refuses text that is not Unicode (a lone surrogate escape) at its path, as ingest does, for producers that write to the stream', () => {
+    const env = {
+      id: 'a',
+      type: 'clickstream',
+      v: 1,
+      received_at: received,
+      event_time: '2019-01-01T00:00:18Z',
+      source: 'producer',
+      data: { page: { 'a/b': ['ok', 'x\ud800'] } },
+    };
+    // JSON.stringify writes the lone half as the escape \ud800, the only way such a text reaches the stream.
+    const text = JSON.stringify(env);
+    expect(text).toContain('\\ud800');
+    expect(() => parseEnvelope(text)).toThrow(
+      'Record is not a Tributary envelope: /data/page/a~1b/1 has an unpaired surrogate escape (such as \\ud800) and is not Unicode text.',
+    );
+    expect(() => parseEnvelope(JSON.stringify({ ...env, data: { 'k\udc00': 1 } }))).toThrow(
+      /\/data\/k\uFFFD has an unpaired/,
+    );
+    // A whole pair, escaped or not, is text.
+    expect(parseEnvelope(JSON.stringify({ ...env, data: { s: '\ud83d\ude00' } })).data).toEqual({ s: '😀' });
+    expect(parseEnvelope(text.replace('x\\ud800', '\\ud83d\\ude00')).data).toEqual({ page: { 'a/b': ['ok', '😀'] } });
+  });
+
   it('refuses an event time outside the days the lake shows, as ingest does, for producers that write to the stream', () => {
     const env = { id: 'a', type: 'transactions', v: 1, received_at: received, source: 'producer', data: {} };
     expect(() => parseEnvelope(JSON.stringify({ ...env, event_time: '1969-12-31T23:59:59Z' }))).toThrow(

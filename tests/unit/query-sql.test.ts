@@ -163,7 +163,11 @@ describe('the partition-filter guard reads the parse tree', () => {
     ["SELECT count(*) FROM transactions WHERE dt IN ('2026-01-03', '2026-01-05', '2025-12-31')", 48],
     ["SELECT count(*) FROM transactions WHERE '2026-01-09' <= dt", 48],
     ["SELECT count(*) FROM transactions WHERE dt > '2026-01-08' AND amt > 10", 48],
-    ["SELECT count(*) FROM transactions WHERE dt = '2026-01-03' AND hour BETWEEN 1 AND 2", 2],
+    // Through the one-row-per-event view an hour filter is applied above the per-day window: the day is read.
+    ["SELECT count(*) FROM transactions WHERE dt = '2026-01-03' AND hour BETWEEN 1 AND 2", 24],
+    // The stored copies themselves prune by hour.
+    ["SELECT count(*) FROM transactions_raw WHERE dt = '2026-01-03' AND hour BETWEEN 1 AND 2", 2],
+    ["SELECT count(*) FROM clickstream WHERE dt = '2026-01-02' AND hour = 10", 24],
     ["SELECT count(*) FROM transactions WHERE (dt = '2026-01-03' OR dt = '2026-01-04') AND merchant = 'x'", 48],
     ["SELECT count(*) FROM transactions WHERE NOT (dt <> '2026-01-03')", 24],
     ["SELECT count(*) FROM transactions WHERE dt = DATE '2026-01-03'", 24],
@@ -200,7 +204,7 @@ describe('the partition-filter guard reads the parse tree', () => {
     ).toBe(48 * MiB);
     expect(
       await estimated(svc, {
-        sql: 'SELECT count(*) FROM transactions WHERE dt = $d AND hour < $h',
+        sql: 'SELECT count(*) FROM transactions_raw WHERE dt = $d AND hour < $h',
         params: { d: day(4), h: { type: 'number', value: 6 } },
       }),
     ).toBe(6 * MiB);
@@ -240,7 +244,7 @@ describe('the partition-filter guard reads the parse tree', () => {
     );
     expect(err.message).toContain(how);
     expect(err.message).toMatch(
-      /e\.g\. WHERE dt = '2026-01-10' or WHERE dt BETWEEN '2026-01-04' AND '2026-01-10' \(and on hour to narrow further\)\. An operator can run it anyway with --allow-full-scan/,
+      /e\.g\. WHERE dt = '2026-01-10' or WHERE dt BETWEEN '2026-01-04' AND '2026-01-10' \(a filter on hour narrows only the _raw and _compacted tables of Athena; the one-row-per-event tables read whole days\)\. An operator can run it anyway with --allow-full-scan/,
     );
   });
 
