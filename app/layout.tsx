@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { headers } from 'next/headers';
 import { ColorSchemeScript, mantineHtmlProps } from '@mantine/core';
 import '@mantine/core/styles.css';
+import '@mantine/spotlight/styles.css';
 import './globals.css';
 import { loadConfig } from '@/lib/config.ts';
 import { AppFrame } from '@/components/ui/AppFrame.tsx';

@@ -26,6 +26,7 @@ import { localMetricsRecorder, type LocalMetricsRecorder } from './metrics/local
 import { LocalMetricsSource } from './metrics/local-source.ts';
 import type { MetricsSource } from './metrics/types.ts';
 import { PipelineInventory } from './pipeline-status.ts';
+import { SavedViews } from './console/saved-views.ts';
 
 /*
  * The composition root: builds each entry point's dependencies (SDK clients, engines, stores, services) from a
@@ -218,6 +219,11 @@ export function quarantineService(config: TributaryConfig = loadConfig()): Quara
       ...(redriveFunction ? { dispatch: redriveDispatch(config, redriveFunction) } : {}),
     },
   );
+}
+
+/** The console's saved views (shared filters), kept in the athena-results bucket. */
+export function savedViews(config: TributaryConfig = loadConfig()): SavedViews {
+  return new SavedViews({ s3: awsClients(config).s3, bucket: config.buckets.athenaResults });
 }
 
 const SHARED_QUARANTINE = Symbol.for('tributary.quarantineService');

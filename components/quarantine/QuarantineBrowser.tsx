@@ -2,7 +2,10 @@
 import { useEffect, useState } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Anchor, Button, Checkbox, Grid, Group, NativeSelect, Paper, Text, TextInput, Title } from '@mantine/core';
+import { useHotkeys } from '@mantine/hooks';
 import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
+import { pressShortcut } from '@/components/ui/shortcuts.ts';
+import { SavedViews } from '@/components/ui/SavedViews.tsx';
 import { Problem } from '@/components/ui/States.tsx';
 import { useUrlState } from '@/components/ui/url-state.ts';
 import { api } from '../api.ts';
@@ -112,6 +115,21 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
       else n.add(qid);
       return n;
     });
+  // J / K walk the page's records (opening the first when none is open), Esc closes, [ / ] page, Shift R re-drives.
+  const step = (by: number) => {
+    if (!items.length) return;
+    const at = items.findIndex((i) => i.qid === detail);
+    const next = at < 0 ? (by > 0 ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, at + by));
+    url.set({ record: items[next]!.qid });
+  };
+  useHotkeys([
+    ['j', () => step(1)],
+    ['k', () => step(-1)],
+    ['escape', () => url.set({ record: undefined })],
+    ['[', () => pressShortcut('newer')],
+    [']', () => pressShortcut('older')],
+    ['shift+R', () => pressShortcut('redrive-record')],
+  ]);
   const columns: Column<QuarantineListItem>[] = [
     {
       id: 'select',
@@ -251,6 +269,17 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
             </Button>
           </Group>
         </form>
+        <Group mt="xs">
+          <SavedViews
+            page="quarantine"
+            query={filterQuery(filter).toString()}
+            onApply={(q) => {
+              const f = filterFromParams(Object.fromEntries(new URLSearchParams(q)), { types, stages, reasons });
+              setDraft(f);
+              apply(f);
+            }}
+          />
+        </Group>
       </Paper>
       <Group gap="sm" mb="sm" wrap="wrap">
         <Text size="sm" data-testid="q-total" fw={500}>
@@ -265,6 +294,7 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
             variant="default"
             size="compact-sm"
             disabled={offset === 0}
+            data-shortcut="newer"
             onClick={() => url.set({ offset: Math.max(0, offset - PAGE) || undefined })}
           >
             ← Newer
@@ -273,6 +303,7 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
             variant="default"
             size="compact-sm"
             disabled={offset + PAGE >= total}
+            data-shortcut="older"
             onClick={() => url.set({ offset: offset + PAGE })}
           >
             Older →

@@ -195,6 +195,7 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
               size="compact-sm"
               onClick={() => redrive.mutate()}
               disabled={redrive.isPending || !check.data?.valid || fix.event !== (text ?? original)}
+              data-shortcut="redrive-record"
             >
               {edited || retyped ? 'Re-drive fixed record' : 'Re-drive record'}
             </Button>

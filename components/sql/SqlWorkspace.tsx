@@ -15,6 +15,7 @@ import {
   Title,
   UnstyledButton,
 } from '@mantine/core';
+import { useHotkeys } from '@mantine/hooks';
 import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
 import { Problem } from '@/components/ui/States.tsx';
 import { useUrlState } from '@/components/ui/url-state.ts';
@@ -203,6 +204,33 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
     setTokens([]);
     url.set({ query: h.id });
   };
+  // Outside the editor too (the editor binds Ctrl/⌘ Enter itself); Shift C cancels.
+  useHotkeys([
+    ['mod+Enter', run],
+    ['shift+C', () => running && cancel.mutate()],
+  ]);
+  // A link from the palette: ?saved=<name> opens a saved query's form, ?table=<name> a query on a table.
+  const savedParam = url.get('saved');
+  const tableParam = url.get('table');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the link or the list arrives; pick and url.set read only state that is current then.
+  useEffect(() => {
+    const q = savedParam ? savedList.data?.find((s) => s.name === savedParam) : undefined;
+    if (q) {
+      pick(q);
+      url.set({ saved: undefined });
+    }
+  }, [savedParam, savedList.data]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the link or the catalog arrives.
+  useEffect(() => {
+    const t = tableParam ? catalog.data?.find((c) => c.name === tableParam) : undefined;
+    if (!t) return;
+    const dated = t.columns.some((c) => c.name === 'dt' && c.partition);
+    setSaved(null);
+    setSql(
+      `SELECT *\nFROM ${t.name}${dated ? `\nWHERE dt = '${new Date().toISOString().slice(0, 10)}'` : ''}\nLIMIT 100`,
+    );
+    url.set({ table: undefined });
+  }, [tableParam, catalog.data]);
   const info = status.data;
   const elapsed = info
     ? isFinalState(info.state)

@@ -15,8 +15,10 @@ import {
 } from '@mantine/core';
 import type { BrowsedRecord, ShardInfo } from '@/lib/stream/browse.ts';
 import { CodeBlock } from '@/components/ui/CodeBlock.tsx';
+import { useHotkeys } from '@mantine/hooks';
 import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
 import { Empty, Loading, Problem } from '@/components/ui/States.tsx';
+import { SavedViews } from '@/components/ui/SavedViews.tsx';
 import { useUrlState } from '@/components/ui/url-state.ts';
 import { api } from '../api.ts';
 
@@ -36,6 +38,16 @@ function RecordRow({ r, raw }: { r: BrowsedRecord; raw: boolean }) {
       <CodeBlock label={`record ${r.sequenceNumber}`}>{body}</CodeBlock>
     </li>
   );
+}
+
+/** The stream view's filter, as a saved view keeps it (the read switch is not part of it). */
+function viewQuery(params: URLSearchParams): string {
+  const out = new URLSearchParams();
+  for (const k of ['shard', 'from', 'at', 'limit', 'raw']) {
+    const v = params.get(k);
+    if (v) out.set(k, v);
+  }
+  return out.toString();
 }
 
 function shardColumns(current: string | null, pick: (id: string) => void): Column<ShardInfo>[] {
@@ -114,6 +126,16 @@ export function StreamBrowser() {
   });
   const current = read.shard || shards.data?.shards.find((s) => s.open)?.id || null;
   const columns = shardColumns(current, (id) => url.set({ shard: id, read: undefined }));
+  const list = shards.data?.shards ?? [];
+  const step = (by: number) => {
+    const at = list.findIndex((s) => s.id === current);
+    const next = list[Math.min(list.length - 1, Math.max(0, at + by))];
+    if (next) url.set({ shard: next.id, read: undefined });
+  };
+  useHotkeys([
+    ['j', () => step(1)],
+    ['k', () => step(-1)],
+  ]);
 
   return (
     <Stack gap="md">
@@ -185,6 +207,28 @@ export function StreamBrowser() {
             />
           </Group>
         </form>
+        <Group mt="xs">
+          <SavedViews
+            page="stream"
+            query={viewQuery(url.params)}
+            onApply={(q) => {
+              const v = new URLSearchParams(q);
+              const m = v.get('from') as Mode | null;
+              setMode(m && MODES.includes(m) ? m : 'latest');
+              setAt(v.get('at') ?? '');
+              setLimit(Number(v.get('limit')) || DEFAULT_LIMIT);
+              setRaw(v.get('raw') === '1');
+              url.set({
+                shard: v.get('shard'),
+                from: v.get('from'),
+                at: v.get('at'),
+                limit: v.get('limit'),
+                raw: v.get('raw'),
+                read: v.get('shard') ? 1 : undefined,
+              });
+            }}
+          />
+        </Group>
         {records.error ? <Problem>{records.error.message}</Problem> : null}
         {records.isFetching ? <Loading>Reading…</Loading> : null}
         {records.data ? (

@@ -1,7 +1,7 @@
 'use client';
 import type { ReactNode } from 'react';
 import Link from 'next/link';
-import { usePathname } from 'next/navigation';
+import { usePathname, useRouter } from 'next/navigation';
 import {
   AppShell,
   Badge,
@@ -10,22 +10,18 @@ import {
   Group,
   Menu,
   NavLink,
+  Kbd,
   Text,
   UnstyledButton,
+  useComputedColorScheme,
   useMantineColorScheme,
 } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
-
-/** The console's pages, in the sidebar's order. */
-export const PAGES = [
-  { href: '/', label: 'Overview', about: 'throughput per shard, lag, the pipeline at a glance' },
-  { href: '/stream', label: 'Stream', about: 'shards and their records' },
-  { href: '/sql', label: 'SQL', about: 'query the lake' },
-  { href: '/oltp', label: 'OLTP', about: 'the operational database and its sink' },
-  { href: '/quarantine', label: 'Quarantine', about: 'records that failed, fix and re-drive' },
-  { href: '/schemas', label: 'Schemas', about: 'event types and their validation failures' },
-  { href: '/audit', label: 'Audit', about: 'who re-drove, discarded or exported what' },
-] as const;
+import { useDisclosure, useHotkeys } from '@mantine/hooks';
+import { spotlight } from '@mantine/spotlight';
+import { CommandPalette } from './CommandPalette.tsx';
+import { PAGES } from './pages.ts';
+import { focusFilter } from './shortcuts.ts';
+import { ShortcutHelp } from './ShortcutHelp.tsx';
 
 function isCurrent(path: string, href: string): boolean {
   return href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`);
@@ -78,7 +74,22 @@ export function AppFrame({
   children: ReactNode;
 }) {
   const path = usePathname();
+  const router = useRouter();
   const [opened, { toggle, close }] = useDisclosure();
+  const [help, helpOpen] = useDisclosure();
+  const { setColorScheme } = useMantineColorScheme();
+  const scheme = useComputedColorScheme('light');
+  useHotkeys([
+    ['/', focusFilter],
+    ['shift+?', helpOpen.open],
+    ['shift+T', () => setColorScheme(scheme === 'dark' ? 'light' : 'dark')],
+  ]);
+  // With a modifier, a key types nothing into a field: these work wherever the cursor is, editors included.
+  useHotkeys(
+    PAGES.map((p, i): [string, () => void] => [`alt+${i + 1}`, () => router.push(p.href)]),
+    [],
+    true,
+  );
   if (path === '/login') return <main className="login-main">{children}</main>;
   return (
     <AppShell
@@ -98,6 +109,17 @@ export function AppFrame({
             </Badge>
           </Group>
           <Group gap="sm" wrap="nowrap">
+            <Button
+              variant="default"
+              size="compact-sm"
+              onClick={() => spotlight.open()}
+              aria-label="Open the command palette"
+            >
+              Search&nbsp;<Kbd size="xs">Ctrl K</Kbd>
+            </Button>
+            <Button variant="subtle" size="compact-sm" onClick={helpOpen.open} aria-label="Keyboard shortcuts">
+              ?
+            </Button>
             <ColorSchemeMenu />
             {user ? (
               <form method="post" action="/api/logout" className="session">
@@ -132,6 +154,8 @@ export function AppFrame({
         ))}
       </AppShell.Navbar>
       <AppShell.Main>{children}</AppShell.Main>
+      <CommandPalette />
+      <ShortcutHelp opened={help} onClose={helpOpen.close} />
     </AppShell>
   );
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
 import { getJsonOrNull } from '../../lib/aws/s3.ts';
 import { MIGRATIONS } from '../../lib/oltp/migrations.ts';
+import { SHORTCUTS } from '../../components/ui/shortcuts.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { testDatabase, type TestDatabase } from '../integration/db.ts';
@@ -530,6 +531,58 @@ describe('console in Chromium against tributary dev', () => {
     await shot(page, 'overview');
   }, 240_000);
 
+  it('keyboard: the palette jumps to a shard and a saved query; shortcuts change pages, walk records, show help and switch the scheme', async () => {
+    await page.goto(`${rt.consoleUrl}/schemas`, { waitUntil: 'networkidle' });
+    const palette = page.getByLabel('Command palette', { exact: true });
+    const action = (text: string) => page.locator('.mantine-Spotlight-action', { hasText: text }).first();
+    await page.keyboard.press('Control+K');
+    await palette.fill('shardId-000000000001');
+    await action('shardId-000000000001').click();
+    await page.waitForURL(`${rt.consoleUrl}/stream?shard=shardId-000000000001`);
+    await expect
+      .poll(() => page.getByRole('button', { name: 'shardId-000000000001' }).getAttribute('aria-pressed'))
+      .toBe('true');
+    // J moves to the next shard (there is none after the last), K back to the first.
+    await page.keyboard.press('k');
+    await expect.poll(() => new URL(page.url()).searchParams.get('shard')).toBe('shardId-000000000000');
+    await page.keyboard.press('Control+K');
+    await palette.fill('top_merch');
+    await action('top_merchants').click();
+    await expect.poll(() => page.getByLabel('period from').count(), { timeout: 60_000 }).toBe(1);
+    expect(new URL(page.url()).pathname).toBe('/sql');
+
+    // Alt 5: the fifth page of the sidebar; J / K walk its records, Esc closes the one open.
+    await page.keyboard.press('Alt+5');
+    await page.waitForURL(`${rt.consoleUrl}/quarantine`);
+    const rows = page.getByTestId('q-table').locator('tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 60_000 }).toBe(9);
+    const qids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-qid')));
+    const open = () => new URL(page.url()).searchParams.get('record');
+    await page.keyboard.press('j');
+    await expect.poll(open).toBe(qids[0]);
+    await page.keyboard.press('j');
+    await expect.poll(open).toBe(qids[1]);
+    await expect.poll(() => page.getByTestId('record-detail').count()).toBe(1);
+    await page.keyboard.press('k');
+    await expect.poll(open).toBe(qids[0]);
+    await page.keyboard.press('Escape');
+    await expect.poll(open).toBeNull();
+    // "/" puts the cursor in the filter.
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.hasAttribute('data-filter-focus'))).toBe(true);
+    await page.locator('body').click({ position: { x: 5, y: 300 } });
+    // "?" lists every shortcut; Shift T switches the scheme and back.
+    await page.keyboard.press('Shift+?');
+    await expect.poll(() => page.getByTestId('shortcuts').locator('tbody tr').count()).toBe(SHORTCUTS.length);
+    await page.keyboard.press('Escape');
+    const scheme = () => page.locator('html').getAttribute('data-mantine-color-scheme');
+    const before = await scheme();
+    await page.keyboard.press('Shift+T');
+    await expect.poll(scheme).toBe(before === 'dark' ? 'light' : 'dark');
+    await page.keyboard.press('Shift+T');
+    await expect.poll(scheme).toBe(before);
+  }, 240_000);
+
   it('quarantine: filter, fix one in the editor, re-drive all matching; the rows reach the lake and the audit log', async () => {
     await page.goto(`${rt.consoleUrl}/quarantine`, { waitUntil: 'networkidle', timeout: 150_000 });
     const total = page.getByTestId('q-total');
@@ -542,6 +595,17 @@ describe('console in Chromium against tributary dev', () => {
     await page.reload();
     await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–3 of 3 matching');
     expect(await page.getByLabel('Text').inputValue()).toBe('/gender');
+    // Saved under a name, the filter comes back with one click after a reset (and is there for the whole team).
+    await page.getByRole('button', { name: 'Save this view' }).click();
+    await page.getByLabel('View name').fill('gender failures');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Saved views (1)' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–9 of 9 matching');
+    await page.getByRole('button', { name: 'Saved views (1)' }).click();
+    await page.getByRole('menuitem', { name: /^gender failures/ }).click();
+    await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–3 of 3 matching');
+    expect(new URL(page.url()).searchParams.get('q')).toBe('/gender');
 
     // The record's error is highlighted at its path in the payload; a payload is text, never markup.
     await page.getByTestId('q-table').locator('tbody tr').first().getByRole('button').click();

@@ -12,6 +12,7 @@ import {
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -79,6 +80,10 @@ export function memoryAws(options: { shards?: number } = {}): MemoryAws {
         return { ETag: etag };
       },
     );
+  s3Mock.on(DeleteObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
+    objects.delete(id(input.Bucket, input.Key));
+    return {};
+  });
   s3Mock.on(DeleteObjectsCommand).callsFake((input: { Bucket: string; Delete: { Objects: { Key: string }[] } }) => {
     for (const o of input.Delete.Objects) objects.delete(id(input.Bucket, o.Key));
     return { Errors: [] };

@@ -309,6 +309,11 @@ export const ACCESS: FunctionAccess[] = [
         on: ['athenaResults/console/'],
         why: 'sign-in sessions (created, checked on every request, revoked at sign-out) and the failed sign-in counters, by conditional PutObject (lib/console/sessions.ts, throttle.ts)',
       },
+      {
+        actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        on: ['athenaResults/views/'],
+        why: 'the saved views of the quarantine and stream pages, shared by everyone signed in (lib/console/saved-views.ts)',
+      },
       // SST's Nextjs adds these for OpenNext (incremental cache, tag cache, revalidation queue, CDN invalidation).
       {
         actions: ['cloudfront:CreateInvalidation'],
