@@ -118,7 +118,8 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
   // J / K walk the page's records (opening the first when none is open), Esc closes, [ / ] page, Shift R re-drives.
   const step = (by: number) => {
     if (!items.length) return;
-    const at = items.findIndex((i) => i.qid === detail);
+    const open = url.now('record');
+    const at = items.findIndex((i) => i.qid === open);
     const next = at < 0 ? (by > 0 ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, at + by));
     url.set({ record: items[next]!.qid });
   };

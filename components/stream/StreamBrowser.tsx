@@ -14,31 +14,18 @@ import {
   Title,
 } from '@mantine/core';
 import type { BrowsedRecord, ShardInfo } from '@/lib/stream/browse.ts';
-import { CodeBlock } from '@/components/ui/CodeBlock.tsx';
 import { useHotkeys } from '@mantine/hooks';
 import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
 import { Empty, Loading, Problem } from '@/components/ui/States.tsx';
 import { SavedViews } from '@/components/ui/SavedViews.tsx';
 import { useUrlState } from '@/components/ui/url-state.ts';
 import { api } from '../api.ts';
+import { LiveTail } from './LiveTail.tsx';
+import { matching, RecordList, typesOf } from './RecordList.tsx';
 
 type Mode = 'latest' | 'timestamp' | 'sequence';
 const MODES: Mode[] = ['latest', 'timestamp', 'sequence'];
 const DEFAULT_LIMIT = 20;
-
-function RecordRow({ r, raw }: { r: BrowsedRecord; raw: boolean }) {
-  const body = r.json !== undefined && !raw ? JSON.stringify(r.json, null, 2) : r.text;
-  return (
-    <li className="record">
-      <Text size="xs" c="dimmed" mb={4}>
-        <code title="sequence number">{r.sequenceNumber}</code> · key <code>{r.partitionKey}</code> ·{' '}
-        {r.arrivedAt.replace('T', ' ').replace('Z', '')} · {r.bytes} bytes
-        {r.encoding === 'base64' ? ' · not UTF-8 (base64)' : r.json === undefined ? ' · not JSON' : ''}
-      </Text>
-      <CodeBlock label={`record ${r.sequenceNumber}`}>{body}</CodeBlock>
-    </li>
-  );
-}
 
 /** The stream view's filter, as a saved view keeps it (the read switch is not part of it). */
 function viewQuery(params: URLSearchParams): string {
@@ -71,9 +58,10 @@ function shardColumns(current: string | null, pick: (id: string) => void): Colum
     {
       id: 'hash',
       header: 'hash-key range',
+      className: 'wrap',
       cell: (s) => (
-        <code title={`${s.hashKeyRange.start} – ${s.hashKeyRange.end}`}>
-          {s.hashKeyRange.start.slice(0, 8)}… – {s.hashKeyRange.end.slice(0, 8)}…
+        <code>
+          {s.hashKeyRange.start} – {s.hashKeyRange.end}
         </code>
       ),
     },
@@ -114,6 +102,8 @@ export function StreamBrowser() {
   const [limit, setLimit] = useState<number | string>(read.limit);
   // Shown at once, kept in the URL for a reload or a link.
   const [raw, setRaw] = useState(url.get('raw') === '1');
+  const [search, setSearch] = useState('');
+  const [type, setType] = useState('');
   // A read is asked for once the URL names it (?read=1): opening a shard alone does not read it.
   const requested = url.get('read') === '1' && !!read.shard;
   const records = useQuery({
@@ -128,7 +118,8 @@ export function StreamBrowser() {
   const columns = shardColumns(current, (id) => url.set({ shard: id, read: undefined }));
   const list = shards.data?.shards ?? [];
   const step = (by: number) => {
-    const at = list.findIndex((s) => s.id === current);
+    const shown = url.now('shard') || current;
+    const at = list.findIndex((s) => s.id === shown);
     const next = list[Math.min(list.length - 1, Math.max(0, at + by))];
     if (next) url.set({ shard: next.id, read: undefined });
   };
@@ -233,23 +224,30 @@ export function StreamBrowser() {
         {records.isFetching ? <Loading>Reading…</Loading> : null}
         {records.data ? (
           <>
-            <Text size="sm" c="dimmed" my="xs" data-testid="records-count">
-              {records.data.length} records
-            </Text>
+            <Group align="flex-end" gap="sm" my="xs">
+              <Text size="sm" c="dimmed" data-testid="records-count">
+                {records.data.length} records
+              </Text>
+              <NativeSelect
+                size="xs"
+                label="Type"
+                value={type}
+                onChange={(e) => setType(e.currentTarget.value)}
+                data={[{ value: '', label: 'any' }, ...typesOf(records.data).map((t) => ({ value: t, label: t }))]}
+              />
+              <TextInput
+                size="xs"
+                type="search"
+                label="Search these records"
+                value={search}
+                onChange={(e) => setSearch(e.currentTarget.value)}
+                placeholder="text in the record"
+                data-filter-focus
+              />
+            </Group>
             {records.data.length ? (
-              <Stack
-                component="ol"
-                gap="sm"
-                className="records"
-                data-testid="records"
-                p={0}
-                m={0}
-                style={{ listStyle: 'none' }}
-              >
-                {records.data.map((r) => (
-                  <RecordRow key={r.sequenceNumber} r={r} raw={raw} />
-                ))}
-              </Stack>
+              // Newest first, like the live tail.
+              <RecordList records={matching([...records.data].reverse(), type, search)} raw={raw} testId="records" />
             ) : (
               <Empty>No records in this shard from there; produce some or read from an earlier point.</Empty>
             )}
@@ -259,6 +257,12 @@ export function StreamBrowser() {
             Pick a shard and press Read.
           </Text>
         ) : null}
+      </Paper>
+      <Paper withBorder p="md" component="section" aria-labelledby="tail">
+        <Title order={2} id="tail" mb="xs">
+          Live tail
+        </Title>
+        <LiveTail raw={raw} />
       </Paper>
     </Stack>
   );

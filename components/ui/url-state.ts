@@ -10,6 +10,8 @@ import { usePathname, useSearchParams } from 'next/navigation';
 export function useUrlState(): {
   params: URLSearchParams;
   get: (name: string) => string;
+  /** The parameter as the URL holds it this instant (a handler may run before the render that set it). */
+  now: (name: string) => string;
   set: (changes: Record<string, string | number | boolean | undefined | null>) => void;
 } {
   const search = useSearchParams();
@@ -28,5 +30,10 @@ export function useUrlState(): {
     [path],
   );
   const params = new URLSearchParams(search.toString());
-  return { params, get: (name) => search.get(name) ?? '', set };
+  return {
+    params,
+    get: (name) => search.get(name) ?? '',
+    now: (name) => new URLSearchParams(window.location.search).get(name) ?? '',
+    set,
+  };
 }

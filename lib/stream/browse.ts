@@ -2,6 +2,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
+  type _Record as KinesisRecord,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import { listAllShards } from '../aws/kinesis.ts';
@@ -65,6 +66,18 @@ export interface BrowsedRecord {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A record as the browser and the live tail show it: its metadata, its data as text (or base64) and as JSON. */
+export function browsedRecord(r: KinesisRecord): BrowsedRecord {
+  const data = r.Data ?? new Uint8Array();
+  return {
+    sequenceNumber: r.SequenceNumber!,
+    partitionKey: r.PartitionKey ?? '',
+    arrivedAt: (r.ApproximateArrivalTimestamp ?? new Date(0)).toISOString(),
+    bytes: data.length,
+    ...decode(data),
+  };
+}
 
 function decode(data: Uint8Array): Pick<BrowsedRecord, 'text' | 'encoding' | 'json'> {
   let text: string;
@@ -181,14 +194,7 @@ async function readFrom(
       new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(1, limit - out.length)) }),
     );
     for (const r of res.Records ?? []) {
-      const data = r.Data ?? new Uint8Array();
-      out.push({
-        sequenceNumber: r.SequenceNumber!,
-        partitionKey: r.PartitionKey ?? '',
-        arrivedAt: (r.ApproximateArrivalTimestamp ?? new Date(0)).toISOString(),
-        bytes: data.length,
-        ...decode(data),
-      });
+      out.push(browsedRecord(r));
       if (out.length > keepLast) out.shift();
     }
     // Caught up with the shard's tip: nothing more to read now.

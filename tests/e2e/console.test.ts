@@ -507,6 +507,37 @@ describe('console in Chromium against tributary dev', () => {
     expect(first).toContain('\n  "type": "transactions"');
     await page.getByLabel('raw').check();
     expect(await page.getByTestId('records').locator('pre').first().textContent()).not.toContain('\n');
+    // The full hash-key range of each shard.
+    expect(await page.getByTestId('shards').locator('tbody tr td:nth-child(3)').first().textContent()).toMatch(
+      /^0 – \d{30,}$/,
+    );
+
+    // The live tail: started, it shows what is accepted from then on, newest on top; paused, it keeps its place.
+    const tailed = () =>
+      page
+        .getByTestId('tail-records')
+        .locator('.record-id')
+        .allTextContents()
+        .catch(() => [] as string[]);
+    const firstPoll = page.waitForResponse((r) => r.url().endsWith('/api/stream/tail'));
+    await page.getByTestId('tail-toggle').click();
+    await firstPoll;
+    const live = await sendTransactions(rt, 3, 41);
+    sent.push(...live);
+    const accepted = Date.now();
+    await expect.poll(async () => (await tailed()).sort(), { timeout: 30_000 }).toEqual([...live].sort());
+    // A report, not a limit: from the API's acknowledgement to the rows on the page.
+    console.log(`live tail: records shown ${Date.now() - accepted} ms after they were accepted`);
+    await page.getByTestId('tail-toggle').click();
+    await expect.poll(() => page.getByTestId('tail-count').textContent()).toMatch(/^Paused · 3 shown of 3 kept/);
+    const later = await sendTransactions(rt, 2, 42);
+    sent.push(...later);
+    await page.getByTestId('tail-toggle').click();
+    await expect.poll(async () => (await tailed()).length, { timeout: 30_000 }).toBe(5);
+    expect((await tailed()).slice(0, 2).sort()).toEqual([...later].sort());
+    await page.getByLabel('Search the tail').fill(later[0]!);
+    await expect.poll(tailed).toEqual([later[0]]);
+    await page.getByTestId('tail-toggle').click();
     await shot(page, 'stream');
   }, 240_000);
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
 import { listShards, readShard, type BrowsedRecord } from '../../lib/stream/browse.ts';
 import { compareSeq } from '../../lib/stream/records.ts';
+import { tailStream, type TailRecord } from '../../lib/stream/tail.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { removeDir, sendTransactions, startTestRuntime, tempDir } from './helpers.ts';
 
@@ -111,5 +112,30 @@ describe('stream browser over kinesalite', () => {
     await expect(
       readShard(kinesis, rt.config.streamName, bin.ShardId!, { from: { latest: true }, limit: 0 }),
     ).rejects.toThrow(/limit must be a whole number from 1 to 10000/);
+  });
+
+  it('tails the stream: the first poll marks the tip, each next one returns exactly what arrived since, on every shard', async () => {
+    const { kinesis } = awsClients(rt.config);
+    const start = await tailStream(kinesis, rt.config.streamName);
+    expect(start.records).toEqual([]);
+    // Nothing new: nothing returned, whatever arrived before the tail started.
+    const idle = await tailStream(kinesis, rt.config.streamName, start.cursor);
+    expect(idle.records).toEqual([]);
+    const sent = await sendTransactions(rt, 30, 2);
+    const seen: TailRecord[] = [];
+    let cursor = idle.cursor;
+    // Each record arrives once, on its own shard, over as many polls as it takes the emulator to hand them out.
+    while (seen.length < sent.length) {
+      const page = await tailStream(kinesis, rt.config.streamName, cursor);
+      seen.push(...page.records);
+      cursor = page.cursor;
+      expect(seen.length).toBeLessThanOrEqual(sent.length);
+    }
+    expect(seen.map((r) => (r.json as { id: string }).id).sort()).toEqual([...sent].sort());
+    expect(new Set(seen.map((r) => r.shardId))).toEqual(new Set(['shardId-000000000000', 'shardId-000000000001']));
+    expect((await tailStream(kinesis, rt.config.streamName, cursor)).records).toEqual([]);
+    await expect(tailStream(kinesis, rt.config.streamName, 'bm90IGEgY3Vyc29y')).rejects.toThrow(
+      'The tail cursor is not one this console gave out: start the tail again (send no cursor).',
+    );
   });
 });
