@@ -27,6 +27,9 @@ import { LocalMetricsSource } from './metrics/local-source.ts';
 import type { MetricsSource } from './metrics/types.ts';
 import { PipelineInventory } from './pipeline-status.ts';
 import { SavedViews } from './console/saved-views.ts';
+import { Masker, masksFor } from './masking.ts';
+import { ReadAudit, type ReadSurface } from './quarantine/read-audit.ts';
+import type { Actor } from './quarantine/access.ts';
 
 /*
  * The composition root: builds each entry point's dependencies (SDK clients, engines, stores, services) from a
@@ -169,7 +172,15 @@ export function queryService(config: TributaryConfig = loadConfig(), limits: Par
           workGroup: config.analytics.workGroup,
           database: config.analytics.database,
         });
-  return new QueryService({ engine, catalog, s3: awsClients(config).s3, buckets, limits });
+  return new QueryService({
+    engine,
+    catalog,
+    s3: awsClients(config).s3,
+    buckets,
+    limits,
+    masker: new Masker(defaultRegistry()),
+    onUnmaskedRead: (actor, id) => auditUnmaskedRead(actor, 'sql result', id, config),
+  });
 }
 
 /** Dependencies of the compactor; Lambda's writable scratch space is /tmp, which is also os.tmpdir() there. */
@@ -219,6 +230,40 @@ export function quarantineService(config: TributaryConfig = loadConfig()): Quara
       ...(redriveFunction ? { dispatch: redriveDispatch(config, redriveFunction) } : {}),
     },
   );
+}
+
+let masker: Masker | undefined;
+
+/** The masker an actor's answers go through: the shipped types' sensitive fields for a viewer, none for an operator. */
+export function maskerFor(actor: Actor): Masker | undefined {
+  if (!masksFor(actor)) return undefined;
+  masker ??= new Masker(defaultRegistry());
+  return masker;
+}
+
+const SHARED_READ_AUDIT = Symbol.for('tributary.readAudit');
+
+/**
+ * Records an unmasked read of sensitive data (an operator's; a viewer's reads are masked and not recorded), in the
+ * quarantine bucket's audit log, one line per reader, surface and subject per 15 minutes.
+ */
+export async function auditUnmaskedRead(
+  actor: Actor,
+  surface: ReadSurface,
+  subject: string,
+  config: TributaryConfig = loadConfig(),
+): Promise<void> {
+  if (masksFor(actor)) return;
+  // One per quarantine bucket (a test's runtime has its own), kept across Next's module reloads.
+  const g = globalThis as { [SHARED_READ_AUDIT]?: Map<string, ReadAudit> };
+  const audits = (g[SHARED_READ_AUDIT] ??= new Map());
+  const key = `${config.endpoints?.s3 ?? config.region}/${config.buckets.quarantine}`;
+  let audit = audits.get(key);
+  if (!audit) {
+    audit = new ReadAudit({ s3: awsClients(config).s3, bucket: config.buckets.quarantine });
+    audits.set(key, audit);
+  }
+  await audit.record(actor, surface, subject);
 }
 
 /** The console's saved views (shared filters), kept in the athena-results bucket. */

@@ -165,7 +165,7 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     {
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: objects(quarantine, 'jobs/', 'audit/'),
-      why: 're-drive jobs (request, state, cancel marker) and the audit log (lib/quarantine/jobs.ts, audit.ts)',
+      why: 're-drive jobs (request, state, cancel marker), the audit log and its lines for unmasked reads (lib/quarantine/jobs.ts, audit.ts, read-audit.ts)',
     },
     {
       actions: ['s3:PutObject'],

@@ -26,7 +26,9 @@ const COLUMNS: Column<AuditEntry>[] = [
     header: 'applied to',
     className: 'wrap',
     cell: (a) =>
-      a.selection === 'filter' ? (
+      a.action === 'read' ? (
+        (a.note ?? '')
+      ) : a.selection === 'filter' ? (
         <code>{new URLSearchParams(a.filter).toString() || 'everything'}</code>
       ) : a.selection === 'one' ? (
         'one record'
@@ -52,7 +54,7 @@ const COLUMNS: Column<AuditEntry>[] = [
           .join(', ') || '—'
       }`,
   },
-  { id: 'note', header: 'note', className: 'wrap', cell: (a) => a.note ?? '' },
+  { id: 'note', header: 'note', className: 'wrap', cell: (a) => (a.action === 'read' ? '' : (a.note ?? '')) },
 ];
 
 /** Who re-drove, discarded or exported what, when, with which filter, and how it went; newest first. */

@@ -1,3 +1,4 @@
+import { maskValue } from '../masking.ts';
 import { errorMessage } from '../errors.ts';
 import type { IntRange } from '../http/params.ts';
 import type { OltpStatus } from '../oltp/status.ts';
@@ -36,4 +37,19 @@ export async function oltpOverview(
     ),
   ]);
   return { ...status, quarantine: open, at: new Date().toISOString() };
+}
+
+/**
+ * The overview as a viewer sees it: each latest transaction's card number and customer name masked the way the
+ * transactions type's manifest masks `/cc_num` and `/first`, `/last` (lib/masking.ts), since they come from them.
+ */
+export function maskOltpOverview(o: OltpOverview): OltpOverview {
+  return {
+    ...o,
+    latest: o.latest.map((t) => ({
+      ...t,
+      cc_num: String(maskValue('card', t.cc_num)),
+      customer: t.customer ? String(maskValue('name', t.customer)) : t.customer,
+    })),
+  };
 }

@@ -10,7 +10,8 @@ export interface AuditEntry {
   at: string;
   by: string;
   role: string;
-  action: 'redrive' | 'discard' | 'export';
+  /** `read`: sensitive fields seen unmasked (lib/quarantine/read-audit.ts). */
+  action: 'redrive' | 'discard' | 'export' | 'read';
   /** What the action was applied to: one record, a selection, or every record matching a filter. */
   selection: 'one' | 'selected' | 'filter';
   filter?: Record<string, string>;

@@ -72,4 +72,8 @@ export interface QueryInfo {
   estimatedBytes?: number;
   /** Key of the CSV of the result in the athena-results bucket (the local engine's, or Athena's own). */
   resultKey?: string;
+  /** Output columns a viewer sees masked, and how (lib/query/sensitive.ts). */
+  masks?: Record<string, 'card' | 'name' | 'email' | 'street' | 'text'>;
+  /** Why a viewer may not see this query's result (it uses a sensitive column other than selecting it). */
+  viewerRefusal?: string;
 }

@@ -27,6 +27,12 @@ import { athenaCsv, chunksOf, s3Location } from './result-csv.ts';
 import { ScanEstimator, scanRefusal, type ScanEstimate } from './scan.ts';
 import { sleep } from '../util/time.ts';
 import { sqlParser, type SqlParser } from './parser.ts';
+import { type Masker, masksFor } from '../masking.ts';
+import type { Actor } from '../quarantine/access.ts';
+import { maskRows, masksColumn, resultMasking, type ResultMasking } from './sensitive.ts';
+
+/** A viewer sees sensitive columns masked; a query without an actor is this process's own (an operator). */
+const viewer = (actor: Actor | undefined): boolean => !!actor && masksFor(actor);
 
 export interface QueryServiceDeps {
   engine: QueryEngine;
@@ -37,6 +43,10 @@ export interface QueryServiceDeps {
   now?: () => Date;
   /** DuckDB's parser (the process's shared one by default). */
   parser?: SqlParser;
+  /** The types' sensitive fields: a viewer's result shows them masked (none: nothing is masked). */
+  masker?: Masker;
+  /** Called before a signed-in operator is given a result that holds sensitive columns unmasked (the audit). */
+  onUnmaskedRead?: (actor: Actor, queryId: string) => Promise<void>;
 }
 
 /** Queries kept in memory; older finished ones are read back from S3 when asked for. */
@@ -78,7 +88,9 @@ export class QueryService {
    * Applies the guards; returns the statement for the engine (placeholders bound in order) and the guard's estimate,
    * or throws {@link QueryRefusedError} (what to change) or {@link QueryForbiddenError} (a viewer lifting the guard).
    */
-  async check(req: QueryRequest): Promise<{ query: EngineQuery; estimate: ScanEstimate[]; report: GuardReport }> {
+  async check(
+    req: QueryRequest,
+  ): Promise<{ query: EngineQuery; estimate: ScanEstimate[]; report: GuardReport; masking: ResultMasking }> {
     if (req.allowFullScan && req.actor?.role === 'viewer') {
       throw new QueryForbiddenError(
         'Only an operator can lift the scan guard (allowFullScan). Narrow the query with a filter on dt instead, or ask an operator to run it.',
@@ -112,6 +124,9 @@ export class QueryService {
           )}) with a filter on dt instead. An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
       );
     }
+    // Worked out for every query, whoever runs it, so a viewer opening an operator's query is held to it too.
+    const masking = this.deps.masker ? resultMasking(parsed.tree, report.reads, this.deps.masker) : { masks: {} };
+    if (masking.refusal && viewer(req.actor)) throw new QueryForbiddenError(masking.refusal);
     const estimate = await this.#scan.estimate(report.reads);
     const total = estimate.reduce((a, e) => a + e.bytes, 0);
     if (!req.allowFullScan && total > this.limits.maxUnfilteredScanBytes)
@@ -127,6 +142,7 @@ export class QueryService {
       },
       estimate,
       report,
+      masking,
     };
   }
 
@@ -135,7 +151,7 @@ export class QueryService {
    * query whose record cannot be written is stopped again: nobody could ask about it).
    */
   async start(req: QueryRequest): Promise<QueryInfo> {
-    const { query, estimate } = await this.check(req);
+    const { query, estimate, masking } = await this.check(req);
     const timeoutMs = Math.min(req.timeoutMs ?? this.limits.timeoutMs, this.limits.timeoutMs);
     const rowLimit = Math.min(req.rowLimit ?? this.limits.rowLimit, this.limits.rowLimit);
     const submittedAt = this.#now().toISOString();
@@ -157,6 +173,8 @@ export class QueryService {
       timeoutMs,
       rowLimit,
       estimatedBytes: estimate.reduce((a, e) => a + e.bytes, 0),
+      ...(Object.keys(masking.masks).length ? { masks: masking.masks } : {}),
+      ...(masking.refusal ? { viewerRefusal: masking.refusal } : {}),
     };
     try {
       await putJson(this.deps.s3, this.deps.buckets.athenaResults, recordKey(id), info);
@@ -226,15 +244,26 @@ export class QueryService {
    * One page of a finished query's rows. Athena answers for any instance; the local engine keeps rows in the process
    * that ran the query, so another process is told to download the CSV instead.
    */
-  async results(id: string, page: { nextToken?: string; maxResults?: number } = {}): Promise<ResultPage> {
+  async results(
+    id: string,
+    page: { nextToken?: string; maxResults?: number } = {},
+    actor?: Actor,
+  ): Promise<ResultPage> {
     const info = await this.#info(id);
     const maxResults = Math.max(1, Math.min(Math.floor(page.maxResults ?? 1000) || 1000, 1000));
+    const masked = viewer(actor);
+    if (masked && info.viewerRefusal) throw new QueryForbiddenError(info.viewerRefusal);
     try {
-      return await this.deps.engine.results(
+      const result = await this.deps.engine.results(
         id,
         { maxResults, ...(page.nextToken ? { nextToken: page.nextToken } : {}) },
         runOf(info),
       );
+      if (masked && info.masks) return { ...result, rows: maskRows(info.masks, result.columns, result.rows) };
+      // A signed-in operator given sensitive columns in full: the audit says so (before the rows leave).
+      if (actor && info.masks && result.columns.some((c) => masksColumn(info.masks!, c.name)))
+        await this.deps.onUnmaskedRead?.(actor, id);
+      return result;
     } catch (err) {
       if (err instanceof QueryNotFoundError) {
         throw new QueryError(
@@ -247,12 +276,12 @@ export class QueryService {
   }
 
   /** All rows the query kept (up to the row limit). */
-  async allResults(id: string): Promise<{ columns: ResultColumn[]; rows: Cell[][] }> {
+  async allResults(id: string, actor?: Actor): Promise<{ columns: ResultColumn[]; rows: Cell[][] }> {
     const rows: Cell[][] = [];
     let columns: ResultColumn[] = [];
     let token: string | undefined;
     do {
-      const page = await this.results(id, { ...(token ? { nextToken: token } : {}), maxResults: 1000 });
+      const page = await this.results(id, { ...(token ? { nextToken: token } : {}), maxResults: 1000 }, actor);
       columns = page.columns;
       rows.push(...page.rows);
       token = page.nextToken;
@@ -294,8 +323,19 @@ export class QueryService {
    * The CSV of a finished query, in chunks, from any instance: locally the one the service wrote when the query ended,
    * in AWS Athena's own result object (its OutputLocation), re-written so no cell can be read as a formula.
    */
-  async csv(id: string): Promise<AsyncIterable<string>> {
+  async csv(id: string, actor?: Actor): Promise<AsyncIterable<string>> {
     const info = await this.status(id);
+    if (viewer(actor) && info.viewerRefusal) throw new QueryForbiddenError(info.viewerRefusal);
+    if (viewer(actor) && info.masks && info.state === 'SUCCEEDED') {
+      // A viewer's CSV is the masked rows (the stored one holds the values), from the rows the engine kept.
+      const { columns, rows } = await this.allResults(id, actor);
+      return (async function* () {
+        yield csvText(
+          columns.map((c) => ({ name: c.name, numeric: isNumericType(c.type) })),
+          rows,
+        );
+      })();
+    }
     if (!isFinal(info.state))
       throw new QueryError('not_ready', `Query ${id} is ${info.state}; its CSV exists once it has SUCCEEDED.`);
     if (info.state !== 'SUCCEEDED' || !info.resultKey)
@@ -303,6 +343,8 @@ export class QueryService {
         'no_results',
         `Query ${id} ended ${info.state}; only queries that SUCCEEDED have a CSV.`,
       );
+    // The CSV holds every column in full: an operator's download of one with sensitive columns is audited.
+    if (actor && info.masks) await this.deps.onUnmaskedRead?.(actor, id);
     const body = await this.#object(info.resultKey, id);
     if (this.deps.engine.name === 'duckdb') return chunksOf(body);
     const { columns } = await this.results(id, { maxResults: 1 });

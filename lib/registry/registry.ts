@@ -42,6 +42,8 @@ export interface TypeManifest {
   eventTime: { pointer: string; format: EventTimeFormat } | null;
   partitions: { name: string; pointer: string }[];
   partitionKey: { pointer: string } | null;
+  /** Fields viewers see masked (lib/masking.ts), by JSON pointer and what they hold. */
+  sensitive?: { pointer: string; kind: 'card' | 'name' | 'email' | 'street' | 'text' }[];
 }
 
 /** One validation problem, in the shape the API and the quarantine record use. */
@@ -73,6 +75,7 @@ export interface EventType {
 }
 
 const PARTITION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+const SENSITIVE = ['card', 'name', 'email', 'street', 'text'];
 
 /**
  * A directory shipped at the repository root (schemas/, queries/). Found next to the sources when run from them; a
@@ -167,6 +170,13 @@ function loadType(ajv: Ajv2020, dir: string, name: string): EventType {
         `${manifestPath}: partition name ${JSON.stringify(p.name)} must match ${PARTITION_NAME} and not be dt/hour.`,
       );
     }
+  }
+  for (const f of manifest.sensitive ?? []) {
+    if (typeof f?.pointer !== 'string' || !/^(\/[^/]*)+$/.test(f.pointer) || !SENSITIVE.includes(f.kind))
+      throw new RegistryError(
+        'bad_manifest',
+        `${manifestPath}: each "sensitive" entry is {"pointer": "/a/b", "kind": one of ${SENSITIVE.join(', ')}}.`,
+      );
   }
   const versions = new Map<number, SchemaVersion>();
   for (const file of readdirSync(dir)) {

@@ -331,6 +331,60 @@ describe('console in Chromium against tributary dev', () => {
       ).toEqual({ role: 'viewer' });
       expect((await p.request.get(`${rt.consoleUrl}/api/quarantine`)).status()).toBe(200);
       expect((await p.request.get(`${rt.consoleUrl}/api/oltp`)).status()).toBe(200);
+      // Masking: nothing a viewer can read holds a card number, a name or a street of the data sent, whatever the
+      // route (the quarantine list and each record, both shards' records from the start, the OLTP page's rows).
+      const secrets = new Set<string>(['4000000000000001', '4000000000000009']);
+      for (const r of rows) {
+        const d = r.data as Record<string, unknown>;
+        for (const k of ['cc_num', 'first', 'last', 'street'])
+          if (typeof d[k] === 'string' && d[k]) secrets.add(d[k] as string);
+      }
+      const bodies: [string, string][] = [];
+      const read = async (path: string, init?: { data: unknown }) => {
+        const res = init
+          ? await p.request.post(`${rt.consoleUrl}${path}`, { data: init.data, headers: own })
+          : await p.request.get(`${rt.consoleUrl}${path}`);
+        expect(res.status(), path).toBe(200);
+        bodies.push([path, await res.text()]);
+        return JSON.parse(bodies.at(-1)![1]) as unknown;
+      };
+      const list = (await read('/api/quarantine?status=all&limit=500')) as { items: { qid: string }[] };
+      expect(list.items.length).toBeGreaterThanOrEqual(9);
+      for (const i of list.items) await read(`/api/quarantine/${i.qid}`);
+      for (const shard of ['shardId-000000000000', 'shardId-000000000001'])
+        await read(`/api/stream/shards/${shard}/records?from=timestamp&at=2000-01-01T00:00:00Z&limit=10000`);
+      await read('/api/oltp?latest=100');
+      const tip = (await read('/api/stream/tail', { data: {} })) as { cursor: string };
+      await read('/api/stream/tail', { data: { cursor: tip.cursor } });
+      // SQL: an operator's query past the guard, opened by the viewer from its link: the columns come back masked,
+      // in the page and the CSV.
+      const run = (await (
+        await page.request.post(`${rt.consoleUrl}/api/queries`, {
+          data: {
+            sql: "SELECT cc_num, first, last, street, amt FROM transactions WHERE dt >= '2026-01-01' LIMIT 50",
+            allowFullScan: true,
+          },
+          headers: own,
+        })
+      ).json()) as { id: string };
+      await expect
+        .poll(
+          async () =>
+            ((await (await p.request.get(`${rt.consoleUrl}/api/queries/${run.id}`)).json()) as { state: string }).state,
+          {
+            timeout: 60_000,
+          },
+        )
+        .toBe('SUCCEEDED');
+      const masked = (await read(`/api/queries/${run.id}/results`)) as { rows: unknown[][] };
+      expect(masked.rows.length).toBeGreaterThan(0);
+      bodies.push(['csv', await (await p.request.get(`${rt.consoleUrl}/api/queries/${run.id}/csv`)).text()]);
+      const leaked = bodies.flatMap(([path, body]) =>
+        [...secrets].filter((v) => body.includes(v)).map((v) => `${path}: ${v}`),
+      );
+      expect(leaked).toEqual([]);
+      // …and the masked forms are there: the last four digits of the cards.
+      expect(bodies.some(([, b]) => b.includes('•••• 0001'))).toBe(true);
       const forged = { ...own, 'x-tributary-role': 'operator' };
       const refused = await p.request.post(`${rt.consoleUrl}/api/quarantine/redrive`, {
         data: { filter: {} },
@@ -726,9 +780,20 @@ describe('console in Chromium against tributary dev', () => {
         .getByTestId('audit')
         .locator('tbody tr')
         .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)));
-    await expect.poll(audit, { timeout: 60_000 }).toEqual([
-      ['erin (operator)', 'redrive', 'stage=lake-writer&status=open', '4', 'succeeded: 4 accepted', ''],
-      ['erin (operator)', 'redrive', 'one record', '1', 'succeeded: 1 accepted', '1 edited'],
+    await expect
+      .poll(async () => (await audit()).filter((r) => r[1] !== 'read'), { timeout: 60_000 })
+      .toEqual([
+        ['erin (operator)', 'redrive', 'stage=lake-writer&status=open', '4', 'succeeded: 4 accepted', ''],
+        ['erin (operator)', 'redrive', 'one record', '1', 'succeeded: 1 accepted', '1 edited'],
+      ]);
+    // The operator's unmasked reads are there too: the record opened for fixing among them.
+    expect(await audit()).toContainEqual([
+      'erin (operator)',
+      'read',
+      `quarantine record: ${qid} (unmasked; one line per 15 minutes)`,
+      '1',
+      '—',
+      '',
     ]);
     await shot(page, 'audit');
   }, 600_000);

@@ -276,7 +276,7 @@ export const ACCESS: FunctionAccess[] = [
       {
         actions: ['s3:GetObject', 's3:PutObject'],
         on: ['quarantine/jobs/', 'quarantine/audit/'],
-        why: 're-drive jobs (request, state, cancel marker) and the audit log',
+        why: 're-drive jobs (request, state, cancel marker), the audit log and its lines for unmasked reads',
       },
       { actions: ['s3:PutObject'], on: ['quarantine/ledger/'], why: 'a discard is written to the ledger' },
       {

@@ -415,6 +415,43 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     expect(locked).toBe(true);
   });
 
+  it("a viewer sees sensitive columns masked in rows and CSV, may not compute on them, nor read an operator's query that does", async () => {
+    const viewer = { by: 'vera', role: 'viewer' as const };
+    const operator = { by: 'olu', role: 'operator' as const };
+    const txs = byType('transactions');
+    const day = txs[0]!.event_time.slice(0, 10);
+    const cards = new Set(txs.map((e) => (e.data as { cc_num: string }).cc_num));
+    const sql = `SELECT cc_num, first AS name, amt FROM transactions WHERE dt = '${day}' ORDER BY amt, name`;
+    const mine = await svc.start({ sql, actor: viewer });
+    expect((await svc.wait(mine.id)).state).toBe('SUCCEEDED');
+    const masked = await svc.results(mine.id, {}, viewer);
+    expect(masked.rows.length).toBe(txs.filter((e) => e.event_time.startsWith(day)).length);
+    expect(masked.rows.every((r) => /^•••• \d{4}$/.test(String(r[0])) && /^.••••$/u.test(String(r[1])))).toBe(true);
+    // The operator sees the same query's rows in full; the viewer's CSV holds none of the cards.
+    const full = await svc.results(mine.id, {}, operator);
+    expect(full.rows.every((r) => cards.has(String(r[0])))).toBe(true);
+    expect(full.rows.map((r) => `•••• ${String(r[0]).slice(-4)}`)).toEqual(masked.rows.map((r) => r[0]));
+    let csv = '';
+    for await (const chunk of await svc.csv(mine.id, viewer)) csv += chunk;
+    expect(csv.split('\r\n')[0]).toBe('cc_num,name,amt');
+    expect([...cards].filter((c) => csv.includes(c))).toEqual([]);
+    // Computing on a card is refused to a viewer before it runs…
+    await expect(
+      svc.start({ sql: `SELECT count(*) FROM transactions WHERE dt = '${day}' AND cc_num LIKE '4%'`, actor: viewer }),
+    ).rejects.toThrow(
+      /^A viewer sees cc_num, data, first, last, street masked, so can only select them as they are; this query uses cc_num used in an expression/,
+    );
+    // …and an operator's query that does is not a viewer's to read.
+    const theirs = await svc.start({
+      sql: `SELECT right(cc_num, 8) AS tail FROM transactions WHERE dt = '${day}'`,
+      actor: operator,
+    });
+    await svc.wait(theirs.id);
+    await expect(svc.results(theirs.id, {}, viewer)).rejects.toBeInstanceOf(QueryForbiddenError);
+    await expect(svc.csv(theirs.id, viewer)).rejects.toBeInstanceOf(QueryForbiddenError);
+    expect((await svc.results(theirs.id, {}, operator)).rows.length).toBeGreaterThan(0);
+  });
+
   it('stops a query at its timeout and on cancel', async () => {
     const slow = 'SELECT count(*) FROM range(100000000000) a, range(10) b WHERE a.range % 7 = b.range';
     const timed = await svc.start({ sql: slow, timeoutMs: 300 });

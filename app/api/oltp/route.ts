@@ -1,6 +1,7 @@
-import { OLTP_LATEST, oltpOverview } from '@/lib/console/oltp.ts';
+import { maskOltpOverview, OLTP_LATEST, oltpOverview } from '@/lib/console/oltp.ts';
 import { intParam } from '@/lib/http/params.ts';
-import { oltpStatusReader, sharedQuarantineService } from '@/lib/composition.ts';
+import { auditUnmaskedRead, maskerFor, oltpStatusReader, sharedQuarantineService } from '@/lib/composition.ts';
+import { actorOf } from '@/app/api/_lib/actor.ts';
 import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
@@ -11,5 +12,9 @@ export const dynamic = 'force-dynamic';
  */
 export const GET = route(async (req: Request) => {
   const latest = intParam(new URL(req.url).searchParams, 'latest', OLTP_LATEST);
-  return Response.json(await oltpOverview(oltpStatusReader(), sharedQuarantineService(), latest));
+  const overview = await oltpOverview(oltpStatusReader(), sharedQuarantineService(), latest);
+  const actor = actorOf(req);
+  if (maskerFor(actor)) return Response.json(maskOltpOverview(overview));
+  if (overview.latest.length) await auditUnmaskedRead(actor, 'oltp', 'latest transactions');
+  return Response.json(overview);
 });

@@ -1,7 +1,9 @@
 import { intParam, OFFSET } from '@/lib/http/params.ts';
-import { sharedQuarantineService } from '@/lib/composition.ts';
+import { auditUnmaskedRead, maskerFor, sharedQuarantineService } from '@/lib/composition.ts';
+import { maskListItem } from '@/lib/quarantine/masked.ts';
 import { parseFilter } from '@/lib/quarantine/filter.ts';
 import { listItem } from '@/lib/quarantine/requests.ts';
+import { actorOf } from '@/app/api/_lib/actor.ts';
 import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
@@ -13,5 +15,12 @@ export const GET = route(async (req: Request) => {
     offset: intParam(params, 'offset', OFFSET),
     limit: intParam(params, 'limit', { fallback: 50, min: 1, max: 500 }),
   });
-  return Response.json({ ...page, items: page.items.map(listItem) });
+  // A viewer gets every payload preview masked (lib/masking.ts).
+  const actor = actorOf(req);
+  const masker = maskerFor(actor);
+  if (!masker) await auditUnmaskedRead(actor, 'quarantine list', params.toString() || 'everything');
+  return Response.json({
+    ...page,
+    items: page.items.map((e) => (masker ? maskListItem(masker, listItem(e), e) : listItem(e))),
+  });
 });

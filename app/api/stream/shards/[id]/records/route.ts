@@ -2,6 +2,9 @@ import { intParam } from '@/lib/http/params.ts';
 import { awsClients } from '@/lib/aws/clients.ts';
 import { loadConfig } from '@/lib/config.ts';
 import { readShard, StreamBrowseError, type ReadFrom } from '@/lib/stream/browse.ts';
+import { auditUnmaskedRead, maskerFor } from '@/lib/composition.ts';
+import { maskRecord } from '@/lib/stream/masked.ts';
+import { actorOf } from '@/app/api/_lib/actor.ts';
 import { route } from '@/app/api/_lib/route.ts';
 
 export const dynamic = 'force-dynamic';
@@ -19,7 +22,10 @@ export const GET = route(async (req: Request, ctx: { params: Promise<{ id: strin
   else
     throw new StreamBrowseError('bad_from', `from must be latest, timestamp or sequence, got ${JSON.stringify(mode)}.`);
   const config = loadConfig();
-  return Response.json(
-    await readShard(awsClients(config).kinesis, config.streamName, (await ctx.params).id, { from, limit }),
-  );
+  const shard = (await ctx.params).id;
+  const records = await readShard(awsClients(config).kinesis, config.streamName, shard, { from, limit });
+  const actor = actorOf(req);
+  const masker = maskerFor(actor);
+  if (!masker) await auditUnmaskedRead(actor, 'stream records', shard);
+  return Response.json(masker ? records.map((r) => maskRecord(masker, r)) : records);
 });

@@ -1,0 +1,49 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listAudit } from '../../lib/quarantine/audit.ts';
+import { ReadAudit } from '../../lib/quarantine/read-audit.ts';
+import { memoryAws, type MemoryAws } from '../helpers/memory-aws.ts';
+
+const ops = { by: 'sam', role: 'operator' } as const;
+
+describe('the audit of unmasked reads', () => {
+  let aws: MemoryAws;
+  afterEach(() => aws.restore());
+
+  it('writes one line per reader, surface and subject per 15 minutes, whatever the number of instances and polls', async () => {
+    aws = memoryAws();
+    let now = new Date('2026-12-02T08:01:00.000Z');
+    const instances = [1, 2].map(() => new ReadAudit({ s3: aws.s3, bucket: 'quarantine', now: () => now }));
+    for (let poll = 0; poll < 5; poll++) for (const a of instances) await a.record(ops, 'quarantine record', 'q-1');
+    await instances[0]!.record(ops, 'quarantine record', 'q-2');
+    await instances[1]!.record({ by: 'erin', role: 'operator' }, 'quarantine record', 'q-1');
+    now = new Date('2026-12-02T08:16:00.000Z');
+    await instances[1]!.record(ops, 'quarantine record', 'q-1');
+    const lines = await listAudit(aws.s3, 'quarantine', 100);
+    expect(lines).toHaveLength(4);
+    // Newest first: the next window's line, then the three of the first window.
+    expect([lines[0]!.by, lines[0]!.action, lines[0]!.at]).toEqual(['sam', 'read', '2026-12-02T08:16:00.000Z']);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => `${l.by} ${l.note}`)
+        .sort(),
+    ).toEqual([
+      'erin quarantine record: q-1 (unmasked; one line per 15 minutes)',
+      'sam quarantine record: q-1 (unmasked; one line per 15 minutes)',
+      'sam quarantine record: q-2 (unmasked; one line per 15 minutes)',
+    ]);
+  });
+
+  it('fails the read when its line cannot be written', async () => {
+    aws = memoryAws();
+    const audit = new ReadAudit({ s3: aws.s3, bucket: 'quarantine' });
+    const send = aws.s3.send.bind(aws.s3);
+    aws.s3.send = (async (cmd: unknown) => {
+      if (cmd instanceof PutObjectCommand)
+        throw Object.assign(new Error('S3 is down'), { $metadata: { httpStatusCode: 503 } });
+      return send(cmd as never);
+    }) as typeof aws.s3.send;
+    await expect(audit.record(ops, 'oltp', 'latest transactions')).rejects.toThrow('S3 is down');
+  });
+});
