@@ -1,6 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { COMPACTION_METRICS, OLTP_METRICS, PIPELINE_NAMESPACE, PIPELINE_SERVICE } from './metrics/types.ts';
+import {
+  COMPACTION_METRICS,
+  CONSUMER_LAG_METRIC,
+  OLTP_METRICS,
+  PIPELINE_NAMESPACE,
+  PIPELINE_SERVICE,
+} from './metrics/types.ts';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { batchLag } from './stream/lag.ts';
 
 /**
  * Structured logs and CloudWatch metrics (EMF) through Powertools, shared by every function. The local runtime and the
@@ -66,4 +74,17 @@ export function recordCompaction(counts: {
   unreadable: number;
 }): void {
   emitCounts(counts, COMPACTION_METRICS);
+}
+
+/**
+ * A consumer's lag per shard for the batch it was handed (lib/stream/lag.ts), one EMF metric per shard with the
+ * `consumer` and `shard` dimensions the console's lag charts read (lib/metrics/cloudwatch.ts consumerLag).
+ */
+export function recordConsumerLag(consumer: string, event: KinesisStreamEvent, now = Date.now()): void {
+  for (const [shard, ms] of batchLag(event, now)) {
+    const m = metrics.singleMetric();
+    m.addDimension('consumer', consumer);
+    m.addDimension('shard', shard);
+    m.addMetric(CONSUMER_LAG_METRIC, MetricUnit.Milliseconds, ms);
+  }
 }

@@ -15,6 +15,7 @@ import { ConfigError, errorMessage } from '../lib/errors.ts';
 import type { KinesisMapping } from '../lib/stream/mappings.ts';
 import type { ShardMetricsRecorder } from '../lib/metrics/types.ts';
 import { compareSeq } from '../lib/stream/records.ts';
+import { batchLag } from '../lib/stream/lag.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 
 export type KinesisHandler = (
@@ -94,7 +95,7 @@ export interface PollerOptions {
   retryMaxMs?: number;
   log?: (msg: string) => void;
   /** Counts each GetRecords (OutgoingRecords, IteratorAgeMilliseconds), as Kinesis does for Lambda's pollers in AWS. */
-  metrics?: Pick<ShardMetricsRecorder, 'recordRead'>;
+  metrics?: Pick<ShardMetricsRecorder, 'recordRead' | 'recordConsumerLag'>;
 }
 
 export interface ShardStats {
@@ -313,6 +314,9 @@ export class ShardPoller {
         this.#o.log(`[${mapping.name}] ${shardId} closed and fully processed`);
         return;
       }
+      // Caught up: nothing read, nothing waiting, nothing being processed.
+      if (got === 0 && open && !buffer.length && !inflight)
+        this.#o.metrics?.recordConsumerLag(mapping.name, shardId, 0);
       if (got === 0 || due || buffer.length >= readAhead) {
         const wait =
           buffer.length && !due
@@ -433,6 +437,9 @@ export class ShardPoller {
       }
       let from: number;
       let functionError = false;
+      // Each invocation, its first and every retry, says how far behind this consumer is (lib/stream/lag.ts).
+      for (const [shard, ms] of batchLag(this.#event(shardId, item.records)))
+        this.#o.metrics?.recordConsumerLag(mapping.name, shard, ms);
       try {
         from = await this.#invoke(shardId, item.records);
       } catch {

@@ -9,12 +9,14 @@ export interface KpiValues {
   /** Open quarantined records (the quarantine index); undefined while loading. */
   backlog?: number;
   freshness?: LakeFreshness;
+  /** The worst consumer lag now (null: nothing measured in the range); undefined while loading. */
+  lag?: { ms: number; consumer: string; shardId: string } | null;
 }
 
 const rate = (v: number | undefined) => (v === undefined ? '…' : formatCount(v));
 
 /** The pipeline at a glance: ingest rates, quarantine, lake freshness. */
-export function KpiTiles({ acceptedPerMinute, rejectedPerMinute, backlog, freshness }: KpiValues) {
+export function KpiTiles({ acceptedPerMinute, rejectedPerMinute, backlog, freshness, lag }: KpiValues) {
   return (
     <KpiGrid label="Pipeline indicators">
       <Kpi testId="kpi-accepted" label="Accepted / min" value={rate(acceptedPerMinute)} note="last 5 minutes" />
@@ -32,6 +34,13 @@ export function KpiTiles({ acceptedPerMinute, rejectedPerMinute, backlog, freshn
         note="open records (not re-driven or discarded)"
       />
       <Kpi
+        testId="kpi-lag"
+        label="Worst consumer lag"
+        value={lag === undefined ? '…' : lag === null ? 'none' : formatDuration(lag.ms)}
+        note={lag ? `${lag.consumer} on ${lag.shardId}, its newest batch` : 'time behind the stream, any consumer'}
+        alert={!!lag && lag.ms > 60_000}
+      />
+      <Kpi
         testId="kpi-freshness"
         label="Lake freshness"
         value={
@@ -46,7 +55,7 @@ export function KpiTiles({ acceptedPerMinute, rejectedPerMinute, backlog, freshn
             ? 'newest object'
             : freshness.newestEventAgeMs === null
               ? 'no events yet'
-              : `newest object; newest event time ${formatDuration(freshness.newestEventAgeMs)} old`
+              : `newest object; the newest event's own time is ${new Date(Date.now() - freshness.newestEventAgeMs).toISOString().slice(0, 10)} (data can be historical)`
         }
       />
     </KpiGrid>

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { LakeFreshness } from '@/lib/metrics/freshness.ts';
 import {
+  type ConsumerLag,
   hasTraffic,
   RANGE_NAMES,
   RANGES,
@@ -11,7 +12,9 @@ import {
   type MetricsRange,
   type PipelineMetrics,
   type ShardMetrics,
+  worstLag,
 } from '@/lib/metrics/types.ts';
+import { LagCharts } from './LagCharts.tsx';
 import { Button, Group, Paper, SimpleGrid, Title } from '@mantine/core';
 import { Empty, Loading, Problem } from '@/components/ui/States.tsx';
 import { api } from '../api.ts';
@@ -19,7 +22,13 @@ import { KpiTiles } from './KpiTiles.tsx';
 import { ShardChart } from './ShardChart.tsx';
 
 const REFRESH_MS = 5_000;
-const RANGE_BUTTON: Record<MetricsRange, string> = { '15m': '15 m', '1h': '1 h', '24h': '24 h', '7d': '7 d' };
+const RANGE_BUTTON: Record<MetricsRange, string> = {
+  '15m': '15 m',
+  '1h': '1 h',
+  '24h': '24 h',
+  '7d': '7 d',
+  '14d': '14 d',
+};
 
 /** Live KPIs (ingest rates, the quarantine backlog, lake freshness) and per-shard charts of the stream. */
 export function MetricsOverview() {
@@ -38,6 +47,11 @@ export function MetricsOverview() {
   const counts = useQuery({
     queryKey: ['q-counts'],
     queryFn: () => api<{ open: number }>('/api/quarantine/counts'),
+    refetchInterval: REFRESH_MS,
+  });
+  const lag = useQuery({
+    queryKey: ['metrics', 'lag', range],
+    queryFn: () => api<ConsumerLag>(`/api/metrics/lag?range=${range}`),
     refetchInterval: REFRESH_MS,
   });
   const freshness = useQuery({
@@ -75,6 +89,7 @@ export function MetricsOverview() {
         }
         backlog={counts.data?.open}
         freshness={freshness.data}
+        {...(lag.data ? { lag: worstLag(lag.data) } : {})}
       />
       {pipeline.error || freshness.error || counts.error ? (
         <Problem>Cannot load the indicators: {(pipeline.error ?? freshness.error ?? counts.error)!.message}</Problem>
@@ -93,6 +108,11 @@ export function MetricsOverview() {
           ))}
         </SimpleGrid>
       ) : null}
+      <Title order={3} mt="md" mb="xs" id="lag">
+        Consumer lag
+      </Title>
+      {lag.error ? <Problem>Cannot load the consumer lag: {lag.error.message}</Problem> : null}
+      {lag.data ? <LagCharts lag={lag.data} /> : <Loading>Loading the consumer lag…</Loading>}
     </Paper>
   );
 }

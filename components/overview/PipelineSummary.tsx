@@ -42,7 +42,10 @@ export function PipelineSummary({ status }: { status: PipelineStatus }) {
         empty="The lake is empty: produce some events with npx tributary produce."
       />
       <Group mt="md" mb="xs">
-        <Title order={3}>Quarantine: {n(status.quarantine.records)} records</Title>
+        <Title order={3}>Quarantine: {n(status.quarantine.records)} records stored</Title>
+        <Text size="xs" c="dimmed">
+          open, re-driven and discarded alike (the backlog tile counts the open ones)
+        </Text>
       </Group>
       <DataTable
         label="Quarantined records by reason"

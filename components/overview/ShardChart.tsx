@@ -8,13 +8,17 @@ import { formatBytes, formatChartTime, formatCount, formatDuration } from '@/lib
 const SPECS: Record<ShardMetricName, { title: string; format: (v: number) => string }> = {
   IncomingRecords: { title: 'Incoming records', format: formatCount },
   IncomingBytes: { title: 'Incoming bytes', format: (v) => (v === 0 ? '0' : formatBytes(v)) },
-  OutgoingRecords: { title: 'Outgoing records', format: formatCount },
+  // Kinesis counts every GetRecords of every consumer: with two consumers, twice what came in.
+  OutgoingRecords: { title: 'Outgoing records (all consumers)', format: formatCount },
   WriteProvisionedThroughputExceeded: { title: 'Throttled writes', format: formatCount },
   IteratorAgeMilliseconds: { title: 'Iterator age', format: formatDuration },
 };
 
 // Distinguishable in light and dark mode; shards beyond eight reuse them in order.
-const COLORS = ['#4a7bd0', '#d9822b', '#3aa675', '#c94f7c', '#8a6fd1', '#b0a02c', '#2aa3b8', '#888888'];
+export const SHARD_COLORS = ['#4a7bd0', '#d9822b', '#3aa675', '#c94f7c', '#8a6fd1', '#b0a02c', '#2aa3b8', '#888888'];
+
+/** Every other shard's line is dashed, so two shards with the same values (an even spread) both stay visible. */
+export const shardDash = (i: number): string | undefined => (i % 2 ? '6 3' : undefined);
 
 function perPeriod(seconds: number): string {
   return seconds === 60
@@ -95,7 +99,8 @@ export function ShardChart({ metrics, metric }: { metrics: ShardMetrics; metric:
               key={s.shardId}
               dataKey={s.shardId}
               name={s.shardId}
-              stroke={COLORS[i % COLORS.length]}
+              stroke={SHARD_COLORS[i % SHARD_COLORS.length]}
+              strokeDasharray={shardDash(i)}
               dot={isolatedDot(rows, s.shardId)}
               activeDot={{ r: 3 }}
               isAnimationActive={false}

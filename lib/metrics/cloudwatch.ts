@@ -2,7 +2,10 @@ import { paginateGetMetricData, type CloudWatchClient, type MetricDataQuery } fr
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { errorMessage } from '../errors.ts';
 import { listAllShards } from '../aws/kinesis.ts';
+import { STREAM_CONSUMERS } from '../stream/mappings.ts';
 import {
+  CONSUMER_LAG_METRIC,
+  type ConsumerLag,
   fillSeries,
   metricsWindow,
   MetricsError,
@@ -126,6 +129,42 @@ export class CloudWatchMetricsSource implements MetricsSource {
     });
     shards.sort((a, b) => a.shardId.localeCompare(b.shardId));
     return { ...windowFields(range, window), shards };
+  }
+
+  /**
+   * Each consumer's lag per shard, as the consumers publish it (lib/stream/lag.ts): one query per consumer and shard
+   * of the stream, the worst age per bucket.
+   */
+  async consumerLag({ range, now }: MetricsQuery): Promise<ConsumerLag> {
+    const window = metricsWindow(range, now);
+    const shardIds = (await listAllShards(this.deps.kinesis, this.deps.streamName)).map((s) => s.ShardId!);
+    const pairs = STREAM_CONSUMERS.flatMap((consumer) => shardIds.map((shardId) => ({ consumer, shardId })));
+    const queries: MetricDataQuery[] = pairs.map((p, i) => ({
+      Id: `l${i}`,
+      MetricStat: {
+        Metric: {
+          Namespace: PIPELINE_NAMESPACE,
+          MetricName: CONSUMER_LAG_METRIC,
+          Dimensions: [
+            { Name: 'service', Value: PIPELINE_SERVICE },
+            { Name: 'consumer', Value: p.consumer },
+            { Name: 'shard', Value: p.shardId },
+          ],
+        },
+        Period: window.period,
+        Stat: 'Maximum',
+      },
+      ReturnData: true,
+    }));
+    const samples = queries.length ? await getMetricData(this.deps.cloudwatch, queries, window) : new Map();
+    const consumers = STREAM_CONSUMERS.map((consumer) => ({
+      consumer,
+      shards: pairs
+        .map((p, i) => ({ ...p, got: (samples.get(`l${i}`) ?? []) as [number, number][] }))
+        .filter((p) => p.consumer === consumer && p.got.length)
+        .map((p) => ({ shardId: p.shardId, points: fillSeries(window, p.got, 'Maximum') })),
+    })).filter((c) => c.shards.length);
+    return { ...windowFields(range, window), consumers };
   }
 
   /**

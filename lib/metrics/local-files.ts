@@ -1,7 +1,14 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../errors.ts';
-import { MetricsError, PIPELINE_METRICS, SHARD_METRICS, STATISTIC, type MetricName } from './types.ts';
+import {
+  CONSUMER_LAG_METRIC,
+  MetricsError,
+  PIPELINE_METRICS,
+  SHARD_METRICS,
+  STATISTIC,
+  type MetricName,
+} from './types.ts';
 
 /**
  * Local metrics live in `<dataDir>/metrics/YYYY-MM-DD.jsonl` (UTC day of the minute), one JSON line per flush per
@@ -14,10 +21,11 @@ export function metricsDir(dataDir: string): string {
   return path.join(dataDir, 'metrics');
 }
 
-/** Days of metrics kept: today and the 7 before it, which covers a 7-day range ending now. */
-export const METRICS_RETENTION_DAYS = 8;
+/** Days of metrics kept: today and the 14 before it, which covers a 14-day range ending now. */
+export const METRICS_RETENTION_DAYS = 15;
 
-export type Dimension = 'shard' | 'type';
+/** What a line counts for: a shard, an event type, or a consumer on a shard (`<consumer>/<shard>`). */
+export type Dimension = 'shard' | 'type' | 'consumer';
 export type Values = Partial<Record<MetricName, number>>;
 
 /** One minute of one shard's or event type's metrics. */
@@ -30,7 +38,7 @@ export interface Aggregate {
 
 export const DAY_MS = 86_400_000;
 export const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
-const KNOWN = new Set<string>([...SHARD_METRICS, ...PIPELINE_METRICS]);
+const KNOWN = new Set<string>([...SHARD_METRICS, ...PIPELINE_METRICS, CONSUMER_LAG_METRIC]);
 
 export const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
 export const keyOf = (t: number, dim: Dimension, id: string) => `${t}|${dim}|${id}`;
@@ -60,7 +68,7 @@ interface FileState {
 const files = new Map<string, FileState>();
 
 function parseLine(line: string): Aggregate | undefined {
-  let raw: { t?: unknown; shard?: unknown; type?: unknown; m?: unknown };
+  let raw: { t?: unknown; shard?: unknown; type?: unknown; consumer?: unknown; m?: unknown };
   try {
     raw = JSON.parse(line) as typeof raw;
   } catch {
@@ -68,12 +76,18 @@ function parseLine(line: string): Aggregate | undefined {
   }
   const t = typeof raw?.t === 'string' ? Date.parse(raw.t) : NaN;
   const dim: Dimension | undefined =
-    typeof raw.shard === 'string' ? 'shard' : typeof raw.type === 'string' ? 'type' : undefined;
+    typeof raw.shard === 'string'
+      ? 'shard'
+      : typeof raw.type === 'string'
+        ? 'type'
+        : typeof raw.consumer === 'string'
+          ? 'consumer'
+          : undefined;
   if (!Number.isFinite(t) || !dim || typeof raw.m !== 'object' || raw.m === null) return undefined;
   const m: Values = {};
   for (const [name, v] of Object.entries(raw.m))
     if (KNOWN.has(name) && typeof v === 'number' && Number.isFinite(v)) m[name as MetricName] = v;
-  return { t, dim, id: String(dim === 'shard' ? raw.shard : raw.type), m };
+  return { t, dim, id: String(raw[dim]), m };
 }
 
 /**

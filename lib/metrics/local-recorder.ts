@@ -13,7 +13,7 @@ import {
   safeReaddir,
   type Values,
 } from './local-files.ts';
-import type { ShardMetricsRecorder } from './types.ts';
+import { CONSUMER_LAG_METRIC, type ShardMetricsRecorder } from './types.ts';
 
 /** Options of a recorder; tests move the clock and flush by hand. */
 export interface LocalRecorderOptions {
@@ -57,6 +57,10 @@ export class LocalMetricsRecorder implements ShardMetricsRecorder {
     const m = this.#values('shard', shardId);
     merge(m, 'OutgoingRecords', records);
     merge(m, 'IteratorAgeMilliseconds', Math.max(0, iteratorAgeMs));
+  }
+
+  recordConsumerLag(consumer: string, shardId: string, ageMs: number): void {
+    merge(this.#values('consumer', `${consumer}/${shardId}`), CONSUMER_LAG_METRIC, Math.max(0, ageMs));
   }
 
   recordIngest(type: string, accepted: number, rejected: number): void {

@@ -2,6 +2,9 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { type Aggregate, DAY_MS, type Dimension, dayOf, readDay } from './local-files.ts';
 import {
+  CONSUMER_LAG_METRIC,
+  type ConsumerLag,
+  type Point,
   fillSeries,
   metricsWindow,
   SHARD_METRICS,
@@ -43,6 +46,25 @@ export class LocalMetricsSource implements MetricsSource {
       ...windowFields(range, window),
       accepted: fillSeries(window, samplesOf(aggs, 'EventsAccepted'), 'Sum'),
       rejected: fillSeries(window, samplesOf(aggs, 'EventsRejected'), 'Sum'),
+    };
+  }
+
+  async consumerLag({ range, now }: MetricsQuery): Promise<ConsumerLag> {
+    const window = metricsWindow(range, now);
+    const byConsumer = new Map<string, { shardId: string; points: Point[] }[]>();
+    for (const [id, aggs] of [...this.#collect(window, 'consumer')].sort(([a], [b]) => a.localeCompare(b))) {
+      const slash = id.indexOf('/');
+      const consumer = id.slice(0, slash);
+      const shards = byConsumer.get(consumer) ?? [];
+      shards.push({
+        shardId: id.slice(slash + 1),
+        points: fillSeries(window, samplesOf(aggs, CONSUMER_LAG_METRIC), 'Maximum'),
+      });
+      byConsumer.set(consumer, shards);
+    }
+    return {
+      ...windowFields(range, window),
+      consumers: [...byConsumer].map(([consumer, shards]) => ({ consumer, shards })),
     };
   }
 

@@ -44,7 +44,15 @@ export const COMPACTION_METRICS = {
 export const PIPELINE_NAMESPACE = 'Tributary';
 export const PIPELINE_SERVICE = 'tributary';
 
-export type MetricName = ShardMetricName | PipelineMetricName;
+/**
+ * How far behind the stream each consumer is, per shard: the age of the newest record it read (namespace `Tributary`,
+ * dimensions `consumer` and `shard`), recorded by the local poller, and by the consumers themselves in AWS
+ * (lib/stream/lag.ts).
+ */
+export const CONSUMER_LAG_METRIC = 'ConsumerLagMilliseconds';
+export type ConsumerLagMetricName = typeof CONSUMER_LAG_METRIC;
+
+export type MetricName = ShardMetricName | PipelineMetricName | ConsumerLagMetricName;
 
 /** How values of one metric combine into a bucket: counts add up; an age is the worst one seen. */
 export type MetricStatistic = 'Sum' | 'Maximum';
@@ -58,6 +66,7 @@ export const STATISTIC: Record<MetricName, MetricStatistic> = {
   IteratorAgeMilliseconds: 'Maximum',
   EventsAccepted: 'Sum',
   EventsRejected: 'Sum',
+  ConsumerLagMilliseconds: 'Maximum',
 };
 
 /**
@@ -69,6 +78,7 @@ export const RANGES = {
   '1h': { seconds: 3600, period: 60, label: 'the last hour' },
   '24h': { seconds: 24 * 3600, period: 300, label: 'the last 24 hours' },
   '7d': { seconds: 7 * 24 * 3600, period: 3600, label: 'the last 7 days' },
+  '14d': { seconds: 14 * 24 * 3600, period: 3600, label: 'the last 14 days' },
 } as const;
 /** `15m`, `1h`, `24h` or `7d`. */
 export type MetricsRange = keyof typeof RANGES;
@@ -169,6 +179,27 @@ export interface PipelineMetrics {
   rejected: Point[];
 }
 
+/** Each consumer's lag per shard over a range: the worst age per bucket, null where it read nothing. */
+export interface ConsumerLag {
+  range: MetricsRange;
+  period: number;
+  start: number;
+  end: number;
+  at: number;
+  consumers: { consumer: string; shards: { shardId: string; points: Point[] }[] }[];
+}
+
+/** The worst lag at the end of a range: the last measured age of every consumer and shard (null: none measured). */
+export function worstLag(lag: ConsumerLag): { ms: number; consumer: string; shardId: string } | null {
+  let worst: { ms: number; consumer: string; shardId: string } | null = null;
+  for (const c of lag.consumers)
+    for (const s of c.shards) {
+      const last = [...s.points].reverse().find((p) => p.v !== null);
+      if (last && (!worst || last.v! > worst.ms)) worst = { ms: last.v!, consumer: c.consumer, shardId: s.shardId };
+    }
+  return worst;
+}
+
 /** A range ending at `now`. */
 export interface MetricsQuery {
   range: MetricsRange;
@@ -179,6 +210,7 @@ export interface MetricsQuery {
 export interface MetricsSource {
   shardMetrics(q: MetricsQuery): Promise<ShardMetrics>;
   pipelineMetrics(q: MetricsQuery): Promise<PipelineMetrics>;
+  consumerLag(q: MetricsQuery): Promise<ConsumerLag>;
 }
 
 /**
@@ -192,6 +224,8 @@ export interface ShardMetricsRecorder {
   recordRead(shardId: string, records: number, iteratorAgeMs: number): void;
   /** Records one ingest request's accepted and rejected events. */
   recordIngest(type: string, accepted: number, rejected: number): void;
+  /** Records how far behind a consumer is on a shard (the age of the newest record it read; 0 when caught up). */
+  recordConsumerLag(consumer: string, shardId: string, ageMs: number): void;
 }
 
 const TRAFFIC: ShardMetricName[] = [

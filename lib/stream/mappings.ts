@@ -52,3 +52,7 @@ export const OLTP_SINK_MAPPING: KinesisMapping = {
   startingPosition: 'TRIM_HORIZON',
   filterCriteria: { filters: [{ pattern: JSON.stringify({ data: { type: ['transactions'] } }) }] },
 };
+
+/** The stream's consumers by name (the local poller's and the lag metric's), mapped by LAKE_WRITER_MAPPING and OLTP_SINK_MAPPING. */
+export const STREAM_CONSUMERS = ['lake-writer', 'oltp-sink'] as const;
+export type StreamConsumer = (typeof STREAM_CONSUMERS)[number];

@@ -63,10 +63,16 @@ async function freePort(): Promise<number> {
   }
 }
 
-/** With UPDATE_SCREENSHOTS=1 the pages are saved for the README (docs/screenshots/). */
+/** With UPDATE_SCREENSHOTS=1 the pages are saved for the README (docs/screenshots/), light and dark. */
 async function shot(page: Page, name: string): Promise<void> {
-  if (process.env.UPDATE_SCREENSHOTS === '1')
-    await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  const scheme = await page.locator('html').getAttribute('data-mantine-color-scheme');
+  for (const s of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: s });
+    await expect.poll(() => page.locator('html').getAttribute('data-mantine-color-scheme')).toBe(s);
+    await page.screenshot({ path: `docs/screenshots/${name}${s === 'dark' ? '-dark' : ''}.png`, fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: scheme === 'dark' ? 'dark' : 'light' });
 }
 
 /**
@@ -606,6 +612,22 @@ describe('console in Chromium against tributary dev', () => {
     await expect
       .poll(() => page.getByTestId('kpi-quarantine').locator('.kpi-value').textContent(), { timeout: 60_000 })
       .toBe('9');
+    // Each consumer's lag per shard: a line per shard, and the worst one now as a tile.
+    for (const consumer of ['lake-writer', 'oltp-sink']) {
+      await expect
+        .poll(() => page.getByTestId(`lag-chart-${consumer}`).locator('.recharts-line').count(), { timeout: 120_000 })
+        .toBe(2);
+    }
+    await expect
+      .poll(() => page.getByTestId('kpi-lag').locator('.kpi-value').textContent(), { timeout: 60_000 })
+      .toMatch(/^\d+ (ms|s|min|h)$/);
+    expect(await page.getByTestId('kpi-lag').locator('dd').last().textContent()).toMatch(
+      /^(lake-writer|oltp-sink) on shardId-00000000000[01], its newest batch$/,
+    );
+    await page.getByRole('button', { name: '14 d' }).click();
+    await expect
+      .poll(() => page.getByTestId('lag-chart-lake-writer').locator('.recharts-line').count(), { timeout: 60_000 })
+      .toBe(2);
     await page.getByRole('button', { name: '1 h' }).click();
     expect(await page.getByRole('button', { name: '1 h' }).getAttribute('aria-pressed')).toBe('true');
     await expect
@@ -622,7 +644,8 @@ describe('console in Chromium against tributary dev', () => {
     const action = (text: string) => page.locator('.mantine-Spotlight-action', { hasText: text }).first();
     await page.keyboard.press('Control+K');
     await palette.fill('shardId-000000000001');
-    await action('shardId-000000000001').click();
+    // The shard itself (its list arrives once the palette is open), not the search for the text typed.
+    await action('open shard of').filter({ hasText: 'shardId-000000000001' }).click();
     await page.waitForURL(`${rt.consoleUrl}/stream?shard=shardId-000000000001`);
     await expect
       .poll(() => page.getByRole('button', { name: 'shardId-000000000001' }).getAttribute('aria-pressed'))

@@ -119,19 +119,20 @@ describe('local metrics recorder', () => {
     ]);
   });
 
-  it('files minutes under their UTC day and keeps the last 8 days', () => {
+  it('files minutes under their UTC day and keeps the last 15 days', () => {
     const { dir, clock, recorder } = setup(Date.parse('2026-01-15T23:59:50.000Z'));
     mkdirSync(dir, { recursive: true });
-    for (const day of ['2026-01-05', '2026-01-07', '2026-01-08', '2026-01-09', '2026-01-14'])
+    for (const day of ['2025-12-31', '2026-01-01', '2026-01-02', '2026-01-09', '2026-01-14'])
       writeFileSync(path.join(dir, `${day}.jsonl`), '');
     writeFileSync(path.join(dir, 'notes.txt'), 'not a day file');
     recorder.recordPut('shardId-000000000000', 1, 10, 0);
     clock.now += 20_000;
     recorder.recordPut('shardId-000000000000', 2, 20, 0);
     recorder.flush();
-    // Today is 2026-01-16: it and the 7 days before it are kept.
-    expect(METRICS_RETENTION_DAYS).toBe(8);
+    // Today is 2026-01-16: it and the 14 days before it are kept (a 14-day range ending now).
+    expect(METRICS_RETENTION_DAYS).toBe(15);
     expect(readdirSync(dir).sort()).toEqual([
+      '2026-01-02.jsonl',
       '2026-01-09.jsonl',
       '2026-01-14.jsonl',
       '2026-01-15.jsonl',
@@ -288,12 +289,12 @@ describe('local metrics source', () => {
 });
 
 describe('metrics ranges', () => {
-  it('accepts the four ranges and explains a bad one', () => {
+  it('accepts the five ranges and explains a bad one', () => {
     expect(parseRange(null)).toBe('15m');
-    expect(['15m', '1h', '24h', '7d'].map((r) => parseRange(r))).toEqual(['15m', '1h', '24h', '7d']);
+    expect(['15m', '1h', '24h', '7d', '14d'].map((r) => parseRange(r))).toEqual(['15m', '1h', '24h', '7d', '14d']);
     expect(() => parseRange('2h')).toThrow(MetricsError);
     expect(() => parseRange('toString')).toThrow(
-      'range="toString" is not a metrics range; use one of 15m, 1h, 24h, 7d.',
+      'range="toString" is not a metrics range; use one of 15m, 1h, 24h, 7d, 14d.',
     );
   });
 });
