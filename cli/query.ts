@@ -180,6 +180,7 @@ export async function queryCommand(argv: string[], io: Io): Promise<number> {
       sql: positionals[0]!,
       params: adhocParams(rawParams(values)),
       allowFullScan: !!values['allow-full-scan'],
+      via: 'cli',
       actor: cliActor(),
     },
     values,
@@ -216,7 +217,12 @@ export async function queriesCommand(argv: string[], io: Io): Promise<number> {
       await svc.deps.engine.close();
       throw err instanceof QueryRefusedError ? new UsageError(err.message) : err;
     }
-    return runAndPrint(svc, { ...request, allowFullScan: !!values['allow-full-scan'], actor: cliActor() }, values, io);
+    return runAndPrint(
+      svc,
+      { ...request, allowFullScan: !!values['allow-full-scan'], actor: cliActor(), via: 'cli' },
+      values,
+      io,
+    );
   }
   throw new UsageError(
     'Use `tributary queries list`, `tributary queries show <name>` or `tributary queries run <name> [--param k=v]`.',

@@ -9,6 +9,7 @@ import { SavedViews } from '@/components/ui/SavedViews.tsx';
 import { Problem } from '@/components/ui/States.tsx';
 import { useUrlState } from '@/components/ui/url-state.ts';
 import { api } from '../api.ts';
+import { type BulkAction, ConfirmBulk } from './ConfirmBulk.tsx';
 import { Jobs } from './Jobs.tsx';
 import { RecordDetail } from './RecordDetail.tsx';
 import {
@@ -55,6 +56,7 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
   useEffect(() => setDraft(filter), [filterKey]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [discardReason, setDiscardReason] = useState('');
+  const [confirm, setConfirm] = useState<BulkAction | null>(null);
   const list = useQuery({
     queryKey: ['q-list', filterKey, offset],
     queryFn: () => api<ListResponse>(`/api/quarantine?${query}&offset=${offset}&limit=${PAGE}`),
@@ -78,10 +80,10 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
     onSuccess: afterJob,
   });
   const discard = useMutation({
-    mutationFn: () =>
+    mutationFn: (body: Record<string, unknown>) =>
       api<{ discarded: number; skipped: number }>('/api/quarantine/discard', {
         method: 'POST',
-        body: JSON.stringify({ qids: [...selected], reason: discardReason }),
+        body: JSON.stringify(body),
       }),
     onSuccess: () => {
       setSelected(new Set());
@@ -315,14 +317,14 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
             <Button
               size="compact-sm"
               disabled={!selected.size || redrive.isPending}
-              onClick={() => redrive.mutate({ qids: [...selected] })}
+              onClick={() => setConfirm({ kind: 'redrive', body: { qids: [...selected] } })}
             >
               Re-drive selected ({selected.size})
             </Button>
             <Button
               size="compact-sm"
               disabled={!total || filter.status !== 'open' || redrive.isPending}
-              onClick={() => redrive.mutate({ filter: filterBody(filter) })}
+              onClick={() => setConfirm({ kind: 'redrive', body: { filter: filterBody(filter) } })}
             >
               Re-drive all {total.toLocaleString()} matching
             </Button>
@@ -338,7 +340,7 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
               color="red"
               variant="outline"
               disabled={!selected.size || !discardReason.trim() || discard.isPending}
-              onClick={() => discard.mutate()}
+              onClick={() => setConfirm({ kind: 'discard', body: { qids: [...selected] }, reason: discardReason })}
             >
               Discard selected
             </Button>
@@ -364,6 +366,15 @@ export function QuarantineBrowser({ canOperate, exportEnabled, types, stages, re
         )}
       </Group>
       {redrive.error || discard.error ? <Problem>{(redrive.error ?? discard.error)!.message}</Problem> : null}
+      <ConfirmBulk
+        action={confirm}
+        onClose={() => setConfirm(null)}
+        onConfirm={(a) => {
+          setConfirm(null);
+          if (a.kind === 'redrive') redrive.mutate(a.body);
+          else discard.mutate({ ...a.body, reason: a.reason });
+        }}
+      />
       <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: detail ? 7 : 12 }}>
           <DataTable

@@ -71,6 +71,8 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
     onSuccess: (job) => {
       onJob(job);
       void qc.invalidateQueries({ queryKey: ['q-list'] });
+      // The record is no longer open once its job has it: read its status again rather than offer a second re-drive.
+      void qc.invalidateQueries({ queryKey: ['q-detail', qid] });
     },
   });
   const discard = useMutation({
@@ -194,7 +196,9 @@ export function RecordDetail({ qid, canOperate, types, onJob, onClose }: Props) 
             <Button
               size="compact-sm"
               onClick={() => redrive.mutate()}
-              disabled={redrive.isPending || !check.data?.valid || fix.event !== (text ?? original)}
+              disabled={
+                redrive.isPending || redrive.isSuccess || !check.data?.valid || fix.event !== (text ?? original)
+              }
               data-shortcut="redrive-record"
             >
               {edited || retyped ? 'Re-drive fixed record' : 'Re-drive record'}

@@ -175,6 +175,8 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
   const start = useMutation({
     mutationFn: (body: Record<string, unknown>) =>
       api<QueryInfo>('/api/queries', { method: 'POST', body: JSON.stringify(body) }),
+    // A refused query leaves nothing of the run before it on screen: its status and rows belong to other SQL.
+    onError: () => url.set({ query: undefined }),
     onSuccess: (info) => {
       setTokens([]);
       // The editor already holds this run's SQL (or the saved query it expanded from).
@@ -191,8 +193,8 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
   const run = () => {
     if (running) return;
     const lift = canLiftGuard && allowFullScan;
-    if (saved && sql === saved.sql) start.mutate({ saved: saved.name, params, allowFullScan: lift });
-    else start.mutate({ sql, allowFullScan: lift });
+    if (saved && sql === saved.sql) start.mutate({ saved: saved.name, params, allowFullScan: lift, via: 'console' });
+    else start.mutate({ sql, allowFullScan: lift, via: 'console' });
   };
   const pick = (q: SavedQueryInfo) => {
     setSaved(q);

@@ -163,7 +163,7 @@ export interface FixCheck {
 }
 
 /** Validates an edited event the way a re-drive would, without putting it anywhere. */
-export function checkFix(registry: Registry, rec: QuarantineRecord, fix: RecordFix): FixCheck {
+export function checkFix(registry: Registry, rec: QuarantineRecord, fix?: RecordFix): FixCheck {
   const p = prepareRedrive(
     registry,
     rec,

@@ -14,6 +14,7 @@ import type {
 import type { QuarantineFilter } from './filter.ts';
 import type { QuarantineDeps } from './deps.ts';
 import { checkFix, type FixCheck, type RecordFix, type RedriveSource, redriveSource } from './redrive-prepare.ts';
+import { selectRecords } from './selection.ts';
 
 export type { Actor } from './access.ts';
 export type { ExportFormat } from './export.ts';
@@ -92,6 +93,28 @@ export class QuarantineService {
     const failed = source.v !== undefined ? registry.get(source.type).versions.get(source.v) : undefined;
     const latest = registry.version(source.type);
     return { entry, source, schema: (failed ?? latest).schema, latestVersion: latest.v };
+  }
+
+  /**
+   * What a re-drive or discard of a selection would act on, for the console's confirmation: how many records, and how
+   * many of them would fail validation again if re-driven now (each checked as the re-drive would, with its fix).
+   */
+  async preview(
+    req: RedriveRequest,
+  ): Promise<{ records: number; valid: number; invalid: number; reasons: Record<string, number> }> {
+    await this.deps.index.ensureFresh(this.#maxStaleMs);
+    const { qids } = selectRecords(this.deps.index, req);
+    let valid = 0;
+    const reasons: Record<string, number> = {};
+    for (const qid of qids) {
+      const check = checkFix(this.deps.registry, this.deps.index.get(qid).record, req.fixes?.[qid]);
+      if (check.valid) valid++;
+      else {
+        const why = check.errors[0] ? `${check.errors[0].path} ${check.errors[0].message}` : 'invalid';
+        reasons[why] = (reasons[why] ?? 0) + 1;
+      }
+    }
+    return { records: qids.length, valid, invalid: qids.length - valid, reasons };
   }
 
   /** Validates an edited event the way a re-drive would (the editor's live check). */

@@ -18,14 +18,14 @@ export const historyKey = (info: Pick<QueryInfo, 'id' | 'submittedAt'>) =>
 
 /** The newest history entries first. */
 export async function listHistory(s3: S3Client, bucket: string, limit: number): Promise<QueryInfo[]> {
-  const keys = (await listAll(s3, bucket, HISTORY_PREFIX))
-    .map((o) => o.Key!)
-    .sort()
-    .slice(0, limit);
+  const keys = (await listAll(s3, bucket, HISTORY_PREFIX)).map((o) => o.Key!).sort();
   const out: QueryInfo[] = [];
+  // Newest first, skipping the queries a page ran for itself (unlisted), until `limit` are found.
   for (const key of keys) {
+    if (out.length >= limit) break;
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    out.push(JSON.parse(await res.Body!.transformToString()) as QueryInfo);
+    const info = JSON.parse(await res.Body!.transformToString()) as QueryInfo;
+    if (!info.unlisted) out.push(info);
   }
   return out;
 }

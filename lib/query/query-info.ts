@@ -45,6 +45,10 @@ export interface QueryRequest {
    * CLI, the benchmark, tests), which acts as an operator.
    */
   actor?: Actor;
+  /** A page's own query (not one its user wrote): left out of the history list. */
+  unlisted?: boolean;
+  /** Where it was sent from: a refusal says how to lift the guard there (default: the HTTP API's field). */
+  via?: 'console' | 'cli' | 'api';
 }
 
 /** One query as the service reports it, as its start record stores it, and as its history entry stores it. */
@@ -76,4 +80,6 @@ export interface QueryInfo {
   masks?: Record<string, 'card' | 'name' | 'email' | 'street' | 'text'>;
   /** Why a viewer may not see this query's result (it uses a sensitive column other than selecting it). */
   viewerRefusal?: string;
+  /** Run by a page for itself (the Schemas page's failures), not by its user: kept, but not in the history list. */
+  unlisted?: true;
 }

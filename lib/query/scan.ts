@@ -97,11 +97,24 @@ export class ScanEstimator {
  * The refusal of a query whose estimated scan is over the limit: what each table reference would scan, and the filter
  * to add to the worst one (with dates taken from the data it would read, else `today`).
  */
+/** Where a query was sent from, so a refusal names the way to lift the guard there. */
+export type QueryVia = 'console' | 'cli' | 'api';
+
+/** How an operator lifts the guard, in the words of where the query came from. */
+export function liftHint(via: QueryVia = 'api'): string {
+  return via === 'console'
+    ? 'An operator can run it anyway by ticking "allow a full scan" under the editor.'
+    : via === 'cli'
+      ? 'An operator can run it anyway with --allow-full-scan.'
+      : 'An operator can run it anyway by sending "allowFullScan": true.';
+}
+
 export function scanRefusal(
   estimate: ScanEstimate[],
   total: number,
   limitBytes: number,
   today: string,
+  via: QueryVia = 'api',
 ): QueryRefusedError {
   const parts = estimate
     .filter((e) => e.bytes > 0)
@@ -122,6 +135,6 @@ export function scanRefusal(
   return new QueryRefusedError(
     'partition_filter_required',
     `This query would scan about ${formatBytes(total)} (${parts.join('; ')}); the scan limit is ${formatBytes(limitBytes)}. ` +
-      `${add}, e.g. WHERE dt = '${last}' or WHERE dt BETWEEN '${weekBefore}' AND '${last}' (a filter on hour narrows only the _raw and _compacted tables of Athena; the one-row-per-event tables read whole days). An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
+      `${add}, e.g. WHERE dt = '${last}' or WHERE dt BETWEEN '${weekBefore}' AND '${last}' (a filter on hour narrows only the _raw and _compacted tables of Athena; the one-row-per-event tables read whole days). ${liftHint(via)}`,
   );
 }

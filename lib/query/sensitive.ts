@@ -76,7 +76,9 @@ export function resultMasking(tree: SqlNode, reads: TableRead[], masker: Masker)
     if (node.type === 'BASE_TABLE' || node.type === 'SUBQUERY' || node.type === 'TABLE_FUNCTION') {
       for (const k of ['alias', 'table_name'])
         if (typeof node[k] === 'string' && node[k]) relations.add(String(node[k]).toLowerCase());
-      if (((node.column_name_alias as unknown[]) ?? []).length)
+      // (A table function's column names come from its arguments, which are held to the rules themselves: UNNEST of
+      // the errors, AS u(e), is fine.)
+      if (node.type !== 'TABLE_FUNCTION' && ((node.column_name_alias as unknown[]) ?? []).length)
         refuse('column aliases on a table or subquery (they could rename a sensitive column)');
     }
     const ctes = ((node.cte_map as SqlNode | undefined)?.map ?? []) as {

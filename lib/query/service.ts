@@ -24,7 +24,7 @@ import { historyKey, listHistory, recordKey, RESULTS_PREFIX } from './history.ts
 import { orderedValues } from './params.ts';
 import { athenaCostUsd, DEFAULT_LIMITS, type QueryInfo, type QueryLimits, type QueryRequest } from './query-info.ts';
 import { athenaCsv, chunksOf, s3Location } from './result-csv.ts';
-import { ScanEstimator, scanRefusal, type ScanEstimate } from './scan.ts';
+import { liftHint, ScanEstimator, scanRefusal, type ScanEstimate } from './scan.ts';
 import { sleep } from '../util/time.ts';
 import { sqlParser, type SqlParser } from './parser.ts';
 import { type Masker, masksFor } from '../masking.ts';
@@ -119,9 +119,7 @@ export class QueryService {
         `${[...new Set(report.fileReaders)].map((f) => `${f}()`).join(', ')} reads files directly, past the partition guard; query the lake's tables (${this.deps.catalog
           .tables()
           .map((t) => t.name)
-          .join(
-            ', ',
-          )}) with a filter on dt instead. An operator can run it anyway with --allow-full-scan (the console's "allow a full scan").`,
+          .join(', ')}) with a filter on dt instead. ${liftHint(req.via)}`,
       );
     }
     // Worked out for every query, whoever runs it, so a viewer opening an operator's query is held to it too.
@@ -130,7 +128,7 @@ export class QueryService {
     const estimate = await this.#scan.estimate(report.reads);
     const total = estimate.reduce((a, e) => a + e.bytes, 0);
     if (!req.allowFullScan && total > this.limits.maxUnfilteredScanBytes)
-      throw scanRefusal(estimate, total, this.limits.maxUnfilteredScanBytes, this.#today());
+      throw scanRefusal(estimate, total, this.limits.maxUnfilteredScanBytes, this.#today(), req.via);
     const byTable = new Map<string, TableRead[]>();
     for (const r of report.reads) byTable.set(r.table.name, [...(byTable.get(r.table.name) ?? []), r]);
     return {
@@ -175,6 +173,7 @@ export class QueryService {
       estimatedBytes: estimate.reduce((a, e) => a + e.bytes, 0),
       ...(Object.keys(masking.masks).length ? { masks: masking.masks } : {}),
       ...(masking.refusal ? { viewerRefusal: masking.refusal } : {}),
+      ...(req.unlisted ? { unlisted: true as const } : {}),
     };
     try {
       await putJson(this.deps.s3, this.deps.buckets.athenaResults, recordKey(id), info);

@@ -18,7 +18,7 @@ const USAGE =
  */
 export function readStartRequest(body: unknown, engine: QueryEngine['name']): Omit<QueryRequest, 'actor'> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new QueryRefusedError('bad_request', USAGE);
-  const b = body as { sql?: unknown; saved?: unknown; params?: unknown; allowFullScan?: unknown };
+  const b = body as { sql?: unknown; saved?: unknown; params?: unknown; allowFullScan?: unknown; via?: unknown };
   const params = b.params ?? {};
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
     throw new QueryRefusedError('bad_request', `"params" must be an object of names and values. ${USAGE}`);
@@ -28,10 +28,12 @@ export function readStartRequest(body: unknown, engine: QueryEngine['name']): Om
   }
   const raw = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
   const allowFullScan = b.allowFullScan === true;
+  // The console's workspace says it is the console, so a refusal names its checkbox rather than the API's field.
+  const via = b.via === 'console' ? { via: 'console' as const } : {};
   if (b.saved !== undefined) {
     if (typeof b.saved !== 'string') throw new QueryRefusedError('bad_request', USAGE);
-    return { ...savedRequest(savedQuery(b.saved), raw, engine), allowFullScan };
+    return { ...savedRequest(savedQuery(b.saved), raw, engine), allowFullScan, ...via };
   }
   if (typeof b.sql !== 'string') throw new QueryRefusedError('empty_query', USAGE);
-  return { sql: b.sql, params: adhocParams(raw), allowFullScan };
+  return { sql: b.sql, params: adhocParams(raw), allowFullScan, ...via };
 }

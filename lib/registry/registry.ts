@@ -92,6 +92,16 @@ export function defaultSchemasDir(): string {
   return dir ? path.resolve(dir) : repoDir('schemas');
 }
 
+const TYPE_WORDS: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  integer: 'a whole number',
+  boolean: 'true or false',
+  null: 'null',
+  object: 'an object',
+  array: 'an array',
+};
+
 /** Converts ajv errors into the API's `{path, keyword, message}` list (path is a JSON pointer into the event). */
 export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   if (!errors) return [];
@@ -103,6 +113,10 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldEr
     let message = e.message ?? e.keyword;
     if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) {
       message = `must be one of ${e.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
+    } else if (e.keyword === 'type' && (typeof e.params.type === 'string' || Array.isArray(e.params.type))) {
+      // ajv says "must be number,null"; a person reads "must be a number or null".
+      const types = (Array.isArray(e.params.type) ? e.params.type : String(e.params.type).split(',')) as string[];
+      message = `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`;
     } else if (e.keyword === 'pattern' && typeof e.params.pattern === 'string' && e.params.pattern.length > 80) {
       message = 'does not have the expected format';
     }

@@ -70,6 +70,8 @@ async function shot(page: Page, name: string): Promise<void> {
   for (const s of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: s });
     await expect.poll(() => page.locator('html').getAttribute('data-mantine-color-scheme')).toBe(s);
+    // From the top: a full-page capture of a scrolled page draws the fixed header where the view was.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `docs/screenshots/${name}${s === 'dark' ? '-dark' : ''}.png`, fullPage: true });
   }
   await page.emulateMedia({ colorScheme: scheme === 'dark' ? 'dark' : 'light' });
@@ -360,6 +362,8 @@ describe('console in Chromium against tributary dev', () => {
       for (const shard of ['shardId-000000000000', 'shardId-000000000001'])
         await read(`/api/stream/shards/${shard}/records?from=timestamp&at=2000-01-01T00:00:00Z&limit=10000`);
       await read('/api/oltp?latest=100');
+      // The Schemas page's own query (errors of quarantined records, no payloads) is a viewer's to read.
+      await read('/api/schemas/failures?period=2000-01-01..2030-12-31');
       const tip = (await read('/api/stream/tail', { data: {} })) as { cursor: string };
       await read('/api/stream/tail', { data: { cursor: tip.cursor } });
       // SQL: an operator's query past the guard, opened by the viewer from its link: the columns come back masked,
@@ -689,6 +693,13 @@ describe('console in Chromium against tributary dev', () => {
     await expect.poll(scheme).toBe(before === 'dark' ? 'light' : 'dark');
     await page.keyboard.press('Shift+T');
     await expect.poll(scheme).toBe(before);
+    // Back to following the system (the Theme menu), as the rest of the suite expects.
+    await page.getByRole('button', { name: 'Colour scheme' }).click();
+    await page.getByText('Follow the system', { exact: true }).click();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(scheme).toBe('dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(scheme).toBe('light');
   }, 240_000);
 
   it('quarantine: filter, fix one in the editor, re-drive all matching; the rows reach the lake and the audit log', async () => {
@@ -763,6 +774,11 @@ describe('console in Chromium against tributary dev', () => {
     await page.getByLabel('Stage').selectOption('lake-writer');
     await expect.poll(() => total.textContent(), { timeout: 30_000 }).toBe('1–4 of 4 matching');
     await page.getByRole('button', { name: 'Re-drive all 4 matching' }).click();
+    // It asks first, saying what it would do now: 4 records, all valid again (the lake writer refused only envelopes).
+    await expect
+      .poll(() => page.getByTestId('confirm-summary').textContent(), { timeout: 30_000 })
+      .toBe('4 records: 4 would go back on the stream, 0 would fail validation again and be quarantined again.');
+    await page.getByRole('button', { name: 'Re-drive 4 records' }).click();
     const jobCells = async () => (await firstJob.locator('td').allTextContents()).slice(1).map((t) => t.trim());
     // by, selection, status, progress, accepted, failed again, skipped, rate/s
     await expect

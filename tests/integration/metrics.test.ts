@@ -92,6 +92,12 @@ describe('local metrics recorded by the runtime', () => {
     expect(metricTotal(m, 'OutgoingRecords')).toBe(N);
     expect(metricTotal(m, 'IncomingBytes')).toBeGreaterThan(0);
 
+    // The lake writer's lag per shard it was handed batches on (the runtime runs no OLTP sink here).
+    const lag = await metricsSource(rt.config).consumerLag({ range: '15m', now: new Date() });
+    expect(lag.consumers.map((c) => c.consumer)).toEqual(['lake-writer']);
+    expect(lag.consumers[0]!.shards.map((s) => s.shardId)).toEqual(expect.arrayContaining(used));
+    for (const s of lag.consumers[0]!.shards) expect(s.points.some((x) => x.v !== null && x.v >= 0)).toBe(true);
+
     const p = await metricsSource(rt.config).pipelineMetrics({ range: '15m', now: new Date() });
     expect(p.accepted.reduce((t, x) => t + (x.v ?? 0), 0)).toBe(N);
     expect(p.rejected.reduce((t, x) => t + (x.v ?? 0), 0)).toBe(3);
@@ -111,7 +117,7 @@ describe('local metrics recorded by the runtime', () => {
       const bad = await shardsRoute(new Request('http://console/api/metrics/shards?range=2h'));
       expect(bad.status).toBe(400);
       expect(await bad.json()).toEqual({
-        error: 'range="2h" is not a metrics range; use one of 15m, 1h, 24h, 7d.',
+        error: 'range="2h" is not a metrics range; use one of 15m, 1h, 24h, 7d, 14d.',
         code: 'bad_range',
       });
     } finally {

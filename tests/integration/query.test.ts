@@ -502,6 +502,11 @@ describe('query layer on DuckDB over the running local pipeline', () => {
         by: 'alice',
       });
       expect(history.filter((h) => h.id === info.id).length).toBe(1);
+      // A page's own query (the Schemas page's failures) runs and is kept, but is not in its user's history.
+      const own = await limited.run({ sql: 'SELECT 1 AS one', actor: { by: 'alice', role: 'viewer' }, unlisted: true });
+      expect(own.rows).toEqual([[1]]);
+      expect((await limited.history(100)).some((h) => h.id === own.info.id)).toBe(false);
+      expect((await limited.status(own.info.id)).state).toBe('SUCCEEDED');
       // Newest first.
       const times = history.map((h) => h.submittedAt);
       expect(times).toEqual([...times].sort().reverse());

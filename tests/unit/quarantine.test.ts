@@ -96,7 +96,7 @@ describe('quarantine index', () => {
         id: 'c',
         quarantinedAt: '2026-03-01T11:00:00.000Z',
         payload: 'needle in here',
-        errors: [{ path: '/amt', keyword: 'type', message: 'must be number' }],
+        errors: [{ path: '/amt', keyword: 'type', message: 'must be a number' }],
       }),
     ]);
     return ix;
@@ -151,7 +151,7 @@ describe('quarantine index', () => {
       id: 'c',
       status: 'open',
       errorCount: 1,
-      firstError: { path: '/amt', message: 'must be number' },
+      firstError: { path: '/amt', message: 'must be a number' },
       preview: 'needle in here',
     });
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../lib/catalog/catalog.ts';
 import { Masker } from '../../lib/masking.ts';
@@ -26,6 +27,9 @@ describe('sensitive columns in SQL, for viewers', () => {
     [`SELECT cc_num FROM transactions WHERE ${D} UNION ALL SELECT cc_num FROM transactions WHERE ${D}`, {}],
     [`SELECT payload_email_id FROM clickstream WHERE ${D}`, {}],
     [`SELECT category, count(*) AS n FROM transactions WHERE ${D} GROUP BY category`, {}],
+    // The Schemas page's saved query, which a viewer opens: the errors of quarantined records, never their payloads.
+    [readFileSync('queries/failures_by_field.sql', 'utf8').replace(/\$period_(from|to)/g, "'2026-01-15'"), {}],
+    [`SELECT x FROM transactions, unnest([1, 2]) AS u(x) WHERE ${D}`, {}],
   ])('%s is a viewer’s to run, masked', async (sql, aliases) => {
     const m = await masking(sql);
     expect(m.refusal).toBeUndefined();
@@ -82,6 +86,7 @@ describe('sensitive columns in SQL, for viewers', () => {
     [`SELECT count(*) FILTER (WHERE first LIKE 'J%') FROM transactions WHERE ${D}`, 'first used'],
     [`SELECT * REPLACE (upper(first) AS first) FROM transactions WHERE ${D}`, 'first used'],
     [`SELECT payload FROM quarantine WHERE ${D} AND payload LIKE '%4000%'`, 'payload used'],
+    [`SELECT x FROM transactions, unnest([cc_num]) AS u(x) WHERE ${D}`, 'cc_num used'],
   ])('%s is refused to a viewer (%s)', async (sql, why) => {
     const m = await masking(sql);
     expect(m.refusal).toContain(why);

@@ -244,7 +244,14 @@ describe('the partition-filter guard reads the parse tree', () => {
     );
     expect(err.message).toContain(how);
     expect(err.message).toMatch(
-      /e\.g\. WHERE dt = '2026-01-10' or WHERE dt BETWEEN '2026-01-04' AND '2026-01-10' \(a filter on hour narrows only the _raw and _compacted tables of Athena; the one-row-per-event tables read whole days\)\. An operator can run it anyway with --allow-full-scan/,
+      /e\.g\. WHERE dt = '2026-01-10' or WHERE dt BETWEEN '2026-01-04' AND '2026-01-10' \(a filter on hour narrows only the _raw and _compacted tables of Athena; the one-row-per-event tables read whole days\)\. An operator can run it anyway by sending "allowFullScan": true\.$/,
+    );
+    // Each surface names its own way to lift the guard.
+    expect((await refused(svc.check({ sql, via: 'console' }))).message).toMatch(
+      /An operator can run it anyway by ticking "allow a full scan" under the editor\.$/,
+    );
+    expect((await refused(svc.check({ sql, via: 'cli' }))).message).toMatch(
+      /An operator can run it anyway with --allow-full-scan\.$/,
     );
   });
 

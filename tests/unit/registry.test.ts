@@ -58,7 +58,7 @@ describe('registry', () => {
     expect(missing.ok).toBe(false);
     expect(missing.errors).toEqual([
       { path: '/trans_num', keyword: 'required', message: "must have required property 'trans_num'" },
-      { path: '/cc_num', keyword: 'type', message: 'must be string' },
+      { path: '/cc_num', keyword: 'type', message: 'must be text' },
     ]);
   });
 

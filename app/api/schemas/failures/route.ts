@@ -12,6 +12,8 @@ export const GET = route(async (req: Request) => {
   const { info, columns, rows } = await svc.run({
     ...savedRequest(savedQuery('failures_by_field'), period ? { period } : {}, svc.engine),
     actor: actorOf(req),
+    // The page's own query: not one for its user's SQL history.
+    unlisted: true,
   });
   return Response.json({
     query: info,
