@@ -94,9 +94,12 @@ export interface Filterable {
   record: QuarantineRecord;
   status: QuarantineStatus;
   haystack?: string;
+  /** The haystack of the masked payload (what a viewer's search looks in), built on a viewer's first search. */
+  maskedHaystack?: string;
 }
 
-function haystackOf(e: Filterable): string {
+/** The text a search looks in: the payload, the id, each error's path and message (lower-cased, built once). */
+export function haystackOf(e: Filterable): string {
   if (e.haystack === undefined) {
     const r = e.record;
     e.haystack = `${r.payload}\n${r.id}\n${r.errors.map((x) => `${x.path} ${x.message}`).join('\n')}`.toLowerCase();
@@ -105,7 +108,12 @@ function haystackOf(e: Filterable): string {
 }
 
 /** Whether an entry passes a filter (`q` lower-cased once by the caller). */
-export function matches(e: Filterable, f: QuarantineFilter, q: string | undefined): boolean {
+export function matches(
+  e: Filterable,
+  f: QuarantineFilter,
+  q: string | undefined,
+  haystack: (e: Filterable) => string = haystackOf,
+): boolean {
   const r = e.record;
   if ((f.status ?? 'open') !== 'all' && e.status !== (f.status ?? 'open')) return false;
   if (f.type !== undefined && r.type !== f.type) return false;
@@ -113,6 +121,6 @@ export function matches(e: Filterable, f: QuarantineFilter, q: string | undefine
   if (f.reason !== undefined && r.reason !== f.reason) return false;
   if (f.from !== undefined && r.quarantined_at < f.from) return false;
   if (f.to !== undefined && r.quarantined_at >= f.to) return false;
-  if (q !== undefined && !haystackOf(e).includes(q)) return false;
+  if (q !== undefined && !haystack(e).includes(q)) return false;
   return true;
 }

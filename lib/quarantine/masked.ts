@@ -3,6 +3,7 @@ import type { RedriveSource } from './redrive-prepare.ts';
 import type { QuarantineEntry } from './quarantine-index.ts';
 import type { QuarantineRecord } from './record.ts';
 import type { QuarantineListItem } from './requests.ts';
+import type { Filterable } from './filter.ts';
 
 /**
  * A stored payload as a viewer sees it: an envelope (what a consumer quarantined) with its data masked by its own
@@ -30,6 +31,19 @@ export function maskPayload(
   )
     return JSON.stringify(masker.maskEnvelope(e));
   return masker.knows(record.type) ? JSON.stringify(masker.maskData(record.type, value)) : WITHHELD;
+}
+
+/**
+ * What a viewer's text search looks in: the masked payload, the id and the errors, so a search for a card number a
+ * viewer cannot see finds nothing (it would otherwise tell them the number is there).
+ */
+export function maskedHaystack(masker: Masker, e: Filterable & { record: QuarantineRecord }): string {
+  if (e.maskedHaystack === undefined) {
+    const r = e.record;
+    e.maskedHaystack =
+      `${maskPayload(masker, r)}\n${r.id}\n${r.errors.map((x) => `${x.path} ${x.message}`).join('\n')}`.toLowerCase();
+  }
+  return e.maskedHaystack;
 }
 
 /** A list row for a viewer: its preview cut from the masked payload. */

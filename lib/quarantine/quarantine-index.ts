@@ -4,7 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { listAll, readJsonl } from '../aws/s3.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { QuarantineNotFoundError } from './errors.ts';
-import { matches, type QuarantineFilter, type QuarantineStatus } from './filter.ts';
+import { type Filterable, matches, type QuarantineFilter, type QuarantineStatus } from './filter.ts';
 import type { QuarantineRecord } from './record.ts';
 import type { FieldError } from '../registry/registry.ts';
 
@@ -252,14 +252,18 @@ export class QuarantineIndex {
   }
 
   /** Newest-first page of the records matching a filter, with the total number of matches. */
-  list(filter: QuarantineFilter, page: { offset?: number; limit?: number } = {}): QuarantinePage {
+  list(
+    filter: QuarantineFilter,
+    page: { offset?: number; limit?: number } = {},
+    haystack?: (e: Filterable) => string,
+  ): QuarantinePage {
     const offset = Math.max(0, Math.floor(page.offset ?? 0));
     const limit = Math.min(500, Math.max(1, Math.floor(page.limit ?? 50)));
     const q = filter.q?.toLowerCase();
     const items: QuarantineEntry[] = [];
     let total = 0;
     for (const e of this.#all()) {
-      if (!matches(e, filter, q)) continue;
+      if (!matches(e, filter, q, haystack)) continue;
       if (total >= offset && items.length < limit) items.push(e);
       total++;
     }

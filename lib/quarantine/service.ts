@@ -11,10 +11,12 @@ import type {
   QuarantinePage,
   QuarantineTotals,
 } from './quarantine-index.ts';
-import type { QuarantineFilter } from './filter.ts';
+import type { Filterable, QuarantineFilter } from './filter.ts';
 import type { QuarantineDeps } from './deps.ts';
 import { checkFix, type FixCheck, type RecordFix, type RedriveSource, redriveSource } from './redrive-prepare.ts';
 import { selectRecords } from './selection.ts';
+import { maskedHaystack } from './masked.ts';
+import type { Masker } from '../masking.ts';
 
 export type { Actor } from './access.ts';
 export type { ExportFormat } from './export.ts';
@@ -64,9 +66,14 @@ export class QuarantineService {
   }
 
   /** Newest-first page of records matching a filter (default: open ones). */
-  async list(filter: QuarantineFilter, page: { offset?: number; limit?: number } = {}): Promise<QuarantinePage> {
+  async list(
+    filter: QuarantineFilter,
+    page: { offset?: number; limit?: number } = {},
+    masker?: Masker,
+  ): Promise<QuarantinePage> {
     await this.deps.index.ensureFresh(this.#maxStaleMs);
-    return this.deps.index.list(filter, page);
+    // A viewer's search looks in the masked payloads only.
+    return this.deps.index.list(filter, page, masker ? (e) => maskedHaystack(masker, e as QuarantineEntry) : undefined);
   }
 
   /** Records per status and the open backlog per type, stage and reason. */
@@ -86,7 +93,8 @@ export class QuarantineService {
     qid: string,
   ): Promise<{ entry: QuarantineEntry; source: RedriveSource; schema?: unknown; latestVersion?: number }> {
     await this.deps.index.ensureFresh(this.#maxStaleMs);
-    const entry = this.deps.index.get(qid);
+    // Without the search's cached haystacks: they are the index's, and hold the payload unmasked.
+    const { haystack: _h, maskedHaystack: _m, ...entry } = this.deps.index.get(qid) as QuarantineEntry & Filterable;
     const source = redriveSource(entry.record);
     const { registry } = this.deps;
     if (!source.type || !registry.has(source.type)) return { entry, source };

@@ -357,6 +357,10 @@ describe('console in Chromium against tributary dev', () => {
         return JSON.parse(bodies.at(-1)![1]) as unknown;
       };
       const list = (await read('/api/quarantine?status=all&limit=500')) as { items: { qid: string }[] };
+      // A viewer's search looks only in what they see: a card number finds nothing for them, and records for an operator.
+      expect(((await read('/api/quarantine?status=all&q=4000000000000001')) as { total: number }).total).toBe(0);
+      const opSearch = await page.request.get(`${rt.consoleUrl}/api/quarantine?status=all&q=4000000000000001`);
+      expect(((await opSearch.json()) as { total: number }).total).toBeGreaterThan(0);
       expect(list.items.length).toBeGreaterThanOrEqual(9);
       for (const i of list.items) await read(`/api/quarantine/${i.qid}`);
       for (const shard of ['shardId-000000000000', 'shardId-000000000001'])

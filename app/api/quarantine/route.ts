@@ -11,13 +11,17 @@ export const dynamic = 'force-dynamic';
 /** Newest-first page of quarantined records: filters `type stage reason status from to q`, paging `offset limit`. */
 export const GET = route(async (req: Request) => {
   const params = new URL(req.url).searchParams;
-  const page = await sharedQuarantineService().list(parseFilter(params), {
-    offset: intParam(params, 'offset', OFFSET),
-    limit: intParam(params, 'limit', { fallback: 50, min: 1, max: 500 }),
-  });
-  // A viewer gets every payload preview masked (lib/masking.ts).
+  // A viewer gets every payload preview masked, and searches only what they can see (lib/masking.ts).
   const actor = actorOf(req);
   const masker = maskerFor(actor);
+  const page = await sharedQuarantineService().list(
+    parseFilter(params),
+    {
+      offset: intParam(params, 'offset', OFFSET),
+      limit: intParam(params, 'limit', { fallback: 50, min: 1, max: 500 }),
+    },
+    masker,
+  );
   if (!masker) await auditUnmaskedRead(actor, 'quarantine list', params.toString() || 'everything');
   return Response.json({
     ...page,
