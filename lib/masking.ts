@@ -108,6 +108,24 @@ export class Masker {
   }
 
   /**
+   * A parsed JSON value as a viewer sees it: an envelope (as the stream and the consumers' quarantine carry it) with
+   * its data masked by its own type; else the event of `type`, masked; else withheld.
+   */
+  maskJson(value: unknown, type?: string): unknown {
+    const e = value as Record<string, unknown> | null;
+    if (
+      e &&
+      typeof e === 'object' &&
+      !Array.isArray(e) &&
+      'data' in e &&
+      typeof e.type === 'string' &&
+      'received_at' in e
+    )
+      return this.maskEnvelope(e);
+    return this.knows(type) ? this.maskData(type, value) : WITHHELD;
+  }
+
+  /**
    * An envelope (as JSON) with its data masked by its own type; an envelope of an unknown type keeps its metadata and
    * loses its data.
    */

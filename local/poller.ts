@@ -15,7 +15,7 @@ import { ConfigError, errorMessage } from '../lib/errors.ts';
 import type { KinesisMapping } from '../lib/stream/mappings.ts';
 import type { ShardMetricsRecorder } from '../lib/metrics/types.ts';
 import { compareSeq } from '../lib/stream/records.ts';
-import { batchLag } from '../lib/stream/lag.ts';
+import { newestAge } from '../lib/stream/lag.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 
 export type KinesisHandler = (
@@ -438,8 +438,11 @@ export class ShardPoller {
       let from: number;
       let functionError = false;
       // Each invocation, its first and every retry, says how far behind this consumer is (lib/stream/lag.ts).
-      for (const [shard, ms] of batchLag(this.#event(shardId, item.records)))
-        this.#o.metrics?.recordConsumerLag(mapping.name, shard, ms);
+      this.#o.metrics?.recordConsumerLag(
+        mapping.name,
+        shardId,
+        newestAge(item.records.map((r) => r.ApproximateArrivalTimestamp?.getTime() ?? Date.now())),
+      );
       try {
         from = await this.#invoke(shardId, item.records);
       } catch {

@@ -98,12 +98,14 @@ export interface Filterable {
   maskedHaystack?: string;
 }
 
-/** The text a search looks in: the payload, the id, each error's path and message (lower-cased, built once). */
+/** The text a search looks in: a payload (as stored, or as a viewer sees it), the id, each error's path and message. */
+export function searchText(r: QuarantineRecord, payload: string = r.payload): string {
+  return `${payload}\n${r.id}\n${r.errors.map((x) => `${x.path} ${x.message}`).join('\n')}`.toLowerCase();
+}
+
+/** An entry's search text, built on its first search. */
 export function haystackOf(e: Filterable): string {
-  if (e.haystack === undefined) {
-    const r = e.record;
-    e.haystack = `${r.payload}\n${r.id}\n${r.errors.map((x) => `${x.path} ${x.message}`).join('\n')}`.toLowerCase();
-  }
+  e.haystack ??= searchText(e.record);
   return e.haystack;
 }
 

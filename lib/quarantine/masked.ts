@@ -3,7 +3,7 @@ import type { RedriveSource } from './redrive-prepare.ts';
 import type { QuarantineEntry } from './quarantine-index.ts';
 import type { QuarantineRecord } from './record.ts';
 import type { QuarantineListItem } from './requests.ts';
-import type { Filterable } from './filter.ts';
+import { type Filterable, searchText } from './filter.ts';
 
 /**
  * A stored payload as a viewer sees it: an envelope (what a consumer quarantined) with its data masked by its own
@@ -20,17 +20,8 @@ export function maskPayload(
   } catch {
     return WITHHELD;
   }
-  const e = value as Record<string, unknown> | null;
-  if (
-    e &&
-    typeof e === 'object' &&
-    !Array.isArray(e) &&
-    'data' in e &&
-    typeof e.type === 'string' &&
-    'received_at' in e
-  )
-    return JSON.stringify(masker.maskEnvelope(e));
-  return masker.knows(record.type) ? JSON.stringify(masker.maskData(record.type, value)) : WITHHELD;
+  const masked = masker.maskJson(value, record.type);
+  return masked === WITHHELD ? WITHHELD : JSON.stringify(masked);
 }
 
 /**
@@ -38,11 +29,7 @@ export function maskPayload(
  * viewer cannot see finds nothing (it would otherwise tell them the number is there).
  */
 export function maskedHaystack(masker: Masker, e: Filterable & { record: QuarantineRecord }): string {
-  if (e.maskedHaystack === undefined) {
-    const r = e.record;
-    e.maskedHaystack =
-      `${maskPayload(masker, r)}\n${r.id}\n${r.errors.map((x) => `${x.path} ${x.message}`).join('\n')}`.toLowerCase();
-  }
+  e.maskedHaystack ??= searchText(e.record, maskPayload(masker, e.record));
   return e.maskedHaystack;
 }
 

@@ -7,11 +7,20 @@ import type { KinesisStreamEvent } from 'aws-lambda';
  * (`<shard>:<sequence>`).
  */
 export function batchLag(event: KinesisStreamEvent, now = Date.now()): Map<string, number> {
-  const newest = new Map<string, number>();
+  const arrivals = new Map<string, number[]>();
   for (const r of event.Records) {
     const shard = r.eventID.slice(0, r.eventID.indexOf(':'));
-    const arrived = r.kinesis.approximateArrivalTimestamp * 1000;
-    if (shard && Number.isFinite(arrived)) newest.set(shard, Math.max(newest.get(shard) ?? 0, arrived));
+    if (!shard) continue;
+    const times = arrivals.get(shard) ?? [];
+    times.push(r.kinesis.approximateArrivalTimestamp * 1000);
+    arrivals.set(shard, times);
   }
-  return new Map([...newest].map(([shard, t]) => [shard, Math.max(0, now - t)]));
+  return new Map([...arrivals].map(([shard, times]) => [shard, newestAge(times, now)]));
+}
+
+/** The lag of one shard's batch: the age of its newest record, from the records' arrival times (epoch ms). */
+export function newestAge(arrivalsMs: Iterable<number>, now = Date.now()): number {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const t of arrivalsMs) if (Number.isFinite(t) && t > newest) newest = t;
+  return newest === Number.NEGATIVE_INFINITY ? 0 : Math.max(0, now - newest);
 }

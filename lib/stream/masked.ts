@@ -7,12 +7,13 @@ import type { BrowsedRecord } from './browse.ts';
  * withheld (its size and place stay).
  */
 export function maskRecord<R extends BrowsedRecord>(masker: Masker, r: R): R {
-  const e = r.json as Record<string, unknown> | undefined;
-  if (!e || typeof e !== 'object' || Array.isArray(e) || !('data' in e)) {
+  // A record on the stream has no type of its own: only an envelope says what it holds.
+  const json = r.json === undefined ? WITHHELD : masker.maskJson(r.json);
+  if (json === WITHHELD) {
     const { json: _json, ...rest } = r;
     return { ...rest, text: WITHHELD, encoding: 'utf8', partitionKey: WITHHELD } as R;
   }
-  const json = masker.maskEnvelope(e);
+  const e = r.json as { type: string };
   return {
     ...r,
     json,
