@@ -135,6 +135,7 @@ async function runAndPrint(svc: QueryService, req: QueryRequest, values: Values,
       io.out(textTable(columns, rows));
       io.err(summary(info));
     }
+    if (info.notice) io.err(`note: ${info.notice}`);
     return 0;
   } catch (err) {
     if (err instanceof QueryRefusedError) {

@@ -58,7 +58,7 @@ export function OltpOverview() {
               Latest transactions
             </Title>
             <Text size="sm" c="dimmed" mb="xs">
-              The {LATEST} most recently applied, newest first.
+              The {LATEST} newest by transaction time (when the transaction happened, not when it was loaded).
             </Text>
             <LatestTransactions rows={data.latest} />
           </Paper>

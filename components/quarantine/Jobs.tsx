@@ -4,6 +4,7 @@ import { Button, Group, Progress, Text } from '@mantine/core';
 import { DataTable, type Column } from '@/components/ui/DataTable.tsx';
 import { Empty, Loading } from '@/components/ui/States.tsx';
 import { api } from '../api.ts';
+import { filterWords } from './filter-words.ts';
 import type { JobResponse, JobState, LedgerEntry } from './types.ts';
 
 const OUTCOME_TONE: Record<string, string> = { accepted: 'tone-ok', failed: 'tone-bad', error: 'tone-bad' };
@@ -105,7 +106,7 @@ export function Jobs({
       header: 'selection',
       cell: (j) => (
         <span title={j.filter ? new URLSearchParams(j.filter).toString() : ''}>
-          {j.selection === 'filter' ? `filter ${new URLSearchParams(j.filter).toString()}` : j.selection}
+          {j.selection === 'filter' ? `where ${filterWords(j.filter ?? {}) || 'anything'}` : j.selection}
         </span>
       ),
     },

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
+  Alert,
   Anchor,
   Button,
   Checkbox,
@@ -356,6 +357,11 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
                 </Text>
               ) : null}
             </Text>
+          ) : null}
+          {info?.notice ? (
+            <Alert color="yellow" variant="light" data-testid="query-notice" p="xs">
+              {info.notice}
+            </Alert>
           ) : null}
           {page ? (
             <>

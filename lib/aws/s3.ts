@@ -69,6 +69,12 @@ export function newestFirstKey(prefix: string, isoTime: string, id: string): str
   return `${prefix}${String(EPOCH_END - Date.parse(isoTime)).padStart(13, '0')}-${id}.json`;
 }
 
+/** The time (epoch ms) a {@link newestFirstKey} was made for, or undefined for a key not of that shape. */
+export function newestFirstTime(prefix: string, key: string): number | undefined {
+  const m = /^(\d{13})-/.exec(key.startsWith(prefix) ? key.slice(prefix.length) : '');
+  return m ? EPOCH_END - Number(m[1]) : undefined;
+}
+
 /** Writes a value as a JSON object. */
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
   await s3.send(

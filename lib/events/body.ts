@@ -82,7 +82,10 @@ const SEND = 'send one JSON object, a JSON array of objects, or NDJSON with Cont
  * (limits.ts).
  */
 export function parseBody(text: string, framing: Framing = 'json'): ParsedBody {
-  if (text.trim() === '') throw new MalformedBodyError(`Request body is empty; ${SEND}.`);
+  if (text.trim() === '')
+    throw new MalformedBodyError(`Request body is empty; ${SEND}.`, [
+      { path: '/', keyword: 'json', message: 'is empty' },
+    ]);
   const single = (items: BodyItem[], format: BodyFormat): ParsedBody => ({
     format,
     items,
@@ -115,7 +118,9 @@ export function parseBody(text: string, framing: Framing = 'json'): ParsedBody {
   if (Array.isArray(whole)) {
     if (whole.length > MAX_EVENTS_PER_REQUEST) throw tooMany(whole.length);
     if (whole.length === 0)
-      throw new MalformedBodyError('Request body is an empty JSON array; send at least one event.');
+      throw new MalformedBodyError('Request body is an empty JSON array; send at least one event.', [
+        { path: '/', keyword: 'type', message: 'is an empty JSON array' },
+      ]);
     let raws: string[] | undefined;
     return {
       format: 'array',
@@ -125,7 +130,8 @@ export function parseBody(text: string, framing: Framing = 'json'): ParsedBody {
   }
   if (whole !== null && typeof whole === 'object')
     return single([{ index: 0, value: whole, raw: text, canonical }], 'object');
-  throw new MalformedBodyError(
-    `Request body is a JSON ${whole === null ? 'null' : typeof whole}; send one JSON object, a JSON array of objects, or NDJSON.`,
-  );
+  const what = `a JSON ${whole === null ? 'null' : typeof whole}`;
+  throw new MalformedBodyError(`Request body is ${what}; send one JSON object, a JSON array of objects, or NDJSON.`, [
+    { path: '/', keyword: 'type', message: `is ${what}, not an object` },
+  ]);
 }

@@ -50,7 +50,8 @@ function checkItem(sv: SchemaVersion, item: BodyItem): Checked {
   if (item.error !== undefined) return { ok: false, reason: 'malformed_json', errors: [item.error] };
   const value = item.value;
   const changed = sv.coerceJson(value) !== 0;
-  if (!sv.validate(value)) return { ok: false, reason: 'schema_violation', errors: toFieldErrors(sv.validate.errors) };
+  if (!sv.validate(value))
+    return { ok: false, reason: 'schema_violation', errors: toFieldErrors(sv.validate.errors, value) };
   return { ok: true, value, changed };
 }
 

@@ -52,7 +52,7 @@ export interface OltpStatus {
 
 const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
 
-/** The newest `limit` transactions by application time, then event time (the console's list). */
+/** The newest `limit` transactions by their own time (ties by trans_num; the console's list). */
 export async function latestTransactions(pool: pg.Pool, limit = 20): Promise<LatestTransaction[]> {
   const { rows } = await pool.query<
     Omit<LatestTransaction, 'timestamp' | 'applied_at'> & { timestamp: Date | null; applied_at: Date }
@@ -65,7 +65,7 @@ export async function latestTransactions(pool: pg.Pool, limit = 20): Promise<Lat
        LEFT JOIN merchant m ON m.id = t.merchant_id
        LEFT JOIN address a ON a.id = cu.address_id
        LEFT JOIN city ci ON ci.id = a.city_id
-      ORDER BY t.applied_at DESC, t."timestamp" DESC NULLS LAST, t.trans_num
+      ORDER BY t."timestamp" DESC NULLS LAST, t.trans_num
       LIMIT $1`,
     [Math.max(1, Math.min(500, Math.floor(limit)))],
   );

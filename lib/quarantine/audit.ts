@@ -1,8 +1,27 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { newestFirstKey, putJson } from '../aws/s3.ts';
-import { listAll } from '../aws/s3.ts';
+import diff from 'microdiff';
+import { listAll, newestFirstKey, newestFirstTime, putJson } from '../aws/s3.ts';
+import type { Masker } from '../masking.ts';
+import { parseJson } from '../registry/json.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { QUARANTINE_PREFIX } from './quarantine-index.ts';
+
+/** One field an operator changed in a record's fix: its JSON pointer and the values before and after (masked). */
+export interface AuditChange {
+  op: 'add' | 'remove' | 'replace';
+  /** JSON pointer into the event; `(type)` when the fix changed the event type. */
+  path: string;
+  from?: unknown;
+  to?: unknown;
+}
+
+/** What a fix changed in one record. */
+export interface AuditEdit {
+  qid: string;
+  changes: AuditChange[];
+  /** Changes left out past {@link AUDIT_CHANGES}. */
+  more?: number;
+}
 
 /** One line of the audit log: who did what to the quarantine, when, with which filter, and how it went. */
 export interface AuditEntry {
@@ -15,6 +34,10 @@ export interface AuditEntry {
   /** What the action was applied to: one record, a selection, or every record matching a filter. */
   selection: 'one' | 'selected' | 'filter';
   filter?: Record<string, string>;
+  /** The records named (one or selected), up to {@link AUDIT_QIDS}; a filter's records are in the job's outcomes. */
+  qids?: string[];
+  /** Records named past {@link AUDIT_QIDS}. */
+  qidsMore?: number;
   /** Records asked for (for an export: records written). */
   requested: number;
   counts: Record<string, number>;
@@ -22,6 +45,94 @@ export interface AuditEntry {
   status?: string;
   /** Discard reason, export format… */
   note?: string;
+  /** The fixes a re-drive carried, as diffs (sensitive values masked), up to {@link AUDIT_EDITS} records. */
+  edits?: AuditEdit[];
+  editsMore?: number;
+  /** A read: the page or API, and what on it (a record id, a filter, a shard). */
+  surface?: string;
+  subject?: string;
+}
+
+export const AUDIT_QIDS = 100;
+export const AUDIT_EDITS = 50;
+export const AUDIT_CHANGES = 50;
+const VALUE_CHARS = 200;
+
+/** The records an entry names, capped so one entry stays small however large the selection. */
+export function namedRecords(qids: readonly string[]): Pick<AuditEntry, 'qids' | 'qidsMore'> {
+  return {
+    qids: qids.slice(0, AUDIT_QIDS),
+    ...(qids.length > AUDIT_QIDS ? { qidsMore: qids.length - AUDIT_QIDS } : {}),
+  };
+}
+
+const pointer = (path: readonly (string | number)[]): string =>
+  path.map((t) => `/${String(t).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
+function at(doc: unknown, path: readonly (string | number)[]): unknown {
+  let cur = doc;
+  for (const t of path) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[t] : undefined;
+  return cur;
+}
+
+/** A value small enough for an audit line: long values keep their first characters as JSON text. */
+function brief(v: unknown): unknown {
+  if (v === undefined) return undefined;
+  const text = JSON.stringify(v);
+  return text.length > VALUE_CHARS ? `${text.slice(0, VALUE_CHARS - 1)}…` : v;
+}
+
+function jsonOf(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: parseJson(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * What a fix changed, field by field (microdiff over the parsed events). Values come from the masked events, so an
+ * audit line never holds a card number or a name in full, even for an operator's edit; a change to a sensitive field
+ * still shows, by its path. A side that is not JSON is one whole-event change.
+ */
+export function fixDiff(
+  masker: Masker | undefined,
+  before: { type?: string; event: string },
+  after: { type?: string; event: string },
+): Omit<AuditEdit, 'qid'> {
+  const changes: AuditChange[] = [];
+  if (before.type !== after.type) changes.push({ op: 'replace', path: '(type)', from: before.type, to: after.type });
+  const a = jsonOf(before.event);
+  const b = jsonOf(after.event);
+  const mask = (type: string | undefined, v: unknown) =>
+    masker && type && masker.knows(type) ? masker.maskData(type, v) : v;
+  if (a.ok && b.ok) {
+    const ma = mask(before.type, a.value);
+    const mb = mask(after.type, b.value);
+    for (const d of diff({ v: a.value }, { v: b.value })) {
+      const path = d.path.slice(1);
+      const op = d.type === 'CREATE' ? 'add' : d.type === 'REMOVE' ? 'remove' : 'replace';
+      changes.push({
+        op,
+        path: pointer(path) || '/',
+        ...(op !== 'add' ? { from: brief(at(ma, path)) } : {}),
+        ...(op !== 'remove' ? { to: brief(at(mb, path)) } : {}),
+      });
+    }
+  } else if (before.event !== after.event) {
+    const side = (s: typeof a, type: string | undefined, text: string) =>
+      s.ok ? brief(mask(type, s.value)) : `(${text.length} characters, not JSON)`;
+    changes.push({
+      op: 'replace',
+      path: '/',
+      from: side(a, before.type, before.event),
+      to: side(b, after.type, after.event),
+    });
+  }
+  return {
+    changes: changes.slice(0, AUDIT_CHANGES),
+    ...(changes.length > AUDIT_CHANGES ? { more: changes.length - AUDIT_CHANGES } : {}),
+  };
 }
 
 /**
@@ -32,14 +143,81 @@ export async function writeAudit(s3: S3Client, bucket: string, entry: AuditEntry
   await putJson(s3, bucket, newestFirstKey(QUARANTINE_PREFIX.audit, entry.at, entry.id), entry);
 }
 
-/** The newest audit entries, newest first. */
-export async function listAudit(s3: S3Client, bucket: string, limit = 100): Promise<AuditEntry[]> {
+/** What the audit log is asked for: the newest `limit` entries that match every filter given. */
+export interface AuditQuery {
+  limit?: number;
+  action?: AuditEntry['action'];
+  /** Who, case-insensitive, as a part of the name. */
+  by?: string;
+  /** A record's qid: entries that name it, and the jobs whose outcomes include it. */
+  record?: string;
+  job?: string;
+  /** Inclusive lower and exclusive upper bound on the entry's time (ISO-8601). */
+  from?: string;
+  to?: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Entries read to answer; `complete` false when the scan stopped at {@link AUDIT_SCAN} before the log's end. */
+  scanned: number;
+  complete: boolean;
+}
+
+/** Most entries one request reads while filtering (the time bounds narrow the listing first, for free). */
+export const AUDIT_SCAN = 5000;
+
+/**
+ * The newest audit entries matching a query, newest first. The time bounds are read off the keys (newest first by
+ * time); the other filters need the entries, which are read newest first in batches until `limit` match.
+ * `jobsOf(qid)` names the jobs whose ledger holds the record (the quarantine index knows), so a record filter finds
+ * the filter re-drives that reached it too.
+ */
+export async function listAudit(
+  s3: S3Client,
+  bucket: string,
+  q: AuditQuery = {},
+  jobsOf: (qid: string) => ReadonlySet<string> = () => new Set(),
+): Promise<AuditPage> {
+  const limit = Math.max(1, q.limit ?? 100);
+  const fromMs = q.from ? Date.parse(q.from) : Number.NEGATIVE_INFINITY;
+  // A read line's key holds the start of its 15-minute window, up to 15 minutes before its time: the lower bound on
+  // keys is widened by one window (the entries' own times decide).
+  const toMs = q.to ? Date.parse(q.to) : Number.POSITIVE_INFINITY;
   const keys = (await listAll(s3, bucket, QUARANTINE_PREFIX.audit))
     .map((o) => o.Key!)
-    .sort()
-    .slice(0, Math.max(1, limit));
-  return mapLimit(keys, 16, async (Key) => {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
-    return JSON.parse(await res.Body!.transformToString()) as AuditEntry;
-  });
+    .filter((k) => {
+      const t = newestFirstTime(QUARANTINE_PREFIX.audit, k);
+      return t === undefined || (t >= fromMs - 15 * 60_000 && t < toMs);
+    })
+    .sort();
+  const jobs = q.record ? jobsOf(q.record) : new Set<string>();
+  const by = q.by?.toLowerCase();
+  const matches = (e: AuditEntry): boolean => {
+    const t = Date.parse(e.at);
+    if (t < fromMs || t >= toMs) return false;
+    if (q.action && e.action !== q.action) return false;
+    if (by && !e.by.toLowerCase().includes(by)) return false;
+    if (q.job && e.job !== q.job && e.id !== q.job) return false;
+    if (q.record) {
+      const named = e.qids?.includes(q.record) || e.subject === q.record;
+      const ran = (e.job && jobs.has(e.job)) || (e.action === 'discard' && jobs.has(`discard-${e.id}`));
+      if (!named && !ran) return false;
+    }
+    return true;
+  };
+  const filtering = !!(q.action || by || q.job || q.record);
+  const out: AuditEntry[] = [];
+  let scanned = 0;
+  const batch = filtering ? 64 : limit;
+  while (out.length < limit && scanned < keys.length && scanned < AUDIT_SCAN) {
+    const slice = keys.slice(scanned, Math.min(scanned + batch, AUDIT_SCAN));
+    scanned += slice.length;
+    const read = await mapLimit(slice, 16, async (Key) => {
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      return JSON.parse(await res.Body!.transformToString()) as AuditEntry;
+    });
+    for (const e of read) if (out.length < limit && matches(e)) out.push(e);
+  }
+  return { entries: out, scanned, complete: scanned >= keys.length };
 }

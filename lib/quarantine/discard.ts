@@ -1,6 +1,6 @@
 import { newId } from '../ids.ts';
 import { type Actor, requireOperator } from './access.ts';
-import { writeAudit } from './audit.ts';
+import { namedRecords, writeAudit } from './audit.ts';
 import { QuarantineRequestError } from './errors.ts';
 import type { LedgerEntry } from './quarantine-index.ts';
 import type { QuarantineFilter } from './filter.ts';
@@ -67,7 +67,7 @@ export async function discardRecords(
     role: actor.role,
     action: 'discard',
     selection,
-    ...(filter ? { filter } : {}),
+    ...(filter ? { filter } : namedRecords(qids)),
     requested: qids.length,
     counts: { discarded, skipped: lines.length - discarded },
     note: reason,

@@ -26,7 +26,8 @@ export interface QuarantineFilter {
   q?: string;
 }
 
-function toIso(name: string, v: string): string {
+/** A date or date-time parameter as ISO-8601 (a date alone is its midnight UTC); a 400 that shows the form otherwise. */
+export function toIso(name: string, v: string): string {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
   if (Number.isNaN(ms))
     throw new QuarantineRequestError(

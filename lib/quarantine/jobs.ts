@@ -7,13 +7,14 @@ import { newId } from '../ids.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { WindowRateLimiter } from '../util/rate.ts';
 import { type Actor, requireOperator } from './access.ts';
-import { type AuditEntry, writeAudit } from './audit.ts';
+import { AUDIT_EDITS, type AuditEdit, type AuditEntry, fixDiff, namedRecords, writeAudit } from './audit.ts';
 import { QuarantineNotFoundError, QuarantineRequestError } from './errors.ts';
 import { type LedgerEntry, QUARANTINE_PREFIX } from './quarantine-index.ts';
 import type { QuarantineFilter } from './filter.ts';
 import type { QuarantineDeps } from './deps.ts';
 import { redriveChunk, streamRecordLimit } from './redrive.ts';
-import type { RecordFix } from './redrive-prepare.ts';
+import { type RecordFix, redriveSource } from './redrive-prepare.ts';
+import { Masker } from '../masking.ts';
 import { selectRecords } from './selection.ts';
 
 export type JobStatus = 'running' | 'succeeded' | 'cancelled' | 'failed' | 'interrupted';
@@ -78,6 +79,8 @@ interface RunningJob {
   wake?: () => void;
   /** Stop (still running) at this time, for a worker with a time limit. */
   deadline?: number;
+  /** The fixes as diffs for the audit line, worked out once. */
+  edits?: Pick<AuditEntry, 'edits' | 'editsMore'>;
 }
 
 /** What a job was asked to do, stored beside its state for the process that runs it. */
@@ -110,6 +113,7 @@ function tallyOutcomes(lines: LedgerEntry[]): Pick<JobState, 'accepted' | 'faile
 export class RedriveJobs {
   readonly #jobs = new Map<string, RunningJob>();
   readonly #opts: RedriveJobOptions;
+  #masker?: Masker;
 
   constructor(
     readonly deps: QuarantineDeps,
@@ -225,8 +229,22 @@ export class RedriveJobs {
       counts: { accepted: s.accepted, failed: s.failed, skipped: s.skipped, errors: s.errors },
       job: s.id,
       status: s.status,
-      ...(job.fixes.size ? { note: `${job.fixes.size} edited` } : {}),
+      ...(s.selection !== 'filter' ? namedRecords(job.qids) : {}),
+      ...(job.fixes.size ? { note: `${job.fixes.size} edited`, ...(job.edits ??= this.#edits(job.fixes)) } : {}),
     });
+  }
+
+  /** What each fix changes in its record, for the audit line (values masked: lib/quarantine/audit.ts). */
+  #edits(fixes: Map<string, RecordFix>): Pick<AuditEntry, 'edits' | 'editsMore'> {
+    this.#masker ??= new Masker(this.deps.registry);
+    const edits: AuditEdit[] = [];
+    for (const [qid, fix] of [...fixes].slice(0, AUDIT_EDITS)) {
+      const entry = this.deps.index.has(qid) ? this.deps.index.get(qid) : undefined;
+      if (!entry) continue;
+      const src = redriveSource(entry.record);
+      edits.push({ qid, ...fixDiff(this.#masker, src, { type: fix.type ?? src.type, event: fix.event }) });
+    }
+    return { edits, ...(fixes.size > AUDIT_EDITS ? { editsMore: fixes.size - AUDIT_EDITS } : {}) };
   }
 
   async #run(job: RunningJob): Promise<JobState> {

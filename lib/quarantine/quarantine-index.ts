@@ -309,6 +309,13 @@ export class QuarantineIndex {
     return this.#byJob.get(job) ?? [];
   }
 
+  /** The jobs (re-drives, and discards as `discard-<id>`) whose ledger holds a line for the record. */
+  jobsOf(qid: string): Set<string> {
+    const out = new Set<string>();
+    for (const [job, lines] of this.#byJobQid) if (lines.has(qid)) out.add(job);
+    return out;
+  }
+
   /** The ledger line a job wrote for one record, if it has written one (a resumed job does not redo that record). */
   outcomeOf(job: string, qid: string): LedgerEntry | undefined {
     return this.#byJobQid.get(job)?.get(qid);

@@ -43,6 +43,9 @@ export class ReadAudit {
       selection: 'one',
       requested: 1,
       counts: {},
+      surface,
+      subject,
+      ...(surface === 'quarantine record' ? { qids: [subject] } : {}),
       note: `${surface}: ${subject} (unmasked; one line per 15 minutes)`,
     };
     try {

@@ -1,11 +1,11 @@
 import type { RedriveInfo } from '../envelope.ts';
 import { errorMessage } from '../errors.ts';
 import { MalformedBodyError, PayloadTooLargeError } from '../events/errors.ts';
-import { assertBodySize } from '../events/limits.ts';
+import { MAX_BODY_BYTES } from '../events/limits.ts';
 import { prepareEvents } from '../events/prepare.ts';
 import { parseJson } from '../registry/json.ts';
 import type { FieldError, Registry } from '../registry/registry.ts';
-import type { PutEntry } from '../stream/put-records.ts';
+import { type PutEntry, RECORD_MAX_BYTES } from '../stream/put-records.ts';
 import { decodePayload, type QuarantineReason, type QuarantineRecord } from './record.ts';
 
 /** The event inside a quarantined record, as a re-drive sees it. */
@@ -109,21 +109,48 @@ export function prepareRedrive(
     return fail('unknown_type', [{ path: '/', keyword: 'type', message }]);
   }
   const v = registry.version(type).v;
+  // Said about the event, not a request: the editor and the job's outcomes are not the HTTP API.
+  const bytes = Buffer.byteLength(event);
+  if (bytes > MAX_BODY_BYTES)
+    return fail(
+      'too_large',
+      [
+        {
+          path: '/',
+          keyword: 'maxBytes',
+          message: `is ${bytes} bytes; an event must fit in one stream record (${RECORD_MAX_BYTES} bytes as an envelope), so cut it down`,
+        },
+      ],
+      v,
+    );
   let prepared: ReturnType<typeof prepareEvents>;
   try {
-    // The ingest API's limits, on the event as it would be sent again.
-    assertBodySize(Buffer.byteLength(event));
     prepared = prepareEvents(
       registry,
       { type, body: event, framing: 'json', source: 'redrive', id: src.id, redrive: info },
       src.receivedAt,
     );
   } catch (err) {
-    // The body limits (5 MiB, 500 events) and unparseable JSON are the event's fault; anything else is ours.
+    // Unparseable JSON and an array of more events than a request may hold are the event's fault; anything else is ours.
     if (err instanceof PayloadTooLargeError)
-      return fail('too_large', [{ path: '/', keyword: 'maxBytes', message: errorMessage(err) }], v);
+      return fail(
+        'too_large',
+        [
+          {
+            path: '/',
+            keyword: 'maxItems',
+            message:
+              'holds more events than a request may; a re-drive puts back one event, so edit it down to one JSON object',
+          },
+        ],
+        v,
+      );
     if (err instanceof MalformedBodyError)
-      return fail('malformed_json', [{ path: '/', keyword: 'json', message: errorMessage(err) }], v);
+      return fail(
+        'malformed_json',
+        err.errors.map((e) => ({ ...e, message: `${e.message}; write the event as one JSON object` })),
+        v,
+      );
     return fail(
       'processing_error',
       [

@@ -2,7 +2,9 @@ import { QuarantineRequestError } from './errors.ts';
 import type { RecordFix } from './redrive-prepare.ts';
 import type { RedriveRequest } from './service.ts';
 import type { LedgerEntry, QuarantineEntry } from './quarantine-index.ts';
-import { parseFilter, type QuarantineFilter, type QuarantineStatus } from './filter.ts';
+import { parseFilter, type QuarantineFilter, type QuarantineStatus, toIso } from './filter.ts';
+import type { AuditEntry, AuditQuery } from './audit.ts';
+import { intParam } from '../http/params.ts';
 
 /** A quarantined record as a list row: what the table shows, without the whole payload. */
 export interface QuarantineListItem {
@@ -109,4 +111,32 @@ export function readDiscardRequest(body: unknown): { qids?: string[]; filter?: Q
     ...(filter ? { filter } : {}),
     reason: typeof o.reason === 'string' ? o.reason : '',
   };
+}
+
+const AUDIT_ACTIONS: readonly AuditEntry['action'][] = ['redrive', 'discard', 'export', 'read'];
+
+/** Reads the audit log's filters from a URL: `action by record job from to limit` (limit 1…1000, default 100). */
+export function parseAuditQuery(params: URLSearchParams): AuditQuery {
+  const get = (k: string) => params.get(k)?.trim() || undefined;
+  const q: AuditQuery = { limit: intParam(params, 'limit', { fallback: 100, min: 1, max: 1000 }) };
+  const action = get('action');
+  if (action) {
+    if (!(AUDIT_ACTIONS as readonly string[]).includes(action))
+      throw new QuarantineRequestError(
+        `Unknown action ${JSON.stringify(action)}; use one of ${AUDIT_ACTIONS.join(', ')}.`,
+      );
+    q.action = action as AuditEntry['action'];
+  }
+  for (const k of ['by', 'record', 'job'] as const) {
+    const v = get(k);
+    if (v && v.length > 200) throw new QuarantineRequestError(`"${k}" is at most 200 characters.`);
+    if (v) q[k] = v;
+  }
+  const from = get('from');
+  if (from) q.from = toIso('from', from);
+  const to = get('to');
+  if (to) q.to = toIso('to', to);
+  if (q.from && q.to && q.from >= q.to)
+    throw new QuarantineRequestError(`"from" (${q.from}) must be before "to" (${q.to}).`);
+  return q;
 }

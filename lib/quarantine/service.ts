@@ -1,5 +1,5 @@
 import type { Actor } from './access.ts';
-import { type AuditEntry, listAudit } from './audit.ts';
+import { type AuditPage, type AuditQuery, listAudit } from './audit.ts';
 import { type DiscardRequest, discardRecords } from './discard.ts';
 import { QuarantineForbiddenError } from './errors.ts';
 import { type ExportFormat, exportRecords } from './export.ts';
@@ -182,8 +182,9 @@ export class QuarantineService {
     yield* exportRecords(this.deps, filter, format, actor, this.#now());
   }
 
-  /** The newest audit entries. */
-  audit(limit = 100): Promise<AuditEntry[]> {
-    return listAudit(this.deps.s3, this.deps.bucket, limit);
+  /** The newest audit entries matching a query (by action, who, record, job, time). */
+  async audit(query: AuditQuery = {}): Promise<AuditPage> {
+    if (query.record) await this.deps.index.ensureFresh(this.#maxStaleMs);
+    return listAudit(this.deps.s3, this.deps.bucket, query, (qid) => this.deps.index.jobsOf(qid));
   }
 }

@@ -82,4 +82,6 @@ export interface QueryInfo {
   viewerRefusal?: string;
   /** Run by a page for itself (the Schemas page's failures), not by its user: kept, but not in the history list. */
   unlisted?: true;
+  /** Known before it ran: why it will return nothing (its dt filter keeps no day the data has), and what to try. */
+  notice?: string;
 }

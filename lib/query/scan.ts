@@ -27,6 +27,9 @@ export interface ScanEstimate {
   partitions: number;
   firstDt?: string;
   lastDt?: string;
+  /** The days of the table's data in the object set read, whatever the filter keeps. */
+  dataFirstDt?: string;
+  dataLastDt?: string;
 }
 
 const SIZE_CACHE_MS = 30_000;
@@ -79,6 +82,9 @@ export class ScanEstimator {
       };
       const e: ScanEstimate = { read, bytes: 0, objects: 0, partitions: 0 };
       for (const p of sets[read.objects]) {
+        const day = p.values.dt;
+        if (day && (!e.dataFirstDt || day < e.dataFirstDt)) e.dataFirstDt = day;
+        if (day && (!e.dataLastDt || day > e.dataLastDt)) e.dataLastDt = day;
         if (!read.keeps(p.values)) continue;
         e.bytes += p.bytes;
         e.objects += p.objects;
@@ -91,6 +97,24 @@ export class ScanEstimator {
     }
     return out;
   }
+}
+
+/**
+ * Why a query will return nothing before it runs: a filter on dt that keeps none of a table's days while the table has
+ * data (a saved query's default "last 7 days" on data from another year). Says which days there are and a week to try.
+ */
+export function emptyFilterNotice(estimate: ScanEstimate[]): string | undefined {
+  const missed = estimate.filter((e) => e.read.constrained && e.partitions === 0 && e.dataLastDt);
+  if (!missed.length) return undefined;
+  return missed
+    .map((e) => {
+      const last = e.dataLastDt!;
+      const weekBefore = new Date(Date.parse(`${last}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
+      const from = [weekBefore, e.dataFirstDt!].sort()[1]!;
+      const days = e.dataFirstDt === last ? `only ${last}` : `${e.dataFirstDt} to ${last}`;
+      return `The filter on dt keeps none of the days ${e.read.written} has: its data is from ${days}. Try dates in that range, e.g. ${from}..${last} (WHERE dt BETWEEN '${from}' AND '${last}').`;
+    })
+    .join(' ');
 }
 
 /**

@@ -24,7 +24,7 @@ import { historyKey, listHistory, recordKey, RESULTS_PREFIX } from './history.ts
 import { orderedValues } from './params.ts';
 import { athenaCostUsd, DEFAULT_LIMITS, type QueryInfo, type QueryLimits, type QueryRequest } from './query-info.ts';
 import { athenaCsv, chunksOf, s3Location } from './result-csv.ts';
-import { liftHint, ScanEstimator, scanRefusal, type ScanEstimate } from './scan.ts';
+import { emptyFilterNotice, liftHint, ScanEstimator, scanRefusal, type ScanEstimate } from './scan.ts';
 import { sleep } from '../util/time.ts';
 import { sqlParser, type SqlParser } from './parser.ts';
 import { type Masker, masksFor } from '../masking.ts';
@@ -150,6 +150,7 @@ export class QueryService {
    */
   async start(req: QueryRequest): Promise<QueryInfo> {
     const { query, estimate, masking } = await this.check(req);
+    const notice = emptyFilterNotice(estimate);
     const timeoutMs = Math.min(req.timeoutMs ?? this.limits.timeoutMs, this.limits.timeoutMs);
     const rowLimit = Math.min(req.rowLimit ?? this.limits.rowLimit, this.limits.rowLimit);
     const submittedAt = this.#now().toISOString();
@@ -174,6 +175,7 @@ export class QueryService {
       ...(Object.keys(masking.masks).length ? { masks: masking.masks } : {}),
       ...(masking.refusal ? { viewerRefusal: masking.refusal } : {}),
       ...(req.unlisted ? { unlisted: true as const } : {}),
+      ...(notice ? { notice } : {}),
     };
     try {
       await putJson(this.deps.s3, this.deps.buckets.athenaResults, recordKey(id), info);

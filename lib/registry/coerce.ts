@@ -8,7 +8,8 @@
  * - `csv`: every value arrives as text; "" and "NA" become null where null is allowed ("nan" too where the field holds
  *   no text: pandas writes a missing number so), numeric text becomes a number where the schema wants one (but never
  *   where it also accepts a string, so card numbers keep every digit), and true/false text becomes a boolean; an empty
- *   cell where null is not allowed is treated as missing.
+ *   cell where null is not allowed stays "", so the event keeps what the file held and the schema's refusal says the
+ *   field is empty (not that the column is missing).
  */
 
 type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
@@ -81,8 +82,9 @@ const NAN_TEXT = new Set(['nan', 'NaN']);
 function coerceCsvValue(value: unknown, types: Set<JsonType>): unknown {
   if (typeof value !== 'string') return value;
   if ((value === '' || value === 'NA') && types.has('null')) return null;
-  // An empty cell where null is not allowed means the value is missing, so `required` reports it as such.
-  if (value === '') return undefined;
+  // An empty cell where null is not allowed is left to the schema: text fields say with minLength or a pattern whether
+  // "" will do, and any other type refuses it as empty (toFieldErrors).
+  if (value === '') return value;
   if (types.has('string')) return value;
   if (NAN_TEXT.has(value) && types.has('null')) return null;
   const trimmed = value.trim();
@@ -111,8 +113,7 @@ function applyCsv(obj: Record<string, unknown>, steps: Step[]): void {
     const v = obj[step.key];
     if (v === undefined) continue;
     const c = coerceCsvValue(v, step.types);
-    if (c === undefined) delete obj[step.key];
-    else obj[step.key] = c;
+    obj[step.key] = c;
     if (step.children && c && typeof c === 'object' && !Array.isArray(c))
       applyCsv(c as Record<string, unknown>, step.children);
   }

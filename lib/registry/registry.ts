@@ -102,8 +102,14 @@ const TYPE_WORDS: Record<string, string> = {
   array: 'an array',
 };
 
-/** Converts ajv errors into the API's `{path, keyword, message}` list (path is a JSON pointer into the event). */
-export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
+// Keywords whose refusal of "" is about the value being empty, not about what its text says.
+const EMPTY_KEYWORDS = new Set(['type', 'pattern', 'minLength', 'format', 'enum', 'const']);
+
+/**
+ * Converts ajv errors into the API's `{path, keyword, message}` list (path is a JSON pointer into the event). With the
+ * validated value, a refusal of an empty string says the field is empty first (an empty CSV cell, an empty form field).
+ */
+export function toFieldErrors(errors: ErrorObject[] | null | undefined, data?: unknown): FieldError[] {
   if (!errors) return [];
   return errors.map((e) => {
     let p = e.instancePath;
@@ -120,6 +126,8 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldEr
     } else if (e.keyword === 'pattern' && typeof e.params.pattern === 'string' && e.params.pattern.length > 80) {
       message = 'does not have the expected format';
     }
+    if (data !== undefined && EMPTY_KEYWORDS.has(e.keyword) && compilePointer(e.instancePath)(data) === '')
+      message = `is empty; ${message}`;
     return { path: p || '/', keyword: e.keyword, message };
   });
 }

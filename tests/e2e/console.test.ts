@@ -759,7 +759,14 @@ describe('console in Chromium against tributary dev', () => {
     await page.keyboard.press('Control+A');
     // With a category, so its merchant (the markup) gets a merchant row and the OLTP page shows it.
     await page.keyboard.insertText(
-      JSON.stringify({ trans_num: id, cc_num: '4000000000000001', merchant: XSS, category: 'misc_net', gender: 'F' }),
+      JSON.stringify({
+        trans_num: id,
+        trans_date_trans_time: '2026-02-21 09:00:00',
+        cc_num: '4000000000000001',
+        merchant: XSS,
+        category: 'misc_net',
+        gender: 'F',
+      }),
     );
     await expect
       .poll(() => page.getByTestId('fix-check').textContent(), { timeout: 30_000 })
@@ -787,7 +794,17 @@ describe('console in Chromium against tributary dev', () => {
     // by, selection, status, progress, accepted, failed again, skipped, rate/s
     await expect
       .poll(jobCells, { timeout: 60_000 })
-      .toEqual(['erin', 'filter stage=lake-writer&status=open', 'succeeded', '4/4', '4', '0', '0', '500', 'outcomes']);
+      .toEqual([
+        'erin',
+        'where stage is lake-writer · status is open',
+        'succeeded',
+        '4/4',
+        '4',
+        '0',
+        '0',
+        '500',
+        'outcomes',
+      ]);
     redriven.push(...BROKEN.map((b) => b.id));
     // The job just started shows its per-record outcomes.
     await expect
@@ -822,22 +839,40 @@ describe('console in Chromium against tributary dev', () => {
       page
         .getByTestId('audit')
         .locator('tbody tr')
-        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)));
+        .evaluateAll((trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 6).map((td) => td.textContent?.trim())),
+        );
+    const job = (n: string) => expect.stringMatching(new RegExp(`^succeeded: ${n} accepted · job [0-9a-z-]+$`));
     await expect
       .poll(async () => (await audit()).filter((r) => r[1] !== 'read'), { timeout: 60_000 })
       .toEqual([
-        ['erin (operator)', 'redrive', 'stage=lake-writer&status=open', '4', 'succeeded: 4 accepted', ''],
-        ['erin (operator)', 'redrive', 'one record', '1', 'succeeded: 1 accepted', '1 edited'],
+        ['erin (operator)', 'redrive', 'every record where stage is lake-writer · status is open', '4', job('4')],
+        ['erin (operator)', 'redrive', qid, '1', job('1')],
       ]);
     // The operator's unmasked reads are there too: the record opened for fixing among them.
-    expect(await audit()).toContainEqual([
-      'erin (operator)',
-      'read',
-      `quarantine record: ${qid} (unmasked; one line per 15 minutes)`,
-      '1',
-      '—',
-      '',
-    ]);
+    expect(await audit()).toContainEqual(['erin (operator)', 'read', `quarantine record: ${qid}`, '1', '—']);
+    // The fix as a diff: the field the operator changed, and the card number masked even for them.
+    const diff = page.getByTestId('audit-diff');
+    await diff.locator('summary').click();
+    // The card number is the same before and after, so it is not in the diff at all.
+    expect(await diff.textContent()).toBe(
+      `diff: 3 fields in 1 record${qid}/gender "X" → "F"/trans_date_trans_time added "2026-02-21 09:00:00"/category added "misc_net"`,
+    );
+    // Its own filters, kept in the URL: the record's id finds the read and the re-drive that fixed it.
+    await page.getByLabel('Record id').fill(qid!);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect
+      .poll(async () => (await audit()).map((r) => r[1]), { timeout: 30_000 })
+      .toEqual(expect.arrayContaining(['redrive', 'read']));
+    expect((await audit()).map((r) => r[1]).sort()).toEqual(['read', 'redrive']);
+    await expect.poll(() => new URL(page.url()).searchParams.get('record')).toBe(qid);
+    await page.getByLabel('Action').selectOption('read');
+    await expect.poll(async () => (await audit()).map((r) => r[1]), { timeout: 30_000 }).toEqual(['read']);
+    await page.reload();
+    await expect.poll(async () => (await audit()).map((r) => r[1]), { timeout: 30_000 }).toEqual(['read']);
+    expect(await page.getByLabel('Record id').inputValue()).toBe(qid);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(async () => (await audit()).length, { timeout: 30_000 }).toBeGreaterThan(2);
     await shot(page, 'audit');
   }, 600_000);
 
@@ -870,7 +905,8 @@ describe('console in Chromium against tributary dev', () => {
     for (const r of sink)
       expect(r.slice(6)).toEqual([expect.stringMatching(/ ago$/), expect.stringMatching(/^\d+ (ms|s|min)$/)]);
 
-    // The re-driven events are the newest: each with its re-drive job; the markup in a merchant name is text.
+    // The re-driven events are the newest by their own time (February 2026; the rest is from January): each with its
+    // re-drive job; the markup in a merchant name is text.
     const jobs = (
       (await (await page.request.get(`${rt.consoleUrl}/api/quarantine/jobs`)).json()) as {
         jobs: { id: string; selection: string; filter?: Record<string, string> }[];
@@ -895,7 +931,7 @@ describe('console in Chromium against tributary dev', () => {
     ]);
     expect(await row(redriven[0]!)).toEqual([
       redriven[0],
-      '—',
+      '2026-02-21 09:00:00',
       '—',
       '— •••• 0001',
       XSS,

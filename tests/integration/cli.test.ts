@@ -80,7 +80,7 @@ describe('tributary CLI against a running pipeline', () => {
         status: 'rejected',
         reason: 'schema_violation',
         errors: [
-          { path: '/cc_num', keyword: 'required', message: "must have required property 'cc_num'" },
+          { path: '/cc_num', keyword: 'pattern', message: 'is empty; must match pattern "^[0-9]{8,19}$"' },
           { path: '/gender', keyword: 'enum', message: 'must be one of "M", "F", null' },
         ],
       },

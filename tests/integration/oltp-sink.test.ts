@@ -158,7 +158,7 @@ describe('OLTP sink against a real database', () => {
   };
 
   it('migrates once, and again is a no-op', async () => {
-    expect(await migrate(pool)).toEqual({ applied: [1, 2], version: 2 });
+    expect(await migrate(pool)).toEqual({ applied: [1, 2, 3], version: 3 });
     expect(await migrate(pool)).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version });
   });
 
@@ -178,6 +178,7 @@ describe('OLTP sink against a real database', () => {
     expect((await pool.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual([
       { version: 1 },
       { version: 2 },
+      { version: 3 },
     ]);
   });
 
@@ -322,7 +323,7 @@ describe('OLTP sink against a real database', () => {
     ]);
     const status = await oltpStatus(pool, { latest: 10 });
     expect(status.tables).toEqual({ city: 2, address: 3, customer: 3, merchant: 3, transaction: 4 });
-    expect(status.migration).toEqual({ current: 2, latest: 2 });
+    expect(status.migration).toEqual({ current: 3, latest: 3 });
     expect(status.latest.map((t) => t.trans_num).sort()).toEqual([hex(2), hex(3), hex(4), base.trans_num].sort());
     expect(status.sink).toMatchObject([
       { consumer: 'oltp-sink', shardId: 'shardId-000000000000', applied: 4, duplicates: 0, rejected: 0, batches: 1 },
@@ -374,6 +375,15 @@ describe('OLTP sink against a real database', () => {
       'Jennifer',
     ]);
     expect((await dimensions()).transaction).toHaveLength(6);
+    // The latest transactions are the newest by their own time, not by the batch that brought them: the 2018 event
+    // applied last comes last, the 2019-01-03 one first, then the earlier batch's by time (ties by trans_num).
+    const latest = (await oltpStatus(pool, { latest: 10 })).latest.map((t) => [t.trans_num, t.timestamp]);
+    expect(latest).toEqual([
+      [hex(5), '2019-01-03T00:00:00.000Z'],
+      [hex(2), '2019-01-02T10:00:00.000Z'],
+      ...[base.trans_num, hex(3), hex(4)].sort().map((n) => [n, '2019-01-01T00:00:18.000Z']),
+      [hex(6), '2018-06-01T00:00:00.000Z'],
+    ]);
   });
 
   it('delivers a refused event again when its quarantine write fails (never skipped), keeping what was applied', async () => {

@@ -238,7 +238,7 @@ describe('quarantine: browse, fix, re-drive, discard, export, audit', () => {
     const off = quarantineService({ ...rt.config, console: { ...rt.config.console, exportEnabled: false } });
     await expect(off.export({}, 'jsonl', OPERATOR).next()).rejects.toMatchObject({ code: 'export_disabled' });
 
-    const audit = await svc.audit();
+    const { entries: audit } = await svc.audit();
     expect(audit.map((a) => a.action)).toEqual([
       'export',
       'export',
@@ -261,6 +261,34 @@ describe('quarantine: browse, fix, re-drive, discard, export, audit', () => {
       note: 'test data from a load test',
       counts: { discarded: 1 },
     });
+    // Each line names its records or links its job, and carries the fix as a diff; the log filters by record (named,
+    // or reached by a filter re-drive's job), action, who and job.
+    const fixed = audit.filter((a) => a.edits);
+    expect(fixed).toHaveLength(1);
+    const fixedQid = fixed[0]!.qids![0]!;
+    expect(fixed[0]).toMatchObject({
+      selection: 'one',
+      qids: [fixedQid],
+      note: '1 edited',
+      edits: [{ qid: fixedQid, changes: [{ op: 'replace', path: '/gender', from: 'X', to: 'F' }] }],
+    });
+    expect((await svc.audit({ record: fixedQid })).entries.map((a) => a.id)).toEqual([fixed[0]!.id]);
+    const discarded = audit.filter((a) => a.action === 'discard');
+    expect(new Set(discarded.flatMap((a) => a.qids))).toEqual(new Set([discarded[0]!.qids![0]]));
+    expect((await svc.audit({ record: discarded[0]!.qids![0]! })).entries.map((a) => a.id)).toEqual(
+      discarded.map((a) => a.id),
+    );
+    const byFilter = audit.find((a) => a.selection === 'filter' && a.action === 'redrive')!;
+    expect(byFilter).not.toHaveProperty('qids');
+    const reached = (await svc.job(byFilter.job!)).outcomes[0]!.qid;
+    expect((await svc.audit({ record: reached })).entries.map((a) => a.id)).toContain(byFilter.id);
+    expect((await svc.audit({ action: 'export' })).entries.map((a) => a.action)).toEqual(['export', 'export']);
+    expect((await svc.audit({ job: byFilter.job! })).entries.map((a) => a.id)).toEqual([byFilter.id]);
+    expect((await svc.audit({ by: 'ALI' })).entries.map((a) => a.by)).toEqual(
+      audit.filter((a) => a.by === 'alice').map((a) => a.by),
+    );
+    expect((await svc.audit({ limit: 2 })).entries.map((a) => a.id)).toEqual(audit.slice(0, 2).map((a) => a.id));
+    expect((await svc.audit({ to: audit.at(-1)!.at })).entries).toEqual([]);
     // Everything the console records is in the quarantine bucket: ledger, jobs and audit.
     const { s3 } = awsClients(rt.config);
     const ledger = await listAll(s3, rt.config.buckets.quarantine, 'ledger/');

@@ -154,6 +154,33 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     expect(keys).toEqual([...keys].sort());
   });
 
+  it('a query whose dt filter keeps none of the days the data has says so, with the days there are and a week to try', async () => {
+    const q = saved.find((x) => x.name === 'fraud_by_category')!;
+    // A saved query's default is the last 7 days; the synthetic data is from January 2026.
+    expect(q.params[0]).toMatchObject({ name: 'period', default: 'today-6d..today' });
+    const { info, rows } = await svc.run({
+      sql: savedSql(q, 'duckdb'),
+      params: resolveParams(q.params, { period: '2026-11-24..2026-11-30' }),
+      saved: q.name,
+    });
+    expect(rows).toEqual([]);
+    const days = [...new Set(byType('transactions').map((e) => e.event_time.slice(0, 10)))].sort();
+    const last = days.at(-1)!;
+    const weekBefore = new Date(Date.parse(`${last}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
+    const from = [weekBefore, days[0]!].sort()[1]!;
+    expect(info.notice).toBe(
+      `The filter on dt keeps none of the days transactions has: its data is from ${days[0]} to ${last}. Try dates in that range, e.g. ${from}..${last} (WHERE dt BETWEEN '${from}' AND '${last}').`,
+    );
+    // The record other instances read has it too; a query that keeps some day has none.
+    expect((await svc.status(info.id)).notice).toBe(info.notice);
+    const hit = await svc.run({
+      sql: savedSql(q, 'duckdb'),
+      params: resolveParams(q.params, { period: `${from}..${last}` }),
+    });
+    expect(hit.rows.length).toBeGreaterThan(0);
+    expect(hit.info).not.toHaveProperty('notice');
+  });
+
   it('top_merchants: ranked by transactions then amount, cut at the limit', async () => {
     const rows = await runSaved('top_merchants', { period: PERIOD, limit: '3' });
     const stats = [...groupBy(byType('transactions'), (e) => dataOf(e).merchant)].map(([merchant, g]) => ({

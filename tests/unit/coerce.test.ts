@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry } from '../../lib/registry/registry.ts';
+import { defaultRegistry, toFieldErrors } from '../../lib/registry/registry.ts';
 import { COERCE_CHANGED, compileCsvCoercer } from '../../lib/registry/coerce.ts';
 import { taxiTrip } from '../helpers/factories.ts';
 
@@ -93,6 +93,33 @@ describe('CSV coercion by schema', () => {
     expect(out.TAXI_ID).toBe('12abc');
     // Beyond 2^53 an integer cannot be exact, so it is not converted.
     expect(out.TIMESTAMP).toBe('99999999999999999999');
+  });
+
+  it('keeps an empty cell where null is not allowed, and the refusal says the field is empty', () => {
+    const sv = registry.version('taxi_trips');
+    const trip = { ...taxiTrip(), TAXI_ID: '', MISSING_DATA: '', TRIP_ID: '' } as Record<string, unknown>;
+    const out = sv.coerceCsv(
+      Object.fromEntries(Object.entries(trip).map(([k, v]) => [k, v === null ? '' : String(v)])),
+    );
+    expect(out).toMatchObject({ TAXI_ID: '', MISSING_DATA: '', TRIP_ID: '' });
+    expect(sv.validate(out)).toBe(false);
+    expect(toFieldErrors(sv.validate.errors, out)).toEqual([
+      { path: '/TRIP_ID', keyword: 'minLength', message: 'is empty; must NOT have fewer than 1 characters' },
+      { path: '/TAXI_ID', keyword: 'type', message: 'is empty; must be a whole number' },
+      { path: '/MISSING_DATA', keyword: 'type', message: 'is empty; must be true or false' },
+    ]);
+    // Without the value the wording is ajv's own, and a column that is absent is still reported as missing.
+    expect(toFieldErrors(sv.validate.errors)[1]!.message).toBe('must be a whole number');
+    const { TAXI_ID: _, ...noColumn } = sv.coerceCsv({
+      ...(out as Record<string, unknown>),
+      TAXI_ID: '7',
+      TRIP_ID: 'T1',
+      MISSING_DATA: 'False',
+    }) as Record<string, unknown>;
+    expect(sv.validate(noColumn)).toBe(false);
+    expect(toFieldErrors(sv.validate.errors, noColumn)).toEqual([
+      { path: '/TAXI_ID', keyword: 'required', message: "must have required property 'TAXI_ID'" },
+    ]);
   });
 
   it('walks nested objects and $refs', () => {

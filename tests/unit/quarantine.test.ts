@@ -229,7 +229,7 @@ describe('re-drive preparation', () => {
         {
           path: '/',
           keyword: 'maxBytes',
-          message: expect.stringContaining(`the limit is at most 500 events and ${MAX_BODY_BYTES} bytes`),
+          message: `is ${MAX_BODY_BYTES + 1 + JSON.stringify(tx({ merchant: '' })).length} bytes; an event must fit in one stream record (1048576 bytes as an envelope), so cut it down`,
         },
       ],
     });
@@ -251,10 +251,31 @@ describe('re-drive preparation', () => {
       v: 1,
       errors: [{ path: '/gender', keyword: 'enum' }],
     });
+    // Said about the event being edited, not about an HTTP request to the ingest API.
     expect(checkFix(registry, rec(), { event: '{"a":' })).toMatchObject({
       valid: false,
-      errors: [{ path: '/', keyword: 'json' }],
+      errors: [
+        {
+          path: '/',
+          keyword: 'json',
+          message: expect.stringMatching(/^not valid JSON \(.+\); write the event as one JSON object$/),
+        },
+      ],
     });
+    for (const [event, message] of [
+      ['  ', 'is empty; write the event as one JSON object'],
+      ['42', 'is a JSON number, not an object; write the event as one JSON object'],
+      ['[]', 'is an empty JSON array; write the event as one JSON object'],
+    ]) {
+      const c = checkFix(registry, rec(), { event: event! });
+      expect(c).toEqual({
+        valid: false,
+        type: 'transactions',
+        v: 1,
+        errors: [{ path: '/', keyword: expect.any(String), message }],
+      });
+      expect(JSON.stringify(c)).not.toMatch(/Request body|NDJSON|send /i);
+    }
     expect(checkFix(registry, rec(), { event: JSON.stringify([tx(), tx()]) })).toMatchObject({
       valid: false,
       errors: [{ message: 'holds 2 events; a re-drive puts back one event, so edit it down to one JSON object' }],

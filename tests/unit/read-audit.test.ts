@@ -19,7 +19,7 @@ describe('the audit of unmasked reads', () => {
     await instances[1]!.record({ by: 'erin', role: 'operator' }, 'quarantine record', 'q-1');
     now = new Date('2026-12-02T08:16:00.000Z');
     await instances[1]!.record(ops, 'quarantine record', 'q-1');
-    const lines = await listAudit(aws.s3, 'quarantine', 100);
+    const { entries: lines } = await listAudit(aws.s3, 'quarantine', { limit: 100 });
     expect(lines).toHaveLength(4);
     // Newest first: the next window's line, then the three of the first window.
     expect([lines[0]!.by, lines[0]!.action, lines[0]!.at]).toEqual(['sam', 'read', '2026-12-02T08:16:00.000Z']);

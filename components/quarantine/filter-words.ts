@@ -1,0 +1,21 @@
+/** How each quarantine filter parameter reads in a sentence ("type is transactions"). */
+const WORDS: Record<string, (v: string) => string> = {
+  type: (v) => `type is ${v}`,
+  stage: (v) => `stage is ${v}`,
+  reason: (v) => `reason is ${v}`,
+  status: (v) => (v === 'all' ? 'any status' : `status is ${v}`),
+  from: (v) => `quarantined from ${v.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '')}`,
+  to: (v) => `quarantined before ${v.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '')}`,
+  q: (v) => `text contains “${v}”`,
+};
+
+/**
+ * A quarantine filter (as the audit log stores it) in words, e.g. "type is transactions · text contains “/gender”";
+ * empty for no filter.
+ */
+export function filterWords(filter: Record<string, string>): string {
+  const parts = Object.entries(filter)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => (WORDS[k] ?? ((x: string) => `${k} is ${x}`))(v));
+  return parts.join(' · ');
+}
