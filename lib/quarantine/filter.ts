@@ -26,8 +26,18 @@ export interface QuarantineFilter {
   q?: string;
 }
 
+/** The `from` (inclusive) and `to` (exclusive) parameters as ISO-8601, refused unless `from` is before `to`. */
+export function timeRange(get: (name: string) => string | undefined): { from?: string; to?: string } {
+  const from = get('from');
+  const to = get('to');
+  const r = { ...(from ? { from: toIso('from', from) } : {}), ...(to ? { to: toIso('to', to) } : {}) };
+  if (r.from && r.to && r.from >= r.to)
+    throw new QuarantineRequestError(`"from" (${r.from}) must be before "to" (${r.to}).`);
+  return r;
+}
+
 /** A date or date-time parameter as ISO-8601 (a date alone is its midnight UTC); a 400 that shows the form otherwise. */
-export function toIso(name: string, v: string): string {
+function toIso(name: string, v: string): string {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
   if (Number.isNaN(ms))
     throw new QuarantineRequestError(
@@ -72,12 +82,7 @@ export function parseFilter(params: URLSearchParams | Record<string, string | un
       );
     f.status = status as QuarantineFilter['status'];
   }
-  const from = get('from');
-  if (from) f.from = toIso('from', from);
-  const to = get('to');
-  if (to) f.to = toIso('to', to);
-  if (f.from && f.to && f.from >= f.to)
-    throw new QuarantineRequestError(`"from" (${f.from}) must be before "to" (${f.to}).`);
+  Object.assign(f, timeRange(get));
   const q = get('q');
   if (q) f.q = q;
   return f;

@@ -2,7 +2,7 @@ import { QuarantineRequestError } from './errors.ts';
 import type { RecordFix } from './redrive-prepare.ts';
 import type { RedriveRequest } from './service.ts';
 import type { LedgerEntry, QuarantineEntry } from './quarantine-index.ts';
-import { parseFilter, type QuarantineFilter, type QuarantineStatus, toIso } from './filter.ts';
+import { parseFilter, type QuarantineFilter, type QuarantineStatus, timeRange } from './filter.ts';
 import type { AuditEntry, AuditQuery } from './audit.ts';
 import { intParam } from '../http/params.ts';
 
@@ -132,11 +132,5 @@ export function parseAuditQuery(params: URLSearchParams): AuditQuery {
     if (v && v.length > 200) throw new QuarantineRequestError(`"${k}" is at most 200 characters.`);
     if (v) q[k] = v;
   }
-  const from = get('from');
-  if (from) q.from = toIso('from', from);
-  const to = get('to');
-  if (to) q.to = toIso('to', to);
-  if (q.from && q.to && q.from >= q.to)
-    throw new QuarantineRequestError(`"from" (${q.from}) must be before "to" (${q.to}).`);
-  return q;
+  return { ...q, ...timeRange(get) };
 }

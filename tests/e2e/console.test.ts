@@ -216,32 +216,32 @@ describe('console in Chromium against tributary dev', () => {
       ['/oltp', 'OLTP database'],
       ['/sql', 'SQL workspace'],
     ];
+    const loading = () =>
+      page
+        .locator('[role="status"]')
+        .filter({ hasText: /Loading|Counting|Listing/ })
+        .count();
     const firstLoad: Record<string, number> = {};
+    const answered: Record<string, number> = {};
     for (const [path, title] of pages) {
       const started = Date.now();
       await page.goto(`${rt.consoleUrl}${path}`, { waitUntil: 'commit' });
       await expect.poll(() => page.locator('h1').first().textContent(), { timeout: 60_000 }).toBe(title);
       firstLoad[path] = Date.now() - started;
+      // Each page is timed on its own, as a user opening it finds the console: the previous page's requests done.
+      await expect.poll(loading, { timeout: 60_000 }).toBe(0);
+      answered[path] = Date.now() - started;
+      await page.waitForLoadState('networkidle');
     }
     // A report, not a limit (timings on this machine are noisy): the README and the closing notes quote it.
     console.log(`first load, ms (production build): ${JSON.stringify(firstLoad)}`);
+    console.log(`first answers in, ms (no loading state left): ${JSON.stringify(answered)}`);
     // Every page, in the light and the dark scheme, once its first answers are in: no serious or critical finding.
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       for (const [path] of pages) {
         await page.goto(`${rt.consoleUrl}${path}`, { waitUntil: 'networkidle' });
-        await expect
-          .poll(
-            () =>
-              page
-                .locator('[role="status"]')
-                .filter({ hasText: /Loading|Counting|Listing/ })
-                .count(),
-            {
-              timeout: 60_000,
-            },
-          )
-          .toBe(0);
+        await expect.poll(loading, { timeout: 60_000 }).toBe(0);
         expect(await page.locator('html').getAttribute('data-mantine-color-scheme'), path).toBe(scheme);
         expect(await accessibilityProblems(page), `${path} (${scheme})`).toEqual([]);
       }
