@@ -6,7 +6,10 @@ export const metadata = { title: 'Audit log · Tributary console' };
 export default function AuditPage() {
   return (
     <>
-      <PageHeader title="Audit log" description="Who re-drove, discarded or exported what, when, and how it went." />
+      <PageHeader
+        title="Audit log"
+        description="Who re-drove, discarded, exported or read unmasked what, when, and how it went."
+      />
       <AuditLog />
     </>
   );

@@ -13,6 +13,14 @@ import { filterWords } from '../quarantine/filter-words.ts';
 const FILTERS = ['action', 'by', 'record', 'job', 'from', 'to'] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
 
+/** A quarantine list read's subject (its query string) in words, without the paging. */
+function listWords(subject: string): string {
+  const params = Object.fromEntries(new URLSearchParams(subject));
+  delete params.offset;
+  delete params.limit;
+  return filterWords(params) || 'everything';
+}
+
 const recordLink = (qid: string) => (
   <Anchor key={qid} href={`/quarantine?status=all&record=${encodeURIComponent(qid)}`} ff="monospace" size="xs">
     {qid}
@@ -27,7 +35,13 @@ function AppliedTo({ a }: { a: AuditEntry }) {
         {a.subject ? (
           <>
             {': '}
-            {a.surface === 'quarantine record' ? recordLink(a.subject) : <code>{a.subject}</code>}
+            {a.surface === 'quarantine record' ? (
+              recordLink(a.subject)
+            ) : a.surface === 'quarantine list' ? (
+              listWords(a.subject)
+            ) : (
+              <code>{a.subject}</code>
+            )}
           </>
         ) : null}
       </>
@@ -91,8 +105,8 @@ const COLUMNS: Column<AuditEntry>[] = [
         {a.job ? (
           <>
             {' · '}
-            <Anchor href={`/quarantine?job=${encodeURIComponent(a.job)}`} size="sm">
-              job {a.job}
+            <Anchor href={`/quarantine?job=${encodeURIComponent(a.job)}`} size="sm" title={`job ${a.job}`}>
+              job {a.job.slice(0, 8)}…
             </Anchor>
           </>
         ) : null}

@@ -219,5 +219,7 @@ export async function listAudit(
     });
     for (const e of read) if (out.length < limit && matches(e)) out.push(e);
   }
+  // Read lines are keyed by the start of their 15-minute window: within one, the keys do not order them by time.
+  out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return { entries: out, scanned, complete: scanned >= keys.length };
 }

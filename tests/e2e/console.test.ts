@@ -842,7 +842,7 @@ describe('console in Chromium against tributary dev', () => {
         .evaluateAll((trs) =>
           trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 6).map((td) => td.textContent?.trim())),
         );
-    const job = (n: string) => expect.stringMatching(new RegExp(`^succeeded: ${n} accepted · job [0-9a-z-]+$`));
+    const job = (n: string) => expect.stringMatching(new RegExp(`^succeeded: ${n} accepted · job [0-9a-f]{8}…$`));
     await expect
       .poll(async () => (await audit()).filter((r) => r[1] !== 'read'), { timeout: 60_000 })
       .toEqual([

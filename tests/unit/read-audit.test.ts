@@ -35,6 +35,25 @@ describe('the audit of unmasked reads', () => {
     ]);
   });
 
+  it('lists the reads of one window newest first by their own time, though their keys hold the window', async () => {
+    aws = memoryAws();
+    let now = new Date('2026-12-02T08:00:30.000Z');
+    const audit = new ReadAudit({ s3: aws.s3, bucket: 'quarantine', now: () => now });
+    for (const [minute, subject] of [
+      [1, 'q-a'],
+      [4, 'q-b'],
+      [7, 'q-c'],
+      [9, 'q-d'],
+      [12, 'q-e'],
+    ] as const) {
+      now = new Date(Date.UTC(2026, 11, 2, 8, minute));
+      await audit.record(ops, 'quarantine record', subject);
+    }
+    const { entries } = await listAudit(aws.s3, 'quarantine', {});
+    expect(entries.map((e) => e.subject)).toEqual(['q-e', 'q-d', 'q-c', 'q-b', 'q-a']);
+    expect(entries[0]).toMatchObject({ surface: 'quarantine record', qids: ['q-e'] });
+  });
+
   it('fails the read when its line cannot be written', async () => {
     aws = memoryAws();
     const audit = new ReadAudit({ s3: aws.s3, bucket: 'quarantine' });
