@@ -25,7 +25,7 @@ import { metricsDir } from './metrics/local-files.ts';
 import { localMetricsRecorder, type LocalMetricsRecorder } from './metrics/local-recorder.ts';
 import { LocalMetricsSource } from './metrics/local-source.ts';
 import type { MetricsSource } from './metrics/types.ts';
-import { PipelineInventory } from './pipeline-status.ts';
+import { INVENTORY_CACHE_KEY, PipelineInventory } from './pipeline-status.ts';
 import { SavedViews } from './console/saved-views.ts';
 import { Masker, masksFor } from './masking.ts';
 import { ReadAudit, type ReadSurface } from './quarantine/read-audit.ts';
@@ -280,12 +280,17 @@ export function sharedQuarantineService(): QuarantineService {
 }
 
 /**
- * The pipeline inventory of a configuration (stream, lake, quarantine, on-failure counts), for a one-off reader:
- * it reads every object once (`tributary status`).
+ * The pipeline inventory of a configuration (stream, lake, quarantine, on-failure counts), for a one-off reader
+ * (`tributary status`): it starts from the counts the console saved and reads the objects written since.
  */
 export function pipelineInventory(config: TributaryConfig = loadConfig()): PipelineInventory {
   const quarantine = quarantineService(config);
-  return new PipelineInventory({ config, ...awsClients(config), quarantineTotals: () => quarantine.totals() });
+  return new PipelineInventory({
+    config,
+    ...awsClients(config),
+    quarantineTotals: () => quarantine.totals(),
+    cache: { bucket: config.buckets.athenaResults, key: INVENTORY_CACHE_KEY },
+  });
 }
 
 const SHARED_INVENTORY = Symbol.for('tributary.pipelineInventory');
@@ -303,6 +308,7 @@ export function sharedPipelineInventory(): PipelineInventory {
       config,
       ...awsClients(config),
       quarantineTotals: () => quarantine.totals(),
+      cache: { bucket: config.buckets.athenaResults, key: INVENTORY_CACHE_KEY },
     });
   }
   return g[SHARED_INVENTORY];

@@ -203,6 +203,11 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
       why: 'sign-in sessions (created, checked on every request, revoked at sign-out) and the failed sign-in counters, by conditional PutObject (lib/console/sessions.ts, throttle.ts)',
     },
     {
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: objects(athenaResults, 'inventory/'),
+      why: "the Overview's counts of the lake objects already read, so a new instance reads only what was written since (lib/pipeline-status.ts)",
+    },
+    {
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
       resources: objects(athenaResults, 'views/'),
       why: 'the saved views of the quarantine and stream pages, shared by everyone signed in (lib/console/saved-views.ts)',

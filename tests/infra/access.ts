@@ -310,6 +310,11 @@ export const ACCESS: FunctionAccess[] = [
         why: 'sign-in sessions (created, checked on every request, revoked at sign-out) and the failed sign-in counters, by conditional PutObject (lib/console/sessions.ts, throttle.ts)',
       },
       {
+        actions: ['s3:GetObject', 's3:PutObject'],
+        on: ['athenaResults/inventory/'],
+        why: "the Overview's counts of the lake objects already read, so a new instance reads only what was written since (lib/pipeline-status.ts)",
+      },
+      {
         actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
         on: ['athenaResults/views/'],
         why: 'the saved views of the quarantine and stream pages, shared by everyone signed in (lib/console/saved-views.ts)',
