@@ -12,6 +12,7 @@ import { runQueryBench, type QueryBenchResult } from './query.ts';
 import { runQuarantineBench, type QuarantineBenchResult } from './quarantine.ts';
 import { runOltpBench, type OltpBenchResult } from './oltp.ts';
 import { runHostileBench } from './hostile.ts';
+import { runImportBench, type ImportBenchResult } from './imports.ts';
 import type { HostileReport } from '../tests/integration/hostile.ts';
 import { fmt, fmtInt, fmtUsd, progress, QUICK, round, table, verdict } from './util.ts';
 import os from 'node:os';
@@ -449,6 +450,31 @@ function printHostile(r: HostileReport): void {
   for (const p of r.problems.slice(0, 30)) console.log(`  ${p}`);
 }
 
+function printImports(r: ImportBenchResult): void {
+  section(
+    `9. Full-export delta: ${fmtInt(r.rows)} rows x ${r.columns} columns, 10 % changed (a third each deleted, updated, added)`,
+  );
+  console.log(
+    table(
+      [
+        ['figure', 'value', 'note'],
+        [
+          'delta (lib/imports/delta.ts)',
+          `${fmt(r.delta.ms / 1000, 2)} s`,
+          `${fmtInt(r.delta.insert)} insert, ${fmtInt(r.delta.update)} update, ${fmtInt(r.delta.delete)} delete — ${r.delta.exact ? 'exact' : 'WRONG'}; target <= ${fmt(r.target.deltaMs / 1000, 0)} s: ${verdict(r.delta.exact && r.delta.ms <= r.target.deltaMs)}`,
+        ],
+        [
+          'baseline: concatenation test',
+          `${fmt(r.concat.ms / 1000, 2)} s`,
+          `finds ${fmtInt(r.concat.update)} of ${fmtInt(r.truth.update)} updates (misses ${fmtInt(r.concat.missedUpdates)}: a NULL anywhere makes the concatenation NULL); reads CSV, writes nothing`,
+        ],
+        ['ratio delta/baseline', fmt(r.ratio, 2), `export ${fmt(r.csvBytes / 1024 / 1024, 1)} MiB of gzip CSV`],
+      ],
+      ['l', 'r', 'l'],
+    ),
+  );
+}
+
 /** Runs one section; a failed section is reported in the output instead of ending the whole run. */
 async function attempt<T>(name: string, run: () => Promise<T>): Promise<{ result?: T; error?: string }> {
   try {
@@ -470,6 +496,7 @@ async function main(): Promise<void> {
   const quarantineRun = await attempt('quarantine bench', runQuarantineBench);
   const oltpRun = await attempt('oltp bench', runOltpBench);
   const hostileRun = await attempt('hostile requests', runHostileBench);
+  const importRun = await attempt('imports bench', runImportBench);
   const [e2e, e2eError] = [e2eRun.result, e2eRun.error];
   const [query, queryError] = [queryRun.result, queryRun.error];
   const [quarantine, quarantineError] = [quarantineRun.result, quarantineRun.error];
@@ -505,6 +532,8 @@ async function main(): Promise<void> {
   else console.log(`\n== 7. OLTP sink: FAILED\n${oltpRun.error}`);
   if (hostileRun.result) printHostile(hostileRun.result);
   else console.log(`\n== 8. Hostile requests: FAILED\n${hostileRun.error}`);
+  if (importRun.result) printImports(importRun.result);
+  else console.log(`\n== 9. Full-export delta: FAILED\n${importRun.error}`);
 
   section('Summary');
   const rows: string[][] = [
@@ -622,6 +651,17 @@ async function main(): Promise<void> {
       verdict(hostile.problems.length === 0),
     ]);
   else rows.push(['hostile requests', 'FAILED', '', '', '', 'MISSED']);
+  const imports = importRun.result;
+  if (imports)
+    rows.push([
+      'full-export delta',
+      `${fmt(imports.delta.ms / 1000, 2)} s`,
+      `concat ${fmt(imports.concat.ms / 1000, 2)} s`,
+      fmt(imports.ratio, 2),
+      `exact, <= ${fmt(imports.target.deltaMs / 1000, 0)} s`,
+      verdict(imports.delta.exact && imports.delta.ms <= imports.target.deltaMs),
+    ]);
+  else rows.push(['full-export delta', 'FAILED', '', '', '', 'MISSED']);
   console.log(table(rows, ['l', 'r', 'r', 'r', 'l', 'l']));
   console.log(`total bench time ${fmt((Date.now() - started) / 1000, 1)} s\n`);
 
@@ -772,9 +812,21 @@ async function main(): Promise<void> {
           ok: hostile.problems.length === 0,
         }
       : { error: hostileRun.error?.split('\n')[0] ?? 'failed', ok: false },
+    imports: imports
+      ? {
+          rows: imports.rows,
+          columns: imports.columns,
+          truth: imports.truth,
+          delta: { ...imports.delta, ms: round(imports.delta.ms, 0) },
+          concat: { ...imports.concat, ms: round(imports.concat.ms, 0) },
+          ratio: round(imports.ratio, 2),
+          ok: imports.delta.exact && imports.delta.ms <= imports.target.deltaMs,
+        }
+      : { error: importRun.error?.split('\n')[0] ?? 'failed', ok: false },
   };
   console.log(JSON.stringify(json));
-  if (!e2e || !query || !quarantine || !hostile || hostile.problems.length) process.exitCode = 1;
+  if (!e2e || !query || !quarantine || !hostile || hostile.problems.length || !imports?.delta.exact)
+    process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -43,6 +43,7 @@ export interface Settings {
   TRIBUTARY_ATHENA_WORKGROUP?: string;
   TRIBUTARY_GLUE_DATABASE?: string;
   TRIBUTARY_SCHEMAS_DIR?: string;
+  TRIBUTARY_TABLES_DIR?: string;
   TRIBUTARY_QUERIES_DIR?: string;
   DATABASE_URL?: string;
   TRIBUTARY_DB_HOST?: string;
@@ -111,6 +112,7 @@ const SCHEMA: JSONSchemaType<Settings> = {
     TRIBUTARY_ATHENA_WORKGROUP: { type: 'string', pattern: '^[a-zA-Z0-9._-]{1,128}$', nullable: true },
     TRIBUTARY_GLUE_DATABASE: { type: 'string', minLength: 1, maxLength: 255, nullable: true },
     TRIBUTARY_SCHEMAS_DIR: TEXT,
+    TRIBUTARY_TABLES_DIR: TEXT,
     TRIBUTARY_QUERIES_DIR: TEXT,
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', nullable: true },
     TRIBUTARY_DB_HOST: TEXT,
@@ -164,6 +166,7 @@ const RULES: Record<Name, Rule> = {
   },
   TRIBUTARY_GLUE_DATABASE: { problem: 'is not a Glue database name', hint: 'use 1 to 255 characters' },
   TRIBUTARY_SCHEMAS_DIR: { problem: 'is empty', hint: 'set it to the directory of the event schemas' },
+  TRIBUTARY_TABLES_DIR: { problem: 'is empty', hint: 'set it to the directory of the table definitions' },
   TRIBUTARY_QUERIES_DIR: { problem: 'is empty', hint: 'set it to the directory of the saved queries' },
   DATABASE_URL: {
     problem: 'is not a Postgres URL',
@@ -223,6 +226,7 @@ const ABOUT: Record<Name, string> = {
   TRIBUTARY_ATHENA_WORKGROUP: 'the Athena work group',
   TRIBUTARY_GLUE_DATABASE: 'the Glue database',
   TRIBUTARY_SCHEMAS_DIR: 'where the event schemas are read from',
+  TRIBUTARY_TABLES_DIR: 'where the definitions of imported tables are read from',
   TRIBUTARY_QUERIES_DIR: 'where the saved queries are read from',
   DATABASE_URL: 'the OLTP database, a `postgres://` URL',
   TRIBUTARY_DB_HOST: 'the Aurora endpoint (aws mode, set by the database stack)',
