@@ -119,6 +119,55 @@ ALTER TABLE customer ADD CONSTRAINT customer_cc_num_check CHECK (cc_num ~ '^[0-9
 CREATE INDEX transaction_timestamp_idx ON "transaction" ("timestamp" DESC NULLS LAST, trans_num);
 `,
   },
+  {
+    version: 4,
+    name: 'import registry and table leases',
+    // Table imports (lib/imports/registry.ts): every dropped export file, one lease per tenant/table whose fence only
+    // grows (the row is never deleted, so a fence is never handed out twice), and what each table last applied. One
+    // file per export version: the partial unique index refuses a second one for a version (refused rows keep their
+    // record without holding the version).
+    sql: `
+CREATE TABLE import_file (
+  id            text PRIMARY KEY,
+  tenant        text NOT NULL,
+  table_name    text NOT NULL,
+  version       text NOT NULL,
+  object_key    text NOT NULL,
+  etag          text NOT NULL,
+  size          bigint NOT NULL CHECK (size >= 0),
+  status        text NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'running', 'held', 'applied', 'failed', 'refused', 'rejected')),
+  counts        jsonb,
+  error         text,
+  bad_rows      jsonb,
+  fence         bigint,
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  started_at    timestamptz,
+  finished_at   timestamptz
+);
+CREATE UNIQUE INDEX import_file_version_idx ON import_file (tenant, table_name, version) WHERE status <> 'refused';
+CREATE INDEX import_file_queue_idx ON import_file (tenant, table_name, status, version);
+
+CREATE TABLE import_lease (
+  tenant      text NOT NULL,
+  table_name  text NOT NULL,
+  holder      text NOT NULL,
+  fence       bigint NOT NULL CHECK (fence > 0),
+  expires_at  timestamptz NOT NULL,
+  PRIMARY KEY (tenant, table_name)
+);
+
+CREATE TABLE import_table (
+  tenant           text NOT NULL,
+  table_name       text NOT NULL,
+  applied_version  text NOT NULL,
+  applied_file     text NOT NULL REFERENCES import_file (id),
+  snapshot_key     text NOT NULL,
+  applied_at       timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant, table_name)
+);
+`,
+  },
 ];
 
 /** The tables of the normalized schema, parents first (the order `tributary db status` lists them in). */

@@ -1,0 +1,316 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { withTransaction } from '../oltp/db.ts';
+import { type BadRow, ExportKeyError, ImportNotFoundError } from './errors.ts';
+
+/*
+ * The import registry, in the operational Postgres (migration 4): every dropped export file with its status, counts,
+ * timings and error; one lease per tenant/table, so one import of a table runs at a time; and what each table last
+ * applied. Leases expire (a crashed job never blocks a table for good) and carry a fencing token that only grows: every
+ * registry write a job makes checks, in the same statement, that its lease is still the current one, so a job that
+ * lost its lease (stalled past expiry, then woke up) changes nothing. Times are the database's clock, the one clock
+ * every instance shares.
+ */
+
+/** Where exports are dropped in the imports bucket. */
+export const EXPORTS_PREFIX = 'exports/';
+
+export type ImportStatus = 'queued' | 'running' | 'held' | 'applied' | 'failed' | 'refused' | 'rejected';
+
+export interface ImportCounts {
+  insert: number;
+  update: number;
+  delete: number;
+  unchanged: number;
+  rows: number;
+}
+
+export interface ImportFile {
+  id: string;
+  tenant: string;
+  table: string;
+  version: string;
+  key: string;
+  etag: string;
+  size: number;
+  status: ImportStatus;
+  counts?: ImportCounts;
+  error?: string;
+  badRows?: BadRow[];
+  /** The fencing token of the job that last ran it. */
+  fence?: number;
+  registeredAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** A job's hold on one tenant/table: valid while it is the lease's current holder and fence and not expired. */
+export interface Lease {
+  tenant: string;
+  table: string;
+  holder: string;
+  fence: number;
+}
+
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const TABLE = /^[a-z][a-z0-9_]{0,62}$/;
+
+/**
+ * The parts of an export's key: `exports/<tenant>/<table>/<version>/<file>`. Tenants and versions are letters,
+ * digits, `.`, `_` and `-` (versions sort as text); a table is a defined table's name.
+ *
+ * @throws ExportKeyError saying where the file belongs.
+ */
+export function parseExportKey(key: string): { tenant: string; table: string; version: string; file: string } {
+  const where = `Drop exports at ${EXPORTS_PREFIX}<tenant>/<table>/<version>/<file>.csv.gz`;
+  if (!key.startsWith(EXPORTS_PREFIX))
+    throw new ExportKeyError(`${JSON.stringify(key)} is not under ${EXPORTS_PREFIX}. ${where}.`);
+  const parts = key.slice(EXPORTS_PREFIX.length).split('/');
+  if (parts.length !== 4 || parts.some((p) => p === ''))
+    throw new ExportKeyError(
+      `${JSON.stringify(key)} is not ${EXPORTS_PREFIX}<tenant>/<table>/<version>/<file>. ${where}.`,
+    );
+  const [tenant, table, version, file] = parts as [string, string, string, string];
+  if (!SEGMENT.test(tenant))
+    throw new ExportKeyError(
+      `Tenant ${JSON.stringify(tenant)}: use letters, digits, '.', '_' and '-' (at most 128). ${where}.`,
+    );
+  if (!TABLE.test(table))
+    throw new ExportKeyError(
+      `Table ${JSON.stringify(table)}: a table name is lower-case letters, digits and '_'. ${where}.`,
+    );
+  if (!SEGMENT.test(version))
+    throw new ExportKeyError(
+      `Version ${JSON.stringify(version)}: use letters, digits, '.', '_' and '-' (versions sort as text, e.g. 20201230_V0001). ${where}.`,
+    );
+  return { tenant, table, version, file };
+}
+
+/** The id of a dropped file: the same object delivered twice (S3 events are at least once) registers once. */
+export function importFileId(key: string, etag: string): string {
+  return createHash('sha256').update(`${key}\0${etag}`).digest('hex').slice(0, 24);
+}
+
+interface Row {
+  id: string;
+  tenant: string;
+  table_name: string;
+  version: string;
+  object_key: string;
+  etag: string;
+  size: string;
+  status: ImportStatus;
+  counts: ImportCounts | null;
+  error: string | null;
+  bad_rows: BadRow[] | null;
+  fence: string | null;
+  registered_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const fromRow = (r: Row): ImportFile => ({
+  id: r.id,
+  tenant: r.tenant,
+  table: r.table_name,
+  version: r.version,
+  key: r.object_key,
+  etag: r.etag,
+  size: Number(r.size),
+  status: r.status,
+  ...(r.counts ? { counts: r.counts } : {}),
+  ...(r.error ? { error: r.error } : {}),
+  ...(r.bad_rows ? { badRows: r.bad_rows } : {}),
+  ...(r.fence !== null ? { fence: Number(r.fence) } : {}),
+  registeredAt: r.registered_at.toISOString(),
+  ...(r.started_at ? { startedAt: r.started_at.toISOString() } : {}),
+  ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
+});
+
+/** The lease is still this job's: placed in the WHERE of every fenced write ($1 tenant, $2 table, $3 holder, $4 fence). */
+const LEASE_HELD = `EXISTS (SELECT 1 FROM import_lease l
+   WHERE l.tenant = $1 AND l.table_name = $2 AND l.holder = $3 AND l.fence = $4 AND l.expires_at > now())`;
+const leaseArgs = (l: Lease) => [l.tenant, l.table, l.holder, l.fence];
+
+/** The registry of dropped exports and the leases of their tables (see the module comment). */
+export class ImportRegistry {
+  constructor(readonly pool: pg.Pool) {}
+
+  /**
+   * Registers a dropped file (idempotent: the same key and ETag is one file). A second file for a version that has
+   * one is registered as refused, saying so: an export version is one file.
+   */
+  async register(o: { key: string; etag: string; size: number }): Promise<ImportFile> {
+    const { tenant, table, version } = parseExportKey(o.key);
+    const id = importFileId(o.key, o.etag);
+    const insert = (status: ImportStatus, error: string | null) =>
+      this.pool.query<Row>(
+        `INSERT INTO import_file (id, tenant, table_name, version, object_key, etag, size, status, error, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $8 = 'refused' THEN now() END)
+         ON CONFLICT (id) DO NOTHING RETURNING *`,
+        [id, tenant, table, version, o.key, o.etag, o.size, status, error],
+      );
+    try {
+      await insert('queued', null);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      const other = await this.pool.query<{ object_key: string }>(
+        `SELECT object_key FROM import_file WHERE tenant = $1 AND table_name = $2 AND version = $3 AND status <> 'refused'`,
+        [tenant, table, version],
+      );
+      await insert(
+        'refused',
+        `Version ${version} of ${tenant}/${table} already has a file (${other.rows[0]?.object_key ?? 'another'}); an export version is one file. Drop this one under a new version.`,
+      );
+    }
+    return this.get(id);
+  }
+
+  /** @throws ImportNotFoundError */
+  async get(id: string): Promise<ImportFile> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM import_file WHERE id = $1', [id]);
+    if (!rows[0]) throw new ImportNotFoundError(id);
+    return fromRow(rows[0]);
+  }
+
+  /** The newest registered files first, optionally of one tenant/table. */
+  async list(filter: { tenant?: string; table?: string; limit?: number } = {}): Promise<ImportFile[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM import_file
+        WHERE ($1::text IS NULL OR tenant = $1) AND ($2::text IS NULL OR table_name = $2)
+        ORDER BY registered_at DESC, id LIMIT $3`,
+      [filter.tenant ?? null, filter.table ?? null, Math.max(1, Math.min(1000, filter.limit ?? 100))],
+    );
+    return rows.map(fromRow);
+  }
+
+  /**
+   * Takes the table's lease for `ttlMs`, or returns undefined while another holder's lease is unexpired. Taking it
+   * (new, expired, or already this holder's) raises the fence in the same statement: two callers at once cannot both
+   * get it, and every holder's fence is higher than the last one's.
+   */
+  async acquire(tenant: string, table: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    const { rows } = await this.pool.query<{ fence: string }>(
+      `INSERT INTO import_lease (tenant, table_name, holder, fence, expires_at)
+       VALUES ($1, $2, $3, 1, now() + $4::float8 * interval '1 millisecond')
+       ON CONFLICT (tenant, table_name) DO UPDATE
+         SET holder = EXCLUDED.holder, fence = import_lease.fence + 1, expires_at = EXCLUDED.expires_at
+       WHERE import_lease.expires_at <= now() OR import_lease.holder = EXCLUDED.holder
+       RETURNING fence`,
+      [tenant, table, holder, Math.max(1, Math.floor(ttlMs))],
+    );
+    return rows[0] ? { tenant, table, holder, fence: Number(rows[0].fence) } : undefined;
+  }
+
+  /** Extends the lease while it is still this job's; false once it expired or another took it (stop then). */
+  async renew(lease: Lease, ttlMs: number): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE import_lease SET expires_at = now() + $5::float8 * interval '1 millisecond'
+        WHERE tenant = $1 AND table_name = $2 AND holder = $3 AND fence = $4 AND expires_at > now()`,
+      [...leaseArgs(lease), Math.max(1, Math.floor(ttlMs))],
+    );
+    return r.rowCount === 1;
+  }
+
+  /** Gives the lease up at once (its fence stays, so the next holder's is higher). */
+  async release(lease: Lease): Promise<void> {
+    await this.pool.query(
+      `UPDATE import_lease SET expires_at = now() WHERE tenant = $1 AND table_name = $2 AND holder = $3 AND fence = $4`,
+      leaseArgs(lease),
+    );
+  }
+
+  /** What the table last applied, if anything. */
+  async applied(
+    tenant: string,
+    table: string,
+  ): Promise<{ version: string; file: string; snapshotKey: string } | undefined> {
+    const { rows } = await this.pool.query<{ applied_version: string; applied_file: string; snapshot_key: string }>(
+      'SELECT applied_version, applied_file, snapshot_key FROM import_table WHERE tenant = $1 AND table_name = $2',
+      [tenant, table],
+    );
+    const r = rows[0];
+    return r ? { version: r.applied_version, file: r.applied_file, snapshotKey: r.snapshot_key } : undefined;
+  }
+
+  /**
+   * The table's next file to import, in version order (as text, byte by byte), under the lease: queued files whose
+   * version is not after the last applied one are refused first, saying why; a file already running under an older
+   * fence (its job died) comes back first.
+   */
+  async next(lease: Lease): Promise<ImportFile | undefined> {
+    const applied = await this.applied(lease.tenant, lease.table);
+    if (applied) {
+      await this.pool.query(
+        `UPDATE import_file
+            SET status = 'refused', finished_at = now(),
+                error = 'Version ' || version || ' is not after the last applied version ' || $5 || ' of ' || tenant || '/' || table_name || '; exports are applied in version order (as text), so drop it under a later version.'
+          WHERE tenant = $1 AND table_name = $2 AND status = 'queued' AND version COLLATE "C" <= $5 COLLATE "C" AND ${LEASE_HELD}`,
+        [...leaseArgs(lease), applied.version],
+      );
+    }
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM import_file
+        WHERE tenant = $1 AND table_name = $2 AND (status = 'queued' OR (status = 'running' AND fence < $3))
+        ORDER BY status = 'running' DESC, version COLLATE "C", registered_at
+        LIMIT 1`,
+      [lease.tenant, lease.table, lease.fence],
+    );
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  /**
+   * Moves a file to a new status with its counts, error or bad rows, only while the lease is this job's; false (and
+   * nothing changed) when it is not, so a job that lost its lease stops without touching what the new holder does.
+   */
+  async transition(
+    lease: Lease,
+    id: string,
+    status: ImportStatus,
+    fields: { counts?: ImportCounts; error?: string; badRows?: BadRow[] } = {},
+  ): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE import_file
+          SET status = $6, fence = $4,
+              counts = coalesce($7::jsonb, counts), error = $8, bad_rows = coalesce($9::jsonb, bad_rows),
+              started_at = CASE WHEN $6 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+              finished_at = CASE WHEN $6 IN ('applied', 'failed', 'refused', 'rejected') THEN now() END
+        WHERE id = $5 AND tenant = $1 AND table_name = $2 AND ${LEASE_HELD}`,
+      [
+        ...leaseArgs(lease),
+        id,
+        status,
+        fields.counts ? JSON.stringify(fields.counts) : null,
+        fields.error ?? null,
+        fields.badRows ? JSON.stringify(fields.badRows) : null,
+      ],
+    );
+    return r.rowCount === 1;
+  }
+
+  /**
+   * Marks a file applied and makes it the table's last applied version with its snapshot, in one transaction and
+   * only under the lease; false when the lease was lost (then neither changed).
+   */
+  async markApplied(lease: Lease, id: string, snapshotKey: string, counts: ImportCounts): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      const done = await client.query<{ version: string }>(
+        `UPDATE import_file SET status = 'applied', fence = $4, counts = $6::jsonb, error = NULL, finished_at = now()
+          WHERE id = $5 AND tenant = $1 AND table_name = $2 AND ${LEASE_HELD}
+          RETURNING version`,
+        [...leaseArgs(lease), id, JSON.stringify(counts)],
+      );
+      const version = done.rows[0]?.version;
+      if (version === undefined) return false;
+      await client.query(
+        `INSERT INTO import_table (tenant, table_name, applied_version, applied_file, snapshot_key)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant, table_name) DO UPDATE
+           SET applied_version = EXCLUDED.applied_version, applied_file = EXCLUDED.applied_file,
+               snapshot_key = EXCLUDED.snapshot_key, applied_at = now()`,
+        [lease.tenant, lease.table, version, id, snapshotKey],
+      );
+      return true;
+    });
+  }
+}

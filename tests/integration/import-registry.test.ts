@@ -1,0 +1,132 @@
+/** The import registry and table leases (lib/imports/registry.ts) on a real database (Postgres, or PGlite). */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '../../lib/oltp/db.ts';
+import { migrate } from '../../lib/oltp/migrations.ts';
+import { ExportKeyError } from '../../lib/imports/errors.ts';
+import { ImportRegistry, parseExportKey } from '../../lib/imports/registry.ts';
+import { testDatabase, type TestDatabase } from './db.ts';
+
+const counts = { insert: 1, update: 0, delete: 0, unchanged: 0, rows: 1 };
+
+describe('import registry and leases', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let reg: ImportRegistry;
+
+  beforeAll(async () => {
+    db = await testDatabase('import_registry');
+    // Eight: the local PGlite server's connection limit.
+    pool = createPool(db.url, { max: 8 });
+    await migrate(pool);
+    reg = new ImportRegistry(pool);
+  }, 60_000);
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('reads tenant, table and version off the key, and refuses a key that is not one, saying where exports go', () => {
+    expect(parseExportKey('exports/acme/example/20201230_V0001/part-0.csv.gz')).toEqual({
+      tenant: 'acme',
+      table: 'example',
+      version: '20201230_V0001',
+      file: 'part-0.csv.gz',
+    });
+    for (const key of [
+      'raw/acme/example/v1/a.csv',
+      'exports/acme/example/a.csv',
+      'exports/acme/example/v1/sub/a.csv',
+      'exports/../example/v1/a.csv',
+      'exports/acme/Example/v1/a.csv',
+      'exports/acme/example/v 1/a.csv',
+      'exports/acme//v1/a.csv',
+    ])
+      expect(() => parseExportKey(key), key).toThrow(ExportKeyError);
+    expect(() => parseExportKey('exports/acme/example/a.csv')).toThrow(
+      'Drop exports at exports/<tenant>/<table>/<version>/<file>.csv.gz',
+    );
+  });
+
+  it('registers a file once however often it is announced; a second file for a version is refused, saying so', async () => {
+    const o = { key: 'exports/acme/example/20201230_V0001/a.csv.gz', etag: '"e1"', size: 10 };
+    const [a, b] = await Promise.all([reg.register(o), reg.register(o)]);
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({
+      tenant: 'acme',
+      table: 'example',
+      version: '20201230_V0001',
+      status: 'queued',
+      size: 10,
+    });
+    const other = await reg.register({ ...o, key: 'exports/acme/example/20201230_V0001/b.csv.gz' });
+    expect(other).toMatchObject({ status: 'refused' });
+    expect(other.error).toBe(
+      'Version 20201230_V0001 of acme/example already has a file (exports/acme/example/20201230_V0001/a.csv.gz); an export version is one file. Drop this one under a new version.',
+    );
+    expect((await reg.list({ tenant: 'acme', table: 'example' })).map((f) => f.status).sort()).toEqual([
+      'queued',
+      'refused',
+    ]);
+  });
+
+  it('gives a table to one holder at a time, however many ask at once; other tables are free', async () => {
+    const leases = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => reg.acquire('acme', 'orders', `job-${i}`, 60_000)),
+    );
+    const held = leases.filter((l) => l !== undefined);
+    expect(held).toHaveLength(1);
+    expect(held[0]!.fence).toBe(1);
+    expect(await reg.acquire('acme', 'customers', 'job-x', 60_000)).toMatchObject({ fence: 1 });
+    expect(await reg.acquire('other', 'orders', 'job-y', 60_000)).toMatchObject({ fence: 1 });
+    // Its holder may take it again (a retried step), with a higher fence.
+    expect(await reg.acquire('acme', 'orders', held[0]!.holder, 60_000)).toMatchObject({ fence: 2 });
+  });
+
+  it('lets a new job take an expired lease with a higher fence; the stale job can then change nothing', async () => {
+    const file = await reg.register({ key: 'exports/acme/lines/v1/a.csv.gz', etag: '"x"', size: 1 });
+    const stale = (await reg.acquire('acme', 'lines', 'stale', 50))!;
+    expect(await reg.transition(stale, file.id, 'running')).toBe(true);
+    expect(await reg.acquire('acme', 'lines', 'fresh', 60_000)).toBeUndefined();
+    // Wait on the database's clock, the one leases use.
+    for (;;) {
+      const { rows } = await pool.query(
+        "SELECT expires_at <= now() AS over FROM import_lease WHERE table_name = 'lines'",
+      );
+      if (rows[0].over) break;
+    }
+    const fresh = (await reg.acquire('acme', 'lines', 'fresh', 60_000))!;
+    expect(fresh.fence).toBe(stale.fence + 1);
+    expect(await reg.renew(stale, 60_000)).toBe(false);
+    expect(await reg.transition(stale, file.id, 'failed', { error: 'stale' })).toBe(false);
+    expect(await reg.markApplied(stale, file.id, 'snap', counts)).toBe(false);
+    expect(await reg.applied('acme', 'lines')).toBeUndefined();
+    // The file the stale job left running comes back to the new holder first.
+    expect(await reg.next(fresh)).toMatchObject({ id: file.id, status: 'running', fence: stale.fence });
+    expect(await reg.markApplied(fresh, file.id, 'snap-v1', counts)).toBe(true);
+    expect(await reg.get(file.id)).toMatchObject({ status: 'applied', fence: fresh.fence, counts });
+    expect(await reg.applied('acme', 'lines')).toEqual({ version: 'v1', file: file.id, snapshotKey: 'snap-v1' });
+    await reg.release(fresh);
+    expect(await reg.acquire('acme', 'lines', 'third', 60_000)).toMatchObject({ fence: fresh.fence + 1 });
+  });
+
+  it('queues drops in version order (as text), and refuses one not after the last applied version', async () => {
+    for (const v of ['20201231_V0001', '20201230_V0002', '20201230_V0001'])
+      await reg.register({ key: `exports/t2/example/${v}/f.csv.gz`, etag: `"${v}"`, size: 1 });
+    const lease = (await reg.acquire('t2', 'example', 'job', 60_000))!;
+    const order: string[] = [];
+    for (let f = await reg.next(lease); f; f = await reg.next(lease)) {
+      order.push(f.version);
+      expect(await reg.transition(lease, f.id, 'running')).toBe(true);
+      expect(await reg.markApplied(lease, f.id, `snap-${f.version}`, counts)).toBe(true);
+    }
+    expect(order).toEqual(['20201230_V0001', '20201230_V0002', '20201231_V0001']);
+    const late = await reg.register({ key: 'exports/t2/example/20201230_V0003/f.csv.gz', etag: '"late"', size: 1 });
+    expect(await reg.next(lease)).toBeUndefined();
+    expect(await reg.get(late.id)).toMatchObject({
+      status: 'refused',
+      error:
+        'Version 20201230_V0003 is not after the last applied version 20201231_V0001 of t2/example; exports are applied in version order (as text), so drop it under a later version.',
+    });
+  });
+});
