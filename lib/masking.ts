@@ -1,4 +1,4 @@
-import { pointerTokens } from './registry/pointer.ts';
+import { encodePointer, pointerTokens } from './registry/pointer.ts';
 import type { Registry } from './registry/registry.ts';
 import type { Actor } from './quarantine/access.ts';
 
@@ -60,7 +60,7 @@ export class Masker {
   /** The sensitive fields of a type (empty for an unknown type). */
   fields(type: string): readonly { pointer: string; kind: SensitiveKind }[] {
     return (this.#fields.get(type) ?? []).map((f) => ({
-      pointer: `/${f.tokens.map((t) => t.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`,
+      pointer: encodePointer(f.tokens),
       kind: f.kind,
     }));
   }

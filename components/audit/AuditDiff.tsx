@@ -1,5 +1,6 @@
 'use client';
-import { Anchor, Text } from '@mantine/core';
+import { Text } from '@mantine/core';
+import { RecordLink } from '../quarantine/RecordLink.tsx';
 import type { AuditEdit } from '@/lib/quarantine/audit.ts';
 
 const show = (v: unknown) => (v === undefined ? '' : JSON.stringify(v));
@@ -14,9 +15,7 @@ export function AuditDiff({ edits, more }: { edits: AuditEdit[]; more?: number }
       </summary>
       {edits.map((e) => (
         <div key={e.qid} className="audit-edit">
-          <Anchor href={`/quarantine?status=all&record=${encodeURIComponent(e.qid)}`} ff="monospace" size="xs">
-            {e.qid}
-          </Anchor>
+          <RecordLink qid={e.qid} />
           <ul className="plain-list">
             {e.changes.map((c) => (
               <li key={`${c.op}${c.path}`}>

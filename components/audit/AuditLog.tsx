@@ -8,6 +8,7 @@ import { api } from '../api.ts';
 import type { AuditEntry } from '../quarantine/types.ts';
 import { AuditDiff } from './AuditDiff.tsx';
 import { filterWords } from '../quarantine/filter-words.ts';
+import { RecordLink } from '../quarantine/RecordLink.tsx';
 
 /** The filters the log takes from its URL (`/audit?action=redrive&record=…`), as the API does. */
 const FILTERS = ['action', 'by', 'record', 'job', 'from', 'to'] as const;
@@ -21,11 +22,7 @@ function listWords(subject: string): string {
   return filterWords(params) || 'everything';
 }
 
-const recordLink = (qid: string) => (
-  <Anchor key={qid} href={`/quarantine?status=all&record=${encodeURIComponent(qid)}`} ff="monospace" size="xs">
-    {qid}
-  </Anchor>
-);
+const recordLink = (qid: string) => <RecordLink key={qid} qid={qid} />;
 
 function AppliedTo({ a }: { a: AuditEntry }) {
   if (a.action === 'read')
@@ -139,7 +136,7 @@ export function AuditLog() {
   for (const k of FILTERS) if (applied[k]) query.set(k, applied[k]);
   const audit = useQuery({
     queryKey: ['audit', query.toString()],
-    queryFn: () => api<{ entries: AuditEntry[]; scanned: number; complete: boolean }>(`/api/audit?${query}`),
+    queryFn: () => api<{ entries: AuditEntry[]; scanned: number; truncated: boolean }>(`/api/audit?${query}`),
     refetchInterval: 5000,
   });
   const filtered = FILTERS.some((k) => applied[k]);
@@ -190,7 +187,7 @@ export function AuditLog() {
           </Group>
         </form>
       </Paper>
-      {audit.data && !audit.data.complete && filtered ? (
+      {audit.data?.truncated ? (
         <Text size="sm" c="dimmed" mb="xs" data-testid="audit-partial">
           Searched the newest {audit.data.scanned.toLocaleString()} entries; narrow the dates to search further back.
         </Text>

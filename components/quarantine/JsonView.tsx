@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { CodeBlock } from '@/components/ui/CodeBlock.tsx';
+import { encodePointer } from '@/lib/registry/pointer.ts';
 
 export interface PathError {
   path: string;
@@ -7,7 +8,7 @@ export interface PathError {
 }
 
 function pointerOf(parent: string, key: string | number): string {
-  return `${parent}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  return `${parent}${encodePointer([key])}`;
 }
 
 /** Every JSON pointer a value has (to tell errors at a path in the payload from ones about something missing). */

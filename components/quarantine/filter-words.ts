@@ -1,11 +1,14 @@
+/** An ISO time as the filter was given, without the seconds and milliseconds it does not need. */
+const when = (v: string): string => v.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '');
+
 /** How each quarantine filter parameter reads in a sentence ("type is transactions"). */
 const WORDS: Record<string, (v: string) => string> = {
   type: (v) => `type is ${v}`,
   stage: (v) => `stage is ${v}`,
   reason: (v) => `reason is ${v}`,
   status: (v) => (v === 'all' ? 'any status' : `status is ${v}`),
-  from: (v) => `quarantined from ${v.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '')}`,
-  to: (v) => `quarantined before ${v.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '')}`,
+  from: (v) => `quarantined from ${when(v)}`,
+  to: (v) => `quarantined before ${when(v)}`,
   q: (v) => `text contains “${v}”`,
 };
 

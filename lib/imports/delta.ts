@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, quoteString } from '../catalog/types.ts';
-import { type BadRow, ExportRefusedError } from './errors.ts';
+import { errorMessage } from '../errors.ts';
+import { type BadRow, ExportRefusedError, TableChangedError } from './errors.ts';
 import { duckdbType, type TableDef } from './tables.ts';
 
 /*
@@ -38,6 +39,21 @@ export interface DeltaResult {
   snapshot: string;
   /** One row per operation, ordered by key: `__op`, then every column (the new row; for a delete, only the key). */
   opsFile: string;
+}
+
+/**
+ * The previous snapshot has the columns the definition has now: a delta across a changed definition would read
+ * every row as changed, or fail on a column the snapshot lacks.
+ */
+async function sameColumns(conn: DuckDBConnection, def: TableDef, previous: string): Promise<void> {
+  const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${literal(previous)})`);
+  // Types as DuckDB spells them, without spaces (DECIMAL(12,2) either way).
+  const then = r.getRows().map(([name, type]) => `${String(name)} ${String(type).replace(/\s+/g, '')}`);
+  const now = def.columns.map((c) => `${c.name} ${duckdbType(c).replace(/\s+/g, '')}`);
+  if (then.join(',') !== now.join(','))
+    throw new TableChangedError(
+      `The definition of ${def.name} changed since its last applied export (then: ${then.join(', ')}; now: ${now.join(', ')}). Changing an imported table's columns is not supported: restore tables/${def.name}.json, or import under a new table name.`,
+    );
 }
 
 /** The CSV reader of a table's export files: every setting from the definition, nothing guessed from the data. */
@@ -81,9 +97,19 @@ export async function computeDelta(conn: DuckDBConnection, input: DeltaInput): P
   await conn.run(
     'DROP TABLE IF EXISTS next_rows; DROP TABLE IF EXISTS prev_rows; DROP TABLE IF EXISTS import_rejects; DROP TABLE IF EXISTS import_reject_scans;',
   );
-  await conn.run(
-    `CREATE TEMP TABLE next_rows AS SELECT * FROM ${readCsv(def, input.next, { table: 'import_rejects', scan: 'import_reject_scans' })}`,
-  );
+  try {
+    await conn.run(
+      `CREATE TEMP TABLE next_rows AS SELECT * FROM ${readCsv(def, input.next, { table: 'import_rejects', scan: 'import_reject_scans' })}`,
+    );
+  } catch (err) {
+    // Rows it cannot parse are rejects (below); what fails the whole read is the file itself: not gzip when the
+    // definition says gzip, not text, cut off mid-stream.
+    throw new ExportRefusedError(
+      `The export cannot be read as tables/${def.name}.json describes it (${def.format.compression === 'gzip' ? 'gzip ' : ''}CSV, delimiter ${JSON.stringify(def.format.delimiter)}): ${errorMessage(err).split('\n')[0]}. Nothing was imported; check the file (or the definition's format) and drop it again.`,
+      [],
+      0,
+    );
+  }
   const rejected = await conn.runAndReadAll(
     'SELECT line, csv_line, error_message FROM import_rejects ORDER BY line, column_idx',
   );
@@ -103,6 +129,7 @@ export async function computeDelta(conn: DuckDBConnection, input: DeltaInput): P
     );
   }
   await keyProblems(conn, input);
+  if (input.previous) await sameColumns(conn, def, input.previous);
   const prev = input.previous
     ? `read_parquet(${literal(input.previous)})`
     : `(SELECT ${def.columns.map((c) => `CAST(NULL AS ${duckdbType(c)}) AS ${ident(c.name)}`).join(', ')} WHERE false)`;
@@ -134,6 +161,13 @@ export async function computeDelta(conn: DuckDBConnection, input: DeltaInput): P
   for (const [op, n] of byOp.getRows()) ops[op as keyof typeof ops] = Number(n);
   const rows = await count(conn, 'SELECT count(*) FROM next_rows');
   const previousRows = await count(conn, 'SELECT count(*) FROM prev_rows');
+  if (rows === 0 && previousRows > 0)
+    // An empty file is far likelier a failed export than a table that lost every row.
+    throw new ExportRefusedError(
+      `The export has no rows, and the last applied one had ${previousRows}: applying it would delete every row of ${def.name}. Nothing was imported; check that the export is complete and drop it again.`,
+      [],
+      0,
+    );
   return { rows, previousRows, ops, unchanged: rows - ops.insert - ops.update, snapshot, opsFile };
 }
 
@@ -147,12 +181,12 @@ async function keyProblems(conn: DuckDBConnection, input: DeltaInput): Promise<v
   const keyCols = def.columns.filter((c) => def.primaryKey.includes(c.name));
   const empty = keyCols.map((c) => `${ident(c.name)} IS NULL${c.type === 'text' ? ` OR ${ident(c.name)} = ''` : ''}`);
   const keys = def.primaryKey.map(ident).join(', ');
-  const emptyCount = await count(conn, `SELECT count(*) FROM next_rows WHERE ${empty.join(' OR ')}`);
-  const repeated = await count(
+  // One count of the rows with either problem: a NULL key that repeats is one bad row, not two.
+  const total = await count(
     conn,
-    `SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM next_rows GROUP BY ${keys} HAVING count(*) > 1)`,
+    `SELECT count(*) FROM (SELECT (${empty.join(' OR ')}) AS empty, count(*) OVER (PARTITION BY ${keys}) AS times FROM next_rows) WHERE empty OR times > 1`,
   );
-  if (!emptyCount && !repeated) return;
+  if (!total) return;
   const threads = Number((await conn.runAndReadAll("SELECT current_setting('threads')")).getRows()[0]![0]);
   await conn.run('SET threads = 1');
   let rows: BadRow[];
@@ -177,7 +211,6 @@ async function keyProblems(conn: DuckDBConnection, input: DeltaInput): Promise<v
   } finally {
     await conn.run(`SET threads = ${threads}`);
   }
-  const total = emptyCount + repeated;
   throw new ExportRefusedError(
     `${total} row${total === 1 ? ' has' : 's have'} an empty or repeated primary key (${def.primaryKey.join(', ')}); nothing was imported. An export holds each key once.`,
     rows,

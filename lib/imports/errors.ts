@@ -54,3 +54,10 @@ export class ImportNotFoundError extends TributaryError {
     });
   }
 }
+
+/** A table whose definition changed since its last applied export (409: restore it, or import under a new name). */
+export class TableChangedError extends TributaryError {
+  constructor(message: string) {
+    super('table_changed', message, { status: 409 });
+  }
+}

@@ -127,14 +127,29 @@ const fromRow = (r: Row): ImportFile => ({
   ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
 });
 
-/** The lease is still this job's: placed in the WHERE of every fenced write ($1 tenant, $2 table, $3 holder, $4 fence). */
-const LEASE_HELD = `EXISTS (SELECT 1 FROM import_lease l
-   WHERE l.tenant = $1 AND l.table_name = $2 AND l.holder = $3 AND l.fence = $4 AND l.expires_at > now())`;
+/**
+ * The lease is still this job's, read under FOR SHARE: a fenced write takes the lease row's share lock first, so
+ * `acquire` (which updates that row) waits until the write commits, and a takeover can never slip in between the
+ * check and the write. `clock_timestamp()`, not `now()`: the moment of the check, not of the transaction's start.
+ */
+const LEASE_HELD = `SELECT 1 FROM import_lease
+   WHERE tenant = $1 AND table_name = $2 AND holder = $3 AND fence = $4 AND expires_at > clock_timestamp()
+   FOR SHARE`;
+/** Statuses a file never leaves. */
+const FINAL = "('applied', 'failed', 'refused', 'rejected')";
 const leaseArgs = (l: Lease) => [l.tenant, l.table, l.holder, l.fence];
 
 /** The registry of dropped exports and the leases of their tables (see the module comment). */
 export class ImportRegistry {
   constructor(readonly pool: pg.Pool) {}
+
+  /** Runs `write` in one transaction that first checks (and share-locks) the lease; false when it is not current. */
+  async #fenced(lease: Lease, write: (client: pg.PoolClient) => Promise<boolean>): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      if (!(await client.query(LEASE_HELD, leaseArgs(lease))).rowCount) return false;
+      return write(client);
+    });
+  }
 
   /**
    * Registers a dropped file (idempotent: the same key and ETag is one file). A second file for a version that has
@@ -187,7 +202,8 @@ export class ImportRegistry {
   /**
    * Takes the table's lease for `ttlMs`, or returns undefined while another holder's lease is unexpired. Taking it
    * (new, expired, or already this holder's) raises the fence in the same statement: two callers at once cannot both
-   * get it, and every holder's fence is higher than the last one's.
+   * get it, and every holder's fence is higher than the last one's. `holder` names one job run (a retried step of
+   * the same run may take it again); two runs must never share one.
    */
   async acquire(tenant: string, table: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
     const { rows } = await this.pool.query<{ fence: string }>(
@@ -195,7 +211,7 @@ export class ImportRegistry {
        VALUES ($1, $2, $3, 1, now() + $4::float8 * interval '1 millisecond')
        ON CONFLICT (tenant, table_name) DO UPDATE
          SET holder = EXCLUDED.holder, fence = import_lease.fence + 1, expires_at = EXCLUDED.expires_at
-       WHERE import_lease.expires_at <= now() OR import_lease.holder = EXCLUDED.holder
+       WHERE import_lease.expires_at <= clock_timestamp() OR import_lease.holder = EXCLUDED.holder
        RETURNING fence`,
       [tenant, table, holder, Math.max(1, Math.floor(ttlMs))],
     );
@@ -206,7 +222,7 @@ export class ImportRegistry {
   async renew(lease: Lease, ttlMs: number): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE import_lease SET expires_at = now() + $5::float8 * interval '1 millisecond'
-        WHERE tenant = $1 AND table_name = $2 AND holder = $3 AND fence = $4 AND expires_at > now()`,
+        WHERE tenant = $1 AND table_name = $2 AND holder = $3 AND fence = $4 AND expires_at > clock_timestamp()`,
       [...leaseArgs(lease), Math.max(1, Math.floor(ttlMs))],
     );
     return r.rowCount === 1;
@@ -241,13 +257,16 @@ export class ImportRegistry {
   async next(lease: Lease): Promise<ImportFile | undefined> {
     const applied = await this.applied(lease.tenant, lease.table);
     if (applied) {
-      await this.pool.query(
-        `UPDATE import_file
-            SET status = 'refused', finished_at = now(),
-                error = 'Version ' || version || ' is not after the last applied version ' || $5 || ' of ' || tenant || '/' || table_name || '; exports are applied in version order (as text), so drop it under a later version.'
-          WHERE tenant = $1 AND table_name = $2 AND status = 'queued' AND version COLLATE "C" <= $5 COLLATE "C" AND ${LEASE_HELD}`,
-        [...leaseArgs(lease), applied.version],
-      );
+      await this.#fenced(lease, async (client) => {
+        await client.query(
+          `UPDATE import_file
+              SET status = 'refused', finished_at = now(),
+                  error = 'Version ' || version || ' is not after the last applied version ' || $3 || ' of ' || tenant || '/' || table_name || '; exports are applied in version order (as text), so drop it under a later version.'
+            WHERE tenant = $1 AND table_name = $2 AND status = 'queued' AND version COLLATE "C" <= $3 COLLATE "C"`,
+          [lease.tenant, lease.table, applied.version],
+        );
+        return true;
+      });
     }
     const { rows } = await this.pool.query<Row>(
       `SELECT * FROM import_file
@@ -260,8 +279,9 @@ export class ImportRegistry {
   }
 
   /**
-   * Moves a file to a new status with its counts, error or bad rows, only while the lease is this job's; false (and
-   * nothing changed) when it is not, so a job that lost its lease stops without touching what the new holder does.
+   * Moves a file to a new status with its counts, error or bad rows, only while the lease is this job's and the file
+   * is not final (applied, failed, refused, rejected) nor taken by a later fence; false (and nothing changed)
+   * otherwise, so a job that lost its lease stops without touching what the new holder does.
    */
   async transition(
     lease: Lease,
@@ -269,36 +289,40 @@ export class ImportRegistry {
     status: ImportStatus,
     fields: { counts?: ImportCounts; error?: string; badRows?: BadRow[] } = {},
   ): Promise<boolean> {
-    const r = await this.pool.query(
-      `UPDATE import_file
-          SET status = $6, fence = $4,
-              counts = coalesce($7::jsonb, counts), error = $8, bad_rows = coalesce($9::jsonb, bad_rows),
-              started_at = CASE WHEN $6 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
-              finished_at = CASE WHEN $6 IN ('applied', 'failed', 'refused', 'rejected') THEN now() END
-        WHERE id = $5 AND tenant = $1 AND table_name = $2 AND ${LEASE_HELD}`,
-      [
-        ...leaseArgs(lease),
-        id,
-        status,
-        fields.counts ? JSON.stringify(fields.counts) : null,
-        fields.error ?? null,
-        fields.badRows ? JSON.stringify(fields.badRows) : null,
-      ],
-    );
-    return r.rowCount === 1;
+    return this.#fenced(lease, async (client) => {
+      const r = await client.query(
+        `UPDATE import_file
+            SET status = $5, fence = $3,
+                counts = coalesce($6::jsonb, counts), error = $7, bad_rows = coalesce($8::jsonb, bad_rows),
+                started_at = CASE WHEN $5 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+                finished_at = CASE WHEN $5 IN ${FINAL} THEN now() END
+          WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status NOT IN ${FINAL} AND coalesce(fence, 0) <= $3`,
+        [
+          lease.tenant,
+          lease.table,
+          lease.fence,
+          id,
+          status,
+          fields.counts ? JSON.stringify(fields.counts) : null,
+          fields.error ?? null,
+          fields.badRows ? JSON.stringify(fields.badRows) : null,
+        ],
+      );
+      return r.rowCount === 1;
+    });
   }
 
   /**
-   * Marks a file applied and makes it the table's last applied version with its snapshot, in one transaction and
-   * only under the lease; false when the lease was lost (then neither changed).
+   * Marks a running file applied and makes it the table's last applied version with its snapshot, in one
+   * transaction and only under the lease; false when the lease was lost or the file is not running (neither changed).
    */
   async markApplied(lease: Lease, id: string, snapshotKey: string, counts: ImportCounts): Promise<boolean> {
-    return withTransaction(this.pool, async (client) => {
+    return this.#fenced(lease, async (client) => {
       const done = await client.query<{ version: string }>(
-        `UPDATE import_file SET status = 'applied', fence = $4, counts = $6::jsonb, error = NULL, finished_at = now()
-          WHERE id = $5 AND tenant = $1 AND table_name = $2 AND ${LEASE_HELD}
+        `UPDATE import_file SET status = 'applied', fence = $3, counts = $5::jsonb, error = NULL, finished_at = now()
+          WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status = 'running'
           RETURNING version`,
-        [...leaseArgs(lease), id, JSON.stringify(counts)],
+        [lease.tenant, lease.table, lease.fence, id, JSON.stringify(counts)],
       );
       const version = done.rows[0]?.version;
       if (version === undefined) return false;

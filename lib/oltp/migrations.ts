@@ -124,8 +124,9 @@ CREATE INDEX transaction_timestamp_idx ON "transaction" ("timestamp" DESC NULLS 
     name: 'import registry and table leases',
     // Table imports (lib/imports/registry.ts): every dropped export file, one lease per tenant/table whose fence only
     // grows (the row is never deleted, so a fence is never handed out twice), and what each table last applied. One
-    // file per export version: the partial unique index refuses a second one for a version (refused rows keep their
-    // record without holding the version).
+    // file per export version: the partial unique index refuses a second one for a version while the first is queued,
+    // running, held or applied (a refused, rejected or failed one keeps its record and frees the version for a fixed
+    // file).
     sql: `
 CREATE TABLE import_file (
   id            text PRIMARY KEY,
@@ -145,7 +146,8 @@ CREATE TABLE import_file (
   started_at    timestamptz,
   finished_at   timestamptz
 );
-CREATE UNIQUE INDEX import_file_version_idx ON import_file (tenant, table_name, version) WHERE status <> 'refused';
+CREATE UNIQUE INDEX import_file_version_idx ON import_file (tenant, table_name, version)
+  WHERE status NOT IN ('refused', 'rejected', 'failed');
 CREATE INDEX import_file_queue_idx ON import_file (tenant, table_name, status, version);
 
 CREATE TABLE import_lease (

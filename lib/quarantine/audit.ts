@@ -1,7 +1,8 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import diff from 'microdiff';
 import { listAll, newestFirstKey, newestFirstTime, putJson } from '../aws/s3.ts';
-import type { Masker } from '../masking.ts';
+import { type Masker, WITHHELD } from '../masking.ts';
+import { compilePointer, encodePointer } from '../registry/pointer.ts';
 import { parseJson } from '../registry/json.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { QUARANTINE_PREFIX } from './quarantine-index.ts';
@@ -58,6 +59,8 @@ export const AUDIT_EDITS = 50;
 export const AUDIT_CHANGES = 50;
 const VALUE_CHARS = 200;
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
 /** The records an entry names, capped so one entry stays small however large the selection. */
 export function namedRecords(qids: readonly string[]): Pick<AuditEntry, 'qids' | 'qidsMore'> {
   return {
@@ -66,14 +69,7 @@ export function namedRecords(qids: readonly string[]): Pick<AuditEntry, 'qids' |
   };
 }
 
-const pointer = (path: readonly (string | number)[]): string =>
-  path.map((t) => `/${String(t).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-
-function at(doc: unknown, path: readonly (string | number)[]): unknown {
-  let cur = doc;
-  for (const t of path) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[t] : undefined;
-  return cur;
-}
+const at = (doc: unknown, path: readonly (string | number)[]): unknown => compilePointer(encodePointer(path))(doc);
 
 /** A value small enough for an audit line: long values keep their first characters as JSON text. */
 function brief(v: unknown): unknown {
@@ -93,7 +89,8 @@ function jsonOf(text: string): { ok: true; value: unknown } | { ok: false } {
 /**
  * What a fix changed, field by field (microdiff over the parsed events). Values come from the masked events, so an
  * audit line never holds a card number or a name in full, even for an operator's edit; a change to a sensitive field
- * still shows, by its path. A side that is not JSON is one whole-event change.
+ * still shows, by its path. A side that is not JSON is one whole-event change; a value whose sensitive fields cannot be
+ * located (no known type, not an object) is withheld.
  */
 export function fixDiff(
   masker: Masker | undefined,
@@ -104,29 +101,40 @@ export function fixDiff(
   if (before.type !== after.type) changes.push({ op: 'replace', path: '(type)', from: before.type, to: after.type });
   const a = jsonOf(before.event);
   const b = jsonOf(after.event);
-  const mask = (type: string | undefined, v: unknown) =>
-    masker && type && masker.knows(type) ? masker.maskData(type, v) : v;
+  // Each side is masked as its own type, else as the other side's (a fix that names the type an unknown_type record
+  // lacked); an array is masked element by element. What cannot be located that way is withheld whole.
+  const mask = (own: string | undefined, other: string | undefined, v: unknown): unknown => {
+    const type = masker?.knows(own) ? own : masker?.knows(other) ? other : undefined;
+    if (!masker || !type) return WITHHELD;
+    if (Array.isArray(v)) return v.map((x) => (isPlainObject(x) ? masker.maskData(type, x) : WITHHELD));
+    return isPlainObject(v) ? masker.maskData(type, v) : WITHHELD;
+  };
   if (a.ok && b.ok) {
-    const ma = mask(before.type, a.value);
-    const mb = mask(after.type, b.value);
+    // A value the masked side no longer has at its path sat inside something withheld whole.
+    const shown = (masked: unknown, plain: unknown, path: (string | number)[]) => {
+      const v = at(masked, path);
+      return v === undefined && at(plain, path) !== undefined ? WITHHELD : brief(v);
+    };
+    const ma = mask(before.type, after.type, a.value);
+    const mb = mask(after.type, before.type, b.value);
     for (const d of diff({ v: a.value }, { v: b.value })) {
       const path = d.path.slice(1);
       const op = d.type === 'CREATE' ? 'add' : d.type === 'REMOVE' ? 'remove' : 'replace';
       changes.push({
         op,
-        path: pointer(path) || '/',
-        ...(op !== 'add' ? { from: brief(at(ma, path)) } : {}),
-        ...(op !== 'remove' ? { to: brief(at(mb, path)) } : {}),
+        path: encodePointer(path) || '/',
+        ...(op !== 'add' ? { from: shown(ma, a.value, path) } : {}),
+        ...(op !== 'remove' ? { to: shown(mb, b.value, path) } : {}),
       });
     }
   } else if (before.event !== after.event) {
-    const side = (s: typeof a, type: string | undefined, text: string) =>
-      s.ok ? brief(mask(type, s.value)) : `(${text.length} characters, not JSON)`;
+    const side = (s: typeof a, own: string | undefined, other: string | undefined, text: string) =>
+      s.ok ? brief(mask(own, other, s.value)) : `(${text.length} characters, not JSON)`;
     changes.push({
       op: 'replace',
       path: '/',
-      from: side(a, before.type, before.event),
-      to: side(b, after.type, after.event),
+      from: side(a, before.type, after.type, before.event),
+      to: side(b, after.type, before.type, after.event),
     });
   }
   return {
@@ -159,10 +167,14 @@ export interface AuditQuery {
 
 export interface AuditPage {
   entries: AuditEntry[];
-  /** Entries read to answer; `complete` false when the scan stopped at {@link AUDIT_SCAN} before the log's end. */
+  /** Entries read to answer. */
   scanned: number;
-  complete: boolean;
+  /** The scan stopped at {@link AUDIT_SCAN} entries before the log's end, with fewer than `limit` found. */
+  truncated: boolean;
 }
+
+/** The window of a read line: one per reader, surface and subject, keyed by the window's start (read-audit.ts). */
+export const READ_WINDOW_MS = 15 * 60_000;
 
 /** Most entries one request reads while filtering (the time bounds narrow the listing first, for free). */
 export const AUDIT_SCAN = 5000;
@@ -188,7 +200,7 @@ export async function listAudit(
     .map((o) => o.Key!)
     .filter((k) => {
       const t = newestFirstTime(QUARANTINE_PREFIX.audit, k);
-      return t === undefined || (t >= fromMs - 15 * 60_000 && t < toMs);
+      return t === undefined || (t >= fromMs - READ_WINDOW_MS && t < toMs);
     })
     .sort();
   const jobs = q.record ? jobsOf(q.record) : new Set<string>();
@@ -209,17 +221,33 @@ export async function listAudit(
   const filtering = !!(q.action || by || q.job || q.record);
   const out: AuditEntry[] = [];
   let scanned = 0;
-  const batch = filtering ? 64 : limit;
-  while (out.length < limit && scanned < keys.length && scanned < AUDIT_SCAN) {
-    const slice = keys.slice(scanned, Math.min(scanned + batch, AUDIT_SCAN));
+  const read = async (slice: string[]) => {
     scanned += slice.length;
-    const read = await mapLimit(slice, 16, async (Key) => {
+    const entries = await mapLimit(slice, 16, async (Key) => {
       const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
       return JSON.parse(await res.Body!.transformToString()) as AuditEntry;
     });
-    for (const e of read) if (out.length < limit && matches(e)) out.push(e);
+    out.push(...entries.filter(matches));
+  };
+  const batch = filtering ? 64 : limit;
+  while (out.length < limit && scanned < keys.length && scanned < AUDIT_SCAN)
+    await read(keys.slice(scanned, Math.min(scanned + batch, AUDIT_SCAN)));
+  // A read line's key holds the start of its 15-minute window, so a line newer than the oldest one taken can sit in
+  // a key after the cut: the keys of that window are read too before the newest `limit` are kept.
+  if (out.length >= limit) {
+    const oldest = Math.min(...out.map((e) => Date.parse(e.at)));
+    const more: string[] = [];
+    for (const k of keys.slice(scanned)) {
+      const t = newestFirstTime(QUARANTINE_PREFIX.audit, k);
+      if (t === undefined || t < oldest - READ_WINDOW_MS) break;
+      more.push(k);
+    }
+    if (more.length) await read(more);
   }
-  // Read lines are keyed by the start of their 15-minute window: within one, the keys do not order them by time.
   out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
-  return { entries: out, scanned, complete: scanned >= keys.length };
+  return {
+    entries: out.slice(0, limit),
+    scanned,
+    truncated: out.length < limit && scanned >= AUDIT_SCAN && scanned < keys.length,
+  };
 }

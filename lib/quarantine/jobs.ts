@@ -244,7 +244,8 @@ export class RedriveJobs {
       const src = redriveSource(entry.record);
       edits.push({ qid, ...fixDiff(this.#masker, src, { type: fix.type ?? src.type, event: fix.event }) });
     }
-    return { edits, ...(fixes.size > AUDIT_EDITS ? { editsMore: fixes.size - AUDIT_EDITS } : {}) };
+    // Fixes past the cap, and any whose record this process's index does not hold, are counted, not shown.
+    return { edits, ...(fixes.size > edits.length ? { editsMore: fixes.size - edits.length } : {}) };
   }
 
   async #run(job: RunningJob): Promise<JobState> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { lostConditionalWrite, newestFirstKey } from '../aws/s3.ts';
 import type { Actor } from './access.ts';
-import type { AuditEntry } from './audit.ts';
+import { type AuditEntry, READ_WINDOW_MS } from './audit.ts';
 import { QUARANTINE_PREFIX } from './quarantine-index.ts';
 
 /** Where sensitive data was read unmasked: a page of the console (or its API) and what on it. */
@@ -14,8 +14,8 @@ export type ReadSurface =
   | 'oltp'
   | 'sql result';
 
-/** One audit line per reader, surface and subject in each window (pages poll every few seconds). */
-const WINDOW_MS = 15 * 60_000;
+// One audit line per reader, surface and subject in each window (pages poll every few seconds).
+const WINDOW_MS = READ_WINDOW_MS;
 
 /**
  * The audit of unmasked reads: who saw sensitive fields in full, where and when. A line is an audit entry (action

@@ -30,6 +30,8 @@ export interface ScanEstimate {
   /** The days of the table's data in the object set read, whatever the filter keeps. */
   dataFirstDt?: string;
   dataLastDt?: string;
+  /** The filter's constraint on dt alone rules out every day the table has (other partition columns left open). */
+  dtKeepsNone?: boolean;
 }
 
 const SIZE_CACHE_MS = 30_000;
@@ -93,6 +95,10 @@ export class ScanEstimator {
         if (dt && (!e.firstDt || dt < e.firstDt)) e.firstDt = dt;
         if (dt && (!e.lastDt || dt > e.lastDt)) e.lastDt = dt;
       }
+      if (e.dataLastDt) {
+        const days = new Set(sets[read.objects].map((p) => p.values.dt).filter((d): d is string => !!d));
+        e.dtKeepsNone = ![...days].some((dt) => read.keeps({ dt }));
+      }
       out.push(e);
     }
     return out;
@@ -104,7 +110,7 @@ export class ScanEstimator {
  * data (a saved query's default "last 7 days" on data from another year). Says which days there are and a week to try.
  */
 export function emptyFilterNotice(estimate: ScanEstimate[]): string | undefined {
-  const missed = estimate.filter((e) => e.read.constrained && e.partitions === 0 && e.dataLastDt);
+  const missed = estimate.filter((e) => e.partitions === 0 && e.dtKeepsNone);
   if (!missed.length) return undefined;
   return missed
     .map((e) => {

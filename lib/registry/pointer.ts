@@ -11,6 +11,11 @@ export function pointerTokens(pointer: string): string[] {
     .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** Joins unescaped tokens into a JSON pointer (`["a/b", 0]` → `/a~1b/0`; no tokens → ``, the whole document). */
+export function encodePointer(tokens: readonly (string | number)[]): string {
+  return tokens.map((t) => `/${String(t).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
 /** Compiles a JSON pointer into a getter that returns `undefined` when any step is missing. */
 export function compilePointer(pointer: string): PointerGetter {
   const tokens = pointerTokens(pointer);

@@ -5,7 +5,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormats from 'ajv-formats';
 import { TributaryError } from '../errors.ts';
 import { compileCsvCoercer, compileJsonCoercer, type Coercer, type JsonCoercer } from './coerce.ts';
-import { compilePointer, type PointerGetter } from './pointer.ts';
+import { compilePointer, encodePointer, type PointerGetter } from './pointer.ts';
 import { readSettings } from '../config.ts';
 
 /** Errors of the schema registry. */
@@ -114,7 +114,7 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined, data?: u
   return errors.map((e) => {
     let p = e.instancePath;
     if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') {
-      p = `${p}/${e.params.missingProperty.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      p = `${p}${encodePointer([e.params.missingProperty])}`;
     }
     let message = e.message ?? e.keyword;
     if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) {

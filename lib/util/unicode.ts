@@ -12,6 +12,7 @@ export const toWellFormed = (s: string): string => (s as unknown as Es2024String
  * with its own stack, so a value nested as deep as a record can hold never overflows the call stack.
  */
 export function firstLoneSurrogate(value: unknown): string | null {
+  // Its own escaping: lib/util is a leaf the registry imports (lib/registry/pointer.ts has the same rule).
   const token = (k: string | number) => `/${String(k).replace(/~/g, '~0').replace(/\//g, '~1')}`;
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length) {

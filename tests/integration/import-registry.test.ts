@@ -110,6 +110,59 @@ describe('import registry and leases', () => {
     expect(await reg.acquire('acme', 'lines', 'third', 60_000)).toMatchObject({ fence: fresh.fence + 1 });
   });
 
+  it('frees a version whose file was refused, rejected or failed, and never moves a file out of a final status', async () => {
+    const first = await reg.register({ key: 'exports/t3/example/v1/a.csv.gz', etag: '"a"', size: 1 });
+    const lease = (await reg.acquire('t3', 'example', 'job', 60_000))!;
+    expect(await reg.transition(lease, first.id, 'running')).toBe(true);
+    expect(await reg.transition(lease, first.id, 'refused', { error: 'bad rows' })).toBe(true);
+    // The fixed file dropped again under the same version is queued, not refused.
+    const fixed = await reg.register({ key: 'exports/t3/example/v1/a.csv.gz', etag: '"b"', size: 2 });
+    expect(fixed.status).toBe('queued');
+    expect(await reg.transition(lease, first.id, 'running')).toBe(false);
+    expect(await reg.get(first.id)).toMatchObject({ status: 'refused', error: 'bad rows' });
+    // Applied is final too, and only a running file can be applied.
+    expect(await reg.markApplied(lease, fixed.id, 'snap', counts)).toBe(false);
+    expect(await reg.transition(lease, fixed.id, 'running')).toBe(true);
+    expect(await reg.markApplied(lease, fixed.id, 'snap', counts)).toBe(true);
+    expect(await reg.transition(lease, fixed.id, 'failed', { error: 'late' })).toBe(false);
+    expect(await reg.get(fixed.id)).toMatchObject({ status: 'applied' });
+  });
+
+  it.skipIf(!process.env.DATABASE_URL)(
+    'makes a takeover wait for a fenced write in flight, so the write and the takeover never interleave (Postgres)',
+    async () => {
+      const file = await reg.register({ key: 'exports/t4/example/v1/a.csv.gz', etag: '"a"', size: 1 });
+      const old = (await reg.acquire('t4', 'example', 'old', 60_000))!;
+      expect(await reg.transition(old, file.id, 'running')).toBe(true);
+      // The lease runs out while a fenced write of the old holder (its check passed just before) is in flight: that
+      // transaction holds the lease row's share lock.
+      await pool.query(
+        `UPDATE import_lease SET expires_at = clock_timestamp() - interval '1 second' WHERE tenant = 't4'`,
+      );
+      const a = await pool.connect();
+      try {
+        await a.query('BEGIN');
+        const locked = await a.query(
+          'SELECT 1 FROM import_lease WHERE tenant = $1 AND table_name = $2 AND fence = $3 FOR SHARE',
+          ['t4', 'example', old.fence],
+        );
+        expect(locked.rowCount).toBe(1);
+        const takeover = reg.acquire('t4', 'example', 'new', 60_000);
+        // Observable: the takeover's statement waits on the lock.
+        for (;;) {
+          const { rows } = await pool.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO import_lease%'",
+          );
+          if (rows[0].n === 1) break;
+        }
+        await a.query('COMMIT');
+        expect(await takeover).toMatchObject({ holder: 'new', fence: old.fence + 1 });
+      } finally {
+        a.release();
+      }
+    },
+  );
+
   it('queues drops in version order (as text), and refuses one not after the last applied version', async () => {
     for (const v of ['20201231_V0001', '20201230_V0002', '20201230_V0001'])
       await reg.register({ key: `exports/t2/example/${v}/f.csv.gz`, etag: `"${v}"`, size: 1 });

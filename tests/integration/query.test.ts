@@ -179,6 +179,10 @@ describe('query layer on DuckDB over the running local pipeline', () => {
     });
     expect(hit.rows.length).toBeGreaterThan(0);
     expect(hit.info).not.toHaveProperty('notice');
+    // A filter that rules days out only through another partition column (hour) is not blamed on dt.
+    const byHour = await svc.run({ sql: `SELECT count(*) AS n FROM transactions WHERE dt = '${last}' AND hour = 99` });
+    expect(byHour.rows).toEqual([[0]]);
+    expect(byHour.info).not.toHaveProperty('notice');
   });
 
   it('top_merchants: ranked by transactions then amount, cut at the limit', async () => {

@@ -179,6 +179,49 @@ describe('an export refused as a whole', () => {
     );
   });
 
+  it('refuses an empty export of a table that has rows, a file that is not what the definition says, and a changed definition', async () => {
+    const v1 = await delta(accounts, [HEADER, 'a,Ann,1,1,x,true']);
+    const work = mkdtempSync(path.join(dir, 'w'));
+    const empty = path.join(dir, 'empty.csv');
+    writeFileSync(empty, `${HEADER}\n`);
+    await expect(
+      computeDelta(conn, { def: accounts, next: empty, previous: v1.result.snapshot, workDir: work }),
+    ).rejects.toThrow(
+      'The export has no rows, and the last applied one had 1: applying it would delete every row of accounts. Nothing was imported; check that the export is complete and drop it again.',
+    );
+    // The first export of a table may be empty: there is nothing to delete.
+    expect((await computeDelta(conn, { def: accounts, next: empty, workDir: work })).rows).toBe(0);
+    const notGzip = path.join(dir, 'plain.csv.gz');
+    writeFileSync(notGzip, 'K1;a;b;c\n');
+    const example = new TableRegistry().get('example');
+    const refused = computeDelta(conn, { def: example, next: notGzip, workDir: work });
+    await expect(refused).rejects.toBeInstanceOf(ExportRefusedError);
+    await expect(refused).rejects.toThrow(
+      /^The export cannot be read as tables\/example\.json describes it \(gzip CSV, delimiter ";"\): .+\. Nothing was imported/,
+    );
+    const wider = checkTableDef(
+      { ...accounts, columns: [...accounts.columns, { name: 'w', type: 'text' }] },
+      'accounts.json',
+    );
+    const csv = path.join(dir, 'wider.csv');
+    writeFileSync(csv, `${HEADER},w\na,Ann,1,1,x,true,\n`);
+    await expect(
+      computeDelta(conn, { def: wider, next: csv, previous: v1.result.snapshot, workDir: work }),
+    ).rejects.toMatchObject({
+      code: 'table_changed',
+      status: 409,
+      message: expect.stringMatching(
+        /^The definition of accounts changed since its last applied export \(then: id VARCHAR, .*balance DECIMAL\(12,2\).*; now: .* w VARCHAR\)/,
+      ),
+    });
+  });
+
+  it('counts a repeated empty key once', async () => {
+    const r = await refusal([HEADER, ',A,1,1,x,true', ',B,1,1,x,true', 'c,C,1,1,x,true']);
+    expect(r.total).toBe(2);
+    expect(r.rows.map((b) => b.row)).toEqual([1, 2]);
+  });
+
   it('lists empty and repeated keys with their rows', async () => {
     const r = await refusal([
       HEADER,

@@ -136,7 +136,7 @@ describe('schema', () => {
       [1, '3b99ec696f06b36c'],
       [2, 'ecfb3785c5ab558b'],
       [3, '7e375490bc1cb256'],
-      [4, '951ba23bb399b613'],
+      [4, 'a2299f5f1648c5e7'],
     ]);
     expect(MIGRATIONS[0]!.sql).toMatch(/cc_num\s+text NOT NULL UNIQUE/);
     expect(MIGRATIONS[0]!.sql).toMatch(/amount\s+numeric\(15, 2\)/);

@@ -51,6 +51,8 @@ describe('the audit of unmasked reads', () => {
     }
     const { entries } = await listAudit(aws.s3, 'quarantine', {});
     expect(entries.map((e) => e.subject)).toEqual(['q-e', 'q-d', 'q-c', 'q-b', 'q-a']);
+    // Cut at two, the two newest by time, whichever keys of their window they sit in.
+    expect((await listAudit(aws.s3, 'quarantine', { limit: 2 })).entries.map((e) => e.subject)).toEqual(['q-e', 'q-d']);
     expect(entries[0]).toMatchObject({ surface: 'quarantine record', qids: ['q-e'] });
   });
 
