@@ -2,7 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { quarantineRecord, type QuarantineReason } from '../quarantine/record.ts';
+import { quarantineRecord, type QuarantineReason, type QuarantineStage } from '../quarantine/record.ts';
 import { writeQuarantine } from '../quarantine/write.ts';
 import type { FieldError, Registry } from '../registry/registry.ts';
 import { putRecordsReliably, type PutOptions } from '../stream/put-records.ts';
@@ -19,7 +19,13 @@ export interface IngestDeps {
 }
 
 /** What the ingest API hands to `ingestEvents`: one body of one type. */
-export type IngestRequest = EventsRequest;
+export type IngestRequest = EventsRequest & {
+  /**
+   * How its rejections are quarantined: the stage they are filed under (default `ingest`) and a name for the object
+   * that is the same when the same events are sent again (a re-run file load overwrites its own objects).
+   */
+  quarantine?: { stage: QuarantineStage; unique: string };
+};
 
 export type EventStatus = 'accepted' | 'rejected' | 'failed';
 
@@ -80,11 +86,12 @@ export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promis
   const quarantineWrite = (async (): Promise<string | undefined> => {
     if (!rejections.length) return undefined;
     const quarantinedAt = new Date().toISOString();
+    const stage = req.quarantine?.stage ?? 'ingest';
     const records = rejections.map((r) => {
       r.raw = parsed.rawOf(r.index);
       return quarantineRecord({
         id: r.id,
-        stage: 'ingest',
+        stage,
         reason: r.reason,
         errors: r.errors,
         type: type.name,
@@ -96,7 +103,7 @@ export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promis
       });
     });
     try {
-      await writeQuarantine(deps.s3, deps.quarantineBucket, records, 'ingest', newId());
+      await writeQuarantine(deps.s3, deps.quarantineBucket, records, stage, req.quarantine?.unique ?? newId());
       return undefined;
     } catch (err) {
       return errorMessage(err);

@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
 import { parseJson } from '../registry/json.ts';
 import type { SchemaVersion } from '../registry/registry.ts';
@@ -19,35 +21,60 @@ export interface FileEvent {
   raw?: string;
 }
 
-/** Detects the format from the extension, else from the first non-blank character. */
-export async function detectFormat(file: string): Promise<FileFormat> {
-  const lower = file.toLowerCase();
-  if (/\.(csv|tsv)(\.gz)?$/.test(lower)) return 'csv';
-  if (/\.(ndjson|jsonl)$/.test(lower)) return 'ndjson';
+/** Whether a file is gzip, by its first two bytes (1f 8b), whatever its name says. */
+async function isGzip(file: string): Promise<boolean> {
   const fh = await open(file, 'r');
   try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
-    const head = buffer
-      .subarray(0, bytesRead)
-      .toString('utf8')
-      .replace(/^\uFEFF/, '');
-    const first = head.trimStart()[0];
-    if (first === '[') return 'json';
-    if (first === '{') {
-      // One object spread over lines is JSON; one object per line is NDJSON.
-      const firstLine = head.trimStart().split('\n')[0]!.trim();
-      try {
-        JSON.parse(firstLine);
-        return lower.endsWith('.json') && !head.trimStart().slice(firstLine.length).trim() ? 'json' : 'ndjson';
-      } catch {
-        return 'json';
-      }
-    }
-    if (lower.endsWith('.json')) return 'json';
-    return 'csv';
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
   } finally {
     await fh.close();
   }
+}
+
+/** The file's bytes as a stream, gunzipped when it is gzip. */
+async function openInput(file: string): Promise<Readable> {
+  const raw = createReadStream(file);
+  return (await isGzip(file)) ? raw.pipe(createGunzip()) : raw;
+}
+
+/** The first `bytes` of the file's text (after gunzip). */
+async function headOf(file: string, bytes = 64 * 1024): Promise<string> {
+  const input = await openInput(file);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      n += chunk.length;
+      if (n >= bytes) break;
+    }
+  } finally {
+    input.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, bytes).toString('utf8');
+}
+
+/** Detects the format from the extension (a `.gz` after it allowed), else from the first non-blank character. */
+export async function detectFormat(file: string): Promise<FileFormat> {
+  const lower = file.toLowerCase().replace(/\.gz$/, '');
+  if (/\.(csv|tsv)$/.test(lower)) return 'csv';
+  if (/\.(ndjson|jsonl)$/.test(lower)) return 'ndjson';
+  const head = (await headOf(file)).replace(/^\uFEFF/, '');
+  const first = head.trimStart()[0];
+  if (first === '[') return 'json';
+  if (first === '{') {
+    // One object spread over lines is JSON; one object per line is NDJSON.
+    const firstLine = head.trimStart().split('\n')[0]!.trim();
+    try {
+      JSON.parse(firstLine);
+      return lower.endsWith('.json') && !head.trimStart().slice(firstLine.length).trim() ? 'json' : 'ndjson';
+    } catch {
+      return 'json';
+    }
+  }
+  if (lower.endsWith('.json')) return 'json';
+  return 'csv';
 }
 
 /** Maps CSV headers to schema fields: an unnamed index column (pandas writes "" or "Unnamed: 0") becomes `id`. */
@@ -86,7 +113,7 @@ function csvColumns(file: string, header: string[], schema: Record<string, unkno
 }
 
 async function* readCsv(file: string, sv: SchemaVersion): AsyncGenerator<FileEvent> {
-  const parser = createReadStream(file).pipe(
+  const parser = (await openInput(file)).pipe(
     parseCsv({
       bom: true,
       columns: (header: string[]) => csvColumns(file, header, sv.schema),
@@ -111,7 +138,7 @@ async function* readCsv(file: string, sv: SchemaVersion): AsyncGenerator<FileEve
 }
 
 async function* readNdjson(file: string): AsyncGenerator<FileEvent> {
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  const rl = createInterface({ input: await openInput(file), crlfDelay: Infinity });
   let line = 0;
   for await (const text of rl) {
     line++;
@@ -126,8 +153,8 @@ async function* readNdjson(file: string): AsyncGenerator<FileEvent> {
 }
 
 async function* readJson(file: string): AsyncGenerator<FileEvent> {
-  const { readFile } = await import('node:fs/promises');
-  const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  const bytes = await readFile(file);
+  const text = ((await isGzip(file)) ? gunzipSync(bytes) : bytes).toString('utf8').replace(/^\uFEFF/, '');
   let doc: unknown;
   try {
     doc = parseJson(text);
@@ -144,7 +171,7 @@ async function* readJson(file: string): AsyncGenerator<FileEvent> {
   }
 }
 
-/** Streams the events of a CSV (with header), JSON (object or array) or NDJSON file. */
+/** Streams the events of a CSV (with header), JSON (object or array) or NDJSON file, each optionally gzip. */
 export async function* readEventsFromFile(
   file: string,
   sv: SchemaVersion,

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,40 @@ async function all(p: string, type = 'transactions'): Promise<FileEvent[]> {
 }
 
 describe('input files', () => {
+  it('reads gzip by its bytes, whatever the name: CSV, NDJSON and a JSON array', async () => {
+    const gz = (name: string, text: string) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, gzipSync(text));
+      return p;
+    };
+    const trip = `${TAXI_HEADER}\n"T1","C",NA,NA,"20000589","1372636858","A","False","[[-8.6,41.1]]"\n`;
+    const csv = gz('trips.csv.gz', trip);
+    expect(await detectFormat(csv)).toBe('csv');
+    expect((await all(csv, 'taxi_trips')).map((e) => e.value)).toEqual([
+      {
+        TRIP_ID: 'T1',
+        CALL_TYPE: 'C',
+        ORIGIN_CALL: null,
+        ORIGIN_STAND: null,
+        TAXI_ID: 20000589,
+        TIMESTAMP: 1372636858,
+        DAY_TYPE: 'A',
+        MISSING_DATA: false,
+        POLYLINE: '[[-8.6,41.1]]',
+      },
+    ]);
+    // Named as plain files: the format is sniffed from the gunzipped text.
+    const nd = gz('clicks.data', '{"a":1}\n{"a":2}\n');
+    expect(await detectFormat(nd)).toBe('ndjson');
+    expect((await all(nd, 'clickstream')).map((e) => [e.line, e.value])).toEqual([
+      [1, { a: 1 }],
+      [2, { a: 2 }],
+    ]);
+    const arr = gz('clicks.json', '[{"a":1},{"a":2}]');
+    expect(await detectFormat(arr)).toBe('json');
+    expect((await all(arr, 'clickstream')).length).toBe(2);
+  });
+
   it('reads a pandas-style transactions CSV: unnamed index → id, numbers coerced, card numbers exact', async () => {
     const csv = file(
       'fraud.csv',
