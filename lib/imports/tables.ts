@@ -122,6 +122,10 @@ export function checkTableDef(value: unknown, file: string): TableDef {
   const seen = new Set<string>();
   for (const c of def.columns) {
     const k = c.name.toLowerCase();
+    if (k.startsWith('tributary_'))
+      throw new TableDefinitionError(
+        `${file}: column ${c.name}: names starting with tributary_ are the importer's own (tenant, version).`,
+      );
     if (seen.has(k)) throw new TableDefinitionError(`${file}: column ${c.name} is defined twice (names ignore case).`);
     seen.add(k);
     if (c.type !== 'decimal' && (c.precision !== undefined || c.scale !== undefined))
@@ -182,6 +186,11 @@ export class TableRegistry {
       );
     return def;
   }
+}
+
+/** The Postgres type of a column. */
+export function postgresType(c: ColumnDef): string {
+  return c.type === 'decimal' ? `numeric(${c.precision ?? 38}, ${c.scale ?? 9})` : COLUMN_TYPES[c.type].postgres;
 }
 
 /** The DuckDB type of a column. */

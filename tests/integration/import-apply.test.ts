@@ -1,0 +1,166 @@
+/** Applying import operations to Postgres (lib/imports/apply.ts): order-safe, idempotent, the same table whatever happens. */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyOperations, ensureImportTable, type ImportOperation } from '../../lib/imports/apply.ts';
+import { checkTableDef } from '../../lib/imports/tables.ts';
+import { createPool } from '../../lib/oltp/db.ts';
+import { Rng } from '../../lib/produce/random.ts';
+import { testDatabase, type TestDatabase } from './db.ts';
+
+const def = checkTableDef(
+  {
+    name: 'accounts',
+    columns: [
+      { name: 'region', type: 'text' },
+      { name: 'id', type: 'integer' },
+      { name: 'name', type: 'text' },
+      { name: 'balance', type: 'decimal', precision: 12, scale: 2 },
+      { name: 'opened', type: 'date' },
+      { name: 'active', type: 'boolean' },
+    ],
+    primaryKey: ['region', 'id'],
+    format: { delimiter: ',', quote: '"', header: true, null: '', compression: 'none' },
+  },
+  'accounts.json',
+);
+
+type State = Map<string, Record<string, unknown>>;
+const keyOf = (r: Record<string, unknown>) => `${r.region}/${r.id}`;
+
+/** Five full exports of a small table, each changing, removing and re-adding rows, NULLs among the values. */
+function exportsOf(rng: Rng): State[] {
+  const states: State[] = [];
+  for (let v = 0; v < 5; v++) {
+    const s: State = new Map();
+    for (const region of ['eu', 'us'])
+      for (let id = 1; id <= 6; id++) {
+        if (rng.next() < 0.25) continue;
+        const row = {
+          region,
+          id,
+          name: rng.next() < 0.2 ? null : `n${rng.int(0, 3)}`,
+          balance: rng.next() < 0.2 ? null : `${rng.int(0, 5)}.50`,
+          opened: rng.next() < 0.2 ? null : `2026-0${rng.int(1, 9)}-01`,
+          active: rng.next() < 0.5,
+        };
+        s.set(keyOf(row), row);
+      }
+    states.push(s);
+  }
+  return states;
+}
+
+/** The operations between consecutive exports, as the delta makes them. */
+function operations(tenant: string, states: State[]): ImportOperation[] {
+  const ops: ImportOperation[] = [];
+  let prev: State = new Map();
+  states.forEach((s, i) => {
+    const version = `2026010${i + 1}_V0001`;
+    for (const [k, row] of s) {
+      const old = prev.get(k);
+      if (!old) ops.push({ tenant, version, op: 'insert', row });
+      else if (JSON.stringify(old) !== JSON.stringify(row)) ops.push({ tenant, version, op: 'update', row });
+    }
+    for (const [k, row] of prev)
+      if (!s.has(k)) ops.push({ tenant, version, op: 'delete', row: { region: row.region, id: row.id } });
+    prev = s;
+  });
+  return ops;
+}
+
+describe('applying import operations', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    db = await testDatabase('import_apply');
+    pool = createPool(db.url, { max: 4 });
+    await ensureImportTable(pool, def);
+    // A second creator (another applier starting) finds the table as defined and changes nothing.
+    await ensureImportTable(pool, def);
+  }, 60_000);
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  const current = async (tenant: string) =>
+    (
+      await pool.query(
+        `SELECT region, id::int AS id, name, balance::text AS balance, to_char(opened, 'YYYY-MM-DD') AS opened, active
+           FROM imports.accounts WHERE tributary_tenant = $1 AND NOT tributary_deleted ORDER BY region, id`,
+        [tenant],
+      )
+    ).rows;
+
+  it('ends with the last export, however the operations arrive: in order, shuffled, in chunks, replayed', async () => {
+    const rng = new Rng(7);
+    const states = exportsOf(rng);
+    const ops = operations('t-ordered', states);
+    const expected = [...states.at(-1)!.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    expect(ops.length).toBeGreaterThan(20);
+    await applyOperations(pool, def, ops);
+    expect(await current('t-ordered')).toEqual(expected);
+
+    for (let trial = 0; trial < 5; trial++) {
+      const tenant = `t-shuffled-${trial}`;
+      const mine = operations(tenant, states);
+      // Every operation at least once, some twice, in a random order, in random chunks.
+      const sent = [...mine, ...mine.filter(() => rng.next() < 0.3)];
+      for (let i = sent.length - 1; i > 0; i--) {
+        const j = rng.int(0, i);
+        [sent[i], sent[j]] = [sent[j]!, sent[i]!];
+      }
+      for (let i = 0; i < sent.length; ) {
+        const n = rng.int(1, 9);
+        await applyOperations(pool, def, sent.slice(i, i + n));
+        i += n;
+      }
+      expect(await current(tenant), `trial ${trial}`).toEqual(expected);
+    }
+  });
+
+  it('never lets an older version overwrite a newer one, nor bring back a deleted row; a replay changes nothing', async () => {
+    const row = { region: 'eu', id: 1, name: 'new', balance: '2.00', opened: '2026-03-01', active: true };
+    expect(await applyOperations(pool, def, [{ tenant: 'x', version: 'v2', op: 'insert', row }])).toEqual({
+      applied: 1,
+      skipped: 0,
+    });
+    expect(
+      await applyOperations(pool, def, [{ tenant: 'x', version: 'v1', op: 'update', row: { ...row, name: 'old' } }]),
+    ).toEqual({ applied: 0, skipped: 1 });
+    expect(await applyOperations(pool, def, [{ tenant: 'x', version: 'v2', op: 'insert', row }])).toEqual({
+      applied: 0,
+      skipped: 1,
+    });
+    expect(
+      await applyOperations(pool, def, [{ tenant: 'x', version: 'v3', op: 'delete', row: { region: 'eu', id: 1 } }]),
+    ).toEqual({
+      applied: 1,
+      skipped: 0,
+    });
+    expect(await applyOperations(pool, def, [{ tenant: 'x', version: 'v2', op: 'insert', row }])).toEqual({
+      applied: 0,
+      skipped: 1,
+    });
+    expect(await current('x')).toEqual([]);
+    // Versions compare as text byte by byte: 20201231_V0001 is after 20201230_V0002.
+    await applyOperations(pool, def, [
+      { tenant: 'y', version: '20201231_V0001', op: 'insert', row },
+      { tenant: 'y', version: '20201230_V0002', op: 'update', row: { ...row, name: 'older' } },
+    ]);
+    expect((await current('y')).map((r) => r.name)).toEqual(['new']);
+  });
+
+  it('refuses a table whose columns differ from the definition', async () => {
+    const wider = checkTableDef(
+      { ...def, columns: [...def.columns, { name: 'extra', type: 'text' }] },
+      'accounts.json',
+    );
+    await expect(ensureImportTable(pool, wider)).rejects.toMatchObject({
+      code: 'table_changed',
+      message: expect.stringMatching(
+        /^"imports"\."accounts" has columns region text, id bigint, name text, balance numeric\(12,2\), opened date, active boolean, but tables\/accounts\.json defines .* extra text\./,
+      ),
+    });
+  });
+});
