@@ -10,9 +10,10 @@ import { type FileEvent, readEventsFromFile } from '../produce/readers.ts';
  * stream the lake writer writes them like any event, and compaction turns them into Parquet.
  *
  * Exactly once: a load that stopped half-way (a crash, records the stream refused) is run again over the whole file.
- * Events already on the stream go again with the same ids (the type's id field), which the lake's tables and the OLTP
- * sink keep once; each chunk's quarantine object is named after the file and the chunk, so a re-run overwrites its
- * own objects instead of adding copies.
+ * Every run stamps the events and quarantine records with the file's arrival time, not its own, so a re-run, even on
+ * another day, puts the same events in the same partitions: the events already on the stream go again with the same
+ * ids (the type's id field), which the lake's tables (one row per id and day) and the OLTP sink keep once, and each
+ * chunk's quarantine object is named after the file and the chunk, so a re-run overwrites its own objects.
  */
 
 /** At most this many bytes of NDJSON per chunk: the API's body limit, less room for the framing. */
@@ -25,6 +26,11 @@ export interface RawLoadInput {
   file: string;
   /** What names the file for good (its S3 key and ETag): the quarantine objects of a re-run are the same objects. */
   source: string;
+  /**
+   * When the file arrived (the object's LastModified): every event and quarantine record of the load is stamped with
+   * it, so a re-run on another day lands in the same lake and quarantine partitions and is kept once.
+   */
+  receivedAt: string;
 }
 
 export interface RawLoadSummary {
@@ -51,6 +57,8 @@ export async function loadRawFile(
   onProgress?: (s: RawLoadSummary) => void,
 ): Promise<RawLoadSummary> {
   const sv = deps.registry.version(input.type);
+  const at = new Date(input.receivedAt);
+  const fixed: IngestDeps = { ...deps, now: () => at };
   const summary: RawLoadSummary = {
     type: input.type,
     events: 0,
@@ -78,7 +86,7 @@ export async function loadRawFile(
         source: 'import',
         quarantine: { stage: 'import', unique: `${base}-${String(n).padStart(6, '0')}` },
       },
-      deps,
+      fixed,
     );
     summary.events += sent.length;
     summary.accepted += result.accepted;

@@ -85,7 +85,7 @@ export async function ingestEvents(req: IngestRequest, deps: IngestDeps): Promis
 
   const quarantineWrite = (async (): Promise<string | undefined> => {
     if (!rejections.length) return undefined;
-    const quarantinedAt = new Date().toISOString();
+    const quarantinedAt = (deps.now ?? (() => new Date()))().toISOString();
     const stage = req.quarantine?.stage ?? 'ingest';
     const records = rejections.map((r) => {
       r.raw = parsed.rawOf(r.index);

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
@@ -32,10 +31,17 @@ async function isGzip(file: string): Promise<boolean> {
   }
 }
 
-/** The file's bytes as a stream, gunzipped when it is gzip. */
+/**
+ * The file's bytes as one stream, gunzipped when it is gzip. A read or gunzip error (a truncated gzip member) ends the
+ * returned stream with that error, so whoever iterates it sees it; destroying the returned stream closes the file.
+ */
 async function openInput(file: string): Promise<Readable> {
   const raw = createReadStream(file);
-  return (await isGzip(file)) ? raw.pipe(createGunzip()) : raw;
+  if (!(await isGzip(file))) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  gunzip.on('close', () => raw.destroy());
+  return raw.pipe(gunzip);
 }
 
 /** The first `bytes` of the file's text (after gunzip). */
@@ -112,8 +118,12 @@ function csvColumns(file: string, header: string[], schema: Record<string, unkno
   return columns;
 }
 
+/** Unreadable CSV rows in a row after which the rest of a file is refused (see readCsv). */
+const MAX_FAILING_RUN = 100;
+
 async function* readCsv(file: string, sv: SchemaVersion): AsyncGenerator<FileEvent> {
-  const parser = (await openInput(file)).pipe(
+  const input = await openInput(file);
+  const parser = input.pipe(
     parseCsv({
       bom: true,
       columns: (header: string[]) => csvColumns(file, header, sv.schema),
@@ -127,28 +137,69 @@ async function* readCsv(file: string, sv: SchemaVersion): AsyncGenerator<FileEve
   );
   // Rows csv-parse cannot read are sent as raw text so the API quarantines them instead of them vanishing.
   const skipped: FileEvent[] = [];
+  // csv-parse keeps the text of failing records until one parses, and hands all of it to each error: a file that is
+  // not CSV as its header says (an unbalanced quote, JSON lines) would cost memory and time quadratic in its length.
+  // So many rows in a row that cannot be read refuse the rest of the file instead.
+  let failingRun = 0;
   parser.on('skip', (err: { lines?: number; raw?: string; message: string }) => {
+    if (++failingRun > MAX_FAILING_RUN) {
+      parser.destroy(
+        new ProduceInputError(
+          'bad_input',
+          `${file}: ${MAX_FAILING_RUN} rows in a row up to line ${err.lines ?? '?'} cannot be read as CSV (${err.message}). Check the file's quoting, or whether it is CSV at all; the rows before them were read.`,
+        ),
+      );
+      return;
+    }
     skipped.push({ line: err.lines ?? 0, raw: err.raw ?? err.message });
   });
-  for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+  // pipe() does not pass errors on: a broken input ends the parser with its error, so the loop below throws it.
+  input.on('error', (err) => parser.destroy(err));
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      while (skipped.length) yield skipped.shift()!;
+      failingRun = 0;
+      yield { line: rec.info.lines, value: sv.coerceCsv({ ...rec.record }) };
+    }
     while (skipped.length) yield skipped.shift()!;
-    yield { line: rec.info.lines, value: sv.coerceCsv({ ...rec.record }) };
+  } finally {
+    // A reader that stops early (an error downstream) closes the file.
+    input.destroy();
   }
-  while (skipped.length) yield skipped.shift()!;
 }
 
 async function* readNdjson(file: string): AsyncGenerator<FileEvent> {
-  const rl = createInterface({ input: await openInput(file), crlfDelay: Infinity });
+  // Lines split by hand over the stream's own iterator, which throws the stream's errors (readline would not).
+  const input = await openInput(file);
+  const decoder = new TextDecoder('utf-8');
   let line = 0;
-  for await (const text of rl) {
+  let rest = '';
+  const event = (text: string): FileEvent | undefined => {
     line++;
-    const t = line === 1 ? text.replace(/^\uFEFF/, '') : text;
-    if (t.trim() === '') continue;
+    const t = (line === 1 ? text.replace(/^\uFEFF/, '') : text).replace(/\r$/, '');
+    if (t.trim() === '') return undefined;
     try {
-      yield { line, value: parseJson(t) };
+      return { line, value: parseJson(t) };
     } catch {
-      yield { line, raw: t };
+      return { line, raw: t };
     }
+  };
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) {
+        const e = event(l);
+        if (e) yield e;
+      }
+    }
+    const last = rest + decoder.decode();
+    if (last !== '') {
+      const e = event(last);
+      if (e) yield e;
+    }
+  } finally {
+    input.destroy();
   }
 }
 

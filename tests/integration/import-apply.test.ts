@@ -17,6 +17,8 @@ const def = checkTableDef(
       { name: 'balance', type: 'decimal', precision: 12, scale: 2 },
       { name: 'opened', type: 'date' },
       { name: 'active', type: 'boolean' },
+      { name: 'seen', type: 'timestamp' },
+      { name: 'score', type: 'double' },
     ],
     primaryKey: ['region', 'id'],
     format: { delimiter: ',', quote: '"', header: true, null: '', compression: 'none' },
@@ -42,6 +44,8 @@ function exportsOf(rng: Rng): State[] {
           balance: rng.next() < 0.2 ? null : `${rng.int(0, 5)}.50`,
           opened: rng.next() < 0.2 ? null : `2026-0${rng.int(1, 9)}-01`,
           active: rng.next() < 0.5,
+          seen: rng.next() < 0.2 ? null : `2026-01-0${rng.int(1, 9)} 10:00:00`,
+          score: rng.next() < 0.2 ? null : rng.int(0, 100) / 4,
         };
         s.set(keyOf(row), row);
       }
@@ -86,7 +90,8 @@ describe('applying import operations', () => {
   const current = async (tenant: string) =>
     (
       await pool.query(
-        `SELECT region, id::int AS id, name, balance::text AS balance, to_char(opened, 'YYYY-MM-DD') AS opened, active
+        `SELECT region, id::int AS id, name, balance::text AS balance, to_char(opened, 'YYYY-MM-DD') AS opened, active,
+                to_char(seen, 'YYYY-MM-DD HH24:MI:SS') AS seen, score
            FROM imports.accounts WHERE tributary_tenant = $1 AND NOT tributary_deleted ORDER BY region, id`,
         [tenant],
       )
@@ -120,27 +125,40 @@ describe('applying import operations', () => {
   });
 
   it('never lets an older version overwrite a newer one, nor bring back a deleted row; a replay changes nothing', async () => {
-    const row = { region: 'eu', id: 1, name: 'new', balance: '2.00', opened: '2026-03-01', active: true };
+    const row = {
+      region: 'eu',
+      id: 1,
+      name: 'new',
+      balance: '2.00',
+      opened: '2026-03-01',
+      active: true,
+      seen: null,
+      score: 1,
+    };
     expect(await applyOperations(pool, def, [{ tenant: 'x', version: 'v2', op: 'insert', row }])).toEqual({
       applied: 1,
       skipped: 0,
+      rejected: [],
     });
     expect(
       await applyOperations(pool, def, [{ tenant: 'x', version: 'v1', op: 'update', row: { ...row, name: 'old' } }]),
-    ).toEqual({ applied: 0, skipped: 1 });
+    ).toEqual({ applied: 0, skipped: 1, rejected: [] });
     expect(await applyOperations(pool, def, [{ tenant: 'x', version: 'v2', op: 'insert', row }])).toEqual({
       applied: 0,
       skipped: 1,
+      rejected: [],
     });
     expect(
       await applyOperations(pool, def, [{ tenant: 'x', version: 'v3', op: 'delete', row: { region: 'eu', id: 1 } }]),
     ).toEqual({
       applied: 1,
       skipped: 0,
+      rejected: [],
     });
     expect(await applyOperations(pool, def, [{ tenant: 'x', version: 'v2', op: 'insert', row }])).toEqual({
       applied: 0,
       skipped: 1,
+      rejected: [],
     });
     expect(await current('x')).toEqual([]);
     // Versions compare as text byte by byte: 20201231_V0001 is after 20201230_V0002.
@@ -151,7 +169,44 @@ describe('applying import operations', () => {
     expect((await current('y')).map((r) => r.name)).toEqual(['new']);
   });
 
-  it('refuses a table whose columns differ from the definition', async () => {
+  it('sets aside what the table refuses and applies the rest; keys compare as their type', async () => {
+    const row = {
+      region: 'zz',
+      id: 1,
+      name: 'a',
+      balance: '1.50',
+      opened: '2026-01-01',
+      active: true,
+      seen: null,
+      score: 1,
+    };
+    const r = await applyOperations(pool, def, [
+      { tenant: 'z', version: 'v1', op: 'insert', row },
+      { tenant: 'z', version: 'v1', op: 'insert', row: { ...row, id: 2, balance: 'lots' } },
+      { tenant: 'z', version: 'v1', op: 'insert', row: { ...row, id: 3, score: { nested: 1 } } },
+      { tenant: 'z', version: 'v1', op: 'delete', row: { region: 'zz' } },
+      { tenant: 'z', version: 'v1', op: 'insert', row: { ...row, id: 4, score: 1e21 } },
+      // The same key spelled as another number: one key once cast, the later version wins.
+      { tenant: 'z', version: 'v2', op: 'update', row: { ...row, id: '01', name: 'b' } },
+    ]);
+    // Split around the refused ones: id 1 went in as v1, then v2 (spelled 01) changed it, and id 4.
+    expect(r.applied).toBe(3);
+    expect(r.rejected.map((x) => [x.op.row.id ?? null, x.error.split(':')[0]])).toEqual([
+      [3, 'score'],
+      [2, 'invalid input syntax for type numeric'],
+      [null, 'null value in column "id" of relation "accounts" violates not-null constraint'],
+    ]);
+    expect((await current('z')).map((x) => [x.id, x.name, x.score])).toEqual([
+      [1, 'b', 1],
+      [4, 'a', 1e21],
+    ]);
+  });
+
+  it('refuses a table whose columns or key differ from the definition', async () => {
+    const rekeyed = checkTableDef({ ...def, primaryKey: ['id'] }, 'accounts.json');
+    await expect(ensureImportTable(pool, rekeyed)).rejects.toThrow(
+      /\(key region, id\), but .* \(key id\)\. Changing an imported table's columns or key/,
+    );
     const wider = checkTableDef(
       { ...def, columns: [...def.columns, { name: 'extra', type: 'text' }] },
       'accounts.json',
@@ -159,7 +214,7 @@ describe('applying import operations', () => {
     await expect(ensureImportTable(pool, wider)).rejects.toMatchObject({
       code: 'table_changed',
       message: expect.stringMatching(
-        /^"imports"\."accounts" has columns region text, id bigint, name text, balance numeric\(12,2\), opened date, active boolean, but tables\/accounts\.json defines .* extra text\./,
+        /^"imports"\."accounts" has columns region text, id bigint, name text, balance numeric\(12,2\), opened date, active boolean, seen timestamp without time zone, score double precision \(key region, id\), but tables\/accounts\.json defines .* extra text \(key region, id\)\./,
       ),
     });
   });

@@ -11,6 +11,8 @@ import { taxiTrip, transaction } from '../helpers/factories.ts';
 import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
 
 const DAY = '2026-02-03';
+/** When the files of the first test arrived (the objects' LastModified). */
+const ARRIVED = '2026-02-03T12:00:00.000Z';
 const TAXI_COLUMNS = [
   'TRIP_ID',
   'CALL_TYPE',
@@ -48,6 +50,7 @@ describe('raw event files', () => {
       type: 'transactions',
       file: txFile,
       source: 'raw/transactions/tx.ndjson.gz@1',
+      receivedAt: ARRIVED,
     });
     expect(txLoad).toMatchObject({ events: 1200, accepted: 1197, rejected: 3, failed: 0, chunks: 3 });
     expect(txLoad.firstErrors.map((e) => [e.line, e.reason])).toEqual([
@@ -76,6 +79,7 @@ describe('raw event files', () => {
       type: 'taxi_trips',
       file: csvFile,
       source: 'raw/taxi_trips/trips.csv@1',
+      receivedAt: ARRIVED,
     });
     expect(tripLoad).toMatchObject({ events: 3, accepted: 2, rejected: 1, failed: 0 });
     expect(tripLoad.firstErrors[0]).toMatchObject({
@@ -91,7 +95,12 @@ describe('raw event files', () => {
     const jsonFile = path.join(dir, 'clicks.json');
     writeFileSync(jsonFile, gzipSync(JSON.stringify(clicks)));
     expect(
-      await loadRawFile(deps, { type: 'clickstream', file: jsonFile, source: 'raw/clickstream/clicks.json@1' }),
+      await loadRawFile(deps, {
+        type: 'clickstream',
+        file: jsonFile,
+        source: 'raw/clickstream/clicks.json@1',
+        receivedAt: ARRIVED,
+      }),
     ).toMatchObject({
       events: 2,
       accepted: 1,
@@ -128,13 +137,15 @@ describe('raw event files', () => {
     const file = path.join(dir, 'again.ndjson');
     writeFileSync(file, `${tx.join('\n')}\n`);
     const source = 'raw/transactions/again.ndjson@etag1';
+    // The file arrived once; the runs happen whenever (the re-run could be days later): both stamp its arrival.
+    const receivedAt = '2026-02-04T08:00:00.000Z';
     // The first run dies after its first chunk of 500 (a crash mid-load).
     await expect(
-      loadRawFile(deps, { type: 'transactions', file, source }, () => {
+      loadRawFile(deps, { type: 'transactions', file, source, receivedAt }, () => {
         throw new Error('killed');
       }),
     ).rejects.toThrow('killed');
-    const again = await loadRawFile(deps, { type: 'transactions', file, source });
+    const again = await loadRawFile(deps, { type: 'transactions', file, source, receivedAt });
     expect(again).toMatchObject({ events: 1000, accepted: 999, rejected: 1, failed: 0 });
     // The stream carried the first chunk twice; the lake's tables keep one row per event id.
     const svc = queryService(rt.config);

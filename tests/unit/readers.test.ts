@@ -62,6 +62,28 @@ describe('input files', () => {
       [1, { a: 1 }],
       [2, { a: 2 }],
     ]);
+    // A truncated gzip member fails the read with zlib's error instead of crashing the process or hanging it.
+    const cut = (name: string, text: string) => {
+      const whole = gzipSync(text);
+      const p = path.join(dir, name);
+      writeFileSync(p, whole.subarray(0, Math.floor(whole.length / 2)));
+      return p;
+    };
+    const ndjson = Array.from({ length: 20000 }, (_, i) => `{"a":${i},"pad":"${'x'.repeat(50)}"}`).join('\n');
+    await expect(all(cut('cut.ndjson.gz', ndjson), 'clickstream')).rejects.toThrow(/unexpected end of file/);
+    const tripRows = Array.from(
+      { length: 20000 },
+      (_, i) => `"T${i}","C",NA,NA,"1","1372636858","A","False","[[-8.6,41.1]]"`,
+    );
+    await expect(all(cut('cut.csv.gz', [TAXI_HEADER, ...tripRows].join('\n')), 'taxi_trips')).rejects.toThrow(
+      /unexpected end of file/,
+    );
+    // JSON lines under a CSV name (here with a header naming the fields): refused after 100 unreadable rows in a row,
+    // in bounded memory, instead of csv-parse carrying ever longer text from one error to the next.
+    const notCsv = file('clicks.csv', `TRIP_ID,CALL_TYPE\n${ndjson}`);
+    await expect(all(notCsv, 'taxi_trips')).rejects.toThrow(
+      /: 100 rows in a row up to line \d+ cannot be read as CSV \(Invalid/,
+    );
     const arr = gz('clicks.json', '[{"a":1},{"a":2}]');
     expect(await detectFormat(arr)).toBe('json');
     expect((await all(arr, 'clickstream')).length).toBe(2);
