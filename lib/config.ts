@@ -44,6 +44,7 @@ export interface Settings {
   TRIBUTARY_GLUE_DATABASE?: string;
   TRIBUTARY_SCHEMAS_DIR?: string;
   TRIBUTARY_TABLES_DIR?: string;
+  TRIBUTARY_IMPORT_DELETE_GUARD?: number;
   TRIBUTARY_QUERIES_DIR?: string;
   DATABASE_URL?: string;
   TRIBUTARY_DB_HOST?: string;
@@ -113,6 +114,7 @@ const SCHEMA: JSONSchemaType<Settings> = {
     TRIBUTARY_GLUE_DATABASE: { type: 'string', minLength: 1, maxLength: 255, nullable: true },
     TRIBUTARY_SCHEMAS_DIR: TEXT,
     TRIBUTARY_TABLES_DIR: TEXT,
+    TRIBUTARY_IMPORT_DELETE_GUARD: { type: 'number', minimum: 0, maximum: 1, nullable: true },
     TRIBUTARY_QUERIES_DIR: TEXT,
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', nullable: true },
     TRIBUTARY_DB_HOST: TEXT,
@@ -167,6 +169,10 @@ const RULES: Record<Name, Rule> = {
   TRIBUTARY_GLUE_DATABASE: { problem: 'is not a Glue database name', hint: 'use 1 to 255 characters' },
   TRIBUTARY_SCHEMAS_DIR: { problem: 'is empty', hint: 'set it to the directory of the event schemas' },
   TRIBUTARY_TABLES_DIR: { problem: 'is empty', hint: 'set it to the directory of the table definitions' },
+  TRIBUTARY_IMPORT_DELETE_GUARD: {
+    problem: 'is not a share between 0 and 1',
+    hint: 'set it to the share of the previous rows an import may delete without approval, e.g. 0.2',
+  },
   TRIBUTARY_QUERIES_DIR: { problem: 'is empty', hint: 'set it to the directory of the saved queries' },
   DATABASE_URL: {
     problem: 'is not a Postgres URL',
@@ -227,6 +233,8 @@ const ABOUT: Record<Name, string> = {
   TRIBUTARY_GLUE_DATABASE: 'the Glue database',
   TRIBUTARY_SCHEMAS_DIR: 'where the event schemas are read from',
   TRIBUTARY_TABLES_DIR: 'where the definitions of imported tables are read from',
+  TRIBUTARY_IMPORT_DELETE_GUARD:
+    "the share of a table's rows an import may delete before it waits for an operator's approval",
   TRIBUTARY_QUERIES_DIR: 'where the saved queries are read from',
   DATABASE_URL: 'the OLTP database, a `postgres://` URL',
   TRIBUTARY_DB_HOST: 'the Aurora endpoint (aws mode, set by the database stack)',
