@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { quoteIdent as ident } from '../catalog/types.ts';
-import { withTransaction } from '../oltp/db.ts';
+import { failureKind, withTransaction } from '../oltp/db.ts';
 import { TableChangedError } from './errors.ts';
 import { postgresType, type TableDef } from './tables.ts';
 
@@ -114,8 +114,6 @@ export interface ApplyResult {
   rejected: RejectedOperation[];
 }
 
-const isDataError = (err: unknown): boolean => /^2[23]/.test(String((err as { code?: unknown }).code ?? ''));
-
 /**
  * Applies operations to the table: one set-based statement, in one database transaction; per key the latest version
  * among them wins, and it changes the row only when that version is later than the row's. Values are cast to the
@@ -142,7 +140,7 @@ export async function applyOperations(pool: pg.Pool, def: TableDef, ops: ImportO
       result.applied += n;
       result.skipped += chunk.length - n;
     } catch (err) {
-      if (!isDataError(err)) throw err;
+      if (failureKind(err) !== 'rejected') throw err;
       if (chunk.length === 1) {
         result.rejected.push({ op: chunk[0]!, error: (err as Error).message });
         return;
