@@ -1,3 +1,5 @@
+import { WITHHELD_SEARCH } from '@/lib/quarantine/withheld-search.ts';
+
 /** An ISO time as the filter was given, without the seconds and milliseconds it does not need. */
 const when = (v: string): string => v.replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '');
 
@@ -10,6 +12,8 @@ const WORDS: Record<string, (v: string) => string> = {
   from: (v) => `quarantined from ${when(v)}`,
   to: (v) => `quarantined before ${when(v)}`,
   q: (v) => `text contains “${v}”`,
+  // The audit log never keeps a search's text (lib/quarantine/filter.ts withheldSearch), only its length.
+  [WITHHELD_SEARCH]: (v) => `text contains a search of ${v} characters (withheld)`,
 };
 
 /**

@@ -5,6 +5,7 @@ import { type Masker, WITHHELD } from '../masking.ts';
 import { compilePointer, encodePointer } from '../registry/pointer.ts';
 import { parseJson } from '../registry/json.ts';
 import { mapLimit } from '../util/concurrency.ts';
+import { withSearchWithheld } from './withheld-search.ts';
 import { QUARANTINE_PREFIX } from './quarantine-index.ts';
 
 /** One field an operator changed in a record's fix: its JSON pointer and the values before and after (masked). */
@@ -145,10 +146,11 @@ export function fixDiff(
 
 /**
  * Writes an audit entry under `audit/` in the quarantine bucket, keyed newest first; writing the same entry again
- * (a job's start, then its end) replaces it.
+ * (a job's start, then its end) replaces it. A filter's search text is never written (lib/quarantine/filter.ts
+ * withheldSearch): every signed-in user can read the log.
  */
 export async function writeAudit(s3: S3Client, bucket: string, entry: AuditEntry): Promise<void> {
-  await putJson(s3, bucket, newestFirstKey(QUARANTINE_PREFIX.audit, entry.at, entry.id), entry);
+  await putJson(s3, bucket, newestFirstKey(QUARANTINE_PREFIX.audit, entry.at, entry.id), withSearchWithheld(entry));
 }
 
 /** What the audit log is asked for: the newest `limit` entries that match every filter given. */

@@ -3,6 +3,8 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { lostConditionalWrite, newestFirstKey } from '../aws/s3.ts';
 import type { Actor } from './access.ts';
 import { type AuditEntry, READ_WINDOW_MS } from './audit.ts';
+import { filterParams, type QuarantineFilter } from './filter.ts';
+import { withheldSearch } from './withheld-search.ts';
 import { QUARANTINE_PREFIX } from './quarantine-index.ts';
 
 /** Where sensitive data was read unmasked: a page of the console (or its API) and what on it. */
@@ -13,6 +15,14 @@ export type ReadSurface =
   | 'live tail'
   | 'oltp'
   | 'sql result';
+
+/**
+ * The subject of a read of the quarantine list: its filter as query parameters, the search text withheld (it is
+ * whatever the operator typed, a card number as often as not, and the audit log is readable by every signed-in user).
+ */
+export function listReadSubject(filter: QuarantineFilter): string {
+  return new URLSearchParams(withheldSearch(filterParams(filter))).toString() || 'everything';
+}
 
 // One audit line per reader, surface and subject in each window (pages poll every few seconds).
 const WINDOW_MS = READ_WINDOW_MS;

@@ -361,6 +361,23 @@ describe('console in Chromium against tributary dev', () => {
       expect(((await read('/api/quarantine?status=all&q=4000000000000001')) as { total: number }).total).toBe(0);
       const opSearch = await page.request.get(`${rt.consoleUrl}/api/quarantine?status=all&q=4000000000000001`);
       expect(((await opSearch.json()) as { total: number }).total).toBeGreaterThan(0);
+      // That search and an operator's export of it are in the audit log, which a viewer reads, without its text.
+      const exported = await page.request.get(
+        `${rt.consoleUrl}/api/quarantine/export?format=jsonl&status=all&q=4000000000000001`,
+      );
+      expect(exported.status()).toBe(200);
+      expect(await exported.text()).toContain('4000000000000001');
+      const log = (await read('/api/audit?limit=500')) as {
+        entries: { action: string; surface?: string; subject?: string; filter?: Record<string, string> }[];
+      };
+      expect(log.entries.filter((e) => e.action === 'export').map((e) => e.filter)).toContainEqual({
+        status: 'all',
+        qWithheld: '16',
+      });
+      expect(log.entries.filter((e) => e.surface === 'quarantine list').map((e) => e.subject)).toContain(
+        'status=all&qWithheld=16',
+      );
+      await read('/api/quarantine/jobs');
       expect(list.items.length).toBeGreaterThanOrEqual(9);
       for (const i of list.items) await read(`/api/quarantine/${i.qid}`);
       for (const shard of ['shardId-000000000000', 'shardId-000000000001'])
@@ -848,6 +865,14 @@ describe('console in Chromium against tributary dev', () => {
       .toEqual([
         ['erin (operator)', 'redrive', 'every record where stage is lake-writer · status is open', '4', job('4')],
         ['erin (operator)', 'redrive', qid, '1', job('1')],
+        // The export of a card-number search (the masking test): its search is never in the log, only its length.
+        [
+          'erin (operator)',
+          'export',
+          'every record where any status · text contains a search of 16 characters (withheld)',
+          '5',
+          '5 exported',
+        ],
       ]);
     // The operator's unmasked reads are there too: the record opened for fixing among them.
     expect(await audit()).toContainEqual(['erin (operator)', 'read', `quarantine record: ${qid}`, '1', '—']);

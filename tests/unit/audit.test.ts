@@ -155,6 +155,29 @@ describe('the audit log filters', () => {
     expect(await listAudit(aws.s3, 'quarantine', { limit: 1 })).toMatchObject({ scanned: 5, truncated: false });
   });
 
+  it('never keeps a search text, only its length: it can be a card number, and every signed-in user reads the log', async () => {
+    aws = memoryAws();
+    await writeAudit(
+      aws.s3,
+      'quarantine',
+      entry(0, { selection: 'filter', filter: { q: '4000 0000 0000 0001', status: 'all' } }),
+    );
+    await writeAudit(
+      aws.s3,
+      'quarantine',
+      entry(1, { selection: 'filter', filter: { q: 'é€😀', type: 'transactions' } }),
+    );
+    await writeAudit(aws.s3, 'quarantine', entry(2, { selection: 'filter', filter: { type: 'transactions' } }));
+    const { entries } = await listAudit(aws.s3, 'quarantine', {});
+    expect(entries.map((e) => e.filter)).toEqual([
+      { type: 'transactions' },
+      { type: 'transactions', qWithheld: '3' },
+      { status: 'all', qWithheld: '19' },
+    ]);
+    expect([...aws.objects.values()].map((o) => o.body.toString()).join('\n')).not.toContain('0001');
+    expect(filterWords(entries[2]!.filter!)).toBe('any status · text contains a search of 19 characters (withheld)');
+  });
+
   it('reads its filters from the URL and refuses what it cannot use, saying what to send', () => {
     expect(
       parseAuditQuery(new URLSearchParams('action=read&by=sam&record=q1&job=j&from=2026-12-01&to=2026-12-02')),

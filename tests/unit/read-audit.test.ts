@@ -1,7 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../../lib/quarantine/audit.ts';
-import { ReadAudit } from '../../lib/quarantine/read-audit.ts';
+import { parseFilter } from '../../lib/quarantine/filter.ts';
+import { listReadSubject, ReadAudit } from '../../lib/quarantine/read-audit.ts';
 import { memoryAws, type MemoryAws } from '../helpers/memory-aws.ts';
 
 const ops = { by: 'sam', role: 'operator' } as const;
@@ -54,6 +55,13 @@ describe('the audit of unmasked reads', () => {
     // Cut at two, the two newest by time, whichever keys of their window they sit in.
     expect((await listAudit(aws.s3, 'quarantine', { limit: 2 })).entries.map((e) => e.subject)).toEqual(['q-e', 'q-d']);
     expect(entries[0]).toMatchObject({ surface: 'quarantine record', qids: ['q-e'] });
+  });
+
+  it('names a list read by its filter, the search text withheld and paging left out', () => {
+    const subject = (q: string) => listReadSubject(parseFilter(new URLSearchParams(q)));
+    expect(subject('q=4000000000000001&type=transactions&offset=50&limit=50')).toBe('type=transactions&qWithheld=16');
+    expect(subject('status=all')).toBe('status=all');
+    expect(subject('q=%20%20')).toBe('everything');
   });
 
   it('fails the read when its line cannot be written', async () => {
