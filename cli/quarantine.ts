@@ -22,7 +22,7 @@ const FILTER_OPTIONS = {
 const FILTER_HELP = `Filters (all optional, all must match):
   --type T         event type
   --stage S        ingest, lake-writer, oltp-sink, redrive, import
-  --reason R       schema_violation, malformed_json, unknown_type, too_large, invalid_envelope, processing_error, db_rejected
+  --reason R       schema_violation, malformed_json, unknown_type, too_large, invalid_envelope, processing_error, db_rejected, export_refused
   --status S       open (default), redriven, discarded, all
   --from T --to T  quarantined at or after / before (ISO date or date-time, UTC)
   --text Q         text in the payload, an error path or an error message (case-insensitive)`;

@@ -13,6 +13,10 @@ import { databasePool } from './oltp/db.ts';
 import { DatabaseUnavailableError } from './oltp/errors.ts';
 import { oltpStatus, type OltpStatus } from './oltp/status.ts';
 import type { OltpSinkDeps } from './oltp/sink.ts';
+import type { ImportApplierDeps } from './imports/applier.ts';
+import type { ImportJobDeps } from './imports/job.ts';
+import { ImportRegistry } from './imports/registry.ts';
+import { TableRegistry } from './imports/tables.ts';
 import type pg from 'pg';
 import { defaultRegistry } from './registry/registry.ts';
 import { QuarantineIndex } from './quarantine/quarantine-index.ts';
@@ -81,6 +85,7 @@ export function lakeWriterDeps(config: TributaryConfig = loadConfig()): LakeWrit
   return {
     s3: awsClients(config).s3,
     registry: defaultRegistry(),
+    tables: new TableRegistry(),
     buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine },
   };
 }
@@ -93,6 +98,32 @@ export function oltpSinkDeps(config: TributaryConfig = loadConfig()): OltpSinkDe
     s3: awsClients(config).s3,
     quarantineBucket: config.buckets.quarantine,
     ...(config.mode === 'aws' ? { recycle: pool } : {}),
+  };
+}
+
+/** Dependencies of the import applier: its own pool of the OLTP database (small: a batch is a few statements). */
+export function importApplierDeps(config: TributaryConfig = loadConfig()): ImportApplierDeps {
+  return {
+    pool: databasePool(config, 2),
+    s3: awsClients(config).s3,
+    quarantineBucket: config.buckets.quarantine,
+    tables: new TableRegistry(),
+  };
+}
+
+/** Dependencies of the import job, over a pool of the OLTP database (where the registry lives). */
+export function importJobDeps(
+  config: TributaryConfig = loadConfig(),
+  pool: pg.Pool = databasePool(config, 2),
+): ImportJobDeps {
+  const { s3, kinesis } = awsClients(config);
+  return {
+    registry: new ImportRegistry(pool),
+    tables: new TableRegistry(),
+    s3,
+    kinesis,
+    streamName: config.streamName,
+    buckets: { imports: config.buckets.imports, lake: config.buckets.lake, quarantine: config.buckets.quarantine },
   };
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createHandler as createIngestHandler } from '../functions/ingest/handler.ts';
 import { createHandler as createLakeWriterHandler } from '../functions/lake-writer/handler.ts';
 import { createHandler as createOltpSinkHandler } from '../functions/oltp-sink/handler.ts';
+import { createHandler as createImportApplierHandler } from '../functions/import-applier/handler.ts';
 import { awsClients, createAwsClients } from '../lib/aws/clients.ts';
 import {
   LOCAL_DEFAULTS,
@@ -18,7 +19,12 @@ import {
 } from '../lib/config.ts';
 import { ConfigError, errorMessage } from '../lib/errors.ts';
 import { localMetricsRecorder, type LocalMetricsRecorder } from '../lib/metrics/local-recorder.ts';
-import { ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/composition.ts';
+import { importApplierDeps, importJobDeps, ingestDeps, lakeWriterDeps, oltpSinkDeps } from '../lib/composition.ts';
+import type { ImportApplierDeps } from '../lib/imports/applier.ts';
+import type { S3NotificationRecord } from '../lib/imports/drops.ts';
+import { IMPORT_NOTIFICATION_PREFIXES } from '../lib/imports/drops.ts';
+import { createHandler as createImportJobHandler } from '../functions/import-job/handler.ts';
+import { S3NotificationSource } from './s3-notifications.ts';
 import { ensureMigrated, type OltpSinkDeps } from '../lib/oltp/sink.ts';
 import { redactUrl } from '../lib/oltp/db.ts';
 import { CheckpointStore } from './checkpoints.ts';
@@ -26,7 +32,12 @@ import { ensureConsoleBuild } from './console-build.ts';
 import { startConsole, startKinesis, startPglite, startS3, type RunningEmulator } from './emulators/index.ts';
 import { addS3Faults, parseFaults, withInvocationFaults, type Faults } from './faults.ts';
 import { serveHttpApi } from './gateway.ts';
-import { LAKE_WRITER_MAPPING, OLTP_SINK_MAPPING, type KinesisMapping } from '../lib/stream/mappings.ts';
+import {
+  IMPORT_APPLIER_MAPPING,
+  LAKE_WRITER_MAPPING,
+  OLTP_SINK_MAPPING,
+  type KinesisMapping,
+} from '../lib/stream/mappings.ts';
 import { ShardPoller, type EventSourceMapping } from './poller.ts';
 
 /**
@@ -43,6 +54,7 @@ export const LOCAL_MAPPING_OVERRIDES = {
 export const LOCAL_MAPPINGS = {
   'lake-writer': { ...LAKE_WRITER_MAPPING, ...LOCAL_MAPPING_OVERRIDES },
   'oltp-sink': { ...OLTP_SINK_MAPPING, ...LOCAL_MAPPING_OVERRIDES },
+  'import-applier': { ...IMPORT_APPLIER_MAPPING, ...LOCAL_MAPPING_OVERRIDES },
 } as const satisfies Record<string, KinesisMapping>;
 
 /** Every invocation's time limit locally (in AWS the function's timeout: lake writer 2 min, OLTP sink 1 min). */
@@ -70,6 +82,10 @@ export interface DevOptions {
    */
   oltp?: boolean;
   databaseUrl?: string;
+  /** The import job on the imports bucket's notifications and sweep (default true, with the OLTP database). */
+  imports?: boolean;
+  /** Between import sweeps (default 60 s, as the schedule in AWS). */
+  importSweepMs?: number;
   /** Injected consumer faults (tests); defaults to TRIBUTARY_FAULTS. */
   faults?: Faults;
   log?: (msg: string) => void;
@@ -83,6 +99,8 @@ export interface DevRuntime {
   poller: ShardPoller;
   /** The OLTP sink's poller (its own checkpoints), when the sink runs. */
   sinkPoller?: ShardPoller;
+  /** The imports bucket's notifications and sweep, delivered to the import job (with the OLTP database). */
+  imports?: S3NotificationSource;
   /** The OLTP database (password redacted) and whether it is the embedded PGlite. */
   database?: { url: string; embedded: boolean };
   /** Per-minute shard and ingest counts, flushed to `<dataDir>/metrics/` every few seconds (`flush()` at once). */
@@ -155,14 +173,17 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const servers: Server[] = [];
   let poller: ShardPoller | undefined;
   let sinkPoller: ShardPoller | undefined;
+  let applierPoller: ShardPoller | undefined;
   let sinkDeps: OltpSinkDeps | undefined;
+  let applierDeps: ImportApplierDeps | undefined;
+  let imports: S3NotificationSource | undefined;
   let metrics: LocalMetricsRecorder | undefined;
   const stackFile = path.join(dataDir, LOCAL_STACK_FILE);
   const stop = async () => {
     // Ours only: a stack that refused to start must not remove the file of the one that runs.
     if (runningStack(dataDir)?.pid === process.pid) rmSync(stackFile, { force: true });
-    await Promise.all([poller?.stop(), sinkPoller?.stop()]);
-    await sinkDeps?.pool.end().catch(() => {});
+    await Promise.all([poller?.stop(), sinkPoller?.stop(), applierPoller?.stop(), imports?.stop()]);
+    await Promise.all([sinkDeps?.pool.end().catch(() => {}), applierDeps?.pool.end().catch(() => {})]);
     await Promise.all(
       servers.map(
         (s) =>
@@ -183,7 +204,11 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   try {
     const [kinesisEmu, s3Emu, pgEmu] = await Promise.all([
       startKinesis(host, ports.kinesis, path.join(dataDir, 'kinesis')),
-      startS3(host, ports.s3, path.join(dataDir, 's3'), buckets),
+      // The imports bucket notifies of new exports and raw files, as its notification configuration does in AWS.
+      startS3(host, ports.s3, path.join(dataDir, 's3'), buckets, {
+        bucket: LOCAL_DEFAULTS.buckets.imports,
+        prefixes: IMPORT_NOTIFICATION_PREFIXES,
+      }),
       oltp && !externalDb ? startPglite(host, ports.pg, path.join(dataDir, 'pglite')) : undefined,
     ]);
     emulators.push(kinesisEmu, s3Emu, ...(pgEmu ? [pgEmu] : []));
@@ -267,10 +292,32 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
         'oltp-sink',
         createOltpSinkHandler(() => deps),
       );
+      // Table imports' operations, applied to the imported tables of the same database.
+      const applier = (applierDeps = importApplierDeps(config));
+      applierPoller = mapped(
+        'import-applier',
+        createImportApplierHandler(() => applier),
+      );
+      // Dropped exports start the import job, the handler deployed in AWS, over the applier's pool (the embedded
+      // database takes 8 connections: the sink's 4, these 2, the console's 2).
+      if (options.imports !== false) {
+        const jobDeps = importJobDeps(config, applier.pool);
+        const importJob = createImportJobHandler(() => jobDeps);
+        const source = (imports = new S3NotificationSource({
+          handler: (e) => importJob(e),
+          log,
+          ...(options.importSweepMs !== undefined ? { sweepEveryMs: options.importSweepMs } : {}),
+        }));
+        s3Emu.child.on('message', (m: { s3Event?: { Records: S3NotificationRecord[] } }) => {
+          if (m.s3Event) source.deliver(m.s3Event);
+        });
+      }
     }
     if (options.consumers !== false) {
       poller.start();
       sinkPoller?.start();
+      applierPoller?.start();
+      imports?.start();
     }
     const startupMs = Date.now() - t0;
     let consoleUrl: string | undefined;
@@ -301,6 +348,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       ...(consoleUrl ? { consoleUrl } : {}),
       poller,
       ...(sinkPoller ? { sinkPoller } : {}),
+      ...(imports ? { imports } : {}),
       ...(database ? { database } : {}),
       metrics,
       emulators,

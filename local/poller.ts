@@ -38,11 +38,15 @@ export interface EventSourceMapping extends KinesisMapping {
 
 /**
  * Lambda event filtering for Kinesis, as far as the mappings use it: each pattern is an object whose leaves are arrays
- * of exact values (any may match, and a record field holding an array matches when any element does); `data` is
- * matched against the record's data decoded as JSON (data that is not a JSON object never matches it), other top-level
- * keys against the record's metadata (`partitionKey`, `sequenceNumber`…). A record matching any pattern is delivered.
- * Any other operator (`prefix`, `numeric`, `exists`, …) is refused when the poller starts rather than half-emulated.
+ * of exact values or `{"prefix": "…"}` (any may match; a prefix matches strings only; a record field holding an array
+ * matches when any element does); `data` is matched against the record's data decoded as JSON (data that is not a
+ * JSON object never matches it), other top-level keys against the record's metadata (`partitionKey`,
+ * `sequenceNumber`…). A record matching any pattern is delivered. Any other operator (`numeric`, `exists`, …) is
+ * refused when the poller starts rather than half-emulated.
  */
+const isPrefix = (x: unknown): x is { prefix: string } =>
+  !!x && typeof x === 'object' && Object.keys(x).length === 1 && typeof (x as { prefix?: unknown }).prefix === 'string';
+
 export function recordFilter(
   criteria: KinesisMapping['filterCriteria'],
 ): ((record: KinesisStreamRecord['kinesis']) => boolean) | undefined {
@@ -53,9 +57,9 @@ export function recordFilter(
       throw new ConfigError(`Filter pattern ${where} must be an object.`);
     for (const [k, v] of Object.entries(pattern)) {
       if (Array.isArray(v)) {
-        if (v.some((x) => x !== null && typeof x === 'object'))
+        if (v.some((x) => x !== null && typeof x === 'object' && !isPrefix(x)))
           throw new ConfigError(
-            `Filter pattern ${where}.${k} uses an operator the local poller does not emulate; only arrays of exact values are supported.`,
+            `Filter pattern ${where}.${k} uses an operator the local poller does not emulate; only arrays of exact values and {"prefix": "…"} are supported.`,
           );
       } else check(v, `${where}.${k}`);
     }
@@ -68,7 +72,11 @@ export function recordFilter(
       const got =
         value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[k] : undefined;
       if (!Array.isArray(want)) return matches(want as Record<string, unknown>, got);
-      return (Array.isArray(got) ? got : [got]).some((g) => got !== undefined && want.some((w) => w === g));
+      return (Array.isArray(got) ? got : [got]).some(
+        (g) =>
+          got !== undefined &&
+          want.some((w) => (isPrefix(w) ? typeof g === 'string' && g.startsWith(w.prefix) : w === g)),
+      );
     });
   return (record) => {
     let data: unknown;

@@ -8,9 +8,13 @@ import { athenaResults, imports, lake, quarantine } from './storage.ts';
 export const lambdaDefaults = {
   runtime: 'nodejs22.x',
   architecture: 'arm64',
-  // lib/registry reads schemas/<type>/*.json from disk: ship them next to the bundle and point the registry at them
-  // (`to` is relative to the function root, which Lambda mounts at LAMBDA_TASK_ROOT=/var/task).
-  copyFiles: [{ from: 'schemas', to: 'schemas' }],
+  // lib/registry reads schemas/<type>/*.json from disk, lib/imports/tables.ts the table definitions tables/*.json:
+  // ship both next to the bundle and point the readers at them (`to` is relative to the function root, which Lambda
+  // mounts at LAMBDA_TASK_ROOT=/var/task).
+  copyFiles: [
+    { from: 'schemas', to: 'schemas' },
+    { from: 'tables', to: 'tables' },
+  ],
   // lib/composition.ts reaches the DuckDB engine (local mode's query engine, loaded on first use, never in AWS), whose
   // native bindings esbuild cannot bundle: left out, the build succeeds and nothing in AWS mode ever loads it. The
   // compactor, which does use DuckDB, replaces this with `nodejs.install` (installed for its platform).
@@ -32,6 +36,6 @@ export function tributaryEnvironment(streamName: $util.Input<string>): Record<st
     TRIBUTARY_IMPORTS_BUCKET: imports.name,
     // Deployed: the copy made by `copyFiles`. Under `sst dev` the function runs on this machine, where /var/task does
     // not exist, so the registry keeps its own default (schemas/ resolved from the module URL).
-    ...($dev ? {} : { TRIBUTARY_SCHEMAS_DIR: '/var/task/schemas' }),
+    ...($dev ? {} : { TRIBUTARY_SCHEMAS_DIR: '/var/task/schemas', TRIBUTARY_TABLES_DIR: '/var/task/tables' }),
   };
 }

@@ -61,3 +61,24 @@ export class TableChangedError extends TributaryError {
     super('table_changed', message, { status: 409 });
   }
 }
+
+/** An import asked for what its status does not allow, e.g. approving one that is not held (409). */
+export class ImportStateError extends TributaryError {
+  constructor(message: string) {
+    super('import_state', message, { status: 409 });
+  }
+}
+
+/** The job failed in a way the next run may not: the stream kept refusing operations. Run the table again. */
+export class ImportPublishError extends TributaryError {
+  constructor(message: string) {
+    super('import_publish', message, { status: 503 });
+  }
+}
+
+/** The last published snapshot of a table is gone from the lake (503: restore it; the import waits). */
+export class ImportSnapshotError extends TributaryError {
+  constructor(message: string) {
+    super('import_snapshot', message, { status: 503 });
+  }
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { withTransaction } from '../oltp/db.ts';
-import { type BadRow, ExportKeyError, ImportNotFoundError } from './errors.ts';
+import { type BadRow, ExportKeyError, ImportNotFoundError, ImportStateError } from './errors.ts';
 
 /*
  * The import registry, in the operational Postgres (migration 4): every dropped export file with its status, counts,
@@ -15,7 +15,11 @@ import { type BadRow, ExportKeyError, ImportNotFoundError } from './errors.ts';
 /** Where exports are dropped in the imports bucket. */
 export const EXPORTS_PREFIX = 'exports/';
 
-export type ImportStatus = 'queued' | 'running' | 'held' | 'applied' | 'failed' | 'refused' | 'rejected';
+/**
+ * `published`: the export's operations are all on the stream and its snapshot is the table's base for the next delta
+ * (the job's end; applying them to Postgres is the applier's). `held`: the delete guard stopped it for an operator.
+ */
+export type ImportStatus = 'queued' | 'running' | 'held' | 'published' | 'failed' | 'refused' | 'rejected';
 
 export interface ImportCounts {
   insert: number;
@@ -39,6 +43,11 @@ export interface ImportFile {
   badRows?: BadRow[];
   /** The fencing token of the job that last ran it. */
   fence?: number;
+  /** Operations on the stream already, in key order (a resumed job sends the rest). */
+  publishedOps: number;
+  /** Who approved or rejected it when it was held, and when. */
+  decidedBy?: string;
+  decidedAt?: string;
   registeredAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -104,6 +113,9 @@ interface Row {
   error: string | null;
   bad_rows: BadRow[] | null;
   fence: string | null;
+  published_ops: string;
+  decided_by: string | null;
+  decided_at: Date | null;
   registered_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -122,6 +134,9 @@ const fromRow = (r: Row): ImportFile => ({
   ...(r.error ? { error: r.error } : {}),
   ...(r.bad_rows ? { badRows: r.bad_rows } : {}),
   ...(r.fence !== null ? { fence: Number(r.fence) } : {}),
+  publishedOps: Number(r.published_ops),
+  ...(r.decided_by ? { decidedBy: r.decided_by } : {}),
+  ...(r.decided_at ? { decidedAt: r.decided_at.toISOString() } : {}),
   registeredAt: r.registered_at.toISOString(),
   ...(r.started_at ? { startedAt: r.started_at.toISOString() } : {}),
   ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
@@ -136,7 +151,7 @@ const LEASE_HELD = `SELECT 1 FROM import_lease
    WHERE tenant = $1 AND table_name = $2 AND holder = $3 AND fence = $4 AND expires_at > clock_timestamp()
    FOR SHARE`;
 /** Statuses a file never leaves. */
-const FINAL = "('applied', 'failed', 'refused', 'rejected')";
+const FINAL = "('published', 'failed', 'refused', 'rejected')";
 const leaseArgs = (l: Lease) => [l.tenant, l.table, l.holder, l.fence];
 
 /** The registry of dropped exports and the leases of their tables (see the module comment). */
@@ -236,32 +251,44 @@ export class ImportRegistry {
     );
   }
 
-  /** What the table last applied, if anything. */
-  async applied(
+  /**
+   * Tables with work left: a queued file (new, or approved), or one left running by a job that stopped. A table whose
+   * lease is held is listed too; its run finds it busy and leaves it to the holder.
+   */
+  async pendingTables(): Promise<{ tenant: string; table: string }[]> {
+    const { rows } = await this.pool.query<{ tenant: string; table_name: string }>(
+      `SELECT DISTINCT tenant, table_name FROM import_file WHERE status IN ('queued', 'running') ORDER BY 1, 2`,
+    );
+    return rows.map((r) => ({ tenant: r.tenant, table: r.table_name }));
+  }
+
+  /** What the table last published (the base of its next delta), if anything. */
+  async published(
     tenant: string,
     table: string,
   ): Promise<{ version: string; file: string; snapshotKey: string } | undefined> {
-    const { rows } = await this.pool.query<{ applied_version: string; applied_file: string; snapshot_key: string }>(
-      'SELECT applied_version, applied_file, snapshot_key FROM import_table WHERE tenant = $1 AND table_name = $2',
+    const { rows } = await this.pool.query<{ published_version: string; published_file: string; snapshot_key: string }>(
+      'SELECT published_version, published_file, snapshot_key FROM import_table WHERE tenant = $1 AND table_name = $2',
       [tenant, table],
     );
     const r = rows[0];
-    return r ? { version: r.applied_version, file: r.applied_file, snapshotKey: r.snapshot_key } : undefined;
+    return r ? { version: r.published_version, file: r.published_file, snapshotKey: r.snapshot_key } : undefined;
   }
 
   /**
    * The table's next file to import, in version order (as text, byte by byte), under the lease: queued files whose
-   * version is not after the last applied one are refused first, saying why; a file already running under an older
-   * fence (its job died) comes back first.
+   * version is not after the last published one are refused first, saying why; a file already running under an older
+   * fence (its job died) comes back first. Nothing while a file of the table is held: later versions wait for the
+   * operator's decision, since their deltas depend on it.
    */
   async next(lease: Lease): Promise<ImportFile | undefined> {
-    const applied = await this.applied(lease.tenant, lease.table);
+    const applied = await this.published(lease.tenant, lease.table);
     if (applied) {
       await this.#fenced(lease, async (client) => {
         await client.query(
           `UPDATE import_file
               SET status = 'refused', finished_at = now(),
-                  error = 'Version ' || version || ' is not after the last applied version ' || $3 || ' of ' || tenant || '/' || table_name || '; exports are applied in version order (as text), so drop it under a later version.'
+                  error = 'Version ' || version || ' is not after the last published version ' || $3 || ' of ' || tenant || '/' || table_name || '; exports are applied in version order (as text), so drop it under a later version.'
             WHERE tenant = $1 AND table_name = $2 AND status = 'queued' AND version COLLATE "C" <= $3 COLLATE "C"`,
           [lease.tenant, lease.table, applied.version],
         );
@@ -271,6 +298,7 @@ export class ImportRegistry {
     const { rows } = await this.pool.query<Row>(
       `SELECT * FROM import_file
         WHERE tenant = $1 AND table_name = $2 AND (status = 'queued' OR (status = 'running' AND fence < $3))
+          AND NOT EXISTS (SELECT 1 FROM import_file h WHERE h.tenant = $1 AND h.table_name = $2 AND h.status = 'held')
         ORDER BY status = 'running' DESC, version COLLATE "C", registered_at
         LIMIT 1`,
       [lease.tenant, lease.table, lease.fence],
@@ -312,14 +340,26 @@ export class ImportRegistry {
     });
   }
 
+  /** Records that the first `n` operations (in key order) are on the stream; false when the lease was lost. */
+  async progress(lease: Lease, id: string, n: number): Promise<boolean> {
+    return this.#fenced(lease, async (client) => {
+      const r = await client.query(
+        `UPDATE import_file SET published_ops = greatest(published_ops, $5)
+          WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status = 'running' AND fence = $3`,
+        [lease.tenant, lease.table, lease.fence, id, n],
+      );
+      return r.rowCount === 1;
+    });
+  }
+
   /**
-   * Marks a running file applied and makes it the table's last applied version with its snapshot, in one
+   * Marks a running file published and makes it the table's base for the next delta, with its snapshot, in one
    * transaction and only under the lease; false when the lease was lost or the file is not running (neither changed).
    */
-  async markApplied(lease: Lease, id: string, snapshotKey: string, counts: ImportCounts): Promise<boolean> {
+  async markPublished(lease: Lease, id: string, snapshotKey: string, counts: ImportCounts): Promise<boolean> {
     return this.#fenced(lease, async (client) => {
       const done = await client.query<{ version: string }>(
-        `UPDATE import_file SET status = 'applied', fence = $3, counts = $5::jsonb, error = NULL, finished_at = now()
+        `UPDATE import_file SET status = 'published', fence = $3, counts = $5::jsonb, error = NULL, finished_at = now()
           WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status = 'running'
           RETURNING version`,
         [lease.tenant, lease.table, lease.fence, id, JSON.stringify(counts)],
@@ -327,14 +367,38 @@ export class ImportRegistry {
       const version = done.rows[0]?.version;
       if (version === undefined) return false;
       await client.query(
-        `INSERT INTO import_table (tenant, table_name, applied_version, applied_file, snapshot_key)
+        `INSERT INTO import_table (tenant, table_name, published_version, published_file, snapshot_key)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant, table_name) DO UPDATE
-           SET applied_version = EXCLUDED.applied_version, applied_file = EXCLUDED.applied_file,
-               snapshot_key = EXCLUDED.snapshot_key, applied_at = now()`,
+           SET published_version = EXCLUDED.published_version, published_file = EXCLUDED.published_file,
+               snapshot_key = EXCLUDED.snapshot_key, published_at = now()`,
         [lease.tenant, lease.table, version, id, snapshotKey],
       );
       return true;
     });
+  }
+
+  /**
+   * An operator's decision on a held import: approved, it is queued again and its job publishes it without the delete
+   * guard; rejected, it is final and the table's later exports go on from the last published one.
+   *
+   * @throws ImportNotFoundError; ImportStateError (409) when the import is not held.
+   */
+  async decide(id: string, decision: 'approve' | 'reject', by: string): Promise<ImportFile> {
+    const { rows } = await this.pool.query<Row>(
+      `UPDATE import_file
+          SET status = CASE WHEN $2 = 'approve' THEN 'queued' ELSE 'rejected' END,
+              decided_by = $3, decided_at = now(),
+              error = CASE WHEN $2 = 'approve' THEN NULL ELSE 'Rejected by ' || $3 || ' while held: ' || coalesce(error, '') END,
+              finished_at = CASE WHEN $2 = 'approve' THEN NULL ELSE now() END
+        WHERE id = $1 AND status = 'held'
+        RETURNING *`,
+      [id, decision, by],
+    );
+    if (rows[0]) return fromRow(rows[0]);
+    const file = await this.get(id);
+    throw new ImportStateError(
+      `Import ${id} is ${file.status}, not held: only a held import can be approved or rejected (\`tributary import show ${id}\`).`,
+    );
   }
 }

@@ -12,7 +12,9 @@ import {
 } from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
 import { compareSeq, type StreamRecord } from '../stream/records.ts';
-import { lakeObjectName, lakePrefix } from '../layout/partition.ts';
+import { changesPrefix, lakeObjectName, lakePrefix } from '../layout/partition.ts';
+import { operationOf, tableOfChangesType } from '../imports/ops.ts';
+import type { TableRegistry } from '../imports/tables.ts';
 
 /**
  * gzip level for lake objects. Level 1 keeps the writer above 100k records/s per core at ~7 % larger objects than
@@ -52,11 +54,16 @@ const CR = 0x0d;
 
 /**
  * Turns one shard's batch into the objects to write, without any I/O: decodes each envelope, groups by lake partition
- * (`events/<type>/dt=/hour=[/field=]`), and gzips one JSONL object per partition named by the shard and the first and
+ * (`events/<type>/dt=/hour=[/field=]`, or a table import's `imports/<table>/changes/dt=/hour=/tenant=`), and gzips one JSONL object per partition named by the shard and the first and
  * last sequence number it holds, so a retry of the same records produces the same names. Records that cannot be
  * decoded become quarantine records (stage `lake-writer`) in one object per reason, named the same way.
  */
-export function planBatch(records: StreamRecord[], registry: Registry, now: Date = new Date()): BatchPlan {
+export function planBatch(
+  records: StreamRecord[],
+  registry: Registry,
+  now: Date = new Date(),
+  tables?: TableRegistry,
+): BatchPlan {
   if (records.length === 0) throw new Error('planBatch needs at least one record');
   const sorted = [...records].sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber));
   const shardId = sorted[0]!.shardId;
@@ -78,17 +85,29 @@ export function planBatch(records: StreamRecord[], registry: Registry, now: Date
         skipped++;
         continue;
       }
-      const type = registry.has(envelope.type) ? registry.get(envelope.type) : undefined;
-      if (!type)
-        throw new EnvelopeError(
-          'unknown_type',
-          `Envelope type ${JSON.stringify(envelope.type)} is not registered (${registry.names().join(', ')}).`,
+      const table = tableOfChangesType(envelope.type);
+      if (table !== undefined) {
+        // A table import's operation: checked against its table's definition, kept with the table's changes.
+        if (!tables?.has(table))
+          throw new EnvelopeError(
+            'unknown_type',
+            `Envelope type ${JSON.stringify(envelope.type)} carries operations of table ${JSON.stringify(table)}, which has no definition (tables/${table}.json).`,
+          );
+        const op = operationOf(envelope, tables.get(table));
+        prefix = changesPrefix(table, envelope.event_time, op.tenant);
+      } else {
+        const type = registry.has(envelope.type) ? registry.get(envelope.type) : undefined;
+        if (!type)
+          throw new EnvelopeError(
+            'unknown_type',
+            `Envelope type ${JSON.stringify(envelope.type)} is not registered (${registry.names().join(', ')}).`,
+          );
+        prefix = lakePrefix(
+          type.name,
+          envelope.event_time,
+          type.partitions.map((p) => ({ name: p.name, value: p.get(envelope.data) })),
         );
-      prefix = lakePrefix(
-        type.name,
-        envelope.event_time,
-        type.partitions.map((p) => ({ name: p.name, value: p.get(envelope.data) })),
-      );
+      }
       id = envelope.id;
       receivedAt = envelope.received_at;
       // JSONL needs one record per line; envelopes from our producers never hold raw newlines, others get re-serialized.

@@ -4,6 +4,7 @@ import { deleteKeys, getJsonOrNull } from '../aws/s3.ts';
 import { TributaryError, errorMessage } from '../errors.ts';
 import { logger, recordLakeBatch } from '../observability.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { TableRegistry } from '../imports/tables.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { wholeBatchResponse } from '../stream/batch.ts';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
@@ -16,6 +17,8 @@ export class LakeWriterError extends TributaryError {}
 export interface LakeWriterDeps {
   s3: S3Client;
   registry: Registry;
+  /** Table definitions: a table import's operations land with their table's changes. */
+  tables?: TableRegistry;
   buckets: { lake: string; quarantine: string };
   /** Name of the consumer, scoping its journal (one writer per shard at a time). */
   consumer?: string;
@@ -155,7 +158,9 @@ export async function commitPlan(plan: BatchPlan, deps: LakeWriterDeps): Promise
 /** Plans and commits one or more shards' records (Lambda sends one shard per batch; tests may mix). */
 export async function writeRecords(records: StreamRecord[], deps: LakeWriterDeps): Promise<CommitResult[]> {
   const now = (deps.now ?? (() => new Date()))();
-  return Promise.all(groupByShard(records).map((rs) => commitPlan(planBatch(rs, deps.registry, now), deps)));
+  return Promise.all(
+    groupByShard(records).map((rs) => commitPlan(planBatch(rs, deps.registry, now, deps.tables), deps)),
+  );
 }
 
 /** The lake writer's answer to one Lambda Kinesis event: the partial batch response (see `wholeBatchResponse`). */

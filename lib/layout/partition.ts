@@ -109,6 +109,14 @@ export function lakePrefix(type: string, eventTime: string, partitions: { name: 
   return p;
 }
 
+/**
+ * Where a table import's operations land in the lake: `imports/<table>/changes/dt=/hour=/tenant=/`, dt and hour from
+ * the envelope's event time (the export's registration), the tenant encoded like any partition value.
+ */
+export function changesPrefix(table: string, eventTime: string, tenant: unknown): string {
+  return `imports/${safeSegment(table)}/changes/dt=${eventTime.slice(0, 10)}/hour=${eventTime.slice(11, 13)}/tenant=${encodePartitionValue(tenant)}`;
+}
+
 /** The object name of one partition's records from one batch (architecture.md §6). */
 export function lakeObjectName(shardId: string, firstSeq: string, lastSeq: string): string {
   return `${safeSegment(shardId)}-${firstSeq}-${lastSeq}.jsonl.gz`;

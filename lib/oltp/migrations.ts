@@ -170,6 +170,26 @@ CREATE TABLE import_table (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'import jobs: published, held for approval, resumable publishing',
+    // The import job (lib/imports/job.ts) ends when an export's operations are on the stream: that is `published`
+    // (applying them to Postgres is the applier's, and an import's `applied` is read off the target table). A held
+    // export waits for an operator (approved_by/at, or rejected); `published_ops` is how many operations, in key
+    // order, are on the stream already, so a job that stopped resumes after them.
+    sql: `
+ALTER TABLE import_file DROP CONSTRAINT import_file_status_check;
+UPDATE import_file SET status = 'published' WHERE status = 'applied';
+ALTER TABLE import_file ADD CONSTRAINT import_file_status_check
+  CHECK (status IN ('queued', 'running', 'held', 'published', 'failed', 'refused', 'rejected'));
+ALTER TABLE import_file ADD COLUMN published_ops bigint NOT NULL DEFAULT 0 CHECK (published_ops >= 0);
+ALTER TABLE import_file ADD COLUMN decided_by text;
+ALTER TABLE import_file ADD COLUMN decided_at timestamptz;
+ALTER TABLE import_table RENAME COLUMN applied_version TO published_version;
+ALTER TABLE import_table RENAME COLUMN applied_file TO published_file;
+ALTER TABLE import_table RENAME COLUMN applied_at TO published_at;
+`,
+  },
 ];
 
 /** The tables of the normalized schema, parents first (the order `tributary db status` lists them in). */

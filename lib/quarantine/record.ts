@@ -13,6 +13,7 @@ export const QUARANTINE_REASONS = [
   'invalid_envelope',
   'processing_error',
   'db_rejected',
+  'export_refused',
 ] as const;
 
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];

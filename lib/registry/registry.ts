@@ -176,8 +176,19 @@ export class Registry {
   }
 }
 
+/**
+ * An event type's name: a Glue table's and a lake prefix's. Never a dot, which marks the stream's other records (a
+ * table import's operations are `import.<table>`, lib/imports/ops.ts).
+ */
+const TYPE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
 function loadType(ajv: Ajv2020, dir: string, name: string): EventType {
   const manifestPath = path.join(dir, 'type.json');
+  if (!TYPE_NAME.test(name))
+    throw new RegistryError(
+      'bad_type_name',
+      `${dir}: an event type's name is lower-case letters, digits and '_' (at most 64, a letter first); rename the directory and its type.json "type".`,
+    );
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as TypeManifest;
   if (manifest.type !== name) {
     throw new RegistryError(

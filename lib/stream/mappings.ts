@@ -53,6 +53,18 @@ export const OLTP_SINK_MAPPING: KinesisMapping = {
   filterCriteria: { filters: [{ pattern: JSON.stringify({ data: { type: ['transactions'] } }) }] },
 };
 
-/** The stream's consumers by name (the local poller's and the lag metric's), mapped by LAKE_WRITER_MAPPING and OLTP_SINK_MAPPING. */
-export const STREAM_CONSUMERS = ['lake-writer', 'oltp-sink'] as const;
+/**
+ * The import applier (lib/imports/applier.ts) waits out a database outage like the OLTP sink, and gets only a table
+ * import's operations: envelope types `import.<table>` (lib/imports/ops.ts CHANGES_PREFIX, a dot no event type has).
+ */
+export const IMPORT_APPLIER_MAPPING: KinesisMapping = {
+  ...OLTP_SINK_MAPPING,
+  filterCriteria: { filters: [{ pattern: JSON.stringify({ data: { type: [{ prefix: 'import.' }] } }) }] },
+};
+
+/**
+ * The stream's consumers by name (the local poller's and the lag metric's), mapped by LAKE_WRITER_MAPPING,
+ * OLTP_SINK_MAPPING and IMPORT_APPLIER_MAPPING.
+ */
+export const STREAM_CONSUMERS = ['lake-writer', 'oltp-sink', 'import-applier'] as const;
 export type StreamConsumer = (typeof STREAM_CONSUMERS)[number];

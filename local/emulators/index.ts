@@ -65,11 +65,17 @@ export function startKinesis(host: string, port: number, dir: string): Promise<R
 }
 
 /** s3rver (S3 API) storing objects under `dir`, creating `buckets` if missing. */
-export function startS3(host: string, port: number, dir: string, buckets: string[]): Promise<RunningEmulator> {
+export function startS3(
+  host: string,
+  port: number,
+  dir: string,
+  buckets: string[],
+  notifications?: { bucket: string; prefixes: string[] },
+): Promise<RunningEmulator> {
   return startEmulator(
     's3rver',
     './s3.ts',
-    [host, String(port), dir, buckets.join(',')],
+    [host, String(port), dir, buckets.join(','), notifications ? JSON.stringify(notifications) : ''],
     ['--openssl-legacy-provider'],
   );
 }

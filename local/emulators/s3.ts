@@ -10,7 +10,27 @@ interface S3rverInstance {
 // s3rver is CommonJS without types; it needs --openssl-legacy-provider (its ListObjectsV2 tokens use DES).
 const S3rver = createRequire(import.meta.url)('s3rver') as new (opts: Record<string, unknown>) => S3rverInstance;
 
-const [host = '127.0.0.1', portArg = '4569', dir = '.data/s3', buckets = ''] = process.argv.slice(2);
+const [host = '127.0.0.1', portArg = '4569', dir = '.data/s3', buckets = '', notify = ''] = process.argv.slice(2);
+
+/**
+ * Where this S3 sends event notifications, as a bucket's notification configuration says (`{"bucket", "prefixes"}`):
+ * `ObjectCreated` events of those keys go to the parent, which delivers them as S3 delivers them to Lambda.
+ */
+const notifications = notify ? (JSON.parse(notify) as { bucket: string; prefixes: string[] }) : undefined;
+
+interface S3rverEvent {
+  Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string } } }[];
+}
+
+/** s3rver's event as S3 sends it: the key URL-encoded with spaces as `+` (s3rver gives it raw). */
+function asS3Notification(e: S3rverEvent): S3rverEvent {
+  return {
+    Records: e.Records.map((r) => ({
+      ...r,
+      s3: { ...r.s3, object: { ...r.s3.object, key: encodeURIComponent(r.s3.object.key).replace(/%20/g, '+') } },
+    })),
+  };
+}
 
 runChild('s3rver', async () => {
   mkdirSync(dir, { recursive: true });
@@ -24,6 +44,17 @@ runChild('s3rver', async () => {
       .filter(Boolean)
       .map((name) => ({ name })),
   });
+  if (notifications)
+    (server as unknown as NodeJS.EventEmitter).on('event', (e: S3rverEvent) => {
+      const r = e.Records[0];
+      if (
+        !r?.eventName.startsWith('ObjectCreated:') ||
+        r.s3.bucket.name !== notifications.bucket ||
+        !notifications.prefixes.some((p) => r.s3.object.key.startsWith(p))
+      )
+        return;
+      process.send?.({ s3Event: asS3Notification(e) });
+    });
   const { port } = await server.run();
   return { port, close: () => server.close() };
 });

@@ -647,7 +647,7 @@ describe('console in Chromium against tributary dev', () => {
       .poll(() => page.getByTestId('kpi-lag').locator('.kpi-value').textContent(), { timeout: 60_000 })
       .toMatch(/^\d+ (ms|s|min|h)$/);
     expect(await page.getByTestId('kpi-lag').locator('dd').last().textContent()).toMatch(
-      /^(lake-writer|oltp-sink) on shardId-00000000000[01], its newest batch$/,
+      /^(lake-writer|oltp-sink|import-applier) on shardId-00000000000[01], its newest batch$/,
     );
     await page.getByRole('button', { name: '14 d' }).click();
     await expect

@@ -359,7 +359,7 @@ describe('OLTP status function', () => {
       runtime: 'nodejs22.x',
       properties: { architecture: 'arm64' },
     });
-    expect(infra.build(OLTP_STATUS).copyFiles?.map((c) => c.to)).toEqual(['schemas']);
+    expect(infra.build(OLTP_STATUS).copyFiles?.map((c) => c.to)).toEqual(['schemas', 'tables']);
   });
 
   it('runs in both private subnets with its own security group', () => {

@@ -68,7 +68,7 @@ describe('functions', () => {
     expect(checkFunctionPlatform(infra.lambda(name))).toEqual([]);
   });
 
-  it('every function built from functions/ runs Node 22 on arm64 and ships the schemas (where lib/config reads them)', () => {
+  it('every function built from functions/ runs Node 22 on arm64 and ships the schemas and table definitions (where lib/config reads them)', () => {
     const own = infra.builds.filter((b) => b.handler.startsWith('functions/'));
     expect(own.map((b) => b.functionID).sort()).toEqual(
       expect.arrayContaining(['Ingest', 'IngestAuthorizer', 'LakeWriter']),
@@ -78,12 +78,16 @@ describe('functions', () => {
       expect(
         build.copyFiles?.map((c) => ({ to: c.to, isDir: c.isDir })),
         build.functionID,
-      ).toEqual([{ to: 'schemas', isDir: true }]);
+      ).toEqual([
+        { to: 'schemas', isDir: true },
+        { to: 'tables', isDir: true },
+      ]);
       const env = (infra.lambda(build.functionID).inputs.environment as { variables: Record<string, string> })
         .variables;
       // A function that loads the configuration (TRIBUTARY_MODE set) reads the schemas from where its bundle has
       // them; one that does not (the authorizer) is given no schema directory at all.
       expect(env.TRIBUTARY_SCHEMAS_DIR ?? null, build.functionID).toBe(env.TRIBUTARY_MODE ? '/var/task/schemas' : null);
+      expect(env.TRIBUTARY_TABLES_DIR ?? null, build.functionID).toBe(env.TRIBUTARY_MODE ? '/var/task/tables' : null);
     }
   });
 

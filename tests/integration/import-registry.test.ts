@@ -99,13 +99,13 @@ describe('import registry and leases', () => {
     expect(fresh.fence).toBe(stale.fence + 1);
     expect(await reg.renew(stale, 60_000)).toBe(false);
     expect(await reg.transition(stale, file.id, 'failed', { error: 'stale' })).toBe(false);
-    expect(await reg.markApplied(stale, file.id, 'snap', counts)).toBe(false);
-    expect(await reg.applied('acme', 'lines')).toBeUndefined();
+    expect(await reg.markPublished(stale, file.id, 'snap', counts)).toBe(false);
+    expect(await reg.published('acme', 'lines')).toBeUndefined();
     // The file the stale job left running comes back to the new holder first.
     expect(await reg.next(fresh)).toMatchObject({ id: file.id, status: 'running', fence: stale.fence });
-    expect(await reg.markApplied(fresh, file.id, 'snap-v1', counts)).toBe(true);
-    expect(await reg.get(file.id)).toMatchObject({ status: 'applied', fence: fresh.fence, counts });
-    expect(await reg.applied('acme', 'lines')).toEqual({ version: 'v1', file: file.id, snapshotKey: 'snap-v1' });
+    expect(await reg.markPublished(fresh, file.id, 'snap-v1', counts)).toBe(true);
+    expect(await reg.get(file.id)).toMatchObject({ status: 'published', fence: fresh.fence, counts });
+    expect(await reg.published('acme', 'lines')).toEqual({ version: 'v1', file: file.id, snapshotKey: 'snap-v1' });
     await reg.release(fresh);
     expect(await reg.acquire('acme', 'lines', 'third', 60_000)).toMatchObject({ fence: fresh.fence + 1 });
   });
@@ -120,12 +120,12 @@ describe('import registry and leases', () => {
     expect(fixed.status).toBe('queued');
     expect(await reg.transition(lease, first.id, 'running')).toBe(false);
     expect(await reg.get(first.id)).toMatchObject({ status: 'refused', error: 'bad rows' });
-    // Applied is final too, and only a running file can be applied.
-    expect(await reg.markApplied(lease, fixed.id, 'snap', counts)).toBe(false);
+    // Published is final too, and only a running file can be published.
+    expect(await reg.markPublished(lease, fixed.id, 'snap', counts)).toBe(false);
     expect(await reg.transition(lease, fixed.id, 'running')).toBe(true);
-    expect(await reg.markApplied(lease, fixed.id, 'snap', counts)).toBe(true);
+    expect(await reg.markPublished(lease, fixed.id, 'snap', counts)).toBe(true);
     expect(await reg.transition(lease, fixed.id, 'failed', { error: 'late' })).toBe(false);
-    expect(await reg.get(fixed.id)).toMatchObject({ status: 'applied' });
+    expect(await reg.get(fixed.id)).toMatchObject({ status: 'published' });
   });
 
   it.skipIf(!process.env.DATABASE_URL)(
@@ -163,7 +163,7 @@ describe('import registry and leases', () => {
     },
   );
 
-  it('queues drops in version order (as text), and refuses one not after the last applied version', async () => {
+  it('queues drops in version order (as text), and refuses one not after the last published version', async () => {
     for (const v of ['20201231_V0001', '20201230_V0002', '20201230_V0001'])
       await reg.register({ key: `exports/t2/example/${v}/f.csv.gz`, etag: `"${v}"`, size: 1 });
     const lease = (await reg.acquire('t2', 'example', 'job', 60_000))!;
@@ -171,7 +171,7 @@ describe('import registry and leases', () => {
     for (let f = await reg.next(lease); f; f = await reg.next(lease)) {
       order.push(f.version);
       expect(await reg.transition(lease, f.id, 'running')).toBe(true);
-      expect(await reg.markApplied(lease, f.id, `snap-${f.version}`, counts)).toBe(true);
+      expect(await reg.markPublished(lease, f.id, `snap-${f.version}`, counts)).toBe(true);
     }
     expect(order).toEqual(['20201230_V0001', '20201230_V0002', '20201231_V0001']);
     const late = await reg.register({ key: 'exports/t2/example/20201230_V0003/f.csv.gz', etag: '"late"', size: 1 });
@@ -179,7 +179,42 @@ describe('import registry and leases', () => {
     expect(await reg.get(late.id)).toMatchObject({
       status: 'refused',
       error:
-        'Version 20201230_V0003 is not after the last applied version 20201231_V0001 of t2/example; exports are applied in version order (as text), so drop it under a later version.',
+        'Version 20201230_V0003 is not after the last published version 20201231_V0001 of t2/example; exports are applied in version order (as text), so drop it under a later version.',
     });
+  });
+
+  it('holds a table while one of its exports waits for a decision, and records who approved or rejected it', async () => {
+    const file = (v: string) => reg.register({ key: `exports/hold/example/${v}/f.csv.gz`, etag: `"${v}"`, size: 1 });
+    const a = await file('v1');
+    const b = await file('v2');
+    const lease = (await reg.acquire('hold', 'example', 'job', 60_000))!;
+    expect((await reg.next(lease))?.id).toBe(a.id);
+    expect(await reg.transition(lease, a.id, 'running')).toBe(true);
+    expect(await reg.progress(lease, a.id, 500)).toBe(true);
+    // Progress only grows: a retried chunk reporting less does not move it back.
+    expect(await reg.progress(lease, a.id, 200)).toBe(true);
+    expect((await reg.get(a.id)).publishedOps).toBe(500);
+    expect(await reg.transition(lease, a.id, 'held', { error: 'too many deletes' })).toBe(true);
+    // v2 waits: its delta depends on whether v1 is published.
+    expect(await reg.next(lease)).toBeUndefined();
+    await expect(reg.decide(b.id, 'approve', 'sam')).rejects.toThrow(
+      `Import ${b.id} is queued, not held: only a held import can be approved or rejected`,
+    );
+    expect(await reg.decide(a.id, 'approve', 'sam')).toMatchObject({ status: 'queued', decidedBy: 'sam' });
+    await expect(reg.decide(a.id, 'reject', 'erin')).rejects.toMatchObject({ code: 'import_state', status: 409 });
+    expect((await reg.next(lease))?.id).toBe(a.id);
+    expect(await reg.transition(lease, a.id, 'running')).toBe(true);
+    expect(await reg.markPublished(lease, a.id, 'snap-v1', counts)).toBe(true);
+    expect((await reg.next(lease))?.id).toBe(b.id);
+    expect(await reg.transition(lease, b.id, 'held', { error: 'too many deletes' })).toBe(true);
+    expect(await reg.decide(b.id, 'reject', 'erin')).toMatchObject({
+      status: 'rejected',
+      decidedBy: 'erin',
+      error: 'Rejected by erin while held: too many deletes',
+    });
+    // Rejected, the next export goes on from the last published one (v1).
+    const c = await file('v3');
+    expect((await reg.next(lease))?.id).toBe(c.id);
+    expect(await reg.published('hold', 'example')).toMatchObject({ version: 'v1' });
   });
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
 import { ConfigError } from '../../lib/errors.ts';
-import { LAKE_WRITER_MAPPING, OLTP_SINK_MAPPING } from '../../lib/stream/mappings.ts';
+import { IMPORT_APPLIER_MAPPING, LAKE_WRITER_MAPPING, OLTP_SINK_MAPPING } from '../../lib/stream/mappings.ts';
 import { compareSeq } from '../../lib/stream/records.ts';
 import { CheckpointStore } from '../../local/checkpoints.ts';
 import { LOCAL_MAPPING_OVERRIDES, LOCAL_MAPPINGS, type DevRuntime } from '../../local/dev.ts';
@@ -21,6 +21,7 @@ describe('the local mappings are the deployed ones', () => {
     for (const [local, deployed] of [
       [LOCAL_MAPPINGS['lake-writer'], LAKE_WRITER_MAPPING],
       [LOCAL_MAPPINGS['oltp-sink'], OLTP_SINK_MAPPING],
+      [LOCAL_MAPPINGS['import-applier'], IMPORT_APPLIER_MAPPING],
     ] as const) {
       const differs = Object.keys({ ...local, ...deployed }).filter(
         (k) => JSON.stringify(local[k as keyof typeof local]) !== JSON.stringify(deployed[k as keyof typeof deployed]),
@@ -59,8 +60,16 @@ describe('the local mappings are the deployed ones', () => {
     expect(match(rec(JSON.stringify({ data: { type: 'transactions' } })))).toBe(false);
     expect(recordFilter(undefined)).toBeUndefined();
     expect(() =>
-      recordFilter({ filters: [{ pattern: JSON.stringify({ data: { type: [{ prefix: 'tr' }] } }) }] }),
+      recordFilter({ filters: [{ pattern: JSON.stringify({ data: { amt: [{ numeric: ['>', 0] }] } }) }] }),
     ).toThrow(ConfigError);
+    // The import applier's: a prefix, on strings only.
+    const ops = recordFilter(IMPORT_APPLIER_MAPPING.filterCriteria)!;
+    expect(ops(rec(JSON.stringify({ type: 'import.example', data: {} })))).toBe(true);
+    expect(ops(rec(JSON.stringify({ type: ['transactions', 'import.x'] })))).toBe(true);
+    expect(ops(rec(JSON.stringify({ type: 'transactions', data: {} })))).toBe(false);
+    expect(ops(rec(JSON.stringify({ type: 'imports', data: {} })))).toBe(false);
+    expect(ops(rec(JSON.stringify({ type: { prefix: 'import.' } })))).toBe(false);
+    expect(ops(rec('import.example'))).toBe(false);
   });
 });
 

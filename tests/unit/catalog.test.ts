@@ -193,7 +193,7 @@ describe('Glue tables from the catalog', () => {
     expect(q.storageDescriptor.location).toBe('s3://prod-quarantine/records/');
     expect(q.parameters['projection.reason.type']).toBe('enum');
     expect(q.parameters['projection.reason.values']).toBe(
-      'schema_violation,malformed_json,unknown_type,too_large,invalid_envelope,processing_error,db_rejected',
+      'schema_violation,malformed_json,unknown_type,too_large,invalid_envelope,processing_error,db_rejected,export_refused',
     );
     expect(q.parameters['storage.location.template']).toBe('s3://prod-quarantine/records/dt=${dt}/reason=${reason}/');
     expect(glue.some((t) => t.name === 'quarantine_compacted')).toBe(false);

@@ -100,6 +100,8 @@ describe('consumer lag', () => {
       'tributary lake-writer shardId-000000000001',
       'tributary oltp-sink shardId-000000000000',
       'tributary oltp-sink shardId-000000000001',
+      'tributary import-applier shardId-000000000000',
+      'tributary import-applier shardId-000000000001',
     ]);
     expect(
       sent.every(

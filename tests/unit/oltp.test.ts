@@ -137,6 +137,7 @@ describe('schema', () => {
       [2, 'ecfb3785c5ab558b'],
       [3, '7e375490bc1cb256'],
       [4, 'a2299f5f1648c5e7'],
+      [5, '92cda2ac0e1792b4'],
     ]);
     expect(MIGRATIONS[0]!.sql).toMatch(/cc_num\s+text NOT NULL UNIQUE/);
     expect(MIGRATIONS[0]!.sql).toMatch(/amount\s+numeric\(15, 2\)/);

@@ -1,0 +1,26 @@
+import type { Context } from 'aws-lambda';
+import { importJobDeps } from '../../lib/composition.ts';
+import { handleImportTrigger, type ImportTrigger, type TriggerResult } from '../../lib/imports/drops.ts';
+import type { ImportJobDeps } from '../../lib/imports/job.ts';
+
+/** Time kept back from the function's timeout: the chunk in flight finishes and the lease is given back. */
+const MARGIN_MS = 60_000;
+
+export type ImportJobHandler = (
+  event: ImportTrigger,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<TriggerResult>;
+
+/**
+ * S3 `ObjectCreated` under `exports/` in the imports bucket, or the schedule's `{"sweep": true}` → the import job
+ * (lib/imports/drops.ts). It stops a minute before its timeout with its progress saved; the next sweep goes on.
+ */
+export const createHandler =
+  (deps: () => ImportJobDeps): ImportJobHandler =>
+  async (event, context) =>
+    handleImportTrigger(event, deps(), {
+      ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - MARGIN_MS } : {}),
+    });
+
+let deps: ImportJobDeps | undefined;
+export const handler = createHandler(() => (deps ??= importJobDeps()));

@@ -1,0 +1,150 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import { EnvelopeError, parseEnvelope } from '../envelope.ts';
+import { errorMessage } from '../errors.ts';
+import { logger } from '../observability.ts';
+import { quarantineRecord } from '../quarantine/record.ts';
+import { writeQuarantine } from '../quarantine/write.ts';
+import type { ShardOutcome } from '../stream/batch.ts';
+import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
+import { parseJson } from '../registry/json.ts';
+import { applyOperations, ensureImportTable, type ImportOperation } from './apply.ts';
+import { changesType, operationOf, tableOfChangesType } from './ops.ts';
+import type { TableDef, TableRegistry } from './tables.ts';
+
+/*
+ * The import applier: a stream consumer (its mapping lets only operations through) that applies each shard's batch
+ * of operations to the imported tables in Postgres (lib/imports/apply.ts). Exactly once without bookkeeping: applying
+ * is idempotent and order-safe by version, so a batch delivered again — after a crash, a timeout, an outage — changes
+ * nothing it already changed. While the database is unavailable the shard's whole batch is delivered again; an
+ * operation the table refuses for its data is quarantined (stage `import`, reason `db_rejected`) and does not hold
+ * the shard up.
+ */
+
+export interface ImportApplierDeps {
+  pool: pg.Pool;
+  s3: S3Client;
+  quarantineBucket: string;
+  tables: TableRegistry;
+  /** Operations per statement. */
+  chunkSize?: number;
+  now?: () => Date;
+}
+
+export interface ApplierResult extends ShardOutcome {
+  applied: number;
+  /** Operations that changed nothing: their row already holds that version or a later one. */
+  skipped: number;
+  rejected: number;
+  /** Records that are not operations of a defined table (the lake writer quarantines what cannot be read). */
+  ignored: number;
+}
+
+const ensured = new WeakMap<pg.Pool, Map<string, Promise<void>>>();
+
+/** Creates (or checks) a table's Postgres table once per pool; a failed attempt is tried again next batch. */
+function ensureOnce(pool: pg.Pool, def: TableDef): Promise<void> {
+  let byTable = ensured.get(pool);
+  if (!byTable) ensured.set(pool, (byTable = new Map()));
+  let p = byTable.get(def.name);
+  if (!p) {
+    p = ensureImportTable(pool, def).catch((err: unknown) => {
+      byTable.delete(def.name);
+      throw err;
+    });
+    byTable.set(def.name, p);
+  }
+  return p;
+}
+
+/** The table an operation envelope's type names, when it is one of a defined table. */
+function tableOfType(tables: TableRegistry, type: string): TableDef | undefined {
+  const name = tableOfChangesType(type);
+  return name && tables.has(name) ? tables.get(name) : undefined;
+}
+
+/** Applies one shard's records (see the module comment). */
+export async function applyShard(records: StreamRecord[], deps: ImportApplierDeps): Promise<ApplierResult> {
+  const sorted = [...records].sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber));
+  const shardId = sorted[0]?.shardId ?? 'shardId-unknown';
+  const result: ApplierResult = { shardId, applied: 0, skipped: 0, rejected: 0, ignored: 0 };
+  if (!sorted.length) return result;
+  const byTable = new Map<string, { def: TableDef; items: { op: ImportOperation; record: StreamRecord }[] }>();
+  const refused: { record: StreamRecord; error: string; type?: string }[] = [];
+  for (const record of sorted) {
+    let envelope: ReturnType<typeof parseEnvelope>;
+    try {
+      envelope = parseEnvelope(record.data.toString('utf8'), parseJson);
+    } catch {
+      result.ignored++;
+      continue;
+    }
+    const def = tableOfType(deps.tables, envelope.type);
+    if (!def) {
+      result.ignored++;
+      continue;
+    }
+    try {
+      const op = operationOf(envelope, def);
+      let g = byTable.get(def.name);
+      if (!g) byTable.set(def.name, (g = { def, items: [] }));
+      g.items.push({ op, record });
+    } catch (err) {
+      if (!(err instanceof EnvelopeError)) throw err;
+      refused.push({ record, error: err.message, type: envelope.type });
+    }
+  }
+  const chunkSize = deps.chunkSize ?? 500;
+  try {
+    for (const { def, items } of byTable.values()) {
+      await ensureOnce(deps.pool, def);
+      for (let i = 0; i < items.length; i += chunkSize) {
+        const chunk = items.slice(i, i + chunkSize);
+        const r = await applyOperations(
+          deps.pool,
+          def,
+          chunk.map((c) => c.op),
+        );
+        result.applied += r.applied;
+        result.skipped += r.skipped;
+        const recordOf = new Map(chunk.map((c) => [c.op, c.record]));
+        for (const x of r.rejected)
+          refused.push({ record: recordOf.get(x.op)!, error: x.error, type: changesType(def.name) });
+      }
+    }
+    if (refused.length) {
+      const at = (deps.now?.() ?? new Date()).toISOString();
+      await writeQuarantine(
+        deps.s3,
+        deps.quarantineBucket,
+        refused.map((x) =>
+          quarantineRecord({
+            id: `${x.record.shardId}-${x.record.sequenceNumber}`,
+            stage: 'import',
+            reason: 'db_rejected',
+            errors: [{ path: '/', keyword: 'db_rejected', message: x.error }],
+            ...(x.type ? { type: x.type } : {}),
+            receivedAt: new Date(x.record.arrivedAt).toISOString(),
+            quarantinedAt: at,
+            payload: x.record.data,
+            source: 'stream',
+          }),
+        ),
+        'import',
+        `${shardId}-${sorted[0]!.sequenceNumber}-${sorted.at(-1)!.sequenceNumber}`,
+      );
+      result.rejected = refused.length;
+    }
+  } catch (err) {
+    // Nothing is lost by delivering the whole batch again: what was applied is skipped the second time.
+    const error = errorMessage(err);
+    logger.warn('import applier: delivering the batch again', { shardId, error });
+    return { ...result, failedFrom: sorted[0]!.sequenceNumber, error };
+  }
+  return result;
+}
+
+/** Applies a batch that may hold several shards. */
+export function applyRecords(records: StreamRecord[], deps: ImportApplierDeps): Promise<ApplierResult[]> {
+  return Promise.all(groupByShard(records).map((rs) => applyShard(rs, deps)));
+}

@@ -1,0 +1,110 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { errorMessage } from '../errors.ts';
+import { logger } from '../observability.ts';
+import { ExportKeyError } from './errors.ts';
+import { ImportJob, type ImportJobDeps, type TableRunResult } from './job.ts';
+import { EXPORTS_PREFIX, type ImportFile, parseExportKey } from './registry.ts';
+
+/*
+ * What starts an import: an object created under `exports/` in the imports bucket (an S3 event notification, in AWS
+ * and from the local S3 alike), and a sweep on a schedule. The event registers the file and runs its table's queue at
+ * once; the sweep runs every table with work left — an import that stopped at its deadline, one whose job crashed (its
+ * lease expires), a held one an operator approved, an event that never arrived (S3 delivers at least once, not
+ * always promptly). So no import depends on one delivery or one invocation.
+ */
+
+/** The keys of the imports bucket whose creation is announced: exports, and raw event files. */
+export const IMPORT_NOTIFICATION_PREFIXES = [EXPORTS_PREFIX, 'raw/'];
+
+/** One record of an S3 event notification, the fields used here. */
+export interface S3NotificationRecord {
+  eventName?: string;
+  s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } };
+}
+
+/** An S3 event notification (Records), or the sweep's scheduled event. */
+export type ImportTrigger = { Records: S3NotificationRecord[] } | { sweep: true };
+
+export interface TriggerResult {
+  registered: ImportFile[];
+  /** Objects that are not where exports go (logged with where they belong). */
+  misplaced: { key: string; error: string }[];
+  runs: (TableRunResult & { tenant: string; table: string })[];
+}
+
+/**
+ * The object key of an event record: S3 sends it URL-encoded, with spaces as `+` (the local S3 does as well).
+ */
+export function notificationKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}
+
+/**
+ * Registers the exports an S3 event announces and runs their tables, or (the sweep) runs every table with work left,
+ * each until `deadline` (epoch ms). A table another job holds is left to it.
+ */
+export async function handleImportTrigger(
+  trigger: ImportTrigger,
+  deps: ImportJobDeps,
+  options: { deadline?: number } = {},
+): Promise<TriggerResult> {
+  const result: TriggerResult = { registered: [], misplaced: [], runs: [] };
+  const tables = new Map<string, { tenant: string; table: string }>();
+  if ('Records' in trigger) {
+    for (const r of trigger.Records) {
+      if (!r.eventName?.startsWith('ObjectCreated:') || r.s3?.bucket?.name !== deps.buckets.imports) continue;
+      const key = notificationKey(r.s3.object?.key ?? '');
+      if (!key.startsWith(EXPORTS_PREFIX)) continue;
+      try {
+        parseExportKey(key);
+      } catch (err) {
+        if (!(err instanceof ExportKeyError)) throw err;
+        logger.warn('imports: an object under exports/ is not an export', { key, error: err.message });
+        result.misplaced.push({ key, error: err.message });
+        continue;
+      }
+      const { etag, size } = await objectIdentity(deps, key, r.s3.object);
+      if (etag === undefined) continue; // deleted since: nothing to import
+      const file = await deps.registry.register({ key, etag, size });
+      result.registered.push(file);
+      tables.set(`${file.tenant}/${file.table}`, { tenant: file.tenant, table: file.table });
+    }
+  } else {
+    for (const t of await deps.registry.pendingTables()) tables.set(`${t.tenant}/${t.table}`, t);
+  }
+  const job = new ImportJob(deps);
+  for (const t of tables.values()) {
+    try {
+      result.runs.push({ ...t, ...(await job.runTable(t.tenant, t.table, options)) });
+    } catch (err) {
+      // One table's failure (a stream refusing, a lost snapshot) must not keep the others from running; the file stays
+      // where it was and the next sweep tries again.
+      logger.error('imports: a table run failed; the next sweep resumes it', { ...t, error: errorMessage(err) });
+      result.runs.push({ ...t, done: [], more: true });
+    }
+  }
+  return result;
+}
+
+/**
+ * The ETag and size of a created object: from the event when it has them (S3 always does; the local S3 leaves the
+ * ETag out of copy events), else from the object itself. No ETag: the object is gone.
+ */
+async function objectIdentity(
+  deps: ImportJobDeps,
+  key: string,
+  object: { size?: number; eTag?: string } | undefined,
+): Promise<{ etag?: string; size: number }> {
+  if (object?.eTag && object.size !== undefined) return { etag: quoted(object.eTag), size: object.size };
+  try {
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.buckets.imports, Key: key }));
+    return { etag: head.ETag, size: head.ContentLength ?? 0 };
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NotFound' || (err as { name?: string }).name === 'NoSuchKey')
+      return { size: 0 };
+    throw err;
+  }
+}
+
+/** S3 events give the ETag bare, GetObject and HeadObject quoted: the registry keeps the quoted form. */
+const quoted = (etag: string): string => (etag.startsWith('"') ? etag : `"${etag}"`);

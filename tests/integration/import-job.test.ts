@@ -1,0 +1,305 @@
+/**
+ * The import job end to end (lib/imports/job.ts, applier.ts): exports dropped in the imports bucket, deltas on the
+ * real stream, applied to Postgres by the runtime's applier, through a crash mid-publish, the delete guard and a
+ * refused file.
+ */
+import { gzipSync } from 'node:zlib';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../lib/aws/clients.ts';
+import { listAll, readJsonl } from '../../lib/aws/s3.ts';
+import { importJobDeps } from '../../lib/composition.ts';
+import { ImportPublishError } from '../../lib/imports/errors.ts';
+import { ImportJob, type ImportJobDeps } from '../../lib/imports/job.ts';
+import type { ImportFile } from '../../lib/imports/registry.ts';
+import { createPool } from '../../lib/oltp/db.ts';
+import { listAllShards } from '../../lib/aws/kinesis.ts';
+import type { DevRuntime } from '../../local/dev.ts';
+import { testDatabase, type TestDatabase } from './db.ts';
+import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
+
+/** A row of the shipped example table (tables/example.json): PK, COL2..COL4, text, NULL where null. */
+type Row = [string, string | null, string | null, string | null];
+type State = Map<string, Row>;
+
+/** The example table's file format: `;`, no header, `"` quotes, the empty unquoted field is NULL, gzip. */
+function exportFile(rows: Row[]): Buffer {
+  const cell = (v: string | null) =>
+    v === null ? '' : v === '' || /[;"\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+  return gzipSync(`${rows.map((r) => r.map(cell).join(';')).join('\n')}\n`);
+}
+
+describe('table imports through the stream into Postgres', () => {
+  let dir: string;
+  let db: TestDatabase;
+  let rt: DevRuntime;
+  let pool: pg.Pool;
+  let deps: ImportJobDeps;
+
+  beforeAll(async () => {
+    dir = tempDir('import-job');
+    db = await testDatabase('import_job');
+    // The job is run by the tests themselves here: no notifications, no sweep.
+    rt = await startTestRuntime(dir, { oltp: true, databaseUrl: db.url, imports: false });
+    pool = createPool(db.url, { max: 3 });
+    deps = importJobDeps(rt.config, pool);
+  }, 180_000);
+  afterAll(async () => {
+    await rt?.stop();
+    await pool?.end();
+    await db?.drop();
+    removeDir(dir);
+  });
+
+  /** Drops an export where the S3 event would announce it, and registers it as the event handler does. */
+  async function drop(tenant: string, version: string, rows: Row[] | Buffer): Promise<ImportFile> {
+    const key = `exports/${tenant}/example/${version}/part-0.csv.gz`;
+    const body = Buffer.isBuffer(rows) ? rows : exportFile(rows);
+    const put = await deps.s3.send(new PutObjectCommand({ Bucket: deps.buckets.imports, Key: key, Body: body }));
+    return deps.registry.register({ key, etag: put.ETag!, size: body.length });
+  }
+
+  /** The tenant's live rows; none while the applier has not created the table yet (its first batch does). */
+  const table = async (tenant: string): Promise<Row[]> => {
+    try {
+      const r = await pool.query<{ PK: string; COL2: string | null; COL3: string | null; COL4: string | null }>(
+        `SELECT "PK", "COL2", "COL3", "COL4" FROM imports.example
+          WHERE tributary_tenant = $1 AND NOT tributary_deleted ORDER BY "PK" COLLATE "C"`,
+        [tenant],
+      );
+      return r.rows.map((x) => [x.PK, x.COL2, x.COL3, x.COL4]);
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') return [];
+      throw err;
+    }
+  };
+  const sorted = (s: State): Row[] => [...s.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  /** Waits until the applier has made the table what the export says (exact rows), and returns what it holds. */
+  const applied = async (tenant: string, want: State) =>
+    waitFor(
+      () => table(tenant),
+      (rows) => JSON.stringify(rows) === JSON.stringify(sorted(want)),
+      120_000,
+      250,
+    );
+
+  /** Every record on the stream, all shards, from the start. */
+  async function streamRecords(kinesis: KinesisClient): Promise<{ id: string; text: string; version?: string }[]> {
+    const out: { id: string; text: string; version?: string }[] = [];
+    for (const shard of await listAllShards(kinesis, rt.config.streamName)) {
+      let it = (
+        await kinesis.send(
+          new GetShardIteratorCommand({
+            StreamName: rt.config.streamName,
+            ShardId: shard.ShardId!,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator;
+      while (it) {
+        const r = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
+        for (const rec of r.Records ?? []) {
+          const text = Buffer.from(rec.Data!).toString('utf8');
+          const e = JSON.parse(text) as { id: string; data: { tributary_version?: string } };
+          out.push({ id: e.id, text, version: e.data.tributary_version });
+        }
+        if (!r.Records?.length && (r.MillisBehindLatest ?? 0) === 0) break;
+        it = r.NextShardIterator;
+      }
+    }
+    return out;
+  }
+
+  const v1: State = new Map();
+  for (let i = 1; i <= 1200; i++) {
+    const pk = `K${String(i).padStart(5, '0')}`;
+    v1.set(pk, [pk, i % 7 === 0 ? null : `name ${i}`, i % 5 === 0 ? '' : `${i}.0`, i % 11 === 0 ? null : 'a;b"c']);
+  }
+
+  it('publishes a first export as inserts, then exact deltas, and an identical re-export as nothing', async () => {
+    const job = new ImportJob(deps);
+    const first = await drop('acme', '20201230_V0001', sorted(v1));
+    expect((await job.runTable('acme', 'example')).done.map((f) => [f.id, f.status, f.counts])).toEqual([
+      [first.id, 'published', { insert: 1200, update: 0, delete: 0, unchanged: 0, rows: 1200 }],
+    ]);
+    expect(await applied('acme', v1)).toEqual(sorted(v1));
+
+    // 100 changed (NULL ↔ value both ways, '' ↔ NULL, 1.0 ↔ 1 as text), 50 deleted, 30 new.
+    const v2: State = new Map([...v1].map(([k, r]) => [k, [...r] as Row]));
+    let n = 0;
+    for (const r of v2.values()) {
+      if (n >= 100) break;
+      const i = Number(r[0].slice(1));
+      if (i % 3 !== 0) continue;
+      n++;
+      if (n % 4 === 0) r[1] = r[1] === null ? 'now set' : null;
+      else if (n % 4 === 1) r[2] = r[2] === '' ? null : '';
+      else if (n % 4 === 2) r[2] = r[2] === null || r[2] === '' ? '1' : r[2].replace('.0', '');
+      else r[3] = r[3] === null ? '' : null;
+    }
+    for (let i = 1001; i <= 1050; i++) v2.delete(`K${String(i).padStart(5, '0')}`);
+    for (let i = 2001; i <= 2030; i++) v2.set(`K${i}`, [`K${i}`, 'new', null, '']);
+    const second = await drop('acme', '20201230_V0002', sorted(v2));
+    const [done] = (await job.runTable('acme', 'example')).done;
+    expect([done!.id, done!.status, done!.counts]).toEqual([
+      second.id,
+      'published',
+      { insert: 30, update: 100, delete: 50, unchanged: 1050, rows: 1180 },
+    ]);
+    expect(await applied('acme', v2)).toEqual(sorted(v2));
+
+    // The same rows in another order: nothing to publish.
+    const third = await drop('acme', '20201231_V0001', sorted(v2).reverse());
+    expect((await job.runTable('acme', 'example')).done.map((f) => [f.id, f.counts])).toEqual([
+      [third.id, { insert: 0, update: 0, delete: 0, unchanged: 1180, rows: 1180 }],
+    ]);
+    const onStream = await streamRecords(deps.kinesis);
+    expect(onStream.filter((r) => r.version === '20201231_V0001')).toEqual([]);
+    expect(onStream.filter((r) => r.version === '20201230_V0002').length).toBe(180);
+    // Deleted keys stay as tombstones of the version that deleted them: a late insert of an older version cannot revive them.
+    const tomb = await pool.query(
+      `SELECT count(*)::int AS n FROM imports.example WHERE tributary_tenant = 'acme' AND tributary_deleted AND tributary_version = '20201230_V0002'`,
+    );
+    expect(tomb.rows[0].n).toBe(50);
+    // The lake keeps every operation, with its table's changes, one partition per tenant; none is quarantined.
+    const lakeOps = async () => {
+      const keys = (await listAll(deps.s3, rt.config.buckets.lake, 'imports/example/changes/')).map((o) => o.Key!);
+      const rows = await Promise.all(keys.map((k) => readJsonl<{ id: string }>(deps.s3, rt.config.buckets.lake, k)));
+      return { keys, ids: new Set(rows.flat().map((r) => r.id)) };
+    };
+    const inLake = await waitFor(lakeOps, (l) => l.ids.size === 1380, 60_000, 250);
+    expect(inLake.ids.size).toBe(1380);
+    expect(
+      inLake.keys.every((k) => /^imports\/example\/changes\/dt=\d{4}-\d\d-\d\d\/hour=\d\d\/tenant=acme\//.test(k)),
+    ).toBe(true);
+    expect((await readLake(rt.config)).quarantine.map((q) => q.reason)).toEqual([]);
+  }, 240_000);
+
+  it('finishes a publish that stopped half-way: the rest is sent, and the chunk sent twice changes nothing', async () => {
+    const before = await table('acme');
+    const v4: State = new Map(before.map((r) => [r[0], [...r] as Row]));
+    for (const r of v4.values()) r[1] = `v4 ${r[0]}`;
+    const file = await drop('acme', '20210101_V0001', sorted(v4));
+    // The stream takes the second PutRecords, but its answer is lost: the job cannot know the records are there.
+    const flaky = createAwsClients(rt.config).kinesis;
+    let puts = 0;
+    flaky.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        if ((args.input as { Records?: unknown[] }).Records && ++puts === 2) throw new Error('socket hang up');
+        return out;
+      },
+      { step: 'deserialize', name: 'loseSecondAnswer' },
+    );
+    await expect(new ImportJob({ ...deps, kinesis: flaky }).runTable('acme', 'example')).rejects.toThrow(
+      ImportPublishError,
+    );
+    expect(await deps.registry.get(file.id)).toMatchObject({ status: 'running', publishedOps: 500 });
+    const [done] = (await new ImportJob(deps).runTable('acme', 'example')).done;
+    expect([done!.status, done!.counts]).toEqual([
+      'published',
+      { insert: 0, update: 1180, delete: 0, unchanged: 0, rows: 1180 },
+    ]);
+    const ops = (await streamRecords(deps.kinesis)).filter((r) => r.version === '20210101_V0001');
+    // 1,180 operations, the second chunk twice — byte for byte the same records.
+    expect(new Set(ops.map((o) => o.id)).size).toBe(1180);
+    expect(ops.length).toBe(1680);
+    const byId = new Map<string, Set<string>>();
+    for (const o of ops) byId.set(o.id, (byId.get(o.id) ?? new Set()).add(o.text));
+    expect([...byId.values()].every((texts) => texts.size === 1)).toBe(true);
+    expect(await applied('acme', v4)).toEqual(sorted(v4));
+  }, 240_000);
+
+  it('holds an export that deletes too much until an operator decides, and keeps later exports waiting', async () => {
+    const job = new ImportJob(deps);
+    const base = new Map((await table('acme')).map((r) => [r[0], r] as const));
+    const kept = new Map([...base].slice(0, 400));
+    const held = await drop('acme', '20210102_V0001', sorted(kept));
+    const later = await drop('acme', '20210103_V0001', sorted(kept));
+    expect((await job.runTable('acme', 'example')).done.map((f) => [f.id, f.status, f.counts?.delete])).toEqual([
+      [held.id, 'held', 780],
+    ]);
+    expect((await deps.registry.get(held.id)).error).toBe(
+      'It would delete 780 of the 1,180 rows the last applied export had (66.1 %), more than the 20 % an import may delete on its own; it waits for an operator to approve or reject it.',
+    );
+    expect(await deps.registry.get(later.id)).toMatchObject({ status: 'queued' });
+    expect((await streamRecords(deps.kinesis)).filter((r) => r.version === '20210102_V0001')).toEqual([]);
+    await deps.registry.decide(held.id, 'approve', 'sam');
+    expect((await job.runTable('acme', 'example')).done.map((f) => [f.id, f.status, f.counts])).toEqual([
+      [held.id, 'published', { insert: 0, update: 0, delete: 780, unchanged: 400, rows: 400 }],
+      [later.id, 'published', { insert: 0, update: 0, delete: 0, unchanged: 400, rows: 400 }],
+    ]);
+    expect(await applied('acme', kept)).toEqual(sorted(kept));
+
+    // Rejected, the next export's delta is against the last published one.
+    const wiped = await drop('acme', '20210104_V0001', sorted(kept).slice(0, 10));
+    expect((await job.runTable('acme', 'example')).done.map((f) => f.status)).toEqual(['held']);
+    expect(await deps.registry.decide(wiped.id, 'reject', 'erin')).toMatchObject({ status: 'rejected' });
+    const next = new Map(kept);
+    next.set('K99999', ['K99999', 'after the rejected one', null, null]);
+    await drop('acme', '20210105_V0001', sorted(next));
+    expect((await job.runTable('acme', 'example')).done.map((f) => f.counts)).toEqual([
+      { insert: 1, update: 0, delete: 0, unchanged: 400, rows: 401 },
+    ]);
+    expect(await applied('acme', next)).toEqual(sorted(next));
+  }, 240_000);
+
+  it('refuses a malformed export as a whole, lists its bad rows and quarantines them; an older version is refused too', async () => {
+    const job = new ImportJob(deps);
+    const text = ['K1;a;b;c', 'K2;a;b', 'K3;a;b;c', 'K1;x;y;z', 'K4;a;b;c;d', ''].join('\n');
+    const bad = await drop('acme', '20210106_V0001', gzipSync(text));
+    const old = await drop('acme', '20201230_V0009', sorted(v1));
+    const done = (await job.runTable('acme', 'example')).done;
+    expect(done.map((f) => [f.id, f.status])).toEqual([[bad.id, 'refused']]);
+    expect(done[0]!.badRows?.map((b) => [b.line, b.text])).toEqual([
+      [2, 'K2;a;b'],
+      [5, 'K4;a;b;c;d'],
+    ]);
+    expect(await deps.registry.get(old.id)).toMatchObject({
+      status: 'refused',
+      error: expect.stringContaining('is not after the last published version 20210105_V0001'),
+    });
+    const lake = await waitFor(
+      () => readLake(rt.config),
+      (l) => l.quarantine.filter((q) => q.reason === 'export_refused').length === 2,
+      30_000,
+    );
+    expect(
+      lake.quarantine
+        .filter((q) => q.reason === 'export_refused')
+        .map((q) => [q.stage, q.errors[0]!.path, q.payload])
+        .sort(),
+    ).toEqual([
+      ['import', '/line/2', 'K2;a;b'],
+      ['import', '/line/5', 'K4;a;b;c;d'],
+    ]);
+    // Nothing of it reached the table.
+    expect((await table('acme')).length).toBe(401);
+  }, 240_000);
+
+  it('runs one import of a table at a time however many jobs start, other tenants alongside, in version order', async () => {
+    const rows = (tag: string, n: number): Row[] =>
+      Array.from({ length: n }, (_, i) => [`B${i}`, tag, null, null] as Row);
+    const a = await drop('beta', 'v2', rows('second', 20));
+    const b = await drop('beta', 'v1', rows('first', 10));
+    const c = await drop('gamma', 'v1', rows('gamma', 5));
+    const results = await Promise.all([
+      new ImportJob(deps).runTable('beta', 'example'),
+      new ImportJob(deps).runTable('beta', 'example'),
+      new ImportJob(deps).runTable('gamma', 'example'),
+    ]);
+    const beta = results.slice(0, 2);
+    // One took both files; the other found the table busy, or (started after) nothing left.
+    expect(beta.map((r) => r.done.length).sort()).toEqual([0, 2]);
+    const ran = beta.find((r) => r.done.length)!;
+    expect(ran.done.map((f) => [f.id, f.counts?.insert, f.counts?.update])).toEqual([
+      [b.id, 10, 0],
+      [a.id, 10, 10],
+    ]);
+    expect(results[2]!.done.map((f) => f.id)).toEqual([c.id]);
+    expect(await applied('beta', new Map(rows('second', 20).map((r) => [r[0], r])))).toHaveLength(20);
+    expect(await applied('gamma', new Map(rows('gamma', 5).map((r) => [r[0], r])))).toHaveLength(5);
+  }, 240_000);
+});
