@@ -22,6 +22,7 @@ export default $config({
     const api = await import('./stacks/api.ts');
     const analytics = await import('./stacks/analytics.ts');
     const database = await import('./stacks/database.ts');
+    const importsStack = await import('./stacks/imports.ts');
     const monitoring = await import('./stacks/monitoring.ts');
     const consoleStack = await import('./stacks/console.ts');
 
@@ -44,6 +45,7 @@ export default $config({
       databaseUser: database.database.username,
       databaseSecretArn: database.database.secretArn,
       oltpSink: database.oltpSinkFunction.name,
+      importJob: importsStack.importJobFunction.name,
     };
   },
 });

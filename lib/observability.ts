@@ -3,6 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   COMPACTION_METRICS,
   CONSUMER_LAG_METRIC,
+  IMPORT_METRICS,
   OLTP_METRICS,
   PIPELINE_NAMESPACE,
   PIPELINE_SERVICE,
@@ -60,6 +61,14 @@ export function recordOltpBatch(counts: {
   failed: number;
 }): void {
   emitCounts(counts, OLTP_METRICS);
+}
+
+/**
+ * What one invocation of the import job finished: files published, held for an operator, refused (bad rows) and
+ * failed. The alarms watch the last three.
+ */
+export function recordImports(counts: { published: number; held: number; refused: number; failed: number }): void {
+  emitCounts(counts, IMPORT_METRICS);
 }
 
 /**

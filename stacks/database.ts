@@ -1,7 +1,8 @@
 /**
  * The OLTP database and its clients: Aurora Serverless v2 PostgreSQL in a private VPC, the OLTP sink that loads
  * `transactions` events from the `events` stream into it (functions/oltp-sink, lib/oltp), and the status function that
- * answers the console's OLTP page from inside the VPC (functions/oltp-status; the console is not in the VPC).
+ * answers the console's OLTP page from inside the VPC (functions/oltp-status; the console is not in the VPC). The
+ * table-import functions are database clients too (stacks/imports.ts, with `databaseClientNetwork`).
  *
  * Network (no NAT gateway, so nothing here costs per hour except the Secrets Manager endpoint):
  * - `Vpc`: two AZs, a public and a private subnet in each (SST's layout). The database and both functions live in the
@@ -26,7 +27,7 @@ import { OLTP_SINK_MAPPING } from '../lib/stream/mappings.ts';
 import { eventSourceRead, grants, objects, onFailureDestination, type Grant } from './access.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
 import { settings } from './settings.ts';
-import { quarantine } from './storage.ts';
+import { imports, lake, quarantine } from './storage.ts';
 import { events } from './stream.ts';
 
 export const DB_PORT = 5432;
@@ -96,7 +97,7 @@ export interface DatabaseClientNetwork {
  * Rules as separate resources: the groups refer to each other, which inline rules cannot express without a cycle. The
  * group and its database rules are kept with a retained database (its group cannot be deleted while they refer to it).
  */
-function databaseClientNetwork(name: string, label: string, description: string): DatabaseClientNetwork {
+export function databaseClientNetwork(name: string, label: string, description: string): DatabaseClientNetwork {
   const group = new aws.ec2.SecurityGroup(
     `${name}SecurityGroup`,
     { vpcId: vpc.id, description },
@@ -176,7 +177,11 @@ export const databaseFromBastion = settings.database.bastion
     })
   : undefined;
 
-/** Quarantine writes of the sink (architecture.md §7 layout): the only S3 request the VPC may make. */
+/**
+ * What the VPC may ask of S3, whoever asks (IAM then decides per function): quarantine writes (the sink, the import
+ * applier, the import job), and the import job's reads of dropped files and its snapshots in the lake (with the
+ * listings that turn a missing object into a 404). Nothing else, so the VPC cannot be used to copy data anywhere.
+ */
 export const s3Endpoint = new aws.ec2.VpcEndpoint('S3Endpoint', {
   vpcId: vpc.id,
   serviceName: $interpolate`com.amazonaws.${region}.s3`,
@@ -186,6 +191,19 @@ export const s3Endpoint = new aws.ec2.VpcEndpoint('S3Endpoint', {
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: $interpolate`${quarantine.arn}/records/*` },
+      {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:GetObject',
+        Resource: [$interpolate`${imports.arn}/exports/*`, $interpolate`${imports.arn}/raw/*`],
+      },
+      {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: $interpolate`${lake.arn}/imports/*/snapshots/*`,
+      },
+      { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: [imports.arn, lake.arn] },
     ],
   }),
 });
@@ -254,7 +272,7 @@ export const secretsManagerEndpoint = new aws.ec2.VpcEndpoint('SecretsManagerEnd
  * environment — never the password —, and reading that secret. Not linked: the Aurora link would add the password to
  * the function's environment and Data API permissions.
  */
-function databaseFunctionArgs(network: DatabaseClientNetwork, ...more: Grant[]) {
+export function databaseFunctionArgs(network: DatabaseClientNetwork, ...more: Grant[]) {
   return {
     ...lambdaDefaults,
     vpc: { privateSubnets: vpc.privateSubnets, securityGroups: [network.group.id] },

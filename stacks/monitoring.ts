@@ -6,6 +6,8 @@
  *   it stopped on an unavailable database, from its OltpBatchesFailed EMF metric);
  * - the compactor failing, not running for two hours, or skipping partitions it could not compact;
  * - the re-drive worker failing;
+ * - table imports: the applier falling behind or failing, the job failing, and exports it failed, refused or holds for
+ *   an operator (its ImportsFailed/ImportsRefused/ImportsHeld EMF metrics);
  * - write throttles on the stream, a spike of invalid events per type (from the EventsAccepted/EventsRejected metrics
  *   the ingest function emits with Powertools/EMF), and every batch Lambda gives up on and writes to the on-failure
  *   destination.
@@ -13,13 +15,20 @@
  * `treatMissingData` is `notBreaching` for counts of failures (no data means nothing ran, so nothing failed) and
  * `breaching` only where silence is the failure (the compactor not running).
  */
-import { COMPACTION_METRICS, OLTP_METRICS, PIPELINE_NAMESPACE, PIPELINE_SERVICE } from '../lib/metrics/types.ts';
+import {
+  COMPACTION_METRICS,
+  IMPORT_METRICS,
+  OLTP_METRICS,
+  PIPELINE_NAMESPACE,
+  PIPELINE_SERVICE,
+} from '../lib/metrics/types.ts';
 import { Registry } from '../lib/registry/registry.ts';
 import path from 'node:path';
 import { compactor } from './analytics.ts';
 import { api, authorizerFunction, ingest } from './api.ts';
 import { redriveWorker } from './console.ts';
 import { oltpSinkFunction } from './database.ts';
+import { importApplierFunction, importJobFunction } from './imports.ts';
 import { settings } from './settings.ts';
 import { quarantine } from './storage.ts';
 import { events, lakeWriterFunction } from './stream.ts';
@@ -127,6 +136,69 @@ export const oltpBatchesFailedAlarm = new aws.cloudwatch.MetricAlarm('OltpBatche
   threshold: 0,
   comparisonOperator: 'GreaterThanThreshold',
 });
+
+const importApplierName = importApplierFunction.name;
+
+/** The import applier is more than `iteratorAgeMs` behind for 5 minutes: imported operations are not reaching Postgres. */
+export const importApplierIteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('ImportApplierIteratorAge', {
+  ...notify,
+  alarmDescription:
+    'The import applier is falling behind the events stream (Lambda IteratorAge); is the database reachable?',
+  namespace: 'AWS/Lambda',
+  metricName: 'IteratorAge',
+  dimensions: { FunctionName: importApplierName },
+  statistic: 'Maximum',
+  period: 60,
+  evaluationPeriods: 5,
+  threshold: settings.alarms.iteratorAgeMs,
+  comparisonOperator: 'GreaterThanThreshold',
+});
+
+/** Any import applier invocation error in 5 minutes (a database outage is a partial failure, retried, and shows above). */
+export const importApplierErrorsAlarm = functionErrorsAlarm(
+  'ImportApplierErrors',
+  importApplierName,
+  'The import applier failed invocations (see its logs).',
+);
+
+/** Any failed invocation of the import job in 5 minutes (it keeps its progress; the next sweep resumes). */
+export const importJobErrorsAlarm = functionErrorsAlarm(
+  'ImportJobErrors',
+  importJobFunction.name,
+  'The import job failed invocations (see its logs); the sweep resumes every minute.',
+);
+
+/** Exports the import job ended with one of these statuses in 5 minutes (EMF metrics of recordImports). */
+function importsAlarm(name: string, metric: string, description: string): aws.cloudwatch.MetricAlarm {
+  return new aws.cloudwatch.MetricAlarm(name, {
+    ...notify,
+    alarmDescription: description,
+    namespace: PIPELINE_NAMESPACE,
+    metricName: metric,
+    dimensions: { service: PIPELINE_SERVICE },
+    statistic: 'Sum',
+    period: 300,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: 'GreaterThanThreshold',
+  });
+}
+
+export const importsFailedAlarm = importsAlarm(
+  'ImportsFailed',
+  IMPORT_METRICS.failed,
+  'An import failed: its table is not defined, it changed, or its object changed (`tributary import show <id>`).',
+);
+export const importsRefusedAlarm = importsAlarm(
+  'ImportsRefused',
+  IMPORT_METRICS.refused,
+  'An export was refused: bad rows, empty or repeated keys, or an older version (its rows are in the quarantine, stage import).',
+);
+export const importsHeldAlarm = importsAlarm(
+  'ImportsHeld',
+  IMPORT_METRICS.held,
+  'An import waits for an operator: it would delete more than the delete guard allows (`tributary import approve|reject <id>`).',
+);
 
 /**
  * Any 5xx answer of the ingest API in 5 minutes (HTTP API metric `5xx` of its default stage). Every one is a request

@@ -44,6 +44,11 @@ export const lakeWriterFunction = new sst.aws.Function('LakeWriter', {
       why: 'the JSONL objects of a batch; a retried batch first deletes what an earlier attempt wrote (commitPlan)',
     },
     {
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      resources: objects(lake, 'imports/*/changes/'),
+      why: "a table import's operations, with their table's changes; a retried batch first deletes what an earlier attempt wrote",
+    },
+    {
       actions: ['s3:ListBucket'],
       resources: [lake.arn],
       why: 'the first batch of a shard reads a journal that does not exist yet: S3 answers 404 only with ListBucket (403 without)',

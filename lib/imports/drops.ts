@@ -1,6 +1,6 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { errorMessage } from '../errors.ts';
-import { logger } from '../observability.ts';
+import { logger, recordImports } from '../observability.ts';
 import { ExportKeyError } from './errors.ts';
 import { ImportJob, type ImportJobDeps, type TableRunResult } from './job.ts';
 import { EXPORTS_PREFIX, type ImportFile, parseExportKey } from './registry.ts';
@@ -83,6 +83,15 @@ export async function handleImportTrigger(
       result.runs.push({ ...t, done: [], more: true });
     }
   }
+  const ended = result.runs.flatMap((r) => r.done);
+  recordImports({
+    published: ended.filter((f) => f.status === 'published').length,
+    held: ended.filter((f) => f.status === 'held').length,
+    refused: ended.filter((f) => f.status === 'refused').length,
+    failed: ended.filter((f) => f.status === 'failed').length,
+  });
+  for (const f of ended.filter((x) => x.status !== 'published'))
+    logger.warn(`imports: ${f.tenant}/${f.table} version ${f.version} is ${f.status}`, { id: f.id, error: f.error });
   return result;
 }
 

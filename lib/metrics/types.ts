@@ -40,6 +40,13 @@ export const COMPACTION_METRICS = {
   failed: 'CompactionPartitionsFailed',
   unreadable: 'CompactionUnreadableObjects',
 } as const;
+/** What the import job's runs ended with (lib/imports/drops.ts): files by the status a run left them in. */
+export const IMPORT_METRICS = {
+  published: 'ImportsPublished',
+  held: 'ImportsHeld',
+  refused: 'ImportsRefused',
+  failed: 'ImportsFailed',
+} as const;
 /** CloudWatch namespace and Powertools `service` dimension of Tributary's own metrics. */
 export const PIPELINE_NAMESPACE = 'Tributary';
 export const PIPELINE_SERVICE = 'tributary';

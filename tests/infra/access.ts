@@ -111,6 +111,11 @@ export const ACCESS: FunctionAccess[] = [
         why: 'writes the JSONL objects of a batch; a retried batch first deletes what an earlier attempt wrote',
       },
       {
+        actions: ['s3:DeleteObject', 's3:PutObject'],
+        on: ['lake/imports/*/changes/'],
+        why: "writes a table import's operations with their table's changes; a retried batch first deletes what an earlier attempt wrote",
+      },
+      {
         actions: ['s3:ListBucket'],
         on: ['lake'],
         why: 'the first batch of a shard reads a journal that does not exist yet: S3 answers 404 only with ListBucket, else 403',
@@ -165,6 +170,61 @@ export const ACCESS: FunctionAccess[] = [
         why: 'quarantines the events the database refuses (lib/oltp/sink.ts)',
       },
       ...ON_FAILURE,
+    ],
+  },
+  {
+    label: 'ImportApplier',
+    lambda: /^ImportApplierFunction$/,
+    owner: 'tributary',
+    managed: ['basic', 'vpc'],
+    grants: [
+      DB_SECRET,
+      EVENT_SOURCE,
+      {
+        actions: ['s3:PutObject'],
+        on: ['quarantine/records/'],
+        why: 'quarantines the operations the database refuses (lib/imports/applier.ts)',
+      },
+      ...ON_FAILURE,
+    ],
+  },
+  {
+    label: 'ImportJob',
+    lambda: /^ImportJobFunction$/,
+    owner: 'tributary',
+    managed: ['basic', 'vpc'],
+    grants: [
+      DB_SECRET,
+      {
+        actions: ['s3:GetObject'],
+        on: ['imports/exports/', 'imports/raw/'],
+        why: 'reads the dropped exports and raw event files (lib/imports/job.ts, drops.ts)',
+      },
+      {
+        actions: ['s3:ListBucket'],
+        on: ['imports'],
+        why: 'a file deleted before its import answers 404 only with ListBucket, else 403',
+      },
+      {
+        actions: ['s3:GetObject', 's3:PutObject'],
+        on: ['lake/imports/*/snapshots/'],
+        why: "writes each published export's Parquet snapshot and reads the last one as the next delta's base",
+      },
+      {
+        actions: ['s3:ListBucket'],
+        on: ['lake'],
+        why: 'a missing snapshot answers 404 only with ListBucket, else 403 (the import then waits, saying so)',
+      },
+      {
+        actions: ['s3:PutObject'],
+        on: ['quarantine/records/'],
+        why: 'quarantines the rows of a refused export (lib/imports/job.ts)',
+      },
+      {
+        actions: ['kinesis:PutRecords'],
+        on: ['stream'],
+        why: 'puts the operations of an export on the stream (lib/imports/job.ts)',
+      },
     ],
   },
   {
@@ -435,6 +495,7 @@ const BUCKETS: Record<string, string> = {
   lake: 'Lake',
   quarantine: 'Quarantine',
   athenaResults: 'AthenaResults',
+  imports: 'Imports',
   consoleAssets: 'ConsoleAssets',
 };
 

@@ -161,8 +161,8 @@ describe('monitoring', () => {
   it('every alarm notifies the alarms topic, and so does every on-failure batch object', () => {
     const alarms = infra.byType('aws:cloudwatch/metricAlarm:MetricAlarm');
     // Lake writer ×2, stream throttles, OLTP sink ×3 (tests/infra/database.test.ts), API 5xx, ingest, authorizer,
-    // compactor ×3, re-drive worker, one invalid-rate alarm per type.
-    expect(alarms.length).toBe(13 + defaultRegistry().names().length);
+    // compactor ×3, re-drive worker, imports ×6 (tests/infra/imports.test.ts), one invalid-rate alarm per type.
+    expect(alarms.length).toBe(19 + defaultRegistry().names().length);
     for (const a of alarms)
       expect(a.inputs, a.name).toMatchObject({ alarmActions: [topicArn()], okActions: [topicArn()] });
     // Missing data is no failure for counts of failures; only the compactor's silence is one.

@@ -405,15 +405,17 @@ describe('checkIngressOnly', () => {
     type = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
   ): Resource => ({ ...structuredClone(rule), name, type, inputs: { securityGroupId: db.state.id, ...inputs } });
 
-  it('accepts the deployed rules (the sink and the status function), and refuses them when either is not expected', () => {
-    const statusSg = infra.one('aws:ec2/securityGroup:SecurityGroup', 'OltpStatusSecurityGroup');
-    expect(
-      checkIngressOnly('db', db, [rule, ...others], [...allowed, { from: statusSg.state.id, port: 5432 }]),
-    ).toEqual([]);
-    expect(checkIngressOnly('db', db, [rule, ...others], allowed)).toEqual([
+  it('accepts the deployed rules (the sink, the status function, the import functions), and refuses each one not expected', () => {
+    const sg = (name: string) => ({
+      from: infra.one('aws:ec2/securityGroup:SecurityGroup', `${name}SecurityGroup`).state.id,
+      port: 5432,
+    });
+    const clients = ['OltpStatus', 'ImportApplier', 'ImportJob'].map(sg);
+    expect(checkIngressOnly('db', db, [rule, ...others], [...allowed, ...clients])).toEqual([]);
+    expect(checkIngressOnly('db', db, [rule, ...others], [...allowed, ...clients.slice(1)])).toEqual([
       expect.stringMatching(/^db: unexpected ingress DatabaseFromOltpStatus /),
     ]);
-    expect(checkIngressOnly('db', db, [rule, ...others], [{ from: statusSg.state.id, port: 5432 }])).toEqual([
+    expect(checkIngressOnly('db', db, [rule, ...others], clients)).toEqual([
       expect.stringMatching(/^db: unexpected ingress DatabaseFromOltpSink /),
     ]);
   });

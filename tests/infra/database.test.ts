@@ -125,12 +125,14 @@ describe('network', () => {
     for (const t of privateTables) expect(t.inputs.routes, t.name).toEqual([]);
   });
 
-  it('only the sink and the status function reach the database port: TCP 5432 from their groups, nothing from an address range', () => {
+  it('only the sink, the status function and the import functions reach the database port: TCP 5432 from their groups, nothing from an address range', () => {
     const db = group('DatabaseSecurityGroup');
     expect(
       checkIngressOnly('DatabaseSecurityGroup', db, ingressRules(), [
         { from: group('OltpSinkSecurityGroup').state.id, port: 5432 },
         { from: group('OltpStatusSecurityGroup').state.id, port: 5432 },
+        { from: group('ImportApplierSecurityGroup').state.id, port: 5432 },
+        { from: group('ImportJobSecurityGroup').state.id, port: 5432 },
       ]),
     ).toEqual([]);
     // Spelled out.
@@ -196,7 +198,7 @@ describe('network', () => {
     expect(statusSg.state.id).not.toBe(group('OltpSinkSecurityGroup').state.id);
   });
 
-  it('the Secrets Manager endpoint admits HTTPS from the sink and the status function only', () => {
+  it('the Secrets Manager endpoint admits HTTPS from the database clients only', () => {
     expect(
       checkIngressOnly(
         'SecretsManagerEndpointSecurityGroup',
@@ -205,12 +207,14 @@ describe('network', () => {
         [
           { from: group('OltpSinkSecurityGroup').state.id, port: 443 },
           { from: group('OltpStatusSecurityGroup').state.id, port: 443 },
+          { from: group('ImportApplierSecurityGroup').state.id, port: 443 },
+          { from: group('ImportJobSecurityGroup').state.id, port: 443 },
         ],
       ),
     ).toEqual([]);
   });
 
-  it('an S3 gateway endpoint on both private route tables allows only PutObject under the quarantine bucket’s records/', () => {
+  it('an S3 gateway endpoint on both private route tables allows only quarantine writes and the import job’s reads and snapshots', () => {
     const s3 = endpoint('S3Endpoint');
     const tables = vpcParts('aws:ec2/routeTable:RouteTable')
       .filter((t) => /PrivateRouteTable/.test(t.name))
@@ -222,8 +226,13 @@ describe('network', () => {
       serviceName: 'com.amazonaws.us-east-1.s3',
     });
     expect([...(s3.inputs.routeTableIds as string[])].sort()).toEqual(tables);
+    const importsArn = String(infra.part('sst:aws:Bucket', 'Imports', 'aws:s3/bucket:Bucket').state.arn);
+    const lakeArn = String(infra.part('sst:aws:Bucket', 'Lake', 'aws:s3/bucket:Bucket').state.arn);
     expect(parseStatements(String(s3.inputs.policy))).toEqual([
       allow(['s3:PutObject'], [`${quarantineArn()}/records/*`]),
+      allow(['s3:GetObject'], [`${importsArn}/exports/*`, `${importsArn}/raw/*`]),
+      allow(['s3:GetObject', 's3:PutObject'], [`${lakeArn}/imports/*/snapshots/*`]),
+      allow(['s3:ListBucket'], [importsArn, lakeArn]),
     ]);
   });
 
@@ -248,13 +257,13 @@ describe('network', () => {
     ).toEqual(['*']);
   });
 
-  it('these are the only two VPC endpoints (no Kinesis endpoint: Lambda polls the stream)', () => {
+  it('these are the only VPC endpoints (Kinesis only for the import job’s puts: Lambda polls the stream itself)', () => {
     expect(
       infra
         .byType('aws:ec2/vpcEndpoint:VpcEndpoint')
         .map((e) => e.name)
         .sort(),
-    ).toEqual(['S3Endpoint', 'SecretsManagerEndpoint']);
+    ).toEqual(['KinesisEndpoint', 'S3Endpoint', 'SecretsManagerEndpoint']);
   });
 });
 

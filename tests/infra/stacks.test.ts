@@ -91,12 +91,14 @@ describe('functions', () => {
     }
   });
 
-  it("every function bundles with the CLI's esbuild settings; DuckDB is left out (or installed, for the compactor)", () => {
+  it("every function bundles with the CLI's esbuild settings; DuckDB is left out (or installed, for the compactor and the import job)", () => {
     // The harness's Runtime.Build runs esbuild like pkg/runtime/node/build.go: a bundle error fails the deploy itself.
     const own = infra.builds.filter((b) => b.handler.startsWith('functions/'));
     expect(own.map((b) => b.handler.split('/')[1]).sort()).toEqual([
       'authorizer',
       'compactor',
+      'import-applier',
+      'import-job',
       'ingest',
       'lake-writer',
       'oltp-sink',
@@ -105,7 +107,7 @@ describe('functions', () => {
     ]);
     for (const build of own) {
       const props = build.properties as { install?: unknown; esbuild?: { external?: string[] } };
-      const left = /Compactor/.test(build.functionID)
+      const left = /Compactor|ImportJob/.test(build.functionID)
         ? JSON.stringify(props.install)
         : JSON.stringify(props.esbuild?.external);
       expect(left, build.functionID).toContain('@duckdb/node-api');

@@ -152,6 +152,8 @@ describe('OLTP database per stage', () => {
       checkIngressOnly('DatabaseSecurityGroup', db, rules, [
         { from: sink.state.id, port: 5432 },
         { from: status.state.id, port: 5432 },
+        { from: infra.one('aws:ec2/securityGroup:SecurityGroup', 'ImportApplierSecurityGroup').state.id, port: 5432 },
+        { from: infra.one('aws:ec2/securityGroup:SecurityGroup', 'ImportJobSecurityGroup').state.id, port: 5432 },
         { from: bastionSg.state.id, port: 5432 },
       ]),
     ).toEqual([]);
