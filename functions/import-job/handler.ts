@@ -19,7 +19,14 @@ export const createHandler =
   (deps: () => ImportJobDeps): ImportJobHandler =>
   async (event, context) =>
     handleImportTrigger(event, deps(), {
-      ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - MARGIN_MS } : {}),
+      // A short timeout keeps half of it, whatever the margin.
+      ...(context
+        ? {
+            deadline:
+              Date.now() +
+              Math.max(context.getRemainingTimeInMillis() - MARGIN_MS, context.getRemainingTimeInMillis() / 2),
+          }
+        : {}),
     });
 
 let deps: ImportJobDeps | undefined;

@@ -9,6 +9,7 @@ import type { ShardOutcome } from '../stream/batch.ts';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
 import { parseJson } from '../registry/json.ts';
 import { applyOperations, ensureImportTable, type ImportOperation } from './apply.ts';
+import { TableChangedError } from './errors.ts';
 import { changesType, operationOf, tableOfChangesType } from './ops.ts';
 import type { TableDef, TableRegistry } from './tables.ts';
 
@@ -37,6 +38,10 @@ export interface ApplierResult extends ShardOutcome {
   skipped: number;
   rejected: number;
   /** Records that are not operations of a defined table (the lake writer quarantines what cannot be read). */
+  /**
+   * Records that are not operations of a defined table. Not lost: the lake writer, which reads every record, quarantines
+   * what it cannot place (stage lake-writer), and a re-drive once the definition is there reaches both consumers.
+   */
   ignored: number;
 }
 
@@ -97,7 +102,16 @@ export async function applyShard(records: StreamRecord[], deps: ImportApplierDep
   const chunkSize = deps.chunkSize ?? 500;
   try {
     for (const { def, items } of byTable.values()) {
-      await ensureOnce(deps.pool, def);
+      try {
+        await ensureOnce(deps.pool, def);
+      } catch (err) {
+        // The table in Postgres no longer matches the definition: no operation of it can be applied until an operator
+        // decides (the job refuses new exports of it meanwhile). Delivering the batch again would stall the shard for
+        // every table; the operations go to the quarantine, to be re-driven once the table is put right.
+        if (!(err instanceof TableChangedError)) throw err;
+        for (const c of items) refused.push({ record: c.record, error: err.message, type: changesType(def.name) });
+        continue;
+      }
       for (let i = 0; i < items.length; i += chunkSize) {
         const chunk = items.slice(i, i + chunkSize);
         const r = await applyOperations(

@@ -37,7 +37,10 @@ export interface DeltaResult {
   unchanged: number;
   /** The new export as typed rows (Parquet, ZSTD): the next delta's `previous`. */
   snapshot: string;
-  /** One row per operation, ordered by key: `__op`, then every column (the new row; for a delete, only the key). */
+  /**
+   * One row per operation, ordered by key: `__op`, then every column (the new row; for a delete, only the key), then
+   * `__seq` (1, 2, … in key order).
+   */
   opsFile: string;
 }
 
@@ -146,14 +149,18 @@ export async function computeDelta(conn: DuckDBConnection, input: DeltaInput): P
       ? `coalesce(n.${ident(c.name)}, p.${ident(c.name)}) AS ${ident(c.name)}`
       : `n.${ident(c.name)} AS ${ident(c.name)}`,
   );
+  // `__seq` numbers the operations in key order once, here: publishing (and resuming it) goes by it, whatever a later
+  // definition says the key is.
   await conn.run(
     `COPY (
-      SELECT CASE WHEN p.__in IS NULL THEN 'insert' WHEN n.__in IS NULL THEN 'delete' ELSE 'update' END AS __op,
-             ${rowOf.join(', ')}
-        FROM (SELECT *, true AS __in FROM next_rows) n
-        FULL JOIN (SELECT *, true AS __in FROM prev_rows) p ON ${on}
-       WHERE p.__in IS NULL OR n.__in IS NULL${changed.length ? ` OR ${changed.join(' OR ')}` : ''}
-       ORDER BY ${def.primaryKey.map((k) => ident(k)).join(', ')}
+      SELECT *, row_number() OVER (ORDER BY ${keys.join(', ')}) AS __seq FROM (
+        SELECT CASE WHEN p.__in IS NULL THEN 'insert' WHEN n.__in IS NULL THEN 'delete' ELSE 'update' END AS __op,
+               ${rowOf.join(', ')}
+          FROM (SELECT *, true AS __in FROM next_rows) n
+          FULL JOIN (SELECT *, true AS __in FROM prev_rows) p ON ${on}
+         WHERE p.__in IS NULL OR n.__in IS NULL${changed.length ? ` OR ${changed.join(' OR ')}` : ''}
+      )
+      ORDER BY __seq
     ) TO ${literal(opsFile)} (FORMAT parquet, COMPRESSION zstd)`,
   );
   const byOp = await conn.runAndReadAll(`SELECT __op, count(*) FROM read_parquet(${literal(opsFile)}) GROUP BY __op`);

@@ -1,4 +1,5 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { listAll } from '../aws/s3.ts';
 import { errorMessage } from '../errors.ts';
 import { logger, recordImports } from '../observability.ts';
 import { ExportKeyError } from './errors.ts';
@@ -32,6 +33,23 @@ export interface TriggerResult {
   runs: (TableRunResult & { tenant: string; table: string })[];
 }
 
+/** How far back the sweep looks for exports the registry lacks (a lost notification is found within this). */
+const SWEEP_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
+
+/** True when `key` is an export's; otherwise listed (and, for a notification, logged) with where exports go. */
+function isExportKey(key: string, result: TriggerResult, log: boolean): boolean {
+  try {
+    parseExportKey(key);
+    return true;
+  } catch (err) {
+    if (!(err instanceof ExportKeyError)) throw err;
+    // The sweep meets the same misplaced object every minute for a week: it was said once, when it was dropped.
+    if (log) logger.warn('imports: an object under exports/ is not an export', { key, error: err.message });
+    result.misplaced.push({ key, error: err.message });
+    return false;
+  }
+}
+
 /**
  * The object key of an event record: S3 sends it URL-encoded, with spaces as `+` (the local S3 does as well).
  */
@@ -53,16 +71,14 @@ export async function handleImportTrigger(
   if ('Records' in trigger) {
     for (const r of trigger.Records) {
       if (!r.eventName?.startsWith('ObjectCreated:') || r.s3?.bucket?.name !== deps.buckets.imports) continue;
-      const key = notificationKey(r.s3.object?.key ?? '');
-      if (!key.startsWith(EXPORTS_PREFIX)) continue;
+      let key: string;
       try {
-        parseExportKey(key);
-      } catch (err) {
-        if (!(err instanceof ExportKeyError)) throw err;
-        logger.warn('imports: an object under exports/ is not an export', { key, error: err.message });
-        result.misplaced.push({ key, error: err.message });
+        key = notificationKey(r.s3.object?.key ?? '');
+      } catch {
+        result.misplaced.push({ key: r.s3.object?.key ?? '', error: 'the key is not URL-encoded UTF-8' });
         continue;
       }
+      if (!key.startsWith(EXPORTS_PREFIX) || !isExportKey(key, result, true)) continue;
       const { etag, size } = await objectIdentity(deps, key, r.s3.object);
       if (etag === undefined) continue; // deleted since: nothing to import
       const file = await deps.registry.register({ key, etag, size });
@@ -70,6 +86,15 @@ export async function handleImportTrigger(
       tables.set(`${file.tenant}/${file.table}`, { tenant: file.tenant, table: file.table });
     }
   } else {
+    // Exports whose notification never came (or could not be registered): the recent objects not in the registry.
+    const since = Date.now() - SWEEP_LOOKBACK_MS;
+    const recent = (await listAll(deps.s3, deps.buckets.imports, EXPORTS_PREFIX))
+      .filter((o) => o.Key && o.ETag && (o.LastModified?.getTime() ?? 0) >= since)
+      .map((o) => ({ key: o.Key!, etag: o.ETag!, size: o.Size ?? 0 }));
+    for (const o of await deps.registry.unregistered(recent)) {
+      if (!isExportKey(o.key, result, false)) continue;
+      result.registered.push(await deps.registry.register(o));
+    }
     for (const t of await deps.registry.pendingTables()) tables.set(`${t.tenant}/${t.table}`, t);
   }
   const job = new ImportJob(deps);

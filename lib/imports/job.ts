@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,25 +19,61 @@ import {
   UnknownTableError,
 } from './errors.ts';
 import { deleteGuard, deleteGuardLimit } from './guard.ts';
-import { opRecord, opsQuery } from './ops.ts';
+import { ensureImportTable } from './apply.ts';
+import { opRecord, opsQuery, oversizedOps } from './ops.ts';
 import type { ImportCounts, ImportFile, ImportRegistry, Lease } from './registry.ts';
-import type { TableRegistry } from './tables.ts';
+import { checkTableDef, type TableDef, type TableRegistry } from './tables.ts';
 
 /*
  * The import job: takes a table's lease, then imports its queued exports one after another in version order —
- * download, delta against the last published snapshot, delete guard, snapshot into the lake, operations onto the
- * stream, published. It is resumable: every step before publishing is deterministic and repeatable (the same file and
- * the same base give the same delta), and publishing records after each chunk how many operations are on the stream,
- * so a job that stops — a crash, its deadline, a stream that kept refusing — is finished by the next one, which
- * sends only the rest. Exactly once: an operation's envelope is the same bytes whoever sends it (its id and times are
- * fixed by the export), so the few operations of a chunk sent twice are one row in the lake and one change in
- * Postgres. A job that lost its lease stops at its next fenced step, and sends a chunk only right after renewing the
- * lease, with a put deadline well inside it, so it never publishes while another job holds the table.
+ * download, delta against the last published snapshot, checks, delete guard; then the operations, the snapshot and
+ * the definition saved in the lake and the file *committed*; then the operations onto the stream and the file
+ * published. Until it is committed a file may still fail, be refused or held, and nothing of it has left. Once it is
+ * committed it is only ever resumed from what it saved — never recomputed, failed or held — so whatever reached the
+ * stream belongs to the file that ends published, and the table's next base is exactly what was sent.
+ *
+ * Exactly once: publishing records after each chunk how many operations (in the delta's `__seq` order) are on the
+ * stream, so a job that stops — a crash, its deadline, a stream that kept refusing — is finished by the next one,
+ * which sends only the rest; an operation's envelope is the same bytes whoever sends it (its id and times are fixed by
+ * the export), so the few operations of a chunk sent twice are one row in the lake and one change in Postgres. The
+ * lease is renewed all along the run and right before each chunk; a job that lost it stops at its next step, and its
+ * fenced writes change nothing. A stale job's chunk already in flight can only repeat operations of the committed
+ * file the new holder resumes: the same bytes again.
  */
 
 /** Where an import's Parquet snapshot lives in the lake: the base of the table's next delta. */
 export const snapshotKey = (f: Pick<ImportFile, 'tenant' | 'table' | 'version' | 'id'>): string =>
   `imports/${f.table}/snapshots/tenant=${f.tenant}/version=${f.version}/${f.id}.parquet`;
+
+/** Where a committed import's operations and the definition they were computed with are kept, beside its snapshot. */
+export const opsKey = (f: Pick<ImportFile, 'tenant' | 'table' | 'version' | 'id'>): string =>
+  snapshotKey(f).replace(/\.parquet$/, '.ops.parquet');
+export const definitionKey = (f: Pick<ImportFile, 'tenant' | 'table' | 'version' | 'id'>): string =>
+  snapshotKey(f).replace(/\.parquet$/, `/${f.table}.json`);
+
+/** Renews a lease every `everyMs` until stopped; `lost` once a renewal says it is gone (or cannot be made). */
+class Heartbeat {
+  lost = false;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(renew: () => Promise<boolean>, everyMs: number) {
+    this.#timer = setInterval(() => {
+      renew().then(
+        (ok) => {
+          if (!ok) this.lost = true;
+        },
+        // A renewal that could not be made (the database unreachable) is tried again next beat; the fenced steps
+        // decide whether the lease still holds.
+        () => {},
+      );
+    }, everyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
 
 /** Operations per PutRecords round (and per progress record). */
 const CHUNK = 500;
@@ -98,83 +134,172 @@ export class ImportJob {
       }
       return { done };
     } finally {
-      await this.deps.registry.release(lease);
+      // Giving the lease back early is a courtesy (it expires anyway): never let it hide the run's result or error.
+      await this.deps.registry.release(lease).catch(() => {});
     }
   }
 
   async #import(lease: Lease, f: ImportFile, deadline: number): Promise<Step> {
     const { registry } = this.deps;
-    let def: ReturnType<TableRegistry['get']>;
+    if (!(await registry.transition(lease, f.id, 'running'))) return 'lost';
+    // The lease is renewed all along (a large download or delta outlasts it), and the run stops once it is lost.
+    const beat = new Heartbeat(() => registry.renew(lease, this.#leaseMs), this.#leaseMs / 3);
+    const work = path.join(this.deps.workDir ?? os.tmpdir(), `tributary-import-${f.id}-${lease.fence}`);
+    let db: DuckDBInstance | undefined;
+    let conn: DuckDBConnection | undefined;
+    try {
+      mkdirSync(work, { recursive: true });
+      // Spill to the work directory (the working directory is read-only in Lambda).
+      db = await DuckDBInstance.create(':memory:', { threads: '2', temp_directory: path.join(work, 'duckdb.tmp') });
+      conn = await db.connect();
+      const committed = f.committedAt
+        ? await this.#committed(f, work)
+        : await this.#prepare(conn, lease, f, work, deadline, beat);
+      if (!committed || typeof committed === 'string') return committed ?? 'done';
+      if (beat.lost) return 'lost';
+      const step = await this.#publish(conn, lease, f, committed.def, committed.opsFile, deadline, beat);
+      if (step !== 'done') return step;
+      const counts = (await registry.get(f.id)).counts!;
+      return (await registry.markPublished(lease, f.id, snapshotKey(f), counts)) ? 'done' : 'lost';
+    } finally {
+      beat.stop();
+      try {
+        conn?.closeSync();
+        db?.closeSync();
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    }
+  }
+
+  /**
+   * Everything before publishing, for a file not committed yet: download, delta, checks, delete guard; then the
+   * operations, snapshot and definition saved in the lake and the file committed. Returns the step that ended it
+   * (failed, refused, held: 'done'), or what to publish.
+   */
+  async #prepare(
+    conn: DuckDBConnection,
+    lease: Lease,
+    f: ImportFile,
+    work: string,
+    deadline: number,
+    beat: Heartbeat,
+  ): Promise<Step | { def: TableDef; opsFile: string }> {
+    const { registry } = this.deps;
+    const end = async (status: 'failed' | 'refused' | 'held', fields: Parameters<ImportRegistry['transition']>[3]) =>
+      (await registry.transition(lease, f.id, status, fields)) ? 'done' : 'lost';
+    let def: TableDef;
     try {
       def = this.deps.tables.get(f.table);
+      // The target table must take this definition's rows (its columns and key), or nothing is published.
+      await ensureImportTable(this.deps.registry.pool, def);
     } catch (err) {
-      if (!(err instanceof UnknownTableError)) throw err;
-      return (await registry.transition(lease, f.id, 'failed', { error: err.message })) ? 'done' : 'lost';
+      if (err instanceof UnknownTableError || err instanceof TableChangedError)
+        return end('failed', { error: err.message });
+      throw err;
     }
-    if (!(await registry.transition(lease, f.id, 'running'))) return 'lost';
-    const work = path.join(this.deps.workDir ?? os.tmpdir(), `tributary-import-${f.id}-${lease.fence}`);
-    mkdirSync(work, { recursive: true });
-    const db = await DuckDBInstance.create(':memory:', { threads: '2' });
-    const conn = await db.connect();
+    if (Date.now() >= deadline) return 'deadline';
+    const exportFile = path.join(work, 'export');
+    const got = await this.#download(this.deps.buckets.imports, f.key, exportFile);
+    if (!got)
+      return end('failed', { error: `${f.key} no longer exists in the imports bucket; drop the export again.` });
+    if (got.etag !== f.etag) {
+      const step = await end('failed', {
+        error: `The object at ${f.key} changed after this file was dropped (ETag ${got.etag}, registered ${f.etag}); the new object is imported as a file of its own.`,
+      });
+      // Its own registration may have been refused while this one held the version: queue it now.
+      if (step === 'done') await registry.register({ key: f.key, etag: got.etag, size: got.size });
+      return step;
+    }
+    const base = await registry.published(f.tenant, f.table);
+    let previous: string | undefined;
+    if (base) {
+      previous = path.join(work, 'previous.parquet');
+      if (!(await this.#download(this.deps.buckets.lake, base.snapshotKey, previous)))
+        throw new ImportSnapshotError(
+          `The snapshot of ${f.tenant}/${f.table} version ${base.version} (${base.snapshotKey} in the lake) is missing, so the delta has no base. Restore it from the lake bucket's versions or backups; the import waits (running) until then.`,
+        );
+    }
+    if (beat.lost) return 'lost';
+    let delta: Awaited<ReturnType<typeof computeDelta>>;
     try {
-      const exportFile = path.join(work, 'export');
-      const got = await this.#download(this.deps.buckets.imports, f.key, exportFile);
-      if (!got)
-        return (await registry.transition(lease, f.id, 'failed', {
-          error: `${f.key} no longer exists in the imports bucket; drop the export again.`,
-        }))
-          ? 'done'
-          : 'lost';
-      if (got.etag !== f.etag)
-        return (await registry.transition(lease, f.id, 'failed', {
-          error: `The object at ${f.key} changed after this file was dropped (ETag ${got.etag}, registered ${f.etag}); the new object is imported as a file of its own.`,
-        }))
-          ? 'done'
-          : 'lost';
-      const base = await registry.published(f.tenant, f.table);
-      let previous: string | undefined;
-      if (base) {
-        previous = path.join(work, 'previous.parquet');
-        if (!(await this.#download(this.deps.buckets.lake, base.snapshotKey, previous)))
-          throw new ImportSnapshotError(
-            `The snapshot of ${f.tenant}/${f.table} version ${base.version} (${base.snapshotKey} in the lake) is missing, so the delta has no base. Restore it from the lake bucket's versions or backups; the import stays queued.`,
-          );
+      delta = await computeDelta(conn, { def, next: exportFile, previous, workDir: work });
+      const big = await oversizedOps(conn, def, delta.opsFile, f);
+      if (big.total)
+        throw new ExportRefusedError(
+          `${big.total} operation${big.total === 1 ? ' is' : 's are'} larger than a stream record may be (1 MiB); nothing was imported. Such rows cannot travel on the stream: shorten them in the source, or split the wide column into a table of its own.`,
+          big.first.map((b) => ({ problem: `key ${b.key}: ${b.bytes.toLocaleString('en-US')} bytes of data` })),
+          big.total,
+        );
+    } catch (err) {
+      if (err instanceof ExportRefusedError) {
+        await this.#quarantineBadRows(f, err);
+        return end('refused', { error: err.message, badRows: err.badRows });
       }
-      let delta: Awaited<ReturnType<typeof computeDelta>>;
-      try {
-        delta = await computeDelta(conn, { def, next: exportFile, previous, workDir: work });
-      } catch (err) {
-        if (err instanceof ExportRefusedError) {
-          await this.#quarantineBadRows(f, err);
-          return (await registry.transition(lease, f.id, 'refused', { error: err.message, badRows: err.badRows }))
-            ? 'done'
-            : 'lost';
-        }
-        if (err instanceof TableChangedError)
-          return (await registry.transition(lease, f.id, 'failed', { error: err.message })) ? 'done' : 'lost';
-        throw err;
-      }
-      const counts: ImportCounts = { ...delta.ops, unchanged: delta.unchanged, rows: delta.rows };
-      const guard = deleteGuard(delta, this.deps.deleteGuard ?? deleteGuardLimit());
-      if (guard.hold && !f.decidedBy)
-        return (await registry.transition(lease, f.id, 'held', { error: guard.reason, counts })) ? 'done' : 'lost';
-      const key = snapshotKey(f);
-      await this.deps.s3.send(
-        new PutObjectCommand({
-          Bucket: this.deps.buckets.lake,
-          Key: key,
-          Body: readFileSync(delta.snapshot),
-          ContentType: 'application/vnd.apache.parquet',
-        }),
-      );
-      const step = await this.#publish(conn, lease, f, def, delta.opsFile, deadline);
-      if (step !== 'done') return step;
-      return (await registry.markPublished(lease, f.id, key, counts)) ? 'done' : 'lost';
-    } finally {
-      conn.closeSync();
-      db.closeSync();
-      rmSync(work, { recursive: true, force: true });
+      if (err instanceof TableChangedError) return end('failed', { error: err.message });
+      throw err;
     }
+    const counts: ImportCounts = {
+      ...delta.ops,
+      unchanged: delta.unchanged,
+      rows: delta.rows,
+      base: base?.version ?? '',
+    };
+    const guard = deleteGuard(delta, this.deps.deleteGuard ?? deleteGuardLimit());
+    // An approval is of the delta that was held: the same base and the same deletes (a version published in between
+    // makes it another delta, held again if it deletes too much).
+    const approved = !!f.decidedBy && f.counts?.base === counts.base && f.counts?.delete === counts.delete;
+    if (guard.hold && !approved) return end('held', { error: guard.reason, counts });
+    if (beat.lost) return 'lost';
+    // Saved before the first operation is sent: a resumed run publishes exactly these, whatever changed since.
+    await Promise.all([
+      this.#upload(snapshotKey(f), delta.snapshot, 'application/vnd.apache.parquet'),
+      this.#upload(opsKey(f), delta.opsFile, 'application/vnd.apache.parquet'),
+      this.#putDefinition(f, def),
+    ]);
+    if (!(await registry.commit(lease, f.id, counts))) return 'lost';
+    return { def, opsFile: delta.opsFile };
+  }
+
+  /** A committed file's operations and definition, as they were saved in the lake. */
+  async #committed(f: ImportFile, work: string): Promise<{ def: TableDef; opsFile: string }> {
+    const opsFile = path.join(work, 'ops.parquet');
+    const defFile = path.join(work, 'definition.json');
+    const [ops, definition] = await Promise.all([
+      this.#download(this.deps.buckets.lake, opsKey(f), opsFile),
+      this.#download(this.deps.buckets.lake, definitionKey(f), defFile),
+    ]);
+    if (!ops || !definition)
+      throw new ImportSnapshotError(
+        `Import ${f.id} began publishing, but what it saved in the lake (${opsKey(f)}, ${definitionKey(f)}) is missing; restore it from the lake bucket's versions or backups. The import waits (running) until then.`,
+      );
+    return { def: checkTableDef(JSON.parse(readFileSync(defFile, 'utf8')), definitionKey(f)), opsFile };
+  }
+
+  /**
+   * One object from a file. Read whole: a Parquet snapshot of a million rows is tens of MB (a stream body would be
+   * sent aws-chunked, which the local S3 does not read); a single PUT takes up to 5 GB.
+   */
+  async #upload(key: string, file: string, contentType: string): Promise<void> {
+    await this.deps.s3.send(
+      new PutObjectCommand({
+        Bucket: this.deps.buckets.lake,
+        Key: key,
+        Body: readFileSync(file),
+        ContentType: contentType,
+      }),
+    );
+  }
+
+  async #putDefinition(f: ImportFile, def: TableDef): Promise<void> {
+    await this.deps.s3.send(
+      new PutObjectCommand({
+        Bucket: this.deps.buckets.lake,
+        Key: definitionKey(f),
+        Body: JSON.stringify(def),
+        ContentType: 'application/json',
+      }),
+    );
   }
 
   /** Sends the operations after the ones already on the stream, a chunk at a time under a freshly renewed lease. */
@@ -182,19 +307,22 @@ export class ImportJob {
     conn: DuckDBConnection,
     lease: Lease,
     f: ImportFile,
-    def: ReturnType<TableRegistry['get']>,
+    def: TableDef,
     opsFile: string,
     deadline: number,
+    beat: Heartbeat,
   ): Promise<Step> {
     const { registry } = this.deps;
     const fresh = await registry.get(f.id);
     let sent = fresh.publishedOps;
-    const result = await conn.stream(`${opsQuery(def, opsFile, f)} OFFSET ${sent}`);
+    const result = await conn.stream(
+      `SELECT key, data FROM (${opsQuery(def, opsFile, f)}) WHERE seq > ${sent} ORDER BY seq`,
+    );
     let pending: { key: string; data: string }[] = [];
     const flush = async (): Promise<Step> => {
       if (!pending.length) return 'done';
       if (Date.now() >= deadline) return 'deadline';
-      if (!(await registry.renew(lease, this.#leaseMs))) return 'lost';
+      if (beat.lost || !(await registry.renew(lease, this.#leaseMs))) return 'lost';
       const records = pending.map((p) => opRecord(f, p.key, p.data));
       const outcomes = await putRecordsReliably(
         this.deps.kinesis,
@@ -230,7 +358,7 @@ export class ImportJob {
   }
 
   /** The object into `file`, streamed (exports can be large); undefined when it does not exist. */
-  async #download(bucket: string, key: string, file: string): Promise<{ etag: string } | undefined> {
+  async #download(bucket: string, key: string, file: string): Promise<{ etag: string; size: number } | undefined> {
     let res: GetObjectCommandOutput;
     try {
       res = await this.deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -239,7 +367,7 @@ export class ImportJob {
       throw err;
     }
     await pipeline(res.Body as Readable, createWriteStream(file));
-    return { etag: res.ETag ?? '' };
+    return { etag: res.ETag ?? '', size: res.ContentLength ?? statSync(file).size };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent as ident, quoteString as literal } from '../catalog/types.ts';
 import { type Envelope, EnvelopeError } from '../envelope.ts';
 import { deterministicId } from '../ids.ts';
@@ -71,7 +72,7 @@ function jsonValue(def: TableDef, name: string): string {
 
 /**
  * The DuckDB query that reads an operations file as the stream carries it: per operation, its key as JSON (ordered
- * by the definition's key) and its `data` as JSON text, in key order, after the first `offset` operations.
+ * by the definition's key), its `data` as JSON text and its place `seq`, in that order (the delta's `__seq`).
  */
 export function opsQuery(def: TableDef, opsFile: string, o: { tenant: string; version: string }): string {
   const keyJson = `json_array(${def.primaryKey.map((k) => jsonValue(def, k)).join(', ')})`;
@@ -81,9 +82,35 @@ export function opsQuery(def: TableDef, opsFile: string, o: { tenant: string; ve
     `${literal(OP_FIELDS.version)}, ${literal(o.version)}`,
     ...def.columns.map((c) => `${literal(c.name)}, ${jsonValue(def, c.name)}`),
   ];
-  return `SELECT CAST(${keyJson} AS VARCHAR) AS key, CAST(json_object(${fields.join(', ')}) AS VARCHAR) AS data
+  return `SELECT CAST(${keyJson} AS VARCHAR) AS key, CAST(json_object(${fields.join(', ')}) AS VARCHAR) AS data, __seq AS seq
             FROM read_parquet(${literal(opsFile)})
-           ORDER BY ${def.primaryKey.map(ident).join(', ')}`;
+           ORDER BY __seq`;
+}
+
+/**
+ * The largest an operation's `data` may be: a stream record is at most 1 MiB, partition key included, and the
+ * envelope around `data` (id, type, times) plus the partition key take well under 1 KiB of it.
+ */
+export const MAX_OP_DATA_BYTES = 1024 * 1024 - 1024;
+
+/** Operations too large for a stream record (`MAX_OP_DATA_BYTES`), the first `limit` in order, and how many in all. */
+export async function oversizedOps(
+  conn: DuckDBConnection,
+  def: TableDef,
+  opsFile: string,
+  o: { tenant: string; version: string },
+  limit = 20,
+): Promise<{ total: number; first: { key: string; bytes: number }[] }> {
+  const r = await conn.runAndReadAll(
+    `SELECT key, octet_length(encode(data)) AS bytes, count(*) OVER () AS total
+       FROM (${opsQuery(def, opsFile, o)}) WHERE octet_length(encode(data)) > ${MAX_OP_DATA_BYTES}
+      ORDER BY seq LIMIT ${limit}`,
+  );
+  const rows = r.getRows();
+  return {
+    total: rows.length ? Number(rows[0]![2]) : 0,
+    first: rows.map(([key, bytes]) => ({ key: String(key), bytes: Number(bytes) })),
+  };
 }
 
 /** One operation ready for PutRecords. */

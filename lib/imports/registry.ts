@@ -27,6 +27,8 @@ export interface ImportCounts {
   delete: number;
   unchanged: number;
   rows: number;
+  /** The published version the delta was computed against ('' for a table's first export). */
+  base?: string;
 }
 
 export interface ImportFile {
@@ -45,6 +47,11 @@ export interface ImportFile {
   fence?: number;
   /** Operations on the stream already, in key order (a resumed job sends the rest). */
   publishedOps: number;
+  /**
+   * When its operations, snapshot and definition were saved in the lake and publishing began: from then on the file
+   * is only ever resumed from those, never recomputed, failed, held or rejected.
+   */
+  committedAt?: string;
   /** Who approved or rejected it when it was held, and when. */
   decidedBy?: string;
   decidedAt?: string;
@@ -114,6 +121,7 @@ interface Row {
   bad_rows: BadRow[] | null;
   fence: string | null;
   published_ops: string;
+  committed_at: Date | null;
   decided_by: string | null;
   decided_at: Date | null;
   registered_at: Date;
@@ -135,6 +143,7 @@ const fromRow = (r: Row): ImportFile => ({
   ...(r.bad_rows ? { badRows: r.bad_rows } : {}),
   ...(r.fence !== null ? { fence: Number(r.fence) } : {}),
   publishedOps: Number(r.published_ops),
+  ...(r.committed_at ? { committedAt: r.committed_at.toISOString() } : {}),
   ...(r.decided_by ? { decidedBy: r.decided_by } : {}),
   ...(r.decided_at ? { decidedAt: r.decided_at.toISOString() } : {}),
   registeredAt: r.registered_at.toISOString(),
@@ -167,8 +176,11 @@ export class ImportRegistry {
   }
 
   /**
-   * Registers a dropped file (idempotent: the same key and ETag is one file). A second file for a version that has
-   * one is registered as refused, saying so: an export version is one file.
+   * Registers a dropped file. Idempotent: the same key and ETag is one file (S3 delivers events at least once) — but a
+   * file that failed or was refused before it published anything is queued again when it is dropped again (a fixed
+   * definition, a fixed later version), since "drop it again" is what its error says. An object written over one that
+   * has not started publishing replaces it (the old file fails, saying so); a second file for a version otherwise is
+   * registered as refused, saying so: an export version is one file.
    */
   async register(o: { key: string; etag: string; size: number }): Promise<ImportFile> {
     const { tenant, table, version } = parseExportKey(o.key);
@@ -180,20 +192,65 @@ export class ImportRegistry {
          ON CONFLICT (id) DO NOTHING RETURNING *`,
         [id, tenant, table, version, o.key, o.etag, o.size, status, error],
       );
+    const live = (err: unknown) => (err as { code?: string }).code === '23505';
     try {
-      await insert('queued', null);
+      const inserted = await insert('queued', null);
+      if (!inserted.rowCount) await this.#requeue(id);
+      return this.get(id);
+    } catch (err) {
+      if (!live(err)) throw err;
+    }
+    // Another file holds the version. The same key written again before its import began: this object replaces it.
+    const replaced = await this.pool.query(
+      `UPDATE import_file
+          SET status = 'failed', finished_at = now(),
+              error = 'Replaced by a newer object at the same key (ETag ' || $5 || ') before it was imported; that object is imported instead.'
+        WHERE tenant = $1 AND table_name = $2 AND version = $3 AND object_key = $4 AND etag <> $5
+          AND status IN ('queued', 'held') AND committed_at IS NULL`,
+      [tenant, table, version, o.key, o.etag],
+    );
+    if (replaced.rowCount) {
+      try {
+        await insert('queued', null);
+        return this.get(id);
+      } catch (err) {
+        if (!live(err)) throw err;
+      }
+    }
+    const other = await this.pool.query<{ object_key: string }>(
+      `SELECT object_key FROM import_file WHERE tenant = $1 AND table_name = $2 AND version = $3 AND status NOT IN ('refused', 'rejected', 'failed')`,
+      [tenant, table, version],
+    );
+    await insert(
+      'refused',
+      `Version ${version} of ${tenant}/${table} already has a file (${other.rows[0]?.object_key ?? 'another'}); an export version is one file. Drop this one under a new version.`,
+    );
+    return this.get(id);
+  }
+
+  /** A failed or refused file that published nothing, queued again (unless its version has a live file meanwhile). */
+  async #requeue(id: string): Promise<void> {
+    try {
+      await this.pool.query(
+        `UPDATE import_file
+            SET status = 'queued', error = NULL, bad_rows = NULL, counts = NULL, finished_at = NULL, published_ops = 0
+          WHERE id = $1 AND status IN ('failed', 'refused') AND committed_at IS NULL`,
+        [id],
+      );
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
-      const other = await this.pool.query<{ object_key: string }>(
-        `SELECT object_key FROM import_file WHERE tenant = $1 AND table_name = $2 AND version = $3 AND status <> 'refused'`,
-        [tenant, table, version],
-      );
-      await insert(
-        'refused',
-        `Version ${version} of ${tenant}/${table} already has a file (${other.rows[0]?.object_key ?? 'another'}); an export version is one file. Drop this one under a new version.`,
-      );
     }
-    return this.get(id);
+  }
+
+  /** Of these objects under exports/, the ones no file was registered for (the sweep registers them). */
+  async unregistered<T extends { key: string; etag: string }>(objects: T[]): Promise<T[]> {
+    if (!objects.length) return [];
+    const { rows } = await this.pool.query<{ object_key: string; etag: string }>(
+      'SELECT object_key, etag FROM import_file WHERE object_key = ANY($1::text[])',
+      [objects.map((o) => o.key)],
+    );
+    const known = new Set(rows.map((r) => `${r.object_key}\0${r.etag}`));
+    return objects.filter((o) => !known.has(`${o.key}\0${o.etag}`));
   }
 
   /** @throws ImportNotFoundError */
@@ -322,9 +379,12 @@ export class ImportRegistry {
         `UPDATE import_file
             SET status = $5, fence = $3,
                 counts = coalesce($6::jsonb, counts), error = $7, bad_rows = coalesce($8::jsonb, bad_rows),
+                decided_by = CASE WHEN $5 = 'held' THEN NULL ELSE decided_by END,
+                decided_at = CASE WHEN $5 = 'held' THEN NULL ELSE decided_at END,
                 started_at = CASE WHEN $5 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
                 finished_at = CASE WHEN $5 IN ${FINAL} THEN now() END
-          WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status NOT IN ${FINAL} AND coalesce(fence, 0) <= $3`,
+          WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status NOT IN ${FINAL} AND coalesce(fence, 0) <= $3
+            AND (committed_at IS NULL OR $5 = 'running')`,
         [
           lease.tenant,
           lease.table,
@@ -335,6 +395,23 @@ export class ImportRegistry {
           fields.error ?? null,
           fields.badRows ? JSON.stringify(fields.badRows) : null,
         ],
+      );
+      return r.rowCount === 1;
+    });
+  }
+
+  /**
+   * Commits a running file to being published, with its counts: its operations, snapshot and definition are saved in
+   * the lake. False (nothing changed) when the lease was lost or it is not running.
+   */
+  async commit(lease: Lease, id: string, counts: ImportCounts): Promise<boolean> {
+    return this.#fenced(lease, async (client) => {
+      const r = await client.query(
+        `UPDATE import_file
+            SET counts = CASE WHEN committed_at IS NULL THEN $5::jsonb ELSE counts END,
+                committed_at = coalesce(committed_at, now())
+          WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status = 'running' AND fence = $3`,
+        [lease.tenant, lease.table, lease.fence, id, JSON.stringify(counts)],
       );
       return r.rowCount === 1;
     });
@@ -360,7 +437,7 @@ export class ImportRegistry {
     return this.#fenced(lease, async (client) => {
       const done = await client.query<{ version: string }>(
         `UPDATE import_file SET status = 'published', fence = $3, counts = $5::jsonb, error = NULL, finished_at = now()
-          WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status = 'running'
+          WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status = 'running' AND fence = $3
           RETURNING version`,
         [lease.tenant, lease.table, lease.fence, id, JSON.stringify(counts)],
       );

@@ -81,14 +81,15 @@ export type FailureKind =
   | 'unavailable';
 
 /**
- * Classifies an error from pg. Only SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation) are
- * the event's fault; a connection error has no SQLSTATE and everything unknown counts as an outage, so it is retried
- * rather than quarantined or skipped.
+ * Classifies an error from pg. SQLSTATE classes 22 (data exception), 23 (integrity constraint violation) and 54
+ * (program limit exceeded: a key too long for its index, say) are the data's fault — retrying the same row can only
+ * fail again; a connection error has no SQLSTATE and everything unknown counts as an outage, so it is retried rather
+ * than quarantined or skipped.
  */
 export function failureKind(err: unknown): FailureKind {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-    if (code.startsWith('22') || code.startsWith('23')) return 'rejected';
+    if (code.startsWith('22') || code.startsWith('23') || code.startsWith('54')) return 'rejected';
     if (code === '40001' || code === '40P01') return 'conflict';
   }
   return 'unavailable';

@@ -190,6 +190,16 @@ ALTER TABLE import_table RENAME COLUMN applied_file TO published_file;
 ALTER TABLE import_table RENAME COLUMN applied_at TO published_at;
 `,
   },
+  {
+    version: 6,
+    name: 'import commits',
+    // An import is committed once its operations, snapshot and definition are saved in the lake and its publishing
+    // may begin: from then on it is only ever resumed from what it saved, never recomputed, failed or held, so the
+    // operations on the stream always belong to the file that ends published.
+    sql: `
+ALTER TABLE import_file ADD COLUMN committed_at timestamptz;
+`,
+  },
 ];
 
 /** The tables of the normalized schema, parents first (the order `tributary db status` lists them in). */

@@ -1,8 +1,16 @@
 /** Applying import operations to Postgres (lib/imports/apply.ts): order-safe, idempotent, the same table whatever happens. */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyOperations, ensureImportTable, type ImportOperation } from '../../lib/imports/apply.ts';
-import { checkTableDef } from '../../lib/imports/tables.ts';
+import { applyShard } from '../../lib/imports/applier.ts';
+import { opRecord } from '../../lib/imports/ops.ts';
+import { checkTableDef, TableRegistry } from '../../lib/imports/tables.ts';
+import { memoryAws } from '../helpers/memory-aws.ts';
 import { createPool } from '../../lib/oltp/db.ts';
 import { Rng } from '../../lib/produce/random.ts';
 import { testDatabase, type TestDatabase } from './db.ts';
@@ -217,5 +225,85 @@ describe('applying import operations', () => {
         /^"imports"\."accounts" has columns region text, id bigint, name text, balance numeric\(12,2\), opened date, active boolean, seen timestamp without time zone, score double precision \(key region, id\), but tables\/accounts\.json defines .* extra text \(key region, id\)\./,
       ),
     });
+  });
+
+  it('the applier quarantines what the table can never take — a key too long for its index, a table that changed — and applies the rest', async () => {
+    const aws = memoryAws();
+    try {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'applier-tables-'));
+      writeFileSync(path.join(dir, 'accounts.json'), JSON.stringify(def));
+      writeFileSync(path.join(dir, 'ledger.json'), JSON.stringify({ ...def, name: 'ledger' }));
+      const tables = new TableRegistry(dir);
+      // The ledger's table exists with another key: its operations cannot be applied until that is put right.
+      await pool.query(
+        'CREATE TABLE imports.ledger (tributary_tenant text, region text, id bigint, PRIMARY KEY (tributary_tenant, id))',
+      );
+      const file = { tenant: 'q', version: 'v1', registeredAt: '2026-12-02T10:00:00.000Z' };
+      const op = (table: string, region: string, id: number, seq: number) => {
+        const rec = opRecord(
+          { ...file, table },
+          JSON.stringify([region, id]),
+          JSON.stringify({
+            tributary_op: 'insert',
+            tributary_tenant: 'q',
+            tributary_version: 'v1',
+            region,
+            id,
+            name: 'n',
+          }),
+        );
+        return {
+          shardId: 'shardId-000000000000',
+          sequenceNumber: String(seq),
+          partitionKey: rec.partitionKey,
+          data: Buffer.from(rec.text),
+          arrivedAt: 0,
+        };
+      };
+      // Incompressible, so the index entry stays far above Postgres's btree limit (~2.7 kB).
+      const huge = randomBytes(6_000).toString('base64');
+      const r = await applyShard(
+        [op('accounts', 'eu', 1, 1), op('accounts', huge, 2, 2), op('ledger', 'eu', 3, 3), op('accounts', 'eu', 4, 4)],
+        { pool, s3: aws.s3, quarantineBucket: 'quarantine', tables },
+      );
+      expect(r).toMatchObject({ applied: 2, rejected: 2 });
+      // Nothing to deliver again: the shard moves on.
+      expect(r.failedFrom).toBeUndefined();
+      expect((await current('q')).map((x) => [x.region, x.id])).toEqual([
+        ['eu', 1],
+        ['eu', 4],
+      ]);
+      const quarantined = aws
+        .keys('quarantine', 'records/')
+        .flatMap((k) =>
+          gunzipSync(aws.objects.get(`quarantine/${k}`)!.body)
+            .toString()
+            .trim()
+            .split('\n'),
+        )
+        .map((l) => JSON.parse(l) as { stage: string; reason: string; type: string; errors: { message: string }[] });
+      expect(
+        quarantined
+          .map((q) => [q.stage, q.reason, q.type, q.errors[0]!.message])
+          .sort((a, b) => String(a[2]).localeCompare(String(b[2]))),
+      ).toEqual([
+        [
+          'import',
+          'db_rejected',
+          'import.accounts',
+          expect.stringMatching(/^index row size \d+ exceeds btree version \d+ maximum \d+ for index "accounts_pkey"/),
+        ],
+        [
+          'import',
+          'db_rejected',
+          'import.ledger',
+          expect.stringMatching(
+            /^"imports"\."ledger" has columns region text, id bigint \(key id\), but tables\/ledger\.json defines/,
+          ),
+        ],
+      ]);
+    } finally {
+      aws.restore();
+    }
   });
 });

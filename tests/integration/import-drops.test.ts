@@ -74,7 +74,7 @@ describe('dropping an export into the imports bucket', () => {
     await put(key, 'K1;one again;;\n');
     expect(await reaches(key, 'held')).toBe('held');
     const held = (await registry.list({ tenant: 'acme' })).find((f) => f.key === key)!;
-    expect(held.counts).toEqual({ insert: 0, update: 1, delete: 2, unchanged: 0, rows: 1 });
+    expect(held.counts).toEqual({ insert: 0, update: 1, delete: 2, unchanged: 0, rows: 1, base: '20201230_V0001' });
     expect(await rows()).toEqual(['K1=one', 'K2=two', 'K3=three']);
     await registry.decide(held.id, 'approve', 'sam');
     expect(await reaches(key, 'published')).toBe('published');

@@ -5,14 +5,16 @@
  */
 import { gzipSync } from 'node:zlib';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lib/aws/clients.ts';
 import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import { importJobDeps } from '../../lib/composition.ts';
 import { ImportPublishError } from '../../lib/imports/errors.ts';
+import { handleImportTrigger } from '../../lib/imports/drops.ts';
 import { ImportJob, type ImportJobDeps } from '../../lib/imports/job.ts';
+import { TableRegistry } from '../../lib/imports/tables.ts';
 import type { ImportFile } from '../../lib/imports/registry.ts';
 import { createPool } from '../../lib/oltp/db.ts';
 import { listAllShards } from '../../lib/aws/kinesis.ts';
@@ -122,7 +124,7 @@ describe('table imports through the stream into Postgres', () => {
     const job = new ImportJob(deps);
     const first = await drop('acme', '20201230_V0001', sorted(v1));
     expect((await job.runTable('acme', 'example')).done.map((f) => [f.id, f.status, f.counts])).toEqual([
-      [first.id, 'published', { insert: 1200, update: 0, delete: 0, unchanged: 0, rows: 1200 }],
+      [first.id, 'published', { insert: 1200, update: 0, delete: 0, unchanged: 0, rows: 1200, base: '' }],
     ]);
     expect(await applied('acme', v1)).toEqual(sorted(v1));
 
@@ -146,14 +148,14 @@ describe('table imports through the stream into Postgres', () => {
     expect([done!.id, done!.status, done!.counts]).toEqual([
       second.id,
       'published',
-      { insert: 30, update: 100, delete: 50, unchanged: 1050, rows: 1180 },
+      { insert: 30, update: 100, delete: 50, unchanged: 1050, rows: 1180, base: '20201230_V0001' },
     ]);
     expect(await applied('acme', v2)).toEqual(sorted(v2));
 
     // The same rows in another order: nothing to publish.
     const third = await drop('acme', '20201231_V0001', sorted(v2).reverse());
     expect((await job.runTable('acme', 'example')).done.map((f) => [f.id, f.counts])).toEqual([
-      [third.id, { insert: 0, update: 0, delete: 0, unchanged: 1180, rows: 1180 }],
+      [third.id, { insert: 0, update: 0, delete: 0, unchanged: 1180, rows: 1180, base: '20201230_V0002' }],
     ]);
     const onStream = await streamRecords(deps.kinesis);
     expect(onStream.filter((r) => r.version === '20201231_V0001')).toEqual([]);
@@ -200,7 +202,7 @@ describe('table imports through the stream into Postgres', () => {
     const [done] = (await new ImportJob(deps).runTable('acme', 'example')).done;
     expect([done!.status, done!.counts]).toEqual([
       'published',
-      { insert: 0, update: 1180, delete: 0, unchanged: 0, rows: 1180 },
+      { insert: 0, update: 1180, delete: 0, unchanged: 0, rows: 1180, base: '20201231_V0001' },
     ]);
     const ops = (await streamRecords(deps.kinesis)).filter((r) => r.version === '20210101_V0001');
     // 1,180 operations, the second chunk twice — byte for byte the same records.
@@ -228,8 +230,8 @@ describe('table imports through the stream into Postgres', () => {
     expect((await streamRecords(deps.kinesis)).filter((r) => r.version === '20210102_V0001')).toEqual([]);
     await deps.registry.decide(held.id, 'approve', 'sam');
     expect((await job.runTable('acme', 'example')).done.map((f) => [f.id, f.status, f.counts])).toEqual([
-      [held.id, 'published', { insert: 0, update: 0, delete: 780, unchanged: 400, rows: 400 }],
-      [later.id, 'published', { insert: 0, update: 0, delete: 0, unchanged: 400, rows: 400 }],
+      [held.id, 'published', { insert: 0, update: 0, delete: 780, unchanged: 400, rows: 400, base: '20210101_V0001' }],
+      [later.id, 'published', { insert: 0, update: 0, delete: 0, unchanged: 400, rows: 400, base: '20210102_V0001' }],
     ]);
     expect(await applied('acme', kept)).toEqual(sorted(kept));
 
@@ -241,7 +243,7 @@ describe('table imports through the stream into Postgres', () => {
     next.set('K99999', ['K99999', 'after the rejected one', null, null]);
     await drop('acme', '20210105_V0001', sorted(next));
     expect((await job.runTable('acme', 'example')).done.map((f) => f.counts)).toEqual([
-      { insert: 1, update: 0, delete: 0, unchanged: 400, rows: 401 },
+      { insert: 1, update: 0, delete: 0, unchanged: 400, rows: 401, base: '20210103_V0001' },
     ]);
     expect(await applied('acme', next)).toEqual(sorted(next));
   }, 240_000);
@@ -302,4 +304,128 @@ describe('table imports through the stream into Postgres', () => {
     expect(await applied('beta', new Map(rows('second', 20).map((r) => [r[0], r])))).toHaveLength(20);
     expect(await applied('gamma', new Map(rows('gamma', 5).map((r) => [r[0], r])))).toHaveLength(5);
   }, 240_000);
+
+  it('keeps its lease through a download that outlasts it', async () => {
+    const slow = createAwsClients(rt.config).s3;
+    slow.middlewareStack.add(
+      (next) => async (args) => {
+        if (String((args.input as { Key?: string }).Key).startsWith('exports/slow/'))
+          await new Promise((r) => setTimeout(r, 1_000));
+        return next(args);
+      },
+      { step: 'initialize', name: 'slowExports' },
+    );
+    const f = await drop('slow', 'v1', [['S1', 'x', null, null]]);
+    const r = await new ImportJob({ ...deps, s3: slow, leaseMs: 300 }).runTable('slow', 'example');
+    expect(r.done.map((d) => [d.id, d.status])).toEqual([[f.id, 'published']]);
+  }, 60_000);
+
+  it('resumes a committed import from what it saved, though its object and its definition are gone since', async () => {
+    const rows: Row[] = Array.from({ length: 1200 }, (_, i) => [`R${String(i).padStart(4, '0')}`, `r${i}`, null, null]);
+    const file = await drop('resume', 'v1', rows);
+    const flaky = createAwsClients(rt.config).kinesis;
+    let puts = 0;
+    flaky.middlewareStack.add(
+      (next) => async (args) => {
+        if ((args.input as { Records?: unknown[] }).Records && ++puts === 2) throw new Error('socket hang up');
+        return next(args);
+      },
+      { step: 'initialize', name: 'failSecondPut' },
+    );
+    await expect(new ImportJob({ ...deps, kinesis: flaky }).runTable('resume', 'example')).rejects.toThrow(
+      ImportPublishError,
+    );
+    expect(await deps.registry.get(file.id)).toMatchObject({ status: 'running', publishedOps: 500 });
+    expect((await deps.registry.get(file.id)).committedAt).toBeDefined();
+    await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.buckets.imports, Key: file.key }));
+    const noDefinitions = new TableRegistry(tempDir('no-tables'));
+    const [done] = (await new ImportJob({ ...deps, tables: noDefinitions }).runTable('resume', 'example')).done;
+    expect([done!.status, done!.publishedOps, done!.counts?.insert]).toEqual(['published', 1200, 1200]);
+    expect(await applied('resume', new Map(rows.map((r) => [r[0], r])))).toHaveLength(1200);
+  }, 120_000);
+
+  it('imports an object written over a queued one instead, and a failed file again when it is dropped again', async () => {
+    const job = new ImportJob(deps);
+    const first = await drop('redrop', 'v1', [['A', 'first', null, null]]);
+    const second = await drop('redrop', 'v1', [['A', 'second', null, null]]);
+    expect(await deps.registry.get(first.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('Replaced by a newer object at the same key'),
+    });
+    expect((await job.runTable('redrop', 'example')).done.map((f) => [f.id, f.status])).toEqual([
+      [second.id, 'published'],
+    ]);
+    expect(await applied('redrop', new Map([['A', ['A', 'second', null, null] as Row]]))).toHaveLength(1);
+    // A file whose object vanished fails; the same bytes dropped again are imported.
+    const rows: Row[] = [['A', 'third', null, null]];
+    const gone = await drop('redrop', 'v2', rows);
+    await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.buckets.imports, Key: gone.key }));
+    expect((await job.runTable('redrop', 'example')).done.map((f) => [f.status, f.error])).toEqual([
+      ['failed', `${gone.key} no longer exists in the imports bucket; drop the export again.`],
+    ]);
+    const again = await drop('redrop', 'v2', rows);
+    expect([again.id, again.status]).toEqual([gone.id, 'queued']);
+    expect((await job.runTable('redrop', 'example')).done.map((f) => f.status)).toEqual(['published']);
+    expect(await applied('redrop', new Map([['A', rows[0]!]]))).toHaveLength(1);
+  }, 60_000);
+
+  it('refuses an export with a row too large for a stream record, naming its key', async () => {
+    const f = await drop('wide', 'v1', [
+      ['W1', 'small', null, null],
+      ['W2', 'x'.repeat(1_100_000), null, null],
+    ]);
+    const [done] = (await new ImportJob(deps).runTable('wide', 'example')).done;
+    expect([done!.id, done!.status, done!.badRows]).toEqual([
+      f.id,
+      'refused',
+      [
+        {
+          // The operation's data as it would travel: the JSON of its fields and the row.
+          problem: `key ["W2"]: ${Buffer.byteLength(
+            JSON.stringify({
+              tributary_op: 'insert',
+              tributary_tenant: 'wide',
+              tributary_version: 'v1',
+              PK: 'W2',
+              COL2: 'x'.repeat(1_100_000),
+              COL3: null,
+              COL4: null,
+            }),
+          ).toLocaleString('en-US')} bytes of data`,
+        },
+      ],
+    ]);
+  }, 60_000);
+
+  it('finds an export whose notification never came on the next sweep', async () => {
+    const key = 'exports/swept/example/v1/lost.csv.gz';
+    await deps.s3.send(
+      new PutObjectCommand({ Bucket: deps.buckets.imports, Key: key, Body: exportFile([['L1', 'lost', null, null]]) }),
+    );
+    const r = await handleImportTrigger({ sweep: true }, deps);
+    expect(r.registered.map((f) => f.key)).toEqual([key]);
+    expect(r.runs.find((x) => x.tenant === 'swept')?.done.map((f) => f.status)).toEqual(['published']);
+    // Registered once: the next sweep finds nothing new.
+    expect((await handleImportTrigger({ sweep: true }, deps)).registered).toEqual([]);
+  }, 60_000);
+
+  it('holds an approved export again when a version published before it changed its delta', async () => {
+    const job = new ImportJob(deps);
+    const base: Row[] = Array.from({ length: 100 }, (_, i) => [`G${i}`, 'g', null, null]);
+    await drop('guard', 'v1', base);
+    await job.runTable('guard', 'example');
+    const held = await drop('guard', 'v3', base.slice(0, 10));
+    expect((await job.runTable('guard', 'example')).done.map((f) => [f.status, f.counts?.delete])).toEqual([
+      ['held', 90],
+    ]);
+    // A version between the two arrives; the held one is approved as it was (90 of 100).
+    await drop('guard', 'v2', [...base, ['G100', 'new', null, null]]);
+    await deps.registry.decide(held.id, 'approve', 'sam');
+    const done = (await job.runTable('guard', 'example')).done;
+    expect(done.map((f) => [f.version, f.status, f.counts?.delete, f.counts?.base])).toEqual([
+      ['v2', 'published', 0, 'v1'],
+      ['v3', 'held', 91, 'v2'],
+    ]);
+    expect((await deps.registry.get(held.id)).decidedBy).toBeUndefined();
+  }, 60_000);
 });

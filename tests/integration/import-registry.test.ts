@@ -103,6 +103,9 @@ describe('import registry and leases', () => {
     expect(await reg.published('acme', 'lines')).toBeUndefined();
     // The file the stale job left running comes back to the new holder first.
     expect(await reg.next(fresh)).toMatchObject({ id: file.id, status: 'running', fence: stale.fence });
+    // Only under the fence that took it.
+    expect(await reg.markPublished(fresh, file.id, 'snap-v1', counts)).toBe(false);
+    expect(await reg.transition(fresh, file.id, 'running')).toBe(true);
     expect(await reg.markPublished(fresh, file.id, 'snap-v1', counts)).toBe(true);
     expect(await reg.get(file.id)).toMatchObject({ status: 'published', fence: fresh.fence, counts });
     expect(await reg.published('acme', 'lines')).toEqual({ version: 'v1', file: file.id, snapshotKey: 'snap-v1' });

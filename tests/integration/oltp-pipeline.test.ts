@@ -102,7 +102,7 @@ describe('OLTP sink in the local runtime: API → stream → Postgres, exactly o
     const exact = await oltpStatus(pool);
     expect(status.tables).toEqual(exact.tables);
     expect(status.tables.transaction).toBe(300);
-    expect(status.migration).toEqual({ current: 5, latest: 5 });
+    expect(status.migration).toEqual({ current: 6, latest: 6 });
     expect(status.sink.reduce((n: number, s: { applied: number }) => n + s.applied, 0)).toBe(300);
   });
 

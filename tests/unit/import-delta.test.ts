@@ -50,7 +50,12 @@ async function delta(def: TableDef, lines: string[], previous?: DeltaResult, gzi
   const text = `${lines.join('\n')}\n`;
   writeFileSync(file, gzip ? gzipSync(text) : text);
   const result = await computeDelta(conn, { def, next: file, previous: previous?.snapshot, workDir: work });
-  const ops = (await conn.runAndReadAll(`SELECT * FROM read_parquet('${result.opsFile}')`)).getRowObjectsJson();
+  const read = await conn.runAndReadAll(`SELECT * EXCLUDE (__seq), __seq FROM read_parquet('${result.opsFile}')`);
+  // Numbered 1, 2, … in the file's (key) order.
+  expect(read.getRows().map((r) => Number(r.at(-1)))).toEqual(read.getRows().map((_, i) => i + 1));
+  const ops = (
+    await conn.runAndReadAll(`SELECT * EXCLUDE (__seq) FROM read_parquet('${result.opsFile}')`)
+  ).getRowObjectsJson();
   return { result, ops };
 }
 

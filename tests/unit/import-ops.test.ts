@@ -58,11 +58,11 @@ describe('operations on the stream', () => {
     await conn.run(`COPY (
       SELECT * FROM (VALUES
         ('insert', 'eu', 9223372036854775807::BIGINT, 123456789012345678901234567890.125::DECIMAL(38,3), 'nan'::DOUBLE,
-         DATE '2026-01-31', TIMESTAMP '2026-01-31 23:59:59.123456', true, 'a"b;c\n€'),
-        ('update', 'eu', 2, 1.500::DECIMAL(38,3), 0.1::DOUBLE, NULL, NULL, false, ''),
-        ('delete', 'us', -3, NULL, NULL, NULL, NULL, NULL, NULL),
-        ('insert', 'us', 4, 0::DECIMAL(38,3), '-inf'::DOUBLE, NULL, NULL, NULL, NULL)
-      ) AS t(__op, region, id, amount, rate, "day", "at", ok, note)
+         DATE '2026-01-31', TIMESTAMP '2026-01-31 23:59:59.123456', true, 'a"b;c\n€', 2),
+        ('update', 'eu', 2, 1.500::DECIMAL(38,3), 0.1::DOUBLE, NULL, NULL, false, '', 1),
+        ('delete', 'us', -3, NULL, NULL, NULL, NULL, NULL, NULL, 3),
+        ('insert', 'us', 4, 0::DECIMAL(38,3), '-inf'::DOUBLE, NULL, NULL, NULL, NULL, 4)
+      ) AS t(__op, region, id, amount, rate, "day", "at", ok, note, __seq)
     ) TO '${ops}' (FORMAT parquet)`);
     const rows = (await conn.runAndReadAll(opsQuery(def, ops, file))).getRows().map(([k, d]) => [String(k), String(d)]);
     expect(rows.map(([k]) => k)).toEqual(['["eu",2]', '["eu",9223372036854775807]', '["us",-3]', '["us",4]']);

@@ -70,9 +70,11 @@ describe('decodeRecord', () => {
 });
 
 describe('database failures', () => {
-  it('blames the event only for data and constraint errors; conflicts retry; everything else is an outage', () => {
+  it('blames the event only for data, constraint and size-limit errors; conflicts retry; everything else is an outage', () => {
     expect(failureKind({ code: '22003' })).toBe('rejected');
     expect(failureKind({ code: '23502' })).toBe('rejected');
+    // A key too long for its btree index: the row can never go in.
+    expect(failureKind({ code: '54000' })).toBe('rejected');
     expect(failureKind({ code: '40P01' })).toBe('conflict');
     expect(failureKind({ code: '40001' })).toBe('conflict');
     expect(failureKind({ code: '57P01' })).toBe('unavailable');
@@ -138,6 +140,7 @@ describe('schema', () => {
       [3, '7e375490bc1cb256'],
       [4, 'a2299f5f1648c5e7'],
       [5, '92cda2ac0e1792b4'],
+      [6, 'b9c135fe8570fb6a'],
     ]);
     expect(MIGRATIONS[0]!.sql).toMatch(/cc_num\s+text NOT NULL UNIQUE/);
     expect(MIGRATIONS[0]!.sql).toMatch(/amount\s+numeric\(15, 2\)/);
