@@ -3,6 +3,7 @@ import { TributaryError } from '../lib/errors.ts';
 import { UsageError, stdio, type Io } from './common.ts';
 import { compactCommand, compactHelp } from './compact.ts';
 import { dbCommand, dbHelp } from './db.ts';
+import { importCommand, importHelp } from './import.ts';
 import { devCommand, devHelp } from './dev.ts';
 import { produceCommand, produceHelp } from './produce.ts';
 import { queriesCommand, queriesHelp, queryCommand, queryHelp } from './query.ts';
@@ -24,6 +25,7 @@ Commands:
   quarantine quarantined records: list, show <qid>, discard, export
   redrive    put quarantined records back on the stream (by qid or --all-matching filters)
   db         the OLTP database: migrate, status (rows per table, sink progress)
+  import     table exports (as INSERT/UPDATE/DELETE by key) and raw event files; list, show, approve, reject
 
 Run \`tributary <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.
 `;
@@ -107,6 +109,11 @@ export const commands: Record<string, Command> = {
   quarantine: { run: quarantineCommand, help: quarantineHelp, reads: [...STACK, 'TRIBUTARY_CONSOLE_EXPORT'] },
   redrive: { run: redriveCommand, help: redriveHelp, reads: [...STACK, 'TRIBUTARY_REDRIVE_RATE'] },
   db: { run: dbCommand, help: dbHelp, reads: ['TRIBUTARY_DATA_DIR', 'TRIBUTARY_MODE', 'TRIBUTARY_HOST', ...DATABASE] },
+  import: {
+    run: importCommand,
+    help: importHelp,
+    reads: [...STACK, 'TRIBUTARY_IMPORTS_BUCKET', 'TRIBUTARY_TABLES_DIR', ...DATABASE],
+  },
 };
 
 /** A command's help followed by the variables it reads, one line each, as the README's configuration table has them. */

@@ -8,6 +8,7 @@ import { QueryService } from './query/service.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig, type TributaryConfig } from './config.ts';
 import type { IngestApiDeps } from './ingest/api.ts';
+import type { IngestDeps } from './ingest/ingest.ts';
 import type { LakeWriterDeps } from './lake/writer.ts';
 import { databasePool } from './oltp/db.ts';
 import { DatabaseUnavailableError } from './oltp/errors.ts';
@@ -16,6 +17,7 @@ import type { OltpSinkDeps } from './oltp/sink.ts';
 import type { ImportApplierDeps } from './imports/applier.ts';
 import type { ImportJobDeps } from './imports/job.ts';
 import { ImportRegistry } from './imports/registry.ts';
+import { ImportService } from './imports/service.ts';
 import { TableRegistry } from './imports/tables.ts';
 import type pg from 'pg';
 import { defaultRegistry } from './registry/registry.ts';
@@ -48,6 +50,11 @@ import type { Actor } from './quarantine/access.ts';
 export function ingestDeps(config: TributaryConfig = loadConfig()): IngestApiDeps {
   const keys = config.apiKeys;
   if (!keys.length) throw new ConfigError('TRIBUTARY_API_KEY is not set; the ingest API refuses to run without a key.');
+  return { ...ingestWriterDeps(config), apiKeys: keys };
+}
+
+/** What puts events on the stream the way ingest does, without the API (raw-file loads). */
+export function ingestWriterDeps(config: TributaryConfig = loadConfig()): IngestDeps {
   const { kinesis, s3 } = awsClients(config);
   const metrics = metricsRecorder(config);
   return {
@@ -56,7 +63,6 @@ export function ingestDeps(config: TributaryConfig = loadConfig()): IngestApiDep
     s3,
     streamName: config.streamName,
     quarantineBucket: config.buckets.quarantine,
-    apiKeys: keys,
     ...(metrics ? { metrics, putOptions: { metrics } } : {}),
   };
 }
@@ -125,6 +131,21 @@ export function importJobDeps(
     streamName: config.streamName,
     buckets: { imports: config.buckets.imports, lake: config.buckets.lake, quarantine: config.buckets.quarantine },
   };
+}
+
+/**
+ * The imports of the CLI: the registry over a pool of its own (the caller closes it with `close()`), the tables, the
+ * imports bucket.
+ */
+export function importService(config: TributaryConfig = loadConfig()): ImportService & { close(): Promise<void> } {
+  const pool = databasePool(config, 2);
+  const service = new ImportService({
+    registry: new ImportRegistry(pool),
+    tables: new TableRegistry(),
+    s3: awsClients(config).s3,
+    importsBucket: config.buckets.imports,
+  });
+  return Object.assign(service, { close: () => pool.end() });
 }
 
 const SHARED_POOL = Symbol.for('tributary.oltpPool');

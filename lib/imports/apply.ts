@@ -87,6 +87,31 @@ export async function ensureImportTable(pool: pg.Pool, def: TableDef): Promise<v
   });
 }
 
+/**
+ * What the target table holds of one export version of a tenant: rows it set (deleted ones too), the tenant's rows
+ * (not deleted), and whether a later version has set any row. A table not created yet holds nothing.
+ */
+export async function importProgress(
+  pool: pg.Pool,
+  def: TableDef,
+  tenant: string,
+  version: string,
+): Promise<{ atVersion: number; rows: number; later: boolean }> {
+  try {
+    const { rows } = await pool.query<{ at_version: string; rows: string; later: boolean | null }>(
+      `SELECT count(*) FILTER (WHERE tributary_version = $2) AS at_version,
+              count(*) FILTER (WHERE NOT tributary_deleted) AS rows,
+              bool_or(tributary_version COLLATE "C" > $2 COLLATE "C") AS later
+         FROM ${importTableName(def)} WHERE tributary_tenant = $1`,
+      [tenant, version],
+    );
+    return { atVersion: Number(rows[0]!.at_version), rows: Number(rows[0]!.rows), later: !!rows[0]!.later };
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return { atVersion: 0, rows: 0, later: false };
+    throw err;
+  }
+}
+
 /** The value of a column as text for its typed array parameter (NULL stays NULL); undefined for what has no text. */
 function text(v: unknown): string | null | undefined {
   if (v === null || v === undefined) return null;

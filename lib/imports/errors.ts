@@ -82,3 +82,10 @@ export class ImportSnapshotError extends TributaryError {
     super('import_snapshot', message, { status: 503 });
   }
 }
+
+/** A request about imports that cannot be done as asked (400 unless said otherwise), saying what to do instead. */
+export class ImportRequestError extends TributaryError {
+  constructor(message: string, status = 400) {
+    super('import_request', message, { status });
+  }
+}

@@ -1,0 +1,165 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { sleep } from '../util/time.ts';
+import { importProgress } from './apply.ts';
+import { ImportNotFoundError, ImportRequestError } from './errors.ts';
+import { EXPORTS_PREFIX, type ImportFile, type ImportRegistry, importFileId, parseExportKey } from './registry.ts';
+import type { TableRegistry } from './tables.ts';
+
+/*
+ * What an operator does with imports, over the registry (CLI, console): drop an export where the bucket's
+ * notification starts its import, follow it to the end, list and show imports, approve or reject a held one. An
+ * import's `applied` and `rows` are read off its target table, where the applier puts its operations.
+ */
+
+/** One import as the CLI's `--json` and the console show it. */
+export interface ImportSummary {
+  id: string;
+  tenant: string;
+  table: string;
+  version: string;
+  key: string;
+  status: ImportFile['status'];
+  ops: { insert: number; update: number; delete: number };
+  unchanged: number;
+  /** The tenant's rows in the target table (not deleted), as the applier has them now. */
+  rows: number;
+  /** Every operation of this version is in the target table (or a later version is). */
+  applied: boolean;
+  /** Operations on the stream so far. */
+  published: number;
+  error?: string;
+  badRows?: ImportFile['badRows'];
+  decidedBy?: string;
+  registeredAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** Statuses an import waits in for someone else: it will not move on by itself. */
+const SETTLED = new Set<ImportFile['status']>(['held', 'failed', 'refused', 'rejected']);
+
+export interface ImportServiceDeps {
+  registry: ImportRegistry;
+  tables: TableRegistry;
+  s3: S3Client;
+  importsBucket: string;
+  /** Between looks while waiting (default 250 ms). */
+  pollMs?: number;
+}
+
+export class ImportService {
+  constructor(private readonly deps: ImportServiceDeps) {}
+
+  /**
+   * Drops an export file where its import starts: `exports/<tenant>/<table>/<version>/<file name>`. Refused before
+   * anything is uploaded when the table has no definition or the names are not ones an export can have.
+   *
+   * @throws UnknownTableError (where to add the definition), ExportKeyError, ImportRequestError
+   */
+  async drop(
+    file: string,
+    to: { tenant: string; table: string; version: string },
+  ): Promise<{ id: string; key: string }> {
+    this.deps.tables.get(to.table);
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      throw new ImportRequestError(`Cannot read ${file}: give the path of an export file.`);
+    }
+    const key = `${EXPORTS_PREFIX}${to.tenant}/${to.table}/${to.version}/${path.basename(file)}`;
+    parseExportKey(key);
+    const put = await this.deps.s3.send(
+      new PutObjectCommand({
+        Bucket: this.deps.importsBucket,
+        Key: key,
+        Body: readFileSync(file),
+        ContentLength: size,
+      }),
+    );
+    return { id: importFileId(key, put.ETag ?? ''), key };
+  }
+
+  /** An import as it stands, with what the target table holds of it. @throws ImportNotFoundError */
+  async summary(id: string): Promise<ImportSummary> {
+    return this.#summary(await this.deps.registry.get(id));
+  }
+
+  async #summary(f: ImportFile): Promise<ImportSummary> {
+    const c = f.counts;
+    const ops = { insert: c?.insert ?? 0, update: c?.update ?? 0, delete: c?.delete ?? 0 };
+    const def = this.deps.tables.has(f.table) ? this.deps.tables.get(f.table) : undefined;
+    const target = def
+      ? await importProgress(this.deps.registry.pool, def, f.tenant, f.version)
+      : { atVersion: 0, rows: 0, later: false };
+    const total = ops.insert + ops.update + ops.delete;
+    return {
+      id: f.id,
+      tenant: f.tenant,
+      table: f.table,
+      version: f.version,
+      key: f.key,
+      status: f.status,
+      ops,
+      unchanged: c?.unchanged ?? 0,
+      rows: target.rows,
+      applied: f.status === 'published' && (target.atVersion >= total || target.later),
+      published: f.publishedOps,
+      ...(f.error ? { error: f.error } : {}),
+      ...(f.badRows ? { badRows: f.badRows } : {}),
+      ...(f.decidedBy ? { decidedBy: f.decidedBy } : {}),
+      registeredAt: f.registeredAt,
+      ...(f.startedAt ? { startedAt: f.startedAt } : {}),
+      ...(f.finishedAt ? { finishedAt: f.finishedAt } : {}),
+    };
+  }
+
+  /** The newest imports first (of one tenant/table when given). */
+  async list(filter: { tenant?: string; table?: string; limit?: number } = {}): Promise<ImportSummary[]> {
+    const files = await this.deps.registry.list(filter);
+    return Promise.all(files.map((f) => this.#summary(f)));
+  }
+
+  /**
+   * Waits until the import needs nobody else — applied to its table, or held, refused, failed, rejected — and returns
+   * it. A file not registered yet (its notification on the way) is waited for too.
+   *
+   * @throws ImportWaitError after `timeoutMs`, saying where it stands.
+   */
+  async wait(
+    id: string,
+    options: { timeoutMs?: number; onProgress?: (s: ImportSummary | undefined) => void } = {},
+  ): Promise<ImportSummary> {
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    for (;;) {
+      let s: ImportSummary | undefined;
+      try {
+        s = await this.summary(id);
+      } catch (err) {
+        if (!(err instanceof ImportNotFoundError)) throw err;
+      }
+      options.onProgress?.(s);
+      if (s && (SETTLED.has(s.status) || (s.status === 'published' && s.applied))) return s;
+      if (Date.now() >= deadline)
+        throw new ImportRequestError(
+          s
+            ? `Import ${id} is still ${s.status}${s.status === 'published' ? ' (its operations are being applied)' : ''} after ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s; \`tributary import show ${id}\` follows it.`
+            : `Import ${id} was not registered within ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s: is \`tributary dev\` running (or, in AWS, the imports bucket's notification)?`,
+          504,
+        );
+      await sleep(this.deps.pollMs ?? 250);
+    }
+  }
+
+  /** Approves a held import (it is queued again and publishes without the delete guard). */
+  async approve(id: string, by: string): Promise<ImportSummary> {
+    return this.#summary(await this.deps.registry.decide(id, 'approve', by));
+  }
+
+  /** Rejects a held import (final; later exports go on from the last published one). */
+  async reject(id: string, by: string): Promise<ImportSummary> {
+    return this.#summary(await this.deps.registry.decide(id, 'reject', by));
+  }
+}
