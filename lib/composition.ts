@@ -15,7 +15,7 @@ import { DatabaseUnavailableError } from './oltp/errors.ts';
 import { oltpStatus, type OltpStatus } from './oltp/status.ts';
 import type { OltpSinkDeps } from './oltp/sink.ts';
 import type { ImportApplierDeps } from './imports/applier.ts';
-import type { ImportJobDeps } from './imports/job.ts';
+import type { ImportTriggerDeps } from './imports/drops.ts';
 import { ImportRegistry } from './imports/registry.ts';
 import { ImportService } from './imports/service.ts';
 import { TableRegistry } from './imports/tables.ts';
@@ -121,9 +121,10 @@ export function importApplierDeps(config: TributaryConfig = loadConfig()): Impor
 export function importJobDeps(
   config: TributaryConfig = loadConfig(),
   pool: pg.Pool = databasePool(config, 2),
-): ImportJobDeps {
+): ImportTriggerDeps {
   const { s3, kinesis } = awsClients(config);
   return {
+    ingest: ingestWriterDeps(config),
     registry: new ImportRegistry(pool),
     tables: new TableRegistry(),
     s3,

@@ -1,7 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { importJobDeps } from '../../lib/composition.ts';
-import { handleImportTrigger, type ImportTrigger, type TriggerResult } from '../../lib/imports/drops.ts';
-import type { ImportJobDeps } from '../../lib/imports/job.ts';
+import {
+  handleImportTrigger,
+  type ImportTrigger,
+  type ImportTriggerDeps,
+  type TriggerResult,
+} from '../../lib/imports/drops.ts';
 
 /** Time kept back from the function's timeout: the chunk in flight finishes and the lease is given back. */
 const MARGIN_MS = 60_000;
@@ -16,7 +20,7 @@ export type ImportJobHandler = (
  * (lib/imports/drops.ts). It stops a minute before its timeout with its progress saved; the next sweep goes on.
  */
 export const createHandler =
-  (deps: () => ImportJobDeps): ImportJobHandler =>
+  (deps: () => ImportTriggerDeps): ImportJobHandler =>
   async (event, context) =>
     handleImportTrigger(event, deps(), {
       // A short timeout keeps half of it, whatever the margin.
@@ -29,5 +33,5 @@ export const createHandler =
         : {}),
     });
 
-let deps: ImportJobDeps | undefined;
+let deps: ImportTriggerDeps | undefined;
 export const handler = createHandler(() => (deps ??= importJobDeps()));

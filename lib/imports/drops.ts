@@ -1,13 +1,15 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { listAll } from '../aws/s3.ts';
 import { errorMessage } from '../errors.ts';
+import type { IngestDeps } from '../ingest/ingest.ts';
 import { logger, recordImports } from '../observability.ts';
+import { parseRawKey, RAW_PREFIX, type RawFile, RawFiles } from './raw-files.ts';
 import { ExportKeyError } from './errors.ts';
 import { ImportJob, type ImportJobDeps, type TableRunResult } from './job.ts';
 import { EXPORTS_PREFIX, type ImportFile, parseExportKey } from './registry.ts';
 
 /*
- * What starts an import: an object created under `exports/` in the imports bucket (an S3 event notification, in AWS
+ * What starts an import: an object created under `exports/` (or `raw/`, a raw event file) in the imports bucket (an S3 event notification, in AWS
  * and from the local S3 alike), and a sweep on a schedule. The event registers the file and runs its table's queue at
  * once; the sweep runs every table with work left — an import that stopped at its deadline, one whose job crashed (its
  * lease expires), a held one an operator approved, an event that never arrived (S3 delivers at least once, not
@@ -15,7 +17,7 @@ import { EXPORTS_PREFIX, type ImportFile, parseExportKey } from './registry.ts';
  */
 
 /** The keys of the imports bucket whose creation is announced: exports, and raw event files. */
-export const IMPORT_NOTIFICATION_PREFIXES = [EXPORTS_PREFIX, 'raw/'];
+export const IMPORT_NOTIFICATION_PREFIXES = [EXPORTS_PREFIX, RAW_PREFIX];
 
 /** One record of an S3 event notification, the fields used here. */
 export interface S3NotificationRecord {
@@ -31,7 +33,12 @@ export interface TriggerResult {
   /** Objects that are not where exports go (logged with where they belong). */
   misplaced: { key: string; error: string }[];
   runs: (TableRunResult & { tenant: string; table: string })[];
+  /** Raw event files loaded (or tried) by this invocation. */
+  raw: RawFile[];
 }
+
+/** What the trigger needs: the import job's dependencies, and ingest's writer for raw event files. */
+export type ImportTriggerDeps = ImportJobDeps & { ingest: IngestDeps };
 
 /** How far back the sweep looks for exports the registry lacks (a lost notification is found within this). */
 const SWEEP_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
@@ -50,6 +57,19 @@ function isExportKey(key: string, result: TriggerResult, log: boolean): boolean 
   }
 }
 
+/** True when `key` is a raw file's (`raw/<type>/<file>`); otherwise listed (and, when asked, logged). */
+function isRawKey(key: string, result: TriggerResult, log: boolean): boolean {
+  try {
+    parseRawKey(key);
+    return true;
+  } catch (err) {
+    if (!(err instanceof ExportKeyError)) throw err;
+    if (log) logger.warn('imports: an object under raw/ is not a raw event file', { key, error: err.message });
+    result.misplaced.push({ key, error: err.message });
+    return false;
+  }
+}
+
 /**
  * The object key of an event record: S3 sends it URL-encoded, with spaces as `+` (the local S3 does as well).
  */
@@ -63,11 +83,19 @@ export function notificationKey(encoded: string): string {
  */
 export async function handleImportTrigger(
   trigger: ImportTrigger,
-  deps: ImportJobDeps,
+  deps: ImportTriggerDeps,
   options: { deadline?: number } = {},
 ): Promise<TriggerResult> {
-  const result: TriggerResult = { registered: [], misplaced: [], runs: [] };
+  const result: TriggerResult = { registered: [], misplaced: [], runs: [], raw: [] };
   const tables = new Map<string, { tenant: string; table: string }>();
+  const rawFiles = new RawFiles({
+    pool: deps.registry.pool,
+    s3: deps.s3,
+    importsBucket: deps.buckets.imports,
+    ingest: deps.ingest,
+    ...(deps.workDir ? { workDir: deps.workDir } : {}),
+  });
+  const rawToLoad = new Set<string>();
   if ('Records' in trigger) {
     for (const r of trigger.Records) {
       if (!r.eventName?.startsWith('ObjectCreated:') || r.s3?.bucket?.name !== deps.buckets.imports) continue;
@@ -76,6 +104,12 @@ export async function handleImportTrigger(
         key = notificationKey(r.s3.object?.key ?? '');
       } catch {
         result.misplaced.push({ key: r.s3.object?.key ?? '', error: 'the key is not URL-encoded UTF-8' });
+        continue;
+      }
+      if (key.startsWith(RAW_PREFIX)) {
+        if (!isRawKey(key, result, true)) continue;
+        const id = await objectIdentity(deps, key, r.s3.object);
+        if (id.etag !== undefined) rawToLoad.add((await rawFiles.register({ key, etag: id.etag, size: id.size })).id);
         continue;
       }
       if (!key.startsWith(EXPORTS_PREFIX) || !isExportKey(key, result, true)) continue;
@@ -96,6 +130,20 @@ export async function handleImportTrigger(
       result.registered.push(await deps.registry.register(o));
     }
     for (const t of await deps.registry.pendingTables()) tables.set(`${t.tenant}/${t.table}`, t);
+    const recentRaw = (await listAll(deps.s3, deps.buckets.imports, RAW_PREFIX))
+      .filter((o) => o.Key && o.ETag && (o.LastModified?.getTime() ?? 0) >= since)
+      .map((o) => ({ key: o.Key!, etag: o.ETag!, size: o.Size ?? 0 }));
+    for (const o of await rawFiles.unregistered(recentRaw))
+      if (isRawKey(o.key, result, false)) await rawFiles.register(o);
+    for (const id of await rawFiles.pending()) rawToLoad.add(id);
+  }
+  for (const id of rawToLoad) {
+    try {
+      const f = await rawFiles.load(id);
+      if (f) result.raw.push(f);
+    } catch (err) {
+      logger.error('imports: a raw file load failed; the next sweep loads it again', { id, error: errorMessage(err) });
+    }
   }
   const job = new ImportJob(deps);
   for (const t of tables.values()) {
@@ -125,7 +173,7 @@ export async function handleImportTrigger(
  * ETag out of copy events), else from the object itself. No ETag: the object is gone.
  */
 async function objectIdentity(
-  deps: ImportJobDeps,
+  deps: Pick<ImportJobDeps, 's3' | 'buckets'>,
   key: string,
   object: { size?: number; eTag?: string } | undefined,
 ): Promise<{ etag?: string; size: number }> {

@@ -200,6 +200,29 @@ ALTER TABLE import_table RENAME COLUMN applied_at TO published_at;
 ALTER TABLE import_file ADD COLUMN committed_at timestamptz;
 `,
   },
+  {
+    version: 7,
+    name: 'raw file loads',
+    // Raw event files dropped under raw/<type>/ (lib/imports/raw-files.ts): one row per object (key and ETag), claimed
+    // by one loader at a time; a claim older than `claimed_at + 15 minutes` is a loader that died and may be taken over.
+    sql: `
+CREATE TABLE raw_file (
+  id            text PRIMARY KEY,
+  event_type    text NOT NULL,
+  object_key    text NOT NULL,
+  etag          text NOT NULL,
+  size          bigint NOT NULL CHECK (size >= 0),
+  status        text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'loading', 'loaded', 'failed')),
+  counts        jsonb,
+  first_errors  jsonb,
+  error         text,
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  claimed_at    timestamptz,
+  finished_at   timestamptz
+);
+CREATE INDEX raw_file_status_idx ON raw_file (status, registered_at);
+`,
+  },
 ];
 
 /** The tables of the normalized schema, parents first (the order `tributary db status` lists them in). */

@@ -7,11 +7,12 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClients } from '../../lib/aws/clients.ts';
-import { ImportRegistry } from '../../lib/imports/registry.ts';
+import { ImportRegistry, importFileId } from '../../lib/imports/registry.ts';
 import { createPool } from '../../lib/oltp/db.ts';
 import type { DevRuntime } from '../../local/dev.ts';
 import { testDatabase, type TestDatabase } from './db.ts';
-import { removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
+import { transaction } from '../helpers/factories.ts';
+import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
 
 describe('dropping an export into the imports bucket', () => {
   let dir: string;
@@ -80,5 +81,57 @@ describe('dropping an export into the imports bucket', () => {
     expect(await reaches(key, 'published')).toBe('published');
     expect(await waitFor(rows, (r) => r.length === 1, 60_000, 200)).toEqual(['K1=one again']);
     expect(await registry.get(held.id)).toMatchObject({ decidedBy: 'sam', publishedOps: 3 });
+  }, 120_000);
+
+  it('loads a raw event file dropped under raw/<type>/ through the ingest path, once, and fails one of no type', async () => {
+    const lines = [1, 2, 3].map((i) => JSON.stringify(transaction(i, {}, '2026-02-04')));
+    lines.splice(1, 0, JSON.stringify(transaction(9, { amt: 'lots' }, '2026-02-04')));
+    const key = 'raw/transactions/day 1.ndjson.gz';
+    const put = await awsClients(rt.config).s3.send(
+      new PutObjectCommand({ Bucket: rt.config.buckets.imports, Key: key, Body: gzipSync(`${lines.join('\n')}\n`) }),
+    );
+    const id = importFileId(key, put.ETag!);
+    const status = async () =>
+      (
+        await pool.query<{ status: string; counts: unknown; event_type: string }>(
+          'SELECT * FROM raw_file WHERE id = $1',
+          [id],
+        )
+      ).rows[0];
+    const done = await waitFor(status, (r) => r?.status === 'loaded', 60_000, 200);
+    expect(done).toMatchObject({
+      status: 'loaded',
+      event_type: 'transactions',
+      counts: { events: 4, accepted: 3, rejected: 1, failed: 0 },
+    });
+    const lake = await waitFor(
+      () => readLake(rt.config),
+      (l) => l.rows.filter((r) => r.source === 'import').length === 3,
+      60_000,
+    );
+    expect(
+      lake.rows
+        .filter((r) => r.source === 'import')
+        .map((r) => (r.data as { trans_num: string }).trans_num)
+        .sort(),
+    ).toEqual([1, 2, 3].map((i) => transaction(i, {}, '2026-02-04').trans_num).sort());
+    expect(lake.quarantine.filter((q) => q.stage === 'import').map((q) => q.reason)).toEqual(['schema_violation']);
+    // Of a type nobody registered: failed, saying where raw files go and where a schema goes.
+    const bad = 'raw/nosuch/a.ndjson';
+    const badPut = await awsClients(rt.config).s3.send(
+      new PutObjectCommand({ Bucket: rt.config.buckets.imports, Key: bad, Body: '{}\n' }),
+    );
+    const failed = await waitFor(
+      async () =>
+        (
+          await pool.query<{ status: string; error: string }>('SELECT status, error FROM raw_file WHERE id = $1', [
+            importFileId(bad, badPut.ETag!),
+          ])
+        ).rows[0],
+      (r) => r?.status === 'failed',
+      60_000,
+      200,
+    );
+    expect(failed?.error).toContain("add the type's schema under schemas/nosuch/");
   }, 120_000);
 });

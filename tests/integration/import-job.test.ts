@@ -12,8 +12,8 @@ import { createAwsClients } from '../../lib/aws/clients.ts';
 import { listAll, readJsonl } from '../../lib/aws/s3.ts';
 import { importJobDeps } from '../../lib/composition.ts';
 import { ImportPublishError } from '../../lib/imports/errors.ts';
-import { handleImportTrigger } from '../../lib/imports/drops.ts';
-import { ImportJob, type ImportJobDeps } from '../../lib/imports/job.ts';
+import { handleImportTrigger, type ImportTriggerDeps } from '../../lib/imports/drops.ts';
+import { ImportJob } from '../../lib/imports/job.ts';
 import { TableRegistry } from '../../lib/imports/tables.ts';
 import type { ImportFile } from '../../lib/imports/registry.ts';
 import { createPool } from '../../lib/oltp/db.ts';
@@ -38,7 +38,7 @@ describe('table imports through the stream into Postgres', () => {
   let db: TestDatabase;
   let rt: DevRuntime;
   let pool: pg.Pool;
-  let deps: ImportJobDeps;
+  let deps: ImportTriggerDeps;
 
   beforeAll(async () => {
     dir = tempDir('import-job');

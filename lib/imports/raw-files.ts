@@ -1,0 +1,225 @@
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import { errorMessage } from '../errors.ts';
+import type { IngestDeps } from '../ingest/ingest.ts';
+import { ExportKeyError } from './errors.ts';
+import { importFileId } from './registry.ts';
+import { loadRawFile, type RawLoadSummary } from './raw.ts';
+
+/*
+ * Raw event files dropped in the imports bucket under `raw/<event type>/<file>`: registered (migration 7, one row per
+ * key and ETag, so a notification delivered twice is one file), claimed by one loader at a time, loaded through the
+ * ingest path (lib/imports/raw.ts), and their counts kept. Exactly once as raw.ts is: a load that stopped (a crash,
+ * records the stream refused) is run again over the whole file, its events stamped with the object's own time, so
+ * what was already sent goes again with the same ids and is kept once. A claim older than 15 minutes is a loader that
+ * died; the sweep takes it over.
+ */
+
+export const RAW_PREFIX = 'raw/';
+const STALE_CLAIM = "interval '15 minutes'";
+
+export type RawFileStatus = 'queued' | 'loading' | 'loaded' | 'failed';
+
+export interface RawFile {
+  id: string;
+  type: string;
+  key: string;
+  etag: string;
+  size: number;
+  status: RawFileStatus;
+  counts?: Pick<RawLoadSummary, 'events' | 'accepted' | 'rejected' | 'failed'>;
+  firstErrors?: RawLoadSummary['firstErrors'];
+  error?: string;
+  registeredAt: string;
+  finishedAt?: string;
+}
+
+/** The event type of a raw file's key: `raw/<type>/<file>`. @throws ExportKeyError saying where raw files go. */
+export function parseRawKey(key: string): { type: string; file: string } {
+  const parts = key.startsWith(RAW_PREFIX) ? key.slice(RAW_PREFIX.length).split('/') : [];
+  if (parts.length !== 2 || !parts[0] || !parts[1])
+    throw new ExportKeyError(
+      `${JSON.stringify(key)} is not ${RAW_PREFIX}<event type>/<file>; drop raw event files (CSV with a header, JSON, NDJSON, optionally .gz) there.`,
+    );
+  return { type: parts[0], file: parts[1] };
+}
+
+interface Row {
+  id: string;
+  event_type: string;
+  object_key: string;
+  etag: string;
+  size: string;
+  status: RawFileStatus;
+  counts: RawFile['counts'] | null;
+  first_errors: RawFile['firstErrors'] | null;
+  error: string | null;
+  registered_at: Date;
+  finished_at: Date | null;
+}
+
+const fromRow = (r: Row): RawFile => ({
+  id: r.id,
+  type: r.event_type,
+  key: r.object_key,
+  etag: r.etag,
+  size: Number(r.size),
+  status: r.status,
+  ...(r.counts ? { counts: r.counts } : {}),
+  ...(r.first_errors ? { firstErrors: r.first_errors } : {}),
+  ...(r.error ? { error: r.error } : {}),
+  registeredAt: r.registered_at.toISOString(),
+  ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
+});
+
+export interface RawFilesDeps {
+  pool: pg.Pool;
+  s3: S3Client;
+  importsBucket: string;
+  ingest: IngestDeps;
+  workDir?: string;
+}
+
+/** The raw files of the imports bucket (see the module comment). */
+export class RawFiles {
+  constructor(private readonly deps: RawFilesDeps) {}
+
+  /** Registers a dropped raw file (the same key and ETag once). */
+  async register(o: { key: string; etag: string; size: number }): Promise<RawFile> {
+    const { type } = parseRawKey(o.key);
+    const id = importFileId(o.key, o.etag);
+    await this.deps.pool.query(
+      `INSERT INTO raw_file (id, event_type, object_key, etag, size) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+      [id, type, o.key, o.etag, o.size],
+    );
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<RawFile> {
+    const { rows } = await this.deps.pool.query<Row>('SELECT * FROM raw_file WHERE id = $1', [id]);
+    if (!rows[0]) throw new ExportKeyError(`No raw file ${JSON.stringify(id)}.`);
+    return fromRow(rows[0]);
+  }
+
+  /** Of these objects under raw/, the ones not registered (the sweep registers them). */
+  async unregistered<T extends { key: string; etag: string }>(objects: T[]): Promise<T[]> {
+    if (!objects.length) return [];
+    const { rows } = await this.deps.pool.query<{ id: string }>('SELECT id FROM raw_file WHERE id = ANY($1::text[])', [
+      objects.map((o) => importFileId(o.key, o.etag)),
+    ]);
+    const known = new Set(rows.map((r) => r.id));
+    return objects.filter((o) => !known.has(importFileId(o.key, o.etag)));
+  }
+
+  /** Files to load: queued, or claimed by a loader that died. */
+  async pending(): Promise<string[]> {
+    const { rows } = await this.deps.pool.query<{ id: string }>(
+      `SELECT id FROM raw_file
+        WHERE status = 'queued' OR (status = 'loading' AND claimed_at < now() - ${STALE_CLAIM})
+        ORDER BY registered_at`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Loads a file unless another loader holds it: claims it, downloads it, loads it through the ingest path and keeps
+   * the counts. Events the stream refused after its retries leave it queued (the next sweep loads it again); a file
+   * that cannot be read as its type's events fails, saying why.
+   */
+  async load(id: string): Promise<RawFile | undefined> {
+    const claimed = await this.deps.pool.query<Row>(
+      `UPDATE raw_file SET status = 'loading', claimed_at = now()
+        WHERE id = $1 AND (status = 'queued' OR (status = 'loading' AND claimed_at < now() - ${STALE_CLAIM}))
+        RETURNING *`,
+      [id],
+    );
+    const row = claimed.rows[0];
+    if (!row) return undefined;
+    const f = fromRow(row);
+    const work = mkdtempSync(path.join(this.deps.workDir ?? os.tmpdir(), 'tributary-raw-'));
+    try {
+      if (!this.deps.ingest.registry.has(f.type))
+        return await this.#finish(f.id, 'failed', {
+          error: `Event type ${JSON.stringify(f.type)} is not registered (${this.deps.ingest.registry.names().join(', ')}); drop the file under raw/<event type>/, or add the type's schema under schemas/${f.type}/.`,
+        });
+      // The file's own name: the reader knows CSV, JSON and NDJSON by it (and gzip by the bytes).
+      const file = path.join(work, path.basename(f.key));
+      let arrived: Date;
+      try {
+        const res = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.importsBucket, Key: f.key }));
+        await pipeline(res.Body as Readable, createWriteStream(file));
+        if (res.ETag !== f.etag) throw Object.assign(new Error('replaced'), { name: 'Replaced' });
+        arrived = res.LastModified ?? new Date(f.registeredAt);
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name === 'NoSuchKey' || name === 'Replaced')
+          return await this.#finish(f.id, 'failed', {
+            error: `${f.key} is gone or was replaced since it was dropped; a replacement is loaded as a file of its own.`,
+          });
+        throw err;
+      }
+      let summary: RawLoadSummary;
+      try {
+        summary = await loadRawFile(this.deps.ingest, {
+          type: f.type,
+          file,
+          source: `${f.key}@${f.etag}`,
+          receivedAt: arrived.toISOString(),
+        });
+      } catch (err) {
+        return await this.#finish(f.id, 'failed', { error: `${f.key}: ${errorMessage(err)}` });
+      }
+      const counts = {
+        events: summary.events,
+        accepted: summary.accepted,
+        rejected: summary.rejected,
+        failed: summary.failed,
+      };
+      return await this.#finish(f.id, summary.failed ? 'queued' : 'loaded', {
+        counts,
+        firstErrors: summary.firstErrors,
+        ...(summary.failed
+          ? {
+              error: `The stream refused ${summary.failed} events after retries; the file is loaded again on the next sweep.`,
+            }
+          : {}),
+      });
+    } catch (err) {
+      // Back in the queue for the next sweep: nothing of a load is lost by running it again.
+      await this.deps.pool
+        .query(`UPDATE raw_file SET status = 'queued', error = $2 WHERE id = $1 AND status = 'loading'`, [
+          f.id,
+          errorMessage(err),
+        ])
+        .catch(() => {});
+      throw err;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  async #finish(
+    id: string,
+    status: RawFileStatus,
+    fields: { counts?: RawFile['counts']; firstErrors?: RawFile['firstErrors']; error?: string },
+  ): Promise<RawFile> {
+    await this.deps.pool.query(
+      `UPDATE raw_file SET status = $2, counts = $3::jsonb, first_errors = $4::jsonb, error = $5,
+              finished_at = CASE WHEN $2 IN ('loaded', 'failed') THEN now() END
+        WHERE id = $1`,
+      [
+        id,
+        status,
+        fields.counts ? JSON.stringify(fields.counts) : null,
+        fields.firstErrors ? JSON.stringify(fields.firstErrors) : null,
+        fields.error ?? null,
+      ],
+    );
+    return this.get(id);
+  }
+}
