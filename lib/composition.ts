@@ -107,6 +107,11 @@ export function oltpSinkDeps(config: TributaryConfig = loadConfig()): OltpSinkDe
   };
 }
 
+/** The lake's tables: the event types', the quarantine's, and each imported table's changes and current rows. */
+export function lakeCatalog(): Catalog {
+  return new Catalog(defaultRegistry(), new TableRegistry());
+}
+
 /** Dependencies of the import applier: its own pool of the OLTP database (small: a batch is a few statements). */
 export function importApplierDeps(config: TributaryConfig = loadConfig()): ImportApplierDeps {
   return {
@@ -211,7 +216,7 @@ export async function oltpStatusOnce(
  * catalog, guards and history either way.
  */
 export function queryService(config: TributaryConfig = loadConfig(), limits: Partial<QueryLimits> = {}): QueryService {
-  const catalog = new Catalog(defaultRegistry());
+  const catalog = lakeCatalog();
   const buckets = {
     lake: config.buckets.lake,
     quarantine: config.buckets.quarantine,
@@ -240,7 +245,7 @@ export function queryService(config: TributaryConfig = loadConfig(), limits: Par
 export function compactorDeps(config: TributaryConfig = loadConfig()): CompactDeps {
   return {
     s3: awsClients(config).s3,
-    catalog: new Catalog(defaultRegistry()),
+    catalog: lakeCatalog(),
     buckets: { lake: config.buckets.lake, quarantine: config.buckets.quarantine },
   };
 }

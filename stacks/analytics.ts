@@ -8,6 +8,7 @@ import { Catalog } from '../lib/catalog/catalog.ts';
 import { glueTables, type GlueTableInput } from '../lib/catalog/glue.ts';
 import { loadSavedQueries, savedSql } from '../lib/query/saved.ts';
 import { Registry } from '../lib/registry/registry.ts';
+import { TableRegistry } from '../lib/imports/tables.ts';
 import path from 'node:path';
 import { grants, objects } from './access.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
@@ -45,7 +46,10 @@ function resolve<T>(value: T): unknown {
 /** The generated table inputs (exported for the infra tests, which compare them with the catalog). */
 // The SST program runs bundled, away from the sources: the schemas and saved queries are read from the app's root.
 export const tableInputs: GlueTableInput[] = glueTables(
-  new Catalog(new Registry(path.join($cli.paths.root, 'schemas'))),
+  new Catalog(
+    new Registry(path.join($cli.paths.root, 'schemas')),
+    new TableRegistry(path.join($cli.paths.root, 'tables')),
+  ),
   databaseName,
   (role) => PLACEHOLDER[role],
 );

@@ -5,7 +5,19 @@ import { decodePartitionValue } from '../layout/partition.ts';
 import { LAKE_DAYS } from '../layout/lake-days.ts';
 import { QUARANTINE_REASONS } from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
-import { CatalogError, INT, STRING, TIMESTAMP, glueName, quoteIdent, schemaToType, type SqlType } from './types.ts';
+import {
+  BIGINT,
+  BOOLEAN,
+  CatalogError,
+  DOUBLE,
+  INT,
+  STRING,
+  TIMESTAMP,
+  glueName,
+  quoteIdent,
+  schemaToType,
+  type SqlType,
+} from './types.ts';
 
 /**
  * How Athena finds a partition's values without a crawler (partition projection). `path` is for free-text values
@@ -32,6 +44,11 @@ export interface ColumnDef {
   path: string[];
   /** ISO-8601 text in the file that the table exposes as a timestamp. */
   isoTimestamp?: boolean;
+  /**
+   * The file holds the value as text (or as a JSON number read as text) that the table casts to `type`: a table
+   * import's columns, whose exact forms (decimal text, NaN, dates) JSON has no type for.
+   */
+  fromText?: boolean;
 }
 
 /** One table of the lake: where its objects are, their JSON shape, the columns it exposes and its partitions. */
@@ -250,22 +267,135 @@ function redrivesTable(): TableDef {
 }
 
 /**
+ * An imported table as the catalog needs it: the shape of lib/imports/tables.ts's definitions, written here so the
+ * catalog does not depend on the imports (which depend on it).
+ */
+export interface ImportedTable {
+  name: string;
+  columns: ImportColumnDef[];
+  primaryKey: string[];
+}
+interface ImportColumnDef {
+  name: string;
+  type: 'text' | 'integer' | 'decimal' | 'double' | 'boolean' | 'date' | 'timestamp';
+  precision?: number;
+  scale?: number;
+}
+
+/** The SQL type a table import's column has in the lake (lib/imports/tables.ts types). */
+function importColumnType(c: ImportColumnDef): SqlType {
+  switch (c.type) {
+    case 'text':
+      return STRING;
+    case 'integer':
+      return BIGINT;
+    case 'decimal':
+      return { kind: 'decimal', precision: c.precision ?? 38, scale: c.scale ?? 9 };
+    case 'double':
+      return DOUBLE;
+    case 'boolean':
+      return BOOLEAN;
+    case 'date':
+      return { kind: 'date' };
+    case 'timestamp':
+      return TIMESTAMP;
+  }
+}
+
+/** The meta fields of an import operation's data (lib/imports/ops.ts OP_FIELDS), as the changes table names them. */
+const OP_COLUMNS = ['tributary_op', 'tributary_tenant', 'tributary_version'] as const;
+
+/**
+ * Every operation of an imported table, as the lake writer keeps them (`imports/<table>/changes/`): the envelope's id
+ * and times, the operation and version, the row's columns typed from the definition, partitioned by day, hour and
+ * tenant. One row per operation id per day, like events (a republished chunk is the same operation).
+ */
+function changesTable(def: ImportedTable): TableDef {
+  const fields = [...OP_COLUMNS, ...def.columns.map((c) => c.name)].map((key) => ({ key, type: STRING }));
+  return {
+    name: `${def.name}_changes`,
+    description: `Every insert, update and delete that imports of ${def.name} published (tables/${def.name}.json), with the export version; the ${def.name} view is the current rows.`,
+    bucket: 'lake',
+    prefix: `imports/${def.name}/changes/`,
+    rawColumns: [
+      ...ENVELOPE_KEYS.map((key) => ({ key, type: key === 'v' ? INT : STRING })),
+      { key: 'data', type: { kind: 'struct', fields } },
+    ],
+    columns: [
+      { name: 'id', type: STRING, path: ['id'] },
+      { name: 'received_at', type: TIMESTAMP, path: ['received_at'], isoTimestamp: true },
+      { name: 'tributary_op', type: STRING, path: ['data', 'tributary_op'] },
+      { name: 'tributary_version', type: STRING, path: ['data', 'tributary_version'] },
+      ...def.columns.map(
+        (c): ColumnDef => ({
+          name: glueName(c.name),
+          type: importColumnType(c),
+          path: ['data', c.name],
+          fromText: true,
+        }),
+      ),
+    ],
+    partitions: [DT, HOUR, { name: 'tenant', type: STRING, projection: { type: 'path' } }],
+    timeColumn: 'received_at',
+    dedupe: EVENT_DEDUPE,
+  };
+}
+
+/** The current rows of an imported table, over its changes: per tenant and key, the latest version, unless a delete. */
+export interface CurrentView {
+  name: string;
+  description: string;
+  changes: TableDef;
+  /** Key columns as the changes table names them. */
+  key: string[];
+  /** Columns the view shows, in order. */
+  columns: string[];
+}
+
+/**
  * The lake's tables, one definition each, derived from the schema registry: the event types' tables plus
- * `quarantine` and `redrives`. The same definitions generate the Glue tables (with partition projection) and the local DuckDB views.
+ * `quarantine` and `redrives`, and per imported table (lib/imports/tables.ts) its changes and a current-state view.
+ * The same definitions generate the Glue tables (with partition projection) and the local DuckDB views.
  */
 export class Catalog {
   readonly #tables = new Map<string, TableDef>();
+  readonly #current = new Map<string, CurrentView>();
 
-  constructor(readonly registry: Registry) {
+  constructor(
+    readonly registry: Registry,
+    imports?: { names(): string[]; get(name: string): ImportedTable },
+  ) {
     for (const name of registry.names()) {
       const def = eventTable(registry, name);
       this.#tables.set(def.name, def);
     }
+    const claim = (name: string, what: string) => {
+      if (this.#tables.has(name) || this.#current.has(name))
+        throw new CatalogError('table_clash', `${what} may not use the table name "${name}": another table has it.`);
+    };
     for (const q of [quarantineTable(), redrivesTable()]) {
-      if (this.#tables.has(q.name))
-        throw new CatalogError('table_clash', `An event type may not use the table name "${q.name}".`);
+      claim(q.name, 'An event type');
       this.#tables.set(q.name, q);
     }
+    for (const name of imports?.names() ?? []) {
+      const def = imports!.get(name);
+      const changes = changesTable(def);
+      claim(changes.name, `The changes of imported table ${name}`);
+      this.#tables.set(changes.name, changes);
+      claim(def.name, `Imported table ${name}`);
+      this.#current.set(def.name, {
+        name: def.name,
+        description: `The current rows of ${def.name} as its last published exports left them, per tenant (the same rows as imports.${def.name} in Postgres).`,
+        changes,
+        key: def.primaryKey.map(glueName),
+        columns: [...def.columns.map((c) => glueName(c.name)), 'tenant', 'tributary_version'],
+      });
+    }
+  }
+
+  /** The current-state views of the imported tables. */
+  currentViews(): CurrentView[] {
+    return [...this.#current.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** All tables, by name. */
@@ -286,6 +416,15 @@ export class Catalog {
 
   has(name: string): boolean {
     return this.#tables.has(name.toLowerCase());
+  }
+
+  /** The SQL (both engines) of the current rows over the changes view `changes` names (a quoted, qualified name). */
+  static currentSql(v: CurrentView, changes: string): string {
+    const q = quoteIdent;
+    const rank = `row_number() OVER (PARTITION BY ${['tenant', ...v.key].map(q).join(', ')} ORDER BY ${q('tributary_version')} DESC)`;
+    // Versions compare as text byte by byte, as the registry and Postgres (COLLATE "C") order them: both engines sort
+    // varchar by code point.
+    return `SELECT ${v.columns.map(q).join(', ')}\nFROM (SELECT *, ${rank} AS "_rn" FROM ${changes}) c\nWHERE "_rn" = 1 AND ${q('tributary_op')} <> 'delete'`;
   }
 }
 

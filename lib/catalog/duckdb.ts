@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SOURCE_COLUMN, dedupeRank, type Catalog, type ColumnDef, type TableDef } from './catalog.ts';
+import { Catalog, SOURCE_COLUMN, dedupeRank, type ColumnDef, type TableDef } from './catalog.ts';
 import { duckType, quoteIdent, quoteString } from './types.ts';
 
 /**
@@ -31,6 +31,7 @@ function hiveTypes(t: TableDef): string {
 
 function duckRawExpr(c: ColumnDef): string {
   const ref = c.path.map(quoteIdent).join('.');
+  if (c.fromText) return `CAST(${ref} AS ${duckType(c.type)})`;
   return c.isoTimestamp ? `CAST(${ref} AS TIMESTAMP)` : ref;
 }
 
@@ -140,6 +141,14 @@ export function duckViews(
       .tables()
       .filter((t) => wanted(t.name))
       .map((t) => `CREATE OR REPLACE TEMP VIEW ${quoteIdent(t.name)} AS\n${duckViewSql(t, layout, present(t))}`),
+    // After the tables: a current-state view reads its changes view.
+    ...catalog
+      .currentViews()
+      .filter((v) => wanted(v.name))
+      .map(
+        (v) =>
+          `CREATE OR REPLACE TEMP VIEW ${quoteIdent(v.name)} AS\n${Catalog.currentSql(v, quoteIdent(v.changes.name))}`,
+      ),
     ...(wanted('lake_objects')
       ? [`CREATE OR REPLACE TEMP VIEW lake_objects AS\n${lakeObjectsViewSql(catalog, layout, present)}`]
       : []),

@@ -1,14 +1,15 @@
 import {
+  Catalog,
   SOURCE_COLUMN,
   dedupeRank,
-  type Catalog,
   type ColumnDef,
+  type CurrentView,
   type PartitionDef,
   type Projection,
   type TableDef,
 } from './catalog.ts';
 import { NULL_PARTITION } from '../layout/partition.ts';
-import { glueName, hiveType, quoteIdent, quoteString, trinoType } from './types.ts';
+import { glueName, hiveType, quoteIdent, quoteString, trinoType, type SqlType } from './types.ts';
 
 /** The inputs of a Glue table (the shape of `aws.glue.CatalogTable`'s arguments), generated from the catalog. */
 export interface GlueTableInput {
@@ -95,6 +96,7 @@ export const compactedTableName = (t: TableDef) => `${t.name}_compacted`;
 /** Trino expression of a column read from the raw JSON table (alias `r`). */
 function trinoRawExpr(c: ColumnDef): string {
   const path = c.path.map((k) => quoteIdent(glueName(k))).join('.');
+  if (c.fromText) return `CAST(r.${path} AS ${trinoType(c.type)})`;
   return c.isoTimestamp ? `CAST(from_iso8601_timestamp(r.${path}) AS timestamp(3))` : `r.${path}`;
 }
 
@@ -191,27 +193,61 @@ export function glueTables(
         },
       });
     }
-    const viewColumns = [
-      ...t.columns.map((c) => ({ name: c.name, type: c.type })),
-      ...t.partitions.map((p) => ({ name: p.name, type: p.type })),
-    ];
-    const presto = {
-      originalSql: athenaViewSql(t, database),
-      catalog: 'awsdatacatalog',
-      schema: database,
-      columns: viewColumns.map((c) => ({ name: c.name, type: trinoType(c.type) })),
-    };
-    out.push({
-      name: t.name,
-      databaseName: database,
-      description: t.description,
-      tableType: 'VIRTUAL_VIEW',
-      parameters: { presto_view: 'true', comment: 'Presto View' },
-      partitionKeys: [],
-      storageDescriptor: { columns: viewColumns.map((c) => ({ name: c.name, type: hiveType(c.type) })) },
-      viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(presto)).toString('base64')} */`,
-      viewExpandedText: '/* Presto View */',
-    });
+    out.push(
+      prestoView(
+        t.name,
+        t.description,
+        database,
+        [
+          ...t.columns.map((c) => ({ name: c.name, type: c.type })),
+          ...t.partitions.map((p) => ({ name: p.name, type: p.type })),
+        ],
+        athenaViewSql(t, database),
+      ),
+    );
   }
+  for (const v of catalog.currentViews())
+    out.push(
+      prestoView(
+        v.name,
+        v.description,
+        database,
+        currentColumns(v),
+        Catalog.currentSql(v, `${quoteIdent(database)}.${quoteIdent(v.changes.name)}`),
+      ),
+    );
   return out;
+}
+
+/** The columns of a current-state view, typed as its changes table has them. */
+function currentColumns(v: CurrentView): { name: string; type: SqlType }[] {
+  const all = [...v.changes.columns, ...v.changes.partitions];
+  return v.columns.map((name) => ({ name, type: all.find((c) => c.name === name)!.type }));
+}
+
+/** A Glue view as Athena stores one (a base64 Presto view definition). */
+function prestoView(
+  name: string,
+  description: string,
+  database: string,
+  columns: { name: string; type: SqlType }[],
+  sql: string,
+): GlueTableInput {
+  const presto = {
+    originalSql: sql,
+    catalog: 'awsdatacatalog',
+    schema: database,
+    columns: columns.map((c) => ({ name: c.name, type: trinoType(c.type) })),
+  };
+  return {
+    name,
+    databaseName: database,
+    description,
+    tableType: 'VIRTUAL_VIEW',
+    parameters: { presto_view: 'true', comment: 'Presto View' },
+    partitionKeys: [],
+    storageDescriptor: { columns: columns.map((c) => ({ name: c.name, type: hiveType(c.type) })) },
+    viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(presto)).toString('base64')} */`,
+    viewExpandedText: '/* Presto View */',
+  };
 }

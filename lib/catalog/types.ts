@@ -11,6 +11,8 @@ export type SqlType =
   | { kind: 'double' }
   | { kind: 'boolean' }
   | { kind: 'timestamp' }
+  | { kind: 'date' }
+  | { kind: 'decimal'; precision: number; scale: number }
   | { kind: 'struct'; fields: StructField[] }
   | { kind: 'array'; items: SqlType };
 
@@ -39,6 +41,8 @@ export function hiveType(t: SqlType): string {
       return `struct<${t.fields.map((f) => `${glueName(f.key)}:${hiveType(f.type)}`).join(',')}>`;
     case 'array':
       return `array<${hiveType(t.items)}>`;
+    case 'decimal':
+      return `decimal(${t.precision},${t.scale})`;
     default:
       return t.kind;
   }
@@ -57,6 +61,8 @@ export function trinoType(t: SqlType): string {
       return `row(${t.fields.map((f) => `${quoteIdent(glueName(f.key))} ${trinoType(f.type)}`).join(', ')})`;
     case 'array':
       return `array(${trinoType(t.items)})`;
+    case 'decimal':
+      return `decimal(${t.precision},${t.scale})`;
     default:
       return t.kind;
   }
@@ -77,6 +83,10 @@ export function duckType(t: SqlType): string {
       return 'BOOLEAN';
     case 'timestamp':
       return 'TIMESTAMP';
+    case 'date':
+      return 'DATE';
+    case 'decimal':
+      return `DECIMAL(${t.precision},${t.scale})`;
     case 'struct':
       return `STRUCT(${t.fields.map((f) => `${quoteIdent(f.key)} ${duckType(f.type)}`).join(', ')})`;
     case 'array':

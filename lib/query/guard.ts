@@ -103,6 +103,8 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
       const known = ctx.catalog
         .tables()
         .map((t) => t.name)
+        .concat(ctx.catalog.currentViews().map((v) => v.name))
+        .sort()
         .concat(ctx.engine === 'duckdb' ? ['lake_objects'] : []);
       throw new QueryRefusedError(
         'unknown_table',
@@ -110,8 +112,10 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
       );
     }
     if (found.objects === 'all') tables.add(found.table.name);
+    // A current-state view reads all of its changes: no filter on it can prune them.
+    if (found.view) tables.add(found.view);
     const pred =
-      where === null || where === undefined
+      where === null || where === undefined || found.view
         ? null
         : compilePartitionFilter(where, (col) => columnOf(col, ref, found.table, found.objects), ctx.params);
     reads.push({
@@ -221,8 +225,10 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
   return { reads, tables: [...tables].sort(), listing, fileReaders };
 }
 
-function lookup(catalog: Catalog, name: string): { table: TableDef; objects: ObjectSet } | null {
+function lookup(catalog: Catalog, name: string): { table: TableDef; objects: ObjectSet; view?: string } | null {
   if (catalog.has(name)) return { table: catalog.table(name), objects: 'all' };
+  const current = catalog.currentViews().find((v) => v.name === name);
+  if (current) return { table: current.changes, objects: 'all', view: current.name };
   for (const t of catalog.tables()) {
     if (rawTableName(t) === name) return { table: t, objects: 'raw' };
     if (t.compactedPrefix && compactedTableName(t) === name) return { table: t, objects: 'compacted' };

@@ -4,6 +4,7 @@
  * alarms and their thresholds, and the console's and re-drive worker's IAM.
  */
 import { describe, expect, it } from 'vitest';
+import { TableRegistry } from '../../lib/imports/tables.ts';
 import { Catalog } from '../../lib/catalog/catalog.ts';
 import { CLIENT_ADDRESS_HEADER, CLIENT_ADDRESS_INJECTION } from '../../lib/console/auth.ts';
 import { glueTables } from '../../lib/catalog/glue.ts';
@@ -20,7 +21,11 @@ const GiB = 1024 ** 3;
 describe('Glue tables', () => {
   it('are exactly the catalog’s tables (raw, compacted, views), with the real bucket names and partition projection', () => {
     const names = { lake: String(bucket('Lake').state.bucket), quarantine: String(bucket('Quarantine').state.bucket) };
-    const expected = glueTables(new Catalog(defaultRegistry()), 'tributary_ci', (role) => names[role]);
+    const expected = glueTables(
+      new Catalog(defaultRegistry(), new TableRegistry()),
+      'tributary_ci',
+      (role) => names[role],
+    );
     const actual = infra.byType('aws:glue/catalogTable:CatalogTable');
     expect(actual.map((t) => t.inputs.name).sort()).toEqual(expected.map((t) => t.name).sort());
     for (const want of expected) {

@@ -1,9 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Athena's storage.location.template placeholders are literally ${dt} and ${hour}.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Catalog, partitionValuesOf } from '../../lib/catalog/catalog.ts';
 import { duckViewSql, objectGlob, s3rverLayout } from '../../lib/catalog/duckdb.ts';
 import { athenaViewSql, glueTables } from '../../lib/catalog/glue.ts';
 import { duckType, hiveType, schemaToType } from '../../lib/catalog/types.ts';
+import { TableRegistry } from '../../lib/imports/tables.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 
 const catalog = new Catalog(defaultRegistry());
@@ -263,5 +265,79 @@ describe('DuckDB views from the catalog', () => {
     expect(duckViewSql(t, layout, { raw: false, compacted: false })).toMatch(
       /^SELECT CAST\(NULL AS VARCHAR\) AS "id", .* WHERE false$/,
     );
+  });
+});
+
+describe('imported tables in the lake', () => {
+  const withImports = new Catalog(defaultRegistry(), new TableRegistry(path.join(import.meta.dirname, '../../tables')));
+
+  it('have a changes table of typed columns by day, hour and tenant, and a current-state view over it', () => {
+    const t = withImports.table('example_changes');
+    expect([t.prefix, t.partitions.map((p) => [p.name, p.projection.type]), t.dedupe]).toEqual([
+      'imports/example/changes/',
+      [
+        ['dt', 'date'],
+        ['hour', 'integer'],
+        ['tenant', 'path'],
+      ],
+      { key: 'id', scope: ['dt'], order: ['received_at'] },
+    ]);
+    expect(t.columns.map((c) => c.name)).toEqual([
+      'id',
+      'received_at',
+      'tributary_op',
+      'tributary_version',
+      'pk',
+      'col2',
+      'col3',
+      'col4',
+    ]);
+    const [view] = withImports.currentViews();
+    expect(Catalog.currentSql(view!, '"example_changes"')).toBe(
+      'SELECT "pk", "col2", "col3", "col4", "tenant", "tributary_version"\nFROM (SELECT *, row_number() OVER (PARTITION BY "tenant", "pk" ORDER BY "tributary_version" DESC) AS "_rn" FROM "example_changes") c\nWHERE "_rn" = 1 AND "tributary_op" <> \'delete\'',
+    );
+    // In Glue: the raw table, and two views (the changes, de-duplicated; the current rows over them).
+    const glued = glueTables(withImports, 'db', (role) => role);
+    expect(glued.filter((g) => g.name.startsWith('example')).map((g) => [g.name, g.tableType])).toEqual([
+      ['example_changes_raw', 'EXTERNAL_TABLE'],
+      ['example_changes', 'VIRTUAL_VIEW'],
+      ['example', 'VIRTUAL_VIEW'],
+    ]);
+    expect(
+      glued.find((g) => g.name === 'example')!.storageDescriptor.columns.map((c) => `${c.name} ${c.type}`),
+    ).toEqual(['pk string', 'col2 string', 'col3 string', 'col4 string', 'tenant string', 'tributary_version string']);
+  });
+
+  it('cast every column from the text the operations carry, as its definition types it, in both engines', () => {
+    const typed = new Catalog(defaultRegistry(), {
+      names: () => ['ledger'],
+      get: () => ({
+        name: 'ledger',
+        primaryKey: ['id'],
+        columns: [
+          { name: 'id', type: 'integer' },
+          { name: 'amount', type: 'decimal', precision: 12, scale: 2 },
+          { name: 'day', type: 'date' },
+          { name: 'at', type: 'timestamp' },
+          { name: 'rate', type: 'double' },
+          { name: 'ok', type: 'boolean' },
+        ],
+      }),
+    });
+    const t = typed.table('ledger_changes');
+    expect(duckViewSql(t, layout, { raw: true, compacted: false })).toContain(
+      'CAST("data"."id" AS BIGINT) AS "id", CAST("data"."amount" AS DECIMAL(12,2)) AS "amount", CAST("data"."day" AS DATE) AS "day", CAST("data"."at" AS TIMESTAMP) AS "at", CAST("data"."rate" AS DOUBLE) AS "rate", CAST("data"."ok" AS BOOLEAN) AS "ok"',
+    );
+    expect(athenaViewSql(t, 'db')).toContain(
+      'CAST(r."data"."id" AS bigint) AS "id", CAST(r."data"."amount" AS decimal(12,2)) AS "amount", CAST(r."data"."day" AS date) AS "day", CAST(r."data"."at" AS timestamp(3)) AS "at", CAST(r."data"."rate" AS double) AS "rate", CAST(r."data"."ok" AS boolean) AS "ok"',
+    );
+    // A table whose name another already has is refused, saying which.
+    expect(
+      () =>
+        new Catalog(defaultRegistry(), {
+          names: () => ['transactions'],
+          get: () => ({ name: 'transactions', primaryKey: ['k'], columns: [{ name: 'k', type: 'text' }] }),
+        }),
+    ).toThrow('Imported table transactions may not use the table name "transactions": another table has it.');
   });
 });
