@@ -30,7 +30,8 @@ const TEXT = 10;
 const INTS = 5;
 const DOUBLES = 5;
 
-function definition(): TableDef {
+/** The benchmarks' 20-column table (also the end-to-end import's). */
+export function exportDefinition(): TableDef {
   const columns = [
     { name: 'PK', type: 'text' },
     ...Array.from({ length: TEXT - 1 }, (_, i) => ({ name: `t${i + 1}`, type: 'text' })),
@@ -49,7 +50,7 @@ function definition(): TableDef {
 }
 
 /** A column's value for row i: deterministic, NULL one time in ten. */
-function value(col: string, type: string, row: string): string {
+export function exportValue(col: string, type: string, row: string): string {
   const h = `hash(${row}, ${quoteString(col)})`;
   const v =
     type === 'text'
@@ -62,13 +63,13 @@ function value(col: string, type: string, row: string): string {
 
 export async function runImportBench(): Promise<ImportBenchResult> {
   const rows = envInt('BENCH_IMPORT_ROWS', QUICK ? 60_000 : 1_000_000);
-  const def = definition();
+  const def = exportDefinition();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-imports-'));
   const db = await DuckDBInstance.create(':memory:', { threads: '2' });
   const conn = await db.connect();
   try {
     const cols = def.columns.slice(1);
-    const base = cols.map((c) => `${value(c.name, c.type, 'i')} AS ${quoteIdent(c.name)}`).join(', ');
+    const base = cols.map((c) => `${exportValue(c.name, c.type, 'i')} AS ${quoteIdent(c.name)}`).join(', ');
     const v1 = path.join(dir, 'v1.csv.gz');
     const v2 = path.join(dir, 'v2.csv.gz');
     const csv = `(FORMAT csv, DELIMITER ';', HEADER false, COMPRESSION gzip)`;

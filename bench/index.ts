@@ -13,6 +13,7 @@ import { runQuarantineBench, type QuarantineBenchResult } from './quarantine.ts'
 import { runOltpBench, type OltpBenchResult } from './oltp.ts';
 import { runHostileBench } from './hostile.ts';
 import { runImportBench, type ImportBenchResult } from './imports.ts';
+import { runImportE2eBench, type ImportE2eResult } from './import-e2e.ts';
 import type { HostileReport } from '../tests/integration/hostile.ts';
 import { fmt, fmtInt, fmtUsd, progress, QUICK, round, table, verdict } from './util.ts';
 import os from 'node:os';
@@ -475,6 +476,37 @@ function printImports(r: ImportBenchResult): void {
   );
 }
 
+function printImportE2e(r: ImportE2eResult): void {
+  section(
+    `10. A first import end to end (startDev, ${r.database}): ${fmtInt(r.rows)} rows x 20 columns dropped in the bucket`,
+  );
+  console.log(
+    table(
+      [
+        ['figure', 'value', 'note'],
+        [
+          'drop → published',
+          `${fmt(r.publishedMs / 1000, 1)} s`,
+          'the notification, delta, snapshot and every operation on the stream',
+        ],
+        [
+          'drop → applied',
+          `${fmt(r.appliedMs / 1000, 1)} s`,
+          `every operation in imports.bench_export; target <= ${fmt(r.target.appliedMs / 1000, 0)} s: ${verdict(r.appliedMs <= r.target.appliedMs)}`,
+        ],
+        ['operations applied', `${fmtInt(r.opsPerSec)}/s`, 'end to end, through kinesalite and the applier'],
+        [
+          'baseline: applyOperations alone',
+          `${fmtInt(r.baselineOpsPerSec)}/s`,
+          'the same statement on the same database, fed directly',
+        ],
+        ['ratio end to end/baseline', fmt(r.ratio, 3), 'what the stream and its consumers cost on top of applying'],
+      ],
+      ['l', 'r', 'l'],
+    ),
+  );
+}
+
 /** Runs one section; a failed section is reported in the output instead of ending the whole run. */
 async function attempt<T>(name: string, run: () => Promise<T>): Promise<{ result?: T; error?: string }> {
   try {
@@ -497,6 +529,7 @@ async function main(): Promise<void> {
   const oltpRun = await attempt('oltp bench', runOltpBench);
   const hostileRun = await attempt('hostile requests', runHostileBench);
   const importRun = await attempt('imports bench', runImportBench);
+  const importE2eRun = await attempt('import end to end', runImportE2eBench);
   const [e2e, e2eError] = [e2eRun.result, e2eRun.error];
   const [query, queryError] = [queryRun.result, queryRun.error];
   const [quarantine, quarantineError] = [quarantineRun.result, quarantineRun.error];
@@ -534,6 +567,8 @@ async function main(): Promise<void> {
   else console.log(`\n== 8. Hostile requests: FAILED\n${hostileRun.error}`);
   if (importRun.result) printImports(importRun.result);
   else console.log(`\n== 9. Full-export delta: FAILED\n${importRun.error}`);
+  if (importE2eRun.result) printImportE2e(importE2eRun.result);
+  else console.log(`\n== 10. Import end to end: FAILED\n${importE2eRun.error}`);
 
   section('Summary');
   const rows: string[][] = [
@@ -662,6 +697,17 @@ async function main(): Promise<void> {
       verdict(imports.delta.exact && imports.delta.ms <= imports.target.deltaMs),
     ]);
   else rows.push(['full-export delta', 'FAILED', '', '', '', 'MISSED']);
+  const importE2e = importE2eRun.result;
+  if (importE2e)
+    rows.push([
+      'first import, end to end',
+      `${fmt(importE2e.appliedMs / 1000, 1)} s`,
+      `${fmtInt(importE2e.baselineOpsPerSec)} ops/s`,
+      fmt(importE2e.ratio, 3),
+      `<= ${fmt(importE2e.target.appliedMs / 1000, 0)} s`,
+      verdict(importE2e.appliedMs <= importE2e.target.appliedMs),
+    ]);
+  else rows.push(['first import, end to end', 'FAILED', '', '', '', 'MISSED']);
   console.log(table(rows, ['l', 'r', 'r', 'r', 'l', 'l']));
   console.log(`total bench time ${fmt((Date.now() - started) / 1000, 1)} s\n`);
 
@@ -823,6 +869,18 @@ async function main(): Promise<void> {
           ok: imports.delta.exact && imports.delta.ms <= imports.target.deltaMs,
         }
       : { error: importRun.error?.split('\n')[0] ?? 'failed', ok: false },
+    importEndToEnd: importE2e
+      ? {
+          rows: importE2e.rows,
+          database: importE2e.database,
+          publishedMs: round(importE2e.publishedMs, 0),
+          appliedMs: round(importE2e.appliedMs, 0),
+          opsPerSec: round(importE2e.opsPerSec, 0),
+          baselineOpsPerSec: round(importE2e.baselineOpsPerSec, 0),
+          ratio: round(importE2e.ratio, 3),
+          ok: importE2e.appliedMs <= importE2e.target.appliedMs,
+        }
+      : { error: importE2eRun.error?.split('\n')[0] ?? 'failed', ok: false },
   };
   console.log(JSON.stringify(json));
   if (!e2e || !query || !quarantine || !hostile || hostile.problems.length || !imports?.delta.exact)

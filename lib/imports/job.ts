@@ -75,8 +75,14 @@ class Heartbeat {
   }
 }
 
-/** Operations per PutRecords round (and per progress record). */
+/** Operations per PutRecords call. */
 const CHUNK = 500;
+/**
+ * PutRecords calls in flight at once (default): a round of this many chunks is sent together and recorded as one
+ * step of progress. Safe for order: an export has one operation per key, and versions order a key's operations
+ * across exports.
+ */
+const PUTS_IN_FLIGHT = 4;
 
 export interface ImportJobDeps {
   registry: ImportRegistry;
@@ -91,7 +97,9 @@ export interface ImportJobDeps {
   deleteGuard?: number;
   workDir?: string;
   put?: Omit<PutOptions, 'deadlineMs'>;
-  /** Called after each published chunk (tests stop a job there; the CLI shows progress). */
+  /** PutRecords calls in flight at once (default 4); a round of them is one step of progress. */
+  putsInFlight?: number;
+  /** Called after each published round (tests stop a job there). */
   onChunk?: (file: ImportFile, published: number) => void | Promise<void>;
 }
 
@@ -324,12 +332,20 @@ export class ImportJob {
       if (Date.now() >= deadline) return 'deadline';
       if (beat.lost || !(await registry.renew(lease, this.#leaseMs))) return 'lost';
       const records = pending.map((p) => opRecord(f, p.key, p.data));
-      const outcomes = await putRecordsReliably(
-        this.deps.kinesis,
-        this.deps.streamName,
-        records.map((r) => ({ data: Buffer.from(r.text), partitionKey: r.partitionKey })),
-        { ...this.deps.put, deadlineMs: Math.floor(this.#leaseMs / 3) },
-      );
+      const slices: (typeof records)[] = [];
+      for (let i = 0; i < records.length; i += CHUNK) slices.push(records.slice(i, i + CHUNK));
+      const outcomes = (
+        await Promise.all(
+          slices.map((slice) =>
+            putRecordsReliably(
+              this.deps.kinesis,
+              this.deps.streamName,
+              slice.map((r) => ({ data: Buffer.from(r.text), partitionKey: r.partitionKey })),
+              { ...this.deps.put, deadlineMs: Math.floor(this.#leaseMs / 3) },
+            ),
+          ),
+        )
+      ).flat();
       const failed = outcomes.filter((o) => !o.ok);
       if (failed.length) {
         const first = failed[0] as Extract<(typeof outcomes)[number], { ok: false }>;
@@ -348,7 +364,7 @@ export class ImportJob {
       if (!chunk || chunk.rowCount === 0) break;
       for (const [key, data] of chunk.getRows()) {
         pending.push({ key: String(key), data: String(data) });
-        if (pending.length >= CHUNK) {
+        if (pending.length >= CHUNK * (this.deps.putsInFlight ?? PUTS_IN_FLIGHT)) {
           const step = await flush();
           if (step !== 'done') return step;
         }

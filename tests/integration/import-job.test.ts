@@ -196,9 +196,10 @@ describe('table imports through the stream into Postgres', () => {
       },
       { step: 'deserialize', name: 'loseSecondAnswer' },
     );
-    await expect(new ImportJob({ ...deps, kinesis: flaky }).runTable('acme', 'example')).rejects.toThrow(
-      ImportPublishError,
-    );
+    // One PutRecords call at a time, so the second call is the second chunk of 500.
+    await expect(
+      new ImportJob({ ...deps, kinesis: flaky, putsInFlight: 1 }).runTable('acme', 'example'),
+    ).rejects.toThrow(ImportPublishError);
     expect(await deps.registry.get(file.id)).toMatchObject({ status: 'running', publishedOps: 500 });
     const [done] = (await new ImportJob(deps).runTable('acme', 'example')).done;
     expect([done!.status, done!.counts]).toEqual([
@@ -333,9 +334,9 @@ describe('table imports through the stream into Postgres', () => {
       },
       { step: 'initialize', name: 'failSecondPut' },
     );
-    await expect(new ImportJob({ ...deps, kinesis: flaky }).runTable('resume', 'example')).rejects.toThrow(
-      ImportPublishError,
-    );
+    await expect(
+      new ImportJob({ ...deps, kinesis: flaky, putsInFlight: 1 }).runTable('resume', 'example'),
+    ).rejects.toThrow(ImportPublishError);
     expect(await deps.registry.get(file.id)).toMatchObject({ status: 'running', publishedOps: 500 });
     expect((await deps.registry.get(file.id)).committedAt).toBeDefined();
     await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.buckets.imports, Key: file.key }));
