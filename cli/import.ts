@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { importService, ingestWriterDeps } from '../lib/composition.ts';
@@ -25,7 +27,7 @@ the delete guard allows (TRIBUTARY_IMPORT_DELETE_GUARD, default 0.2) is held: th
 
 Raw event files: --type loads a CSV (header line), JSON or NDJSON file, optionally gzip, of one event type through
 the ingest path (as the API would take it); invalid rows are quarantined (stage import).
-  --json           {"accepted": n, "rejected": n}
+  --json           {"accepted": n, "rejected": n, "failed": n} (failed: the stream refused them; run it again)
 
   list             the newest imports (--table T/N for one table, --limit N, --json)
   show <id>        one import: status, counts, timings, errors with their lines (--json)
@@ -147,13 +149,19 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   if (values.type) {
     if (values.table || values.version)
       throw new UsageError('Give --type for raw event files, or --table and --version for a table export, not both.');
-    const r = await loadRawFile(ingestWriterDeps(config), {
-      type: values.type,
-      file: first,
-      source: `cli:${first}`,
-      receivedAt: new Date().toISOString(),
-    });
-    if (values.json) io.out(JSON.stringify({ accepted: r.accepted, rejected: r.rejected }));
+    // Named by its bytes and stamped with its modification time, so loading the same file again (after a failure, on
+    // another day, by another path) puts the same events in the same partitions and they are kept once.
+    let stamp: { source: string; receivedAt: string };
+    try {
+      stamp = {
+        source: `file:${createHash('sha256').update(readFileSync(first)).digest('hex')}`,
+        receivedAt: statSync(first).mtime.toISOString(),
+      };
+    } catch {
+      throw new UsageError(`Cannot read ${first}: give the path of a raw event file.`);
+    }
+    const r = await loadRawFile(ingestWriterDeps(config), { type: values.type, file: first, ...stamp });
+    if (values.json) io.out(JSON.stringify({ accepted: r.accepted, rejected: r.rejected, failed: r.failed }));
     else {
       io.out(
         `${r.type}: ${fmt(r.accepted)} accepted, ${fmt(r.rejected)} rejected (quarantined, stage import), ${fmt(r.failed)} failed`,

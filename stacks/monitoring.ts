@@ -70,19 +70,53 @@ function functionErrorsAlarm(
   });
 }
 
+/** Any count of one of Tributary's own EMF metrics (lib/observability.ts) in `periodSeconds`. */
+function countAlarm(
+  name: string,
+  metric: string,
+  description: string,
+  periodSeconds = 300,
+): aws.cloudwatch.MetricAlarm {
+  return new aws.cloudwatch.MetricAlarm(name, {
+    ...notify,
+    alarmDescription: description,
+    namespace: PIPELINE_NAMESPACE,
+    metricName: metric,
+    dimensions: { service: PIPELINE_SERVICE },
+    statistic: 'Sum',
+    period: periodSeconds,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: 'GreaterThanThreshold',
+  });
+}
+
+/** A consumer more than `iteratorAgeMs` behind the stream for 5 minutes (Lambda's IteratorAge of its function). */
+function iteratorAgeAlarmOf(
+  name: string,
+  functionName: $util.Input<string>,
+  description: string,
+): aws.cloudwatch.MetricAlarm {
+  return new aws.cloudwatch.MetricAlarm(name, {
+    ...notify,
+    alarmDescription: description,
+    namespace: 'AWS/Lambda',
+    metricName: 'IteratorAge',
+    dimensions: { FunctionName: functionName },
+    statistic: 'Maximum',
+    period: 60,
+    evaluationPeriods: 5,
+    threshold: settings.alarms.iteratorAgeMs,
+    comparisonOperator: 'GreaterThanThreshold',
+  });
+}
+
 /** The lake writer is more than `iteratorAgeMs` behind the stream for 5 minutes: data is not reaching the lake. */
-export const iteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('LakeWriterIteratorAge', {
-  ...notify,
-  alarmDescription: 'The lake writer is falling behind the events stream (Lambda IteratorAge).',
-  namespace: 'AWS/Lambda',
-  metricName: 'IteratorAge',
-  dimensions: { FunctionName: lakeWriterName },
-  statistic: 'Maximum',
-  period: 60,
-  evaluationPeriods: 5,
-  threshold: settings.alarms.iteratorAgeMs,
-  comparisonOperator: 'GreaterThanThreshold',
-});
+export const iteratorAgeAlarm = iteratorAgeAlarmOf(
+  'LakeWriterIteratorAge',
+  lakeWriterName,
+  'The lake writer is falling behind the events stream (Lambda IteratorAge).',
+);
 
 /** Any lake-writer invocation error in 5 minutes (it retries and bisects, but errors mean something is wrong). */
 export const lakeWriterErrorsAlarm = functionErrorsAlarm(
@@ -98,19 +132,11 @@ const oltpSinkName = oltpSinkFunction.name;
  * retries a failed batch forever, so an outage of the database shows here (and in the two alarms below), never as
  * lost data.
  */
-export const oltpSinkIteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('OltpSinkIteratorAge', {
-  ...notify,
-  alarmDescription:
-    'The OLTP sink is falling behind the events stream (Lambda IteratorAge); is the database reachable?',
-  namespace: 'AWS/Lambda',
-  metricName: 'IteratorAge',
-  dimensions: { FunctionName: oltpSinkName },
-  statistic: 'Maximum',
-  period: 60,
-  evaluationPeriods: 5,
-  threshold: settings.alarms.iteratorAgeMs,
-  comparisonOperator: 'GreaterThanThreshold',
-});
+export const oltpSinkIteratorAgeAlarm = iteratorAgeAlarmOf(
+  'OltpSinkIteratorAge',
+  oltpSinkName,
+  'The OLTP sink is falling behind the events stream (Lambda IteratorAge); is the database reachable?',
+);
 
 /**
  * Any OLTP sink invocation error in 5 minutes: a crash, a timeout, a configuration error (the handler quarantines the
@@ -123,36 +149,20 @@ export const oltpSinkErrorsAlarm = functionErrorsAlarm(
 );
 
 /** Batches the sink stopped because the database was unavailable (EMF metric of lib/observability.ts recordOltpBatch). */
-export const oltpBatchesFailedAlarm = new aws.cloudwatch.MetricAlarm('OltpBatchesFailed', {
-  ...notify,
-  alarmDescription:
-    'The OLTP sink could not apply batches: the database was unavailable (they are retried until it is back).',
-  namespace: PIPELINE_NAMESPACE,
-  metricName: OLTP_METRICS.failed,
-  dimensions: { service: PIPELINE_SERVICE },
-  statistic: 'Sum',
-  period: 300,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: 'GreaterThanThreshold',
-});
+export const oltpBatchesFailedAlarm = countAlarm(
+  'OltpBatchesFailed',
+  OLTP_METRICS.failed,
+  'The OLTP sink could not apply batches: the database was unavailable (they are retried until it is back).',
+);
 
 const importApplierName = importApplierFunction.name;
 
 /** The import applier is more than `iteratorAgeMs` behind for 5 minutes: imported operations are not reaching Postgres. */
-export const importApplierIteratorAgeAlarm = new aws.cloudwatch.MetricAlarm('ImportApplierIteratorAge', {
-  ...notify,
-  alarmDescription:
-    'The import applier is falling behind the events stream (Lambda IteratorAge); is the database reachable?',
-  namespace: 'AWS/Lambda',
-  metricName: 'IteratorAge',
-  dimensions: { FunctionName: importApplierName },
-  statistic: 'Maximum',
-  period: 60,
-  evaluationPeriods: 5,
-  threshold: settings.alarms.iteratorAgeMs,
-  comparisonOperator: 'GreaterThanThreshold',
-});
+export const importApplierIteratorAgeAlarm = iteratorAgeAlarmOf(
+  'ImportApplierIteratorAge',
+  importApplierName,
+  'The import applier is falling behind the events stream (Lambda IteratorAge); is the database reachable?',
+);
 
 /** Any import applier invocation error in 5 minutes (a database outage is a partial failure, retried, and shows above). */
 export const importApplierErrorsAlarm = functionErrorsAlarm(
@@ -168,33 +178,18 @@ export const importJobErrorsAlarm = functionErrorsAlarm(
   'The import job failed invocations (see its logs); the sweep resumes every minute.',
 );
 
-/** Exports the import job ended with one of these statuses in 5 minutes (EMF metrics of recordImports). */
-function importsAlarm(name: string, metric: string, description: string): aws.cloudwatch.MetricAlarm {
-  return new aws.cloudwatch.MetricAlarm(name, {
-    ...notify,
-    alarmDescription: description,
-    namespace: PIPELINE_NAMESPACE,
-    metricName: metric,
-    dimensions: { service: PIPELINE_SERVICE },
-    statistic: 'Sum',
-    period: 300,
-    evaluationPeriods: 1,
-    threshold: 0,
-    comparisonOperator: 'GreaterThanThreshold',
-  });
-}
-
-export const importsFailedAlarm = importsAlarm(
+/** Exports the import job ended failed, refused or held in 5 minutes (EMF metrics of recordImports). */
+export const importsFailedAlarm = countAlarm(
   'ImportsFailed',
   IMPORT_METRICS.failed,
   'An import failed: its table is not defined, it changed, or its object changed (`tributary import show <id>`).',
 );
-export const importsRefusedAlarm = importsAlarm(
+export const importsRefusedAlarm = countAlarm(
   'ImportsRefused',
   IMPORT_METRICS.refused,
   'An export was refused: bad rows, empty or repeated keys, or an older version (its rows are in the quarantine, stage import).',
 );
-export const importsHeldAlarm = importsAlarm(
+export const importsHeldAlarm = countAlarm(
   'ImportsHeld',
   IMPORT_METRICS.held,
   'An import waits for an operator: it would delete more than the delete guard allows (`tributary import approve|reject <id>`).',
@@ -264,20 +259,13 @@ export const compactorNotRunningAlarm = new aws.cloudwatch.MetricAlarm('Compacto
 });
 
 /** Any partition a compaction run had to skip, in an hour: that partition stays JSONL until someone looks. */
-export const compactionFailedPartitionsAlarm = new aws.cloudwatch.MetricAlarm('CompactionFailedPartitions', {
-  ...notify,
-  alarmDescription:
-    'The compactor skipped partitions it could not compact (its log names them and why); the others were compacted.',
-  namespace: PIPELINE_NAMESPACE,
+export const compactionFailedPartitionsAlarm = countAlarm(
+  'CompactionFailedPartitions',
   // The compactor's count of partition-hours it could not compact in a run (it carries on with the others).
-  metricName: COMPACTION_METRICS.failed,
-  dimensions: { service: PIPELINE_SERVICE },
-  statistic: 'Sum',
-  period: 3600,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: 'GreaterThanThreshold',
-});
+  COMPACTION_METRICS.failed,
+  'The compactor skipped partitions it could not compact (its log names them and why); the others were compacted.',
+  3600,
+);
 
 /**
  * Any failed invocation of the re-drive worker in 5 minutes (a job it could not load, a timeout, a crash; Lambda retries

@@ -298,12 +298,37 @@ function importColumnType(c: ImportColumnDef): SqlType {
     case 'date':
       return { kind: 'date' };
     case 'timestamp':
-      return TIMESTAMP;
+      // Microseconds, as the source, DuckDB and Postgres keep them: Athena would round to milliseconds otherwise.
+      return { kind: 'timestamp', precision: 6 };
   }
 }
 
 /** The meta fields of an import operation's data (lib/imports/ops.ts OP_FIELDS), as the changes table names them. */
 const OP_COLUMNS = ['tributary_op', 'tributary_tenant', 'tributary_version'] as const;
+
+/**
+ * Names a changes table and its views use for themselves: the envelope's, the partitions', the engines' helper
+ * columns. A definition's column of one of these names is `data_<name>` in the lake (as events' fields are), so a key
+ * named `id` is never taken for the envelope id.
+ */
+const CHANGES_META = new Set([
+  'id',
+  'received_at',
+  'tributary_op',
+  'tributary_version',
+  'dt',
+  'hour',
+  'tenant',
+  '_key',
+  '_rn',
+  SOURCE_COLUMN,
+]);
+
+/** A definition column's name in its changes table and current view. */
+function changesColumnName(column: string): string {
+  const n = glueName(column);
+  return CHANGES_META.has(n) ? `data_${n}` : n;
+}
 
 /**
  * Every operation of an imported table, as the lake writer keeps them (`imports/<table>/changes/`): the envelope's id
@@ -312,6 +337,17 @@ const OP_COLUMNS = ['tributary_op', 'tributary_tenant', 'tributary_version'] as 
  */
 function changesTable(def: ImportedTable): TableDef {
   const fields = [...OP_COLUMNS, ...def.columns.map((c) => c.name)].map((key) => ({ key, type: STRING }));
+  const seen = new Set<string>();
+  const columns = def.columns.map((c): ColumnDef => {
+    const name = changesColumnName(c.name);
+    if (seen.has(name) || CHANGES_META.has(name))
+      throw new CatalogError(
+        'column_clash',
+        `tables/${def.name}.json: column ${c.name} is ${name} in the lake, which another column has; rename one of them.`,
+      );
+    seen.add(name);
+    return { name, type: importColumnType(c), path: ['data', c.name], fromText: true };
+  });
   return {
     name: `${def.name}_changes`,
     description: `Every insert, update and delete that imports of ${def.name} published (tables/${def.name}.json), with the export version; the ${def.name} view is the current rows.`,
@@ -326,14 +362,7 @@ function changesTable(def: ImportedTable): TableDef {
       { name: 'received_at', type: TIMESTAMP, path: ['received_at'], isoTimestamp: true },
       { name: 'tributary_op', type: STRING, path: ['data', 'tributary_op'] },
       { name: 'tributary_version', type: STRING, path: ['data', 'tributary_version'] },
-      ...def.columns.map(
-        (c): ColumnDef => ({
-          name: glueName(c.name),
-          type: importColumnType(c),
-          path: ['data', c.name],
-          fromText: true,
-        }),
-      ),
+      ...columns,
     ],
     partitions: [DT, HOUR, { name: 'tenant', type: STRING, projection: { type: 'path' } }],
     timeColumn: 'received_at',
@@ -369,10 +398,19 @@ export class Catalog {
       const def = eventTable(registry, name);
       this.#tables.set(def.name, def);
     }
+    // Every name a table takes in either engine: its own, its raw and compacted tables (Glue), and the listing view.
+    const taken = new Set<string>(['lake_objects']);
     const claim = (name: string, what: string) => {
-      if (this.#tables.has(name) || this.#current.has(name))
-        throw new CatalogError('table_clash', `${what} may not use the table name "${name}": another table has it.`);
+      const names = [name, `${name}_raw`, `${name}_compacted`];
+      const clash = names.find((n) => taken.has(n));
+      if (clash)
+        throw new CatalogError(
+          'table_clash',
+          `${what} may not use the table name "${name}": "${clash}" is taken by another table; rename it.`,
+        );
+      for (const n of names) taken.add(n);
     };
+    for (const t of this.#tables.values()) claim(t.name, `Event type ${t.eventType}`);
     for (const q of [quarantineTable(), redrivesTable()]) {
       claim(q.name, 'An event type');
       this.#tables.set(q.name, q);
@@ -387,8 +425,8 @@ export class Catalog {
         name: def.name,
         description: `The current rows of ${def.name} as its last published exports left them, per tenant (the same rows as imports.${def.name} in Postgres).`,
         changes,
-        key: def.primaryKey.map(glueName),
-        columns: [...def.columns.map((c) => glueName(c.name)), 'tenant', 'tributary_version'],
+        key: def.primaryKey.map(changesColumnName),
+        columns: [...def.columns.map((c) => changesColumnName(c.name)), 'tenant', 'tributary_version'],
       });
     }
   }

@@ -127,12 +127,15 @@ export function athenaViewSql(t: TableDef, database: string): string {
     ...t.columns.map((c) => `${trinoRawExpr(c)} AS ${quoteIdent(c.name)}`),
     ...t.partitions.map((p) => partition(p, 'r')),
   ];
-  if (!t.compactedPrefix) return `SELECT ${raw.join(', ')}\nFROM ${q(rawTableName(t))} r`;
+  if (!t.compactedPrefix && !t.dedupe) return `SELECT ${raw.join(', ')}\nFROM ${q(rawTableName(t))} r`;
   const key = quoteIdent('_key');
   const compacted = [...t.columns.map((c) => `c.${quoteIdent(c.name)}`), ...t.partitions.map((p) => partition(p, 'c'))];
+  // A table without compacted objects (an import's changes) is de-duplicated over its JSONL rows alone.
   const rows =
     `SELECT ${raw.join(', ')}, regexp_replace(r."$path", '^s3://[^/]+/', '') AS ${key}\nFROM ${q(rawTableName(t))} r` +
-    `\nUNION ALL\nSELECT ${compacted.join(', ')}, c.${quoteIdent(SOURCE_COLUMN)} AS ${key}\nFROM ${q(compactedTableName(t))} c`;
+    (t.compactedPrefix
+      ? `\nUNION ALL\nSELECT ${compacted.join(', ')}, c.${quoteIdent(SOURCE_COLUMN)} AS ${key}\nFROM ${q(compactedTableName(t))} c`
+      : '');
   if (!t.dedupe) return `SELECT ${cols.join(', ')}\nFROM (\n${rows}\n) u`;
   // Trino has no QUALIFY: the rank is a column of a subquery, filtered outside it.
   return `SELECT ${cols.join(', ')}\nFROM (\nSELECT ${cols.join(', ')}, ${dedupeRank(t.dedupe, '_key')} AS "_rn"\nFROM (\n${rows}\n) u\n) d\nWHERE "_rn" = 1`;

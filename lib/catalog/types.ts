@@ -10,7 +10,8 @@ export type SqlType =
   | { kind: 'int' }
   | { kind: 'double' }
   | { kind: 'boolean' }
-  | { kind: 'timestamp' }
+  /** `precision`: digits of the second's fraction Athena keeps (default 3, the envelope's milliseconds). */
+  | { kind: 'timestamp'; precision?: number }
   | { kind: 'date' }
   | { kind: 'decimal'; precision: number; scale: number }
   | { kind: 'struct'; fields: StructField[] }
@@ -54,7 +55,7 @@ export function trinoType(t: SqlType): string {
     case 'string':
       return 'varchar';
     case 'timestamp':
-      return 'timestamp(3)';
+      return `timestamp(${t.precision ?? 3})`;
     case 'int':
       return 'integer';
     case 'struct':

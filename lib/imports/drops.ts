@@ -137,14 +137,6 @@ export async function handleImportTrigger(
       if (isRawKey(o.key, result, false)) await rawFiles.register(o);
     for (const id of await rawFiles.pending()) rawToLoad.add(id);
   }
-  for (const id of rawToLoad) {
-    try {
-      const f = await rawFiles.load(id);
-      if (f) result.raw.push(f);
-    } catch (err) {
-      logger.error('imports: a raw file load failed; the next sweep loads it again', { id, error: errorMessage(err) });
-    }
-  }
   const job = new ImportJob(deps);
   for (const t of tables.values()) {
     try {
@@ -154,6 +146,17 @@ export async function handleImportTrigger(
       // where it was and the next sweep tries again.
       logger.error('imports: a table run failed; the next sweep resumes it', { ...t, error: errorMessage(err) });
       result.runs.push({ ...t, done: [], more: true });
+    }
+  }
+  // After the tables (a long raw load must not starve a resumed or approved import), and not past the deadline: a
+  // file left queued is the next sweep's.
+  for (const id of rawToLoad) {
+    if (options.deadline !== undefined && Date.now() >= options.deadline) break;
+    try {
+      const f = await rawFiles.load(id);
+      if (f) result.raw.push(f);
+    } catch (err) {
+      logger.error('imports: a raw file load failed; the next sweep loads it again', { id, error: errorMessage(err) });
     }
   }
   const ended = result.runs.flatMap((r) => r.done);

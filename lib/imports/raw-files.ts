@@ -39,6 +39,11 @@ export interface RawFile {
   finishedAt?: string;
 }
 
+/** The extensions of a raw file's name that say its format (`.csv`, `.ndjson.gz`, …), or none. */
+function rawExtension(key: string): string {
+  return /(\.[A-Za-z0-9]{1,10}){1,2}$/.exec(path.posix.basename(key))?.[0]?.toLowerCase() ?? '';
+}
+
 /** The event type of a raw file's key: `raw/<type>/<file>`. @throws ExportKeyError saying where raw files go. */
 export function parseRawKey(key: string): { type: string; file: string } {
   const parts = key.startsWith(RAW_PREFIX) ? key.slice(RAW_PREFIX.length).split('/') : [];
@@ -60,6 +65,7 @@ interface Row {
   first_errors: RawFile['firstErrors'] | null;
   error: string | null;
   registered_at: Date;
+  claimed_at: Date | null;
   finished_at: Date | null;
 }
 
@@ -89,12 +95,17 @@ export interface RawFilesDeps {
 export class RawFiles {
   constructor(private readonly deps: RawFilesDeps) {}
 
-  /** Registers a dropped raw file (the same key and ETag once). */
+  /**
+   * Registers a dropped raw file (the same key and ETag once). A file that failed is queued again when it is dropped
+   * again: its error says to fix the type or the file and drop it again.
+   */
   async register(o: { key: string; etag: string; size: number }): Promise<RawFile> {
     const { type } = parseRawKey(o.key);
     const id = importFileId(o.key, o.etag);
     await this.deps.pool.query(
-      `INSERT INTO raw_file (id, event_type, object_key, etag, size) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO raw_file (id, event_type, object_key, etag, size) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET status = 'queued', error = NULL, finished_at = NULL
+         WHERE raw_file.status = 'failed'`,
       [id, type, o.key, o.etag, o.size],
     );
     return this.get(id);
@@ -133,7 +144,8 @@ export class RawFiles {
    */
   async load(id: string): Promise<RawFile | undefined> {
     const claimed = await this.deps.pool.query<Row>(
-      `UPDATE raw_file SET status = 'loading', claimed_at = now()
+      // Milliseconds, so the mark reads back exactly as a JavaScript Date (Postgres keeps microseconds).
+      `UPDATE raw_file SET status = 'loading', claimed_at = date_trunc('milliseconds', clock_timestamp())
         WHERE id = $1 AND (status = 'queued' OR (status = 'loading' AND claimed_at < now() - ${STALE_CLAIM}))
         RETURNING *`,
       [id],
@@ -141,14 +153,18 @@ export class RawFiles {
     const row = claimed.rows[0];
     if (!row) return undefined;
     const f = fromRow(row);
-    const work = mkdtempSync(path.join(this.deps.workDir ?? os.tmpdir(), 'tributary-raw-'));
+    // This claim's mark: every later write checks it, so a loader whose claim was taken over changes nothing.
+    const claim = row.claimed_at!;
+    let work: string | undefined;
     try {
+      work = mkdtempSync(path.join(this.deps.workDir ?? os.tmpdir(), 'tributary-raw-'));
       if (!this.deps.ingest.registry.has(f.type))
-        return await this.#finish(f.id, 'failed', {
+        return await this.#finish(f.id, claim, 'failed', {
           error: `Event type ${JSON.stringify(f.type)} is not registered (${this.deps.ingest.registry.names().join(', ')}); drop the file under raw/<event type>/, or add the type's schema under schemas/${f.type}/.`,
         });
-      // The file's own name: the reader knows CSV, JSON and NDJSON by it (and gzip by the bytes).
-      const file = path.join(work, path.basename(f.key));
+      // A name of our own with the file's extensions: the reader knows CSV, JSON and NDJSON by them (gzip by the
+      // bytes), and a key's last segment may be anything S3 takes (`..`, 300 bytes).
+      const file = path.join(work, `file${rawExtension(f.key)}`);
       let arrived: Date;
       try {
         const res = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.importsBucket, Key: f.key }));
@@ -158,7 +174,7 @@ export class RawFiles {
       } catch (err) {
         const name = (err as { name?: string }).name;
         if (name === 'NoSuchKey' || name === 'Replaced')
-          return await this.#finish(f.id, 'failed', {
+          return await this.#finish(f.id, claim, 'failed', {
             error: `${f.key} is gone or was replaced since it was dropped; a replacement is loaded as a file of its own.`,
           });
         throw err;
@@ -172,7 +188,7 @@ export class RawFiles {
           receivedAt: arrived.toISOString(),
         });
       } catch (err) {
-        return await this.#finish(f.id, 'failed', { error: `${f.key}: ${errorMessage(err)}` });
+        return await this.#finish(f.id, claim, 'failed', { error: `${f.key}: ${errorMessage(err)}` });
       }
       const counts = {
         events: summary.events,
@@ -180,7 +196,7 @@ export class RawFiles {
         rejected: summary.rejected,
         failed: summary.failed,
       };
-      return await this.#finish(f.id, summary.failed ? 'queued' : 'loaded', {
+      return await this.#finish(f.id, claim, summary.failed ? 'queued' : 'loaded', {
         counts,
         firstErrors: summary.firstErrors,
         ...(summary.failed
@@ -192,32 +208,34 @@ export class RawFiles {
     } catch (err) {
       // Back in the queue for the next sweep: nothing of a load is lost by running it again.
       await this.deps.pool
-        .query(`UPDATE raw_file SET status = 'queued', error = $2 WHERE id = $1 AND status = 'loading'`, [
-          f.id,
-          errorMessage(err),
-        ])
+        .query(
+          `UPDATE raw_file SET status = 'queued', error = $2 WHERE id = $1 AND status = 'loading' AND claimed_at = $3`,
+          [f.id, errorMessage(err), claim],
+        )
         .catch(() => {});
       throw err;
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      if (work) rmSync(work, { recursive: true, force: true });
     }
   }
 
   async #finish(
     id: string,
+    claim: Date,
     status: RawFileStatus,
     fields: { counts?: RawFile['counts']; firstErrors?: RawFile['firstErrors']; error?: string },
   ): Promise<RawFile> {
     await this.deps.pool.query(
       `UPDATE raw_file SET status = $2, counts = $3::jsonb, first_errors = $4::jsonb, error = $5,
               finished_at = CASE WHEN $2 IN ('loaded', 'failed') THEN now() END
-        WHERE id = $1`,
+        WHERE id = $1 AND status = 'loading' AND claimed_at = $6`,
       [
         id,
         status,
         fields.counts ? JSON.stringify(fields.counts) : null,
         fields.firstErrors ? JSON.stringify(fields.firstErrors) : null,
         fields.error ?? null,
+        claim,
       ],
     );
     return this.get(id);

@@ -45,7 +45,7 @@ export interface ImportServiceDeps {
   tables: TableRegistry;
   s3: S3Client;
   importsBucket: string;
-  /** Between looks while waiting (default 250 ms). */
+  /** Between looks while waiting (default 500 ms). */
   pollMs?: number;
 }
 
@@ -126,7 +126,8 @@ export class ImportService {
    * Waits until the import needs nobody else — applied to its table, or held, refused, failed, rejected — and returns
    * it. A file not registered yet (its notification on the way) is waited for too.
    *
-   * @throws ImportWaitError after `timeoutMs`, saying where it stands.
+   * @throws ImportRequestError after `timeoutMs` (504), saying where it stands, or at once (409) when it waits behind a
+   *   held import.
    */
   async wait(
     id: string,
@@ -142,6 +143,17 @@ export class ImportService {
       }
       options.onProgress?.(s);
       if (s && (SETTLED.has(s.status) || (s.status === 'published' && s.applied))) return s;
+      // Queued behind a held export of the same table: it cannot start until someone decides on that one.
+      if (s?.status === 'queued') {
+        const held = (await this.deps.registry.list({ tenant: s.tenant, table: s.table })).find(
+          (f) => f.status === 'held',
+        );
+        if (held)
+          throw new ImportRequestError(
+            `Import ${id} waits behind held import ${held.id} (version ${held.version}) of ${s.tenant}/${s.table}: \`tributary import approve ${held.id}\` or \`tributary import reject ${held.id}\`, and it goes on.`,
+            409,
+          );
+      }
       if (Date.now() >= deadline)
         throw new ImportRequestError(
           s
@@ -149,7 +161,7 @@ export class ImportService {
             : `Import ${id} was not registered within ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s: is \`tributary dev\` running (or, in AWS, the imports bucket's notification)?`,
           504,
         );
-      await sleep(this.deps.pollMs ?? 250);
+      await sleep(this.deps.pollMs ?? 500);
     }
   }
 

@@ -201,7 +201,12 @@ export class DuckDbEngine implements QueryEngine {
       );
     const made: string[] = [];
     for (const stmt of duckViews(this.catalog, this.layout, (t) => present.get(t.name)!, wanted)) await c.run(stmt);
-    for (const name of [...this.catalog.tables().map((t) => t.name), 'lake_objects']) if (wanted(name)) made.push(name);
+    const views = [
+      ...this.catalog.tables().map((t) => t.name),
+      ...this.catalog.currentViews().map((v) => v.name),
+      'lake_objects',
+    ];
+    for (const name of views) if (wanted(name)) made.push(name);
     return made;
   }
 
@@ -243,7 +248,11 @@ export class DuckDbEngine implements QueryEngine {
       if (prepared.statementType !== opened.selectType)
         throw new QueryError('not_read_only', 'Only a SELECT statement runs here.');
       prepared.bind(query.values.map((v): DuckDBValue => v.value));
+      // An interrupt reaches only a statement that runs: a timeout or cancel that came while the views were made or
+      // the statement prepared (a loaded machine) stops it here, and one that comes as it starts, just after.
+      if (run.cancelled || run.timedOut) throw new QueryError('cancelled', 'cancelled');
       const result = await prepared.stream();
+      if (run.cancelled || run.timedOut) slot.c.interrupt();
       run.columns = result
         .columnNames()
         .map((name, i) => ({ name, type: result.columnTypes()[i]!.toString().toLowerCase() }));

@@ -22,9 +22,11 @@ import {
 } from './checks.ts';
 import { OLTP_SINK_MAPPING as OLTP_SINK_MAPPING_DEFINITION } from '../../lib/stream/mappings.ts';
 import { deployed } from './deployed.ts';
+import { networkOf } from './network.ts';
 import { parseStatements, type Resource } from './harness.ts';
 
 const infra = deployed('ci');
+const { group, endpoint, ingressRules, egressRules } = networkOf(infra);
 const OLTP_SINK = /^OltpSink$/;
 const OLTP_STATUS = /^OltpStatus$/;
 
@@ -40,17 +42,8 @@ const privateSubnetIds = () =>
     .filter((s) => /PrivateSubnet/.test(s.name))
     .map((s) => s.state.id)
     .sort();
-const group = (name: string) => infra.one('aws:ec2/securityGroup:SecurityGroup', name);
 const sink = () => infra.lambda(OLTP_SINK);
 const status = () => infra.lambda(OLTP_STATUS);
-const ingressRules = () => [
-  ...infra.byType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'),
-  ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule'),
-];
-const egressRules = () => [
-  ...infra.byType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'),
-  ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule'),
-];
 const envOf = (fn: Resource) => (fn.inputs.environment as { variables: Record<string, string> }).variables;
 /** What both database functions get to find the database: its endpoint, the secret's ARN, the RDS CA bundle. */
 const databaseEnv = () => ({
@@ -61,7 +54,6 @@ const databaseEnv = () => ({
   TRIBUTARY_DB_SECRET_ARN: secret().state.arn,
   NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
 });
-const endpoint = (name: string) => infra.one('aws:ec2/vpcEndpoint:VpcEndpoint', name);
 
 describe('Aurora cluster', () => {
   it('is Aurora PostgreSQL 17.4 Serverless v2 from 0 ACU (paused after 5 min) to 2 ACU, database tributary, encrypted, no Data API', () => {

@@ -17,25 +17,17 @@ import {
   VPC_ACCESS_EXECUTION_ROLE,
 } from './checks.ts';
 import { deployed } from './deployed.ts';
+import { networkOf } from './network.ts';
 import type { Resource } from './harness.ts';
 
 const infra = deployed('ci');
+const { group, endpoint, ingressRules, egressRules } = networkOf(infra);
 const job = () => infra.lambda(/^ImportJob$/);
 const applier = () => infra.lambda(/^ImportApplier$/);
 const bucketArn = (name: string) => String(infra.part('sst:aws:Bucket', name, 'aws:s3/bucket:Bucket').state.arn);
 const bucketName = (name: string) => String(infra.part('sst:aws:Bucket', name, 'aws:s3/bucket:Bucket').state.bucket);
 const streamArn = () => infra.part('sst:aws:KinesisStream', 'Events', 'aws:kinesis/stream:Stream').state.arn;
 const secretArn = () => infra.part('sst:aws:Aurora', 'Database', 'aws:secretsmanager/secret:Secret').state.arn;
-const group = (name: string) => infra.one('aws:ec2/securityGroup:SecurityGroup', name);
-const endpoint = (name: string) => infra.one('aws:ec2/vpcEndpoint:VpcEndpoint', name);
-const ingressRules = () => [
-  ...infra.byType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'),
-  ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule'),
-];
-const egressRules = () => [
-  ...infra.byType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'),
-  ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule'),
-];
 const envOf = (fn: Resource) => (fn.inputs.environment as { variables: Record<string, string> }).variables;
 
 describe('the import job', () => {

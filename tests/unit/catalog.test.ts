@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Athena's storage.location.template placeholders are literally ${dt} and ${hour}.
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { Catalog, partitionValuesOf } from '../../lib/catalog/catalog.ts';
 import { duckViewSql, objectGlob, s3rverLayout } from '../../lib/catalog/duckdb.ts';
@@ -308,7 +309,7 @@ describe('imported tables in the lake', () => {
     ).toEqual(['pk string', 'col2 string', 'col3 string', 'col4 string', 'tenant string', 'tributary_version string']);
   });
 
-  it('cast every column from the text the operations carry, as its definition types it, in both engines', () => {
+  it('cast every column from the text the operations carry, as its definition types it, in both engines', async () => {
     const typed = new Catalog(defaultRegistry(), {
       names: () => ['ledger'],
       get: () => ({
@@ -326,11 +327,34 @@ describe('imported tables in the lake', () => {
     });
     const t = typed.table('ledger_changes');
     expect(duckViewSql(t, layout, { raw: true, compacted: false })).toContain(
-      'CAST("data"."id" AS BIGINT) AS "id", CAST("data"."amount" AS DECIMAL(12,2)) AS "amount", CAST("data"."day" AS DATE) AS "day", CAST("data"."at" AS TIMESTAMP) AS "at", CAST("data"."rate" AS DOUBLE) AS "rate", CAST("data"."ok" AS BOOLEAN) AS "ok"',
+      'CAST("data"."id" AS BIGINT) AS "data_id", CAST("data"."amount" AS DECIMAL(12,2)) AS "amount", CAST("data"."day" AS DATE) AS "day", CAST("data"."at" AS TIMESTAMP) AS "at", CAST("data"."rate" AS DOUBLE) AS "rate", CAST("data"."ok" AS BOOLEAN) AS "ok"',
     );
     expect(athenaViewSql(t, 'db')).toContain(
-      'CAST(r."data"."id" AS bigint) AS "id", CAST(r."data"."amount" AS decimal(12,2)) AS "amount", CAST(r."data"."day" AS date) AS "day", CAST(r."data"."at" AS timestamp(3)) AS "at", CAST(r."data"."rate" AS double) AS "rate", CAST(r."data"."ok" AS boolean) AS "ok"',
+      'CAST(r."data"."id" AS bigint) AS "data_id", CAST(r."data"."amount" AS decimal(12,2)) AS "amount", CAST(r."data"."day" AS date) AS "day", CAST(r."data"."at" AS timestamp(6)) AS "at", CAST(r."data"."rate" AS double) AS "rate", CAST(r."data"."ok" AS boolean) AS "ok"',
     );
+    // The current rows, run: a key column named `id` is `data_id`, never the envelope's id.
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    try {
+      await conn.run(`CREATE TABLE ledger_changes AS SELECT * FROM (VALUES
+        ('e1', 'insert', 'v1', 1, 'a'), ('e2', 'update', 'v2', 1, 'a'), ('e3', 'insert', 'v1', 2, 'a'),
+        ('e4', 'delete', 'v2', 2, 'a'), ('e5', 'insert', 'v1', 1, 'b'), ('e5', 'insert', 'v1', 1, 'b')
+      ) AS t(id, tributary_op, tributary_version, data_id, tenant)`);
+      await conn.run(
+        'ALTER TABLE ledger_changes ADD COLUMN amount DECIMAL(12,2); ALTER TABLE ledger_changes ADD COLUMN "day" DATE; ALTER TABLE ledger_changes ADD COLUMN "at" TIMESTAMP; ALTER TABLE ledger_changes ADD COLUMN rate DOUBLE; ALTER TABLE ledger_changes ADD COLUMN ok BOOLEAN',
+      );
+      const [view] = typed.currentViews();
+      const rows = (
+        await conn.runAndReadAll(`${Catalog.currentSql(view!, 'ledger_changes')} ORDER BY tenant, data_id`)
+      ).getRows();
+      expect(rows.map((r) => [r.at(-2), Number(r[0]), r.at(-1)])).toEqual([
+        ['a', 1, 'v2'],
+        ['b', 1, 'v1'],
+      ]);
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
     // A table whose name another already has is refused, saying which.
     expect(
       () =>
@@ -338,6 +362,8 @@ describe('imported tables in the lake', () => {
           names: () => ['transactions'],
           get: () => ({ name: 'transactions', primaryKey: ['k'], columns: [{ name: 'k', type: 'text' }] }),
         }),
-    ).toThrow('Imported table transactions may not use the table name "transactions": another table has it.');
+    ).toThrow(
+      'Imported table transactions may not use the table name "transactions": "transactions" is taken by another table; rename it.',
+    );
   });
 });
