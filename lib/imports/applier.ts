@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { quarantineRecord } from '../quarantine/record.ts';
 import { writeQuarantine } from '../quarantine/write.ts';
+import { ensureMigrated, recordProgress } from '../oltp/sink.ts';
 import type { ShardOutcome } from '../stream/batch.ts';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
 import { parseJson } from '../registry/json.ts';
@@ -44,6 +45,9 @@ export interface ApplierResult extends ShardOutcome {
    */
   ignored: number;
 }
+
+/** The applier's rows in `sink_progress`. */
+export const APPLIER_CONSUMER = 'import-applier';
 
 const ensured = new WeakMap<pg.Pool, Map<string, Promise<void>>>();
 
@@ -101,6 +105,8 @@ export async function applyShard(records: StreamRecord[], deps: ImportApplierDep
   }
   const chunkSize = deps.chunkSize ?? 500;
   try {
+    // Its progress lives in sink_progress: the schema migrations first, as the OLTP sink does (once per process).
+    await ensureMigrated(deps);
     for (const { def, items } of byTable.values()) {
       try {
         await ensureOnce(deps.pool, def);
@@ -149,6 +155,15 @@ export async function applyShard(records: StreamRecord[], deps: ImportApplierDep
       );
       result.rejected = refused.length;
     }
+    // Where the applier stands on this shard, after the batch is in: what says an import is applied (its operations'
+    // positions, lib/imports/registry.ts appliedOnStream). Part of the batch: if it cannot be written, the batch comes
+    // again and changes nothing the second time.
+    await recordProgress(deps.pool, APPLIER_CONSUMER, sorted, {
+      applied: result.applied,
+      duplicates: result.skipped,
+      rejected: result.rejected,
+      batches: 1,
+    });
   } catch (err) {
     // Nothing is lost by delivering the whole batch again: what was applied is skipped the second time.
     const error = errorMessage(err);

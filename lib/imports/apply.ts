@@ -87,27 +87,16 @@ export async function ensureImportTable(pool: pg.Pool, def: TableDef): Promise<v
   });
 }
 
-/**
- * What the target table holds of one export version of a tenant: rows it set (deleted ones too), the tenant's rows
- * (not deleted), and whether a later version has set any row. A table not created yet holds nothing.
- */
-export async function importProgress(
-  pool: pg.Pool,
-  def: TableDef,
-  tenant: string,
-  version: string,
-): Promise<{ atVersion: number; rows: number; later: boolean }> {
+/** The tenant's rows in the target table (not deleted); none while the applier has not created it. */
+export async function importRows(pool: pg.Pool, def: TableDef, tenant: string): Promise<number> {
   try {
-    const { rows } = await pool.query<{ at_version: string; rows: string; later: boolean | null }>(
-      `SELECT count(*) FILTER (WHERE tributary_version = $2) AS at_version,
-              count(*) FILTER (WHERE NOT tributary_deleted) AS rows,
-              bool_or(tributary_version COLLATE "C" > $2 COLLATE "C") AS later
-         FROM ${importTableName(def)} WHERE tributary_tenant = $1`,
-      [tenant, version],
+    const { rows } = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${importTableName(def)} WHERE tributary_tenant = $1 AND NOT tributary_deleted`,
+      [tenant],
     );
-    return { atVersion: Number(rows[0]!.at_version), rows: Number(rows[0]!.rows), later: !!rows[0]!.later };
+    return Number(rows[0]!.n);
   } catch (err) {
-    if ((err as { code?: string }).code === '42P01') return { atVersion: 0, rows: 0, later: false };
+    if ((err as { code?: string }).code === '42P01') return 0;
     throw err;
   }
 }

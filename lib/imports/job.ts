@@ -10,6 +10,7 @@ import { newId } from '../ids.ts';
 import { quarantineRecord } from '../quarantine/record.ts';
 import { writeQuarantine } from '../quarantine/write.ts';
 import { type PutOptions, putRecordsReliably } from '../stream/put-records.ts';
+import { compareSeq } from '../stream/records.ts';
 import { computeDelta } from './delta.ts';
 import {
   ExportRefusedError,
@@ -332,6 +333,8 @@ export class ImportJob {
       if (Date.now() >= deadline) return 'deadline';
       if (beat.lost || !(await registry.renew(lease, this.#leaseMs))) return 'lost';
       const records = pending.map((p) => opRecord(f, p.key, p.data));
+      // Where this round's operations landed: the highest sequence number per shard.
+      const round: Record<string, string> = {};
       const slices: (typeof records)[] = [];
       for (let i = 0; i < records.length; i += CHUNK) slices.push(records.slice(i, i + CHUNK));
       const outcomes = (
@@ -346,6 +349,9 @@ export class ImportJob {
           ),
         )
       ).flat();
+      for (const o of outcomes)
+        if (o.ok && (round[o.shardId] === undefined || compareSeq(o.sequenceNumber, round[o.shardId]!) > 0))
+          round[o.shardId] = o.sequenceNumber;
       const failed = outcomes.filter((o) => !o.ok);
       if (failed.length) {
         const first = failed[0] as Extract<(typeof outcomes)[number], { ok: false }>;
@@ -355,7 +361,7 @@ export class ImportJob {
       }
       sent += pending.length;
       pending = [];
-      if (!(await registry.progress(lease, f.id, sent))) return 'lost';
+      if (!(await registry.progress(lease, f.id, sent, round))) return 'lost';
       await this.deps.onChunk?.(f, sent);
       return 'done';
     };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { withTransaction } from '../oltp/db.ts';
+import { compareSeq } from '../stream/records.ts';
 import { type BadRow, ExportKeyError, ImportNotFoundError, ImportStateError } from './errors.ts';
 
 /*
@@ -418,15 +419,45 @@ export class ImportRegistry {
   }
 
   /** Records that the first `n` operations (in key order) are on the stream; false when the lease was lost. */
-  async progress(lease: Lease, id: string, n: number): Promise<boolean> {
+  async progress(lease: Lease, id: string, n: number, sequences: Record<string, string> = {}): Promise<boolean> {
     return this.#fenced(lease, async (client) => {
+      // The highest sequence number per shard across every run's puts (the row is this job's: read, merge, write).
+      const { rows } = await client.query<{ put_sequences: Record<string, string> | null }>(
+        'SELECT put_sequences FROM import_file WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      const merged = { ...(rows[0]?.put_sequences ?? {}) };
+      for (const [shard, seq] of Object.entries(sequences))
+        if (merged[shard] === undefined || compareSeq(seq, merged[shard]!) > 0) merged[shard] = seq;
       const r = await client.query(
-        `UPDATE import_file SET published_ops = greatest(published_ops, $5)
+        `UPDATE import_file SET published_ops = greatest(published_ops, $5), put_sequences = $6::jsonb
           WHERE id = $4 AND tenant = $1 AND table_name = $2 AND status = 'running' AND fence = $3`,
-        [lease.tenant, lease.table, lease.fence, id, n],
+        [lease.tenant, lease.table, lease.fence, id, n, JSON.stringify(merged)],
       );
       return r.rowCount === 1;
     });
+  }
+
+  /**
+   * Whether the import applier has reached every shard position the file's operations were put at (its progress in
+   * `sink_progress`, consumer `import-applier`): then every operation is applied, or quarantined if the table refused
+   * it. A file that put nothing is applied as soon as it is published.
+   */
+  async appliedOnStream(id: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ put_sequences: Record<string, string> | null; status: ImportStatus }>(
+      'SELECT put_sequences, status FROM import_file WHERE id = $1',
+      [id],
+    );
+    const f = rows[0];
+    if (f?.status !== 'published') return false;
+    const wanted = Object.entries(f.put_sequences ?? {});
+    if (!wanted.length) return true;
+    const progress = await this.pool.query<{ shard_id: string; sequence_number: string }>(
+      `SELECT shard_id, sequence_number FROM sink_progress WHERE consumer = 'import-applier' AND shard_id = ANY($1::text[])`,
+      [wanted.map(([shard]) => shard)],
+    );
+    const at = new Map(progress.rows.map((r) => [r.shard_id, r.sequence_number]));
+    return wanted.every(([shard, seq]) => at.has(shard) && compareSeq(at.get(shard)!, seq) >= 0);
   }
 
   /**

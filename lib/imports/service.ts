@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sleep } from '../util/time.ts';
-import { importProgress } from './apply.ts';
+import { importRows } from './apply.ts';
 import { ImportNotFoundError, ImportRequestError } from './errors.ts';
 import { EXPORTS_PREFIX, type ImportFile, type ImportRegistry, importFileId, parseExportKey } from './registry.ts';
 import type { TableRegistry } from './tables.ts';
@@ -25,7 +25,10 @@ export interface ImportSummary {
   unchanged: number;
   /** The tenant's rows in the target table (not deleted), as the applier has them now. */
   rows: number;
-  /** Every operation of this version is in the target table (or a later version is). */
+  /**
+   * The applier has gone past every operation of this version (they are in the table, or in the quarantine when the
+   * table refused them): read off its progress per shard against where the job put them.
+   */
   applied: boolean;
   /** Operations on the stream so far. */
   published: number;
@@ -91,10 +94,7 @@ export class ImportService {
     const c = f.counts;
     const ops = { insert: c?.insert ?? 0, update: c?.update ?? 0, delete: c?.delete ?? 0 };
     const def = this.deps.tables.has(f.table) ? this.deps.tables.get(f.table) : undefined;
-    const target = def
-      ? await importProgress(this.deps.registry.pool, def, f.tenant, f.version)
-      : { atVersion: 0, rows: 0, later: false };
-    const total = ops.insert + ops.update + ops.delete;
+    const rows = def ? await importRows(this.deps.registry.pool, def, f.tenant) : 0;
     return {
       id: f.id,
       tenant: f.tenant,
@@ -104,8 +104,8 @@ export class ImportService {
       status: f.status,
       ops,
       unchanged: c?.unchanged ?? 0,
-      rows: target.rows,
-      applied: f.status === 'published' && (target.atVersion >= total || target.later),
+      rows,
+      applied: f.status === 'published' && (await this.deps.registry.appliedOnStream(f.id)),
       published: f.publishedOps,
       ...(f.error ? { error: f.error } : {}),
       ...(f.badRows ? { badRows: f.badRows } : {}),

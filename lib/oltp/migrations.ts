@@ -223,6 +223,15 @@ CREATE TABLE raw_file (
 CREATE INDEX raw_file_status_idx ON raw_file (status, registered_at);
 `,
   },
+  {
+    version: 8,
+    name: 'where an import put its operations',
+    // Per shard, the highest sequence number the import job's puts got: the import is applied once the applier's
+    // progress on each of those shards (sink_progress, consumer import-applier) has reached it.
+    sql: `
+ALTER TABLE import_file ADD COLUMN put_sequences jsonb;
+`,
+  },
 ];
 
 /** The tables of the normalized schema, parents first (the order `tributary db status` lists them in). */

@@ -222,8 +222,11 @@ export async function sinkShard(records: StreamRecord[], deps: OltpSinkDeps): Pr
   return result;
 }
 
-/** Adds to the consumer's `sink_progress` row of the records' shard and moves its sequence number forward. */
-async function recordProgress(
+/**
+ * Adds to the consumer's `sink_progress` row of the records' shard and moves its sequence number forward (the OLTP
+ * sink's, and the import applier's, whose sequence numbers say which imports are in).
+ */
+export async function recordProgress(
   db: pg.Pool | pg.PoolClient,
   consumer: string,
   records: StreamRecord[],

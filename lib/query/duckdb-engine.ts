@@ -230,6 +230,11 @@ export class DuckDbEngine implements QueryEngine {
       run.timedOut = true;
       run.slot?.c.interrupt();
     }, opts.timeoutMs);
+    // An interrupt reaches only a statement that runs, and one that comes while DuckDB is starting it is lost (a
+    // loaded machine makes that likely): once stopped, it is sent again until the statement ends.
+    const resend = setInterval(() => {
+      if (run.cancelled || run.timedOut) run.slot?.c.interrupt();
+    }, 100);
     let opened: Opened | undefined;
     let made: string[] = [];
     try {
@@ -248,11 +253,9 @@ export class DuckDbEngine implements QueryEngine {
       if (prepared.statementType !== opened.selectType)
         throw new QueryError('not_read_only', 'Only a SELECT statement runs here.');
       prepared.bind(query.values.map((v): DuckDBValue => v.value));
-      // An interrupt reaches only a statement that runs: a timeout or cancel that came while the views were made or
-      // the statement prepared (a loaded machine) stops it here, and one that comes as it starts, just after.
+      // A timeout or cancel that came while the views were made or the statement prepared stops it here.
       if (run.cancelled || run.timedOut) throw new QueryError('cancelled', 'cancelled');
       const result = await prepared.stream();
-      if (run.cancelled || run.timedOut) slot.c.interrupt();
       run.columns = result
         .columnNames()
         .map((name, i) => ({ name, type: result.columnTypes()[i]!.toString().toLowerCase() }));
@@ -273,6 +276,7 @@ export class DuckDbEngine implements QueryEngine {
         run.status.error = run.timedOut ? timeoutMessage(opts.timeoutMs) : cleanDuckError(errorMessage(err));
     } finally {
       clearTimeout(timer);
+      clearInterval(resend);
       run.status.engineMs = Date.now() - started;
       const slot = run.slot;
       run.slot = undefined;

@@ -21,6 +21,8 @@ export interface TableRead {
   keeps(partition: PartitionValues): boolean;
   /** Whether any of the WHERE's top-level constraint bears on a partition column (for the refusal message). */
   constrained: boolean;
+  /** Read through an imported table's current-state view (`table` is its changes): no filter on it prunes. */
+  view?: boolean;
 }
 
 export interface GuardReport {
@@ -124,6 +126,7 @@ export function guardQuery(tree: SqlNode, ctx: GuardContext): GuardReport {
       written: ref.name,
       keeps: (p) => pred === null || pred(p) !== false,
       constrained: pred !== null,
+      ...(found.view ? { view: true } : {}),
     });
   };
 

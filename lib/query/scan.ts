@@ -157,6 +157,12 @@ export function scanRefusal(
       return `${e.read.written}: ${formatBytes(e.bytes)} in ${e.objects.toLocaleString('en-US')} objects${range}, ${how}`;
     });
   const worst = estimate.reduce((a, e) => (e.bytes > a.bytes ? e : a));
+  if (worst.read.view)
+    return new QueryRefusedError(
+      'partition_filter_required',
+      `This query would scan about ${formatBytes(total)} (${parts.join('; ')}); the scan limit is ${formatBytes(limitBytes)}. ` +
+        `${worst.read.written} is the current rows of an imported table: it reads every operation in ${worst.read.table.name}, and no filter on it can narrow that. Query imports.${worst.read.written} in Postgres for the current rows, or ${worst.read.table.name} with a filter on dt for the changes of some days. ${liftHint(via)}`,
+    );
   const last = worst.lastDt ?? today;
   const weekBefore = new Date(Date.parse(`${last}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
   const add = worst.read.constrained

@@ -1,7 +1,9 @@
 import { ListObjectsV2Command, S3Client, type _Object } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../lib/catalog/catalog.ts';
+import { TableRegistry } from '../../lib/imports/tables.ts';
 import { normalizeCell, type QueryEngine } from '../../lib/query/engine.ts';
 import { QueryForbiddenError, QueryRefusedError } from '../../lib/query/errors.ts';
 import {
@@ -425,5 +427,41 @@ describe('compaction planning', () => {
     expect(chunkBySize([], 10)).toEqual([]);
     expect(defaultBefore(new Date('2026-11-25T10:59:59Z'))).toBe('2026-11-25T09');
     expect(defaultBefore(new Date('2026-01-01T00:10:00Z'))).toBe('2025-12-31T23');
+  });
+});
+
+describe("an imported table's current rows", () => {
+  it('read all of its changes: the guard counts them whatever the filter, and says where to look instead', async () => {
+    const withImports = new Catalog(
+      defaultRegistry(),
+      new TableRegistry(path.join(import.meta.dirname, '../../tables')),
+    );
+    const s3 = new S3Client({ region: 'eu-west-1' });
+    const lake = Array.from({ length: 60 }, (_, i) => ({
+      Key: `imports/example/changes/dt=2026-01-${String((i % 3) + 1).padStart(2, '0')}/hour=00/tenant=acme/${i}.jsonl.gz`,
+      Size: MiB,
+    }));
+    mockClient(s3)
+      .on(ListObjectsV2Command)
+      .callsFake((input: { Bucket: string; Prefix?: string }) => ({
+        Contents: input.Bucket === 'lake' ? lake.filter((o) => o.Key.startsWith(input.Prefix ?? '')) : [],
+      }));
+    const svc = new QueryService({
+      engine: { name: 'duckdb' } as QueryEngine,
+      catalog: withImports,
+      s3,
+      buckets,
+      limits: { maxUnfilteredScanBytes: 50 * MiB },
+    });
+    expect(await estimated(svc, { sql: "SELECT count(*) FROM example_changes WHERE dt = '2026-01-02'" })).toBe(
+      20 * MiB,
+    );
+    const err = await refused(svc.check({ sql: "SELECT * FROM example WHERE pk = 'K1' AND tenant = 'acme'" }));
+    expect([err.code, err.message]).toEqual([
+      'partition_filter_required',
+      expect.stringContaining(
+        'example is the current rows of an imported table: it reads every operation in example_changes, and no filter on it can narrow that. Query imports.example in Postgres for the current rows, or example_changes with a filter on dt',
+      ),
+    ]);
   });
 });
