@@ -3,7 +3,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { importService, ingestWriterDeps } from '../lib/composition.ts';
+import path from 'node:path';
+import { ExportKeyError } from '../lib/imports/errors.ts';
 import { loadRawFile } from '../lib/imports/raw.ts';
+import { parseExportKey } from '../lib/imports/registry.ts';
 import type { ImportSummary } from '../lib/imports/service.ts';
 import { commandConfig, fmt, intFlag, UsageError, type Io } from './common.ts';
 
@@ -20,7 +23,7 @@ the delete guard allows (TRIBUTARY_IMPORT_DELETE_GUARD, default 0.2) is held: th
 
   --table T/N      tenant and table (tables/<N>.json)
   --version V      the export's version, e.g. 20201230_V0001 (letters, digits, '.', '_', '-')
-  --no-wait        return once the file is uploaded
+  --no-wait        return once the file is uploaded (--json: {"id", "tenant", "table", "version", "status": "uploaded", "key"})
   --timeout S      give up waiting after S seconds (default 600)
   --json           one object: {"id", "tenant", "table", "version", "status", "ops": {"insert", "update", "delete"},
                    "unchanged", "rows", "applied"} — rows: the tenant's rows in the table once applied
@@ -30,7 +33,8 @@ the ingest path (as the API would take it); invalid rows are quarantined (stage 
   --json           {"accepted": n, "rejected": n, "failed": n} (failed: the stream refused them; run it again)
 
   list             the newest imports (--table T/N for one table, --limit N, --json)
-  show <id>        one import: status, counts, timings, errors with their lines (--json)
+  show <id>        one import: status, counts, timings, errors with their lines (--json); exits 1 when it failed,
+                   was refused or rejected
   approve <id>     approve a held import, then wait for it as above (--no-wait, --timeout, --json, --by NAME)
   reject <id>      reject a held import (--json, --by NAME)
 
@@ -149,6 +153,8 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   if (values.type) {
     if (values.table || values.version)
       throw new UsageError('Give --type for raw event files, or --table and --version for a table export, not both.');
+    if (values['no-wait'] || values.timeout)
+      throw new UsageError('--no-wait and --timeout are for table exports; a raw file is loaded while you wait.');
     // Named by its bytes and stamped with its modification time, so loading the same file again (after a failure, on
     // another day, by another path) puts the same events in the same partitions and they are kept once.
     let stamp: { source: string; receivedAt: string };
@@ -175,13 +181,20 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   }
   const to = tableFlag(values.table);
   if (!values.version) throw new UsageError("Give the export's version: --version <v> (e.g. 20201230_V0001).");
+  try {
+    parseExportKey(`exports/${to.tenant}/${to.table}/${values.version}/${path.basename(first)}`);
+  } catch (err) {
+    // The names given are the flags': a usage error, saying what they may hold.
+    if (err instanceof ExportKeyError) throw new UsageError(err.message.replace(/ Drop exports at .*$/, ''));
+    throw err;
+  }
   const service = importService(config);
   try {
     const { id, key } = await service.drop(first, { ...to, version: values.version });
     if (values['no-wait']) {
       io.out(
         values.json
-          ? JSON.stringify({ id, key, status: 'uploaded' })
+          ? JSON.stringify({ id, tenant: to.tenant, table: to.table, version: values.version, status: 'uploaded', key })
           : `Uploaded to ${key} (import ${id}); \`tributary import show ${id}\` follows it.`,
       );
       return 0;

@@ -177,6 +177,11 @@ describe('tributary import', () => {
       2,
       "error: Give the export's version: --version <v> (e.g. 20201230_V0001).",
     ]);
+    const badVersion = await cli('import', exportOf('z.csv.gz', []), '--table', 'acme/example', '--version', 'v 1');
+    expect([badVersion.code, badVersion.err.split('\n')[0]]).toEqual([
+      2,
+      "error: Version \"v 1\": use letters, digits, '.', '_' and '-' (versions sort as text, e.g. 20201230_V0001).",
+    ]);
     const undefinedTable = await cli('import', exportOf('y.csv.gz', []), '--table', 'acme/nosuch', '--version', 'v1');
     expect(undefinedTable.code).toBe(1);
     expect(undefinedTable.err).toContain('tables/nosuch.json');
