@@ -1,7 +1,11 @@
+import { createWriteStream, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   NoSuchKey,
   paginateListObjectsV2,
   PutObjectCommand,
@@ -34,9 +38,36 @@ export async function getJsonOrNull<T>(s3: S3Client, bucket: string, key: string
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return JSON.parse(await res.Body!.transformToString()) as T;
   } catch (err) {
-    if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return null;
+    if (noSuchKey(err)) return null;
     throw err;
   }
+}
+
+const noSuchKey = (err: unknown) => err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey';
+
+/**
+ * Streams an object into a local file (exports and raw files can be large) and returns its ETag, size and time; undefined
+ * when there is no such key (any other failure throws).
+ */
+export async function downloadToFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+): Promise<{ etag: string; size: number; lastModified?: Date } | undefined> {
+  let res: GetObjectCommandOutput;
+  try {
+    res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (err) {
+    if (noSuchKey(err)) return undefined;
+    throw err;
+  }
+  await pipeline(res.Body as Readable, createWriteStream(file));
+  return {
+    etag: res.ETag ?? '',
+    size: res.ContentLength ?? statSync(file).size,
+    ...(res.LastModified ? { lastModified: res.LastModified } : {}),
+  };
 }
 
 /** Deletes keys with DeleteObjects (1,000 per call) and returns the ones S3 could not delete, for the caller's error. */

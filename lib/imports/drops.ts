@@ -43,31 +43,31 @@ export type ImportTriggerDeps = ImportJobDeps & { ingest: IngestDeps };
 /** How far back the sweep looks for exports the registry lacks (a lost notification is found within this). */
 const SWEEP_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
 
-/** True when `key` is an export's; otherwise listed (and, for a notification, logged) with where exports go. */
-function isExportKey(key: string, result: TriggerResult, log: boolean): boolean {
+/**
+ * True when `key` is one `parse` takes (an export's, a raw file's); otherwise listed, and logged when asked (a
+ * notification: the sweep meets the same misplaced object every minute for a week, and it was said once).
+ */
+function wellPlaced(parse: (key: string) => unknown, key: string, result: TriggerResult, log: boolean): boolean {
   try {
-    parseExportKey(key);
+    parse(key);
     return true;
   } catch (err) {
     if (!(err instanceof ExportKeyError)) throw err;
-    // The sweep meets the same misplaced object every minute for a week: it was said once, when it was dropped.
-    if (log) logger.warn('imports: an object under exports/ is not an export', { key, error: err.message });
+    if (log) logger.warn('imports: an object is not where its kind of file goes', { key, error: err.message });
     result.misplaced.push({ key, error: err.message });
     return false;
   }
 }
 
-/** True when `key` is a raw file's (`raw/<type>/<file>`); otherwise listed (and, when asked, logged). */
-function isRawKey(key: string, result: TriggerResult, log: boolean): boolean {
-  try {
-    parseRawKey(key);
-    return true;
-  } catch (err) {
-    if (!(err instanceof ExportKeyError)) throw err;
-    if (log) logger.warn('imports: an object under raw/ is not a raw event file', { key, error: err.message });
-    result.misplaced.push({ key, error: err.message });
-    return false;
-  }
+/** The objects under a prefix written since `since` (epoch ms), with their ETag and size. */
+async function recentObjects(
+  deps: Pick<ImportJobDeps, 's3' | 'buckets'>,
+  prefix: string,
+  since: number,
+): Promise<{ key: string; etag: string; size: number }[]> {
+  return (await listAll(deps.s3, deps.buckets.imports, prefix))
+    .filter((o) => o.Key && o.ETag && (o.LastModified?.getTime() ?? 0) >= since)
+    .map((o) => ({ key: o.Key!, etag: o.ETag!, size: o.Size ?? 0 }));
 }
 
 /**
@@ -107,12 +107,12 @@ export async function handleImportTrigger(
         continue;
       }
       if (key.startsWith(RAW_PREFIX)) {
-        if (!isRawKey(key, result, true)) continue;
+        if (!wellPlaced(parseRawKey, key, result, true)) continue;
         const id = await objectIdentity(deps, key, r.s3.object);
         if (id.etag !== undefined) rawToLoad.add((await rawFiles.register({ key, etag: id.etag, size: id.size })).id);
         continue;
       }
-      if (!key.startsWith(EXPORTS_PREFIX) || !isExportKey(key, result, true)) continue;
+      if (!key.startsWith(EXPORTS_PREFIX) || !wellPlaced(parseExportKey, key, result, true)) continue;
       const { etag, size } = await objectIdentity(deps, key, r.s3.object);
       if (etag === undefined) continue; // deleted since: nothing to import
       const file = await deps.registry.register({ key, etag, size });
@@ -122,19 +122,13 @@ export async function handleImportTrigger(
   } else {
     // Exports whose notification never came (or could not be registered): the recent objects not in the registry.
     const since = Date.now() - SWEEP_LOOKBACK_MS;
-    const recent = (await listAll(deps.s3, deps.buckets.imports, EXPORTS_PREFIX))
-      .filter((o) => o.Key && o.ETag && (o.LastModified?.getTime() ?? 0) >= since)
-      .map((o) => ({ key: o.Key!, etag: o.ETag!, size: o.Size ?? 0 }));
-    for (const o of await deps.registry.unregistered(recent)) {
-      if (!isExportKey(o.key, result, false)) continue;
+    for (const o of await deps.registry.unregistered(await recentObjects(deps, EXPORTS_PREFIX, since))) {
+      if (!wellPlaced(parseExportKey, o.key, result, false)) continue;
       result.registered.push(await deps.registry.register(o));
     }
     for (const t of await deps.registry.pendingTables()) tables.set(`${t.tenant}/${t.table}`, t);
-    const recentRaw = (await listAll(deps.s3, deps.buckets.imports, RAW_PREFIX))
-      .filter((o) => o.Key && o.ETag && (o.LastModified?.getTime() ?? 0) >= since)
-      .map((o) => ({ key: o.Key!, etag: o.ETag!, size: o.Size ?? 0 }));
-    for (const o of await rawFiles.unregistered(recentRaw))
-      if (isRawKey(o.key, result, false)) await rawFiles.register(o);
+    for (const o of await rawFiles.unregistered(await recentObjects(deps, RAW_PREFIX, since)))
+      if (wellPlaced(parseRawKey, o.key, result, false)) await rawFiles.register(o);
     for (const id of await rawFiles.pending()) rawToLoad.add(id);
   }
   const job = new ImportJob(deps);

@@ -1,9 +1,8 @@
-import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { downloadToFile, getJsonOrNull, putJson } from '../aws/s3.ts';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { newId } from '../ids.ts';
@@ -264,7 +263,7 @@ export class ImportJob {
     await Promise.all([
       this.#upload(snapshotKey(f), delta.snapshot, 'application/vnd.apache.parquet'),
       this.#upload(opsKey(f), delta.opsFile, 'application/vnd.apache.parquet'),
-      this.#putDefinition(f, def),
+      putJson(this.deps.s3, this.deps.buckets.lake, definitionKey(f), def),
     ]);
     if (!(await registry.commit(lease, f.id, counts))) return 'lost';
     return { def, opsFile: delta.opsFile };
@@ -273,16 +272,15 @@ export class ImportJob {
   /** A committed file's operations and definition, as they were saved in the lake. */
   async #committed(f: ImportFile, work: string): Promise<{ def: TableDef; opsFile: string }> {
     const opsFile = path.join(work, 'ops.parquet');
-    const defFile = path.join(work, 'definition.json');
     const [ops, definition] = await Promise.all([
       this.#download(this.deps.buckets.lake, opsKey(f), opsFile),
-      this.#download(this.deps.buckets.lake, definitionKey(f), defFile),
+      getJsonOrNull<unknown>(this.deps.s3, this.deps.buckets.lake, definitionKey(f)),
     ]);
     if (!ops || !definition)
       throw new ImportSnapshotError(
         `Import ${f.id} began publishing, but what it saved in the lake (${opsKey(f)}, ${definitionKey(f)}) is missing; restore it from the lake bucket's versions or backups. The import waits (running) until then.`,
       );
-    return { def: checkTableDef(JSON.parse(readFileSync(defFile, 'utf8')), definitionKey(f)), opsFile };
+    return { def: checkTableDef(definition, definitionKey(f)), opsFile };
   }
 
   /**
@@ -296,17 +294,6 @@ export class ImportJob {
         Key: key,
         Body: readFileSync(file),
         ContentType: contentType,
-      }),
-    );
-  }
-
-  async #putDefinition(f: ImportFile, def: TableDef): Promise<void> {
-    await this.deps.s3.send(
-      new PutObjectCommand({
-        Bucket: this.deps.buckets.lake,
-        Key: definitionKey(f),
-        Body: JSON.stringify(def),
-        ContentType: 'application/json',
       }),
     );
   }
@@ -379,17 +366,9 @@ export class ImportJob {
     return flush();
   }
 
-  /** The object into `file`, streamed (exports can be large); undefined when it does not exist. */
-  async #download(bucket: string, key: string, file: string): Promise<{ etag: string; size: number } | undefined> {
-    let res: GetObjectCommandOutput;
-    try {
-      res = await this.deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    } catch (err) {
-      if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw err;
-    }
-    await pipeline(res.Body as Readable, createWriteStream(file));
-    return { etag: res.ETag ?? '', size: res.ContentLength ?? statSync(file).size };
+  /** The object into `file`; undefined when it does not exist. */
+  #download(bucket: string, key: string, file: string): ReturnType<typeof downloadToFile> {
+    return downloadToFile(this.deps.s3, bucket, key, file);
   }
 
   /**

@@ -1,9 +1,8 @@
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { downloadToFile } from '../aws/s3.ts';
 import type pg from 'pg';
 import { errorMessage } from '../errors.ts';
 import type { IngestDeps } from '../ingest/ingest.ts';
@@ -165,20 +164,12 @@ export class RawFiles {
       // A name of our own with the file's extensions: the reader knows CSV, JSON and NDJSON by them (gzip by the
       // bytes), and a key's last segment may be anything S3 takes (`..`, 300 bytes).
       const file = path.join(work, `file${rawExtension(f.key)}`);
-      let arrived: Date;
-      try {
-        const res = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.importsBucket, Key: f.key }));
-        await pipeline(res.Body as Readable, createWriteStream(file));
-        if (res.ETag !== f.etag) throw Object.assign(new Error('replaced'), { name: 'Replaced' });
-        arrived = res.LastModified ?? new Date(f.registeredAt);
-      } catch (err) {
-        const name = (err as { name?: string }).name;
-        if (name === 'NoSuchKey' || name === 'Replaced')
-          return await this.#finish(f.id, claim, 'failed', {
-            error: `${f.key} is gone or was replaced since it was dropped; a replacement is loaded as a file of its own.`,
-          });
-        throw err;
-      }
+      const got = await downloadToFile(this.deps.s3, this.deps.importsBucket, f.key, file);
+      if (got?.etag !== f.etag)
+        return await this.#finish(f.id, claim, 'failed', {
+          error: `${f.key} is gone or was replaced since it was dropped; a replacement is loaded as a file of its own.`,
+        });
+      const arrived = got.lastModified ?? new Date(f.registeredAt);
       let summary: RawLoadSummary;
       try {
         summary = await loadRawFile(this.deps.ingest, {
