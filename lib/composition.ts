@@ -1,4 +1,4 @@
-import { athenaClient, awsClients, cloudWatchClient, lambdaClient } from './aws/clients.ts';
+import { athenaClient, awsClients, cloudWatchClient, lambdaClient, presigningS3Client } from './aws/clients.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { s3rverLayout } from './catalog/duckdb.ts';
 import { AthenaEngine } from './query/athena-engine.ts';
@@ -12,13 +12,21 @@ import type { IngestDeps } from './ingest/ingest.ts';
 import type { LakeWriterDeps } from './lake/writer.ts';
 import { databasePool } from './oltp/db.ts';
 import { DatabaseUnavailableError } from './oltp/errors.ts';
-import { oltpStatus, type OltpStatus } from './oltp/status.ts';
+import type { OltpStatus } from './oltp/status.ts';
+import {
+  answerValue,
+  type ConsoleDbAnswer,
+  consoleDbAnswer,
+  type ConsoleDbRequest,
+  type ConsoleDbValues,
+} from './console/database.ts';
 import type { OltpSinkDeps } from './oltp/sink.ts';
 import type { ImportApplierDeps } from './imports/applier.ts';
 import type { ImportTriggerDeps } from './imports/drops.ts';
 import { ImportRegistry } from './imports/registry.ts';
 import { ImportService } from './imports/service.ts';
 import { TableRegistry } from './imports/tables.ts';
+import type { UploadDeps } from './imports/uploads.ts';
 import type pg from 'pg';
 import { defaultRegistry } from './registry/registry.ts';
 import { QuarantineIndex } from './quarantine/quarantine-index.ts';
@@ -145,13 +153,7 @@ export function importJobDeps(
  */
 export function importService(config: TributaryConfig = loadConfig()): ImportService & { close(): Promise<void> } {
   const pool = databasePool(config, 2);
-  const service = new ImportService({
-    registry: new ImportRegistry(pool),
-    tables: new TableRegistry(),
-    s3: awsClients(config).s3,
-    importsBucket: config.buckets.imports,
-  });
-  return Object.assign(service, { close: () => pool.end() });
+  return Object.assign(importServiceOver(pool, config), { close: () => pool.end() });
 }
 
 const SHARED_POOL = Symbol.for('tributary.oltpPool');
@@ -165,20 +167,37 @@ export function sharedOltpPool(): pg.Pool {
 /** Reads the OLTP status (`tributary db status`, the console's OLTP page). */
 export type OltpStatusReader = (options: { latest?: number }) => Promise<OltpStatus>;
 
+/** Asks the operational database one of the console's requests (lib/console/database.ts). */
+export type ConsoleDb = <R extends ConsoleDbRequest>(request: R) => Promise<ConsoleDbValues[R['op']]>;
+
+/** The import service over a pool of the database (its S3 client is only used to drop files, by the CLI). */
+function importServiceOver(pool: pg.Pool, config: TributaryConfig): ImportService {
+  return new ImportService({
+    registry: new ImportRegistry(pool),
+    tables: new TableRegistry(),
+    s3: awsClients(config).s3,
+    importsBucket: config.buckets.imports,
+  });
+}
+
 /**
- * Where the console reads the OLTP status from. Locally, and wherever the database is reachable, straight from the
- * database. In AWS the database lives in a private VPC the console's server function is not in, so the console asks
- * the status function in that VPC (TRIBUTARY_OLTP_STATUS_FUNCTION), which answers with the same JSON.
+ * Where the console asks the operational database: locally, and wherever the database is reachable, over the
+ * console's own pool. In AWS the database lives in a private VPC the console's server function is not in, so the
+ * console invokes the console database function in that VPC (TRIBUTARY_CONSOLE_DB_FUNCTION), which answers the same
+ * requests the same way (`consoleDbAnswer`). The function failing as a whole (timeout, crash) is the database being
+ * unavailable (503).
  */
-export function oltpStatusReader(config: TributaryConfig = loadConfig()): OltpStatusReader {
-  const fn = config.console.oltpStatusFunction;
-  if (config.mode !== 'aws' || !fn) return (options) => oltpStatus(sharedOltpPool(), options);
-  return async (options) => {
+export function consoleDatabase(config: TributaryConfig = loadConfig()): ConsoleDb {
+  const fn = config.console.consoleDbFunction;
+  if (config.mode !== 'aws' || !fn)
+    return async (request) =>
+      answerValue(await consoleDbAnswer(sharedOltpPool(), () => importServiceOver(sharedOltpPool(), config), request));
+  return async (request) => {
     const res = await lambdaClient(config).send(
       new InvokeCommand({
         FunctionName: fn,
         InvocationType: 'RequestResponse',
-        Payload: Buffer.from(JSON.stringify(options)),
+        Payload: Buffer.from(JSON.stringify(request)),
       }),
     );
     const text = Buffer.from(res.Payload ?? new Uint8Array()).toString('utf8');
@@ -189,23 +208,36 @@ export function oltpStatusReader(config: TributaryConfig = loadConfig()): OltpSt
       } catch {
         // not JSON: keep the raw text
       }
-      throw new DatabaseUnavailableError(`The OLTP status function failed: ${message}`);
+      throw new DatabaseUnavailableError(`The console database function failed: ${message}`);
     }
-    return JSON.parse(text) as OltpStatus;
+    return answerValue(JSON.parse(text) as ConsoleDbAnswer);
   };
 }
 
+/** What the console's upload of an import file is signed with: the imports bucket, the tables and the event types. */
+export function importUploadDeps(config: TributaryConfig = loadConfig()): UploadDeps {
+  return {
+    s3: presigningS3Client(config),
+    bucket: config.buckets.imports,
+    tables: new TableRegistry(),
+    types: defaultRegistry(),
+  };
+}
+
+/** The OLTP status the console's OLTP page reads ({@link consoleDatabase}). */
+export function oltpStatusReader(config: TributaryConfig = loadConfig()): OltpStatusReader {
+  const db = consoleDatabase(config);
+  return (options) => db({ op: 'oltp-status', latest: options.latest ?? 0 });
+}
+
 /**
- * One answer of the OLTP status function (AWS): a pool for this call only, ended before returning, so the function
- * holds no connection while frozen and Aurora can pause.
+ * One answer of the console database function (AWS): a pool for this call only, ended before returning, so the
+ * function holds no connection while frozen and Aurora can pause.
  */
-export async function oltpStatusOnce(
-  options: { latest?: number },
-  config: TributaryConfig = loadConfig(),
-): Promise<OltpStatus> {
+export async function consoleDbOnce(event: unknown, config: TributaryConfig = loadConfig()): Promise<ConsoleDbAnswer> {
   const pool = databasePool(config, 1);
   try {
-    return await oltpStatus(pool, { latest: Math.max(0, Math.min(100, Math.floor(Number(options.latest) || 0))) });
+    return await consoleDbAnswer(pool, () => importServiceOver(pool, config), event);
   } finally {
     await pool.end().catch(() => {});
   }

@@ -59,7 +59,7 @@ export interface Settings {
   TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB?: number;
   TRIBUTARY_REDRIVE_RATE?: number;
   TRIBUTARY_REDRIVE_FUNCTION?: string;
-  TRIBUTARY_OLTP_STATUS_FUNCTION?: string;
+  TRIBUTARY_CONSOLE_DB_FUNCTION?: string;
   TRIBUTARY_FAULTS?: string;
 }
 
@@ -130,7 +130,7 @@ const SCHEMA: JSONSchemaType<Settings> = {
     TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB: { type: 'number', minimum: 0, nullable: true },
     TRIBUTARY_REDRIVE_RATE: { type: 'integer', minimum: 1, nullable: true },
     TRIBUTARY_REDRIVE_FUNCTION: TEXT,
-    TRIBUTARY_OLTP_STATUS_FUNCTION: TEXT,
+    TRIBUTARY_CONSOLE_DB_FUNCTION: TEXT,
     TRIBUTARY_FAULTS: TEXT,
   },
 };
@@ -203,7 +203,7 @@ const RULES: Record<Name, Rule> = {
     hint: 'set it to a whole number ≥ 1',
   },
   TRIBUTARY_REDRIVE_FUNCTION: { problem: 'is empty', hint: 'the console stack passes it (stacks/console.ts)' },
-  TRIBUTARY_OLTP_STATUS_FUNCTION: { problem: 'is empty', hint: 'the console stack passes it (stacks/console.ts)' },
+  TRIBUTARY_CONSOLE_DB_FUNCTION: { problem: 'is empty', hint: 'the console stack passes it (stacks/console.ts)' },
   TRIBUTARY_FAULTS: { problem: 'is empty', hint: 'set it to JSON (local/faults.ts)' },
 };
 
@@ -249,7 +249,8 @@ const ABOUT: Record<Name, string> = {
   TRIBUTARY_QUERY_MAX_UNFILTERED_SCAN_MB: "the console's limit for a query without a partition filter, MB",
   TRIBUTARY_REDRIVE_RATE: 'default re-drive pace, records/s',
   TRIBUTARY_REDRIVE_FUNCTION: 'the re-drive worker function (aws mode, set by the console stack)',
-  TRIBUTARY_OLTP_STATUS_FUNCTION: "the OLTP status function in the database's VPC (aws mode, set by the console stack)",
+  TRIBUTARY_CONSOLE_DB_FUNCTION:
+    "the console database function in the database's VPC: the OLTP and Imports pages' reads, decisions on held imports (aws mode, set by the console stack)",
   TRIBUTARY_FAULTS: 'injected consumer faults for tests, JSON (`local/faults.ts`)',
 };
 
@@ -337,8 +338,8 @@ export interface ConsoleSettings {
   redriveRate?: number;
   /** AWS: the re-drive worker function jobs are handed to. */
   redriveFunction?: string;
-  /** AWS: the function inside the database's VPC that answers the OLTP status. */
-  oltpStatusFunction?: string;
+  /** AWS: the function inside the database's VPC that answers the console's requests of the database. */
+  consoleDbFunction?: string;
 }
 
 /** Everything a Tributary process needs to reach its resources, resolved once at start-up. */
@@ -500,7 +501,7 @@ export function loadConfig(env: Env = process.env): TributaryConfig {
         : {}),
       ...(s.TRIBUTARY_REDRIVE_RATE !== undefined ? { redriveRate: s.TRIBUTARY_REDRIVE_RATE } : {}),
       ...(s.TRIBUTARY_REDRIVE_FUNCTION ? { redriveFunction: s.TRIBUTARY_REDRIVE_FUNCTION } : {}),
-      ...(s.TRIBUTARY_OLTP_STATUS_FUNCTION ? { oltpStatusFunction: s.TRIBUTARY_OLTP_STATUS_FUNCTION } : {}),
+      ...(s.TRIBUTARY_CONSOLE_DB_FUNCTION ? { consoleDbFunction: s.TRIBUTARY_CONSOLE_DB_FUNCTION } : {}),
     },
   };
   if (mode === 'local') {

@@ -60,6 +60,18 @@ export const LOCAL_MAPPINGS = {
 /** Every invocation's time limit locally (in AWS the function's timeout: lake writer 2 min, OLTP sink 1 min). */
 const LOCAL_FUNCTION_TIMEOUT_MS = 60_000;
 
+/**
+ * The origins a browser opens the local console at, which the imports bucket's CORS rule allows for uploads: its
+ * host, and both loopback names when it listens on loopback or on every address.
+ */
+function consoleOrigins(host: string, port: number): string[] {
+  const hosts = new Set([host]);
+  if (['127.0.0.1', 'localhost', '0.0.0.0', '::', '::1'].includes(host)) hosts.add('localhost').add('127.0.0.1');
+  hosts.delete('0.0.0.0');
+  hosts.delete('::');
+  return [...hosts].map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${port}`);
+}
+
 export interface DevOptions {
   dataDir: string;
   host?: string;
@@ -205,10 +217,16 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const [kinesisEmu, s3Emu, pgEmu] = await Promise.all([
       startKinesis(host, ports.kinesis, path.join(dataDir, 'kinesis')),
       // The imports bucket notifies of new exports and raw files, as its notification configuration does in AWS.
-      startS3(host, ports.s3, path.join(dataDir, 's3'), buckets, {
-        bucket: LOCAL_DEFAULTS.buckets.imports,
-        prefixes: IMPORT_NOTIFICATION_PREFIXES,
-      }),
+      startS3(
+        host,
+        ports.s3,
+        path.join(dataDir, 's3'),
+        buckets,
+        { bucket: LOCAL_DEFAULTS.buckets.imports, prefixes: IMPORT_NOTIFICATION_PREFIXES },
+        // The console's uploads go from the browser straight to the bucket, allowed for its origin only (where it
+        // runs, or would run: a console started later on the same port can upload).
+        { bucket: LOCAL_DEFAULTS.buckets.imports, origins: consoleOrigins(host, ports.console) },
+      ),
       oltp && !externalDb ? startPglite(host, ports.pg, path.join(dataDir, 'pglite')) : undefined,
     ]);
     emulators.push(kinesisEmu, s3Emu, ...(pgEmu ? [pgEmu] : []));

@@ -1,15 +1,17 @@
 /**
  * The operations console (Next.js, OpenNext on Lambda behind CloudFront) and the re-drive worker it hands jobs to.
- * The console is not in the database's VPC: its OLTP page asks the status function there (stacks/database.ts).
+ * The console is not in the database's VPC: its OLTP and Imports pages ask the console database function there
+ * (stacks/database.ts).
  * Sign-in is mandatory in AWS (lib/console/auth.ts): the operator password is a secret, the viewer password optional.
  * The server function is reachable only through CloudFront (origin access control, POST bodies signed at the edge).
  */
 import { CLIENT_ADDRESS_INJECTION } from '../lib/console/auth.ts';
+import { UPLOAD_CORS } from '../lib/imports/uploads.ts';
 import { grants, objects } from './access.ts';
 import { analyticsEnvironment, ATHENA_OUTPUT_PREFIX, databaseName, workgroup } from './analytics.ts';
-import { oltpStatus } from './database.ts';
+import { consoleDb } from './database.ts';
 import { lambdaDefaults, tributaryEnvironment } from './lambda.ts';
-import { athenaResults, lake, quarantine } from './storage.ts';
+import { athenaResults, imports, lake, quarantine } from './storage.ts';
 import { events } from './stream.ts';
 
 /** `npx sst secret set ConsolePassword <at least 8 characters> --stage <stage>` (role operator). */
@@ -95,7 +97,7 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     ...analyticsEnvironment,
     TRIBUTARY_REDRIVE_FUNCTION: redriveWorker.name,
     TRIBUTARY_STAGE: $app.stage,
-    TRIBUTARY_OLTP_STATUS_FUNCTION: oltpStatus.name,
+    TRIBUTARY_CONSOLE_DB_FUNCTION: consoleDb.name,
     TRIBUTARY_CONSOLE_PASSWORD: consolePassword.value,
     TRIBUTARY_CONSOLE_VIEWER_PASSWORD: consoleViewerPassword.value,
     // The saved queries, like the schemas (stacks/lambda.ts), at the root of the server function, where next.config.ts
@@ -105,7 +107,7 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
   // The console guards every query with DuckDB's parser before Athena runs it: open-next.config.ts installs DuckDB's
   // binding for this function's platform.
   // 45 s (CloudFront allows up to 60 s without a quota request; SST sets the origin read timeout to match): the OLTP
-  // page's first read after Aurora paused waits for it to resume (~15 s) plus the status function's cold start.
+  // page's first read after Aurora paused waits for it to resume (~15 s) plus the console database function's cold start.
   server: { architecture: 'arm64', timeout: '45 seconds' },
   permissions: grants(
     // The stream page, the shard charts and the re-drive rate cap (lib/stream/browse.ts, lib/metrics/cloudwatch.ts,
@@ -129,8 +131,8 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     },
     {
       actions: ['lambda:InvokeFunction'],
-      resources: [oltpStatus.arn],
-      why: 'the OLTP page asks the status function in the VPC (lib/composition.ts oltpStatusReader)',
+      resources: [consoleDb.arn],
+      why: 'the OLTP and Imports pages ask the console database function in the VPC (lib/composition.ts consoleDatabase)',
     },
     // Queries: Athena runs them with the caller's permissions, so what Athena reads and writes is granted here too.
     {
@@ -159,8 +161,16 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     },
     {
       actions: ['s3:GetObject'],
-      resources: [...objects(lake, 'events/', 'compacted/'), ...objects(quarantine, 'records/', 'ledger/')],
-      why: 'Athena reads table data; the freshness KPI reads the newest lake object; the quarantine index reads records and ledger',
+      resources: [
+        ...objects(lake, 'events/', 'compacted/', 'imports/*/changes/'),
+        ...objects(quarantine, 'records/', 'ledger/'),
+      ],
+      why: "Athena reads table data (events, and imported tables' changes); the freshness KPI reads the newest lake object; the quarantine index reads records and ledger",
+    },
+    {
+      actions: ['s3:PutObject'],
+      resources: objects(imports, 'exports/', 'raw/'),
+      why: "the Imports page's upload: a presigned PUT the browser sends straight to the drop location, signed with this role (lib/imports/uploads.ts)",
     },
     {
       actions: ['s3:GetObject', 's3:PutObject'],
@@ -213,4 +223,22 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
       why: 'the saved views of the quarantine and stream pages, shared by everyone signed in (lib/console/saved-views.ts)',
     },
   ),
+});
+
+/**
+ * The Imports page uploads straight from the browser to the imports bucket (a presigned PUT, lib/imports/uploads.ts):
+ * the bucket answers the browser's CORS preflight for the console's origin only, for PUT only, and shows it the ETag.
+ * Its own resource, since the bucket exists before the console and its URL.
+ */
+export const importsUploadCors = new aws.s3.BucketCorsConfiguration('ImportsUploadCors', {
+  bucket: imports.name,
+  corsRules: [
+    {
+      allowedOrigins: [consoleSite.url],
+      allowedMethods: [...UPLOAD_CORS.allowedMethods],
+      allowedHeaders: [...UPLOAD_CORS.allowedHeaders],
+      exposeHeaders: [...UPLOAD_CORS.exposeHeaders],
+      maxAgeSeconds: UPLOAD_CORS.maxAgeSeconds,
+    },
+  ],
 });

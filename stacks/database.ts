@@ -1,15 +1,17 @@
 /**
  * The OLTP database and its clients: Aurora Serverless v2 PostgreSQL in a private VPC, the OLTP sink that loads
- * `transactions` events from the `events` stream into it (functions/oltp-sink, lib/oltp), and the status function that
- * answers the console's OLTP page from inside the VPC (functions/oltp-status; the console is not in the VPC). The
+ * `transactions` events from the `events` stream into it (functions/oltp-sink, lib/oltp), and the console database
+ * function that answers the console's requests of the database from inside the VPC (functions/console-db; the
+ * console is not in the VPC). The
  * table-import functions are database clients too (stacks/imports.ts, with `databaseClientNetwork`).
  *
  * Network (no NAT gateway, so nothing here costs per hour except the Secrets Manager endpoint):
  * - `Vpc`: two AZs, a public and a private subnet in each (SST's layout). The database and both functions live in the
  *   private subnets, which have no route to the internet. The VPC's default security group is emptied (nothing uses it).
- * - Security groups: the database admits Postgres (5432) only from the sink's and the status function's groups (and
- *   from the bastion's when one is enabled); neither function admits anything. Both may open connections to the
- *   database and to the Secrets Manager endpoint; the sink also to S3 (through the gateway endpoint's prefix list).
+ * - Security groups: the database admits Postgres (5432) only from the groups of its client functions (the sink, the
+ *   console database function, the import functions) and from the bastion's when one is enabled; no function admits
+ *   anything. Each may open connections to the database and to the Secrets Manager endpoint; the sink also to S3
+ *   (through the gateway endpoint's prefix list).
  * - S3 gateway endpoint (free) on the private route tables: the sink's quarantine writes. Its policy allows only
  *   s3:PutObject under records/ of the quarantine bucket, so the VPC cannot be used to copy data anywhere else.
  * - Secrets Manager interface endpoint: lib/oltp/db.ts reads the Aurora password at run time from the secret whose ARN
@@ -156,11 +158,11 @@ export const sinkNetwork = databaseClientNetwork(
 );
 export const sinkSecurityGroup = sinkNetwork.group;
 
-/** The status function: no inbound rules; outbound only to the database and Secrets Manager. */
-export const statusNetwork = databaseClientNetwork(
-  'OltpStatus',
-  'OLTP status function',
-  'Tributary OLTP status Lambda: no inbound; out to the database, Secrets Manager',
+/** The console database function: no inbound rules; outbound only to the database and Secrets Manager. */
+export const consoleDbNetwork = databaseClientNetwork(
+  'ConsoleDb',
+  'console database function',
+  'Tributary console database Lambda: no inbound; out to the database, Secrets Manager',
 );
 
 export const databaseFromBastion = settings.database.bastion
@@ -256,7 +258,7 @@ export const secretsManagerEndpoint = new aws.ec2.VpcEndpoint('SecretsManagerEnd
   privateDnsEnabled: true,
   subnetIds: vpc.privateSubnets.apply((subnets) => subnets.slice(0, settings.database.secretsEndpointZones)),
   securityGroupIds: [secretsEndpointSecurityGroup.id],
-  // Any principal (the sink's and the status function's roles: IAM decides who), but only to read the database secret.
+  // Any principal (the database functions' roles: IAM decides who), but only to read the database secret.
   policy: $jsonStringify({
     Version: '2012-10-17',
     Statement: [
@@ -266,9 +268,9 @@ export const secretsManagerEndpoint = new aws.ec2.VpcEndpoint('SecretsManagerEnd
 });
 
 /**
- * What every function that connects to the database shares (the sink, the status function): the defaults of every
- * Tributary function, the private subnets with its own security group (`databaseClientNetwork`), the database's
- * endpoint, the ARN of the secret holding its password (read at run time, lib/oltp/db.ts) and the RDS CA bundle in the
+ * What every function that connects to the database shares (the sink, the console database function, the import
+ * functions): the defaults of every Tributary function, the private subnets with its own security group
+ * (`databaseClientNetwork`), the database's endpoint, the ARN of the secret holding its password (read at run time, lib/oltp/db.ts) and the RDS CA bundle in the
  * environment — never the password —, and reading that secret. Not linked: the Aurora link would add the password to
  * the function's environment and Data API permissions.
  */
@@ -329,15 +331,16 @@ export const oltpSink = events.subscribe('OltpSink', oltpSinkFunction.arn, {
 });
 
 /**
- * The OLTP status for the console, whose server function is not in the VPC: invoked synchronously with
- * `{"latest": N}`, it connects (a pool per invocation, closed before it returns, so Aurora can still pause) and answers
- * with the status JSON of `tributary db status` (functions/oltp-status, lib/composition.ts `oltpStatusOnce`). 30 s covers
- * Aurora resuming from 0 ACU (~15 s) on the first look after a pause. It reads the database and the password secret
- * only: no S3, no stream.
+ * The console's requests of the database, from inside the VPC its server function is not in: the OLTP page's status,
+ * the Imports page's tables and imports, and operators' decisions on held imports (lib/console/database.ts; only the
+ * console may invoke it, and it refuses a decision whose actor, as the console names it, is not an operator). Invoked synchronously, it connects (a pool per
+ * invocation, closed before it returns, so Aurora can still pause) and answers `{ok, value}` or `{ok: false, error}`.
+ * 30 s covers Aurora resuming from 0 ACU (~15 s) on the first look after a pause. It reads and writes the database
+ * and reads the password secret only: no S3, no stream (uploads go from the browser straight to the imports bucket).
  */
-export const oltpStatus = new sst.aws.Function('OltpStatus', {
-  ...databaseFunctionArgs(statusNetwork),
-  handler: 'functions/oltp-status/handler.handler',
+export const consoleDb = new sst.aws.Function('ConsoleDb', {
+  ...databaseFunctionArgs(consoleDbNetwork),
+  handler: 'functions/console-db/handler.handler',
   timeout: '30 seconds',
   memory: '512 MB',
 });

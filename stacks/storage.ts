@@ -16,8 +16,9 @@ const ABORT_UPLOADS: Rule = {
   abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
 };
 
-function bucket(name: string, opts: { keepData: boolean; rules: Rule[] }): sst.aws.Bucket {
+function bucket(name: string, opts: { keepData: boolean; rules: Rule[]; cors?: false }): sst.aws.Bucket {
   const b = new sst.aws.Bucket(name, {
+    ...(opts.cors === false ? { cors: false } : {}),
     transform: {
       bucket: (args, resourceOpts) => {
         // Data outlives a removed production stage; elsewhere `sst remove` empties and deletes the bucket.
@@ -76,5 +77,9 @@ export const athenaResults = bucket('AthenaResults', {
   ],
 });
 
-/** Bulk imports waiting to be replayed onto the stream. */
-export const imports = bucket('Imports', { keepData: true, rules: [] });
+/**
+ * Dropped table exports (`exports/`) and raw event files (`raw/`), each starting its import (stacks/imports.ts). Its
+ * CORS rule is the console's (stacks/console.ts `importsUploadCors`, for the Imports page's uploads), not SST's
+ * default of any origin and method.
+ */
+export const imports = bucket('Imports', { keepData: true, rules: [], cors: false });

@@ -12,17 +12,27 @@ import { serverName, utcTime } from './format.ts';
 const REFRESH_MS = 5_000;
 const LATEST = 20;
 
-/** What to do when the database cannot be read. */
-export function OltpUnavailable({ error, stale }: { error: Error; stale: boolean }) {
+/** What to do when the database cannot be read (`what` the page could not load: the OLTP status, the imports). */
+export function OltpUnavailable({
+  error,
+  stale,
+  what = 'the OLTP status',
+  refreshMs = REFRESH_MS,
+}: {
+  error: Error;
+  stale: boolean;
+  what?: string;
+  refreshMs?: number;
+}) {
   const down = error instanceof ApiError && error.status === 503;
   return (
     <Alert color="red" variant="light" data-testid="oltp-error">
       <Text size="sm">
-        {down ? 'The OLTP database is unavailable' : 'Cannot load the OLTP status'}: {error.message}
+        {down ? 'The OLTP database is unavailable' : `Cannot load ${what}`}: {error.message}
       </Text>
       <Text size="sm">
         Run <code>tributary dev</code> (it starts the sink and its embedded database), or set <code>DATABASE_URL</code>{' '}
-        to your Postgres server before starting the console. This page retries every {REFRESH_MS / 1000} s
+        to your Postgres server before starting the console. This page retries every {refreshMs / 1000} s
         {stale ? '; the figures below are from the last successful read' : ''}.
       </Text>
     </Alert>

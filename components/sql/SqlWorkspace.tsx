@@ -212,9 +212,19 @@ export function SqlWorkspace({ canLiftGuard }: { canLiftGuard: boolean }) {
     ['mod+Enter', run],
     ['shift+C', () => running && cancel.mutate()],
   ]);
-  // A link from the palette: ?saved=<name> opens a saved query's form, ?table=<name> a query on a table.
+  // A link from the palette: ?saved=<name> opens a saved query's form, ?table=<name> a query on a table; from another
+  // page, ?sql=<text> puts a query in the editor (it runs only when the user runs it).
   const savedParam = url.get('saved');
   const tableParam = url.get('table');
+  const sqlParam = url.get('sql');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the link arrives; url.set reads the URL as it is then.
+  useEffect(() => {
+    if (!sqlParam) return;
+    setSaved(null);
+    setTokens([]);
+    setSql(sqlParam);
+    url.set({ sql: undefined, query: undefined });
+  }, [sqlParam]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the link or the list arrives; pick and url.set read only state that is current then.
   useEffect(() => {
     const q = savedParam ? savedList.data?.find((s) => s.name === savedParam) : undefined;

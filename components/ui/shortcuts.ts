@@ -10,7 +10,7 @@ export const SHORTCUTS: readonly { keys: string; what: string; where: string }[]
   },
   { keys: '/', what: "put the cursor in the page's filter", where: 'everywhere' },
   { keys: '?', what: 'list these shortcuts', where: 'everywhere' },
-  { keys: 'Alt 1 … Alt 7', what: 'go to the page of that place in the sidebar', where: 'everywhere' },
+  { keys: 'Alt 1 … Alt 8', what: 'go to the page of that place in the sidebar', where: 'everywhere' },
   { keys: 'Shift T', what: 'switch between the light and the dark scheme', where: 'everywhere' },
   { keys: 'J / K', what: 'open the next / previous record of the list', where: 'Quarantine' },
   { keys: 'Esc', what: 'close the open record', where: 'Quarantine' },

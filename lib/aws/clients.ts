@@ -51,6 +51,29 @@ export function createAwsClients(config: TributaryConfig): AwsClients {
   return clients;
 }
 
+const presigners = new Map<string, S3Client>();
+
+/**
+ * An S3 client for presigning uploads a browser sends (lib/imports/uploads.ts). The SDK's default flexible checksums
+ * would sign the CRC32 of an empty body into the URL, and S3 would refuse every real file against it; here a checksum
+ * is added only where an operation requires one, and PutObject does not.
+ */
+export function presigningS3Client(config: TributaryConfig): S3Client {
+  const local = config.mode === 'local' && config.endpoints;
+  const key = `${config.mode}|${config.region}|${local ? config.endpoints!.s3 : ''}`;
+  let client = presigners.get(key);
+  if (!client)
+    presigners.set(
+      key,
+      (client = new S3Client({
+        region: config.region,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        ...(local ? { endpoint: config.endpoints!.s3, forcePathStyle: true, credentials: LOCAL_CREDENTIALS } : {}),
+      })),
+    );
+  return client;
+}
+
 /** Clients for a configuration, shared by everything in the process that uses the same configuration. */
 export function awsClients(config: TributaryConfig): AwsClients {
   const cacheKey = `${config.mode}|${config.region}|${config.endpoints?.kinesis ?? ''}|${config.endpoints?.s3 ?? ''}`;

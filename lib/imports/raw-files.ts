@@ -35,6 +35,8 @@ export interface RawFile {
   firstErrors?: RawLoadSummary['firstErrors'];
   error?: string;
   registeredAt: string;
+  /** When the loader working on it took it. */
+  claimedAt?: string;
   finishedAt?: string;
 }
 
@@ -79,8 +81,17 @@ const fromRow = (r: Row): RawFile => ({
   ...(r.first_errors ? { firstErrors: r.first_errors } : {}),
   ...(r.error ? { error: r.error } : {}),
   registeredAt: r.registered_at.toISOString(),
+  ...(r.claimed_at ? { claimedAt: r.claimed_at.toISOString() } : {}),
   ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
 });
+
+/** The newest raw files first (the console's Imports page). */
+export async function listRawFiles(pool: pg.Pool, limit = 50): Promise<RawFile[]> {
+  const { rows } = await pool.query<Row>('SELECT * FROM raw_file ORDER BY registered_at DESC, id LIMIT $1', [
+    Math.max(1, Math.min(500, Math.floor(limit))),
+  ]);
+  return rows.map(fromRow);
+}
 
 export interface RawFilesDeps {
   pool: pg.Pool;

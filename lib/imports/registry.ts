@@ -48,6 +48,8 @@ export interface ImportFile {
   fence?: number;
   /** Operations on the stream already, in key order (a resumed job sends the rest). */
   publishedOps: number;
+  /** Per shard, the highest sequence number its puts got (where the applier must reach for it to be applied). */
+  putSequences?: Record<string, string>;
   /**
    * When its operations, snapshot and definition were saved in the lake and publishing began: from then on the file
    * is only ever resumed from those, never recomputed, failed, held or rejected.
@@ -59,6 +61,20 @@ export interface ImportFile {
   registeredAt: string;
   startedAt?: string;
   finishedAt?: string;
+}
+
+/** One tenant/table as the console shows it (see {@link ImportRegistry.tableStates}). */
+export interface TableState {
+  tenant: string;
+  table: string;
+  /** The export its next delta is computed against. */
+  published?: { version: string; file: string; at: string };
+  /** The last job to take its lease; `live` while that lease has not expired (a job holds the table). */
+  lease?: { holder: string; fence: number; expiresAt: string; live: boolean };
+  /** Files per status, all of them. */
+  statuses: Partial<Record<ImportStatus, number>>;
+  /** The newest files by version, newest first. */
+  files: ImportFile[];
 }
 
 /** A job's hold on one tenant/table: valid while it is the lease's current holder and fence and not expired. */
@@ -122,6 +138,7 @@ interface Row {
   bad_rows: BadRow[] | null;
   fence: string | null;
   published_ops: string;
+  put_sequences: Record<string, string> | null;
   committed_at: Date | null;
   decided_by: string | null;
   decided_at: Date | null;
@@ -144,6 +161,7 @@ const fromRow = (r: Row): ImportFile => ({
   ...(r.bad_rows ? { badRows: r.bad_rows } : {}),
   ...(r.fence !== null ? { fence: Number(r.fence) } : {}),
   publishedOps: Number(r.published_ops),
+  ...(r.put_sequences ? { putSequences: r.put_sequences } : {}),
   ...(r.committed_at ? { committedAt: r.committed_at.toISOString() } : {}),
   ...(r.decided_by ? { decidedBy: r.decided_by } : {}),
   ...(r.decided_at ? { decidedAt: r.decided_at.toISOString() } : {}),
@@ -444,20 +462,108 @@ export class ImportRegistry {
    * it. A file that put nothing is applied as soon as it is published.
    */
   async appliedOnStream(id: string): Promise<boolean> {
-    const { rows } = await this.pool.query<{ put_sequences: Record<string, string> | null; status: ImportStatus }>(
-      'SELECT put_sequences, status FROM import_file WHERE id = $1',
-      [id],
+    return (await this.appliedOf([await this.get(id)])).has(id);
+  }
+
+  /**
+   * Of these files, the ids of those applied (see {@link appliedOnStream}), reading the applier's progress once.
+   */
+  async appliedOf(files: readonly ImportFile[]): Promise<Set<string>> {
+    const published = files.filter((f) => f.status === 'published');
+    const shards = [...new Set(published.flatMap((f) => Object.keys(f.putSequences ?? {})))];
+    const at = new Map<string, string>();
+    if (shards.length) {
+      const progress = await this.pool.query<{ shard_id: string; sequence_number: string }>(
+        `SELECT shard_id, sequence_number FROM sink_progress WHERE consumer = 'import-applier' AND shard_id = ANY($1::text[])`,
+        [shards],
+      );
+      for (const r of progress.rows) at.set(r.shard_id, r.sequence_number);
+    }
+    return new Set(
+      published
+        .filter((f) =>
+          Object.entries(f.putSequences ?? {}).every(
+            ([shard, seq]) => at.has(shard) && compareSeq(at.get(shard)!, seq) >= 0,
+          ),
+        )
+        .map((f) => f.id),
     );
-    const f = rows[0];
-    if (f?.status !== 'published') return false;
-    const wanted = Object.entries(f.put_sequences ?? {});
-    if (!wanted.length) return true;
-    const progress = await this.pool.query<{ shard_id: string; sequence_number: string }>(
-      `SELECT shard_id, sequence_number FROM sink_progress WHERE consumer = 'import-applier' AND shard_id = ANY($1::text[])`,
-      [wanted.map(([shard]) => shard)],
-    );
-    const at = new Map(progress.rows.map((r) => [r.shard_id, r.sequence_number]));
-    return wanted.every(([shard, seq]) => at.has(shard) && compareSeq(at.get(shard)!, seq) >= 0);
+  }
+
+  /**
+   * Every tenant/table files were dropped for, with what it last published, who holds its lease, how many files it
+   * has per status, and its newest `perTable` files by version (newest first).
+   */
+  async tableStates(perTable = 20): Promise<TableState[]> {
+    const [files, published, leases] = await Promise.all([
+      this.pool.query<Row & { statuses: Record<string, number> }>(
+        // Versions compare as text byte by byte (COLLATE "C"), as the job takes them, whatever the database's locale.
+        `WITH counts AS (
+           SELECT tenant, table_name, jsonb_object_agg(status, n) AS statuses
+             FROM (SELECT tenant, table_name, status, count(*)::int AS n FROM import_file GROUP BY 1, 2, 3) c
+            GROUP BY 1, 2
+         ), ranked AS (
+           SELECT f.*, row_number() OVER (
+                    PARTITION BY tenant, table_name ORDER BY version COLLATE "C" DESC, registered_at DESC, id) AS rn
+             FROM import_file f
+         )
+         SELECT r.*, c.statuses FROM ranked r JOIN counts c USING (tenant, table_name)
+          WHERE r.rn <= $1
+          ORDER BY r.tenant, r.table_name, r.version COLLATE "C" DESC, r.registered_at DESC, r.id`,
+        [Math.max(1, Math.min(200, Math.floor(perTable)))],
+      ),
+      this.pool.query<{
+        tenant: string;
+        table_name: string;
+        published_version: string;
+        published_file: string;
+        published_at: Date;
+      }>('SELECT tenant, table_name, published_version, published_file, published_at FROM import_table'),
+      this.pool.query<{
+        tenant: string;
+        table_name: string;
+        holder: string;
+        fence: string;
+        expires_at: Date;
+        live: boolean;
+      }>(
+        'SELECT tenant, table_name, holder, fence, expires_at, expires_at > clock_timestamp() AS live FROM import_lease',
+      ),
+    ]);
+    const key = (tenant: string, table: string) => `${tenant}\0${table}`;
+    const pub = new Map(published.rows.map((r) => [key(r.tenant, r.table_name), r]));
+    const lease = new Map(leases.rows.map((r) => [key(r.tenant, r.table_name), r]));
+    const states = new Map<string, TableState>();
+    for (const r of files.rows) {
+      const k = key(r.tenant, r.table_name);
+      let state = states.get(k);
+      if (!state) {
+        const p = pub.get(k);
+        const l = lease.get(k);
+        state = {
+          tenant: r.tenant,
+          table: r.table_name,
+          ...(p
+            ? { published: { version: p.published_version, file: p.published_file, at: p.published_at.toISOString() } }
+            : {}),
+          ...(l
+            ? {
+                lease: {
+                  holder: l.holder,
+                  fence: Number(l.fence),
+                  expiresAt: l.expires_at.toISOString(),
+                  live: l.live,
+                },
+              }
+            : {}),
+          statuses: r.statuses,
+          files: [],
+        };
+        states.set(k, state);
+      }
+      state.files.push(fromRow(r));
+    }
+    return [...states.values()];
   }
 
   /**

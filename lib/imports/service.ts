@@ -2,10 +2,20 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sleep } from '../util/time.ts';
+import { migrationVersion } from '../oltp/migrations.ts';
+import { readingDatabase } from '../oltp/db.ts';
 import { importRows } from './apply.ts';
 import { ImportNotFoundError, ImportRequestError } from './errors.ts';
-import { EXPORTS_PREFIX, type ImportFile, type ImportRegistry, importFileId, parseExportKey } from './registry.ts';
-import type { TableRegistry } from './tables.ts';
+import { listRawFiles, type RawFile } from './raw-files.ts';
+import {
+  EXPORTS_PREFIX,
+  type ImportFile,
+  type ImportRegistry,
+  importFileId,
+  parseExportKey,
+  type TableState,
+} from './registry.ts';
+import type { TableDef, TableRegistry } from './tables.ts';
 
 /*
  * What an operator does with imports, over the registry (CLI, console): drop an export where the bucket's
@@ -39,6 +49,100 @@ export interface ImportSummary {
   startedAt?: string;
   finishedAt?: string;
 }
+
+/** One import as the console's Imports page shows it: the summary without the table's rows, and its timings. */
+export interface ImportEntry extends Omit<ImportSummary, 'rows'> {
+  size: number;
+  /** The published version its delta was computed against ('' for a table's first export). */
+  base?: string;
+  committedAt?: string;
+  decidedAt?: string;
+  /** The fencing token of the job that last ran it. */
+  fence?: number;
+}
+
+/** A tenant/table on the Imports page: its definition, what it published, its lease, its newest imports. */
+export interface ImportTableView extends Omit<TableState, 'files'> {
+  /** Absent when its definition was removed from tables/ after files were dropped. */
+  definition?: Pick<TableDef, 'columns' | 'primaryKey' | 'format'>;
+  /** The tenant's rows in the target table now. */
+  rows: number;
+  imports: ImportEntry[];
+}
+
+/** Everything the Imports page shows, read at `at`. */
+export interface ImportsOverview {
+  at: string;
+  /** Why nothing is listed when the database is not migrated for imports yet. */
+  notice?: string;
+  /** Every defined table (what an upload may target), whether or not anything was dropped for it. */
+  definitions: { name: string; description?: string; columns: number; primaryKey: string[] }[];
+  tables: ImportTableView[];
+  raw: RawFile[];
+}
+
+/**
+ * What a viewer sees of a refused export's rows and error: an export's columns may hold anything (card numbers as
+ * often as not), and the engines quote the values they could not read, so only operators see them.
+ */
+export const ROW_TEXT_WITHHELD = '(withheld: an operator can see it)';
+
+/**
+ * The overview as a viewer sees it: each refused row keeps its line and row number, its text and problem withheld;
+ * a refused export's error (which quotes its bad rows) is withheld too.
+ */
+export function withRowTextWithheld(o: ImportsOverview): ImportsOverview {
+  return {
+    ...o,
+    tables: o.tables.map((t) => ({
+      ...t,
+      imports: t.imports.map((i) => ({
+        ...i,
+        ...(i.badRows
+          ? {
+              badRows: i.badRows.map((b) => ({
+                ...b,
+                problem: ROW_TEXT_WITHHELD,
+                ...(b.text === undefined ? {} : { text: ROW_TEXT_WITHHELD }),
+              })),
+            }
+          : {}),
+        ...(i.error && i.status === 'refused' ? { error: `Refused as a whole. ${ROW_TEXT_WITHHELD}` } : {}),
+      })),
+    })),
+  };
+}
+
+/** An import as the page and the CLI see it, `applied` read off the applier's progress beforehand. */
+function entryOf(f: ImportFile, applied: boolean): ImportEntry {
+  const c = f.counts;
+  return {
+    id: f.id,
+    tenant: f.tenant,
+    table: f.table,
+    version: f.version,
+    key: f.key,
+    size: f.size,
+    status: f.status,
+    ops: { insert: c?.insert ?? 0, update: c?.update ?? 0, delete: c?.delete ?? 0 },
+    unchanged: c?.unchanged ?? 0,
+    ...(c?.base !== undefined ? { base: c.base } : {}),
+    applied: f.status === 'published' && applied,
+    published: f.publishedOps,
+    ...(f.error ? { error: f.error } : {}),
+    ...(f.badRows ? { badRows: f.badRows } : {}),
+    ...(f.fence !== undefined ? { fence: f.fence } : {}),
+    ...(f.decidedBy ? { decidedBy: f.decidedBy } : {}),
+    ...(f.decidedAt ? { decidedAt: f.decidedAt } : {}),
+    registeredAt: f.registeredAt,
+    ...(f.startedAt ? { startedAt: f.startedAt } : {}),
+    ...(f.committedAt ? { committedAt: f.committedAt } : {}),
+    ...(f.finishedAt ? { finishedAt: f.finishedAt } : {}),
+  };
+}
+
+/** The migration that completes the registry's tables (raw_file, put_sequences). */
+const IMPORTS_MIGRATION = 8;
 
 /** Statuses an import waits in for someone else: it will not move on by itself. */
 const SETTLED = new Set<ImportFile['status']>(['held', 'failed', 'refused', 'rejected']);
@@ -91,28 +195,59 @@ export class ImportService {
   }
 
   async #summary(f: ImportFile): Promise<ImportSummary> {
-    const c = f.counts;
-    const ops = { insert: c?.insert ?? 0, update: c?.update ?? 0, delete: c?.delete ?? 0 };
+    const applied = f.status === 'published' && (await this.deps.registry.appliedOf([f])).has(f.id);
+    const { size: _size, base: _base, committedAt: _c, decidedAt: _d, fence: _f, ...entry } = entryOf(f, applied);
     const def = this.deps.tables.has(f.table) ? this.deps.tables.get(f.table) : undefined;
-    const rows = def ? await importRows(this.deps.registry.pool, def, f.tenant) : 0;
+    return { ...entry, rows: def ? await importRows(this.deps.registry.pool, def, f.tenant) : 0 };
+  }
+
+  /**
+   * The Imports page: every defined table, each tenant/table files were dropped for with its newest `perTable`
+   * imports, and the newest `raw` raw-file loads.
+   */
+  async overview(options: { perTable?: number; raw?: number } = {}): Promise<ImportsOverview> {
+    return readingDatabase(() => this.#overview(options));
+  }
+
+  async #overview(options: { perTable?: number; raw?: number }): Promise<ImportsOverview> {
+    const { registry, tables } = this.deps;
+    const migrated = await migrationVersion(registry.pool);
+    const ready = migrated >= IMPORTS_MIGRATION;
+    const [states, raw] = ready
+      ? await Promise.all([
+          registry.tableStates(options.perTable ?? 20),
+          listRawFiles(registry.pool, options.raw ?? 50),
+        ])
+      : [[], []];
+    const applied = await registry.appliedOf(states.flatMap((s) => s.files));
     return {
-      id: f.id,
-      tenant: f.tenant,
-      table: f.table,
-      version: f.version,
-      key: f.key,
-      status: f.status,
-      ops,
-      unchanged: c?.unchanged ?? 0,
-      rows,
-      applied: f.status === 'published' && (await this.deps.registry.appliedOnStream(f.id)),
-      published: f.publishedOps,
-      ...(f.error ? { error: f.error } : {}),
-      ...(f.badRows ? { badRows: f.badRows } : {}),
-      ...(f.decidedBy ? { decidedBy: f.decidedBy } : {}),
-      registeredAt: f.registeredAt,
-      ...(f.startedAt ? { startedAt: f.startedAt } : {}),
-      ...(f.finishedAt ? { finishedAt: f.finishedAt } : {}),
+      at: new Date().toISOString(),
+      ...(ready
+        ? {}
+        : {
+            notice: `The database is at migration ${migrated}; imports need ${IMPORTS_MIGRATION}. The first import job or \`tributary db migrate\` migrates it.`,
+          }),
+      definitions: tables.names().map((name) => {
+        const d = tables.get(name);
+        return {
+          name,
+          ...(d.description ? { description: d.description } : {}),
+          columns: d.columns.length,
+          primaryKey: d.primaryKey,
+        };
+      }),
+      tables: await Promise.all(
+        states.map(async ({ files, ...state }) => {
+          const def = tables.has(state.table) ? tables.get(state.table) : undefined;
+          return {
+            ...state,
+            ...(def ? { definition: { columns: def.columns, primaryKey: def.primaryKey, format: def.format } } : {}),
+            rows: def ? await importRows(registry.pool, def, state.tenant) : 0,
+            imports: files.map((f) => entryOf(f, applied.has(f.id))),
+          };
+        }),
+      ),
+      raw,
     };
   }
 

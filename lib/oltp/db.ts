@@ -1,7 +1,7 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { secretsManagerClient } from '../aws/clients.ts';
-import { ConfigError, errorMessage } from '../errors.ts';
+import { ConfigError, errorMessage, TributaryError } from '../errors.ts';
 import type { TributaryConfig } from '../config.ts';
 import { DatabaseUnavailableError } from './errors.ts';
 
@@ -69,6 +69,22 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   // An idle client losing its server (a restart) emits here; without a listener that would crash the process.
   pool.on('error', () => {});
   return pool;
+}
+
+/**
+ * Runs a read of the database, a lost connection (also half-way through) answered as the database being unavailable
+ * (503, saying what to check) rather than as a bug.
+ */
+export async function readingDatabase<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof TributaryError || !isConnectionError(err)) throw err;
+    throw new DatabaseUnavailableError(
+      `The database stopped answering: ${errorMessage(err)}. Is \`tributary dev\` running, or DATABASE_URL set?`,
+      { cause: err },
+    );
+  }
 }
 
 /** What a failed statement means for the event(s) it carried. */

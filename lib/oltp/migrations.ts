@@ -238,6 +238,15 @@ ALTER TABLE import_file ADD COLUMN put_sequences jsonb;
 export const OLTP_TABLES = ['city', 'address', 'customer', 'merchant', 'transaction'] as const;
 export type OltpTable = (typeof OLTP_TABLES)[number];
 
+/** The database's migration: the highest version applied, 0 when it was never migrated. */
+export async function migrationVersion(pool: pg.Pool): Promise<number> {
+  // Two statements: a query naming a table that does not exist fails when parsed, whatever branch would run.
+  const exists = await pool.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+  if (exists.rows[0]?.t == null) return 0;
+  const { rows } = await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+  return Number(rows[0]?.v ?? 0);
+}
+
 /** Checksum of a migration's text, recorded beside its version. */
 export function migrationChecksum(m: Migration): string {
   return createHash('sha256').update(m.sql).digest('hex').slice(0, 16);

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { errorMessage, TributaryError } from '../errors.ts';
-import { isConnectionError } from './db.ts';
+import { errorMessage } from '../errors.ts';
+import { readingDatabase } from './db.ts';
 import { DatabaseUnavailableError } from './errors.ts';
-import { MIGRATIONS, OLTP_TABLES, type OltpTable } from './migrations.ts';
+import { MIGRATIONS, migrationVersion, OLTP_TABLES, type OltpTable } from './migrations.ts';
 
 /** Progress of one sink consumer on one shard (the `sink_progress` table). */
 export interface SinkProgress {
@@ -78,16 +78,7 @@ export async function latestTransactions(pool: pg.Pool, limit = 20): Promise<Lat
  * migration 0 and empty tables rather than failing.
  */
 export async function oltpStatus(pool: pg.Pool, options: { latest?: number } = {}): Promise<OltpStatus> {
-  try {
-    return await readStatus(pool, options);
-  } catch (err) {
-    // Also when the server goes away half-way through: that is the database being unavailable, not a bug.
-    if (err instanceof TributaryError || !isConnectionError(err)) throw err;
-    throw new DatabaseUnavailableError(
-      `The database stopped answering: ${errorMessage(err)}. Is \`tributary dev\` running, or DATABASE_URL set?`,
-      { cause: err },
-    );
-  }
+  return readingDatabase(() => readStatus(pool, options));
 }
 
 async function readStatus(pool: pg.Pool, options: { latest?: number }): Promise<OltpStatus> {
@@ -102,12 +93,8 @@ async function readStatus(pool: pg.Pool, options: { latest?: number }): Promise<
   }
   const latestVersion = MIGRATIONS.at(-1)!.version;
   const tables = Object.fromEntries(OLTP_TABLES.map((t) => [t, 0])) as Record<OltpTable, number>;
-  const migrated =
-    (await pool.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`)).rows[0]!.t !== null;
-  if (!migrated) return { server, migration: { current: 0, latest: latestVersion }, tables, sink: [], latest: [] };
-  const current = Number(
-    (await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]!.v ?? 0,
-  );
+  const current = await migrationVersion(pool);
+  if (!current) return { server, migration: { current: 0, latest: latestVersion }, tables, sink: [], latest: [] };
   const counts = await pool.query<{ t: OltpTable; n: string }>(
     OLTP_TABLES.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM "${t}"`).join(' UNION ALL '),
   );

@@ -71,11 +71,19 @@ export function startS3(
   dir: string,
   buckets: string[],
   notifications?: { bucket: string; prefixes: string[] },
+  cors?: { bucket: string; origins: string[] },
 ): Promise<RunningEmulator> {
   return startEmulator(
     's3rver',
     './s3.ts',
-    [host, String(port), dir, buckets.join(','), notifications ? JSON.stringify(notifications) : ''],
+    [
+      host,
+      String(port),
+      dir,
+      buckets.join(','),
+      notifications ? JSON.stringify(notifications) : '',
+      cors ? JSON.stringify(cors) : '',
+    ],
     ['--openssl-legacy-provider'],
   );
 }

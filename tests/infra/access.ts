@@ -228,8 +228,8 @@ export const ACCESS: FunctionAccess[] = [
     ],
   },
   {
-    label: 'OltpStatus',
-    lambda: /^OltpStatusFunction$/,
+    label: 'ConsoleDb',
+    lambda: /^ConsoleDbFunction$/,
     owner: 'tributary',
     managed: ['basic', 'vpc'],
     grants: [DB_SECRET],
@@ -305,8 +305,8 @@ export const ACCESS: FunctionAccess[] = [
       },
       {
         actions: ['lambda:InvokeFunction'],
-        on: ['fn:OltpStatus'],
-        why: 'the OLTP page asks the status function, which is in the VPC',
+        on: ['fn:ConsoleDb'],
+        why: 'the OLTP and Imports pages ask the console database function, which is in the VPC',
       },
       {
         actions: [
@@ -330,8 +330,13 @@ export const ACCESS: FunctionAccess[] = [
       },
       {
         actions: ['s3:GetObject'],
-        on: ['lake/events/', 'lake/compacted/', 'quarantine/records/', 'quarantine/ledger/'],
-        why: 'Athena reads table data; the freshness KPI reads the newest lake object; the quarantine index reads records and ledger',
+        on: ['lake/events/', 'lake/compacted/', 'lake/imports/*/changes/', 'quarantine/records/', 'quarantine/ledger/'],
+        why: "Athena reads table data (events, and imported tables' changes); the freshness KPI reads the newest lake object; the quarantine index reads records and ledger",
+      },
+      {
+        actions: ['s3:PutObject'],
+        on: ['imports/exports/', 'imports/raw/'],
+        why: "the Imports page's upload: a presigned PUT the browser sends straight to the drop location, signed with this role (lib/imports/uploads.ts)",
       },
       {
         actions: ['s3:GetObject', 's3:PutObject'],

@@ -279,11 +279,11 @@ describe('console and re-drive worker', () => {
     }
   });
 
-  it('the console server waits 45 s, long enough for Aurora to resume from 0 ACU behind the OLTP status function', () => {
+  it('the console server waits 45 s, long enough for Aurora to resume from 0 ACU behind the console database function', () => {
     expect(infra.lambda(/^ConsoleServer/).inputs).toMatchObject({ timeout: 45, architectures: ['arm64'] });
   });
 
-  it('the console server gets its workgroup, database, worker and status function in its environment, and is linked to nothing', () => {
+  it('the console server gets its workgroup, database, worker and console database function in its environment, and is linked to nothing', () => {
     const server = infra.lambda(/^ConsoleServer/);
     const env = (server.inputs.environment as { variables: Record<string, string> }).variables;
     expect(env).toMatchObject({

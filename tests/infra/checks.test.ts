@@ -405,15 +405,15 @@ describe('checkIngressOnly', () => {
     type = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
   ): Resource => ({ ...structuredClone(rule), name, type, inputs: { securityGroupId: db.state.id, ...inputs } });
 
-  it('accepts the deployed rules (the sink, the status function, the import functions), and refuses each one not expected', () => {
+  it('accepts the deployed rules (the sink, the console database function, the import functions), and refuses each one not expected', () => {
     const sg = (name: string) => ({
       from: infra.one('aws:ec2/securityGroup:SecurityGroup', `${name}SecurityGroup`).state.id,
       port: 5432,
     });
-    const clients = ['OltpStatus', 'ImportApplier', 'ImportJob'].map(sg);
+    const clients = ['ConsoleDb', 'ImportApplier', 'ImportJob'].map(sg);
     expect(checkIngressOnly('db', db, [rule, ...others], [...allowed, ...clients])).toEqual([]);
     expect(checkIngressOnly('db', db, [rule, ...others], [...allowed, ...clients.slice(1)])).toEqual([
-      expect.stringMatching(/^db: unexpected ingress DatabaseFromOltpStatus /),
+      expect.stringMatching(/^db: unexpected ingress DatabaseFromConsoleDb /),
     ]);
     expect(checkIngressOnly('db', db, [rule, ...others], clients)).toEqual([
       expect.stringMatching(/^db: unexpected ingress DatabaseFromOltpSink /),
@@ -468,12 +468,12 @@ describe('checkIngressOnly', () => {
 
 describe('checkEgressOnly', () => {
   const sg = (name: string) => infra.one('aws:ec2/securityGroup:SecurityGroup', name);
-  const statusSg = sg('OltpStatusSecurityGroup');
+  const statusSg = sg('ConsoleDbSecurityGroup');
   const rules = [
     ...infra.byType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'),
     ...infra.byType('aws:ec2/securityGroupRule:SecurityGroupRule'),
   ];
-  const toDb = infra.one('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'OltpStatusToDatabase');
+  const toDb = infra.one('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'ConsoleDbToDatabase');
   const allowed = [
     { to: sg('DatabaseSecurityGroup').state.id, port: 5432 },
     { to: sg('SecretsManagerEndpointSecurityGroup').state.id, port: 443 },
@@ -485,17 +485,17 @@ describe('checkEgressOnly', () => {
     type = 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule',
   ): Resource => ({ ...structuredClone(toDb), name, type, inputs: { securityGroupId: statusSg.state.id, ...inputs } });
 
-  it('accepts the deployed rules of the status function and the sink', () => {
+  it('accepts the deployed rules of the console database function and the sink', () => {
     expect(checkEgressOnly('status', statusSg, rules, allowed)).toEqual([]);
     expect(
       checkEgressOnly('sink', sg('OltpSinkSecurityGroup'), rules, [...allowed, { to: s3PrefixList, port: 443 }]),
     ).toEqual([]);
   });
 
-  it('rejects the status function reaching S3 (the sink’s path), the internet or every port of the database', () => {
-    const s3 = extra('OltpStatusToS3', { ipProtocol: 'tcp', fromPort: 443, toPort: 443, prefixListId: s3PrefixList });
+  it('rejects the console database function reaching S3 (the sink’s path), the internet or every port of the database', () => {
+    const s3 = extra('ConsoleDbToS3', { ipProtocol: 'tcp', fromPort: 443, toPort: 443, prefixListId: s3PrefixList });
     expect(checkEgressOnly('status', statusSg, [...rules, s3], allowed)).toEqual([
-      `status: unexpected egress OltpStatusToS3 {"fromPort":443,"protocol":"tcp","to":"${String(s3PrefixList)}","toPort":443}`,
+      `status: unexpected egress ConsoleDbToS3 {"fromPort":443,"protocol":"tcp","to":"${String(s3PrefixList)}","toPort":443}`,
     ]);
     const internet = extra('Anywhere', { ipProtocol: '-1', cidrIpv4: '0.0.0.0/0' });
     expect(checkEgressOnly('status', statusSg, [...rules, internet], allowed)).toEqual([
@@ -506,7 +506,7 @@ describe('checkEgressOnly', () => {
       i.toPort = 65535;
     });
     expect(checkEgressOnly('status', statusSg, [...rules.filter((r) => r !== toDb), allPorts], allowed)).toEqual([
-      expect.stringMatching(/^status: unexpected egress OltpStatusToDatabase .*"fromPort":0/),
+      expect.stringMatching(/^status: unexpected egress ConsoleDbToDatabase .*"fromPort":0/),
       `status: missing egress tcp 5432 to ${String(sg('DatabaseSecurityGroup').state.id)}`,
     ]);
   });
@@ -536,20 +536,20 @@ describe('checkEgressOnly', () => {
   });
 });
 
-describe('the OLTP status function’s and the console’s permissions', () => {
-  const statusFn = infra.lambda(/^OltpStatus$/);
+describe('the console database function’s and the console’s permissions', () => {
+  const statusFn = infra.lambda(/^ConsoleDb$/);
   const statusRole = infra.roleOf(statusFn);
   const secretArn = infra.part('sst:aws:Aurora', 'Database', 'aws:secretsmanager/secret:Secret').state.arn;
   const readSecret = [allow(['secretsmanager:GetSecretValue'], [secretArn])];
   const consoleRole = infra.roleOf(infra.lambda(/^ConsoleServer/));
   const statusArn = String(statusFn.state.arn);
   const invokable = [statusArn, infra.lambda(/^RedriveWorker$/).state.arn];
-  /** The console's role with the statement granting the status function rewritten by `edit`. */
+  /** The console's role with the statement granting the console database function rewritten by `edit`. */
   const consoleWith = (edit: (statement: Editable, all: Editable[]) => void): Statement[] =>
     editedStatements(consoleRole, (all) => edit(all.find((st) => [st.Resource].flat().includes(statusArn))!, all));
 
   it('accept the deployed roles', () => {
-    expect(checkStatements('OltpStatus', infra.statementsOf(statusRole), readSecret)).toEqual([]);
+    expect(checkStatements('ConsoleDb', infra.statementsOf(statusRole), readSecret)).toEqual([]);
     expect(checkInvokeOnly('console', infra.statementsOf(consoleRole), invokable)).toEqual([]);
   });
 
@@ -564,8 +564,8 @@ describe('the OLTP status function’s and the console’s permissions', () => {
       'an added S3 grant',
       (s) => s.push({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::tributary-ci-lakebucket/*' }),
     ],
-  ])('reject the status function’s secret grant widened to %s', (_what, edit) => {
-    expect(checkStatements('OltpStatus', editedStatements(statusRole, edit), readSecret).length).toBeGreaterThan(0);
+  ])('reject the console database function’s secret grant widened to %s', (_what, edit) => {
+    expect(checkStatements('ConsoleDb', editedStatements(statusRole, edit), readSecret).length).toBeGreaterThan(0);
   });
 
   it.each<[string, (st: Editable, all: Editable[]) => void, RegExp]>([
@@ -582,7 +582,7 @@ describe('the OLTP status function’s and the console’s permissions', () => {
     [
       'every version and alias (:*)',
       (st) => (st.Resource = [statusArn, `${statusArn}:*`]),
-      /^console: may invoke .*OltpStatusFunction-\w+:\*$/,
+      /^console: may invoke .*ConsoleDbFunction-\w+:\*$/,
     ],
     [
       'lambda:* on the function',
@@ -615,7 +615,7 @@ describe('the OLTP status function’s and the console’s permissions', () => {
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
   });
 
-  it('reject the console without its invoke permission on the status function', () => {
+  it('reject the console without its invoke permission on the console database function', () => {
     const statements = editedStatements(consoleRole, (all) =>
       all.splice(
         all.findIndex((st) => [st.Resource].flat().includes(statusArn)),

@@ -43,15 +43,18 @@ describe('console build', () => {
     expect(consoleBuild().command).toBe('npx --yes @opennextjs/aws@3.9.14 build');
   });
 
-  it.each(['schemas', 'queries'])('the server function ships %s/ byte for byte as the repository has it', (dir) => {
-    const shipped = path.join(serverDir(), dir);
-    expect(fs.existsSync(shipped), `${shipped} is missing`).toBe(true);
-    const want = files(path.join(REPO, dir));
-    expect(want.length).toBeGreaterThan(0);
-    expect(files(shipped)).toEqual(want);
-    for (const f of want)
-      expect(fs.readFileSync(path.join(shipped, f)).equals(fs.readFileSync(path.join(REPO, dir, f))), f).toBe(true);
-  });
+  it.each(['schemas', 'tables', 'queries'])(
+    'the server function ships %s/ byte for byte as the repository has it',
+    (dir) => {
+      const shipped = path.join(serverDir(), dir);
+      expect(fs.existsSync(shipped), `${shipped} is missing`).toBe(true);
+      const want = files(path.join(REPO, dir));
+      expect(want.length).toBeGreaterThan(0);
+      expect(files(shipped)).toEqual(want);
+      for (const f of want)
+        expect(fs.readFileSync(path.join(shipped, f)).equals(fs.readFileSync(path.join(REPO, dir, f))), f).toBe(true);
+    },
+  );
 
   it('the server function carries DuckDB for linux-arm64 at the locked version (the console guards every query with its parser)', () => {
     const root = serverDir();

@@ -1,8 +1,8 @@
 /**
- * The `ci` stage's OLTP database, sink and status function (stacks/database.ts, offline: tests/infra/harness.ts):
+ * The `ci` stage's OLTP database, sink and console database function (stacks/database.ts, offline: tests/infra/harness.ts):
  * Aurora Serverless v2 PostgreSQL in a private VPC without NAT, the endpoints that replace NAT, security groups that let
- * only the sink and the status function reach the database, the sink's event source mapping, both functions'
- * environment, VPC placement and exact IAM, the sink's alarms, and the console's access to the status function.
+ * only the sink and the console database function reach the database, the sink's event source mapping, both functions'
+ * environment, VPC placement and exact IAM, the sink's alarms, and the console's access to the console database function.
  * Per-stage differences (production retention, endpoint AZs, capacity, the opt-in bastion) are in stages.test.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ import { parseStatements, type Resource } from './harness.ts';
 const infra = deployed('ci');
 const { group, endpoint, ingressRules, egressRules } = networkOf(infra);
 const OLTP_SINK = /^OltpSink$/;
-const OLTP_STATUS = /^OltpStatus$/;
+const CONSOLE_DB = /^ConsoleDb$/;
 
 const aurora = (type: string) => infra.part('sst:aws:Aurora', 'Database', type);
 const cluster = () => aurora('aws:rds/cluster:Cluster');
@@ -43,7 +43,7 @@ const privateSubnetIds = () =>
     .map((s) => s.state.id)
     .sort();
 const sink = () => infra.lambda(OLTP_SINK);
-const status = () => infra.lambda(OLTP_STATUS);
+const status = () => infra.lambda(CONSOLE_DB);
 const envOf = (fn: Resource) => (fn.inputs.environment as { variables: Record<string, string> }).variables;
 /** What both database functions get to find the database: its endpoint, the secret's ARN, the RDS CA bundle. */
 const databaseEnv = () => ({
@@ -117,12 +117,12 @@ describe('network', () => {
     for (const t of privateTables) expect(t.inputs.routes, t.name).toEqual([]);
   });
 
-  it('only the sink, the status function and the import functions reach the database port: TCP 5432 from their groups, nothing from an address range', () => {
+  it('only the sink, the console database function and the import functions reach the database port: TCP 5432 from their groups, nothing from an address range', () => {
     const db = group('DatabaseSecurityGroup');
     expect(
       checkIngressOnly('DatabaseSecurityGroup', db, ingressRules(), [
         { from: group('OltpSinkSecurityGroup').state.id, port: 5432 },
-        { from: group('OltpStatusSecurityGroup').state.id, port: 5432 },
+        { from: group('ConsoleDbSecurityGroup').state.id, port: 5432 },
         { from: group('ImportApplierSecurityGroup').state.id, port: 5432 },
         { from: group('ImportJobSecurityGroup').state.id, port: 5432 },
       ]),
@@ -137,13 +137,13 @@ describe('network', () => {
       toPort: 5432,
       description: 'Postgres from the OLTP sink',
     });
-    expect(rule('DatabaseFromOltpStatus')).toEqual({
+    expect(rule('DatabaseFromConsoleDb')).toEqual({
       securityGroupId: db.state.id,
-      referencedSecurityGroupId: group('OltpStatusSecurityGroup').state.id,
+      referencedSecurityGroupId: group('ConsoleDbSecurityGroup').state.id,
       ipProtocol: 'tcp',
       fromPort: 5432,
       toPort: 5432,
-      description: 'Postgres from the OLTP status function',
+      description: 'Postgres from the console database function',
     });
     expect(cluster().inputs.vpcSecurityGroupIds).toEqual([db.state.id]);
   });
@@ -175,13 +175,13 @@ describe('network', () => {
     ).toEqual([]);
   });
 
-  it('the status function admits nothing and may connect only to the database and the Secrets Manager endpoint (no S3)', () => {
-    const statusSg = group('OltpStatusSecurityGroup');
+  it('the console database function admits nothing and may connect only to the database and the Secrets Manager endpoint (no S3)', () => {
+    const statusSg = group('ConsoleDbSecurityGroup');
     expect(statusSg.inputs).toMatchObject({ vpcId: infra.part('sst:aws:Vpc', 'Vpc', 'aws:ec2/vpc:Vpc').state.id });
-    expect(checkIngressOnly('OltpStatusSecurityGroup', statusSg, ingressRules(), [])).toEqual([]);
+    expect(checkIngressOnly('ConsoleDbSecurityGroup', statusSg, ingressRules(), [])).toEqual([]);
     expect(statusSg.inputs.egress).toBeUndefined();
     expect(
-      checkEgressOnly('OltpStatusSecurityGroup', statusSg, egressRules(), [
+      checkEgressOnly('ConsoleDbSecurityGroup', statusSg, egressRules(), [
         { to: group('DatabaseSecurityGroup').state.id, port: 5432 },
         { to: group('SecretsManagerEndpointSecurityGroup').state.id, port: 443 },
       ]),
@@ -198,7 +198,7 @@ describe('network', () => {
         ingressRules(),
         [
           { from: group('OltpSinkSecurityGroup').state.id, port: 443 },
-          { from: group('OltpStatusSecurityGroup').state.id, port: 443 },
+          { from: group('ConsoleDbSecurityGroup').state.id, port: 443 },
           { from: group('ImportApplierSecurityGroup').state.id, port: 443 },
           { from: group('ImportJobSecurityGroup').state.id, port: 443 },
         ],
@@ -350,22 +350,22 @@ describe('OLTP sink', () => {
   });
 });
 
-describe('OLTP status function', () => {
-  it('is built from functions/oltp-status with 30 s (Aurora resumes in ~15 s) and 512 MB on Node 22 arm64, shipping the schemas', () => {
+describe('console database function', () => {
+  it('is built from functions/console-db with 30 s (Aurora resumes in ~15 s) and 512 MB on Node 22 arm64, shipping the schemas', () => {
     const fn = status();
-    expect(fn.inputs).toMatchObject({ handler: 'functions/oltp-status/handler.handler', timeout: 30, memorySize: 512 });
+    expect(fn.inputs).toMatchObject({ handler: 'functions/console-db/handler.handler', timeout: 30, memorySize: 512 });
     expect(checkFunctionPlatform(fn)).toEqual([]);
-    expect(infra.build(OLTP_STATUS)).toMatchObject({
-      handler: 'functions/oltp-status/handler.handler',
+    expect(infra.build(CONSOLE_DB)).toMatchObject({
+      handler: 'functions/console-db/handler.handler',
       runtime: 'nodejs22.x',
       properties: { architecture: 'arm64' },
     });
-    expect(infra.build(OLTP_STATUS).copyFiles?.map((c) => c.to)).toEqual(['schemas', 'tables']);
+    expect(infra.build(CONSOLE_DB).copyFiles?.map((c) => c.to)).toEqual(['schemas', 'tables']);
   });
 
   it('runs in both private subnets with its own security group', () => {
     const vpcConfig = status().inputs.vpcConfig as { securityGroupIds: string[]; subnetIds: string[] };
-    expect(vpcConfig.securityGroupIds).toEqual([group('OltpStatusSecurityGroup').state.id]);
+    expect(vpcConfig.securityGroupIds).toEqual([group('ConsoleDbSecurityGroup').state.id]);
     expect([...vpcConfig.subnetIds].sort()).toEqual(privateSubnetIds());
   });
 
@@ -377,16 +377,16 @@ describe('OLTP status function', () => {
     expect(JSON.stringify(env)).not.toContain(password());
     expect(JSON.stringify(status().inputs)).not.toContain(password());
     expect(Object.keys(env).filter((k) => k.startsWith('SST_RESOURCE_'))).toEqual(['SST_RESOURCE_App']);
-    expect(Object.keys(infra.build(OLTP_STATUS).links ?? {})).toEqual([]);
+    expect(Object.keys(infra.build(CONSOLE_DB).links ?? {})).toEqual([]);
   });
 
   it('may read the database secret only — no stream, no S3, nothing else', () => {
     const role = infra.roleOf(status());
     const statements = infra.statementsOf(role);
     expect(
-      checkStatements('OltpStatus', statements, [allow(['secretsmanager:GetSecretValue'], [secret().state.arn])]),
+      checkStatements('ConsoleDb', statements, [allow(['secretsmanager:GetSecretValue'], [secret().state.arn])]),
     ).toEqual([]);
-    expect(checkNoWildcards('OltpStatus', statements)).toEqual([]);
+    expect(checkNoWildcards('ConsoleDb', statements)).toEqual([]);
     expect(infra.managedPolicies(role)).toEqual([BASIC_EXECUTION_ROLE, VPC_ACCESS_EXECUTION_ROLE].sort());
     // Its own role, not the sink's.
     expect(role.state.arn).not.toBe(infra.roleOf(sink()).state.arn);
@@ -408,12 +408,12 @@ describe('OLTP status function', () => {
 describe('console → OLTP status', () => {
   const server = () => infra.lambda(/^ConsoleServer/);
 
-  it('the console server gets the status function’s name in TRIBUTARY_OLTP_STATUS_FUNCTION', () => {
-    expect(envOf(server()).TRIBUTARY_OLTP_STATUS_FUNCTION).toBe(status().state.name);
-    expect(String(status().state.name)).toMatch(/^tributary-ci-OltpStatus/);
+  it('the console server gets the console database function’s name in TRIBUTARY_CONSOLE_DB_FUNCTION', () => {
+    expect(envOf(server()).TRIBUTARY_CONSOLE_DB_FUNCTION).toBe(status().state.name);
+    expect(String(status().state.name)).toMatch(/^tributary-ci-ConsoleDb/);
   });
 
-  it('may invoke exactly the status function and the re-drive worker (their ARNs), nothing else of Lambda', () => {
+  it('may invoke exactly the console database function and the re-drive worker (their ARNs), nothing else of Lambda', () => {
     const statements = infra.statementsOf(infra.roleOf(server()));
     expect(
       checkInvokeOnly('console', statements, [status().state.arn, infra.lambda(/^RedriveWorker$/).state.arn]),

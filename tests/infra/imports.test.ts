@@ -246,3 +246,31 @@ describe('import alarms', () => {
     });
   });
 });
+
+describe('uploads from the Imports page', () => {
+  it('the imports bucket answers CORS for the console’s origin only, PUT only (not SST’s any-origin default)', () => {
+    const rules = infra
+      .byType('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration')
+      .filter((c) => c.inputs.bucket === bucketName('Imports'));
+    expect(rules.map((r) => r.name)).toEqual(['ImportsUploadCors']);
+    const site = infra.one('aws:cloudfront/distribution:Distribution', /^ConsoleCdn/);
+    expect(rules[0]!.inputs.corsRules).toEqual([
+      {
+        allowedOrigins: [`https://${String(site.state.domainName)}`],
+        allowedMethods: ['PUT'],
+        allowedHeaders: ['content-type'],
+        exposeHeaders: ['ETag'],
+        maxAgeSeconds: 600,
+      },
+    ]);
+  });
+
+  it('the console may put objects under exports/ and raw/ of the imports bucket (the presigned PUT), nothing else of it', () => {
+    const onImports = infra
+      .statementsOf(infra.roleOf(infra.lambda(/^ConsoleServer/)))
+      .filter((s) => s.resources.some((r) => r.startsWith(bucketArn('Imports'))));
+    expect(onImports.map((s) => canonical(s))).toEqual([
+      canonical(allow(['s3:PutObject'], [`${bucketArn('Imports')}/exports/*`, `${bucketArn('Imports')}/raw/*`])),
+    ]);
+  });
+});

@@ -97,12 +97,12 @@ describe('functions', () => {
     expect(own.map((b) => b.handler.split('/')[1]).sort()).toEqual([
       'authorizer',
       'compactor',
+      'console-db',
       'import-applier',
       'import-job',
       'ingest',
       'lake-writer',
       'oltp-sink',
-      'oltp-status',
       'redrive',
     ]);
     for (const build of own) {

@@ -110,11 +110,11 @@ describe('OLTP database per stage', () => {
     ['aws:rds/subnetGroup:SubnetGroup', 'DatabaseSubnetGroup'],
     ['aws:ec2/securityGroup:SecurityGroup', 'DatabaseSecurityGroup'],
     ['aws:ec2/securityGroup:SecurityGroup', 'OltpSinkSecurityGroup'],
-    ['aws:ec2/securityGroup:SecurityGroup', 'OltpStatusSecurityGroup'],
+    ['aws:ec2/securityGroup:SecurityGroup', 'ConsoleDbSecurityGroup'],
     ['aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'DatabaseFromOltpSink'],
-    ['aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'DatabaseFromOltpStatus'],
+    ['aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'DatabaseFromConsoleDb'],
     ['aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'OltpSinkToDatabase'],
-    ['aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'OltpStatusToDatabase'],
+    ['aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'ConsoleDbToDatabase'],
   ];
 
   it('production: deletion protection, a final snapshot, 7 days of backups, up to 8 ACU; kept when the stage is removed', () => {
@@ -147,7 +147,7 @@ describe('OLTP database per stage', () => {
     const rules = infra.byType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule');
     const db = infra.one('aws:ec2/securityGroup:SecurityGroup', 'DatabaseSecurityGroup');
     const sink = infra.one('aws:ec2/securityGroup:SecurityGroup', 'OltpSinkSecurityGroup');
-    const status = infra.one('aws:ec2/securityGroup:SecurityGroup', 'OltpStatusSecurityGroup');
+    const status = infra.one('aws:ec2/securityGroup:SecurityGroup', 'ConsoleDbSecurityGroup');
     expect(
       checkIngressOnly('DatabaseSecurityGroup', db, rules, [
         { from: sink.state.id, port: 5432 },
