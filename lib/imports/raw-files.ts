@@ -21,6 +21,8 @@ import { loadRawFile, type RawLoadSummary } from './raw.ts';
 
 export const RAW_PREFIX = 'raw/';
 const STALE_CLAIM = "interval '15 minutes'";
+/** Loaders of one file that may stop before finishing (a timeout, a crash) before the file is failed. */
+export const RAW_LOAD_CUT_OFFS = 3;
 
 export type RawFileStatus = 'queued' | 'loading' | 'loaded' | 'failed';
 
@@ -37,6 +39,8 @@ export interface RawFile {
   registeredAt: string;
   /** When the loader working on it took it. */
   claimedAt?: string;
+  /** Loaders that stopped before finishing it (their claim was taken over). */
+  cutOff: number;
   finishedAt?: string;
 }
 
@@ -68,6 +72,7 @@ interface Row {
   registered_at: Date;
   claimed_at: Date | null;
   finished_at: Date | null;
+  cut_off: number;
 }
 
 const fromRow = (r: Row): RawFile => ({
@@ -82,6 +87,7 @@ const fromRow = (r: Row): RawFile => ({
   ...(r.error ? { error: r.error } : {}),
   registeredAt: r.registered_at.toISOString(),
   ...(r.claimed_at ? { claimedAt: r.claimed_at.toISOString() } : {}),
+  cutOff: Number(r.cut_off ?? 0),
   ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
 });
 
@@ -114,7 +120,7 @@ export class RawFiles {
     const id = importFileId(o.key, o.etag);
     await this.deps.pool.query(
       `INSERT INTO raw_file (id, event_type, object_key, etag, size) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (id) DO UPDATE SET status = 'queued', error = NULL, finished_at = NULL
+       ON CONFLICT (id) DO UPDATE SET status = 'queued', error = NULL, finished_at = NULL, cut_off = 0
          WHERE raw_file.status = 'failed'`,
       [id, type, o.key, o.etag, o.size],
     );
@@ -155,7 +161,9 @@ export class RawFiles {
   async load(id: string): Promise<RawFile | undefined> {
     const claimed = await this.deps.pool.query<Row>(
       // Milliseconds, so the mark reads back exactly as a JavaScript Date (Postgres keeps microseconds).
-      `UPDATE raw_file SET status = 'loading', claimed_at = date_trunc('milliseconds', clock_timestamp())
+      // Taking over a stale claim counts its loader as cut off.
+      `UPDATE raw_file SET status = 'loading', claimed_at = date_trunc('milliseconds', clock_timestamp()),
+              cut_off = cut_off + CASE WHEN status = 'loading' THEN 1 ELSE 0 END
         WHERE id = $1 AND (status = 'queued' OR (status = 'loading' AND claimed_at < now() - ${STALE_CLAIM}))
         RETURNING *`,
       [id],
@@ -167,6 +175,10 @@ export class RawFiles {
     const claim = row.claimed_at!;
     let work: string | undefined;
     try {
+      if (f.cutOff >= RAW_LOAD_CUT_OFFS)
+        return await this.#finish(f.id, claim, 'failed', {
+          error: `Loading ${f.key} stopped before the end ${f.cutOff} times (in AWS a load must finish within one run of the import function, 15 minutes): split the file and drop the parts, or load it with \`tributary import <file> --type ${f.type}\`. Dropping it again tries once more.`,
+        });
       work = mkdtempSync(path.join(this.deps.workDir ?? os.tmpdir(), 'tributary-raw-'));
       if (!this.deps.ingest.registry.has(f.type))
         return await this.#finish(f.id, claim, 'failed', {

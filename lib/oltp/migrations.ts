@@ -232,6 +232,15 @@ CREATE INDEX raw_file_status_idx ON raw_file (status, registered_at);
 ALTER TABLE import_file ADD COLUMN put_sequences jsonb;
 `,
   },
+  {
+    version: 9,
+    name: 'raw file loads cut off',
+    // How many loaders of a raw file stopped before finishing (a claim taken over once stale): a file too large for
+    // one run of the import function would otherwise be loaded again from the start, and cut off again, forever.
+    sql: `
+ALTER TABLE raw_file ADD COLUMN cut_off integer NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The tables of the normalized schema, parents first (the order `tributary db status` lists them in). */

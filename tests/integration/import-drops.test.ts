@@ -135,4 +135,63 @@ describe('dropping an export into the imports bucket', () => {
     );
     expect(failed?.error).toContain("add the type's schema under schemas/nosuch/");
   }, 120_000);
+  it('fails a raw file whose loads keep being cut off, instead of loading it from the start forever', async () => {
+    const key = 'raw/transactions/too-big.ndjson';
+    const put = await awsClients(rt.config).s3.send(
+      new PutObjectCommand({
+        Bucket: rt.config.buckets.imports,
+        Key: key,
+        Body: `${JSON.stringify(transaction(77, {}, '2026-02-05'))}\n`,
+      }),
+    );
+    const id = importFileId(key, put.ETag!);
+    await waitFor(
+      async () => (await pool.query<{ status: string }>('SELECT status FROM raw_file WHERE id = $1', [id])).rows[0],
+      (r) => r?.status === 'loaded',
+      60_000,
+      200,
+    );
+    // As if two loaders had died on it and a third is dying now: its claim is older than a loader may take.
+    await pool.query(
+      `UPDATE raw_file SET status = 'loading', cut_off = 2, claimed_at = now() - interval '16 minutes' WHERE id = $1`,
+      [id],
+    );
+    const failed = await waitFor(
+      async () =>
+        (
+          await pool.query<{ status: string; error: string | null; cut_off: number }>(
+            'SELECT status, error, cut_off FROM raw_file WHERE id = $1',
+            [id],
+          )
+        ).rows[0],
+      (r) => r?.status === 'failed',
+      60_000,
+      200,
+    );
+    expect(failed).toEqual({
+      status: 'failed',
+      cut_off: 3,
+      error: `Loading ${key} stopped before the end 3 times (in AWS a load must finish within one run of the import function, 15 minutes): split the file and drop the parts, or load it with \`tributary import <file> --type transactions\`. Dropping it again tries once more.`,
+    });
+    // Dropped again (the same bytes): counted afresh, and loaded.
+    await awsClients(rt.config).s3.send(
+      new PutObjectCommand({
+        Bucket: rt.config.buckets.imports,
+        Key: key,
+        Body: `${JSON.stringify(transaction(77, {}, '2026-02-05'))}\n`,
+      }),
+    );
+    const again = await waitFor(
+      async () =>
+        (
+          await pool.query<{ status: string; cut_off: number }>('SELECT status, cut_off FROM raw_file WHERE id = $1', [
+            id,
+          ])
+        ).rows[0],
+      (r) => r?.status === 'loaded',
+      60_000,
+      200,
+    );
+    expect(again).toEqual({ status: 'loaded', cut_off: 0 });
+  }, 180_000);
 });

@@ -124,12 +124,12 @@ describe('tributary db migrate on a database of the previous release', () => {
     await pool.query(`INSERT INTO customer (cc_num, as_of) VALUES ('4992346398065154184', now())`);
     const first = await cli(['db', 'migrate', '--json'], db.url);
     expect(first.code, first.out).toBe(0);
-    expect(JSON.parse(first.out)).toMatchObject({ applied: [2, 3, 4, 5, 6, 7, 8], version: 8 });
+    expect(JSON.parse(first.out)).toMatchObject({ applied: [2, 3, 4, 5, 6, 7, 8, 9], version: 9 });
     expect(await cc(pool)).toEqual(['4992346398065154184']);
     await pool.query(`INSERT INTO customer (cc_num, as_of) VALUES ('630423337322', now())`);
     const again = await cli(['db', 'migrate', '--json'], db.url);
-    expect(JSON.parse(again.out)).toMatchObject({ applied: [], version: 8 });
+    expect(JSON.parse(again.out)).toMatchObject({ applied: [], version: 9 });
     const status = await cli(['db', 'status', '--json'], db.url);
-    expect(JSON.parse(status.out).migration).toEqual({ current: 8, latest: 8 });
+    expect(JSON.parse(status.out).migration).toEqual({ current: 9, latest: 9 });
   });
 });

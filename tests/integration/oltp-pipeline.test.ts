@@ -102,7 +102,7 @@ describe('OLTP sink in the local runtime: API → stream → Postgres, exactly o
     const exact = await oltpStatus(pool);
     expect(status.tables).toEqual(exact.tables);
     expect(status.tables.transaction).toBe(300);
-    expect(status.migration).toEqual({ current: 8, latest: 8 });
+    expect(status.migration).toEqual({ current: 9, latest: 9 });
     expect(status.sink.reduce((n: number, s: { applied: number }) => n + s.applied, 0)).toBe(300);
   });
 

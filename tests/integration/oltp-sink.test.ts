@@ -158,7 +158,7 @@ describe('OLTP sink against a real database', () => {
   };
 
   it('migrates once, and again is a no-op', async () => {
-    expect(await migrate(pool)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7, 8], version: 8 });
+    expect(await migrate(pool)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7, 8, 9], version: 9 });
     expect(await migrate(pool)).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version });
   });
 
@@ -184,6 +184,7 @@ describe('OLTP sink against a real database', () => {
       { version: 6 },
       { version: 7 },
       { version: 8 },
+      { version: 9 },
     ]);
   });
 
@@ -328,7 +329,7 @@ describe('OLTP sink against a real database', () => {
     ]);
     const status = await oltpStatus(pool, { latest: 10 });
     expect(status.tables).toEqual({ city: 2, address: 3, customer: 3, merchant: 3, transaction: 4 });
-    expect(status.migration).toEqual({ current: 8, latest: 8 });
+    expect(status.migration).toEqual({ current: 9, latest: 9 });
     expect(status.latest.map((t) => t.trans_num).sort()).toEqual([hex(2), hex(3), hex(4), base.trans_num].sort());
     expect(status.sink).toMatchObject([
       { consumer: 'oltp-sink', shardId: 'shardId-000000000000', applied: 4, duplicates: 0, rejected: 0, batches: 1 },

@@ -143,6 +143,7 @@ describe('schema', () => {
       [6, 'b9c135fe8570fb6a'],
       [7, 'bd58b4eea9cf5a47'],
       [8, 'abf2840199922514'],
+      [9, '32a33c6357cfa2c0'],
     ]);
     expect(MIGRATIONS[0]!.sql).toMatch(/cc_num\s+text NOT NULL UNIQUE/);
     expect(MIGRATIONS[0]!.sql).toMatch(/amount\s+numeric\(15, 2\)/);
