@@ -3,6 +3,7 @@
 // must agree would live apart.
 import { decodePartitionValue } from '../layout/partition.ts';
 import { LAKE_DAYS } from '../layout/lake-days.ts';
+import type { SensitiveKind } from '../masking.ts';
 import { QUARANTINE_REASONS } from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
 import {
@@ -57,6 +58,8 @@ export interface TableDef {
   description: string;
   /** The event type it holds (none for the quarantine and redrives tables). */
   eventType?: string;
+  /** Columns sensitive by the table's own definition (an imported table's), by name, with what they hold. */
+  sensitive?: Record<string, SensitiveKind>;
   bucket: 'lake' | 'quarantine';
   /** Prefix of the JSONL objects, ending in `/`. */
   prefix: string;
@@ -280,6 +283,7 @@ interface ImportColumnDef {
   type: 'text' | 'integer' | 'decimal' | 'double' | 'boolean' | 'date' | 'timestamp';
   precision?: number;
   scale?: number;
+  sensitive?: SensitiveKind;
 }
 
 /** The SQL type a table import's column has in the lake (lib/imports/tables.ts types). */
@@ -367,6 +371,13 @@ function changesTable(def: ImportedTable): TableDef {
     partitions: [DT, HOUR, { name: 'tenant', type: STRING, projection: { type: 'path' } }],
     timeColumn: 'received_at',
     dedupe: EVENT_DEDUPE,
+    ...(def.columns.some((c) => c.sensitive)
+      ? {
+          sensitive: Object.fromEntries(
+            def.columns.flatMap((c) => (c.sensitive ? [[changesColumnName(c.name), c.sensitive]] : [])),
+          ),
+        }
+      : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { SENSITIVE_KINDS, type SensitiveKind } from '../masking.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -30,6 +31,11 @@ export interface ColumnDef {
   precision?: number;
   scale?: number;
   description?: string;
+  /**
+   * What the column holds when it is sensitive (card, name, email, street, text): viewers see it masked in SQL
+   * results, as event types' sensitive fields are (lib/query/sensitive.ts).
+   */
+  sensitive?: SensitiveKind;
 }
 
 /** How the export files of a table are written. */
@@ -77,6 +83,7 @@ const DEFINITION_SCHEMA = {
           precision: { type: 'integer', minimum: 1, maximum: 38 },
           scale: { type: 'integer', minimum: 0, maximum: 38 },
           description: { type: 'string' },
+          sensitive: { enum: [...SENSITIVE_KINDS] },
         },
       },
     },

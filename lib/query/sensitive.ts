@@ -20,7 +20,10 @@ export interface ResultMasking {
   refusal?: string;
 }
 
-/** The sensitive columns of a table as one read sees it: event fields by the type's manifest, raw payloads whole. */
+/**
+ * The sensitive columns of a table as one read sees it: event fields by the type's manifest, an imported table's by
+ * its definition, raw payloads and rows whole.
+ */
 export function sensitiveColumns(table: TableDef, masker: Masker): Map<string, SensitiveKind> {
   const out = new Map<string, SensitiveKind>();
   if (table.eventType) {
@@ -41,6 +44,11 @@ export function sensitiveColumns(table: TableDef, masker: Masker): Map<string, S
   } else if (table.rawColumns.some((c) => c.key === 'payload')) {
     // The quarantine table keeps each refused payload as received.
     out.set('payload', 'text');
+  }
+  // An imported table's columns, as its definition marks them; its _raw table's `data` is the whole row.
+  if (table.sensitive && Object.keys(table.sensitive).length) {
+    for (const [c, k] of Object.entries(table.sensitive)) out.set(c, k);
+    out.set('data', 'text');
   }
   return out;
 }

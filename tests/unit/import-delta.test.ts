@@ -258,6 +258,12 @@ describe('table definitions', () => {
       't.json: primary key column nope is not one of the columns.',
     );
     expect(() =>
+      checkTableDef({ ...base, columns: [{ name: 'id', type: 'text', sensitive: 'secret' }] }, 't.json'),
+    ).toThrow('t.json: /columns/0/sensitive must be equal to one of the allowed values.');
+    expect(
+      checkTableDef({ ...base, columns: [{ name: 'id', type: 'text', sensitive: 'card' }] }, 't.json').columns,
+    ).toEqual([{ name: 'id', type: 'text', sensitive: 'card' }]);
+    expect(() =>
       checkTableDef(
         {
           ...base,

@@ -111,3 +111,51 @@ describe('sensitive columns in SQL, for viewers', () => {
     ]);
   });
 });
+
+describe('sensitive columns of an imported table, as its definition marks them', () => {
+  const withImports = new Catalog(defaultRegistry(), {
+    names: () => ['cards'],
+    get: () => ({
+      name: 'cards',
+      primaryKey: ['ID'],
+      columns: [
+        { name: 'ID', type: 'integer' },
+        { name: 'PAN', type: 'text', sensitive: 'card' },
+        { name: 'HOLDER', type: 'text', sensitive: 'name' },
+        { name: 'LIMIT_EUR', type: 'decimal', precision: 12, scale: 2 },
+      ],
+    }),
+  });
+  const masked = async (sql: string) => {
+    const { tree } = await sqlParser().parse(sql);
+    return resultMasking(tree, guardQuery(tree, { catalog: withImports, engine: 'duckdb', params: {} }).reads, masker);
+  };
+
+  it('masks them in the changes table, its raw table (the whole row) and the current view', async () => {
+    expect((await masked(`SELECT pan, limit_eur FROM cards_changes WHERE ${D}`)).masks).toEqual({
+      pan: 'card',
+      holder: 'name',
+      data: 'text',
+    });
+    expect((await masked(`SELECT data FROM cards_changes_raw WHERE ${D}`)).masks).toMatchObject({ data: 'text' });
+    expect((await masked("SELECT pan AS card, holder FROM cards WHERE tenant = 'acme'")).masks).toMatchObject({
+      card: 'card',
+      holder: 'name',
+    });
+  });
+
+  it('refuses a viewer any other use of them, and leaves a table without them alone', async () => {
+    expect((await masked(`SELECT id FROM cards_changes WHERE ${D} AND pan = '4000000000000001'`)).refusal).toContain(
+      'pan used in an expression',
+    );
+    expect((await masked("SELECT count(*) FROM cards WHERE holder LIKE 'J%'")).refusal).toContain('holder used');
+    const plain = new Catalog(defaultRegistry(), {
+      names: () => ['plain'],
+      get: () => ({ name: 'plain', primaryKey: ['ID'], columns: [{ name: 'ID', type: 'integer' }] }),
+    });
+    const { tree } = await sqlParser().parse(`SELECT * FROM plain_changes WHERE ${D}`);
+    expect(
+      resultMasking(tree, guardQuery(tree, { catalog: plain, engine: 'duckdb', params: {} }).reads, masker),
+    ).toEqual({ masks: {} });
+  });
+});
