@@ -9,13 +9,13 @@ import { commandConfig, fmt, type Io } from './common.ts';
 export const compactHelp = `tributary compact [--before YYYY-MM-DDTHH] [--table <name> ...] [--quarantine-unreadable] [--json]
 
 Rewrites the JSONL objects of closed partition-hours as Parquet (ZSTD, sorted by event time, about one object per
-128 MB) under compacted/<type>/. Queries see every row exactly once throughout; an interrupted run is finished by the
+128 MB) under compacted/<type>/ (an imported table's operations under imports/<table>/compacted/). Queries see every row exactly once throughout; an interrupted run is finished by the
 next one, and late records for a compacted hour are compacted by a later run. A partition-hour that fails does not
 stop the others; an object DuckDB cannot read is left as JSONL and reported. Exit code 1 when anything was left.
 
 Options:
   --before HOUR            compact hours strictly before this UTC hour (default: hours that ended at least an hour ago, ${defaultBefore()})
-  --table NAME             only this table (repeatable): transactions, taxi_trips, clickstream
+  --table NAME             only this table (repeatable): transactions, taxi_trips, clickstream, <imported>_changes
   --quarantine-unreadable  move the lines of unreadable objects that DuckDB cannot read to the quarantine (fix and
                            re-drive them there) and compact the rest of those objects
   --json                   print the result as JSON

@@ -102,16 +102,16 @@ export const compactor = new sst.aws.Cron('Compactor', {
       {
         actions: ['s3:ListBucket'],
         resources: [lake.arn],
-        why: 'lists events/ and compacted/; a manifest it looks for may not exist (404 only with ListBucket)',
+        why: "lists events/ and compacted/, and imported tables' changes/ and compacted/; a manifest it looks for may not exist (404 only with ListBucket)",
       },
       {
         actions: ['s3:GetObject', 's3:DeleteObject'],
-        resources: objects(lake, 'events/'),
-        why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it',
+        resources: objects(lake, 'events/', 'imports/*/changes/'),
+        why: "reads the JSONL of closed hours (events, imported tables' operations), deletes it once a Parquet object covers it",
       },
       {
         actions: ['s3:GetObject', 's3:PutObject'],
-        resources: objects(lake, 'compacted/'),
+        resources: objects(lake, 'compacted/', 'imports/*/compacted/'),
         why: 'writes the Parquet objects; reads those already in an hour, so late copies of an event they hold are not compacted again (one row per id)',
       },
       {

@@ -162,7 +162,7 @@ export const consoleSite = new sst.aws.Nextjs('Console', {
     {
       actions: ['s3:GetObject'],
       resources: [
-        ...objects(lake, 'events/', 'compacted/', 'imports/*/changes/'),
+        ...objects(lake, 'events/', 'compacted/', 'imports/*/changes/', 'imports/*/compacted/'),
         ...objects(quarantine, 'records/', 'ledger/'),
       ],
       why: "Athena reads table data (events, and imported tables' changes); the freshness KPI reads the newest lake object; the quarantine index reads records and ledger",

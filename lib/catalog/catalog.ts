@@ -357,6 +357,8 @@ function changesTable(def: ImportedTable): TableDef {
     description: `Every insert, update and delete that imports of ${def.name} published (tables/${def.name}.json), with the export version; the ${def.name} view is the current rows.`,
     bucket: 'lake',
     prefix: `imports/${def.name}/changes/`,
+    // Compacted like events (lib/compact): Parquet of closed partition-hours, beside the JSONL, never inside it.
+    compactedPrefix: `imports/${def.name}/compacted/`,
     rawColumns: [
       ...ENVELOPE_KEYS.map((key) => ({ key, type: key === 'v' ? INT : STRING })),
       { key: 'data', type: { kind: 'struct', fields } },

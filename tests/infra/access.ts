@@ -137,16 +137,16 @@ export const ACCESS: FunctionAccess[] = [
       {
         actions: ['s3:ListBucket'],
         on: ['lake'],
-        why: 'lists `events/` and `compacted/`; looks for manifests that may not exist (404 only with ListBucket)',
+        why: "lists `events/` and `compacted/`, and imported tables' `changes/` and `compacted/`; looks for manifests that may not exist (404 only with ListBucket)",
       },
       {
         actions: ['s3:DeleteObject', 's3:GetObject'],
-        on: ['lake/events/'],
-        why: 'reads the JSONL of closed hours, deletes it once a Parquet object covers it (lib/compact/compact.ts)',
+        on: ['lake/events/', 'lake/imports/*/changes/'],
+        why: "reads the JSONL of closed hours (events, imported tables' operations), deletes it once a Parquet object covers it (lib/compact/compact.ts)",
       },
       {
         actions: ['s3:GetObject', 's3:PutObject'],
-        on: ['lake/compacted/'],
+        on: ['lake/compacted/', 'lake/imports/*/compacted/'],
         why: 'writes the Parquet objects; reads those already in an hour, so late copies of an event they hold are not compacted again (one row per id)',
       },
       {
@@ -330,7 +330,14 @@ export const ACCESS: FunctionAccess[] = [
       },
       {
         actions: ['s3:GetObject'],
-        on: ['lake/events/', 'lake/compacted/', 'lake/imports/*/changes/', 'quarantine/records/', 'quarantine/ledger/'],
+        on: [
+          'lake/events/',
+          'lake/compacted/',
+          'lake/imports/*/changes/',
+          'lake/imports/*/compacted/',
+          'quarantine/records/',
+          'quarantine/ledger/',
+        ],
         why: "Athena reads table data (events, and imported tables' changes); the freshness KPI reads the newest lake object; the quarantine index reads records and ledger",
       },
       {

@@ -13,7 +13,8 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lib/aws/clients.ts';
 import { listAll, readJsonl } from '../../lib/aws/s3.ts';
-import { importJobDeps, queryService } from '../../lib/composition.ts';
+import { compactLake } from '../../lib/compact/compact.ts';
+import { compactorDeps, importJobDeps, queryService } from '../../lib/composition.ts';
 import { ImportPublishError } from '../../lib/imports/errors.ts';
 import { handleImportTrigger, type ImportTriggerDeps } from '../../lib/imports/drops.ts';
 import { ImportJob } from '../../lib/imports/job.ts';
@@ -117,6 +118,15 @@ describe('table imports through the stream into Postgres', () => {
     }
     return out;
   }
+
+  /** Every tenant's live rows of the Postgres table, as the lake's current view lists them. */
+  const postgresRows = async () =>
+    (
+      await pool.query<Record<string, string | null>>(
+        `SELECT tributary_tenant AS tenant, "PK" AS pk, "COL2" AS col2, "COL3" AS col3, "COL4" AS col4, tributary_version AS v
+           FROM imports.example WHERE NOT tributary_deleted ORDER BY tributary_tenant COLLATE "C", "PK" COLLATE "C"`,
+      )
+    ).rows.map((r) => [r.tenant, r.pk, r.col2, r.col3, r.col4, r.v]);
 
   const v1: State = new Map();
   for (let i = 1; i <= 1200; i++) {
@@ -435,13 +445,6 @@ describe('table imports through the stream into Postgres', () => {
   }, 60_000);
 
   it("the lake's current-state view holds the same rows as Postgres, every tenant, and the changes table every operation", async () => {
-    const pg = async () =>
-      (
-        await pool.query<Record<string, string | null>>(
-          `SELECT tributary_tenant AS tenant, "PK" AS pk, "COL2" AS col2, "COL3" AS col3, "COL4" AS col4, tributary_version AS v
-             FROM imports.example WHERE NOT tributary_deleted ORDER BY tributary_tenant COLLATE "C", "PK" COLLATE "C"`,
-        )
-      ).rows.map((r) => [r.tenant, r.pk, r.col2, r.col3, r.col4, r.v]);
     // Once the applier has every published import in (the tests above wait for their own tenants only).
     const imports = new ImportService({ ...deps, importsBucket: deps.buckets.imports });
     const unapplied = await waitFor(
@@ -451,7 +454,7 @@ describe('table imports through the stream into Postgres', () => {
       250,
     );
     expect(unapplied).toEqual([]);
-    const want = await pg();
+    const want = await postgresRows();
     expect(want.length).toBe(1730);
     const svc = queryService(rt.config);
     try {
@@ -539,4 +542,48 @@ describe('table imports through the stream into Postgres', () => {
     expect([...texts.values()].every((t) => t.size === 1)).toBe(true);
     expect(await applied('killed', want)).toEqual(sorted(want));
   }, 300_000);
+  it('compacts the changes to Parquet like events: the current view and every operation read the same after', async () => {
+    const svc = queryService(rt.config);
+    const current = async () =>
+      (
+        await svc.run({
+          sql: 'SELECT tenant, pk, col2, col3, col4, tributary_version FROM example ORDER BY tenant, pk',
+          allowFullScan: true,
+        })
+      ).rows;
+    const perVersion = async () =>
+      (
+        await svc.run({
+          sql: 'SELECT tenant, tributary_version, tributary_op, count(*) FROM example_changes GROUP BY ALL ORDER BY ALL',
+          allowFullScan: true,
+        })
+      ).rows;
+    try {
+      const want = await postgresRows();
+      expect(want.length).toBe(7730);
+      // The lake writer has every operation of the imports above (the killed job's too) before the hour is closed.
+      expect(await waitFor(current, (rows) => JSON.stringify(rows) === JSON.stringify(want), 60_000, 500)).toEqual(
+        want,
+      );
+      const ops = await perVersion();
+      const jsonl = async () =>
+        (await listAll(deps.s3, rt.config.buckets.lake, 'imports/example/changes/')).filter((o) =>
+          o.Key!.endsWith('.jsonl.gz'),
+        ).length;
+      expect(await jsonl()).toBeGreaterThan(0);
+      const next = new Date(Date.now() + 3600_000).toISOString().slice(0, 13);
+      const r = await compactLake(compactorDeps(rt.config), { before: next, tables: ['example_changes'] });
+      expect([r.failed, r.unreadable, r.parquetObjects > 0]).toEqual([[], [], true]);
+      expect(await jsonl()).toBe(0);
+      const parquet = await listAll(deps.s3, rt.config.buckets.lake, 'imports/example/compacted/');
+      expect(parquet.length).toBe(r.parquetObjects);
+      expect(
+        parquet.every((o) => /\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/tenant=[^/]+\/part-\w+\.parquet$/.test(o.Key!)),
+      ).toBe(true);
+      expect(await current()).toEqual(want);
+      expect(await perVersion()).toEqual(ops);
+    } finally {
+      await svc.deps.engine.close();
+    }
+  }, 180_000);
 });

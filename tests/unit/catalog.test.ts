@@ -297,10 +297,13 @@ describe('imported tables in the lake', () => {
     expect(Catalog.currentSql(view!, '"example_changes"')).toBe(
       'SELECT "pk", "col2", "col3", "col4", "tenant", "tributary_version"\nFROM (SELECT *, row_number() OVER (PARTITION BY "tenant", "pk" ORDER BY "tributary_version" DESC) AS "_rn" FROM "example_changes") c\nWHERE "_rn" = 1 AND "tributary_op" <> \'delete\'',
     );
-    // In Glue: the raw table, and two views (the changes, de-duplicated; the current rows over them).
+    // In Glue: the raw and compacted tables, and two views (the changes of both, de-duplicated; the current rows over
+    // them). The compactor rewrites closed hours of the changes as Parquet, like events.
     const glued = glueTables(withImports, 'db', (role) => role);
+    expect(withImports.table('example_changes').compactedPrefix).toBe('imports/example/compacted/');
     expect(glued.filter((g) => g.name.startsWith('example')).map((g) => [g.name, g.tableType])).toEqual([
       ['example_changes_raw', 'EXTERNAL_TABLE'],
+      ['example_changes_compacted', 'EXTERNAL_TABLE'],
       ['example_changes', 'VIRTUAL_VIEW'],
       ['example', 'VIRTUAL_VIEW'],
     ]);
