@@ -292,7 +292,7 @@ describe('tributary CLI against a running pipeline', () => {
     expect(byId.get(tx(3, {}).trans_num)!.firstError.path).toBe('/amt');
 
     const show = await cli(['quarantine', 'show', byId.get(tx(1, {}).trans_num)!.qid], env);
-    expect(show.stdout).toContain('/gender  enum  must be one of "M", "F", null');
+    expect(show.stdout, `exit ${show.code}: ${show.stderr}`).toContain('/gender  enum  must be one of "M", "F", null');
     const noWhy = await cli(['quarantine', 'discard', byId.get(tx(3, {}).trans_num)!.qid], env);
     expect(noWhy.code).toBe(2);
     expect(noWhy.stderr).toContain('Discarding needs --why');
