@@ -56,18 +56,12 @@ function functionErrorsAlarm(
   description: string,
   periodSeconds = 300,
 ): aws.cloudwatch.MetricAlarm {
-  return new aws.cloudwatch.MetricAlarm(name, {
-    ...notify,
-    alarmDescription: description,
-    namespace: 'AWS/Lambda',
-    metricName: 'Errors',
-    dimensions: { FunctionName: functionName },
-    statistic: 'Sum',
-    period: periodSeconds,
-    evaluationPeriods: 1,
-    threshold: 0,
-    comparisonOperator: 'GreaterThanThreshold',
-  });
+  return anyCountAlarm(
+    name,
+    { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: functionName } },
+    description,
+    periodSeconds,
+  );
 }
 
 /** Any count of one of Tributary's own EMF metrics (lib/observability.ts) in `periodSeconds`. */
@@ -77,12 +71,25 @@ function countAlarm(
   description: string,
   periodSeconds = 300,
 ): aws.cloudwatch.MetricAlarm {
+  return anyCountAlarm(
+    name,
+    { namespace: PIPELINE_NAMESPACE, metricName: metric, dimensions: { service: PIPELINE_SERVICE } },
+    description,
+    periodSeconds,
+  );
+}
+
+/** An alarm on any count of `metric` (its Sum above 0) in one period of `periodSeconds`. */
+function anyCountAlarm(
+  name: string,
+  metric: { namespace: string; metricName: string; dimensions: Record<string, $util.Input<string>> },
+  description: string,
+  periodSeconds: number,
+): aws.cloudwatch.MetricAlarm {
   return new aws.cloudwatch.MetricAlarm(name, {
     ...notify,
     alarmDescription: description,
-    namespace: PIPELINE_NAMESPACE,
-    metricName: metric,
-    dimensions: { service: PIPELINE_SERVICE },
+    ...metric,
     statistic: 'Sum',
     period: periodSeconds,
     evaluationPeriods: 1,
