@@ -1,6 +1,7 @@
-import { createDecipheriv } from 'node:crypto';
+import { createDecipheriv, createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
+import { fastNumbers, type KinesaliteNumbers } from './kinesis-numbers.ts';
 
 /**
  * kinesalite loses a record that Kinesis never would. PutRecords gives each record its sequence number (a per-stream
@@ -28,7 +29,7 @@ interface Store {
     cb: (err: unknown, stream?: { Shards: { SequenceNumberRange: { EndingSequenceNumber?: string } }[] }) => void,
   ): void;
 }
-interface KinesaliteDb {
+interface KinesaliteDb extends KinesaliteNumbers {
   ITERATOR_PWD_KEY: Buffer;
   ITERATOR_PWD_IV: Buffer;
   createShardIterator(streamName: string, shardId: string, seq: string): string;
@@ -49,8 +50,9 @@ function iteratorPosition(db: KinesaliteDb, iterator: string): { stream: string;
 }
 
 /**
- * kinesalite with empty reads that never move past a record still being written. Must run before anything else in the
- * process loads kinesalite (its actions are bound when its index module loads).
+ * kinesalite with empty reads that never move past a record still being written, and its sequence arithmetic on
+ * BigInt (./kinesis-numbers.ts). Must run before anything else in the process loads kinesalite (its actions are bound
+ * when its index module loads).
  */
 export function loadKinesalite(): Kinesalite {
   const indexPath = require.resolve('kinesalite');
@@ -58,6 +60,18 @@ export function loadKinesalite(): Kinesalite {
   const actionPath = require.resolve('kinesalite/actions/getRecords');
   const getRecords = require(actionPath) as Action;
   const db = require('kinesalite/db') as KinesaliteDb;
+  // The actions call these through the module's exports at run time, so replacing the exports is enough.
+  Object.assign(
+    db,
+    fastNumbers(
+      {
+        parseSequence: db.parseSequence,
+        stringifySequence: db.stringifySequence,
+        partitionKeyToHashKey: db.partitionKeyToHashKey,
+      },
+      (s) => createHash('md5').update(s, 'utf8').digest('hex'),
+    ),
+  );
   const consistent: Action = (store, data, cb) =>
     getRecords(store, data, (err, res) => {
       if (err || !res || res.Records.length || !res.NextShardIterator) return cb(err, res);
