@@ -496,6 +496,11 @@ function printImportE2e(r: ImportE2eResult): void {
         ],
         ['operations applied', `${fmtInt(r.opsPerSec)}/s`, 'end to end, through kinesalite and the applier'],
         [
+          'stream records',
+          fmtInt(r.streamRecords),
+          `aggregates, ${fmt(r.streamBytes / 1024 / 1024, 1)} MiB (${fmt(r.streamBytes / r.rows, 0)} B per operation)`,
+        ],
+        [
           'baseline: applyOperations alone',
           `${fmtInt(r.baselineOpsPerSec)}/s`,
           'the same statement on the same database, fed directly',

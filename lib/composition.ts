@@ -136,8 +136,10 @@ export function importJobDeps(
   pool: pg.Pool = databasePool(config, 2),
 ): ImportTriggerDeps {
   const { s3, kinesis } = awsClients(config);
+  const metrics = metricsRecorder(config);
   return {
     ingest: ingestWriterDeps(config),
+    ...(metrics ? { put: { metrics } } : {}),
     registry: new ImportRegistry(pool),
     tables: new TableRegistry(),
     s3,

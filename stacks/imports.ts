@@ -81,10 +81,12 @@ export const kinesisEndpoint = new aws.ec2.VpcEndpoint('KinesisEndpoint', {
   privateDnsEnabled: true,
   subnetIds: vpc.privateSubnets.apply((subnets) => subnets.slice(0, settings.database.secretsEndpointZones)),
   securityGroupIds: [kinesisEndpointSecurityGroup.id],
-  // Any principal (IAM decides who), but only to put records on this stage's stream.
+  // Any principal (IAM decides who), but only to list the shards of this stage's stream and put records on it.
   policy: $jsonStringify({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: '*', Action: 'kinesis:PutRecords', Resource: events.arn }],
+    Statement: [
+      { Effect: 'Allow', Principal: '*', Action: ['kinesis:ListShards', 'kinesis:PutRecords'], Resource: events.arn },
+    ],
   }),
 });
 
@@ -148,9 +150,9 @@ export const importJobFunction = new sst.aws.Function('ImportJob', {
       why: 'quarantines the rows of a refused export (lib/imports/job.ts)',
     },
     {
-      actions: ['kinesis:PutRecords'],
+      actions: ['kinesis:ListShards', 'kinesis:PutRecords'],
       resources: [events.arn],
-      why: 'puts the operations of an export on the stream (lib/imports/job.ts)',
+      why: 'puts the operations of an export on the stream, aggregated by the shard their keys hash into (lib/imports/job.ts)',
     },
   ),
   handler: 'functions/import-job/handler.handler',

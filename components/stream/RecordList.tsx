@@ -57,7 +57,13 @@ export function RecordList({ records, raw, testId }: { records: ShownRecord[]; r
                   </Text>
                   <Text span size="xs" c="dimmed">
                     key {r.partitionKey} · {r.bytes} B
-                    {r.encoding === 'base64' ? ' · not UTF-8 (base64)' : r.json === undefined ? ' · not JSON' : ''}
+                    {r.aggregated !== undefined
+                      ? ` · aggregate of ${r.aggregated.toLocaleString('en-US')} envelopes`
+                      : r.encoding === 'base64'
+                        ? ' · not UTF-8 (base64)'
+                        : r.json === undefined
+                          ? ' · not JSON'
+                          : ''}
                   </Text>
                 </Group>
               </summary>

@@ -7,6 +7,7 @@ import { quarantineRecord } from '../quarantine/record.ts';
 import { writeQuarantine } from '../quarantine/write.ts';
 import { ensureMigrated, recordProgress } from '../oltp/sink.ts';
 import type { ShardOutcome } from '../stream/batch.ts';
+import { aggregateTexts, isAggregate } from '../stream/aggregate.ts';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
 import { parseJson } from '../registry/json.ts';
 import { applyOperations, ensureImportTable, type ImportOperation } from './apply.ts';
@@ -72,36 +73,57 @@ function tableOfType(tables: TableRegistry, type: string): TableDef | undefined 
   return name && tables.has(name) ? tables.get(name) : undefined;
 }
 
+/** An operation and where it came from: its record and, for an aggregate's, its place and text in it. */
+interface Item {
+  op: ImportOperation;
+  record: StreamRecord;
+  sub?: number;
+  text?: string;
+}
+
 /** Applies one shard's records (see the module comment). */
 export async function applyShard(records: StreamRecord[], deps: ImportApplierDeps): Promise<ApplierResult> {
   const sorted = [...records].sort((a, b) => compareSeq(a.sequenceNumber, b.sequenceNumber));
   const shardId = sorted[0]?.shardId ?? 'shardId-unknown';
   const result: ApplierResult = { shardId, applied: 0, skipped: 0, rejected: 0, ignored: 0 };
   if (!sorted.length) return result;
-  const byTable = new Map<string, { def: TableDef; items: { op: ImportOperation; record: StreamRecord }[] }>();
-  const refused: { record: StreamRecord; error: string; type?: string }[] = [];
+  const byTable = new Map<string, { def: TableDef; items: Item[] }>();
+  const refused: { item: Item | Omit<Item, 'op'>; error: string; type?: string }[] = [];
   for (const record of sorted) {
-    let envelope: ReturnType<typeof parseEnvelope>;
-    try {
-      envelope = parseEnvelope(record.data.toString('utf8'), parseJson);
-    } catch {
-      result.ignored++;
-      continue;
+    let texts: (string | undefined)[] = [undefined];
+    if (isAggregate(record.data)) {
+      try {
+        texts = aggregateTexts(record.data);
+      } catch {
+        // Unreadable: the lake writer quarantines it.
+        result.ignored++;
+        continue;
+      }
     }
-    const def = tableOfType(deps.tables, envelope.type);
-    if (!def) {
-      result.ignored++;
-      continue;
-    }
-    try {
-      const op = operationOf(envelope, def);
-      let g = byTable.get(def.name);
-      if (!g) byTable.set(def.name, (g = { def, items: [] }));
-      g.items.push({ op, record });
-    } catch (err) {
-      if (!(err instanceof EnvelopeError)) throw err;
-      refused.push({ record, error: err.message, type: envelope.type });
-    }
+    texts.forEach((inner, i) => {
+      const at = { record, ...(inner === undefined ? {} : { sub: i, text: inner }) };
+      let envelope: ReturnType<typeof parseEnvelope>;
+      try {
+        envelope = parseEnvelope(inner ?? record.data.toString('utf8'), parseJson);
+      } catch {
+        result.ignored++;
+        return;
+      }
+      const def = tableOfType(deps.tables, envelope.type);
+      if (!def) {
+        result.ignored++;
+        return;
+      }
+      try {
+        const op = operationOf(envelope, def);
+        let g = byTable.get(def.name);
+        if (!g) byTable.set(def.name, (g = { def, items: [] }));
+        g.items.push({ op, ...at });
+      } catch (err) {
+        if (!(err instanceof EnvelopeError)) throw err;
+        refused.push({ item: at, error: err.message, type: envelope.type });
+      }
+    });
   }
   const chunkSize = deps.chunkSize ?? 500;
   try {
@@ -115,7 +137,7 @@ export async function applyShard(records: StreamRecord[], deps: ImportApplierDep
         // decides (the job refuses new exports of it meanwhile). Delivering the batch again would stall the shard for
         // every table; the operations go to the quarantine, to be re-driven once the table is put right.
         if (!(err instanceof TableChangedError)) throw err;
-        for (const c of items) refused.push({ record: c.record, error: err.message, type: changesType(def.name) });
+        for (const c of items) refused.push({ item: c, error: err.message, type: changesType(def.name) });
         continue;
       }
       for (let i = 0; i < items.length; i += chunkSize) {
@@ -127,9 +149,9 @@ export async function applyShard(records: StreamRecord[], deps: ImportApplierDep
         );
         result.applied += r.applied;
         result.skipped += r.skipped;
-        const recordOf = new Map(chunk.map((c) => [c.op, c.record]));
+        const itemOf = new Map(chunk.map((c) => [c.op, c]));
         for (const x of r.rejected)
-          refused.push({ record: recordOf.get(x.op)!, error: x.error, type: changesType(def.name) });
+          refused.push({ item: itemOf.get(x.op)!, error: x.error, type: changesType(def.name) });
       }
     }
     if (refused.length) {
@@ -137,16 +159,17 @@ export async function applyShard(records: StreamRecord[], deps: ImportApplierDep
       await writeQuarantine(
         deps.s3,
         deps.quarantineBucket,
-        refused.map((x) =>
+        refused.map(({ item: { record, sub, text }, error, type }) =>
           quarantineRecord({
-            id: `${x.record.shardId}-${x.record.sequenceNumber}`,
+            // An operation of an aggregate is named by its place in it, and kept as its own envelope.
+            id: `${record.shardId}-${record.sequenceNumber}${sub === undefined ? '' : `-${sub}`}`,
             stage: 'import',
             reason: 'db_rejected',
-            errors: [{ path: '/', keyword: 'db_rejected', message: x.error }],
-            ...(x.type ? { type: x.type } : {}),
-            receivedAt: new Date(x.record.arrivedAt).toISOString(),
+            errors: [{ path: '/', keyword: 'db_rejected', message: error }],
+            ...(type ? { type } : {}),
+            receivedAt: new Date(record.arrivedAt).toISOString(),
             quarantinedAt: at,
-            payload: x.record.data,
+            payload: text === undefined ? record.data : Buffer.from(text),
             source: 'stream',
           }),
         ),

@@ -2,12 +2,14 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listAllShards } from '../aws/kinesis.ts';
 import { downloadToFile, getJsonOrNull, putJson } from '../aws/s3.ts';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { newId } from '../ids.ts';
 import { quarantineRecord } from '../quarantine/record.ts';
 import { writeQuarantine } from '../quarantine/write.ts';
+import { aggregate, type HashRange } from '../stream/aggregate.ts';
 import { type PutOptions, putRecordsReliably } from '../stream/put-records.ts';
 import { compareSeq } from '../stream/records.ts';
 import { computeDelta } from './delta.ts';
@@ -20,7 +22,7 @@ import {
 } from './errors.ts';
 import { deleteGuard, deleteGuardLimit } from './guard.ts';
 import { ensureImportTable } from './apply.ts';
-import { opRecord, opsQuery, oversizedOps } from './ops.ts';
+import { changesType, opRecord, opsQuery, oversizedOps } from './ops.ts';
 import type { ImportCounts, ImportFile, ImportRegistry, Lease } from './registry.ts';
 import { checkTableDef, type TableDef, type TableRegistry } from './tables.ts';
 
@@ -32,12 +34,12 @@ import { checkTableDef, type TableDef, type TableRegistry } from './tables.ts';
  * committed it is only ever resumed from what it saved — never recomputed, failed or held — so whatever reached the
  * stream belongs to the file that ends published, and the table's next base is exactly what was sent.
  *
- * Exactly once: publishing records after each chunk how many operations (in the delta's `__seq` order) are on the
- * stream, so a job that stops — a crash, its deadline, a stream that kept refusing — is finished by the next one,
+ * Exactly once: publishing records after each round how many operations (in the delta's `__seq` order) are on the
+ * stream (packed into aggregates, lib/stream/aggregate.ts), so a job that stops — a crash, its deadline, a stream that kept refusing — is finished by the next one,
  * which sends only the rest; an operation's envelope is the same bytes whoever sends it (its id and times are fixed by
- * the export), so the few operations of a chunk sent twice are one row in the lake and one change in Postgres. The
- * lease is renewed all along the run and right before each chunk; a job that lost it stops at its next step, and its
- * fenced writes change nothing. A stale job's chunk already in flight can only repeat operations of the committed
+ * the export), so the operations of a round sent twice are one row in the lake and one change in Postgres. The
+ * lease is renewed all along the run and right before each round; a job that lost it stops at its next step, and its
+ * fenced writes change nothing. A stale job's round already in flight can only repeat operations of the committed
  * file the new holder resumes: the same bytes again.
  */
 
@@ -75,14 +77,12 @@ class Heartbeat {
   }
 }
 
-/** Operations per PutRecords call. */
-const CHUNK = 500;
 /**
- * PutRecords calls in flight at once (default): a round of this many chunks is sent together and recorded as one
- * step of progress. Safe for order: an export has one operation per key, and versions order a key's operations
- * across exports.
+ * Operations per round (default): a round is packed into aggregates (lib/stream/aggregate.ts), sent in as few
+ * PutRecords calls as the limits allow, and recorded as one step of progress, so a crash repeats at most one round.
+ * Safe for order: an export has one operation per key, and versions order a key's operations across exports.
  */
-const PUTS_IN_FLIGHT = 4;
+const ROUND_OPS = 10_000;
 
 export interface ImportJobDeps {
   registry: ImportRegistry;
@@ -97,8 +97,8 @@ export interface ImportJobDeps {
   deleteGuard?: number;
   workDir?: string;
   put?: Omit<PutOptions, 'deadlineMs'>;
-  /** PutRecords calls in flight at once (default 4); a round of them is one step of progress. */
-  putsInFlight?: number;
+  /** Operations per round, one step of progress (default 10,000). */
+  roundOps?: number;
   /** Called after each published round (tests stop a job there). */
   onChunk?: (file: ImportFile, published: number) => void | Promise<void>;
 }
@@ -298,7 +298,7 @@ export class ImportJob {
     );
   }
 
-  /** Sends the operations after the ones already on the stream, a chunk at a time under a freshly renewed lease. */
+  /** Sends the operations after the ones already on the stream, a round at a time under a freshly renewed lease. */
   async #publish(
     conn: DuckDBConnection,
     lease: Lease,
@@ -314,36 +314,47 @@ export class ImportJob {
     const result = await conn.stream(
       `SELECT key, data FROM (${opsQuery(def, opsFile, f)}) WHERE seq > ${sent} ORDER BY seq`,
     );
+    // Where each shard's hash keys go, so an aggregate only holds operations of one shard (read once per run: a
+    // reshard in between only puts some keys' operations on another shard, which versions make harmless).
+    const ranges: HashRange[] = (await listAllShards(this.deps.kinesis, this.deps.streamName))
+      .filter((x) => !x.SequenceNumberRange?.EndingSequenceNumber && x.HashKeyRange)
+      .map((x) => ({
+        shardId: x.ShardId!,
+        start: BigInt(x.HashKeyRange!.StartingHashKey!),
+        end: BigInt(x.HashKeyRange!.EndingHashKey!),
+      }));
     let pending: { key: string; data: string }[] = [];
+    const roundOps = this.deps.roundOps ?? ROUND_OPS;
     const flush = async (): Promise<Step> => {
       if (!pending.length) return 'done';
       if (Date.now() >= deadline) return 'deadline';
       if (beat.lost || !(await registry.renew(lease, this.#leaseMs))) return 'lost';
-      const records = pending.map((p) => opRecord(f, p.key, p.data));
+      const records = aggregate(
+        pending.map((p) => {
+          const r = opRecord(f, p.key, p.data);
+          return { partitionKey: r.partitionKey, text: r.text };
+        }),
+        ranges,
+        // What the applier's mapping lets through (lib/stream/mappings.ts); a table's name is at most 63 characters.
+        changesType(f.table),
+      );
+      const outcomes = await putRecordsReliably(
+        this.deps.kinesis,
+        this.deps.streamName,
+        records.map((r) => ({ data: r.data, partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey })),
+        { ...this.deps.put, deadlineMs: Math.floor(this.#leaseMs / 3) },
+      );
       // Where this round's operations landed: the highest sequence number per shard.
       const round: Record<string, string> = {};
-      const slices: (typeof records)[] = [];
-      for (let i = 0; i < records.length; i += CHUNK) slices.push(records.slice(i, i + CHUNK));
-      const outcomes = (
-        await Promise.all(
-          slices.map((slice) =>
-            putRecordsReliably(
-              this.deps.kinesis,
-              this.deps.streamName,
-              slice.map((r) => ({ data: Buffer.from(r.text), partitionKey: r.partitionKey })),
-              { ...this.deps.put, deadlineMs: Math.floor(this.#leaseMs / 3) },
-            ),
-          ),
-        )
-      ).flat();
       for (const o of outcomes)
         if (o.ok && (round[o.shardId] === undefined || compareSeq(o.sequenceNumber, round[o.shardId]!) > 0))
           round[o.shardId] = o.sequenceNumber;
-      const failed = outcomes.filter((o) => !o.ok);
+      const failed = outcomes.flatMap((o, i) => (o.ok ? [] : [{ o, ops: records[i]!.items.length }]));
       if (failed.length) {
-        const first = failed[0] as Extract<(typeof outcomes)[number], { ok: false }>;
+        const first = failed[0]!.o as Extract<(typeof outcomes)[number], { ok: false }>;
+        const refused = failed.reduce((n, x) => n + x.ops, 0);
         throw new ImportPublishError(
-          `The stream refused ${failed.length} of ${records.length} operations of import ${f.id} after retries (${first.errorCode}: ${first.errorMessage}); the ${sent.toLocaleString('en-US')} before them are on the stream. Run the import again to send the rest (\`tributary import show ${f.id}\`).`,
+          `The stream refused ${refused} of ${pending.length} operations of import ${f.id} after retries (${first.errorCode}: ${first.errorMessage}); the ${sent.toLocaleString('en-US')} before them are on the stream. Run the import again to send the rest (\`tributary import show ${f.id}\`).`,
         );
       }
       sent += pending.length;
@@ -357,7 +368,7 @@ export class ImportJob {
       if (!chunk || chunk.rowCount === 0) break;
       for (const [key, data] of chunk.getRows()) {
         pending.push({ key: String(key), data: String(data) });
-        if (pending.length >= CHUNK * (this.deps.putsInFlight ?? PUTS_IN_FLIGHT)) {
+        if (pending.length >= roundOps) {
           const step = await flush();
           if (step !== 'done') return step;
         }

@@ -11,6 +11,7 @@ import {
   type QuarantineRecord,
 } from '../quarantine/record.ts';
 import type { Registry } from '../registry/registry.ts';
+import { AggregateFormatError, aggregateTexts, isAggregate } from '../stream/aggregate.ts';
 import { compareSeq, type StreamRecord } from '../stream/records.ts';
 import { changesPrefix, lakeObjectName, lakePrefix } from '../layout/partition.ts';
 import { operationOf, tableOfChangesType } from '../imports/ops.ts';
@@ -56,7 +57,8 @@ const CR = 0x0d;
  * Turns one shard's batch into the objects to write, without any I/O: decodes each envelope, groups by lake partition
  * (`events/<type>/dt=/hour=[/field=]`, or a table import's `imports/<table>/changes/dt=/hour=/tenant=`), and gzips one JSONL object per partition named by the shard and the first and
  * last sequence number it holds, so a retry of the same records produces the same names. Records that cannot be
- * decoded become quarantine records (stage `lake-writer`) in one object per reason, named the same way.
+ * decoded become quarantine records (stage `lake-writer`) in one object per reason, named the same way. An aggregate
+ * (lib/stream/aggregate.ts) is its envelopes, each placed as a record of its own would be, all at its sequence number.
  */
 export function planBatch(
   records: StreamRecord[],
@@ -73,70 +75,93 @@ export function planBatch(
   const quarantinedAt = now.toISOString();
   let skipped = 0;
 
+  const quarantine = (r: StreamRecord, sub: number | undefined, payload: Buffer, err: unknown) => {
+    const reason: QuarantineReason =
+      err instanceof EnvelopeError
+        ? (err.code as QuarantineReason)
+        : err instanceof AggregateFormatError
+          ? 'malformed_json'
+          : 'processing_error';
+    quarantined.push(
+      quarantineRecord({
+        // An envelope of an aggregate is named by its place in it.
+        id:
+          sub === undefined
+            ? deterministicId(r.shardId, r.sequenceNumber)
+            : deterministicId(r.shardId, r.sequenceNumber, String(sub)),
+        stage: 'lake-writer',
+        reason,
+        errors: [{ path: '/', keyword: reason, message: errorMessage(err) }],
+        receivedAt: new Date(r.arrivedAt).toISOString(),
+        quarantinedAt,
+        payload,
+        source: 'stream',
+      }),
+    );
+    seqOf.set(quarantined[quarantined.length - 1]!, r.sequenceNumber);
+  };
+
   for (const r of sorted) {
-    let prefix: string;
-    let line: Buffer = r.data;
-    let id: string;
-    let receivedAt: string;
-    try {
-      const text = r.data.toString('utf8');
-      const envelope = parseEnvelope(text);
-      if (envelope.redrive?.stage === 'oltp-sink') {
-        skipped++;
+    let texts: (string | undefined)[];
+    if (isAggregate(r.data)) {
+      try {
+        texts = aggregateTexts(r.data);
+      } catch (err) {
+        quarantine(r, undefined, r.data, err);
         continue;
       }
-      const table = tableOfChangesType(envelope.type);
-      if (table !== undefined) {
-        // A table import's operation: checked against its table's definition, kept with the table's changes.
-        if (!tables?.has(table))
-          throw new EnvelopeError(
-            'unknown_type',
-            `Envelope type ${JSON.stringify(envelope.type)} carries operations of table ${JSON.stringify(table)}, which has no definition (tables/${table}.json).`,
+    } else texts = [undefined];
+    texts.forEach((inner, sub) => {
+      let prefix: string;
+      let line: Buffer = inner === undefined ? r.data : Buffer.from(inner);
+      let id: string;
+      let receivedAt: string;
+      try {
+        const text = inner ?? r.data.toString('utf8');
+        const envelope = parseEnvelope(text);
+        if (envelope.redrive?.stage === 'oltp-sink') {
+          skipped++;
+          return;
+        }
+        const table = tableOfChangesType(envelope.type);
+        if (table !== undefined) {
+          // A table import's operation: checked against its table's definition, kept with the table's changes.
+          if (!tables?.has(table))
+            throw new EnvelopeError(
+              'unknown_type',
+              `Envelope type ${JSON.stringify(envelope.type)} carries operations of table ${JSON.stringify(table)}, which has no definition (tables/${table}.json).`,
+            );
+          const op = operationOf(envelope, tables.get(table));
+          prefix = changesPrefix(table, envelope.event_time, op.tenant);
+        } else {
+          const type = registry.has(envelope.type) ? registry.get(envelope.type) : undefined;
+          if (!type)
+            throw new EnvelopeError(
+              'unknown_type',
+              `Envelope type ${JSON.stringify(envelope.type)} is not registered (${registry.names().join(', ')}).`,
+            );
+          prefix = lakePrefix(
+            type.name,
+            envelope.event_time,
+            type.partitions.map((p) => ({ name: p.name, value: p.get(envelope.data) })),
           );
-        const op = operationOf(envelope, tables.get(table));
-        prefix = changesPrefix(table, envelope.event_time, op.tenant);
-      } else {
-        const type = registry.has(envelope.type) ? registry.get(envelope.type) : undefined;
-        if (!type)
-          throw new EnvelopeError(
-            'unknown_type',
-            `Envelope type ${JSON.stringify(envelope.type)} is not registered (${registry.names().join(', ')}).`,
-          );
-        prefix = lakePrefix(
-          type.name,
-          envelope.event_time,
-          type.partitions.map((p) => ({ name: p.name, value: p.get(envelope.data) })),
-        );
+        }
+        id = envelope.id;
+        receivedAt = envelope.received_at;
+        // JSONL needs one record per line; envelopes from our producers never hold raw newlines, others get re-serialized.
+        if (line.includes(NEWLINE) || line.includes(CR) || (text.length !== line.length && !isUtf8(line)))
+          line = Buffer.from(JSON.stringify(envelope));
+      } catch (err) {
+        quarantine(r, inner === undefined ? undefined : sub, line, err);
+        return;
       }
-      id = envelope.id;
-      receivedAt = envelope.received_at;
-      // JSONL needs one record per line; envelopes from our producers never hold raw newlines, others get re-serialized.
-      if (line.includes(NEWLINE) || line.includes(CR) || (text.length !== line.length && !isUtf8(line)))
-        line = Buffer.from(JSON.stringify(envelope));
-    } catch (err) {
-      const reason: QuarantineReason =
-        err instanceof EnvelopeError ? (err.code as QuarantineReason) : 'processing_error';
-      quarantined.push(
-        quarantineRecord({
-          id: deterministicId(r.shardId, r.sequenceNumber),
-          stage: 'lake-writer',
-          reason,
-          errors: [{ path: '/', keyword: reason, message: errorMessage(err) }],
-          receivedAt: new Date(r.arrivedAt).toISOString(),
-          quarantinedAt,
-          payload: r.data,
-          source: 'stream',
-        }),
-      );
-      seqOf.set(quarantined[quarantined.length - 1]!, r.sequenceNumber);
-      continue;
-    }
-    let g = groups.get(prefix);
-    if (!g) groups.set(prefix, (g = { lines: [], seqs: [], ids: [], received: [] }));
-    g.lines.push(line);
-    g.seqs.push(r.sequenceNumber);
-    g.ids.push(id);
-    g.received.push(Date.parse(receivedAt));
+      let g = groups.get(prefix);
+      if (!g) groups.set(prefix, (g = { lines: [], seqs: [], ids: [], received: [] }));
+      g.lines.push(line);
+      g.seqs.push(r.sequenceNumber);
+      g.ids.push(id);
+      g.received.push(Date.parse(receivedAt));
+    });
   }
 
   const objects: PlannedObject[] = [];

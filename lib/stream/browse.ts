@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { listAllShards } from '../aws/kinesis.ts';
 import { TributaryError } from '../errors.ts';
+import { aggregateTexts, isAggregate } from './aggregate.ts';
 import { compareSeq } from './records.ts';
 
 /** Errors of the stream browser: what the caller asked for is not readable as asked (400). */
@@ -61,8 +62,10 @@ export interface BrowsedRecord {
   /** The data as UTF-8 text, or base64 when it is not valid UTF-8. */
   text: string;
   encoding: 'utf8' | 'base64';
-  /** The parsed JSON when the data is JSON. */
+  /** The parsed JSON when the data is JSON; for an aggregate, its envelopes (as JSON where they are). */
   json?: unknown;
+  /** How many envelopes the record holds when it is an aggregate (lib/stream/aggregate.ts); `text` is one per line. */
+  aggregated?: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -79,7 +82,15 @@ export function browsedRecord(r: KinesisRecord): BrowsedRecord {
   };
 }
 
-function decode(data: Uint8Array): Pick<BrowsedRecord, 'text' | 'encoding' | 'json'> {
+function decode(data: Uint8Array): Pick<BrowsedRecord, 'text' | 'encoding' | 'json' | 'aggregated'> {
+  if (isAggregate(data)) {
+    try {
+      const texts = aggregateTexts(data);
+      return { text: texts.join('\n'), encoding: 'utf8', json: texts.map(parseOrText), aggregated: texts.length };
+    } catch {
+      // Unreadable: shown as the bytes it is, like any other record that is not text.
+    }
+  }
   let text: string;
   try {
     text = utf8.decode(data);
@@ -90,6 +101,14 @@ function decode(data: Uint8Array): Pick<BrowsedRecord, 'text' | 'encoding' | 'js
     return { text, encoding: 'utf8', json: JSON.parse(text) };
   } catch {
     return { text, encoding: 'utf8' };
+  }
+}
+
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

@@ -55,11 +55,18 @@ export const OLTP_SINK_MAPPING: KinesisMapping = {
 
 /**
  * The import applier (lib/imports/applier.ts) waits out a database outage like the OLTP sink, and gets only a table
- * import's operations: envelope types `import.<table>` (lib/imports/ops.ts CHANGES_PREFIX, a dot no event type has).
+ * import's operations: aggregates of them, which the job sends with the partition key `import.<table>`
+ * (lib/stream/aggregate.ts; Lambda cannot look inside their compressed data), and single envelopes of types
+ * `import.<table>` (a re-driven operation; lib/imports/ops.ts CHANGES_PREFIX, a dot no event type has).
  */
 export const IMPORT_APPLIER_MAPPING: KinesisMapping = {
   ...OLTP_SINK_MAPPING,
-  filterCriteria: { filters: [{ pattern: JSON.stringify({ data: { type: [{ prefix: 'import.' }] } }) }] },
+  filterCriteria: {
+    filters: [
+      { pattern: JSON.stringify({ partitionKey: [{ prefix: 'import.' }] }) },
+      { pattern: JSON.stringify({ data: { type: [{ prefix: 'import.' }] } }) },
+    ],
+  },
 };
 
 /**

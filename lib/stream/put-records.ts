@@ -12,6 +12,8 @@ export const RECORD_MAX_BYTES = 1024 * 1024;
 export interface PutEntry {
   data: Uint8Array;
   partitionKey: string;
+  /** Places the record by this hash (a decimal 128-bit number) instead of its partition key's (an aggregate's). */
+  explicitHashKey?: string;
 }
 
 export type PutOutcome =
@@ -136,7 +138,11 @@ export async function putRecordsReliably(
     attempt++;
     const retry: number[] = [];
     for (const chunk of chunkEntries(pending.map((i) => ({ ...entries[i]!, i })))) {
-      const records: PutRecordsRequestEntry[] = chunk.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey }));
+      const records: PutRecordsRequestEntry[] = chunk.map((e) => ({
+        Data: e.data,
+        PartitionKey: e.partitionKey,
+        ...(e.explicitHashKey !== undefined ? { ExplicitHashKey: e.explicitHashKey } : {}),
+      }));
       const tally = options.metrics && new PutTally(options.metrics);
       try {
         const res = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));

@@ -221,9 +221,9 @@ export const ACCESS: FunctionAccess[] = [
         why: 'quarantines the rows of a refused export (lib/imports/job.ts)',
       },
       {
-        actions: ['kinesis:PutRecords'],
+        actions: ['kinesis:ListShards', 'kinesis:PutRecords'],
         on: ['stream'],
-        why: 'puts the operations of an export on the stream (lib/imports/job.ts)',
+        why: 'puts the operations of an export on the stream, aggregated by the shard their keys hash into (lib/imports/job.ts)',
       },
     ],
   },

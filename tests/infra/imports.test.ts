@@ -86,7 +86,7 @@ describe('the import job', () => {
     expect([target.inputs.arn, JSON.parse(String(target.inputs.input))]).toEqual([job().state.arn, { sweep: true }]);
   });
 
-  it('may read drops and snapshots, write snapshots and quarantine rows, put on the stream — nothing else', () => {
+  it('may read drops and snapshots, write snapshots and quarantine rows, list the shards and put on the stream — nothing else', () => {
     const role = infra.roleOf(job());
     const statements = infra.statementsOf(role);
     const imports = bucketArn('Imports');
@@ -99,7 +99,7 @@ describe('the import job', () => {
         allow(['s3:GetObject', 's3:PutObject'], [`${lake}/imports/*/snapshots/*`]),
         allow(['s3:ListBucket'], [lake]),
         allow(['s3:PutObject'], [`${bucketArn('Quarantine')}/records/*`]),
-        allow(['kinesis:PutRecords'], [streamArn()]),
+        allow(['kinesis:ListShards', 'kinesis:PutRecords'], [streamArn()]),
       ]),
     ).toEqual([]);
     expect(checkNoWildcards('ImportJob', statements)).toEqual([]);
@@ -120,7 +120,7 @@ describe('the import job', () => {
     ).toEqual([]);
   });
 
-  it('reaches Kinesis through an interface endpoint with private DNS in one subnet, which only it may use, only to put on the stream', () => {
+  it('reaches Kinesis through an interface endpoint with private DNS in one subnet, which only it may use, only to list the stream’s shards and put on it', () => {
     const k = endpoint('KinesisEndpoint');
     expect(k.inputs).toMatchObject({
       vpcEndpointType: 'Interface',
@@ -131,7 +131,14 @@ describe('the import job', () => {
     expect(k.inputs.subnetIds).toHaveLength(1);
     expect(JSON.parse(String(k.inputs.policy))).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: '*', Action: 'kinesis:PutRecords', Resource: streamArn() }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: ['kinesis:ListShards', 'kinesis:PutRecords'],
+          Resource: streamArn(),
+        },
+      ],
     });
     expect(
       checkIngressOnly('KinesisEndpointSecurityGroup', group('KinesisEndpointSecurityGroup'), ingressRules(), [
@@ -155,7 +162,12 @@ describe('the import applier', () => {
       maximumRetryAttempts: -1,
       maximumRecordAgeInSeconds: -1,
       bisectBatchOnFunctionError: false,
-      filterCriteria: { filters: [{ pattern: '{"data":{"type":[{"prefix":"import."}]}}' }] },
+      filterCriteria: {
+        filters: [
+          { pattern: '{"partitionKey":[{"prefix":"import."}]}' },
+          { pattern: '{"data":{"type":[{"prefix":"import."}]}}' },
+        ],
+      },
     });
   });
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyOperations, ensureImportTable, type ImportOperation } from '../../lib/imports/apply.ts';
 import { applyShard } from '../../lib/imports/applier.ts';
 import { opRecord } from '../../lib/imports/ops.ts';
+import { aggregate } from '../../lib/stream/aggregate.ts';
 import { checkTableDef, TableRegistry } from '../../lib/imports/tables.ts';
 import { memoryAws } from '../helpers/memory-aws.ts';
 import { createPool } from '../../lib/oltp/db.ts';
@@ -78,6 +79,53 @@ function operations(tenant: string, states: State[]): ImportOperation[] {
     prev = s;
   });
   return ops;
+}
+
+/** An operation of tenant `tenant` as the job sends it, alone in a stream record at `seq`. */
+function applierRecord(tenant: string, table: string, region: string, id: number, seq: number) {
+  const rec = opRecord(
+    { tenant, version: 'v1', registeredAt: '2026-12-02T10:00:00.000Z', table },
+    JSON.stringify([region, id]),
+    JSON.stringify({
+      tributary_op: 'insert',
+      tributary_tenant: tenant,
+      tributary_version: 'v1',
+      region,
+      id,
+      name: 'n',
+    }),
+  );
+  return {
+    shardId: 'shardId-000000000000',
+    sequenceNumber: String(seq),
+    partitionKey: rec.partitionKey,
+    data: Buffer.from(rec.text),
+    arrivedAt: 0,
+  };
+}
+
+/** The quarantine's records in an in-memory S3. */
+function quarantinedIn(aws: ReturnType<typeof memoryAws>) {
+  return aws
+    .keys('quarantine', 'records/')
+    .flatMap((k) =>
+      gunzipSync(aws.objects.get(`quarantine/${k}`)!.body)
+        .toString()
+        .trim()
+        .split('\n'),
+    )
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          id: string;
+          stage: string;
+          reason: string;
+          type: string;
+          payload: string;
+          payload_encoding: 'utf8' | 'base64';
+          errors: { message: string }[];
+        },
+    );
 }
 
 describe('applying import operations', () => {
@@ -238,28 +286,7 @@ describe('applying import operations', () => {
       await pool.query(
         'CREATE TABLE imports.ledger (tributary_tenant text, region text, id bigint, PRIMARY KEY (tributary_tenant, id))',
       );
-      const file = { tenant: 'q', version: 'v1', registeredAt: '2026-12-02T10:00:00.000Z' };
-      const op = (table: string, region: string, id: number, seq: number) => {
-        const rec = opRecord(
-          { ...file, table },
-          JSON.stringify([region, id]),
-          JSON.stringify({
-            tributary_op: 'insert',
-            tributary_tenant: 'q',
-            tributary_version: 'v1',
-            region,
-            id,
-            name: 'n',
-          }),
-        );
-        return {
-          shardId: 'shardId-000000000000',
-          sequenceNumber: String(seq),
-          partitionKey: rec.partitionKey,
-          data: Buffer.from(rec.text),
-          arrivedAt: 0,
-        };
-      };
+      const op = (table: string, region: string, id: number, seq: number) => applierRecord('q', table, region, id, seq);
       // Incompressible, so the index entry stays far above Postgres's btree limit (~2.7 kB).
       const huge = randomBytes(6_000).toString('base64');
       const r = await applyShard(
@@ -273,15 +300,7 @@ describe('applying import operations', () => {
         ['eu', 1],
         ['eu', 4],
       ]);
-      const quarantined = aws
-        .keys('quarantine', 'records/')
-        .flatMap((k) =>
-          gunzipSync(aws.objects.get(`quarantine/${k}`)!.body)
-            .toString()
-            .trim()
-            .split('\n'),
-        )
-        .map((l) => JSON.parse(l) as { stage: string; reason: string; type: string; errors: { message: string }[] });
+      const quarantined = quarantinedIn(aws);
       expect(
         quarantined
           .map((q) => [q.stage, q.reason, q.type, q.errors[0]!.message])
@@ -302,6 +321,44 @@ describe('applying import operations', () => {
           ),
         ],
       ]);
+    } finally {
+      aws.restore();
+    }
+  });
+  it('applies the operations of aggregates like single ones, and quarantines only the operation refused, as itself', async () => {
+    const aws = memoryAws();
+    try {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'applier-aggregates-'));
+      writeFileSync(path.join(dir, 'accounts.json'), JSON.stringify(def));
+      const tables = new TableRegistry(dir);
+      const huge = randomBytes(6_000).toString('base64');
+      const ops = [applierRecord('qa', 'accounts', 'eu', 1, 0), applierRecord('qa', 'accounts', huge, 2, 0)];
+      const more = [applierRecord('qa', 'accounts', 'us', 3, 0), applierRecord('qa', 'accounts', 'us', 4, 0)];
+      const texts = (rs: typeof ops) =>
+        rs.map((r) => ({ partitionKey: r.partitionKey, text: r.data.toString('utf8') }));
+      const [a] = aggregate(texts(ops), [], 'import.accounts');
+      const [b] = aggregate(texts(more), [], 'import.accounts');
+      const rec = (data: Buffer, seq: string) => ({
+        ...ops[0]!,
+        partitionKey: 'import.accounts',
+        data,
+        sequenceNumber: seq,
+      });
+      const batch = [rec(a!.data, '10'), rec(b!.data, '20')];
+      const r = await applyShard(batch, { pool, s3: aws.s3, quarantineBucket: 'quarantine', tables });
+      expect(r).toMatchObject({ applied: 3, rejected: 1, ignored: 0 });
+      expect((await current('qa')).map((x) => [x.region, x.id])).toEqual([
+        ['eu', 1],
+        ['us', 3],
+        ['us', 4],
+      ]);
+      const quarantined = quarantinedIn(aws);
+      expect(quarantined.map((q) => [q.id, q.reason, q.payload_encoding, q.payload])).toEqual([
+        ['shardId-000000000000-10-1', 'db_rejected', 'utf8', ops[1]!.data.toString('utf8')],
+      ]);
+      // Delivered again (a retry after a crash): nothing changes, nothing more is refused than the same operation.
+      const again = await applyShard(batch, { pool, s3: aws.s3, quarantineBucket: 'quarantine', tables });
+      expect(again).toMatchObject({ applied: 0, skipped: 3, rejected: 1 });
     } finally {
       aws.restore();
     }

@@ -46,9 +46,9 @@ describe('the local mappings are the deployed ones', () => {
 
   it('matches records the way Lambda event filtering does, and refuses operators it does not emulate', () => {
     const match = recordFilter(OLTP_SINK_MAPPING.filterCriteria)!;
-    const rec = (data: string) => ({
+    const rec = (data: string, partitionKey = 'p') => ({
       kinesisSchemaVersion: '1.0',
-      partitionKey: 'p',
+      partitionKey,
       sequenceNumber: '1',
       approximateArrivalTimestamp: 0,
       data: Buffer.from(data).toString('base64'),
@@ -70,6 +70,10 @@ describe('the local mappings are the deployed ones', () => {
     expect(ops(rec(JSON.stringify({ type: 'imports', data: {} })))).toBe(false);
     expect(ops(rec(JSON.stringify({ type: { prefix: 'import.' } })))).toBe(false);
     expect(ops(rec('import.example'))).toBe(false);
+    // An aggregate of operations: by its partition key, whatever its data.
+    expect(ops(rec('\u00f8TRA compressed', 'import.example'))).toBe(true);
+    expect(ops(rec('\u00f8TRA compressed', 'imports'))).toBe(false);
+    expect(match(rec(JSON.stringify({ type: 'transactions', data: {} }), 'import.example'))).toBe(true);
   });
 });
 
