@@ -22,9 +22,11 @@ export async function claimEntries(
   refused: { e: QuarantineEntry; holder: Claim }[];
 }> {
   const times = { ...DEFAULT_CLAIM_TIMES, ...deps.claims };
+  // The deps' clock, as every other time of a job: claims compared across jobs are on one clock.
+  const now = () => (deps.now?.() ?? new Date()).getTime();
   let fresh: Promise<void> | undefined;
   const mayTakeOver = async (holder: Claim) => {
-    if (Date.now() - Date.parse(holder.at) < times.takeoverMs) return false;
+    if (now() - Date.parse(holder.at) < times.takeoverMs) return false;
     await (fresh ??= deps.index.refresh());
     return (
       deps.index.has(holder.qid) &&
@@ -36,7 +38,7 @@ export async function claimEntries(
     claimRecord(
       deps.s3,
       deps.bucket,
-      { qid: e.qid, job: jobId, chunk: chunkNo, at: new Date().toISOString() },
+      { qid: e.qid, job: jobId, chunk: chunkNo, at: new Date(now()).toISOString() },
       mayTakeOver,
     ),
   );

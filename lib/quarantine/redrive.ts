@@ -119,7 +119,8 @@ export async function redriveChunk(
     errors: [{ path: '/', keyword, message }],
   });
   // Past its lease another job may soon take the record over: let it go rather than risk sending it twice.
-  const inLease = puts.filter((x) => Date.now() - Date.parse(x.claim.at) < times.leaseMs);
+  const checkedAt = (deps.now?.() ?? new Date()).getTime();
+  const inLease = puts.filter((x) => checkedAt - Date.parse(x.claim.at) < times.leaseMs);
   for (const x of puts.filter((x) => !inLease.includes(x))) {
     counts.errors++;
     release.push(x);

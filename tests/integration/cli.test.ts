@@ -245,27 +245,28 @@ describe('tributary CLI against a running pipeline', () => {
   });
 
   it('exits 2 with a clear message on usage errors and 1 when the API is unreachable', async () => {
-    const noType = await cli(['produce', 'x.csv', '--type', 'transactions'], env);
+    // Six CLI processes, independent of each other, at once: the unreachable API's retries take longest.
+    const [noType, badType, unknown, bigBatch, down, wrongKey] = await Promise.all([
+      cli(['produce', 'x.csv', '--type', 'transactions'], env),
+      cli(['produce', '--synthetic', 'orders'], env),
+      cli(['frobnicate'], env),
+      cli(['produce', '--synthetic', 'transactions', '--batch', '501'], env),
+      cli(['produce', '--synthetic', 'transactions', '--count', '5', '--json'], {
+        ...env,
+        TRIBUTARY_API_URL: 'http://127.0.0.1:9',
+      }),
+      cli(['produce', '--synthetic', 'transactions', '--count', '5'], { ...env, TRIBUTARY_API_KEY: 'nope' }),
+    ]);
     expect(noType.code).toBe(2);
     expect(noType.stderr).toContain('error: File not found: x.csv');
-    const badType = await cli(['produce', '--synthetic', 'orders'], env);
     expect(badType.code).toBe(2);
     expect(badType.stderr).toContain('Unknown type "orders"; types: clickstream, taxi_trips, transactions.');
-    expect((await cli(['frobnicate'], env)).code).toBe(2);
-    expect((await cli(['produce', '--synthetic', 'transactions', '--batch', '501'], env)).code).toBe(2);
-    const down = await cli(['produce', '--synthetic', 'transactions', '--count', '5', '--json'], {
-      ...env,
-      TRIBUTARY_API_URL: 'http://127.0.0.1:9',
-    });
+    expect(unknown.code).toBe(2);
+    expect(bigBatch.code).toBe(2);
     expect(down.code).toBe(1);
     expect(JSON.parse(down.stdout).error).toMatch(/^Cannot reach http:\/\/127\.0\.0\.1:9\/v1\/events\/transactions/);
-    const wrongKey = await cli(['produce', '--synthetic', 'transactions', '--count', '5'], {
-      ...env,
-      TRIBUTARY_API_KEY: 'nope',
-    });
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toContain('The API refused the key (401)');
-    // Six CLI processes, each starting Node and compiling TypeScript: slow when the machine is busy.
   }, 90_000);
 
   it('lists, shows, discards, re-drives and exports quarantined records', async () => {

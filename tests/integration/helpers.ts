@@ -47,17 +47,37 @@ export interface LakeContents {
   onFailure: number;
 }
 
+/**
+ * Rows of objects already read, by endpoint, bucket, key and ETag (the MD5 of the object's bytes): a test polling the
+ * lake reads each object once, not once per poll, so its polling does not slow the writer it waits for. The listing
+ * is read fresh every time, so an object deleted or rewritten is seen as such.
+ */
+const readObjects = new Map<string, unknown[]>();
+
+async function readAll<T>(
+  config: TributaryConfig,
+  bucket: string,
+  prefix: string,
+): Promise<{ keys: string[]; rows: T[] }> {
+  const { s3 } = awsClients(config);
+  const listed = await listAll(s3, bucket, prefix);
+  const rows = await mapLimit(listed, 16, async (o) => {
+    const id = `${config.endpoints?.s3 ?? ''}|${bucket}|${o.Key}|${o.ETag}`;
+    let r = readObjects.get(id);
+    if (!r) readObjects.set(id, (r = await readJsonl<T>(s3, bucket, o.Key!)));
+    // A copy: a test may change what it was given.
+    return structuredClone(r) as T[];
+  });
+  return { keys: listed.map((o) => o.Key!), rows: rows.flat() };
+}
+
 /** Reads every lake row and quarantine record through the S3 API. */
 export async function readLake(config: TributaryConfig): Promise<LakeContents> {
   const { s3 } = awsClients(config);
-  const objects = (await listAll(s3, config.buckets.lake, 'events/')).map((o) => o.Key!);
-  const rows = (await mapLimit(objects, 16, (k) => readJsonl<Envelope>(s3, config.buckets.lake, k))).flat();
-  const qKeys = (await listAll(s3, config.buckets.quarantine, 'records/')).map((o) => o.Key!);
-  const quarantine = (
-    await mapLimit(qKeys, 16, (k) => readJsonl<QuarantineRecord>(s3, config.buckets.quarantine, k))
-  ).flat();
+  const lake = await readAll<Envelope>(config, config.buckets.lake, 'events/');
+  const { rows: quarantine } = await readAll<QuarantineRecord>(config, config.buckets.quarantine, 'records/');
   const onFailure = (await listAll(s3, config.buckets.quarantine, 'aws/lambda/')).length;
-  return { rows, keys: objects, quarantine, onFailure };
+  return { rows: lake.rows, keys: lake.keys, quarantine, onFailure };
 }
 
 /** Polls until `check` returns true, or fails with the last state after `timeoutMs`. */

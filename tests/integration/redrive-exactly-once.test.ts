@@ -223,10 +223,14 @@ describe('re-drive: every record on the stream exactly once', () => {
 
     // Within the takeover time another job leaves the dead job's claimed records alone.
     const takeoverMs = 20_000;
+    // The other instance's clock: the dead job's claims stay fresh for the early job, and are past the takeover time
+    // for the late one, without waiting that long.
+    let skewMs = 0;
     const other = new QuarantineService({
       ...quarantineService(rt.config).deps,
       index: new QuarantineIndex(awsClients(rt.config).s3, rt.config.buckets.quarantine),
       claims: { takeoverMs, leaseMs: 10_000 },
+      now: () => new Date(Date.now() + skewMs),
     });
     const early = await other.startRedrive({ qids, rate: 1000 }, OPERATOR);
     const earlyDone: JobState = await other.wait(early.id);
@@ -239,7 +243,7 @@ describe('re-drive: every record on the stream exactly once', () => {
     expect(claimedSkips[0]!.errors![0]!.message).toContain(`being re-driven by job ${dead.id}`);
 
     // Once the claims are older than that, the dead job's 25 unconfirmed records are taken over and sent.
-    await new Promise((r) => setTimeout(r, takeoverMs));
+    skewMs = takeoverMs + 1_000;
     const late = await other.startRedrive({ qids: claimedSkips.map((o) => o.qid), rate: 1000 }, OPERATOR);
     expect(await other.wait(late.id)).toMatchObject({ status: 'succeeded', accepted: 25, skipped: 0 });
 
