@@ -39,10 +39,10 @@ export interface EventSourceMapping extends KinesisMapping {
 /**
  * Lambda event filtering for Kinesis, as far as the mappings use it: each pattern is an object whose leaves are arrays
  * of exact values or `{"prefix": "…"}` (any may match; a prefix matches strings only; a record field holding an array
- * matches when any element does); `data` is matched against the record's data decoded as JSON (data that is not a
- * JSON object never matches it), other top-level keys against the record's metadata (`partitionKey`,
- * `sequenceNumber`…). A record matching any pattern is delivered. Any other operator (`numeric`, `exists`, …) is
- * refused when the poller starts rather than half-emulated.
+ * matches when any element does), matched against the record's data decoded as JSON (data that is not a JSON object
+ * never matches). Lambda filters Kinesis records on `data` only, so a pattern with any other top-level key (the
+ * partition key, say) is refused, as is any other operator (`numeric`, `exists`, …), when the poller starts, rather
+ * than half-emulated.
  */
 const isPrefix = (x: unknown): x is { prefix: string } =>
   !!x && typeof x === 'object' && Object.keys(x).length === 1 && typeof (x as { prefix?: unknown }).prefix === 'string';
@@ -66,6 +66,11 @@ export function recordFilter(
   };
   patterns.forEach((p, i) => {
     check(p, `#${i + 1}`);
+    const other = Object.keys(p as object).filter((k) => k !== 'data');
+    if (other.length)
+      throw new ConfigError(
+        `Filter pattern #${i + 1} filters on ${other.map((k) => JSON.stringify(k)).join(', ')}; Kinesis event source mappings only filter on "data" (the record's JSON).`,
+      );
   });
   const matches = (pattern: Record<string, unknown>, value: unknown): boolean =>
     Object.entries(pattern).every(([k, want]) => {
@@ -85,7 +90,7 @@ export function recordFilter(
     } catch {
       data = undefined;
     }
-    const subject = { ...record, data };
+    const subject = { data };
     return patterns.some((p) => matches(p as Record<string, unknown>, subject));
   };
 }

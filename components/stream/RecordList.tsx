@@ -5,12 +5,13 @@ import { CodeBlock } from '@/components/ui/CodeBlock.tsx';
 
 export type ShownRecord = BrowsedRecord & { shardId?: string };
 
-/** The envelope fields a row shows, when the record is one. */
+/** The envelope fields a row shows, when the record is one; an aggregate shows its envelopes' type (they share it). */
 function envelopeOf(r: ShownRecord): { type?: string; id?: string } {
-  const j = r.json as { type?: unknown; id?: unknown } | undefined;
+  const aggregate = r.aggregated !== undefined && Array.isArray(r.json);
+  const j = (aggregate ? (r.json as unknown[])[0] : r.json) as { type?: unknown; id?: unknown } | undefined;
   return {
     ...(typeof j?.type === 'string' ? { type: j.type } : {}),
-    ...(typeof j?.id === 'string' ? { id: j.id } : {}),
+    ...(!aggregate && typeof j?.id === 'string' ? { id: j.id } : {}),
   };
 }
 
@@ -58,7 +59,11 @@ export function RecordList({ records, raw, testId }: { records: ShownRecord[]; r
                   <Text span size="xs" c="dimmed">
                     key {r.partitionKey} · {r.bytes} B
                     {r.aggregated !== undefined
-                      ? ` · aggregate of ${r.aggregated.toLocaleString('en-US')} envelopes`
+                      ? ` · aggregate of ${r.aggregated.toLocaleString('en-US')} envelopes${
+                          Array.isArray(r.json) && r.json.length < r.aggregated
+                            ? `, the first ${r.json.length} shown`
+                            : ''
+                        }`
                       : r.encoding === 'base64'
                         ? ' · not UTF-8 (base64)'
                         : r.json === undefined

@@ -7,7 +7,7 @@ import { quarantineRecord } from '../quarantine/record.ts';
 import { writeQuarantine } from '../quarantine/write.ts';
 import { ensureMigrated, recordProgress } from '../oltp/sink.ts';
 import type { ShardOutcome } from '../stream/batch.ts';
-import { aggregateTexts, isAggregate } from '../stream/aggregate.ts';
+import { AggregateFormatError, aggregateTexts, isAggregate } from '../stream/aggregate.ts';
 import { compareSeq, groupByShard, type StreamRecord } from '../stream/records.ts';
 import { parseJson } from '../registry/json.ts';
 import { applyOperations, ensureImportTable, type ImportOperation } from './apply.ts';
@@ -88,15 +88,28 @@ export async function applyShard(records: StreamRecord[], deps: ImportApplierDep
   const result: ApplierResult = { shardId, applied: 0, skipped: 0, rejected: 0, ignored: 0 };
   if (!sorted.length) return result;
   const byTable = new Map<string, { def: TableDef; items: Item[] }>();
-  const refused: { item: Item | Omit<Item, 'op'>; error: string; type?: string }[] = [];
+  const refused: {
+    item: Item | Omit<Item, 'op'>;
+    error: string;
+    type?: string;
+    reason?: 'db_rejected' | 'malformed_json';
+  }[] = [];
   for (const record of sorted) {
     let texts: (string | undefined)[] = [undefined];
     if (isAggregate(record.data)) {
       try {
         texts = aggregateTexts(record.data);
-      } catch {
-        // Unreadable: the lake writer quarantines it.
-        result.ignored++;
+      } catch (err) {
+        if (!(err instanceof AggregateFormatError)) throw err;
+        // A newer format waits for this applier to be upgraded (delivered again, nothing applied past it); one that
+        // cannot be read at all is set aside where operators see it, never counted as applied.
+        if (err.problem === 'unsupported') {
+          logger.error('import applier: an aggregate it cannot read; delivering the batch again', {
+            error: err.message,
+          });
+          return { ...result, failedFrom: sorted[0]!.sequenceNumber, error: err.message };
+        }
+        refused.push({ item: { record }, error: err.message, reason: 'malformed_json' });
         continue;
       }
     }
@@ -159,13 +172,13 @@ export async function applyShard(records: StreamRecord[], deps: ImportApplierDep
       await writeQuarantine(
         deps.s3,
         deps.quarantineBucket,
-        refused.map(({ item: { record, sub, text }, error, type }) =>
+        refused.map(({ item: { record, sub, text }, error, type, reason = 'db_rejected' }) =>
           quarantineRecord({
             // An operation of an aggregate is named by its place in it, and kept as its own envelope.
             id: `${record.shardId}-${record.sequenceNumber}${sub === undefined ? '' : `-${sub}`}`,
             stage: 'import',
-            reason: 'db_rejected',
-            errors: [{ path: '/', keyword: 'db_rejected', message: error }],
+            reason,
+            errors: [{ path: '/', keyword: reason, message: error }],
             ...(type ? { type } : {}),
             receivedAt: new Date(record.arrivedAt).toISOString(),
             quarantinedAt: at,

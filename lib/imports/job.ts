@@ -335,7 +335,7 @@ export class ImportJob {
           return { partitionKey: r.partitionKey, text: r.text };
         }),
         ranges,
-        // What the applier's mapping lets through (lib/stream/mappings.ts); a table's name is at most 63 characters.
+        // The type the applier's mapping lets through (lib/stream/mappings.ts).
         changesType(f.table),
       );
       const outcomes = await putRecordsReliably(

@@ -1,65 +1,85 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { TributaryError } from '../errors.ts';
-import { RECORD_MAX_BYTES } from './put-records.ts';
 
 /*
  * Many envelopes in one stream record, compressed: how a table import's operations travel (lib/imports/job.ts).
  * Kinesis takes at most 1,000 records/s and 1 MiB/s per shard; one record per operation would take a 1,000,000-row
  * first import over eight minutes on a two-shard stream, with live ingest throttled all that time. Aggregated, as the
- * Kinesis Producer Library does, an import costs a few thousand records, and gzip cuts its bytes about fivefold.
+ * Kinesis Producer Library does, an import costs a few records per thousand operations, and gzip cuts its bytes.
  *
- * Format: the 4 bytes `F8 54 52 41` (0xF8 never occurs in UTF-8, so no JSON record starts like this), a format byte
- * (1), then gzip of the envelopes' JSON texts, one per line. Each envelope is whole and keeps its own id, so a consumer
- * sees exactly the envelopes it would have seen one record at a time. Like the KPL, an aggregate only holds envelopes
- * whose partition keys hash into one shard and is sent with that hash as its explicit hash key, so every operation of
- * one key still lands on one shard, in order.
+ * Format 1: a JSON object `{"tributary_aggregate": 1, "type": "import.<table>", "count": n, "gzip": "<base64>"}`,
+ * keys in that order, where `gzip` holds the envelopes' JSON texts, one per line. JSON, and with a `type`, because
+ * Lambda filters Kinesis records on their JSON `data` only (not on the partition key), and the applier's mapping
+ * must let aggregates through while the OLTP sink's keeps them out. Each envelope is whole and keeps its own id, so a
+ * consumer sees exactly the envelopes it would have seen one record at a time. Like the KPL, an aggregate only holds
+ * envelopes whose partition keys hash into one shard and goes out with the first one's partition key and hash
+ * (`ExplicitHashKey`), so one key's operations land on its shard, in order, while the shards do not change.
  */
 
-const MAGIC = Buffer.from([0xf8, 0x54, 0x52, 0x41]);
+const MARK = '{"tributary_aggregate":';
+const MARK_BYTES = Buffer.from(MARK);
 const FORMAT = 1;
-const HEADER = MAGIC.length + 1;
 /** Uncompressed envelope bytes per aggregate, well under a record's 1 MiB even if gzip saved nothing. */
 export const AGGREGATE_MAX_BYTES = 512 * 1024;
 /** Envelopes per aggregate at most: a consumer refusing one operation quarantines it alone, not its aggregate. */
 export const AGGREGATE_MAX_ITEMS = 1_000;
 
 export class AggregateFormatError extends TributaryError {
-  constructor(message: string) {
+  constructor(
+    /** `unsupported`: a format this version cannot read (upgrade the consumer); `corrupt`: not readable at all. */
+    readonly problem: 'unsupported' | 'corrupt',
+    message: string,
+  ) {
     super('malformed_aggregate', message);
   }
 }
 
-/** Whether a record's data is an aggregate (by its first bytes). */
+/** Whether a record's data is an aggregate (by its first bytes; cheap enough to ask of every record). */
 export function isAggregate(data: Uint8Array): boolean {
-  return (
-    data.length >= HEADER &&
-    data[0] === MAGIC[0] &&
-    data[1] === MAGIC[1] &&
-    data[2] === MAGIC[2] &&
-    data[3] === MAGIC[3]
-  );
+  if (data.length < MARK_BYTES.length) return false;
+  for (let i = 0; i < MARK_BYTES.length; i++) if (data[i] !== MARK_BYTES[i]) return false;
+  return true;
 }
 
 /**
  * The envelope texts an aggregate holds, in the order they were put in.
  *
- * @throws AggregateFormatError when the data has the aggregate's header but not its format (a newer format, a corrupt body).
+ * @throws AggregateFormatError when the data starts like an aggregate but is not one this version can read.
  */
 export function aggregateTexts(data: Uint8Array): string[] {
-  if (!isAggregate(data)) throw new AggregateFormatError('The record is not an aggregate of envelopes.');
-  if (data[4] !== FORMAT)
+  if (!isAggregate(data)) throw new AggregateFormatError('corrupt', 'The record is not an aggregate of envelopes.');
+  let a: { tributary_aggregate?: unknown; count?: unknown; gzip?: unknown };
+  try {
+    a = JSON.parse(Buffer.from(data).toString('utf8')) as typeof a;
+  } catch (err) {
+    throw new AggregateFormatError('corrupt', `The aggregate is not JSON: ${(err as Error).message}`);
+  }
+  if (a.tributary_aggregate !== FORMAT)
     throw new AggregateFormatError(
-      `The record is an aggregate of format ${data[4]}, which this version cannot read (it reads format ${FORMAT}); upgrade the consumer.`,
+      'unsupported',
+      `The record is an aggregate of format ${JSON.stringify(a.tributary_aggregate)}, which this version cannot read (it reads format ${FORMAT}); deploy the consumers of the version that wrote it.`,
     );
+  if (typeof a.gzip !== 'string' || typeof a.count !== 'number')
+    throw new AggregateFormatError('corrupt', 'The aggregate lacks its "count" or "gzip".');
   let body: Buffer;
   try {
-    body = gunzipSync(data.subarray(HEADER));
+    // Bounded: an aggregate holds at most AGGREGATE_MAX_BYTES of envelopes.
+    body = gunzipSync(Buffer.from(a.gzip, 'base64'), { maxOutputLength: 2 * AGGREGATE_MAX_BYTES });
   } catch (err) {
-    throw new AggregateFormatError(`The aggregate's body is not gzip: ${(err as Error).message}`);
+    throw new AggregateFormatError(
+      'corrupt',
+      `The aggregate's envelopes are not readable gzip: ${(err as Error).message}`,
+    );
   }
   const text = body.toString('utf8');
-  return text.length ? text.split('\n') : [];
+  const texts = text.length ? text.split('\n') : [];
+  if (texts.length !== a.count)
+    throw new AggregateFormatError(
+      'corrupt',
+      `The aggregate says it holds ${a.count} envelopes but holds ${texts.length}.`,
+    );
+  return texts;
 }
 
 /** The 128-bit hash Kinesis places a partition key by (MD5), as a number. */
@@ -80,7 +100,7 @@ export interface AggregateItem {
   text: string;
 }
 
-/** One record to put: the aggregate, the key it is sent with, and which items (by index) it holds. */
+/** One record to put: the aggregate (or, for an item alone, its own envelope), its keys, which items it holds. */
 export interface AggregateRecord {
   data: Buffer;
   partitionKey: string;
@@ -89,15 +109,15 @@ export interface AggregateRecord {
 }
 
 /**
- * Packs items into aggregates: grouped by the shard their partition key hashes into (order kept within a shard),
- * each at most {@link AGGREGATE_MAX_ITEMS} items and {@link AGGREGATE_MAX_BYTES} of text. An aggregate goes out with
- * its first item's hash as its explicit hash key, so it lands where that item would have, and with `partitionKey`
- * (what consumers' filters see; by default its first item's). Without `ranges` (or for a key no range covers, while
- * the stream is being resharded) items are grouped by nothing but order.
+ * Packs items into aggregates of envelope type `type`: grouped by the shard their partition key hashes into (order
+ * kept within a shard), each at most {@link AGGREGATE_MAX_ITEMS} items and {@link AGGREGATE_MAX_BYTES} of text, sent
+ * with its first item's partition key and hash. An item that ends up alone goes as its own envelope (nothing to gain,
+ * and a large one might not fit once encoded). Without `ranges` (or for a key no range covers, while the stream is
+ * being resharded) items are grouped by nothing but order.
  *
- * @throws AggregateFormatError for an item too large for a record of its own.
+ * @throws AggregateFormatError for an item that is not one line of JSON.
  */
-export function aggregate(items: AggregateItem[], ranges: HashRange[] = [], partitionKey?: string): AggregateRecord[] {
+export function aggregate(items: AggregateItem[], ranges: HashRange[], type: string): AggregateRecord[] {
   const groups = new Map<string, number[]>();
   const hashes = items.map((it) => hashKeyOf(it.partitionKey));
   items.forEach((_, i) => {
@@ -113,28 +133,25 @@ export function aggregate(items: AggregateItem[], ranges: HashRange[] = [], part
     let bytes = 0;
     const flush = () => {
       if (!current.length) return;
-      const body = gzipSync(Buffer.from(current.map((i) => items[i]!.text).join('\n')), { level: 1 });
       const first = current[0]!;
-      const data = Buffer.concat([MAGIC, Buffer.from([FORMAT]), body]);
-      const key = partitionKey ?? items[first]!.partitionKey;
-      if (data.length + Buffer.byteLength(key) > RECORD_MAX_BYTES)
-        throw new AggregateFormatError(`An aggregate of ${data.length} bytes does not fit in a stream record (1 MiB).`);
-      out.push({
-        data,
-        partitionKey: key,
-        explicitHashKey: hashes[first]!.toString(),
-        items: current,
-      });
+      const { partitionKey, text } = items[first]!;
+      let data: Buffer;
+      if (current.length === 1) data = Buffer.from(text);
+      else {
+        const gz = gzipSync(Buffer.from(current.map((i) => items[i]!.text).join('\n')), { level: 1 });
+        data = Buffer.from(
+          `${MARK}${FORMAT},"type":${JSON.stringify(type)},"count":${current.length},"gzip":"${gz.toString('base64')}"}`,
+        );
+      }
+      out.push({ data, partitionKey, explicitHashKey: hashes[first]!.toString(), items: current });
       current = [];
       bytes = 0;
     };
     for (const i of members) {
       const { text } = items[i]!;
       if (text.includes('\n') || text.includes('\r'))
-        throw new AggregateFormatError('An envelope in an aggregate must be one line of JSON.');
+        throw new AggregateFormatError('corrupt', 'An envelope in an aggregate must be one line of JSON.');
       const size = Buffer.byteLength(text) + 1;
-      if (size > RECORD_MAX_BYTES - 1024)
-        throw new AggregateFormatError(`An envelope of ${size} bytes does not fit in a stream record (1 MiB).`);
       if (current.length && (current.length >= AGGREGATE_MAX_ITEMS || bytes + size > AGGREGATE_MAX_BYTES)) flush();
       current.push(i);
       bytes += size;

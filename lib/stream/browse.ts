@@ -64,11 +64,17 @@ export interface BrowsedRecord {
   encoding: 'utf8' | 'base64';
   /** The parsed JSON when the data is JSON; for an aggregate, its envelopes (as JSON where they are). */
   json?: unknown;
-  /** How many envelopes the record holds when it is an aggregate (lib/stream/aggregate.ts); `text` is one per line. */
+  /**
+   * How many envelopes the record holds when it is an aggregate (lib/stream/aggregate.ts); `text` and `json` hold the
+   * first {@link AGGREGATE_PREVIEW} of them, one per line, so a page of aggregates stays a page.
+   */
   aggregated?: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Envelopes of an aggregate the browser and the live tail show (its count is shown too). */
+export const AGGREGATE_PREVIEW = 10;
 
 /** A record as the browser and the live tail show it: its metadata, its data as text (or base64) and as JSON. */
 export function browsedRecord(r: KinesisRecord): BrowsedRecord {
@@ -86,7 +92,8 @@ function decode(data: Uint8Array): Pick<BrowsedRecord, 'text' | 'encoding' | 'js
   if (isAggregate(data)) {
     try {
       const texts = aggregateTexts(data);
-      return { text: texts.join('\n'), encoding: 'utf8', json: texts.map(parseOrText), aggregated: texts.length };
+      const shown = texts.slice(0, AGGREGATE_PREVIEW);
+      return { text: shown.join('\n'), encoding: 'utf8', json: shown.map(parseOrText), aggregated: texts.length };
     } catch {
       // Unreadable: shown as the bytes it is, like any other record that is not text.
     }

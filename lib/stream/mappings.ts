@@ -55,18 +55,15 @@ export const OLTP_SINK_MAPPING: KinesisMapping = {
 
 /**
  * The import applier (lib/imports/applier.ts) waits out a database outage like the OLTP sink, and gets only a table
- * import's operations: aggregates of them, which the job sends with the partition key `import.<table>`
- * (lib/stream/aggregate.ts; Lambda cannot look inside their compressed data), and single envelopes of types
- * `import.<table>` (a re-driven operation; lib/imports/ops.ts CHANGES_PREFIX, a dot no event type has).
+ * import's operations: envelopes and aggregates of them (lib/stream/aggregate.ts) of types `import.<table>`
+ * (lib/imports/ops.ts CHANGES_PREFIX, a dot no event type has). Lambda filters Kinesis records on `data` only. A batch
+ * is at most 10 records: an aggregate holds up to 1,000 operations, and the batch must be applied inside the
+ * function's minute even on a database just resumed.
  */
 export const IMPORT_APPLIER_MAPPING: KinesisMapping = {
   ...OLTP_SINK_MAPPING,
-  filterCriteria: {
-    filters: [
-      { pattern: JSON.stringify({ partitionKey: [{ prefix: 'import.' }] }) },
-      { pattern: JSON.stringify({ data: { type: [{ prefix: 'import.' }] } }) },
-    ],
-  },
+  batchSize: 10,
+  filterCriteria: { filters: [{ pattern: JSON.stringify({ data: { type: [{ prefix: 'import.' }] } }) }] },
 };
 
 /**

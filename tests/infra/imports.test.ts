@@ -162,12 +162,8 @@ describe('the import applier', () => {
       maximumRetryAttempts: -1,
       maximumRecordAgeInSeconds: -1,
       bisectBatchOnFunctionError: false,
-      filterCriteria: {
-        filters: [
-          { pattern: '{"partitionKey":[{"prefix":"import."}]}' },
-          { pattern: '{"data":{"type":[{"prefix":"import."}]}}' },
-        ],
-      },
+      batchSize: 10,
+      filterCriteria: { filters: [{ pattern: '{"data":{"type":[{"prefix":"import."}]}}' }] },
     });
   });
 

@@ -359,6 +359,33 @@ describe('applying import operations', () => {
       // Delivered again (a retry after a crash): nothing changes, nothing more is refused than the same operation.
       const again = await applyShard(batch, { pool, s3: aws.s3, quarantineBucket: 'quarantine', tables });
       expect(again).toMatchObject({ applied: 0, skipped: 3, rejected: 1 });
+      // An aggregate of a format this applier cannot read waits for an upgrade: the batch comes again, nothing past it
+      // is taken as applied. One that cannot be read at all is set aside, never counted as applied.
+      const newer = Buffer.from(JSON.stringify({ ...JSON.parse(a!.data.toString('utf8')), tributary_aggregate: 2 }));
+      const waiting = await applyShard([rec(newer, '30')], {
+        pool,
+        s3: aws.s3,
+        quarantineBucket: 'quarantine',
+        tables,
+      });
+      expect([waiting.failedFrom, waiting.applied, waiting.error]).toEqual([
+        '30',
+        0,
+        expect.stringContaining('format 2, which this version cannot read'),
+      ]);
+      const corrupt = Buffer.from('{"tributary_aggregate":1,"type":"import.accounts","count":2,"gzip":"AAAA"}');
+      const setAside = await applyShard([rec(corrupt, '40')], {
+        pool,
+        s3: aws.s3,
+        quarantineBucket: 'quarantine',
+        tables,
+      });
+      expect([setAside.failedFrom, setAside.rejected]).toEqual([undefined, 1]);
+      expect(
+        quarantinedIn(aws)
+          .filter((q) => q.reason === 'malformed_json')
+          .map((q) => [q.id, q.stage]),
+      ).toEqual([['shardId-000000000000-40', 'import']]);
     } finally {
       aws.restore();
     }

@@ -70,10 +70,15 @@ describe('the local mappings are the deployed ones', () => {
     expect(ops(rec(JSON.stringify({ type: 'imports', data: {} })))).toBe(false);
     expect(ops(rec(JSON.stringify({ type: { prefix: 'import.' } })))).toBe(false);
     expect(ops(rec('import.example'))).toBe(false);
-    // An aggregate of operations: by its partition key, whatever its data.
-    expect(ops(rec('\u00f8TRA compressed', 'import.example'))).toBe(true);
-    expect(ops(rec('\u00f8TRA compressed', 'imports'))).toBe(false);
+    // An aggregate of operations is JSON with its type; the partition key plays no part (Lambda filters on data only).
+    expect(ops(rec(JSON.stringify({ tributary_aggregate: 1, type: 'import.example', count: 2, gzip: '' })))).toBe(true);
+    expect(match(rec(JSON.stringify({ tributary_aggregate: 1, type: 'import.example', count: 2, gzip: '' })))).toBe(
+      false,
+    );
     expect(match(rec(JSON.stringify({ type: 'transactions', data: {} }), 'import.example'))).toBe(true);
+    expect(() =>
+      recordFilter({ filters: [{ pattern: JSON.stringify({ partitionKey: [{ prefix: 'import.' }] }) }] }),
+    ).toThrow(/only filter on "data"/);
   });
 });
 
