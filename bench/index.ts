@@ -13,6 +13,7 @@ import { runQuarantineBench, type QuarantineBenchResult } from './quarantine.ts'
 import { runOltpBench, type OltpBenchResult } from './oltp.ts';
 import { runHostileBench } from './hostile.ts';
 import { runImportBench, type ImportBenchResult } from './imports.ts';
+import { runCompatBench, type CompatBenchResult } from './compat.ts';
 import { runImportE2eBench, type ImportE2eResult } from './import-e2e.ts';
 import type { HostileReport } from '../tests/integration/hostile.ts';
 import { fmt, fmtInt, fmtUsd, progress, QUICK, round, table, verdict } from './util.ts';
@@ -476,6 +477,24 @@ function printImports(r: ImportBenchResult): void {
   );
 }
 
+function printCompat(r: CompatBenchResult): void {
+  section(
+    `11. Schema compatibility: a candidate checked BACKWARD_TRANSITIVE against ${r.versions} versions of transactions`,
+  );
+  console.log(
+    table(
+      [
+        ['figure', 'value', 'note'],
+        ['check p50', `${fmt(r.p50Ms, 1)} ms`, `${fmtInt(r.changes)} changes found, compatible: ${r.compatible}`],
+        ['check p95', `${fmt(r.p95Ms, 1)} ms`, `target <= ${r.target.p95Ms} ms: ${verdict(r.p95Ms <= r.target.p95Ms)}`],
+        ['baseline: ajv compile of the candidate', `${fmt(r.compileP50Ms, 1)} ms`, 'what registering costs anyway'],
+        ['ratio check/compile', fmt(r.ratio, 2), ''],
+      ],
+      ['l', 'r', 'l'],
+    ),
+  );
+}
+
 function printImportE2e(r: ImportE2eResult): void {
   section(
     `10. A first import end to end (startDev, ${r.database}): ${fmtInt(r.rows)} rows x 20 columns dropped in the bucket`,
@@ -535,6 +554,7 @@ async function main(): Promise<void> {
   const hostileRun = await attempt('hostile requests', runHostileBench);
   const importRun = await attempt('imports bench', runImportBench);
   const importE2eRun = await attempt('import end to end', runImportE2eBench);
+  const compatRun = await attempt('schema compatibility', async () => runCompatBench());
   const [e2e, e2eError] = [e2eRun.result, e2eRun.error];
   const [query, queryError] = [queryRun.result, queryRun.error];
   const [quarantine, quarantineError] = [quarantineRun.result, quarantineRun.error];
@@ -574,6 +594,8 @@ async function main(): Promise<void> {
   else console.log(`\n== 9. Full-export delta: FAILED\n${importRun.error}`);
   if (importE2eRun.result) printImportE2e(importE2eRun.result);
   else console.log(`\n== 10. Import end to end: FAILED\n${importE2eRun.error}`);
+  if (compatRun.result) printCompat(compatRun.result);
+  else console.log(`\n== 11. Schema compatibility: FAILED\n${compatRun.error}`);
 
   section('Summary');
   const rows: string[][] = [
@@ -713,6 +735,17 @@ async function main(): Promise<void> {
       verdict(importE2e.appliedMs <= importE2e.target.appliedMs),
     ]);
   else rows.push(['first import, end to end', 'FAILED', '', '', '', 'MISSED']);
+  const compat = compatRun.result;
+  if (compat)
+    rows.push([
+      `transitive check, ${compat.versions} versions, p95`,
+      `${fmt(compat.p95Ms, 1)} ms`,
+      `ajv compile ${fmt(compat.compileP50Ms, 1)} ms`,
+      fmt(compat.ratio, 2),
+      `<= ${compat.target.p95Ms} ms`,
+      verdict(compat.p95Ms <= compat.target.p95Ms),
+    ]);
+  else rows.push(['transitive check', 'FAILED', '', '', '', 'MISSED']);
   console.log(table(rows, ['l', 'r', 'r', 'r', 'l', 'l']));
   console.log(`total bench time ${fmt((Date.now() - started) / 1000, 1)} s\n`);
 
@@ -881,11 +914,25 @@ async function main(): Promise<void> {
           publishedMs: round(importE2e.publishedMs, 0),
           appliedMs: round(importE2e.appliedMs, 0),
           opsPerSec: round(importE2e.opsPerSec, 0),
+          streamRecords: importE2e.streamRecords,
+          streamBytes: importE2e.streamBytes,
           baselineOpsPerSec: round(importE2e.baselineOpsPerSec, 0),
           ratio: round(importE2e.ratio, 3),
           ok: importE2e.appliedMs <= importE2e.target.appliedMs,
         }
       : { error: importE2eRun.error?.split('\n')[0] ?? 'failed', ok: false },
+    compat: compat
+      ? {
+          versions: compat.versions,
+          changes: compat.changes,
+          compatible: compat.compatible,
+          p50Ms: round(compat.p50Ms, 2),
+          p95Ms: round(compat.p95Ms, 2),
+          compileP50Ms: round(compat.compileP50Ms, 2),
+          ratio: round(compat.ratio, 3),
+          ok: compat.p95Ms <= compat.target.p95Ms,
+        }
+      : { error: compatRun.error?.split('\n')[0] ?? 'failed', ok: false },
   };
   console.log(JSON.stringify(json));
   if (!e2e || !query || !quarantine || !hostile || hostile.problems.length || !imports?.delta.exact)
