@@ -102,8 +102,49 @@ async function withBuildLock<T>(root: string, fn: () => Promise<T>): Promise<T> 
 }
 
 /**
+ * Runs `next build` in `root` and stamps the result with the sources' fingerprint; `relay` streams Next's output
+ * instead of keeping its end for the error.
+ */
+async function nextBuild(root: string, relay: boolean): Promise<void> {
+  const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
+  const output: string[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [nextBin, 'build'], {
+      cwd: root,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_IGNORE_INCORRECT_LOCKFILE: '1' },
+      stdio: ['ignore', relay ? 'inherit' : 'pipe', relay ? 'inherit' : 'pipe'],
+    });
+    const keep = (b: Buffer) => {
+      output.push(b.toString());
+      if (output.length > 200) output.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) {
+    rmSync(stampFile(root), { force: true });
+    throw new Error(
+      `The console's production build failed (next build exited ${code})${relay ? '; its output is above' : `; fix the error below, or start with --console-dev:\n${output.join('').split('\n').slice(-30).join('\n')}`}`,
+    );
+  }
+  // Taken again after the build: `next build` may rewrite an input it owns (tsconfig.json's include list).
+  writeFileSync(
+    stampFile(root),
+    JSON.stringify({
+      fingerprint: consoleSourceFingerprint(root),
+      buildId: buildId(root),
+      builtAt: new Date().toISOString(),
+    }),
+  );
+}
+
+/**
  * Makes sure `.next` holds a production build of the current sources, running `next build` when it does not. Returns
- * whether it built and how long that took.
+ * whether it built and how long that took. A build made for a deploy (`npm run build:console`, which OpenNext runs:
+ * standalone output, the deploy's environment) serves `next start` as well — the console prerenders nothing that
+ * reads the environment — so it is reused too.
  *
  * @throws Error with the end of Next's output when the build fails (the previous build, if any, is left unused).
  */
@@ -116,38 +157,25 @@ export async function ensureConsoleBuild(
     const fingerprint = consoleSourceFingerprint(root);
     if (consoleBuildCurrent(fingerprint, root)) return { built: false, ms: Date.now() - t0 };
     log('console: building for production (once, until its sources change; --console-dev for next dev)…');
-    const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
-    const output: string[] = [];
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [nextBin, 'build'], {
-        cwd: root,
-        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_IGNORE_INCORRECT_LOCKFILE: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const keep = (b: Buffer) => {
-        output.push(b.toString());
-        if (output.length > 200) output.shift();
-      };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      child.once('error', reject);
-      child.once('exit', resolve);
-    });
-    if (code !== 0) {
-      rmSync(stampFile(root), { force: true });
-      throw new Error(
-        `The console's production build failed (next build exited ${code}); fix the error below, or start with --console-dev:\n${output.join('').split('\n').slice(-30).join('\n')}`,
-      );
-    }
-    // Taken again after the build: `next build` may rewrite an input it owns (tsconfig.json's include list).
-    writeFileSync(
-      stampFile(root),
-      JSON.stringify({
-        fingerprint: consoleSourceFingerprint(root),
-        buildId: buildId(root),
-        builtAt: new Date().toISOString(),
-      }),
-    );
+    await nextBuild(root, false);
     return { built: true, ms: Date.now() - t0 };
   });
+}
+
+/**
+ * `npm run build:console`, the command OpenNext runs for `sst deploy`: always builds (with the deploy's environment)
+ * and stamps the build, so `tributary dev` and the browser tests that follow reuse it instead of building again.
+ */
+export async function buildConsoleForDeploy(root = ROOT): Promise<void> {
+  await withBuildLock(root, () => nextBuild(root, true));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildConsoleForDeploy().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

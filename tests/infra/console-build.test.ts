@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { consoleBuildCurrent, consoleSourceFingerprint } from '../../local/console-build.ts';
 import { loadSavedQueries } from '../../lib/query/saved.ts';
 import { Registry } from '../../lib/registry/registry.ts';
 import { consoleBuild, deployed } from './deployed.ts';
@@ -41,6 +42,11 @@ describe('console build', () => {
     const builders = infra.byType('command:local:Command').filter((c) => c.name === 'ConsoleBuilder');
     expect(builders.map((c) => c.inputs.create)).toEqual(['npx --yes @opennextjs/aws@3.9.14 build']);
     expect(consoleBuild().command).toBe('npx --yes @opennextjs/aws@3.9.14 build');
+  });
+
+  it('leaves a build stamped with the sources it was made of, which tributary dev and the browser tests reuse', () => {
+    serverDir();
+    expect(consoleBuildCurrent(consoleSourceFingerprint(REPO), REPO)).toBe(true);
   });
 
   it.each(['schemas', 'tables', 'queries'])(
