@@ -8,6 +8,7 @@ import { devCommand, devHelp } from './dev.ts';
 import { produceCommand, produceHelp } from './produce.ts';
 import { queriesCommand, queriesHelp, queryCommand, queryHelp } from './query.ts';
 import { quarantineCommand, quarantineHelp, redriveCommand, redriveHelp } from './quarantine.ts';
+import { schemasCommand, schemasHelp } from './schemas.ts';
 import { statusCommand, statusHelp } from './status.ts';
 import { settingAbout, type SettingName } from '../lib/config.ts';
 
@@ -26,6 +27,7 @@ Commands:
   redrive    put quarantined records back on the stream (by qid or --all-matching filters)
   db         the OLTP database: migrate, status (rows per table, sink progress)
   import     table exports (as INSERT/UPDATE/DELETE by key) and raw event files; list, show, approve, reject
+  schemas    event types and their schema versions: list, show, diff, check a candidate's compatibility
 
 Run \`tributary <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.
 `;
@@ -114,6 +116,7 @@ export const commands: Record<string, Command> = {
     help: importHelp,
     reads: [...STACK, 'TRIBUTARY_IMPORTS_BUCKET', 'TRIBUTARY_TABLES_DIR', ...DATABASE],
   },
+  schemas: { run: schemasCommand, help: schemasHelp, reads: ['TRIBUTARY_SCHEMAS_DIR'] },
 };
 
 /** A command's help followed by the variables it reads, one line each, as the README's configuration table has them. */

@@ -132,6 +132,13 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined, data?: u
   });
 }
 
+/** The validator every schema is compiled with: draft 2020-12, strict, all errors, the formats events use. */
+export function newAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
+  addFormats.default(ajv, ['date', 'date-time', 'email', 'uuid']);
+  return ajv;
+}
+
 /**
  * The event-type registry: every `schemas/<type>/` directory, its manifest and its JSON Schemas (draft 2020-12),
  * compiled once with ajv. Loading fails fast on a malformed manifest or schema.
@@ -141,8 +148,7 @@ export class Registry {
 
   constructor(readonly dir: string = defaultSchemasDir()) {
     if (!existsSync(dir)) throw new RegistryError('registry_missing', `Schema directory ${dir} does not exist.`);
-    const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
-    addFormats.default(ajv, ['date', 'date-time', 'email', 'uuid']);
+    const ajv = newAjv();
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       this.#types.set(entry.name, loadType(ajv, path.join(dir, entry.name), entry.name));

@@ -1,32 +1,11 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevRuntime } from '../../local/dev.ts';
-import { readLake, removeDir, startTestRuntime, tempDir, waitFor } from './helpers.ts';
+import { readLake, removeDir, runCli, startTestRuntime, tempDir, waitFor } from './helpers.ts';
 import { taxiTrip } from '../helpers/factories.ts';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/tributary.mjs', ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      maxBuffer: 32 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = runCli;
 
 // The header line of fraudTrain.csv / fraudTest.csv (pandas' unnamed index column first).
 const FRAUD_HEADER =

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach } from 'vitest';
@@ -16,6 +19,27 @@ import { produce } from '../../lib/produce/producer.ts';
 import { syntheticEvents } from '../../lib/produce/synthetic.ts';
 import { defaultRegistry } from '../../lib/registry/registry.ts';
 import type { TributaryConfig } from '../../lib/config.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const execFileAsync = promisify(execFile);
+
+/** Runs the CLI (`bin/tributary.mjs`) from the repository with `env` added; resolves with its exit code and output. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/tributary.mjs', ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      maxBuffer: 32 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 export function tempDir(name: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `tributary-${name}-`));
