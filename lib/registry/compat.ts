@@ -135,11 +135,30 @@ const ANALYSED = new Set([
 ]);
 
 const ALL_TYPES = ['array', 'boolean', 'integer', 'null', 'number', 'object', 'string'];
+/** Marks a resolved `$ref` whose siblings could not be merged into its target. */
+const MERGE_REFUSED = '\0merge-refused';
+
+/** Keywords that apply subschemas in place, beside which `unevaluatedProperties` sees more than `properties`. */
+const IN_PLACE = ['allOf', 'anyOf', 'oneOf', 'if', 'then', 'else', 'dependentSchemas', '$ref', '$dynamicRef', 'not'];
+/** Keywords whose meaning depends on the others of the same schema object (a `$ref`'s siblings cannot be merged). */
+const OBJECT_BOUND = [
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'unevaluatedProperties',
+  'prefixItems',
+  'items',
+  'unevaluatedItems',
+];
+
+const hasOwn = (o: unknown, k: string): boolean => !!o && typeof o === 'object' && Object.hasOwn(o, k);
 
 class Comparison {
   readonly changes: SchemaChange[] = [];
-  /** The pairs of `$ref`s being compared, outermost first: a recursive schema is compared one level deep. */
-  readonly #refs = new Set<string>();
+  /** `$ref` places already compared (the nodes as written): each is compared once, which also ends recursion. */
+  readonly #done = new Set<string>();
+  /** Whether a local `$ref` means something else in the new root than in the old one (following refs inside it). */
+  readonly #changedRef = new Map<string, boolean>();
 
   constructor(
     readonly oldRoot: Schema,
@@ -149,6 +168,43 @@ class Comparison {
 
   add(path: string, kind: string, direction: Direction, message: string, fix?: string): void {
     this.changes.push({ path, kind, direction, message, ...(fix ? { fix } : {}) });
+  }
+
+  /** The node a local `$ref` points at in `root`, or undefined. */
+  static target(root: Schema, ref: string): unknown {
+    if (ref === '#') return root;
+    try {
+      return compilePointer(decodeURIComponent(ref.slice(1)))(root);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether `ref` (a local one) reaches different schemas from the two roots. */
+  refChanged(ref: string): boolean {
+    const known = this.#changedRef.get(ref);
+    if (known !== undefined) return known;
+    // Assumed unchanged while being decided, so a cycle of refs ends.
+    this.#changedRef.set(ref, false);
+    const a = Comparison.target(this.oldRoot, ref);
+    const b = Comparison.target(this.newRoot, ref);
+    const changed = !isDeepStrictEqual(a, b) || this.refsChanged(a);
+    this.#changedRef.set(ref, changed);
+    return changed;
+  }
+
+  /** Whether any local `$ref` inside `node` reaches different schemas from the two roots. */
+  refsChanged(node: unknown): boolean {
+    if (!node || typeof node !== 'object') return false;
+    if (Array.isArray(node)) return node.some((x) => this.refsChanged(x));
+    const o = node as Obj;
+    if (typeof o.$ref === 'string' && o.$ref.startsWith('#') && this.refChanged(o.$ref)) return true;
+    return Object.entries(o).some(([k, v]) => k !== '$defs' && k !== 'definitions' && this.refsChanged(v));
+  }
+
+  /** Two subschemas that accept the same: written alike, and every `$ref` in them meaning the same in both roots. */
+  same(a: unknown, b: unknown): boolean {
+    return isDeepStrictEqual(a, b) && !this.refsChanged(a);
   }
 
   /**
@@ -170,38 +226,68 @@ class Comparison {
     }
     if (seen.has(ref)) return true;
     seen.add(ref);
-    const target = ref === '#' ? root : compilePointer(decodeURIComponent(ref.slice(1)))(root);
+    const target = Comparison.target(root, ref);
     if (target === undefined || (typeof target !== 'boolean' && (typeof target !== 'object' || target === null))) {
       this.add(path, 'ref-unresolved', 'both', `$ref ${JSON.stringify(ref)} points at nothing.`, 'Fix the reference.');
       return undefined;
     }
     const { $ref: _ref, ...rest } = s;
     const resolved = this.resolve(target as Schema, root, path, seen);
-    if (resolved === undefined || !Object.keys(rest).length) return resolved;
+    const siblings = Object.keys(rest).filter((k) => !ANNOTATIONS.has(k));
+    if (resolved === undefined || !siblings.length) return resolved;
     if (typeof resolved === 'boolean') return resolved ? rest : false;
+    // Keywords beside a $ref apply on top of its target's. Merged only when that is the same thing: no keyword on
+    // both, none whose meaning depends on the rest of its object.
+    const both = siblings.filter((k) => hasOwn(resolved, k));
+    // additionalProperties (and its kin) sees the properties of its own object only: split across the two, merging
+    // would change what it refuses.
+    const bound =
+      siblings.some((k) => OBJECT_BOUND.includes(k)) && Object.keys(resolved).some((k) => OBJECT_BOUND.includes(k));
+    if (both.length || bound) return { [MERGE_REFUSED]: true, ...s };
     return { ...resolved, ...rest };
   }
 
   compare(oldS: Schema, newS: Schema, path: string[]): void {
-    const refOf = (x: Schema) => (typeof x === 'object' && typeof x.$ref === 'string' ? x.$ref : '');
-    const refs = `${refOf(oldS)}\0${refOf(newS)}`;
-    if (refs !== '\0') {
-      // Reached again inside itself: its changes are already being found one level up.
-      if (this.#refs.has(refs)) return;
-      this.#refs.add(refs);
-      try {
-        this.#compare(oldS, newS, path);
-      } finally {
-        this.#refs.delete(refs);
-      }
-    } else this.#compare(oldS, newS, path);
-  }
-
-  #compare(oldS: Schema, newS: Schema, path: string[]): void {
     const at = encodePointer(path);
+    const isSchema = (x: unknown) => typeof x === 'boolean' || (!!x && typeof x === 'object' && !Array.isArray(x));
+    if (!isSchema(oldS) || !isSchema(newS)) {
+      if (!isDeepStrictEqual(oldS, newS))
+        this.add(
+          at,
+          'not-a-schema',
+          'both',
+          'A subschema here is not a schema (an object or a boolean).',
+          'Fix the schema.',
+        );
+      return;
+    }
+    if (this.same(oldS, newS)) return;
+    const isRef = (x: Schema) => typeof x === 'object' && typeof x.$ref === 'string';
+    if (isRef(oldS) || isRef(newS)) {
+      // A `$ref` place compared once (by its refs and the keywords beside them): a recursive schema ends, and a
+      // definition shared by many places is reported once.
+      const bare = (x: Schema) =>
+        typeof x === 'boolean'
+          ? x
+          : Object.fromEntries(Object.entries(x).filter(([k]) => k === '$ref' || !ANNOTATIONS.has(k)));
+      const key = `${JSON.stringify(bare(oldS))}\0${JSON.stringify(bare(newS))}`;
+      if (this.#done.has(key)) return;
+      this.#done.add(key);
+    }
     const o = this.resolve(oldS, this.oldRoot, at);
     const n = this.resolve(newS, this.newRoot, at);
-    if (o === undefined || n === undefined || isDeepStrictEqual(o, n)) return;
+    if (o === undefined || n === undefined) return;
+    if (hasOwn(o, MERGE_REFUSED) || hasOwn(n, MERGE_REFUSED)) {
+      this.add(
+        at,
+        'ref-siblings-not-analysed',
+        'both',
+        'A $ref here has keywords beside it that its target also has (or that depend on the rest of the object); how they combine is not analysed, so the change is taken as breaking every mode.',
+        'Move the keywords into the referenced definition, or wrap them: {"allOf": [{"$ref": …}, {…}]}.',
+      );
+      return;
+    }
+    if (isDeepStrictEqual(o, n) && !this.refsChanged(o)) return;
     if (o === false || n === false) {
       if (o === false)
         this.add(at, 'accepts-something', 'widen', 'The place accepted nothing before and accepts values now.');
@@ -253,7 +339,7 @@ class Comparison {
     for (const k of ['anyOf', 'oneOf', 'allOf'] as const) this.combinator(a, b, path, k);
     for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (ANNOTATIONS.has(k) || ANALYSED.has(k)) continue;
-      if (!isDeepStrictEqual(a[k], b[k]))
+      if (!this.same(a[k], b[k]))
         this.add(
           encodePointer([...path, k]),
           'keyword-not-analysed',
@@ -487,8 +573,20 @@ class Comparison {
       for (const [re, sub] of Object.entries(s.patternProperties as Obj))
         if (safeTest(re, name)) return { schema: sub as Schema, open: false };
     const rest = s.additionalProperties ?? s.unevaluatedProperties;
-    if (rest === undefined || rest === true) return { schema: true, open: true };
+    if (rest === undefined || rest === true || isEmptySchema(rest)) return { schema: true, open: true };
     return { schema: rest as Schema, open: false };
+  }
+
+  /**
+   * An object whose undeclared properties `unevaluatedProperties` decides beside subschemas applied in place
+   * (`allOf`, `$ref`, `if`, …): those may declare properties too, which the checker does not follow.
+   */
+  static unevaluatedBeside(s: Obj): boolean {
+    return (
+      s.additionalProperties === undefined &&
+      s.unevaluatedProperties !== undefined &&
+      IN_PLACE.some((k) => hasOwn(s, k))
+    );
   }
 
   objects(a: Obj, b: Obj, path: string[]): void {
@@ -517,13 +615,24 @@ class Comparison {
     const props = (s: Obj) => (s.properties && typeof s.properties === 'object' ? (s.properties as Obj) : {});
     const op = props(a);
     const np = props(b);
+    const unevaluated = Comparison.unevaluatedBeside(a) || Comparison.unevaluatedBeside(b);
     for (const name of new Set([...Object.keys(op), ...Object.keys(np)])) {
       const where = [...path, 'properties', name];
-      if (name in op && name in np) {
+      if (Object.hasOwn(op, name) && Object.hasOwn(np, name)) {
         this.compare(op[name] as Schema, np[name] as Schema, where);
         continue;
       }
-      if (name in np) {
+      if (unevaluated) {
+        this.add(
+          encodePointer(where),
+          'unevaluated-content-not-analysed',
+          'both',
+          `"${name}" was ${Object.hasOwn(np, name) ? 'added' : 'removed'} where unevaluatedProperties decides beside subschemas that may declare properties too; that is not analysed, so it is taken as breaking every mode.`,
+          'Use additionalProperties, or declare the properties in one place.',
+        );
+        continue;
+      }
+      if (Object.hasOwn(np, name)) {
         const before = Comparison.undeclared(a, name);
         if (before.schema === false) {
           this.add(
@@ -568,7 +677,7 @@ class Comparison {
         : { k: 'unevaluatedProperties', v: (s.unevaluatedProperties ?? true) as Schema };
     const ro = rest(a);
     const rn = rest(b);
-    if (!isDeepStrictEqual(ro.v, rn.v)) {
+    if (!this.same(ro.v, rn.v)) {
       const p = [
         ...path,
         b.additionalProperties !== undefined || a.additionalProperties !== undefined ? 'additionalProperties' : rn.k,
@@ -591,13 +700,13 @@ class Comparison {
     const npp = pp(b);
     for (const re of new Set([...Object.keys(opp), ...Object.keys(npp)])) {
       const where = [...path, 'patternProperties', re];
-      if (re in opp && re in npp) this.compare(opp[re] as Schema, npp[re] as Schema, where);
+      if (Object.hasOwn(opp, re) && Object.hasOwn(npp, re)) this.compare(opp[re] as Schema, npp[re] as Schema, where);
       else
         this.add(
           encodePointer(where),
-          re in npp ? 'pattern-property-added' : 'pattern-property-removed',
+          Object.hasOwn(npp, re) ? 'pattern-property-added' : 'pattern-property-removed',
           'both',
-          `Pattern property ${JSON.stringify(re)} ${re in npp ? 'added' : 'removed'}; which names it covers against the rest is not decided.`,
+          `Pattern property ${JSON.stringify(re)} ${Object.hasOwn(npp, re) ? 'added' : 'removed'}; which names it covers against the rest is not decided.`,
           'Declare the properties by name instead.',
         );
     }
@@ -611,7 +720,7 @@ class Comparison {
     const nRest = (b.items ?? true) as Schema;
     for (let i = 0; i < Math.max(op.length, np.length); i++)
       this.compare(op[i] ?? oRest, np[i] ?? nRest, [...path, 'prefixItems', String(i)]);
-    if (!isDeepStrictEqual(oRest, nRest)) this.compare(oRest, nRest, [...path, 'items']);
+    if (!this.same(oRest, nRest)) this.compare(oRest, nRest, [...path, 'items']);
   }
 
   combinator(a: Obj, b: Obj, path: string[], k: 'anyOf' | 'oneOf' | 'allOf') {
@@ -625,13 +734,26 @@ class Comparison {
       else this.add(p, `${k}-removed`, 'widen', `"${k}" no longer applies.`);
       return;
     }
-    if (o.length === n.length) {
+    if (k === 'oneOf') {
+      // oneOf accepts what matches exactly one alternative: widening one can make a value match two, removing one can
+      // make a value that matched two match one. Nothing about it follows from the alternatives alone.
+      if (!this.same(o, n))
+        this.add(
+          p,
+          'oneof-changed',
+          'both',
+          'The alternatives of oneOf changed; a value matches exactly one of them, so no change to them is safe by itself.',
+          'Use anyOf, or make the alternatives exclusive (a const discriminator in each) and check against real data.',
+        );
+      return;
+    }
+    const has = (list: Schema[], s: Schema) => list.some((x) => this.same(x, s));
+    if (o.length === n.length && !o.every((x) => has(n, x))) {
       o.forEach((x, i) => {
         this.compare(x, n[i]!, [...path, k, String(i)]);
       });
       return;
     }
-    const has = (list: Schema[], s: Schema) => list.some((x) => isDeepStrictEqual(x, s));
     const added = n.filter((s) => !has(o, s)).length;
     const removed = o.filter((s) => !has(n, s)).length;
     if (k === 'allOf') {
@@ -647,30 +769,26 @@ class Comparison {
       return;
     }
     if (added)
-      k === 'anyOf'
-        ? this.add(
-            p,
-            'anyof-branch-added',
-            'widen',
-            `${added} more alternative(s) accepted.`,
-            'Readers must handle the new alternatives.',
-          )
-        : this.add(
-            p,
-            'oneof-branch-added',
-            'both',
-            `${added} more alternative(s) in oneOf: an instance that matches one of them and an old one matches two now, which oneOf refuses.`,
-            'Use anyOf, or make the alternatives exclusive (a const discriminator in each).',
-          );
+      this.add(
+        p,
+        'anyof-branch-added',
+        'widen',
+        `${added} more alternative(s) accepted.`,
+        'Readers must handle the new alternatives.',
+      );
     if (removed)
       this.add(
         p,
-        `${k === 'anyOf' ? 'anyof' : 'oneof'}-branch-removed`,
+        'anyof-branch-removed',
         'narrow',
         `${removed} alternative(s) no longer accepted; data of them fails now.`,
         'Keep the alternatives until no data of them is read.',
       );
   }
+}
+
+function isEmptySchema(s: unknown): boolean {
+  return !!s && typeof s === 'object' && !Array.isArray(s) && Object.keys(s).every((k) => ANNOTATIONS.has(k));
 }
 
 function safeTest(re: string, s: string): boolean {

@@ -421,9 +421,103 @@ const keywords: Row[] = [
     name: 'oneOf alternative added',
     old: { oneOf: [{ type: 'string' }] },
     new: { oneOf: [{ type: 'string' }, { maxLength: 3 }] },
-    kinds: ['oneof-branch-added'],
+    kinds: ['oneof-changed'],
     verdict: [false, false, false],
     why: '"ab" matches both alternatives now, which oneOf refuses',
+  },
+  {
+    name: 'oneOf alternative widened',
+    old: { oneOf: [{ type: 'integer' }, { type: 'string' }] },
+    new: { oneOf: [{ type: ['integer', 'string'] }, { type: 'string' }] },
+    kinds: ['oneof-changed'],
+    verdict: [false, false, false],
+    why: '"a" matches two alternatives now: widening one alternative of oneOf is not a widening',
+  },
+  {
+    name: 'oneOf alternative removed',
+    old: { oneOf: [{ type: 'integer' }, { type: 'number' }] },
+    new: { oneOf: [{ type: 'number' }] },
+    kinds: ['oneof-changed'],
+    verdict: [false, false, false],
+    why: '1 matched both before (refused) and one now (accepted), 1.5 the reverse of nothing: not a narrowing',
+  },
+  {
+    name: 'anyOf alternatives reordered',
+    old: { anyOf: [{ type: 'string' }, { type: 'number' }] },
+    new: { anyOf: [{ type: 'number' }, { type: 'string' }] },
+    kinds: [],
+    verdict: [true, true, true],
+    why: 'the same alternatives',
+  },
+  {
+    name: 'a $defs entry changed under a property that refers to it from deep inside',
+    old: { $defs: { y: { type: 'string' } }, properties: { a: { properties: { b: { $ref: '#/$defs/y' } } } } },
+    new: {
+      $defs: { y: { type: 'string', maxLength: 1 } },
+      properties: { a: { properties: { b: { $ref: '#/$defs/y' } } } },
+    },
+    kinds: ['maxLength-tightened'],
+    verdict: [false, true, false],
+    why: 'the place is written alike in both, but what it refers to changed',
+  },
+  {
+    name: 'a $ref with a keyword beside it that its target also has',
+    old: { type: 'string', maxLength: 10 },
+    new: { $defs: { s: { type: 'string', maxLength: 5 } }, $ref: '#/$defs/s', maxLength: 10 },
+    kinds: ['ref-siblings-not-analysed'],
+    verdict: [false, false, false],
+    why: 'both bounds apply (5 in effect); merging would have kept only 10',
+  },
+  {
+    name: 'a keyword beside a recursive $ref',
+    old: { $defs: { n: { type: 'object', properties: { child: { $ref: '#/$defs/n' } } } }, $ref: '#/$defs/n' },
+    new: {
+      $defs: { n: { type: 'object', properties: { child: { $ref: '#/$defs/n', minProperties: 1 } } } },
+      $ref: '#/$defs/n',
+    },
+    kinds: ['minProperties-tightened'],
+    verdict: [false, true, false],
+    why: '{"child": {}} was valid',
+  },
+  {
+    name: 'unevaluatedProperties beside allOf: a property declared at the top that allOf declared too',
+    old: { allOf: [{ properties: { id: {} } }], unevaluatedProperties: false },
+    new: { allOf: [{ properties: { id: {} } }], properties: { id: { type: 'string' } }, unevaluatedProperties: false },
+    kinds: ['unevaluated-content-not-analysed'],
+    verdict: [false, false, false],
+    why: '{"id": 1} was valid (allOf evaluated id); the checker does not follow what allOf declares',
+  },
+  {
+    name: 'a property named like an Object method removed from a closed model',
+    old: { type: 'object', properties: { constructor: { type: 'string' } }, additionalProperties: false },
+    new: { type: 'object', additionalProperties: false },
+    kinds: ['property-removed-from-closed-content'],
+    verdict: [false, true, false],
+    why: '{"constructor": "x"} was valid',
+  },
+  {
+    name: 'additionalProperties {} is an open model',
+    old: { type: 'object', properties: A, additionalProperties: {} },
+    new: { type: 'object', properties: AP, additionalProperties: {} },
+    kinds: ['property-added-to-open-content'],
+    verdict: [true, true, true],
+    why: '{} accepts anything, as true does',
+  },
+  {
+    name: 'a reference into nothing and a malformed one',
+    old: { properties: { a: { $ref: '#n' }, b: { $ref: '#/%E0' } } },
+    new: { properties: { a: { $ref: '#n' }, b: { $ref: '#/%E0' } } },
+    kinds: [],
+    verdict: [true, true, true],
+    why: 'written alike and pointing at nothing in both: nothing to compare',
+  },
+  {
+    name: 'a reference that stops resolving',
+    old: { $defs: { s: { type: 'string' } }, properties: { a: { $ref: '#/$defs/s' } } },
+    new: { properties: { a: { $ref: '#/$defs/s' } } },
+    kinds: ['ref-unresolved'],
+    verdict: [false, false, false],
+    why: 'the new version refers to a definition it no longer has',
   },
   {
     name: 'allOf added',
@@ -506,6 +600,29 @@ describe('recursive schemas', () => {
   it('reports a reference it cannot follow as breaking', () => {
     const changes = diffSchemas({ $ref: 'https://example.com/s.json' }, { type: 'string' });
     expect(changes.map((c) => [c.kind, c.direction])).toEqual([['ref-unresolved', 'both']]);
+  });
+});
+
+describe('shared definitions', () => {
+  it('reports a change of a definition many places share once, however deep the sharing goes', () => {
+    // Each level's x and y both refer to the level below: 2^18 paths to the leaf.
+    const levels = (leaf: S): S => {
+      const defs: Record<string, S> = { l0: leaf };
+      for (let i = 1; i <= 18; i++)
+        defs[`l${i}`] = { properties: { x: { $ref: `#/$defs/l${i - 1}` }, y: { $ref: `#/$defs/l${i - 1}` } } };
+      return { $defs: defs, $ref: '#/$defs/l18' };
+    };
+    const changes = diffSchemas(levels({ type: 'string' }), levels({ type: 'string', maxLength: 3 }));
+    expect(changes.map((c) => c.kind)).toEqual(['maxLength-tightened']);
+    expect(diffSchemas(levels({ type: 'string' }), levels({ type: 'string', description: 'the same' }))).toEqual([]);
+  });
+
+  it('says a subschema that is not a schema is one, rather than failing', () => {
+    expect(
+      diffSchemas({ properties: { a: null } } as unknown as S, { properties: { a: { type: 'string' } } }).map(
+        (c) => c.kind,
+      ),
+    ).toEqual(['not-a-schema']);
   });
 });
 
