@@ -85,7 +85,8 @@ describe('import registry and leases', () => {
 
   it('lets a new job take an expired lease with a higher fence; the stale job can then change nothing', async () => {
     const file = await reg.register({ key: 'exports/acme/lines/v1/a.csv.gz', etag: '"x"', size: 1 });
-    const stale = (await reg.acquire('acme', 'lines', 'stale', 50))!;
+    // Long enough that the next two steps happen inside it on a loaded machine (50 ms once was not).
+    const stale = (await reg.acquire('acme', 'lines', 'stale', 1_500))!;
     expect(await reg.transition(stale, file.id, 'running')).toBe(true);
     expect(await reg.acquire('acme', 'lines', 'fresh', 60_000)).toBeUndefined();
     // Wait on the database's clock, the one leases use.
@@ -94,6 +95,7 @@ describe('import registry and leases', () => {
         "SELECT expires_at <= now() AS over FROM import_lease WHERE table_name = 'lines'",
       );
       if (rows[0].over) break;
+      await new Promise((r) => setTimeout(r, 25));
     }
     const fresh = (await reg.acquire('acme', 'lines', 'fresh', 60_000))!;
     expect(fresh.fence).toBe(stale.fence + 1);
